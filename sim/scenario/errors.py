@@ -1,0 +1,99 @@
+"""Problems found in input files and options, reported all at once.
+
+Every message a user sees about a bad scenario, fact card or option is a
+:class:`Problem`: where it is (file, line, column, dotted path) and what is wrong,
+with a hint where one helps. :class:`InputError` carries a list of them so that all
+independent problems in a file are reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A place in an input: a file with 1-based line and column, or an option.
+
+    ``line == 0`` means the whole file (no line applies). ``option`` is set for
+    problems in command-line options (``--runs``, ``--set PATH``), in which case the
+    problem is printed as ``sim CMD: OPTION: message``.
+    """
+
+    file: str
+    line: int = 0
+    col: int = 0
+    option: str | None = None
+
+    def shifted(self, cols: int) -> Mark:
+        """The same place moved ``cols`` columns to the right (inside a string)."""
+        if self.line == 0:
+            return self
+        return Mark(self.file, self.line, self.col + cols, self.option)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input."""
+
+    mark: Mark
+    path: str
+    message: str
+
+    def format(self, command: str = "sim") -> str:
+        """The one-line form users see.
+
+        ``file:line:col: path: message`` for files, ``sim run: --runs: message`` for
+        options.
+        """
+        m = self.mark
+        if m.option is not None:
+            head = f"{command}: {m.option}"
+            return f"{head}: {self.message}" if not self.path else f"{head}: {self.message}"
+        where = m.file if m.line == 0 else f"{m.file}:{m.line}:{m.col}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+    def sort_key(self) -> tuple:
+        m = self.mark
+        return (m.option is not None, m.file, m.line, m.col, self.path, self.message)
+
+
+class InputError(Exception):
+    """One or more problems with user input (scenario files, fact cards, options).
+
+    The CLI prints one line per problem and exits with status 2.
+    """
+
+    def __init__(self, problems: Iterable[Problem]):
+        uniq: dict[tuple, Problem] = {}
+        for p in problems:
+            uniq.setdefault((p.mark, p.path, p.message), p)
+        self.problems: list[Problem] = sorted(uniq.values(), key=Problem.sort_key)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+    def format(self, command: str = "sim") -> str:
+        return "\n".join(p.format(command) for p in self.problems)
+
+
+def option_error(option: str, message: str) -> InputError:
+    """An :class:`InputError` about a command-line option."""
+    return InputError([Problem(Mark("<options>", option=option), "", message)])
+
+
+def suggest(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
+    choices = [c for c in choices if isinstance(c, str)]
+    best = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    return f" (did you mean '{best[0]}'?)" if best else ""
+
+
+def one_of(choices: Iterable[str]) -> str:
+    """A readable list of the valid choices: ``one of 'a', 'b', 'c'``."""
+    items = sorted(set(choices))
+    if not items:
+        return "none are defined"
+    if len(items) > 12:
+        items = items[:12] + ["..."]
+    return "one of " + ", ".join(f"'{c}'" if c != "..." else c for c in items)
