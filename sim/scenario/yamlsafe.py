@@ -187,6 +187,13 @@ class _Builder:
         self.count = 0
         self.problems: list[Problem] = []
 
+    def _value_mark(self, node: yaml.Node) -> Mark:
+        """Where a value starts; inside the quotes for a quoted string."""
+        m = _mark(self.file, node.start_mark)
+        if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"'):
+            return m.shifted(1)
+        return m
+
     def _fatal(self, node: yaml.Node, message: str) -> InputError:
         return InputError([Problem(_mark(self.file, node.start_mark), "", message)])
 
@@ -235,7 +242,7 @@ class _Builder:
                     continue
                 out[key] = self.build(vnode, depth + 1)
                 out.key_marks[key] = kmark
-                out.value_marks[key] = _mark(self.file, vnode.start_mark)
+                out.value_marks[key] = self._value_mark(vnode)
             return out
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _STD + "seq":
@@ -243,7 +250,7 @@ class _Builder:
             out = PList(mark=mark)
             for item in node.value:
                 out.append(self.build(item, depth + 1))
-                out.value_marks.append(_mark(self.file, item.start_mark))
+                out.value_marks.append(self._value_mark(item))
             return out
         # scalar
         if node.tag not in _SCALAR_TAGS:

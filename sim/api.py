@@ -1,0 +1,403 @@
+"""The Python API: load a scenario, run it, get results. The CLI calls exactly these.
+
+::
+
+    import sim
+    scn = sim.load_scenario("karabakh", overrides={"flashpoints.lachin.level": 3})
+    res = sim.run(scn, runs=5000, seed=1)
+    res.probabilities()
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .evidence.cards import FactBase, load_cards
+from .evidence.provenance import check_sources
+from .paths import repo_root, scenarios_dir
+from .scenario.errors import InputError, Mark, Problem, option_error, suggest
+from .scenario.load import apply_overrides, parse_overrides, read_tree
+from .scenario.references import addressable, check_references
+from .scenario.schema import Scenario
+from .scenario.validation import fields_at, validate_model
+from .scenario.values import Param
+
+DEPENDENCIES = ("mesa", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib", "typer", "rich")
+
+
+# ----------------------------------------------------------------------- loading
+
+
+def find_scenario(ref: str | Path) -> Path:
+    """A scenario path, or the name of a shipped scenario (``karabakh``)."""
+    p = Path(ref)
+    if p.exists() or p.suffix in (".yaml", ".yml") or "/" in str(ref):
+        return p
+    shipped = scenarios_dir() / f"{ref}.yaml"
+    if shipped.exists():
+        return shipped
+    names = [q.stem for q in scenarios_dir().glob("*.yaml")]
+    raise InputError(
+        [
+            Problem(
+                Mark(str(ref)),
+                "",
+                f"no such file, and no shipped scenario '{ref}'{suggest(str(ref), names)}; "
+                "`sim list` shows the shipped ones",
+            )
+        ]
+    )
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    return x
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario with its mechanisms, ready to run.
+
+    Attributes:
+        spec: The typed scenario (:class:`sim.scenario.schema.Scenario`).
+        rules: The mechanisms it uses, with every parameter (defaults filled in).
+        path: The file it was read from.
+        overrides: The ``--set`` overrides applied, ``{path: value}``.
+        facts: The fact cards its sources were checked against.
+    """
+
+    spec: Scenario
+    rules: dict
+    path: Path
+    overrides: dict[str, Any]
+    facts: FactBase
+    tree: Any = field(repr=False, default=None)
+
+    @property
+    def name(self) -> str:
+        return self.spec.meta.name
+
+    @property
+    def meta(self):
+        return self.spec.meta
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole scenario as data: merged, overridden, every rule parameter explicit."""
+        data = _plain(self.tree)
+        data.pop("extends", None)
+        rules: dict[str, Any] = {}
+        from .rules import PHASES
+
+        raw_rules = data.get("rules") or {}
+        for kind in PHASES:
+            rs = self.rules.get(kind)
+            if rs is None:
+                if isinstance(raw_rules.get(kind), dict) and raw_rules[kind].get("model") == "off":
+                    rules[kind] = {"model": "off"}
+                continue
+            entry: dict[str, Any] = {"model": rs.model}
+            for pname, p in rs.params.items():
+                entry[pname] = p.to_data() if p.source is not None else p.value
+            rules[kind] = entry
+        data["rules"] = rules
+        return data
+
+    def resolved_yaml(self) -> str:
+        head = (
+            f"# Resolved scenario '{self.name}' from {self.path}\n"
+            "# (extends merged, overrides applied, every rule parameter explicit).\n"
+            "# `sim run` on this file reproduces the run.\n"
+        )
+        return head + yaml.safe_dump(self.resolved(), sort_keys=False, allow_unicode=True, width=100)
+
+    def sha256(self) -> str:
+        """Hash of the resolved scenario (canonical JSON)."""
+        blob = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> LoadedScenario:
+        """The same scenario with more ``{path: value}`` overrides applied."""
+        merged = {**self.overrides, **parse_overrides(overrides)}
+        return load_scenario(self.path, overrides=merged, seeds=self.facts.folder)
+
+    def parameters(self) -> list[dict[str, Any]]:
+        """Every numeric parameter: path, value, source kind and note (for reports)."""
+        from .world.compile import compile_plan
+
+        plan = compile_plan(self.spec, self.rules)
+        rows = []
+        for e in plan.entries:
+            p: Param = e.param
+            src = p.source
+            rows.append(
+                {
+                    "path": e.path,
+                    "value": p.show(),
+                    "kind": src.kind if src else "none",
+                    "facts": list(src.facts) if src else [],
+                    "derive": src.derive if src else None,
+                    "note": src.note if src else "",
+                    "origin": p.origin,
+                }
+            )
+        return rows
+
+
+def load_scenario(
+    ref: str | Path,
+    overrides: dict[str, Any] | list[str] | None = None,
+    *,
+    seeds: str | Path | None = None,
+) -> LoadedScenario:
+    """Read, merge, override and check a scenario; raise :class:`InputError` listing all problems.
+
+    Args:
+        ref: A path to a YAML file, or the name of a shipped scenario.
+        overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
+        seeds: Folder of fact cards (default: the shipped ``seeds/``).
+    """
+    from .rules import REGISTRY, resolve_rules, rule_paths
+
+    path = find_scenario(ref)
+    file = str(path)
+    tree = read_tree(path)
+    ov = parse_overrides(overrides)
+    problems: list[Problem] = []
+    if ov:
+        rpaths = rule_paths(tree.get("rules"))
+        known = addressable(tree, rpaths)
+
+        def valid_new(parts: list[str]) -> bool:
+            dotted = ".".join(parts)
+            if dotted in known:
+                return True
+            if parts[0] == "rules" and len(parts) == 3:
+                return parts[1] in REGISTRY
+            fields = fields_at(Scenario, tuple(parts[:-1]))
+            return fields is not None and parts[-1] in fields
+
+        tree, p = apply_overrides(tree, ov, valid_new)
+        problems += p
+    spec = None
+    try:
+        spec = validate_model(Scenario, tree, file=file)
+    except InputError as exc:
+        problems += exc.problems
+    rules, p = resolve_rules(tree.get("rules"), file)
+    problems += p
+    problems += check_references(tree, file, rule_paths(tree.get("rules")))
+    facts = load_cards(seeds)
+    problems += check_sources(tree, facts, file)
+    if problems or spec is None:
+        raise InputError(problems)
+    return LoadedScenario(spec, rules, path, ov, facts, tree)
+
+
+def list_scenarios() -> list[dict[str, str]]:
+    """The shipped scenarios: name, title, start, horizon (files without ``meta`` are bases)."""
+    out = []
+    for p in sorted(scenarios_dir().glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        meta = raw.get("meta") if isinstance(raw, dict) else None
+        if not isinstance(meta, dict):
+            continue
+        out.append(
+            {
+                "name": p.stem,
+                "title": str(meta.get("title", "")),
+                "start": str(meta.get("start", "")),
+                "horizon_months": str(meta.get("horizon_months", "")),
+                "path": str(p),
+            }
+        )
+    return out
+
+
+# ------------------------------------------------------------------------ running
+
+
+def versions() -> dict[str, str]:
+    """Versions of this package, Python and the dependencies (for the manifest)."""
+    from importlib import metadata
+
+    out = {"sim": __version__, "python": platform.python_version()}
+    for d in DEPENDENCIES:
+        try:
+            out[d] = metadata.version(d)
+        except metadata.PackageNotFoundError:
+            out[d] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    root = repo_root()
+    if root is None:
+        return None
+    try:
+        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=5)
+        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def check_run_options(runs: int | None, workers: int | None, months: int | None, chunk_size: int | None) -> None:
+    """Reject impossible options with the CLI's message format."""
+    problems = []
+    if runs is not None and runs < 1:
+        problems.append(option_error("--runs", f"must be at least 1 (got {runs})").problems[0])
+    if workers is not None and workers < 1:
+        problems.append(option_error("--workers", f"must be at least 1 (got {workers})").problems[0])
+    if months is not None and not 1 <= months <= 600:
+        problems.append(option_error("--months", f"must be between 1 and 600 (got {months})").problems[0])
+    if chunk_size is not None and chunk_size < 1:
+        problems.append(option_error("--chunk-size", f"must be at least 1 (got {chunk_size})").problems[0])
+    if problems:
+        raise InputError(problems)
+
+
+def run(
+    scenario: LoadedScenario | str | Path,
+    runs: int | None = None,
+    seed: int | None = None,
+    *,
+    months: int | None = None,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    dtype: str = "float64",
+    progress: Callable[[int, int], None] | None = None,
+    keep_trajectories: int = 100,
+):
+    """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
+
+    Args:
+        scenario: A loaded scenario, or a path / shipped name to load.
+        runs: Replicates (default: the scenario's ``meta.runs``).
+        seed: Random seed (default: the scenario's ``meta.seed``).
+        months: Horizon in months (default: the scenario's); events after it are ignored.
+        workers: Processes (default: 1 for small runs, all cores for large ones).
+        chunk_size: Replicates per chunk (results depend on it; recorded).
+        progress: Called with (replicates done, total) as chunks finish.
+    """
+    from .outcomes import compile_outcomes
+    from .results import OutcomeInfo, Results
+    from .runner import DEFAULT_CHUNK, InProcess, ProcessPool, choose_workers, execute, make_tasks
+    from .world.compile import compile_plan
+
+    t0 = time.perf_counter()
+    scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    check_run_options(runs, workers, months, chunk_size)
+    meta = scn.spec.meta
+    runs = meta.runs if runs is None else runs
+    seed = meta.seed if seed is None else seed
+    horizon = meta.horizon_months if months is None else months
+    chunk = chunk_size or DEFAULT_CHUNK
+    plan = compile_plan(scn.spec, scn.rules, horizon)
+    dets = compile_outcomes(plan)
+    sha = scn.sha256()
+    key = hashlib.sha256(f"{sha}:{horizon}:{dtype}".encode()).hexdigest()
+    tasks = make_tasks(key, (scn.spec, scn.rules, horizon, dtype), runs, seed, chunk, 10_000, keep_trajectories)
+    n_workers = choose_workers(workers, runs, horizon, len(tasks))
+    backend = InProcess() if n_workers == 1 else ProcessPool(n_workers)
+    res = Results(
+        scenario=scn.name,
+        title=meta.title,
+        start=plan.start,
+        horizon=horizon,
+        seed=seed,
+        runs_requested=runs,
+        outcomes=[OutcomeInfo(d.name, d.kind, d.description, d.value_label) for d in dets],
+        names={
+            "states": plan.states,
+            "alliances": plan.alliances,
+            "suppliers": plan.suppliers,
+            "flashpoints": plan.flashpoints,
+            "territories": plan.territories,
+        },
+        labels={k: getattr(a, "name", "") or k for sect in (scn.spec.states, scn.spec.alliances, scn.spec.suppliers, scn.spec.flashpoints, scn.spec.territories) for k, a in sect.items()},
+        resolved_yaml=scn.resolved_yaml(),
+        inputs=scn.parameters(),
+    )
+    res.description = meta.description  # type: ignore[attr-defined]
+    res.questions = list(meta.questions)  # type: ignore[attr-defined]
+    t_setup = time.perf_counter()
+    interrupted = False
+    try:
+        execute(tasks, backend, res.merge, progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    t_sim = time.perf_counter()
+    res.complete = not interrupted and res.runs == runs
+    res.manifest = {
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "scenario": scn.name,
+        "scenario_file": str(scn.path),
+        "scenario_sha256": sha,
+        "overrides": {k: v for k, v in scn.overrides.items()},
+        "seed": seed,
+        "runs_requested": runs,
+        "horizon_months": horizon,
+        "chunk_size": chunk,
+        "chunks": len(tasks),
+        "workers": n_workers,
+        "backend": backend.name,
+        "dtype": dtype,
+        "versions": versions(),
+        "platform": platform.platform(),
+        "git_commit": git_commit(),
+        "command": sys.argv if sys.argv and sys.argv[0].endswith("sim") else None,
+        "timings_s": {"setup": t_setup - t0, "simulation": t_sim - t_setup},
+        "replicate_months_per_s": (res.runs * horizon) / max(t_sim - t_setup, 1e-9),
+    }
+    if interrupted:
+        res.interrupted = True  # type: ignore[attr-defined]
+    return res
+
+
+def default_output_dir(res, root: str | Path = "outputs") -> Path:
+    """A new folder ``outputs/<scenario>/<YYYYmmdd-HHMMSS>-<hash>/`` (never an existing one)."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    h = hashlib.sha256(f"{res.manifest.get('scenario_sha256')}:{res.seed}:{res.runs_requested}:{res.horizon}".encode()).hexdigest()[:8]
+    base = Path(root) / res.scenario
+    base.mkdir(parents=True, exist_ok=True)
+    for i in range(1000):
+        name = f"{stamp}-{h}" + (f"-{i + 1}" if i else "")
+        p = base / name
+        try:
+            p.mkdir()
+            return p
+        except FileExistsError:
+            continue
+    raise RuntimeError("could not create a new output folder")  # pragma: no cover
+
+
+def prepare_out(out: str | Path) -> Path:
+    """``--out DIR``: use it if it is new or empty; refuse a non-empty folder or a file."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise option_error("--out", f"{p} exists and is not a folder; choose a new folder")
+    if p.is_dir() and any(p.iterdir()):
+        raise option_error("--out", f"{p} is not empty; choose a new folder (runs never overwrite each other)")
+    p.mkdir(parents=True, exist_ok=True)
+    return p

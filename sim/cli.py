@@ -1,0 +1,259 @@
+"""The ``sim`` command line: thin wrappers around :mod:`sim.api` (no model logic here).
+
+Every command parses its options, calls one library function, and prints or saves
+what it returns. Bad input is reported as ``file:line:col: path: message`` (or
+``sim CMD: --option: message``) with exit status 2 and no traceback, unless
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .scenario.errors import InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Scenario and wargame simulation kit for Eurasian security.\n\n"
+    "Run a shipped scenario: sim run karabakh   (or a path: sim run scenarios/karabakh.yaml)",
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Scenario and wargame simulation kit for Eurasian security."""
+    _state["debug"] = debug
+
+
+def _fail(exc: InputError, command: str) -> None:
+    if _state["debug"]:
+        raise exc
+    typer.echo(exc.format(f"sim {command}"), err=True)
+    raise typer.Exit(2)
+
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A scenario file (scenarios/karabakh.yaml) or a shipped scenario name (karabakh).")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a parameter: PATH=VALUE, e.g. flashpoints.lachin.level=3 (repeatable)."),
+]
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    runs: Annotated[int | None, typer.Option("--runs", "-n", help="Number of replicates (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's); later events are ignored.")] = None,
+    set_: SetOpt = None,
+    given: Annotated[list[str] | None, typer.Option("--given", help="Also show probabilities conditional on this outcome (repeatable).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs, all cores for large).")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the run folder here (must be new or empty).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the table.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html (data files only).")] = False,
+) -> None:
+    """Run a scenario's Monte Carlo: outcome probabilities with 95% intervals and timing.
+
+    Writes outputs/<scenario>/<timestamp>-<hash>/ (or --out): manifest.json,
+    scenario.resolved.yaml, summary.json, outcomes.csv, timeseries.csv, figures
+    and report.html.
+    """
+    import time
+
+    from . import api
+
+    t0 = time.perf_counter()
+    try:
+        api.check_run_options(runs, workers, months, chunk_size)
+        scn = api.load_scenario(scenario, overrides=set_ or None)
+        outcomes = list(scn.spec.outcomes)
+        for g in given or []:
+            if g not in outcomes:
+                from .scenario.errors import option_error, suggest
+
+                raise option_error("--given", f"no outcome '{g}'{suggest(g, outcomes)}; outcomes are {', '.join(outcomes)}")
+        folder = api.prepare_out(out) if out is not None else None
+    except InputError as exc:
+        _fail(exc, "run")
+        return
+    progress, finish = _progress(json_)
+    try:
+        res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size, progress=progress)
+    finally:
+        finish()
+    t1 = time.perf_counter()
+    if folder is None:
+        folder = api.default_output_dir(res)
+    res.manifest["timings_s"]["total_before_outputs"] = t1 - t0
+    res.save(folder, figures=not no_report)
+    if json_:
+        typer.echo(json.dumps(json.loads((folder / "summary.json").read_text()), indent=2))
+    else:
+        _print_table(res, given or [])
+        _print_footer(res, folder, time.perf_counter() - t0)
+    if not res.complete:
+        typer.echo(f"Interrupted: {res.runs} of {res.runs_requested} runs finished; results saved with complete=false.", err=True)
+        raise typer.Exit(130)
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    prog = Progress(
+        TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs  ETA"), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    prog.start()
+    task = prog.add_task("runs", total=None)
+
+    def update(done: int, total: int) -> None:
+        prog.update(task, completed=done, total=total)
+
+    return update, prog.stop
+
+
+def _pct(x: float) -> str:
+    if x != x:
+        return "-"
+    return f"{100 * x:.1f}%" if x >= 0.001 or x == 0 else "<0.1%"
+
+
+def _print_table(res, given: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(width=max(100, Console().width))
+    t = Table(title=f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}", title_justify="left")
+    t.add_column("Outcome", overflow="fold", max_width=48)
+    t.add_column("Probability", justify="right")
+    t.add_column("95% interval", justify="right")
+    t.add_column("When (median)", justify="right")
+    t.add_column("Middle half", justify="right")
+    for r in res.outcome_rows():
+        lo, hi = r["ci95"]
+        when = r["median_date"] or "-"
+        iqr = f"{r['q1_date']} – {r['q3_date']}" if r["q1_date"] else "-"
+        t.add_row(r["description"], _pct(r["probability"]), f"{_pct(lo)} – {_pct(hi)}", when, iqr)
+    con.print(t)
+    for g in given:
+        df = res.conditional(g)
+        ct = Table(title=f"Given: {g} (happened in {int(df['given_runs'].iloc[0]):,} runs)", title_justify="left")
+        ct.add_column("Outcome")
+        ct.add_column("P(outcome | given)", justify="right")
+        ct.add_column("95% interval", justify="right")
+        for name, row in df.iterrows():
+            ct.add_row(str(name), _pct(row["probability"]), f"{_pct(row['ci_low'])} – {_pct(row['ci_high'])}")
+        con.print(ct)
+
+
+def _print_footer(res, folder: Path, seconds: float) -> None:
+    m = res.manifest
+    typer.echo(
+        f"Timing: month the outcome first happened, over the runs where it did. "
+        f"Seed {res.seed}; {m['workers']} worker(s); {seconds:.1f} s."
+    )
+    typer.echo(f"Outputs: {folder}/  (report.html, summary.json, outcomes.csv, timeseries.csv, manifest.json)")
+
+
+@app.command()
+def validate(
+    scenario: ScenarioArg,
+    set_: SetOpt = None,
+) -> None:
+    """Check a scenario: schema, names, facts and derivations; print provenance coverage."""
+    from . import api
+
+    try:
+        scn = api.load_scenario(scenario, overrides=set_ or None)
+    except InputError as exc:
+        _fail(exc, "validate")
+        return
+    rows = scn.parameters()
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    n = len(rows)
+    covered = n - kinds.get("none", 0)
+    typer.echo(f"{scn.path}: valid ({len(scn.spec.states)} states, {len(scn.spec.flashpoints)} flashpoints, {len(scn.spec.outcomes)} outcomes)")
+    split = ", ".join(f"{kinds.get(k, 0)} {k}" for k in ("fact", "calibration", "assumption"))
+    typer.echo(f"provenance: {covered}/{n} numeric parameters have a source ({100 * covered / max(n, 1):.0f}%): {split}")
+    missing = [r["path"] for r in rows if r["kind"] == "none"]
+    if missing:
+        typer.echo("without provenance:")
+        for p in missing:
+            typer.echo(f"  {p}")
+
+
+@app.command("list")
+def list_() -> None:
+    """List the shipped scenarios."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import api
+
+    t = Table(title="Shipped scenarios (run with: sim run NAME)", title_justify="left")
+    for c in ("name", "title", "start", "months"):
+        t.add_column(c)
+    for s in api.list_scenarios():
+        t.add_row(s["name"], s["title"], s["start"], s["horizon_months"])
+    Console().print(t)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor validation and completion)."""
+    from .scenario.schema import Scenario
+
+    s = Scenario.model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["title"] = "sim scenario"
+    s.setdefault("properties", {})["extends"] = {"type": "string", "description": "Base file to deep-merge over (relative path)."}
+    typer.echo(json.dumps(s, indent=2))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except InputError as exc:  # raised with --debug after printing is skipped
+        if _state["debug"]:
+            raise
+        typer.echo(exc.format("sim"), err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,18 @@
+"""Figures and the self-contained HTML report of a run (matplotlib, imported lazily)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_report(res, folder: str | Path) -> Path:
+    """Write the figures and ``report.html`` of a run into ``folder``."""
+    from .figures import write_figures
+    from .html import write_html
+
+    folder = Path(folder)
+    figs = write_figures(res, folder)
+    return write_html(res, folder, figs)
+
+
+__all__ = ["write_report"]

@@ -1,0 +1,150 @@
+"""The one-file HTML report: summary in sentences, table, figures, inputs, run details."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..results import Results
+
+CSS = """
+body{font-family:Georgia,'Times New Roman',serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.1em} h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.8em}
+.sub{color:#555;margin-top:0} table{border-collapse:collapse;width:100%;font-size:.92em;font-family:Helvetica,Arial,sans-serif}
+th,td{border-bottom:1px solid #e2e2e2;padding:.35em .5em;text-align:left;vertical-align:top} th{background:#f3f5f8}
+td.num{text-align:right;white-space:nowrap} img{max-width:100%;margin:.6em 0} .note{color:#555;font-size:.9em}
+.kind-fact{color:#1a6b2f} .kind-calibration{color:#1f4e8c} .kind-assumption{color:#8a5a00} .kind-none{color:#b00020}
+ul.headline li{margin:.3em 0} code{font-size:.9em}
+@media print{body{max-width:none} h2{page-break-after:avoid} img{page-break-inside:avoid}}
+"""
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _pct(x: float) -> str:
+    return "-" if x != x else (f"{100 * x:.1f}%" if x >= 0.001 or x == 0 else "<0.1%")
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+def headline(res: Results) -> list[str]:
+    """A few sentences a planner can read out: the likeliest outcomes and when."""
+    rows = sorted(res.outcome_rows(), key=lambda r: -r["probability"])
+    out = []
+    for r in rows[:5]:
+        lo, hi = r["ci95"]
+        when = (
+            f"; where it happens, typically by {r['median_date']} (middle half {r['q1_date']} to {r['q3_date']})"
+            if r["median_date"]
+            else ""
+        )
+        out.append(
+            f"{r['description']}: <b>{_pct(r['probability'])}</b> within {res.horizon} months "
+            f"(95% interval {_pct(lo)}–{_pct(hi)}){when}."
+        )
+    rare = [r for r in rows if r["probability"] < 0.01]
+    if rare:
+        out.append("Below 1%: " + "; ".join(_e(r["description"]) for r in rare) + ".")
+    return out
+
+
+def render(res: Results, figures: dict[str, Path]) -> str:
+    m = res.manifest
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{_e(res.title)} — sim report</title><style>{CSS}</style></head><body>",
+        f"<h1>{_e(res.title)}</h1>",
+        f"<p class='sub'>Scenario <code>{_e(res.scenario)}</code> · starts {_e(res.date(1))} · "
+        f"{res.horizon} months · {res.runs:,} Monte Carlo runs · seed {res.seed}"
+        + ("" if res.complete else f" · <b>INCOMPLETE: {res.runs:,} of {res.runs_requested:,} runs</b>")
+        + "</p>",
+    ]
+    desc = getattr(res, "description", "")
+    if desc:
+        parts.append(f"<p>{_e(desc)}</p>")
+    parts.append("<h2>Summary</h2><ul class='headline'>")
+    parts += [f"<li>{s}</li>" for s in headline(res)]
+    parts.append("</ul>")
+    parts.append(
+        "<p class='note'>Probabilities are shares of simulated runs in which the outcome happened at least once "
+        "within the horizon; intervals are Wilson 95% intervals for that share (Monte Carlo error only, not model "
+        "uncertainty). Timing is the month of first occurrence over the runs where it happened.</p>"
+    )
+    parts.append("<h2>Outcomes</h2><table><tr><th>Outcome</th><th>Probability</th><th>95% interval</th>"
+                 "<th>Median month</th><th>Middle half</th><th>Runs for ±1 pt</th></tr>")
+    for r in res.outcome_rows():
+        lo, hi = r["ci95"]
+        iqr = f"{r['q1_date']} – {r['q3_date']}" if r["q1_date"] else "-"
+        parts.append(
+            f"<tr><td>{_e(r['description'])}<br><span class='note'><code>{_e(r['outcome'])}</code></span></td>"
+            f"<td class='num'>{_pct(r['probability'])}</td><td class='num'>{_pct(lo)} – {_pct(hi)}</td>"
+            f"<td class='num'>{_e(r['median_date'] or '-')}</td><td class='num'>{_e(iqr)}</td>"
+            f"<td class='num'>{r['runs_for_1pt']:,}</td></tr>"
+        )
+    parts.append("</table>")
+    captions = {
+        "outcomes": "Outcome probabilities",
+        "cumulative": "Cumulative probability over time",
+        "escalation": "Escalation rungs over time",
+    }
+    parts.append("<h2>Figures</h2>")
+    for key, path in figures.items():
+        parts.append(_img(path, captions.get(key, key)))
+    parts.append("<h2>Key inputs</h2><p class='note'>Every numeric parameter with the kind of source it rests on "
+                 "(fact card, calibration or stated assumption); defaults of the mechanisms are listed where the "
+                 "scenario does not set them.</p>")
+    parts.append(inputs_table(res))
+    parts.append("<h2>Run details</h2><table>")
+    details = [
+        ("Scenario file", m.get("scenario_file")),
+        ("Resolved scenario SHA-256", m.get("scenario_sha256")),
+        ("Overrides", ", ".join(f"{k}={v}" for k, v in (m.get("overrides") or {}).items()) or "none"),
+        ("Seed / runs / chunk size", f"{res.seed} / {res.runs:,} of {res.runs_requested:,} / {m.get('chunk_size')}"),
+        ("Workers / backend", f"{m.get('workers')} / {m.get('backend')}"),
+        ("Versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())),
+        ("Git commit", m.get("git_commit") or "n/a"),
+        ("Created (UTC)", m.get("created")),
+        ("Simulation time", f"{(m.get('timings_s') or {}).get('simulation', 0):.2f} s"),
+    ]
+    for k, v in details:
+        parts.append(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
+    parts.append("</table>")
+    parts.append("<p class='note'>Made with sim. Reproduce with <code>sim run scenario.resolved.yaml "
+                 f"--seed {res.seed} --runs {res.runs_requested}</code>.</p></body></html>")
+    return "\n".join(parts)
+
+
+def inputs_table(res: Results) -> str:
+    rows = ["<table><tr><th>Parameter</th><th>Value</th><th>Source</th></tr>"]
+    for r in res.inputs:
+        if r["origin"] == "default" and r["path"].startswith("states."):
+            continue  # per-actor defaults are many and alike; the mechanisms' are listed
+        if r["kind"] == "fact":
+            src = "fact " + ", ".join(r["facts"]) + (f" (derive: {r['derive']})" if r.get("derive") else "")
+        elif r["kind"] == "none":
+            src = "no source"
+        else:
+            src = f"{r['kind']}: {r['note']}"
+        origin = " <span class='note'>(default)</span>" if r["origin"] == "default" else ""
+        rows.append(
+            f"<tr><td><code>{_e(r['path'])}</code>{origin}</td><td class='num'>{_e(r['value'])}</td>"
+            f"<td class='kind-{_e(r['kind'])}'>{_e(src)}</td></tr>"
+        )
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def write_html(res: Results, folder: Path, figures: dict[str, Path]) -> Path:
+    from ..results import atomic_write
+
+    path = Path(folder) / "report.html"
+    atomic_write(path, render(res, figures))
+    return path

@@ -1,0 +1,353 @@
+"""Results of a Monte Carlo run: probabilities, intervals, timing, tables, saving.
+
+:class:`Results` merges chunk results (in chunk order) and answers questions about
+them. It is the same object in a notebook and behind the CLI::
+
+    res = sim.run(sim.load_scenario("karabakh"), runs=5000, seed=1)
+    res.probabilities()          # DataFrame: probability, Wilson 95% interval, timing
+    res.conditional("major_clash")
+    res.save("outputs/karabakh/mine")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .scenario.expr import month_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .outcomes import ChunkResult
+
+Z95 = 1.959963984540054
+SUMMARY_VERSION = 1
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials (95% by default)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def runs_for_halfwidth(p: float, halfwidth: float = 0.01, z: float = Z95) -> int:
+    """Runs needed for a 95% interval of +/- ``halfwidth`` around p (normal approximation)."""
+    p = min(max(p, 1e-3), 1 - 1e-3)
+    return int(math.ceil(z * z * p * (1 - p) / halfwidth**2))
+
+
+def _quantile_month(hist_row: np.ndarray, q: float) -> int | None:
+    """The month by which a fraction q of the replicates where it happened had it."""
+    hits = hist_row[1:]
+    total = hits.sum()
+    if total == 0:
+        return None
+    cum = np.cumsum(hits)
+    return int(np.searchsorted(cum, q * total - 1e-9) + 1)
+
+
+@dataclass
+class OutcomeInfo:
+    """What an outcome is, for tables and reports."""
+
+    name: str
+    kind: str
+    description: str
+    value_label: str = ""
+
+
+@dataclass
+class Results:
+    """Merged results of a run (or of the part of it that finished)."""
+
+    scenario: str
+    title: str
+    start: int  # calendar month index of month 1
+    horizon: int
+    seed: int
+    runs_requested: int
+    outcomes: list[OutcomeInfo]
+    names: dict[str, list[str]]  # states, alliances, suppliers, flashpoints, territories
+    labels: dict[str, str]
+    manifest: dict[str, Any] = field(default_factory=dict)
+    resolved_yaml: str = ""
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    runs: int = 0
+    complete: bool = True
+    hist: np.ndarray | None = None
+    co: np.ndarray | None = None
+    value_sum: np.ndarray | None = None
+    value_sq: np.ndarray | None = None
+    value_sample: np.ndarray | None = None
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    traj: dict[str, np.ndarray] = field(default_factory=dict)
+    first_hit_sample: np.ndarray | None = None
+    chunk_seconds: list[float] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ merging
+
+    def merge(self, r: ChunkResult) -> None:
+        """Add one chunk's contribution (chunks must arrive in order)."""
+        self.chunk_seconds.append(r.seconds)
+        if self.hist is None:
+            self.hist = r.hist.copy()
+            self.co = r.co.copy()
+            self.value_sum = r.value_sum.copy()
+            self.value_sq = r.value_sq.copy()
+            self.value_sample = r.value_sample.copy()
+            self.series = {k: v.copy() for k, v in r.series.items()}
+            self.traj = {k: v.copy() for k, v in r.traj.items()}
+            self.first_hit_sample = r.first_hit_sample.copy()
+        else:
+            self.hist += r.hist
+            self.co += r.co
+            self.value_sum += r.value_sum
+            self.value_sq += r.value_sq
+            if r.value_sample.shape[1]:
+                self.value_sample = np.concatenate([self.value_sample, r.value_sample], axis=1)
+            for k, v in r.series.items():
+                self.series[k] += v
+            for k, v in r.traj.items():
+                if v.shape[0]:
+                    self.traj[k] = np.concatenate([self.traj[k], v], axis=0)
+            if r.first_hit_sample.shape[0]:
+                self.first_hit_sample = np.concatenate([self.first_hit_sample, r.first_hit_sample], axis=0)
+        self.runs += r.n
+
+    # ---------------------------------------------------------------- questions
+
+    def date(self, month: int | None) -> str | None:
+        """``YYYY-MM`` of simulated month ``month`` (1 = the start month)."""
+        return None if month is None else month_text(self.start + month - 1)
+
+    def _index(self, name: str) -> int:
+        for i, o in enumerate(self.outcomes):
+            if o.name == name:
+                return i
+        from .scenario.errors import suggest
+
+        raise KeyError(f"no outcome '{name}'{suggest(name, [o.name for o in self.outcomes])}")
+
+    def outcome_rows(self) -> list[dict[str, Any]]:
+        """One dict per outcome: probability, interval, timing (the summary's content)."""
+        rows = []
+        n = self.runs
+        assert self.hist is not None
+        for i, o in enumerate(self.outcomes):
+            h = self.hist[i]
+            k = int(h[1:].sum())
+            lo, hi = wilson(k, n)
+            med, q1, q3 = (_quantile_month(h, q) for q in (0.5, 0.25, 0.75))
+            row: dict[str, Any] = {
+                "outcome": o.name,
+                "description": o.description,
+                "kind": o.kind,
+                "probability": k / n if n else float("nan"),
+                "ci95": [lo, hi],
+                "hits": k,
+                "runs": n,
+                "median_month": med,
+                "q1_month": q1,
+                "q3_month": q3,
+                "median_date": self.date(med),
+                "q1_date": self.date(q1),
+                "q3_date": self.date(q3),
+                "runs_for_1pt": runs_for_halfwidth(k / n if n else 0.5),
+            }
+            if self.value_sum is not None and not math.isnan(self.value_sum[i]):
+                mean = self.value_sum[i] / n
+                var = max(self.value_sq[i] / n - mean * mean, 0.0)
+                sample = self.value_sample[i]
+                sample = sample[~np.isnan(sample)]
+                row["final"] = {
+                    "label": o.value_label,
+                    "mean": mean,
+                    "sd": math.sqrt(var),
+                    "p05": float(np.quantile(sample, 0.05)) if sample.size else None,
+                    "median": float(np.quantile(sample, 0.5)) if sample.size else None,
+                    "p95": float(np.quantile(sample, 0.95)) if sample.size else None,
+                    "sample_size": int(sample.size),
+                }
+            rows.append(row)
+        return rows
+
+    def probabilities(self) -> pd.DataFrame:
+        """Outcome probabilities with Wilson 95% intervals and timing, one row per outcome."""
+        import pandas as pd
+
+        rows = []
+        for r in self.outcome_rows():
+            rows.append(
+                {
+                    "outcome": r["outcome"],
+                    "description": r["description"],
+                    "probability": r["probability"],
+                    "ci_low": r["ci95"][0],
+                    "ci_high": r["ci95"][1],
+                    "hits": r["hits"],
+                    "runs": r["runs"],
+                    "median_month": r["median_month"],
+                    "q1_month": r["q1_month"],
+                    "q3_month": r["q3_month"],
+                    "median_date": r["median_date"],
+                }
+            )
+        return pd.DataFrame(rows).set_index("outcome")
+
+    def conditional(self, given: str) -> pd.DataFrame:
+        """P(outcome | ``given`` happened), with Wilson intervals over the runs where it did."""
+        import pandas as pd
+
+        g = self._index(given)
+        assert self.co is not None
+        ng = int(self.co[g, g])
+        rows = []
+        for i, o in enumerate(self.outcomes):
+            k = int(self.co[i, g])
+            lo, hi = wilson(k, ng)
+            rows.append(
+                {
+                    "outcome": o.name,
+                    "probability": k / ng if ng else float("nan"),
+                    "ci_low": lo if ng else float("nan"),
+                    "ci_high": hi if ng else float("nan"),
+                    "hits": k,
+                    "given_runs": ng,
+                }
+            )
+        return pd.DataFrame(rows).set_index("outcome")
+
+    def cumulative(self) -> pd.DataFrame:
+        """P(outcome has happened by month m), m = 1..horizon (cumulative incidence)."""
+        import pandas as pd
+
+        assert self.hist is not None
+        cum = np.cumsum(self.hist[:, 1:], axis=1) / max(self.runs, 1)
+        months = np.arange(1, self.horizon + 1)
+        df = pd.DataFrame(cum.T, columns=[o.name for o in self.outcomes])
+        df.insert(0, "date", [self.date(m) for m in months])
+        df.insert(0, "month", months)
+        return df
+
+    def timeseries(self) -> pd.DataFrame:
+        """Per-month averages: rung shares per flashpoint, deaths, trust, supplier shares."""
+        import pandas as pd
+
+        n = max(self.runs, 1)
+        months = np.arange(1, self.horizon + 1)
+        cols: dict[str, Any] = {"month": months, "date": [self.date(m) for m in months]}
+        s = self.series
+        for j, f in enumerate(self.names["flashpoints"]):
+            for lv in range(6):
+                cols[f"{f}.rung{lv}"] = s["level_counts"][:, j, lv] / n
+            cols[f"{f}.mean_rung"] = (s["level_counts"][:, j, :] * np.arange(6)).sum(axis=1) / n
+            cols[f"{f}.settled"] = s["settled"][:, j] / n
+            cols[f"{f}.deaths"] = s["deaths"][:, j] / n
+        for a_i, a in enumerate(self.names["alliances"]):
+            for s_i, st in enumerate(self.names["states"]):
+                counts = s["status_counts"][:, s_i, a_i]
+                if counts[:, 1:].sum() == 0:
+                    continue  # never a member anywhere
+                cols[f"{a}.{st}.trust"] = s["trust"][:, s_i, a_i] / n
+                cols[f"{a}.{st}.active"] = counts[:, 1] / n
+                cols[f"{a}.{st}.frozen"] = counts[:, 2] / n
+                cols[f"{a}.{st}.exited"] = counts[:, 3] / n
+        for t_i, t in enumerate(self.names["territories"]):
+            for s_i, st in enumerate(self.names["states"]):
+                c = s["controller_counts"][:, t_i, s_i]
+                if c.any():
+                    cols[f"{t}.held_by.{st}"] = c / n
+        for s_i, st in enumerate(self.names["states"]):
+            for k_i, k in enumerate(self.names["suppliers"]):
+                v = s["shares"][:, s_i, k_i]
+                if v.any():
+                    cols[f"{st}.share.{k}"] = v / n
+        cum = np.cumsum(self.hist[:, 1:], axis=1) / n
+        for i, o in enumerate(self.outcomes):
+            cols[f"P({o.name})"] = cum[i]
+        return pd.DataFrame(cols)
+
+    def summary(self) -> dict[str, Any]:
+        """The stable ``summary.json`` contract other tools read."""
+        outcomes = {}
+        for r in self.outcome_rows():
+            d = {k: v for k, v in r.items() if k not in ("outcome",)}
+            outcomes[r["outcome"]] = d
+        return {
+            "summary_version": SUMMARY_VERSION,
+            "scenario": self.scenario,
+            "title": self.title,
+            "runs": self.runs,
+            "runs_requested": self.runs_requested,
+            "complete": self.complete,
+            "seed": self.seed,
+            "start": month_text(self.start),
+            "horizon_months": self.horizon,
+            "outcomes": outcomes,
+        }
+
+    # ------------------------------------------------------------------- saving
+
+    def save(self, folder: str | Path, *, figures: bool = True) -> Path:
+        """Write the run folder: data files, figures and report, manifest last.
+
+        Every file is written under a temporary name and renamed into place, so a file
+        is either whole or absent. Figures and the report are drawn by
+        :mod:`sim.report` (imported only when asked for, like pandas' ``.plot``).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
+        atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
+        atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
+        atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
+        if figures:
+            from .report import write_report
+
+            write_report(self, folder)
+        self.write_manifest(folder)
+        return folder
+
+    def write_manifest(self, folder: Path) -> None:
+        m = dict(self.manifest)
+        m["runs_completed"] = self.runs
+        m["complete"] = self.complete
+        atomic_write(folder / "manifest.json", json.dumps(_clean(m), indent=2) + "\n")
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN to null."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        f = float(x)
+        return None if math.isnan(f) or math.isinf(f) else f
+    return x
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a file whole or not at all: temporary name in the same folder, then rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,97 @@
+"""Alliance response: members at a fatal clash ask for help; the alliance answers or not.
+
+Model ``response`` (docs/MODEL.md §D4). Each month, for every flashpoint side sigma
+that is an active member of a collective-defence alliance A (other than its
+leader), a request is made when the flashpoint is at or above A's trigger level and
+at least ``cooldown_months`` have passed since that side's last request to A.
+
+* With probability q (:func:`sim.rules.common.response_probability`: credibility x
+  the leader's available capacity x zone of responsibility x member-vs-member rule)
+  A responds: the member's trust rises by ``response_gain * (1 - trust)``, and the
+  leader commits ``support_share`` of its capability (times its available capacity)
+  to sigma's side, which deters the opponent and counts in a war's outcome; committed
+  support decays by ``support_decay`` a month.
+* Otherwise A refuses and the member's trust falls by ``refusal_cost`` (or by
+  ``abstain_cost`` when A abstains because the opponent is a member too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.values import P, default
+from ..world.compile import Plan
+from .common import Dyads, response_probability
+from .registry import RuleParams, register
+
+
+class ResponseParams(RuleParams):
+    """Parameters of alliance response to members' requests for help."""
+
+    refusal_cost: P(0, 1) = default(
+        0.15,
+        "a refused request costs a member a large part of its trust (Armenia after 2020 and 2022: "
+        "two refusals took it to open talk of leaving)",
+    )
+    abstain_cost: P(0, 1) = default(
+        0.05, "abstaining between two members disappoints less than refusing against an outsider"
+    )
+    response_gain: P(0, 1) = default(0.3, "a response restores a third of the missing trust")
+    cooldown_months: P(1, 120, integer=True) = default(
+        6, "a member asks again at most every six months about the same dispute"
+    )
+    support_share: P(0, 1) = default(
+        0.05, "a response commits a small slice of the leader's forces (an expeditionary contingent)"
+    )
+    support_decay: P(0, 1) = default(0.8, "committed support fades over a few months")
+
+
+@register("alliance", "response", ResponseParams)
+def build(plan: Plan):
+    """Requests for help at the trigger level; response or refusal moves trust."""
+    if plan.F == 0 or plan.A == 0:
+        return lambda w: None
+    d = Dyads.of(plan)
+    S, A, F = plan.S, plan.A, plan.F
+    # scatter (F*2) sides -> S states, to add trust changes per (state, alliance)
+    onehot = np.zeros((F * 2, S))
+    onehot[np.arange(F * 2), d.sides.reshape(-1)] = 1.0
+
+    def step(w) -> None:
+        st = w.st
+        R = w.n
+        if not hasattr(st, "request_wait"):  # months since each side last asked each alliance
+            st.request_wait = np.full((R, F, 2, A), 10_000, dtype=np.int32)
+            st.requests = np.zeros((R, F, 2, A), dtype=np.int16)
+            st.responses = np.zeros((R, F, 2, A), dtype=np.int16)
+        wait = st.request_wait
+        trigger = w.par.trigger  # (R, A)
+        L = st.level[:, :, None, None]
+        q, abstain = response_probability(w, d)
+        member = q > 0
+        cool = w.rp("alliance", "cooldown_months")[:, None, None, None]
+        asking = (member | abstain) & (L >= trigger[:, None, None, :]) & (wait >= cool)
+        asking &= ~st.settled[:, :, None, None]
+        u = w.stream("alliance").random((R, F, 2, A))
+        respond = asking & (u < q)
+        refuse = asking & ~respond & ~abstain
+        abstained = asking & abstain
+        trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A)
+        gain = w.rp("alliance", "response_gain")[:, None, None, None]
+        delta = (
+            respond * gain * (1.0 - trust_side)
+            - refuse * w.rp("alliance", "refusal_cost")[:, None, None, None]
+            - abstained * w.rp("alliance", "abstain_cost")[:, None, None, None]
+        )
+        if asking.any():
+            dtrust = np.einsum("rpa,ps->rsa", delta.reshape(R, F * 2, A), onehot)
+            st.trust = np.clip(st.trust + dtrust, 0.0, 1.0)
+        lead_cap = st.capability[:, d.leader] * w.par.capacity[:, d.leader]  # (R, A)
+        committed = (respond * lead_cap[:, None, None, :]).sum(axis=3)
+        share = w.rp("alliance", "support_share")[:, None, None]
+        st.support = np.maximum(st.support * w.rp("alliance", "support_decay")[:, None, None], committed * share)
+        st.request_wait = np.where(asking, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
+        st.requests += asking
+        st.responses += respond
+
+    return step

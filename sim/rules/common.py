@@ -1,0 +1,93 @@
+"""Quantities several mechanisms share: who would help whom, and how much that deters.
+
+Symbols follow docs/MODEL.md §Details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..world.compile import ACTIVE, FROZEN, Plan
+
+
+@dataclass(frozen=True)
+class Dyads:
+    """Static index arrays of the flashpoints' sides, built once per plan."""
+
+    sides: np.ndarray  # (F, 2) state index of side sigma
+    other: np.ndarray  # (F, 2) state index of the opponent of side sigma
+    in_zone: np.ndarray  # (F, 2) bool: fighting is on side sigma's own territory (or unspecified)
+    leader: np.ndarray  # (A,)
+    collective: np.ndarray  # (A,) bool: collective defence (consultative bodies give no military help)
+    responds_between_members: np.ndarray  # (A,) bool
+    is_leader: np.ndarray  # (F, 2, A) bool: side sigma is alliance A's leader
+    not_side: np.ndarray  # (F, 2, S) bool: state p is neither side of flashpoint f (patrons)
+
+    @classmethod
+    def of(cls, plan: Plan) -> Dyads:
+        sides = plan.sides
+        other = sides[:, ::-1]
+        loc = plan.location[:, None]
+        in_zone = (loc == sides) | (loc == -1)
+        leader = plan.leader
+        collective = np.array([k == "collective_defence" for k in plan.alliance_kind], dtype=bool)
+        is_leader = sides[:, :, None] == leader[None, None, :]
+        not_side = np.ones((plan.F, 2, plan.S), dtype=bool)
+        for f in range(plan.F):
+            not_side[f, :, sides[f]] = False
+        return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side)
+
+
+def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray]:
+    """q[r, f, sigma, A]: P(alliance A answers a request for help from side sigma of f).
+
+    q = credibility_A * capacity_leader(A) * zone * [sigma is an active member]
+        * [A does not abstain between members] * [A is a collective-defence alliance]
+        * [sigma is not A's leader]
+
+    where zone = 1 if the fighting is on sigma's own territory, else A's
+    ``outside_zone`` factor. Also returns the mask of requests A would decline because
+    the opponent is a member too (``member_vs_member: abstain``).
+    """
+    status = w.st.status
+    st_side = status[:, d.sides, :]  # (R, F, 2, A)
+    st_other = status[:, d.other, :]
+    active = st_side == ACTIVE
+    opp_member = (st_other == ACTIVE) | (st_other == FROZEN)
+    abstain = opp_member & ~d.responds_between_members
+    p = w.par
+    zone = np.where(d.in_zone[None, :, :, None], 1.0, p.outside_zone[:, None, None, :])
+    cap_leader = p.capacity[:, d.leader]  # (R, A)
+    q = (p.credibility * cap_leader)[:, None, None, :] * zone
+    q = q * (active & ~abstain & d.collective & ~d.is_leader)
+    return q, active & abstain & d.collective & ~d.is_leader
+
+
+def deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndarray:
+    """D[r, f, sigma]: how strongly side sigma is deterred by expected help for its opponent.
+
+    D_sigma = 1 - prod_A (1 - q_{A, opp} * w_A) * prod_p (1 - k_p * w_p) * (1 - s_opp / (s_opp + c_sigma))
+
+    with helper weights w_X = c_X / (c_X + c_sigma) (capability of the helper relative to
+    the deterred side), patron willingness k_p = kappa * max(0, affinity(p, opp)) *
+    capacity_p for every state p that is not a side, and s_opp the capability an alliance
+    has actually committed to the opponent (``support``, decaying after a response).
+    """
+    cap = w.st.capability
+    c_self = cap[:, d.sides]  # (R, F, 2)
+    opp_q = q[:, :, ::-1, :]  # (R, F, 2, A): help expected for sigma's opponent
+    c_lead = cap[:, d.leader]  # (R, A)
+    w_all = c_lead[:, None, None, :] / (c_lead[:, None, None, :] + c_self[..., None] + 1e-12)
+    keep = np.prod(1.0 - opp_q * w_all, axis=3)
+    # patrons: states that are not sides, helping the opponent out of affinity
+    aff_to_opp = w.st.affinity[:, :, d.other]  # (R, S, F, 2): affinity of p toward opp
+    aff_to_opp = np.moveaxis(aff_to_opp, 1, 3)  # (R, F, 2, S)
+    k = patron_weight[:, None, None, None] * np.clip(aff_to_opp, 0.0, 1.0) * w.par.capacity[:, None, None, :]
+    k = k * d.not_side[None]
+    wp = cap[:, None, None, :] / (cap[:, None, None, :] + c_self[..., None] + 1e-12)
+    keep = keep * np.prod(1.0 - k * wp, axis=3)
+    s_opp = w.st.support[:, :, ::-1]
+    keep = keep * (1.0 - s_opp / (s_opp + c_self + 1e-12))
+    return 1.0 - keep

@@ -1,0 +1,210 @@
+"""Escalation on the six-rung ladder, casualties, and wars that decide territory.
+
+Model ``ladder`` (docs/MODEL.md §D3). Rungs: 0 calm, 1 tension/incident,
+2 militarized display or blockade, 3 fatal clash, 4 major clash, 5 war.
+
+Each month, for every flashpoint f at rung L below war, three competing hazards
+(monthly rates) act::
+
+    lambda_up     = u0[L] * U * exp(b_shift |Delta| + b_mom m - b_med M + sigma_eps eps)
+    lambda_down   = d0[L] * exp(b_med M - b_mom m)
+    lambda_settle = s0[L] * exp(b_med M - b_res (rbar - 1/2))
+
+with the initiation term U = (exp(eta_a) + exp(eta_b)) / 2 over the two sides,
+
+    eta_a = b_res (r_a - 1/2) + b_adv x - b_det D_a,   eta_b = b_res (r_b - 1/2) - b_adv x - b_det D_b,
+
+x = clip(log(c_a / c_b), -3, 3) the capability balance, Delta = log(c_a/c_b) minus its
+exponential moving average (recent shift), r the sides' resolve, D the deterrence
+from expected intervention (:func:`sim.rules.common.deterrence`), m the momentum of
+recent fatal clashes, M the mediation in place (sum over mediators present of their
+available capacity), eps a standard-normal shock. With Lambda the sum of the rates,
+the flashpoint moves with probability 1 - exp(-Lambda), and the move is up, down or
+settlement in proportion to the rates (competing risks). A settled flashpoint stays
+at rung 0 and does not move unless the relapse rate is positive.
+
+At war (rung 5) the war ends each month with probability 1 / war_mean_months (a
+flat hazard, so durations are geometric); the winner is side a with probability
+c_a^k / (c_a^k + c_b^k) (capabilities including committed allied support). If the
+flashpoint has stakes and the winner claims the territory (or nobody is listed as
+claimant), control passes to the winner and the dispute counts as settled;
+otherwise the ladder drops to ``post_war_level``.
+
+Deaths in a month at rung L >= 3 are lognormal with median ``casualty_median[L]``
+and log-sd ``casualty_sigma``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import model_validator
+
+from ..scenario.values import P, default
+from ..world.compile import Plan
+from .common import Dyads, deterrence, response_probability
+from .registry import RuleParams, register
+
+CAL = "calibration"
+
+
+class LadderParams(RuleParams):
+    """Parameters of the escalation ladder (monthly rates; see docs/CALIBRATION.md)."""
+
+    base_up: P(0, 5, vector=True) = default(
+        (0.03, 0.05, 0.05, 0.06, 0.03, 0.0),
+        "ladder-base-rates: neutral-dyad monthly rates chosen so that episodes starting at "
+        "rung 2 reach use of force and war in the MID 1946-2014 proportions (docs/CALIBRATION.md)",
+        CAL,
+    )
+    base_down: P(0, 5, vector=True) = default(
+        (0.0, 0.12, 0.10, 0.40, 0.45, 0.0),
+        "ladder-base-rates: clashes are short episodes; tension and displays last months",
+        CAL,
+    )
+    base_settle: P(0, 1, vector=True) = default(
+        (0.004, 0.002, 0.0005, 0.0, 0.0, 0.0),
+        "negotiated settlements of territorial disputes are rare: of the order of one per "
+        "several decades of calm, and rarer under tension",
+    )
+    beta_resolve: P(0, 10) = default(1.0, "one unit of resolve (0..1) scales a side's initiation rate by e")
+    beta_advantage: P(0, 5) = default(
+        0.3, "a side with e times its opponent's capability is 35% more likely to initiate"
+    )
+    beta_deterrence: P(0, 10) = default(
+        1.5, "certain, decisive outside help for the opponent cuts a side's initiation rate ~4.5x"
+    )
+    beta_shift: P(0, 10) = default(1.0, "a fast shift in the balance (either way) destabilizes the dyad")
+    beta_momentum: P(0, 10) = default(1.0, "recent fatal clashes make further escalation likelier")
+    beta_mediation: P(0, 10) = default(
+        0.7,
+        "one fully available mediator halves the up-rate and doubles the down-rate "
+        "(peacekeeping cuts renewed-war risk by 50-75%, Fortna 2004)",
+    )
+    shock_sd: P(0, 5) = default(0.3, "month-to-month shocks of about 35% in the up-rate")
+    momentum_decay: P(0, 1) = default(0.7, "momentum halves in about two months without clashes")
+    shift_memory: P(0, 1) = default(0.9, "the balance is compared with its average over about ten months")
+    war_mean_months: P(0.5, 240) = default(
+        4.0,
+        "the 2020 Karabakh war lasted about six weeks; the 1990s war years; wars end at a flat "
+        "hazard (Bennett & Stam 1996)",
+    )
+    decisiveness: P(0, 10) = default(1.5, "contest-success exponent: a 2:1 edge wins about 74% of wars")
+    post_war_level: P(0, 4, integer=True) = default(2, "an undecided war leaves a militarized standoff")
+    casualty_median: P(0, vector=True) = default(
+        (0.0, 0.0, 0.0, 4.0, 40.0, 1500.0),
+        "deaths per month: fatal clashes kill a handful (4 and 5 dead in the 2023 Lachin/Tegh "
+        "incidents), major clashes dozens, wars thousands",
+    )
+    casualty_sigma: P(0, 5) = default(0.8, "monthly deaths vary about 2.2x either way")
+    patron_weight: P(0, 1) = default(
+        0.3, "a fully aligned outside power with full capacity steps in about a third of the time"
+    )
+    relapse: P(0, 1) = default(0.0, "a settled dispute stays settled within the horizon")
+
+    @model_validator(mode="after")
+    def _lengths(self) -> LadderParams:
+        for name in ("base_up", "base_down", "base_settle", "casualty_median"):
+            v = getattr(self, name).value
+            if isinstance(v, tuple) and len(v) != 6:
+                raise ValueError(f"{name} needs 6 entries, one per rung 0..5 (got {len(v)})")
+        return self
+
+
+@register("escalation", "ladder", LadderParams)
+def build(plan: Plan):
+    """Six-rung escalation ladder with competing up/down/settlement hazards."""
+    if plan.F == 0:
+        return lambda w: None
+    d = Dyads.of(plan)
+    a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
+    fs = np.flatnonzero(plan.stakes >= 0)
+    ts = plan.stakes[fs]
+    claim_any = plan.claimants.any(axis=1)
+
+    def step(w) -> None:
+        g = w.stream("escalation")
+        st, par = w.st, w.par
+        R, F = st.level.shape
+
+        def rp(name: str) -> np.ndarray:
+            return w.rp("escalation", name)
+
+        def col(name: str) -> np.ndarray:
+            return rp(name)[:, None]
+
+        L = st.level.astype(np.intp)
+        ca = st.capability[:, a_idx] + st.support[:, :, 0]
+        cb = st.capability[:, b_idx] + st.support[:, :, 1]
+        lr = np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
+        x = np.clip(lr, -3.0, 3.0)
+        shift = lr - st.lr_ema
+        q, _ = response_probability(w, d)
+        D = deterrence(w, d, q, rp("patron_weight"))
+        res = par.resolve[:, d.sides]  # (R, F, 2)
+        b_res, b_adv, b_det = col("beta_resolve"), col("beta_advantage"), col("beta_deterrence")
+        eta_a = b_res * (res[..., 0] - 0.5) + b_adv * x - b_det * D[..., 0]
+        eta_b = b_res * (res[..., 1] - 0.5) - b_adv * x - b_det * D[..., 1]
+        U = 0.5 * (np.exp(eta_a) + np.exp(eta_b))
+        M = np.einsum("rfs,rs->rf", st.mediators, par.capacity)
+        m = st.momentum
+        eps = g.standard_normal((R, F))
+        u = g.random((R, F, 4))
+        zc = g.standard_normal((R, F))
+        b_med, b_mom = col("beta_mediation"), col("beta_momentum")
+        up = np.take_along_axis(rp("base_up"), L, axis=1) * U * np.exp(
+            col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + col("shock_sd") * eps
+        )
+        down = np.take_along_axis(rp("base_down"), L, axis=1) * np.exp(b_med * M - b_mom * m)
+        settle = np.take_along_axis(rp("base_settle"), L, axis=1) * np.exp(
+            b_med * M - b_res * (res.mean(axis=2) - 0.5)
+        )
+        war = L == 5
+        frozen = war | st.settled
+        up[frozen | (L == 5)] = 0.0
+        down[frozen | (L == 0)] = 0.0
+        settle[frozen] = 0.0
+        total = up + down + settle
+        p_any = -np.expm1(-total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(total > 0, p_any / total, 0.0)
+        t1 = up * scale
+        t2 = t1 + down * scale
+        u0 = u[..., 0]
+        go_up = u0 < t1
+        go_down = (u0 >= t1) & (u0 < t2)
+        go_settle = (u0 >= t2) & (u0 < p_any)
+
+        # wars end at a flat hazard; the winner takes the stakes if it claims them
+        ending = war & (u[..., 1] < 1.0 / col("war_mean_months"))
+        k = col("decisiveness")
+        pa = 1.0 / (1.0 + np.exp(-k * lr))  # = c_a^k / (c_a^k + c_b^k)
+        winner = np.where(u[..., 2] < pa, a_idx, b_idx)
+        transferred = np.zeros((R, F), dtype=bool)
+        if fs.size:
+            ctrl = st.controller[:, ts]
+            win = winner[:, fs]
+            ok = plan.claimants[ts[None, :], win] | ~claim_any[ts][None, :]
+            move = ending[:, fs] & ok & (ctrl != win)
+            st.controller[:, ts] = np.where(move, win, ctrl)
+            transferred[:, fs] = move
+
+        new = L + go_up - go_down
+        new = np.where(ending, rp("post_war_level").astype(np.intp)[:, None], new)
+        settled_now = go_settle | transferred
+        new = np.where(settled_now, 0, new)
+        relapse = st.settled & (u[..., 3] < col("relapse"))
+        new = np.where(relapse, 1, new)
+        st.settled = (st.settled | settled_now) & ~relapse
+        st.war_months = np.where(new == 5, st.war_months + 1, 0).astype(np.int16)
+
+        med = np.take_along_axis(rp("casualty_median"), new, axis=1)
+        deaths = np.where(new >= 3, np.rint(med * np.exp(col("casualty_sigma") * zc)), 0.0)
+        st.deaths = deaths.astype(st.casualties.dtype)
+        st.casualties += st.deaths
+        st.level = new.astype(np.int8)
+        dm = col("momentum_decay")
+        st.momentum = dm * m + (1.0 - dm) * (new >= 3)
+        sm = col("shift_memory")
+        st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
+
+    return step

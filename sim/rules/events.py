@@ -1,0 +1,78 @@
+"""Events: scheduled (``at``), conditional (``when``) and triggered (``{event: NAME}``).
+
+Model ``scheduled`` (MODEL.md §D1). Each month, in the order they are listed:
+
+* a scheduled event is eligible in its month; a conditional event whenever its
+  predicate holds; a triggered-only event when another event's effect names it;
+* an eligible event fires with its probability ``p_e`` (one uniform draw per
+  replicate and event every month, drawn for everyone and then masked), at most once
+  per replicate if ``once``;
+* its effect is applied to the replicates where it fired, and the events it names are
+  triggered there (each with its own probability).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.expr import month_index
+from ..world.compile import Plan
+from ..world.effects import compile_effect
+from ..world.predicates import compile_predicate
+from .registry import RuleParams, register
+
+
+class EventParams(RuleParams):
+    """The events mechanism has no parameters of its own; each event carries its probability."""
+
+
+@register("events", "scheduled", EventParams)
+def build(plan: Plan):
+    """Scheduled, conditional and triggered events with per-month probabilities."""
+    scn = plan.scenario
+    ev_index = plan.index_of("event")
+    table = []
+    for e, ev in enumerate(scn.events):
+        ops, triggers = compile_effect(ev.effect, plan)
+        table.append(
+            {
+                "e": e,
+                "at": month_index(ev.at) if ev.at else None,
+                "when": compile_predicate(ev.when, plan) if ev.when else None,
+                "once": ev.once,
+                "ops": ops,
+                "triggers": [ev_index[t] for t in triggers],
+            }
+        )
+    n_events = len(table)
+
+    def fire(w, e: int, mask: np.ndarray, u: np.ndarray, depth: int = 0) -> None:
+        row = table[e]
+        mask = mask & (u[:, e] < w.par.event_p[:, e])
+        if row["once"]:
+            mask &= ~w.st.fired[:, e]
+        if not mask.any():
+            return
+        for op in row["ops"]:
+            op(w, mask)
+        w.st.fired[:, e] |= mask
+        if depth < 16:
+            for t in row["triggers"]:
+                fire(w, t, mask, u, depth + 1)
+
+    def step(w) -> None:
+        if not n_events:
+            return
+        u = w.stream("events").random((w.n, n_events))
+        for row in table:
+            if row["at"] is not None:
+                if row["at"] != w.month:
+                    continue
+                eligible = np.ones(w.n, dtype=bool)
+            elif row["when"] is not None:
+                eligible = row["when"](w)
+            else:
+                continue  # triggered only
+            fire(w, row["e"], eligible, u)
+
+    return step

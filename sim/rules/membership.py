@@ -1,0 +1,74 @@
+"""Membership: freeze, exit, re-engage and accession driven by trust.
+
+Model ``thresholds`` (docs/MODEL.md §D6). Each month, for every state i and alliance
+A (the leader excepted), with one uniform draw per pair:
+
+* active member, trust < ``freeze_below``: freezes its participation w.p. ``freeze_hazard``;
+* frozen member, trust < ``exit_below``: leaves w.p. ``exit_hazard``;
+* frozen member, trust >= ``reengage_above``: takes part again w.p. ``reengage_hazard``;
+* candidate (listed in ``candidates``, not a member), trust >= ``accede_above``:
+  joins w.p. ``accede_hazard``.
+
+Trust reverts towards its starting value at ``trust_reversion`` a month (0: it only
+moves with responses, refusals, events and, with the alignment rule, affinity).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.values import P, default
+from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
+from .registry import RuleParams, register
+
+
+class MembershipParams(RuleParams):
+    """Trust thresholds and monthly hazards of membership changes."""
+
+    default_trust: P(0, 1) = default(0.6, "a member whose trust is not stated trusts its alliance moderately")
+    freeze_below: P(0, 1) = default(0.3, "participation is frozen once trust is well below half")
+    freeze_hazard: P(0, 1) = default(
+        0.05, "a government takes about a year and a half on average to act on low trust"
+    )
+    exit_below: P(0, 1) = default(0.2, "leaving takes lower trust than freezing")
+    exit_hazard: P(0, 1) = default(0.03, "formal exit is slower than a freeze (treaty procedures, costs)")
+    reengage_above: P(0, 1) = default(0.5, "a frozen member returns once trust is restored to half")
+    reengage_hazard: P(0, 1) = default(0.1, "re-engagement is quicker than exit")
+    accede_above: P(0, 1) = default(0.7, "accession needs high trust")
+    accede_hazard: P(0, 1) = default(0.02, "accession takes years")
+    trust_reversion: P(0, 1) = default(0.0, "trust has memory: it moves only with what happens")
+
+
+@register("membership", "thresholds", MembershipParams)
+def build(plan: Plan):
+    """Trust-threshold transitions between active, frozen, exited and non-member."""
+    if plan.A == 0:
+        return lambda w: None
+    not_leader = np.ones((plan.S, plan.A), dtype=bool)
+    not_leader[plan.leader, np.arange(plan.A)] = False
+    cand = plan.candidates
+
+    def step(w) -> None:
+        st = w.st
+        if not hasattr(st, "trust_base"):
+            st.trust_base = st.trust.copy()
+        rho = w.rp("membership", "trust_reversion")[:, None, None]
+        st.trust = st.trust + rho * (st.trust_base - st.trust)
+        u = w.stream("membership").random(st.trust.shape)
+
+        def c(name: str) -> np.ndarray:
+            return w.rp("membership", name)[:, None, None]
+
+        s, t = st.status, st.trust
+        freeze = (s == ACTIVE) & (t < c("freeze_below")) & (u < c("freeze_hazard"))
+        leave = (s == FROZEN) & (t < c("exit_below")) & (u < c("exit_hazard"))
+        back = (s == FROZEN) & (t >= c("reengage_above")) & (u < c("reengage_hazard"))
+        join = ((s == NONE) | (s == EXITED)) & cand & (t >= c("accede_above")) & (u < c("accede_hazard"))
+        new = s.copy()
+        new[freeze & not_leader] = FROZEN
+        new[leave & not_leader] = EXITED
+        new[back] = ACTIVE
+        new[join] = ACTIVE
+        st.status = new
+
+    return step

@@ -1,0 +1,233 @@
+"""Reading a scenario: ``extends:`` chains, deep merge, and ``--set`` overrides.
+
+The result of this module is a *tree*: plain dicts and lists (:class:`PDict`,
+:class:`PList`) that still know the file, line and column of every value, ready for
+schema validation and reference checks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Mark, Problem, suggest
+from .yamlsafe import PDict, PList, load_yaml_file, mark_of
+
+MAX_EXTENDS_DEPTH = 8
+
+
+def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
+    """Load a scenario file and everything it ``extends``, merged (child wins)."""
+    path = Path(path)
+    data = load_yaml_file(path)
+    if not isinstance(data, PDict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
+        raise InputError(
+            [
+                Problem(
+                    getattr(data, "mark", None) or Mark(str(path), 1, 1),
+                    "",
+                    f"the top level must be a mapping (meta:, states:, ...), not {kind}",
+                )
+            ]
+        )
+    ext = data.pop("extends", None)
+    if ext is None:
+        return data
+    where = data.key_marks.get("extends") or Mark(str(path), 1, 1)
+    vmark = data.value_marks.get("extends") or where
+    if not isinstance(ext, str) or not ext.strip():
+        raise InputError([Problem(vmark, "extends", "extends must be the path of a base file")])
+    base_path = (path.parent / ext).resolve()
+    chain = (*_stack, path.resolve())
+    if base_path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, base_path))
+        raise InputError([Problem(vmark, "extends", f"extends cycle: {cycle}; remove one link")])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise InputError(
+            [Problem(vmark, "extends", f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")]
+        )
+    if not base_path.is_file():
+        raise InputError(
+            [
+                Problem(
+                    vmark,
+                    "extends",
+                    f"base file '{ext}' not found (looked for {base_path}); "
+                    "the path is relative to this file",
+                )
+            ]
+        )
+    base = read_tree(base_path, chain)
+    return merge(base, data)
+
+
+def merge(base: Any, child: Any, path: tuple = ()) -> Any:
+    """Deep-merge ``child`` over ``base``.
+
+    Mappings merge key by key (``key: null`` in the child deletes the base key);
+    ``events`` merge by event name; other lists and values are replaced.
+    """
+    if isinstance(base, dict) and isinstance(child, dict):
+        out = PDict(mark=getattr(child, "mark", None) or getattr(base, "mark", None))
+        for src in (base, child):
+            for k in src:
+                if src is child and child[k] is None:
+                    out.pop(k, None)
+                    continue
+                if src is child and k in base and base[k] is not None:
+                    out[k] = merge(base[k], child[k], (*path, k))
+                else:
+                    out[k] = src[k]
+                if isinstance(src, PDict):
+                    if k in src.key_marks:
+                        out.key_marks[k] = src.key_marks[k]
+                    if k in src.value_marks:
+                        out.value_marks[k] = src.value_marks[k]
+        return out
+    if path == ("events",) and isinstance(base, list) and isinstance(child, list):
+        return _merge_named(base, child)
+    return child
+
+
+def _merge_named(base: list, child: list) -> PList:
+    out = PList(mark=getattr(child, "mark", None))
+    index: dict[str, int] = {}
+    for src in (base, child):
+        for i, item in enumerate(src):
+            m = src.value_marks[i] if isinstance(src, PList) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            if src is child and isinstance(name, str) and name in index:
+                j = index[name]
+                out[j] = merge(out[j], item)
+                out.value_marks[j] = m
+                continue
+            if isinstance(name, str):
+                index[name] = len(out)
+            out.append(item)
+            out.value_marks.append(m)
+    return out
+
+
+# ------------------------------------------------------------------------ overrides
+
+
+def parse_overrides(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
+    """``["a.b=3", ...]`` or ``{"a.b": 3}`` -> ``{"a.b": 3}`` (values parsed as YAML)."""
+    if not items:
+        return {}
+    if isinstance(items, dict):
+        return dict(items)
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(
+                [
+                    Problem(
+                        Mark("<options>", option=f"--set {item}"),
+                        "",
+                        "expected PATH=VALUE, e.g. --set flashpoints.lachin.level=3",
+                    )
+                ]
+            )
+        key, _, raw = item.partition("=")
+        key = key.strip()
+        try:
+            out[key] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            out[key] = raw
+    return out
+
+
+def _all_paths(node: Any, prefix: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{prefix}.{k}" if prefix else str(k)
+            out.append(p)
+            out.extend(_all_paths(v, p))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            p = f"{prefix}.{i}"
+            out.append(p)
+            out.extend(_all_paths(v, p))
+    return out
+
+
+def _tag(value: Any, mark: Mark) -> Any:
+    """Give an override value (and everything inside it) the option's mark."""
+    if isinstance(value, dict):
+        d = PDict(mark=mark)
+        for k, v in value.items():
+            d[str(k)] = _tag(v, mark)
+            d.key_marks[str(k)] = mark
+            d.value_marks[str(k)] = mark
+        return d
+    if isinstance(value, list):
+        lst = PList([_tag(v, mark) for v in value], mark=mark)
+        lst.value_marks = [mark] * len(value)
+        return lst
+    return value
+
+
+def apply_overrides(
+    tree: PDict, overrides: dict[str, Any], valid_new: Any = None
+) -> tuple[PDict, list[Problem]]:
+    """Apply ``{dotted.path: value}`` to the tree in place.
+
+    A path must exist in the tree, or name a field the schema allows there
+    (``valid_new(parts) -> bool``). A parameter written as ``{value, source}`` keeps
+    its shape: its value is replaced and its source becomes the override.
+    """
+    problems: list[Problem] = []
+    for path, value in overrides.items():
+        mark = Mark("<options>", option=f"--set {path}")
+        parts = path.split(".") if path else [""]
+        node: Any = tree
+        ok = True
+        for i, part in enumerate(parts[:-1]):
+            key: Any = part
+            if isinstance(node, list):
+                key = int(part) if part.isdigit() else None
+                if key is None or key >= len(node):
+                    ok = False
+                    break
+            elif not isinstance(node, dict) or part not in node:
+                ok = False
+                break
+            node = node[key]
+        last: Any = parts[-1]
+        if ok:
+            if isinstance(node, list):
+                ok = last.isdigit() and int(last) < len(node)
+                last = int(last) if ok else last
+            elif isinstance(node, dict):
+                ok = last in node or (valid_new is not None and valid_new(parts))
+            else:
+                ok = False
+        if not ok:
+            hint = suggest(path, _all_paths(tree), cutoff=0.75)
+            hint = hint.replace("(did you mean '", "(did you mean ").replace("'?)", "?)")
+            problems.append(Problem(mark, "", f"no such path{hint}"))
+            continue
+        old = node[last] if (isinstance(node, list) or last in node) else None
+        new = _tag(value, mark)
+        if isinstance(old, dict) and "value" in old and not (isinstance(value, dict) and "value" in value):
+            new = PDict(mark=mark)
+            new["value"] = _tag(value, mark)
+            new["source"] = _tag({"assumption": f"set on the command line (--set {path})"}, mark)
+            new.key_marks = {"value": mark, "source": mark}
+            new.value_marks = {"value": mark, "source": mark}
+        node[last] = new
+        if isinstance(node, PDict):
+            node.value_marks[last] = mark
+            node.key_marks.setdefault(last, mark)
+        elif isinstance(node, PList):
+            node.value_marks[last] = mark
+    return tree, problems
+
+
+def mark_or(container: Any, key: Any, fallback: Mark) -> Mark:
+    return mark_of(container, key) or fallback

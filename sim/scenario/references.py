@@ -1,0 +1,432 @@
+"""Checks that names in a scenario refer to things that exist, and other cross-field rules.
+
+Works on the raw tree (not the validated model) so that it can run even when the
+schema found problems: every independent problem is reported in one go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Mark, Problem, one_of, suggest
+from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
+from .values import parse_dist
+from .yamlsafe import mark_of
+
+STATE_NUM = ("capability", "resolve", "available_capacity", "procurement_budget_usd")
+ALLIANCE_NUM = ("credibility", "outside_zone")
+SUPPLIER_NUM = ("reliability", "price_quality")
+
+
+def _d(x: Any) -> dict:
+    return x if isinstance(x, dict) else {}
+
+
+def _l(x: Any) -> list:
+    return x if isinstance(x, list) else []
+
+
+def addressable(tree: dict, rule_paths: dict[str, str] | None = None) -> dict[str, str]:
+    """Every path an effect, ``value()``, a sweep or ``--set`` can address, with its kind.
+
+    Kinds: ``num`` (a number), ``int`` (a whole number), ``names`` (a list of actor
+    names), ``name`` (one actor name).
+    """
+    states = [s for s in _d(tree.get("states")) if isinstance(_d(tree["states"]).get(s), dict)]
+    suppliers = list(_d(tree.get("suppliers")))
+    out: dict[str, str] = {}
+    for s in states:
+        for f in STATE_NUM:
+            out[f"states.{s}.{f}"] = "num"
+        for t in states:
+            if t != s:
+                out[f"states.{s}.affinity.{t}"] = "num"
+        for k in suppliers:
+            out[f"states.{s}.suppliers.{k}"] = "num"
+    for a in _d(tree.get("alliances")):
+        for f in ALLIANCE_NUM:
+            out[f"alliances.{a}.{f}"] = "num"
+        out[f"alliances.{a}.trigger_level"] = "int"
+        for s in states:
+            out[f"alliances.{a}.trust.{s}"] = "num"
+        out[f"alliances.{a}.members"] = "names"
+        out[f"alliances.{a}.frozen"] = "names"
+    for k in suppliers:
+        for f in SUPPLIER_NUM:
+            out[f"suppliers.{k}.{f}"] = "num"
+        out[f"suppliers.{k}.lag_months"] = "int"
+        out[f"suppliers.{k}.refuses"] = "names"
+    for t in _d(tree.get("territories")):
+        out[f"territories.{t}.controller"] = "name"
+    for f in _d(tree.get("flashpoints")):
+        out[f"flashpoints.{f}.level"] = "int"
+        out[f"flashpoints.{f}.mediators"] = "names"
+    out.update(rule_paths or {})
+    return out
+
+
+class _Checker:
+    def __init__(self, tree: dict, file: str, rule_paths: dict[str, str] | None):
+        self.tree = tree
+        self.file = file
+        self.problems: list[Problem] = []
+        self.states = {k for k, v in _d(tree.get("states")).items() if isinstance(v, dict)}
+        self.kinds = {
+            "state": self.states,
+            "alliance": set(_d(tree.get("alliances"))),
+            "supplier": set(_d(tree.get("suppliers"))),
+            "territory": set(_d(tree.get("territories"))),
+            "flashpoint": set(_d(tree.get("flashpoints"))),
+            "event": {
+                e.get("name") for e in _l(tree.get("events")) if isinstance(e, dict)
+            } - {None},
+            "outcome": set(_d(tree.get("outcomes"))),
+            "status": set(STATUSES),
+        }
+        self.paths = addressable(tree, rule_paths)
+        self.start = None
+        start = _d(tree.get("meta")).get("start")
+        try:
+            self.start = month_index(start) if isinstance(start, str) else None
+        except ValueError:
+            self.start = None
+
+    def add(self, mark: Mark | None, path: str, message: str) -> None:
+        self.problems.append(Problem(mark or Mark(self.file), path, message))
+
+    def name(self, kind: str, value: Any, container: Any, key: Any, path: str) -> bool:
+        """Check that ``value`` names an existing ``kind``; report it otherwise."""
+        if not isinstance(value, str):
+            return False  # the schema reports wrong types
+        known = self.kinds[kind]
+        if value in known:
+            return True
+        hint = suggest(value, known) or f"; {kind}s are {one_of(known)}"
+        self.add(mark_of(container, key), path, f"unknown {kind} '{value}'{hint}")
+        return False
+
+    def names(self, kind: str, container: Any, key: Any, path: str, *, unique: bool = True) -> None:
+        items = container.get(key) if isinstance(container, dict) else None
+        seen: set[str] = set()
+        for i, v in enumerate(_l(items)):
+            self.name(kind, v, items, i, f"{path}[{i}]")
+            if unique and isinstance(v, str):
+                if v in seen:
+                    self.add(mark_of(items, i), f"{path}[{i}]", f"'{v}' is listed twice; list it once")
+                seen.add(v)
+
+    # -------------------------------------------------------------------- sections
+
+    def run(self) -> list[Problem]:
+        t = self.tree
+        for s, spec in _d(t.get("states")).items():
+            spec = _d(spec)
+            for other in _d(spec.get("affinity")):
+                if other == s:
+                    self.add(
+                        mark_of(spec["affinity"], other, prefer_key=True),
+                        f"states.{s}.affinity.{other}",
+                        "a state's affinity towards itself is not a parameter; remove it",
+                    )
+                else:
+                    self.name("state", other, spec["affinity"], other, f"states.{s}.affinity.{other}")
+            shares = _d(spec.get("suppliers"))
+            total = 0.0
+            for k, v in shares.items():
+                self.name("supplier", k, shares, k, f"states.{s}.suppliers.{k}")
+                total += _mean(v)
+            if total > 1 + 1e-6:
+                self.add(
+                    mark_of(spec, "suppliers"),
+                    f"states.{s}.suppliers",
+                    f"supplier shares add up to {total:.3g}; they must sum to at most 1",
+                )
+        for a, spec in _d(t.get("alliances")).items():
+            spec = _d(spec)
+            p = f"alliances.{a}"
+            self.name("state", spec.get("leader"), spec, "leader", f"{p}.leader")
+            self.names("state", spec, "members", f"{p}.members")
+            self.names("state", spec, "frozen", f"{p}.frozen")
+            self.names("state", spec, "candidates", f"{p}.candidates")
+            members = set(x for x in _l(spec.get("members")) if isinstance(x, str))
+            leader = spec.get("leader")
+            if isinstance(leader, str) and leader in self.states and members and leader not in members:
+                self.add(mark_of(spec, "leader"), f"{p}.leader", f"leader '{leader}' must also be in members")
+            for i, f in enumerate(_l(spec.get("frozen"))):
+                if isinstance(f, str) and f in self.states and f not in members:
+                    self.add(mark_of(spec["frozen"], i), f"{p}.frozen[{i}]", f"'{f}' is frozen but not in members")
+            for i, c in enumerate(_l(spec.get("candidates"))):
+                if isinstance(c, str) and c in members:
+                    self.add(
+                        mark_of(spec["candidates"], i),
+                        f"{p}.candidates[{i}]",
+                        f"'{c}' is already a member; candidates are non-members that may join",
+                    )
+            for s in _d(spec.get("trust")):
+                self.name("state", s, spec["trust"], s, f"{p}.trust.{s}")
+        for k, spec in _d(t.get("suppliers")).items():
+            spec = _d(spec)
+            self.name("state", spec.get("state"), spec, "state", f"suppliers.{k}.state")
+            self.names("state", spec, "refuses", f"suppliers.{k}.refuses")
+        for k, spec in _d(t.get("territories")).items():
+            spec = _d(spec)
+            self.name("state", spec.get("controller"), spec, "controller", f"territories.{k}.controller")
+            self.names("state", spec, "claimants", f"territories.{k}.claimants")
+        for k, spec in _d(t.get("flashpoints")).items():
+            spec = _d(spec)
+            p = f"flashpoints.{k}"
+            sides = _l(spec.get("sides"))
+            for i, s in enumerate(sides):
+                self.name("state", s, sides, i, f"{p}.sides[{i}]")
+            if len(sides) == 2 and sides[0] == sides[1] and isinstance(sides[0], str):
+                self.add(mark_of(spec, "sides"), f"{p}.sides", f"both sides are '{sides[0]}'; a flashpoint needs two different sides")
+            if spec.get("stakes") is not None:
+                self.name("territory", spec.get("stakes"), spec, "stakes", f"{p}.stakes")
+            if spec.get("location") is not None:
+                self.name("state", spec.get("location"), spec, "location", f"{p}.location")
+            self.names("state", spec, "mediators", f"{p}.mediators")
+        self.events()
+        for actor, levers in _d(t.get("levers")).items():
+            self.name("state", actor, t["levers"], actor, f"levers.{actor}")
+            for lname, lever in _d(levers).items():
+                self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
+        unc = _d(t.get("uncertainties"))
+        for path, dist in unc.items():
+            if self.paths.get(path) not in ("num", "int"):
+                hint = suggest(path, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
+                self.add(
+                    mark_of(unc, path, prefer_key=True),
+                    f"uncertainties.{path}",
+                    f"not a numeric parameter path{hint}",
+                )
+            if not isinstance(dist, dict):
+                self.add(mark_of(unc, path), f"uncertainties.{path}", "expected a distribution, e.g. {uniform: [0.1, 0.7]}")
+            else:
+                try:
+                    parse_dist(dist)
+                except ValueError as exc:
+                    self.add(mark_of(unc, path), f"uncertainties.{path}", str(exc))
+        self.outcomes()
+        return self.problems
+
+    def events(self) -> None:
+        events = _l(self.tree.get("events"))
+        seen: dict[str, int] = {}
+        triggers: dict[str, list[str]] = {}
+        for i, ev in enumerate(events):
+            if not isinstance(ev, dict):
+                continue
+            p = f"events[{i}]"
+            name = ev.get("name")
+            if isinstance(name, str):
+                if name in seen:
+                    self.add(mark_of(ev, "name"), f"{p}.name", f"event name '{name}' is used twice (also events[{seen[name]}])")
+                seen[name] = i
+            at = ev.get("at")
+            if isinstance(at, str) and self.start is not None:
+                try:
+                    if month_index(at) < self.start:
+                        start = _d(self.tree.get("meta")).get("start")
+                        self.add(
+                            mark_of(ev, "at"),
+                            f"{p}.at",
+                            f"event month {at} is before the scenario start {start}; "
+                            "events cannot change the past",
+                        )
+                except ValueError:
+                    pass
+            if isinstance(ev.get("when"), str):
+                self.predicate(ev["when"], ev, "when", f"{p}.when")
+            eff = ev.get("effect")
+            self.effect(eff, ev, f"{p}.effect")
+            if isinstance(name, str):
+                triggers[name] = [x for x in _as_list(_d(eff).get("event")) if isinstance(x, str)]
+        # cycles among triggered events
+        for start in triggers:
+            stack, path = [start], []
+            if self._cycle(start, triggers, set(), path):
+                i = seen[start]
+                self.add(
+                    mark_of(events[i], "effect"),
+                    f"events[{i}].effect.event",
+                    "events trigger each other in a cycle: " + " -> ".join(path),
+                )
+                break
+            del stack
+
+    def _cycle(self, node: str, g: dict, visiting: set, path: list) -> bool:
+        path.append(node)
+        if node in visiting:
+            return True
+        visiting.add(node)
+        for nxt in g.get(node, []):
+            if self._cycle(nxt, g, visiting, path):
+                return True
+        visiting.discard(node)
+        path.pop()
+        return False
+
+    def predicate(self, text: str, container: Any, key: Any, path: str) -> None:
+        try:
+            node = parse_predicate(text)
+        except ExprError:
+            return  # the schema reports syntax errors
+        base = mark_of(container, key)
+        for n in walk(node):
+            if isinstance(n, Call):
+                from .expr import FUNCTIONS
+
+                kinds = FUNCTIONS[n.fn].args
+                for arg, kind in zip(n.args, kinds, strict=False):
+                    self._arg(kind, arg, base, path)
+                if n.fn == "affinity" and len(n.args) == 2 and n.args[0].name == n.args[1].name:
+                    self.add(base.shifted(n.pos) if base else None, path, "affinity of an actor with itself is not defined")
+            if isinstance(n, Compare):
+                for side in (n.left, n.right):
+                    if isinstance(side, Name):
+                        self._arg("state", side, base, path)
+
+    def _arg(self, kind: str, arg: Name, base: Mark | None, path: str) -> None:
+        where = base.shifted(arg.pos) if base else None
+        if kind == "path":
+            if self.paths.get(arg.name) not in ("num", "int"):
+                hint = suggest(arg.name, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
+                self.add(where, path, f"'{arg.name}' is not a numeric parameter path{hint}")
+            return
+        known = self.kinds[kind]
+        if arg.name not in known:
+            hint = suggest(arg.name, known) or f"; {kind}s are {one_of(known)}"
+            word = "status" if kind == "status" else kind
+            self.add(where, path, f"unknown {word} '{arg.name}'{hint}")
+
+    def effect(self, eff: Any, container: Any, path: str) -> None:
+        if not isinstance(eff, dict):
+            return
+        for op in ("set", "add", "multiply", "remove"):
+            items = eff.get(op)
+            if not isinstance(items, dict):
+                continue
+            for target, value in items.items():
+                tpath = f"{path}.{op}.{target}"
+                kind = self.paths.get(target)
+                if kind is None:
+                    hint = suggest(target, self.paths, cutoff=0.75)
+                    if not hint:
+                        hint = "; paths look like suppliers.russia_arms.reliability or flashpoints.lachin.level"
+                    self.add(mark_of(items, target, prefer_key=True), tpath, f"no such path '{target}'{hint}")
+                    continue
+                self._effect_value(op, kind, value, items, target, tpath)
+        for i, e in enumerate(_as_list(eff.get("event"))):
+            if isinstance(e, str):
+                evs = eff.get("event")
+                self.name("event", e, evs if isinstance(evs, list) else eff, i if isinstance(evs, list) else "event", f"{path}.event")
+
+    def _effect_value(self, op: str, kind: str, value: Any, items: Any, key: str, path: str) -> None:
+        mark = mark_of(items, key)
+        isnum = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind in ("num", "int"):
+            if op == "remove":
+                self.add(mark, path, f"'remove' applies to lists of names; use set, add or multiply for {key}")
+            elif not isnum:
+                self.add(mark, path, f"expected a number for {key}, got {value!r}")
+            elif kind == "int" and op in ("set", "add") and value != int(value):
+                self.add(mark, path, f"{key} is a whole number, got {value!r}")
+            elif key.endswith(".level") and op == "set" and not 0 <= value <= 5:
+                self.add(mark, path, f"a level is a rung 0-5, got {value!r}")
+            return
+        if kind == "name":
+            if op != "set":
+                self.add(mark, path, f"'{op}' does not apply to {key}; use set")
+            else:
+                self.name("state", value, items, key, path)
+            return
+        # names
+        if op == "multiply":
+            self.add(mark, path, f"'multiply' does not apply to the list {key}; use add or remove")
+            return
+        vals = value if isinstance(value, list) else [value]
+        for i, v in enumerate(vals):
+            if not isinstance(v, str):
+                self.add(mark, path, f"expected actor names for {key}, got {v!r}")
+            else:
+                self.name("state", v, value if isinstance(value, list) else items, i if isinstance(value, list) else key, path)
+
+    def outcomes(self) -> None:
+        outs = _d(self.tree.get("outcomes"))
+        refs = {
+            "flashpoint": "flashpoint",
+            "state": "state",
+            "alliance": "alliance",
+            "territory": "territory",
+            "supplier": "supplier",
+            "toward": "state",
+            "relative_to": "state",
+            "controller": "state",
+        }
+        for name, spec in outs.items():
+            spec = _d(spec)
+            p = f"outcomes.{name}"
+            for key, kind in refs.items():
+                if spec.get(key) is not None:
+                    self.name(kind, spec[key], spec, key, f"{p}.{key}")
+            if spec.get("kind") in ("any", "all"):
+                for i, o in enumerate(_l(spec.get("of"))):
+                    if o == name:
+                        self.add(mark_of(spec["of"], i), f"{p}.of[{i}]", "an outcome cannot include itself")
+                    else:
+                        self.name("outcome", o, spec["of"], i, f"{p}.of[{i}]")
+            if spec.get("kind") == "condition" and isinstance(spec.get("when"), str):
+                self.predicate(spec["when"], spec, "when", f"{p}.when")
+            if spec.get("kind") == "membership" and spec.get("becomes") == "member":
+                a = _d(_d(self.tree.get("alliances")).get(spec.get("alliance")))
+                if spec.get("state") in _l(a.get("members")) and spec.get("state") not in _l(a.get("frozen")):
+                    self.add(
+                        mark_of(spec, "becomes"),
+                        f"{p}.becomes",
+                        f"'{spec.get('state')}' is already an active member at the start",
+                    )
+        # cycles among combined outcomes
+        graph = {n: [o for o in _l(_d(s).get("of")) if isinstance(o, str)] for n, s in outs.items()}
+        for n in graph:
+            path: list[str] = []
+            if self._cycle(n, graph, set(), path):
+                self.add(mark_of(outs[n], "of"), f"outcomes.{n}.of", "outcomes include each other in a cycle: " + " -> ".join(path))
+                break
+
+
+def _as_list(x: Any) -> list:
+    if x is None:
+        return []
+    return x if isinstance(x, list) else [x]
+
+
+def _mean(v: Any) -> float:
+    if isinstance(v, dict) and "value" in v:
+        v = v["value"]
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return float(v)
+    if isinstance(v, dict):
+        try:
+            return parse_dist(v).mean()
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def check_references(tree: dict, file: str, rule_paths: dict[str, str] | None = None) -> list[Problem]:
+    """All reference and cross-field problems in a merged scenario tree."""
+    return _Checker(tree, file, rule_paths).run()
+
+
+def walk_sources(node: Any, path: str = ""):
+    """Yield ``(path, container, source_dict)`` for every ``source:`` in a tree."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}" if path else str(k)
+            if k == "source" and isinstance(v, dict):
+                yield path, node, v
+            else:
+                yield from walk_sources(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk_sources(v, f"{path}[{i}]")

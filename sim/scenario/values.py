@@ -1,0 +1,460 @@
+"""Parameters: a value (number, vector or distribution) and where it comes from.
+
+Any numeric parameter in a scenario is written either bare (``0.4``) or as
+``{value: ..., source: ...}``. A value may be a distribution, sampled once per
+replicate: ``{uniform: [lo, hi]}``, ``{normal: [mean, sd]}``,
+``{triangular: [lo, mode, hi]}``, ``{beta: [a, b]}``, ``{lognormal: [mu, sigma]}``
+(of the underlying normal), ``{choice: [a, b, ...], p: [...]}``.
+
+A source is one of ``{fact: ID | [IDs], derive: EXPR}``, ``{calibration: NOTE}`` or
+``{assumption: TEXT}``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+# ----------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """Provenance of a parameter value.
+
+    Attributes:
+        kind: ``fact``, ``calibration`` or ``assumption``.
+        facts: Fact ids (kind ``fact``).
+        derive: Arithmetic over the facts' figures giving the value (kind ``fact``).
+        note: The calibration note or the assumption's rationale.
+    """
+
+    kind: Literal["fact", "calibration", "assumption"]
+    facts: tuple[str, ...] = ()
+    derive: str | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "fact":
+            ids = ", ".join(self.facts)
+            return f"fact {ids}" + (f" (derive: {self.derive})" if self.derive else "")
+        return f"{self.kind}: {self.note}"
+
+    def to_data(self) -> dict:
+        if self.kind == "fact":
+            d: dict[str, Any] = {"fact": list(self.facts) if len(self.facts) != 1 else self.facts[0]}
+            if self.derive:
+                d["derive"] = self.derive
+            return d
+        return {self.kind: self.note}
+
+
+def parse_source(raw: Any) -> Source:
+    """Check and convert a ``source:`` mapping. Raises ``ValueError`` with a clear message."""
+    if not isinstance(raw, dict):
+        raise ValueError(
+            "source must be a mapping: {fact: ID}, {calibration: NOTE} or {assumption: TEXT}"
+        )
+    kinds = [k for k in ("fact", "calibration", "assumption") if k in raw]
+    extra = sorted(set(raw) - {"fact", "calibration", "assumption", "derive"})
+    if extra:
+        raise ValueError(
+            f"unknown key '{extra[0]}' in source; a source has one of fact (with optional "
+            "derive), calibration, assumption"
+        )
+    if len(kinds) != 1:
+        raise ValueError(
+            "a source needs exactly one of fact, calibration, assumption"
+            + (f" (got {', '.join(kinds)})" if kinds else "")
+        )
+    kind = kinds[0]
+    if "derive" in raw and kind != "fact":
+        raise ValueError("derive is only allowed with fact")
+    if kind == "fact":
+        ids = raw["fact"]
+        if isinstance(ids, str):
+            ids = [ids]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise ValueError("fact must be a fact id or a list of fact ids")
+        derive = raw.get("derive")
+        if derive is not None and (not isinstance(derive, str) or not derive.strip()):
+            raise ValueError("derive must be an arithmetic expression over the facts")
+        if derive is not None:
+            from .expr import parse_arithmetic
+
+            parse_arithmetic(derive)  # syntax only; names are checked against the facts
+        return Source("fact", tuple(ids), derive)
+    note = raw[kind]
+    if not isinstance(note, str) or len(note.strip()) < 3:
+        raise ValueError(f"{kind} needs a sentence saying what it rests on")
+    return Source(kind, note=note.strip())
+
+
+# ----------------------------------------------------------------------- distributions
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution sampled once per replicate."""
+
+    family: str
+    args: tuple[float, ...]
+    p: tuple[float, ...] | None = None  # choice weights
+
+    def support(self) -> tuple[float, float]:
+        f, a = self.family, self.args
+        if f == "uniform":
+            return a[0], a[1]
+        if f == "triangular":
+            return a[0], a[2]
+        if f == "beta":
+            return 0.0, 1.0
+        if f == "lognormal":
+            return 0.0, math.inf
+        if f == "normal":
+            return -math.inf, math.inf
+        return min(a), max(a)  # choice
+
+    def mean(self) -> float:
+        f, a = self.family, self.args
+        if f == "uniform":
+            return (a[0] + a[1]) / 2
+        if f == "triangular":
+            return sum(a) / 3
+        if f == "beta":
+            return a[0] / (a[0] + a[1])
+        if f == "lognormal":
+            return math.exp(a[0] + a[1] ** 2 / 2)
+        if f == "normal":
+            return a[0]
+        w = self.p or tuple(1 / len(a) for _ in a)
+        return float(sum(x * q for x, q in zip(a, w, strict=True)))
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        f, a = self.family, self.args
+        if f == "uniform":
+            return rng.uniform(a[0], a[1], n)
+        if f == "triangular":
+            if a[0] == a[2]:
+                return np.full(n, a[0])
+            return rng.triangular(a[0], a[1], a[2], n)
+        if f == "beta":
+            return rng.beta(a[0], a[1], n)
+        if f == "lognormal":
+            return rng.lognormal(a[0], a[1], n)
+        if f == "normal":
+            return rng.normal(a[0], a[1], n)
+        return rng.choice(np.asarray(a, dtype=float), size=n, p=self.p)
+
+    def to_data(self) -> dict:
+        d: dict[str, Any] = {self.family: list(self.args)}
+        if self.p is not None:
+            d["p"] = list(self.p)
+        return d
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{x:g}" for x in self.args)
+        return f"{self.family}({args})"
+
+
+FAMILIES = {
+    "uniform": ("lo", "hi"),
+    "normal": ("mean", "sd"),
+    "triangular": ("lo", "mode", "hi"),
+    "beta": ("a", "b"),
+    "lognormal": ("mu", "sigma"),
+    "choice": None,
+}
+
+
+def _num(x: Any, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise ValueError(f"{what} must be a number, got {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{what} must be a finite number, got {x}")
+    return x
+
+
+def parse_dist(raw: dict) -> Dist:
+    """Check and convert a distribution mapping such as ``{uniform: [0.2, 0.4]}``."""
+    keys = set(raw)
+    fam = [k for k in keys if k in FAMILIES]
+    if len(fam) != 1 or (keys - set(fam) - ({"p"} if fam == ["choice"] else set())):
+        from .errors import suggest
+
+        unknown = sorted(keys - set(FAMILIES) - {"p"})
+        hint = suggest(unknown[0], FAMILIES) if unknown else ""
+        raise ValueError(
+            f"unknown distribution {unknown[0]!r}{hint}; families are "
+            + ", ".join(FAMILIES)
+            if unknown
+            else "a distribution has exactly one family key: " + ", ".join(FAMILIES)
+        )
+    family = fam[0]
+    args_raw = raw[family]
+    if not isinstance(args_raw, list):
+        raise ValueError(f"{family} takes a list of numbers, e.g. {{{family}: [...]}}")
+    args = tuple(_num(x, f"{family} argument") for x in args_raw)
+    names = FAMILIES[family]
+    if names is not None and len(args) != len(names):
+        raise ValueError(f"{family} takes {len(names)} numbers [{', '.join(names)}], got {len(args)}")
+    p = None
+    if family == "uniform" and not args[0] < args[1]:
+        raise ValueError(f"uniform needs lo < hi, got [{args[0]:g}, {args[1]:g}]")
+    elif family == "triangular" and not (args[0] <= args[1] <= args[2] and args[0] < args[2]):
+        raise ValueError(
+            f"triangular needs lo <= mode <= hi with lo < hi, got {list(args)}"
+        )
+    elif family == "normal" and not args[1] > 0:
+        raise ValueError(f"normal needs sd > 0, got {args[1]:g}")
+    elif family == "lognormal" and not args[1] > 0:
+        raise ValueError(f"lognormal needs sigma > 0, got {args[1]:g}")
+    elif family == "beta" and not (args[0] > 0 and args[1] > 0):
+        raise ValueError(f"beta needs a > 0 and b > 0, got {list(args)}")
+    elif family == "choice":
+        if not args:
+            raise ValueError("choice needs at least one value")
+        if "p" in raw:
+            if not isinstance(raw["p"], list) or len(raw["p"]) != len(args):
+                raise ValueError(f"choice p must list {len(args)} probabilities, one per value")
+            p = tuple(_num(x, "choice p") for x in raw["p"])
+            if any(x < 0 for x in p) or abs(sum(p) - 1) > 1e-6:
+                raise ValueError(f"choice p must be >= 0 and sum to 1 (sum is {sum(p):g})")
+    return Dist(family, args, p)
+
+
+# -------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a parameter must stay in, and whether it is a whole number."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    integer: bool = False
+    vector: bool = False
+
+    def describe(self) -> str:
+        if self.lo == 0 and self.hi == 1:
+            return "a probability or share in [0, 1]"
+        if math.isinf(self.hi) and self.lo == 0:
+            return "a number >= 0"
+        if math.isinf(self.lo) and math.isinf(self.hi):
+            return "a number"
+        return f"a number in [{self.lo:g}, {self.hi:g}]"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter as written: value (number, vector or distribution) and source."""
+
+    value: float | tuple[float, ...] | Dist
+    source: Source | None = None
+    origin: str = "file"  # file | default | override
+
+    @property
+    def is_dist(self) -> bool:
+        return isinstance(self.value, Dist)
+
+    def mean(self) -> float:
+        if isinstance(self.value, Dist):
+            return self.value.mean()
+        if isinstance(self.value, tuple):
+            return float(np.mean(self.value))
+        return float(self.value)
+
+    def show(self) -> str:
+        if isinstance(self.value, tuple):
+            return "[" + ", ".join(f"{x:g}" for x in self.value) + "]"
+        if isinstance(self.value, Dist):
+            return str(self.value)
+        return f"{self.value:g}"
+
+    def to_data(self) -> Any:
+        v = self.value
+        vd = v.to_data() if isinstance(v, Dist) else list(v) if isinstance(v, tuple) else v
+        if self.source is None:
+            return vd
+        return {"value": vd, "source": self.source.to_data()}
+
+
+def _check_bounds(x: float, b: Bounds, what: str = "value") -> None:
+    if b.integer and x != int(x):
+        raise ValueError(f"{what} must be a whole number, got {x:g}")
+    if x < b.lo or x > b.hi:
+        raise ValueError(f"{what} {x:g} is out of range; expected {b.describe()}")
+
+
+def parse_param(raw: Any, bounds: Bounds = Bounds()) -> Param:
+    """Check and convert a parameter as written in YAML. Raises ``ValueError``."""
+    if isinstance(raw, Param):
+        return raw
+    source = None
+    value_raw = raw
+    if isinstance(raw, dict) and ("value" in raw or "source" in raw):
+        extra = sorted(set(raw) - {"value", "source"})
+        if extra:
+            raise ValueError(
+                f"unknown key '{extra[0]}'; a parameter is a number or {{value: ..., source: ...}}"
+            )
+        if "value" not in raw:
+            raise ValueError("a parameter with a source also needs a value")
+        value_raw = raw["value"]
+        if "source" in raw and raw["source"] is not None:
+            source = parse_source(raw["source"])
+    if isinstance(value_raw, dict):
+        dist = parse_dist(value_raw)
+        lo, hi = dist.support()
+        if bounds.integer and dist.family != "choice":
+            raise ValueError(
+                f"{dist.family} gives fractional values; this parameter is a whole number, use choice"
+            )
+        if lo < bounds.lo or hi > bounds.hi:
+            if dist.family in ("normal", "lognormal"):
+                raise ValueError(
+                    f"{dist.family} can fall outside the allowed range ({bounds.describe()}); "
+                    "use uniform, triangular or beta"
+                )
+            _check_bounds(lo, bounds, "distribution lower end")
+            _check_bounds(hi, bounds, "distribution upper end")
+        if dist.family == "choice":
+            for x in dist.args:
+                _check_bounds(x, bounds, "choice value")
+        return Param(dist, source)
+    if isinstance(value_raw, list):
+        if not bounds.vector:
+            raise ValueError("expected a number, not a list")
+        vals = tuple(_num(x, "each entry") for x in value_raw)
+        for x in vals:
+            _check_bounds(x, bounds, "entry")
+        return Param(vals, source)
+    if bounds.vector and not isinstance(value_raw, list):
+        raise ValueError("expected a list of numbers")
+    if isinstance(value_raw, str):
+        try:
+            float(value_raw)
+            quoted_number = True
+        except ValueError:
+            quoted_number = False
+        hint = "; remove the quotes" if quoted_number else ""
+        raise ValueError(f"expected a number, got the text {value_raw!r}{hint}")
+    if value_raw is None:
+        raise ValueError("expected a number, got nothing (null)")
+    x = _num(value_raw, "value")
+    _check_bounds(x, bounds)
+    return Param(x, source)
+
+
+_DIST_SCHEMA = {
+    "oneOf": [
+        {"type": "object", "properties": {f: {"type": "array", "items": {"type": "number"}}}, "required": [f], "additionalProperties": False}
+        for f in ("uniform", "normal", "triangular", "beta", "lognormal")
+    ]
+    + [
+        {
+            "type": "object",
+            "properties": {
+                "choice": {"type": "array", "items": {"type": "number"}},
+                "p": {"type": "array", "items": {"type": "number"}},
+            },
+            "required": ["choice"],
+            "additionalProperties": False,
+        }
+    ]
+}
+SOURCE_SCHEMA = {
+    "type": "object",
+    "description": "Provenance: {fact: ID | [IDs], derive: EXPR} | {calibration: NOTE} | {assumption: TEXT}",
+    "properties": {
+        "fact": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "derive": {"type": "string"},
+        "calibration": {"type": "string"},
+        "assumption": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
+
+def _param_schema(b: Bounds) -> dict:
+    num: dict[str, Any] = {"type": "integer" if b.integer else "number"}
+    if math.isfinite(b.lo):
+        num["minimum"] = b.lo
+    if math.isfinite(b.hi):
+        num["maximum"] = b.hi
+    if b.vector:
+        num = {"type": "array", "items": num}
+    val = {"anyOf": [num, _DIST_SCHEMA]}
+    return {
+        "description": f"{b.describe()}; bare, a distribution, or {{value, source}}",
+        "anyOf": [
+            num,
+            _DIST_SCHEMA,
+            {
+                "type": "object",
+                "properties": {"value": val, "source": SOURCE_SCHEMA},
+                "required": ["value"],
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
+def _validator(b: Bounds) -> Callable[[Any], Param]:
+    def run(raw: Any) -> Param:
+        try:
+            return parse_param(raw, b)
+        except ValueError as exc:
+            raise PydanticCustomError("param", str(exc)) from None
+
+    return run
+
+
+def P(lo: float = -math.inf, hi: float = math.inf, *, integer: bool = False, vector: bool = False) -> Any:
+    """The annotated type of a scenario parameter with the given bounds."""
+    b = Bounds(lo, hi, integer, vector)
+    return Annotated[Param, PlainValidator(_validator(b)), WithJsonSchema(_param_schema(b)), b]
+
+
+def bounds_of(field_info: Any) -> Bounds:
+    """The :class:`Bounds` a parameter field was declared with (see :func:`P`)."""
+    for meta in getattr(field_info, "metadata", ()):
+        if isinstance(meta, Bounds):
+            return meta
+    return Bounds()
+
+
+def default(value: float | tuple[float, ...], note: str, kind: str = "assumption") -> Any:
+    """A field default: a parameter whose provenance is documented in the code."""
+    from pydantic import Field
+
+    return Field(default_factory=partial(Param, value, Source(kind, note=note), "default"))  # type: ignore[arg-type]
+
+
+Prob = P(0, 1)
+NonNeg = P(0)
+Signed = P(-1, 1)
+
+__all__ = [
+    "Bounds",
+    "Dist",
+    "NonNeg",
+    "P",
+    "Param",
+    "Prob",
+    "Signed",
+    "Source",
+    "default",
+    "field",
+    "parse_dist",
+    "parse_param",
+    "parse_source",
+]
