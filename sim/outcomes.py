@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .scenario import schema as S
-from .world.compile import EXITED, FROZEN, STATUS_CODES, Plan
+from .world.compile import ACTIVE, EXITED, FROZEN, STATUS_CODES, Plan
 from .world.predicates import compile_predicate
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ def compile_outcomes(plan: Plan) -> list[Detector]:
         elif isinstance(o, S.MembershipOutcome):
             s, a = ix("state")[o.state], ix("alliance")[o.alliance]
             if o.becomes == "member":
-                start = STATUS_CODES["active"]
-                cond = lambda w, s=s, a=a: (w.st.status[:, s, a] == start) & w._was_not_active[:, s, a]  # noqa: E731
+                cond = lambda w, s=s, a=a: (w.st.status[:, s, a] == ACTIVE) & w._was_not_active[:, s, a]  # noqa: E731
             else:
                 code = FROZEN if o.becomes == "frozen" else EXITED
                 cond = lambda w, s=s, a=a, code=code: w.st.status[:, s, a] == code  # noqa: E731
@@ -131,8 +130,7 @@ def compile_outcomes(plan: Plan) -> list[Detector]:
                 val = lambda w, f=f: w.st.casualties[:, f]  # noqa: E731
             else:
                 val = lambda w: w.st.casualties.sum(axis=1)  # noqa: E731
-            above = o.above
-            d = Detector(name, o.kind, desc, lambda w, v=val: v(w) > above, val, "total killed")
+            d = Detector(name, o.kind, desc, lambda w, v=val, above=o.above: v(w) > above, val, "total killed")
         elif isinstance(o, S.SettlementOutcome):
             f = ix("flashpoint")[o.flashpoint]
             d = Detector(name, o.kind, desc, lambda w, f=f: w.st.settled[:, f])

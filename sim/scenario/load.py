@@ -187,7 +187,7 @@ def apply_overrides(
         parts = path.split(".") if path else [""]
         node: Any = tree
         ok = True
-        for i, part in enumerate(parts[:-1]):
+        for part in parts[:-1]:
             key: Any = part
             if isinstance(node, list):
                 key = int(part) if part.isdigit() else None
