@@ -108,7 +108,7 @@ class LoadedScenario:
         for kind in PHASES:
             rs = self.rules.get(kind)
             if rs is None:
-                if isinstance(raw_rules.get(kind), dict) and raw_rules[kind].get("model") == "off":
+                if isinstance(raw_rules.get(kind), dict) and raw_rules[kind].get("model") in ("off", False, "none"):
                     rules[kind] = {"model": "off"}
                 continue
             entry: dict[str, Any] = {"model": rs.model}

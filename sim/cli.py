@@ -154,9 +154,9 @@ def _print_table(res, given: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    con = Console(width=max(100, Console().width))
+    con = Console(width=max(120, Console().width))
     t = Table(title=f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}", title_justify="left")
-    t.add_column("Outcome", overflow="fold", max_width=48)
+    t.add_column("Outcome", overflow="fold", min_width=30, max_width=64)
     t.add_column("Probability", justify="right")
     t.add_column("95% interval", justify="right")
     t.add_column("When (median)", justify="right")

@@ -54,7 +54,8 @@ def outcome_probabilities(res: Results, path: Path) -> Path:
         lo = np.array([r["ci95"][0] for r in rows])
         hi = np.array([r["ci95"][1] for r in rows])
         ax.barh(y, p * 100, color="#3a6ea5", height=0.6)
-        ax.errorbar(p * 100, y, xerr=[(p - lo) * 100, (hi - p) * 100], fmt="none", ecolor="black", capsize=3, lw=1)
+        err = np.clip([(p - lo) * 100, (hi - p) * 100], 0, None)
+        ax.errorbar(p * 100, y, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
         for yi, pi, hii in zip(y, p, hi, strict=True):
             ax.text(hii * 100 + 1, yi, f"{pi * 100:.1f}%", va="center", fontsize=9)
         ax.set_yticks(y, [_wrap(r["description"]) for r in rows], fontsize=9)

@@ -67,10 +67,9 @@ def build(plan: Plan):
         wait = st.request_wait
         trigger = w.par.trigger  # (R, A)
         L = st.level[:, :, None, None]
-        q, abstain = response_probability(w, d)
-        member = q > 0
+        q, eligible, abstain = response_probability(w, d)
         cool = w.rp("alliance", "cooldown_months")[:, None, None, None]
-        asking = (member | abstain) & (L >= trigger[:, None, None, :]) & (wait >= cool)
+        asking = eligible & (L >= trigger[:, None, None, :]) & (wait >= cool)
         asking &= ~st.settled[:, :, None, None]
         u = w.stream("alliance").random((R, F, 2, A))
         respond = asking & (u < q)

@@ -40,7 +40,7 @@ class Dyads:
         return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side)
 
 
-def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray]:
+def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """q[r, f, sigma, A]: P(alliance A answers a request for help from side sigma of f).
 
     q = credibility_A * capacity_leader(A) * zone * [sigma is an active member]
@@ -48,8 +48,10 @@ def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray]:
         * [sigma is not A's leader]
 
     where zone = 1 if the fighting is on sigma's own territory, else A's
-    ``outside_zone`` factor. Also returns the mask of requests A would decline because
-    the opponent is a member too (``member_vs_member: abstain``).
+    ``outside_zone`` factor. Also returns the mask of sides that may ask A at all
+    (active members of a collective-defence alliance, not its leader), and the mask of
+    requests A declines because the opponent is a member too
+    (``member_vs_member: abstain``).
     """
     status = w.st.status
     st_side = status[:, d.sides, :]  # (R, F, 2, A)
@@ -60,9 +62,10 @@ def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray]:
     p = w.par
     zone = np.where(d.in_zone[None, :, :, None], 1.0, p.outside_zone[:, None, None, :])
     cap_leader = p.capacity[:, d.leader]  # (R, A)
+    eligible = active & d.collective & ~d.is_leader
     q = (p.credibility * cap_leader)[:, None, None, :] * zone
-    q = q * (active & ~abstain & d.collective & ~d.is_leader)
-    return q, active & abstain & d.collective & ~d.is_leader
+    q = q * (eligible & ~abstain)
+    return q, eligible, eligible & abstain
 
 
 def deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndarray:

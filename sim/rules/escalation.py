@@ -110,6 +110,52 @@ class LadderParams(RuleParams):
         return self
 
 
+def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The monthly hazards of every flashpoint in every replicate (no randomness but eps).
+
+    Returns ``up``, ``down``, ``settle`` (each (R, F)), the log capability ratio ``lr``,
+    the deterrence ``D`` (R, F, 2) and the mediation ``M`` (R, F). ``eps`` is the
+    month's standard-normal shock (zero if omitted).
+    """
+    st, par = w.st, w.par
+
+    def rp(name: str) -> np.ndarray:
+        return w.rp("escalation", name)
+
+    def col(name: str) -> np.ndarray:
+        return rp(name)[:, None]
+
+    L = st.level.astype(np.intp)
+    ca = st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]
+    cb = st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]
+    lr = np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
+    x = np.clip(lr, -3.0, 3.0)
+    shift = lr - st.lr_ema
+    q, _, _ = response_probability(w, d)
+    D = deterrence(w, d, q, rp("patron_weight"))
+    res = par.resolve[:, d.sides]  # (R, F, 2)
+    b_res, b_adv, b_det = col("beta_resolve"), col("beta_advantage"), col("beta_deterrence")
+    eta_a = b_res * (res[..., 0] - 0.5) + b_adv * x - b_det * D[..., 0]
+    eta_b = b_res * (res[..., 1] - 0.5) - b_adv * x - b_det * D[..., 1]
+    U = 0.5 * (np.exp(eta_a) + np.exp(eta_b))
+    M = np.einsum("rfs,rs->rf", st.mediators, par.capacity)
+    m = st.momentum
+    b_med, b_mom = col("beta_mediation"), col("beta_momentum")
+    shock = 0.0 if eps is None else col("shock_sd") * eps
+    up = np.take_along_axis(rp("base_up"), L, axis=1) * U * np.exp(
+        col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock
+    )
+    down = np.take_along_axis(rp("base_down"), L, axis=1) * np.exp(b_med * M - b_mom * m)
+    settle = np.take_along_axis(rp("base_settle"), L, axis=1) * np.exp(
+        b_med * M - b_res * (res.mean(axis=2) - 0.5)
+    )
+    stuck = (L == 5) | st.settled
+    up[stuck] = 0.0
+    down[stuck | (L == 0)] = 0.0
+    settle[stuck] = 0.0
+    return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M}
+
+
 @register("escalation", "ladder", LadderParams)
 def build(plan: Plan):
     """Six-rung escalation ladder with competing up/down/settlement hazards."""
@@ -123,7 +169,7 @@ def build(plan: Plan):
 
     def step(w) -> None:
         g = w.stream("escalation")
-        st, par = w.st, w.par
+        st = w.st
         R, F = st.level.shape
 
         def rp(name: str) -> np.ndarray:
@@ -133,36 +179,12 @@ def build(plan: Plan):
             return rp(name)[:, None]
 
         L = st.level.astype(np.intp)
-        ca = st.capability[:, a_idx] + st.support[:, :, 0]
-        cb = st.capability[:, b_idx] + st.support[:, :, 1]
-        lr = np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
-        x = np.clip(lr, -3.0, 3.0)
-        shift = lr - st.lr_ema
-        q, _ = response_probability(w, d)
-        D = deterrence(w, d, q, rp("patron_weight"))
-        res = par.resolve[:, d.sides]  # (R, F, 2)
-        b_res, b_adv, b_det = col("beta_resolve"), col("beta_advantage"), col("beta_deterrence")
-        eta_a = b_res * (res[..., 0] - 0.5) + b_adv * x - b_det * D[..., 0]
-        eta_b = b_res * (res[..., 1] - 0.5) - b_adv * x - b_det * D[..., 1]
-        U = 0.5 * (np.exp(eta_a) + np.exp(eta_b))
-        M = np.einsum("rfs,rs->rf", st.mediators, par.capacity)
-        m = st.momentum
         eps = g.standard_normal((R, F))
         u = g.random((R, F, 4))
         zc = g.standard_normal((R, F))
-        b_med, b_mom = col("beta_mediation"), col("beta_momentum")
-        up = np.take_along_axis(rp("base_up"), L, axis=1) * U * np.exp(
-            col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + col("shock_sd") * eps
-        )
-        down = np.take_along_axis(rp("base_down"), L, axis=1) * np.exp(b_med * M - b_mom * m)
-        settle = np.take_along_axis(rp("base_settle"), L, axis=1) * np.exp(
-            b_med * M - b_res * (res.mean(axis=2) - 0.5)
-        )
+        h = rates(w, d, eps)
+        up, down, settle, lr = h["up"], h["down"], h["settle"], h["lr"]
         war = L == 5
-        frozen = war | st.settled
-        up[frozen | (L == 5)] = 0.0
-        down[frozen | (L == 0)] = 0.0
-        settle[frozen] = 0.0
         total = up + down + settle
         p_any = -np.expm1(-total)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -203,7 +225,7 @@ def build(plan: Plan):
         st.casualties += st.deaths
         st.level = new.astype(np.int8)
         dm = col("momentum_decay")
-        st.momentum = dm * m + (1.0 - dm) * (new >= 3)
+        st.momentum = dm * st.momentum + (1.0 - dm) * (new >= 3)
         sm = col("shift_memory")
         st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
 

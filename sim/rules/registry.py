@@ -94,8 +94,8 @@ def resolve_rules(raw: dict | None, file: str = "<scenario>") -> tuple[dict[str,
         if kind in raw and not isinstance(raw.get(kind), dict):
             problems.append(Problem(_mark(raw, kind, file), f"rules.{kind}", "expected a mapping: {model: NAME, parameter: value, ...}"))
         model = spec.get("model", DEFAULT_MODEL.get(kind))
-        if model == "off" or model is None:
-            continue
+        if model is False or model in ("off", "none") or model is None:
+            continue  # YAML reads a bare `off` as false
         if model not in REGISTRY[kind]:
             hint = suggest(str(model), REGISTRY[kind]) or f"; models are {', '.join(sorted(REGISTRY[kind]))}, or off"
             problems.append(Problem(_mark(spec, "model", file), f"rules.{kind}.model", f"unknown model '{model}'{hint}"))
@@ -126,7 +126,7 @@ def rule_paths(raw: dict | None) -> dict[str, str]:
     for kind in PHASES:
         spec = raw.get(kind) if isinstance(raw.get(kind), dict) else {}
         model = spec.get("model", DEFAULT_MODEL.get(kind))
-        rd = REGISTRY.get(kind, {}).get(model)
+        rd = REGISTRY.get(kind, {}).get(model) if isinstance(model, str) else None
         if rd is None:
             continue
         for name, b in rd.params.bounds().items():

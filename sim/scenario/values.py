@@ -436,7 +436,8 @@ def default(value: float | tuple[float, ...], note: str, kind: str = "assumption
     """A field default: a parameter whose provenance is documented in the code."""
     from pydantic import Field
 
-    return Field(default_factory=partial(Param, value, Source(kind, note=note), "default"))  # type: ignore[arg-type]
+    v = tuple(float(x) for x in value) if isinstance(value, tuple) else float(value)
+    return Field(default_factory=partial(Param, v, Source(kind, note=note), "default"))  # type: ignore[arg-type]
 
 
 Prob = P(0, 1)

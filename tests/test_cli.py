@@ -1,0 +1,131 @@
+"""The command line, in-process (CliRunner) and through the installed entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+from .conftest import MINI, write
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_run_writes_the_run_folder(mini_path, tmp_path):
+    out = tmp_path / "run"
+    r = invoke("run", str(mini_path), "--runs", "300", "--seed", "2", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "Probability" in r.output and "95% interval" in r.output and str(out) in r.output
+    for f in ("manifest.json", "scenario.resolved.yaml", "summary.json", "outcomes.csv", "timeseries.csv", "report.html", "fig_outcomes.png"):
+        assert (out / f).is_file(), f
+    s = json.loads((out / "summary.json").read_text())
+    assert {"scenario", "runs", "seed", "start", "horizon_months", "outcomes"} <= set(s)
+    assert s["runs"] == 300 and s["seed"] == 2 and s["start"] == "2023-07"
+    for o in s["outcomes"].values():
+        assert {"probability", "ci95", "median_month", "median_date"} <= set(o)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["complete"] is True and len(m["scenario_sha256"]) == 64 and m["versions"]["mesa"].startswith("3.")
+
+
+def test_run_json_and_given(mini_path, tmp_path):
+    r = invoke("run", str(mini_path), "--runs", "200", "--json", "--out", str(tmp_path / "j"))
+    assert r.exit_code == 0
+    assert json.loads(r.output)["runs"] == 200
+    r = invoke("run", str(mini_path), "--runs", "200", "--given", "clash", "--out", str(tmp_path / "g"), "--no-report")
+    assert r.exit_code == 0 and "Given: clash" in r.output
+    assert not (tmp_path / "g" / "report.html").exists()
+
+
+def test_resolved_scenario_reproduces_the_run(mini_path, tmp_path):
+    invoke("run", str(mini_path), "--runs", "300", "--seed", "5", "--out", str(tmp_path / "a"), "--no-report", "--set", "flashpoints.front.level=3")
+    invoke("run", str(tmp_path / "a" / "scenario.resolved.yaml"), "--runs", "300", "--seed", "5", "--out", str(tmp_path / "b"), "--no-report")
+    a = json.loads((tmp_path / "a" / "summary.json").read_text())
+    b = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert a["outcomes"] == b["outcomes"]
+    ma = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    mb = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert ma["scenario_sha256"] == mb["scenario_sha256"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--runs", "0"], "sim run: --runs: must be at least 1 (got 0)"),
+        (["--runs", "-5"], "sim run: --runs: must be at least 1 (got -5)"),
+        (["--workers", "0"], "sim run: --workers: must be at least 1 (got 0)"),
+        (["--set", "flashpoints.frnt.level=3"], "sim run: --set flashpoints.frnt.level: no such path (did you mean flashpoints.front.level?)"),
+        (["--set", "flashpoints.front.level=9"], "sim run: --set flashpoints.front.level: value 9 is out of range; expected a number in [0, 5]"),
+        (["--given", "wr"], "sim run: --given: no outcome 'wr' (did you mean 'war'?); outcomes are clash, war, taken, frozen"),
+    ],
+)
+def test_option_errors_exit_2_without_traceback(mini_path, args, message):
+    r = runner.invoke(app, ["run", str(mini_path), *args])
+    assert r.exit_code == 2
+    assert r.output.strip() == message
+    assert "Traceback" not in r.output
+
+
+def test_out_into_non_empty_folder_is_refused(mini_path, tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("precious")
+    r = runner.invoke(app, ["run", str(mini_path), "--out", str(tmp_path / "full")])
+    assert r.exit_code == 2 and "is not empty" in r.output
+    assert (tmp_path / "full" / "keep.txt").read_text() == "precious"
+
+
+def test_file_errors_and_debug(tmp_path):
+    bad = write(tmp_path, MINI.replace("credibility: 0.3", "credibility: 3"))
+    r = runner.invoke(app, ["run", str(bad)])
+    assert r.exit_code == 2
+    assert r.output.strip() == f"{bad}:18:18: alliances.pact.credibility: value 3 is out of range; expected a probability or share in [0, 1]"
+    r = runner.invoke(app, ["--debug", "run", str(bad)])
+    assert r.exit_code != 0 and r.exception is not None  # the traceback is shown with --debug
+
+
+def test_validate_list_schema(mini_path):
+    r = invoke("validate", str(mini_path))
+    assert r.exit_code == 0 and "valid" in r.output and "provenance:" in r.output
+    r = invoke("list")
+    assert r.exit_code == 0 and "karabakh" in r.output
+    r = invoke("schema")
+    schema = json.loads(r.output)
+    assert schema["title"] == "sim scenario" and "flashpoints" in schema["properties"]
+
+
+def test_unknown_scenario_name():
+    r = runner.invoke(app, ["run", "karabak"])
+    assert r.exit_code == 2 and "did you mean 'karabakh'" in r.output
+
+
+def _sim_exe() -> str:
+    exe = Path(sys.executable).parent / "sim"
+    return str(exe) if exe.exists() else shutil.which("sim") or "sim"
+
+
+def test_installed_entry_point_end_to_end(tmp_path):
+    """The real `sim` console script, from another folder, on a shipped scenario name."""
+    out = tmp_path / "k"
+    env = {k: v for k, v in os.environ.items() if k not in ("SIM_SCENARIOS", "SIM_SEEDS")}
+    p = subprocess.run(
+        [_sim_exe(), "run", "karabakh", "--runs", "400", "--seed", "1", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "Armenia freezes its participation in the CSTO" in p.stdout
+    s = json.loads((out / "summary.json").read_text())
+    assert s["scenario"] == "karabakh" and s["runs"] == 400
+    bad = subprocess.run([_sim_exe(), "run", "karabakh", "--runs", "0"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip() == "sim run: --runs: must be at least 1 (got 0)"
+    assert "Traceback" not in bad.stderr

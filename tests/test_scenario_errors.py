@@ -1,0 +1,191 @@
+"""Scenario files with mistakes get one positioned, actionable line per problem."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim.scenario.errors import InputError
+
+from .conftest import MINI, write
+
+
+def errors(tmp_path, text, overrides=None) -> list[str]:
+    p = write(tmp_path, text)
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(p, overrides=overrides)
+    return [q.format().replace(str(p), "s.yaml") for q in ei.value.problems]
+
+
+def mutate(old: str, new: str) -> str:
+    assert old in MINI, old
+    return MINI.replace(old, new, 1)
+
+
+def test_valid_mini_loads(mini):
+    assert mini.name == "mini" and list(mini.spec.flashpoints) == ["front"]
+
+
+def test_unknown_top_level_key_suggests(tmp_path):
+    msgs = errors(tmp_path, MINI + "outcome:\n  x: 1\n")
+    assert msgs == ["s.yaml:29:1: outcome: unknown key 'outcome' (did you mean 'outcomes'?)"]
+
+
+def test_unknown_actor_in_alliance_suggests(tmp_path):
+    msgs = errors(tmp_path, mutate("members: [cc, bb, dd]", "members: [cc, bbb, dd]"))
+    assert msgs == ["s.yaml:17:19: alliances.pact.members[1]: unknown state 'bbb' (did you mean 'bb'?)"]
+
+
+def test_state_listed_twice(tmp_path):
+    msgs = errors(tmp_path, mutate("members: [cc, bb, dd]", "members: [cc, bb, bb]"))
+    assert msgs == ["s.yaml:17:23: alliances.pact.members[2]: 'bb' is listed twice; list it once"]
+
+
+def test_flashpoint_with_same_sides(tmp_path):
+    msgs = errors(tmp_path, mutate("sides: [aa, bb]", "sides: [bb, bb]"))
+    assert any("both sides are 'bb'" in m for m in msgs)
+
+
+def test_probability_out_of_range(tmp_path):
+    msgs = errors(tmp_path, mutate("credibility: 0.3", "credibility: 1.3"))
+    assert msgs == [
+        "s.yaml:18:18: alliances.pact.credibility: value 1.3 is out of range; expected a probability or share in [0, 1]"
+    ]
+
+
+def test_negative_capability(tmp_path):
+    msgs = errors(tmp_path, mutate("bb: {name: B, capability: 1.0", "bb: {name: B, capability: -1.0"))
+    assert msgs == ["s.yaml:10:29: states.bb.capability: value -1 is out of range; expected a number >= 0"]
+
+
+def test_missing_required_field(tmp_path):
+    msgs = errors(tmp_path, mutate("  front: {sides: [aa, bb], stakes: land, location: bb, level: 2, mediators: [cc]}", "  front: {sides: [aa, bb]}"))
+    assert msgs == ["s.yaml:23:10: flashpoints.front: missing required key 'level'"]
+
+
+def test_wrong_type(tmp_path):
+    msgs = errors(tmp_path, mutate("horizon_months: 24", "horizon_months: soon"))
+    assert msgs == ["s.yaml:5:19: meta.horizon_months: input should be a valid integer, unable to parse string as an integer (got 'soon')"]
+
+
+def test_quoted_number_hint(tmp_path):
+    msgs = errors(tmp_path, mutate("credibility: 0.3", "credibility: '0.3'"))
+    assert msgs[0].endswith("expected a number, got the text '0.3'; remove the quotes")
+
+
+def test_event_before_start(tmp_path):
+    text = MINI + "events:\n  - name: early\n    at: 2023-01\n    effect: {set: {flashpoints.front.level: 3}}\n"
+    msgs = errors(tmp_path, text)
+    assert msgs == ["s.yaml:31:9: events[0].at: event month 2023-01 is before the scenario start 2023-07; events cannot change the past"]
+
+
+def test_bad_month(tmp_path):
+    msgs = errors(tmp_path, mutate("start: 2023-07", "start: 2023-13"))
+    assert any("meta.start" in m and "MM in 01..12" in m for m in msgs)
+
+
+def test_invalid_distributions(tmp_path):
+    for dist, needle in (
+        ("{uniform: [0.5, 0.2]}", "uniform needs lo < hi"),
+        ("{normal: [0.5, -1]}", "normal needs sd > 0"),
+        ("{gamma: [1, 2]}", "unknown distribution 'gamma'"),
+        ("{normal: [0.5, 0.1]}", "normal can fall outside the allowed range"),
+        ("{beta: [0, 1]}", "beta needs a > 0"),
+    ):
+        msgs = errors(tmp_path, mutate("credibility: 0.3", f"credibility: {dist}"))
+        assert len(msgs) == 1 and needle in msgs[0], (dist, msgs)
+        assert msgs[0].startswith("s.yaml:18:18: alliances.pact.credibility: ")
+
+
+def test_nan_and_inf(tmp_path):
+    for v in (".nan", ".inf"):
+        msgs = errors(tmp_path, mutate("credibility: 0.3", f"credibility: {v}"))
+        assert "finite number" in msgs[0]
+
+
+def test_all_independent_problems_reported_together(tmp_path):
+    text = mutate("members: [cc, bb, dd]", "members: [cc, bbb, dd]").replace("credibility: 0.3", "credibility: 2").replace(
+        "reaches: 3", "reaches: 9"
+    )
+    msgs = errors(tmp_path, text)
+    assert len(msgs) == 3
+    assert [m.split(": ")[1] for m in msgs] == [
+        "alliances.pact.members[1]",
+        "alliances.pact.credibility",
+        "outcomes.clash.reaches",
+    ]
+
+
+def test_unknown_outcome_kind(tmp_path):
+    msgs = errors(tmp_path, mutate("kind: escalation, flashpoint: front, reaches: 3", "kind: escalate, flashpoint: front, reaches: 3"))
+    assert len(msgs) == 1 and "outcomes.clash" in msgs[0] and "escalation" in msgs[0]
+
+
+def test_unknown_references_everywhere(tmp_path):
+    text = mutate("stakes: land", "stakes: lnd").replace("controller: aa}", "controller: zz}").replace(
+        "alliance: pact, becomes", "alliance: pakt, becomes"
+    )
+    msgs = errors(tmp_path, text)
+    assert any("unknown territory 'lnd' (did you mean 'land'?)" in m for m in msgs)
+    assert any("unknown state 'zz'" in m for m in msgs)
+    assert any("unknown alliance 'pakt' (did you mean 'pact'?)" in m for m in msgs)
+
+
+def test_predicate_errors_point_into_the_string(tmp_path):
+    text = MINI + 'events:\n  - name: e\n    when: "level(frnt) >= 3"\n    effect: {set: {flashpoints.front.level: 4}}\n'
+    msgs = errors(tmp_path, text)
+    assert msgs == ["s.yaml:31:18: events[0].when: unknown flashpoint 'frnt' (did you mean 'front'?)"]
+    text = MINI + 'events:\n  - name: e\n    when: "level(front) >= "\n    effect: {set: {flashpoints.front.level: 4}}\n'
+    msgs = errors(tmp_path, text)
+    assert len(msgs) == 1 and "expression ends too early" in msgs[0]
+
+
+def test_effect_path_errors(tmp_path):
+    text = MINI + "events:\n  - name: e\n    at: 2023-09\n    effect: {multiply: {suppliers.nope.reliability: 0.5}}\n"
+    msgs = errors(tmp_path, text)
+    assert len(msgs) == 1 and "no such path 'suppliers.nope.reliability'" in msgs[0]
+
+
+def test_extends_missing_and_cycle(tmp_path):
+    write(tmp_path, "extends: b.yaml\n" + MINI, "a.yaml")
+    write(tmp_path, "extends: a.yaml\nstates: {}\n", "b.yaml")
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(tmp_path / "a.yaml")
+    assert "extends cycle: a.yaml -> b.yaml -> a.yaml" in ei.value.problems[0].format()
+    write(tmp_path, "extends: missing.yaml\n" + MINI, "c.yaml")
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(tmp_path / "c.yaml")
+    assert "base file 'missing.yaml' not found" in ei.value.problems[0].format()
+
+
+def test_top_level_not_a_mapping(tmp_path):
+    msgs = errors(tmp_path, "- a\n- b\n")
+    assert msgs == ["s.yaml:1:1: the top level must be a mapping (meta:, states:, ...), not a list"]
+
+
+def test_override_errors(mini_path):
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(mini_path, overrides=["flashpoints.frnt.level=3"])
+    assert ei.value.format("sim run") == "sim run: --set flashpoints.frnt.level: no such path (did you mean flashpoints.front.level?)"
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(mini_path, overrides=["flashpoints.front.level=high"])
+    assert ei.value.format("sim run") == "sim run: --set flashpoints.front.level: expected a number, got the text 'high'"
+
+
+def test_unknown_fact_and_bad_derive(tmp_path):
+    text = mutate("credibility: 0.3", "credibility: {value: 0.3, source: {fact: [no-such-fact]}}")
+    msgs = errors(tmp_path, text)
+    assert len(msgs) == 1 and "unknown fact 'no-such-fact'" in msgs[0]
+    text = mutate(
+        "credibility: 0.3",
+        'credibility: {value: 0.3, source: {fact: [csto-am-nonintervention-episodes], derive: "1 / (csto_am_nonintervention_episodes + 2)"}}',
+    )
+    msgs = errors(tmp_path, text)
+    assert msgs == ["s.yaml:18:39: alliances.pact.credibility.source.derive: derive gives 0.2 but the value is 0.3; fix one of them"]
+
+
+def test_override_applies_and_is_recorded(mini_path):
+    scn = sim.load_scenario(mini_path, overrides={"flashpoints.front.level": 4, "alliances.pact.credibility": 0.9})
+    assert scn.spec.flashpoints["front"].level.value == 4
+    assert scn.spec.alliances["pact"].credibility.value == 0.9
+    assert scn.overrides == {"flashpoints.front.level": 4, "alliances.pact.credibility": 0.9}
