@@ -160,7 +160,7 @@ class LoadedScenario:
 
 
 def load_scenario(
-    ref: str | Path,
+    ref: str | Path | dict,
     overrides: dict[str, Any] | list[str] | None = None,
     *,
     seeds: str | Path | None = None,
@@ -168,15 +168,24 @@ def load_scenario(
     """Read, merge, override and check a scenario; raise :class:`InputError` listing all problems.
 
     Args:
-        ref: A path to a YAML file, or the name of a shipped scenario.
+        ref: A path to a YAML file, the name of a shipped scenario, or a mapping with
+            the same content as a file (``extends`` resolved relative to the
+            shipped scenarios).
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
     from .rules import REGISTRY, resolve_rules, rule_paths
 
-    path = find_scenario(ref)
-    file = str(path)
-    tree = read_tree(path)
+    if isinstance(ref, dict):
+        from .scenario.load import from_mapping
+
+        path = Path("<mapping>")
+        file = str(path)
+        tree = from_mapping(ref, file)
+    else:
+        path = find_scenario(ref)
+        file = str(path)
+        tree = read_tree(path)
     ov = parse_overrides(overrides)
     problems: list[Problem] = []
     if ov:

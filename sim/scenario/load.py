@@ -64,6 +64,27 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
     return merge(base, data)
 
 
+def from_mapping(data: dict, file: str = "<mapping>", base_dir: Path | None = None) -> PDict:
+    """A scenario given as a Python mapping (no positions), with ``extends`` resolved.
+
+    ``extends`` is looked up relative to ``base_dir`` (default: the shipped scenarios).
+    """
+    import copy
+
+    from .yamlsafe import load_yaml_text
+
+    text = yaml.safe_dump(copy.deepcopy(data), sort_keys=False)
+    tree = load_yaml_text(text, file)
+    ext = tree.pop("extends", None)
+    if ext is None:
+        return tree
+    if base_dir is None:
+        from ..paths import scenarios_dir
+
+        base_dir = scenarios_dir()
+    return merge(read_tree(Path(base_dir) / str(ext)), tree)
+
+
 def merge(base: Any, child: Any, path: tuple = ()) -> Any:
     """Deep-merge ``child`` over ``base``.
 
