@@ -359,6 +359,7 @@ def run(
     t_sim = time.perf_counter()
     res.complete = not interrupted and res.runs == runs
     res.manifest = {
+        "started": t0,  # perf_counter at the start; becomes wall_s in the written manifest
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "scenario": scn.name,
         "scenario_file": str(scn.path),

@@ -307,6 +307,9 @@ class Results:
         is either whole or absent. Figures and the report are drawn by
         :mod:`sim.report` (imported only when asked for, like pandas' ``.plot``).
         """
+        import time
+
+        t0 = time.perf_counter()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
@@ -317,11 +320,16 @@ class Results:
             from .report import write_report
 
             write_report(self, folder)
+        self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
         self.write_manifest(folder)
         return folder
 
     def write_manifest(self, folder: Path) -> None:
+        import time
+
         m = dict(self.manifest)
+        if "started" in m:
+            m["wall_s"] = time.perf_counter() - m.pop("started")
         m["runs_completed"] = self.runs
         m["complete"] = self.complete
         atomic_write(folder / "manifest.json", json.dumps(_clean(m), indent=2) + "\n")

@@ -211,6 +211,7 @@ class LeverSpec(Strict):
 
     description: str
     effect: Effect
+    source: SourceField = Field(None, description="Provenance of the lever's numbers.")
 
 
 # -------------------------------------------------------------------------- outcomes
