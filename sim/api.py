@@ -174,7 +174,7 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
-    from .rules import REGISTRY, resolve_rules, rule_paths
+    from .rules import DEFAULT_MODEL, REGISTRY, resolve_rules, rule_paths
 
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
@@ -193,11 +193,20 @@ def load_scenario(
         known = addressable(tree, rpaths)
 
         def valid_new(parts: list[str]) -> bool:
+            """May ``--set`` create this path? Never a new actor, only a known field."""
             dotted = ".".join(parts)
             if dotted in known:
                 return True
-            if parts[0] == "rules" and len(parts) == 3:
-                return parts[1] in REGISTRY
+            if parts[0] == "rules" and len(parts) == 3 and parts[1] in REGISTRY:
+                spec = tree.get("rules", {}).get(parts[1], {}) if isinstance(tree.get("rules"), dict) else {}
+                model = spec.get("model", DEFAULT_MODEL.get(parts[1])) if isinstance(spec, dict) else None
+                rd = REGISTRY[parts[1]].get(model) if isinstance(model, str) else None
+                return rd is not None and parts[2] in rd.params.model_fields
+            parent: Any = tree
+            for part in parts[:-1]:
+                if not isinstance(parent, dict) or part not in parent:
+                    return False
+                parent = parent[part]
             fields = fields_at(Scenario, tuple(parts[:-1]))
             return fields is not None and parts[-1] in fields
 

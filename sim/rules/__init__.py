@@ -1,6 +1,6 @@
 """The mechanisms, registered by name (see :mod:`sim.rules.registry`)."""
 
-from . import alliance, escalation, events, membership  # noqa: F401  (registers the rules)
+from . import alignment, alliance, escalation, events, membership, procurement  # noqa: F401  (registers the rules)
 from .registry import (
     DEFAULT_MODEL,
     PHASES,

@@ -85,6 +85,9 @@ def build(plan: Plan):
         if asking.any():
             dtrust = np.einsum("rpa,ps->rsa", delta.reshape(R, F * 2, A), onehot)
             st.trust = np.clip(st.trust + dtrust, 0.0, 1.0)
+        # this month's refusals and answers per (state, alliance), for the alignment rule
+        st.refused_now = np.einsum("rpa,ps->rsa", (refuse | abstained).reshape(R, F * 2, A).astype(float), onehot)
+        st.answered_now = np.einsum("rpa,ps->rsa", respond.reshape(R, F * 2, A).astype(float), onehot)
         lead_cap = st.capability[:, d.leader] * w.par.capacity[:, d.leader]  # (R, A)
         committed = (respond * lead_cap[:, None, None, :]).sum(axis=3)
         share = w.rp("alliance", "support_share")[:, None, None]

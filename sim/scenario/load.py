@@ -206,6 +206,7 @@ def apply_overrides(
     for path, value in overrides.items():
         mark = Mark("<options>", option=f"--set {path}")
         parts = path.split(".") if path else [""]
+        creatable = valid_new is not None and valid_new(parts)
         node: Any = tree
         ok = True
         for part in parts[:-1]:
@@ -215,6 +216,8 @@ def apply_overrides(
                 if key is None or key >= len(node):
                     ok = False
                     break
+            elif isinstance(node, dict) and part not in node and creatable:
+                node[part] = PDict(mark=mark)  # a section the schema allows, absent in the file
             elif not isinstance(node, dict) or part not in node:
                 ok = False
                 break
@@ -225,7 +228,7 @@ def apply_overrides(
                 ok = last.isdigit() and int(last) < len(node)
                 last = int(last) if ok else last
             elif isinstance(node, dict):
-                ok = last in node or (valid_new is not None and valid_new(parts))
+                ok = last in node or creatable
             else:
                 ok = False
         if not ok:

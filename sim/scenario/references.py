@@ -43,6 +43,7 @@ def addressable(tree: dict, rule_paths: dict[str, str] | None = None) -> dict[st
                 out[f"states.{s}.affinity.{t}"] = "num"
         for k in suppliers:
             out[f"states.{s}.suppliers.{k}"] = "num"
+            out[f"states.{s}.orders.{k}"] = "num"
     for a in _d(tree.get("alliances")):
         for f in ALLIANCE_NUM:
             out[f"alliances.{a}.{f}"] = "num"
@@ -135,6 +136,9 @@ class _Checker:
             for k, v in shares.items():
                 self.name("supplier", k, shares, k, f"states.{s}.suppliers.{k}")
                 total += _mean(v)
+            orders = _d(spec.get("orders"))
+            for k in orders:
+                self.name("supplier", k, orders, k, f"states.{s}.orders.{k}")
             if total > 1 + 1e-6:
                 self.add(
                     mark_of(spec, "suppliers"),

@@ -92,6 +92,9 @@ class StateSpec(Strict):
     suppliers: dict[Name, Prob] = Field(
         {}, description="Initial shares of arms imports by supplier (sum <= 1)."
     )
+    orders: dict[Name, NonNeg] = Field(
+        {}, description="Arms ordered but not yet delivered at the start, by supplier (USD)."
+    )
 
 
 class AllianceSpec(Strict):

@@ -33,6 +33,24 @@ _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads YAML 1.2 floats such as ``4e8`` and ``1.2e9``.
+
+    (YAML 1.1, which PyYAML follows, wants a sign and a dot: ``4.0e+8``.)
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    __import__("re").compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+
+        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?)$""",
+        __import__("re").X,
+    ),
+    list("-+0123456789."),
+)
+
+
 class PDict(dict):
     """A ``dict`` that also knows where its keys and values are in the source."""
 
@@ -150,7 +168,7 @@ def load_yaml_text(
         ln.strip() == "" or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
         raise InputError([Problem(Mark(file), "", "file is empty")])
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         try:
             node = loader.get_single_node()
@@ -179,7 +197,7 @@ def load_yaml_text(
 
 
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, file: str, max_depth: int, max_nodes: int):
+    def __init__(self, loader: _Loader, file: str, max_depth: int, max_nodes: int):
         self.loader = loader
         self.file = file
         self.max_depth = max_depth

@@ -128,6 +128,7 @@ class Plan:
             "budget": (S,),
             "affinity0": (S, S),
             "shares0": (S, K),
+            "orders0": (S, K),
             "credibility": (A,),
             "outside_zone": (A,),
             "trigger": (A,),
@@ -209,6 +210,8 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
             scalar(f"states.{s}.affinity.{t}", p, "affinity0", (i, si[t]), _BS, "st", "affinity")
         for k, p in spec.suppliers.items():
             scalar(f"states.{s}.suppliers.{k}", p, "shares0", (i, ki[k]), _B01, "st", "shares")
+        for k, p in spec.orders.items():
+            scalar(f"states.{s}.orders.{k}", p, "orders0", (i, ki[k]), _B0, "st", "backlog")
         for t in states:
             if t != s and f"states.{s}.affinity.{t}" not in addr:
                 addr[f"states.{s}.affinity.{t}"] = Address(f"states.{s}.affinity.{t}", "st", "affinity", (i, si[t]), "num", _BS)
@@ -216,6 +219,9 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
             path = f"states.{s}.suppliers.{k}"
             if path not in addr:
                 addr[path] = Address(path, "st", "shares", (i, ki[k]), "num", _B01)
+            path = f"states.{s}.orders.{k}"
+            if path not in addr:
+                addr[path] = Address(path, "st", "backlog", (i, ki[k]), "num", _B0)
     for a, spec in scn.alliances.items():
         j = ai[a]
         scalar(f"alliances.{a}.credibility", spec.credibility, "credibility", (j,), _B01)

@@ -137,6 +137,8 @@ class World(mesa.Model):
             for c in scn.suppliers[k].refuses:
                 refuses[:, j, si[c]] = True
         cap = p.capability0.copy()
+        shares = p.shares0.copy()
+        monthly = p.budget / 12.0
         a_idx, b_idx = plan.sides[:, 0], plan.sides[:, 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
@@ -146,7 +148,12 @@ class World(mesa.Model):
             affinity_base=aff.copy(),
             trust=trust,
             status=status,
-            shares=p.shares0.copy(),
+            shares=shares,
+            backlog=p.orders0.copy(),  # USD ordered, not yet delivered (R, S, K)
+            delivered=np.zeros_like(p.orders0),  # this month's deliveries
+            equipment=np.zeros_like(cap),  # capability added by deliveries, depreciating
+            flow=shares * monthly[:, :, None],  # delivery-weighted import flows behind the shares
+            flow_other=np.clip(1.0 - shares.sum(axis=2), 0.0, 1.0) * monthly,
             level=level,
             settled=np.zeros((n, F), dtype=bool),
             casualties=np.zeros((n, F), dtype=self.dtype),

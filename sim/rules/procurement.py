@@ -1,0 +1,120 @@
+"""Procurement: budgets split across suppliers by a logit choice; lagged, unreliable deliveries.
+
+Model ``logit_choice`` (docs/MODEL.md §D2). Each month, for every buyer i (a state with
+a procurement budget) and supplier k whose state is not i:
+
+* utility  V[i,k] = b_pq pq_k + b_rel rel_k + b_aff affinity(i, s_k) + b_dep share[i,k]
+  (s_k the supplier's state); supplier k is unavailable to i if it lists i in
+  ``refuses`` or its state's affinity towards i is below ``refuse_below`` (a supplier
+  will not arm its partner's adversary);
+* choice   p[i,k] = exp(V[i,k]) / sum over available k' of exp(V[i,k'])  (multinomial logit);
+* orders   backlog[i,k] += p[i,k] * budget_i / 12;
+* delivery the month's due amount backlog[i,k] / max(lag_k, 1) arrives with
+  probability rel_k (one draw per buyer and supplier), else it slips;
+* equipment E_i <- E_i (1 - dep/12) + conv * delivered_i / 1e9 and capability changes by
+  the change in E_i (so events that change capability are kept);
+* shares   flow[i,k] <- (1 - 1/T) flow[i,k] + (1/T) delivered[i,k]; share = flow / (sum of
+  flow + other), where "other" is imports from suppliers not modelled, which decays.
+
+The month's deliveries are left in ``st.delivered``, and the share of its budget each
+buyer would have spent with a supplier that refused it (the logit share it would have had
+without the refusal) in ``st.refused_demand``, for the alignment mechanism.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.values import P, default
+from ..world.compile import Plan
+from .registry import RuleParams, register
+
+
+class ProcurementParams(RuleParams):
+    """Parameters of the supplier choice and delivery model."""
+
+    beta_price_quality: P(0, 20) = default(2.0, "value for money matters as much as reliability")
+    beta_reliability: P(0, 20) = default(
+        2.0,
+        "buyers turn away from late suppliers: India ended Russian deals over delivery problems "
+        "[in-ru-deals-ended-reason] and Armenia bought Indian rockets amid Russian delays "
+        "[in-am-mlrs-amid-russian-delays]",
+    )
+    beta_affinity: P(0, 20) = default(2.0, "arms follow alignment: buyers prefer friends")
+    beta_dependence: P(0, 20) = default(
+        1.5, "existing stocks and training favour the incumbent supplier (interoperability)"
+    )
+    refuse_below: P(-1, 1) = default(
+        -0.4, "a supplier whose state is hostile to the buyer (affinity below -0.4) will not sell"
+    )
+    share_memory_months: P(1, 240) = default(
+        36.0, "import shares are judged over about three years of deliveries, like SIPRI's periods"
+    )
+    capability_per_usd_bn: P(0, 10) = default(
+        0.5,
+        "USD 1 bn of delivered equipment adds half a year's worth of a 1-bn spender's capability "
+        "(capability is measured in USD bn of annual military spending)",
+    )
+    depreciation_per_year: P(0, 1) = default(0.1, "equipment loses about a tenth of its value a year")
+
+
+@register("procurement", "logit_choice", ProcurementParams)
+def build(plan: Plan):
+    """Multinomial-logit supplier choice, lagged deliveries, capability and shares."""
+    S, K = plan.S, plan.K
+    if K == 0:
+        return lambda w: None
+    own = plan.supplier_state[None, :] == np.arange(S)[:, None]  # (S, K): supplier is the buyer's own
+
+    def step(w) -> None:
+        st, par = w.st, w.par
+
+        def rp(name: str) -> np.ndarray:
+            return w.rp("procurement", name)
+
+        R = w.n
+        sup = plan.supplier_state
+        aff_to_sup = st.affinity[:, :, sup]  # (R, S, K): buyer i towards supplier state
+        aff_from_sup = np.swapaxes(st.affinity[:, sup, :], 1, 2)  # (R, S, K): supplier state towards i
+        V = (
+            rp("beta_price_quality")[:, None, None] * par.price_quality[:, None, :]
+            + rp("beta_reliability")[:, None, None] * par.reliability[:, None, :]
+            + rp("beta_affinity")[:, None, None] * aff_to_sup
+            + rp("beta_dependence")[:, None, None] * st.shares
+        )
+        refused = np.swapaxes(st.refuses, 1, 2) | (aff_from_sup < rp("refuse_below")[:, None, None])
+        V_all = np.where(own[None], -np.inf, V)
+        refused = refused & ~own[None]
+        V = np.where(refused, -np.inf, V_all)
+        # what the buyer would have spent with suppliers that refuse it
+        wmax = V_all.max(axis=2, keepdims=True)
+        ew = np.where(own[None], 0.0, np.exp(V_all - np.where(np.isfinite(wmax), wmax, 0.0)))
+        wt = ew.sum(axis=2, keepdims=True)
+        would = np.where(wt > 0, ew / np.where(wt > 0, wt, 1.0), 0.0)
+        buying = (par.budget > 0)[:, :, None]
+        st.refused_demand = np.where(refused & buying, would, 0.0)
+        refused = refused | own[None]
+        vmax = V.max(axis=2, keepdims=True)
+        any_ok = np.isfinite(vmax)
+        e = np.where(refused, 0.0, np.exp(V - np.where(any_ok, vmax, 0.0)))
+        tot = e.sum(axis=2, keepdims=True)
+        p = np.where(tot > 0, e / np.where(tot > 0, tot, 1.0), 0.0)
+        monthly = par.budget / 12.0
+        st.backlog = st.backlog + p * monthly[:, :, None]
+        lag = np.maximum(par.lag, 1.0)[:, None, :]
+        arrives = w.stream("procurement").random((R, S, K)) < par.reliability[:, None, :]
+        delivered = np.where(arrives, st.backlog / lag, 0.0)
+        st.backlog = st.backlog - delivered
+        st.delivered = delivered
+        got = delivered.sum(axis=2)  # (R, S) USD
+        dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * st.equipment
+        st.equipment = st.equipment + dE
+        st.capability = np.maximum(st.capability + dE, 0.0)
+        a = 1.0 / rp("share_memory_months")
+        st.flow = (1 - a)[:, None, None] * st.flow + a[:, None, None] * delivered
+        st.flow_other = (1 - a)[:, None] * st.flow_other
+        total = st.flow.sum(axis=2) + st.flow_other
+        buyers = total > 0
+        st.shares = np.where(buyers[:, :, None], st.flow / np.where(buyers, total, 1.0)[:, :, None], st.shares)
+
+    return step

@@ -1,0 +1,121 @@
+"""Comparative statics of procurement and alignment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.rules import REGISTRY
+
+from .conftest import load_text, make_world
+
+MARKET = """
+meta: {name: market, title: Market, start: 2023-07, horizon_months: 36}
+states:
+  aa: {name: Buyer, capability: 1.0, procurement_budget_usd: 1.2e9, suppliers: {x_arms: 0.5, y_arms: 0.5}}
+  bb: {name: Rival, capability: 1.0, affinity: {xx: 0.2, yy: 0.2}}
+  xx: {name: Seller X, capability: 5.0, affinity: {aa: 0.2}}
+  yy: {name: Seller Y, capability: 5.0, affinity: {aa: 0.2}}
+suppliers:
+  x_arms: {state: xx, reliability: 0.9, price_quality: 0.6, lag_months: 6}
+  y_arms: {state: yy, reliability: 0.9, price_quality: 0.6, lag_months: 6}
+flashpoints:
+  f: {sides: [aa, bb], level: 1}
+outcomes:
+  x_main: {kind: supplier_share, state: aa, supplier: x_arms, above: 0.5}
+"""
+
+
+def only(world, *kinds):
+    world.pipeline = [(k, r) for k, r in world.pipeline if k in kinds]
+    return world
+
+
+def run(world, months: int):
+    for _ in range(months):
+        world.step()
+    return world
+
+
+def test_an_unreliable_supplier_loses_share(tmp_path):
+    reliable = only(make_world(load_text(tmp_path, MARKET), n=400, seed=1), "procurement")
+    shaky = load_text(tmp_path, MARKET, overrides={"suppliers.x_arms.reliability": 0.3})
+    shaky = only(make_world(shaky, n=400, seed=1), "procurement")
+    run(reliable, 36)
+    run(shaky, 36)
+    x = 0  # supplier index of x_arms
+    assert abs(reliable.st.shares[:, 0, x].mean() - 0.5) < 0.05  # symmetric suppliers split evenly
+    assert shaky.st.shares[:, 0, x].mean() < reliable.st.shares[:, 0, x].mean() - 0.1
+
+
+def test_deliveries_raise_capability_and_clear_the_backlog(tmp_path):
+    w = only(make_world(load_text(tmp_path, MARKET), n=200, seed=2), "procurement")
+    cap0 = w.st.capability[:, 0].copy()
+    run(w, 24)
+    assert np.all(w.st.capability[:, 0] > cap0)
+    assert np.all(w.st.capability[:, 2:] == 5.0)  # sellers' own capability unchanged
+    # a budget of 1.2e9 a year orders o = 1e8 a month before the month's deliveries; with lag 6
+    # and reliability 0.9 the backlog after deliveries settles at o (lag / r - 1), reached to
+    # within (1 - r / lag)^24 = 2% after two years
+    steady = 1e8 * (6 / 0.9 - 1)
+    assert abs(w.st.backlog[:, 0, :].sum(axis=1).mean() / steady - 1) < 0.05
+
+
+def test_a_refusal_to_sell_lowers_the_buyers_affinity(tmp_path):
+    base = only(make_world(load_text(tmp_path, MARKET), n=200, seed=3), "procurement", "alignment")
+    refusing = load_text(tmp_path, MARKET.replace("lag_months: 6}\n  y_arms", "lag_months: 6, refuses: [aa]}\n  y_arms"))
+    refusing = only(make_world(refusing, n=200, seed=3), "procurement", "alignment")
+    run(base, 24)
+    run(refusing, 24)
+    xx = 2
+    assert refusing.st.affinity[:, 0, xx].mean() < base.st.affinity[:, 0, xx].mean() - 0.05
+    assert np.all(refusing.st.backlog[:, 0, 0] < 1.0)  # nothing more ordered from x_arms
+    assert refusing.st.shares[:, 0, 0].mean() < base.st.shares[:, 0, 0].mean() - 0.1
+
+
+def test_a_sale_to_an_adversary_lowers_the_sellers_affinity_with_the_other_side(tmp_path):
+    """Seller X arms aa; aa's adversary bb cools towards X (and X towards bb)."""
+    arming = only(make_world(load_text(tmp_path, MARKET), n=200, seed=4), "procurement", "alignment")
+    idle = load_text(tmp_path, MARKET, overrides={"states.aa.procurement_budget_usd": 0})
+    idle = only(make_world(idle, n=200, seed=4), "procurement", "alignment")
+    run(arming, 24)
+    run(idle, 24)
+    bb, xx = 1, 2
+    assert arming.st.affinity[:, bb, xx].mean() < idle.st.affinity[:, bb, xx].mean() - 0.05
+    assert arming.st.affinity[:, xx, bb].mean() < idle.st.affinity[:, xx, bb].mean() - 0.05
+    # and the buyer warms to its seller
+    assert arming.st.affinity[:, 0, xx].mean() > idle.st.affinity[:, 0, xx].mean() + 0.05
+
+
+def test_hostile_suppliers_refuse_and_affinity_drives_choice(tmp_path):
+    text = MARKET.replace("xx: {name: Seller X, capability: 5.0, affinity: {aa: 0.2}}", "xx: {name: Seller X, capability: 5.0, affinity: {aa: -0.8}}")
+    w = only(make_world(load_text(tmp_path, text), n=100, seed=5), "procurement")
+    run(w, 12)
+    assert np.all(w.st.refused_demand[:, 0, 0] > 0)  # x_arms refuses aa: hostile seller
+    assert np.all(w.st.backlog[:, 0, 0] < 1.0)
+
+
+def test_affinities_revert_to_baseline_without_events(tmp_path):
+    scn = load_text(tmp_path, MARKET, overrides={"states.aa.procurement_budget_usd": 0, "rules.alignment.noise_sd": 0})
+    w = only(make_world(scn, n=50, seed=6), "alignment")
+    base = w.st.affinity_base.copy()
+    w.st.affinity[:, 0, 2] = 0.9
+    run(w, 120)
+    rho = w.rp("alignment", "reversion")[0]
+    expect = base[:, 0, 2] + (0.9 - base[:, 0, 2]) * (1 - rho) ** 120
+    assert np.allclose(w.st.affinity[:, 0, 2], expect)
+
+
+def test_refused_help_cools_the_member_towards_the_leader(mini):
+    w = make_world(mini, n=100, seed=7, rules=False)
+    kinds = [w.plan.rules[k] for k in ("alliance", "alignment")]
+    steps = [REGISTRY[rs.kind][rs.model].build(w.plan) for rs in kinds]
+    w.par["rule:alignment.noise_sd"][:] = 0.0
+    w.par["rule:alignment.exercise_rate"][:] = 0.0
+    w.par["rule:alignment.reversion"][:] = 0.0
+    w.par.credibility[:] = 0.0
+    w.st.level[:] = 3
+    before = w.st.affinity[:, 1, 2].copy()  # bb towards cc (the pact's leader)
+    for s in steps:
+        s(w)
+    assert np.all(w.st.affinity[:, 1, 2] < before)
+    assert np.all(w.st.affinity[:, 2, 1] < before)
