@@ -305,7 +305,7 @@ def run(
     chunk_size: int | None = None,
     dtype: str = "float64",
     progress: Callable[[int, int], None] | None = None,
-    keep_trajectories: int = 100,
+    keep_trajectories: int = 300,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
@@ -354,6 +354,13 @@ def run(
             "territories": plan.territories,
         },
         labels={k: getattr(a, "name", "") or k for sect in (scn.spec.states, scn.spec.alliances, scn.spec.suppliers, scn.spec.flashpoints, scn.spec.territories) for k, a in sect.items()},
+        structure={
+            "sides": plan.sides.tolist(),
+            "leaders": plan.leader.tolist(),
+            "alliance_kind": list(plan.alliance_kind),
+            "buyers": [i for i, s in enumerate(plan.states) if scn.spec.states[s].procurement_budget_usd.mean() > 0],
+            "supplier_state": plan.supplier_state.tolist(),
+        },
         resolved_yaml=scn.resolved_yaml(),
         inputs=scn.parameters(),
     )

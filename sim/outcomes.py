@@ -175,6 +175,7 @@ class ChunkResult:
     series: dict[str, np.ndarray]  # per-month sums / counts
     traj: dict[str, np.ndarray]  # trajectories of the sampled replicates
     first_hit_sample: np.ndarray  # (k, O) first-hit months of the sampled replicates
+    casualty_sample: np.ndarray  # (F, k) total deaths per flashpoint, first replicates of the run
     seconds: float = 0.0
 
 
@@ -190,7 +191,7 @@ class Recorder:
         keep_traj: Keep full trajectories of replicates with global index below this.
     """
 
-    def __init__(self, world: World, detectors: list[Detector], chunk: int, offset: int, keep_final: int = FINAL_SAMPLE, keep_traj: int = 100):
+    def __init__(self, world: World, detectors: list[Detector], chunk: int, offset: int, keep_final: int = FINAL_SAMPLE, keep_traj: int = 300):
         self.w = world
         self.dets = detectors
         self.chunk = chunk
@@ -220,6 +221,9 @@ class Recorder:
             "deaths": np.zeros((k, H, F), dtype=np.float32),
             "trust": np.zeros((k, H, S, A), dtype=np.float32),
             "status": np.zeros((k, H, S, A), dtype=np.int8),
+            "shares": np.zeros((k, H, S, K), dtype=np.float32),
+            "affinity": np.zeros((k, H, S, S), dtype=np.float32),
+            "capability": np.zeros((k, H, S), dtype=np.float32),
         }
         world._was_not_active = world.st.status != STATUS_CODES["active"]
         world.observers.append(self.observe)
@@ -259,6 +263,9 @@ class Recorder:
             self.traj["deaths"][:, r] = st.deaths[:k]
             self.traj["trust"][:, r] = st.trust[:k]
             self.traj["status"][:, r] = status[:k]
+            self.traj["shares"][:, r] = st.shares[:k]
+            self.traj["affinity"][:, r] = st.affinity[:k]
+            self.traj["capability"][:, r] = st.capability[:k]
 
     def result(self, seconds: float = 0.0) -> ChunkResult:
         """Combine, summarize and return the chunk's contribution."""
@@ -298,5 +305,6 @@ class Recorder:
             series=self.series,
             traj=self.traj,
             first_hit_sample=first[:, : self.k_traj].T.copy(),
+            casualty_sample=w.st.casualties[: self.k_final].T.astype(float).copy(),
             seconds=seconds,
         )

@@ -81,6 +81,7 @@ class Results:
     outcomes: list[OutcomeInfo]
     names: dict[str, list[str]]  # states, alliances, suppliers, flashpoints, territories
     labels: dict[str, str]
+    structure: dict[str, Any] = field(default_factory=dict)  # sides, leaders, buyers, supplier states
     manifest: dict[str, Any] = field(default_factory=dict)
     resolved_yaml: str = ""
     inputs: list[dict[str, Any]] = field(default_factory=list)
@@ -94,6 +95,7 @@ class Results:
     series: dict[str, np.ndarray] = field(default_factory=dict)
     traj: dict[str, np.ndarray] = field(default_factory=dict)
     first_hit_sample: np.ndarray | None = None
+    casualty_sample: np.ndarray | None = None
     chunk_seconds: list[float] = field(default_factory=list)
 
     # ------------------------------------------------------------------ merging
@@ -110,6 +112,7 @@ class Results:
             self.series = {k: v.copy() for k, v in r.series.items()}
             self.traj = {k: v.copy() for k, v in r.traj.items()}
             self.first_hit_sample = r.first_hit_sample.copy()
+            self.casualty_sample = r.casualty_sample.copy()
         else:
             self.hist += r.hist
             self.co += r.co
@@ -124,6 +127,8 @@ class Results:
                     self.traj[k] = np.concatenate([self.traj[k], v], axis=0)
             if r.first_hit_sample.shape[0]:
                 self.first_hit_sample = np.concatenate([self.first_hit_sample, r.first_hit_sample], axis=0)
+            if r.casualty_sample.shape[1]:
+                self.casualty_sample = np.concatenate([self.casualty_sample, r.casualty_sample], axis=1)
         self.runs += r.n
 
     # ---------------------------------------------------------------- questions

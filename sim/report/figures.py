@@ -111,7 +111,115 @@ def write_figures(res: Results, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
     out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
-    p = escalation_rungs(res, folder / "fig_escalation.png")
-    if p:
-        out["escalation"] = p
+    for key, fn in (("escalation", escalation_rungs), ("relations", relations), ("casualties", casualty_distribution)):
+        p = fn(res, folder / f"fig_{key}.png")
+        if p:
+            out[key] = p
     return out
+
+
+def _band(ax, months, sample: np.ndarray, label: str, colour) -> None:
+    """Median line and 10-90% band of a (k, H) sample of trajectories."""
+    lo, med, hi = np.quantile(sample, [0.1, 0.5, 0.9], axis=0)
+    ax.fill_between(months, lo, hi, color=colour, alpha=0.18, lw=0)
+    ax.plot(months, med, color=colour, lw=1.8, label=label)
+
+
+def _date_ticks(ax, res: Results, months: np.ndarray) -> None:
+    ticks = months[:: max(1, len(months) // 8)]
+    ax.set_xticks(ticks, [res.date(int(m)) for m in ticks], rotation=30, ha="right")
+
+
+def relations(res: Results, path: Path) -> Path | None:
+    """Trust in alliances, affinities and arms-import shares over time, with 10-90% bands."""
+    tr = res.traj
+    if not tr or tr["trust"].shape[0] < 5:
+        return None
+    k = tr["trust"].shape[0]
+    st = res.names["states"]
+    al = res.names["alliances"]
+    sup = res.names["suppliers"]
+    lab = res.labels.get
+    months = np.arange(1, res.horizon + 1)
+    struct = res.structure
+    sides = sorted({s for pair in struct.get("sides", []) for s in pair})
+    colours = plt.get_cmap("tab10").colors
+    panels: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
+    # trust of the flashpoints' sides in the alliances they belong to
+    lines = []
+    for a, name in enumerate(al):
+        if struct.get("alliance_kind", ["collective_defence"] * len(al))[a] != "collective_defence":
+            continue
+        for s in sides:
+            if s == struct["leaders"][a]:
+                continue
+            if (tr["status"][:, 0, s, a] > 0).mean() < 0.5:
+                continue
+            lines.append((f"{lab(st[s], st[s])} in the {lab(name, name)}", tr["trust"][:, :, s, a]))
+    if lines:
+        panels.append(("Trust in the alliance (0-1)", lines[:6]))
+    # affinities: sides towards alliance leaders; buyers towards their suppliers' states
+    lines = []
+    for a in range(len(al)):
+        ld = struct["leaders"][a]
+        for s in sides:
+            if s != ld and (tr["status"][:, 0, s, a] > 0).mean() >= 0.5:
+                lines.append((f"{lab(st[s], st[s])} towards {lab(st[ld], st[ld])}", tr["affinity"][:, :, s, ld]))
+    buyers = struct.get("buyers", [])
+    share_lines = []
+    for b in buyers:
+        final = np.median(tr["shares"][:, -1, b, :], axis=0)
+        for kk in np.argsort(-final)[:3]:
+            if final[kk] > 0.02 or np.median(tr["shares"][:, 0, b, kk]) > 0.02:
+                share_lines.append((f"{lab(sup[kk], sup[kk])} in {lab(st[b], st[b])}'s imports", tr["shares"][:, :, b, kk]))
+                ss = struct["supplier_state"][kk]
+                pair = (f"{lab(st[b], st[b])} towards {lab(st[ss], st[ss])}", tr["affinity"][:, :, b, ss])
+                if pair[0] not in [x[0] for x in lines]:
+                    lines.append(pair)
+    if lines:
+        panels.append(("Affinity (-1 hostile .. 1 aligned)", lines[:7]))
+    if share_lines:
+        panels.append(("Share of arms imports (delivery-weighted)", share_lines[:6]))
+    if not panels:
+        return None
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.0 * len(panels) + 0.6), squeeze=False, sharex=True)
+        for ax, (title, ls) in zip(axes[:, 0], panels, strict=True):
+            for i, (label, sample) in enumerate(ls):
+                _band(ax, months, sample, _wrap(label, 40), colours[i % 10])
+            ax.set_title(title, loc="left", fontsize=11)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        _date_ticks(axes[-1, 0], res, months)
+        fig.suptitle(f"Relations over time: median and 10-90% band of {k} sampled runs", x=0.01, ha="left", fontsize=12, fontweight="bold")
+        fig.tight_layout()
+        return _save(fig, path)
+
+
+def casualty_distribution(res: Results, path: Path) -> Path | None:
+    """Distribution of total deaths per flashpoint over the horizon."""
+    cs = res.casualty_sample
+    fps = res.names["flashpoints"]
+    if cs is None or not fps or cs.shape[1] == 0:
+        return None
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(fps), figsize=(4.4 * len(fps) + 0.5, 3.8), squeeze=False, sharey=True)
+        n = cs.shape[1]
+        for j, f in enumerate(fps):
+            ax = axes[0, j]
+            v = cs[j]
+            zero = (v <= 0).mean()
+            pos = v[v > 0]
+            bins = np.array([0, 1, 10, 25, 100, 250, 1000, 10_000, np.inf])
+            labels = ["0", "1-9", "10-24", "25-99", "100-249", "250-999", "1,000-9,999", "10,000+"]
+            counts = np.histogram(v, bins=bins)[0] / n * 100
+            ax.bar(range(len(counts)), counts, color=["#9aa7b4"] + ["#c0392b"] * (len(counts) - 1))
+            ax.set_xticks(range(len(counts)), labels, rotation=40, ha="right", fontsize=8)
+            ax.set_title(_wrap(f"{res.labels.get(f, f)}", 34), loc="left", fontsize=10)
+            med = f"; median where any: {np.median(pos):,.0f}" if pos.size else ""
+            ax.set_xlabel(f"deaths in {res.horizon} months ({zero:.0%} of runs none{med})", fontsize=8)
+            ax.grid(axis="y", alpha=0.3)
+        axes[0, 0].set_ylabel("% of runs")
+        fig.suptitle(f"How many are killed? Total deaths per flashpoint ({n:,} runs)", x=0.01, ha="left", fontsize=12, fontweight="bold")
+        fig.tight_layout()
+        return _save(fig, path)

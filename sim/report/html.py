@@ -94,6 +94,8 @@ def render(res: Results, figures: dict[str, Path]) -> str:
         "outcomes": "Outcome probabilities",
         "cumulative": "Cumulative probability over time",
         "escalation": "Escalation rungs over time",
+        "relations": "Trust, affinity and arms-import shares over time",
+        "casualties": "Distribution of deaths",
     }
     parts.append("<h2>Figures</h2>")
     for key, path in figures.items():

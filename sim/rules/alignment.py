@@ -4,6 +4,8 @@ Model ``drift`` (docs/MODEL.md §D5). Each month, with x[i,k] = delivered[i,k] /
 the deliveries from supplier k to buyer i in months of i's budget (0 if no budget):
 
 * deliveries:  affinity(i, s_k) and affinity(s_k, i) rise by g_d x (1 - affinity);
+* delivery failures: with y[i,k] the amount due but not delivered this month, in months of
+  i's budget, affinity(i, s_k) falls by g_x y (1 + affinity);
 * third-party deals: for every adversary j of buyer i (the other side of a flashpoint),
   affinity(j, s_k) and affinity(s_k, j) fall by g_t x (1 + affinity);
 * refusals to sell: a buyer refused by supplier k loses g_r z[i,k] (1 + affinity) of its
@@ -13,7 +15,8 @@ the deliveries from supplier k to buyer i in months of i's budget (0 if no budge
   affinity towards the alliance's leader (both directions); an answered request adds
   g_s (1 - affinity);
 * exercises: each collective-defence alliance holds an exercise with probability
-  r_ex / 12 a month; every pair of active members gains g_ex (1 - affinity);
+  r_ex / 12 a month; every pair of active members i, j gains g_ex trust_i trust_j
+  (1 - affinity) (members take part as far as they trust the alliance);
 * reversion and noise: affinity <- affinity + rho (baseline - affinity) + sigma eps, clipped to
   [-1, 1], eps ~ N(0, 1) for every ordered pair;
 * trust follows alignment: each member's trust in an alliance moves by c_t times the
@@ -38,6 +41,11 @@ class AlignmentParams(RuleParams):
 
     delivery_gain: P(0, 1) = default(
         0.02, "a month's budget delivered by a supplier warms the buyer and supplier by 2% of the gap to full alignment"
+    )
+    slip_cost: P(0, 1) = default(
+        0.02,
+        "a delivery that is paid for but does not come sours the buyer about as much as one that comes "
+        "warms it: Armenia turned to India amid Russian delays [in-am-mlrs-amid-russian-delays]",
     )
     third_party_cost: P(0, 1) = default(
         0.02,
@@ -97,6 +105,10 @@ def build(plan: Plan):
             gd = rp("delivery_gain")[:, None, None]
             warm = gd * xs * (1.0 - aff)
             delta += warm + np.swapaxes(gd * xs * (1.0 - np.swapaxes(aff, 1, 2)), 1, 2)
+            slipped = getattr(st, "slipped", None)
+            if slipped is not None:
+                y = np.where(monthly[:, :, None] > 0, slipped / np.where(monthly > 0, monthly, 1.0)[:, :, None], 0.0)
+                delta -= rp("slip_cost")[:, None, None] * (y @ sup_onehot) * (1.0 + aff)
             # adversaries of the buyer cool towards the supplier state (and it towards them)
             hit = np.einsum("js,rsk->rjk", adversary, xs)  # (R, adversary j, supplier state)
             gt = rp("third_party_cost")[:, None, None]
@@ -119,9 +131,9 @@ def build(plan: Plan):
                     delta[:, leader[a], :] += change[:, :, a]
             ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :]
             if ex.any():
-                active = (st.status == ACTIVE).astype(float)  # (R, S, A)
-                pair = np.einsum("rsa,rta,ra->rst", active, active, ex.astype(float))
-                delta += rp("exercise_gain")[:, None, None] * (pair > 0) * (1.0 - aff)
+                part = (st.status == ACTIVE) * st.trust  # (R, S, A): participation
+                pair = np.einsum("rsa,rta,ra->rst", part, part, ex.astype(float))
+                delta += rp("exercise_gain")[:, None, None] * np.minimum(pair, 1.0) * (1.0 - aff)
         rho = rp("reversion")[:, None, None]
         delta += rho * (st.affinity_base - aff)
         delta += rp("noise_sd")[:, None, None] * g.standard_normal(aff.shape)

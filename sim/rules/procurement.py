@@ -16,7 +16,8 @@ a procurement budget) and supplier k whose state is not i:
 * shares   flow[i,k] <- (1 - 1/T) flow[i,k] + (1/T) delivered[i,k]; share = flow / (sum of
   flow + other), where "other" is imports from suppliers not modelled, which decays.
 
-The month's deliveries are left in ``st.delivered``, and the share of its budget each
+The month's deliveries are left in ``st.delivered`` (and what was due but slipped in
+``st.slipped``), and the share of its budget each
 buyer would have spent with a supplier that refused it (the logit share it would have had
 without the refusal) in ``st.refused_demand``, for the alignment mechanism.
 """
@@ -40,9 +41,13 @@ class ProcurementParams(RuleParams):
         "[in-ru-deals-ended-reason] and Armenia bought Indian rockets amid Russian delays "
         "[in-am-mlrs-amid-russian-delays]",
     )
-    beta_affinity: P(0, 20) = default(2.0, "arms follow alignment: buyers prefer friends")
+    beta_affinity: P(0, 20) = default(
+        3.0, "arms follow alignment: buyers mostly buy from friends, rarely from states they are indifferent to"
+    )
     beta_dependence: P(0, 20) = default(
-        1.5, "existing stocks and training favour the incumbent supplier (interoperability)"
+        3.0,
+        "existing stocks, spares and training tie small buyers with Soviet-standard inventories to the "
+        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight",
     )
     refuse_below: P(-1, 1) = default(
         -0.4, "a supplier whose state is hostile to the buyer (affinity below -0.4) will not sell"
@@ -51,9 +56,10 @@ class ProcurementParams(RuleParams):
         36.0, "import shares are judged over about three years of deliveries, like SIPRI's periods"
     )
     capability_per_usd_bn: P(0, 10) = default(
-        0.5,
-        "USD 1 bn of delivered equipment adds half a year's worth of a 1-bn spender's capability "
-        "(capability is measured in USD bn of annual military spending)",
+        0.1,
+        "capability is measured in USD bn of annual military spending, which in steady state sustains a "
+        "stock about 1/depreciation times larger; so USD 1 bn of equipment adds 0.1, and a buyer importing "
+        "Y a year gains Y in steady state (= depreciation_per_year)",
     )
     depreciation_per_year: P(0, 1) = default(0.1, "equipment loses about a tenth of its value a year")
 
@@ -103,9 +109,11 @@ def build(plan: Plan):
         st.backlog = st.backlog + p * monthly[:, :, None]
         lag = np.maximum(par.lag, 1.0)[:, None, :]
         arrives = w.stream("procurement").random((R, S, K)) < par.reliability[:, None, :]
-        delivered = np.where(arrives, st.backlog / lag, 0.0)
+        due = st.backlog / lag
+        delivered = np.where(arrives, due, 0.0)
         st.backlog = st.backlog - delivered
         st.delivered = delivered
+        st.slipped = due - delivered  # due this month but not delivered
         got = delivered.sum(axis=2)  # (R, S) USD
         dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * st.equipment
         st.equipment = st.equipment + dE
