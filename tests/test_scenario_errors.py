@@ -189,3 +189,16 @@ def test_override_applies_and_is_recorded(mini_path):
     assert scn.spec.flashpoints["front"].level.value == 4
     assert scn.spec.alliances["pact"].credibility.value == 0.9
     assert scn.overrides == {"flashpoints.front.level": 4, "alliances.pact.credibility": 0.9}
+
+
+def test_extends_replaces_a_parameters_value_and_source_whole(tmp_path):
+    base = MINI.replace("credibility: 0.3", 'credibility: {value: {uniform: [0.1, 0.3]}, source: {assumption: "base view"}}')
+    write(tmp_path, base, "base.yaml")
+    child = write(
+        tmp_path,
+        "extends: base.yaml\nalliances:\n  pact:\n    credibility: {value: {beta: [2, 2]}, source: {calibration: \"mid-ladder: test\"}}\n",
+        "child.yaml",
+    )
+    scn = sim.load_scenario(child)
+    p = scn.spec.alliances["pact"].credibility
+    assert p.value.family == "beta" and p.source.kind == "calibration"

@@ -130,6 +130,19 @@ def check_sources(tree: Any, facts: FactBase, file: str) -> list[Problem]:
                     )
         else:
             text = src.get("assumption") or src.get("calibration")
+            if isinstance(src.get("calibration"), str):
+                from .calibrations import CALIBRATIONS, calibration_key
+
+                if calibration_key(src["calibration"]) is None:
+                    problems.append(
+                        Problem(
+                            where,
+                            spath,
+                            "a calibration note starts with a documented key ("
+                            + ", ".join(CALIBRATIONS)
+                            + "); see docs/CALIBRATION.md, or make it an assumption",
+                        )
+                    )
             if isinstance(text, str):
                 for fid in CITED.findall(text):
                     if fid not in known:

@@ -60,10 +60,6 @@ def build(plan: Plan):
     def step(w) -> None:
         st = w.st
         R = w.n
-        if not hasattr(st, "request_wait"):  # months since each side last asked each alliance
-            st.request_wait = np.full((R, F, 2, A), 10_000, dtype=np.int32)
-            st.requests = np.zeros((R, F, 2, A), dtype=np.int16)
-            st.responses = np.zeros((R, F, 2, A), dtype=np.int16)
         wait = st.request_wait
         trigger = w.par.trigger  # (R, A)
         L = st.level[:, :, None, None]
@@ -85,6 +81,7 @@ def build(plan: Plan):
         if asking.any():
             dtrust = np.einsum("rpa,ps->rsa", delta.reshape(R, F * 2, A), onehot)
             st.trust = np.clip(st.trust + dtrust, 0.0, 1.0)
+
         # this month's refusals and answers per (state, alliance), for the alignment rule
         st.refused_now = np.einsum("rpa,ps->rsa", (refuse | abstained).reshape(R, F * 2, A).astype(float), onehot)
         st.answered_now = np.einsum("rpa,ps->rsa", respond.reshape(R, F * 2, A).astype(float), onehot)
@@ -93,7 +90,7 @@ def build(plan: Plan):
         share = w.rp("alliance", "support_share")[:, None, None]
         st.support = np.maximum(st.support * w.rp("alliance", "support_decay")[:, None, None], committed * share)
         st.request_wait = np.where(asking, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
-        st.requests += asking
-        st.responses += respond
+        st.requests += np.rint(np.einsum("rpa,ps->rsa", asking.reshape(R, F * 2, A).astype(float), onehot)).astype(np.int16)
+        st.responses += np.rint(st.answered_now).astype(np.int16)
 
     return step

@@ -345,6 +345,8 @@ FUNCTIONS: dict[str, Signature] = {
         min_args=2,
         doc="member (active or frozen) / active / frozen / exited / none",
     ),
+    "requests": Signature(("state", "alliance"), "num", "requests(tajikistan, csto)", doc="requests for help made so far"),
+    "responses": Signature(("state", "alliance"), "num", "responses(tajikistan, csto)", doc="requests answered so far"),
     "capability": Signature(("state",), "num", "capability(armenia)"),
     "affinity": Signature(("state", "state"), "num", "affinity(armenia, russia)", doc="-1..1"),
     "share": Signature(("state", "supplier"), "num", "share(armenia, india_arms)", doc="0-1"),

@@ -89,8 +89,14 @@ def merge(base: Any, child: Any, path: tuple = ()) -> Any:
     """Deep-merge ``child`` over ``base``.
 
     Mappings merge key by key (``key: null`` in the child deletes the base key);
-    ``events`` merge by event name; other lists and values are replaced.
+    ``events`` merge by event name; other lists and values are replaced. A parameter's
+    ``value`` and ``source`` are replaced whole: a child that re-states a parameter
+    re-states where it comes from, and a distribution is never mixed with another.
     """
+    if path and path[-1] in ("value", "source"):
+        return child
+    if isinstance(base, dict) and isinstance(child, dict) and _is_distribution(child):
+        return child
     if isinstance(base, dict) and isinstance(child, dict):
         out = PDict(mark=getattr(child, "mark", None) or getattr(base, "mark", None))
         for src in (base, child):
@@ -111,6 +117,12 @@ def merge(base: Any, child: Any, path: tuple = ()) -> Any:
     if path == ("events",) and isinstance(base, list) and isinstance(child, list):
         return _merge_named(base, child)
     return child
+
+
+def _is_distribution(d: dict) -> bool:
+    from .values import FAMILIES
+
+    return any(k in FAMILIES for k in d)
 
 
 def _merge_named(base: list, child: list) -> PList:

@@ -167,6 +167,12 @@ class World(mesa.Model):
             mediators=mediators,
             refuses=refuses,
             fired=np.zeros((n, len(plan.events)), dtype=bool),
+            # alliance requests (D4): months since side sigma of f last asked A; counts per state
+            request_wait=np.full((n, F, 2, A), 10_000, dtype=np.int32),
+            requests=np.zeros((n, S, A), dtype=np.int16),
+            responses=np.zeros((n, S, A), dtype=np.int16),
+            refused_now=np.zeros((n, S, A), dtype=self.dtype),
+            answered_now=np.zeros((n, S, A), dtype=self.dtype),
         )
 
     def _make_agents(self) -> None:

@@ -110,6 +110,10 @@ def _call(node: X.Call, plan: Plan) -> Fn:
             return lambda w: (w.st.status[:, s, al] == ACTIVE) | (w.st.status[:, s, al] == FROZEN)
         code = {"active": ACTIVE, "frozen": FROZEN, "exited": EXITED, "none": NONE}[status]
         return lambda w: w.st.status[:, s, al] == code
+    if fn in ("requests", "responses"):
+        s, al = ix("state")[a[0]], ix("alliance")[a[1]]
+        arr = fn
+        return lambda w: w.st[arr][:, s, al]
     if fn == "capability":
         s = ix("state")[a[0]]
         return lambda w: w.st.capability[:, s]
