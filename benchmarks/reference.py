@@ -184,6 +184,7 @@ class StateAgent(mesa.Agent):
         self.flow_other = clip(1.0 - sum(self.shares.values()), 0.0, 1.0) * monthly
         self.equipment = 0.0
         self.delivered = {k: 0.0 for k in k_names}
+        self.slipped = {k: 0.0 for k in k_names}  # due this month but not delivered
         self.refused_demand = {k: 0.0 for k in k_names}
 
 
@@ -226,6 +227,8 @@ class AllianceAgent(mesa.Agent):
         self.initial_status = dict(self.status)
         self.refused_now = {s: 0 for s in model.data.state_names}
         self.answered_now = {s: 0 for s in model.data.state_names}
+        self.requests = {s: 0 for s in model.data.state_names}  # requests made so far
+        self.responses = {s: 0 for s in model.data.state_names}  # ... and answered
 
     @property
     def collective(self) -> bool:
@@ -584,6 +587,10 @@ class ReferenceModel(mesa.Model):
             if len(a) < 3 or a[2] == "member":
                 return st in (ACTIVE, FROZEN)
             return st == STATUS_CODE[a[2]]
+        if fn == "requests":
+            return self.alliance_by_name[a[1]].requests[a[0]]
+        if fn == "responses":
+            return self.alliance_by_name[a[1]].responses[a[0]]
         if fn == "capability":
             return self.state_by_name[a[0]].capability
         if fn == "affinity":
@@ -612,6 +619,7 @@ class ReferenceModel(mesa.Model):
         for buyer in self.state_list:
             for k in buyer.delivered:
                 buyer.delivered[k] = 0.0
+                buyer.slipped[k] = 0.0
                 buyer.refused_demand[k] = 0.0
             if not buyer.budget > 0:
                 # DOC/CODE: MODEL.md D2 covers buyers with B_i > 0 only; the vectorized
@@ -651,11 +659,14 @@ class ReferenceModel(mesa.Model):
             got = 0.0
             for k in utility:
                 sup = self.supplier_by_name[k]
-                if buyer.backlog[k] > 0 and rnd() < sup.reliability:
-                    d = buyer.backlog[k] / max(sup.lag, 1.0)
-                    buyer.backlog[k] -= d
-                    buyer.delivered[k] = d
-                    got += d
+                if buyer.backlog[k] > 0:
+                    due = buyer.backlog[k] / max(sup.lag, 1.0)
+                    if rnd() < sup.reliability:
+                        buyer.backlog[k] -= due
+                        buyer.delivered[k] = due
+                        got += due
+                    else:
+                        buyer.slipped[k] = due
             dE = conv * got / 1e9 - dep / 12.0 * buyer.equipment
             buyer.equipment += dE
             # capability's range is [0, inf) (the docs' equation does not clip)
@@ -809,10 +820,12 @@ class ReferenceModel(mesa.Model):
                         fp.request_wait[key] = wait + 1
                         continue
                     fp.request_wait[key] = 0
+                    al.requests[me] += 1
                     t = al.trust[me]  # trust at the start of the mechanism (synchronous)
                     if rnd() < q:
                         dtrust[(me, al.name)] = dtrust.get((me, al.name), 0.0) + p["response_gain"] * (1.0 - t)
                         al.answered_now[me] += 1
+                        al.responses[me] += 1
                         leader = self.state_by_name[al.leader]
                         c = leader.capability * leader.capacity
                         committed[(fp.name, side)] = committed.get((fp.name, side), 0.0) + c
@@ -842,18 +855,21 @@ class ReferenceModel(mesa.Model):
         old = [list(s.affinity) for s in self.state_list]
         delta = [[0.0] * S for _ in range(S)]
         if self.data.is_on("procurement"):
-            g_d, g_t, g_r = p["delivery_gain"], p["third_party_cost"], p["sale_refusal_cost"]
+            g_d, g_t, g_r, g_x = p["delivery_gain"], p["third_party_cost"], p["sale_refusal_cost"], p["slip_cost"]
             for buyer in self.state_list:
                 if not buyer.budget > 0:
                     continue
                 i = buyer.index
                 monthly = buyer.budget / 12.0
                 X_: dict[int, float] = {}
+                Y_: dict[int, float] = {}
                 Z_: dict[int, float] = {}
                 for k, sup in self.supplier_by_name.items():
                     j = si[sup.state]
                     if buyer.delivered[k]:
                         X_[j] = X_.get(j, 0.0) + buyer.delivered[k] / monthly
+                    if buyer.slipped[k]:
+                        Y_[j] = Y_.get(j, 0.0) + buyer.slipped[k] / monthly
                     if buyer.refused_demand[k]:
                         Z_[j] = Z_.get(j, 0.0) + buyer.refused_demand[k]
                 for j, x in X_.items():
@@ -864,6 +880,8 @@ class ReferenceModel(mesa.Model):
                         jp = si[adv]
                         delta[jp][j] -= g_t * x * (1.0 + old[jp][j])
                         delta[j][jp] -= g_t * x * (1.0 + old[j][jp])
+                for j, y in Y_.items():  # failures: due but slipped
+                    delta[i][j] -= g_x * y * (1.0 + old[i][j])
                 for j, z in Z_.items():
                     delta[i][j] -= g_r * z * (1.0 + old[i][j])
         support_part: dict[tuple[int, str], float] = {}
@@ -880,18 +898,20 @@ class ReferenceModel(mesa.Model):
                     delta[i][L] += c
                     delta[L][i] += c
                     support_part[(i, al.name)] = c
-        # exercises: each collective-defence alliance w.p. r_ex / 12 a month
-        pairs: set[tuple[int, int]] = set()
+        # exercises: each collective-defence alliance w.p. r_ex / 12 a month; active
+        # members take part as far as they trust it (trust at the start of the mechanism)
+        weight: dict[tuple[int, int], float] = {}
         for al in self.alliance_by_name.values():
             if self.random.random() < p["exercise_rate"] / 12.0 and al.collective:
-                active = [si[s] for s in names if al.status[s] == ACTIVE]
-                for i in active:
-                    for j in active:
-                        if i != j:
-                            pairs.add((i, j))
+                active = [s for s in names if al.status[s] == ACTIVE]
+                for s in active:
+                    for t in active:
+                        if s != t:
+                            key = (si[s], si[t])
+                            weight[key] = weight.get(key, 0.0) + al.trust[s] * al.trust[t]
         g_ex = p["exercise_gain"]
-        for i, j in pairs:
-            delta[i][j] += g_ex * (1.0 - old[i][j])
+        for (i, j), wgt in weight.items():
+            delta[i][j] += g_ex * min(1.0, wgt) * (1.0 - old[i][j])
         rho, sd = p["reversion"], p["noise_sd"]
         gauss = self.random.gauss
         for s in self.state_list:

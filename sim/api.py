@@ -318,6 +318,7 @@ def run(
         chunk_size: Replicates per chunk (results depend on it; recorded).
         progress: Called with (replicates done, total) as chunks finish.
     """
+    from .evidence.sources import provenance_rows
     from .outcomes import compile_outcomes
     from .results import OutcomeInfo, Results
     from .runner import DEFAULT_CHUNK, InProcess, ProcessPool, choose_workers, execute, make_tasks
@@ -362,7 +363,7 @@ def run(
             "supplier_state": plan.supplier_state.tolist(),
         },
         resolved_yaml=scn.resolved_yaml(),
-        inputs=scn.parameters(),
+        inputs=provenance_rows(scn),
     )
     res.description = meta.description  # type: ignore[attr-defined]
     res.questions = list(meta.questions)  # type: ignore[attr-defined]

@@ -200,20 +200,102 @@ def validate(
     except InputError as exc:
         _fail(exc, "validate")
         return
-    rows = scn.parameters()
-    kinds: dict[str, int] = {}
-    for r in rows:
-        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-    n = len(rows)
-    covered = n - kinds.get("none", 0)
+    from .evidence.sources import coverage, provenance_rows
+
+    rows = provenance_rows(scn)
+    cov = coverage(rows)
+    kinds = cov["by_kind"]
+    n = cov["parameters"]
+    covered = cov["with_source"]
     typer.echo(f"{scn.path}: valid ({len(scn.spec.states)} states, {len(scn.spec.flashpoints)} flashpoints, {len(scn.spec.outcomes)} outcomes)")
     split = ", ".join(f"{kinds.get(k, 0)} {k}" for k in ("fact", "calibration", "assumption"))
     typer.echo(f"provenance: {covered}/{n} numeric parameters have a source ({100 * covered / max(n, 1):.0f}%): {split}")
+    ks = cov["set_by_scenario_by_kind"]
+    typer.echo(
+        f"  set by the scenario: {cov['set_by_scenario']} ({ks['fact']} fact, {ks['calibration']} calibration, "
+        f"{ks['assumption']} assumption); mechanism defaults: {n - cov['set_by_scenario']}; "
+        f"fact cards cited: {len(cov['facts_cited'])}"
+    )
     missing = [r["path"] for r in rows if r["kind"] == "none"]
     if missing:
         typer.echo("without provenance:")
         for p in missing:
             typer.echo(f"  {p}")
+
+
+@app.command()
+def sources(
+    scenario: ScenarioArg,
+    set_: SetOpt = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only parameters of this source kind: fact, calibration, assumption, none.")] = None,
+    scenario_only: Annotated[bool, typer.Option("--scenario-only", help="Leave out mechanism defaults the scenario does not set.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """What every numeric input rests on: parameter, value, source kind, facts and citations."""
+    from . import api
+    from .evidence.sources import coverage, provenance_rows
+
+    try:
+        if fmt not in ("table", "csv", "json"):
+            from .scenario.errors import option_error
+
+            raise option_error("--format", f"must be table, csv or json (got {fmt!r})")
+        if kind is not None and kind not in ("fact", "calibration", "assumption", "none"):
+            from .scenario.errors import option_error
+
+            raise option_error("--kind", f"must be fact, calibration, assumption or none (got {kind!r})")
+        scn = api.load_scenario(scenario, overrides=set_ or None)
+    except InputError as exc:
+        _fail(exc, "sources")
+        return
+    rows = provenance_rows(scn)
+    cov = coverage(rows)
+    if kind:
+        rows = [r for r in rows if r["kind"] == kind]
+    if scenario_only:
+        rows = [r for r in rows if r["origin"] != "default"]
+    if fmt == "json":
+        typer.echo(json.dumps({"scenario": scn.name, "coverage": cov, "parameters": rows}, indent=2, default=str))
+        return
+    if fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(["path", "value", "kind", "origin", "facts", "note", "fact_statements", "citations"])
+        for r in rows:
+            refs = r["fact_refs"] + r["cited_refs"]
+            w.writerow([r["path"], r["value"], r["kind"], r["origin"], " ".join(f["id"] for f in refs), r["derive"] or r["note"],
+                        " | ".join(f["statement"] for f in refs), " | ".join(f["citation"] for f in refs)])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    by = cov["by_kind"]
+    t = Table(
+        title=f"{scn.name}: sources of {cov['parameters']} numeric parameters — {by['fact']} fact, "
+        f"{by['calibration']} calibration, {by['assumption']} assumption, {by['none']} without "
+        f"({cov['set_by_scenario']} set by the scenario, the rest mechanism defaults)",
+        title_justify="left",
+        show_lines=True,
+    )
+    t.add_column("Parameter", overflow="fold", max_width=38)
+    t.add_column("Value", justify="right", max_width=18)
+    t.add_column("Kind")
+    t.add_column("Source", overflow="fold")
+    for r in rows:
+        if r["kind"] == "fact":
+            text = " ".join(
+                f"[{f['id']}] {f['statement']} ({f.get('figure') or 'no figure'}; {f['citation']})" for f in r["fact_refs"]
+            )
+            if r["derive"]:
+                text = f"derive: {r['derive']}\n" + text
+        else:
+            text = r["note"] or "-"
+            for f in r["cited_refs"]:
+                text += f"\n  [{f['id']}] {f['statement']} ({f['citation']})"
+        origin = " (default)" if r["origin"] == "default" else ""
+        t.add_row(r["path"] + origin, r["value"], r["kind"], text)
+    Console(width=max(140, Console().width)).print(t)
 
 
 @app.command("list")

@@ -137,7 +137,14 @@ class FactBase:
         card = self.cards[self.card_of[fact_id]]
         s = card.source
         who = f"{s.author}, " if s.author != "not stated" else ""
-        return f"{who}\u201c{s.title}\u201d, {s.outlet}, {s.published} [{s.file}]"
+        date = s.published if s.published != "not stated" else "n.d."
+        ex = ""
+        if s.excerpts:
+            ex = " (excerpting " + "; ".join(
+                f"{e.outlet}, {e.published if e.published != 'not stated' else 'n.d.'}" for e in s.excerpts
+            ) + ")"
+        part = f", item {s.part} of {s.parts}" if s.part and s.parts else ""
+        return f"{who}\u201c{s.title}\u201d, {s.outlet}, {date}{ex} [{s.file}{part}]"
 
 
 def load_cards(folder: str | Path | None = None) -> FactBase:

@@ -100,10 +100,10 @@ def render(res: Results, figures: dict[str, Path]) -> str:
     parts.append("<h2>Figures</h2>")
     for key, path in figures.items():
         parts.append(_img(path, captions.get(key, key)))
-    parts.append("<h2>Key inputs</h2><p class='note'>Every numeric parameter with the kind of source it rests on "
-                 "(fact card, calibration or stated assumption); defaults of the mechanisms are listed where the "
-                 "scenario does not set them.</p>")
-    parts.append(inputs_table(res))
+    parts.append("<h2>Key inputs</h2><p class='note'>The inputs this scenario sets, with the kind of source each "
+                 "rests on (fact card, calibration, or stated assumption). The provenance appendix at the end gives "
+                 "every parameter, mechanism defaults included, with the facts and citations behind it.</p>")
+    parts.append(inputs_table(res, scenario_only=True))
     parts.append("<h2>Run details</h2><table>")
     details = [
         ("Scenario file", m.get("scenario_file")),
@@ -119,29 +119,80 @@ def render(res: Results, figures: dict[str, Path]) -> str:
     for k, v in details:
         parts.append(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
     parts.append("</table>")
+    parts.append(appendix(res))
     parts.append("<p class='note'>Made with sim. Reproduce with <code>sim run scenario.resolved.yaml "
                  f"--seed {res.seed} --runs {res.runs_requested}</code>.</p></body></html>")
     return "\n".join(parts)
 
 
-def inputs_table(res: Results) -> str:
+def _source_text(r: dict) -> str:
+    if r["kind"] == "fact":
+        return "fact " + ", ".join(r["facts"]) + (f" (derive: {r['derive']})" if r.get("derive") else "")
+    if r["kind"] == "none":
+        return "no source"
+    return f"{r['kind']}: {r['note']}"
+
+
+def inputs_table(res: Results, scenario_only: bool = False) -> str:
     rows = ["<table><tr><th>Parameter</th><th>Value</th><th>Source</th></tr>"]
     for r in res.inputs:
-        if r["origin"] == "default" and r["path"].startswith("states."):
-            continue  # per-actor defaults are many and alike; the mechanisms' are listed
-        if r["kind"] == "fact":
-            src = "fact " + ", ".join(r["facts"]) + (f" (derive: {r['derive']})" if r.get("derive") else "")
-        elif r["kind"] == "none":
-            src = "no source"
-        else:
-            src = f"{r['kind']}: {r['note']}"
+        if scenario_only and r["origin"] == "default":
+            continue
         origin = " <span class='note'>(default)</span>" if r["origin"] == "default" else ""
         rows.append(
             f"<tr><td><code>{_e(r['path'])}</code>{origin}</td><td class='num'>{_e(r['value'])}</td>"
-            f"<td class='kind-{_e(r['kind'])}'>{_e(src)}</td></tr>"
+            f"<td class='kind-{_e(r['kind'])}'>{_e(_source_text(r))}</td></tr>"
         )
     rows.append("</table>")
     return "\n".join(rows)
+
+
+def appendix(res: Results) -> str:
+    """Provenance appendix: every input, what it rests on, and the sources cited."""
+    rows = res.inputs
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["kind"]] = counts.get(r["kind"], 0) + 1
+    n = len(rows)
+    out = [
+        "<h2>Provenance appendix: what each input rests on</h2>",
+        f"<p>{n} numeric parameters: {counts.get('fact', 0)} from fact cards, {counts.get('calibration', 0)} "
+        f"calibrated to published data, {counts.get('assumption', 0)} stated assumptions, "
+        f"{counts.get('none', 0)} without a source. Fact cards record what the source documents say "
+        "(figures, dates, whose claim), in the project's words; calibrations are described in "
+        "docs/CALIBRATION.md; an assumption gives its rationale and cites, in [brackets], the facts it leans on.</p>",
+        "<table><tr><th>Parameter</th><th>Value</th><th>Kind</th><th>What it rests on</th></tr>",
+    ]
+    cited: dict[str, dict] = {}
+    for r in rows:
+        refs = r.get("fact_refs", []) + r.get("cited_refs", [])
+        for f in refs:
+            cited[f["id"]] = f
+        detail = _e(r["derive"] and f"derive: {r['derive']}" or r["note"] or "")
+        if r.get("fact_refs"):
+            detail += "".join(
+                f"<br><span class='note'>[{_e(f['id'])}] {_e(f['statement'])}"
+                + (f" ({_e(f['figure'])})" if f.get("figure") else "") + "</span>"
+                for f in r["fact_refs"]
+            )
+        origin = " <span class='note'>(default)</span>" if r["origin"] == "default" else ""
+        out.append(
+            f"<tr><td><code>{_e(r['path'])}</code>{origin}</td><td class='num'>{_e(r['value'])}</td>"
+            f"<td class='kind-{_e(r['kind'])}'>{_e(r['kind'])}</td><td>{detail}</td></tr>"
+        )
+    out.append("</table>")
+    if cited:
+        out.append("<h3>Facts cited</h3><table><tr><th>Fact</th><th>Statement</th><th>Date / confidence</th><th>Source</th></tr>")
+        for fid in sorted(cited):
+            f = cited[fid]
+            out.append(
+                f"<tr><td><code>{_e(fid)}</code></td><td>{_e(f['statement'])}"
+                + (f" <b>{_e(f['figure'])}</b>" if f.get("figure") else "")
+                + f"</td><td>{_e(f.get('date', ''))}<br><span class='note'>{_e(f.get('confidence', ''))}</span></td>"
+                f"<td class='note'>{_e(f['citation'])}</td></tr>"
+            )
+        out.append("</table>")
+    return "\n".join(out)
 
 
 def write_html(res: Results, folder: Path, figures: dict[str, Path]) -> Path:
