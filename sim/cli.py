@@ -152,10 +152,11 @@ def _pct(x: float) -> str:
 
 def _print_table(res, given: list[str]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     con = Console(width=max(120, Console().width))
-    t = Table(title=f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}", title_justify="left")
+    t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}"), title_justify="left")
     t.add_column("Outcome", overflow="fold", min_width=30, max_width=64)
     t.add_column("Probability", justify="right")
     t.add_column("95% interval", justify="right")
@@ -165,7 +166,7 @@ def _print_table(res, given: list[str]) -> None:
         lo, hi = r["ci95"]
         when = r["median_date"] or "-"
         iqr = f"{r['q1_date']} – {r['q3_date']}" if r["q1_date"] else "-"
-        t.add_row(r["description"], _pct(r["probability"]), f"{_pct(lo)} – {_pct(hi)}", when, iqr)
+        t.add_row(escape(r["description"]), _pct(r["probability"]), f"{_pct(lo)} – {_pct(hi)}", when, iqr)
     con.print(t)
     for g in given:
         df = res.conditional(g)
@@ -268,6 +269,7 @@ def sources(
                         " | ".join(f["statement"] for f in refs), " | ".join(f["citation"] for f in refs)])
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     by = cov["by_kind"]
@@ -294,7 +296,7 @@ def sources(
             for f in r["cited_refs"]:
                 text += f"\n  [{f['id']}] {f['statement']} ({f['citation']})"
         origin = " (default)" if r["origin"] == "default" else ""
-        t.add_row(r["path"] + origin, r["value"], r["kind"], text)
+        t.add_row(escape(r["path"] + origin), escape(r["value"]), r["kind"], escape(text))
     Console(width=max(140, Console().width)).print(t)
 
 
