@@ -147,9 +147,28 @@ class FactBase:
         return f"{who}\u201c{s.title}\u201d, {s.outlet}, {date}{ex} [{s.file}{part}]"
 
 
+_CACHE: dict[tuple, FactBase] = {}
+
+
 def load_cards(folder: str | Path | None = None) -> FactBase:
-    """Load and check every ``*.yaml`` fact card in ``folder`` (default: shipped seeds)."""
+    """Load and check every ``*.yaml`` fact card in ``folder`` (default: shipped seeds).
+
+    Cached per folder while no card file changes (name, size, modification time).
+    """
     folder = Path(folder) if folder is not None else seeds_dir()
+    stamp = (str(folder.resolve()),) + tuple(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml"))
+    ) if folder.is_dir() else (str(folder),)
+    hit = _CACHE.get(stamp)
+    if hit is not None:
+        return hit
+    base = _load_cards(folder)
+    _CACHE.clear()
+    _CACHE[stamp] = base
+    return base
+
+
+def _load_cards(folder: Path) -> FactBase:
     base = FactBase(folder=folder)
     problems: list[Problem] = []
     if not folder.is_dir():
