@@ -79,6 +79,12 @@ def clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
+def weight(c_x: float, c_self: float) -> float:
+    """Helper weight w_X = c_X / (c_X + c_sigma) (0 if both are 0)."""
+    tot = c_x + c_self
+    return c_x / tot if tot > 0 else 0.0
+
+
 def fit(x: float, rng: tuple[float, float, bool]) -> float:
     """Clip to a parameter's range (and round whole-number parameters)."""
     lo, hi, integer = rng
@@ -707,18 +713,16 @@ class ReferenceModel(mesa.Model):
         for al in self.alliance_by_name.values():
             q, _, _ = self.response_probability(al, fp, 1 - side)
             if q > 0:
-                c_l = self.state_by_name[al.leader].capability
-                keep *= 1.0 - q * c_l / (c_l + c_self)
+                keep *= 1.0 - q * weight(self.state_by_name[al.leader].capability, c_self)
         j = self.data.si[opp]
         for p in self.state_list:
             if p.name in fp.sides:
                 continue
             k = kappa * max(0.0, p.affinity[j]) * p.capacity
             if k > 0:
-                keep *= 1.0 - k * p.capability / (p.capability + c_self)
+                keep *= 1.0 - k * weight(p.capability, c_self)
         s_opp = fp.support[1 - side]
-        if s_opp > 0:
-            keep *= 1.0 - s_opp / (s_opp + c_self)
+        keep *= 1.0 - weight(s_opp, c_self)
         return 1.0 - keep
 
     def escalation_step(self) -> None:

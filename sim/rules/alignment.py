@@ -18,7 +18,7 @@ the deliveries from supplier k to buyer i in months of i's budget (0 if no budge
   r_ex / 12 a month; every pair of active members i, j gains g_ex trust_i trust_j
   (1 - affinity) (members take part as far as they trust the alliance);
 * reversion and noise: affinity <- affinity + rho (baseline - affinity) + sigma eps, clipped to
-  [-1, 1], eps ~ N(0, 1) for every ordered pair;
+  [-1, 1], eps uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1) for every ordered pair;
 * trust follows alignment: each member's trust in an alliance moves by c_t times the
   change this month of its affinity towards the alliance's leader, leaving out the change
   due to refused or answered requests (those already moved trust in the alliance rule).
@@ -75,18 +75,35 @@ class AlignmentParams(RuleParams):
 
 @register("alignment", "drift", AlignmentParams)
 def build(plan: Plan):
-    """Affinity dynamics from deliveries, support, exercises, reversion and noise."""
+    """Affinity dynamics from deliveries, support, exercises, reversion and noise.
+
+    Only the rows and columns that can move for a reason other than reversion and noise
+    are touched by the structured terms: buyers (deliveries, slips, refusals), their
+    adversaries (third-party deals), alliance members and leaders (support, exercises).
+    """
     S, K, A = plan.S, plan.K, plan.A
     sup = plan.supplier_state
+    buyers = plan.buyers  # states that can receive deliveries
     adversary = np.zeros((S, S))
     for a, b in plan.sides:
         adversary[a, b] = adversary[b, a] = 1.0
-    # one-hot (K, S) of each supplier's state, to scatter per-supplier changes to states
-    sup_onehot = np.zeros((K, S))
+    sup_onehot = np.zeros((K, S))  # (K, S): each supplier's state
     sup_onehot[np.arange(K), sup] = 1.0
+    # adversaries of buyers, and the weights that carry buyers' deals to them
+    adv_of_buyers = np.flatnonzero(adversary[:, buyers].any(axis=1)) if buyers.size else np.zeros(0, dtype=np.intp)
+    adv_w = adversary[np.ix_(adv_of_buyers, buyers)]  # (J, B)
     collective = np.array([k == "collective_defence" for k in plan.alliance_kind], dtype=bool)
+    # states that can ever take part in an exercise: members, frozen members, candidates
+    possible = np.zeros(S, dtype=bool)
+    for a, spec in enumerate(plan.scenario.alliances.values()):
+        if collective[a]:
+            possible[plan.index_of("state")[spec.leader]] = True
+            for m in (*spec.members, *spec.frozen, *spec.candidates):
+                possible[plan.index_of("state")[m]] = True
+    U = np.flatnonzero(possible)  # non-empty when some collective alliance exists
+    coll_idx = np.flatnonzero(collective)
     leader = plan.leader
-    eye = np.eye(S, dtype=bool)
+    diag = np.arange(S)
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -96,55 +113,63 @@ def build(plan: Plan):
         def rp(name: str) -> np.ndarray:
             return w.rp("alignment", name)
 
+        def c3(name: str) -> np.ndarray:
+            return rp(name)[:, None, None]
+
         aff = st.affinity
-        before_lead = aff[:, :, leader].copy() if A else None  # (R, S, A)
-        support_part = np.zeros((R, S, A))
-        delta = np.zeros_like(aff)
-        delivered = getattr(st, "delivered", None)
-        if K and delivered is not None:
-            monthly = par.budget / 12.0
-            x = np.where(monthly[:, :, None] > 0, delivered / np.where(monthly > 0, monthly, 1.0)[:, :, None], 0.0)
-            xs = x @ sup_onehot  # (R, S buyers, S supplier states)
-            gd = rp("delivery_gain")[:, None, None]
-            warm = gd * xs * (1.0 - aff)
-            delta += warm + np.swapaxes(gd * xs * (1.0 - np.swapaxes(aff, 1, 2)), 1, 2)
-            slipped = getattr(st, "slipped", None)
-            if slipped is not None:
-                y = np.where(monthly[:, :, None] > 0, slipped / np.where(monthly > 0, monthly, 1.0)[:, :, None], 0.0)
-                delta -= rp("slip_cost")[:, None, None] * (y @ sup_onehot) * (1.0 + aff)
-            # adversaries of the buyer cool towards the supplier state (and it towards them)
-            hit = np.einsum("js,rsk->rjk", adversary, xs)  # (R, adversary j, supplier state)
-            gt = rp("third_party_cost")[:, None, None]
-            delta -= gt * hit * (1.0 + aff) + np.swapaxes(gt * hit * (1.0 + np.swapaxes(aff, 1, 2)), 1, 2)
-            z = getattr(st, "refused_demand", None)
-            if z is not None:
-                zs = z @ sup_onehot  # (R, buyer, supplier state)
-                delta -= rp("sale_refusal_cost")[:, None, None] * zs * (1.0 + aff)
+        dt = aff.dtype
+        ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :] if A else None
+        # reversion and noise on every pair: new = a + rho (base - a) + sigma eps, with eps
+        # uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1: monthly shocks add up to a
+        # near-normal drift within months, at a fifth of the cost of normal draws)
+        new = g.random(aff.shape, dtype=dt)
+        new -= 0.5
+        new *= (c3("noise_sd") * np.sqrt(12.0)).astype(dt)
+        new += aff
+        tmp = st.affinity_base - aff
+        tmp *= c3("reversion").astype(dt)
+        new += tmp
+        if buyers.size and K:
+            monthly = par.budget[:, buyers] / 12.0  # (R, B)
+            inv = np.where(monthly > 0, 1.0 / np.where(monthly > 0, monthly, 1.0), 0.0)[:, :, None]
+            xs = (st.delivered[:, buyers, :] * inv) @ sup_onehot  # (R, B, S) deliveries by supplier state
+            ys = (st.slipped[:, buyers, :] * inv) @ sup_onehot
+            zs = st.refused_demand[:, buyers, :] @ sup_onehot
+            aB = aff[:, buyers, :]
+            rows = c3("delivery_gain") * xs * (1.0 - aB)
+            rows -= c3("slip_cost") * ys * (1.0 + aB)
+            rows -= c3("sale_refusal_cost") * zs * (1.0 + aB)
+            new[:, buyers, :] += rows
+            new[:, :, buyers] += c3("delivery_gain") * np.swapaxes(xs, 1, 2) * (1.0 - aff[:, :, buyers])
+            if adv_of_buyers.size:
+                hit = adv_w @ xs  # (R, J, S): deals of J's adversaries, by supplier state
+                gt = c3("third_party_cost")
+                new[:, adv_of_buyers, :] -= gt * hit * (1.0 + aff[:, adv_of_buyers, :])
+                new[:, :, adv_of_buyers] -= gt * np.swapaxes(hit, 1, 2) * (1.0 + aff[:, :, adv_of_buyers])
+        support_part = None
         if A:
-            refused = getattr(st, "refused_now", None)
-            answered = getattr(st, "answered_now", None)
-            if refused is not None:
-                f = rp("refusal_cost")[:, None, None] * refused - rp("support_gain")[:, None, None] * answered
-                # member i towards leader(A), and leader towards member
+            f = c3("refusal_cost") * st.refused_now - c3("support_gain") * st.answered_now  # (R, S, A)
+            if f.any():
                 to_lead = aff[:, :, leader]
-                change = -np.where(f > 0, f * (1.0 + to_lead), f * (1.0 - to_lead))  # (R, S, A)
-                support_part = change
-                for a in range(A):  # A is small (alliances); not a loop over replicates
-                    delta[:, :, leader[a]] += change[:, :, a]
-                    delta[:, leader[a], :] += change[:, :, a]
-            ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :]
-            if ex.any():
-                part = (st.status == ACTIVE) * st.trust  # (R, S, A): participation
-                pair = np.einsum("rsa,rta,ra->rst", part, part, ex.astype(float))
-                delta += rp("exercise_gain")[:, None, None] * np.minimum(pair, 1.0) * (1.0 - aff)
-        rho = rp("reversion")[:, None, None]
-        delta += rho * (st.affinity_base - aff)
-        delta += rp("noise_sd")[:, None, None] * g.standard_normal(aff.shape)
-        new = np.clip(aff + delta, -1.0, 1.0)
-        new[:, eye] = 0.0
-        st.affinity = new
+                support_part = -np.where(f > 0, f * (1.0 + to_lead), f * (1.0 - to_lead))  # (R, S, A)
+                for a in range(A):  # alliances are few; not a loop over replicates
+                    new[:, :, leader[a]] += support_part[:, :, a]
+                    new[:, leader[a], :] += support_part[:, :, a]
+            if U.size and ex[:, coll_idx].any():
+                # participation (R, S, c): active members, by trust, in alliances exercising this month
+                part = (st.status[:, :, coll_idx] == ACTIVE) * st.trust[:, :, coll_idx] * ex[:, None, coll_idx]
+                pair = part @ np.swapaxes(part, 1, 2)  # (R, S, S): summed over exercising alliances
+                np.minimum(pair, 1.0, out=pair)
+                pair *= 1.0 - aff
+                pair *= c3("exercise_gain")
+                new += pair
+        np.clip(new, -1.0, 1.0, out=new)
+        new[:, diag, diag] = 0.0
         if A:
-            d_lead = new[:, :, leader] - before_lead - support_part
-            st.trust = np.clip(st.trust + rp("trust_coupling")[:, None, None] * d_lead, 0.0, 1.0)
+            d_lead = new[:, :, leader] - aff[:, :, leader]
+            if support_part is not None:
+                d_lead -= support_part
+            st.trust = np.clip(st.trust + c3("trust_coupling") * d_lead, 0.0, 1.0).astype(st.trust.dtype)
+        st.affinity = new
 
     return step

@@ -66,11 +66,17 @@ class ProcurementParams(RuleParams):
 
 @register("procurement", "logit_choice", ProcurementParams)
 def build(plan: Plan):
-    """Multinomial-logit supplier choice, lagged deliveries, capability and shares."""
+    """Multinomial-logit supplier choice, lagged deliveries, capability and shares.
+
+    Works on the rows of the buyers only (states with a budget, open orders, or an
+    effect that can give them one); other states' shares stay as they are.
+    """
     S, K = plan.S, plan.K
-    if K == 0:
+    buyers = plan.buyers
+    if K == 0 or buyers.size == 0:
         return lambda w: None
-    own = plan.supplier_state[None, :] == np.arange(S)[:, None]  # (S, K): supplier is the buyer's own
+    B = buyers.size
+    own = plan.supplier_state[None, :] == buyers[:, None]  # (B, K): supplier is the buyer's own
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -78,51 +84,52 @@ def build(plan: Plan):
         def rp(name: str) -> np.ndarray:
             return w.rp("procurement", name)
 
+        def c3(name: str) -> np.ndarray:
+            return rp(name)[:, None, None]
+
         R = w.n
         sup = plan.supplier_state
-        aff_to_sup = st.affinity[:, :, sup]  # (R, S, K): buyer i towards supplier state
-        aff_from_sup = np.swapaxes(st.affinity[:, sup, :], 1, 2)  # (R, S, K): supplier state towards i
+        shares = st.shares[:, buyers, :]  # (R, B, K)
+        aff_to_sup = st.affinity[:, buyers][:, :, sup]  # (R, B, K): buyer towards supplier state
+        aff_from_sup = np.swapaxes(st.affinity[:, sup][:, :, buyers], 1, 2)  # supplier state towards buyer
         V = (
-            rp("beta_price_quality")[:, None, None] * par.price_quality[:, None, :]
-            + rp("beta_reliability")[:, None, None] * par.reliability[:, None, :]
-            + rp("beta_affinity")[:, None, None] * aff_to_sup
-            + rp("beta_dependence")[:, None, None] * st.shares
+            c3("beta_price_quality") * par.price_quality[:, None, :]
+            + c3("beta_reliability") * par.reliability[:, None, :]
+            + c3("beta_affinity") * aff_to_sup
+            + c3("beta_dependence") * shares
         )
-        refused = np.swapaxes(st.refuses, 1, 2) | (aff_from_sup < rp("refuse_below")[:, None, None])
+        refused = np.swapaxes(st.refuses[:, :, buyers], 1, 2) | (aff_from_sup < c3("refuse_below"))
+        refused &= ~own[None]
         V_all = np.where(own[None], -np.inf, V)
-        refused = refused & ~own[None]
-        V = np.where(refused, -np.inf, V_all)
-        # what the buyer would have spent with suppliers that refuse it
         wmax = V_all.max(axis=2, keepdims=True)
-        ew = np.where(own[None], 0.0, np.exp(V_all - np.where(np.isfinite(wmax), wmax, 0.0)))
+        ew = np.exp(V_all - np.where(np.isfinite(wmax), wmax, 0.0))
         wt = ew.sum(axis=2, keepdims=True)
-        would = np.where(wt > 0, ew / np.where(wt > 0, wt, 1.0), 0.0)
-        buying = (par.budget > 0)[:, :, None]
-        st.refused_demand = np.where(refused & buying, would, 0.0)
-        refused = refused | own[None]
-        vmax = V.max(axis=2, keepdims=True)
-        any_ok = np.isfinite(vmax)
-        e = np.where(refused, 0.0, np.exp(V - np.where(any_ok, vmax, 0.0)))
+        would = np.where(wt > 0, ew / np.where(wt > 0, wt, 1.0), 0.0)  # choice without refusals
+        e = np.where(refused, 0.0, ew)
         tot = e.sum(axis=2, keepdims=True)
         p = np.where(tot > 0, e / np.where(tot > 0, tot, 1.0), 0.0)
-        monthly = par.budget / 12.0
-        st.backlog = st.backlog + p * monthly[:, :, None]
+        monthly = par.budget[:, buyers] / 12.0  # (R, B)
+        st.refused_demand[:, buyers, :] = np.where(refused & (monthly > 0)[:, :, None], would, 0.0)
+        backlog = st.backlog[:, buyers, :] + p * monthly[:, :, None]
         lag = np.maximum(par.lag, 1.0)[:, None, :]
-        arrives = w.stream("procurement").random((R, S, K)) < par.reliability[:, None, :]
-        due = st.backlog / lag
+        arrives = w.stream("procurement").random((R, B, K)) < par.reliability[:, None, :]
+        due = backlog / lag
         delivered = np.where(arrives, due, 0.0)
-        st.backlog = st.backlog - delivered
-        st.delivered = delivered
-        st.slipped = due - delivered  # due this month but not delivered
-        got = delivered.sum(axis=2)  # (R, S) USD
-        dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * st.equipment
-        st.equipment = st.equipment + dE
-        st.capability = np.maximum(st.capability + dE, 0.0)
-        a = 1.0 / rp("share_memory_months")
-        st.flow = (1 - a)[:, None, None] * st.flow + a[:, None, None] * delivered
-        st.flow_other = (1 - a)[:, None] * st.flow_other
-        total = st.flow.sum(axis=2) + st.flow_other
-        buyers = total > 0
-        st.shares = np.where(buyers[:, :, None], st.flow / np.where(buyers, total, 1.0)[:, :, None], st.shares)
+        st.backlog[:, buyers, :] = backlog - delivered
+        st.delivered[:, buyers, :] = delivered
+        st.slipped[:, buyers, :] = due - delivered
+        got = delivered.sum(axis=2)  # (R, B) USD
+        eq = st.equipment[:, buyers]
+        dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * eq
+        st.equipment[:, buyers] = eq + dE
+        st.capability[:, buyers] = np.maximum(st.capability[:, buyers] + dE, 0.0)
+        a = (1.0 / rp("share_memory_months"))[:, None, None]
+        flow = (1 - a) * st.flow[:, buyers, :] + a * delivered
+        other = (1 - a[:, :, 0]) * st.flow_other[:, buyers]
+        st.flow[:, buyers, :] = flow
+        st.flow_other[:, buyers] = other
+        total = flow.sum(axis=2) + other
+        ok = total > 0
+        st.shares[:, buyers, :] = np.where(ok[:, :, None], flow / np.where(ok, total, 1.0)[:, :, None], shares)
 
     return step

@@ -84,6 +84,7 @@ class Plan:
     supplier_state: np.ndarray  # (K,) state index
     kind_of_state: list[str]
     candidates: np.ndarray  # (S, A) bool
+    buyers: np.ndarray  # (B,) states that can buy arms: a budget, open orders, or an effect giving them
 
     @property
     def S(self) -> int:
@@ -269,6 +270,19 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
         for c in spec.claimants:
             claimants[ti[t], si[c]] = True
     supplier_state = np.array([si[scn.suppliers[k].state] for k in suppliers], dtype=np.intp)
+    buyer = np.zeros(S, dtype=bool)
+    for s_name, spec in scn.states.items():
+        b = spec.procurement_budget_usd
+        hi = b.value.support()[1] if isinstance(b.value, Dist) else b.mean()
+        if hi > 0 or any(p.mean() > 0 or isinstance(p.value, Dist) for p in spec.orders.values()):
+            buyer[si[s_name]] = True
+    effects = [ev.effect for ev in scn.events] + [lv.effect for acts in scn.levers.values() for lv in acts.values()]
+    for eff in effects:
+        for op in (eff.set, eff.add, eff.multiply):
+            for path in op:
+                parts = path.split(".")
+                if parts[0] == "states" and len(parts) >= 3 and parts[2] in ("procurement_budget_usd", "orders"):
+                    buyer[si[parts[1]]] = True
     candidates = np.zeros((S, len(alliances)), dtype=bool)
     for a, spec in scn.alliances.items():
         for c in spec.candidates:
@@ -296,4 +310,5 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
         supplier_state=supplier_state,
         kind_of_state=[scn.states[s].kind for s in states],
         candidates=candidates,
+        buyers=np.flatnonzero(buyer),
     )

@@ -152,6 +152,7 @@ class World(mesa.Model):
             backlog=p.orders0.copy(),  # USD ordered, not yet delivered (R, S, K)
             delivered=np.zeros_like(p.orders0),  # this month's deliveries
             slipped=np.zeros_like(p.orders0),  # due this month but not delivered
+            refused_demand=np.zeros_like(p.orders0),  # budget share refused by suppliers
             equipment=np.zeros_like(cap),  # capability added by deliveries, depreciating
             flow=shares * monthly[:, :, None],  # delivery-weighted import flows behind the shares
             flow_other=np.clip(1.0 - shares.sum(axis=2), 0.0, 1.0) * monthly,
