@@ -317,11 +317,25 @@ def run(
         workers: Processes (default: 1 for small runs, all cores for large ones).
         chunk_size: Replicates per chunk (results depend on it; recorded).
         progress: Called with (replicates done, total) as chunks finish.
+
+    On Ctrl-C the run stops at once and returns the chunks finished so far, with
+    ``complete`` False. If a chunk fails, :class:`sim.runner.ChunkFailed` is raised,
+    naming the chunk and the scenario; its ``partial`` holds the results merged before.
     """
     from .evidence.sources import provenance_rows
     from .outcomes import compile_outcomes
     from .results import OutcomeInfo, Results
-    from .runner import DEFAULT_CHUNK, InProcess, ProcessPool, choose_workers, execute, make_tasks
+    from .runner import (
+        DEFAULT_CHUNK,
+        ChunkFailed,
+        InProcess,
+        ProcessPool,
+        choose_workers,
+        empty_result,
+        execute,
+        make_tasks,
+        peak_rss_mb,
+    )
     from .world.compile import compile_plan
 
     t0 = time.perf_counter()
@@ -367,14 +381,25 @@ def run(
     )
     res.description = meta.description  # type: ignore[attr-defined]
     res.questions = list(meta.questions)  # type: ignore[attr-defined]
+    res.merge(empty_result(tasks[0]))
+    res.chunk_seconds.clear()
     t_setup = time.perf_counter()
     interrupted = False
+    failure: ChunkFailed | None = None
+    worker_rss: list[float] = []
+
+    def merge(r) -> None:
+        res.merge(r)
+        worker_rss.append(r.peak_rss_mb)
+
     try:
-        execute(tasks, backend, res.merge, progress)
+        execute(tasks, backend, merge, progress)
     except KeyboardInterrupt:
         interrupted = True
+    except ChunkFailed as exc:
+        failure = exc
     t_sim = time.perf_counter()
-    res.complete = not interrupted and res.runs == runs
+    res.complete = not interrupted and failure is None and res.runs == runs
     res.manifest = {
         "started": t0,  # perf_counter at the start; becomes wall_s in the written manifest
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -396,9 +421,15 @@ def run(
         "command": sys.argv if sys.argv and sys.argv[0].endswith("sim") else None,
         "timings_s": {"setup": t_setup - t0, "simulation": t_sim - t_setup},
         "replicate_months_per_s": (res.runs * horizon) / max(t_sim - t_setup, 1e-9),
+        "peak_rss_mb": {"main": peak_rss_mb(), "workers_max": max(worker_rss, default=0.0) if n_workers > 1 else None},
     }
+    res.interrupted = interrupted  # type: ignore[attr-defined]
     if interrupted:
-        res.interrupted = True  # type: ignore[attr-defined]
+        res.manifest["stopped"] = "interrupted (Ctrl-C); chunks finished before it are kept"
+    if failure is not None:
+        res.manifest["stopped"] = str(failure)
+        failure.partial = res  # type: ignore[attr-defined]
+        raise failure
     return res
 
 

@@ -99,23 +99,39 @@ def run(
     except InputError as exc:
         _fail(exc, "run")
         return
+    from .runner import ChunkFailed
+
     progress, finish = _progress(json_)
     t_start_run = time.perf_counter()
+    failure = None
     try:
         res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size, progress=progress)
+    except ChunkFailed as exc:
+        failure = exc
+        res = exc.partial  # type: ignore[attr-defined]
     finally:
         finish()
     if folder is None:
         folder = api.default_output_dir(res)
     res.manifest["timings_s"]["startup"] = t_start_run - t0
-    res.save(folder, figures=not no_report)
+    res.save(folder, figures=not no_report and res.runs > 0)
+    if failure is not None:
+        if _state["debug"]:
+            typer.echo(failure.trace, err=True)
+        typer.echo(f"sim run: {failure} (run with --debug for the traceback)", err=True)
+        typer.echo(f"The {res.runs:,} runs finished before it are saved in {folder}/ with complete=false.", err=True)
+        raise typer.Exit(1)
     if json_:
         typer.echo(json.dumps(json.loads((folder / "summary.json").read_text()), indent=2))
     else:
         _print_table(res, given or [])
         _print_footer(res, folder, time.perf_counter() - t0)
     if not res.complete:
-        typer.echo(f"Interrupted: {res.runs} of {res.runs_requested} runs finished; results saved with complete=false.", err=True)
+        typer.echo(
+            f"Interrupted: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {folder}/ "
+            "with complete=false in manifest.json.",
+            err=True,
+        )
         raise typer.Exit(130)
 
 
@@ -185,7 +201,8 @@ def _print_footer(res, folder: Path, seconds: float) -> None:
         f"Timing: month the outcome first happened, over the runs where it did. "
         f"Seed {res.seed}; {m['workers']} worker(s); {seconds:.1f} s."
     )
-    typer.echo(f"Outputs: {folder}/  (report.html, summary.json, outcomes.csv, timeseries.csv, manifest.json)")
+    names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
+    typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
 
 
 @app.command()

@@ -177,6 +177,7 @@ class ChunkResult:
     first_hit_sample: np.ndarray  # (k, O) first-hit months of the sampled replicates
     casualty_sample: np.ndarray  # (F, k) total deaths per flashpoint, first replicates of the run
     seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # the worker's peak resident memory when it finished this chunk
 
 
 class Recorder:

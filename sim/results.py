@@ -171,7 +171,7 @@ class Results:
                 "q3_date": self.date(q3),
                 "runs_for_1pt": runs_for_halfwidth(k / n if n else 0.5),
             }
-            if self.value_sum is not None and not math.isnan(self.value_sum[i]):
+            if n and self.value_sum is not None and not math.isnan(self.value_sum[i]):
                 mean = self.value_sum[i] / n
                 var = max(self.value_sq[i] / n - mean * mean, 0.0)
                 sample = self.value_sample[i]

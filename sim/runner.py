@@ -25,6 +25,20 @@ POOL_MIN_WORK = 400_000
 """Below this many replicate-months a run stays in-process (process start-up costs more)."""
 
 
+class ChunkFailed(RuntimeError):
+    """A chunk raised an error in a worker: says which chunk of which scenario, and why."""
+
+    def __init__(self, scenario: str, chunk: int, first: int, last: int, error: str, trace: str = ""):
+        self.scenario, self.chunk, self.error, self.trace = scenario, chunk, error, trace
+        self.first, self.last = first, last
+        super().__init__(
+            f"chunk {chunk} (replicates {first}-{last}) of scenario '{scenario}' failed: {error}"
+        )
+
+    def __reduce__(self):  # picklable across processes
+        return (ChunkFailed, (self.scenario, self.chunk, self.first, self.last, self.error, self.trace))
+
+
 @dataclass(frozen=True)
 class Task:
     """One chunk of work: everything a worker needs, picklable."""
@@ -55,7 +69,26 @@ def _plan_for(task: Task):
 
 
 def simulate_chunk(task: Task):
-    """Run one chunk to the horizon and return its :class:`~sim.outcomes.ChunkResult`."""
+    """Run one chunk to the horizon and return its :class:`~sim.outcomes.ChunkResult`.
+
+    Any error is re-raised as :class:`ChunkFailed` naming the chunk and the scenario.
+    ``SIM_FAULT_CHUNK=i`` makes chunk i fail on purpose (used by the tests).
+    """
+    try:
+        if os.environ.get("SIM_FAULT_CHUNK") == str(task.chunk):
+            raise RuntimeError("fault injected by SIM_FAULT_CHUNK")
+        return _simulate(task)
+    except ChunkFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
+        import traceback
+
+        name = task.payload[0].meta.name
+        raise ChunkFailed(name, task.chunk, task.offset, task.offset + task.n - 1,
+                          f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
+
+
+def _simulate(task: Task):
     from .outcomes import Recorder, compile_outcomes
     from .rules import build_pipeline
     from .world.model import World
@@ -69,9 +102,37 @@ def simulate_chunk(task: Task):
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, task.keep_final, task.keep_traj)
         for _ in range(plan.horizon):
             world.step()
-        return rec.result(time.perf_counter() - t0)
+        res = rec.result(time.perf_counter() - t0)
+        res.peak_rss_mb = peak_rss_mb()
+        return res
     finally:
         world.release()
+
+
+def empty_result(task: Task):
+    """A chunk result of zero replicates: the shapes every merge starts from."""
+    import dataclasses
+
+    return _simulate(dataclasses.replace(task, n=0, chunk=0, offset=0))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux and macOS)."""
+    try:
+        import resource
+        import sys
+
+        r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return r / (1024 * 1024) if sys.platform == "darwin" else r / 1024
+    except (ImportError, OSError):  # pragma: no cover
+        return float("nan")
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Backend(Protocol):
@@ -82,7 +143,7 @@ class Backend(Protocol):
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]: ...
 
-    def close(self) -> None: ...
+    def close(self, abort: bool = False) -> None: ...
 
 
 class InProcess:
@@ -95,7 +156,7 @@ class InProcess:
         for t in tasks:
             yield fn(t)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
@@ -108,7 +169,9 @@ class ProcessPool:
         import multiprocessing as mp
 
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_ignore_sigint
+        )
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
         pending: set[Future] = set()
@@ -126,8 +189,18 @@ class ProcessPool:
                 if nxt is not None:
                     pending.add(self.pool.submit(fn, nxt))
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool down; on ``abort`` (Ctrl-C, a failed chunk) stop workers at once."""
+        if abort:
+            procs = list(getattr(self.pool, "_processes", {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(timeout=5)
+        else:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def choose_workers(workers: int | None, runs: int, months: int, chunks: int) -> int:
@@ -154,14 +227,15 @@ def execute(
 ) -> int:
     """Run tasks on a backend, merging results strictly in chunk order.
 
-    Returns the number of replicates merged (all of them unless interrupted; on
-    KeyboardInterrupt the chunks already merged are kept and the exception re-raised
-    after ``backend.close()``).
+    Returns the number of replicates merged. On KeyboardInterrupt or a failed chunk
+    the chunks already merged are kept, the backend is stopped at once, and the
+    exception is re-raised.
     """
     total = sum(t.n for t in tasks)
     buffer: dict[int, Any] = {}
     nxt = 0
     done = 0
+    ok = False
     try:
         for res in backend.run(simulate_chunk, tasks):
             buffer[res.chunk] = res
@@ -172,6 +246,7 @@ def execute(
                 nxt += 1
             if progress:
                 progress(done, total)
+        ok = True
     finally:
-        backend.close()
+        backend.close(abort=not ok)
     return done

@@ -64,6 +64,8 @@ def check_sources(tree: Any, facts: FactBase, file: str) -> list[Problem]:
         if "fact" in src:
             ids = src["fact"] if isinstance(src["fact"], list) else [src["fact"]]
             ids = [i for i in ids if isinstance(i, str)]
+            if not ids:
+                continue  # the schema reports a missing or malformed fact id
             bad = [i for i in ids if i not in known]
             for i in bad:
                 problems.append(

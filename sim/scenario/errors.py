@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -19,17 +19,20 @@ class Mark:
 
     ``line == 0`` means the whole file (no line applies). ``option`` is set for
     problems in command-line options (``--runs``, ``--set PATH``), in which case the
-    problem is printed as ``sim CMD: OPTION: message``.
+    problem is printed as ``sim CMD: OPTION: message``. ``exact`` is false for the
+    start of a text that spans several lines (a ``>``/``|`` block or a wrapped string),
+    where a character offset inside the text does not map to a column.
     """
 
     file: str
     line: int = 0
     col: int = 0
     option: str | None = None
+    exact: bool = field(default=True, compare=False)
 
     def shifted(self, cols: int) -> Mark:
         """The same place moved ``cols`` columns to the right (inside a string)."""
-        if self.line == 0:
+        if self.line == 0 or not self.exact:
             return self
         return Mark(self.file, self.line, self.col + cols, self.option)
 
@@ -89,9 +92,17 @@ def suggest(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
     return f" (did you mean '{best[0]}'?)" if best else ""
 
 
+def known_hint(kind: str, known: Iterable[str]) -> str:
+    """``; states are one of 'a', 'b'`` (or ``; no states are defined``)."""
+    items = [k for k in known if isinstance(k, str)]
+    if not items:
+        return f"; no {kind}s are defined"
+    return f"; {kind}s are {one_of(items)}"
+
+
 def one_of(choices: Iterable[str]) -> str:
     """A readable list of the valid choices: ``one of 'a', 'b', 'c'``."""
-    items = sorted(set(choices))
+    items = sorted({c for c in choices if isinstance(c, str)})
     if not items:
         return "none are defined"
     if len(items) > 12:

@@ -6,6 +6,7 @@ schema found problems: every independent problem is reported in one go.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .errors import Mark, Problem, one_of, suggest
@@ -79,8 +80,10 @@ class _Checker:
             "territory": set(_d(tree.get("territories"))),
             "flashpoint": set(_d(tree.get("flashpoints"))),
             "event": {
-                e.get("name") for e in _l(tree.get("events")) if isinstance(e, dict)
-            } - {None},
+                e.get("name")
+                for e in _l(tree.get("events"))
+                if isinstance(e, dict) and isinstance(e.get("name"), str)
+            },
             "outcome": set(_d(tree.get("outcomes"))),
             "status": set(STATUSES),
         }
@@ -333,6 +336,8 @@ class _Checker:
                 self.add(mark, path, f"'remove' applies to lists of names; use set, add or multiply for {key}")
             elif not isnum:
                 self.add(mark, path, f"expected a number for {key}, got {value!r}")
+            elif not math.isfinite(value):
+                self.add(mark, path, f"expected a finite number for {key}, got {value!r}")
             elif kind == "int" and op in ("set", "add") and value != int(value):
                 self.add(mark, path, f"{key} is a whole number, got {value!r}")
             elif key.endswith(".level") and op == "set" and not 0 <= value <= 5:
