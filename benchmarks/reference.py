@@ -50,6 +50,7 @@ from sim.scenario.values import Dist, Param
 from sim.world.compile import ACTIVE, EXITED, FROZEN, NONE
 
 INF = math.inf
+SQRT3 = math.sqrt(3.0)
 STATUS_CODE = {"none": NONE, "active": ACTIVE, "frozen": FROZEN, "exited": EXITED}
 
 # Ranges of the scenario parameters (docs/SCENARIOS.md: "Values are clipped to each
@@ -916,8 +917,9 @@ class ReferenceModel(mesa.Model):
         g_ex = p["exercise_gain"]
         for (i, j), wgt in weight.items():
             delta[i][j] += g_ex * min(1.0, wgt) * (1.0 - old[i][j])
+        # reversion and noise: eps uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1)
         rho, sd = p["reversion"], p["noise_sd"]
-        gauss = self.random.gauss
+        uniform = self.random.uniform
         for s in self.state_list:
             i = s.index
             row, base, d = old[i], s.affinity_base, delta[i]
@@ -926,7 +928,7 @@ class ReferenceModel(mesa.Model):
                 if j == i:
                     new[j] = 0.0
                     continue
-                v = row[j] + d[j] + rho * (base[j] - row[j]) + sd * gauss(0.0, 1.0)
+                v = row[j] + d[j] + rho * (base[j] - row[j]) + sd * uniform(-SQRT3, SQRT3)
                 new[j] = clip(v, -1.0, 1.0)
         # trust follows the member's affinity towards the leader (support term excluded)
         c_t = p["trust_coupling"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -306,6 +307,8 @@ def run(
     dtype: str = "float64",
     progress: Callable[[int, int], None] | None = None,
     keep_trajectories: int = 300,
+    backend: str = "auto",
+    scheduler: str | None = None,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
@@ -317,6 +320,9 @@ def run(
         workers: Processes (default: 1 for small runs, all cores for large ones).
         chunk_size: Replicates per chunk (results depend on it; recorded).
         progress: Called with (replicates done, total) as chunks finish.
+        backend: ``auto`` (in-process for small runs, processes for large), ``local``
+            (in-process), ``processes``, or ``dask`` (a LocalCluster, or the cluster at
+            ``scheduler``, e.g. ``tcp://host:8786``). Results do not depend on it.
 
     On Ctrl-C the run stops at once and returns the chunks finished so far, with
     ``complete`` False. If a chunk fails, :class:`sim.runner.ChunkFailed` is raised,
@@ -351,8 +357,25 @@ def run(
     sha = scn.sha256()
     key = hashlib.sha256(f"{sha}:{horizon}:{dtype}".encode()).hexdigest()
     tasks = make_tasks(key, (scn.spec, scn.rules, horizon, dtype), runs, seed, chunk, 10_000, keep_trajectories)
-    n_workers = choose_workers(workers, runs, horizon, len(tasks))
-    backend = InProcess() if n_workers == 1 else ProcessPool(n_workers)
+    if backend not in ("auto", "local", "processes", "dask"):
+        from .scenario.errors import option_error
+
+        raise option_error("--backend", f"must be auto, local, processes or dask (got {backend!r})")
+    if scheduler and backend != "dask":
+        backend = "dask"
+    if backend == "dask":
+        from .runner import DaskBackend
+
+        runner_backend = DaskBackend(workers, scheduler)
+        n_workers = runner_backend.workers
+    else:
+        if backend == "local":
+            n_workers = 1
+        elif backend == "processes":
+            n_workers = max(2, workers or (os.cpu_count() or 2))
+        else:
+            n_workers = choose_workers(workers, runs, horizon, len(tasks))
+        runner_backend = InProcess() if n_workers == 1 else ProcessPool(n_workers)
     res = Results(
         scenario=scn.name,
         title=meta.title,
@@ -393,7 +416,7 @@ def run(
         worker_rss.append(r.peak_rss_mb)
 
     try:
-        execute(tasks, backend, merge, progress)
+        execute(tasks, runner_backend, merge, progress)
     except KeyboardInterrupt:
         interrupted = True
     except ChunkFailed as exc:
@@ -413,7 +436,8 @@ def run(
         "chunk_size": chunk,
         "chunks": len(tasks),
         "workers": n_workers,
-        "backend": backend.name,
+        "backend": runner_backend.name,
+        "scheduler": getattr(runner_backend, "scheduler", None),
         "dtype": dtype,
         "versions": versions(),
         "platform": platform.platform(),
@@ -459,3 +483,45 @@ def prepare_out(out: str | Path) -> Path:
         raise option_error("--out", f"{p} is not empty; choose a new folder (runs never overwrite each other)")
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+# ------------------------------------------------------------------------- rerun
+
+COMPARED = ("summary.json", "outcomes.csv", "timeseries.csv")
+
+
+def read_manifest(path: str | Path) -> tuple[dict, Path]:
+    """A run's manifest and folder; a clear error if it is not one."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "manifest.json"
+    if not p.is_file():
+        raise InputError([Problem(Mark(str(p)), "", "no such manifest; give a run folder or its manifest.json")])
+    try:
+        m = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(Mark(str(p)), "", f"not a run manifest (invalid JSON: {exc})")]) from None
+    need = ("scenario_sha256", "seed", "runs_requested", "chunk_size", "horizon_months", "versions")
+    missing = [k for k in need if k not in m]
+    if not isinstance(m, dict) or missing:
+        raise InputError([Problem(Mark(str(p)), "", f"not a run manifest (missing {', '.join(missing)})")])
+    if not (p.parent / "scenario.resolved.yaml").is_file():
+        raise InputError([Problem(Mark(str(p)), "", "the run folder has no scenario.resolved.yaml to rerun")])
+    return m, p.parent
+
+
+def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]]:
+    """Load the run's resolved scenario; list what differs from the original run."""
+    scn = load_scenario(folder / "scenario.resolved.yaml")
+    reasons = []
+    made_by = manifest["versions"].get("sim")
+    if made_by != __version__:
+        reasons.append(f"the run was made by sim {made_by}; this is sim {__version__}")
+    if scn.sha256() != manifest["scenario_sha256"]:
+        reasons.append("scenario.resolved.yaml has changed since the run (its SHA-256 differs from the manifest's)")
+    return scn, reasons
+
+
+def compare_runs(a: Path, b: Path) -> list[str]:
+    """The result files that differ between two run folders (byte for byte)."""
+    return [f for f in COMPARED if not ((a / f).is_file() and (b / f).is_file() and (a / f).read_bytes() == (b / f).read_bytes())]

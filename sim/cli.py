@@ -74,6 +74,8 @@ def run(
     out: Annotated[Path | None, typer.Option("--out", help="Write the run folder here (must be new or empty).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the table.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html (data files only).")] = False,
+    backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask (results do not depend on it).")] = "auto",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
 ) -> None:
     """Run a scenario's Monte Carlo: outcome probabilities with 95% intervals and timing.
 
@@ -105,7 +107,12 @@ def run(
     t_start_run = time.perf_counter()
     failure = None
     try:
-        res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size, progress=progress)
+        res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
+                      progress=progress, backend=backend, scheduler=scheduler)
+    except InputError as exc:
+        finish()
+        _fail(exc, "run")
+        return
     except ChunkFailed as exc:
         failure = exc
         res = exc.partial  # type: ignore[attr-defined]
@@ -203,6 +210,52 @@ def _print_footer(res, folder: Path, seconds: float) -> None:
     )
     names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
     typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
+
+
+@app.command()
+def rerun(
+    manifest: Annotated[str, typer.Argument(help="A run folder, or its manifest.json.")],
+    force: Annotated[bool, typer.Option("--force", help="Rerun even if the sim version or the resolved scenario differ.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the new run folder here (must be new or empty).")] = None,
+) -> None:
+    """Re-execute a run from its manifest and report whether the results match exactly.
+
+    Uses the run's scenario.resolved.yaml, seed, runs, chunk size and horizon. Exits 0
+    when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not.
+    """
+    from . import api
+
+    try:
+        m, folder = api.read_manifest(manifest)
+        api.check_run_options(None, workers, None, None)
+        scn, reasons = api.rerun_check(m, folder)
+        if reasons and not force:
+            from .scenario.errors import option_error
+
+            raise option_error(str(manifest), "; ".join(reasons) + ". Results may differ; use --force to rerun anyway")
+        target = api.prepare_out(out) if out is not None else None
+    except InputError as exc:
+        _fail(exc, "rerun")
+        return
+    for r in reasons:
+        typer.echo(f"warning: {r} (--force)", err=True)
+    deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and api.versions().get(k) != v}
+    for k, v in deps.items():
+        typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
+    res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
+                  chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+    target = target or api.default_output_dir(res)
+    res.manifest["rerun_of"] = str(folder)
+    res.save(target, figures=False)
+    diff = api.compare_runs(folder, target)
+    if not m.get("complete", True):
+        typer.echo(f"The original run was incomplete ({m.get('runs_completed')} of {m['runs_requested']} runs); "
+                   f"the rerun has all {res.runs:,}, so its results are expected to differ.")
+    if diff:
+        typer.echo(f"Results differ from {folder}/: {', '.join(diff)} (new run in {target}/)")
+        raise typer.Exit(1)
+    typer.echo(f"Reproduced: {', '.join(api.COMPARED)} are identical to {folder}/ (new run in {target}/).")
 
 
 @app.command()

@@ -203,6 +203,57 @@ class ProcessPool:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+class DaskBackend:
+    """Runs chunks on a Dask cluster: an existing scheduler, or a LocalCluster it starts.
+
+    Chunks are submitted as tasks (``simulate_chunk`` on each ``Task``); results come
+    back as they finish and are merged in chunk order by :func:`execute`, so results are
+    identical to the local backends. Workers need ``sim`` installed (same version).
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            from .scenario.errors import option_error
+
+            raise option_error("--backend", "dask needs the dask extra: pip install 'sim[dask]'") from exc
+        self.cluster = None
+        if scheduler:
+            self.client = Client(scheduler, timeout="20s")
+        else:
+            n = workers or os.cpu_count() or 1
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=40)
+            self.client = Client(self.cluster)
+        self.workers = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
+        self.scheduler = scheduler or self.cluster.scheduler_address
+
+    def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        limit = max(2, self.workers * 2)
+        it = iter(tasks)
+        futures = [self.client.submit(fn, t, pure=False) for t, _ in zip(it, range(limit), strict=False)]
+        ac = as_completed(futures)
+        for fut in ac:
+            yield fut.result()
+            nxt = next(it, None)
+            if nxt is not None:
+                ac.add(self.client.submit(fn, nxt, pure=False))
+
+    def close(self, abort: bool = False) -> None:
+        try:
+            if abort:
+                self.client.cancel(list(self.client.futures.values()) if hasattr(self.client, "futures") else [])
+        finally:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+
+
 def choose_workers(workers: int | None, runs: int, months: int, chunks: int) -> int:
     """How many processes to use: the request, or all cores for runs big enough to pay."""
     if workers is not None:

@@ -18,7 +18,7 @@ from typing import Any
 from ..scenario.errors import Mark, Problem, suggest
 from ..scenario.expr import ExprError, evaluate_arithmetic, names_used, parse_arithmetic
 from ..scenario.references import walk_sources
-from ..scenario.values import Dist, parse_dist
+from ..scenario.values import Dist, parse_dist, parse_source
 from ..scenario.yamlsafe import mark_of
 from .cards import FactBase
 
@@ -61,6 +61,10 @@ def check_sources(tree: Any, facts: FactBase, file: str) -> list[Problem]:
     for path, container, src in walk_sources(tree):
         where = mark_of(container, "source") or Mark(file)
         spath = f"{path}.source" if path else "source"
+        try:
+            parse_source(src)
+        except ValueError:
+            continue  # malformed (several kinds, a bad derive, ...): the schema reports it
         if "fact" in src:
             ids = src["fact"] if isinstance(src["fact"], list) else [src["fact"]]
             ids = [i for i in ids if isinstance(i, str)]

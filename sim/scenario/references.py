@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import Mark, Problem, one_of, suggest
+from .errors import Mark, Problem, known_hint, suggest
 from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
 from .values import parse_dist
 from .yamlsafe import mark_of
@@ -33,7 +33,7 @@ def addressable(tree: dict, rule_paths: dict[str, str] | None = None) -> dict[st
     Kinds: ``num`` (a number), ``int`` (a whole number), ``names`` (a list of actor
     names), ``name`` (one actor name).
     """
-    states = [s for s in _d(tree.get("states")) if isinstance(_d(tree["states"]).get(s), dict)]
+    states = list(_d(tree.get("states")))
     suppliers = list(_d(tree.get("suppliers")))
     out: dict[str, str] = {}
     for s in states:
@@ -72,8 +72,10 @@ class _Checker:
         self.tree = tree
         self.file = file
         self.problems: list[Problem] = []
-        self.states = {k for k, v in _d(tree.get("states")).items() if isinstance(v, dict)}
-        self.kinds = {
+        # Every key of a section names something, whatever its value: a state written
+        # as `north:` (null) or `north: 3` has a schema problem, not an unknown name.
+        self.states = set(_d(tree.get("states")))
+        self.kinds: dict[str, set | None] = {
             "state": self.states,
             "alliance": set(_d(tree.get("alliances"))),
             "supplier": set(_d(tree.get("suppliers"))),
@@ -87,7 +89,22 @@ class _Checker:
             "outcome": set(_d(tree.get("outcomes"))),
             "status": set(STATUSES),
         }
-        self.paths = addressable(tree, rule_paths)
+        # A section of the wrong type (`states: [a, b]`) is reported by the schema; names
+        # of that kind cannot be checked, rather than all reported as unknown.
+        broken = False
+        for kind, section, want in (
+            ("state", "states", dict),
+            ("alliance", "alliances", dict),
+            ("supplier", "suppliers", dict),
+            ("territory", "territories", dict),
+            ("flashpoint", "flashpoints", dict),
+            ("event", "events", list),
+            ("outcome", "outcomes", dict),
+        ):
+            if tree.get(section) is not None and not isinstance(tree.get(section), want):
+                self.kinds[kind] = None
+                broken = broken or kind != "outcome"
+        self.paths: dict[str, str] | None = None if broken else addressable(tree, rule_paths)
         self.start = None
         start = _d(tree.get("meta")).get("start")
         try:
@@ -103,9 +120,9 @@ class _Checker:
         if not isinstance(value, str):
             return False  # the schema reports wrong types
         known = self.kinds[kind]
-        if value in known:
+        if known is None or value in known:
             return True
-        hint = suggest(value, known) or f"; {kind}s are {one_of(known)}"
+        hint = suggest(value, known) or known_hint(kind, known)
         self.add(mark_of(container, key), path, f"unknown {kind} '{value}'{hint}")
         return False
 
@@ -199,7 +216,7 @@ class _Checker:
                 self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
         unc = _d(t.get("uncertainties"))
         for path, dist in unc.items():
-            if self.paths.get(path) not in ("num", "int"):
+            if self.paths is not None and self.paths.get(path) not in ("num", "int"):
                 hint = suggest(path, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
                 self.add(
                     mark_of(unc, path, prefer_key=True),
@@ -296,15 +313,15 @@ class _Checker:
     def _arg(self, kind: str, arg: Name, base: Mark | None, path: str) -> None:
         where = base.shifted(arg.pos) if base else None
         if kind == "path":
-            if self.paths.get(arg.name) not in ("num", "int"):
+            if self.paths is not None and self.paths.get(arg.name) not in ("num", "int"):
                 hint = suggest(arg.name, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
                 self.add(where, path, f"'{arg.name}' is not a numeric parameter path{hint}")
             return
         known = self.kinds[kind]
-        if arg.name not in known:
-            hint = suggest(arg.name, known) or f"; {kind}s are {one_of(known)}"
-            word = "status" if kind == "status" else kind
-            self.add(where, path, f"unknown {word} '{arg.name}'{hint}")
+        if known is not None and arg.name not in known:
+            plural = "statuses" if kind == "status" else f"{kind}s"
+            hint = suggest(arg.name, known) or known_hint(kind, known).replace(f"{kind}s ", f"{plural} ", 1)
+            self.add(where, path, f"unknown {kind} '{arg.name}'{hint}")
 
     def effect(self, eff: Any, container: Any, path: str) -> None:
         if not isinstance(eff, dict):
@@ -315,6 +332,8 @@ class _Checker:
                 continue
             for target, value in items.items():
                 tpath = f"{path}.{op}.{target}"
+                if self.paths is None:
+                    continue  # a section is broken; the schema reports it
                 kind = self.paths.get(target)
                 if kind is None:
                     hint = suggest(target, self.paths, cutoff=0.75)
@@ -395,7 +414,8 @@ class _Checker:
                         f"'{spec.get('state')}' is already an active member at the start",
                     )
         # cycles among combined outcomes
-        graph = {n: [o for o in _l(_d(s).get("of")) if isinstance(o, str)] for n, s in outs.items()}
+        # (an outcome that lists itself is reported above)
+        graph = {n: [o for o in _l(_d(s).get("of")) if isinstance(o, str) and o != n] for n, s in outs.items()}
         for n in graph:
             path: list[str] = []
             if self._cycle(n, graph, set(), path):

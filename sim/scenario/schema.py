@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .expr import ExprError, month_index, parse_predicate
-from .values import NonNeg, P, Prob, Signed, default, parse_source
+from .values import NonNeg, P, ParamError, Prob, Signed, custom_error, default, parse_source
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -29,7 +29,7 @@ def _name(v: str) -> str:
 
 
 def _month(v: Any) -> str:
-    if isinstance(v, int) and not isinstance(v, bool):
+    if isinstance(v, int | float) and not isinstance(v, bool):
         raise ValueError(f"{v} is not a month; write it as YYYY-MM, e.g. 2023-07")
     if not isinstance(v, str) or not re.fullmatch(r"\d{4}-\d{2}", v):
         raise ValueError(f"{v!r} is not a month; write it as YYYY-MM, e.g. 2023-07")
@@ -37,17 +37,33 @@ def _month(v: Any) -> str:
     return v
 
 
-def _predicate(v: str) -> str:
+def _predicate(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError(
+            f"a condition is a text such as \"level(lachin) >= 3\", got {v!r}; "
+            "write it in quotes"
+        )
     try:
         parse_predicate(v)
     except ExprError as exc:
-        raise ValueError(f"{exc.message} (at character {exc.pos + 1} of the predicate)") from None
+        # the column points at the character; "at character N" is added where it cannot
+        raise custom_error(
+            ParamError(exc.message, pos=exc.pos), "predicate", "at character"
+        ) from None
+    return v
+
+
+def _rule_entry(v: Any) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        # the same words as sim.rules.registry.resolve_rules, so the two merge into one line
+        raise ValueError("expected a mapping: {model: NAME, parameter: value, ...}")
     return v
 
 
 Name = Annotated[str, AfterValidator(_name)]
-Month = Annotated[str, AfterValidator(_month)]
-Predicate = Annotated[str, AfterValidator(_predicate)]
+Month = Annotated[str, BeforeValidator(_month)]
+Predicate = Annotated[str, BeforeValidator(_predicate)]
+RuleEntry = Annotated[dict[str, Any], BeforeValidator(_rule_entry)]
 
 
 class Strict(BaseModel):
@@ -184,7 +200,10 @@ class Effect(Strict):
 
 
 def _source(v: Any) -> Any:
-    return parse_source(v) if v is not None else None
+    try:
+        return parse_source(v) if v is not None else None
+    except ValueError as exc:
+        raise custom_error(exc) from None
 
 
 SourceField = Annotated[Any, AfterValidator(_source)]
@@ -351,7 +370,7 @@ class Scenario(Strict):
     uncertainties: dict[str, Any] = Field(
         {}, description="PATH: distribution, sampled once per parameter set by sweeps."
     )
-    rules: dict[Name, dict[str, Any]] = Field(
+    rules: dict[Name, RuleEntry] = Field(
         {}, description="Mechanism name: {model: NAME, parameter: value, ...}."
     )
     outcomes: dict[Name, Outcome] = Field(min_length=1)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pydantic
 from pydantic import BaseModel
 
-from .errors import InputError, Mark, Problem, one_of, suggest
+from .errors import InputError, Mark, Problem, known_hint, suggest
 from .yamlsafe import PDict, locate
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,6 +26,17 @@ def dotted(loc: tuple) -> str:
     return out
 
 
+def _is_tag(node: dict, part: Any) -> bool:
+    """Is ``part`` a pydantic location step that is not in the data?
+
+    Discriminated unions add the tag (``'escalation'``), validators add their name
+    (``'function-after[...]'``).
+    """
+    if not isinstance(part, str):
+        return False
+    return part == node.get("kind") or (part.endswith("]") and "[" in part)
+
+
 def _data_loc(root: Any, loc: tuple) -> tuple:
     """Drop parts of a pydantic location that are not in the data (union tags)."""
     out: list = []
@@ -37,7 +48,7 @@ def _data_loc(root: Any, loc: tuple) -> tuple:
                 out.append(part)
                 node = node[part]
                 continue
-            if last:
+            if last and not _is_tag(node, part):
                 out.append(part)
             continue  # a tag such as a discriminator value or 'function-plain[...]'
         if isinstance(node, list) and isinstance(part, int):
@@ -60,26 +71,74 @@ def _strip_optional(tp: Any) -> Any:
     return tp
 
 
-def fields_at(model: type[BaseModel], loc: tuple) -> list[str] | None:
-    """The field names valid at ``loc`` (a data location) inside ``model``."""
+def _union_members(tp: Any) -> list[type[BaseModel]]:
+    """The models of a (discriminated) union type, or ``[]``."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return []
+
+
+def _tags(members: list[type[BaseModel]], field: str = "kind") -> list[str]:
+    """The literal values of the discriminator ``field`` across union members."""
+    out: list[str] = []
+    for m in members:
+        f = m.model_fields.get(field)
+        if f is not None and typing.get_origin(f.annotation) is typing.Literal:
+            out.extend(str(a) for a in typing.get_args(f.annotation))
+    return out
+
+
+def _pick(members: list[type[BaseModel]], data: Any) -> type[BaseModel] | None:
+    """The union member that ``data['kind']`` selects."""
+    kind = data.get("kind") if isinstance(data, dict) else None
+    for m in members:
+        if kind in _tags([m]):
+            return m
+    return None
+
+
+def type_at(model: type[BaseModel], loc: tuple, data: Any = None) -> Any:
+    """The declared type at ``loc`` (a data location) inside ``model``, or ``None``.
+
+    With ``data`` (the validated input), a discriminated union is resolved to the
+    member its ``kind`` selects.
+    """
     tp: Any = model
+    node = data
     for part in loc:
         tp = _strip_optional(tp)
+        members = _union_members(tp)
+        if members:
+            tp = _pick(members, node)
+            if tp is None:
+                return None
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             f = tp.model_fields.get(part)
             if f is None:
-                # discriminated union member chosen at runtime: unknown here
                 return None
             tp = f.annotation
-            continue
-        origin = typing.get_origin(tp)
-        if origin in (dict, typing.Dict):  # noqa: UP006
-            tp = typing.get_args(tp)[1]
-        elif origin in (list, tuple, typing.List):  # noqa: UP006
-            tp = typing.get_args(tp)[0]
         else:
-            return None
+            origin = typing.get_origin(tp)
+            if origin in (dict, typing.Dict):  # noqa: UP006
+                tp = typing.get_args(tp)[1]
+            elif origin in (list, tuple, typing.List):  # noqa: UP006
+                tp = typing.get_args(tp)[0]
+            else:
+                return None
+        try:
+            node = node[part] if node is not None else None
+        except (KeyError, IndexError, TypeError):
+            node = None
     tp = _strip_optional(tp)
+    members = _union_members(tp)
+    if members:
+        return _pick(members, node) or tp
+    return tp
+
+
+def fields_at(model: type[BaseModel], loc: tuple, data: Any = None) -> list[str] | None:
+    """The field names valid at ``loc`` (a data location) inside ``model``."""
+    tp = type_at(model, loc, data)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return list(tp.model_fields)
     return None
@@ -90,6 +149,87 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def given(value: Any) -> str:
+    """What was written, in words: ``the text 'x'``, ``a list [...]``, ``nothing (null)``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return f"a mapping {_short(dict(value))}"
+    if isinstance(value, list):
+        return f"a list {_short(list(value))}"
+    if isinstance(value, str):
+        return f"the text {_short(value)}"
+    return _short(value)
+
+
+def _plural(n: Any, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) -> str:
+    """A pydantic error message in the words the rest of the loader uses."""
+    typ = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    msg = err["msg"]
+    if typ in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
+        return f"expected a mapping (key: value, ...), got {given(value)}"
+    if typ == "list_type":
+        return f"expected a list ([a, b] or one '- ' item per line), got {given(value)}"
+    if typ == "string_type":
+        hint = "; put it in quotes" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        return f"expected text, got {given(value)}{hint}"
+    if typ in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {given(value)}"
+    if typ in ("float_type", "float_parsing"):
+        return f"expected a number, got {given(value)}"
+    if typ in ("finite_number",):
+        return f"expected a finite number, got {given(value)}"
+    if typ == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')} (got {_short(value)})"
+    if typ == "less_than_equal":
+        return f"must be at most {ctx.get('le')} (got {_short(value)})"
+    if typ == "greater_than":
+        return f"must be greater than {ctx.get('gt')} (got {_short(value)})"
+    if typ == "less_than":
+        return f"must be less than {ctx.get('lt')} (got {_short(value)})"
+    if typ == "too_short":
+        return (
+            f"needs at least {_plural(ctx.get('min_length'), 'entry').replace('entrys', 'entries')}, "
+            f"got {ctx.get('actual_length')}"
+        )
+    if typ == "too_long":
+        return (
+            f"takes at most {_plural(ctx.get('max_length'), 'entry').replace('entrys', 'entries')}, "
+            f"got {ctx.get('actual_length')}"
+        )
+    if typ == "literal_error":
+        choices = [c.strip().strip("'") for c in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+        hint = suggest(value, choices) if isinstance(value, str) else ""
+        return f"expected {ctx.get('expected')}, got {given(value)}{hint}"
+    if typ == "union_tag_invalid":
+        tag = ctx.get("tag")
+        tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
+        return f"unknown kind '{tag}'{suggest(str(tag), tags)}; kinds are {', '.join(tags)}"
+    if typ == "union_tag_not_found":
+        tp = type_at(model, loc) if model is not None else None
+        tags = _tags(_union_members(tp)) if tp is not None else []
+        disc = ctx.get("discriminator", "kind").strip("'")
+        return f"missing required key '{disc}'" + (f"; kinds are {', '.join(tags)}" if tags else "")
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    if msg.startswith("Assertion failed, "):
+        return msg[len("Assertion failed, ") :]
+    if typ in ("param", "predicate"):
+        return msg
+    msg = msg[0].lower() + msg[1:]
+    if typ.endswith("_type") or typ.endswith("_parsing"):
+        msg += f" (got {_short(value)})"
+    return msg
+
+
 def problems_from(
     exc: pydantic.ValidationError,
     root: Any,
@@ -98,17 +238,26 @@ def problems_from(
     prefix: tuple = (),
     fallback: Mark | None = None,
 ) -> list[Problem]:
-    """Map each pydantic error to a :class:`Problem` with a position in ``root``."""
+    """Map each pydantic error to a :class:`Problem` with a position in ``root``.
+
+    A validator can say where inside the value a problem is with the error context:
+    ``sub`` (a data path below the value, e.g. ``('source', 'derive')``), ``pos`` (a
+    character offset inside that text) and ``key`` (point at the key, not its value).
+    """
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = _data_loc(root, tuple(err["loc"]))
+        raw = tuple(err["loc"])
+        key_error = bool(raw) and raw[-1] == "[key]"
+        if key_error:
+            raw = raw[:-1]
+        loc = _data_loc(root, raw)
         typ = err["type"]
-        mark = None
+        ctx = err.get("ctx") or {}
         path_loc = loc
         if typ == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
             mark = locate(root, loc, prefer_key=True)
-            valid = fields_at(model, loc[:-1]) if model is not None else None
+            valid = fields_at(model, loc[:-1], root) if model is not None else None
             if valid is not None:
                 hint = suggest(key, valid) or f"; valid keys: {', '.join(valid)}"
             else:
@@ -118,19 +267,28 @@ def problems_from(
             path_loc = loc[:-1]
             mark = locate(root, path_loc)
             msg = f"missing required key '{loc[-1]}'" if loc else "missing required value"
+        elif typ == "union_tag_invalid":
+            path_loc = (*loc, ctx.get("discriminator", "kind").strip("'"))
+            mark = locate(root, path_loc)
+            msg = _message(err, model, root, loc)
         else:
-            mark = locate(root, loc)
-            msg = err["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, ") :]
-            elif msg.startswith("Assertion failed, "):
-                msg = msg[len("Assertion failed, ") :]
-            else:
-                msg = msg[0].lower() + msg[1:]
-                if typ.endswith("_type") or typ.endswith("_parsing") or typ == "literal_error":
-                    msg += f" (got {_short(err.get('input'))})"
-                if typ == "literal_error" and "expected" in err.get("ctx", {}):
-                    pass
+            sub = tuple(ctx.get("sub") or ())
+            path_loc = loc + sub
+            mark = locate(root, path_loc, prefer_key=key_error or bool(ctx.get("key")))
+            pos = ctx.get("pos")
+            target: Any = root
+            for part in path_loc:
+                try:
+                    target = target[part]
+                except (KeyError, IndexError, TypeError):
+                    target = None
+                    break
+            msg = _message(err, model, root, loc)
+            if isinstance(pos, int) and mark is not None and isinstance(target, str):
+                if mark.exact:
+                    mark = mark.shifted(pos)
+                elif ctx.get("where"):
+                    msg += f" ({ctx['where']} {pos + 1})"
         if mark is None:
             mark = fallback or Mark("<input>")
         problems.append(Problem(mark, dotted(prefix + path_loc), msg))
@@ -170,7 +328,7 @@ def check_name(kind: str, name: str, known: dict | list | set, mark: Mark, path:
     """A problem if ``name`` is not one of ``known`` (with a did-you-mean)."""
     if name in known:
         return None
-    hint = suggest(name, known) or f"; {kind}s are {one_of(known)}"
+    hint = suggest(name, known) or known_hint(kind, known)
     return Problem(mark, path, f"unknown {kind} '{name}'{hint}")
 
 

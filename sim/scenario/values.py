@@ -22,6 +22,42 @@ import numpy as np
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+
+class ParamError(ValueError):
+    """A ``ValueError`` that also says where inside the value the problem is.
+
+    ``sub`` is a data path below the value (``("source", "derive")``), ``pos`` a
+    character offset inside that text, ``key`` whether to point at the key rather
+    than its value. :mod:`.validation` turns these into a line and column.
+    """
+
+    def __init__(self, message: str, sub: tuple = (), pos: int | None = None, key: bool = False):
+        super().__init__(message)
+        self.sub = tuple(sub)
+        self.pos = pos
+        self.key = key
+
+    def under(self, *prefix: Any) -> ParamError:
+        """The same error, located ``prefix`` levels further down."""
+        return ParamError(str(self), (*prefix, *self.sub), self.pos, self.key)
+
+
+def custom_error(exc: ValueError, kind: str = "param", where: str = "at character") -> PydanticCustomError:
+    """A pydantic error carrying a :class:`ParamError`'s location (see :mod:`.validation`)."""
+    ctx: dict[str, Any] = {}
+    if isinstance(exc, ParamError):
+        if exc.sub:
+            ctx["sub"] = exc.sub
+        if exc.pos is not None:
+            ctx["pos"] = exc.pos
+            ctx["where"] = where
+        if exc.key:
+            ctx["key"] = True
+    # pydantic fills in only "{name}" for the names in ctx (sub, pos, where, key), which
+    # the messages do not contain: braces such as "{value: ..., source: ...}" stay as written.
+    return PydanticCustomError(kind, str(exc), ctx or None)
+
+
 # ----------------------------------------------------------------------------- sources
 
 
@@ -63,11 +99,16 @@ def parse_source(raw: Any) -> Source:
             "source must be a mapping: {fact: ID}, {calibration: NOTE} or {assumption: TEXT}"
         )
     kinds = [k for k in ("fact", "calibration", "assumption") if k in raw]
-    extra = sorted(set(raw) - {"fact", "calibration", "assumption", "derive"})
+    extra = sorted(str(k) for k in set(raw) - {"fact", "calibration", "assumption", "derive"})
     if extra:
-        raise ValueError(
-            f"unknown key '{extra[0]}' in source; a source has one of fact (with optional "
-            "derive), calibration, assumption"
+        from .errors import suggest
+
+        hint = suggest(extra[0], ("fact", "calibration", "assumption", "derive"))
+        raise ParamError(
+            f"unknown key '{extra[0]}' in source{hint}; a source has one of fact (with optional "
+            "derive), calibration, assumption",
+            (extra[0],),
+            key=True,
         )
     if len(kinds) != 1:
         raise ValueError(
@@ -82,18 +123,21 @@ def parse_source(raw: Any) -> Source:
         if isinstance(ids, str):
             ids = [ids]
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-            raise ValueError("fact must be a fact id or a list of fact ids")
+            raise ParamError("fact must be a fact id or a list of fact ids", ("fact",))
         derive = raw.get("derive")
         if derive is not None and (not isinstance(derive, str) or not derive.strip()):
-            raise ValueError("derive must be an arithmetic expression over the facts")
+            raise ParamError("derive must be an arithmetic expression over the facts", ("derive",))
         if derive is not None:
-            from .expr import parse_arithmetic
+            from .expr import ExprError, parse_arithmetic
 
-            parse_arithmetic(derive)  # syntax only; names are checked against the facts
+            try:
+                parse_arithmetic(derive)  # syntax only; names are checked against the facts
+            except ExprError as exc:
+                raise ParamError(exc.message, ("derive",), exc.pos) from None
         return Source("fact", tuple(ids), derive)
     note = raw[kind]
     if not isinstance(note, str) or len(note.strip()) < 3:
-        raise ValueError(f"{kind} needs a sentence saying what it rests on")
+        raise ParamError(f"{kind} needs a sentence saying what it rests on", (kind,))
     return Source(kind, note=note.strip())
 
 
@@ -300,17 +344,50 @@ def parse_param(raw: Any, bounds: Bounds = Bounds()) -> Param:
         return raw
     source = None
     value_raw = raw
-    if isinstance(raw, dict) and ("value" in raw or "source" in raw):
-        extra = sorted(set(raw) - {"value", "source"})
+    wrapped = isinstance(raw, dict) and ("value" in raw or "source" in raw)
+    if wrapped:
+        extra = sorted(str(k) for k in set(raw) - {"value", "source"})
         if extra:
-            raise ValueError(
-                f"unknown key '{extra[0]}'; a parameter is a number or {{value: ..., source: ...}}"
+            from .errors import suggest
+
+            raise ParamError(
+                f"unknown key '{extra[0]}'{suggest(extra[0], ('value', 'source'))}; "
+                "a parameter is a number or {value: ..., source: ...}",
+                (extra[0],),
+                key=True,
             )
         if "value" not in raw:
             raise ValueError("a parameter with a source also needs a value")
-        value_raw = raw["value"]
         if "source" in raw and raw["source"] is not None:
-            source = parse_source(raw["source"])
+            try:
+                source = parse_source(raw["source"])
+            except ParamError as exc:
+                raise exc.under("source") from None
+            except ValueError as exc:
+                raise ParamError(str(exc), ("source",)) from None
+        try:
+            return _parse_value(raw["value"], bounds, source)
+        except ParamError as exc:
+            raise exc.under("value") from None
+        except ValueError as exc:
+            raise ParamError(str(exc), ("value",)) from None
+    return _parse_value(value_raw, bounds, source)
+
+
+def _parse_value(value_raw: Any, bounds: Bounds, source: Source | None) -> Param:
+    if isinstance(value_raw, dict) and not any(k in FAMILIES for k in value_raw):
+        from .errors import suggest
+
+        keys = sorted(str(k) for k in value_raw)
+        if not keys:
+            raise ValueError("expected a number, got an empty mapping {}")
+        hint = suggest(keys[0], (*FAMILIES, "value", "source"))
+        raise ParamError(
+            f"unknown key '{keys[0]}'{hint}; a parameter is a number, a distribution such as "
+            "{uniform: [lo, hi]}, or {value: ..., source: ...}",
+            (keys[0],),
+            key=True,
+        )
     if isinstance(value_raw, dict):
         dist = parse_dist(value_raw)
         lo, hi = dist.support()
@@ -413,7 +490,7 @@ def _validator(b: Bounds) -> Callable[[Any], Param]:
         try:
             return parse_param(raw, b)
         except ValueError as exc:
-            raise PydanticCustomError("param", str(exc)) from None
+            raise custom_error(exc) from None
 
     return run
 
@@ -450,9 +527,11 @@ __all__ = [
     "NonNeg",
     "P",
     "Param",
+    "ParamError",
     "Prob",
     "Signed",
     "Source",
+    "custom_error",
     "default",
     "field",
     "parse_dist",

@@ -173,16 +173,7 @@ def load_yaml_text(
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            m = exc.problem_mark or exc.context_mark
-            msg = exc.problem or exc.context or "invalid YAML"
-            if exc.context and exc.problem and exc.context not in msg:
-                msg = f"{msg} ({exc.context})"
-            hint = ""
-            if "\\t" in msg or "tab" in msg.lower():
-                hint = "; indent with spaces, not tabs"
-            raise InputError(
-                [Problem(_mark(file, m) if m else Mark(file), "", f"invalid YAML: {msg}{hint}")]
-            ) from None
+            raise InputError([_syntax_problem(exc, file, text)]) from None
         except yaml.YAMLError as exc:
             raise InputError([Problem(Mark(file), "", f"invalid YAML: {exc}")]) from None
         if node is None:
@@ -196,6 +187,100 @@ def load_yaml_text(
         loader.dispose()
 
 
+def _after_quote(text: str, m: Mark | None) -> bool:
+    """Is the character before ``m`` (spaces skipped) a closing quote?"""
+    if m is None or m.line < 1:
+        return False
+    lines = text.splitlines()
+    if m.line > len(lines):
+        return False
+    before = lines[m.line - 1][: m.col - 1].rstrip()
+    return before.endswith(("'", '"'))
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Problem:
+    """A YAML syntax error in words a scenario author can act on.
+
+    PyYAML's messages name parser states (``<block end>``, ``simple key``); the common
+    mistakes get a plain explanation and the most useful of the parser's two positions
+    (where the problem was noticed, or where the construct it belongs to starts).
+    """
+    problem = exc.problem or ""
+    context = exc.context or ""
+    pm = _mark(file, exc.problem_mark) if exc.problem_mark else None
+    cm = _mark(file, exc.context_mark) if exc.context_mark else None
+    where, msg = pm or cm, ""
+    found_tab = "'\\t'" in problem or "tab" in problem.lower()
+    if found_tab:
+        msg = "a tab character here; indent with spaces, not tabs"
+    elif "end of stream" in problem and "quoted scalar" in context:
+        where = cm or pm
+        msg = "this quoted text is never closed; add the closing quote"
+    elif "end of stream" in problem or "<stream end>" in problem:
+        opener = "[" if "sequence" in context else "{" if "mapping" in context else ""
+        if opener:
+            closer = "]" if opener == "[" else "}"
+            where = cm or pm
+            msg = f"this '{opener}' is never closed; add the '{closer}'"
+    elif "could not find expected ':'" in problem:
+        where = cm or pm
+        msg = (
+            "expected 'key: value' on this line; add the ':' after the key, "
+            "or put the text in quotes if it continues the line above"
+        )
+    elif "mapping values are not allowed here" in problem:
+        msg = (
+            "a ':' is not allowed here; if it is part of a text, put the whole text in "
+            "quotes; otherwise check the indentation of this line and the one above"
+        )
+    elif "expected <block end>" in problem and "'<scalar>'" in problem and _after_quote(text, pm):
+        msg = (
+            "text continues after a closing quote; to write ' inside '...' double it "
+            "('it''s'), or put the text in double quotes"
+        )
+    elif "expected <block end>" in problem:
+        above = f" (it starts at line {cm.line})" if cm else ""
+        msg = (
+            "this line does not fit the block above it" + above
+            + "; the keys of a mapping, or the '- ' items of a list, must line up, "
+            "and one block cannot mix both"
+        )
+    elif "cannot start any token" in problem:
+        ch = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        msg = f"a value cannot start with '{ch}'; put the text in quotes"
+    elif "alias" in context or "anchor" in context:
+        msg = (
+            "'*' and '&' at the start of a value mark YAML aliases and anchors; "
+            "put the text in quotes"
+        )
+    elif "found undefined alias" in problem:
+        msg = f"{problem}; scenario files do not need aliases (*name)"
+    elif "escape character" in problem:
+        msg = f"{problem} in double quotes; use single quotes, or write a backslash as \\\\"
+    elif "another document" in problem:
+        msg = "a second YAML document (after '---'); a scenario file is one document"
+    elif "expected ',' or" in problem:
+        closer = "]" if "]" in problem else "}"
+        opener = "[" if closer == "]" else "{"
+        if cm and pm and cm.line != pm.line:
+            where = cm
+            msg = f"this '{opener}' is not closed on its line; add the '{closer}'"
+        else:
+            msg = f"expected ',' or '{closer}' here; separate the items inside brackets with commas"
+    elif "expected '<document start>'" in problem:
+        found = problem.rsplit("but found ", 1)[-1]
+        msg = f"unexpected {found} after the end of the document (a stray bracket or quote?)"
+    if not msg:
+        msg = problem or context or "not valid YAML"
+        if context and problem and context not in msg:
+            msg = f"{msg} ({context})"
+    return Problem(where or Mark(file), "", f"invalid YAML: {msg}")
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
+
+
 class _Builder:
     def __init__(self, loader: _Loader, file: str, max_depth: int, max_nodes: int):
         self.loader = loader
@@ -206,16 +291,24 @@ class _Builder:
         self.problems: list[Problem] = []
 
     def _value_mark(self, node: yaml.Node) -> Mark:
-        """Where a value starts; inside the quotes for a quoted string."""
+        """Where a value starts; inside the quotes for a quoted string.
+
+        A text written over several lines (a ``|``/``>`` block, or a long string
+        wrapped) gets a mark that is not :attr:`Mark.exact`: offsets inside the text
+        do not map to columns of its first line.
+        """
         m = _mark(self.file, node.start_mark)
-        if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"'):
-            return m.shifted(1)
+        if isinstance(node, yaml.ScalarNode):
+            if node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
+                return Mark(m.file, m.line, m.col, exact=False)
+            if node.style in ("'", '"'):
+                return m.shifted(1)
         return m
 
-    def _fatal(self, node: yaml.Node, message: str) -> InputError:
-        return InputError([Problem(_mark(self.file, node.start_mark), "", message)])
+    def _fatal(self, node: yaml.Node, message: str, path: str = "") -> InputError:
+        return InputError([Problem(_mark(self.file, node.start_mark), path, message)])
 
-    def build(self, node: yaml.Node, depth: int) -> Any:
+    def build(self, node: yaml.Node, depth: int, path: str = "") -> Any:
         self.count += 1
         if self.count > self.max_nodes:
             raise self._fatal(
@@ -224,11 +317,11 @@ class _Builder:
                 "(an alias/anchor bomb?); scenario files do not need anchors",
             )
         if depth > self.max_depth:
-            raise self._fatal(node, f"nested more than {self.max_depth} levels deep")
+            raise self._fatal(node, f"nested more than {self.max_depth} levels deep", path)
         mark = _mark(self.file, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _STD + "map":
-                raise self._fatal(node, f"tag {node.tag!r} is not allowed; remove it")
+                raise self._fatal(node, f"tag '{_show_tag(node.tag)}' is not allowed; remove it", path)
             out = PDict(mark=mark)
             for knode, vnode in node.value:
                 if not isinstance(knode, yaml.ScalarNode):
@@ -247,37 +340,41 @@ class _Builder:
                         Problem(kmark, "", "merge keys (<<) are not supported; use extends:")
                     )
                     continue
+                kpath = f"{path}.{key}" if path else key
                 if key in out:
                     first = out.key_marks[key]
                     self.problems.append(
                         Problem(
                             kmark,
-                            key,
+                            kpath,
                             f"duplicate key '{key}' (first given at line {first.line}); "
                             "keep one",
                         )
                     )
                     continue
-                out[key] = self.build(vnode, depth + 1)
+                out[key] = self.build(vnode, depth + 1, kpath)
                 out.key_marks[key] = kmark
                 out.value_marks[key] = self._value_mark(vnode)
             return out
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _STD + "seq":
-                raise self._fatal(node, f"tag {node.tag!r} is not allowed; remove it")
+                raise self._fatal(node, f"tag '{_show_tag(node.tag)}' is not allowed; remove it", path)
             out = PList(mark=mark)
-            for item in node.value:
-                out.append(self.build(item, depth + 1))
+            for i, item in enumerate(node.value):
+                out.append(self.build(item, depth + 1, f"{path}[{i}]"))
                 out.value_marks.append(self._value_mark(item))
             return out
         # scalar
         if node.tag not in _SCALAR_TAGS:
-            raise self._fatal(node, f"tag {node.tag!r} is not allowed; remove it")
+            raise self._fatal(node, f"tag '{_show_tag(node.tag)}' is not allowed; remove it", path)
+        if node.tag == _STD + "timestamp":
+            # Months are YYYY-MM strings everywhere here, and a full date is kept as
+            # written (an impossible one such as 2023-02-30 too: the schema says why).
+            return node.value
         try:
             value = self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:  # e.g. an invalid timestamp
-            raise self._fatal(node, f"invalid value: {exc}") from None
-        if isinstance(value, _dt.datetime | _dt.date):
-            # A full date was written; months are YYYY-MM strings everywhere here.
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            raise self._fatal(node, f"invalid value: {exc}", path) from None
+        if isinstance(value, _dt.datetime | _dt.date):  # pragma: no cover - handled above
             return node.value
         return value
