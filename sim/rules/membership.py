@@ -25,7 +25,6 @@ from .registry import RuleParams, register
 class MembershipParams(RuleParams):
     """Trust thresholds and monthly hazards of membership changes."""
 
-    default_trust: P(0, 1) = default(0.6, "a member whose trust is not stated trusts its alliance moderately")
     freeze_below: P(0, 1) = default(0.3, "participation is frozen once trust is well below half")
     freeze_hazard: P(0, 1) = default(
         0.05, "a government takes about a year and a half on average to act on low trust"
@@ -50,8 +49,6 @@ def build(plan: Plan):
 
     def step(w) -> None:
         st = w.st
-        if not hasattr(st, "trust_base"):
-            st.trust_base = st.trust.copy()
         rho = w.rp("membership", "trust_reversion")[:, None, None]
         st.trust = st.trust + rho * (st.trust_base - st.trust)
         u = w.stream("membership").random(st.trust.shape)

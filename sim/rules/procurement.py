@@ -16,10 +16,11 @@ a procurement budget) and supplier k whose state is not i:
 * shares   flow[i,k] <- (1 - 1/T) flow[i,k] + (1/T) delivered[i,k]; share = flow / (sum of
   flow + other), where "other" is imports from suppliers not modelled, which decays.
 
-The month's deliveries are left in ``st.delivered`` (and what was due but slipped in
-``st.slipped``), and the share of its budget each
-buyer would have spent with a supplier that refused it (the logit share it would have had
-without the refusal) in ``st.refused_demand``, for the alignment mechanism.
+For the alignment mechanism, which reacts to departures from the situation at the
+start: ``st.share_change`` (this month's change of import shares), ``st.excess_slip``
+(what was due but slipped beyond what the supplier's starting reliability implies), and
+``st.refused_demand`` (the share of its budget a buyer would have spent with a supplier
+that refuses it now but did not at the start).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def build(plan: Plan):
     Works on the rows of the buyers only (states with a budget, open orders, or an
     effect that can give them one); other states' shares stay as they are.
     """
-    S, K = plan.S, plan.K
+    K = plan.K
     buyers = plan.buyers
     if K == 0 or buyers.size == 0:
         return lambda w: None
@@ -109,7 +110,8 @@ def build(plan: Plan):
         tot = e.sum(axis=2, keepdims=True)
         p = np.where(tot > 0, e / np.where(tot > 0, tot, 1.0), 0.0)
         monthly = par.budget[:, buyers] / 12.0  # (R, B)
-        st.refused_demand[:, buyers, :] = np.where(refused & (monthly > 0)[:, :, None], would, 0.0)
+        new_refusal = refused & ~st.refused_start[:, buyers, :]
+        st.refused_demand[:, buyers, :] = np.where(new_refusal & (monthly > 0)[:, :, None], would, 0.0)
         backlog = st.backlog[:, buyers, :] + p * monthly[:, :, None]
         lag = np.maximum(par.lag, 1.0)[:, None, :]
         arrives = w.stream("procurement").random((R, B, K)) < par.reliability[:, None, :]
@@ -118,6 +120,8 @@ def build(plan: Plan):
         st.backlog[:, buyers, :] = backlog - delivered
         st.delivered[:, buyers, :] = delivered
         st.slipped[:, buyers, :] = due - delivered
+        # slippage beyond what the supplier's reliability at the start led buyers to expect
+        st.excess_slip[:, buyers, :] = (due - delivered) - (1.0 - st.reliability0[:, None, :]) * due
         got = delivered.sum(axis=2)  # (R, B) USD
         eq = st.equipment[:, buyers]
         dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * eq
@@ -130,6 +134,8 @@ def build(plan: Plan):
         st.flow_other[:, buyers] = other
         total = flow.sum(axis=2) + other
         ok = total > 0
-        st.shares[:, buyers, :] = np.where(ok[:, :, None], flow / np.where(ok, total, 1.0)[:, :, None], shares)
+        new_shares = np.where(ok[:, :, None], flow / np.where(ok, total, 1.0)[:, :, None], shares)
+        st.share_change[:, buyers, :] = new_shares - shares
+        st.shares[:, buyers, :] = new_shares
 
     return step

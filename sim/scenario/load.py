@@ -23,7 +23,12 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
     path = Path(path)
     data = load_yaml_file(path)
     if not isinstance(data, PDict):
-        kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
+        if isinstance(data, list):
+            kind = "a list"
+        elif data is None:
+            kind = "empty (null)"
+        else:
+            kind = f"a single value ({data!r})"
         raise InputError(
             [
                 Problem(
@@ -39,7 +44,15 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
     where = data.key_marks.get("extends") or Mark(str(path), 1, 1)
     vmark = data.value_marks.get("extends") or where
     if not isinstance(ext, str) or not ext.strip():
-        raise InputError([Problem(vmark, "extends", "extends must be the path of a base file")])
+        raise InputError(
+            [
+                Problem(
+                    vmark,
+                    "extends",
+                    "extends must be the path of one base file, e.g. extends: base.yaml",
+                )
+            ]
+        )
     base_path = (path.parent / ext).resolve()
     chain = (*_stack, path.resolve())
     if base_path in chain:
@@ -128,17 +141,23 @@ def _is_distribution(d: dict) -> bool:
 def _merge_named(base: list, child: list) -> PList:
     out = PList(mark=getattr(child, "mark", None))
     index: dict[str, int] = {}
+    merged: set[str] = set()
     for src in (base, child):
         for i, item in enumerate(src):
-            m = src.value_marks[i] if isinstance(src, PList) else None
+            m = src.value_marks[i] if isinstance(src, PList) and i < len(src.value_marks) else None
             name = item.get("name") if isinstance(item, dict) else None
-            if src is child and isinstance(name, str) and name in index:
+            # A child event merges into the base event of the same name, once; a second
+            # child event of that name is kept, so that the duplicate name is reported.
+            if src is child and isinstance(name, str) and name in index and name not in merged:
                 j = index[name]
                 out[j] = merge(out[j], item)
                 out.value_marks[j] = m
+                merged.add(name)
                 continue
-            if isinstance(name, str):
-                index[name] = len(out)
+            if isinstance(name, str) and src is base:
+                index.setdefault(name, len(out))
+            elif isinstance(name, str):
+                merged.add(name)
             out.append(item)
             out.value_marks.append(m)
     return out
@@ -167,6 +186,17 @@ def parse_overrides(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
             )
         key, _, raw = item.partition("=")
         key = key.strip()
+        if not key:
+            raise InputError(
+                [
+                    Problem(
+                        Mark("<options>", option=f"--set {item}"),
+                        "",
+                        "the path before '=' is empty; expected PATH=VALUE, "
+                        "e.g. --set flashpoints.lachin.level=3",
+                    )
+                ]
+            )
         try:
             out[key] = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
@@ -186,6 +216,20 @@ def _all_paths(node: Any, prefix: str = "") -> list[str]:
             p = f"{prefix}.{i}"
             out.append(p)
             out.extend(_all_paths(v, p))
+    return out
+
+
+def _known_paths(tree: Any) -> list[str]:
+    """Paths to suggest for a mistyped ``--set``: the file's, and every parameter's."""
+    out = _all_paths(tree)
+    try:
+        from ..rules import rule_paths
+        from .references import addressable
+
+        rules = tree.get("rules") if isinstance(tree, dict) else None
+        out += [p for p in addressable(tree, rule_paths(rules)) if p not in set(out)]
+    except Exception:  # noqa: BLE001 - suggestions only; never hide the real problem
+        pass
     return out
 
 
@@ -244,8 +288,10 @@ def apply_overrides(
             else:
                 ok = False
         if not ok:
-            hint = suggest(path, _all_paths(tree), cutoff=0.75)
+            hint = suggest(path, _known_paths(tree), cutoff=0.75)
             hint = hint.replace("(did you mean '", "(did you mean ").replace("'?)", "?)")
+            if not hint:
+                hint = "; `sim sources SCENARIO` lists the parameter paths"
             problems.append(Problem(mark, "", f"no such path{hint}"))
             continue
         old = node[last] if (isinstance(node, list) or last in node) else None

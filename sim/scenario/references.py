@@ -15,7 +15,7 @@ from .values import parse_dist
 from .yamlsafe import mark_of
 
 STATE_NUM = ("capability", "resolve", "available_capacity", "procurement_budget_usd")
-ALLIANCE_NUM = ("credibility", "outside_zone")
+ALLIANCE_NUM = ("credibility", "outside_zone", "default_trust")
 SUPPLIER_NUM = ("reliability", "price_quality")
 
 

@@ -133,6 +133,9 @@ class AllianceSpec(Strict):
         3, "members ask for help once a clash is fatal (rung 3)"
     )
     trust: dict[Name, Prob] = Field({}, description="Each member's trust in the alliance, 0..1.")
+    default_trust: Prob = default(
+        0.6, "a member whose trust is not stated trusts its alliance moderately"
+    )
 
 
 class SupplierSpec(Strict):

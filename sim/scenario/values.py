@@ -382,6 +382,8 @@ def _parse_value(value_raw: Any, bounds: Bounds, source: Source | None) -> Param
         if not keys:
             raise ValueError("expected a number, got an empty mapping {}")
         hint = suggest(keys[0], (*FAMILIES, "value", "source"))
+        if hint not in (suggest("value", ["value"]), suggest("source", ["source"])):
+            parse_dist(value_raw)  # "unknown distribution 'x' (did you mean ...)"
         raise ParamError(
             f"unknown key '{keys[0]}'{hint}; a parameter is a number, a distribution such as "
             "{uniform: [lo, hi]}, or {value: ..., source: ...}",

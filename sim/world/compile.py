@@ -131,6 +131,7 @@ class Plan:
             "shares0": (S, K),
             "orders0": (S, K),
             "credibility": (A,),
+            "default_trust": (A,),
             "outside_zone": (A,),
             "trigger": (A,),
             "trust0": (S, A),
@@ -226,6 +227,7 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
     for a, spec in scn.alliances.items():
         j = ai[a]
         scalar(f"alliances.{a}.credibility", spec.credibility, "credibility", (j,), _B01)
+        scalar(f"alliances.{a}.default_trust", spec.default_trust, "default_trust", (j,), _B01)
         scalar(f"alliances.{a}.outside_zone", spec.outside_zone, "outside_zone", (j,), _B01)
         scalar(f"alliances.{a}.trigger_level", spec.trigger_level, "trigger", (j,), Bounds(1, 5, True), kind="int")
         for s, p in spec.trust.items():

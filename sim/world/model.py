@@ -73,6 +73,7 @@ class World(mesa.Model):
         self.pipeline: list[tuple[str, Rule]] = list(pipeline or [])
         self.observers: list[Callable[[World], None]] = []
         self.elapsed = 0  # months simulated so far
+        self.current_month = plan.start  # calendar month being (or last) simulated
         self.streams: dict[str, np.random.Generator] = {}
         self.par = Arrays(**plan.sample(n, seed_seq, dtype))
         self.st = self._initial_state()
@@ -120,10 +121,8 @@ class World(mesa.Model):
                 status[:, si[m], j] = FROZEN
             for m in spec.trust:
                 trust_given[si[m], j] = True
-        if "membership" in plan.rules and "default_trust" in plan.rules["membership"].params:
-            dt = p["rule:membership.default_trust"]
-            fill = (status > 0) & ~trust_given[None]
-            trust = np.where(fill, dt[:, None, None], trust)
+        fill = (status > 0) & ~trust_given[None]  # members without a stated trust
+        trust = np.where(fill, p.default_trust[:, None, :], trust)
         level = np.rint(p.level0).astype(np.int8)
         controller = np.empty((n, T), dtype=np.int16)
         for j, t in enumerate(plan.territories):
@@ -147,12 +146,17 @@ class World(mesa.Model):
             affinity=aff,
             affinity_base=aff.copy(),
             trust=trust,
+            trust_base=trust.copy(),  # starting trust, which membership reverts towards
             status=status,
             shares=shares,
             backlog=p.orders0.copy(),  # USD ordered, not yet delivered (R, S, K)
             delivered=np.zeros_like(p.orders0),  # this month's deliveries
             slipped=np.zeros_like(p.orders0),  # due this month but not delivered
-            refused_demand=np.zeros_like(p.orders0),  # budget share refused by suppliers
+            refused_demand=np.zeros_like(p.orders0),  # budget share refused by suppliers that did not refuse at the start
+            share_change=np.zeros_like(p.orders0),  # this month's change of import shares
+            excess_slip=np.zeros_like(p.orders0),  # slipped beyond what the starting reliability implies
+            reliability0=p.reliability.copy(),  # each supplier's reliability at the start (buyers' expectation)
+            refused_start=self._refused_at_start(aff, refuses),
             equipment=np.zeros_like(cap),  # capability added by deliveries, depreciating
             flow=shares * monthly[:, :, None],  # delivery-weighted import flows behind the shares
             flow_other=np.clip(1.0 - shares.sum(axis=2), 0.0, 1.0) * monthly,
@@ -176,6 +180,15 @@ class World(mesa.Model):
             answered_now=np.zeros((n, S, A), dtype=self.dtype),
         )
 
+    def _refused_at_start(self, aff: np.ndarray, refuses: np.ndarray) -> np.ndarray:
+        """(R, S, K): supplier k refuses state i at the start (by list or hostility)."""
+        sup = self.plan.supplier_state
+        out = np.swapaxes(refuses, 1, 2).copy()
+        key = "rule:procurement.refuse_below"
+        if key in self.par.__dict__:
+            out |= np.swapaxes(aff[:, sup, :], 1, 2) < self.par[key][:, None, None]
+        return out
+
     def _make_agents(self) -> None:
         scn = self.plan.scenario
         self.by_key: dict[str, Any] = {}
@@ -194,8 +207,12 @@ class World(mesa.Model):
 
     @property
     def month(self) -> int:
-        """Calendar month index (year * 12 + month - 1) of the month being simulated next."""
-        return self.plan.start + self.elapsed
+        """Calendar month index (year * 12 + month - 1) of the simulated month.
+
+        During a step it is the month being simulated; after it (outcome detection) it
+        is still that month, until the next step starts.
+        """
+        return self.current_month
 
     def rp(self, kind: str, name: str) -> np.ndarray:
         """A rule parameter's per-replicate values: shape (R,) or (R, L)."""
@@ -203,6 +220,7 @@ class World(mesa.Model):
 
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
+        self.current_month = self.plan.start + self.elapsed
         for _, rule in self.pipeline:
             rule(self)
         self.elapsed += 1
@@ -215,6 +233,7 @@ class World(mesa.Model):
         """Everything needed to continue this world later from exactly this point."""
         return {
             "elapsed": self.elapsed,
+            "current_month": self.current_month,
             "par": self.par.copy(),
             "st": self.st.copy(),
             "streams": {k: g.bit_generator.state for k, g in self.streams.items()},
@@ -226,6 +245,7 @@ class World(mesa.Model):
         if snap["n"] != self.n:
             raise ValueError(f"snapshot has {snap['n']} replicates, this world {self.n}")
         self.elapsed = snap["elapsed"]
+        self.current_month = snap["current_month"]
         self.par = snap["par"].copy()
         self.st = snap["st"].copy()
         self.streams = {}
