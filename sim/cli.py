@@ -75,6 +75,7 @@ def run(
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the table.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html (data files only).")] = False,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask (results do not depend on it).")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="float32 (default, faster) or float64; they agree within Monte Carlo error.")] = "float32",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
 ) -> None:
     """Run a scenario's Monte Carlo: outcome probabilities with 95% intervals and timing.
@@ -108,7 +109,7 @@ def run(
     failure = None
     try:
         res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
-                      progress=progress, backend=backend, scheduler=scheduler)
+                      progress=progress, backend=backend, scheduler=scheduler, dtype=precision)
     except InputError as exc:
         finish()
         _fail(exc, "run")

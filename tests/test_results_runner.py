@@ -152,3 +152,15 @@ def test_rule_streams_are_independent(tmp_path):
         a.step()
         b.step()
     assert np.array_equal(a.st.level, b.st.level)
+
+
+@pytest.mark.slow
+def test_float32_agrees_with_float64_within_monte_carlo_error():
+    scn = sim.load_scenario("karabakh")
+    n = 8000
+    a = sim.run(scn, runs=n, seed=11, dtype="float64")
+    b = sim.run(scn, runs=n, seed=12, dtype="float32")  # other seed: compare distributions
+    for ra, rb in zip(a.outcome_rows(), b.outcome_rows(), strict=True):
+        p1, p2 = ra["probability"], rb["probability"]
+        se = math.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n)
+        assert abs(p1 - p2) <= 4 * se + 1e-9, (ra["outcome"], p1, p2)

@@ -73,7 +73,11 @@ def check_sources(tree: Any, facts: FactBase, file: str) -> list[Problem]:
             bad = [i for i in ids if i not in known]
             for i in bad:
                 problems.append(
-                    Problem(where, spath, f"unknown fact '{i}'{suggest(i, known)}; fact ids are in seeds/*.yaml")
+                    Problem(
+                        _fact_mark(src, i) or where,
+                        spath,
+                        f"unknown fact '{i}'{suggest(i, known)}; fact ids are in seeds/*.yaml",
+                    )
                 )
             if bad:
                 continue
@@ -111,9 +115,10 @@ def check_sources(tree: Any, facts: FactBase, file: str) -> list[Problem]:
             for n in names_used(node):
                 if n.name not in names:
                     cand = [i.replace("-", "_") for i in ids]
+                    dmark = mark_of(src, "derive")
                     problems.append(
                         Problem(
-                            where,
+                            dmark.shifted(n.pos) if dmark else where,
                             f"{spath}.derive",
                             f"'{n.name}' is not a figure of the cited facts{suggest(n.name, list(names) or cand)}"
                             + ("" if names else "; the cited facts have no figures"),
@@ -150,10 +155,22 @@ def check_sources(tree: Any, facts: FactBase, file: str) -> list[Problem]:
                         )
                     )
             if isinstance(text, str):
-                for fid in CITED.findall(text):
+                key = "assumption" if src.get("assumption") else "calibration"
+                tmark = mark_of(src, key)
+                for m in CITED.finditer(text):
+                    fid = m.group(1)
                     if fid not in known:
-                        problems.append(Problem(where, spath, f"cites unknown fact [{fid}]{suggest(fid, known)}"))
+                        at = tmark.shifted(m.start() + 1) if tmark else where
+                        problems.append(Problem(at, spath, f"cites unknown fact [{fid}]{suggest(fid, known)}"))
     return problems
+
+
+def _fact_mark(src: Any, fid: str) -> Mark | None:
+    """Where the fact id ``fid`` is written in a source's ``fact:``."""
+    ids = src.get("fact")
+    if isinstance(ids, list) and fid in ids:
+        return mark_of(ids, ids.index(fid))
+    return mark_of(src, "fact")
 
 
 def _close(a: float, b: float) -> bool:

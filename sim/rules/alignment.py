@@ -130,10 +130,10 @@ def build(plan: Plan):
         new = g.random(aff.shape, dtype=dt)
         new -= 0.5
         new *= (c3("noise_sd") * np.sqrt(12.0)).astype(dt)
-        new += aff
-        tmp = st.affinity_base - aff
-        tmp *= c3("reversion").astype(dt)
-        new += tmp
+        rho = c3("reversion").astype(dt)
+        new += rho * st.affinity_base  # (small: rho is (R, 1, 1))
+        tmp = 1.0 - rho
+        new += tmp * aff
         if buyers.size and K:
             monthly = par.budget[:, buyers] / 12.0  # (R, B)
             inv = np.where(monthly > 0, 1.0 / np.where(monthly > 0, monthly, 1.0), 0.0)[:, :, None]
@@ -145,18 +145,19 @@ def build(plan: Plan):
             rows = c3("share_gain") * ds * room_B
             rows -= c3("slip_cost") * ys  # linear: zero drift when deliveries are as expected
             rows -= c3("sale_refusal_cost") * zs * (1.0 + aB)
-            new[:, buyers, :] += rows
-            dsT = np.swapaxes(ds, 1, 2)
-            aT = aff[:, :, buyers]
-            new[:, :, buyers] += c3("share_gain") * dsT * np.where(dsT > 0, 1.0 - aT, 1.0 + aT)
+            gs = rp("share_gain")[:, None]
+            for b, i in enumerate(buyers):  # buyers are few actors (not replicates): views, in place
+                new[:, i, :] += rows[:, b, :]
+                d, a = ds[:, b, :], aff[:, :, i]  # supplier states' rows towards buyer i
+                new[:, :, i] += gs * d * np.where(d > 0, 1.0 - a, 1.0 + a)
             if adv_of_buyers.size:
                 hit = adv_w @ ds  # (R, J, S): share shifts of J's adversaries, by supplier state
-                gt = c3("third_party_cost")
-                aJ = aff[:, adv_of_buyers, :]
-                new[:, adv_of_buyers, :] -= gt * hit * np.where(hit > 0, 1.0 + aJ, 1.0 - aJ)
-                hT = np.swapaxes(hit, 1, 2)
-                aJT = aff[:, :, adv_of_buyers]
-                new[:, :, adv_of_buyers] -= gt * hT * np.where(hT > 0, 1.0 + aJT, 1.0 - aJT)
+                gt = rp("third_party_cost")[:, None]
+                for jj, j in enumerate(adv_of_buyers):
+                    h = hit[:, jj, :]
+                    a_row, a_col = aff[:, j, :], aff[:, :, j]
+                    new[:, j, :] -= gt * h * np.where(h > 0, 1.0 + a_row, 1.0 - a_row)
+                    new[:, :, j] -= gt * h * np.where(h > 0, 1.0 + a_col, 1.0 - a_col)
         support_part = None
         if A:
             f = c3("refusal_cost") * st.refused_now - c3("support_gain") * st.answered_now  # (R, S, A)
@@ -166,14 +167,17 @@ def build(plan: Plan):
                 for a in range(A):  # alliances are few; not a loop over replicates
                     new[:, :, leader[a]] += support_part[:, :, a]
                     new[:, leader[a], :] += support_part[:, :, a]
-            if U.size and ex[:, coll_idx].any():
-                # participation (R, S, c): active members, by trust, in alliances exercising this month
-                part = (st.status[:, :, coll_idx] == ACTIVE) * st.trust[:, :, coll_idx] * ex[:, None, coll_idx]
-                pair = part @ np.swapaxes(part, 1, 2)  # (R, S, S): summed over exercising alliances
+            exr = np.flatnonzero(ex[:, coll_idx].any(axis=1)) if U.size else np.zeros(0, dtype=np.intp)
+            if exr.size:
+                # only the replicates that exercise this month; participation (r, S, c): active
+                # members, by trust, in the alliances exercising
+                e = ex[exr][:, None, coll_idx]
+                part = (st.status[exr][:, :, coll_idx] == ACTIVE) * st.trust[exr][:, :, coll_idx] * e
+                pair = part @ np.swapaxes(part, 1, 2)  # (r, S, S): summed over exercising alliances
                 np.minimum(pair, 1.0, out=pair)
-                pair *= 1.0 - aff
-                pair *= c3("exercise_gain")
-                new += pair
+                pair *= 1.0 - aff[exr]
+                pair *= rp("exercise_gain")[exr][:, None, None]
+                new[exr] += pair
         np.clip(new, -1.0, 1.0, out=new)
         new[:, diag, diag] = 0.0
         if A:

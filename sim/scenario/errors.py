@@ -19,9 +19,12 @@ class Mark:
 
     ``line == 0`` means the whole file (no line applies). ``option`` is set for
     problems in command-line options (``--runs``, ``--set PATH``), in which case the
-    problem is printed as ``sim CMD: OPTION: message``. ``exact`` is false for the
-    start of a text that spans several lines (a ``>``/``|`` block or a wrapped string),
-    where a character offset inside the text does not map to a column.
+    problem is printed as ``sim CMD: OPTION: message``.
+
+    A text written over several lines (a ``>``/``|`` block, a wrapped string) has
+    ``segments``: ``(offset, line, col)`` where each of its lines starts in the value,
+    so that :meth:`shifted` finds the line and column of any character. ``exact`` is
+    false where offsets inside the text cannot be mapped to the source at all.
     """
 
     file: str
@@ -29,11 +32,18 @@ class Mark:
     col: int = 0
     option: str | None = None
     exact: bool = field(default=True, compare=False)
+    segments: tuple[tuple[int, int, int], ...] = field(default=(), compare=False, repr=False)
 
     def shifted(self, cols: int) -> Mark:
-        """The same place moved ``cols`` columns to the right (inside a string)."""
+        """The place of the character ``cols`` characters into the value that starts here."""
         if self.line == 0 or not self.exact:
             return self
+        if self.segments:
+            off, line, col = self.segments[0]
+            for seg in self.segments:
+                if seg[0] <= cols:
+                    off, line, col = seg
+            return Mark(self.file, line, col + max(cols - off, 0), self.option)
         return Mark(self.file, self.line, self.col + cols, self.option)
 
 

@@ -147,7 +147,7 @@ def month_index(text: str) -> int:
     y, m = text.split("-")
     mi = int(m)
     if not 1 <= mi <= 12:
-        raise ValueError(f"month {text!r} is not a month; write YYYY-MM with MM in 01..12")
+        raise ValueError(f"{text!r} is not a month; write YYYY-MM with MM in 01..12")
     return int(y) * 12 + mi - 1
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import InputError, Mark, Problem, suggest
-from .yamlsafe import PDict, PList, load_yaml_file, mark_of
+from .yamlsafe import PDict, PList, load_yaml_file, load_yaml_text, mark_of
 
 MAX_EXTENDS_DEPTH = 8
 
@@ -32,7 +30,7 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
         raise InputError(
             [
                 Problem(
-                    getattr(data, "mark", None) or Mark(str(path), 1, 1),
+                    getattr(data, "mark", None) or _first_content(path),
                     "",
                     f"the top level must be a mapping (meta:, states:, ...), not {kind}",
                 )
@@ -63,12 +61,14 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
             [Problem(vmark, "extends", f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")]
         )
     if not base_path.is_file():
+        near = sorted(p.name for p in base_path.parent.glob("*.y*ml")) if base_path.parent.is_dir() else []
+        hint = suggest(base_path.name, [n for n in near if n != path.name])
         raise InputError(
             [
                 Problem(
                     vmark,
                     "extends",
-                    f"base file '{ext}' not found (looked for {base_path}); "
+                    f"base file '{ext}' not found{hint} (looked for {base_path}); "
                     "the path is relative to this file",
                 )
             ]
@@ -77,17 +77,32 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
     return merge(base, data)
 
 
+def _first_content(path: Path) -> Mark:
+    """The first line of a file that is not blank or a comment."""
+    try:
+        lines = path.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for i, line in enumerate(lines):
+        body = line.strip()
+        if body and not body.startswith("#"):
+            return Mark(str(path), i + 1, len(line) - len(line.lstrip()) + 1)
+    return Mark(str(path), 1, 1)
+
+
 def from_mapping(data: dict, file: str = "<mapping>", base_dir: Path | None = None) -> PDict:
     """A scenario given as a Python mapping (no positions), with ``extends`` resolved.
 
     ``extends`` is looked up relative to ``base_dir`` (default: the shipped scenarios).
     """
-    import copy
+    from .yamlsafe import tree_from_data
 
-    from .yamlsafe import load_yaml_text
-
-    text = yaml.safe_dump(copy.deepcopy(data), sort_keys=False)
-    tree = load_yaml_text(text, file)
+    tree = tree_from_data(data, file)
+    if not isinstance(tree, PDict):
+        kind = "a list" if isinstance(tree, list) else f"a single value ({tree!r})"
+        raise InputError(
+            [Problem(Mark(file), "", f"a scenario must be a mapping (meta:, states:, ...), not {kind}")]
+        )
     ext = tree.pop("extends", None)
     if ext is None:
         return tree
@@ -95,7 +110,24 @@ def from_mapping(data: dict, file: str = "<mapping>", base_dir: Path | None = No
         from ..paths import scenarios_dir
 
         base_dir = scenarios_dir()
-    return merge(read_tree(Path(base_dir) / str(ext)), tree)
+    if not isinstance(ext, str) or not ext.strip():
+        raise InputError(
+            [Problem(Mark(file), "extends", "extends must be the path of one base file, e.g. extends: base.yaml")]
+        )
+    base_path = Path(base_dir) / ext
+    if not base_path.is_file():
+        near = sorted(p.name for p in Path(base_dir).glob("*.y*ml")) if Path(base_dir).is_dir() else []
+        raise InputError(
+            [
+                Problem(
+                    Mark(file),
+                    "extends",
+                    f"base file '{ext}' not found{suggest(base_path.name, near)} (looked for "
+                    f"{base_path}); a mapping extends files in {base_dir}",
+                )
+            ]
+        )
+    return merge(read_tree(base_path), tree)
 
 
 def merge(base: Any, child: Any, path: tuple = ()) -> Any:
@@ -173,35 +205,53 @@ def parse_overrides(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
     if isinstance(items, dict):
         return dict(items)
     out: dict[str, Any] = {}
+    problems: list[Problem] = []
     for item in items:
         if "=" not in item:
-            raise InputError(
-                [
-                    Problem(
-                        Mark("<options>", option=f"--set {item}"),
-                        "",
-                        "expected PATH=VALUE, e.g. --set flashpoints.lachin.level=3",
-                    )
-                ]
+            problems.append(
+                Problem(
+                    Mark("<options>", option=f"--set {item}"),
+                    "",
+                    "expected PATH=VALUE, e.g. --set flashpoints.lachin.level=3",
+                )
             )
+            continue
         key, _, raw = item.partition("=")
         key = key.strip()
         if not key:
-            raise InputError(
-                [
-                    Problem(
-                        Mark("<options>", option=f"--set {item}"),
-                        "",
-                        "the path before '=' is empty; expected PATH=VALUE, "
-                        "e.g. --set flashpoints.lachin.level=3",
-                    )
-                ]
+            problems.append(
+                Problem(
+                    Mark("<options>", option=f"--set {item}"),
+                    "",
+                    "the path before '=' is empty; expected PATH=VALUE, "
+                    "e.g. --set flashpoints.lachin.level=3",
+                )
             )
+            continue
+        if not raw.strip():
+            out[key] = None
+            continue
         try:
-            out[key] = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            out[key] = raw
+            # the same bounded loader as files (no alias bombs, no deep nesting, dates
+            # kept as written); text that is not YAML is taken as it is
+            out[key] = _plain_value(load_yaml_text(raw, f"--set {key}"))
+        except InputError as exc:
+            msg = exc.problems[0].message
+            if msg.startswith("invalid YAML") or msg == "file is empty":
+                out[key] = raw
+            else:
+                problems.append(Problem(Mark("<options>", option=f"--set {key}"), "", msg))
+    if problems:
+        raise InputError(problems)
     return out
+
+
+def _plain_value(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _plain_value(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain_value(v) for v in x]
+    return x
 
 
 def _all_paths(node: Any, prefix: str = "") -> list[str]:

@@ -115,15 +115,19 @@ class _Checker:
     def add(self, mark: Mark | None, path: str, message: str) -> None:
         self.problems.append(Problem(mark or Mark(self.file), path, message))
 
-    def name(self, kind: str, value: Any, container: Any, key: Any, path: str) -> bool:
-        """Check that ``value`` names an existing ``kind``; report it otherwise."""
+    def name(self, kind: str, value: Any, container: Any, key: Any, path: str, *, is_key: bool = False) -> bool:
+        """Check that ``value`` names an existing ``kind``; report it otherwise.
+
+        ``is_key``: the name is the key ``key`` of ``container`` (affinity, trust,
+        shares, levers), so the problem points at the key rather than its value.
+        """
         if not isinstance(value, str):
             return False  # the schema reports wrong types
         known = self.kinds[kind]
         if known is None or value in known:
             return True
         hint = suggest(value, known) or known_hint(kind, known)
-        self.add(mark_of(container, key), path, f"unknown {kind} '{value}'{hint}")
+        self.add(mark_of(container, key, prefer_key=is_key), path, f"unknown {kind} '{value}'{hint}")
         return False
 
     def names(self, kind: str, container: Any, key: Any, path: str, *, unique: bool = True) -> None:
@@ -150,15 +154,15 @@ class _Checker:
                         "a state's affinity towards itself is not a parameter; remove it",
                     )
                 else:
-                    self.name("state", other, spec["affinity"], other, f"states.{s}.affinity.{other}")
+                    self.name("state", other, spec["affinity"], other, f"states.{s}.affinity.{other}", is_key=True)
             shares = _d(spec.get("suppliers"))
             total = 0.0
             for k, v in shares.items():
-                self.name("supplier", k, shares, k, f"states.{s}.suppliers.{k}")
+                self.name("supplier", k, shares, k, f"states.{s}.suppliers.{k}", is_key=True)
                 total += _mean(v)
             orders = _d(spec.get("orders"))
             for k in orders:
-                self.name("supplier", k, orders, k, f"states.{s}.orders.{k}")
+                self.name("supplier", k, orders, k, f"states.{s}.orders.{k}", is_key=True)
             if total > 1 + 1e-6:
                 self.add(
                     mark_of(spec, "suppliers"),
@@ -187,7 +191,7 @@ class _Checker:
                         f"'{c}' is already a member; candidates are non-members that may join",
                     )
             for s in _d(spec.get("trust")):
-                self.name("state", s, spec["trust"], s, f"{p}.trust.{s}")
+                self.name("state", s, spec["trust"], s, f"{p}.trust.{s}", is_key=True)
         for k, spec in _d(t.get("suppliers")).items():
             spec = _d(spec)
             self.name("state", spec.get("state"), spec, "state", f"suppliers.{k}.state")
@@ -211,7 +215,7 @@ class _Checker:
             self.names("state", spec, "mediators", f"{p}.mediators")
         self.events()
         for actor, levers in _d(t.get("levers")).items():
-            self.name("state", actor, t["levers"], actor, f"levers.{actor}")
+            self.name("state", actor, t["levers"], actor, f"levers.{actor}", is_key=True)
             for lname, lever in _d(levers).items():
                 self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
         unc = _d(t.get("uncertainties"))
@@ -267,16 +271,18 @@ class _Checker:
                 triggers[name] = [x for x in _as_list(_d(eff).get("event")) if isinstance(x, str)]
         # cycles among triggered events
         for start in triggers:
-            stack, path = [start], []
+            path: list[str] = []
             if self._cycle(start, triggers, set(), path):
-                i = seen[start]
+                path = path[path.index(path[-1]) :]  # the cycle itself, without a lead-in
+                i = seen[path[-2]]  # reported where the cycle closes
+                eff = _d(_d(events[i]).get("effect"))
                 self.add(
-                    mark_of(events[i], "effect"),
+                    _item_mark(eff, "event", path[-1]),
                     f"events[{i}].effect.event",
-                    "events trigger each other in a cycle: " + " -> ".join(path),
+                    "events trigger each other in a cycle: " + " -> ".join(path)
+                    + "; remove one of these triggers",
                 )
                 break
-            del stack
 
     def _cycle(self, node: str, g: dict, visiting: set, path: list) -> bool:
         path.append(node)
@@ -419,8 +425,22 @@ class _Checker:
         for n in graph:
             path: list[str] = []
             if self._cycle(n, graph, set(), path):
-                self.add(mark_of(outs[n], "of"), f"outcomes.{n}.of", "outcomes include each other in a cycle: " + " -> ".join(path))
+                path = path[path.index(path[-1]) :]
+                last = path[-2]
+                self.add(
+                    _item_mark(_d(outs[last]), "of", path[-1]),
+                    f"outcomes.{last}.of",
+                    "outcomes include each other in a cycle: " + " -> ".join(path),
+                )
                 break
+
+
+def _item_mark(container: dict, key: str, item: str) -> Mark | None:
+    """Where ``item`` is written in ``container[key]`` (a list or a single name)."""
+    value = container.get(key)
+    if isinstance(value, list) and item in value:
+        return mark_of(value, value.index(item))
+    return mark_of(container, key)
 
 
 def _as_list(x: Any) -> list:

@@ -331,11 +331,18 @@ class Param:
         return {"value": vd, "source": self.source.to_data()}
 
 
+def _show(x: float) -> str:
+    """A number as written: ``-1000000`` rather than ``-1e+06``."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:g}"
+
+
 def _check_bounds(x: float, b: Bounds, what: str = "value") -> None:
     if b.integer and x != int(x):
         raise ValueError(f"{what} must be a whole number, got {x:g}")
     if x < b.lo or x > b.hi:
-        raise ValueError(f"{what} {x:g} is out of range; expected {b.describe()}")
+        raise ValueError(f"{what} {_show(x)} is out of range; expected {b.describe()}")
 
 
 def parse_param(raw: Any, bounds: Bounds = Bounds()) -> Param:

@@ -168,14 +168,18 @@ def load_yaml_text(
         ln.strip() == "" or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
         raise InputError([Problem(Mark(file), "", "file is empty")])
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise InputError([_reader_problem(exc, text, file)]) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             raise InputError([_syntax_problem(exc, file, text)]) from None
         except yaml.YAMLError as exc:
-            raise InputError([Problem(Mark(file), "", f"invalid YAML: {exc}")]) from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid YAML"
+            raise InputError([Problem(Mark(file), "", f"invalid YAML: {first}")]) from None
         if node is None:
             raise InputError([Problem(Mark(file), "", "file is empty")])
         builder = _Builder(loader, file, max_depth, max_nodes)
@@ -185,6 +189,21 @@ def load_yaml_text(
         return data
     finally:
         loader.dispose()
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A control character (NUL, ESC, ...) that YAML does not allow anywhere."""
+    pos = max(0, min(int(exc.position), len(text)))
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    return Problem(
+        Mark(file, line, col),
+        "",
+        f"{'control ' if code < 0x20 or 0x7F <= code < 0xA0 else ''}character U+{code:04X} "
+        "is not allowed in a YAML file; remove it "
+        "(is this a binary file, or text pasted from a terminal?)",
+    )
 
 
 def _after_quote(text: str, m: Mark | None) -> bool:
@@ -277,6 +296,45 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Pro
     return Problem(where or Mark(file), "", f"invalid YAML: {msg}")
 
 
+def _segments(node: yaml.ScalarNode) -> tuple[tuple[int, int, int], ...] | None:
+    """Where each source line of a multi-line scalar starts in its value.
+
+    ``((offset in the value, line, column), ...)``, or ``None`` when the value cannot
+    be matched to the source line by line (escapes in a quoted string, for example).
+    """
+    sm, em = node.start_mark, node.end_mark
+    buf = getattr(sm, "buffer", None)
+    if not isinstance(buf, str) or sm.pointer is None or em.pointer is None:
+        return None
+    lines = buf[sm.pointer : em.pointer].split("\n")
+    quoted = node.style in ("'", '"')
+    block = node.style in ("|", ">")
+    value = node.value
+    segments: list[tuple[int, int, int]] = []
+    pos = 0
+    for i, raw in enumerate(lines):
+        if i == 0 and block:
+            continue  # the | or > indicator line
+        if i == 0:
+            start = 1 if quoted else 0
+            col = sm.column + start
+            content = raw[start:]
+        else:
+            content = raw.lstrip(" \t")
+            col = len(raw) - len(content)
+        content = content.rstrip()
+        if quoted and i == len(lines) - 1 and content.endswith(node.style):
+            content = content[:-1]
+        if not content:
+            continue
+        j = value.find(content, pos)
+        if j < 0:
+            return None
+        segments.append((j, sm.line + i + 1, col + 1))
+        pos = j + len(content)
+    return tuple(segments) or None
+
+
 def _show_tag(tag: str) -> str:
     return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
@@ -300,7 +358,10 @@ class _Builder:
         m = _mark(self.file, node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             if node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
-                return Mark(m.file, m.line, m.col, exact=False)
+                segments = _segments(node)
+                if segments is None:
+                    return Mark(m.file, m.line, m.col, exact=False)
+                return Mark(m.file, m.line, m.col, segments=segments)
             if node.style in ("'", '"'):
                 return m.shifted(1)
         return m
@@ -317,7 +378,8 @@ class _Builder:
                 "(an alias/anchor bomb?); scenario files do not need anchors",
             )
         if depth > self.max_depth:
-            raise self._fatal(node, f"nested more than {self.max_depth} levels deep", path)
+            short = path if len(path) <= 40 else path[:37] + "..."
+            raise self._fatal(node, f"nested more than {self.max_depth} levels deep", short)
         mark = _mark(self.file, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _STD + "map":
@@ -378,3 +440,92 @@ class _Builder:
         if isinstance(value, _dt.datetime | _dt.date):  # pragma: no cover - handled above
             return node.value
         return value
+
+
+def tree_from_data(
+    data: Any,
+    file: str = "<mapping>",
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+) -> Any:
+    """Python data (a scenario given as a mapping) as :class:`PDict`/:class:`PList`.
+
+    There are no lines or columns: every value is marked with the whole ``file``, so
+    problems read ``<mapping>: states.x.capability: ...``. Keys become text as YAML
+    would read them, tuples become lists, NumPy scalars plain numbers; any other
+    object, nesting deeper than ``max_depth`` (a mapping that contains itself) and more
+    than ``max_nodes`` values (shared sub-mappings count each time) are problems.
+    """
+    whole = Mark(file)
+    count = 0
+    problems: list[Problem] = []
+
+    def key_text(k: Any) -> str | None:
+        if isinstance(k, bool):
+            return "true" if k else "false"
+        if k is None:
+            return "null"
+        if isinstance(k, str | int | float):
+            return str(k)
+        return None
+
+    def build(x: Any, depth: int, path: str) -> Any:
+        nonlocal count
+        count += 1
+        if count > max_nodes:
+            raise InputError(
+                [Problem(whole, "", f"more than {max_nodes:,} values (a mapping shared many times?)")]
+            )
+        if depth > max_depth:
+            short = path if len(path) <= 40 else path[:37] + "..."
+            raise InputError(
+                [Problem(whole, short, f"nested more than {max_depth} levels deep (does a mapping contain itself?)")]
+            )
+        if isinstance(x, dict):
+            out = PDict(mark=whole)
+            for k, v in x.items():
+                ks = key_text(k)
+                kpath = f"{path}.{ks}" if path else str(ks)
+                if ks is None:
+                    problems.append(Problem(whole, path, f"mapping keys must be plain names, not {type(k).__name__} {k!r}"))
+                    continue
+                if ks in out:
+                    problems.append(Problem(whole, kpath, f"duplicate key '{ks}' (keys {k!r} and another read the same); keep one"))
+                    continue
+                out[ks] = build(v, depth + 1, kpath)
+                out.key_marks[ks] = whole
+                out.value_marks[ks] = whole
+            return out
+        if isinstance(x, list | tuple):
+            lst = PList(mark=whole)
+            for i, v in enumerate(x):
+                lst.append(build(v, depth + 1, f"{path}[{i}]"))
+                lst.value_marks.append(whole)
+            return lst
+        if x is None or isinstance(x, bool | int | float | str):
+            return x
+        if isinstance(x, _dt.datetime | _dt.date):
+            return x.isoformat()
+        item = getattr(x, "item", None)  # NumPy scalars
+        if callable(item) and type(x).__module__ == "numpy":
+            try:
+                v = item()
+            except (TypeError, ValueError):
+                v = None
+            if v is None or isinstance(v, bool | int | float | str):
+                return v
+        problems.append(
+            Problem(
+                whole,
+                path,
+                f"a {type(x).__name__} is not a scenario value; use numbers, text, true/false, "
+                "lists and mappings",
+            )
+        )
+        return None
+
+    tree = build(data, 0, "")
+    if problems:
+        raise InputError(problems)
+    return tree
