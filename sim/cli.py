@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _state = {"debug": False}
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere since sim.cli was imported)."""
+    try:
+        import os
+
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
 
 
 def _version(value: bool) -> None:
@@ -84,11 +102,10 @@ def run(
     scenario.resolved.yaml, summary.json, outcomes.csv, timeseries.csv, figures
     and report.html.
     """
-    import time
-
     from . import api
 
     t0 = time.perf_counter()
+    startup_before = process_age()  # interpreter start and imports, before this command ran
     try:
         api.check_run_options(runs, workers, months, chunk_size)
         scn = api.load_scenario(scenario, overrides=set_ or None)
@@ -121,8 +138,10 @@ def run(
         finish()
     if folder is None:
         folder = api.default_output_dir(res)
-    res.manifest["timings_s"]["startup"] = t_start_run - t0
+    res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
+    t_out = time.perf_counter()
     res.save(folder, figures=not no_report and res.runs > 0)
+    t_saved = time.perf_counter()
     if failure is not None:
         if _state["debug"]:
             typer.echo(failure.trace, err=True)
@@ -133,7 +152,9 @@ def run(
         typer.echo(json.dumps(json.loads((folder / "summary.json").read_text()), indent=2))
     else:
         _print_table(res, given or [])
-        _print_footer(res, folder, time.perf_counter() - t0)
+        tm = res.manifest["timings_s"]
+        split = (tm["startup"], tm["setup"] + tm["simulation"], t_saved - t_out)
+        _print_footer(res, folder, split)
     if not res.complete:
         typer.echo(
             f"Interrupted: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {folder}/ "
@@ -203,11 +224,12 @@ def _print_table(res, given: list[str]) -> None:
         con.print(ct)
 
 
-def _print_footer(res, folder: Path, seconds: float) -> None:
+def _print_footer(res, folder: Path, split: tuple[float, float, float]) -> None:
     m = res.manifest
+    typer.echo("When: the month the outcome first happened, over the runs where it did.")
     typer.echo(
-        f"Timing: month the outcome first happened, over the runs where it did. "
-        f"Seed {res.seed}; {m['workers']} worker(s); {seconds:.1f} s."
+        f"Seed {res.seed}; {m['workers']} worker(s) ({m['backend']}); time {sum(split):.1f} s: start-up and "
+        f"imports {split[0]:.1f} s, simulation {split[1]:.1f} s, figures and report {split[2]:.1f} s."
     )
     names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
     typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")

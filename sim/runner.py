@@ -21,7 +21,7 @@ import numpy as np
 
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
-POOL_MIN_WORK = 400_000
+POOL_MIN_WORK = 300_000
 """Below this many replicate-months a run stays in-process (process start-up costs more)."""
 
 
@@ -174,20 +174,35 @@ class ProcessPool:
         )
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
         pending: set[Future] = set()
+        task_of: dict[Future, Task] = {}
         it = iter(tasks)
         limit = self.workers * 2
+
+        def submit(t: Task) -> None:
+            f = self.pool.submit(fn, t)
+            task_of[f] = t
+            pending.add(f)
+
         for t in it:
-            pending.add(self.pool.submit(fn, t))
+            submit(t)
             if len(pending) >= limit:
                 break
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
-                yield f.result()
+                t = task_of.pop(f)
+                try:
+                    res = f.result()
+                except BrokenProcessPool:
+                    raise ChunkFailed(t.payload[0].meta.name, t.chunk, t.offset, t.offset + t.n - 1,
+                                      "a worker process died (killed, or out of memory?)") from None
+                yield res
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.add(self.pool.submit(fn, nxt))
+                    submit(nxt)
 
     def close(self, abort: bool = False) -> None:
         """Shut the pool down; on ``abort`` (Ctrl-C, a failed chunk) stop workers at once."""

@@ -1,0 +1,193 @@
+"""The performance benchmark: every figure of the performance targets, in one run.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/run.py            # the full set, a few minutes
+    .venv/bin/python benchmarks/run.py --quick    # small sizes: a smoke test (seconds)
+
+Prints, with medians over repeats (``--repeats``, default 3) measured in this one run
+(the machine is shared and noisy: compare the ratios, which are measured side by side):
+
+1. throughput (replicate-months per second, all rules on, each scenario's 36-month
+   horizon) of ``karabakh`` and ``kyrgyz_tajik`` on one core (in-process) and on both
+   cores (process pool), and the 1 -> 2 worker speed-up of the simulation part;
+2. the vectorized world against the per-replicate Mesa reference (benchmarks/reference.py):
+   both cores vs the reference in one process, and one core vs one core;
+3. ``sim run scenarios/karabakh.yaml --runs 10000`` end to end (a real subprocess, with
+   figures and the HTML report), with its split: start-up and imports, simulation,
+   figures and report;
+4. 1,000,000 runs of karabakh: wall time, and peak resident memory of the main process
+   and of each worker;
+5. the other shipped scenarios, and how throughput scales with the number of states and
+   flashpoints (synthetic worlds).
+
+Targets (issue "Performance and scale") are printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+
+SIM = str(Path(sys.executable).parent / "sim")
+
+
+def sim_throughput(scn, runs: int, workers: int, repeats: int) -> tuple[float, float]:
+    """Median replicate-months/s of the simulation part, and its median seconds."""
+    rates, secs = [], []
+    for r in range(repeats):
+        res = sim.run(scn, runs=runs, seed=100 + r, workers=workers, backend="local" if workers == 1 else "processes")
+        t = res.manifest["timings_s"]["simulation"]
+        secs.append(t)
+        rates.append(res.runs * res.horizon / t)
+    return statistics.median(rates), statistics.median(secs)
+
+
+def ref_throughput(scn, runs: int, repeats: int) -> float:
+    from benchmarks.reference import run_reference
+
+    rates = []
+    months = scn.meta.horizon_months
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        run_reference(scn, runs=runs, seed=200 + r)
+        rates.append(runs * months / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def end_to_end(runs: int, repeats: int) -> dict:
+    """``sim run scenarios/karabakh.yaml --runs N`` in a subprocess; medians of its split."""
+    walls, split = [], {"startup": [], "simulation": [], "outputs": []}
+    for r in range(repeats):
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "run"
+            t0 = time.perf_counter()
+            p = subprocess.run([SIM, "run", str(ROOT / "scenarios" / "karabakh.yaml"), "--runs", str(runs),
+                                "--seed", str(300 + r), "--out", str(out)], capture_output=True, text=True)
+            walls.append(time.perf_counter() - t0)
+            if p.returncode != 0:
+                raise RuntimeError(p.stderr)
+            m = json.loads((out / "manifest.json").read_text())
+            tm = m["timings_s"]
+            split["startup"].append(tm["startup"])
+            split["simulation"].append(tm["setup"] + tm["simulation"])
+            split["outputs"].append(tm["outputs"])
+    return {"wall": statistics.median(walls), **{k: statistics.median(v) for k, v in split.items()}}
+
+
+def million(runs: int, workers: int) -> dict:
+    scn = sim.load_scenario("karabakh")
+    t0 = time.perf_counter()
+    res = sim.run(scn, runs=runs, seed=1, workers=workers, backend="processes" if workers > 1 else "local")
+    wall = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as d:
+        t1 = time.perf_counter()
+        res.save(d)
+        save = time.perf_counter() - t1
+    rss = res.manifest["peak_rss_mb"]
+    return {"wall": wall, "save": save, "main_mb": rss["main"], "worker_mb": rss["workers_max"],
+            "rate": res.runs * res.horizon / res.manifest["timings_s"]["simulation"]}
+
+
+def synthetic(S: int, F: int) -> dict:
+    """A world of S states (two arms suppliers, one alliance of half of them) and F flashpoints."""
+    states = {}
+    for i in range(S):
+        states[f"s{i}"] = {"name": f"S{i}", "capability": 1.0 + (i % 5), "resolve": 0.5,
+                           "procurement_budget_usd": 1e8 if i < 4 else 0}
+    members = [f"s{i}" for i in range(0, S, 2)]
+    flash = {}
+    for f in range(F):
+        a, b = (2 * f) % S, (2 * f + 3) % S
+        flash[f"f{f}"] = {"sides": [f"s{a}", f"s{b}"], "level": 2}
+    return {
+        "meta": {"name": f"synthetic_{S}_{F}", "title": "Synthetic", "start": "2023-07", "horizon_months": 36},
+        "states": states,
+        "alliances": {"pact": {"name": "Pact", "leader": members[0], "members": members, "credibility": 0.4}},
+        "suppliers": {"x_arms": {"state": "s0", "reliability": 0.7, "price_quality": 0.6},
+                      "y_arms": {"state": "s1", "reliability": 0.8, "price_quality": 0.5}},
+        "flashpoints": flash,
+        "outcomes": {"war": {"kind": "escalation", "flashpoint": "f0", "reaches": 5}},
+    }
+
+
+def row(label: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    mark = "" if ok is None else ("  met" if ok else "  NOT met")
+    print(f"  {label:58s} {value:>22s}   {target}{mark}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--skip-million", action="store_true")
+    a = ap.parse_args()
+    q = a.quick
+    rep = 1 if q else a.repeats
+    one_runs, two_runs = (2000, 4000) if q else (20_000, 100_000)
+    ref_runs = 40 if q else 300
+    print(f"sim {sim.__version__}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start; "
+          f"medians of {rep} repeat(s)")
+
+    print("\n1. Throughput, all rules on, 36 months (replicate-months per second)")
+    scns = {n: sim.load_scenario(n) for n in ("karabakh", "kyrgyz_tajik")}
+    one = {}
+    for name, scn in scns.items():
+        r1, s1 = sim_throughput(scn, one_runs, 1, rep)
+        r2, s2 = sim_throughput(scn, two_runs, 2, rep)
+        one[name] = (r1, r2)
+        row(f"{name}: one core ({one_runs:,} runs)", f"{r1:,.0f}")
+        row(f"{name}: both cores ({two_runs:,} runs)", f"{r2:,.0f}", ">= 1,000,000", r2 >= 1e6)
+        row(f"{name}: speed-up 1 -> 2 workers (simulation part)", f"{r2 / r1:.2f}x", ">= 1.8x", r2 / r1 >= 1.8)
+
+    print("\n2. Against the per-replicate Mesa reference (benchmarks/reference.py)")
+    for name, scn in scns.items():
+        ref = ref_throughput(scn, ref_runs, rep)
+        r1, r2 = one[name]
+        row(f"{name}: reference, one process ({ref_runs} runs)", f"{ref:,.0f}")
+        row(f"{name}: vectorized both cores / reference", f"{r2 / ref:.0f}x", ">= 100x", r2 / ref >= 100)
+        row(f"{name}: one core / one core", f"{r1 / ref:.0f}x")
+
+    print("\n3. sim run scenarios/karabakh.yaml --runs 10000, end to end (subprocess)")
+    e = end_to_end(1000 if q else 10_000, rep)
+    row("wall time (median)", f"{e['wall']:.2f} s", "<= 5 s", e["wall"] <= 5)
+    row("  start-up and imports", f"{e['startup']:.2f} s")
+    row("  simulation (incl. set-up)", f"{e['simulation']:.2f} s")
+    row("  figures and report", f"{e['outputs']:.2f} s")
+
+    if not a.skip_million:
+        n = 20_000 if q else 1_000_000
+        print(f"\n4. {n:,} runs of karabakh, 2 workers")
+        m = million(n, 2)
+        row("wall time (simulation, merging)", f"{m['wall']:.1f} s", "<= 60 s", m["wall"] <= 60)
+        row("then writing the run folder", f"{m['save']:.1f} s")
+        row("throughput", f"{m['rate']:,.0f}")
+        row("peak resident memory, main process", f"{m['main_mb']:,.0f} MB", "<= 1,000 MB", m["main_mb"] <= 1000)
+        row("peak resident memory, largest worker", f"{m['worker_mb']:,.0f} MB", "<= 1,000 MB", m["worker_mb"] <= 1000)
+
+    print("\n5. Other scenarios (one core), and scaling with states S and flashpoints F")
+    for s in sim.list_scenarios():
+        if s["name"] in scns:
+            continue
+        r1, _ = sim_throughput(sim.load_scenario(s["name"]), one_runs // 2, 1, rep)
+        row(f"{s['name']}", f"{r1:,.0f}")
+    for S, F in ((4, 1), (8, 1), (16, 1), (32, 1), (16, 4), (16, 8)):
+        r1, _ = sim_throughput(sim.load_scenario(synthetic(S, F)), one_runs // 2, 1, rep)
+        row(f"synthetic S={S}, F={F}", f"{r1:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
