@@ -978,7 +978,7 @@ class ReferenceModel(mesa.Model):
         k = o.kind
         if k == "escalation":
             return float(self.flashpoint_by_name[o.flashpoint].level)
-        if k == "supplier_share":
+        if k in ("supplier_share", "main_supplier"):
             return self.state_by_name[o.state].shares[o.supplier]
         if k == "affinity":
             return self.aff(o.state, o.toward)
@@ -1012,6 +1012,10 @@ class ReferenceModel(mesa.Model):
             return self.flashpoint_by_name[o.flashpoint].settled
         if k == "condition":
             return bool(self.evaluate(d["when"]))
+        if k == "main_supplier":  # strictly the largest share
+            sh = self.state_by_name[o.state].shares
+            others = [v for name, v in sh.items() if name != o.supplier]
+            return sh[o.supplier] > max(others) if others else sh[o.supplier] > 0
         v = self.outcome_value(o)
         if k == "casualties":
             return v > o.above
@@ -1051,9 +1055,10 @@ class ReferenceModel(mesa.Model):
                 if not all(x in done for x in parts):
                     continue
                 months = [first[x] for x in parts]
-                if d["kind"] == "any":  # the first month any part happened
-                    hit = [m for m in months if m > 0]
-                    first[d["name"]] = min(hit) if hit else 0
+                if d["kind"] == "any":  # the month the k-th part happened (k = at_least or 1)
+                    hit = sorted(m for m in months if m > 0)
+                    k = d["spec"].at_least or 1
+                    first[d["name"]] = hit[k - 1] if len(hit) >= k else 0
                 else:  # the month by which all had happened
                     first[d["name"]] = max(months) if all(m > 0 for m in months) else 0
                 done.add(d["name"])

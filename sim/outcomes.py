@@ -40,6 +40,7 @@ class Detector:
     value: Callable[[World], np.ndarray] | None = None
     value_label: str = ""
     of: list[int] = field(default_factory=list)  # for any/all: indices of the parts
+    at_least: int | None = None  # for any: how many parts must have happened
 
 
 def _describe(name: str, o: S.Outcome, plan: Plan) -> str:
@@ -62,7 +63,10 @@ def _describe(name: str, o: S.Outcome, plan: Plan) -> str:
     if isinstance(o, S.SettlementOutcome):
         return f"{label('flashpoints', o.flashpoint)} is settled"
     if isinstance(o, S.CombinedOutcome):
-        return f"{o.kind} of: " + ", ".join(o.of)
+        k = f"at least {o.at_least}" if o.at_least else o.kind
+        return f"{k} of: " + ", ".join(o.of)
+    if isinstance(o, S.MainSupplierOutcome):
+        return f"{label('suppliers', o.supplier)} is {label('states', o.state)}'s largest arms supplier"
     if isinstance(o, S.ConditionOutcome):
         return o.when
     thr = f"above {o.above:g}" if getattr(o, "above", None) is not None else f"below {o.below:g}"
@@ -136,9 +140,18 @@ def compile_outcomes(plan: Plan) -> list[Detector]:
             d = Detector(name, o.kind, desc, lambda w, f=f: w.st.settled[:, f])
         elif isinstance(o, S.ConditionOutcome):
             d = Detector(name, o.kind, desc, compile_predicate(o.when, plan))
+        elif isinstance(o, S.MainSupplierOutcome):
+            s_, k = ix("state")[o.state], ix("supplier")[o.supplier]
+            others = [j for j in range(plan.K) if j != k]
+
+            def main(w, s_=s_, k=k, others=others):
+                sh = w.st.shares[:, s_, :]
+                return sh[:, k] > sh[:, others].max(axis=1) if others else sh[:, k] > 0
+
+            d = Detector(name, o.kind, desc, main, lambda w, s_=s_, k=k: w.st.shares[:, s_, k], "final share")
         else:
             assert isinstance(o, S.CombinedOutcome)
-            d = Detector(name, o.kind, desc, None, of=[pos[x] for x in o.of])
+            d = Detector(name, o.kind, desc, None, of=[pos[x] for x in o.of], at_least=o.at_least)
         out.append(d)
     return out
 
@@ -274,9 +287,10 @@ class Recorder:
         for i in combine_order(dets):
             parts = first[dets[i].of]
             if dets[i].kind == "any":
-                masked = np.where(parts > 0, parts, np.iinfo(np.int16).max)
-                m = masked.min(axis=0)
-                first[i] = np.where(m == np.iinfo(np.int16).max, 0, m)
+                big = np.iinfo(np.int16).max
+                masked = np.sort(np.where(parts > 0, parts, big), axis=0)
+                m = masked[(dets[i].at_least or 1) - 1]  # the month the k-th part happened
+                first[i] = np.where(m == big, 0, m)
             else:
                 first[i] = np.where((parts > 0).all(axis=0), parts.max(axis=0), 0)
         O = len(dets)

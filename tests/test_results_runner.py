@@ -164,3 +164,22 @@ def test_float32_agrees_with_float64_within_monte_carlo_error():
         p1, p2 = ra["probability"], rb["probability"]
         se = math.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n)
         assert abs(p1 - p2) <= 4 * se + 1e-9, (ra["outcome"], p1, p2)
+
+
+def test_at_least_k_of_and_main_supplier(tmp_path):
+    text = MINI + (
+        "  two: {kind: any, of: [clash, frozen, war], at_least: 2}\n"
+    )
+    scn = load_text(tmp_path, text)
+    w = make_world(scn, n=3, rules=False)
+    rec = Recorder(w, compile_outcomes(w.plan), chunk=0, offset=0)
+    w.st.level[:, 0] = [3, 3, 2]
+    w.step()
+    w.st.status[0, 1, 0] = 2  # replicate 0 also freezes in month 2
+    w.step()
+    res = rec.result()
+    i = list(scn.spec.outcomes).index("two")
+    assert res.hist[i][2] == 1 and res.hist[i][0] == 2  # only replicate 0, in month 2
+    bad = MINI + "  three: {kind: any, of: [clash], at_least: 2}\n"
+    with pytest.raises(sim.InputError, match="at_least is 2 but only 1"):
+        load_text(tmp_path, bad)

@@ -47,6 +47,17 @@ class Mark:
         return Mark(self.file, self.line, self.col + cols, self.option)
 
 
+_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(0x20), 0x7F, 0x85, 0x2028, 0x2029]}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes (``\\n``).
+
+    A name or value quoted in a message may contain them; a problem stays one line.
+    """
+    return text.translate(_CONTROL)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input."""
@@ -62,11 +73,11 @@ class Problem:
         options.
         """
         m = self.mark
+        msg, path = one_line(self.message), one_line(self.path)
         if m.option is not None:
-            head = f"{command}: {m.option}"
-            return f"{head}: {self.message}" if not self.path else f"{head}: {self.message}"
-        where = m.file if m.line == 0 else f"{m.file}:{m.line}:{m.col}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+            return f"{command}: {one_line(m.option)}: {msg}"
+        where = one_line(m.file) if m.line == 0 else f"{one_line(m.file)}:{m.line}:{m.col}"
+        return f"{where}: {path}: {msg}" if path else f"{where}: {msg}"
 
     def sort_key(self) -> tuple:
         m = self.mark

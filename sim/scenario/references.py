@@ -231,7 +231,12 @@ class _Checker:
                 self.add(mark_of(unc, path), f"uncertainties.{path}", "expected a distribution, e.g. {uniform: [0.1, 0.7]}")
             else:
                 try:
-                    parse_dist(dist)
+                    from .values import parse_source
+
+                    d = {k: v for k, v in dist.items() if k != "source"}
+                    parse_dist(d)
+                    if "source" in dist:
+                        parse_source(dist["source"])
                 except ValueError as exc:
                     self.add(mark_of(unc, path), f"uncertainties.{path}", str(exc))
         self.outcomes()

@@ -321,6 +321,24 @@ class ConditionOutcome(_Outcome):
 class CombinedOutcome(_Outcome):
     kind: Literal["any", "all"]
     of: list[Name] = Field(min_length=1)
+    at_least: int | None = Field(
+        None, ge=1, description="With kind any: at least this many of the parts have happened."
+    )
+
+    @model_validator(mode="after")
+    def _k(self) -> CombinedOutcome:
+        if self.at_least is not None:
+            if self.kind != "any":
+                raise ValueError("at_least goes with kind: any")
+            if self.at_least > len(self.of):
+                raise ValueError(f"at_least is {self.at_least} but only {len(self.of)} outcomes are listed")
+        return self
+
+
+class MainSupplierOutcome(_Outcome):
+    kind: Literal["main_supplier"]
+    state: Name
+    supplier: Name
 
 
 Outcome = Annotated[
@@ -334,7 +352,8 @@ Outcome = Annotated[
     | CasualtiesOutcome
     | SettlementOutcome
     | ConditionOutcome
-    | CombinedOutcome,
+    | CombinedOutcome
+    | MainSupplierOutcome,
     Field(discriminator="kind"),
 ]
 
@@ -351,6 +370,7 @@ OUTCOME_KINDS = (
     "condition",
     "any",
     "all",
+    "main_supplier",
 )
 
 
@@ -371,7 +391,7 @@ class Scenario(Strict):
         {}, description="Per actor: the choices a player or planner can make."
     )
     uncertainties: dict[str, Any] = Field(
-        {}, description="PATH: distribution, sampled once per parameter set by sweeps."
+        {}, description="PATH: distribution (optionally with source:), sampled once per parameter set by sweeps."
     )
     rules: dict[Name, RuleEntry] = Field(
         {}, description="Mechanism name: {model: NAME, parameter: value, ...}."
