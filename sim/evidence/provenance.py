@@ -44,7 +44,10 @@ def _value_of(container: dict) -> float | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, int | float):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:
+            return None  # the schema reports it
     if isinstance(v, dict):
         try:
             d: Dist = parse_dist(v)

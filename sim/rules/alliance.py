@@ -51,11 +51,16 @@ def build(plan: Plan):
     """Requests for help at the trigger level; response or refusal moves trust."""
     if plan.F == 0 or plan.A == 0:
         return lambda w: None
-    d = Dyads.of(plan)
+    d = Dyads.for_plan(plan)
     S, A, F = plan.S, plan.A, plan.F
-    # scatter (F*2) sides -> S states, to add trust changes per (state, alliance)
-    onehot = np.zeros((F * 2, S))
-    onehot[np.arange(F * 2), d.sides.reshape(-1)] = 1.0
+    slots = [(f, sg, int(d.sides[f, sg])) for f in range(F) for sg in range(2)]  # side slots -> state
+
+    def per_state(x: np.ndarray, R: int) -> np.ndarray:
+        """(R, F, 2, A) per side slot -> (R, S, A) per state (a state may have several slots)."""
+        out = np.zeros((R, S, A))
+        for f, sg, s in slots:  # few actors' slots, not replicates
+            out[:, s, :] += x[:, f, sg, :]
+        return out
 
     def step(w) -> None:
         st = w.st
@@ -79,18 +84,19 @@ def build(plan: Plan):
             - abstained * w.rp("alliance", "abstain_cost")[:, None, None, None]
         )
         if asking.any():
-            dtrust = np.einsum("rpa,ps->rsa", delta.reshape(R, F * 2, A), onehot)
-            st.trust = np.clip(st.trust + dtrust, 0.0, 1.0)
-
-        # this month's refusals and answers per (state, alliance), for the alignment rule
-        st.refused_now = np.einsum("rpa,ps->rsa", (refuse | abstained).reshape(R, F * 2, A).astype(float), onehot)
-        st.answered_now = np.einsum("rpa,ps->rsa", respond.reshape(R, F * 2, A).astype(float), onehot)
+            st.trust = np.clip(st.trust + per_state(delta, R), 0.0, 1.0).astype(st.trust.dtype)
+            # this month's refusals and answers per (state, alliance), for the alignment rule
+            st.refused_now = per_state(refuse | abstained, R)
+            st.answered_now = per_state(respond, R)
+            st.requests += per_state(asking, R).astype(np.int16)
+            st.responses += np.rint(st.answered_now).astype(np.int16)
+        else:
+            st.refused_now[:] = 0.0
+            st.answered_now[:] = 0.0
         lead_cap = st.capability[:, d.leader] * w.par.capacity[:, d.leader]  # (R, A)
         committed = (respond * lead_cap[:, None, None, :]).sum(axis=3)
         share = w.rp("alliance", "support_share")[:, None, None]
         st.support = np.maximum(st.support * w.rp("alliance", "support_decay")[:, None, None], committed * share)
         st.request_wait = np.where(asking, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
-        st.requests += np.rint(np.einsum("rpa,ps->rsa", asking.reshape(R, F * 2, A).astype(float), onehot)).astype(np.int16)
-        st.responses += np.rint(st.answered_now).astype(np.int16)
 
     return step

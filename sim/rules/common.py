@@ -26,6 +26,15 @@ class Dyads:
     not_side: np.ndarray  # (F, 2, S) bool: state p is neither side of flashpoint f (patrons)
 
     @classmethod
+    def for_plan(cls, plan: Plan) -> Dyads:
+        """The plan's Dyads, built once and kept on the plan (rules share it, and so the
+        per-month cache of response probabilities)."""
+        d = plan.__dict__.get("_dyads")
+        if d is None:
+            d = plan.__dict__["_dyads"] = cls.of(plan)
+        return d
+
+    @classmethod
     def of(cls, plan: Plan) -> Dyads:
         sides = plan.sides
         other = sides[:, ::-1]
@@ -41,6 +50,19 @@ class Dyads:
 
 
 def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cached per month: status, credibility and capacities do not change between the
+    escalation and alliance mechanisms (events run before both, membership after)."""
+    cache = getattr(w, "month_cache", None)
+    key = ("response_probability", id(d))
+    if cache is not None and key in cache:
+        return cache[key]
+    out = _response_probability(w, d)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """q[r, f, sigma, A]: P(alliance A answers a request for help from side sigma of f).
 
     q = credibility_A * capacity_leader(A) * zone * [sigma is an active member]

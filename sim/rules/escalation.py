@@ -168,7 +168,7 @@ def build(plan: Plan):
     """Six-rung escalation ladder with competing up/down/settlement hazards."""
     if plan.F == 0:
         return lambda w: None
-    d = Dyads.of(plan)
+    d = Dyads.for_plan(plan)
     a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
     fs = np.flatnonzero(plan.stakes >= 0)
     ts = plan.stakes[fs]

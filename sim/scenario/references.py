@@ -365,13 +365,13 @@ class _Checker:
             if op == "remove":
                 self.add(mark, path, f"'remove' applies to lists of names; use set, add or multiply for {key}")
             elif not isnum:
-                self.add(mark, path, f"expected a number for {key}, got {value!r}")
-            elif not math.isfinite(value):
-                self.add(mark, path, f"expected a finite number for {key}, got {value!r}")
+                self.add(mark, path, f"expected a number for {key}, got {_short(value)}")
+            elif not _finite(value):
+                self.add(mark, path, f"expected a finite number for {key}, got {_short(value)}")
             elif kind == "int" and op in ("set", "add") and value != int(value):
-                self.add(mark, path, f"{key} is a whole number, got {value!r}")
+                self.add(mark, path, f"{key} is a whole number, got {_short(value)}")
             elif key.endswith(".level") and op == "set" and not 0 <= value <= 5:
-                self.add(mark, path, f"a level is a rung 0-5, got {value!r}")
+                self.add(mark, path, f"a level is a rung 0-5, got {_short(value)}")
             return
         if kind == "name":
             if op != "set":
@@ -386,7 +386,7 @@ class _Checker:
         vals = value if isinstance(value, list) else [value]
         for i, v in enumerate(vals):
             if not isinstance(v, str):
-                self.add(mark, path, f"expected actor names for {key}, got {v!r}")
+                self.add(mark, path, f"expected actor names for {key}, got {_short(v)}")
             else:
                 self.name("state", v, value if isinstance(value, list) else items, i if isinstance(value, list) else key, path)
 
@@ -454,11 +454,23 @@ def _as_list(x: Any) -> list:
     return x if isinstance(x, list) else [x]
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _finite(x: float) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int with hundreds of digits
+        return False
+
+
 def _mean(v: Any) -> float:
     if isinstance(v, dict) and "value" in v:
         v = v["value"]
     if isinstance(v, int | float) and not isinstance(v, bool):
-        return float(v)
+        return float(v) if _finite(v) else 0.0  # the schema reports it
     if isinstance(v, dict):
         try:
             return parse_dist(v).mean()

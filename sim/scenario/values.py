@@ -221,7 +221,10 @@ FAMILIES = {
 def _num(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float):
         raise ValueError(f"{what} must be a number, got {x!r}")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:
+        raise ValueError(f"{what} must be a finite number, got a number with {len(str(x))} digits") from None
     if not math.isfinite(x):
         raise ValueError(f"{what} must be a finite number, got {x}")
     return x

@@ -74,6 +74,7 @@ class World(mesa.Model):
         self.observers: list[Callable[[World], None]] = []
         self.elapsed = 0  # months simulated so far
         self.current_month = plan.start  # calendar month being (or last) simulated
+        self.month_cache: dict | None = None
         self.streams: dict[str, np.random.Generator] = {}
         self.par = Arrays(**plan.sample(n, seed_seq, dtype))
         self.st = self._initial_state()
@@ -221,8 +222,10 @@ class World(mesa.Model):
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
         self.current_month = self.plan.start + self.elapsed
+        self.month_cache = {}  # quantities rules share within this month (see sim.rules.common)
         for _, rule in self.pipeline:
             rule(self)
+        self.month_cache = None  # outside a step nothing is cached
         self.elapsed += 1
         for obs in self.observers:
             obs(self)
