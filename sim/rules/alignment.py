@@ -128,12 +128,18 @@ def build(plan: Plan):
         # uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1: monthly shocks add up to a
         # near-normal drift within months, at a fifth of the cost of normal draws)
         new = g.random(aff.shape, dtype=dt)
-        new -= 0.5
-        new *= (c3("noise_sd") * np.sqrt(12.0)).astype(dt)
+        k = (c3("noise_sd") * np.sqrt(12.0)).astype(dt)
+        new *= k
+        new -= k / 2
         rho = c3("reversion").astype(dt)
-        new += rho * st.affinity_base  # (small: rho is (R, 1, 1))
-        tmp = 1.0 - rho
-        new += tmp * aff
+        # rho * baseline changes only if an effect changes rho: keep it between months
+        cached = st.__dict__.get("_rho_base")
+        if cached is None or cached[0].shape != rho.shape or not np.array_equal(cached[0], rho):
+            cached = (rho.copy(), (rho * st.affinity_base).astype(dt))
+            st.__dict__["_rho_base"] = cached
+        new += cached[1]
+        scratch = np.multiply(aff, 1.0 - rho, dtype=dt)
+        new += scratch
         if buyers.size and K:
             monthly = par.budget[:, buyers] / 12.0  # (R, B)
             inv = np.where(monthly > 0, 1.0 / np.where(monthly > 0, monthly, 1.0), 0.0)[:, :, None]

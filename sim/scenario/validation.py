@@ -212,7 +212,7 @@ def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) ->
     if typ == "union_tag_invalid":
         tag = ctx.get("tag")
         tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
-        return f"unknown kind '{tag}'{suggest(str(tag), tags)}; kinds are {', '.join(tags)}"
+        return f"unknown kind '{tag}'" + (suggest(str(tag), tags) or f"; kinds are {', '.join(tags)}")
     if typ == "union_tag_not_found":
         tp = type_at(model, loc) if model is not None else None
         tags = _tags(_union_members(tp)) if tp is not None else []
