@@ -21,7 +21,7 @@ import numpy as np
 
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
-POOL_MIN_WORK = 300_000
+POOL_MIN_WORK = 1_000_000
 """Below this many replicate-months a run stays in-process (process start-up costs more)."""
 
 
@@ -89,6 +89,17 @@ def simulate_chunk(task: Task):
 
 
 def _simulate(task: Task):
+    """One chunk, with numpy's BLAS held to one thread: the matrices are tiny, and extra
+    BLAS threads only fight the other workers for the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency
+        return _simulate_inner(task)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _simulate_inner(task)
+
+
+def _simulate_inner(task: Task):
     from .outcomes import Recorder, compile_outcomes
     from .rules import build_pipeline
     from .world.model import World
