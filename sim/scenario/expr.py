@@ -158,12 +158,32 @@ def month_text(index: int) -> str:
 # --------------------------------------------------------------------------- parser
 
 
+MAX_TOKENS = 300
+"""Longest expression accepted (names, numbers and operators); real ones have a few dozen."""
+MAX_NESTING = 30
+"""Deepest nesting of parentheses, ``not`` and ``-`` accepted."""
+
+
 class _Parser:
     def __init__(self, text: str, *, arithmetic_only: bool = False):
         self.text = text
         self.toks = tokenize(text)
+        if len(self.toks) - 1 > MAX_TOKENS:
+            raise ExprError(
+                f"the expression is too long ({len(self.toks) - 1} parts, at most {MAX_TOKENS}); "
+                "split it into several conditions or events",
+                self.toks[MAX_TOKENS].pos,
+            )
         self.i = 0
+        self.depth = 0
         self.arith = arithmetic_only
+
+    def _deeper(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExprError(
+                f"nested more than {MAX_NESTING} levels deep (parentheses, 'not' or '-')", pos
+            )
 
     @property
     def tok(self) -> Tok:
@@ -209,7 +229,10 @@ class _Parser:
     def not_(self) -> Node:
         if self.at("not"):
             t = self.take()
-            return Not(self.not_(), pos=t.pos)
+            self._deeper(t.pos)
+            node = Not(self.not_(), pos=t.pos)
+            self.depth -= 1
+            return node
         return self.compare()
 
     def compare(self) -> Node:
@@ -238,7 +261,10 @@ class _Parser:
     def unary(self) -> Node:
         if self.tok.kind == "op" and self.tok.text == "-":
             t = self.take()
-            return Neg(self.unary(), pos=t.pos)
+            self._deeper(t.pos)
+            node = Neg(self.unary(), pos=t.pos)
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
@@ -256,8 +282,10 @@ class _Parser:
                 raise ExprError(str(exc), t.pos) from None
         if t.kind == "op" and t.text == "(":
             self.take()
+            self._deeper(t.pos)
             node = self.sum() if self.arith else self.or_()
             self.expect(")")
+            self.depth -= 1
             return node
         if t.kind == "name":
             self.take()

@@ -51,7 +51,14 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
                 )
             ]
         )
-    base_path = (path.parent / ext).resolve()
+    try:
+        base_path = (path.parent / ext).resolve()
+        found = base_path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long for the system, a NUL in it
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(
+            [Problem(vmark, "extends", f"base file '{_clip(ext)}' cannot be used: {reason}")]
+        ) from None
     chain = (*_stack, path.resolve())
     if base_path in chain:
         cycle = " -> ".join(p.name for p in (*chain, base_path))
@@ -60,7 +67,7 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
         raise InputError(
             [Problem(vmark, "extends", f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files")]
         )
-    if not base_path.is_file():
+    if not found:
         near = sorted(p.name for p in base_path.parent.glob("*.y*ml")) if base_path.parent.is_dir() else []
         hint = suggest(base_path.name, [n for n in near if n != path.name])
         raise InputError(
@@ -68,13 +75,17 @@ def read_tree(path: str | Path, _stack: tuple[Path, ...] = ()) -> PDict:
                 Problem(
                     vmark,
                     "extends",
-                    f"base file '{ext}' not found{hint} (looked for {base_path}); "
+                    f"base file '{_clip(ext)}' not found{hint} (looked for {_clip(str(base_path), len(str(path.parent.resolve())) + 70)}); "
                     "the path is relative to this file",
                 )
             ]
         )
     base = read_tree(base_path, chain)
     return merge(base, data)
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def _first_content(path: Path) -> Mark:
@@ -115,14 +126,21 @@ def from_mapping(data: dict, file: str = "<mapping>", base_dir: Path | None = No
             [Problem(Mark(file), "extends", "extends must be the path of one base file, e.g. extends: base.yaml")]
         )
     base_path = Path(base_dir) / ext
-    if not base_path.is_file():
+    try:
+        found = base_path.is_file()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(
+            [Problem(Mark(file), "extends", f"base file '{_clip(ext)}' cannot be used: {reason}")]
+        ) from None
+    if not found:
         near = sorted(p.name for p in Path(base_dir).glob("*.y*ml")) if Path(base_dir).is_dir() else []
         raise InputError(
             [
                 Problem(
                     Mark(file),
                     "extends",
-                    f"base file '{ext}' not found{suggest(base_path.name, near)} (looked for "
+                    f"base file '{_clip(ext)}' not found{suggest(base_path.name, near)} (looked for "
                     f"{base_path}); a mapping extends files in {base_dir}",
                 )
             ]

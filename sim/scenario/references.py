@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import Mark, Problem, known_hint, suggest
 from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
-from .values import parse_dist
+from .values import MAX_MAGNITUDE, parse_dist
 from .yamlsafe import mark_of
 
 STATE_NUM = ("capability", "resolve", "available_capacity", "procurement_budget_usd")
@@ -368,6 +368,8 @@ class _Checker:
                 self.add(mark, path, f"expected a number for {key}, got {_short(value)}")
             elif not _finite(value):
                 self.add(mark, path, f"expected a finite number for {key}, got {_short(value)}")
+            elif abs(value) > MAX_MAGNITUDE:
+                self.add(mark, path, f"{_short(value)} is too large to simulate; numbers in a scenario are at most 1e15 in size")
             elif kind == "int" and op in ("set", "add") and value != int(value):
                 self.add(mark, path, f"{key} is a whole number, got {_short(value)}")
             elif key.endswith(".level") and op == "set" and not 0 <= value <= 5:

@@ -8,13 +8,24 @@ See docs/SCENARIOS.md for the language.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .expr import ExprError, month_index, parse_predicate
-from .values import NonNeg, P, ParamError, Prob, Signed, custom_error, default, parse_source
+from .values import (
+    MAX_MAGNITUDE,
+    NonNeg,
+    P,
+    ParamError,
+    Prob,
+    Signed,
+    custom_error,
+    default,
+    parse_source,
+)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -275,6 +286,12 @@ class _Threshold(_Outcome):
     def _one(self) -> _Threshold:
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of 'above' or 'below'")
+        x = self.above if self.above is not None else self.below
+        word = "above" if self.above is not None else "below"
+        if not math.isfinite(x):
+            raise ValueError(f"{word} must be a finite number, got {x}")
+        if abs(x) > MAX_MAGNITUDE:
+            raise ValueError(f"{word} {x:g} is too large; numbers in a scenario are at most 1e15 in size")
         return self
 
 
@@ -305,7 +322,7 @@ class TrustOutcome(_Threshold):
 class CasualtiesOutcome(_Outcome):
     kind: Literal["casualties"]
     flashpoint: Name | None = Field(None, description="Omit to count all flashpoints.")
-    above: float = Field(ge=0)
+    above: float = Field(ge=0, le=MAX_MAGNITUDE)
 
 
 class SettlementOutcome(_Outcome):

@@ -164,8 +164,17 @@ def given(value: Any) -> str:
     return _short(value)
 
 
-def _plural(n: Any, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def _number(x: Any) -> str:
+    """A bound as a person writes it: ``1``, ``0.5``, ``1e+15``."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e7:
+        return str(int(x))
+    if isinstance(x, float):
+        return f"{x:g}"
+    return str(x)
+
+
+def _entries(n: Any) -> str:
+    return f"{n} entry" if n == 1 else f"{n} entries"
 
 
 def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) -> str:
@@ -177,7 +186,10 @@ def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) ->
     if typ in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
         return f"expected a mapping (key: value, ...), got {given(value)}"
     if typ == "list_type":
-        return f"expected a list ([a, b] or one '- ' item per line), got {given(value)}"
+        hint = ""
+        if isinstance(value, str) and value.strip() and len(value) <= 60:
+            hint = f"; write it as [{value.strip()}]"
+        return f"expected a list ([a, b] or one '- ' item per line), got {given(value)}{hint}"
     if typ == "string_type":
         hint = "; put it in quotes" if isinstance(value, int | float) and not isinstance(value, bool) else ""
         return f"expected text, got {given(value)}{hint}"
@@ -188,21 +200,21 @@ def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) ->
     if typ in ("finite_number",):
         return f"expected a finite number, got {given(value)}"
     if typ == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')} (got {_short(value)})"
+        return f"must be at least {_number(ctx.get('ge'))} (got {_short(value)})"
     if typ == "less_than_equal":
-        return f"must be at most {ctx.get('le')} (got {_short(value)})"
+        return f"must be at most {_number(ctx.get('le'))} (got {_short(value)})"
     if typ == "greater_than":
-        return f"must be greater than {ctx.get('gt')} (got {_short(value)})"
+        return f"must be greater than {_number(ctx.get('gt'))} (got {_short(value)})"
     if typ == "less_than":
-        return f"must be less than {ctx.get('lt')} (got {_short(value)})"
+        return f"must be less than {_number(ctx.get('lt'))} (got {_short(value)})"
     if typ == "too_short":
         return (
-            f"needs at least {_plural(ctx.get('min_length'), 'entry').replace('entrys', 'entries')}, "
+            f"needs at least {_entries(ctx.get('min_length'))}, "
             f"got {ctx.get('actual_length')}"
         )
     if typ == "too_long":
         return (
-            f"takes at most {_plural(ctx.get('max_length'), 'entry').replace('entrys', 'entries')}, "
+            f"takes at most {_entries(ctx.get('max_length'))}, "
             f"got {ctx.get('actual_length')}"
         )
     if typ == "literal_error":
@@ -215,8 +227,13 @@ def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) ->
         return f"unknown kind '{tag}'" + (suggest(str(tag), tags) or f"; kinds are {', '.join(tags)}")
     if typ == "union_tag_not_found":
         tp = type_at(model, loc) if model is not None else None
-        tags = _tags(_union_members(tp)) if tp is not None else []
+        members = _union_members(tp) if tp is not None else []
         disc = ctx.get("discriminator", "kind").strip("'")
+        keys = {str(k) for k in value} - {"description"} if isinstance(value, dict) else set()
+        fits = [m for m in members if keys and keys <= set(m.model_fields)]
+        if len(fits) == 1:
+            return f"missing required key '{disc}'; with these keys it is {disc}: {_tags(fits)[0]}"
+        tags = _tags(fits or members)
         return f"missing required key '{disc}'" + (f"; kinds are {', '.join(tags)}" if tags else "")
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]

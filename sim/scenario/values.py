@@ -218,6 +218,11 @@ FAMILIES = {
 }
 
 
+MAX_MAGNITUDE = 1e15
+"""Largest size of any number in a scenario: budgets in USD stay far below it, and the
+mechanisms' products of a few such numbers stay finite (1e308 would overflow to inf)."""
+
+
 def _num(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float):
         raise ValueError(f"{what} must be a number, got {x!r}")
@@ -227,6 +232,10 @@ def _num(x: Any, what: str) -> float:
         raise ValueError(f"{what} must be a finite number, got a number with {len(str(x))} digits") from None
     if not math.isfinite(x):
         raise ValueError(f"{what} must be a finite number, got {x}")
+    if abs(x) > MAX_MAGNITUDE:
+        raise ValueError(
+            f"{what} {x:g} is too large to simulate; numbers in a scenario are at most 1e15 in size"
+        )
     return x
 
 
@@ -264,6 +273,11 @@ def parse_dist(raw: dict) -> Dist:
         raise ValueError(f"normal needs sd > 0, got {args[1]:g}")
     elif family == "lognormal" and not args[1] > 0:
         raise ValueError(f"lognormal needs sigma > 0, got {args[1]:g}")
+    elif family == "lognormal" and args[0] + 5 * args[1] > math.log(MAX_MAGNITUDE):
+        raise ValueError(
+            f"lognormal [{args[0]:g}, {args[1]:g}] draws values above 1e15 (mu and sigma are of "
+            "the logarithm: lognormal [0, 0.5] has median 1)"
+        )
     elif family == "beta" and not (args[0] > 0 and args[1] > 0):
         raise ValueError(f"beta needs a > 0 and b > 0, got {list(args)}")
     elif family == "choice":
@@ -339,6 +353,33 @@ def _show(x: float) -> str:
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return f"{x:g}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number_hint(text: str) -> str:
+    """What to do with a number written as text: ``'0.3'``, ``30%``, ``200,000,000``."""
+    t = text.strip()
+    try:
+        float(t)
+        return "; remove the quotes"
+    except ValueError:
+        pass
+    if t.endswith("%"):
+        try:
+            return f"; write a share as a number from 0 to 1 ({float(t[:-1]) / 100:g}, not {t})"
+        except ValueError:
+            return ""
+    if "," in t:
+        try:
+            float(t.replace(",", ""))
+            return f"; write it without commas ({t.replace(',', '')} or {t.replace(',', '_')})"
+        except ValueError:
+            return ""
+    return ""
 
 
 def _check_bounds(x: float, b: Bounds, what: str = "value") -> None:
@@ -429,13 +470,7 @@ def _parse_value(value_raw: Any, bounds: Bounds, source: Source | None) -> Param
     if bounds.vector and not isinstance(value_raw, list):
         raise ValueError("expected a list of numbers")
     if isinstance(value_raw, str):
-        try:
-            float(value_raw)
-            quoted_number = True
-        except ValueError:
-            quoted_number = False
-        hint = "; remove the quotes" if quoted_number else ""
-        raise ValueError(f"expected a number, got the text {value_raw!r}{hint}")
+        raise ValueError(f"expected a number, got the text {_short(value_raw)}{_number_hint(value_raw)}")
     if value_raw is None:
         raise ValueError("expected a number, got nothing (null)")
     x = _num(value_raw, "value")

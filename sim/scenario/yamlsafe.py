@@ -33,11 +33,38 @@ _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
+COMPOSE_DEPTH = 120
+"""Deepest nesting PyYAML composes at all: its composer recurses (a few Python frames per
+level), so a document nested thousands deep would end in RecursionError. Up to this depth
+the builder reports the nesting with its path; beyond it the composer stops first."""
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that also reads YAML 1.2 floats such as ``4e8`` and ``1.2e9``.
 
-    (YAML 1.1, which PyYAML follows, wants a sign and a dot: ``4.0e+8``.)
+    (YAML 1.1, which PyYAML follows, wants a sign and a dot: ``4.0e+8``.) It also stops
+    composing below :data:`COMPOSE_DEPTH` levels, before Python's recursion limit.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > COMPOSE_DEPTH:
+                mark = self.peek_event().start_mark
+                raise InputError(
+                    [
+                        Problem(
+                            Mark(self.name, mark.line + 1, mark.column + 1),
+                            "",
+                            f"nested more than {MAX_DEPTH} levels deep",
+                        )
+                    ]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.add_implicit_resolver(
@@ -113,25 +140,28 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
     """Read a UTF-8 text file, turning every way it can fail into a :class:`Problem`."""
     shown = str(path)
     whole = Mark(shown)
-    if not path.exists():
-        raise InputError([Problem(whole, "", "no such file; check the path")])
-    if path.is_dir():
-        raise InputError(
-            [Problem(whole, "", "is a directory, not a file; give the path of a .yaml file")]
-        )
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputError(
-            [
-                Problem(
-                    whole,
-                    "",
-                    f"file is too large ({size:,} bytes; the limit is {max_bytes:,}); "
-                    "scenario files are a few kilobytes",
-                )
-            ]
-        )
-    raw = path.read_bytes()
+    try:
+        if not path.exists():
+            raise InputError([Problem(whole, "", "no such file; check the path")])
+        if path.is_dir():
+            raise InputError(
+                [Problem(whole, "", "is a directory, not a file; give the path of a .yaml file")]
+            )
+        if not path.is_file():
+            # a device or a pipe (/dev/zero, a FIFO) would never end, or block
+            raise InputError(
+                [Problem(whole, "", "is not a regular file; give the path of a .yaml file")]
+            )
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_large(whole, size, max_bytes)
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+        if len(raw) > max_bytes:  # grew while being read
+            raise _too_large(whole, len(raw), max_bytes)
+    except (OSError, ValueError) as exc:  # unreadable, name too long, NUL in the name
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError([Problem(whole, "", f"cannot read the file: {reason}")]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -148,6 +178,19 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
             ]
         ) from None
     return text.lstrip("\ufeff")
+
+
+def _too_large(whole: Mark, size: int, max_bytes: int) -> InputError:
+    return InputError(
+        [
+            Problem(
+                whole,
+                "",
+                f"file is too large ({size:,} bytes; the limit is {max_bytes:,}); "
+                "scenario files are a few kilobytes",
+            )
+        ]
+    )
 
 
 def load_yaml_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Any:
@@ -170,6 +213,7 @@ def load_yaml_text(
         raise InputError([Problem(Mark(file), "", "file is empty")])
     try:
         loader = _Loader(text)
+        loader.name = file
     except yaml.reader.ReaderError as exc:
         raise InputError([_reader_problem(exc, text, file)]) from None
     try:
