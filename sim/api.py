@@ -44,8 +44,14 @@ DEPENDENCIES = ("mesa", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib", "
 
 def find_scenario(ref: str | Path) -> Path:
     """A scenario path, or the name of a shipped scenario (``karabakh``)."""
+    if not isinstance(ref, str | Path):
+        raise InputError([Problem(Mark(repr(ref)[:60]), "", "a scenario is a file path, a shipped scenario's name, or a mapping")])
     p = Path(ref)
-    if p.exists() or p.suffix in (".yaml", ".yml") or "/" in str(ref):
+    try:
+        exists = p.exists()
+    except (OSError, ValueError):  # a name too long for the system, or with a NUL
+        raise InputError([Problem(Mark(str(ref)[:60] + "..."), "", "not a usable file path; check the name")]) from None
+    if exists or p.suffix in (".yaml", ".yml") or "/" in str(ref):
         return p
     shipped = scenarios_dir() / f"{ref}.yaml"
     if shipped.exists():
@@ -125,7 +131,8 @@ class LoadedScenario:
             "# (extends merged, overrides applied, every rule parameter explicit).\n"
             "# `sim run` on this file reproduces the run.\n"
         )
-        return head + yaml.safe_dump(self.resolved(), sort_keys=False, allow_unicode=True, width=100)
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return head + yaml.dump(self.resolved(), Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (canonical JSON)."""
@@ -254,8 +261,8 @@ def list_scenarios() -> list[dict[str, str]]:
 # ------------------------------------------------------------------------ running
 
 
-def versions() -> dict[str, str]:
-    """Versions of this package, Python and the dependencies (for the manifest)."""
+@__import__("functools").lru_cache(maxsize=1)
+def _versions() -> tuple:
     from importlib import metadata
 
     out = {"sim": __version__, "python": platform.python_version()}
@@ -264,7 +271,12 @@ def versions() -> dict[str, str]:
             out[d] = metadata.version(d)
         except metadata.PackageNotFoundError:
             out[d] = "not installed"
-    return out
+    return tuple(out.items())
+
+
+def versions() -> dict[str, str]:
+    """Versions of this package, Python and the dependencies (for the manifest)."""
+    return dict(_versions())
 
 
 def git_commit() -> str | None:
