@@ -100,12 +100,7 @@ def load_and_run(ref: Any, overrides: dict | None = None) -> None:
 # --------------------------------------------------------------- the base inputs
 
 
-def _plain(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_plain(v) for v in x]
-    return x
+from sim.api import _plain  # noqa: E402  (PDict/PList trees -> plain dicts and lists)
 
 
 def _shipped() -> list[dict]:
