@@ -478,10 +478,15 @@ def run(
 
 def default_output_dir(res, root: str | Path = "outputs") -> Path:
     """A new folder ``outputs/<scenario>/<YYYYmmdd-HHMMSS>-<hash>/`` (never an existing one)."""
+    from .results import OutputError
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     h = hashlib.sha256(f"{res.manifest.get('scenario_sha256')}:{res.seed}:{res.runs_requested}:{res.horizon}".encode()).hexdigest()[:8]
     base = Path(root) / res.scenario
-    base.mkdir(parents=True, exist_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError.from_os(base, exc) from exc
     for i in range(1000):
         name = f"{stamp}-{h}" + (f"-{i + 1}" if i else "")
         p = base / name
@@ -490,17 +495,23 @@ def default_output_dir(res, root: str | Path = "outputs") -> Path:
             return p
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise OutputError.from_os(p, exc) from exc
     raise RuntimeError("could not create a new output folder")  # pragma: no cover
 
 
 def prepare_out(out: str | Path) -> Path:
-    """``--out DIR``: use it if it is new or empty; refuse a non-empty folder or a file."""
+    """``--out DIR``: use it if it is new or empty; refuse a non-empty folder or a file.
+
+    Nothing is created here: the folder is made when the results are saved, so a run
+    stopped by a bad option leaves nothing behind. (A folder that cannot be written is
+    reported when saving, after the results have been shown.)
+    """
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise option_error("--out", f"{p} exists and is not a folder; choose a new folder")
     if p.is_dir() and any(p.iterdir()):
         raise option_error("--out", f"{p} is not empty; choose a new folder (runs never overwrite each other)")
-    p.mkdir(parents=True, exist_ok=True)
     return p
 
 

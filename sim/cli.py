@@ -136,28 +136,45 @@ def run(
         res = exc.partial  # type: ignore[attr-defined]
     finally:
         finish()
-    if folder is None:
-        folder = api.default_output_dir(res)
     res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
+    from .results import OutputError
+
     t_out = time.perf_counter()
-    res.save(folder, figures=not no_report and res.runs > 0)
+    save_error: OutputError | None = None
+    try:
+        if folder is None:
+            folder = api.default_output_dir(res)
+        res.save(folder, figures=not no_report and res.runs > 0)
+    except OutputError as exc:
+        save_error = exc
     t_saved = time.perf_counter()
+    where = f"{folder}/" if save_error is None else "nowhere (the run folder could not be written)"
     if failure is not None:
         if _state["debug"]:
             typer.echo(failure.trace, err=True)
         typer.echo(f"sim run: {failure} (run with --debug for the traceback)", err=True)
-        typer.echo(f"The {res.runs:,} runs finished before it are saved in {folder}/ with complete=false.", err=True)
+        if save_error is None:
+            typer.echo(f"The {res.runs:,} runs finished before it are saved in {folder}/ with complete=false.", err=True)
+        else:
+            typer.echo(f"sim run: {save_error}", err=True)
         raise typer.Exit(1)
     if json_:
-        typer.echo(json.dumps(json.loads((folder / "summary.json").read_text()), indent=2))
+        from .results import _clean
+
+        typer.echo(json.dumps(_clean(res.summary()), indent=2))  # from memory: the file may not exist
     else:
         _print_table(res, given or [])
         tm = res.manifest["timings_s"]
         split = (tm["startup"], tm["setup"] + tm["simulation"], t_saved - t_out)
-        _print_footer(res, folder, split)
+        _print_footer(res, folder if save_error is None else None, split)
+    if save_error is not None:
+        if _state["debug"]:
+            raise save_error
+        typer.echo(f"sim run: {save_error}", err=True)
+        raise typer.Exit(1)
     if not res.complete:
         typer.echo(
-            f"Interrupted: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {folder}/ "
+            f"Interrupted: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {where} "
             "with complete=false in manifest.json.",
             err=True,
         )
@@ -224,13 +241,15 @@ def _print_table(res, given: list[str]) -> None:
         con.print(ct)
 
 
-def _print_footer(res, folder: Path, split: tuple[float, float, float]) -> None:
+def _print_footer(res, folder: Path | None, split: tuple[float, float, float]) -> None:
     m = res.manifest
     typer.echo("When: the month the outcome first happened, over the runs where it did.")
     typer.echo(
         f"Seed {res.seed}; {m['workers']} worker(s) ({m['backend']}); time {sum(split):.1f} s: start-up and "
         f"imports {split[0]:.1f} s, simulation {split[1]:.1f} s, figures and report {split[2]:.1f} s."
     )
+    if folder is None:
+        return
     names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
     typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
 
@@ -268,9 +287,17 @@ def rerun(
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
     res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
                   chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
-    target = target or api.default_output_dir(res)
+    from .results import OutputError
+
     res.manifest["rerun_of"] = str(folder)
-    res.save(target, figures=False)
+    try:
+        target = target or api.default_output_dir(res)
+        res.save(target, figures=False)
+    except OutputError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"sim rerun: {exc}", err=True)
+        raise typer.Exit(1) from None
     diff = api.compare_runs(folder, target)
     if not m.get("complete", True):
         typer.echo(f"The original run was incomplete ({m.get('runs_completed')} of {m['runs_requested']} runs); "

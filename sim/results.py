@@ -39,7 +39,11 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # The interval always contains p; in exact arithmetic k = 0 gives lo = 0 and k = n
+    # gives hi = 1, which floating point misses by ~1e-19, so those ends are set exactly.
+    lo = 0.0 if k <= 0 else min(p, max(0.0, centre - half))
+    hi = 1.0 if k >= n else max(p, min(1.0, centre + half))
+    return (lo, hi)
 
 
 def runs_for_halfwidth(p: float, halfwidth: float = 0.01, z: float = Z95) -> int:
@@ -316,17 +320,20 @@ class Results:
 
         t0 = time.perf_counter()
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
-        atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
-        atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
-        atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
-        if figures:
-            from .report import write_report
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
+            atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
+            atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
+            atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
+            if figures:
+                from .report import write_report
 
-            write_report(self, folder)
-        self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
-        self.write_manifest(folder)
+                write_report(self, folder)
+            self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
+            self.write_manifest(folder)
+        except OSError as exc:
+            raise OutputError.from_os(folder, exc) from exc
         return folder
 
     def write_manifest(self, folder: Path) -> None:
@@ -354,13 +361,42 @@ def _clean(x: Any) -> Any:
     return x
 
 
+class OutputError(RuntimeError):
+    """The run folder could not be written (disk full, read-only, no permission).
+
+    Attributes:
+        folder: The folder that was being written.
+        reason: The system's reason in words (``no space left on device``).
+    """
+
+    def __init__(self, folder: Path, reason: str):
+        self.folder, self.reason = Path(folder), reason
+        super().__init__(f"cannot write to {folder}: {reason}")
+
+    @classmethod
+    def from_os(cls, folder: Path, exc: OSError) -> OutputError:
+        reason = (exc.strerror or str(exc)).strip()
+        return cls(folder, reason[:1].lower() + reason[1:])
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all: temporary name in the same folder, then rename."""
+    """Write a file whole or not at all: temporary name in the same folder, then rename.
+
+    If writing fails (a full disk, say) the temporary file is removed and the error
+    re-raised: nothing half-written stays behind, and what was there before is untouched.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     mode = "wb" if isinstance(data, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise

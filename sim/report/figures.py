@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,11 +36,10 @@ def _wrap(text: str, width: int = 46) -> str:
 def _save(fig, path: Path) -> Path:
     from ..results import atomic_write
 
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, bbox_inches="tight", facecolor="white")
+    buf = io.BytesIO()  # rendered in memory: a failed write leaves no partial file
+    fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
     plt.close(fig)
-    atomic_write(path, tmp.read_bytes())
-    tmp.unlink()
+    atomic_write(path, buf.getvalue())
     return path
 
 
