@@ -32,7 +32,6 @@ from .paths import repo_root, scenarios_dir
 from .scenario.errors import InputError, Mark, Problem, option_error, suggest
 from .scenario.load import apply_overrides, parse_overrides, read_tree
 from .scenario.references import addressable, check_references
-from .scenario.schema import Scenario
 from .scenario.validation import fields_at, validate_model
 from .scenario.values import Param
 
@@ -89,7 +88,7 @@ class LoadedScenario:
         facts: The fact cards its sources were checked against.
     """
 
-    spec: Scenario
+    spec: Any
     rules: dict
     path: Path
     overrides: dict[str, Any]
@@ -109,10 +108,10 @@ class LoadedScenario:
         data = _plain(self.tree)
         data.pop("extends", None)
         rules: dict[str, Any] = {}
-        from .rules import PHASES
+        from .parts import registry
 
         raw_rules = data.get("rules") or {}
-        for kind in PHASES:
+        for kind in (s.kind for s in registry().slots_in_order()):
             rs = self.rules.get(kind)
             if rs is None:
                 if isinstance(raw_rules.get(kind), dict) and raw_rules[kind].get("model") in ("off", False, "none"):
@@ -182,7 +181,13 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
-    from .rules import DEFAULT_MODEL, REGISTRY, resolve_rules, rule_paths
+    from .parts import registry
+    from .rules import resolve_rules
+    from .scenario.references import rule_paths
+    from .scenario.schema import scenario_model
+
+    reg = registry()
+    Scenario = scenario_model()
 
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
@@ -205,10 +210,10 @@ def load_scenario(
             dotted = ".".join(parts)
             if dotted in known:
                 return True
-            if parts[0] == "rules" and len(parts) == 3 and parts[1] in REGISTRY:
+            if parts[0] == "rules" and len(parts) == 3 and parts[1] in reg.slots:
                 spec = tree.get("rules", {}).get(parts[1], {}) if isinstance(tree.get("rules"), dict) else {}
-                model = spec.get("model", DEFAULT_MODEL.get(parts[1])) if isinstance(spec, dict) else None
-                rd = REGISTRY[parts[1]].get(model) if isinstance(model, str) else None
+                model = spec.get("model", reg.slots[parts[1]].default) if isinstance(spec, dict) else None
+                rd = reg.rules.get(parts[1], {}).get(model) if isinstance(model, str) else None
                 return rd is not None and parts[2] in rd.params.model_fields
             parent: Any = tree
             for part in parts[:-1]:

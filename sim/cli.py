@@ -439,9 +439,9 @@ def list_() -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor validation and completion)."""
-    from .scenario.schema import Scenario
+    from .scenario.schema import scenario_model
 
-    s = Scenario.model_json_schema()
+    s = scenario_model().model_json_schema()
     s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     s["title"] = "sim scenario"
     s.setdefault("properties", {})["extends"] = {"type": "string", "description": "Base file to deep-merge over (relative path)."}

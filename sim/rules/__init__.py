@@ -1,26 +1,36 @@
-"""The mechanisms, registered by name (see :mod:`sim.rules.registry`)."""
+"""The mechanisms, registered by name (see :mod:`sim.rules.registry` and :mod:`sim.parts`).
 
-from . import alignment, alliance, escalation, events, membership, procurement  # noqa: F401  (registers the rules)
+Importing this package registers the stock parts: :mod:`.base` (the common ground every
+mechanism shares) and one module per mechanism.
+"""
+
+from . import (  # noqa: F401, I001
+    alignment,
+    alliance,
+    base,
+    escalation,
+    events,
+    membership,
+    procurement,
+)
 from .registry import (
-    DEFAULT_MODEL,
     PHASES,
     REGISTRY,
     RuleDef,
     RuleParams,
     build_pipeline,
+    default_models,
     register,
     resolve_rules,
-    rule_paths,
 )
 
 __all__ = [
-    "DEFAULT_MODEL",
     "PHASES",
     "REGISTRY",
     "RuleDef",
     "RuleParams",
     "build_pipeline",
+    "default_models",
     "register",
     "resolve_rules",
-    "rule_paths",
 ]

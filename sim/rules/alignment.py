@@ -35,9 +35,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..parts import declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, Plan
+from .procurement import buyers_of
 from .registry import RuleParams, register
+
+declare_state("affinity_base", ("S", "S"), init=lambda ctx: ctx.st["affinity"].copy(),
+              doc="starting affinities, the baseline they revert to")
 
 
 class AlignmentParams(RuleParams):
@@ -88,7 +93,7 @@ def build(plan: Plan):
     """
     S, K, A = plan.S, plan.K, plan.A
     sup = plan.supplier_state
-    buyers = plan.buyers  # states that can receive deliveries
+    buyers = buyers_of(plan)  # states that can receive deliveries
     adversary = np.zeros((S, S))
     for a, b in plan.sides:
         adversary[a, b] = adversary[b, a] = 1.0

@@ -19,10 +19,122 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..parts import declare_attr, declare_predicate, declare_state, declare_target
 from ..scenario.values import P, default
-from ..world.compile import Plan
+from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .common import Dyads, response_probability
 from .registry import RuleParams, register
+
+# ------------------------------------------------------------------ declarations
+
+declare_attr("alliances", "credibility", P(0, 1),
+             doc="P(the alliance honours a request for help), before capacity.")
+declare_attr("alliances", "outside_zone", P(0, 1), 0.0,
+             "collective defence covers members' own territory only (treaty zone of responsibility)",
+             doc="Factor on the response probability when the fighting is outside the member's own territory.")
+declare_attr("alliances", "trigger_level", P(1, 5, integer=True), 3,
+             "members ask for help once a clash is fatal (rung 3)",
+             doc="The rung at which a member asks the alliance for help.", array="trigger")
+declare_attr("alliances", "trust", P(0, 1), keyed_by="states",
+             doc="Each member's trust in the alliance, 0..1.", array="trust0", state="trust", key_first=True)
+declare_attr("alliances", "default_trust", P(0, 1), 0.6,
+             "a member whose trust is not stated trusts its alliance moderately",
+             doc="Trust of a member whose trust the file does not state.")
+
+
+def _status(ctx) -> np.ndarray:
+    plan = ctx.plan
+    si = plan.index_of("state")
+    out = np.zeros((ctx.n, plan.S, plan.A), dtype=np.int8)
+    for j, a in enumerate(plan.alliances):
+        spec = plan.scenario.alliances[a]
+        for m in spec.members:
+            out[:, si[m], j] = ACTIVE
+        for m in spec.frozen:
+            out[:, si[m], j] = FROZEN
+    return out
+
+
+def _trust(ctx) -> np.ndarray:
+    """Stated trust; members without a stated trust take the alliance's default_trust."""
+    plan = ctx.plan
+    si = plan.index_of("state")
+    given = np.zeros((plan.S, plan.A), dtype=bool)
+    for j, a in enumerate(plan.alliances):
+        for m in plan.scenario.alliances[a].trust:
+            given[si[m], j] = True
+    fill = (ctx.st["status"] > 0) & ~given[None]
+    return np.where(fill, ctx.par.default_trust[:, None, :], ctx.par.trust0)
+
+
+declare_state("status", ("S", "A"), "int8", _status, doc="membership: 0 none, 1 active, 2 frozen, 3 exited")
+declare_state("trust", ("S", "A"), init=_trust, doc="member's trust in the alliance, 0..1")
+declare_state("support", ("F", 2), init=0.0, doc="capability committed by alliances to each side")
+declare_state("request_wait", ("F", 2, "A"), "int32", 10_000, doc="months since side asked the alliance")
+declare_state("requests", ("S", "A"), "int16", 0, doc="requests for help made so far")
+declare_state("responses", ("S", "A"), "int16", 0, doc="requests answered so far")
+declare_state("refused_now", ("S", "A"), init=0.0, doc="requests refused this month")
+declare_state("answered_now", ("S", "A"), init=0.0, doc="requests answered this month")
+
+
+def _membership_target(frozen_list: bool):
+    def compile(op: str, plan, j: int, names: np.ndarray):
+        listed = np.zeros(plan.S, dtype=bool)
+        listed[names] = True
+
+        def apply(w, mask: np.ndarray) -> None:
+            st = w.st.status[:, :, j]
+            rows = mask[:, None]
+            if frozen_list:
+                member = (st == ACTIVE) | (st == FROZEN)
+                if op in ("add", "set"):
+                    st[rows & member & listed[None]] = FROZEN
+                if op == "remove":
+                    st[rows & (st == FROZEN) & listed[None]] = ACTIVE
+                if op == "set":
+                    st[rows & (st == FROZEN) & ~listed[None]] = ACTIVE
+            else:
+                if op in ("add", "set"):
+                    st[rows & listed[None] & (st != FROZEN)] = ACTIVE
+                if op == "remove":
+                    st[rows & listed[None] & ((st == ACTIVE) | (st == FROZEN))] = EXITED
+                if op == "set":
+                    st[rows & ~listed[None] & ((st == ACTIVE) | (st == FROZEN))] = EXITED
+
+        return apply
+
+    return compile
+
+
+declare_target("alliances", "members", "names", _membership_target(False),
+               doc="add: join (or stay); remove: leave; set: exactly these are members")
+declare_target("alliances", "frozen", "names", _membership_target(True),
+               doc="add: freeze participation; remove: take part again")
+
+
+def _sa(plan, a) -> tuple[int, int]:
+    return plan.index_of("state")[a[0]], plan.index_of("alliance")[a[1]]
+
+
+def _member(plan, a):
+    s, al = _sa(plan, a)
+    status = a[2] if len(a) > 2 else "member"
+    if status == "member":
+        return lambda w: (w.st.status[:, s, al] == ACTIVE) | (w.st.status[:, s, al] == FROZEN)
+    code = {"active": ACTIVE, "frozen": FROZEN, "exited": EXITED, "none": NONE}[status]
+    return lambda w: w.st.status[:, s, al] == code
+
+
+declare_predicate("trust", ("state", "alliance"), "num", "trust(armenia, csto)",
+                  lambda plan, a: (lambda s, al: lambda w: w.st.trust[:, s, al])(*_sa(plan, a)), doc="0-1")
+declare_predicate("member", ("state", "alliance", "status"), "bool", "member(armenia, csto, frozen)", _member,
+                  min_args=2, doc="member (active or frozen) / active / frozen / exited / none")
+declare_predicate("requests", ("state", "alliance"), "num", "requests(tajikistan, csto)",
+                  lambda plan, a: (lambda s, al: lambda w: w.st.requests[:, s, al])(*_sa(plan, a)),
+                  doc="requests for help made so far")
+declare_predicate("responses", ("state", "alliance"), "num", "responses(tajikistan, csto)",
+                  lambda plan, a: (lambda s, al: lambda w: w.st.responses[:, s, al])(*_sa(plan, a)),
+                  doc="requests answered so far")
 
 
 class ResponseParams(RuleParams):

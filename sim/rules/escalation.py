@@ -39,12 +39,78 @@ from __future__ import annotations
 import numpy as np
 from pydantic import model_validator
 
+from ..parts import declare_attr, declare_predicate, declare_state, declare_target
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from ..world.effects import list_target
 from .common import Dyads, deterrence, response_probability
 from .registry import RuleParams, register
 
 CAL = "calibration"
+
+# ------------------------------------------------------------------ declarations
+
+
+def _level_changed(w, mask: np.ndarray, index: tuple, old: np.ndarray) -> None:
+    """After an effect sets a rung: a dispute that flares up again is no longer settled,
+    and a war that starts now starts its count of months."""
+    f = index[0]
+    lv = w.st.level[:, f]
+    w.st.settled[mask & (lv > 0), f] = False
+    w.st.war_months[mask & (lv == 5) & (old != 5), f] = 0
+
+
+declare_attr(
+    "states", "resolve", P(0, 1), 0.5, "neutral resolve unless the scenario says otherwise",
+    doc="Willingness to run risks over its disputes, 0..1 (scales initiation and settlement).",
+)
+declare_attr(
+    "flashpoints", "level", P(0, 5, integer=True),
+    doc="Starting rung: 0 calm, 1 tension, 2 display/blockade, 3 fatal clash, 4 major clash, 5 war.",
+    array="level0", state="level", on_change=_level_changed,
+)
+
+
+def _mediators(ctx) -> np.ndarray:
+    plan = ctx.plan
+    si = plan.index_of("state")
+    out = np.zeros((ctx.n, plan.F, plan.S), dtype=bool)
+    for j, f in enumerate(plan.flashpoints):
+        for m in plan.scenario.flashpoints[f].mediators:
+            out[:, j, si[m]] = True
+    return out
+
+
+def _log_ratio(ctx) -> np.ndarray:
+    cap = ctx.st["capability"]
+    a_idx, b_idx = ctx.plan.sides[:, 0], ctx.plan.sides[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
+
+
+declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5")
+declare_state("settled", ("F",), "bool", False, doc="the dispute is settled")
+declare_state("casualties", ("F",), init=0.0, doc="deaths so far")
+declare_state("deaths", ("F",), init=0.0, doc="deaths this month")
+declare_state("momentum", ("F",), init=lambda ctx: ctx.st["level"] >= 3, doc="m: recent fatal clashes (EMA)")
+declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability ratio (for the shift)")
+declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
+declare_state("mediators", ("F", "S"), "bool", _mediators, doc="mediators / monitors present")
+declare_target("flashpoints", "mediators", "names", list_target("mediators"), doc="mediators present")
+
+
+def _fp(plan, a) -> int:
+    return plan.index_of("flashpoint")[a[0]]
+
+
+declare_predicate("level", ("flashpoint",), "num", "level(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.level[:, f])(_fp(plan, a)), doc="escalation rung 0-5")
+declare_predicate("casualties", ("flashpoint",), "num", "casualties(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.casualties[:, f])(_fp(plan, a)), doc="deaths so far")
+declare_predicate("settled", ("flashpoint",), "bool", "settled(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.settled[:, f])(_fp(plan, a)), doc="dispute settled")
+declare_predicate("war", ("flashpoint",), "bool", "war(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.level[:, f] == 5)(_fp(plan, a)), doc="at rung 5")
 
 
 class LadderParams(RuleParams):

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..parts import declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .registry import RuleParams, register
+
+declare_state("trust_base", ("S", "A"), init=lambda ctx: ctx.st["trust"].copy(),
+              doc="starting trust, which membership reverts towards")
 
 
 class MembershipParams(RuleParams):

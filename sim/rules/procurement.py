@@ -27,9 +27,92 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.values import P, default
+from ..parts import declare_attr, declare_predicate, declare_state, declare_target
+from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
+from ..world.effects import list_target
 from .registry import RuleParams, register
+
+# ------------------------------------------------------------------ declarations
+
+declare_attr("states", "procurement_budget_usd", P(0), 0.0, "no arms imports unless stated",
+             doc="Annual arms-import budget.", unit="USD/year", array="budget")
+declare_attr("states", "suppliers", P(0, 1), keyed_by="suppliers",
+             doc="Initial shares of arms imports by supplier (sum <= 1).", array="shares0", state="shares")
+declare_attr("states", "orders", P(0), keyed_by="suppliers",
+             doc="Arms ordered but not yet delivered at the start, by supplier.", unit="USD",
+             array="orders0", state="backlog")
+declare_attr("suppliers", "reliability", P(0, 1), doc="P(a delivery due this month arrives).")
+declare_attr("suppliers", "price_quality", P(0, 1), doc="Value for money, 0..1.")
+declare_attr("suppliers", "lag_months", P(0, 120, integer=True), 12, "typical order-to-delivery time of a year",
+             doc="Months from order to delivery.", unit="months", array="lag")
+
+
+def _refuses(ctx) -> np.ndarray:
+    plan = ctx.plan
+    si = plan.index_of("state")
+    out = np.zeros((ctx.n, plan.K, plan.S), dtype=bool)
+    for j, k in enumerate(plan.suppliers):
+        for c in plan.scenario.suppliers[k].refuses:
+            out[:, j, si[c]] = True
+    return out
+
+
+def _refused_at_start(ctx) -> np.ndarray:
+    """(R, S, K): supplier k refuses state i at the start (by list or hostility)."""
+    sup = ctx.plan.supplier_state
+    out = np.swapaxes(ctx.st["refuses"], 1, 2).copy()
+    key = "rule:procurement.refuse_below"
+    if key in ctx.par.__dict__:
+        out |= np.swapaxes(ctx.st["affinity"][:, sup, :], 1, 2) < ctx.par[key][:, None, None]
+    return out
+
+
+declare_state("shares", ("S", "K"), init=lambda ctx: ctx.par.shares0.copy(), doc="import shares by supplier")
+declare_state("backlog", ("S", "K"), init=lambda ctx: ctx.par.orders0.copy(), doc="USD ordered, not yet delivered")
+declare_state("delivered", ("S", "K"), init=0.0, doc="this month's deliveries (USD)")
+declare_state("slipped", ("S", "K"), init=0.0, doc="due this month but not delivered (USD)")
+declare_state("refused_demand", ("S", "K"), init=0.0,
+              doc="budget share refused by suppliers that did not refuse at the start")
+declare_state("share_change", ("S", "K"), init=0.0, doc="this month's change of import shares")
+declare_state("excess_slip", ("S", "K"), init=0.0, doc="slipped beyond what the starting reliability implies")
+declare_state("reliability0", ("K",), init=lambda ctx: ctx.par.reliability.copy(),
+              doc="each supplier's reliability at the start (buyers' expectation)")
+declare_state("refuses", ("K", "S"), "bool", _refuses, doc="supplier refuses to sell to the state")
+declare_state("refused_start", ("S", "K"), "bool", _refused_at_start, doc="refused at the start")
+declare_state("equipment", ("S",), init=0.0, doc="capability added by deliveries, depreciating")
+declare_state("flow", ("S", "K"), init=lambda ctx: ctx.par.shares0 * (ctx.par.budget / 12.0)[:, :, None],
+              doc="delivery-weighted import flows behind the shares")
+declare_state("flow_other", ("S",),
+              init=lambda ctx: np.clip(1.0 - ctx.par.shares0.sum(axis=2), 0.0, 1.0) * (ctx.par.budget / 12.0),
+              doc="imports from suppliers not modelled")
+declare_target("suppliers", "refuses", "names", list_target("refuses"), doc="clients the supplier will not sell to")
+declare_predicate(
+    "share", ("state", "supplier"), "num", "share(armenia, india_arms)",
+    lambda plan, a: (lambda s, k: lambda w: w.st.shares[:, s, k])(
+        plan.index_of("state")[a[0]], plan.index_of("supplier")[a[1]]),
+    doc="0-1",
+)
+
+
+def buyers_of(plan: Plan) -> np.ndarray:
+    """States that can buy arms: a budget, open orders, or an effect that can give them one."""
+    scn = plan.scenario
+    si = plan.index_of("state")
+    buyer = np.zeros(plan.S, dtype=bool)
+    for s_name, spec in scn.states.items():
+        b = spec.procurement_budget_usd
+        hi = b.value.support()[1] if isinstance(b.value, Dist) else b.mean()
+        if hi > 0 or any(p.mean() > 0 or isinstance(p.value, Dist) for p in spec.orders.values()):
+            buyer[si[s_name]] = True
+    effects = [ev.effect for ev in scn.events] + [lv.effect for acts in scn.levers.values() for lv in acts.values()]
+    for eff in effects:
+        for op in (eff.set, eff.add, eff.multiply):
+            for path in op:
+                parts = path.split(".")
+                if parts[0] == "states" and len(parts) >= 3 and parts[2] in ("procurement_budget_usd", "orders"):
+                    buyer[si[parts[1]]] = True
+    return np.flatnonzero(buyer)
 
 
 class ProcurementParams(RuleParams):
@@ -73,7 +156,7 @@ def build(plan: Plan):
     effect that can give them one); other states' shares stay as they are.
     """
     K = plan.K
-    buyers = plan.buyers
+    buyers = buyers_of(plan)
     if K == 0 or buyers.size == 0:
         return lambda w: None
     B = buyers.size

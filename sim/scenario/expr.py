@@ -22,6 +22,7 @@ their argument kinds are listed in :data:`FUNCTIONS`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 # --------------------------------------------------------------------------- tokens
@@ -360,30 +361,26 @@ class Signature:
 
 STATUSES = ("member", "active", "frozen", "exited", "none")
 
-FUNCTIONS: dict[str, Signature] = {
-    "level": Signature(("flashpoint",), "num", "level(lachin)", doc="escalation rung 0-5"),
-    "casualties": Signature(("flashpoint",), "num", "casualties(lachin)", doc="deaths so far"),
-    "settled": Signature(("flashpoint",), "bool", "settled(lachin)", doc="dispute settled"),
-    "war": Signature(("flashpoint",), "bool", "war(lachin)", doc="at rung 5"),
-    "trust": Signature(("state", "alliance"), "num", "trust(armenia, csto)", doc="0-1"),
-    "member": Signature(
-        ("state", "alliance", "status"),
-        "bool",
-        "member(armenia, csto, frozen)",
-        min_args=2,
-        doc="member (active or frozen) / active / frozen / exited / none",
-    ),
-    "requests": Signature(("state", "alliance"), "num", "requests(tajikistan, csto)", doc="requests for help made so far"),
-    "responses": Signature(("state", "alliance"), "num", "responses(tajikistan, csto)", doc="requests answered so far"),
-    "capability": Signature(("state",), "num", "capability(armenia)"),
-    "affinity": Signature(("state", "state"), "num", "affinity(armenia, russia)", doc="-1..1"),
-    "share": Signature(("state", "supplier"), "num", "share(armenia, india_arms)", doc="0-1"),
-    "controller": Signature(("territory",), "actor", "controller(karabakh)"),
-    "fired": Signature(("event",), "bool", "fired(eu_monitors_arrive)", doc="event has fired"),
-    "value": Signature(
-        ("path",), "num", "value(suppliers.russia_arms.reliability)", doc="any parameter"
-    ),
-}
+class _Functions(Mapping):
+    """The functions of the language: those the model's parts declare (:mod:`sim.parts`)."""
+
+    def _all(self) -> dict:
+        from ..parts import registry
+
+        return registry().predicates
+
+    def __getitem__(self, name: str) -> Signature:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+FUNCTIONS: Mapping[str, Signature] = _Functions()
+"""Name -> signature (argument kinds, result type, example) of every declared function."""
 
 
 def parse_predicate(text: str) -> Node:

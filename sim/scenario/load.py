@@ -291,8 +291,7 @@ def _known_paths(tree: Any) -> list[str]:
     """Paths to suggest for a mistyped ``--set``: the file's, and every parameter's."""
     out = _all_paths(tree)
     try:
-        from ..rules import rule_paths
-        from .references import addressable
+        from .references import addressable, rule_paths
 
         rules = tree.get("rules") if isinstance(tree, dict) else None
         out += [p for p in addressable(tree, rule_paths(rules)) if p not in set(out)]

@@ -14,10 +14,6 @@ from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_p
 from .values import MAX_MAGNITUDE, parse_dist
 from .yamlsafe import mark_of
 
-STATE_NUM = ("capability", "resolve", "available_capacity", "procurement_budget_usd")
-ALLIANCE_NUM = ("credibility", "outside_zone", "default_trust")
-SUPPLIER_NUM = ("reliability", "price_quality")
-
 
 def _d(x: Any) -> dict:
     return x if isinstance(x, dict) else {}
@@ -27,42 +23,65 @@ def _l(x: Any) -> list:
     return x if isinstance(x, list) else []
 
 
+def rule_paths(raw: dict | None) -> dict[str, str]:
+    """Addressable paths of the parameters of the models a scenario's ``rules:`` picks.
+
+    A scalar parameter is ``rules.KIND.NAME``; an element of a vector parameter is
+    ``rules.KIND.NAME[i]``.
+    """
+    from ..parts import registry
+
+    reg = registry()
+    raw = raw if isinstance(raw, dict) else {}
+    out: dict[str, str] = {}
+    for kind, slot in reg.slots.items():
+        spec = raw.get(kind) if isinstance(raw.get(kind), dict) else {}
+        model = spec.get("model", slot.default)
+        rd = reg.rules.get(kind, {}).get(model) if isinstance(model, str) else None
+        if rd is None:
+            continue
+        for name, b in rd.params.bounds().items():
+            k = "int" if b.integer else "num"
+            if not b.vector:
+                out[f"rules.{kind}.{name}"] = k
+                continue
+            value = spec.get(name)
+            if isinstance(value, dict):
+                value = value.get("value")
+            if not isinstance(value, list):
+                default = rd.params.model_fields[name].get_default(call_default_factory=True)
+                value = getattr(default, "value", ())
+            for i in range(len(value) if isinstance(value, list | tuple) else 0):
+                out[f"rules.{kind}.{name}[{i}]"] = k
+    return out
+
+
 def addressable(tree: dict, rule_paths: dict[str, str] | None = None) -> dict[str, str]:
     """Every path an effect, ``value()``, a sweep or ``--set`` can address, with its kind.
 
     Kinds: ``num`` (a number), ``int`` (a whole number), ``names`` (a list of actor
-    names), ``name`` (one actor name).
+    names), ``name`` (one actor name). Derived from the declared attributes and
+    targets (:mod:`sim.parts`).
     """
-    states = list(_d(tree.get("states")))
-    suppliers = list(_d(tree.get("suppliers")))
+    from ..parts import SECTIONS, registry
+
+    reg = registry()
+    names = {sec: list(_d(tree.get(sec))) for sec in SECTIONS}
     out: dict[str, str] = {}
-    for s in states:
-        for f in STATE_NUM:
-            out[f"states.{s}.{f}"] = "num"
-        for t in states:
-            if t != s:
-                out[f"states.{s}.affinity.{t}"] = "num"
-        for k in suppliers:
-            out[f"states.{s}.suppliers.{k}"] = "num"
-            out[f"states.{s}.orders.{k}"] = "num"
-    for a in _d(tree.get("alliances")):
-        for f in ALLIANCE_NUM:
-            out[f"alliances.{a}.{f}"] = "num"
-        out[f"alliances.{a}.trigger_level"] = "int"
-        for s in states:
-            out[f"alliances.{a}.trust.{s}"] = "num"
-        out[f"alliances.{a}.members"] = "names"
-        out[f"alliances.{a}.frozen"] = "names"
-    for k in suppliers:
-        for f in SUPPLIER_NUM:
-            out[f"suppliers.{k}.{f}"] = "num"
-        out[f"suppliers.{k}.lag_months"] = "int"
-        out[f"suppliers.{k}.refuses"] = "names"
-    for t in _d(tree.get("territories")):
-        out[f"territories.{t}.controller"] = "name"
-    for f in _d(tree.get("flashpoints")):
-        out[f"flashpoints.{f}.level"] = "int"
-        out[f"flashpoints.{f}.mediators"] = "names"
+    for section in SECTIONS:
+        attrs = reg.attrs_of(section)
+        targets = [t for (sec, _), t in reg.targets.items() if sec == section]
+        for actor in names[section]:
+            for a in attrs:
+                k = "int" if a.integer else "num"
+                if a.keyed_by is None:
+                    out[f"{section}.{actor}.{a.name}"] = k
+                else:
+                    for key in names[a.keyed_by]:
+                        if not (a.keyed_by == section and key == actor):
+                            out[f"{section}.{actor}.{a.name}.{key}"] = k
+            for t in targets:
+                out[f"{section}.{actor}.{t.name}"] = t.kind
     out.update(rule_paths or {})
     return out
 
@@ -393,39 +412,34 @@ class _Checker:
                 self.name("state", v, value if isinstance(value, list) else items, i if isinstance(value, list) else key, path)
 
     def outcomes(self) -> None:
+        from ..parts import PredicateText, Ref, registry
+
+        reg = registry()
         outs = _d(self.tree.get("outcomes"))
-        refs = {
-            "flashpoint": "flashpoint",
-            "state": "state",
-            "alliance": "alliance",
-            "territory": "territory",
-            "supplier": "supplier",
-            "toward": "state",
-            "relative_to": "state",
-            "controller": "state",
-        }
         for name, spec in outs.items():
             spec = _d(spec)
             p = f"outcomes.{name}"
-            for key, kind in refs.items():
-                if spec.get(key) is not None:
-                    self.name(kind, spec[key], spec, key, f"{p}.{key}")
-            if spec.get("kind") in ("any", "all"):
-                for i, o in enumerate(_l(spec.get("of"))):
-                    if o == name:
-                        self.add(mark_of(spec["of"], i), f"{p}.of[{i}]", "an outcome cannot include itself")
-                    else:
-                        self.name("outcome", o, spec["of"], i, f"{p}.of[{i}]")
-            if spec.get("kind") == "condition" and isinstance(spec.get("when"), str):
-                self.predicate(spec["when"], spec, "when", f"{p}.when")
-            if spec.get("kind") == "membership" and spec.get("becomes") == "member":
-                a = _d(_d(self.tree.get("alliances")).get(spec.get("alliance")))
-                if spec.get("state") in _l(a.get("members")) and spec.get("state") not in _l(a.get("frozen")):
-                    self.add(
-                        mark_of(spec, "becomes"),
-                        f"{p}.becomes",
-                        f"'{spec.get('state')}' is already an active member at the start",
-                    )
+            ok = reg.outcomes.get(spec.get("kind")) if isinstance(spec.get("kind"), str) else None
+            if ok is None:
+                continue  # the schema reports an unknown kind
+            for key, f in ok.spec.model_fields.items():
+                value = spec.get(key)
+                if value is None:
+                    continue
+                for meta in f.metadata:
+                    if isinstance(meta, Ref) and meta.kind == "outcome":
+                        for i, o in enumerate(_l(value)):
+                            if o == name:
+                                self.add(mark_of(value, i), f"{p}.{key}[{i}]", "an outcome cannot include itself")
+                            else:
+                                self.name("outcome", o, value, i, f"{p}.{key}[{i}]")
+                    elif isinstance(meta, Ref):
+                        self.name(meta.kind, value, spec, key, f"{p}.{key}")
+                    elif isinstance(meta, PredicateText) and isinstance(value, str):
+                        self.predicate(value, spec, key, f"{p}.{key}")
+            if ok.check is not None:
+                for key, message in ok.check(spec, self.tree):
+                    self.add(mark_of(spec, key), f"{p}.{key}", message)
         # cycles among combined outcomes
         # (an outcome that lists itself is reported above)
         graph = {n: [o for o in _l(_d(s).get("of")) if isinstance(o, str) and o != n] for n, s in outs.items()}

@@ -4,24 +4,25 @@ Structure and types are checked here; names that refer to other parts of the
 scenario (actors, alliances, facts, ...) are checked by :mod:`.references`. Every
 field has a description: ``sim schema`` exports this as JSON Schema for editors.
 See docs/SCENARIOS.md for the language.
+
+The structure of the world (who the actors are, sides, members, claimants) is written
+here. The numeric attributes of actors and the kinds of outcome are not: they are
+declared by the parts that use them (:mod:`sim.parts`) and the models are generated
+from those declarations by :func:`scenario_model` (cached until a part is registered).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .expr import ExprError, month_index, parse_predicate
 from .values import (
-    MAX_MAGNITUDE,
-    NonNeg,
     P,
     ParamError,
     Prob,
-    Signed,
     custom_error,
     default,
     parse_source,
@@ -100,31 +101,14 @@ class Meta(Strict):
 # --------------------------------------------------------------------------- actors
 
 
-class StateSpec(Strict):
+class StateCore(Strict):
     """A state or other armed actor (a de facto authority, an armed movement)."""
 
     name: str = Field(description="Display name.")
     kind: Literal["state", "de_facto", "non_state"] = "state"
-    capability: NonNeg = Field(
-        description="Relative military capability (index; only ratios matter)."
-    )
-    resolve: Prob = default(0.5, "neutral resolve unless the scenario says otherwise")
-    available_capacity: Prob = default(
-        1.0, "no commitments elsewhere unless the scenario says otherwise"
-    )
-    procurement_budget_usd: NonNeg = default(0.0, "no arms imports unless stated")
-    affinity: dict[Name, Signed] = Field(
-        {}, description="Affinity towards other actors, -1 (hostile) .. 1 (aligned)."
-    )
-    suppliers: dict[Name, Prob] = Field(
-        {}, description="Initial shares of arms imports by supplier (sum <= 1)."
-    )
-    orders: dict[Name, NonNeg] = Field(
-        {}, description="Arms ordered but not yet delivered at the start, by supplier (USD)."
-    )
 
 
-class AllianceSpec(Strict):
+class AllianceCore(Strict):
     """A collective-defence or consultative organisation (CSTO, SCO)."""
 
     name: str
@@ -133,36 +117,20 @@ class AllianceSpec(Strict):
     members: list[Name] = Field(description="Members at the start (active unless frozen).")
     frozen: list[Name] = Field([], description="Members whose participation is frozen at the start.")
     candidates: list[Name] = Field([], description="Non-members that may accede.")
-    credibility: Prob = Field(description="P(the alliance honours a request for help), before capacity.")
     member_vs_member: Literal["abstain", "respond"] = Field(
         "abstain", description="What it does when both sides are members."
     )
-    outside_zone: Prob = default(
-        0.0, "collective defence covers members' own territory only (treaty zone of responsibility)"
-    )
-    trigger_level: P(1, 5, integer=True) = default(  # type: ignore[valid-type]
-        3, "members ask for help once a clash is fatal (rung 3)"
-    )
-    trust: dict[Name, Prob] = Field({}, description="Each member's trust in the alliance, 0..1.")
-    default_trust: Prob = default(
-        0.6, "a member whose trust is not stated trusts its alliance moderately"
-    )
 
 
-class SupplierSpec(Strict):
+class SupplierCore(Strict):
     """An arms supplier (usually a state's arms industry and export agency)."""
 
     name: str = ""
     state: Name = Field(description="The state the supplier belongs to.")
-    reliability: Prob = Field(description="P(a delivery due this month arrives).")
-    price_quality: Prob = Field(description="Value for money, 0..1.")
-    lag_months: P(0, 120, integer=True) = default(  # type: ignore[valid-type]
-        12, "typical order-to-delivery time of a year"
-    )
     refuses: list[Name] = Field([], description="Clients it will not sell to.")
 
 
-class TerritorySpec(Strict):
+class TerritoryCore(Strict):
     """A piece of land whose control can change hands in a war."""
 
     name: str = ""
@@ -170,7 +138,7 @@ class TerritorySpec(Strict):
     claimants: list[Name] = Field([], description="Who claims it (the winner of a war must be one).")
 
 
-class FlashpointSpec(Strict):
+class FlashpointCore(Strict):
     """A dyad with a dispute, sitting on the escalation ladder."""
 
     name: str = ""
@@ -179,11 +147,17 @@ class FlashpointSpec(Strict):
     location: Name | None = Field(
         None, description="Whose territory the fighting is on (alliance zones of responsibility)."
     )
-    level: P(0, 5, integer=True) = Field(  # type: ignore[valid-type]
-        description="Starting rung: 0 calm, 1 tension, 2 display/blockade, 3 fatal clash, "
-        "4 major clash, 5 war."
-    )
     mediators: list[Name] = Field([], description="Mediators / peacekeepers present at the start.")
+
+
+CORE_SECTIONS: dict[str, type[Strict]] = {
+    "states": StateCore,
+    "alliances": AllianceCore,
+    "suppliers": SupplierCore,
+    "territories": TerritoryCore,
+    "flashpoints": FlashpointCore,
+}
+"""The structure of each actor section; declared attributes are added to these."""
 
 
 # -------------------------------------------------------------------------- effects
@@ -250,170 +224,86 @@ class LeverSpec(Strict):
     source: SourceField = Field(None, description="Provenance of the lever's numbers.")
 
 
-# -------------------------------------------------------------------------- outcomes
+# ------------------------------------------------------------------- generated models
 
 
-class _Outcome(Strict):
-    description: str = Field("", description="A sentence the report prints.")
+def _attr_field(attr: Any) -> tuple[Any, Any]:
+    """The pydantic annotation and field of a declared attribute."""
+    from functools import partial
+
+    from .values import Param, Source
+
+    typ = P(attr.bounds.lo, attr.bounds.hi, integer=attr.bounds.integer)
+    desc = attr.doc + (f" [{attr.unit}]" if attr.unit else "")
+    if attr.keyed_by is not None:
+        return dict[Name, typ], Field({}, description=desc)
+    if attr.default is None:
+        return typ, Field(description=desc)
+    factory = partial(Param, attr.default, Source(attr.kind, note=attr.note), "default")
+    return typ, Field(default_factory=factory, description=desc)
 
 
-class EscalationOutcome(_Outcome):
-    kind: Literal["escalation"]
-    flashpoint: Name
-    reaches: int = Field(ge=1, le=5, description="The rung that counts.")
+_MODELS: dict[str, Any] = {}
+_VERSION = [-1]
 
 
-class MembershipOutcome(_Outcome):
-    kind: Literal["membership"]
-    state: Name
-    alliance: Name
-    becomes: Literal["frozen", "exited", "member"] = Field(
-        description="frozen: suspends participation; exited: leaves; member: joins or re-engages"
+def models() -> dict[str, Any]:
+    """The generated models (``Scenario``, ``StateSpec``...), rebuilt when parts change."""
+    from ..parts import registry
+
+    reg = registry()
+    if _VERSION[0] == reg.version and _MODELS:
+        return _MODELS
+    from pydantic import create_model
+
+    out: dict[str, Any] = {}
+    names = {"states": "StateSpec", "alliances": "AllianceSpec", "suppliers": "SupplierSpec",
+             "territories": "TerritorySpec", "flashpoints": "FlashpointSpec"}
+    for section, base in CORE_SECTIONS.items():
+        fields = {a.name: _attr_field(a) for a in reg.attrs_of(section)}
+        m = create_model(names[section], __base__=base, __module__=__name__, __doc__=base.__doc__, **fields)
+        out[names[section]] = m
+    specs: list[Any] = []
+    for ok in reg.outcomes.values():
+        if ok.spec not in specs:
+            specs.append(ok.spec)
+    outcome = Annotated[Union[tuple(specs)], Field(discriminator="kind")] if specs else Any  # noqa: UP007
+    out["Outcome"] = outcome
+    out["OUTCOME_KINDS"] = tuple(reg.outcomes)
+    st_m, al_m, su_m, te_m, fl_m = (out[names[k]] for k in CORE_SECTIONS)
+    out["Scenario"] = create_model(
+        "Scenario",
+        __base__=Strict,
+        __module__=__name__,
+        __doc__="A whole scenario after ``extends:`` is merged and overrides are applied.",
+        meta=(Meta, ...),
+        states=(dict[Name, st_m], Field(min_length=2)),
+        alliances=(dict[Name, al_m], {}),
+        suppliers=(dict[Name, su_m], {}),
+        territories=(dict[Name, te_m], {}),
+        flashpoints=(dict[Name, fl_m], {}),
+        events=(list[EventSpec], []),
+        levers=(dict[Name, dict[Name, LeverSpec]],
+                Field({}, description="Per actor: the choices a player or planner can make.")),
+        uncertainties=(dict[str, Any], Field(
+            {}, description="PATH: distribution (optionally with source:), sampled once per parameter set by studies.")),
+        rules=(dict[Name, RuleEntry], Field({}, description="Mechanism name: {model: NAME, parameter: value, ...}.")),
+        outcomes=(dict[Name, outcome], Field(min_length=1)),
     )
+    out["TOP_LEVEL_KEYS"] = ("extends", *out["Scenario"].model_fields)
+    _MODELS.clear()
+    _MODELS.update(out)
+    _VERSION[0] = reg.version
+    return _MODELS
 
 
-class TerritoryOutcome(_Outcome):
-    kind: Literal["territory"]
-    territory: Name
-    controller: Name
+def scenario_model() -> Any:
+    """The pydantic model of a whole scenario, with every registered part."""
+    return models()["Scenario"]
 
 
-class _Threshold(_Outcome):
-    above: float | None = None
-    below: float | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> _Threshold:
-        if (self.above is None) == (self.below is None):
-            raise ValueError("give exactly one of 'above' or 'below'")
-        x = self.above if self.above is not None else self.below
-        word = "above" if self.above is not None else "below"
-        if not math.isfinite(x):
-            raise ValueError(f"{word} must be a finite number, got {x}")
-        if abs(x) > MAX_MAGNITUDE:
-            raise ValueError(f"{word} {x:g} is too large; numbers in a scenario are at most 1e15 in size")
-        return self
-
-
-class SupplierShareOutcome(_Threshold):
-    kind: Literal["supplier_share"]
-    state: Name
-    supplier: Name
-
-
-class AffinityOutcome(_Threshold):
-    kind: Literal["affinity"]
-    state: Name
-    toward: Name
-
-
-class CapabilityOutcome(_Threshold):
-    kind: Literal["capability"]
-    state: Name
-    relative_to: Name | None = Field(None, description="Compare the ratio to this state's capability.")
-
-
-class TrustOutcome(_Threshold):
-    kind: Literal["trust"]
-    state: Name
-    alliance: Name
-
-
-class CasualtiesOutcome(_Outcome):
-    kind: Literal["casualties"]
-    flashpoint: Name | None = Field(None, description="Omit to count all flashpoints.")
-    above: float = Field(ge=0, le=MAX_MAGNITUDE)
-
-
-class SettlementOutcome(_Outcome):
-    kind: Literal["settlement"]
-    flashpoint: Name
-
-
-class ConditionOutcome(_Outcome):
-    kind: Literal["condition"]
-    when: Predicate
-
-
-class CombinedOutcome(_Outcome):
-    kind: Literal["any", "all"]
-    of: list[Name] = Field(min_length=1)
-    at_least: int | None = Field(
-        None, ge=1, description="With kind any: at least this many of the parts have happened."
-    )
-
-    @model_validator(mode="after")
-    def _k(self) -> CombinedOutcome:
-        if self.at_least is not None:
-            if self.kind != "any":
-                raise ValueError("at_least goes with kind: any")
-            if self.at_least > len(self.of):
-                raise ValueError(f"at_least is {self.at_least} but only {len(self.of)} outcomes are listed")
-        return self
-
-
-class MainSupplierOutcome(_Outcome):
-    kind: Literal["main_supplier"]
-    state: Name
-    supplier: Name
-
-
-Outcome = Annotated[
-    EscalationOutcome
-    | MembershipOutcome
-    | TerritoryOutcome
-    | SupplierShareOutcome
-    | AffinityOutcome
-    | CapabilityOutcome
-    | TrustOutcome
-    | CasualtiesOutcome
-    | SettlementOutcome
-    | ConditionOutcome
-    | CombinedOutcome
-    | MainSupplierOutcome,
-    Field(discriminator="kind"),
-]
-
-OUTCOME_KINDS = (
-    "escalation",
-    "membership",
-    "territory",
-    "supplier_share",
-    "affinity",
-    "capability",
-    "trust",
-    "casualties",
-    "settlement",
-    "condition",
-    "any",
-    "all",
-    "main_supplier",
-)
-
-
-# ------------------------------------------------------------------------- scenario
-
-
-class Scenario(Strict):
-    """A whole scenario after ``extends:`` is merged and overrides are applied."""
-
-    meta: Meta
-    states: dict[Name, StateSpec] = Field(min_length=2)
-    alliances: dict[Name, AllianceSpec] = {}
-    suppliers: dict[Name, SupplierSpec] = {}
-    territories: dict[Name, TerritorySpec] = {}
-    flashpoints: dict[Name, FlashpointSpec] = {}
-    events: list[EventSpec] = []
-    levers: dict[Name, dict[Name, LeverSpec]] = Field(
-        {}, description="Per actor: the choices a player or planner can make."
-    )
-    uncertainties: dict[str, Any] = Field(
-        {}, description="PATH: distribution (optionally with source:), sampled once per parameter set by sweeps."
-    )
-    rules: dict[Name, RuleEntry] = Field(
-        {}, description="Mechanism name: {model: NAME, parameter: value, ...}."
-    )
-    outcomes: dict[Name, Outcome] = Field(min_length=1)
-
-
-TOP_LEVEL_KEYS = ("extends", *Scenario.model_fields)
+def __getattr__(name: str) -> Any:  # module attributes for the generated models
+    if name in ("Scenario", "Outcome", "OUTCOME_KINDS", "TOP_LEVEL_KEYS", "StateSpec", "AllianceSpec",
+                "SupplierSpec", "TerritorySpec", "FlashpointSpec"):
+        return models()[name]
+    raise AttributeError(name)

@@ -4,6 +4,11 @@ A :class:`Plan` is everything about a scenario that does not depend on the numbe
 replicates: which actors exist and in what order, every parameter with its path and
 source, and the address of every quantity an effect can change. A chunk of R
 replicates is then :meth:`Plan.sample`-d into arrays with a replicate-first axis.
+
+Nothing here knows a mechanism: the parameter arrays and addresses are derived from the
+declarations in :mod:`sim.parts` (actor attributes, rule parameters, effect targets).
+Addresses are resolved on demand by parsing the path, so a plan's size grows with the
+scenario file, not with the square of its number of actors.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..parts import KIND_OF_SECTION, SECTIONS, Target, registry
 from ..scenario.expr import month_index
-from ..scenario.schema import Scenario
 from ..scenario.values import Bounds, Dist, Param
 
 # Membership status codes (per replicate, per state, per alliance).
@@ -26,7 +31,7 @@ LEVELS = ("calm", "tension", "display", "fatal clash", "major clash", "war")
 
 @dataclass(frozen=True)
 class ParamEntry:
-    """One scalar parameter of the scenario and where its sampled values go."""
+    """One scalar (or vector) parameter of the scenario and where its sampled values go."""
 
     path: str
     param: Param
@@ -37,14 +42,21 @@ class ParamEntry:
 
 @dataclass(frozen=True)
 class Address:
-    """Where a dotted path lives in the world: namespace, array, index, kind."""
+    """Where a dotted path lives in the world: namespace, array, index, kind.
+
+    ``kind`` is ``num``, ``int``, ``names`` (a list of actor names) or ``name``.
+    ``on_change`` (numbers) runs after an effect changes the value; ``target``
+    (names) builds the operations of an effect on it.
+    """
 
     path: str
     space: str  # "par" or "st"
     array: str
     index: tuple
-    kind: str  # num | int | names | name
+    kind: str
     bounds: Bounds = Bounds()
+    on_change: Any = None
+    target: Target | None = None
 
 
 @dataclass
@@ -57,11 +69,31 @@ class RuleSetting:
     bounds: dict[str, Bounds] = field(default_factory=dict)
 
 
+class AddressTable:
+    """``plan.addresses[path]``: resolved on demand (never enumerated)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    def __getitem__(self, path: str) -> Address:
+        ad = self.plan.address(path)
+        if ad is None:
+            raise KeyError(path)
+        return ad
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.plan.address(path) is not None
+
+    def get(self, path: str, default: Any = None) -> Any:
+        ad = self.plan.address(path)
+        return default if ad is None else ad
+
+
 @dataclass
 class Plan:
     """A scenario compiled to index maps and parameter tables (no replicate axis yet)."""
 
-    scenario: Scenario
+    scenario: Any  # the validated scenario (sim.scenario.schema.scenario_model() instance)
     rules: dict[str, RuleSetting]
     states: list[str]
     alliances: list[str]
@@ -72,7 +104,7 @@ class Plan:
     start: int  # calendar month index of the first simulated month
     horizon: int
     entries: list[ParamEntry]
-    addresses: dict[str, Address]
+    par_shapes: dict[str, tuple]  # shapes (after the replicate axis) of the parameter arrays
     # static structure (no replicate axis)
     sides: np.ndarray  # (F, 2) state index of each flashpoint's sides
     stakes: np.ndarray  # (F,) territory index or -1
@@ -84,7 +116,9 @@ class Plan:
     supplier_state: np.ndarray  # (K,) state index
     kind_of_state: list[str]
     candidates: np.ndarray  # (S, A) bool
-    buyers: np.ndarray  # (B,) states that can buy arms: a budget, open orders, or an effect giving them
+    levers: list[tuple[str, str]] = field(default_factory=list)  # (actor, lever) applied from the start
+    _addr: dict[str, Address | None] = field(default_factory=dict, repr=False)
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     @property
     def S(self) -> int:
@@ -106,54 +140,129 @@ class Plan:
     def T(self) -> int:
         return len(self.territories)
 
-    def index_of(self, kind: str) -> dict[str, int]:
-        seq = {
-            "state": self.states,
-            "alliance": self.alliances,
-            "supplier": self.suppliers,
-            "territory": self.territories,
-            "flashpoint": self.flashpoints,
-            "event": self.events,
-        }[kind]
-        return {n: i for i, n in enumerate(seq)}
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Sizes of the symbolic dimensions of declared state (S, A, K, T, F, E)."""
+        return {"S": self.S, "A": self.A, "K": self.K, "T": self.T, "F": self.F, "E": len(self.events)}
 
-    # ----------------------------------------------------------------- sampling
+    def section(self, name: str) -> list[str]:
+        return {
+            "states": self.states,
+            "alliances": self.alliances,
+            "suppliers": self.suppliers,
+            "territories": self.territories,
+            "flashpoints": self.flashpoints,
+        }[name]
+
+    def index_of(self, kind: str) -> dict[str, int]:
+        idx = self._index.get(kind)
+        if idx is None:
+            seq = {
+                "state": self.states,
+                "alliance": self.alliances,
+                "supplier": self.suppliers,
+                "territory": self.territories,
+                "flashpoint": self.flashpoints,
+                "event": self.events,
+            }[kind]
+            idx = self._index[kind] = {n: i for i, n in enumerate(seq)}
+        return idx
 
     def shapes(self) -> dict[str, tuple]:
         """Shapes (after the replicate axis) of the parameter arrays."""
-        S, A, K = self.S, self.A, self.K
-        out: dict[str, tuple] = {
-            "capability0": (S,),
-            "resolve": (S,),
-            "capacity": (S,),
-            "budget": (S,),
-            "affinity0": (S, S),
-            "shares0": (S, K),
-            "orders0": (S, K),
-            "credibility": (A,),
-            "default_trust": (A,),
-            "outside_zone": (A,),
-            "trigger": (A,),
-            "trust0": (S, A),
-            "reliability": (K,),
-            "price_quality": (K,),
-            "lag": (K,),
-            "level0": (self.F,),
-            "event_p": (len(self.events),),
-        }
-        for e in self.entries:
-            if e.array.startswith("rule:"):
-                out[e.array] = (len(e.param.value),) if isinstance(e.param.value, tuple) else ()
-        return out
+        return dict(self.par_shapes)
 
-    def sample(self, n: int, seed_seq: np.random.SeedSequence, dtype: Any = np.float64) -> dict[str, np.ndarray]:
+    # ---------------------------------------------------------------- addresses
+
+    @property
+    def addresses(self) -> AddressTable:
+        return AddressTable(self)
+
+    def address(self, path: str) -> Address | None:
+        """The :class:`Address` of a dotted path, or None if nothing lives there."""
+        if path in self._addr:
+            return self._addr[path]
+        ad = self._resolve(path)
+        self._addr[path] = ad
+        return ad
+
+    def _resolve(self, path: str) -> Address | None:
+        parts = path.split(".")
+        if parts[0] == "rules":
+            return self._rule_address(path, parts)
+        if parts[0] not in SECTIONS or len(parts) not in (3, 4):
+            return None
+        section, actor, name = parts[0], parts[1], parts[2]
+        idx = self.index_of(KIND_OF_SECTION[section])
+        if actor not in idx:
+            return None
+        i = idx[actor]
+        reg = registry()
+        attr = reg.attrs.get((section, name))
+        if attr is not None:
+            if attr.keyed_by is None:
+                if len(parts) != 3:
+                    return None
+                index: tuple = (i,)
+            else:
+                if len(parts) != 4:
+                    return None
+                kidx = self.index_of(KIND_OF_SECTION[attr.keyed_by])
+                key = parts[3]
+                if key not in kidx or (attr.keyed_by == section and key == actor):
+                    return None
+                index = (kidx[key], i) if attr.key_first else (i, kidx[key])
+            space, array = ("st", attr.state) if attr.state else ("par", attr.array)
+            return Address(path, space, array, index, "int" if attr.integer else "num", attr.bounds, attr.on_change)
+        target = reg.targets.get((section, name))
+        if target is not None and len(parts) == 3:
+            return Address(path, "st", name, (i,), target.kind, Bounds(), None, target)
+        return None
+
+    def _rule_address(self, path: str, parts: list[str]) -> Address | None:
+        if len(parts) != 3:
+            return None
+        kind, name = parts[1], parts[2]
+        element = None
+        if name.endswith("]") and "[" in name:
+            name, _, rest = name.partition("[")
+            if not rest[:-1].isdigit():
+                return None
+            element = int(rest[:-1])
+        rs = self.rules.get(kind)
+        if rs is None or name not in rs.params:
+            return None
+        b = rs.bounds.get(name, Bounds())
+        value = rs.params[name].value
+        arr = f"rule:{kind}.{name}"
+        kind_ = "int" if b.integer else "num"
+        if element is None:
+            if isinstance(value, tuple):
+                return None  # a vector is addressed element by element: NAME[i]
+            return Address(path, "par", arr, (), kind_, b)
+        if not isinstance(value, tuple) or element >= len(value):
+            return None
+        return Address(path, "par", arr, (element,), kind_, Bounds(b.lo, b.hi, b.integer))
+
+    # ----------------------------------------------------------------- sampling
+
+    def sample(
+        self,
+        n: int,
+        seed_seq: np.random.SeedSequence,
+        dtype: Any = np.float64,
+        fixed: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Draw every parameter for ``n`` replicates.
 
         Each distribution gets its own stream, keyed by its path, so that changing one
         parameter's distribution leaves every other parameter's draws unchanged
-        (common random numbers for comparisons and sweeps).
+        (common random numbers for comparisons and sweeps). ``fixed`` gives, for some
+        parameter paths, each replicate's value (a study's parameter sets): those
+        replace the file's value or distribution.
         """
-        arrays = {name: np.zeros((n, *shape), dtype=dtype) for name, shape in self.shapes().items()}
+        arrays = {name: np.zeros((n, *shape), dtype=dtype) for name, shape in self.par_shapes.items()}
+        fixed = fixed or {}
         for e in self.entries:
             v = e.param.value
             target = arrays[e.array]
@@ -170,98 +279,77 @@ class Plan:
                 target[(slice(None), *e.index)] = np.clip(draw, e.bounds.lo, e.bounds.hi)
             else:
                 target[(slice(None), *e.index)] = v
+        for path, values in fixed.items():
+            self._write_fixed(arrays, path, np.asarray(values, dtype=float))
         return arrays
 
-
-def _add(entries: list[ParamEntry], path: str, param: Param, array: str, index: tuple, bounds: Bounds) -> None:
-    entries.append(ParamEntry(path, param, array, index, bounds))
+    def _write_fixed(self, arrays: dict[str, np.ndarray], path: str, values: np.ndarray) -> None:
+        parts = path.split(".")
+        ad = self.address(path)
+        if ad is None or ad.kind not in ("num", "int"):
+            raise KeyError(f"'{path}' is not a numeric parameter of this scenario")
+        if ad.space == "st":  # an attribute that initialises state: write its parameter array
+            attr = registry().attrs[(parts[0], parts[2])]
+            array = attr.array
+        else:
+            array = ad.array
+        v = np.clip(values, ad.bounds.lo, ad.bounds.hi)
+        if ad.kind == "int":
+            v = np.rint(v)
+        arrays[array][(slice(None), *ad.index)] = v
 
 
 _B01 = Bounds(0, 1)
-_B0 = Bounds(0)
-_BS = Bounds(-1, 1)
 
 
-def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | None = None) -> Plan:
-    """Build the :class:`Plan` of a validated scenario with its resolved rule settings."""
-    states = list(scn.states)
-    alliances = list(scn.alliances)
-    suppliers = list(scn.suppliers)
-    territories = list(scn.territories)
-    flashpoints = list(scn.flashpoints)
+def compile_plan(
+    scn: Any,
+    rules: dict[str, RuleSetting],
+    horizon: int | None = None,
+    levers: list[tuple[str, str]] | None = None,
+) -> Plan:
+    """Build the :class:`Plan` of a validated scenario with its resolved rule settings.
+
+    ``levers``: ``(actor, lever)`` pairs whose effects apply from the start.
+    """
+    reg = registry()
+    order = {sec: list(getattr(scn, sec)) for sec in SECTIONS}
+    idx = {sec: {n: i for i, n in enumerate(names)} for sec, names in order.items()}
     events = [e.name for e in scn.events]
-    si = {s: i for i, s in enumerate(states)}
-    ai = {a: i for i, a in enumerate(alliances)}
-    ki = {k: i for i, k in enumerate(suppliers)}
-    ti = {t: i for i, t in enumerate(territories)}
-    fi = {f: i for i, f in enumerate(flashpoints)}
     entries: list[ParamEntry] = []
-    addr: dict[str, Address] = {}
-
-    def scalar(path: str, p: Param, array: str, index: tuple, bounds: Bounds, space: str = "par", st_array: str | None = None, kind: str = "num") -> None:
-        _add(entries, path, p, array, index, bounds)
-        addr[path] = Address(path, space, st_array or array, index, kind, bounds)
-
-    for s, spec in scn.states.items():
-        i = si[s]
-        scalar(f"states.{s}.capability", spec.capability, "capability0", (i,), _B0, "st", "capability")
-        scalar(f"states.{s}.resolve", spec.resolve, "resolve", (i,), _B01)
-        scalar(f"states.{s}.available_capacity", spec.available_capacity, "capacity", (i,), _B01)
-        scalar(f"states.{s}.procurement_budget_usd", spec.procurement_budget_usd, "budget", (i,), _B0)
-        for t, p in spec.affinity.items():
-            scalar(f"states.{s}.affinity.{t}", p, "affinity0", (i, si[t]), _BS, "st", "affinity")
-        for k, p in spec.suppliers.items():
-            scalar(f"states.{s}.suppliers.{k}", p, "shares0", (i, ki[k]), _B01, "st", "shares")
-        for k, p in spec.orders.items():
-            scalar(f"states.{s}.orders.{k}", p, "orders0", (i, ki[k]), _B0, "st", "backlog")
-        for t in states:
-            if t != s and f"states.{s}.affinity.{t}" not in addr:
-                addr[f"states.{s}.affinity.{t}"] = Address(f"states.{s}.affinity.{t}", "st", "affinity", (i, si[t]), "num", _BS)
-        for k in suppliers:
-            path = f"states.{s}.suppliers.{k}"
-            if path not in addr:
-                addr[path] = Address(path, "st", "shares", (i, ki[k]), "num", _B01)
-            path = f"states.{s}.orders.{k}"
-            if path not in addr:
-                addr[path] = Address(path, "st", "backlog", (i, ki[k]), "num", _B0)
-    for a, spec in scn.alliances.items():
-        j = ai[a]
-        scalar(f"alliances.{a}.credibility", spec.credibility, "credibility", (j,), _B01)
-        scalar(f"alliances.{a}.default_trust", spec.default_trust, "default_trust", (j,), _B01)
-        scalar(f"alliances.{a}.outside_zone", spec.outside_zone, "outside_zone", (j,), _B01)
-        scalar(f"alliances.{a}.trigger_level", spec.trigger_level, "trigger", (j,), Bounds(1, 5, True), kind="int")
-        for s, p in spec.trust.items():
-            scalar(f"alliances.{a}.trust.{s}", p, "trust0", (si[s], j), _B01, "st", "trust")
-        for s in states:
-            path = f"alliances.{a}.trust.{s}"
-            if path not in addr:
-                addr[path] = Address(path, "st", "trust", (si[s], j), "num", _B01)
-        addr[f"alliances.{a}.members"] = Address(f"alliances.{a}.members", "st", "status", (j,), "names")
-        addr[f"alliances.{a}.frozen"] = Address(f"alliances.{a}.frozen", "st", "status", (j,), "names")
-    for k, spec in scn.suppliers.items():
-        j = ki[k]
-        scalar(f"suppliers.{k}.reliability", spec.reliability, "reliability", (j,), _B01)
-        scalar(f"suppliers.{k}.price_quality", spec.price_quality, "price_quality", (j,), _B01)
-        scalar(f"suppliers.{k}.lag_months", spec.lag_months, "lag", (j,), Bounds(0, 120, True), kind="int")
-        addr[f"suppliers.{k}.refuses"] = Address(f"suppliers.{k}.refuses", "st", "refuses", (j,), "names")
-    for t in territories:
-        addr[f"territories.{t}.controller"] = Address(f"territories.{t}.controller", "st", "controller", (ti[t],), "name")
-    for f, spec in scn.flashpoints.items():
-        j = fi[f]
-        scalar(f"flashpoints.{f}.level", spec.level, "level0", (j,), Bounds(0, 5, True), "st", "level", kind="int")
-        addr[f"flashpoints.{f}.mediators"] = Address(f"flashpoints.{f}.mediators", "st", "mediators", (j,), "names")
+    shapes: dict[str, tuple] = {}
+    for (section, _), attr in reg.attrs.items():
+        n_sec = len(order[section])
+        if attr.keyed_by is None:
+            shapes[attr.array] = (n_sec,)
+        else:
+            n_key = len(order[attr.keyed_by])
+            shapes[attr.array] = (n_key, n_sec) if attr.key_first else (n_sec, n_key)
+    for section in SECTIONS:
+        attrs = reg.attrs_of(section)
+        for actor, spec in getattr(scn, section).items():
+            i = idx[section][actor]
+            for attr in attrs:
+                value = getattr(spec, attr.name)
+                if attr.keyed_by is None:
+                    entries.append(ParamEntry(f"{section}.{actor}.{attr.name}", value, attr.array, (i,), attr.bounds))
+                    continue
+                kidx = idx[attr.keyed_by]
+                for key, p in value.items():
+                    index = (kidx[key], i) if attr.key_first else (i, kidx[key])
+                    entries.append(ParamEntry(f"{section}.{actor}.{attr.name}.{key}", p, attr.array, index, attr.bounds))
+    shapes["event_p"] = (len(events),)
     for e_i, ev in enumerate(scn.events):
-        _add(entries, f"events[{e_i}].probability", ev.probability, "event_p", (e_i,), _B01)
+        entries.append(ParamEntry(f"events[{e_i}].probability", ev.probability, "event_p", (e_i,), _B01))
     for kind, rs in rules.items():
         for pname, p in rs.params.items():
-            path = f"rules.{kind}.{pname}"
             arr = f"rule:{kind}.{pname}"
-            b = rs.bounds.get(pname, Bounds())
-            _add(entries, path, p, arr, (), b)
-            if not isinstance(p.value, tuple):
-                addr[path] = Address(path, "par", arr, (), "int" if b.integer else "num", b)
+            entries.append(ParamEntry(f"rules.{kind}.{pname}", p, arr, (), rs.bounds.get(pname, Bounds())))
+            shapes[arr] = (len(p.value),) if isinstance(p.value, tuple) else ()
 
-    S = len(states)
+    si, ti = idx["states"], idx["territories"]
+    flashpoints, alliances, territories = order["flashpoints"], order["alliances"], order["territories"]
+    S = len(order["states"])
     sides = np.array([[si[x] for x in scn.flashpoints[f].sides] for f in flashpoints], dtype=np.intp).reshape(-1, 2)
     stakes = np.array([ti[scn.flashpoints[f].stakes] if scn.flashpoints[f].stakes else -1 for f in flashpoints], dtype=np.intp)
     location = np.array([si[scn.flashpoints[f].location] if scn.flashpoints[f].location else -1 for f in flashpoints], dtype=np.intp)
@@ -271,37 +359,24 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
     for t, spec in scn.territories.items():
         for c in spec.claimants:
             claimants[ti[t], si[c]] = True
-    supplier_state = np.array([si[scn.suppliers[k].state] for k in suppliers], dtype=np.intp)
-    buyer = np.zeros(S, dtype=bool)
-    for s_name, spec in scn.states.items():
-        b = spec.procurement_budget_usd
-        hi = b.value.support()[1] if isinstance(b.value, Dist) else b.mean()
-        if hi > 0 or any(p.mean() > 0 or isinstance(p.value, Dist) for p in spec.orders.values()):
-            buyer[si[s_name]] = True
-    effects = [ev.effect for ev in scn.events] + [lv.effect for acts in scn.levers.values() for lv in acts.values()]
-    for eff in effects:
-        for op in (eff.set, eff.add, eff.multiply):
-            for path in op:
-                parts = path.split(".")
-                if parts[0] == "states" and len(parts) >= 3 and parts[2] in ("procurement_budget_usd", "orders"):
-                    buyer[si[parts[1]]] = True
+    supplier_state = np.array([si[scn.suppliers[k].state] for k in order["suppliers"]], dtype=np.intp)
     candidates = np.zeros((S, len(alliances)), dtype=bool)
     for a, spec in scn.alliances.items():
         for c in spec.candidates:
-            candidates[si[c], ai[a]] = True
+            candidates[si[c], idx["alliances"][a]] = True
     return Plan(
         scenario=scn,
         rules=rules,
-        states=states,
+        states=order["states"],
         alliances=alliances,
-        suppliers=suppliers,
+        suppliers=order["suppliers"],
         territories=territories,
         flashpoints=flashpoints,
         events=events,
         start=month_index(scn.meta.start),
         horizon=horizon if horizon is not None else scn.meta.horizon_months,
         entries=entries,
-        addresses=addr,
+        par_shapes=shapes,
         sides=sides,
         stakes=stakes,
         location=location,
@@ -310,7 +385,7 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
         member_vs_member=mvm,
         claimants=claimants,
         supplier_state=supplier_state,
-        kind_of_state=[scn.states[s].kind for s in states],
+        kind_of_state=[scn.states[s].kind for s in order["states"]],
         candidates=candidates,
-        buyers=np.flatnonzero(buyer),
+        levers=list(levers or []),
     )

@@ -1,4 +1,10 @@
-"""Applying effects (``set`` / ``add`` / ``multiply`` / ``remove``) to masked replicates."""
+"""Applying effects (``set`` / ``add`` / ``multiply`` / ``remove``) to masked replicates.
+
+Numbers are changed where their :class:`~sim.world.compile.Address` says (a parameter
+or a state array), clipped to their bounds, and the declaring part is told
+(``on_change``). Lists and names are changed by the operations their declared
+:class:`~sim.parts.Target` builds.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..scenario.schema import Effect
-from .compile import ACTIVE, EXITED, FROZEN, Address, Plan
+from .compile import Address, Plan
 
 if TYPE_CHECKING:
     from .model import World
@@ -16,7 +21,7 @@ if TYPE_CHECKING:
 Op = Callable[["World", np.ndarray], None]
 
 
-def compile_effect(effect: Effect, plan: Plan) -> tuple[list[Op], list[str]]:
+def compile_effect(effect: Any, plan: Plan) -> tuple[list[Op], list[str]]:
     """The operations of an effect, and the names of the events it triggers."""
     ops: list[Op] = []
     for op in ("set", "add", "multiply", "remove"):
@@ -35,7 +40,7 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
     if ad.kind in ("num", "int"):
         lo, hi = ad.bounds.lo, ad.bounds.hi
         integer = ad.kind == "int"
-        is_level = ad.space == "st" and ad.array == "level"
+        on_change = ad.on_change
         v = float(value)
 
         def apply(w: World, mask: np.ndarray) -> None:
@@ -46,59 +51,30 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
             new = np.clip(new, lo, hi)
             if integer:
                 new = np.rint(new)
-            if is_level:
-                f = ad.index[0]
-                old = w.st.level[:, f].copy()
+            if on_change is not None:
+                old = arr[(slice(None), *ad.index)].copy()
                 arr[key] = new
-                lv = w.st.level[:, f]
-                w.st.settled[mask & (lv > 0), f] = False
-                w.st.war_months[mask & (lv == 5) & (old != 5), f] = 0
+                on_change(w, mask, ad.index, old)
             else:
                 arr[key] = new
 
         return apply
-    if ad.kind == "name":
-        idx = int(_names(value, plan)[0])
+    assert ad.target is not None
+    return ad.target.compile(op, plan, ad.index[0], _names(value, plan))
 
-        def set_name(w: World, mask: np.ndarray) -> None:
-            getattr(w, ad.space)[ad.array][(mask, *ad.index)] = idx
 
-        return set_name
-    # lists of names
-    names = _names(value, plan)
-    if ad.array == "status":
-        j = ad.index[0]
-        frozen_list = ad.path.endswith(".frozen")
+def list_target(array: str) -> Callable[..., Op]:
+    """The target of a list of names kept as a boolean state array (R, X, S): ``set``
+    makes exactly these listed, ``add`` lists them, ``remove`` unlists them."""
 
-        def membership(w: World, mask: np.ndarray) -> None:
-            st = w.st.status[:, :, j]
-            rows = mask[:, None]
-            listed = np.zeros(plan.S, dtype=bool)
-            listed[names] = True
-            if frozen_list:
-                member = (st == ACTIVE) | (st == FROZEN)
-                if op in ("add", "set"):
-                    st[rows & member & listed[None]] = FROZEN
-                if op == "remove":
-                    st[rows & (st == FROZEN) & listed[None]] = ACTIVE
-                if op == "set":
-                    st[rows & (st == FROZEN) & ~listed[None]] = ACTIVE
-            else:
-                if op in ("add", "set"):
-                    st[rows & listed[None] & (st != FROZEN)] = ACTIVE
-                if op == "remove":
-                    st[rows & listed[None] & ((st == ACTIVE) | (st == FROZEN))] = EXITED
-                if op == "set":
-                    st[rows & ~listed[None] & ((st == ACTIVE) | (st == FROZEN))] = EXITED
+    def compile(op: str, plan: Plan, j: int, names: np.ndarray) -> Op:
+        def listing(w: World, mask: np.ndarray) -> None:
+            arr = w.st[array]  # (R, X, S) boolean
+            if op == "set":
+                arr[mask, j, :] = False
+            rows = np.flatnonzero(mask)
+            arr[np.ix_(rows, [j], names)] = op != "remove"
 
-        return membership
-    j = ad.index[0]
+        return listing
 
-    def listing(w: World, mask: np.ndarray) -> None:
-        arr = w.st[ad.array]  # (R, X, S) boolean
-        if op == "set":
-            arr[mask, j, :] = False
-        rows = np.flatnonzero(mask)
-        arr[np.ix_(rows, [j], names)] = op != "remove"
-
-    return listing
+    return compile

@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from .agents import Alliance, Flashpoint, State, Supplier, Territory
-from .compile import ACTIVE, FROZEN, Plan
+from .compile import Plan
 
 
 class Arrays:
@@ -99,96 +99,30 @@ class World(mesa.Model):
         return g
 
     def _initial_state(self) -> Arrays:
-        p, plan, n = self.par, self.plan, self.n
-        S, A, F, T, K = plan.S, plan.A, plan.F, plan.T, plan.K
-        scn = plan.scenario
-        si = plan.index_of("state")
-        # affinity: directed; a direction not given takes the other direction's value
-        given = np.zeros((S, S), dtype=bool)
-        for s, spec in scn.states.items():
-            for t in spec.affinity:
-                given[si[s], si[t]] = True
-        aff = p.affinity0.copy()
-        mirror = ~given & given.T
-        aff[:, mirror] = np.swapaxes(p.affinity0, 1, 2)[:, mirror]
-        status = np.zeros((n, S, A), dtype=np.int8)
-        trust = p.trust0.copy()
-        trust_given = np.zeros((S, A), dtype=bool)
-        for j, a in enumerate(plan.alliances):
-            spec = scn.alliances[a]
-            for m in spec.members:
-                status[:, si[m], j] = ACTIVE
-            for m in spec.frozen:
-                status[:, si[m], j] = FROZEN
-            for m in spec.trust:
-                trust_given[si[m], j] = True
-        fill = (status > 0) & ~trust_given[None]  # members without a stated trust
-        trust = np.where(fill, p.default_trust[:, None, :], trust)
-        level = np.rint(p.level0).astype(np.int8)
-        controller = np.empty((n, T), dtype=np.int16)
-        for j, t in enumerate(plan.territories):
-            controller[:, j] = si[scn.territories[t].controller]
-        mediators = np.zeros((n, F, S), dtype=bool)
-        for j, f in enumerate(plan.flashpoints):
-            for m in scn.flashpoints[f].mediators:
-                mediators[:, j, si[m]] = True
-        refuses = np.zeros((n, K, S), dtype=bool)
-        for j, k in enumerate(plan.suppliers):
-            for c in scn.suppliers[k].refuses:
-                refuses[:, j, si[c]] = True
-        cap = p.capability0.copy()
-        shares = p.shares0.copy()
-        monthly = p.budget / 12.0
-        a_idx, b_idx = plan.sides[:, 0], plan.sides[:, 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lr = np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
-        return Arrays(
-            capability=cap,
-            affinity=aff,
-            affinity_base=aff.copy(),
-            trust=trust,
-            trust_base=trust.copy(),  # starting trust, which membership reverts towards
-            status=status,
-            shares=shares,
-            backlog=p.orders0.copy(),  # USD ordered, not yet delivered (R, S, K)
-            delivered=np.zeros_like(p.orders0),  # this month's deliveries
-            slipped=np.zeros_like(p.orders0),  # due this month but not delivered
-            refused_demand=np.zeros_like(p.orders0),  # budget share refused by suppliers that did not refuse at the start
-            share_change=np.zeros_like(p.orders0),  # this month's change of import shares
-            excess_slip=np.zeros_like(p.orders0),  # slipped beyond what the starting reliability implies
-            reliability0=p.reliability.copy(),  # each supplier's reliability at the start (buyers' expectation)
-            refused_start=self._refused_at_start(aff, refuses),
-            equipment=np.zeros_like(cap),  # capability added by deliveries, depreciating
-            flow=shares * monthly[:, :, None],  # delivery-weighted import flows behind the shares
-            flow_other=np.clip(1.0 - shares.sum(axis=2), 0.0, 1.0) * monthly,
-            level=level,
-            settled=np.zeros((n, F), dtype=bool),
-            casualties=np.zeros((n, F), dtype=self.dtype),
-            deaths=np.zeros((n, F), dtype=self.dtype),  # this month's
-            momentum=(level >= 3).astype(self.dtype),
-            lr_ema=lr.astype(self.dtype),
-            support=np.zeros((n, F, 2), dtype=self.dtype),
-            war_months=np.zeros((n, F), dtype=np.int16),
-            controller=controller,
-            mediators=mediators,
-            refuses=refuses,
-            fired=np.zeros((n, len(plan.events)), dtype=bool),
-            # alliance requests (D4): months since side sigma of f last asked A; counts per state
-            request_wait=np.full((n, F, 2, A), 10_000, dtype=np.int32),
-            requests=np.zeros((n, S, A), dtype=np.int16),
-            responses=np.zeros((n, S, A), dtype=np.int16),
-            refused_now=np.zeros((n, S, A), dtype=self.dtype),
-            answered_now=np.zeros((n, S, A), dtype=self.dtype),
-        )
+        """Every declared state array. An initialiser may read other state arrays
+        (``ctx.st["capability"]``): those are initialised first, on demand."""
+        from ..parts import InitContext, registry
 
-    def _refused_at_start(self, aff: np.ndarray, refuses: np.ndarray) -> np.ndarray:
-        """(R, S, K): supplier k refuses state i at the start (by list or hostility)."""
-        sup = self.plan.supplier_state
-        out = np.swapaxes(refuses, 1, 2).copy()
-        key = "rule:procurement.refuse_below"
-        if key in self.par.__dict__:
-            out |= np.swapaxes(aff[:, sup, :], 1, 2) < self.par[key][:, None, None]
-        return out
+        decls = registry().state
+        sizes = self.plan.sizes
+        busy: list[str] = []
+
+        class _OnDemand(dict):
+            def __missing__(self, name: str) -> np.ndarray:
+                if name not in decls:
+                    raise KeyError(f"no state array '{name}' is declared")
+                if name in busy:
+                    raise ValueError("state initialisers depend on each other in a cycle: " + " -> ".join([*busy, name]))
+                busy.append(name)
+                self[name] = decls[name].allocate(ctx, sizes)
+                busy.pop()
+                return self[name]
+
+        st = _OnDemand()
+        ctx = InitContext(self.plan, self.par, st, self.n, self.dtype)
+        for name in decls:
+            st[name]  # noqa: B018 - allocates it (and what it reads) if not done yet
+        return Arrays(**dict(st))
 
     def _make_agents(self) -> None:
         scn = self.plan.scenario

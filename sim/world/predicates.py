@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..parts import registry
 from ..scenario import expr as X
-from .compile import ACTIVE, EXITED, FROZEN, NONE, Plan
+from .compile import Plan
 
 if TYPE_CHECKING:
     from .model import World
@@ -85,53 +86,5 @@ def _compile(node: X.Node, plan: Plan) -> Fn:
 
 
 def _call(node: X.Call, plan: Plan) -> Fn:
-    a = [x.name for x in node.args]
-    ix = plan.index_of
-    fn = node.fn
-    if fn == "level":
-        f = ix("flashpoint")[a[0]]
-        return lambda w: w.st.level[:, f]
-    if fn == "casualties":
-        f = ix("flashpoint")[a[0]]
-        return lambda w: w.st.casualties[:, f]
-    if fn == "settled":
-        f = ix("flashpoint")[a[0]]
-        return lambda w: w.st.settled[:, f]
-    if fn == "war":
-        f = ix("flashpoint")[a[0]]
-        return lambda w: w.st.level[:, f] == 5
-    if fn == "trust":
-        s, al = ix("state")[a[0]], ix("alliance")[a[1]]
-        return lambda w: w.st.trust[:, s, al]
-    if fn == "member":
-        s, al = ix("state")[a[0]], ix("alliance")[a[1]]
-        status = a[2] if len(a) > 2 else "member"
-        if status == "member":
-            return lambda w: (w.st.status[:, s, al] == ACTIVE) | (w.st.status[:, s, al] == FROZEN)
-        code = {"active": ACTIVE, "frozen": FROZEN, "exited": EXITED, "none": NONE}[status]
-        return lambda w: w.st.status[:, s, al] == code
-    if fn in ("requests", "responses"):
-        s, al = ix("state")[a[0]], ix("alliance")[a[1]]
-        arr = fn
-        return lambda w: w.st[arr][:, s, al]
-    if fn == "capability":
-        s = ix("state")[a[0]]
-        return lambda w: w.st.capability[:, s]
-    if fn == "affinity":
-        s, t = ix("state")[a[0]], ix("state")[a[1]]
-        return lambda w: w.st.affinity[:, s, t]
-    if fn == "share":
-        s, k = ix("state")[a[0]], ix("supplier")[a[1]]
-        return lambda w: w.st.shares[:, s, k]
-    if fn == "controller":
-        t = ix("territory")[a[0]]
-        return lambda w: w.st.controller[:, t]
-    if fn == "fired":
-        e = ix("event")[a[0]]
-        return lambda w: w.st.fired[:, e]
-    if fn == "value":
-        ad = plan.addresses[a[0]]
-        key = (slice(None), *ad.index)
-        space, arr = ad.space, ad.array
-        return lambda w: getattr(w, space)[arr][key]
-    raise KeyError(fn)  # pragma: no cover
+    """A function of the condition language, as its declaring part compiles it."""
+    return registry().predicates[node.fn].compile(plan, [x.name for x in node.args])

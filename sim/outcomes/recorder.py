@@ -1,0 +1,167 @@
+"""Recording a world as it runs: first-hit months, co-occurrences, final values, series.
+
+A :class:`Recorder` observes a world month by month and accumulates, per chunk of
+replicates, everything the results need — first-hit month histograms, co-occurrence
+counts for conditional probabilities, final-value sums and a bounded sample, per-month
+series and the trajectories of a few replicates — as fixed-size arrays. Memory does not
+grow with the number of runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .base import Detector, combine_order
+
+if TYPE_CHECKING:
+    from ..world.model import World
+
+FINAL_SAMPLE = 10_000
+"""Final values are kept for the first this-many replicates of a run (for quantiles)."""
+
+
+@dataclass
+class ChunkResult:
+    """Everything one chunk of replicates contributes to the results (all fixed-size)."""
+
+    chunk: int
+    n: int
+    hist: np.ndarray  # (O, H+1) first-hit month counts; column 0 = never
+    co: np.ndarray  # (O, O) replicates where both outcomes happened
+    value_sum: np.ndarray  # (O,) sums of final values (nan where an outcome has none)
+    value_sq: np.ndarray  # (O,)
+    value_sample: np.ndarray  # (O, k) final values of the first replicates of the run
+    series: dict[str, np.ndarray]  # per-month sums / counts
+    traj: dict[str, np.ndarray]  # trajectories of the sampled replicates
+    first_hit_sample: np.ndarray  # (k, O) first-hit months of the sampled replicates
+    casualty_sample: np.ndarray  # (F, k) total deaths per flashpoint, first replicates of the run
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # the worker's peak resident memory when it finished this chunk
+
+
+class Recorder:
+    """Observes a world month by month and accumulates a :class:`ChunkResult`.
+
+    Args:
+        world: The world to observe (the recorder registers itself as an observer).
+        detectors: Compiled outcomes.
+        chunk: The chunk index (for merging in order).
+        offset: Global index of this chunk's first replicate (for the samples).
+        keep_final: Keep final values of replicates with global index below this.
+        keep_traj: Keep full trajectories of replicates with global index below this.
+    """
+
+    def __init__(self, world: World, detectors: list[Detector], chunk: int, offset: int, keep_final: int = FINAL_SAMPLE, keep_traj: int = 300):
+        self.w = world
+        self.dets = detectors
+        self.chunk = chunk
+        plan = world.plan
+        R, H = world.n, plan.horizon
+        O = len(detectors)
+        self.H = H
+        self.first = np.zeros((O, R), dtype=np.int16)
+        self.prim = [i for i, d in enumerate(detectors) if d.cond is not None]
+        self.k_final = int(np.clip(keep_final - offset, 0, R))
+        self.k_traj = int(np.clip(keep_traj - offset, 0, R))
+        F, S, A, K, T = plan.F, plan.S, plan.A, plan.K, plan.T
+        self.series = {
+            "level_counts": np.zeros((H, F, 6), dtype=np.int64),
+            "settled": np.zeros((H, F), dtype=np.int64),
+            "deaths": np.zeros((H, F)),
+            "trust": np.zeros((H, S, A)),
+            "status_counts": np.zeros((H, S, A, 4), dtype=np.int64),
+            "controller_counts": np.zeros((H, T, S), dtype=np.int64),
+            "shares": np.zeros((H, S, K)),
+            "capability": np.zeros((H, S)),
+            "affinity": np.zeros((H, S, S)),
+        }
+        k = self.k_traj
+        self.traj = {
+            "level": np.zeros((k, H, F), dtype=np.int8),
+            "deaths": np.zeros((k, H, F), dtype=np.float32),
+            "trust": np.zeros((k, H, S, A), dtype=np.float32),
+            "status": np.zeros((k, H, S, A), dtype=np.int8),
+            "shares": np.zeros((k, H, S, K), dtype=np.float32),
+            "affinity": np.zeros((k, H, S, S), dtype=np.float32),
+            "capability": np.zeros((k, H, S), dtype=np.float32),
+        }
+        self.conds = [d.bind(world) for d in detectors]
+        world.observers.append(self.observe)
+
+    def observe(self, w: World) -> None:
+        t = w.elapsed  # 1-based month just simulated
+        if t > self.H:
+            return
+        first = self.first
+        for i in self.prim:
+            hit = self.conds[i](w)
+            new = hit & (first[i] == 0)
+            if new.any():
+                first[i, new] = t
+        st, s = w.st, self.series
+        r = t - 1
+        lv = st.level.astype(np.intp)
+        F = lv.shape[1]
+        if F:
+            s["level_counts"][r] = np.stack([np.bincount(lv[:, f], minlength=6)[:6] for f in range(F)])
+        s["settled"][r] = st.settled.sum(axis=0)
+        s["deaths"][r] = st.deaths.sum(axis=0)
+        s["trust"][r] = st.trust.sum(axis=0)
+        status = st.status
+        for code in range(4):
+            s["status_counts"][r, ..., code] = (status == code).sum(axis=0)
+        if st.controller.shape[1]:
+            S = st.capability.shape[1]
+            for j in range(st.controller.shape[1]):
+                s["controller_counts"][r, j] = np.bincount(st.controller[:, j], minlength=S)[:S]
+        s["shares"][r] = st.shares.sum(axis=0)
+        s["capability"][r] = st.capability.sum(axis=0)
+        s["affinity"][r] = st.affinity.sum(axis=0)
+        k = self.k_traj
+        if k:
+            self.traj["level"][:, r] = st.level[:k]
+            self.traj["deaths"][:, r] = st.deaths[:k]
+            self.traj["trust"][:, r] = st.trust[:k]
+            self.traj["status"][:, r] = status[:k]
+            self.traj["shares"][:, r] = st.shares[:k]
+            self.traj["affinity"][:, r] = st.affinity[:k]
+            self.traj["capability"][:, r] = st.capability[:k]
+
+    def result(self, seconds: float = 0.0) -> ChunkResult:
+        """Combine, summarize and return the chunk's contribution."""
+        w, dets, first = self.w, self.dets, self.first
+        for i in combine_order(dets):
+            first[i] = dets[i].combine(first[dets[i].of])
+        O = len(dets)
+        H = self.H
+        hist = np.zeros((O, H + 1), dtype=np.int64)
+        for i in range(O):
+            hist[i] = np.bincount(first[i], minlength=H + 1)[: H + 1]
+        happened = (first > 0).astype(np.int64)
+        co = happened @ happened.T
+        vsum = np.full(O, np.nan)
+        vsq = np.full(O, np.nan)
+        vs = np.full((O, self.k_final), np.nan)
+        for i, d in enumerate(dets):
+            if d.value is not None:
+                v = np.asarray(d.value(w), dtype=float)
+                vsum[i] = v.sum()
+                vsq[i] = (v * v).sum()
+                vs[i] = v[: self.k_final]
+        return ChunkResult(
+            chunk=self.chunk,
+            n=w.n,
+            hist=hist,
+            co=co,
+            value_sum=vsum,
+            value_sq=vsq,
+            value_sample=vs,
+            series=self.series,
+            traj=self.traj,
+            first_hit_sample=first[:, : self.k_traj].T.copy(),
+            casualty_sample=w.st.casualties[: self.k_final].T.astype(float).copy(),
+            seconds=seconds,
+        )

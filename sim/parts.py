@@ -1,0 +1,651 @@
+"""The registry of the model's parts, each declared once by the module that owns it.
+
+A *part* is anything a mechanism adds to the model:
+
+* :class:`Attr` — a numeric attribute of every actor of a section (``alliances.X.credibility``),
+  with its bounds, default and the rationale of the default;
+* :class:`StateVar` — a state array the world allocates (shape over actors, dtype, initialiser);
+* :class:`Target` — a non-numeric thing effects may change (``alliances.X.members``);
+* :class:`Predicate` — a function of the condition language (``level(lachin)``);
+* :class:`EventType` — something a rule reports happening (a refusal, a delivery), with a
+  sentence for people; the world counts them per replicate;
+* :class:`RuleDef` — a mechanism: a slot (``kind``) in a phase of the monthly step, a model
+  name, its parameters (a :class:`RuleParams` class) and ``build(plan) -> step(world)``;
+* :class:`OutcomeKind` — a kind of outcome: its spec (a pydantic model), detector and
+  description.
+
+This module sits below the scenario layer, the world and the rules. The scenario layer
+reads the declarations as data (its schema, the paths effects and ``--set`` may address);
+the world allocates the declared state; the rules register themselves here. Nothing
+here knows a rule by name. The stock parts are loaded like any plug-in, on first use.
+
+Declarations made outside the package (a notebook, a user module) are *custom*: a run
+ships them by value to its workers (:func:`ship` / :func:`receive`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from .scenario.values import Bounds, bounds_of
+
+PHASES = ("events", "procurement", "escalation", "alliance", "alignment", "membership")
+"""The monthly order of the phases (DESIGN §5). Each phase holds a list of rules."""
+
+SECTIONS = {
+    "states": "S",
+    "alliances": "A",
+    "suppliers": "K",
+    "territories": "T",
+    "flashpoints": "F",
+}
+"""Actor sections of a scenario and the symbol of their dimension."""
+
+KIND_OF_SECTION = {
+    "states": "state",
+    "alliances": "alliance",
+    "suppliers": "supplier",
+    "territories": "territory",
+    "flashpoints": "flashpoint",
+}
+
+STOCK_MODULES = ("sim.rules", "sim.outcomes.kinds")
+"""Packages whose import registers the stock parts."""
+
+
+def _caller_module(depth: int = 2) -> str:
+    try:
+        return sys._getframe(depth).f_globals.get("__name__", "__main__")
+    except ValueError:  # pragma: no cover
+        return "__main__"
+
+
+def is_stock(module: str) -> bool:
+    return module == "sim" or module.startswith("sim.")
+
+
+# ---------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Attr:
+    """A numeric attribute of every actor of a section, declared by the part that uses it.
+
+    Attributes:
+        section: ``states``, ``alliances``, ``suppliers``, ``territories`` or ``flashpoints``.
+        name: The key in the scenario file.
+        bounds: Allowed range (and whether it is a whole number).
+        default: The value when the file gives none; ``None`` makes it required.
+        note: Why the default is what it is (its provenance).
+        kind: Kind of that provenance: ``assumption`` or ``calibration``.
+        doc: What the attribute means (shown in ``sim schema`` and the docs).
+        unit: Its unit, if any.
+        keyed_by: For a mapping (``affinity: {russia: 0.3}``), the section whose names key it.
+        array: Name of the per-replicate parameter array in ``world.par`` (default: ``name``).
+        state: The state array it initialises; effects on it then change the state.
+        key_first: The array is indexed (key, actor) rather than (actor, key).
+        on_change: ``f(world, mask, index)`` run after an effect changes the state at
+            ``index`` in the replicates of ``mask`` (e.g. a new rung resets its spell).
+        module: The declaring module (filled in).
+    """
+
+    section: str
+    name: str
+    bounds: Bounds
+    default: float | None = None
+    note: str = ""
+    kind: str = "assumption"
+    doc: str = ""
+    unit: str = ""
+    keyed_by: str | None = None
+    array: str = ""
+    state: str | None = None
+    key_first: bool = False
+    on_change: Callable[..., None] | None = None
+    module: str = ""
+
+    @property
+    def path(self) -> str:
+        mid = "X" if self.keyed_by is None else "X.Y"
+        return f"{self.section}.{mid.split('.')[0]}.{self.name}" + (".Y" if self.keyed_by else "")
+
+    @property
+    def integer(self) -> bool:
+        return self.bounds.integer
+
+
+@dataclass(frozen=True)
+class InitContext:
+    """What a state initialiser may read: the plan, the sampled parameters, the state so far."""
+
+    plan: Any
+    par: Any
+    st: dict[str, np.ndarray]
+    n: int
+    dtype: Any
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """A state array of the world (first axis: replicates).
+
+    Attributes:
+        name: Attribute name in ``world.st``.
+        dims: Symbolic dimensions after the replicate axis: ``S`` states, ``A``
+            alliances, ``K`` suppliers, ``T`` territories, ``F`` flashpoints, ``E``
+            scenario events, or an integer.
+        dtype: ``float`` (the world's precision), or a numpy dtype name.
+        init: A fill value, or ``f(ctx: InitContext) -> array`` of the full shape.
+        doc: What it holds.
+    """
+
+    name: str
+    dims: tuple[str | int, ...]
+    dtype: str = "float"
+    init: Any = 0
+    doc: str = ""
+    module: str = ""
+
+    def shape(self, sizes: dict[str, int], n: int) -> tuple[int, ...]:
+        return (n, *(d if isinstance(d, int) else sizes[d] for d in self.dims))
+
+    def allocate(self, ctx: InitContext, sizes: dict[str, int]) -> np.ndarray:
+        dtype = ctx.dtype if self.dtype == "float" else np.dtype(self.dtype)
+        if callable(self.init):
+            arr = np.asarray(self.init(ctx))
+            want = self.shape(sizes, ctx.n)
+            if arr.shape != want:
+                raise ValueError(f"state '{self.name}' initialiser gave shape {arr.shape}, declared {want}")
+            return arr.astype(dtype, copy=False)
+        return np.full(self.shape(sizes, ctx.n), self.init, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A non-numeric effect target: a list of names or one name of an actor section.
+
+    ``compile(op, plan, index, names) -> apply(world, mask)`` builds the operation for
+    ``op`` (set/add/remove) on the actor at ``index`` with the given state indices.
+    """
+
+    section: str
+    name: str
+    kind: str  # "names" or "name"
+    compile: Callable[..., Callable[..., None]]
+    doc: str = ""
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """A function of the condition language.
+
+    Attributes:
+        name: As written (``level``).
+        args: Kinds of its arguments: ``flashpoint``, ``state``, ``alliance``,
+            ``territory``, ``supplier``, ``event``, ``status``, ``path``.
+        returns: ``num``, ``bool`` or ``actor``.
+        example: A call as a user would write it.
+        compile: ``f(plan, names) -> g(world) -> array (R,)``.
+        min_args: Fewer arguments allowed (trailing ones optional).
+        doc: What it gives.
+    """
+
+    name: str
+    args: tuple[str, ...]
+    returns: str
+    example: str
+    compile: Callable[..., Callable[..., Any]]
+    min_args: int = -1
+    doc: str = ""
+    module: str = ""
+
+    def __post_init__(self) -> None:
+        if self.min_args < 0:
+            object.__setattr__(self, "min_args", len(self.args))
+
+
+@dataclass(frozen=True)
+class EventType:
+    """Something a rule reports happening, counted per replicate and narrated.
+
+    Attributes:
+        name: ``rule.event`` (``alliance.refusal``).
+        over: Dimensions of the emitted mask after the replicate axis, as actor kinds
+            (``state``, ``alliance``, ``flashpoint``, ``supplier``, ``territory``,
+            ``side``) — they name the actors in the sentence.
+        template: A sentence with ``{state}``, ``{alliance}``... and the fields, e.g.
+            ``"{alliance} declines to help {state} (trust {before:.2f} -> {after:.2f})"``.
+        fields: Names of the numeric fields an emission carries.
+        doc: What it means.
+    """
+
+    name: str
+    over: tuple[str, ...]
+    template: str
+    fields: tuple[str, ...] = ()
+    doc: str = ""
+    module: str = ""
+
+
+class RuleParams(BaseModel):
+    """Base class of a mechanism's parameters: every field is a scenario parameter.
+
+    Declare each with its bounds and the rationale of its default::
+
+        class MyParams(RuleParams):
+            strength: P(0, 1) = default(0.1, "why 0.1")
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    @classmethod
+    def bounds(cls) -> dict[str, Bounds]:
+        """Each parameter's allowed range, as declared with ``P(...)``."""
+        return {name: bounds_of(f) for name, f in cls.model_fields.items()}
+
+
+Builder = Callable[[Any], Callable[[Any], None]]
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    """A registered mechanism: model ``model`` of slot ``kind``, run in ``phase``."""
+
+    kind: str
+    model: str
+    params: type[RuleParams]
+    build: Builder
+    doc: str
+    phase: str
+    module: str = ""
+
+
+@dataclass
+class Slot:
+    """A place in the monthly step that a scenario fills with one model (or ``off``).
+
+    Stock slots are the phases themselves (``escalation``); mechanisms may add slots of
+    their own to a phase (``offensive`` in the escalation phase), run after the phase's
+    earlier slots in ``order``.
+    """
+
+    kind: str
+    phase: str
+    order: float
+    default: str | None  # model used when a scenario does not name one; None = off
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class OutcomeKind:
+    """A kind of outcome: its spec, its detector and its description.
+
+    Attributes:
+        kind: The ``kind:`` value in the scenario (``escalation``).
+        spec: A pydantic model of the outcome's fields (subclass of
+            :class:`OutcomeSpec`, with ``kind: Literal[...]``). Fields annotated with
+            :class:`Ref` name actors, events or outcomes and are checked.
+        build: ``f(spec, plan) -> (cond, value, value_label)``: ``cond(world) -> bool (R,)``
+            evaluated after every month; ``value`` the quantity whose final value is
+            recorded (or None). Combined kinds return ``cond=None`` (see ``combine``).
+        describe: ``f(spec, plan, name) -> str``, the sentence reports print when the
+            scenario gives none.
+        check: Optional ``f(spec_dict, tree) -> [(key, message)]`` for cross-field rules.
+        combine: For kinds built from other outcomes: ``f(spec, first_hits) -> first_hit``.
+        init: Optional ``f(world) -> state`` captured when recording starts, passed
+            to ``cond`` as ``cond(world, state)`` (e.g. who was not a member at the start).
+    """
+
+    kind: str
+    spec: type[BaseModel]
+    build: Callable[..., Any]
+    describe: Callable[..., str]
+    check: Callable[..., list] | None = None
+    combine: Callable[..., Any] | None = None
+    module: str = ""
+
+
+class OutcomeSpec(BaseModel):
+    """Base of outcome specs: every outcome may carry a description."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Field metadata: the field names a ``kind`` of thing (``state``, ``outcome``...)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class PredicateText:
+    """Field metadata: the field is a condition in the predicate language."""
+
+
+# -------------------------------------------------------------------------- registry
+
+
+@dataclass
+class Registry:
+    """Every declared part. ``version`` changes with each registration (caches key on it)."""
+
+    attrs: dict[tuple[str, str], Attr] = field(default_factory=dict)
+    state: dict[str, StateVar] = field(default_factory=dict)
+    targets: dict[tuple[str, str], Target] = field(default_factory=dict)
+    predicates: dict[str, Predicate] = field(default_factory=dict)
+    events: dict[str, EventType] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)
+    rules: dict[str, dict[str, RuleDef]] = field(default_factory=dict)
+    outcomes: dict[str, OutcomeKind] = field(default_factory=dict)
+    version: int = 0
+    loading: bool = False
+    loaded: bool = False
+
+    def bump(self) -> None:
+        self.version += 1
+
+    def attrs_of(self, section: str) -> list[Attr]:
+        return [a for (s, _), a in self.attrs.items() if s == section]
+
+    def slots_in_order(self) -> list[Slot]:
+        """Slots in the order they run: by phase, then ``order``, then registration."""
+        idx = {k: i for i, k in enumerate(self.slots)}
+        return sorted(self.slots.values(), key=lambda s: (PHASES.index(s.phase), s.order, idx[s.kind]))
+
+
+REGISTRY = Registry()
+
+
+def registry() -> Registry:
+    """The registry with the stock parts loaded."""
+    ensure_stock()
+    return REGISTRY
+
+
+def ensure_stock() -> None:
+    """Load the stock parts (the package's rules and outcome kinds) once."""
+    if REGISTRY.loaded or REGISTRY.loading:
+        return
+    REGISTRY.loading = True
+    try:
+        for mod in STOCK_MODULES:
+            importlib.import_module(mod)
+        REGISTRY.loaded = True
+    finally:
+        REGISTRY.loading = False
+
+
+def _check_section(section: str) -> None:
+    if section not in SECTIONS:
+        raise ValueError(f"unknown section {section!r}; sections are {', '.join(SECTIONS)}")
+
+
+def declare_attr(
+    section: str,
+    name: str,
+    type_: Any,
+    default: float | None = None,
+    note: str = "",
+    *,
+    kind: str = "assumption",
+    doc: str = "",
+    unit: str = "",
+    keyed_by: str | None = None,
+    array: str | None = None,
+    state: str | None = None,
+    key_first: bool = False,
+    on_change: Callable[..., None] | None = None,
+) -> Attr:
+    """Declare a numeric attribute of the actors of ``section``.
+
+    Args:
+        type_: A parameter type made with :func:`sim.scenario.values.P` (its bounds).
+        default: Value when the file gives none (with ``note`` saying why); ``None``
+            makes the attribute required.
+    """
+    _check_section(section)
+    if keyed_by is not None:
+        _check_section(keyed_by)
+    if default is not None and not note:
+        raise ValueError(f"{section}.{name}: a default needs a note saying why it is what it is")
+    b = _bounds_of_type(type_)
+    array = array or name
+    for other in REGISTRY.attrs.values():
+        if other.array == array and (other.section, other.name) != (section, name):
+            raise ValueError(f"{section}.{name}: parameter array '{array}' is already used by "
+                             f"{other.section}.{other.name}; give array=...")
+    a = Attr(section, name, b, None if default is None else float(default), note, kind, doc, unit, keyed_by,
+             array, state, key_first, on_change, _caller_module())
+    REGISTRY.attrs[(section, name)] = a
+    REGISTRY.bump()
+    return a
+
+
+def _bounds_of_type(type_: Any) -> Bounds:
+    for meta in getattr(type_, "__metadata__", ()):
+        if isinstance(meta, Bounds):
+            return meta
+    raise TypeError("declare an attribute's type with P(lo, hi, integer=...)")
+
+
+def declare_state(
+    name: str, dims: tuple[str | int, ...], dtype: str = "float", init: Any = 0, doc: str = ""
+) -> StateVar:
+    """Declare a state array the world allocates for every run."""
+    v = StateVar(name, tuple(dims), dtype, init, doc, _caller_module())
+    for d in v.dims:
+        if not isinstance(d, int) and d not in ("S", "A", "K", "T", "F", "E"):
+            raise ValueError(f"state '{name}': unknown dimension {d!r} (S, A, K, T, F, E or an integer)")
+    REGISTRY.state[name] = v
+    REGISTRY.bump()
+    return v
+
+
+def declare_target(section: str, name: str, kind: str, compile: Callable[..., Any], doc: str = "") -> Target:
+    """Declare a list-of-names (``kind='names'``) or one-name (``'name'``) effect target."""
+    _check_section(section)
+    if kind not in ("names", "name"):
+        raise ValueError("a target's kind is 'names' or 'name'")
+    t = Target(section, name, kind, compile, doc, _caller_module())
+    REGISTRY.targets[(section, name)] = t
+    REGISTRY.bump()
+    return t
+
+
+def declare_predicate(
+    name: str,
+    args: tuple[str, ...],
+    returns: str,
+    example: str,
+    compile: Callable[..., Any],
+    *,
+    min_args: int = -1,
+    doc: str = "",
+) -> Predicate:
+    """Declare a function of the condition language (``when:``, ``condition`` outcomes)."""
+    p = Predicate(name, tuple(args), returns, example, compile, min_args, doc, _caller_module())
+    REGISTRY.predicates[name] = p
+    REGISTRY.bump()
+    return p
+
+
+def declare_event(name: str, over: tuple[str, ...], template: str, fields: tuple[str, ...] = (), doc: str = "") -> EventType:
+    """Declare an event type a rule emits with ``world.emit(name, mask, **fields)``."""
+    e = EventType(name, tuple(over), template, tuple(fields), doc, _caller_module())
+    REGISTRY.events[name] = e
+    REGISTRY.bump()
+    return e
+
+
+def register(
+    kind: str,
+    model: str,
+    params: type[RuleParams],
+    *,
+    phase: str | None = None,
+    order: float | None = None,
+    default: bool | None = None,
+) -> Callable[[Builder], Builder]:
+    """Register ``build(plan) -> step(world)`` as model ``model`` of slot ``kind``.
+
+    A stock slot is a phase (``escalation``); a new ``kind`` opens a slot of its own in
+    ``phase``, run after the slots registered before it there (or by ``order``).
+    ``default``: the model a scenario gets when it does not name one for this slot. For
+    a phase's first model, and for new slots opened by the package, that is on unless
+    ``default=False``; a slot opened outside the package is off by default (a scenario
+    names it in ``rules:`` to use it).
+    """
+
+    def deco(build: Builder) -> Builder:
+        module = getattr(build, "__module__", None) or _caller_module()
+        slot = REGISTRY.slots.get(kind)
+        if slot is None:
+            ph = phase or (kind if kind in PHASES else None)
+            if ph not in PHASES:
+                raise ValueError(
+                    f"slot {kind!r} is new: say in which phase it runs (phase=...; phases are {', '.join(PHASES)})"
+                )
+            on = default if default is not None else (kind in PHASES or is_stock(module))
+            slot = Slot(kind, ph, float(order) if order is not None else (0.0 if kind in PHASES else 10.0),
+                        model if on else None, module)
+            REGISTRY.slots[kind] = slot
+        else:
+            if phase is not None and phase != slot.phase:
+                raise ValueError(f"slot {kind!r} runs in phase {slot.phase!r}, not {phase!r}")
+            if default:
+                slot.default = model
+        REGISTRY.rules.setdefault(kind, {})[model] = RuleDef(
+            kind, model, params, build, (build.__doc__ or "").strip(), slot.phase, module
+        )
+        REGISTRY.bump()
+        return build
+
+    return deco
+
+
+def register_outcome(
+    kind: str,
+    spec: type[BaseModel],
+    build: Callable[..., Any],
+    describe: Callable[..., str],
+    *,
+    check: Callable[..., list] | None = None,
+    combine: Callable[..., Any] | None = None,
+) -> OutcomeKind:
+    """Register an outcome kind (one module per kind holds these)."""
+    ok = OutcomeKind(kind, spec, build, describe, check, combine, getattr(build, "__module__", _caller_module()))
+    REGISTRY.outcomes[kind] = ok
+    REGISTRY.bump()
+    return ok
+
+
+# ------------------------------------------------------------------ custom parts
+
+
+def custom_parts() -> dict[str, list]:
+    """The parts declared outside the package, by category (what a run must ship)."""
+    r = registry()
+    out = {
+        "attrs": [a for a in r.attrs.values() if not is_stock(a.module)],
+        "state": [v for v in r.state.values() if not is_stock(v.module)],
+        "targets": [t for t in r.targets.values() if not is_stock(t.module)],
+        "predicates": [p for p in r.predicates.values() if not is_stock(p.module)],
+        "events": [e for e in r.events.values() if not is_stock(e.module)],
+        "slots": [s for s in r.slots.values() if not is_stock(s.module)],
+        "rules": [d for models in r.rules.values() for d in models.values() if not is_stock(d.module)],
+        "outcomes": [o for o in r.outcomes.values() if not is_stock(o.module)],
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, str]]:
+    """Custom parts as ``{what, name, module}`` records (for the manifest)."""
+    parts = custom_parts() if parts is None else parts
+    rows = []
+    for cat, items in parts.items():
+        for x in items:
+            name = {
+                "attrs": lambda a: f"{a.section}.*.{a.name}",
+                "state": lambda v: v.name,
+                "targets": lambda t: f"{t.section}.*.{t.name}",
+                "predicates": lambda p: p.name,
+                "events": lambda e: e.name,
+                "slots": lambda s: s.kind,
+                "rules": lambda d: f"{d.kind}.{d.model}",
+                "outcomes": lambda o: o.kind,
+            }[cat](x)
+            rows.append({"what": cat, "name": name, "module": x.module})
+    return rows
+
+
+def ship() -> bytes | None:
+    """The custom parts pickled by value (cloudpickle), or None if there are none.
+
+    Functions and classes defined in ``__main__`` (a notebook, a script) and in user
+    modules are pickled by value, so workers that cannot import them still run them.
+    """
+    parts = custom_parts()
+    if not parts:
+        return None
+    import cloudpickle
+
+    mods = {x.module for items in parts.values() for x in items}
+    registered = []
+    for m in mods:
+        mod = sys.modules.get(m)
+        if mod is not None and m != "__main__":
+            try:
+                cloudpickle.register_pickle_by_value(mod)
+                registered.append(mod)
+            except (ValueError, TypeError):  # pragma: no cover - a builtin or odd module
+                pass
+    try:
+        return cloudpickle.dumps(parts)
+    finally:
+        for mod in registered:
+            cloudpickle.unregister_pickle_by_value(mod)
+
+
+_RECEIVED: set[int] = set()
+
+
+def receive(blob: bytes | None) -> None:
+    """Register parts shipped with :func:`ship` (once per blob in a process)."""
+    if blob is None:
+        return
+    import hashlib
+    import pickle
+
+    key = int.from_bytes(hashlib.sha256(blob).digest()[:8], "little")
+    if key in _RECEIVED:
+        return
+    ensure_stock()
+    parts = pickle.loads(blob)  # noqa: S301 - our own payload, produced by ship()
+    for a in parts.get("attrs", []):
+        REGISTRY.attrs[(a.section, a.name)] = a
+    for v in parts.get("state", []):
+        REGISTRY.state[v.name] = v
+    for t in parts.get("targets", []):
+        REGISTRY.targets[(t.section, t.name)] = t
+    for p in parts.get("predicates", []):
+        REGISTRY.predicates[p.name] = p
+    for e in parts.get("events", []):
+        REGISTRY.events[e.name] = e
+    for s in parts.get("slots", []):
+        REGISTRY.slots.setdefault(s.kind, s)
+    for d in parts.get("rules", []):
+        REGISTRY.rules.setdefault(d.kind, {})[d.model] = d
+    for o in parts.get("outcomes", []):
+        REGISTRY.outcomes[o.kind] = o
+    REGISTRY.bump()
+    _RECEIVED.add(key)
