@@ -95,7 +95,9 @@ def million(runs: int, workers: int) -> dict:
     wall = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as d:
         t1 = time.perf_counter()
-        res.save(d)
+        from sim.report import write_report
+
+        res.save(d, report=write_report)
         save = time.perf_counter() - t1
     rss = res.manifest["peak_rss_mb"]
     return {"wall": wall, "save": save, "main_mb": rss["main"], "worker_mb": rss["workers_max"],

@@ -144,7 +144,7 @@ def run(
     try:
         if folder is None:
             folder = api.default_output_dir(res)
-        res.save(folder, figures=not no_report and res.runs > 0)
+        res.save(folder, report=None if no_report else _report_writer())
     except OutputError as exc:
         save_error = exc
     t_saved = time.perf_counter()
@@ -179,6 +179,12 @@ def run(
             err=True,
         )
         raise typer.Exit(130)
+
+
+def _report_writer():
+    from .report import write_report
+
+    return write_report
 
 
 def _progress(quiet: bool):
@@ -292,7 +298,7 @@ def rerun(
     res.manifest["rerun_of"] = str(folder)
     try:
         target = target or api.default_output_dir(res)
-        res.save(target, figures=False)
+        res.save(target)
     except OutputError as exc:
         if _state["debug"]:
             raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,9 @@ class Results:
     traj: dict[str, np.ndarray] = field(default_factory=dict)
     first_hit_sample: np.ndarray | None = None
     casualty_sample: np.ndarray | None = None
+    count_names: tuple[str, ...] = ()
+    counts_sum: np.ndarray | None = None
+    counts_sq: np.ndarray | None = None
     chunk_seconds: list[float] = field(default_factory=list)
 
     # ------------------------------------------------------------------ merging
@@ -117,6 +121,9 @@ class Results:
             self.traj = {k: v.copy() for k, v in r.traj.items()}
             self.first_hit_sample = r.first_hit_sample.copy()
             self.casualty_sample = r.casualty_sample.copy()
+            self.count_names = r.count_names
+            self.counts_sum = r.counts_sum.copy()
+            self.counts_sq = r.counts_sq.copy()
         else:
             self.hist += r.hist
             self.co += r.co
@@ -133,6 +140,8 @@ class Results:
                 self.first_hit_sample = np.concatenate([self.first_hit_sample, r.first_hit_sample], axis=0)
             if r.casualty_sample.shape[1]:
                 self.casualty_sample = np.concatenate([self.casualty_sample, r.casualty_sample], axis=1)
+            self.counts_sum += r.counts_sum
+            self.counts_sq += r.counts_sq
         self.runs += r.n
 
     # ---------------------------------------------------------------- questions
@@ -288,6 +297,21 @@ class Results:
             cols[f"P({o.name})"] = cum[i]
         return pd.DataFrame(cols)
 
+    def counts(self) -> pd.DataFrame:
+        """Events the rules reported, per run: mean, standard deviation and the
+        standard error of the mean (refusals, deliveries, rises, wars...)."""
+        import pandas as pd
+
+        n = max(self.runs, 1)
+        rows = []
+        for i, name in enumerate(self.count_names):
+            mean = self.counts_sum[i] / n
+            var = max(self.counts_sq[i] / n - mean * mean, 0.0)
+            rows.append({"event": name, "per_run": mean, "sd": math.sqrt(var),
+                         "se": math.sqrt(var / n) if self.runs > 1 else float("nan"),
+                         "total": self.counts_sum[i]})
+        return pd.DataFrame(rows, columns=["event", "per_run", "sd", "se", "total"]).set_index("event")
+
     def summary(self) -> dict[str, Any]:
         """The stable ``summary.json`` contract other tools read."""
         outcomes = {}
@@ -309,12 +333,13 @@ class Results:
 
     # ------------------------------------------------------------------- saving
 
-    def save(self, folder: str | Path, *, figures: bool = True) -> Path:
-        """Write the run folder: data files, figures and report, manifest last.
+    def save(self, folder: str | Path, *, report: Callable[[Results, Path], Any] | None = None) -> Path:
+        """Write the run folder: data files, then ``report(self, folder)`` if given
+        (figures and report.html: :func:`sim.report.write_report`), manifest last.
 
         Every file is written under a temporary name and renamed into place, so a file
-        is either whole or absent. Figures and the report are drawn by
-        :mod:`sim.report` (imported only when asked for, like pandas' ``.plot``).
+        is either whole or absent. Results know no figures: the caller passes the
+        report writer (the CLI and :func:`sim.save` do).
         """
         import time
 
@@ -326,10 +351,9 @@ class Results:
             atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
             atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
             atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
-            if figures:
-                from .report import write_report
-
-                write_report(self, folder)
+            atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
+            if report is not None and self.runs > 0:
+                report(self, folder)
             self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
             self.write_manifest(folder)
         except OSError as exc:

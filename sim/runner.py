@@ -107,7 +107,9 @@ def _simulate_inner(task: Task):
     t0 = time.perf_counter()
     plan = _plan_for(task)
     dtype = np.dtype(task.payload[3])
-    ss = np.random.SeedSequence(task.seed, spawn_key=(task.chunk,))
+    from .seeding import chunk_sequence, root_sequence
+
+    ss = chunk_sequence(root_sequence(task.seed), task.chunk)
     world = World(plan, task.n, ss, build_pipeline(plan), dtype=dtype)
     try:
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, task.keep_final, task.keep_traj)

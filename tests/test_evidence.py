@@ -95,6 +95,8 @@ def test_validate_reports_the_split():
 def test_report_has_a_provenance_appendix(tmp_path):
     scn = sim.load_scenario("kyrgyz_tajik")
     res = sim.run(scn, runs=200, seed=1, months=6)
-    res.save(tmp_path)
+    from sim.report import write_report
+
+    res.save(tmp_path, report=write_report)
     html = (tmp_path / "report.html").read_text()
     assert "Provenance appendix" in html and "kg-equipment-spend-2023h1" in html and "Facts cited" in html

@@ -15,7 +15,7 @@ runner = CliRunner()
 
 
 def _save(res, path):
-    res.save(path, figures=False)
+    res.save(path)
     return path
 
 

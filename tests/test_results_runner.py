@@ -64,8 +64,8 @@ def test_workers_do_not_change_results(mini, tmp_path):
     one = sim.run(mini, runs=1200, seed=11, chunk_size=200, workers=1)
     two = sim.run(mini, runs=1200, seed=11, chunk_size=200, workers=2)
     assert one.manifest["workers"] == 1 and two.manifest["workers"] == 2
-    one.save(tmp_path / "one", figures=False)
-    two.save(tmp_path / "two", figures=False)
+    one.save(tmp_path / "one")
+    two.save(tmp_path / "two")
     for f in ("summary.json", "outcomes.csv", "timeseries.csv"):
         assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
 

@@ -69,12 +69,13 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 120, s
     """Simulate ``runs`` episodes of the neutral dyad with the given ladder parameters."""
     from ..api import load_scenario
     from ..rules import build_pipeline
+    from ..seeding import chunk_sequence, root_sequence
     from ..world.compile import compile_plan
     from ..world.model import World
 
     scn = load_scenario(neutral_dyad(rules))
     plan = compile_plan(scn.spec, scn.rules, months)
-    w = World(plan, runs, np.random.SeedSequence(seed, spawn_key=(0,)), build_pipeline(plan))
+    w = World(plan, runs, chunk_sequence(root_sequence(seed), 0), build_pipeline(plan))
     try:
         top = np.full(runs, 2, dtype=np.int8)
         ended = np.zeros(runs, dtype=bool)

@@ -38,6 +38,9 @@ class ChunkResult:
     traj: dict[str, np.ndarray]  # trajectories of the sampled replicates
     first_hit_sample: np.ndarray  # (k, O) first-hit months of the sampled replicates
     casualty_sample: np.ndarray  # (F, k) total deaths per flashpoint, first replicates of the run
+    count_names: tuple[str, ...] = ()  # declared event types, in registry order
+    counts_sum: np.ndarray | None = None  # (E,) events per type summed over replicates
+    counts_sq: np.ndarray | None = None  # (E,) sums of squares (for standard errors)
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the worker's peak resident memory when it finished this chunk
 
@@ -163,5 +166,8 @@ class Recorder:
             traj=self.traj,
             first_hit_sample=first[:, : self.k_traj].T.copy(),
             casualty_sample=w.st.casualties[: self.k_final].T.astype(float).copy(),
+            count_names=tuple(w.counts),
+            counts_sum=np.array([c.sum(dtype=np.float64) for c in w.counts.values()]),
+            counts_sq=np.array([np.square(c, dtype=np.float64).sum() for c in w.counts.values()]),
             seconds=seconds,
         )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_state
+from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, Plan
 from .procurement import buyers_of
@@ -43,6 +43,10 @@ from .registry import RuleParams, register
 
 declare_state("affinity_base", ("S", "S"), init=lambda ctx: ctx.st["affinity"].copy(),
               doc="starting affinities, the baseline they revert to")
+
+
+declare_event("alignment.exercise", ("alliance",), "{alliance} holds a joint exercise",
+              doc="an alliance exercise: active members draw closer")
 
 
 class AlignmentParams(RuleParams):
@@ -129,6 +133,8 @@ def build(plan: Plan):
         aff = st.affinity
         dt = aff.dtype
         ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :] if A else None
+        if ex is not None:
+            w.emit("alignment.exercise", ex)
         # reversion and noise on every pair: new = a + rho (base - a) + sigma eps, with eps
         # uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1: monthly shocks add up to a
         # near-normal drift within months, at a fifth of the cost of normal draws)

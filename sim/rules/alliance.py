@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_predicate, declare_state, declare_target
+from ..parts import declare_attr, declare_event, declare_predicate, declare_state, declare_target
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .common import Dyads, response_probability
@@ -75,6 +75,18 @@ declare_state("requests", ("S", "A"), "int16", 0, doc="requests for help made so
 declare_state("responses", ("S", "A"), "int16", 0, doc="requests answered so far")
 declare_state("refused_now", ("S", "A"), init=0.0, doc="requests refused this month")
 declare_state("answered_now", ("S", "A"), init=0.0, doc="requests answered this month")
+
+
+_OVER = ("flashpoint", "side", "alliance")
+declare_event("alliance.request", _OVER, "{state} asks {alliance} for help against {opponent}",
+              doc="a member at or above the trigger rung asks its alliance for help")
+declare_event("alliance.response", _OVER, "{alliance} answers {state}'s request (trust {before:.2f} -> {after:.2f})",
+              ("before", "after"), doc="the alliance responds: trust rises, support is committed")
+declare_event("alliance.refusal", _OVER, "{alliance} declines to help {state} (trust {before:.2f} -> {after:.2f})",
+              ("before", "after"), doc="the alliance refuses: trust falls")
+declare_event("alliance.abstention", _OVER,
+              "{alliance} stays out of {state}'s clash with {opponent}, a member too (trust {before:.2f} -> {after:.2f})",
+              ("before", "after"), doc="the alliance abstains between two members")
 
 
 def _membership_target(frozen_list: bool):
@@ -197,6 +209,11 @@ def build(plan: Plan):
         )
         if asking.any():
             st.trust = np.clip(st.trust + per_state(delta, R), 0.0, 1.0).astype(st.trust.dtype)
+            after = st.trust[:, d.sides, :]
+            w.emit("alliance.request", asking)
+            w.emit("alliance.response", respond, before=trust_side, after=after)
+            w.emit("alliance.refusal", refuse, before=trust_side, after=after)
+            w.emit("alliance.abstention", abstained, before=trust_side, after=after)
             # this month's refusals and answers per (state, alliance), for the alignment rule
             st.refused_now = per_state(refuse | abstained, R)
             st.answered_now = per_state(respond, R)

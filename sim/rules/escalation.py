@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import model_validator
 
-from ..parts import declare_attr, declare_predicate, declare_state, declare_target
+from ..parts import declare_attr, declare_event, declare_predicate, declare_state, declare_target
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
@@ -97,6 +97,20 @@ declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability 
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
 declare_state("mediators", ("F", "S"), "bool", _mediators, doc="mediators / monitors present")
 declare_target("flashpoints", "mediators", "names", list_target("mediators"), doc="mediators present")
+
+
+declare_event("escalation.rise", ("flashpoint",), "{flashpoint} rises from rung {before:.0f} to rung {after:.0f}",
+              ("before", "after"), doc="the flashpoint climbs the ladder")
+declare_event("escalation.fall", ("flashpoint",), "{flashpoint} eases from rung {before:.0f} to rung {after:.0f}",
+              ("before", "after"), doc="the flashpoint steps down the ladder")
+declare_event("escalation.war", ("flashpoint",), "war breaks out at {flashpoint}", doc="rung 5 reached")
+declare_event("escalation.war_end", ("flashpoint",), "the war at {flashpoint} ends", doc="a war ends")
+declare_event("escalation.transfer", ("flashpoint", "side"), "{state} takes control of {territory} from {opponent}",
+              doc="a war's winner takes the disputed territory")
+declare_event("escalation.settlement", ("flashpoint",), "the dispute at {flashpoint} is settled",
+              doc="a negotiated settlement")
+declare_event("escalation.deaths", ("flashpoint",), "{deaths:.0f} killed at {flashpoint}", ("deaths",),
+              doc="a month with deaths (counted per month)")
 
 
 def _fp(plan, a) -> int:
@@ -296,6 +310,15 @@ def build(plan: Plan):
         deaths = np.where(new >= 3, np.rint(med * np.exp(col("casualty_sigma") * zc)), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
+        w.emit("escalation.rise", new > L, before=L, after=new)
+        w.emit("escalation.fall", (new < L) & ~settled_now & ~ending, before=L, after=new)
+        w.emit("escalation.war", (new == 5) & (L < 5))
+        w.emit("escalation.war_end", ending)
+        if fs.size and transferred.any():
+            won_a = winner == a_idx[None, :]
+            w.emit("escalation.transfer", np.stack([transferred & won_a, transferred & ~won_a], axis=2))
+        w.emit("escalation.settlement", settled_now & ~transferred)
+        w.emit("escalation.deaths", deaths > 0, deaths=deaths)
         st.level = new.astype(np.int8)
         dm = col("momentum_decay")
         st.momentum = dm * st.momentum + (1.0 - dm) * (new >= 3)

@@ -8,18 +8,23 @@ Model ``scheduled`` (MODEL.md §D1). Each month, in the order they are listed:
   replicate and event every month, drawn for everyone and then masked), at most once
   per replicate if ``once``;
 * its effect is applied to the replicates where it fired, and the events it names are
-  triggered there (each with its own probability).
+  triggered there (each with its own probability);
+* events triggered from outside the month's events — by a lever pulled or an inject
+  (``world.apply_effect``) — fire at the start of the next month, before the others.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..parts import declare_event
 from ..scenario.expr import month_index
 from ..world.compile import Plan
 from ..world.effects import compile_effect
 from ..world.predicates import compile_predicate
 from .registry import RuleParams, register
+
+declare_event("events.fired", ("event",), "{event}", doc="a scenario event fires")
 
 
 class EventParams(RuleParams):
@@ -56,6 +61,7 @@ def build(plan: Plan):
         for op in row["ops"]:
             op(w, mask)
         w.st.fired[:, e] |= mask
+        w.emit("events.fired", _column(mask, e, n_events))
         if depth < 16:
             for t in row["triggers"]:
                 fire(w, t, mask, u, depth + 1)
@@ -64,6 +70,11 @@ def build(plan: Plan):
         if not n_events:
             return
         u = w.stream("events").random((w.n, n_events))
+        pending = w.st.triggered
+        if pending.any():  # triggered by a lever or an inject since the last month
+            for e in np.flatnonzero(pending.any(axis=0)):
+                fire(w, int(e), pending[:, e].copy(), u)
+            pending[:] = False
         for row in table:
             if row["at"] is not None:
                 if row["at"] != w.month:
@@ -76,3 +87,10 @@ def build(plan: Plan):
             fire(w, row["e"], eligible, u)
 
     return step
+
+
+def _column(mask: np.ndarray, e: int, n: int) -> np.ndarray:
+    """(R,) -> (R, E) with the mask in column e (an event's place among the scenario's)."""
+    out = np.zeros((mask.shape[0], n), dtype=bool)
+    out[:, e] = mask
+    return out

@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_state
+from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .registry import RuleParams, register
 
 declare_state("trust_base", ("S", "A"), init=lambda ctx: ctx.st["trust"].copy(),
               doc="starting trust, which membership reverts towards")
+
+
+declare_event("membership.freeze", ("state", "alliance"), "{state} freezes its participation in {alliance}",
+              doc="an active member freezes its participation")
+declare_event("membership.exit", ("state", "alliance"), "{state} leaves {alliance}", doc="a frozen member leaves")
+declare_event("membership.reengage", ("state", "alliance"), "{state} takes part in {alliance} again",
+              doc="a frozen member re-engages")
+declare_event("membership.accession", ("state", "alliance"), "{state} joins {alliance}", doc="a candidate joins")
 
 
 class MembershipParams(RuleParams):
@@ -71,5 +79,9 @@ def build(plan: Plan):
         new[back] = ACTIVE
         new[join] = ACTIVE
         st.status = new
+        w.emit("membership.freeze", freeze & not_leader)
+        w.emit("membership.exit", leave & not_leader)
+        w.emit("membership.reengage", back)
+        w.emit("membership.accession", join)
 
     return step

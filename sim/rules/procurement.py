@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_predicate, declare_state, declare_target
+from ..parts import declare_attr, declare_event, declare_predicate, declare_state, declare_target
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
@@ -93,6 +93,14 @@ declare_predicate(
         plan.index_of("state")[a[0]], plan.index_of("supplier")[a[1]]),
     doc="0-1",
 )
+
+
+declare_event("procurement.delivery", ("state", "supplier"), "{supplier} delivers USD {usd_m:.0f}m of arms to {state}",
+              ("usd_m",), doc="a month's delivery arrives")
+declare_event("procurement.slip", ("state", "supplier"), "{supplier}'s delivery to {state} slips (USD {usd_m:.0f}m)",
+              ("usd_m",), doc="a delivery due this month does not arrive")
+declare_event("procurement.refusal", ("state", "supplier"), "{supplier} will not sell to {state}",
+              doc="a supplier that sold at the start refuses a buyer (counted per month)")
 
 
 def buyers_of(plan: Plan) -> np.ndarray:
@@ -205,6 +213,10 @@ def build(plan: Plan):
         st.slipped[:, buyers, :] = due - delivered
         # slippage beyond what the supplier's reliability at the start led buyers to expect
         st.excess_slip[:, buyers, :] = (due - delivered) - (1.0 - st.reliability0[:, None, :]) * due
+        rows = (buyers, None)  # the masks are over the buyers' rows only
+        w.emit("procurement.delivery", delivered > 0, rows, usd_m=delivered / 1e6)
+        w.emit("procurement.slip", due > delivered, rows, usd_m=(due - delivered) / 1e6)
+        w.emit("procurement.refusal", new_refusal & (monthly > 0)[:, :, None], rows)
         got = delivered.sum(axis=2)  # (R, B) USD
         eq = st.equipment[:, buyers]
         dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * eq
@@ -222,3 +234,4 @@ def build(plan: Plan):
         st.shares[:, buyers, :] = new_shares
 
     return step
+

@@ -13,12 +13,12 @@ scenario file, not with the square of its number of actors.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .. import seeding
 from ..parts import KIND_OF_SECTION, SECTIONS, Target, registry
 from ..scenario.expr import month_index
 from ..scenario.values import Bounds, Dist, Param
@@ -267,13 +267,7 @@ class Plan:
             v = e.param.value
             target = arrays[e.array]
             if isinstance(v, Dist):
-                key = zlib.crc32(e.path.encode())
-                rng = np.random.Generator(
-                    np.random.PCG64(
-                        np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, 0, key))
-                    )
-                )
-                draw = v.sample(rng, n)
+                draw = v.sample(seeding.parameter_generator(seed_seq, e.path), n)
                 if e.bounds.integer:
                     draw = np.rint(draw)
                 target[(slice(None), *e.index)] = np.clip(draw, e.bounds.lo, e.bounds.hi)

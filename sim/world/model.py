@@ -16,6 +16,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from .. import seeding
 from .agents import Alliance, Flashpoint, State, Supplier, Territory
 from .compile import Plan
 
@@ -52,6 +53,8 @@ class World(mesa.Model):
             stream and Mesa's own generator are all derived from it.
         pipeline: ``(kind, rule)`` pairs run in order each month.
         dtype: Floating-point type of parameter and state arrays.
+        fixed: Per-replicate values of some parameters (``{path: array (R,)}``): a
+            study's parameter sets, replacing the file's value or distribution.
     """
 
     def __init__(
@@ -61,11 +64,9 @@ class World(mesa.Model):
         seed_seq: np.random.SeedSequence,
         pipeline: list[tuple[str, Rule]] | None = None,
         dtype: Any = np.float64,
+        fixed: dict[str, np.ndarray] | None = None,
     ):
-        mesa_seed = int(
-            np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, 2)).generate_state(1)[0]
-        )
-        super().__init__(rng=mesa_seed)
+        super().__init__(rng=seeding.mesa_seed(seed_seq))
         self.plan = plan
         self.n = n
         self.dtype = dtype
@@ -76,9 +77,14 @@ class World(mesa.Model):
         self.current_month = plan.start  # calendar month being (or last) simulated
         self.month_cache: dict | None = None
         self.streams: dict[str, np.random.Generator] = {}
-        self.par = Arrays(**plan.sample(n, seed_seq, dtype))
+        self.par = Arrays(**plan.sample(n, seed_seq, dtype, fixed))
         self.st = self._initial_state()
+        self.counts: dict[str, np.ndarray] = self._zero_counts()
+        self.log: Any = None  # an event log (sim.world.log.EventLog) narrating some replicates
+        self._effects: dict[int, Any] = {}
         self._make_agents()
+        for actor, lever in plan.levers:  # levers pulled from the start
+            self.apply_effect(plan.scenario.levers[actor][lever].effect)
 
     # ----------------------------------------------------------------- set-up
 
@@ -90,12 +96,7 @@ class World(mesa.Model):
         """
         g = self.streams.get(name)
         if g is None:
-            import zlib
-
-            ss = np.random.SeedSequence(
-                self.seed_seq.entropy, spawn_key=(*self.seed_seq.spawn_key, 1, zlib.crc32(name.encode()))
-            )
-            g = self.streams[name] = np.random.Generator(np.random.PCG64(ss))
+            g = self.streams[name] = seeding.rule_generator(self.seed_seq, name)
         return g
 
     def _initial_state(self) -> Arrays:
@@ -124,6 +125,11 @@ class World(mesa.Model):
             st[name]  # noqa: B018 - allocates it (and what it reads) if not done yet
         return Arrays(**dict(st))
 
+    def _zero_counts(self) -> dict[str, np.ndarray]:
+        from ..parts import registry
+
+        return {name: np.zeros(self.n, dtype=np.int32) for name in registry().events}
+
     def _make_agents(self) -> None:
         scn = self.plan.scenario
         self.by_key: dict[str, Any] = {}
@@ -149,6 +155,44 @@ class World(mesa.Model):
         """
         return self.current_month
 
+    # ------------------------------------------------------------- events, effects
+
+    def emit(self, name: str, mask: np.ndarray, where: tuple | None = None, **fields: Any) -> None:
+        """Report that a declared event happened where ``mask`` is true.
+
+        ``mask`` has the replicate axis first and then the event type's ``over``
+        dimensions; each replicate's count of the event goes up by the number of places
+        it happened. ``where`` maps the mask's axes to actor indices when they cover a
+        subset (``(buyers, None)``: axis 1 runs over the states in ``buyers``).
+        ``fields`` (arrays broadcastable to ``mask``) are kept only for narrated
+        replicates (``world.log``).
+        """
+        m = np.asarray(mask)
+        counts = self.counts.get(name)
+        if counts is None:
+            raise KeyError(f"event '{name}' is not declared (sim.parts.declare_event)")
+        counts += m.sum(axis=tuple(range(1, m.ndim)), dtype=np.int32) if m.ndim > 1 else m
+        if self.log is not None:
+            self.log.record(self, name, m, fields, where)
+
+    def apply_effect(self, effect: Any, mask: np.ndarray | None = None) -> None:
+        """Apply a scenario effect (a lever's, an inject's) now, where ``mask`` is true
+        (default: every replicate). Events it names are fired by the events rule in the
+        next month, each with its own probability."""
+        from .effects import compile_effect
+
+        key = id(effect)
+        compiled = self._effects.get(key)
+        if compiled is None:
+            compiled = self._effects[key] = (effect, *compile_effect(effect, self.plan))
+        _, ops, triggers = compiled
+        mask = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        for op in ops:
+            op(self, mask)
+        ev = self.plan.index_of("event")
+        for t in triggers:
+            self.st.triggered[:, ev[t]] |= mask
+
     def rp(self, kind: str, name: str) -> np.ndarray:
         """A rule parameter's per-replicate values: shape (R,) or (R, L)."""
         return self.par.__dict__[f"rule:{kind}.{name}"]
@@ -173,22 +217,52 @@ class World(mesa.Model):
             "current_month": self.current_month,
             "par": self.par.copy(),
             "st": self.st.copy(),
+            "counts": {k: v.copy() for k, v in self.counts.items()},
             "streams": {k: g.bit_generator.state for k, g in self.streams.items()},
             "n": self.n,
         }
 
-    def restore(self, snap: dict) -> None:
-        """Return to a :meth:`snapshot` (same plan and replicate count)."""
-        if snap["n"] != self.n:
-            raise ValueError(f"snapshot has {snap['n']} replicates, this world {self.n}")
+    def restore(self, snap: dict, replicate: int | None = None, seed_seq: np.random.SeedSequence | None = None) -> None:
+        """Return to a :meth:`snapshot`.
+
+        With the same number of replicates (and no ``replicate``), the world continues
+        exactly as it would have from the snapshot, random streams included. With
+        ``replicate=k``, every replicate of this world becomes a copy of replicate k of
+        the snapshot (the snapshot may hold any number of replicates: one played game,
+        say): the state and the parameters drawn for it are copied, and the random
+        streams start afresh from ``seed_seq`` (default: this world's own), so the R
+        copies continue differently — the Monte Carlo continuations of that world.
+        """
+        if replicate is None:
+            if snap["n"] != self.n:
+                raise ValueError(
+                    f"snapshot has {snap['n']} replicates, this world {self.n}; "
+                    "say which replicate to continue (replicate=k)"
+                )
+            self.elapsed = snap["elapsed"]
+            self.current_month = snap["current_month"]
+            self.par = snap["par"].copy()
+            self.st = snap["st"].copy()
+            self.counts = {k: v.copy() for k, v in snap["counts"].items()}
+            self.streams = {}
+            for k, state in snap["streams"].items():
+                g = self.stream(k)
+                g.bit_generator.state = state
+            return
+        if not 0 <= replicate < snap["n"]:
+            raise ValueError(f"the snapshot has replicates 0..{snap['n'] - 1}, not {replicate}")
+
+        def spread(a: Arrays) -> Arrays:
+            return Arrays(**{k: np.repeat(v[replicate: replicate + 1], self.n, axis=0) for k, v in a.__dict__.items()})
+
         self.elapsed = snap["elapsed"]
         self.current_month = snap["current_month"]
-        self.par = snap["par"].copy()
-        self.st = snap["st"].copy()
+        self.par = spread(snap["par"])
+        self.st = spread(snap["st"])
+        self.counts = {k: np.repeat(v[replicate: replicate + 1], self.n) for k, v in snap["counts"].items()}
+        if seed_seq is not None:
+            self.seed_seq = seed_seq
         self.streams = {}
-        for k, state in snap["streams"].items():
-            g = self.stream(k)
-            g.bit_generator.state = state
 
     def release(self) -> None:
         """Let Mesa forget this model (mesa 3.3 keeps a reference to every model)."""

@@ -1,0 +1,50 @@
+"""The layers are checked, not hoped for: import-linter contracts (pyproject.toml) and a
+scan that the world names no rule."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import sim
+from sim.parts import KIND_OF_SECTION, registry
+
+ROOT = Path(sim.__file__).resolve().parent
+
+
+def test_import_contracts_are_kept():
+    lint = Path(sys.executable).parent / "lint-imports"
+    r = subprocess.run([str(lint), "--config", str(ROOT.parent / "pyproject.toml")],
+                       capture_output=True, text=True, cwd=ROOT.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "BROKEN" not in r.stdout
+    kept = [line for line in r.stdout.splitlines() if line.endswith(" KEPT")]
+    assert len(kept) >= 5, r.stdout
+
+
+def _string_constants(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = ast.get_docstring(node, clean=False)
+            if doc is not None:
+                docstrings.add(doc)
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and n.value not in docstrings]
+
+
+def test_the_world_names_no_rule():
+    reg = registry()
+    models = {m for models in reg.rules.values() for m in models}
+    params = {f"{k}.{p}" for k, models in reg.rules.items() for d in models.values() for p in d.params.model_fields}
+    found = []
+    for path in sorted((ROOT / "world").glob("*.py")):
+        for text in _string_constants(path):
+            if text in KIND_OF_SECTION.values():
+                continue  # actor kinds ('alliance'), not the rule of that name
+            if text in models or any(p in text for p in params) or text in reg.slots:
+                found.append((path.name, text))
+    assert found == []
