@@ -6,7 +6,9 @@ Model ``scheduled`` (MODEL.md §D1). Each month, in the order they are listed:
   predicate holds; a triggered-only event when another event's effect names it;
 * an eligible event fires with its probability ``p_e`` (one uniform draw per
   replicate and event every month, drawn for everyone and then masked), at most once
-  per replicate if ``once``;
+  per replicate if ``once``, and in any case at most once a month: an event that is
+  eligible and also triggered by another event in the same month fires once, on the
+  month's one draw;
 * its effect is applied to the replicates where it fired, and the events it names are
   triggered there (each with its own probability);
 * events triggered from outside the month's events — by a lever pulled or an inject
@@ -51,9 +53,9 @@ def build(plan: Plan):
         )
     n_events = len(table)
 
-    def fire(w, e: int, mask: np.ndarray, u: np.ndarray, depth: int = 0) -> None:
+    def fire(w, e: int, mask: np.ndarray, u: np.ndarray, done: np.ndarray, depth: int = 0) -> None:
         row = table[e]
-        mask = mask & (u[:, e] < w.par.event_p[:, e])
+        mask = mask & (u[:, e] < w.par.event_p[:, e]) & ~done[:, e]  # at most once a month
         if row["once"]:
             mask &= ~w.st.fired[:, e]
         if not mask.any():
@@ -61,19 +63,21 @@ def build(plan: Plan):
         for op in row["ops"]:
             op(w, mask)
         w.st.fired[:, e] |= mask
+        done[:, e] |= mask
         w.emit("events.fired", _column(mask, e, n_events))
         if depth < 16:
             for t in row["triggers"]:
-                fire(w, t, mask, u, depth + 1)
+                fire(w, t, mask, u, done, depth + 1)
 
     def step(w) -> None:
         if not n_events:
             return
         u = w.stream("events").random((w.n, n_events))
+        done = np.zeros((w.n, n_events), dtype=bool)  # fired this month
         pending = w.st.triggered
         if pending.any():  # triggered by a lever or an inject since the last month
             for e in np.flatnonzero(pending.any(axis=0)):
-                fire(w, int(e), pending[:, e].copy(), u)
+                fire(w, int(e), pending[:, e].copy(), u, done)
             pending[:] = False
         for row in table:
             if row["at"] is not None:
@@ -84,7 +88,7 @@ def build(plan: Plan):
                 eligible = row["when"](w)
             else:
                 continue  # triggered only
-            fire(w, row["e"], eligible, u)
+            fire(w, row["e"], eligible, u, done)
 
     return step
 
