@@ -408,6 +408,7 @@ class ReferenceModel(mesa.Model):
     def events_step(self) -> None:
         data = self.data
         u = [self.random.random() for _ in data.events]  # one uniform per event and month
+        self.fired_now = [False] * len(data.events)  # an event fires at most once a month
         for e, ev in enumerate(data.events):
             if ev["at"] is not None:
                 if ev["at"] != self.calendar_month:
@@ -421,13 +422,14 @@ class ReferenceModel(mesa.Model):
 
     def fire(self, e: int, u: list[float], depth: int) -> None:
         ev = self.data.events[e]
-        if not u[e] < self.event_p[e]:
+        if not u[e] < self.event_p[e] or self.fired_now[e]:
             return
         if ev["once"] and self.fired[e]:
             return
         for op, path, value in ev["ops"]:
             self.apply(op, path, value)
         self.fired[e] = True
+        self.fired_now[e] = True
         if depth < 16:  # guard against trigger cycles of events that may fire repeatedly
             for t in ev["triggers"]:
                 self.fire(t, u, depth + 1)  # same u: "with their own probabilities (same u)"
@@ -787,6 +789,19 @@ class ReferenceModel(mesa.Model):
                         new, settles = 0, True
             relapse = fp.settled and rnd() < p["relapse"]  # AMBIGUITY: read as a monthly probability
             plans.append((fp, new, settles, transfer, relapse, lr))
+        # several wars over one territory ending in the same month: one winner, each
+        # with equal chance, takes it; the other wars end without the transfer
+        claims: dict[int, list[int]] = {}
+        for i, (_fp, _new, _settles, transfer, _relapse, _lr) in enumerate(plans):
+            if transfer is not None:
+                claims.setdefault(id(transfer[0]), []).append(i)
+        for idx in claims.values():
+            if len(idx) > 1:
+                keep = idx[int(rnd() * len(idx))]
+                for i in idx:
+                    if i != keep:
+                        fp_, _n, _s, _t, rel_, lr_ = plans[i]
+                        plans[i] = (fp_, int(p["post_war_level"]), False, None, rel_, lr_)
         for fp, new, settles, transfer, relapse, lr in plans:
             if transfer is not None:
                 transfer[0].controller = transfer[1]

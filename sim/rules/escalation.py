@@ -252,6 +252,8 @@ def build(plan: Plan):
     a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
     fs = np.flatnonzero(plan.stakes >= 0)
     ts = plan.stakes[fs]
+    # territories staked by several flashpoints: their positions in fs
+    contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
     claim_any = plan.claimants.any(axis=1)
 
     def step(w) -> None:
@@ -294,7 +296,17 @@ def build(plan: Plan):
             win = winner[:, fs]
             ok = plan.claimants[ts[None, :], win] | ~claim_any[ts][None, :]
             move = ending[:, fs] & ok & (ctrl != win)
-            st.controller[:, ts] = np.where(move, win, ctrl)
+            if contested:
+                # several wars over one territory ending in the same month: one of the
+                # winners takes it, each with equal chance (not the one listed last)
+                v = w.stream("escalation.territory").random((R, fs.size))
+                for group in contested:
+                    pick = np.argmax(np.where(move[:, group], v[:, group], -1.0), axis=1)
+                    keep = np.zeros((R, group.size), dtype=bool)
+                    keep[np.arange(R), pick] = True
+                    move[:, group] &= keep
+            for j, t in enumerate(ts):  # few flashpoints; at most one move per territory
+                st.controller[move[:, j], t] = win[move[:, j], j]
             transferred[:, fs] = move
 
         new = L + go_up - go_down
