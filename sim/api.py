@@ -211,9 +211,9 @@ def load_scenario(
             if dotted in known:
                 return True
             if parts[0] == "rules" and len(parts) == 3 and parts[1] in reg.slots:
-                spec = tree.get("rules", {}).get(parts[1], {}) if isinstance(tree.get("rules"), dict) else {}
-                model = spec.get("model", reg.slots[parts[1]].default) if isinstance(spec, dict) else None
-                rd = reg.rules.get(parts[1], {}).get(model) if isinstance(model, str) else None
+                if parts[2] == "model":
+                    return True  # --set rules.KIND.model=NAME picks another model (or off)
+                rd = _chosen_rule(tree, parts[1])
                 return rd is not None and parts[2] in rd.params.model_fields
             parent: Any = tree
             for part in parts[:-1]:
@@ -223,7 +223,19 @@ def load_scenario(
             fields = fields_at(Scenario, tuple(parts[:-1]))
             return fields is not None and parts[-1] in fields
 
-        tree, p = apply_overrides(tree, ov, valid_new)
+        def default_of(path: str) -> Any:
+            """The default of a vector rule parameter the file does not write."""
+            parts = path.split(".")
+            if parts[0] != "rules" or len(parts) != 3:
+                return None
+            rd = _chosen_rule(tree, parts[1])
+            f = rd.params.model_fields.get(parts[2]) if rd is not None else None
+            if f is None:
+                return None
+            value = f.get_default(call_default_factory=True).value
+            return list(value) if isinstance(value, tuple) else None
+
+        tree, p = apply_overrides(tree, ov, valid_new, default_of)
         problems += p
     spec = None
     try:
@@ -238,6 +250,20 @@ def load_scenario(
     if problems or spec is None:
         raise InputError(problems)
     return LoadedScenario(spec, rules, path, ov, facts, tree)
+
+
+def _chosen_rule(tree: Any, kind: str) -> Any:
+    """The registered rule a scenario tree picks for slot ``kind`` (None if off or unknown)."""
+    from .parts import registry
+
+    reg = registry()
+    slot = reg.slots.get(kind)
+    if slot is None:
+        return None
+    rules = tree.get("rules") if isinstance(tree.get("rules"), dict) else {}
+    spec = rules.get(kind) if isinstance(rules.get(kind), dict) else {}
+    model = spec.get("model", slot.default)
+    return reg.rules.get(kind, {}).get(model) if isinstance(model, str) else None
 
 
 def list_scenarios() -> list[dict[str, str]]:

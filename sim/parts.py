@@ -354,6 +354,24 @@ class Registry:
     def bump(self) -> None:
         self.version += 1
 
+    def snapshot(self) -> dict[str, Any]:
+        """The registered parts now (for :meth:`restore`)."""
+        ensure_stock()
+        return {
+            "attrs": dict(self.attrs), "state": dict(self.state), "targets": dict(self.targets),
+            "predicates": dict(self.predicates), "events": dict(self.events),
+            "slots": {k: Slot(**vars(v)) for k, v in self.slots.items()},
+            "rules": {k: dict(v) for k, v in self.rules.items()}, "outcomes": dict(self.outcomes),
+        }
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Forget every part registered since ``snap`` was taken."""
+        for name, value in snap.items():
+            current = getattr(self, name)
+            current.clear()
+            current.update({k: (dict(v) if name == "rules" else v) for k, v in value.items()})
+        self.bump()
+
     def attrs_of(self, section: str) -> list[Attr]:
         return [a for (s, _), a in self.attrs.items() if s == section]
 
@@ -364,6 +382,18 @@ class Registry:
 
 
 REGISTRY = Registry()
+
+
+class scoped:
+    """``with scoped(): register(...)`` — parts registered inside are forgotten on exit
+    (a notebook trying a rule out; tests)."""
+
+    def __enter__(self) -> Registry:
+        self._snap = REGISTRY.snapshot()
+        return REGISTRY
+
+    def __exit__(self, *exc: Any) -> None:
+        REGISTRY.restore(self._snap)
 
 
 def registry() -> Registry:

@@ -4,10 +4,12 @@ Importing this package registers the stock parts: :mod:`.base` (the common groun
 mechanism shares) and one module per mechanism.
 """
 
+from . import base  # noqa: F401  (first: the common attributes lead the generated schema)
+
+# isort: split
 from . import (  # noqa: F401, I001
     alignment,
     alliance,
-    base,
     escalation,
     events,
     membership,

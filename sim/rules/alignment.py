@@ -53,38 +53,31 @@ class AlignmentParams(RuleParams):
     """Parameters of affinity dynamics."""
 
     share_gain: P(0, 2) = default(
-        0.5, "a buyer that moves its whole arms trade to a supplier closes half the gap to full alignment with it"
-    )
+        0.5, "a buyer that moves its whole arms trade to a supplier closes half the gap to full alignment with it", symbol="g_s")
     slip_cost: P(0, 1) = default(
         0.05,
         "deliveries worse than expected sour the buyer: Armenia turned to India amid Russian delays "
-        "[in-am-mlrs-amid-russian-delays]; a month's budget slipping beyond expectation costs 5% of the gap",
-    )
+        "[in-am-mlrs-amid-russian-delays]; a month's budget slipping beyond expectation costs 5% of the gap", symbol="g_x", unit="per month of budget")
     third_party_cost: P(0, 2) = default(
         0.5,
         "arming a state's adversary cools relations with it: Azerbaijan protested India's deliveries to "
         "Armenia [az-protest-meeting-2023-07-26]; a full switch of the adversary's imports to the seller "
-        "costs half the way to hostility",
-    )
+        "costs half the way to hostility", symbol="g_t")
     sale_refusal_cost: P(0, 1) = default(
-        0.02, "a new refusal of arms a buyer wants sours it on the seller, a little each month it lasts"
-    )
+        0.02, "a new refusal of arms a buyer wants sours it on the seller, a little each month it lasts", symbol="g_r")
     refusal_cost: P(0, 1) = default(
-        0.1, "a refused request for help sours the member on the leader [am-ru-pressure-failure-view]"
-    )
-    support_gain: P(0, 1) = default(0.1, "help when asked warms the member towards the leader")
-    exercise_rate: P(0, 12) = default(2.0, "an alliance exercises about twice a year [ru-tj-august-exercise-count]")
-    exercise_gain: P(0, 1) = default(0.01, "an exercise is a small gesture of alignment")
+        0.1, "a refused request for help sours the member on the leader [am-ru-pressure-failure-view]", symbol="g_f")
+    support_gain: P(0, 1) = default(0.1, "help when asked warms the member towards the leader", symbol="g_a")
+    exercise_rate: P(0, 12) = default(2.0, "an alliance exercises about twice a year [ru-tj-august-exercise-count]", symbol="r_ex", unit="1/year")
+    exercise_gain: P(0, 1) = default(0.01, "an exercise is a small gesture of alignment", symbol="g_ex")
     reversion: P(0, 1) = default(
-        0.01, "without new events affinities drift back to their baseline over several years"
-    )
-    noise_sd: P(0, 1) = default(0.01, "small month-to-month fluctuations in relations")
+        0.01, "without new events affinities drift back to their baseline over several years", symbol="ρ", unit="1/month")
+    noise_sd: P(0, 1) = default(0.01, "small month-to-month fluctuations in relations", symbol="σ_a", unit="per month")
     trust_coupling: P(0, 5) = default(
         0.3,
         "trust in an alliance moves with relations with its leader but is anchored by what membership brings "
         "(bases, guarantees, migrants' access: Kyrgyz remittances from Russia exceed USD 2.7 bn [kg-remittances-2022]); "
-        "about a third of a change in affinity carries over",
-    )
+        "about a third of a change in affinity carries over", symbol="c_t")
 
 
 @register("alignment", "drift", AlignmentParams)

@@ -155,19 +155,15 @@ class ResponseParams(RuleParams):
     refusal_cost: P(0, 1) = default(
         0.15,
         "a refused request costs a member a large part of its trust (Armenia after 2020 and 2022: "
-        "two refusals took it to open talk of leaving)",
-    )
+        "two refusals took it to open talk of leaving)", symbol="c_refuse")
     abstain_cost: P(0, 1) = default(
-        0.05, "abstaining between two members disappoints less than refusing against an outsider"
-    )
-    response_gain: P(0, 1) = default(0.3, "a response restores a third of the missing trust")
+        0.05, "abstaining between two members disappoints less than refusing against an outsider", symbol="c_abstain")
+    response_gain: P(0, 1) = default(0.3, "a response restores a third of the missing trust", symbol="g")
     cooldown_months: P(1, 120, integer=True) = default(
-        6, "a member asks again at most every six months about the same dispute"
-    )
+        6, "a member asks again at most every six months about the same dispute", unit="months")
     support_share: P(0, 1) = default(
-        0.05, "a response commits a small slice of the leader's forces (an expeditionary contingent)"
-    )
-    support_decay: P(0, 1) = default(0.8, "committed support fades over a few months")
+        0.05, "a response commits a small slice of the leader's forces (an expeditionary contingent)", symbol="share")
+    support_decay: P(0, 1) = default(0.8, "committed support fades over a few months", symbol="decay", unit="per month")
 
 
 @register("alliance", "response", ResponseParams)

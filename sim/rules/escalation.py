@@ -136,57 +136,46 @@ class LadderParams(RuleParams):
         "reach a fatal clash, >25 dead and war as often as GML-MID 2.2.1 disputes of 1946-2014 "
         "(26.8%, 10.6%, 2.6%); rungs 0-1 (0.03, 0.05) are assumptions: a live dispute turns tense "
         "about every three years and tension turns militarized within about two years",
-        CAL,
-    )
+        CAL, symbol="u0[L]", unit="1/month")
     base_down: P(0, 5, vector=True) = default(
         (0.0, 0.12, 0.10, 0.40, 0.45, 0.0),
         "tension eases within about eight months and displays or blockades within ten; "
-        "clashes are short episodes that subside within two or three months",
-    )
+        "clashes are short episodes that subside within two or three months", symbol="d0[L]", unit="1/month")
     base_settle: P(0, 1, vector=True) = default(
         (0.004, 0.002, 0.0005, 0.0, 0.0, 0.0),
         "negotiated settlements of territorial disputes are rare: of the order of one per "
-        "several decades of calm, and rarer under tension",
-    )
-    beta_resolve: P(0, 10) = default(1.0, "one unit of resolve (0..1) scales a side's initiation rate by e")
+        "several decades of calm, and rarer under tension", symbol="s0[L]", unit="1/month")
+    beta_resolve: P(0, 10) = default(1.0, "one unit of resolve (0..1) scales a side's initiation rate by e", symbol="β_res")
     beta_advantage: P(0, 5) = default(
-        0.3, "a side with e times its opponent's capability is 35% more likely to initiate"
-    )
+        0.3, "a side with e times its opponent's capability is 35% more likely to initiate", symbol="β_adv")
     beta_deterrence: P(0, 10) = default(
-        1.5, "certain, decisive outside help for the opponent cuts a side's initiation rate ~4.5x"
-    )
-    beta_shift: P(0, 10) = default(1.0, "a fast shift in the balance (either way) destabilizes the dyad")
-    beta_momentum: P(0, 10) = default(1.0, "recent fatal clashes make further escalation likelier")
+        1.5, "certain, decisive outside help for the opponent cuts a side's initiation rate ~4.5x", symbol="β_det")
+    beta_shift: P(0, 10) = default(1.0, "a fast shift in the balance (either way) destabilizes the dyad", symbol="β_shift")
+    beta_momentum: P(0, 10) = default(1.0, "recent fatal clashes make further escalation likelier", symbol="β_mom")
     beta_mediation: P(0, 10) = default(
         0.7,
         "one fully available mediator halves the up-rate and doubles the down-rate "
-        "(peacekeeping cuts renewed-war risk by 50-75%, Fortna 2004)",
-    )
-    shock_sd: P(0, 5) = default(0.3, "month-to-month shocks of about 35% in the up-rate")
-    momentum_decay: P(0, 1) = default(0.7, "momentum halves in about two months without clashes")
-    shift_memory: P(0, 1) = default(0.9, "the balance is compared with its average over about ten months")
+        "(peacekeeping cuts renewed-war risk by 50-75%, Fortna 2004)", symbol="β_med")
+    shock_sd: P(0, 5) = default(0.3, "month-to-month shocks of about 35% in the up-rate", symbol="σ")
+    momentum_decay: P(0, 1) = default(0.7, "momentum halves in about two months without clashes", symbol="δ")
+    shift_memory: P(0, 1) = default(0.9, "the balance is compared with its average over about ten months", symbol="s")
     war_mean_months: P(0.5, 240) = default(
         4.0,
         "the 2020 Karabakh war lasted about six weeks; the 1990s war years; wars end at a flat "
-        "hazard (Bennett & Stam 1996)",
-    )
-    decisiveness: P(0, 10) = default(1.5, "contest-success exponent: a 2:1 edge wins about 74% of wars")
-    post_war_level: P(0, 4, integer=True) = default(2, "an undecided war leaves a militarized standoff")
+        "hazard (Bennett & Stam 1996)", unit="months")
+    decisiveness: P(0, 10) = default(1.5, "contest-success exponent: a 2:1 edge wins about 74% of wars", symbol="k")
+    post_war_level: P(0, 4, integer=True) = default(2, "an undecided war leaves a militarized standoff", unit="rung")
     casualties_fatal_clash: P(0) = default(
         4.0, "median deaths in a month at rung 3: a handful (3-5 dead in the 2023 Lachin and Tegh incidents "
-        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])"
-    )
+        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])", symbol="median_3", unit="deaths/month")
     casualties_major_clash: P(0) = default(
-        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])"
-    )
+        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])", symbol="median_4", unit="deaths/month")
     casualties_war: P(0) = default(
-        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war"
-    )
-    casualty_sigma: P(0, 5) = default(0.8, "monthly deaths vary about 2.2x either way")
+        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war", symbol="median_5", unit="deaths/month")
+    casualty_sigma: P(0, 5) = default(0.8, "monthly deaths vary about 2.2x either way", symbol="σ_c")
     patron_weight: P(0, 1) = default(
-        0.3, "a fully aligned outside power with full capacity steps in about a third of the time"
-    )
-    relapse: P(0, 1) = default(0.0, "a settled dispute stays settled within the horizon")
+        0.3, "a fully aligned outside power with full capacity steps in about a third of the time", symbol="κ")
+    relapse: P(0, 1) = default(0.0, "a settled dispute stays settled within the horizon", unit="1/month")
 
     @model_validator(mode="after")
     def _lengths(self) -> LadderParams:

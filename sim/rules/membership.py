@@ -37,17 +37,16 @@ declare_event("membership.accession", ("state", "alliance"), "{state} joins {all
 class MembershipParams(RuleParams):
     """Trust thresholds and monthly hazards of membership changes."""
 
-    freeze_below: P(0, 1) = default(0.3, "participation is frozen once trust is well below half")
+    freeze_below: P(0, 1) = default(0.3, "participation is frozen once trust is well below half", symbol="θ_freeze")
     freeze_hazard: P(0, 1) = default(
-        0.05, "a government takes about a year and a half on average to act on low trust"
-    )
-    exit_below: P(0, 1) = default(0.2, "leaving takes lower trust than freezing")
-    exit_hazard: P(0, 1) = default(0.03, "formal exit is slower than a freeze (treaty procedures, costs)")
-    reengage_above: P(0, 1) = default(0.5, "a frozen member returns once trust is restored to half")
-    reengage_hazard: P(0, 1) = default(0.1, "re-engagement is quicker than exit")
-    accede_above: P(0, 1) = default(0.7, "accession needs high trust")
-    accede_hazard: P(0, 1) = default(0.02, "accession takes years")
-    trust_reversion: P(0, 1) = default(0.0, "trust has memory: it moves only with what happens")
+        0.05, "a government takes about a year and a half on average to act on low trust", symbol="h_freeze", unit="1/month")
+    exit_below: P(0, 1) = default(0.2, "leaving takes lower trust than freezing", symbol="θ_exit")
+    exit_hazard: P(0, 1) = default(0.03, "formal exit is slower than a freeze (treaty procedures, costs)", symbol="h_exit", unit="1/month")
+    reengage_above: P(0, 1) = default(0.5, "a frozen member returns once trust is restored to half", symbol="θ_back")
+    reengage_hazard: P(0, 1) = default(0.1, "re-engagement is quicker than exit", symbol="h_back", unit="1/month")
+    accede_above: P(0, 1) = default(0.7, "accession needs high trust", symbol="θ_join")
+    accede_hazard: P(0, 1) = default(0.02, "accession takes years", symbol="h_join", unit="1/month")
+    trust_reversion: P(0, 1) = default(0.0, "trust has memory: it moves only with what happens", symbol="ρ", unit="1/month")
 
 
 @register("membership", "thresholds", MembershipParams)

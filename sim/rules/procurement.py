@@ -126,34 +126,28 @@ def buyers_of(plan: Plan) -> np.ndarray:
 class ProcurementParams(RuleParams):
     """Parameters of the supplier choice and delivery model."""
 
-    beta_price_quality: P(0, 20) = default(2.0, "value for money matters as much as reliability")
+    beta_price_quality: P(0, 20) = default(2.0, "value for money matters as much as reliability", symbol="β_pq")
     beta_reliability: P(0, 20) = default(
         2.0,
         "buyers turn away from late suppliers: India ended Russian deals over delivery problems "
         "[in-ru-deals-ended-reason] and Armenia bought Indian rockets amid Russian delays "
-        "[in-am-mlrs-amid-russian-delays]",
-    )
+        "[in-am-mlrs-amid-russian-delays]", symbol="β_rel")
     beta_affinity: P(0, 20) = default(
-        3.0, "arms follow alignment: buyers mostly buy from friends, rarely from states they are indifferent to"
-    )
+        3.0, "arms follow alignment: buyers mostly buy from friends, rarely from states they are indifferent to", symbol="β_aff")
     beta_dependence: P(0, 20) = default(
         3.0,
         "existing stocks, spares and training tie small buyers with Soviet-standard inventories to the "
-        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight",
-    )
+        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight", symbol="β_dep")
     refuse_below: P(-1, 1) = default(
-        -0.4, "a supplier whose state is hostile to the buyer (affinity below -0.4) will not sell"
-    )
+        -0.4, "a supplier whose state is hostile to the buyer (affinity below -0.4) will not sell", symbol="θ_refuse")
     share_memory_months: P(1, 240) = default(
-        36.0, "import shares are judged over about three years of deliveries, like SIPRI's periods"
-    )
+        36.0, "import shares are judged over about three years of deliveries, like SIPRI's periods", symbol="T", unit="months")
     capability_per_usd_bn: P(0, 10) = default(
         0.1,
         "capability is measured in USD bn of annual military spending, which in steady state sustains a "
         "stock about 1/depreciation times larger; so USD 1 bn of equipment adds 0.1, and a buyer importing "
-        "Y a year gains Y in steady state (= depreciation_per_year)",
-    )
-    depreciation_per_year: P(0, 1) = default(0.1, "equipment loses about a tenth of its value a year")
+        "Y a year gains Y in steady state (= depreciation_per_year)", symbol="conv", unit="per USD bn")
+    depreciation_per_year: P(0, 1) = default(0.1, "equipment loses about a tenth of its value a year", symbol="dep", unit="1/year")
 
 
 @register("procurement", "logit_choice", ProcurementParams)

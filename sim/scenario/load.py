@@ -216,12 +216,27 @@ def _merge_named(base: list, child: list) -> PList:
 # ------------------------------------------------------------------------ overrides
 
 
+def _python(v: Any) -> Any:
+    """numpy scalars (from samplers such as SALib or EMA) as plain Python numbers."""
+    import numpy as np
+
+    if isinstance(v, np.generic) or (isinstance(v, np.ndarray) and v.ndim == 0):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return [_python(x) for x in v.tolist()]
+    if isinstance(v, list | tuple):
+        return [_python(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _python(x) for k, x in v.items()}
+    return v
+
+
 def parse_overrides(items: list[str] | dict[str, Any] | None) -> dict[str, Any]:
     """``["a.b=3", ...]`` or ``{"a.b": 3}`` -> ``{"a.b": 3}`` (values parsed as YAML)."""
     if not items:
         return {}
     if isinstance(items, dict):
-        return dict(items)
+        return {str(k): _python(v) for k, v in items.items()}
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     for item in items:
@@ -287,6 +302,65 @@ def _all_paths(node: Any, prefix: str = "") -> list[str]:
     return out
 
 
+def _element(path: str) -> int | None:
+    """``a.b.name[2]`` -> 2; None for a path without an element index."""
+    last = path.rsplit(".", 1)[-1]
+    if last.endswith("]") and "[" in last:
+        idx = last[last.index("[") + 1 : -1]
+        return int(idx) if idx.isdigit() else None
+    return None
+
+
+def _set_element(tree: PDict, path: str, i: int, value: Any, mark: Mark, valid_new: Any, default_of: Any) -> list[Problem]:
+    """Set element ``i`` of the vector parameter at ``path`` (which ends in ``[i]``)."""
+    base = path[: path.rindex("[")]
+    parts = base.split(".")
+    node: Any = tree
+    for part in parts[:-1]:
+        if isinstance(node, dict) and part not in node and valid_new is not None and valid_new(parts):
+            node[part] = PDict(mark=mark)
+        if not isinstance(node, dict) or part not in node:
+            node = None
+            break
+        node = node[part]
+    name = parts[-1]
+    current = None
+    if isinstance(node, dict):
+        current = node.get(name)
+        if current is None and default_of is not None:
+            current = default_of(base)
+    wrapped = isinstance(current, dict) and "value" in current
+    vector = current.get("value") if wrapped else current
+    if not isinstance(node, dict) or not isinstance(vector, list | tuple):
+        hint = suggest(base, _known_paths(tree), cutoff=0.75).replace("(did you mean '", "(did you mean ").replace("'?)", "?)")
+        return [Problem(mark, "", f"no such vector parameter '{base}'{hint}; an element is NAME[i] of a list parameter")]
+    if not 0 <= i < len(vector):
+        return [Problem(mark, "", f"{base} has {len(vector)} entries (0..{len(vector) - 1}); there is no [{i}]")]
+    new_vec = PList([x if isinstance(vector, PList) else _tag(x, mark) for x in vector],
+                    mark=getattr(vector, "mark", None) or mark)
+    old_marks = list(getattr(vector, "value_marks", []))
+    new_vec.value_marks = old_marks + [mark] * (len(vector) - len(old_marks))
+    new_vec[i] = _tag(value, mark)
+    new_vec.value_marks[i] = mark
+    new = _with_source(new_vec, path, mark)  # an override is the user's assumption
+    node[name] = new
+    if isinstance(node, PDict):
+        node.value_marks[name] = mark
+        node.key_marks.setdefault(name, mark)
+    return []
+
+
+def _with_source(value: Any, path: str, mark: Mark) -> PDict:
+    """``{value: VALUE, source: {assumption: set on the command line (--set PATH)}}``."""
+    new = PDict(mark=mark)
+    new["value"] = value
+    where = path.replace("[", " element ").replace("]", "")  # brackets in notes cite fact ids
+    new["source"] = _tag({"assumption": f"set on the command line (--set {where})"}, mark)
+    new.key_marks = {"value": mark, "source": mark}
+    new.value_marks = {"value": mark, "source": mark}
+    return new
+
+
 def _known_paths(tree: Any) -> list[str]:
     """Paths to suggest for a mistyped ``--set``: the file's, and every parameter's."""
     out = _all_paths(tree)
@@ -317,17 +391,24 @@ def _tag(value: Any, mark: Mark) -> Any:
 
 
 def apply_overrides(
-    tree: PDict, overrides: dict[str, Any], valid_new: Any = None
+    tree: PDict, overrides: dict[str, Any], valid_new: Any = None, default_of: Any = None
 ) -> tuple[PDict, list[Problem]]:
     """Apply ``{dotted.path: value}`` to the tree in place.
 
     A path must exist in the tree, or name a field the schema allows there
     (``valid_new(parts) -> bool``). A parameter written as ``{value, source}`` keeps
-    its shape: its value is replaced and its source becomes the override.
+    its shape: its value is replaced and its source becomes the override. A path may
+    end in an element of a vector parameter, ``rules.escalation.base_up[2]``: the rest
+    of the vector is kept (``default_of(path)`` gives the vector when the file does not
+    write it).
     """
     problems: list[Problem] = []
     for path, value in overrides.items():
         mark = Mark("<options>", option=f"--set {path}")
+        element = _element(path)
+        if element is not None:
+            problems += _set_element(tree, path, element, value, mark, valid_new, default_of)
+            continue
         parts = path.split(".") if path else [""]
         creatable = valid_new is not None and valid_new(parts)
         node: Any = tree
@@ -363,12 +444,11 @@ def apply_overrides(
             continue
         old = node[last] if (isinstance(node, list) or last in node) else None
         new = _tag(value, mark)
-        if isinstance(old, dict) and "value" in old and not (isinstance(value, dict) and "value" in value):
-            new = PDict(mark=mark)
-            new["value"] = _tag(value, mark)
-            new["source"] = _tag({"assumption": f"set on the command line (--set {path})"}, mark)
-            new.key_marks = {"value": mark, "source": mark}
-            new.value_marks = {"value": mark, "source": mark}
+        rule_param = parts[0] == "rules" and len(parts) == 3 and parts[-1] != "model"
+        if not (isinstance(value, dict) and "value" in value) and (
+            (isinstance(old, dict) and "value" in old) or (old is None and rule_param)
+        ):
+            new = _with_source(new, path, mark)
         node[last] = new
         if isinstance(node, PDict):
             node.value_marks[last] = mark

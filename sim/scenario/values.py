@@ -556,12 +556,24 @@ def bounds_of(field_info: Any) -> Bounds:
     return Bounds()
 
 
-def default(value: float | tuple[float, ...], note: str, kind: str = "assumption") -> Any:
-    """A field default: a parameter whose provenance is documented in the code."""
+def default(
+    value: float | tuple[float, ...], note: str, kind: str = "assumption", *, symbol: str = "", unit: str = ""
+) -> Any:
+    """A field default: a parameter whose provenance is documented in the code.
+
+    Args:
+        value: The default (a number, or a tuple for a vector parameter).
+        note: Why it is what it is: the rationale of an assumption, or the calibration.
+        kind: ``assumption`` or ``calibration``.
+        symbol: Its symbol in docs/MODEL.md's equations (``β_res``).
+        unit: Its unit (``months``, ``1/month``), if any.
+    """
     from pydantic import Field
 
     v = tuple(float(x) for x in value) if isinstance(value, tuple) else float(value)
-    return Field(default_factory=partial(Param, v, Source(kind, note=note), "default"))  # type: ignore[arg-type]
+    extra = {k: x for k, x in (("symbol", symbol), ("unit", unit)) if x}
+    return Field(default_factory=partial(Param, v, Source(kind, note=note), "default"),  # type: ignore[arg-type]
+                 json_schema_extra=extra or None)
 
 
 Prob = P(0, 1)
