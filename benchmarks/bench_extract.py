@@ -6,8 +6,10 @@ Scores the figures found (sim.evidence.figures.find_figures) against
   ``seeds`` folder, every figure a reader would mark (each file says which article,
   its SHA-256, and the part of the file annotated). Items 9 and 10 were annotated
   before the extractor was written, but read while writing its rules; items 4 and 7
-  (``held_out: true``) were annotated after it was committed and scored as they were,
-  and are reported apart; and
+  (``held_out``) were annotated after it was committed and are reported apart. Their
+  first score (commit 4edee21) was precision 1.000, recall 0.894 (42 of 47); two rules
+  were added afterwards for what it missed ("four of the disputed points", adjectives
+  separated by commas), so their figures now are no longer a held-out measurement; and
 * the small texts written for the tests (``tests/data/extract/cases.yaml``).
 
 Matching rule (benchmarks/extract_score.py): spans overlap and the value is the same
@@ -52,7 +54,7 @@ def find_articles() -> Path | None:
 def line(name: str, s: Score, n_found: int) -> str:
     ua, un = s.unit_agreement()
     ca, cn = s.conversions()
-    return (f"{name:44} annotated {len(s.matched) + len(s.missed):3}  found {n_found:3}  "
+    return (f"{name:52} annotated {len(s.matched) + len(s.missed):3}  found {n_found:3}  "
             f"matched {len(s.matched):3}  precision {s.precision:.3f}  recall {s.recall:.3f}  "
             f"units {ua}/{un}  conversions {ca}/{cn}")
 
@@ -90,14 +92,15 @@ def main(argv: list[str] | None = None) -> int:
             n = sum(a <= f.start < b for f in found)
             s = score(found, case)
             held = bool(meta.get("held_out"))
-            print(line(f"gold {g.stem}{' (held out)' if held else ''}", s, n))
+            print(line(f"gold {g.stem}{' (annotated after)' if held else ''}", s, n))
             if args.details:
                 print("\n".join(details(s)))
             total, count = groups.setdefault(held, (Score(), [0]))
             total += s
             count[0] += n
         for held, (total, count) in sorted(groups.items()):
-            label = "gold, held out" if held else "gold, read while writing the rules"
+            label = ("gold, annotated after the rules (see above)" if held
+                     else "gold, read while writing the rules")
             print(line(label, total, count[0]))
         if golds:
             times = []

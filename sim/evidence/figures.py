@@ -224,10 +224,13 @@ class _Reader:
         hyphen = False
         if self.sym(k) in _DASHES and k + 1 < len(t) and adjacent(t[k - 1], t[k]) and adjacent(t[k], t[k + 1]):
             k, hyphen = k + 1, True  # six-month, 3,000-kg
+        if (not hyphen and self.w(k) == "of" and self.w(k + 1) in ("the", "its", "their", "these", "those")
+                and n.value >= 2 and self.t[k + 2:k + 3] and self.t[k + 2].kind == "word"
+                and read_number(t, k + 2) is None):
+            k += 2  # "four of the disputed points"
         first = k
-        for _ in range(5):
-            if k >= len(t):
-                return None
+        comma = False
+        while k < len(t) and sum(x.kind == "word" for x in t[first:k]) <= 5:
             tok = t[k]
             if tok.kind == "code":
                 k += 1
@@ -235,6 +238,10 @@ class _Reader:
             if tok.kind == "sym":
                 if tok.text in _DASHES and k > first and adjacent(t[k - 1], tok) and k + 1 < len(t) and adjacent(tok, t[k + 1]):
                     k += 1  # regional-scale
+                    continue
+                if tok.text == "," and k > first and "-" in self.text[t[k - 1].start - 12:t[k - 1].end] \
+                        and self.w(k + 1) and self.w(k + 1) not in FUNCTION_WORDS:
+                    k, comma = k + 1, True  # "two high-altitude, long-endurance drones"
                     continue
                 return None
             for m in range(MAX_UNIT_WORDS, 0, -1):
@@ -271,8 +278,8 @@ class _Reader:
                         and nxt not in FUNCTION_WORDS and nxt not in CASUALTY_AFTER:
                     k += 1
                     continue  # "police officers": the head is the last noun
-                if n.spelled and (n.value < 2 or self.w(i - 1) in _DETERMINERS):
-                    return None
+                if n.spelled and (n.value < 2 or self.w(i - 1) in _DETERMINERS) or comma:
+                    return None  # a counted noun after a list of adjectives is too loose
                 if _yearlike(t[i]):
                     return None
                 return "quantity", w, self.text[t[first].start:tok.end], k + 1
