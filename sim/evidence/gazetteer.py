@@ -132,7 +132,16 @@ class Gazetteer:
             if not _is_name(name, self._actor_of, text) or _overlaps(found, m.span(1)):
                 continue
             found[m.span(1)] = Mention("weapon", name, m.start(1), m.end(1), name)
-        return sorted(found.values(), key=lambda x: x.start)
+        out: list[Mention] = []
+        for m in sorted(found.values(), key=lambda x: x.start):
+            prev = out[-1] if out else None
+            if (prev is not None and text[prev.end:m.start] == " " and _DESIGNATOR.fullmatch(m.text)
+                    and not _DESIGNATOR.fullmatch(prev.text)):  # "Bayraktar TB-2": one system
+                s = text[prev.start:m.end]
+                out[-1] = Mention("weapon", s, prev.start, m.end, s)
+            else:
+                out.append(m)
+        return out
 
 
 def _overlaps(found: dict[tuple[int, int], Mention], span: tuple[int, int]) -> bool:
