@@ -447,11 +447,12 @@ def seeds_extract(
 ) -> None:
     """Propose a draft fact card from an article, for a person to confirm.
 
-    Finds money (with the USD conversion the text gives), quantities with units,
-    percentages, dates and periods, each with its character offsets and sentence, and
-    the actors and weapon systems named. Figures a fact card already holds (same
-    figure, same actors) are listed apart. Fill in the values marked CONFIRM, delete
-    the confirm: blocks, then run: sim seeds check DRAFT.yaml
+    Finds money (with the conversion the text gives), quantities with units,
+    percentages, dates and periods, each with its character offsets and its
+    sentence, and the actors and weapon systems named. Figures a fact card
+    already holds (same figure, same actors) are listed apart. Fill in the
+    values marked CONFIRM, delete the confirm: blocks, then run
+    sim seeds check on the draft.
     """
     from .evidence.draft import extract_draft, slug_id
 
@@ -473,7 +474,13 @@ def seeds_extract(
         typer.echo(text, nl=False)
         typer.echo(summary, err=True)
         return
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from .scenario.errors import option_error
+
+        _fail(option_error("--out", f"cannot write {out}: {exc.strerror or exc}"), "seeds extract")
+        return
     typer.echo(summary)
     typer.echo(f"Wrote {out}. Fill in the values marked CONFIRM, delete the confirm: blocks, then: sim seeds check {out}")
 
@@ -483,8 +490,13 @@ def seeds_check(
     card: Annotated[Path, typer.Argument(help="A draft from sim seeds extract, or a fact card.")],
     seeds: Annotated[Path | None, typer.Option("--seeds", help="Fact cards whose ids it must not reuse (default: the shipped seeds/).")] = None,
 ) -> None:
-    """Check a draft or fact card: what is still marked for confirmation, and anything
-    else that stops it loading as a fact card (exit 2 if anything is left)."""
+    """Check a draft or fact card: what is left to confirm, and other problems.
+
+    Lists every value still marked CONFIRM, every confirm: block, and whatever
+    else would stop the file loading as a fact card (schema, card id = file
+    name, fact ids used by another card): one line each, file:line:col: path:
+    message, and exit status 2. A file that passes is a valid fact card.
+    """
     from .evidence.draftcheck import check_card_file
 
     try:

@@ -337,6 +337,9 @@ def test_cli_extract_to_stdout_and_bad_input(article, seeds, tmp_path):
     assert r.exit_code == 2 and r.stderr.strip() == f"{tmp_path / 'missing.txt'}: no such file; check the path"
     r = runner.invoke(app, ["seeds", "extract", str(article), "--prefix", "Bad Prefix"])
     assert r.exit_code == 2 and "sim seeds extract: --prefix: 'Bad Prefix' must be lowercase" in r.stderr
+    r = runner.invoke(app, ["seeds", "extract", str(article), "--out", str(tmp_path / "no" / "d.yaml")])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"sim seeds extract: --out: cannot write {tmp_path / 'no' / 'd.yaml'}: No such file or directory"
     (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00abc")
     r = runner.invoke(app, ["seeds", "extract", str(tmp_path / "bin.txt")])
     assert r.exit_code == 2 and "not valid UTF-8" in r.stderr and "Traceback" not in r.output

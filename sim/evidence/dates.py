@@ -72,14 +72,14 @@ def _iso(y: str | None, mo: int, d: str | None) -> str:
 def find_dates(text: str) -> list[Figure]:
     """Every date and span of years in ``text``, without overlaps, in text order."""
     found: list[Figure] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))
 
     def free(s: int, e: int) -> bool:
-        return all(e <= a or s >= b for a, b in taken)
+        return not any(taken[s:e])
 
     def add(fig: Figure) -> None:
         found.append(fig)
-        taken.append((fig.start, fig.end))
+        taken[fig.start:fig.end] = b"\x01" * (fig.end - fig.start)
 
     for kind, rx in _PATTERNS:
         for m in rx.finditer(text):

@@ -153,7 +153,7 @@ def draft_yaml(ex: Extraction, *, article: str | Path, card_id: str, out_name: s
         f"  file: {q(name)}",
         "  # part: 1    # if the file holds several articles: which one, and `parts:` how many",
         f"  outlet: {q(f'{CONFIRM}: the outlet as the file shows it')}",
-        f"  title: {q(f'{CONFIRM}: the title as the file shows it (its first line: {title})')}",
+        f"  title: {q(f'{CONFIRM}: the title as the file shows it' + (f' (its first line: {title})' if title else ''))}",
         f"  author: {q(f'{CONFIRM}: the author as the file states it, else not stated')}",
         f"  published: {q(f'{CONFIRM}: YYYY-MM-DD, YYYY-MM or YYYY as stated, else not stated')}",
         f"summary: {q(f'{CONFIRM}: two lines in your own words: what the article is about and why it matters here')}",
@@ -163,7 +163,7 @@ def draft_yaml(ex: Extraction, *, article: str | Path, card_id: str, out_name: s
     for c in shown:
         lines += fact_lines(c, ex, with_known=include_known)
     if not shown:
-        lines.append("  []  # every figure found is already in a fact card (see confirm.known below)")
+        lines.append("  []  # no new figure found; add facts by hand (see confirm.known for those already in cards)")
     lines += ["confirm:  # working notes; delete this block when the card is done",
               f"  article: {q(str(article))}",
               f"  candidates: {len(ex.candidates)}  # figures found; {len(ex.new)} new, "

@@ -15,6 +15,7 @@ the file (UTF-8, a byte-order mark dropped): ``text[start:end]`` is the figure.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,13 +84,20 @@ class Extraction:
     mentions: list[Mention] = field(default_factory=list)
     sentences: list[tuple[int, int]] = field(default_factory=list)
     file: str | None = None
+    _starts: list[int] | None = field(default=None, repr=False)
 
     def sentence_of(self, pos: int) -> tuple[int, int]:
         """The sentence that holds character ``pos``."""
-        for s, e in self.sentences:
-            if s <= pos < e:
-                return s, e
+        k = bisect_right(self.sentences, (pos, float("inf"))) - 1
+        if k >= 0 and self.sentences[k][0] <= pos < self.sentences[k][1]:
+            return self.sentences[k]
         return pos, pos
+
+    def mentions_in(self, start: int, end: int) -> list[Mention]:
+        """The mentions that start in ``[start, end)``."""
+        starts = [m.start for m in self.mentions] if self._starts is None else self._starts
+        self._starts = starts
+        return self.mentions[bisect_left(starts, start):bisect_left(starts, end)]
 
     @property
     def new(self) -> list[Candidate]:
@@ -122,17 +130,18 @@ def extract(text: str, *, facts: object | None = None, gazetteer: Gazetteer | No
     figures = find_figures(text)
     index = KnownIndex(facts) if facts is not None else None
     used: dict[str, int] = {}
+    starts = [f.start for f in figures]
     for fig in figures:
         sent = ex.sentence_of(fig.start)
-        inside = [m for m in ex.mentions if sent[0] <= m.start < sent[1]]
+        in_sentence = figures[bisect_left(starts, sent[0]):bisect_left(starts, sent[1])]
+        inside = ex.mentions_in(*sent)
         actors = tuple(dict.fromkeys(m.name for m in inside if m.kind == "actor"))
         if not actors:  # "the country's authorities allocated ...": the paragraph says who
-            para = _paragraph(text, fig.start)
-            actors = tuple(dict.fromkeys(m.name for m in ex.mentions
-                                         if m.kind == "actor" and para[0] <= m.start < para[1]))
+            actors = tuple(dict.fromkeys(m.name for m in ex.mentions_in(*_paragraph(text, fig.start))
+                                         if m.kind == "actor"))
         weapons = tuple(dict.fromkeys(m.name for m in inside if m.kind == "weapon"))
         cand = Candidate(_draft_id(prefix, fig, used), fig, sent, actors, weapons,
-                         _date_for(fig, figures, text, sent))
+                         _date_for(fig, in_sentence, text, sent))
         if index is not None:
             cand.known = index.match(fig, actors, source_file)
         ex.candidates.append(cand)
@@ -183,8 +192,9 @@ _YEAR = re.compile(r"(?<![\w.,/-])(1[89]\d\d|20\d\d)(?![\w/-]|[.,]\d)")
 
 
 def _date_for(fig: Figure, figures: list[Figure], text: str, sent: tuple[int, int]) -> str | None:
-    """A date for the fact in card format, from the figure or its sentence: the nearest
-    date or span of years before the figure, else after it, else the nearest bare year."""
+    """A date for the fact in card format, from the figure or its sentence (``figures``
+    are those of the sentence): the nearest date or span of years before the figure,
+    else after it, else the nearest bare year."""
     if fig.kind in ("date", "period") and isinstance(fig.value, str):
         return fig.value if not fig.value.startswith("--") else None
     around = [f for f in figures if f.kind in ("date", "period") and isinstance(f.value, str)

@@ -35,7 +35,7 @@ from .lexicon import (
     SINGULAR_OK,
     UNIT_WORDS,
 )
-from .masks import designators, masks
+from .masks import coverage, designators, masks
 from .numbers import Figure, Number, Token, adjacent, read_number, tokenize
 
 _DASHES = {"-", "–", "—", "‑"}
@@ -50,7 +50,8 @@ def find_figures(text: str) -> list[Figure]:
     date_spans = [(f.start, f.end) for f in dates]
     blocked_spans = masks(text) + date_spans
     tokens = tokenize(text, merge=designators(text, blocked_spans))
-    blocked = [any(not (t.end <= a or t.start >= b) for a, b in blocked_spans) for t in tokens]
+    cov = coverage(len(text), blocked_spans)
+    blocked = [any(cov[t.start:t.end]) for t in tokens]
     out: list[Figure] = []
     i = 0
     while i < len(tokens):

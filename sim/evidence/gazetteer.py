@@ -119,21 +119,26 @@ class Gazetteer:
         """Weapon systems named in ``text[start:end]``: known names, designators, and
         capitalised names before a weapon word."""
         end = len(text) if end is None else end
-        found: dict[tuple[int, int], Mention] = {}
+        found: list[Mention] = []
+        cov = bytearray(len(text))
+
+        def add(m: Mention) -> None:
+            if not any(cov[m.start:m.end]):
+                found.append(m)
+                cov[m.start:m.end] = b"\x01" * (m.end - m.start)
+
         if self._weapon_rx is not None:
             for m in self._weapon_rx.finditer(text, start, end):
-                found[m.span(1)] = Mention("weapon", m.group(1), m.start(1), m.end(1), m.group(1))
+                add(Mention("weapon", m.group(1), m.start(1), m.end(1), m.group(1)))
         for m in _DESIGNATOR.finditer(text, start, end):
             name = m.group().rstrip("s") if m.group().endswith("s") else m.group()
-            if not _overlaps(found, m.span()):
-                found[m.span()] = Mention("weapon", name, m.start(), m.end(), m.group())
+            add(Mention("weapon", name, m.start(), m.end(), m.group()))
+        words = _words_of(text)
         for m in _NAME_BEFORE_WEAPON.finditer(text, start, end):
-            name = m.group(1)
-            if not _is_name(name, self._actor_of, text) or _overlaps(found, m.span(1)):
-                continue
-            found[m.span(1)] = Mention("weapon", name, m.start(1), m.end(1), name)
+            if _is_name(m.group(1), self._actor_of, words):
+                add(Mention("weapon", m.group(1), m.start(1), m.end(1), m.group(1)))
         out: list[Mention] = []
-        for m in sorted(found.values(), key=lambda x: x.start):
+        for m in sorted(found, key=lambda x: x.start):
             prev = out[-1] if out else None
             if (prev is not None and text[prev.end:m.start] == " " and _DESIGNATOR.fullmatch(m.text)
                     and not _DESIGNATOR.fullmatch(prev.text)):  # "Bayraktar TB-2": one system
@@ -144,11 +149,12 @@ class Gazetteer:
         return out
 
 
-def _overlaps(found: dict[tuple[int, int], Mention], span: tuple[int, int]) -> bool:
-    return any(not (span[1] <= a or span[0] >= b) for a, b in found)
+def _words_of(text: str) -> set[str]:
+    """The words of ``text`` as written (hyphenated words whole)."""
+    return set(re.findall(r"\w+(?:-\w+)*", text))
 
 
-def _is_name(name: str, actor_forms: object, text: str) -> bool:
+def _is_name(name: str, actor_forms: object, words: set[str]) -> bool:
     """Is a capitalised word before a weapon word a system's name ("Pinaka"), not a
     common word that starts a sentence ("While"), an acronym of a class ("SAMs") or an
     actor ("Russian")?"""
@@ -156,7 +162,7 @@ def _is_name(name: str, actor_forms: object, text: str) -> bool:
     bare = head[:-1] if head.endswith("s") and head[:-1].isupper() else head
     if bare in _NOT_NAMES or head in actor_forms or name in actor_forms:
         return False
-    return re.search(r"(?<![\w-])" + re.escape(head.lower()) + r"(?![\w-])", text) is None
+    return head.lower() not in words  # "While" is a name only if "while" is not a word here
 
 
 def _words(actor_id: str) -> str:
@@ -171,8 +177,9 @@ def weapon_names(texts: Iterable[str], actor_forms: Iterable[str] = ()) -> set[s
     for text in texts:
         for m in _DESIGNATOR.finditer(text):
             out.add(m.group().rstrip("s") if m.group().endswith("s") else m.group())
+        words = _words_of(text)
         for m in _NAME_BEFORE_WEAPON.finditer(text):
-            if _is_name(m.group(1), forms, text):
+            if _is_name(m.group(1), forms, words):
                 out.add(m.group(1))
     return out
 

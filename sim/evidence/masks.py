@@ -38,15 +38,24 @@ def masks(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def coverage(n: int, spans: list[tuple[int, int]]) -> bytearray:
+    """One byte per character of a text of length ``n``: 1 where a span covers it."""
+    cov = bytearray(n)
+    for a, b in spans:
+        cov[a:b] = b"\x01" * (b - a)
+    return cov
+
+
 def designators(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans of designators and codes (``S-300``, ``Mi-17``, ``RG1``), outside ``taken``."""
+    cov = coverage(len(text), taken)
     out = []
     for m in _CODE.finditer(text):
         s, e = m.span()
         letters = re.match(r"[A-Za-z]+", m.group())
         if letters and letters.group() in CURRENCY_CODES:
             continue  # USD400 is an amount
-        if any(not (e <= a or s >= b) for a, b in taken):
+        if any(cov[s:e]):
             continue
         out.append((s, e))
     return out
