@@ -279,8 +279,8 @@ class _Reader:
                         and nxt not in FUNCTION_WORDS and nxt not in CASUALTY_AFTER:
                     k += 1
                     continue  # "police officers": the head is the last noun
-                if n.spelled and (n.value < 2 or self.w(i - 1) in _DETERMINERS) or comma:
-                    return None  # a counted noun after a list of adjectives is too loose
+                if n.spelled and (n.value < 2 or (n.value < 4 and self.w(i - 1) in _DETERMINERS)) or comma:
+                    return None  # "the two sides": anaphora; a noun after a list of adjectives: too loose
                 if _yearlike(t[i]):
                     return None
                 return "quantity", w, self.text[t[first].start:tok.end], k + 1
