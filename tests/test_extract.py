@@ -208,6 +208,27 @@ def test_known_means_same_figure_and_same_actors(seeds, text, source, known):
     assert [c.known for c in ex.candidates] == [known]
 
 
+def _card(cid: str, title: str, part: int, fact: str) -> str:
+    return f"""\
+card: {cid}
+source: {{file: "multi.txt", part: {part}, parts: 2, outlet: "Test", title: "{title}", published: "not stated"}}
+summary: "A card written for the tests of the extractor on a file of two articles."
+facts:
+  - {{id: "{fact}", statement: "A stretch of 22 km, stated without actors.", value: 22, unit: "km",
+     date: "not stated", confidence: reported}}
+"""
+
+
+def test_in_a_file_of_several_articles_the_same_source_is_the_items_card(tmp_path):
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "aa-first.yaml").write_text(_card("aa-first", "First Item’s Title", 1, "p1-width"), encoding="utf-8")
+    (folder / "zz-second.yaml").write_text(_card("zz-second", "Second Item", 2, "p2-length"), encoding="utf-8")
+    text = "First Item's Title\n\nThe road is 22 km wide.\n\nSecond Item\n\nThe wall is 22 km long.\n"
+    ex = extract(text, facts=load_cards(folder), source_file="multi.txt")
+    assert [c.known for c in ex.candidates] == ["p1-width", "p2-length"]
+
+
 def test_shipped_fact_cards_mark_what_they_hold():
     text = "Moscow has delivered 12 armoured vehicles to Dushanbe, and 40 tanks to Minsk."
     ex = extract(text, facts=load_cards())

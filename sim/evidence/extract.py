@@ -121,7 +121,8 @@ def extract(text: str, *, facts: object | None = None, gazetteer: Gazetteer | No
         gazetteer: actors and weapon systems to look for (default: built from the
             project's actors and ``facts``).
         source_file: the article's file name; a candidate whose sentence names no
-            actor counts as known only against facts of a card citing this file.
+            actor counts as known only against facts of a card citing this file (in
+            a file of several articles, of the card whose title comes last before it).
         prefix: the first word of every draft id (lowercase letters and digits).
     """
     gaz = gazetteer if gazetteer is not None else build_gazetteer(facts)
@@ -131,6 +132,8 @@ def extract(text: str, *, facts: object | None = None, gazetteer: Gazetteer | No
     index = KnownIndex(facts) if facts is not None else None
     used: dict[str, int] = {}
     starts = [f.start for f in figures]
+    titles = index.cards_by_title(text, source_file) if index is not None else []
+    title_at = [p for p, _ in titles]
     for fig in figures:
         sent = ex.sentence_of(fig.start)
         in_sentence = figures[bisect_left(starts, sent[0]):bisect_left(starts, sent[1])]
@@ -143,7 +146,8 @@ def extract(text: str, *, facts: object | None = None, gazetteer: Gazetteer | No
         cand = Candidate(_draft_id(prefix, fig, used), fig, sent, actors, weapons,
                          _date_for(fig, in_sentence, text, sent))
         if index is not None:
-            cand.known = index.match(fig, actors, source_file)
+            k = bisect_right(title_at, fig.start) - 1
+            cand.known = index.match(fig, actors, source_file, titles[k][1] if k >= 0 else None)
         ex.candidates.append(cand)
     return ex
 

@@ -12,10 +12,12 @@ Rule (docs/FACTCARDS.md, "Drafting a card from a new article"): a candidate is
   the same month and day).
 - Same actors: the actors named in the candidate's sentence (or, if it names none,
   in its paragraph) and the fact's actors share at least one; where neither names
-  one, only facts of a card that cites the same source file match.
+  one, only facts of a card that cites the same source match. The same source is the
+  card citing the same file — in a file of several articles, the card whose title
+  comes last before the figure.
 
 When several facts fit, the one that matches more of the candidate's figures (amount
-and conversion), comes from a card citing the same file, and shares more actors wins.
+and conversion), comes from the same source, and shares more actors wins.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .figures import find_figures
 from .lexicon import unit_family
 from .numbers import Figure
 
+_QUOTES = str.maketrans("‘’“”", "''\"\"")
 REL_TOL = 0.005
 """Two numbers are the same figure within this relative difference."""
 
@@ -75,19 +78,41 @@ class KnownIndex:
             if fact.date != "not stated":
                 self.dates.append((fid, fact.date))
 
-    def _actors_fit(self, fid: str, actors: tuple[str, ...], source_file: str | None) -> tuple[bool, int, bool]:
-        """(fits, shared actors, same source file) for one fact."""
+    def _actors_fit(self, fid: str, actors: tuple[str, ...], source_file: str | None,
+                    card_id: str | None) -> tuple[bool, int, bool]:
+        """(fits, shared actors, same source) for one fact."""
         fact = self.base.facts[fid]
         card = self.base.cards[self.base.card_of[fid]]
-        same_file = source_file is not None and card.source.file == source_file
+        if card_id is not None:
+            same = card.card == card_id
+        else:
+            same = source_file is not None and card.source.file == source_file
         shared = len(set(actors) & set(fact.actors))
-        return (shared > 0 if actors else same_file), shared, same_file
+        return (shared > 0 if actors else same), shared, same
 
-    def match(self, fig: Figure, actors: tuple[str, ...], source_file: str | None = None) -> str | None:
+    def cards_by_title(self, text: str, source_file: str | None) -> list[tuple[int, str]]:
+        """Where the cards citing ``source_file`` start in ``text``: (offset of the card's
+        title, card id), in text order. A file of several articles has one card per
+        article; a figure belongs to the card whose title comes last before it."""
+        if source_file is None:
+            return []
+        norm = text.translate(_QUOTES)
+        out = []
+        for cid, card in self.base.cards.items():
+            if card.source.file == source_file:
+                pos = norm.find(card.source.title.translate(_QUOTES))
+                if pos >= 0:
+                    out.append((pos, cid))
+        return sorted(out)
+
+    def match(self, fig: Figure, actors: tuple[str, ...], source_file: str | None = None,
+              card_id: str | None = None) -> str | None:
         """The id of a fact holding ``fig`` for these actors, or None.
 
         ``actors`` are those of the figure's sentence (or paragraph); ``source_file``
-        the article's file name.
+        the article's file name; ``card_id`` the card of the article the figure is in,
+        when the file holds several (:meth:`cards_by_title`): it stands for "the same
+        source" in place of the file.
         """
         hits: dict[str, int] = {}
         if fig.kind in ("date", "period") and isinstance(fig.value, str):
@@ -105,7 +130,7 @@ class KnownIndex:
                         hits[fid] |= 1 << k
         best, best_key = None, None
         for fid, mask in hits.items():
-            fits, shared, same_file = self._actors_fit(fid, actors, source_file)
+            fits, shared, same_file = self._actors_fit(fid, actors, source_file, card_id)
             if not fits:
                 continue
             key = (bin(mask).count("1"), same_file, shared)
