@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .. import __version__
 from ..scenario.errors import option_error
 from .cards import FACT_ID, load_cards
 from .extract import Candidate, Extraction, extract, read_article
@@ -45,6 +45,14 @@ HEADER = """\
 # move the file to seeds/<card>.yaml (the card id must equal the file name).
 # Offsets are character positions (Unicode code points) in the article read as UTF-8.
 """
+
+
+def _version() -> str:
+    """The installed sim version (the evidence layer does not import the package root)."""
+    try:
+        return version("sim")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def q(s: str) -> str:
@@ -146,7 +154,7 @@ def draft_yaml(ex: Extraction, *, article: str | Path, card_id: str, out_name: s
     """
     name = Path(article).name
     title = first_line(ex.text)
-    lines = HEADER.format(article=name, version=__version__, out=out_name).splitlines()
+    lines = HEADER.format(article=name, version=_version(), out=out_name).splitlines()
     lines += [
         f"card: {card_id}",
         "source:",
