@@ -168,6 +168,28 @@ def load_cards(folder: str | Path | None = None) -> FactBase:
     return base
 
 
+def check_card(raw: object, path: Path) -> tuple[FactCard | None, list[Problem]]:
+    """Check one fact card's loaded YAML (positioned, see ``load_yaml_file``).
+
+    Returns the card (None if it does not validate) and the problems found: the
+    schema's, and a card id that differs from the file name.
+    """
+    try:
+        card = validate_model(FactCard, raw, file=str(path))
+    except InputError as exc:
+        return None, list(exc.problems)
+    problems: list[Problem] = []
+    if card.card != path.stem:
+        problems.append(
+            Problem(
+                mark_of(raw, "card") or Mark(str(path)),
+                "card",
+                f"card id '{card.card}' must match the file name '{path.stem}'",
+            )
+        )
+    return card, problems
+
+
 def _load_cards(folder: Path) -> FactBase:
     base = FactBase(folder=folder)
     problems: list[Problem] = []
@@ -176,18 +198,13 @@ def _load_cards(folder: Path) -> FactBase:
     for path in sorted(folder.glob("*.yaml")):
         try:
             raw = load_yaml_file(path)
-            card = validate_model(FactCard, raw, file=str(path))
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        if card.card != path.stem:
-            problems.append(
-                Problem(
-                    mark_of(raw, "card") or Mark(str(path)),
-                    "card",
-                    f"card id '{card.card}' must match the file name '{path.stem}'",
-                )
-            )
+        card, found = check_card(raw, path)
+        problems.extend(found)
+        if card is None:
+            continue
         base.cards[card.card] = card
         facts_raw = raw.get("facts") if isinstance(raw, PDict) else None
         for i, fact in enumerate(card.facts):
