@@ -9,12 +9,17 @@ what it returns. Bad input is reported as ``file:line:col: path: message`` (or
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
 from .scenario.errors import InputError
@@ -63,11 +68,90 @@ def main_callback(
     _state["debug"] = debug
 
 
+FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
+         "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler"}
+"""The CLI flag for each argument of :func:`sim.api.run` (library errors name the argument)."""
+WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
+"""Options that take a whole number."""
+
+
 def _fail(exc: InputError, command: str) -> None:
     if _state["debug"]:
         raise exc
+    exc = InputError([replace(p, mark=replace(p.mark, option=FLAGS.get(p.mark.option, p.mark.option)))
+                      if p.mark.option is not None else p for p in exc.problems])
     typer.echo(exc.format(f"sim {command}"), err=True)
     raise typer.Exit(2)
+
+
+class SimCommand(TyperCommand):
+    """A command whose option values that cannot be converted (``--seed 1.5``) are
+    reported like every other bad option: ``sim run: --seed: message``, exit status 2."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)  # the parser consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter as exc:
+            param = exc.param
+            opts = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            if param is None or not opts or _state["debug"]:
+                raise
+            flag = opts[0]
+            if param.name in WHOLE:
+                got = _given(given, param.opts)
+                message = "must be a whole number" + (f" (got {got!r})" if got is not None else "")
+            else:
+                message = getattr(exc, "message", str(exc))
+            typer.echo(f"sim {ctx.info_name}: {flag}: {message}", err=True)
+            raise typer.Exit(2) from None
+
+
+def _given(args: list[str], opts: list[str]) -> str | None:
+    """The (last) value given on the command line for an option, as typed."""
+    got = None
+    for i, a in enumerate(args):
+        for o in opts:
+            if a == o and i + 1 < len(args):
+                got = args[i + 1]
+            elif a.startswith(o + "="):
+                got = a[len(o) + 1:]
+    return got
+
+
+def _on_sigterm(signum, frame) -> None:
+    from .runner import Terminated
+
+    raise Terminated()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (``timeout``, job schedulers) stops a run like Ctrl-C: finished chunks are
+    saved and the exit status is 143. A SIGTERM or SIGINT inherited as ignored (``nohup``,
+    a background job of a non-interactive shell) stays ignored."""
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+@contextmanager
+def _notices(command: str):
+    """Show the library's WorkersCapped warning as one line naming the CLI's flags."""
+    from .runner import WorkersCapped
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if isinstance(message, WorkersCapped):
+            cores = f"{message.cores} core{'s' if message.cores != 1 else ''}"
+            typer.echo(f"sim {command}: --workers: {message.requested} is more than the {cores} available; "
+                       f"using {message.used} (--oversubscribe to use more)", err=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", WorkersCapped)
+        warnings.showwarning = show
+        yield
 
 
 ScenarioArg = Annotated[
@@ -79,15 +163,16 @@ SetOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=SimCommand)
 def run(
     scenario: ScenarioArg,
     runs: Annotated[int | None, typer.Option("--runs", "-n", help="Number of replicates (default: the scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed, 0 or more (default: the scenario's).")] = None,
     months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's); later events are ignored.")] = None,
     set_: SetOpt = None,
     given: Annotated[list[str] | None, typer.Option("--given", help="Also show probabilities conditional on this outcome (repeatable).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs, all cores for large).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs, all cores for large; at most the cores available).")] = None,
+    oversubscribe: Annotated[bool, typer.Option("--oversubscribe", help="Allow --workers above the number of cores available.")] = False,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the run folder here (must be new or empty).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the table.")] = False,
@@ -100,14 +185,31 @@ def run(
 
     Writes outputs/<scenario>/<timestamp>-<hash>/ (or --out): manifest.json,
     scenario.resolved.yaml, summary.json, outcomes.csv, timeseries.csv, figures
-    and report.html.
+    and report.html. Ctrl-C or SIGTERM stop the run and save the finished chunks
+    (exit status 130 or 143); a failed chunk exits 1, bad input 2.
     """
+    from .runner import Terminated
+
+    _stop_on_sigterm()
+    try:
+        _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
+             backend, precision, scheduler)
+    except (KeyboardInterrupt, Terminated) as exc:  # before the run started, or while printing
+        how, code = ("Interrupted", 130) if isinstance(exc, KeyboardInterrupt) else ("Stopped by SIGTERM", 143)
+        typer.echo(f"{how}.", err=True)
+        raise typer.Exit(code) from None
+
+
+def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
+         backend, precision, scheduler) -> None:
     from . import api
+    from .runner import ChunkFailed, SignalDeferral, Terminated
 
     t0 = time.perf_counter()
     startup_before = process_age()  # interpreter start and imports, before this command ran
     try:
-        api.check_run_options(runs, workers, months, chunk_size)
+        api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
+                              scheduler=scheduler)
         scn = api.load_scenario(scenario, overrides=set_ or None)
         outcomes = list(scn.spec.outcomes)
         for g in given or []:
@@ -115,32 +217,40 @@ def run(
                 from .scenario.errors import option_error, suggest
 
                 raise option_error("--given", f"no outcome '{g}'{suggest(g, outcomes)}; outcomes are {', '.join(outcomes)}")
-        folder = api.prepare_out(out) if out is not None else None
+        if out is not None:
+            api.check_out(out)  # the folder itself is made when the run is saved
     except InputError as exc:
         _fail(exc, "run")
         return
-    from .runner import ChunkFailed
 
     progress, finish = _progress(json_)
     t_start_run = time.perf_counter()
     failure = None
-    try:
-        res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
-                      progress=progress, backend=backend, scheduler=scheduler, dtype=precision)
-    except InputError as exc:
-        finish()
-        _fail(exc, "run")
-        return
-    except ChunkFailed as exc:
-        failure = exc
-        res = exc.partial  # type: ignore[attr-defined]
-    finally:
-        finish()
-    if folder is None:
-        folder = api.default_output_dir(res)
-    res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
-    t_out = time.perf_counter()
-    res.save(folder, figures=not no_report and res.runs > 0)
+    late = None  # Ctrl-C or SIGTERM after the run, while saving: acted on once the folder is whole
+    with SignalDeferral() as deferral:
+        try:
+            with _notices("run"):
+                res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
+                              progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
+                              oversubscribe=oversubscribe)
+        except InputError as exc:
+            finish()
+            _fail(exc, "run")
+            return
+        except ChunkFailed as exc:
+            failure = exc
+            res = exc.partial  # type: ignore[attr-defined]
+        try:
+            with deferral.hold():
+                finish()
+                res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
+                t_out = time.perf_counter()
+                folder = _out_folder(res, out)
+                res.save(folder, figures=not no_report and res.runs > 0)
+        except KeyboardInterrupt:
+            late = ("Interrupted", 130)
+        except Terminated:
+            late = ("Stopped by SIGTERM", 143)
     t_saved = time.perf_counter()
     if failure is not None:
         if _state["debug"]:
@@ -148,6 +258,10 @@ def run(
         typer.echo(f"sim run: {failure} (run with --debug for the traceback)", err=True)
         typer.echo(f"The {res.runs:,} runs finished before it are saved in {folder}/ with complete=false.", err=True)
         raise typer.Exit(1)
+    if late is not None:
+        typer.echo(f"{late[0]} while saving; the run is saved in {folder}/ "
+                   f"({res.runs:,} of {res.runs_requested:,} runs, complete={str(res.complete).lower()}).", err=True)
+        raise typer.Exit(late[1])
     if json_:
         typer.echo(json.dumps(json.loads((folder / "summary.json").read_text()), indent=2))
     else:
@@ -155,13 +269,31 @@ def run(
         tm = res.manifest["timings_s"]
         split = (tm["startup"], tm["setup"] + tm["simulation"], t_saved - t_out)
         _print_footer(res, folder, split)
-    if not res.complete:
+    stopped = res.manifest.get("stopped_by")
+    if stopped is not None:
+        how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[stopped]
         typer.echo(
-            f"Interrupted: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {folder}/ "
+            f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {folder}/ "
             "with complete=false in manifest.json.",
             err=True,
         )
-        raise typer.Exit(130)
+        raise typer.Exit(code)
+
+
+def _out_folder(res, out: Path | None) -> Path:
+    """The run folder: ``--out`` (checked again: it may have filled up during the run;
+    then a new folder under outputs/ is used, so that nothing computed is lost), or a
+    new folder under outputs/."""
+    from . import api
+
+    if out is not None:
+        try:
+            return api.prepare_out(out)
+        except InputError as exc:
+            folder = api.default_output_dir(res)
+            typer.echo(f"{exc.format('sim run')}; saving in {folder}/ instead", err=True)
+            return folder
+    return api.default_output_dir(res)
 
 
 def _progress(quiet: bool):
@@ -235,7 +367,7 @@ def _print_footer(res, folder: Path, split: tuple[float, float, float]) -> None:
     typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
 
 
-@app.command()
+@app.command(cls=SimCommand)
 def rerun(
     manifest: Annotated[str, typer.Argument(help="A run folder, or its manifest.json.")],
     force: Annotated[bool, typer.Option("--force", help="Rerun even if the sim version or the resolved scenario differ.")] = False,
@@ -266,8 +398,9 @@ def rerun(
     deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and api.versions().get(k) != v}
     for k, v in deps.items():
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
-    res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                  chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+    with _notices("rerun"):
+        res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
+                      chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
     target = target or api.default_output_dir(res)
     res.manifest["rerun_of"] = str(folder)
     res.save(target, figures=False)
