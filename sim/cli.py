@@ -280,7 +280,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         raise typer.Exit(code)
 
 
-def _out_folder(res, out: Path | None) -> Path:
+def _out_folder(res, out: Path | None, command: str = "run") -> Path:
     """The run folder: ``--out`` (checked again: it may have filled up during the run;
     then a new folder under outputs/ is used, so that nothing computed is lost), or a
     new folder under outputs/."""
@@ -291,7 +291,7 @@ def _out_folder(res, out: Path | None) -> Path:
             return api.prepare_out(out)
         except InputError as exc:
             folder = api.default_output_dir(res)
-            typer.echo(f"{exc.format('sim run')}; saving in {folder}/ instead", err=True)
+            typer.echo(f"{exc.format(f'sim {command}')}; saving in {folder}/ instead", err=True)
             return folder
     return api.default_output_dir(res)
 
@@ -377,10 +377,13 @@ def rerun(
     """Re-execute a run from its manifest and report whether the results match exactly.
 
     Uses the run's scenario.resolved.yaml, seed, runs, chunk size and horizon. Exits 0
-    when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not.
+    when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not
+    (or when a chunk failed); 130 or 143 when Ctrl-C or SIGTERM stopped the rerun.
     """
     from . import api
+    from .runner import ChunkFailed
 
+    _stop_on_sigterm()
     try:
         m, folder = api.read_manifest(manifest)
         api.check_run_options(None, workers, None, None)
@@ -389,7 +392,8 @@ def rerun(
             from .scenario.errors import option_error
 
             raise option_error(str(manifest), "; ".join(reasons) + ". Results may differ; use --force to rerun anyway")
-        target = api.prepare_out(out) if out is not None else None
+        if out is not None:
+            api.check_out(out)
     except InputError as exc:
         _fail(exc, "rerun")
         return
@@ -398,12 +402,23 @@ def rerun(
     deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and api.versions().get(k) != v}
     for k, v in deps.items():
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
-    with _notices("rerun"):
-        res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                      chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
-    target = target or api.default_output_dir(res)
+    failure = None
+    try:
+        with _notices("rerun"):
+            res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
+                          chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+    except ChunkFailed as exc:
+        failure = exc
+        res = exc.partial  # type: ignore[attr-defined]
+    target = _out_folder(res, out, "rerun")
     res.manifest["rerun_of"] = str(folder)
     res.save(target, figures=False)
+    stopped = res.manifest.get("stopped_by")
+    if failure is not None or stopped is not None:
+        why = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}.get(stopped, (f"sim rerun: {failure}", 1))
+        typer.echo(f"{why[0]}: the rerun stopped after {res.runs:,} of {res.runs_requested:,} runs, so nothing was "
+                   f"compared; they are saved in {target}/ with complete=false.", err=True)
+        raise typer.Exit(why[1])
     diff = api.compare_runs(folder, target)
     if not m.get("complete", True):
         typer.echo(f"The original run was incomplete ({m.get('runs_completed')} of {m['runs_requested']} runs); "

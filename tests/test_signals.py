@@ -124,3 +124,51 @@ def test_a_lost_worker_process_is_named_and_the_merged_chunks_kept(mini):
     part = ei.value.partial
     assert part.complete is False and part.manifest["stopped_by"] == "worker-lost"
     assert part.runs % 50 == 0 and 50 <= part.runs < 4000
+
+
+def test_a_stopped_rerun_says_so_instead_of_results_differ(mini_path, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import sim.api
+    from sim.cli import app
+
+    first = tmp_path / "first"
+    r = CliRunner().invoke(app, ["run", str(mini_path), "--runs", "500", "--chunk-size", "100", "--out", str(first), "--no-report"])
+    assert r.exit_code == 0, r.output
+    run = sim.api.run
+
+    def interrupted_run(*args, **kwargs):
+        def progress(done: int, total: int) -> None:
+            if done >= 200:
+                raise KeyboardInterrupt
+
+        return run(*args, **{**kwargs, "progress": progress})
+
+    monkeypatch.setattr(sim.api, "run", interrupted_run)
+    again = tmp_path / "again"
+    r = CliRunner().invoke(app, ["rerun", str(first), "--out", str(again)])
+    assert r.exit_code == 130, r.output
+    assert "Results differ" not in r.output
+    assert r.stderr.strip() == (f"Interrupted: the rerun stopped after 200 of 500 runs, so nothing was compared; "
+                                f"they are saved in {again}/ with complete=false.")
+    m = json.loads((again / "manifest.json").read_text())
+    assert m["complete"] is False and m["stopped_by"] == "interrupt" and m["rerun_of"] == str(first)
+
+
+def test_a_signal_during_a_merge_waits_until_the_merge_is_whole():
+    import os
+
+    from sim.runner import SignalDeferral
+
+    steps = []
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal, even in a background suite
+    try:
+        with pytest.raises(KeyboardInterrupt), SignalDeferral() as deferral:
+            with deferral.hold():
+                os.kill(os.getpid(), signal.SIGINT)
+                steps.append("after the signal")  # still running: the handler waits
+            steps.append("after the hold")  # never reached: the interrupt is raised as the hold ends
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert steps == ["after the signal"]
