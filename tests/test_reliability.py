@@ -21,7 +21,7 @@ def test_ctrl_c_keeps_finished_chunks(tmp_path, workers):
     """A real SIGINT once the progress bar shows finished runs: those runs are saved, marked."""
     out = tmp_path / "run"
     proc = SimProcess(["run", "karabakh", "--runs", "400000", "--months", "12", "--workers", workers,
-                       "--chunk-size", "500", "--out", str(out), "--no-report"], tmp_path)
+                       "--oversubscribe", "--chunk-size", "500", "--out", str(out), "--no-report"], tmp_path)
     seen = proc.wait_runs(500)
     children = proc.children()
     proc.signal(signal.SIGINT)
@@ -42,7 +42,7 @@ def test_ctrl_c_keeps_finished_chunks(tmp_path, workers):
 def test_a_failing_chunk_is_one_clear_error_and_keeps_the_rest(tmp_path, monkeypatch):
     out = tmp_path / "f"
     env = {**os.environ, "SIM_FAULT_CHUNK": "2"}
-    p = subprocess.run([SIM, "run", "karabakh", "--runs", "8000", "--workers", "2", "--out", str(out)],
+    p = subprocess.run([SIM, "run", "karabakh", "--runs", "8000", "--workers", "2", "--oversubscribe", "--out", str(out)],
                        capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 1
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]

@@ -83,8 +83,8 @@ def dask_scheduler(tmp_path_factory):
 @pytest.mark.parametrize("backend", ["processes", "dask-local", "dask-scheduler"])
 def test_many_chunks_per_worker_identical_on_every_backend(backend, in_process, tmp_path, request):
     how = {
-        "processes": ["--backend", "processes", "--workers", "2"],
-        "dask-local": ["--backend", "dask", "--workers", "2"],
+        "processes": ["--backend", "processes", "--workers", "2", "--oversubscribe"],
+        "dask-local": ["--backend", "dask", "--workers", "2", "--oversubscribe"],
         "dask-scheduler": ["--scheduler", request.getfixturevalue("dask_scheduler")] if backend == "dask-scheduler" else [],
     }[backend]
     out = tmp_path / "run"

@@ -22,7 +22,7 @@ FILES = ("manifest.json", "summary.json", "outcomes.csv", "timeseries.csv", "sce
 
 
 def _run_args(out, workers: str, chunk: int = 500) -> list[str]:
-    return ["run", "karabakh", "--runs", "400000", "--months", "12", "--workers", workers,
+    return ["run", "karabakh", "--runs", "400000", "--months", "12", "--workers", workers, "--oversubscribe",
             "--chunk-size", str(chunk), "--out", str(out), "--no-report"]
 
 
@@ -103,7 +103,8 @@ def test_an_interrupt_keeps_exactly_the_chunks_merged_before_it(mini, backend):
         if done >= 300:
             raise KeyboardInterrupt
 
-    res = sim.run(mini, runs=2000, seed=1, chunk_size=100, workers=2, backend=backend, progress=progress)
+    res = sim.run(mini, runs=2000, seed=1, chunk_size=100, workers=2, backend=backend, progress=progress,
+                  oversubscribe=True)
     assert res.complete is False and res.manifest["stopped_by"] == "interrupt"
     assert res.runs == merged[-1] and res.runs % 100 == 0 and 300 <= res.runs < 2000
 
@@ -120,7 +121,8 @@ def test_a_lost_worker_process_is_named_and_the_merged_chunks_kept(mini):
             killed.append(procs[0].pid)
 
     with pytest.raises(ChunkFailed, match="worker process died") as ei:
-        sim.run(mini, runs=4000, seed=1, chunk_size=50, workers=2, backend="processes", progress=progress)
+        sim.run(mini, runs=4000, seed=1, chunk_size=50, workers=2, backend="processes", progress=progress,
+                oversubscribe=True)
     part = ei.value.partial
     assert part.complete is False and part.manifest["stopped_by"] == "worker-lost"
     assert part.runs % 50 == 0 and 50 <= part.runs < 4000
