@@ -385,13 +385,14 @@ def run(
 
     Every option is checked before anything runs (:class:`InputError` naming the
     argument; a scheduler that does not answer is one too). On Ctrl-C (or
-    :class:`sim.runner.Terminated`, which the CLI raises on SIGTERM) the run stops at
+    :class:`sim.interrupts.Terminated`, which the CLI raises on SIGTERM) the run stops at
     once and returns the chunks finished so far, with ``complete`` False and the
     manifest's ``stopped_by`` saying what stopped it. If a chunk fails or a worker
     dies, :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario;
     its ``partial`` holds the results merged before.
     """
     from .evidence.sources import provenance_rows
+    from .interrupts import Terminated
     from .outcomes import compile_outcomes
     from .results import OutcomeInfo, Results
     from .runner import (
@@ -401,7 +402,6 @@ def run(
         IncompleteRun,
         InProcess,
         ProcessPool,
-        Terminated,
         choose_workers,
         empty_result,
         execute,

@@ -9,7 +9,6 @@ what it returns. Bad input is reported as ``file:line:col: path: message`` (or
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 import warnings
@@ -119,20 +118,6 @@ def _given(args: list[str], opts: list[str]) -> str | None:
     return got
 
 
-def _on_sigterm(signum, frame) -> None:
-    from .runner import Terminated
-
-    raise Terminated()
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM (``timeout``, job schedulers) stops a run like Ctrl-C: finished chunks are
-    saved and the exit status is 143. A SIGTERM or SIGINT inherited as ignored (``nohup``,
-    a background job of a non-interactive shell) stays ignored."""
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-
-
 @contextmanager
 def _notices(command: str):
     """Show the library's WorkersCapped warning as one line naming the CLI's flags."""
@@ -188,22 +173,15 @@ def run(
     and report.html. Ctrl-C or SIGTERM stop the run and save the finished chunks
     (exit status 130 or 143); a failed chunk exits 1, bad input 2.
     """
-    from .runner import Terminated
-
-    _stop_on_sigterm()
-    try:
-        _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
-             backend, precision, scheduler)
-    except (KeyboardInterrupt, Terminated) as exc:  # before the run started, or while printing
-        how, code = ("Interrupted", 130) if isinstance(exc, KeyboardInterrupt) else ("Stopped by SIGTERM", 143)
-        typer.echo(f"{how}.", err=True)
-        raise typer.Exit(code) from None
+    _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
+               no_report, backend, precision, scheduler)
 
 
 def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
          backend, precision, scheduler) -> None:
     from . import api
-    from .runner import ChunkFailed, SignalDeferral, Terminated
+    from .interrupts import SignalDeferral, Terminated
+    from .runner import ChunkFailed
 
     t0 = time.perf_counter()
     startup_before = process_age()  # interpreter start and imports, before this command ran
@@ -380,10 +358,28 @@ def rerun(
     when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not
     (or when a chunk failed); 130 or 143 when Ctrl-C or SIGTERM stopped the rerun.
     """
+    _stoppable(_rerun, manifest, force, workers, out)
+
+
+def _stoppable(command, *args) -> None:
+    """Run a command body with SIGTERM handled like Ctrl-C; a stop before the run started
+    (or after it was saved) is one line and exit status 130 or 143."""
+    from .interrupts import Terminated, stop_on_sigterm
+
+    try:
+        with stop_on_sigterm():
+            command(*args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        how, code = ("Interrupted", 130) if isinstance(exc, KeyboardInterrupt) else ("Stopped by SIGTERM", 143)
+        typer.echo(f"{how}.", err=True)
+        raise typer.Exit(code) from None
+
+
+def _rerun(manifest, force, workers, out) -> None:
     from . import api
+    from .interrupts import SignalDeferral
     from .runner import ChunkFailed
 
-    _stop_on_sigterm()
     try:
         m, folder = api.read_manifest(manifest)
         api.check_run_options(None, workers, None, None)
@@ -403,16 +399,18 @@ def rerun(
     for k, v in deps.items():
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
     failure = None
-    try:
-        with _notices("rerun"):
-            res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                          chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
-    except ChunkFailed as exc:
-        failure = exc
-        res = exc.partial  # type: ignore[attr-defined]
-    target = _out_folder(res, out, "rerun")
-    res.manifest["rerun_of"] = str(folder)
-    res.save(target, figures=False)
+    with SignalDeferral() as deferral:
+        try:
+            with _notices("rerun"):
+                res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
+                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+        except ChunkFailed as exc:
+            failure = exc
+            res = exc.partial  # type: ignore[attr-defined]
+        with deferral.hold():  # a Ctrl-C now is acted on once the folder is whole
+            target = _out_folder(res, out, "rerun")
+            res.manifest["rerun_of"] = str(folder)
+            res.save(target, figures=False)
     stopped = res.manifest.get("stopped_by")
     if failure is not None or stopped is not None:
         why = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}.get(stopped, (f"sim rerun: {failure}", 1))

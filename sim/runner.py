@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -22,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+
+from .interrupts import SignalDeferral, worker_init
 
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
@@ -48,10 +48,6 @@ class ChunkFailed(RuntimeError):
 
     def __reduce__(self):  # picklable across processes
         return (ChunkFailed, (self.scenario, self.chunk, self.first, self.last, self.error, self.trace, self.kind))
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived: stop the run like Ctrl-C (raised by the handler the CLI installs)."""
 
 
 class IncompleteRun(RuntimeError):
@@ -181,92 +177,6 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_init(parent: int) -> None:
-    """In each worker process: leave SIGINT and SIGTERM to the main process (which stops
-    the workers itself), and end this worker when the main process ends, however it ends
-    (a SIGKILL leaves no one to stop the workers)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(parent,), name="sim-parent-watch", daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Wait on the pipe from the parent (it closes when the parent dies), checking the
-    parent pid as well; then end this process at once."""
-    import multiprocessing as mp
-
-    watched = mp.parent_process()
-    while True:
-        if watched is not None:
-            watched.join(timeout=1.0)  # returns as soon as the parent's end of the pipe closes
-        else:  # pragma: no cover - not started by multiprocessing
-            time.sleep(1.0)
-        if os.getppid() != parent or (watched is not None and not watched.is_alive()):
-            os._exit(70)
-
-
-class SignalDeferral:
-    """Holds SIGINT and SIGTERM back while a critical section runs, then acts on them.
-
-    Python-level handlers (Ctrl-C's KeyboardInterrupt, the CLI's SIGTERM handler) are
-    wrapped while the deferral is active; inside ``with deferral.hold():`` a signal is
-    only recorded, and its handler runs when the block ends. So a chunk is merged, or a
-    file written, whole or not at all. Ignored signals stay ignored. Only the main thread
-    can install handlers; elsewhere this does nothing.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self._saved: dict[int, Any] = {}
-        self._pending: list[tuple[int, Any]] = []
-        self._holding = 0
-
-    def __enter__(self) -> SignalDeferral:
-        if threading.current_thread() is threading.main_thread():
-            for sig in self.SIGNALS:
-                handler = signal.getsignal(sig)
-                if callable(handler):
-                    self._saved[sig] = handler
-                    signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._saved.items():
-            signal.signal(sig, handler)
-        self._saved.clear()
-        self._fire()
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self._holding:
-            self._pending.append((signum, frame))
-        else:
-            self._saved[signum](signum, frame)
-
-    def _fire(self) -> None:
-        if self._pending and not self._holding:
-            signum, frame = self._pending[0]
-            self._pending.clear()
-            handler = self._saved.get(signum) or signal.getsignal(signum)
-            if callable(handler):
-                handler(signum, frame)
-
-    def hold(self) -> _Hold:
-        return _Hold(self)
-
-
-class _Hold:
-    def __init__(self, d: SignalDeferral):
-        self.d = d
-
-    def __enter__(self) -> None:
-        self.d._holding += 1
-
-    def __exit__(self, *exc: object) -> None:
-        self.d._holding -= 1
-        self.d._fire()
-
-
 class Backend(Protocol):
     """Runs chunk tasks; yields results as they finish (any order)."""
 
@@ -306,7 +216,7 @@ class ProcessPool:
 
         self.workers = workers
         self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
             initargs=(os.getpid(),),
         )
         self.closed = False
@@ -477,7 +387,7 @@ def execute(
 
     Returns the number of replicates merged. Each chunk is merged whole: SIGINT and
     SIGTERM are held back while it is (:class:`SignalDeferral`). On KeyboardInterrupt,
-    :class:`Terminated` or a failed chunk the chunks already merged are kept, the
+    :class:`~sim.interrupts.Terminated` or a failed chunk the chunks already merged are kept, the
     backend is stopped at once, and the exception is re-raised. A backend that ends
     with chunks missing raises :class:`IncompleteRun` (a bug, never a quiet short run).
     """

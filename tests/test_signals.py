@@ -160,7 +160,7 @@ def test_a_stopped_rerun_says_so_instead_of_results_differ(mini_path, tmp_path, 
 def test_a_signal_during_a_merge_waits_until_the_merge_is_whole():
     import os
 
-    from sim.runner import SignalDeferral
+    from sim.interrupts import SignalDeferral
 
     steps = []
     old = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal, even in a background suite
