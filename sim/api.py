@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -324,17 +323,58 @@ def git_commit() -> str | None:
         return None
 
 
-def check_run_options(runs: int | None, workers: int | None, months: int | None, chunk_size: int | None) -> None:
-    """Reject impossible options with the CLI's message format."""
+SEED_MAX = 2**63 - 1
+"""Largest seed (the same bound as ``meta.seed`` in a scenario file)."""
+BACKENDS = ("auto", "local", "processes", "dask")
+DTYPES = ("float32", "float64")
+
+
+def _whole(x: Any) -> bool:
+    import numbers
+
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def check_run_options(
+    runs: int | None,
+    workers: int | None,
+    months: int | None,
+    chunk_size: int | None,
+    *,
+    seed: int | None = None,
+    dtype: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+) -> None:
+    """Reject impossible options before anything is computed or created.
+
+    Problems name the arguments of :func:`run` (``seed``, ``dtype``, ``chunk_size``);
+    the CLI names its flags instead (``--seed``, ``--precision``, ``--chunk-size``).
+    """
     problems = []
-    if runs is not None and runs < 1:
-        problems.append(option_error("--runs", f"must be at least 1 (got {runs})").problems[0])
-    if workers is not None and workers < 1:
-        problems.append(option_error("--workers", f"must be at least 1 (got {workers})").problems[0])
-    if months is not None and not 1 <= months <= 600:
-        problems.append(option_error("--months", f"must be between 1 and 600 (got {months})").problems[0])
-    if chunk_size is not None and chunk_size < 1:
-        problems.append(option_error("--chunk-size", f"must be at least 1 (got {chunk_size})").problems[0])
+
+    def bad(name: str, message: str) -> None:
+        problems.append(option_error(name, message).problems[0])
+
+    for name, value, low in (("runs", runs, 1), ("workers", workers, 1), ("chunk_size", chunk_size, 1), ("seed", seed, 0)):
+        if value is None:
+            continue
+        if not _whole(value):
+            bad(name, f"must be a whole number (got {value!r})")
+        elif value < low:
+            bad(name, f"must be at least {low} (got {value})")
+    if _whole(seed) and seed > SEED_MAX:
+        bad("seed", f"must be at most {SEED_MAX} (got {seed})")
+    if months is not None and not (_whole(months) and 1 <= months <= 600):
+        bad("months", f"must be between 1 and 600 (got {months!r})")
+    if dtype is not None and dtype not in DTYPES:
+        bad("dtype", f"must be float32 or float64 (got {dtype!r})")
+    if backend is not None and backend not in BACKENDS:
+        bad("backend", f"must be auto, local, processes or dask (got {backend!r})")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        bad("scheduler", f"must be a scheduler address such as tcp://host:8786 (got {scheduler!r})")
+    if scheduler and backend not in (None, "auto", "dask"):
+        bad("scheduler", f"needs the dask backend (got backend {backend!r})")
     if problems:
         raise InputError(problems)
 
@@ -352,15 +392,18 @@ def run(
     keep_trajectories: int = 300,
     backend: str = "auto",
     scheduler: str | None = None,
+    oversubscribe: bool = False,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
     Args:
         scenario: A loaded scenario, or a path / shipped name to load.
         runs: Replicates (default: the scenario's ``meta.runs``).
-        seed: Random seed (default: the scenario's ``meta.seed``).
+        seed: Random seed, 0 to 2**63 - 1 (default: the scenario's ``meta.seed``).
         months: Horizon in months (default: the scenario's); events after it are ignored.
-        workers: Processes (default: 1 for small runs, all cores for large ones).
+        workers: Local worker processes (default: 1 for small runs, all cores for large
+            ones). At most the cores available (a :class:`~sim.runner.WorkersCapped`
+            warning says so) unless ``oversubscribe``; never more than the chunks.
         chunk_size: Replicates per chunk (results depend on it; recorded).
         dtype: Floating-point precision of the world's arrays: ``float32`` (default;
             results agree with ``float64`` within Monte Carlo error, ~25% faster) or
@@ -369,17 +412,25 @@ def run(
         backend: ``auto`` (in-process for small runs, processes for large), ``local``
             (in-process), ``processes``, or ``dask`` (a LocalCluster, or the cluster at
             ``scheduler``, e.g. ``tcp://host:8786``). Results do not depend on it.
+        oversubscribe: Allow more workers than cores.
 
-    On Ctrl-C the run stops at once and returns the chunks finished so far, with
-    ``complete`` False. If a chunk fails, :class:`sim.runner.ChunkFailed` is raised,
-    naming the chunk and the scenario; its ``partial`` holds the results merged before.
+    Every option is checked before anything runs (:class:`InputError` naming the
+    argument; a scheduler that does not answer is one too). On Ctrl-C (or
+    :class:`sim.interrupts.Terminated`, which the CLI raises on SIGTERM) the run stops at
+    once and returns the chunks finished so far, with ``complete`` False and the
+    manifest's ``stopped_by`` saying what stopped it. If a chunk fails or a worker
+    dies, :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario;
+    its ``partial`` holds the results merged before.
     """
     from .evidence.sources import provenance_rows
+    from .interrupts import Terminated
     from .outcomes import compile_outcomes
     from .results import OutcomeInfo, Results
     from .runner import (
         DEFAULT_CHUNK,
         ChunkFailed,
+        DaskBackend,
+        IncompleteRun,
         InProcess,
         ProcessPool,
         choose_workers,
@@ -391,41 +442,29 @@ def run(
     from .world.compile import compile_plan
 
     t0 = time.perf_counter()
+    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
-    check_run_options(runs, workers, months, chunk_size)
     meta = scn.spec.meta
     runs = meta.runs if runs is None else runs
     seed = meta.seed if seed is None else seed
     horizon = meta.horizon_months if months is None else months
     chunk = chunk_size or DEFAULT_CHUNK
+    if scheduler:
+        backend = "dask"
     plan = compile_plan(scn.spec, scn.rules, horizon)
     dets = compile_outcomes(plan)
     sha = scn.sha256()
     key = hashlib.sha256(f"{sha}:{horizon}:{dtype}".encode()).hexdigest()
     tasks = make_tasks(key, (scn.spec, scn.rules, horizon, dtype), runs, seed, chunk, 10_000, keep_trajectories)
-    if dtype not in ("float32", "float64"):
-        from .scenario.errors import option_error
-
-        raise option_error("--precision", f"must be float32 or float64 (got {dtype!r})")
-    if backend not in ("auto", "local", "processes", "dask"):
-        from .scenario.errors import option_error
-
-        raise option_error("--backend", f"must be auto, local, processes or dask (got {backend!r})")
-    if scheduler and backend != "dask":
-        backend = "dask"
+    n_workers = 0 if scheduler else choose_workers(workers, runs, horizon, len(tasks), backend=backend,
+                                                    oversubscribe=oversubscribe)
     if backend == "dask":
-        from .runner import DaskBackend
-
-        runner_backend = DaskBackend(workers, scheduler)
+        runner_backend = DaskBackend(n_workers or None, scheduler)  # connects now: a dead scheduler is an InputError
         n_workers = runner_backend.workers
+    elif backend == "processes" or n_workers > 1:
+        runner_backend = ProcessPool(n_workers)  # processes start with the first chunk
     else:
-        if backend == "local":
-            n_workers = 1
-        elif backend == "processes":
-            n_workers = max(2, workers or (os.cpu_count() or 2))
-        else:
-            n_workers = choose_workers(workers, runs, horizon, len(tasks))
-        runner_backend = InProcess() if n_workers == 1 else ProcessPool(n_workers)
+        runner_backend = InProcess()
     res = Results(
         scenario=scn.name,
         title=meta.title,
@@ -457,7 +496,7 @@ def run(
     res.merge(empty_result(tasks[0]))
     res.chunk_seconds.clear()
     t_setup = time.perf_counter()
-    interrupted = False
+    stopped_by: str | None = None
     failure: ChunkFailed | None = None
     worker_rss: list[float] = []
 
@@ -468,11 +507,17 @@ def run(
     try:
         execute(tasks, runner_backend, merge, progress)
     except KeyboardInterrupt:
-        interrupted = True
+        stopped_by = "interrupt"
+    except Terminated:
+        stopped_by = "SIGTERM"
     except ChunkFailed as exc:
         failure = exc
+        stopped_by = exc.kind
     t_sim = time.perf_counter()
-    res.complete = not interrupted and failure is None and res.runs == runs
+    if stopped_by is None and res.runs != runs:
+        raise IncompleteRun(f"internal error: {res.runs:,} of {runs:,} runs came back and nothing stopped the run; "
+                            "please report this")
+    res.complete = stopped_by is None
     res.manifest = {
         "started": t0,  # perf_counter at the start; becomes wall_s in the written manifest
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -486,6 +531,8 @@ def run(
         "chunk_size": chunk,
         "chunks": len(tasks),
         "workers": n_workers,
+        "workers_requested": workers,
+        "oversubscribe": oversubscribe,
         "backend": runner_backend.name,
         "scheduler": getattr(runner_backend, "scheduler", None),
         "dtype": dtype,
@@ -496,10 +543,14 @@ def run(
         "timings_s": {"setup": t_setup - t0, "simulation": t_sim - t_setup},
         "replicate_months_per_s": (res.runs * horizon) / max(t_sim - t_setup, 1e-9),
         "peak_rss_mb": {"main": peak_rss_mb(), "workers_max": max(worker_rss, default=0.0) if n_workers > 1 else None},
+        "stopped_by": stopped_by,
     }
-    res.interrupted = interrupted  # type: ignore[attr-defined]
-    if interrupted:
+    res.interrupted = stopped_by == "interrupt"  # type: ignore[attr-defined]
+    res.stopped_by = stopped_by  # type: ignore[attr-defined]
+    if stopped_by == "interrupt":
         res.manifest["stopped"] = "interrupted (Ctrl-C); chunks finished before it are kept"
+    elif stopped_by == "SIGTERM":
+        res.manifest["stopped"] = "stopped by SIGTERM; chunks finished before it are kept"
     if failure is not None:
         res.manifest["stopped"] = str(failure)
         failure.partial = res  # type: ignore[attr-defined]
@@ -531,18 +582,33 @@ def default_output_dir(res, root: str | Path = "outputs") -> Path:
     raise RuntimeError("could not create a new output folder")  # pragma: no cover
 
 
-def prepare_out(out: str | Path) -> Path:
-    """``--out DIR``: use it if it is new or empty; refuse a non-empty folder or a file.
+def check_out(out: str | Path) -> Path:
+    """``--out DIR``: accept a new or empty folder, refuse a non-empty one or a file.
 
-    Nothing is created here: the folder is made when the results are saved, so a run
-    stopped by a bad option leaves nothing behind. (A folder that cannot be written is
-    reported when saving, after the results have been shown.)
+    Creates nothing: the folder is made when the run is saved (:func:`prepare_out`),
+    so a run stopped by a bad option leaves nothing behind.
     """
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise option_error("--out", f"{p} exists and is not a folder; choose a new folder")
     if p.is_dir() and any(p.iterdir()):
         raise option_error("--out", f"{p} is not empty; choose a new folder (runs never overwrite each other)")
+    return p
+
+
+def prepare_out(out: str | Path) -> Path:
+    """``--out DIR``: check it (:func:`check_out`) and create it.
+
+    A folder that cannot be created (read-only, full disk) is an
+    :class:`~sim.results.OutputError`, reported after the results have been shown.
+    """
+    from .results import OutputError
+
+    p = check_out(out)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError.from_os(p, exc) from exc
     return p
 
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
 from .scenario.errors import InputError
@@ -63,11 +67,76 @@ def main_callback(
     _state["debug"] = debug
 
 
+FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
+         "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler"}
+"""The CLI flag for each argument of :func:`sim.api.run` (library errors name the argument)."""
+WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
+"""Options that take a whole number."""
+
+
 def _fail(exc: InputError, command: str) -> None:
     if _state["debug"]:
         raise exc
+    exc = InputError([replace(p, mark=replace(p.mark, option=FLAGS.get(p.mark.option, p.mark.option)))
+                      if p.mark.option is not None else p for p in exc.problems])
     typer.echo(exc.format(f"sim {command}"), err=True)
     raise typer.Exit(2)
+
+
+class SimCommand(TyperCommand):
+    """A command whose option values that cannot be converted (``--seed 1.5``) are
+    reported like every other bad option: ``sim run: --seed: message``, exit status 2."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)  # the parser consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter as exc:
+            param = exc.param
+            opts = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            if param is None or not opts or _state["debug"]:
+                raise
+            flag = opts[0]
+            if param.name in WHOLE:
+                got = _given(given, param.opts)
+                message = "must be a whole number" + (f" (got {got!r})" if got is not None else "")
+            else:
+                message = getattr(exc, "message", str(exc))
+            typer.echo(f"sim {ctx.info_name}: {flag}: {message}", err=True)
+            raise typer.Exit(2) from None
+
+
+def _given(args: list[str], opts: list[str]) -> str | None:
+    """The (last) value given on the command line for an option, as typed."""
+    got = None
+    for i, a in enumerate(args):
+        for o in opts:
+            if a == o and i + 1 < len(args):
+                got = args[i + 1]
+            elif a.startswith(o + "="):
+                got = a[len(o) + 1:]
+    return got
+
+
+@contextmanager
+def _notices(command: str):
+    """Show the library's WorkersCapped warning as one line naming the CLI's flags."""
+    from .runner import WorkersCapped
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if isinstance(message, WorkersCapped):
+            cores = f"{message.cores} core{'s' if message.cores != 1 else ''}"
+            typer.echo(f"sim {command}: --workers: {message.requested} is more than the {cores} available; "
+                       f"using {message.used} (--oversubscribe to use more)", err=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", WorkersCapped)
+        warnings.showwarning = show
+        yield
 
 
 ScenarioArg = Annotated[
@@ -79,15 +148,16 @@ SetOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=SimCommand)
 def run(
     scenario: ScenarioArg,
     runs: Annotated[int | None, typer.Option("--runs", "-n", help="Number of replicates (default: the scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed, 0 or more (default: the scenario's).")] = None,
     months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's); later events are ignored.")] = None,
     set_: SetOpt = None,
     given: Annotated[list[str] | None, typer.Option("--given", help="Also show probabilities conditional on this outcome (repeatable).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs, all cores for large).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs, all cores for large; at most the cores available).")] = None,
+    oversubscribe: Annotated[bool, typer.Option("--oversubscribe", help="Allow --workers above the number of cores available.")] = False,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the run folder here (must be new or empty).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the table.")] = False,
@@ -100,14 +170,24 @@ def run(
 
     Writes outputs/<scenario>/<timestamp>-<hash>/ (or --out): manifest.json,
     scenario.resolved.yaml, summary.json, outcomes.csv, timeseries.csv, figures
-    and report.html.
+    and report.html. Ctrl-C or SIGTERM stop the run and save the finished chunks
+    (exit status 130 or 143); a failed chunk exits 1, bad input 2.
     """
+    _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
+               no_report, backend, precision, scheduler)
+
+
+def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
+         backend, precision, scheduler) -> None:
     from . import api
+    from .interrupts import SignalDeferral, Terminated
+    from .runner import ChunkFailed
 
     t0 = time.perf_counter()
     startup_before = process_age()  # interpreter start and imports, before this command ran
     try:
-        api.check_run_options(runs, workers, months, chunk_size)
+        api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
+                              scheduler=scheduler)
         scn = api.load_scenario(scenario, overrides=set_ or None)
         outcomes = list(scn.spec.outcomes)
         for g in given or []:
@@ -115,38 +195,47 @@ def run(
                 from .scenario.errors import option_error, suggest
 
                 raise option_error("--given", f"no outcome '{g}'{suggest(g, outcomes)}; outcomes are {', '.join(outcomes)}")
-        folder = api.prepare_out(out) if out is not None else None
+        if out is not None:
+            api.check_out(out)  # the folder itself is made when the run is saved
     except InputError as exc:
         _fail(exc, "run")
         return
-    from .runner import ChunkFailed
 
     progress, finish = _progress(json_)
     t_start_run = time.perf_counter()
     failure = None
-    try:
-        res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
-                      progress=progress, backend=backend, scheduler=scheduler, dtype=precision)
-    except InputError as exc:
-        finish()
-        _fail(exc, "run")
-        return
-    except ChunkFailed as exc:
-        failure = exc
-        res = exc.partial  # type: ignore[attr-defined]
-    finally:
-        finish()
-    res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
+    late = None  # Ctrl-C or SIGTERM after the run, while saving: acted on once the folder is whole
     from .results import OutputError
 
-    t_out = time.perf_counter()
     save_error: OutputError | None = None
-    try:
-        if folder is None:
-            folder = api.default_output_dir(res)
-        res.save(folder, report=None if no_report else _report_writer())
-    except OutputError as exc:
-        save_error = exc
+    folder: Path | None = None
+    with SignalDeferral() as deferral:
+        try:
+            with _notices("run"):
+                res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
+                              progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
+                              oversubscribe=oversubscribe)
+        except InputError as exc:
+            finish()
+            _fail(exc, "run")
+            return
+        except ChunkFailed as exc:
+            failure = exc
+            res = exc.partial  # type: ignore[attr-defined]
+        try:
+            with deferral.hold():
+                finish()
+                res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
+                t_out = time.perf_counter()
+                try:
+                    folder = _out_folder(res, out)
+                    res.save(folder, report=None if no_report else _report_writer())
+                except OutputError as exc:
+                    save_error = exc
+        except KeyboardInterrupt:
+            late = ("Interrupted", 130)
+        except Terminated:
+            late = ("Stopped by SIGTERM", 143)
     t_saved = time.perf_counter()
     where = f"{folder}/" if save_error is None else "nowhere (the run folder could not be written)"
     if failure is not None:
@@ -158,6 +247,10 @@ def run(
         else:
             typer.echo(f"sim run: {save_error}", err=True)
         raise typer.Exit(1)
+    if late is not None:
+        typer.echo(f"{late[0]} while saving; the run is saved in {where} "
+                   f"({res.runs:,} of {res.runs_requested:,} runs, complete={str(res.complete).lower()}).", err=True)
+        raise typer.Exit(late[1])
     if json_:
         from .results import _clean
 
@@ -172,13 +265,31 @@ def run(
             raise save_error
         typer.echo(f"sim run: {save_error}", err=True)
         raise typer.Exit(1)
-    if not res.complete:
+    stopped = res.manifest.get("stopped_by")
+    if stopped is not None:
+        how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[stopped]
         typer.echo(
-            f"Interrupted: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {where} "
+            f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {where} "
             "with complete=false in manifest.json.",
             err=True,
         )
-        raise typer.Exit(130)
+        raise typer.Exit(code)
+
+
+def _out_folder(res, out: Path | None, command: str = "run") -> Path:
+    """The run folder: ``--out`` (checked again: it may have filled up during the run;
+    then a new folder under outputs/ is used, so that nothing computed is lost), or a
+    new folder under outputs/."""
+    from . import api
+
+    if out is not None:
+        try:
+            return api.prepare_out(out)
+        except InputError as exc:
+            folder = api.default_output_dir(res)
+            typer.echo(f"{exc.format(f'sim {command}')}; saving in {folder}/ instead", err=True)
+            return folder
+    return api.default_output_dir(res)
 
 
 def _report_writer():
@@ -260,7 +371,7 @@ def _print_footer(res, folder: Path | None, split: tuple[float, float, float]) -
     typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
 
 
-@app.command()
+@app.command(cls=SimCommand)
 def rerun(
     manifest: Annotated[str, typer.Argument(help="A run folder, or its manifest.json.")],
     force: Annotated[bool, typer.Option("--force", help="Rerun even if the sim version or the resolved scenario differ.")] = False,
@@ -270,9 +381,30 @@ def rerun(
     """Re-execute a run from its manifest and report whether the results match exactly.
 
     Uses the run's scenario.resolved.yaml, seed, runs, chunk size and horizon. Exits 0
-    when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not.
+    when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not
+    (or when a chunk failed); 130 or 143 when Ctrl-C or SIGTERM stopped the rerun.
     """
+    _stoppable(_rerun, manifest, force, workers, out)
+
+
+def _stoppable(command, *args) -> None:
+    """Run a command body with SIGTERM handled like Ctrl-C; a stop before the run started
+    (or after it was saved) is one line and exit status 130 or 143."""
+    from .interrupts import Terminated, stop_on_sigterm
+
+    try:
+        with stop_on_sigterm():
+            command(*args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        how, code = ("Interrupted", 130) if isinstance(exc, KeyboardInterrupt) else ("Stopped by SIGTERM", 143)
+        typer.echo(f"{how}.", err=True)
+        raise typer.Exit(code) from None
+
+
+def _rerun(manifest, force, workers, out) -> None:
     from . import api
+    from .interrupts import SignalDeferral
+    from .runner import ChunkFailed
 
     try:
         m, folder = api.read_manifest(manifest)
@@ -282,7 +414,8 @@ def rerun(
             from .scenario.errors import option_error
 
             raise option_error(str(manifest), "; ".join(reasons) + ". Results may differ; use --force to rerun anyway")
-        target = api.prepare_out(out) if out is not None else None
+        if out is not None:
+            api.check_out(out)
     except InputError as exc:
         _fail(exc, "rerun")
         return
@@ -291,19 +424,33 @@ def rerun(
     deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and api.versions().get(k) != v}
     for k, v in deps.items():
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
-    res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                  chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+    failure = None
     from .results import OutputError
 
-    res.manifest["rerun_of"] = str(folder)
-    try:
-        target = target or api.default_output_dir(res)
-        res.save(target)
-    except OutputError as exc:
-        if _state["debug"]:
-            raise
-        typer.echo(f"sim rerun: {exc}", err=True)
-        raise typer.Exit(1) from None
+    with SignalDeferral() as deferral:
+        try:
+            with _notices("rerun"):
+                res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
+                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+        except ChunkFailed as exc:
+            failure = exc
+            res = exc.partial  # type: ignore[attr-defined]
+        with deferral.hold():  # a Ctrl-C now is acted on once the folder is whole
+            res.manifest["rerun_of"] = str(folder)
+            try:
+                target = _out_folder(res, out, "rerun")
+                res.save(target)
+            except OutputError as exc:
+                if _state["debug"]:
+                    raise
+                typer.echo(f"sim rerun: {exc}", err=True)
+                raise typer.Exit(1) from None
+    stopped = res.manifest.get("stopped_by")
+    if failure is not None or stopped is not None:
+        why = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}.get(stopped, (f"sim rerun: {failure}", 1))
+        typer.echo(f"{why[0]}: the rerun stopped after {res.runs:,} of {res.runs_requested:,} runs, so nothing was "
+                   f"compared; they are saved in {target}/ with complete=false.", err=True)
+        raise typer.Exit(why[1])
     diff = api.compare_runs(folder, target)
     if not m.get("complete", True):
         typer.echo(f"The original run was incomplete ({m.get('runs_completed')} of {m['runs_requested']} runs); "

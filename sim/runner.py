@@ -10,8 +10,10 @@ not know which one runs it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,24 +21,52 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .interrupts import SignalDeferral, worker_init
+
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
 POOL_MIN_WORK = 1_000_000
 """Below this many replicate-months a run stays in-process (process start-up costs more)."""
+SCHEDULER_TIMEOUT_S = 5
+"""Seconds to wait for a Dask scheduler to answer (dask's own default is 30)."""
 
 
 class ChunkFailed(RuntimeError):
-    """A chunk raised an error in a worker: says which chunk of which scenario, and why."""
+    """A chunk could not be computed: says which chunk of which scenario, and why.
 
-    def __init__(self, scenario: str, chunk: int, first: int, last: int, error: str, trace: str = ""):
+    ``kind`` is ``"chunk-failed"`` (the chunk raised an error) or ``"worker-lost"``
+    (the process running it died: killed, or out of memory).
+    """
+
+    def __init__(self, scenario: str, chunk: int, first: int, last: int, error: str, trace: str = "",
+                 kind: str = "chunk-failed"):
         self.scenario, self.chunk, self.error, self.trace = scenario, chunk, error, trace
-        self.first, self.last = first, last
+        self.first, self.last, self.kind = first, last, kind
         super().__init__(
             f"chunk {chunk} (replicates {first}-{last}) of scenario '{scenario}' failed: {error}"
         )
 
     def __reduce__(self):  # picklable across processes
-        return (ChunkFailed, (self.scenario, self.chunk, self.first, self.last, self.error, self.trace))
+        return (ChunkFailed, (self.scenario, self.chunk, self.first, self.last, self.error, self.trace, self.kind))
+
+
+class IncompleteRun(RuntimeError):
+    """Internal error: fewer chunks came back than were sent, and nothing stopped the run."""
+
+
+class WorkersCapped(UserWarning):
+    """More workers were asked for than there are cores; the run uses the cores."""
+
+    def __init__(self, requested: int, used: int, cores: int):
+        self.requested, self.used, self.cores = requested, used, cores
+        super().__init__(
+            f"workers={requested} is more than the {cores} core{'s' if cores != 1 else ''} available; "
+            f"using {used} (oversubscribe=True to use more)"
+        )
+
+
+def _worker_lost(t: Task, why: str = "a worker process died (killed, or out of memory?)") -> ChunkFailed:
+    return ChunkFailed(t.payload[0].meta.name, t.chunk, t.offset, t.offset + t.n - 1, why, kind="worker-lost")
 
 
 @dataclass(frozen=True)
@@ -141,11 +171,12 @@ def peak_rss_mb() -> float:
         return float("nan")
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 class Backend(Protocol):
@@ -174,7 +205,11 @@ class InProcess:
 
 
 class ProcessPool:
-    """Runs chunks in a pool of worker processes (``spawn``), a few tasks in flight each."""
+    """Runs chunks in a pool of worker processes (``spawn``), a few tasks in flight each.
+
+    Workers ignore SIGINT and SIGTERM (the main process stops them) and end by
+    themselves when the main process dies.
+    """
 
     name = "processes"
 
@@ -183,8 +218,10 @@ class ProcessPool:
 
         self.workers = workers
         self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_ignore_sigint
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
+            initargs=(os.getpid(),),
         )
+        self.closed = False
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
         from concurrent.futures.process import BrokenProcessPool
@@ -192,39 +229,41 @@ class ProcessPool:
         pending: set[Future] = set()
         task_of: dict[Future, Task] = {}
         it = iter(tasks)
-        limit = self.workers * 2
 
         def submit(t: Task) -> None:
-            f = self.pool.submit(fn, t)
+            try:
+                f = self.pool.submit(fn, t)
+            except BrokenProcessPool:
+                raise _worker_lost(t) from None
             task_of[f] = t
             pending.add(f)
 
-        for t in it:
+        for t in itertools.islice(it, self.workers * 2):
             submit(t)
-            if len(pending) >= limit:
-                break
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
+            for f in sorted(done, key=lambda f: task_of[f].chunk):
                 t = task_of.pop(f)
                 try:
                     res = f.result()
                 except BrokenProcessPool:
-                    raise ChunkFailed(t.payload[0].meta.name, t.chunk, t.offset, t.offset + t.n - 1,
-                                      "a worker process died (killed, or out of memory?)") from None
+                    raise _worker_lost(t) from None
                 yield res
                 nxt = next(it, None)
                 if nxt is not None:
                     submit(nxt)
 
     def close(self, abort: bool = False) -> None:
-        """Shut the pool down; on ``abort`` (Ctrl-C, a failed chunk) stop workers at once."""
+        """Shut the pool down; on ``abort`` (Ctrl-C, SIGTERM, a failed chunk) stop workers at once."""
+        if self.closed:
+            return
+        self.closed = True
         if abort:
-            procs = list(getattr(self.pool, "_processes", {}).values())
+            procs = list((getattr(self.pool, "_processes", None) or {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 if p.is_alive():
-                    p.terminate()
+                    p.kill()  # workers ignore SIGTERM
             for p in procs:
                 p.join(timeout=5)
         else:
@@ -234,25 +273,34 @@ class ProcessPool:
 class DaskBackend:
     """Runs chunks on a Dask cluster: an existing scheduler, or a LocalCluster it starts.
 
-    Chunks are submitted as tasks (``simulate_chunk`` on each ``Task``); results come
-    back as they finish and are merged in chunk order by :func:`execute`, so results are
-    identical to the local backends. Workers need ``sim`` installed (same version).
+    Chunks are submitted as tasks (``simulate_chunk`` on each ``Task``), a few in flight
+    per worker; results come back as they finish and are merged in chunk order by
+    :func:`execute`, so results are identical to the local backends. Workers need
+    ``sim`` installed (same version). A scheduler that does not answer within
+    :data:`SCHEDULER_TIMEOUT_S` is an :class:`~sim.scenario.errors.InputError` naming
+    its address.
     """
 
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
+        from .scenario.errors import option_error
+
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install
-            from .scenario.errors import option_error
-
-            raise option_error("--backend", "dask needs the dask extra: pip install 'sim[dask]'") from exc
+            raise option_error("backend", "dask needs the dask extra: pip install 'sim[dask]'") from exc
         self.cluster = None
+        self.closed = False
         if scheduler:
-            self.client = Client(scheduler, timeout="20s")
+            try:
+                self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                why = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+                raise option_error("scheduler", f"cannot connect to a Dask scheduler at {scheduler} ({why}); "
+                                   "is `dask scheduler` running there?") from None
         else:
-            n = workers or os.cpu_count() or 1
+            n = workers or available_cores()
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=40)
             self.client = Client(self.cluster)
@@ -262,17 +310,35 @@ class DaskBackend:
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
         from distributed import as_completed
 
-        limit = max(2, self.workers * 2)
+        try:
+            from distributed import KilledWorker
+        except ImportError:  # pragma: no cover - older distributed
+            from distributed.scheduler import KilledWorker
+
         it = iter(tasks)
-        futures = [self.client.submit(fn, t, pure=False) for t, _ in zip(it, range(limit), strict=False)]
-        ac = as_completed(futures)
+        task_of = {}
+
+        def submit(t: Task):
+            fut = self.client.submit(fn, t, pure=False)
+            task_of[fut.key] = t
+            return fut
+
+        ac = as_completed([submit(t) for t in itertools.islice(it, max(2, self.workers * 2))])
         for fut in ac:
-            yield fut.result()
+            try:
+                res = fut.result()
+            except KilledWorker:
+                raise _worker_lost(task_of[fut.key], "the Dask workers running it died, again and again "
+                                   "(killed, or out of memory?)") from None
+            yield res
             nxt = next(it, None)
             if nxt is not None:
-                ac.add(self.client.submit(fn, nxt, pure=False))
+                ac.add(submit(nxt))
 
     def close(self, abort: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             if abort:
                 self.client.cancel(list(self.client.futures.values()) if hasattr(self.client, "futures") else [])
@@ -282,13 +348,28 @@ class DaskBackend:
                 self.cluster.close()
 
 
-def choose_workers(workers: int | None, runs: int, months: int, chunks: int) -> int:
-    """How many processes to use: the request, or all cores for runs big enough to pay."""
-    if workers is not None:
-        return max(1, min(workers, chunks))
-    if runs * months < POOL_MIN_WORK:
+def choose_workers(workers: int | None, runs: int, months: int, chunks: int, *, backend: str = "auto",
+                   oversubscribe: bool = False) -> int:
+    """How many local worker processes to use.
+
+    The request if given (at most the cores available unless ``oversubscribe``, with a
+    :class:`WorkersCapped` warning when it is cut), else all cores for ``processes`` and
+    ``dask``, and for ``auto`` all cores only when the run is big enough to pay for
+    starting processes. Never more workers than chunks.
+    """
+    cores = available_cores()
+    if backend == "local":
         return 1
-    return max(1, min(os.cpu_count() or 1, chunks))
+    if workers is not None:
+        n = workers
+        if n > cores and not oversubscribe:
+            n = cores
+            warnings.warn(WorkersCapped(workers, min(n, chunks), cores), stacklevel=3)
+    elif backend == "auto" and runs * months < POOL_MIN_WORK:
+        n = 1
+    else:
+        n = cores
+    return max(1, min(n, chunks))
 
 
 def make_tasks(key: str, payload: Any, runs: int, seed: int, chunk_size: int, keep_final: int, keep_traj: int) -> list[Task]:
@@ -306,9 +387,11 @@ def execute(
 ) -> int:
     """Run tasks on a backend, merging results strictly in chunk order.
 
-    Returns the number of replicates merged. On KeyboardInterrupt or a failed chunk
-    the chunks already merged are kept, the backend is stopped at once, and the
-    exception is re-raised.
+    Returns the number of replicates merged. Each chunk is merged whole: SIGINT and
+    SIGTERM are held back while it is (:class:`SignalDeferral`). On KeyboardInterrupt,
+    :class:`~sim.interrupts.Terminated` or a failed chunk the chunks already merged are kept, the
+    backend is stopped at once, and the exception is re-raised. A backend that ends
+    with chunks missing raises :class:`IncompleteRun` (a bug, never a quiet short run).
     """
     total = sum(t.n for t in tasks)
     buffer: dict[int, Any] = {}
@@ -316,15 +399,22 @@ def execute(
     done = 0
     ok = False
     try:
-        for res in backend.run(simulate_chunk, tasks):
-            buffer[res.chunk] = res
-            while nxt in buffer:
-                r = buffer.pop(nxt)
-                merge(r)
-                done += r.n
-                nxt += 1
-            if progress:
-                progress(done, total)
+        with SignalDeferral() as deferral:
+            for res in backend.run(simulate_chunk, tasks):
+                buffer[res.chunk] = res
+                while nxt in buffer:
+                    with deferral.hold():
+                        r = buffer.pop(nxt)
+                        merge(r)
+                        done += r.n
+                        nxt += 1
+                if progress:
+                    progress(done, total)
+        if nxt != len(tasks):
+            raise IncompleteRun(
+                f"internal error: the {backend.name} backend returned {nxt} of {len(tasks)} chunks "
+                f"({done:,} of {total:,} runs) and nothing stopped the run; please report this"
+            )
         ok = True
     finally:
         backend.close(abort=not ok)

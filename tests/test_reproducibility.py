@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -10,6 +13,8 @@ from typer.testing import CliRunner
 import sim
 from sim.api import COMPARED, compare_runs
 from sim.cli import app
+
+from .simproc import CAP, wait_for
 
 runner = CliRunner()
 
@@ -23,20 +28,75 @@ def test_identical_across_workers_and_repeats(tmp_path):
     scn = sim.load_scenario("kyrgyz_tajik")
     folders = []
     for i, (w, backend) in enumerate([(1, "local"), (2, "processes"), (4, "processes"), (1, "local")]):
-        res = sim.run(scn, runs=2400, seed=42, chunk_size=400, workers=w, backend=backend, months=18)
+        res = sim.run(scn, runs=2400, seed=42, chunk_size=400, workers=w, backend=backend, months=18, oversubscribe=True)
         assert res.manifest["workers"] == w
         folders.append(_save(res, tmp_path / f"r{i}"))
     for f in folders[1:]:
         assert compare_runs(folders[0], f) == [], f
 
 
-@pytest.mark.slow
-def test_identical_on_a_dask_local_cluster(tmp_path):
-    scn = sim.load_scenario("karabakh")
-    local = _save(sim.run(scn, runs=1200, seed=7, chunk_size=300, workers=1, months=12), tmp_path / "local")
-    dask = sim.run(scn, runs=1200, seed=7, chunk_size=300, workers=2, months=12, backend="dask")
-    assert dask.manifest["backend"] == "dask" and dask.manifest["scheduler"].startswith("tcp://")
-    assert compare_runs(local, _save(dask, tmp_path / "dask")) == []
+# 40 chunks on 2 workers: many chunks per worker, so every backend has to keep feeding
+# its workers and merge far more chunks than it holds in flight.
+MANY = ["--runs", "400", "--chunk-size", "10", "--months", "6", "--seed", "3", "--no-report"]
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local") / "run"
+    r = runner.invoke(app, ["run", "karabakh", *MANY, "--backend", "local", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler(tmp_path_factory):
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, stopped after."""
+    from distributed import Client
+
+    d = tmp_path_factory.mktemp("dask")
+    dask = str(Path(sys.executable).parent / "dask")
+    info = d / "scheduler.json"
+    log = open(d / "dask.log", "wb")  # noqa: SIM115 - closed below
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(info)], cwd=d, stdout=log, stderr=log)]
+    try:
+        assert wait_for(info.exists), (d / "dask.log").read_text()
+        address = json.loads(info.read_text())["address"]
+        for i in range(2):
+            procs.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                                           "--no-nanny", "--no-dashboard", "--name", f"w{i}"],
+                                          cwd=d, stdout=log, stderr=log))
+        with Client(address, timeout="60s") as c:
+            c.wait_for_workers(2, timeout=CAP)
+        yield address
+    finally:
+        for p in reversed(procs):  # the workers first: without a scheduler they retry for a while
+            p.terminate()
+            try:
+                p.wait(timeout=CAP)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask-local", "dask-scheduler"])
+def test_many_chunks_per_worker_identical_on_every_backend(backend, in_process, tmp_path, request):
+    how = {
+        "processes": ["--backend", "processes", "--workers", "2", "--oversubscribe"],
+        "dask-local": ["--backend", "dask", "--workers", "2", "--oversubscribe"],
+        "dask-scheduler": ["--scheduler", request.getfixturevalue("dask_scheduler")] if backend == "dask-scheduler" else [],
+    }[backend]
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["run", "karabakh", *MANY, *how, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "Interrupted" not in r.output
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["complete"] is True and m["runs_completed"] == 400 and m["chunks"] == 40 and m["workers"] == 2
+    assert m["backend"] == backend.split("-")[0]
+    if m["backend"] == "dask":
+        assert m["scheduler"].startswith("tcp://127.0.0.1:")
+    assert compare_runs(in_process, out) == []
 
 
 def test_rerun_reproduces_and_refuses_changed_inputs(tmp_path, mini_path):

@@ -62,7 +62,7 @@ def test_same_seed_same_results_and_different_seed_differs(mini):
 
 def test_workers_do_not_change_results(mini, tmp_path):
     one = sim.run(mini, runs=1200, seed=11, chunk_size=200, workers=1)
-    two = sim.run(mini, runs=1200, seed=11, chunk_size=200, workers=2)
+    two = sim.run(mini, runs=1200, seed=11, chunk_size=200, workers=2, oversubscribe=True)
     assert one.manifest["workers"] == 1 and two.manifest["workers"] == 2
     one.save(tmp_path / "one")
     two.save(tmp_path / "two")
