@@ -15,8 +15,6 @@ import hashlib
 import json
 import platform
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -356,6 +354,10 @@ def check_run_options(
     def bad(name: str, message: str) -> None:
         problems.append(option_error(name, message).problems[0])
 
+    import numpy as np
+
+    if isinstance(seed, np.random.SeedSequence):
+        seed = None  # a SeedSequence is valid as it is
     for name, value, low in (("runs", runs, 1), ("workers", workers, 1), ("chunk_size", chunk_size, 1), ("seed", seed, 0)):
         if value is None:
             continue
@@ -382,7 +384,7 @@ def check_run_options(
 def run(
     scenario: LoadedScenario | str | Path,
     runs: int | None = None,
-    seed: int | None = None,
+    seed: int | Any | None = None,
     *,
     months: int | None = None,
     workers: int | None = None,
@@ -393,13 +395,15 @@ def run(
     backend: str = "auto",
     scheduler: str | None = None,
     oversubscribe: bool = False,
+    levers: list[str] | None = None,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
     Args:
         scenario: A loaded scenario, or a path / shipped name to load.
         runs: Replicates (default: the scenario's ``meta.runs``).
-        seed: Random seed, 0 to 2**63 - 1 (default: the scenario's ``meta.seed``).
+        seed: Random seed, 0 to 2**63 - 1, or a ``numpy.random.SeedSequence``
+            (default: the scenario's ``meta.seed``).
         months: Horizon in months (default: the scenario's); events after it are ignored.
         workers: Local worker processes (default: 1 for small runs, all cores for large
             ones). At most the cores available (a :class:`~sim.runner.WorkersCapped`
@@ -413,149 +417,26 @@ def run(
             (in-process), ``processes``, or ``dask`` (a LocalCluster, or the cluster at
             ``scheduler``, e.g. ``tcp://host:8786``). Results do not depend on it.
         oversubscribe: Allow more workers than cores.
+        levers: Levers pulled from the start, ``["armenia.freeze_csto", ...]`` (the
+            scenario's ``levers:``).
 
     Every option is checked before anything runs (:class:`InputError` naming the
     argument; a scheduler that does not answer is one too). On Ctrl-C (or
     :class:`sim.interrupts.Terminated`, which the CLI raises on SIGTERM) the run stops at
-    once and returns the chunks finished so far, with ``complete`` False and the
-    manifest's ``stopped_by`` saying what stopped it. If a chunk fails or a worker
-    dies, :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario;
-    its ``partial`` holds the results merged before.
+    once and returns the chunks finished so far, with ``complete`` False and
+    ``stopped_by`` saying what stopped it. If a chunk fails or a worker dies,
+    :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario; its
+    ``partial`` holds the results merged before.
     """
-    from .evidence.sources import provenance_rows
-    from .interrupts import Terminated
-    from .outcomes import compile_outcomes
-    from .results import OutcomeInfo, Results
-    from .runner import (
-        DEFAULT_CHUNK,
-        ChunkFailed,
-        DaskBackend,
-        IncompleteRun,
-        InProcess,
-        ProcessPool,
-        choose_workers,
-        empty_result,
-        execute,
-        make_tasks,
-        peak_rss_mb,
-    )
-    from .world.compile import compile_plan
+    from . import montecarlo
 
-    t0 = time.perf_counter()
     check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
-    meta = scn.spec.meta
-    runs = meta.runs if runs is None else runs
-    seed = meta.seed if seed is None else seed
-    horizon = meta.horizon_months if months is None else months
-    chunk = chunk_size or DEFAULT_CHUNK
-    if scheduler:
-        backend = "dask"
-    plan = compile_plan(scn.spec, scn.rules, horizon)
-    dets = compile_outcomes(plan)
-    sha = scn.sha256()
-    key = hashlib.sha256(f"{sha}:{horizon}:{dtype}".encode()).hexdigest()
-    tasks = make_tasks(key, (scn.spec, scn.rules, horizon, dtype), runs, seed, chunk, 10_000, keep_trajectories)
-    n_workers = 0 if scheduler else choose_workers(workers, runs, horizon, len(tasks), backend=backend,
-                                                    oversubscribe=oversubscribe)
-    if backend == "dask":
-        runner_backend = DaskBackend(n_workers or None, scheduler)  # connects now: a dead scheduler is an InputError
-        n_workers = runner_backend.workers
-    elif backend == "processes" or n_workers > 1:
-        runner_backend = ProcessPool(n_workers)  # processes start with the first chunk
-    else:
-        runner_backend = InProcess()
-    res = Results(
-        scenario=scn.name,
-        title=meta.title,
-        start=plan.start,
-        horizon=horizon,
-        seed=seed,
-        runs_requested=runs,
-        outcomes=[OutcomeInfo(d.name, d.kind, d.description, d.value_label) for d in dets],
-        names={
-            "states": plan.states,
-            "alliances": plan.alliances,
-            "suppliers": plan.suppliers,
-            "flashpoints": plan.flashpoints,
-            "territories": plan.territories,
-        },
-        labels={k: getattr(a, "name", "") or k for sect in (scn.spec.states, scn.spec.alliances, scn.spec.suppliers, scn.spec.flashpoints, scn.spec.territories) for k, a in sect.items()},
-        structure={
-            "sides": plan.sides.tolist(),
-            "leaders": plan.leader.tolist(),
-            "alliance_kind": list(plan.alliance_kind),
-            "buyers": [i for i, s in enumerate(plan.states) if scn.spec.states[s].procurement_budget_usd.mean() > 0],
-            "supplier_state": plan.supplier_state.tolist(),
-        },
-        resolved_yaml=scn.resolved_yaml(),
-        inputs=provenance_rows(scn),
-    )
-    res.description = meta.description  # type: ignore[attr-defined]
-    res.questions = list(meta.questions)  # type: ignore[attr-defined]
-    res.merge(empty_result(tasks[0]))
-    res.chunk_seconds.clear()
-    t_setup = time.perf_counter()
-    stopped_by: str | None = None
-    failure: ChunkFailed | None = None
-    worker_rss: list[float] = []
-
-    def merge(r) -> None:
-        res.merge(r)
-        worker_rss.append(r.peak_rss_mb)
-
-    try:
-        execute(tasks, runner_backend, merge, progress)
-    except KeyboardInterrupt:
-        stopped_by = "interrupt"
-    except Terminated:
-        stopped_by = "SIGTERM"
-    except ChunkFailed as exc:
-        failure = exc
-        stopped_by = exc.kind
-    t_sim = time.perf_counter()
-    if stopped_by is None and res.runs != runs:
-        raise IncompleteRun(f"internal error: {res.runs:,} of {runs:,} runs came back and nothing stopped the run; "
-                            "please report this")
-    res.complete = stopped_by is None
-    res.manifest = {
-        "started": t0,  # perf_counter at the start; becomes wall_s in the written manifest
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "scenario": scn.name,
-        "scenario_file": str(scn.path),
-        "scenario_sha256": sha,
-        "overrides": {k: v for k, v in scn.overrides.items()},
-        "seed": seed,
-        "runs_requested": runs,
-        "horizon_months": horizon,
-        "chunk_size": chunk,
-        "chunks": len(tasks),
-        "workers": n_workers,
-        "workers_requested": workers,
-        "oversubscribe": oversubscribe,
-        "backend": runner_backend.name,
-        "scheduler": getattr(runner_backend, "scheduler", None),
-        "dtype": dtype,
-        "versions": versions(),
-        "platform": platform.platform(),
-        "git_commit": git_commit(),
-        "command": sys.argv if sys.argv and sys.argv[0].endswith("sim") else None,
-        "timings_s": {"setup": t_setup - t0, "simulation": t_sim - t_setup},
-        "replicate_months_per_s": (res.runs * horizon) / max(t_sim - t_setup, 1e-9),
-        "peak_rss_mb": {"main": peak_rss_mb(), "workers_max": max(worker_rss, default=0.0) if n_workers > 1 else None},
-        "stopped_by": stopped_by,
-    }
-    res.interrupted = stopped_by == "interrupt"  # type: ignore[attr-defined]
-    res.stopped_by = stopped_by  # type: ignore[attr-defined]
-    if stopped_by == "interrupt":
-        res.manifest["stopped"] = "interrupted (Ctrl-C); chunks finished before it are kept"
-    elif stopped_by == "SIGTERM":
-        res.manifest["stopped"] = "stopped by SIGTERM; chunks finished before it are kept"
-    if failure is not None:
-        res.manifest["stopped"] = str(failure)
-        failure.partial = res  # type: ignore[attr-defined]
-        raise failure
-    return res
+    job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
+                             levers=levers, keep_trajectories=keep_trajectories)
+    engine, n_workers = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
+                                              oversubscribe=oversubscribe)
+    return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe)
 
 
 def default_output_dir(res, root: str | Path = "outputs") -> Path:
@@ -637,8 +518,70 @@ def read_manifest(path: str | Path) -> tuple[dict, Path]:
     return m, p.parent
 
 
+def load_plugins(modules: list[str] | None, argument: str = "plugins") -> None:
+    """Import modules that register rules or outcome kinds (``--plugin``)."""
+    import importlib
+
+    problems = []
+    for name in modules or []:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - any failure to import is the user's to fix
+            problems.append(Problem(Mark("<options>", option=argument), "",
+                                    f"cannot import '{name}': {type(exc).__name__}: {exc}"))
+    if problems:
+        raise InputError(problems)
+
+
+def missing_parts(manifest: dict) -> list[str]:
+    """What a run used that is not registered here: one sentence each.
+
+    Modules the run's custom parts came from are imported first where they can be
+    (a user module on the path); parts defined in a notebook or a script (``__main__``)
+    must be registered again by the user.
+    """
+    import importlib
+
+    from .parts import registry
+
+    used = manifest.get("custom_parts") or []
+    for mod in sorted({p["module"] for p in used}):
+        if mod != "__main__":
+            try:
+                importlib.import_module(mod)
+            except Exception:  # noqa: BLE001 - reported below as missing parts
+                pass
+    reg = registry()
+    have = {
+        "attrs": {f"{a.section}.*.{a.name}" for a in reg.attrs.values()},
+        "state": set(reg.state),
+        "targets": {f"{t.section}.*.{t.name}" for t in reg.targets.values()},
+        "predicates": set(reg.predicates),
+        "events": set(reg.events),
+        "slots": set(reg.slots),
+        "rules": {f"{k}.{m}" for k, models in reg.rules.items() for m in models},
+        "outcomes": set(reg.outcomes),
+    }
+    out = []
+    for p in used:
+        if p["name"] not in have.get(p["what"], set()):
+            where = ("a notebook or script (__main__)" if p["module"] == "__main__"
+                     else f"module '{p['module']}', which cannot be imported here")
+            out.append(f"the run used {p['what'][:-1] if p['what'] != 'state' else 'state'} '{p['name']}' from {where}")
+    return out
+
+
 def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]]:
-    """Load the run's resolved scenario; list what differs from the original run."""
+    """Load the run's resolved scenario; list what differs from the original run.
+
+    A run that used custom parts no longer registered cannot be rerun: the
+    :class:`InputError` says which parts and where they came from.
+    """
+    missing = missing_parts(manifest)
+    if missing:
+        raise InputError([Problem(Mark(str(folder / "manifest.json")), "",
+                                  "; ".join(missing) + ". Register them (import the module, or run the notebook "
+                                  "cell that defines them; `sim rerun --plugin MODULE`) and rerun")])
     scn = load_scenario(folder / "scenario.resolved.yaml")
     reasons = []
     made_by = manifest["versions"].get("sim")

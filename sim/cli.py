@@ -68,7 +68,8 @@ def main_callback(
 
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
-         "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler"}
+         "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler",
+         "levers": "--lever", "plugins": "--plugin"}
 """The CLI flag for each argument of :func:`sim.api.run` (library errors name the argument)."""
 WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
 """Options that take a whole number."""
@@ -148,6 +149,16 @@ SetOpt = Annotated[
 ]
 
 
+LeverOpt = Annotated[
+    list[str] | None,
+    typer.Option("--lever", help="Pull a lever from the start: ACTOR.LEVER, e.g. armenia.freeze_csto (repeatable)."),
+]
+PluginOpt = Annotated[
+    list[str] | None,
+    typer.Option("--plugin", help="Import a Python module that registers rules or outcome kinds (repeatable)."),
+]
+
+
 @app.command(cls=SimCommand)
 def run(
     scenario: ScenarioArg,
@@ -165,6 +176,8 @@ def run(
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask (results do not depend on it).")] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="float32 (default, faster) or float64; they agree within Monte Carlo error.")] = "float32",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
+    lever: LeverOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Run a scenario's Monte Carlo: outcome probabilities with 95% intervals and timing.
 
@@ -174,11 +187,11 @@ def run(
     (exit status 130 or 143); a failed chunk exits 1, bad input 2.
     """
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
-               no_report, backend, precision, scheduler)
+               no_report, backend, precision, scheduler, lever, plugin)
 
 
 def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
-         backend, precision, scheduler) -> None:
+         backend, precision, scheduler, lever=None, plugin=None) -> None:
     from . import api
     from .interrupts import SignalDeferral, Terminated
     from .runner import ChunkFailed
@@ -188,7 +201,11 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
                               scheduler=scheduler)
+        api.load_plugins(plugin)
         scn = api.load_scenario(scenario, overrides=set_ or None)
+        from .montecarlo import parse_levers
+
+        parse_levers(scn, lever)  # checked before anything runs
         outcomes = list(scn.spec.outcomes)
         for g in given or []:
             if g not in outcomes:
@@ -214,7 +231,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             with _notices("run"):
                 res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
                               progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
-                              oversubscribe=oversubscribe)
+                              oversubscribe=oversubscribe, levers=lever)
         except InputError as exc:
             finish()
             _fail(exc, "run")
@@ -335,7 +352,9 @@ def _print_table(res, given: list[str]) -> None:
     from rich.table import Table
 
     con = Console(width=max(120, Console().width))
-    t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}"), title_justify="left")
+    pulled = f"; levers pulled: {', '.join(res.levers)}" if res.levers else ""
+    t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}{pulled}"),
+              title_justify="left")
     t.add_column("Outcome", overflow="fold", min_width=30, max_width=64)
     t.add_column("Probability", justify="right")
     t.add_column("95% interval", justify="right")
@@ -377,14 +396,19 @@ def rerun(
     force: Annotated[bool, typer.Option("--force", help="Rerun even if the sim version or the resolved scenario differ.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the new run folder here (must be new or empty).")] = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Re-execute a run from its manifest and report whether the results match exactly.
+
+    A run that used rules or outcome kinds from outside the package needs them
+    registered: their modules are imported where they can be (or name one with
+    --plugin); parts defined in a notebook cannot be, and the message says so.
 
     Uses the run's scenario.resolved.yaml, seed, runs, chunk size and horizon. Exits 0
     when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not
     (or when a chunk failed); 130 or 143 when Ctrl-C or SIGTERM stopped the rerun.
     """
-    _stoppable(_rerun, manifest, force, workers, out)
+    _stoppable(_rerun, manifest, force, workers, out, plugin)
 
 
 def _stoppable(command, *args) -> None:
@@ -401,7 +425,7 @@ def _stoppable(command, *args) -> None:
         raise typer.Exit(code) from None
 
 
-def _rerun(manifest, force, workers, out) -> None:
+def _rerun(manifest, force, workers, out, plugin=None) -> None:
     from . import api
     from .interrupts import SignalDeferral
     from .runner import ChunkFailed
@@ -409,6 +433,7 @@ def _rerun(manifest, force, workers, out) -> None:
     try:
         m, folder = api.read_manifest(manifest)
         api.check_run_options(None, workers, None, None)
+        api.load_plugins(plugin)
         scn, reasons = api.rerun_check(m, folder)
         if reasons and not force:
             from .scenario.errors import option_error
@@ -431,7 +456,7 @@ def _rerun(manifest, force, workers, out) -> None:
         try:
             with _notices("rerun"):
                 res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"))
+                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"))
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]
@@ -465,11 +490,13 @@ def _rerun(manifest, force, workers, out) -> None:
 def validate(
     scenario: ScenarioArg,
     set_: SetOpt = None,
+    plugin: PluginOpt = None,
 ) -> None:
     """Check a scenario: schema, names, facts and derivations; print provenance coverage."""
     from . import api
 
     try:
+        api.load_plugins(plugin)
         scn = api.load_scenario(scenario, overrides=set_ or None)
     except InputError as exc:
         _fail(exc, "validate")

@@ -90,8 +90,12 @@ class Results:
     manifest: dict[str, Any] = field(default_factory=dict)
     resolved_yaml: str = ""
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""  # the scenario's paragraph
+    questions: list[str] = field(default_factory=list)  # the questions it answers
+    levers: list[str] = field(default_factory=list)  # levers pulled from the start ("actor.lever")
     runs: int = 0
     complete: bool = True
+    stopped_by: str | None = None  # interrupt, SIGTERM, chunk-failed, worker-lost; None when complete
     hist: np.ndarray | None = None
     co: np.ndarray | None = None
     value_sum: np.ndarray | None = None

@@ -66,35 +66,102 @@ class WorkersCapped(UserWarning):
 
 
 def _worker_lost(t: Task, why: str = "a worker process died (killed, or out of memory?)") -> ChunkFailed:
-    return ChunkFailed(t.payload[0].meta.name, t.chunk, t.offset, t.offset + t.n - 1, why, kind="worker-lost")
+    return ChunkFailed(t.spec.name, t.chunk, t.offset, t.offset + t.n - 1, why, kind="worker-lost")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs to build a run's world, as plain picklable data.
+
+    The scenario travels as its resolved data (validated again in the worker, against
+    the same declarations), and parts declared outside the package (a notebook's rule)
+    travel pickled by value (:func:`sim.parts.ship`), so workers that cannot import them
+    still run them.
+
+    Attributes:
+        key: Hash of everything below (plan cache key in a worker).
+        name: The scenario's name (for messages).
+        scenario: The resolved scenario as plain data.
+        horizon: Months to simulate from the start.
+        dtype: ``float32`` or ``float64``.
+        levers: ``(actor, lever)`` pulled from the start.
+        parts: Custom parts, pickled by value, or None.
+        seed_entropy, seed_key: The run's root SeedSequence.
+        fixed: Per-replicate values of some parameters over the whole run
+            (``{path: array (runs,)}``): a study's parameter sets.
+        start: A world snapshot to continue from (its replicate ``start_replicate``)
+            instead of the scenario's start: the continuations of a played game.
+        keep_final, keep_traj: Replicates (from the start of the run) whose final values
+            and trajectories are kept.
+    """
+
+    key: str
+    name: str
+    scenario: dict
+    horizon: int
+    dtype: str
+    levers: tuple = ()
+    parts: bytes | None = None
+    seed_entropy: int = 0
+    seed_key: tuple = ()
+    fixed: dict | None = None
+    start: dict | None = None
+    start_replicate: int = 0
+    keep_final: int = 10_000
+    keep_traj: int = 300
+
+    def root(self) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seed_entropy, spawn_key=self.seed_key)
 
 
 @dataclass(frozen=True)
 class Task:
-    """One chunk of work: everything a worker needs, picklable."""
+    """One chunk of work: the run's spec and which replicates (picklable)."""
 
-    key: str  # hash of the resolved scenario (plan cache key)
-    payload: Any  # (Scenario, rule settings, horizon, dtype name)
+    spec: RunSpec
     chunk: int
     n: int
     offset: int
-    seed: int
-    keep_final: int
-    keep_traj: int
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
 
 
 _PLANS: dict[str, Any] = {}
 
 
+def remember_plan(key: str, plan: Any) -> None:
+    """Give this process a plan already compiled (the main process compiles it once)."""
+    _PLANS.clear()
+    _PLANS[key] = plan
+
+
+def plan_from_spec(spec: RunSpec):
+    """Validate the spec's scenario data and compile its plan (in a worker)."""
+    from .parts import receive
+    from .rules import resolve_rules
+    from .scenario.errors import InputError
+    from .scenario.schema import scenario_model
+    from .scenario.validation import validate_model
+    from .world.compile import compile_plan
+
+    receive(spec.parts)
+    try:
+        scn = validate_model(scenario_model(), spec.scenario, file=f"<{spec.name}>")
+        rules, problems = resolve_rules(spec.scenario.get("rules"), f"<{spec.name}>")
+    except InputError as exc:  # the data was valid in the main process: a version mismatch
+        raise RuntimeError(f"the scenario does not validate in this worker: {exc.format('worker')}") from None
+    if problems:
+        raise RuntimeError("the rules do not validate in this worker: " + InputError(problems).format("worker"))
+    return compile_plan(scn, rules, spec.horizon, list(spec.levers))
+
+
 def _plan_for(task: Task):
     plan = _PLANS.get(task.key)
     if plan is None:
-        from .world.compile import compile_plan
-
-        scn, rules, horizon, _ = task.payload
-        plan = compile_plan(scn, rules, horizon)
-        _PLANS.clear()
-        _PLANS[task.key] = plan
+        plan = plan_from_spec(task.spec)
+        remember_plan(task.key, plan)
     return plan
 
 
@@ -113,8 +180,7 @@ def simulate_chunk(task: Task):
     except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
         import traceback
 
-        name = task.payload[0].meta.name
-        raise ChunkFailed(name, task.chunk, task.offset, task.offset + task.n - 1,
+        raise ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + task.n - 1,
                           f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
 
 
@@ -132,18 +198,22 @@ def _simulate(task: Task):
 def _simulate_inner(task: Task):
     from .outcomes import Recorder, compile_outcomes
     from .rules import build_pipeline
+    from .seeding import chunk_sequence
     from .world.model import World
 
     t0 = time.perf_counter()
+    spec = task.spec
     plan = _plan_for(task)
-    dtype = np.dtype(task.payload[3])
-    from .seeding import chunk_sequence, root_sequence
-
-    ss = chunk_sequence(root_sequence(task.seed), task.chunk)
-    world = World(plan, task.n, ss, build_pipeline(plan), dtype=dtype)
+    ss = chunk_sequence(spec.root(), task.chunk)
+    fixed = None
+    if spec.fixed:
+        fixed = {p: v[task.offset: task.offset + task.n] for p, v in spec.fixed.items()}
+    world = World(plan, task.n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed)
     try:
-        rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, task.keep_final, task.keep_traj)
-        for _ in range(plan.horizon):
+        if spec.start is not None:
+            world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
+        rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj)
+        while world.elapsed < plan.horizon:
             world.step()
         res = rec.result(time.perf_counter() - t0)
         res.peak_rss_mb = peak_rss_mb()
@@ -372,10 +442,10 @@ def choose_workers(workers: int | None, runs: int, months: int, chunks: int, *, 
     return max(1, min(n, chunks))
 
 
-def make_tasks(key: str, payload: Any, runs: int, seed: int, chunk_size: int, keep_final: int, keep_traj: int) -> list[Task]:
+def make_tasks(spec: RunSpec, runs: int, chunk_size: int) -> list[Task]:
     tasks = []
     for i, off in enumerate(range(0, runs, chunk_size)):
-        tasks.append(Task(key, payload, i, min(chunk_size, runs - off), off, seed, keep_final, keep_traj))
+        tasks.append(Task(spec, i, min(chunk_size, runs - off), off))
     return tasks
 
 

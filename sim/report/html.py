@@ -67,7 +67,7 @@ def render(res: Results, figures: dict[str, Path]) -> str:
         + ("" if res.complete else f" · <b>INCOMPLETE: {res.runs:,} of {res.runs_requested:,} runs</b>")
         + "</p>",
     ]
-    desc = getattr(res, "description", "")
+    desc = res.description
     if desc:
         parts.append(f"<p>{_e(desc)}</p>")
     parts.append("<h2>Summary</h2><ul class='headline'>")
@@ -109,6 +109,10 @@ def render(res: Results, figures: dict[str, Path]) -> str:
         ("Scenario file", m.get("scenario_file")),
         ("Resolved scenario SHA-256", m.get("scenario_sha256")),
         ("Overrides", ", ".join(f"{k}={v}" for k, v in (m.get("overrides") or {}).items()) or "none"),
+        ("Levers pulled from the start", ", ".join(res.levers) or "none"),
+        ("Rules and outcome kinds from outside the package",
+         ", ".join(f"{p['name']} ({p['module']})" for p in (m.get("custom_parts") or []) if p["what"] in ("rules", "outcomes"))
+         or "none"),
         ("Seed / runs / chunk size", f"{res.seed} / {res.runs:,} of {res.runs_requested:,} / {m.get('chunk_size')}"),
         ("Workers / backend", f"{m.get('workers')} / {m.get('backend')}"),
         ("Versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())),
@@ -120,8 +124,10 @@ def render(res: Results, figures: dict[str, Path]) -> str:
         parts.append(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
     parts.append("</table>")
     parts.append(appendix(res))
+    lever_opts = "".join(f" --lever {lv}" for lv in res.levers)
     parts.append("<p class='note'>Made with sim. Reproduce with <code>sim run scenario.resolved.yaml "
-                 f"--seed {res.seed} --runs {res.runs_requested}</code>.</p></body></html>")
+                 f"--seed {res.seed} --runs {res.runs_requested}{_e(lever_opts)}</code> (or <code>sim rerun</code> "
+                 "on this folder).</p></body></html>")
     return "\n".join(parts)
 
 

@@ -1,0 +1,261 @@
+"""A Monte Carlo run, step by step: prepare the job, choose the backend, execute, record.
+
+:func:`sim.run` is these three calls; a notebook or a study can call them itself (to
+reuse a prepared job, say). Nothing here parses options for people: :mod:`sim.api`
+checks arguments and names them in its errors; the CLI translates to its flags.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .scenario.errors import InputError, Mark, Problem, suggest
+
+
+@dataclass
+class Job:
+    """A run ready to execute: the compiled plan, its outcomes, the chunk tasks."""
+
+    scn: Any  # LoadedScenario
+    plan: Any
+    detectors: list
+    spec: Any  # runner.RunSpec
+    tasks: list
+    runs: int
+    seed: int
+    horizon: int
+    chunk: int
+    dtype: str
+    levers: list[tuple[str, str]] = field(default_factory=list)
+    custom: list[dict[str, str]] = field(default_factory=list)
+    t0: float = 0.0
+
+
+def parse_levers(scn: Any, levers: list[str] | None, argument: str = "levers") -> list[tuple[str, str]]:
+    """``["armenia.freeze_csto", ...]`` -> ``[("armenia", "freeze_csto"), ...]``, checked."""
+    out: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    declared = scn.spec.levers
+    for item in levers or []:
+        actor, _, name = str(item).partition(".")
+        where = Mark("<options>", option=argument)
+        if actor not in declared:
+            hint = suggest(actor, declared) or (f"; actors with levers are {', '.join(declared)}" if declared else
+                                                 "; this scenario declares no levers")
+            problems.append(Problem(where, "", f"'{item}': no levers for '{actor}'{hint}"))
+        elif name not in declared[actor]:
+            hint = suggest(name, declared[actor]) or f"; {actor}'s levers are {', '.join(declared[actor])}"
+            problems.append(Problem(where, "", f"'{item}': {actor} has no lever '{name}'{hint}"))
+        elif (actor, name) not in out:
+            out.append((actor, name))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def prepare(
+    scn: Any,
+    *,
+    runs: int | None = None,
+    seed: int | np.random.SeedSequence | None = None,
+    months: int | None = None,
+    chunk_size: int | None = None,
+    dtype: str = "float32",
+    levers: list[str] | None = None,
+    keep_trajectories: int = 300,
+    fixed: dict[str, np.ndarray] | None = None,
+    start: dict | None = None,
+    start_replicate: int = 0,
+) -> Job:
+    """Compile the plan once and cut the run into chunk tasks.
+
+    ``fixed``: per-replicate values of some parameters over the whole run (a study's
+    parameter sets); ``start``: a world snapshot whose replicate ``start_replicate``
+    every replicate continues from (a played game's continuations).
+    """
+    from . import parts, seeding
+    from .outcomes import compile_outcomes
+    from .runner import DEFAULT_CHUNK, RunSpec, make_tasks, remember_plan
+    from .world.compile import compile_plan
+
+    t0 = time.perf_counter()
+    meta = scn.spec.meta
+    runs = meta.runs if runs is None else int(runs)
+    root = seeding.root_sequence(meta.seed if seed is None else seed)
+    horizon = meta.horizon_months if months is None else int(months)
+    chunk = int(chunk_size or DEFAULT_CHUNK)
+    pulled = parse_levers(scn, levers)
+    plan = compile_plan(scn.spec, scn.rules, horizon, pulled)
+    detectors = compile_outcomes(plan)
+    blob = parts.ship()
+    data = scn.resolved()
+    key = hashlib.sha256(
+        f"{scn.sha256()}:{horizon}:{dtype}:{pulled}:{hashlib.sha256(blob or b'').hexdigest()}".encode()
+    ).hexdigest()
+    spec = RunSpec(
+        key=key, name=scn.name, scenario=data, horizon=horizon, dtype=dtype, levers=tuple(pulled), parts=blob,
+        seed_entropy=seeding.seed_value(root), seed_key=tuple(root.spawn_key),
+        fixed={p: np.asarray(v, dtype=float) for p, v in fixed.items()} if fixed else None,
+        start=start, start_replicate=start_replicate, keep_final=10_000, keep_traj=keep_trajectories,
+    )
+    remember_plan(key, plan)  # in-process chunks reuse it; workers compile their own once
+    return Job(scn, plan, detectors, spec, make_tasks(spec, runs, chunk), runs, seeding.seed_value(root), horizon,
+               chunk, dtype, pulled, parts.describe_custom(), t0)
+
+
+def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", scheduler: str | None = None,
+                oversubscribe: bool = False) -> tuple[Any, int]:
+    """The backend that will run the job's chunks, and its number of workers."""
+    from .runner import DaskBackend, InProcess, ProcessPool, choose_workers
+
+    if scheduler:
+        backend = "dask"
+    n = 0 if scheduler else choose_workers(workers, job.runs, job.horizon, len(job.tasks), backend=backend,
+                                          oversubscribe=oversubscribe)
+    if backend == "dask":
+        b = DaskBackend(n or None, scheduler)  # connects now: a dead scheduler is an InputError
+        return b, b.workers
+    if backend == "processes" or n > 1:
+        return ProcessPool(n), n  # processes start with the first chunk
+    return InProcess(), 1
+
+
+def new_results(job: Job) -> Any:
+    """Empty :class:`~sim.results.Results` for the job (shapes from a zero-replicate chunk)."""
+    from .evidence.sources import provenance_rows
+    from .results import OutcomeInfo, Results
+    from .runner import empty_result
+
+    plan, scn, meta = job.plan, job.scn, job.scn.spec.meta
+    sections = (scn.spec.states, scn.spec.alliances, scn.spec.suppliers, scn.spec.flashpoints, scn.spec.territories)
+    res = Results(
+        scenario=scn.name,
+        title=meta.title,
+        start=plan.start,
+        horizon=job.horizon,
+        seed=job.seed,
+        runs_requested=job.runs,
+        outcomes=[OutcomeInfo(d.name, d.kind, d.description, d.value_label) for d in job.detectors],
+        names={
+            "states": plan.states,
+            "alliances": plan.alliances,
+            "suppliers": plan.suppliers,
+            "flashpoints": plan.flashpoints,
+            "territories": plan.territories,
+        },
+        labels={k: getattr(a, "name", "") or k for sect in sections for k, a in sect.items()},
+        structure={
+            "sides": plan.sides.tolist(),
+            "leaders": plan.leader.tolist(),
+            "alliance_kind": list(plan.alliance_kind),
+            "buyers": [i for i, s in enumerate(plan.states) if scn.spec.states[s].procurement_budget_usd.mean() > 0],
+            "supplier_state": plan.supplier_state.tolist(),
+        },
+        resolved_yaml=scn.resolved_yaml(),
+        inputs=provenance_rows(scn),
+        description=meta.description,
+        questions=list(meta.questions),
+        levers=[f"{a}.{lv}" for a, lv in job.levers],
+    )
+    res.merge(empty_result(job.tasks[0]))
+    res.chunk_seconds.clear()
+    return res
+
+
+def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int], None] | None = None,
+            *, workers_requested: int | None = None, oversubscribe: bool = False) -> Any:
+    """Run the job's chunks on the backend and return the merged :class:`~sim.results.Results`.
+
+    On Ctrl-C or SIGTERM the finished chunks are kept (``complete`` False, ``stopped_by``
+    says why); a failed chunk raises :class:`~sim.runner.ChunkFailed` with the part
+    merged before as its ``partial``.
+    """
+    from .interrupts import Terminated
+    from .runner import ChunkFailed, IncompleteRun
+    from .runner import execute as run_chunks
+
+    res = new_results(job)
+    t_setup = time.perf_counter()
+    stopped_by: str | None = None
+    failure: ChunkFailed | None = None
+    worker_rss: list[float] = []
+
+    def merge(r: Any) -> None:
+        res.merge(r)
+        worker_rss.append(r.peak_rss_mb)
+
+    try:
+        run_chunks(job.tasks, backend, merge, progress)
+    except KeyboardInterrupt:
+        stopped_by = "interrupt"
+    except Terminated:
+        stopped_by = "SIGTERM"
+    except ChunkFailed as exc:
+        failure = exc
+        stopped_by = exc.kind
+    t_sim = time.perf_counter()
+    if stopped_by is None and res.runs != job.runs:
+        raise IncompleteRun(f"internal error: {res.runs:,} of {job.runs:,} runs came back and nothing stopped the run; "
+                            "please report this")
+    res.complete = stopped_by is None
+    res.stopped_by = stopped_by
+    res.manifest = manifest(job, backend, n_workers, res, t_setup, t_sim, worker_rss, stopped_by,
+                            workers_requested, oversubscribe)
+    if failure is not None:
+        res.manifest["stopped"] = str(failure)
+        failure.partial = res  # type: ignore[attr-defined]
+        raise failure
+    return res
+
+
+def manifest(job: Job, backend: Any, n_workers: int, res: Any, t_setup: float, t_sim: float,
+             worker_rss: list[float], stopped_by: str | None, workers_requested: int | None,
+             oversubscribe: bool) -> dict[str, Any]:
+    """What a run was and how it went (written as manifest.json)."""
+    from .api import git_commit, versions
+    from .runner import peak_rss_mb
+
+    scn = job.scn
+    m: dict[str, Any] = {
+        "started": job.t0,  # perf_counter at the start; becomes wall_s in the written manifest
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "scenario": scn.name,
+        "scenario_file": str(scn.path),
+        "scenario_sha256": scn.sha256(),
+        "overrides": dict(scn.overrides),
+        "levers": [f"{a}.{lv}" for a, lv in job.levers],
+        "custom_parts": job.custom,
+        "seed": job.seed,
+        "runs_requested": job.runs,
+        "horizon_months": job.horizon,
+        "chunk_size": job.chunk,
+        "chunks": len(job.tasks),
+        "workers": n_workers,
+        "workers_requested": workers_requested,
+        "oversubscribe": oversubscribe,
+        "backend": backend.name,
+        "scheduler": getattr(backend, "scheduler", None),
+        "dtype": job.dtype,
+        "versions": versions(),
+        "platform": platform.platform(),
+        "git_commit": git_commit(),
+        "command": sys.argv if sys.argv and sys.argv[0].endswith("sim") else None,
+        "timings_s": {"setup": t_setup - job.t0, "simulation": t_sim - t_setup},
+        "replicate_months_per_s": (res.runs * job.horizon) / max(t_sim - t_setup, 1e-9),
+        "peak_rss_mb": {"main": peak_rss_mb(), "workers_max": max(worker_rss, default=0.0) if n_workers > 1 else None},
+        "stopped_by": stopped_by,
+    }
+    if stopped_by == "interrupt":
+        m["stopped"] = "interrupted (Ctrl-C); chunks finished before it are kept"
+    elif stopped_by == "SIGTERM":
+        m["stopped"] = "stopped by SIGTERM; chunks finished before it are kept"
+    return m
