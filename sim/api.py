@@ -91,6 +91,7 @@ class LoadedScenario:
     overrides: dict[str, Any]
     facts: FactBase
     tree: Any = field(repr=False, default=None)
+    _plan: Any = field(repr=False, default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -140,11 +141,17 @@ class LoadedScenario:
         merged = {**self.overrides, **parse_overrides(overrides)}
         return load_scenario(self.path, overrides=merged, seeds=self.facts.folder)
 
+    def compiled(self) -> Any:
+        """The scenario's plan at its own horizon, without levers (compiled once)."""
+        if self._plan is None:
+            from .world.compile import compile_plan
+
+            self._plan = compile_plan(self.spec, self.rules)
+        return self._plan
+
     def parameters(self) -> list[dict[str, Any]]:
         """Every numeric parameter: path, value, source kind and note (for reports)."""
-        from .world.compile import compile_plan
-
-        plan = compile_plan(self.spec, self.rules)
+        plan = self.compiled()
         rows = []
         for e in plan.entries:
             p: Param = e.param

@@ -21,6 +21,7 @@ their argument kinds are listed in :data:`FUNCTIONS`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -384,9 +385,20 @@ FUNCTIONS: Mapping[str, Signature] = _Functions()
 
 
 def parse_predicate(text: str) -> Node:
-    """Parse a ``when:`` predicate; raises :class:`ExprError`. Checks types too."""
+    """Parse a ``when:`` predicate; raises :class:`ExprError`. Checks types too.
+
+    Parsed once per text (and set of declared functions): the schema, the reference
+    checks and the compiler all ask. The tree returned is shared: do not change it.
+    """
     if not isinstance(text, str):
         raise ExprError("a predicate is a text expression, e.g. \"level(lachin) >= 3\"", 0)
+    from ..parts import REGISTRY
+
+    return _parse_predicate(text, REGISTRY.version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_predicate(text: str, version: int) -> Node:
     node = _Parser(text).parse()
     t = type_of(node)
     if t != "bool":
