@@ -73,6 +73,25 @@ def _plain(x: Any) -> Any:
     return x
 
 
+@dataclass(frozen=True)
+class Uncertainty:
+    """A named input whose value nobody controls, with its plausible range.
+
+    Attributes:
+        path: The parameter it sets (``alliances.csto.credibility``).
+        dist: Its distribution over parameter sets (:class:`sim.scenario.values.Dist`).
+        source: Where the range comes from, if the file says.
+        kind: ``num`` or ``int``.
+        bounds: The parameter's allowed range.
+    """
+
+    path: str
+    dist: Any
+    source: Any
+    kind: str
+    bounds: tuple[float, float]
+
+
 @dataclass
 class LoadedScenario:
     """A validated scenario with its mechanisms, ready to run.
@@ -140,6 +159,22 @@ class LoadedScenario:
         """The same scenario with more ``{path: value}`` overrides applied."""
         merged = {**self.overrides, **parse_overrides(overrides)}
         return load_scenario(self.path, overrides=merged, seeds=self.facts.folder)
+
+    def uncertainties(self) -> list[Uncertainty]:
+        """The scenario's ``uncertainties:``: named inputs a study samples once per
+        parameter set (a plain run keeps the file's values)."""
+        from .scenario.values import parse_dist, parse_source
+
+        plan = self.compiled()
+        out = []
+        for path, raw in self.spec.uncertainties.items():
+            raw = dict(raw)
+            source = parse_source(raw.pop("source")) if raw.get("source") is not None else None
+            raw.pop("source", None)
+            ad = plan.address(path)
+            out.append(Uncertainty(path, parse_dist(raw), source, ad.kind if ad else "num",
+                                   (ad.bounds.lo, ad.bounds.hi) if ad else (float("-inf"), float("inf"))))
+        return out
 
     def compiled(self) -> Any:
         """The scenario's plan at its own horizon, without levers (compiled once)."""

@@ -27,7 +27,7 @@ from sim.scenario.schema import scenario_model
 from sim.scenario.values import P, default
 from sim.world.compile import compile_plan
 
-from .conftest import MINI, load_text, make_world
+from .conftest import MINI, load_text, make_world, write
 
 
 def test_docs_parameter_tables_are_generated_from_the_declarations():
@@ -210,3 +210,56 @@ def test_a_snapshot_replicate_restores_into_n_continuations(mini):
     assert np.array_equal(again.st.level, many.st.level)
     with pytest.raises(ValueError, match="say which replicate"):
         make_world(mini, n=7).restore(snap)
+
+
+# ------------------------------------------------------- levers, uncertainties
+
+
+def test_uncertainties_are_named_inputs_and_a_plain_run_ignores_them(tmp_path):
+    text = MINI + "uncertainties:\n  alliances.pact.credibility: {uniform: [0.05, 0.5], source: {assumption: a wide range}}\n" \
+                  "  flashpoints.front.level: {choice: [1, 2, 3]}\n"
+    scn = load_text(tmp_path, text)
+    unc = {u.path: u for u in scn.uncertainties()}
+    assert unc["alliances.pact.credibility"].dist.support() == (0.05, 0.5)
+    assert unc["alliances.pact.credibility"].source.note == "a wide range"
+    assert unc["flashpoints.front.level"].kind == "int"
+    plain = sim.run(scn, runs=400, seed=3)
+    same = sim.run(load_text(tmp_path, MINI), runs=400, seed=3)
+    assert plain.summary()["outcomes"] == same.summary()["outcomes"]
+
+
+def test_parameter_sets_override_the_file_per_replicate(tmp_path):
+    from sim import montecarlo
+
+    scn = load_text(tmp_path, MINI + '  credible: {kind: condition, when: "value(alliances.pact.credibility) > 0.5"}\n')
+    cred = np.repeat([0.0, 1.0, 0.9], 200)  # three parameter sets of 200 replicates, across chunks
+    job = montecarlo.prepare(scn, runs=600, seed=2, chunk_size=150, fixed={"alliances.pact.credibility": cred})
+    res = montecarlo.execute(job, *montecarlo.backend_for(job))
+    assert res.probabilities().loc["credible", "hits"] == 400  # exactly the replicates of sets 2 and 3
+    assert scn.spec.alliances["pact"].credibility.value == 0.3  # the file's value, untouched
+
+
+def test_levers_pulled_from_the_start(tmp_path):
+    text = MINI + """levers:
+  bb:
+    leave_pact: {description: Leave the pact, effect: {remove: {alliances.pact.members: [bb]}}}
+  cc:
+    send_monitors: {description: Monitors, effect: {add: {flashpoints.front.mediators: [dd]}}}
+"""
+    scn = load_text(tmp_path, text)
+    res = sim.run(scn, runs=200, seed=1, levers=["bb.leave_pact"])
+    assert res.levers == ["bb.leave_pact"] and res.manifest["levers"] == ["bb.leave_pact"]
+    w = make_world(scn, n=4)
+    assert np.all(w.st.status[:, 1, 0] == 1)  # without the lever bb is an active member
+    from sim.rules import build_pipeline
+    from sim.world.compile import compile_plan as cp
+    from sim.world.model import World
+
+    plan = cp(scn.spec, scn.rules, None, [("bb", "leave_pact"), ("cc", "send_monitors")])
+    w2 = World(plan, 4, np.random.SeedSequence(1), build_pipeline(plan))
+    assert np.all(w2.st.status[:, 1, 0] == 3)  # exited from the start
+    assert np.all(w2.st.mediators[:, 0, 3])
+    with pytest.raises(sim.InputError, match="'bb.leave': bb has no lever 'leave' \\(did you mean 'leave_pact'\\?\\)"):
+        sim.run(scn, runs=10, levers=["bb.leave"])
+    r = CliRunner().invoke(app, ["run", str(write(tmp_path, MINI, "plain.yaml")), "--runs", "10", "--lever", "bb.leave_pact"])
+    assert r.exit_code == 2 and "--lever: 'bb.leave_pact': no levers for 'bb'" in r.output
