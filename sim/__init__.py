@@ -6,12 +6,12 @@ The Python API is the one the CLI uses::
     scn = sim.load_scenario("karabakh")            # a path or a shipped name
     res = sim.run(scn, runs=5000, seed=1)
     res.probabilities()                            # pandas DataFrame
-    res.save("outputs/karabakh/my-run")
+    sim.save(res, "outputs/karabakh/my-run")     # data files, figures, report.html
 """
 
 __version__ = "0.1.0"
 
-from .api import LoadedScenario, find_scenario, list_scenarios, load_scenario, run  # noqa: E402
+from .api import LoadedScenario, find_scenario, list_scenarios, load_scenario, run, save  # noqa: E402
 from .scenario.errors import InputError  # noqa: E402
 
-__all__ = ["InputError", "LoadedScenario", "__version__", "find_scenario", "list_scenarios", "load_scenario", "run"]
+__all__ = ["InputError", "LoadedScenario", "__version__", "find_scenario", "list_scenarios", "load_scenario", "run", "save"]

@@ -481,6 +481,17 @@ def run(
     return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe)
 
 
+def save(res: Any, folder: str | Path | None = None, *, report: bool = True) -> Path:
+    """Write a run folder: data files, and figures with report.html unless ``report=False``.
+
+    ``folder`` must be new or empty (default: a new folder under ``outputs/<scenario>/``).
+    """
+    from .report import write_report
+
+    target = prepare_out(folder) if folder is not None else default_output_dir(res)
+    return res.save(target, report=write_report if report else None)
+
+
 def default_output_dir(res, root: str | Path = "outputs") -> Path:
     """A new folder ``outputs/<scenario>/<YYYYmmdd-HHMMSS>-<hash>/`` (never an existing one)."""
     from .results import OutputError
