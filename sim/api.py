@@ -220,6 +220,36 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
+    if isinstance(ref, dict):
+        from .scenario.load import from_mapping
+
+        path = Path("<mapping>")
+        tree = from_mapping(ref, str(path))
+    else:
+        path = find_scenario(ref)
+        tree = read_tree(path)
+    return load_tree(tree, path, overrides, seeds=seeds)
+
+
+def load_tree(
+    tree: Any,
+    path: Path,
+    overrides: dict[str, Any] | list[str] | None = None,
+    *,
+    seeds: str | Path | None = None,
+) -> LoadedScenario:
+    """Override and check a scenario already read into a positioned tree (``extends`` merged).
+
+    The second half of :func:`load_scenario`, for callers that add to a scenario's tree
+    before it is checked (``sim backtest`` adds its questions' outcomes, whose positions
+    point into the question file).
+
+    Args:
+        tree: The scenario as :class:`~sim.scenario.yamlsafe.PDict` (``read_tree``).
+        path: The file it was read from (named in problems without a position).
+        overrides: As for :func:`load_scenario`.
+        seeds: Folder of fact cards (default: the shipped ``seeds/``).
+    """
     from .parts import registry
     from .rules import resolve_rules
     from .scenario.references import rule_paths
@@ -227,17 +257,7 @@ def load_scenario(
 
     reg = registry()
     Scenario = scenario_model()
-
-    if isinstance(ref, dict):
-        from .scenario.load import from_mapping
-
-        path = Path("<mapping>")
-        file = str(path)
-        tree = from_mapping(ref, file)
-    else:
-        path = find_scenario(ref)
-        file = str(path)
-        tree = read_tree(path)
+    file = str(path)
     ov = parse_overrides(overrides)
     problems: list[Problem] = []
     if ov:
