@@ -11,7 +11,8 @@ The Python API is the one the CLI uses::
 
 __version__ = "0.1.0"
 
+from .analysis.backtest import backtest  # noqa: E402
 from .api import LoadedScenario, find_scenario, list_scenarios, load_scenario, run, save  # noqa: E402
 from .scenario.errors import InputError  # noqa: E402
 
-__all__ = ["InputError", "LoadedScenario", "__version__", "find_scenario", "list_scenarios", "load_scenario", "run", "save"]
+__all__ = ["InputError", "LoadedScenario", "__version__", "backtest", "find_scenario", "list_scenarios", "load_scenario", "run", "save"]

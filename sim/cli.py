@@ -719,6 +719,145 @@ def seeds_check(
     typer.echo(f"{card}: a valid fact card ('{c.card}', {len(c.facts)} facts).")
 
 
+# --- sim backtest: score the model's forecasts of questions with known answers --------
+# (a separate block so that changes to the commands above merge without conflicts)
+
+WHOLE.add("bins")
+FLAGS.setdefault("bins", "--bins")
+
+
+@app.command(cls=SimCommand)
+def backtest(
+    scenario: Annotated[str | None, typer.Argument(
+        help="The scenario of questions that name none (a file or a shipped name); optional when they all do.")] = None,
+    questions: Annotated[Path | None, typer.Option("--questions", "-q", help="The question file (YAML).")] = None,
+    runs: Annotated[int | None, typer.Option("--runs", "-n", help="Replicates per scenario (default: each scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed of every scenario's run (default: each scenario's).")] = None,
+    bins: Annotated[int, typer.Option("--bins", help="Forecast bins of the reliability table, of equal width (1 to 100).")] = 5,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the backtest folder here (must be new or empty).")] = None,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the reliability diagram (PNG).")] = False,
+    plugin: PluginOpt = None,
+) -> None:
+    """Score the model's forecasts of questions with known answers (a backtest).
+
+    Each scenario the questions name is run once with all their outcomes; a
+    question's forecast is the share of runs in which its outcome first happens
+    within its window. Prints each question's forecast with its Monte Carlo
+    interval, its base rate and its answer, then the Brier and log scores of the
+    model, of the base rates and of 50% for everything, and the model's Brier skill.
+    Writes outputs/backtest/<timestamp>-<hash>/ (or --out): questions.csv,
+    scores.json, reliability.csv, fig_reliability.png, summary.md, the question
+    file and the resolved scenarios, manifest.json. Question file format:
+    docs/CALIBRATION.md, "Backtest". Bad input exits 2 before anything runs.
+    """
+    _stoppable(_backtest, scenario, questions, runs, seed, bins, workers, out, no_figures, plugin)
+
+
+def _backtest(scenario, questions, runs, seed, bins, workers, out, no_figures, plugin) -> None:
+    from . import api
+    from .analysis.backtest import backtest as run_backtest
+    from .analysis.questions import read_questions
+    from .interrupts import SignalDeferral
+    from .results import OutputError
+    from .runner import ChunkFailed
+    from .scenario.errors import option_error
+
+    try:
+        if questions is None:
+            raise option_error("--questions", "give the question file: sim backtest [SCENARIO] --questions FILE.yaml")
+        if not 1 <= bins <= 100:
+            raise option_error("--bins", f"must be from 1 to 100 (got {bins})")
+        api.check_run_options(runs, workers, None, None, seed=seed)
+        api.load_plugins(plugin)
+        if out is not None:
+            api.check_out(out)
+        qset = read_questions(questions)
+    except InputError as exc:
+        _fail(exc, "backtest")
+        return
+    update, finish = _progress(False)
+    try:
+        with _notices("backtest"):
+            bt = run_backtest(qset, scenario, runs=runs, seed=seed, bins=bins, workers=workers,
+                              progress=None if update is None else (lambda _name, done, total: update(done, total)))
+    except InputError as exc:
+        finish()
+        _fail(exc, "backtest")
+        return
+    except ChunkFailed as exc:
+        finish()
+        typer.echo(f"sim backtest: {exc}; nothing was scored (run with --debug for the traceback)", err=True)
+        if _state["debug"]:
+            typer.echo(exc.trace, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        finish()
+    _print_backtest(bt)
+    for w in bt.warnings:
+        typer.echo(f"sim backtest: warning: {w}", err=True)
+    with SignalDeferral() as deferral, deferral.hold():  # the folder is written whole
+        try:
+            folder = bt.save(_backtest_folder(out, bt), figures=not no_figures)
+        except OutputError as exc:
+            if _state["debug"]:
+                raise
+            typer.echo(f"sim backtest: {exc}", err=True)
+            raise typer.Exit(1) from None
+    names = [f.name for f in sorted(folder.iterdir()) if not f.name.startswith(".")]
+    typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
+
+
+def _backtest_folder(out: Path | None, bt) -> Path | None:
+    """``--out`` if it is still usable (it may have filled up during the runs), else a new folder."""
+    from . import api
+
+    if out is None:
+        return None
+    try:
+        api.check_out(out)
+        return out
+    except InputError as exc:
+        folder = api.default_output_dir(bt._naming())
+        typer.echo(f"{exc.format('sim backtest')}; saving in {folder}/ instead", err=True)
+        return folder
+
+
+def _print_backtest(bt) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    s = bt.scores
+    con = Console(width=max(120, Console().width))
+    runs = ", ".join(f"{sc['scenario']} {sc['runs']:,} runs" for sc in bt.manifest["scenarios"])
+    t = Table(title=escape(f"Backtest of {bt.questions.path}: {s['questions']} questions, {s['yes']} resolved yes "
+                           f"({runs})"), title_justify="left")
+    for name, justify in (("Question", "left"), ("Scenario", "left"), ("Months", "left"), ("Forecast", "right"),
+                          ("95% MC interval", "right"), ("Base rate", "right"), ("Answer", "left"),
+                          ("Brier: model", "right"), ("base rate", "right")):
+        t.add_column(name, justify=justify, overflow="fold")
+    for r in bt.rows:
+        t.add_row(escape(r["id"]), escape(r["scenario"]), f"{r['window_months']} (to {r['window'][-7:]})",
+                  _pct(r["forecast"]), f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}", _pct(r["base_rate"]),
+                  f"{r['answer']} {r['resolved_on']}", f"{r['brier_model']:.3f}", f"{r['brier_base_rate']:.3f}")
+    con.print(t)
+    fc, sk = s["forecasters"], s["brier_skill"]
+    st = Table(title="Scores (Brier: lower is better; log: higher is better)", title_justify="left")
+    for name in ("Forecaster", "Brier", "Log score", "Model's Brier skill vs it"):
+        st.add_column(name, justify="left" if name == "Forecaster" else "right")
+
+    def num(x: float, fmt: str = ".3f") -> str:
+        return "-" if x != x else format(x, fmt)
+
+    st.add_row("the model", num(fc["model"]["brier"]), num(fc["model"]["log"]), "")
+    st.add_row("base rate", num(fc["base_rate"]["brier"]), num(fc["base_rate"]["log"]), num(sk["vs_base_rate"], "+.3f"))
+    st.add_row("50% for all", num(fc["half"]["brier"]), num(fc["half"]["log"]), num(sk["vs_half"], "+.3f"))
+    con.print(st)
+    typer.echo(f"Monte Carlo standard error of the model's Brier score: {s['brier_mc_se']:.4f}. "
+               "Forecast: the share of runs where the outcome first happened within the window.")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
