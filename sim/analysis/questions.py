@@ -257,7 +257,7 @@ def read_questions(path: str | Path) -> QuestionSet:
     try:
         spec = validate_model(QuestionFile, tree, file=file)
     except InputError as exc:
-        raise InputError(problems + [_explained(p) for p in exc.problems]) from None
+        raise InputError(problems + [_explained(p) for p in _misspelt(exc.problems)]) from None
     if problems:
         raise InputError(problems)
     nodes = tree["questions"]
@@ -283,6 +283,19 @@ def _explained(p: Problem) -> Problem:
         if p.path == "" and p.message == f"missing required key '{key}'":
             return replace(p, message=f"{p.message}: {what}")
     return p
+
+
+def _misspelt(problems: list[Problem]) -> list[Problem]:
+    """Leave out "missing required key 'x'" where a misspelt key in the same place is
+    reported as "(did you mean 'x'?)": one mistake, one line."""
+    meant = set()
+    for p in problems:
+        m = re.match(r"unknown key '[^']*' \(did you mean '([^']*)'\?\)$", p.message)
+        if m:
+            meant.add((p.path.rpartition(".")[0] if "." in p.path else "", m.group(1)))
+    return [p for p in problems
+            if not (p.message.startswith("missing required key '")
+                    and (p.path, p.message[len("missing required key '"):-1]) in meant)]
 
 
 def _duplicate_ids(tree: Any) -> list[Problem]:
