@@ -836,7 +836,7 @@ def _print_backtest(bt) -> None:
     for name, justify in (("Question", "left"), ("Scenario", "left"), ("Months", "left"), ("Forecast", "right"),
                           ("95% MC interval", "right"), ("Base rate", "right"), ("Answer", "left"),
                           ("Brier: model", "right"), ("base rate", "right")):
-        t.add_column(name, justify=justify, overflow="fold")
+        t.add_column(name, justify=justify, overflow="fold", no_wrap=name not in ("Question", "Scenario"))
     for r in bt.rows:
         t.add_row(escape(r["id"]), escape(r["scenario"]), f"{r['window_months']} (to {r['window'][-7:]})",
                   _pct(r["forecast"]), f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}", _pct(r["base_rate"]),

@@ -178,6 +178,20 @@ def test_forecasts_match_the_closed_form_within_monte_carlo_error(tmp_path):
     assert list(bt.reliability["count"]) == [0, 0, 1, 2, 0] and list(bt.reliability["yes"]) == [0, 0, 1, 0, 0]
 
 
+def test_a_forecast_is_what_sim_run_gives_at_the_window(tmp_path):
+    """The same seed and runs as `sim run --months W`: hits identical, although the backtest's
+    run is longer (another question's window) and has an inline outcome added."""
+    path = scenario(tmp_path)
+    body = q("clash_5", "clash", 5, "no", "2023-11", 0.3) + q("sure_3", CAL, 3, "yes", "2023-09", 0.5)
+    body += q("long", '{kind: escalation, flashpoint: front, reaches: 4}', 9, "no", "2024-03", 0.3)
+    bt = sim.backtest(questions(tmp_path, body), runs=600, seed=11)
+    assert bt.manifest["scenarios"][0]["horizon_months"] == 9
+    res = sim.run(sim.load_scenario(path), runs=600, seed=11, months=5)
+    row = res.probabilities().loc["clash"]
+    assert 0 < row["hits"] < 600  # a forecast that could differ
+    assert bt.table().loc["clash_5", "hits"] == row["hits"]
+
+
 def test_each_scenario_runs_once_and_questions_keep_their_order(tmp_path):
     scenario(tmp_path, "a.yaml", p=0.1)
     b = scenario(tmp_path, "b.yaml", p=0.3)
