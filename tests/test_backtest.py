@@ -439,3 +439,24 @@ def test_cli_scenario_argument_and_bad_input(tmp_path):
     r = runner.invoke(app, ["backtest", str(mini), "--questions", str(path), "--out", str(tmp_path / "full")])
     assert r.exit_code == 2 and "is not empty" in r.output
     assert [f.name for f in (tmp_path / "full").iterdir()] == ["keep.txt"]
+
+
+def test_a_stopped_run_scores_nothing_and_writes_nothing(tmp_path, monkeypatch):
+    """Ctrl-C (or SIGTERM) during a scenario's run: no partial score, no folder, exit 130."""
+    import sim.api
+
+    mini = scenario(tmp_path)
+    path = questions(tmp_path, q("sure_3", CAL, 3, "yes", "2023-09", 0.5))
+    real = sim.api.run
+
+    def stopped(*a, **k):
+        res = real(*a, **k)
+        res.stopped_by, res.complete = "interrupt", False
+        return res
+
+    monkeypatch.setattr(sim.api, "run", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sim.backtest(path, runs=50)
+    r = runner.invoke(app, ["backtest", str(mini), "--questions", str(path), "--runs", "50", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 130 and r.output.strip() == "Interrupted."
+    assert not (tmp_path / "o").exists()
