@@ -182,7 +182,7 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
-    from .rules import DEFAULT_MODEL, REGISTRY, resolve_rules, rule_paths
+    from .rules import DEFAULT_MODEL, REGISTRY, resolve_rules, rule_bounds, rule_paths
 
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
@@ -227,7 +227,7 @@ def load_scenario(
         problems += exc.problems
     rules, p = resolve_rules(tree.get("rules"), file)
     problems += p
-    problems += check_references(tree, file, rule_paths(tree.get("rules")))
+    problems += check_references(tree, file, rule_paths(tree.get("rules")), rule_bounds(tree.get("rules")))
     facts = load_cards(seeds)
     problems += check_sources(tree, facts, file)
     if problems or spec is None:

@@ -10,6 +10,7 @@ from .registry import (
     build_pipeline,
     register,
     resolve_rules,
+    rule_bounds,
     rule_paths,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "build_pipeline",
     "register",
     "resolve_rules",
+    "rule_bounds",
     "rule_paths",
 ]

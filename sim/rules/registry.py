@@ -119,10 +119,10 @@ def _mark(container: Any, key: Any, file: str, prefer_key: bool = False) -> Mark
     return mark_of(container, key, prefer_key=prefer_key) or mark_of(container) or Mark(file)
 
 
-def rule_paths(raw: dict | None) -> dict[str, str]:
-    """Addressable paths of the rule parameters of the models a scenario picks."""
+def rule_bounds(raw: dict | None) -> dict[str, Bounds]:
+    """The ranges of the addressable (scalar) rule parameters of the models a scenario picks."""
     raw = raw if isinstance(raw, dict) else {}
-    out: dict[str, str] = {}
+    out: dict[str, Bounds] = {}
     for kind in PHASES:
         spec = raw.get(kind) if isinstance(raw.get(kind), dict) else {}
         model = spec.get("model", DEFAULT_MODEL.get(kind))
@@ -131,8 +131,13 @@ def rule_paths(raw: dict | None) -> dict[str, str]:
             continue
         for name, b in rd.params.bounds().items():
             if not b.vector:
-                out[f"rules.{kind}.{name}"] = "int" if b.integer else "num"
+                out[f"rules.{kind}.{name}"] = b
     return out
+
+
+def rule_paths(raw: dict | None) -> dict[str, str]:
+    """Addressable paths of the rule parameters of the models a scenario picks, with their kinds."""
+    return {path: "int" if b.integer else "num" for path, b in rule_bounds(raw).items()}
 
 
 def build_pipeline(plan: Plan) -> list[tuple[str, Callable[[Any], None]]]:

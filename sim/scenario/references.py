@@ -7,17 +7,16 @@ schema found problems: every independent problem is reported in one go.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
+from .addressable import Addressable, addressable
 from .errors import Mark, Problem, known_hint, suggest
 from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
-from .values import MAX_MAGNITUDE, parse_dist
+from .values import FAMILIES, MAX_MAGNITUDE, Bounds, parse_dist, parse_param, parse_source
 from .yamlsafe import mark_of
 
-STATE_NUM = ("capability", "resolve", "available_capacity", "procurement_budget_usd")
-ALLIANCE_NUM = ("credibility", "outside_zone", "default_trust")
-SUPPLIER_NUM = ("reliability", "price_quality")
-
+__all__ = ["Addressable", "addressable", "check_references", "walk_sources"]
 
 def _d(x: Any) -> dict:
     return x if isinstance(x, dict) else {}
@@ -27,48 +26,14 @@ def _l(x: Any) -> list:
     return x if isinstance(x, list) else []
 
 
-def addressable(tree: dict, rule_paths: dict[str, str] | None = None) -> dict[str, str]:
-    """Every path an effect, ``value()``, a sweep or ``--set`` can address, with its kind.
-
-    Kinds: ``num`` (a number), ``int`` (a whole number), ``names`` (a list of actor
-    names), ``name`` (one actor name).
-    """
-    states = list(_d(tree.get("states")))
-    suppliers = list(_d(tree.get("suppliers")))
-    out: dict[str, str] = {}
-    for s in states:
-        for f in STATE_NUM:
-            out[f"states.{s}.{f}"] = "num"
-        for t in states:
-            if t != s:
-                out[f"states.{s}.affinity.{t}"] = "num"
-        for k in suppliers:
-            out[f"states.{s}.suppliers.{k}"] = "num"
-            out[f"states.{s}.orders.{k}"] = "num"
-    for a in _d(tree.get("alliances")):
-        for f in ALLIANCE_NUM:
-            out[f"alliances.{a}.{f}"] = "num"
-        out[f"alliances.{a}.trigger_level"] = "int"
-        for s in states:
-            out[f"alliances.{a}.trust.{s}"] = "num"
-        out[f"alliances.{a}.members"] = "names"
-        out[f"alliances.{a}.frozen"] = "names"
-    for k in suppliers:
-        for f in SUPPLIER_NUM:
-            out[f"suppliers.{k}.{f}"] = "num"
-        out[f"suppliers.{k}.lag_months"] = "int"
-        out[f"suppliers.{k}.refuses"] = "names"
-    for t in _d(tree.get("territories")):
-        out[f"territories.{t}.controller"] = "name"
-    for f in _d(tree.get("flashpoints")):
-        out[f"flashpoints.{f}.level"] = "int"
-        out[f"flashpoints.{f}.mediators"] = "names"
-    out.update(rule_paths or {})
-    return out
-
-
 class _Checker:
-    def __init__(self, tree: dict, file: str, rule_paths: dict[str, str] | None):
+    def __init__(
+        self,
+        tree: dict,
+        file: str,
+        rule_paths: Mapping[str, str] | None,
+        rule_bounds: Mapping[str, Bounds] | None = None,
+    ):
         self.tree = tree
         self.file = file
         self.problems: list[Problem] = []
@@ -104,7 +69,7 @@ class _Checker:
             if tree.get(section) is not None and not isinstance(tree.get(section), want):
                 self.kinds[kind] = None
                 broken = broken or kind != "outcome"
-        self.paths: dict[str, str] | None = None if broken else addressable(tree, rule_paths)
+        self.paths: Addressable | None = None if broken else addressable(tree, rule_paths, rule_bounds)
         self.start = None
         start = _d(tree.get("meta")).get("start")
         try:
@@ -218,29 +183,39 @@ class _Checker:
             self.name("state", actor, t["levers"], actor, f"levers.{actor}", is_key=True)
             for lname, lever in _d(levers).items():
                 self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
-        unc = _d(t.get("uncertainties"))
-        for path, dist in unc.items():
-            if self.paths is not None and self.paths.get(path) not in ("num", "int"):
-                hint = suggest(path, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
-                self.add(
-                    mark_of(unc, path, prefer_key=True),
-                    f"uncertainties.{path}",
-                    f"not a numeric parameter path{hint}",
-                )
-            if not isinstance(dist, dict):
-                self.add(mark_of(unc, path), f"uncertainties.{path}", "expected a distribution, e.g. {uniform: [0.1, 0.7]}")
-            else:
-                try:
-                    from .values import parse_source
-
-                    d = {k: v for k, v in dist.items() if k != "source"}
-                    parse_dist(d)
-                    if "source" in dist:
-                        parse_source(dist["source"])
-                except ValueError as exc:
-                    self.add(mark_of(unc, path), f"uncertainties.{path}", str(exc))
+        self.uncertainties(_d(t.get("uncertainties")))
         self.outcomes()
         return self.problems
+
+    def uncertainties(self, unc: dict) -> None:
+        """Each range a sweep samples: a numeric parameter, and a distribution that the
+        parameter itself would accept (a whole number takes choice, a probability stays
+        in [0, 1]), refused in the same words as at the parameter."""
+        for path, dist in unc.items():
+            bounds = None
+            if self.paths is not None:
+                if self.paths.get(path) not in ("num", "int"):
+                    hint = self.paths.suggest(path, ("num", "int"))
+                    self.add(
+                        mark_of(unc, path, prefer_key=True),
+                        f"uncertainties.{path}",
+                        f"not a numeric parameter path{hint}",
+                    )
+                else:
+                    bounds = self.paths.bounds(path)
+            if not isinstance(dist, dict):
+                self.add(mark_of(unc, path), f"uncertainties.{path}", "expected a distribution, e.g. {uniform: [0.1, 0.7]}")
+                continue
+            try:
+                d = {k: v for k, v in dist.items() if k != "source"}
+                if bounds is not None and any(k in FAMILIES for k in d):
+                    parse_param(d, bounds)
+                else:
+                    parse_dist(d)
+                if "source" in dist:
+                    parse_source(dist["source"])
+            except ValueError as exc:
+                self.add(mark_of(unc, path), f"uncertainties.{path}", str(exc))
 
     def events(self) -> None:
         events = _l(self.tree.get("events"))
@@ -275,31 +250,17 @@ class _Checker:
             if isinstance(name, str):
                 triggers[name] = [x for x in _as_list(_d(eff).get("event")) if isinstance(x, str)]
         # cycles among triggered events
-        for start in triggers:
-            path: list[str] = []
-            if self._cycle(start, triggers, set(), path):
-                path = path[path.index(path[-1]) :]  # the cycle itself, without a lead-in
-                i = seen[path[-2]]  # reported where the cycle closes
-                eff = _d(_d(events[i]).get("effect"))
-                self.add(
-                    _item_mark(eff, "event", path[-1]),
-                    f"events[{i}].effect.event",
-                    "events trigger each other in a cycle: " + " -> ".join(path)
-                    + "; remove one of these triggers",
-                )
-                break
-
-    def _cycle(self, node: str, g: dict, visiting: set, path: list) -> bool:
-        path.append(node)
-        if node in visiting:
-            return True
-        visiting.add(node)
-        for nxt in g.get(node, []):
-            if self._cycle(nxt, g, visiting, path):
-                return True
-        visiting.discard(node)
-        path.pop()
-        return False
+        path = _find_cycle(triggers)
+        if path is not None:
+            path = path[path.index(path[-1]) :]  # the cycle itself, without a lead-in
+            i = seen[path[-2]]  # reported where the cycle closes
+            eff = _d(_d(events[i]).get("effect"))
+            self.add(
+                _item_mark(eff, "event", path[-1]),
+                f"events[{i}].effect.event",
+                "events trigger each other in a cycle: " + " -> ".join(path)
+                + "; remove one of these triggers",
+            )
 
     def predicate(self, text: str, container: Any, key: Any, path: str) -> None:
         try:
@@ -325,7 +286,7 @@ class _Checker:
         where = base.shifted(arg.pos) if base else None
         if kind == "path":
             if self.paths is not None and self.paths.get(arg.name) not in ("num", "int"):
-                hint = suggest(arg.name, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
+                hint = self.paths.suggest(arg.name, ("num", "int"))
                 self.add(where, path, f"'{arg.name}' is not a numeric parameter path{hint}")
             return
         known = self.kinds[kind]
@@ -347,7 +308,7 @@ class _Checker:
                     continue  # a section is broken; the schema reports it
                 kind = self.paths.get(target)
                 if kind is None:
-                    hint = suggest(target, self.paths, cutoff=0.75)
+                    hint = self.paths.suggest(target)
                     if not hint:
                         hint = "; paths look like suppliers.russia_arms.reliability or flashpoints.lachin.level"
                     self.add(mark_of(items, target, prefer_key=True), tpath, f"no such path '{target}'{hint}")
@@ -429,17 +390,44 @@ class _Checker:
         # cycles among combined outcomes
         # (an outcome that lists itself is reported above)
         graph = {n: [o for o in _l(_d(s).get("of")) if isinstance(o, str) and o != n] for n, s in outs.items()}
-        for n in graph:
-            path: list[str] = []
-            if self._cycle(n, graph, set(), path):
-                path = path[path.index(path[-1]) :]
-                last = path[-2]
-                self.add(
-                    _item_mark(_d(outs[last]), "of", path[-1]),
-                    f"outcomes.{last}.of",
-                    "outcomes include each other in a cycle: " + " -> ".join(path),
-                )
-                break
+        path = _find_cycle(graph)
+        if path is not None:
+            path = path[path.index(path[-1]) :]
+            last = path[-2]
+            self.add(
+                _item_mark(_d(outs[last]), "of", path[-1]),
+                f"outcomes.{last}.of",
+                "outcomes include each other in a cycle: " + " -> ".join(path),
+            )
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle met by a depth-first walk from each node in order, or ``None``.
+
+    Returned as the walk's path ending with the node that closes the cycle
+    (``[a, b, c, b]``). Each node is walked once (work linear in the graph's size), and
+    without recursion, so a chain of thousands of triggers is no problem.
+    """
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        path, on_path = [start], {start}
+        stack = [iter(graph.get(start, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                node = path.pop()
+                on_path.discard(node)
+                done.add(node)
+                stack.pop()
+            elif nxt in on_path:
+                return [*path, nxt]
+            elif nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(graph.get(nxt, ())))
+    return None
 
 
 def _item_mark(container: dict, key: str, item: str) -> Mark | None:
@@ -481,9 +469,18 @@ def _mean(v: Any) -> float:
     return 0.0
 
 
-def check_references(tree: dict, file: str, rule_paths: dict[str, str] | None = None) -> list[Problem]:
-    """All reference and cross-field problems in a merged scenario tree."""
-    return _Checker(tree, file, rule_paths).run()
+def check_references(
+    tree: dict,
+    file: str,
+    rule_paths: Mapping[str, str] | None = None,
+    rule_bounds: Mapping[str, Bounds] | None = None,
+) -> list[Problem]:
+    """All reference and cross-field problems in a merged scenario tree.
+
+    ``rule_paths`` are the addressable rule parameters with their kinds, ``rule_bounds``
+    their ranges (see :func:`sim.rules.rule_bounds`).
+    """
+    return _Checker(tree, file, rule_paths, rule_bounds).run()
 
 
 def walk_sources(node: Any, path: str = ""):

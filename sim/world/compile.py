@@ -9,6 +9,7 @@ replicates is then :meth:`Plan.sample`-d into arrays with a replicate-first axis
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,73 @@ class Address:
     bounds: Bounds = Bounds()
 
 
+# The addresses of pairs, which a world of S states has S * (S - 1) + ... of: made when
+# asked for. (prefix, field) -> (array, bounds, which index maps the two names use).
+_PAIRS = {
+    ("states", "affinity"): ("affinity", Bounds(-1, 1), "ss"),
+    ("states", "suppliers"): ("shares", Bounds(0, 1), "sk"),
+    ("states", "orders"): ("backlog", Bounds(0), "sk"),
+    ("alliances", "trust"): ("trust", Bounds(0, 1), "as"),
+}
+
+
+class AddressTable(Mapping[str, Address]):
+    """``plan.addresses``: the :class:`Address` of every path an effect can change.
+
+    The addresses of single quantities are listed; those of pairs (a state's affinity
+    towards each other state, its share and orders from each supplier, each state's
+    trust in each alliance) are made when a path is looked up, since there are
+    S * (S - 1) affinities alone. Looking up, ``in`` and ``len`` cost the same whatever
+    the size of the world; iterating lists every path.
+    """
+
+    def __init__(self, listed: dict[str, Address], si: dict[str, int], ai: dict[str, int], ki: dict[str, int]):
+        self._listed = listed
+        self._maps = {"s": si, "a": ai, "k": ki}
+
+    def _pair(self, path: str) -> Address | None:
+        parts = path.split(".")
+        if len(parts) != 4:
+            return None
+        spec = _PAIRS.get((parts[0], parts[2]))
+        if spec is None:
+            return None
+        array, bounds, (m1, m2) = spec
+        i, j = self._maps[m1].get(parts[1]), self._maps[m2].get(parts[3])
+        if i is None or j is None or (m1 == m2 and i == j):
+            return None
+        index = (j, i) if parts[0] == "alliances" else (i, j)  # trust is (state, alliance)
+        return Address(path, "st", array, index, "num", bounds)
+
+    def __getitem__(self, path: str) -> Address:
+        found = self._listed.get(path) if isinstance(path, str) else None
+        if found is None and isinstance(path, str):
+            found = self._pair(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and (path in self._listed or self._pair(path) is not None)
+
+    def _pair_paths(self) -> Iterator[str]:
+        for (head, fld), (_, _, (m1, m2)) in _PAIRS.items():
+            for x in self._maps[m1]:
+                for y in self._maps[m2]:
+                    if m1 != m2 or x != y:
+                        yield f"{head}.{x}.{fld}.{y}"
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._listed
+        yield from (p for p in self._pair_paths() if p not in self._listed)
+
+    def __len__(self) -> int:
+        n = {m: len(v) for m, v in self._maps.items()}
+        pairs = sum(n[a] * n[b] - (n[a] if a == b else 0) for _, _, (a, b) in _PAIRS.values())
+        listed_pairs = sum(1 for p in self._listed if self._pair(p) is not None)
+        return len(self._listed) + pairs - listed_pairs
+
+
 @dataclass
 class RuleSetting:
     """A mechanism chosen by the scenario: its registered model and parameter values."""
@@ -72,7 +140,7 @@ class Plan:
     start: int  # calendar month index of the first simulated month
     horizon: int
     entries: list[ParamEntry]
-    addresses: dict[str, Address]
+    addresses: AddressTable
     # static structure (no replicate axis)
     sides: np.ndarray  # (F, 2) state index of each flashpoint's sides
     stakes: np.ndarray  # (F,) territory index or -1
@@ -214,16 +282,6 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
             scalar(f"states.{s}.suppliers.{k}", p, "shares0", (i, ki[k]), _B01, "st", "shares")
         for k, p in spec.orders.items():
             scalar(f"states.{s}.orders.{k}", p, "orders0", (i, ki[k]), _B0, "st", "backlog")
-        for t in states:
-            if t != s and f"states.{s}.affinity.{t}" not in addr:
-                addr[f"states.{s}.affinity.{t}"] = Address(f"states.{s}.affinity.{t}", "st", "affinity", (i, si[t]), "num", _BS)
-        for k in suppliers:
-            path = f"states.{s}.suppliers.{k}"
-            if path not in addr:
-                addr[path] = Address(path, "st", "shares", (i, ki[k]), "num", _B01)
-            path = f"states.{s}.orders.{k}"
-            if path not in addr:
-                addr[path] = Address(path, "st", "backlog", (i, ki[k]), "num", _B0)
     for a, spec in scn.alliances.items():
         j = ai[a]
         scalar(f"alliances.{a}.credibility", spec.credibility, "credibility", (j,), _B01)
@@ -232,10 +290,6 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
         scalar(f"alliances.{a}.trigger_level", spec.trigger_level, "trigger", (j,), Bounds(1, 5, True), kind="int")
         for s, p in spec.trust.items():
             scalar(f"alliances.{a}.trust.{s}", p, "trust0", (si[s], j), _B01, "st", "trust")
-        for s in states:
-            path = f"alliances.{a}.trust.{s}"
-            if path not in addr:
-                addr[path] = Address(path, "st", "trust", (si[s], j), "num", _B01)
         addr[f"alliances.{a}.members"] = Address(f"alliances.{a}.members", "st", "status", (j,), "names")
         addr[f"alliances.{a}.frozen"] = Address(f"alliances.{a}.frozen", "st", "status", (j,), "names")
     for k, spec in scn.suppliers.items():
@@ -301,7 +355,7 @@ def compile_plan(scn: Scenario, rules: dict[str, RuleSetting], horizon: int | No
         start=month_index(scn.meta.start),
         horizon=horizon if horizon is not None else scn.meta.horizon_months,
         entries=entries,
-        addresses=addr,
+        addresses=AddressTable(addr, si, ai, ki),
         sides=sides,
         stakes=stakes,
         location=location,
