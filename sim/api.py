@@ -48,15 +48,25 @@ def find_scenario(ref: str | Path) -> Path:
         raise InputError([Problem(Mark(repr(ref)[:60]), "", "a scenario is a file path, a shipped scenario's name, or a mapping")])
     p = Path(ref)
     try:
-        exists = p.exists()
+        exists = p.exists() or p.is_symlink()  # a link that loops is reported as one
     except (OSError, ValueError):  # a name too long for the system, or with a NUL
         raise InputError([Problem(Mark(str(ref)[:60] + "..."), "", "not a usable file path; check the name")]) from None
+    names = [q.stem for q in scenarios_dir().glob("*.yaml")]
+    if not exists and p.suffix in (".yaml", ".yml") and p.stem in names:
+        raise InputError(
+            [
+                Problem(
+                    Mark(str(ref)),
+                    "",
+                    f"no such file; '{p.stem}' is a shipped scenario: to use it, give its name alone ({p.stem})",
+                )
+            ]
+        )
     if exists or p.suffix in (".yaml", ".yml") or "/" in str(ref):
         return p
     shipped = scenarios_dir() / f"{ref}.yaml"
     if shipped.exists():
         return shipped
-    names = [q.stem for q in scenarios_dir().glob("*.yaml")]
     raise InputError(
         [
             Problem(
@@ -184,18 +194,18 @@ def load_scenario(
     """
     from .rules import DEFAULT_MODEL, REGISTRY, resolve_rules, rule_bounds, rule_paths
 
+    problems: list[Problem] = []  # merging a child over its base can find some
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
 
         path = Path("<mapping>")
         file = str(path)
-        tree = from_mapping(ref, file)
+        tree = from_mapping(ref, file, problems=problems)
     else:
         path = find_scenario(ref)
         file = str(path)
-        tree = read_tree(path)
+        tree = read_tree(path, problems=problems)
     ov = parse_overrides(overrides)
-    problems: list[Problem] = []
     if ov:
         rpaths = rule_paths(tree.get("rules"))
         known = addressable(tree, rpaths)
