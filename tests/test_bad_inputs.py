@@ -192,6 +192,8 @@ SUBPROCESS = [
     "option_set_no_such_path",
     "several_mistakes_full_file",
     "python_tag",
+    "symlink_loop",
+    "child_removes_state",
 ]
 
 
