@@ -44,15 +44,25 @@ def find_scenario(ref: str | Path) -> Path:
         raise InputError([Problem(Mark(repr(ref)[:60]), "", "a scenario is a file path, a shipped scenario's name, or a mapping")])
     p = Path(ref)
     try:
-        exists = p.exists()
+        exists = p.exists() or p.is_symlink()  # a link that loops is reported as one
     except (OSError, ValueError):  # a name too long for the system, or with a NUL
         raise InputError([Problem(Mark(str(ref)[:60] + "..."), "", "not a usable file path; check the name")]) from None
+    names = [q.stem for q in scenarios_dir().glob("*.yaml")]
+    if not exists and p.suffix in (".yaml", ".yml") and p.stem in names:
+        raise InputError(
+            [
+                Problem(
+                    Mark(str(ref)),
+                    "",
+                    f"no such file; '{p.stem}' is a shipped scenario: to use it, give its name alone ({p.stem})",
+                )
+            ]
+        )
     if exists or p.suffix in (".yaml", ".yml") or "/" in str(ref):
         return p
     shipped = scenarios_dir() / f"{ref}.yaml"
     if shipped.exists():
         return shipped
-    names = [q.stem for q in scenarios_dir().glob("*.yaml")]
     raise InputError(
         [
             Problem(
@@ -220,15 +230,16 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
+    problems: list[Problem] = []  # merging a child over its base can find some
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
 
         path = Path("<mapping>")
-        tree = from_mapping(ref, str(path))
+        tree = from_mapping(ref, str(path), problems=problems)
     else:
         path = find_scenario(ref)
-        tree = read_tree(path)
-    return load_tree(tree, path, overrides, seeds=seeds)
+        tree = read_tree(path, problems=problems)
+    return load_tree(tree, path, overrides, seeds=seeds, problems=problems)
 
 
 def load_tree(
@@ -237,6 +248,7 @@ def load_tree(
     overrides: dict[str, Any] | list[str] | None = None,
     *,
     seeds: str | Path | None = None,
+    problems: list[Problem] | None = None,
 ) -> LoadedScenario:
     """Override and check a scenario already read into a positioned tree (``extends`` merged).
 
@@ -249,17 +261,18 @@ def load_tree(
         path: The file it was read from (named in problems without a position).
         overrides: As for :func:`load_scenario`.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
+        problems: Problems already found reading the tree (merging a child over its base).
     """
     from .parts import registry
     from .rules import resolve_rules
-    from .scenario.references import rule_paths
+    from .scenario.references import rule_bounds, rule_paths
     from .scenario.schema import scenario_model
 
     reg = registry()
     Scenario = scenario_model()
     file = str(path)
+    problems = list(problems or [])
     ov = parse_overrides(overrides)
-    problems: list[Problem] = []
     if ov:
         rpaths = rule_paths(tree.get("rules"))
         known = addressable(tree, rpaths)
@@ -303,7 +316,7 @@ def load_tree(
         problems += exc.problems
     rules, p = resolve_rules(tree.get("rules"), file)
     problems += p
-    problems += check_references(tree, file, rule_paths(tree.get("rules")))
+    problems += check_references(tree, file, rule_paths(tree.get("rules")), rule_bounds(tree.get("rules")))
     facts = load_cards(seeds)
     problems += check_sources(tree, facts, file)
     if problems or spec is None:

@@ -4,7 +4,6 @@ Each case is a small file in ``tests/bad_inputs/`` that begins with a comment he
 
     # what the mistake is
     # run: validate {file} --set ...     (optional; default: validate {file})
-    # within: 2                           (optional; seconds the rejection may take)
     # expect:
     # {file}:4:17: states.north.capability: expected a number, got the text 'strong'
 
@@ -12,8 +11,15 @@ Files that cannot carry a header (empty, binary, not UTF-8) or that are not file
 all (a directory, a missing path, an oversized file made by the test) have their
 header in ``NAME.expect`` instead. Placeholders: ``{file}`` is the case's ``.yaml``,
 ``{dir}`` the catalogue folder, ``{big}`` a file over the size limit written by the
-test. Files starting with ``_`` are helpers (``_base.yaml`` is the small valid
-scenario most cases extend).
+test, ``{loop}`` a symbolic link to itself and ``{loop_child}`` a scenario that
+extends it (made by the test: a looping link in the repository would trip tools that
+walk the tree). Files starting with ``_`` are helpers (``_base.yaml`` is the small
+valid scenario most cases extend).
+
+No case asserts how long its rejection takes (machines are shared and noisy):
+tests/test_yaml_loader.py checks what the loader does with the hostile ones instead
+(how many nodes it builds, how deep it composes, what it opens), and
+``benchmarks/bench_bad_inputs.py`` prints the time of every case.
 
 Every case goes through the real CLI in-process and must exit with status 2, print no
 traceback, and print exactly the expected lines; a few also go through the installed
@@ -27,7 +33,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,28 +53,55 @@ class Case:
     title: str
     run: str
     expect: tuple[str, ...]
-    within: float | None = None
 
     @property
     def file(self) -> Path:
         return HERE / f"{self.name}.yaml"
 
     def args(self, tmp: Path) -> list[str]:
-        big = tmp / "big.yaml"
-        if "{big}" in self.run and not big.exists():
-            big.write_text("# padding\n" * (MAX_BYTES // 10 + 1), encoding="utf-8")
+        made = make_placeholders(tmp, self.run)
         text = self.run.replace("{file}", str(self.file)).replace("{dir}", str(HERE))
-        return [a.replace("{big}", str(big)) for a in shlex.split(text)]
+        args = shlex.split(text)
+        for name, path in made.items():
+            args = [a.replace("{" + name + "}", str(path)) for a in args]
+        return args
 
     def normalize(self, output: str, tmp: Path) -> list[str]:
         """The output lines with the paths put back as placeholders."""
         out = output.replace(str(self.file), "{file}").replace(str(HERE), "{dir}")
-        out = out.replace(str(tmp / "big.yaml"), "{big}")
+        # longest first: {loop_child} before {loop}'s folder
+        for name in ("loop_child", "loop", "big"):
+            out = out.replace(str(tmp / PLACEHOLDERS[name]), "{" + name + "}")
+        out = out.replace(str(tmp), "{tmp}")
         return [line for line in out.splitlines() if line.strip()]
 
 
+PLACEHOLDERS = {"big": "big.yaml", "loop": "loop.yaml", "loop_child": "child.yaml"}
+
+
+def make_placeholders(tmp: Path, run: str) -> dict[str, Path]:
+    """Write the files a case's run line names by placeholder, in ``tmp``."""
+    made: dict[str, Path] = {}
+    for name, file in PLACEHOLDERS.items():
+        if "{" + name + "}" not in run:
+            continue
+        path = tmp / file
+        made[name] = path
+        if path.exists() or path.is_symlink():
+            continue
+        if name == "big":
+            path.write_text("# padding\n" * (MAX_BYTES // 10 + 1), encoding="utf-8")
+        elif name == "loop":
+            path.symlink_to("loop.yaml")  # a link to itself
+        elif name == "loop_child":
+            if not (tmp / "loop.yaml").is_symlink():
+                (tmp / "loop.yaml").symlink_to("loop.yaml")
+            path.write_text("extends: loop.yaml\nmeta: {name: child}\n", encoding="utf-8")
+    return made
+
+
 def parse_header(name: str, text: str) -> Case:
-    title, run, within, expect = "", "validate {file}", None, []
+    title, run, expect = "", "validate {file}", []
     in_expect = False
     for line in text.splitlines():
         if not line.startswith("#"):
@@ -81,13 +113,11 @@ def parse_header(name: str, text: str) -> Case:
             continue
         if body.startswith("run:"):
             run = body[4:].strip()
-        elif body.startswith("within:"):
-            within = float(body[7:])
         elif body == "expect:":
             in_expect = True
         elif not title:
             title = body
-    return Case(name, title, run, tuple(expect), within)
+    return Case(name, title, run, tuple(expect))
 
 
 def load_cases() -> list[Case]:
@@ -106,10 +136,9 @@ CASES = load_cases()
 BY_NAME = {c.name: c for c in CASES}
 
 
-def invoke(case: Case, tmp_path: Path) -> tuple[int, str, float, BaseException | None]:
-    t0 = time.perf_counter()
+def invoke(case: Case, tmp_path: Path) -> tuple[int, str, BaseException | None]:
     r = runner.invoke(app, case.args(tmp_path))
-    return r.exit_code, r.output, time.perf_counter() - t0, r.exception
+    return r.exit_code, r.output, r.exception
 
 
 def test_the_catalogue_is_large_and_well_formed():
@@ -127,14 +156,12 @@ def test_the_base_scenario_is_valid_and_runs():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input_gets_its_message(case: Case, tmp_path: Path):
-    code, output, seconds, exc = invoke(case, tmp_path)
+    code, output, exc = invoke(case, tmp_path)
     assert exc is None or isinstance(exc, SystemExit), f"crashed: {exc!r}"
     assert "Traceback" not in output
     got = case.normalize(output, tmp_path)
     assert got == list(case.expect), "\n".join(["got:", *got])
     assert code == 2
-    if case.within is not None:
-        assert seconds < case.within, f"took {seconds:.2f} s"
 
 
 FILE_CASES = [c for c in CASES if c.run == "validate {file}"]
@@ -144,7 +171,7 @@ FILE_CASES = [c for c in CASES if c.run == "validate {file}"]
 def test_sim_run_reports_the_same_lines(case: Case, tmp_path: Path):
     """`sim run` rejects the file before simulating, with the same lines."""
     run_case = Case(case.name, case.title, "run {file} --runs 2 --no-report --out " + str(tmp_path / "out"), case.expect)
-    code, output, _, exc = invoke(run_case, tmp_path)
+    code, output, exc = invoke(run_case, tmp_path)
     assert exc is None or isinstance(exc, SystemExit), f"crashed: {exc!r}"
     assert code == 2 and "Traceback" not in output
     assert case.normalize(output, tmp_path) == list(case.expect)
@@ -165,6 +192,8 @@ SUBPROCESS = [
     "option_set_no_such_path",
     "several_mistakes_full_file",
     "python_tag",
+    "symlink_loop",
+    "child_removes_state",
 ]
 
 
@@ -189,7 +218,7 @@ if __name__ == "__main__":  # pragma: no cover - a helper for writing cases
     for name in sys.argv[1:] or [c.name for c in CASES]:
         case = BY_NAME[name]
         tmp = Path(tempfile.mkdtemp())
-        code, output, seconds, _ = invoke(case, tmp)
-        print(f"== {name} (exit {code}, {seconds:.2f} s)")
+        code, output, _ = invoke(case, tmp)
+        print(f"== {name} (exit {code})")
         for line in case.normalize(output, tmp):
             print(f"# {line}")

@@ -202,3 +202,148 @@ def test_extends_replaces_a_parameters_value_and_source_whole(tmp_path):
     scn = sim.load_scenario(child)
     p = scn.spec.alliances["pact"].credibility
     assert p.value.family == "beta" and p.source.kind == "calibration"
+
+
+# ------------------------------------------------- issue 9: nothing silently lost
+
+
+def _cli(args: list[str], cwd=None) -> tuple[int, str]:
+    """Run the CLI in-process (in ``cwd``); exit code and output."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    old = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        r = CliRunner().invoke(app, args)
+    finally:
+        os.chdir(old)
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert "Traceback" not in r.output
+    return r.exit_code, r.output.strip()
+
+
+def test_a_symlink_loop_is_named_as_such(tmp_path):
+    (tmp_path / "a.yaml").symlink_to("b.yaml")
+    (tmp_path / "b.yaml").symlink_to("a.yaml")
+    (tmp_path / "noext").symlink_to("noext")
+    for ref, chain in (("a.yaml", "a.yaml -> b.yaml -> a.yaml"), ("noext", "noext -> noext")):
+        for cmd in ("validate", "run"):
+            code, out = _cli([cmd, ref], cwd=tmp_path)
+            assert code == 2
+            assert out == (
+                f"{ref}: is a symbolic link loop ({chain}), not a file; point the link at a scenario file"
+            )
+    child = write(tmp_path, "extends: a.yaml\n" + MINI, "child.yaml")
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(child)
+    assert [p.format() for p in ei.value.problems] == [
+        f"{child}:1:10: extends: base file 'a.yaml' is a symbolic link loop (a.yaml -> b.yaml -> a.yaml), "
+        "not a file; point the link at a scenario file"
+    ]
+
+
+def test_a_child_cannot_null_an_inherited_state_and_says_so_once(tmp_path):
+    write(tmp_path, MINI, "base.yaml")
+    child = write(tmp_path, "extends: base.yaml\nstates:\n  bb: null\n", "child.yaml")
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(child)
+    assert [p.format().replace(str(child), "child.yaml") for p in ei.value.problems] == [
+        "child.yaml:3:7: states.bb: a child file cannot remove the state 'bb' inherited from its base (base.yaml:10); "
+        "leave it out here to keep it, or copy the base without it instead of extending it"
+    ]
+
+
+def test_null_in_a_child_is_a_value_not_a_removal(tmp_path):
+    """A child's null means what it means in a single file: optional fields become empty."""
+    base = MINI.replace("frozen: {kind: membership, state: bb, alliance: pact, becomes: frozen}",
+                        "frozen: {kind: trust, state: bb, alliance: pact, above: 0.9}")
+    write(tmp_path, base, "base.yaml")
+    child = write(
+        tmp_path,
+        "extends: base.yaml\nflashpoints:\n  front: {location: null}\noutcomes:\n  frozen: {above: null, below: 0.2}\n",
+        "child.yaml",
+    )
+    scn = sim.load_scenario(child)
+    assert scn.spec.flashpoints["front"].location is None
+    assert scn.spec.outcomes["frozen"].below == 0.2 and scn.spec.outcomes["frozen"].above is None
+
+
+def test_uncertainties_refuse_what_the_parameter_refuses_in_the_same_words(tmp_path):
+    cases = [
+        ("flashpoints.front.level", "  front: {sides: [aa, bb], stakes: land, location: bb, level: 2, mediators: [cc]}",
+         "  front: {sides: [aa, bb], stakes: land, location: bb, level: DIST, mediators: [cc]}"),
+        ("alliances.pact.credibility", "credibility: 0.3", "credibility: DIST"),
+        ("states.aa.resolve", "resolve: 0.7", "resolve: DIST"),
+    ]
+    dists = ["{uniform: [1, 4]}", "{choice: [1, 2.5]}", "{uniform: [0.5, 1.5]}", "{normal: [0.5, 0.1]}", "{choice: [6]}"]
+    compared = 0
+    for path, old, new in cases:
+        for dist in dists:
+            at_param = errors(tmp_path, mutate(old, new.replace("DIST", dist)))
+            text = MINI + f"uncertainties:\n  {path}: {dist}\n"
+            p = write(tmp_path, text)
+            try:
+                sim.load_scenario(p)
+                in_unc: list[str] = []
+            except InputError as exc:
+                in_unc = [q.message for q in exc.problems]
+            want = [m.split(f"{path}: ", 1)[1] for m in at_param]
+            assert in_unc == want, (path, dist)
+            compared += bool(want)
+    assert compared >= 10  # most of these are refused
+
+
+def test_extends_a_shipped_scenario_by_its_bare_name(tmp_path):
+    child = write(tmp_path, "extends: karabakh\nmeta:\n  name: mine\n", "mine.yaml")
+    scn = sim.load_scenario(child)
+    shipped = sim.load_scenario("karabakh")
+    assert scn.name == "mine"
+    assert list(scn.spec.states) == list(shipped.spec.states)
+    assert scn.spec.flashpoints.keys() == shipped.spec.flashpoints.keys()
+
+
+def test_a_shipped_name_written_as_a_missing_file_says_how_to_refer_to_it(tmp_path):
+    code, out = _cli(["run", "karabakh.yaml"], cwd=tmp_path)
+    assert code == 2
+    assert out == "karabakh.yaml: no such file; 'karabakh' is a shipped scenario: to use it, give its name alone (karabakh)"
+
+
+def test_a_file_beside_wins_over_a_shipped_name(tmp_path):
+    """A bare name is a path first (as on the command line), the shipped scenario second."""
+    write(tmp_path, MINI.replace("name: mini", "name: local"), "karabakh")
+    child = write(tmp_path, "extends: karabakh\nmeta:\n  title: Mine\n", "mine.yaml")
+    scn = sim.load_scenario(child)
+    assert scn.name == "local" and list(scn.spec.states) == ["aa", "bb", "cc", "dd"]
+
+
+def test_docs_state_the_extends_depth_limit():
+    from sim.paths import repo_root
+    from sim.scenario.load import MAX_EXTENDS_DEPTH
+
+    root = repo_root()
+    if root is None:
+        pytest.skip("documentation is not installed with the package")
+    text = (root / "docs" / "SCENARIOS.md").read_text(encoding="utf-8")
+    assert f"at most {MAX_EXTENDS_DEPTH} bases" in text
+
+
+def test_extends_deeper_than_the_limit_is_refused(tmp_path):
+    from sim.scenario.load import MAX_EXTENDS_DEPTH
+
+    write(tmp_path, MINI, "f0.yaml")
+    for i in range(1, MAX_EXTENDS_DEPTH + 2):
+        write(tmp_path, f"extends: f{i - 1}.yaml\nmeta:\n  title: level {i}\n", f"f{i}.yaml")
+    scn = sim.load_scenario(tmp_path / f"f{MAX_EXTENDS_DEPTH}.yaml")  # 8 bases above it
+    assert scn.meta.title == f"level {MAX_EXTENDS_DEPTH}"
+    with pytest.raises(InputError) as ei:
+        sim.load_scenario(tmp_path / f"f{MAX_EXTENDS_DEPTH + 1}.yaml")  # 9
+    (problem,) = ei.value.problems
+    assert problem.format().endswith(
+        f"extends: more than {MAX_EXTENDS_DEPTH} bases deep (f{MAX_EXTENDS_DEPTH + 1}.yaml -> f{MAX_EXTENDS_DEPTH}.yaml -> ... -> f0.yaml); "
+        "merge some of the bases into one"
+    )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
 
 import pytest
 
 from sim.scenario.errors import InputError
-from sim.scenario.yamlsafe import PDict, load_yaml_file, load_yaml_text, locate
+from sim.scenario.yamlsafe import (
+    COMPOSE_DEPTH,
+    MAX_DEPTH,
+    MAX_NODES,
+    PDict,
+    load_yaml_file,
+    load_yaml_text,
+    locate,
+)
 
 
 def problems(text: str) -> list[str]:
@@ -54,15 +62,91 @@ def test_merge_keys_are_refused():
     assert any("merge keys" in m for m in msgs)
 
 
-def test_billion_laughs_is_stopped_quickly():
+def _laughs(levels: int = 9) -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for i, name in enumerate("bcdefghi"):
+    for i, name in enumerate("bcdefghi"[: levels - 1]):
         prev = "abcdefghi"[i]
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
-    t0 = time.perf_counter()
-    (msg,) = problems("\n".join(lines) + "\n")
-    assert time.perf_counter() - t0 < 5
+    return "\n".join(lines) + "\n"
+
+
+def _count_calls(monkeypatch, cls, name: str) -> dict:
+    """Count calls of ``cls.name`` (and the deepest nesting of them) while the test runs."""
+    seen = {"calls": 0, "depth": 0, "max_depth": 0}
+    original = getattr(cls, name)
+
+    def counted(self, *args, **kwargs):
+        seen["calls"] += 1
+        seen["depth"] += 1
+        seen["max_depth"] = max(seen["max_depth"], seen["depth"])
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            seen["depth"] -= 1
+
+    monkeypatch.setattr(cls, name, counted)
+    return seen
+
+
+def test_billion_laughs_is_refused_before_expansion(monkeypatch):
+    """9 levels of 9 aliases expand to 9**9 (387 million) strings; the loader builds at
+    most ``max_nodes`` values and composes only the nodes written in the text."""
+    from sim.scenario import yamlsafe
+
+    built = _count_calls(monkeypatch, yamlsafe._Builder, "build")
+    composed = _count_calls(monkeypatch, yamlsafe._Loader, "compose_node")
+    constructed = _count_calls(monkeypatch, yamlsafe._Loader, "construct_object")
+    (msg,) = problems(_laughs())
     assert "alias/anchor bomb" in msg
+    assert built["calls"] == MAX_NODES + 1  # stopped at the first value over the limit
+    assert constructed["calls"] <= MAX_NODES
+    assert composed["calls"] < 200  # 9 anchors of 9 items (+ keys), aliases are not copied
+    with pytest.raises(InputError):
+        load_yaml_text(_laughs(), "f.yaml", max_nodes=1000)
+    assert built["calls"] == MAX_NODES + 1 + 1001
+
+
+def test_deep_nesting_is_refused_before_the_parser_recurses(monkeypatch):
+    from sim.scenario import yamlsafe
+
+    composed = _count_calls(monkeypatch, yamlsafe._Loader, "compose_node")
+    built = _count_calls(monkeypatch, yamlsafe._Builder, "build")
+    (msg,) = problems("meta: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n")
+    assert "nested more than 40 levels deep" in msg
+    assert composed["max_depth"] == COMPOSE_DEPTH + 1  # the composer stops there
+    assert built["calls"] == 0  # nothing is built from a document refused while composing
+    (msg,) = problems("meta: " + "[" * 100 + "]" * 100 + "\n")
+    assert built["max_depth"] == MAX_DEPTH + 2  # the builder stops one level past the limit
+
+
+def test_devices_and_oversized_files_are_never_read(monkeypatch, tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * 5 + "a: 1\n")
+    opened: list[str] = []
+    original = Path.open
+
+    def spy(self, *args, **kwargs):
+        opened.append(str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    with pytest.raises(InputError) as ei:
+        load_yaml_file(Path("/dev/zero"))
+    assert "not a regular file" in ei.value.problems[0].format()
+    with pytest.raises(InputError):
+        load_yaml_file(big, max_bytes=20)
+    assert opened == []
+    load_yaml_file(big)  # the spy does see a file that is read
+    assert opened == [str(big)]
+
+
+def test_python_tags_are_never_constructed(monkeypatch):
+    from sim.scenario import yamlsafe
+
+    constructed = _count_calls(monkeypatch, yamlsafe._Loader, "construct_object")
+    (msg,) = problems("a: 1\nb: !!python/object/apply:os.system ['echo hi']\n")
+    assert "tag '!!python/object/apply:os.system' is not allowed" in msg
+    assert constructed["calls"] == 1  # the 1 of a; never the tagged node
 
 
 def test_nesting_depth_is_bounded():
@@ -86,7 +170,7 @@ def test_directory_missing_and_oversized_paths(tmp_path):
             load_yaml_file(path)
         assert needle in ei.value.problems[0].format()
     big = tmp_path / "big.yaml"
-    big.write_text("a: 1\n" * 10)
+    big.write_text("# padding\n" * 5 + "a: 1\n")
     with pytest.raises(InputError) as ei:
         load_yaml_file(big, max_bytes=20)
     assert "too large" in ei.value.problems[0].format()

@@ -7,12 +7,16 @@ schema found problems: every independent problem is reported in one go.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
+from .addressable import Addressable, addressable
 from .errors import Mark, Problem, known_hint, suggest
 from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
-from .values import MAX_MAGNITUDE, parse_dist
+from .values import FAMILIES, MAX_MAGNITUDE, Bounds, parse_dist, parse_param, parse_source
 from .yamlsafe import mark_of
+
+__all__ = ["Addressable", "addressable", "check_references", "rule_bounds", "rule_paths", "walk_sources"]
 
 
 def _d(x: Any) -> dict:
@@ -23,17 +27,17 @@ def _l(x: Any) -> list:
     return x if isinstance(x, list) else []
 
 
-def rule_paths(raw: dict | None) -> dict[str, str]:
-    """Addressable paths of the parameters of the models a scenario's ``rules:`` picks.
+def rule_bounds(raw: dict | None) -> dict[str, Bounds]:
+    """Addressable rule parameters of the models a scenario's ``rules:`` picks, with ranges.
 
     A scalar parameter is ``rules.KIND.NAME``; an element of a vector parameter is
-    ``rules.KIND.NAME[i]``.
+    ``rules.KIND.NAME[i]``. Derived from the registered rules (:mod:`sim.parts`).
     """
     from ..parts import registry
 
     reg = registry()
     raw = raw if isinstance(raw, dict) else {}
-    out: dict[str, str] = {}
+    out: dict[str, Bounds] = {}
     for kind, slot in reg.slots.items():
         spec = raw.get(kind) if isinstance(raw.get(kind), dict) else {}
         model = spec.get("model", slot.default)
@@ -41,9 +45,8 @@ def rule_paths(raw: dict | None) -> dict[str, str]:
         if rd is None:
             continue
         for name, b in rd.params.bounds().items():
-            k = "int" if b.integer else "num"
             if not b.vector:
-                out[f"rules.{kind}.{name}"] = k
+                out[f"rules.{kind}.{name}"] = b
                 continue
             value = spec.get(name)
             if isinstance(value, dict):
@@ -52,42 +55,23 @@ def rule_paths(raw: dict | None) -> dict[str, str]:
                 default = rd.params.model_fields[name].get_default(call_default_factory=True)
                 value = getattr(default, "value", ())
             for i in range(len(value) if isinstance(value, list | tuple) else 0):
-                out[f"rules.{kind}.{name}[{i}]"] = k
+                out[f"rules.{kind}.{name}[{i}]"] = Bounds(b.lo, b.hi, b.integer)
     return out
 
 
-def addressable(tree: dict, rule_paths: dict[str, str] | None = None) -> dict[str, str]:
-    """Every path an effect, ``value()``, a sweep or ``--set`` can address, with its kind.
-
-    Kinds: ``num`` (a number), ``int`` (a whole number), ``names`` (a list of actor
-    names), ``name`` (one actor name). Derived from the declared attributes and
-    targets (:mod:`sim.parts`).
-    """
-    from ..parts import SECTIONS, registry
-
-    reg = registry()
-    names = {sec: list(_d(tree.get(sec))) for sec in SECTIONS}
-    out: dict[str, str] = {}
-    for section in SECTIONS:
-        attrs = reg.attrs_of(section)
-        targets = [t for (sec, _), t in reg.targets.items() if sec == section]
-        for actor in names[section]:
-            for a in attrs:
-                k = "int" if a.integer else "num"
-                if a.keyed_by is None:
-                    out[f"{section}.{actor}.{a.name}"] = k
-                else:
-                    for key in names[a.keyed_by]:
-                        if not (a.keyed_by == section and key == actor):
-                            out[f"{section}.{actor}.{a.name}.{key}"] = k
-            for t in targets:
-                out[f"{section}.{actor}.{t.name}"] = t.kind
-    out.update(rule_paths or {})
-    return out
+def rule_paths(raw: dict | None) -> dict[str, str]:
+    """Addressable rule parameter paths with their kinds (``num`` or ``int``)."""
+    return {path: "int" if b.integer else "num" for path, b in rule_bounds(raw).items()}
 
 
 class _Checker:
-    def __init__(self, tree: dict, file: str, rule_paths: dict[str, str] | None):
+    def __init__(
+        self,
+        tree: dict,
+        file: str,
+        rule_paths: Mapping[str, str] | None,
+        rule_bounds: Mapping[str, Bounds] | None = None,
+    ):
         self.tree = tree
         self.file = file
         self.problems: list[Problem] = []
@@ -123,7 +107,7 @@ class _Checker:
             if tree.get(section) is not None and not isinstance(tree.get(section), want):
                 self.kinds[kind] = None
                 broken = broken or kind != "outcome"
-        self.paths: dict[str, str] | None = None if broken else addressable(tree, rule_paths)
+        self.paths: Addressable | None = None if broken else addressable(tree, rule_paths, rule_bounds)
         self.start = None
         start = _d(tree.get("meta")).get("start")
         try:
@@ -237,29 +221,39 @@ class _Checker:
             self.name("state", actor, t["levers"], actor, f"levers.{actor}", is_key=True)
             for lname, lever in _d(levers).items():
                 self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
-        unc = _d(t.get("uncertainties"))
-        for path, dist in unc.items():
-            if self.paths is not None and self.paths.get(path) not in ("num", "int"):
-                hint = suggest(path, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
-                self.add(
-                    mark_of(unc, path, prefer_key=True),
-                    f"uncertainties.{path}",
-                    f"not a numeric parameter path{hint}",
-                )
-            if not isinstance(dist, dict):
-                self.add(mark_of(unc, path), f"uncertainties.{path}", "expected a distribution, e.g. {uniform: [0.1, 0.7]}")
-            else:
-                try:
-                    from .values import parse_source
-
-                    d = {k: v for k, v in dist.items() if k != "source"}
-                    parse_dist(d)
-                    if "source" in dist:
-                        parse_source(dist["source"])
-                except ValueError as exc:
-                    self.add(mark_of(unc, path), f"uncertainties.{path}", str(exc))
+        self.uncertainties(_d(t.get("uncertainties")))
         self.outcomes()
         return self.problems
+
+    def uncertainties(self, unc: dict) -> None:
+        """Each range a sweep samples: a numeric parameter, and a distribution that the
+        parameter itself would accept (a whole number takes choice, a probability stays
+        in [0, 1]), refused in the same words as at the parameter."""
+        for path, dist in unc.items():
+            bounds = None
+            if self.paths is not None:
+                if self.paths.get(path) not in ("num", "int"):
+                    hint = self.paths.suggest(path, ("num", "int"))
+                    self.add(
+                        mark_of(unc, path, prefer_key=True),
+                        f"uncertainties.{path}",
+                        f"not a numeric parameter path{hint}",
+                    )
+                else:
+                    bounds = self.paths.bounds(path)
+            if not isinstance(dist, dict):
+                self.add(mark_of(unc, path), f"uncertainties.{path}", "expected a distribution, e.g. {uniform: [0.1, 0.7]}")
+                continue
+            try:
+                d = {k: v for k, v in dist.items() if k != "source"}
+                if bounds is not None and any(k in FAMILIES for k in d):
+                    parse_param(d, bounds)
+                else:
+                    parse_dist(d)
+                if "source" in dist:
+                    parse_source(dist["source"])
+            except ValueError as exc:
+                self.add(mark_of(unc, path), f"uncertainties.{path}", str(exc))
 
     def events(self) -> None:
         events = _l(self.tree.get("events"))
@@ -294,31 +288,17 @@ class _Checker:
             if isinstance(name, str):
                 triggers[name] = [x for x in _as_list(_d(eff).get("event")) if isinstance(x, str)]
         # cycles among triggered events
-        for start in triggers:
-            path: list[str] = []
-            if self._cycle(start, triggers, set(), path):
-                path = path[path.index(path[-1]) :]  # the cycle itself, without a lead-in
-                i = seen[path[-2]]  # reported where the cycle closes
-                eff = _d(_d(events[i]).get("effect"))
-                self.add(
-                    _item_mark(eff, "event", path[-1]),
-                    f"events[{i}].effect.event",
-                    "events trigger each other in a cycle: " + " -> ".join(path)
-                    + "; remove one of these triggers",
-                )
-                break
-
-    def _cycle(self, node: str, g: dict, visiting: set, path: list) -> bool:
-        path.append(node)
-        if node in visiting:
-            return True
-        visiting.add(node)
-        for nxt in g.get(node, []):
-            if self._cycle(nxt, g, visiting, path):
-                return True
-        visiting.discard(node)
-        path.pop()
-        return False
+        path = _find_cycle(triggers)
+        if path is not None:
+            path = path[path.index(path[-1]) :]  # the cycle itself, without a lead-in
+            i = seen[path[-2]]  # reported where the cycle closes
+            eff = _d(_d(events[i]).get("effect"))
+            self.add(
+                _item_mark(eff, "event", path[-1]),
+                f"events[{i}].effect.event",
+                "events trigger each other in a cycle: " + " -> ".join(path)
+                + "; remove one of these triggers",
+            )
 
     def predicate(self, text: str, container: Any, key: Any, path: str) -> None:
         try:
@@ -344,7 +324,7 @@ class _Checker:
         where = base.shifted(arg.pos) if base else None
         if kind == "path":
             if self.paths is not None and self.paths.get(arg.name) not in ("num", "int"):
-                hint = suggest(arg.name, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
+                hint = self.paths.suggest(arg.name, ("num", "int"))
                 self.add(where, path, f"'{arg.name}' is not a numeric parameter path{hint}")
             return
         known = self.kinds[kind]
@@ -366,7 +346,7 @@ class _Checker:
                     continue  # a section is broken; the schema reports it
                 kind = self.paths.get(target)
                 if kind is None:
-                    hint = suggest(target, self.paths, cutoff=0.75)
+                    hint = self.paths.suggest(target)
                     if not hint:
                         hint = "; paths look like suppliers.russia_arms.reliability or flashpoints.lachin.level"
                     self.add(mark_of(items, target, prefer_key=True), tpath, f"no such path '{target}'{hint}")
@@ -443,17 +423,44 @@ class _Checker:
         # cycles among combined outcomes
         # (an outcome that lists itself is reported above)
         graph = {n: [o for o in _l(_d(s).get("of")) if isinstance(o, str) and o != n] for n, s in outs.items()}
-        for n in graph:
-            path: list[str] = []
-            if self._cycle(n, graph, set(), path):
-                path = path[path.index(path[-1]) :]
-                last = path[-2]
-                self.add(
-                    _item_mark(_d(outs[last]), "of", path[-1]),
-                    f"outcomes.{last}.of",
-                    "outcomes include each other in a cycle: " + " -> ".join(path),
-                )
-                break
+        path = _find_cycle(graph)
+        if path is not None:
+            path = path[path.index(path[-1]) :]
+            last = path[-2]
+            self.add(
+                _item_mark(_d(outs[last]), "of", path[-1]),
+                f"outcomes.{last}.of",
+                "outcomes include each other in a cycle: " + " -> ".join(path),
+            )
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle met by a depth-first walk from each node in order, or ``None``.
+
+    Returned as the walk's path ending with the node that closes the cycle
+    (``[a, b, c, b]``). Each node is walked once (work linear in the graph's size), and
+    without recursion, so a chain of thousands of triggers is no problem.
+    """
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        path, on_path = [start], {start}
+        stack = [iter(graph.get(start, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                node = path.pop()
+                on_path.discard(node)
+                done.add(node)
+                stack.pop()
+            elif nxt in on_path:
+                return [*path, nxt]
+            elif nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(graph.get(nxt, ())))
+    return None
 
 
 def _item_mark(container: dict, key: str, item: str) -> Mark | None:
@@ -495,9 +502,18 @@ def _mean(v: Any) -> float:
     return 0.0
 
 
-def check_references(tree: dict, file: str, rule_paths: dict[str, str] | None = None) -> list[Problem]:
-    """All reference and cross-field problems in a merged scenario tree."""
-    return _Checker(tree, file, rule_paths).run()
+def check_references(
+    tree: dict,
+    file: str,
+    rule_paths: Mapping[str, str] | None = None,
+    rule_bounds: Mapping[str, Bounds] | None = None,
+) -> list[Problem]:
+    """All reference and cross-field problems in a merged scenario tree.
+
+    ``rule_paths`` are the addressable rule parameters with their kinds, ``rule_bounds``
+    their ranges (see :func:`sim.rules.rule_bounds`).
+    """
+    return _Checker(tree, file, rule_paths, rule_bounds).run()
 
 
 def walk_sources(node: Any, path: str = ""):

@@ -10,6 +10,7 @@ import pydantic
 from pydantic import BaseModel
 
 from .errors import InputError, Mark, Problem, known_hint, suggest
+from .values import Bounds
 from .yamlsafe import PDict, locate
 
 M = TypeVar("M", bound=BaseModel)
@@ -134,6 +135,27 @@ def type_at(model: type[BaseModel], loc: tuple, data: Any = None) -> Any:
     if members:
         return _pick(members, node) or tp
     return tp
+
+
+def bounds_at(model: type[BaseModel], loc: tuple) -> Bounds | None:
+    """The :class:`~.values.Bounds` the parameter at ``loc`` inside ``model`` is declared
+    with (``("states", "armenia", "resolve")`` -> [0, 1]), or ``None`` if it is none."""
+    tp: Any = model
+    meta: tuple = ()
+    for part in loc:
+        tp = _strip_optional(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            f = tp.model_fields.get(part)
+            if f is None:
+                return None
+            tp, meta = f.annotation, tuple(f.metadata)
+        elif typing.get_origin(tp) in (dict, typing.Dict):  # noqa: UP006
+            tp, meta = typing.get_args(tp)[1], ()
+        else:
+            return None
+    if typing.get_origin(tp) is typing.Annotated:
+        meta += typing.get_args(tp)[1:]
+    return next((m for m in meta if isinstance(m, Bounds)), None)
 
 
 def fields_at(model: type[BaseModel], loc: tuple, data: Any = None) -> list[str] | None:
@@ -351,6 +373,7 @@ def check_name(kind: str, name: str, known: dict | list | set, mark: Mark, path:
 
 __all__ = [
     "PDict",
+    "bounds_at",
     "check_name",
     "dotted",
     "fields_at",

@@ -13,6 +13,7 @@ A source is one of ``{fact: ID | [IDs], derive: EXPR}``, ``{calibration: NOTE}``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -374,11 +375,19 @@ def _number_hint(text: str) -> str:
         except ValueError:
             return ""
     if "," in t:
+        plain = t.replace(",", "")
         try:
-            float(t.replace(",", ""))
-            return f"; write it without commas ({t.replace(',', '')} or {t.replace(',', '_')})"
+            float(plain)
         except ValueError:
             return ""
+        point = t.replace(",", ".")
+        if re.fullmatch(r"[+-]?[1-9]\d{0,2}(,\d{3}){2,}(\.\d*)?", t):  # 1,000,000: thousands
+            return f"; write it without commas ({plain} or {t.replace(',', '_')})"
+        if re.fullmatch(r"[+-]?[1-9]\d{0,2},\d{3}", t):  # 1,500: thousands, or 1.5 in Europe
+            return f"; write it without the comma ({plain}), or with a decimal point ({point})"
+        if re.fullmatch(r"[+-]?\d*,\d+", t):  # 0,4: a decimal comma
+            return f"; write the decimal comma as a point ({point})"
+        return f"; write it without commas ({plain} or {t.replace(',', '_')})"
     return ""
 
 

@@ -70,10 +70,40 @@ class RuleSetting:
 
 
 class AddressTable:
-    """``plan.addresses[path]``: resolved on demand (never enumerated)."""
+    """``plan.addresses[path]``: resolved on demand by parsing the path, so a world of
+    thousands of states does not list its millions of affinity pairs. Iterating lists
+    every path lazily (``len`` counts them)."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
+
+    def __iter__(self):
+        plan = self.plan
+        reg = registry()
+        for section in SECTIONS:
+            actors = plan.section(section)
+            for attr in reg.attrs_of(section):
+                for actor in actors:
+                    if attr.keyed_by is None:
+                        yield f"{section}.{actor}.{attr.name}"
+                        continue
+                    for key in plan.section(attr.keyed_by):
+                        if not (attr.keyed_by == section and key == actor):
+                            yield f"{section}.{actor}.{attr.name}.{key}"
+            for (sec, name), _ in reg.targets.items():
+                if sec == section:
+                    for actor in actors:
+                        yield f"{section}.{actor}.{name}"
+        for kind, rs in plan.rules.items():
+            for pname, p in rs.params.items():
+                if isinstance(p.value, tuple):
+                    for i in range(len(p.value)):
+                        yield f"rules.{kind}.{pname}[{i}]"
+                else:
+                    yield f"rules.{kind}.{pname}"
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
     def __getitem__(self, path: str) -> Address:
         ad = self.plan.address(path)
