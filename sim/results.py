@@ -124,6 +124,7 @@ class Results:
     counts_sum: np.ndarray | None = None
     counts_sq: np.ndarray | None = None
     chunk_seconds: list[float] = field(default_factory=list)
+    uncertainty: dict[str, Any] | None = None  # model uncertainty beside the headline (sim run --uncertainty)
     patterns: dict[bytes, int] = field(default_factory=dict)  # replicates per combination of outcomes hit
     consumers: list[Any] = field(default_factory=list)  # take each chunk's per-replicate data (sim.replicates)
 
@@ -386,9 +387,15 @@ class Results:
     def summary(self) -> dict[str, Any]:
         """The stable ``summary.json`` contract other tools read."""
         outcomes = {}
+        across = (self.uncertainty or {}).get("outcomes") or {}
         for r in self.outcome_rows():
             d = {k: v for k, v in r.items() if k not in ("outcome",)}
+            if r["outcome"] in across:
+                d["across_inputs"] = across[r["outcome"]]
             outcomes[r["outcome"]] = d
+        extra = {}
+        if self.uncertainty is not None:  # only with --uncertainty: a plain run's summary is unchanged
+            extra["uncertainty"] = {k: v for k, v in self.uncertainty.items() if k != "outcomes"}
         return {
             "summary_version": SUMMARY_VERSION,
             "scenario": self.scenario,
@@ -400,6 +407,7 @@ class Results:
             "start": month_text(self.start),
             "horizon_months": self.horizon,
             "outcomes": outcomes,
+            **extra,
         }
 
     # ------------------------------------------------------------------- saving
@@ -423,6 +431,7 @@ class Results:
             atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
             atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
             atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
+            self._save_replicates(folder)
             if report is not None and self.runs > 0:
                 report(self, folder)
             self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
@@ -430,6 +439,23 @@ class Results:
         except OSError as exc:
             raise OutputError.from_os(folder, exc) from exc
         return folder
+
+    def _save_replicates(self, folder: Path) -> None:
+        """Copy a Parquet file of per-replicate rows streamed elsewhere into the folder."""
+        import shutil
+
+        for c in self.consumers:
+            path = getattr(c, "path", None)
+            if path is None:
+                continue
+            if hasattr(c, "close"):
+                c.close()
+            target = folder / "replicates.parquet"
+            if Path(path).exists() and Path(path).resolve() != target.resolve():
+                tmp = folder / f".replicates.parquet.{os.getpid()}.tmp"
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, target)
+                c.path = target
 
     def write_manifest(self, folder: Path) -> None:
         import time

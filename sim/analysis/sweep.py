@@ -243,11 +243,14 @@ class Sweep:
         exp["model"] = self.scenario
         return exp, {o: tab[o].to_numpy(dtype=float) for o in self.outcomes}
 
-    def save(self, folder: str | Path, *, report: Any = None) -> Path:
+    def save(self, folder: str | Path, *, report: Any = None, replicates_file: str | Path | None = None) -> Path:
         """Write the sweep folder (see :func:`sim.analysis.sweep_io.save_sweep`)."""
         from .sweep_io import save_sweep
 
-        return save_sweep(self, Path(folder), report=report)
+        rep = replicates_file
+        if rep is None:
+            rep = next((c.path for c in self.results.consumers if getattr(c, "path", None) is not None), None)
+        return save_sweep(self, Path(folder), report=report, replicates_file=rep)
 
 
 def _pct(x: float) -> str:

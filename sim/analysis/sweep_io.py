@@ -54,6 +54,19 @@ def save_sweep(sw: Any, folder: Path, *, report: Any = None, replicates_file: Pa
     return folder
 
 
+def save_partial(sw: Any, folder: Path) -> Path:
+    """A sweep stopped before every set had its runs: the sets so far and the manifest, no analysis."""
+    res = sw.results
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / "scenario.resolved.yaml", res.resolved_yaml)
+        atomic_write(folder / "sets.csv", sw.table().to_csv(float_format="%.6g"))
+        res.write_manifest(folder)
+    except OSError as exc:
+        raise OutputError.from_os(folder, exc) from exc
+    return folder
+
+
 def read_sweep(folder: str | Path) -> tuple[Any, dict]:
     """A sweep folder's ``sets.csv`` (as a DataFrame indexed by set) and ``summary.json``;
     an :class:`~sim.scenario.errors.InputError` if it is not a sweep folder."""
