@@ -32,7 +32,7 @@ from .scenario.references import addressable, check_references
 from .scenario.validation import fields_at, validate_model
 from .scenario.values import Param
 
-DEPENDENCIES = ("mesa", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib", "typer", "rich")
+DEPENDENCIES = ("mesa", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib", "typer", "rich", "scipy", "salib")
 
 
 # ----------------------------------------------------------------------- loading
@@ -175,6 +175,15 @@ class LoadedScenario:
             out.append(Uncertainty(path, parse_dist(raw), source, ad.kind if ad else "num",
                                    (ad.bounds.lo, ad.bounds.hi) if ad else (float("-inf"), float("inf"))))
         return out
+
+    def problem(self, params: dict[str, tuple[float, float]] | list[str] | None = None,
+                levers: list[str] | None = None) -> Any:
+        """A SALib ``ProblemSpec`` of the scenario's uncertainties (or of ``params``
+        ranges ``{path: (lo, hi)}`` / ``["PATH=LO:HI"]``), plus levers switched on/off
+        (uniform on [0, 1], on from 0.5). Names are the parameter paths."""
+        from .analysis.design import inputs_for, parse_ranges, problem
+
+        return problem(inputs_for(self, parse_ranges(params) or None, levers))
 
     def compiled(self) -> Any:
         """The scenario's plan at its own horizon, without levers (compiled once)."""

@@ -389,7 +389,7 @@ def _print_table(res, given: list[str]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(width=max(120, Console().width))
+    con = Console(width=max(170 if res.uncertainty else 120, Console().width))
     pulled = f"; levers pulled: {', '.join(res.levers)}" if res.levers else ""
     t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}{pulled}"),
               title_justify="left")

@@ -77,8 +77,9 @@ def _weighted(tab: Any, outcome: str, inside: np.ndarray) -> tuple[float, float,
 def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density: float = 0.8,
          mass_min: float = 0.05) -> Finding | None:
     """The PRIM box (EMA Workbench) of the sets where ``outcome`` has probability >= ``likely``:
-    on the peeling trajectory, the box with the highest coverage whose share of likely sets is at
-    least ``density`` (else the densest). None when no set is likely."""
+    on the peeling trajectory, the box with the highest coverage (then the highest density) whose
+    share of likely sets is at least ``density`` (else the densest). None when no set is likely
+    (or every set is)."""
     import warnings
 
     from ..replicates import require
@@ -101,8 +102,9 @@ def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density
     p = ema_prim.Prim(x.reset_index(drop=True), y, threshold=density, mass_min=mass_min)
     box = p.find_box()
     traj = box.peeling_trajectory
-    ok = traj.index[traj["density"] >= density]
-    i = int(traj.loc[ok, "coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
+    ok = traj[traj["density"] >= density]
+    # the box that keeps the most of the likely sets; among those, the densest
+    i = int(ok.sort_values(["coverage", "density"], ascending=False).index[0]) if len(ok) else int(traj["density"].idxmax())
     lims, init = box.box_lims[i], box.box_lims[0]
     inside = np.ones(len(tab), dtype=bool)
     conds: list[tuple[str, str, Any]] = []
