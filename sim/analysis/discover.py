@@ -99,7 +99,10 @@ def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density
     import logging
 
     logging.getLogger("EMA").setLevel(logging.ERROR)
-    p = ema_prim.Prim(x.reset_index(drop=True), y, threshold=density, mass_min=mass_min)
+    import inspect
+
+    kw = {"threshold": density} if "threshold" in inspect.signature(ema_prim.Prim).parameters else {}  # EMA 2.x
+    p = ema_prim.Prim(x.reset_index(drop=True), y, mass_min=mass_min, **kw)
     box = p.find_box()
     traj = box.peeling_trajectory
     ok = traj[traj["density"] >= density]
