@@ -259,6 +259,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                         res, scn, sets=research["uncertainty_sets"], runs=research["uncertainty_runs"], levers=lever,
                         workers=workers, backend=backend, scheduler=scheduler, dtype=precision, chunk_size=chunk_size,
                         oversubscribe=oversubscribe, progress=progress)
+                    res.manifest["uncertainty"] = {"sets": research["uncertainty_sets"],
+                                                   "runs": research["uncertainty_runs"]}
         except InputError as exc:
             finish()
             _fail(exc, "run")
@@ -507,7 +509,16 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
         try:
             with _notices("rerun"):
                 res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"))
+                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"),
+                              ci_halfwidth=m.get("ci_halfwidth"))
+                unc = m.get("uncertainty")
+                if unc and res.complete:
+                    from .analysis.headline import model_uncertainty
+
+                    res.uncertainty = model_uncertainty(res, scn, sets=unc["sets"], runs=unc["runs"],
+                                                        levers=m.get("levers"), workers=workers,
+                                                        dtype=m.get("dtype", "float64"), chunk_size=m["chunk_size"])
+                    res.manifest["uncertainty"] = unc
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]

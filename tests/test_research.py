@@ -195,6 +195,24 @@ def test_adaptive_precision_stops_at_the_first_chunk_that_reaches_the_target(tmp
         sim.run(scn, ci_halfwidth=0.7)
 
 
+def test_sim_run_adaptive_with_replicates_and_its_rerun(tmp_path):
+    p = write(tmp_path, MINI)
+    out = tmp_path / "a"
+    r = CliRunner().invoke(app, ["run", str(p), "--ci-halfwidth", "0.04", "--chunk-size", "200", "--months", "12",
+                                 "--replicates", "--out", str(out), "--no-report"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    s = json.loads((out / "summary.json").read_text())
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["ci_halfwidth"] == 0.04 and m["ci_target_reached"] and s["runs"] < m["runs_requested"] == 1_000_000
+    assert len(pd.read_parquet(out / "replicates.parquet")) == s["runs"]
+    r = CliRunner().invoke(app, ["rerun", str(out), "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0 and "Reproduced" in r.output, r.output
+    r = CliRunner().invoke(app, ["run", str(p), "--ci-halfwidth", "2"])
+    assert r.exit_code == 2 and "sim run: --ci-halfwidth: must be a number between 0 and 0.5" in r.output
+
+
 def test_an_adaptive_sweep_adds_rounds_until_every_set_is_precise(tmp_path):
     sw = sim.sweep(levered(tmp_path), "lhs", 4, 100, seed=3, months=2, ci_halfwidth=0.09)
     runs = sw.table()["runs"]
@@ -372,6 +390,8 @@ def test_sim_run_uncertainty_shows_the_range_across_inputs(tmp_path):
     clash = s["outcomes"]["clash"]["across_inputs"]
     assert clash["p10"] <= clash["p90"] and "across plausible inputs" in clash["words"]
     assert "Across inputs" in r.output and "Moved most by" in r.output
+    r = CliRunner().invoke(app, ["rerun", str(out), "--out", str(tmp_path / "again")])
+    assert r.exit_code == 0 and "Reproduced" in r.output, r.output
     plain = tmp_path / "plain"
     r = CliRunner().invoke(app, ["run", str(p), "--runs", "300", "--months", "6", "--out", str(plain), "--no-report"])
     s2 = json.loads((plain / "summary.json").read_text())
