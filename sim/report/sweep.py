@@ -44,7 +44,7 @@ def index_bars(sw: Any, outcome: str) -> Figure:
             ax.barh(y + (k_i - (len(keys) - 1) / 2) * h, vals, h, xerr=conf, color=STYLE_BAR.get(k), capsize=3,
                     label={"S1": "first order S1", "ST": "total ST", "mu_star": "mu* (mean |effect|)",
                            "sigma": "sigma (interactions)"}[k])
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.legend(loc="best", fontsize=8, framealpha=0.9)
         ax.set_xlabel({"sobol": "Sobol index (share of variance), 95% interval",
                        "morris": "elementary effect on the probability", "lhs": "first-order index (RBD-FAST)"}[sw.method])
     ax.set_yticks(y, [_label(n) for n in names], fontsize=8)
