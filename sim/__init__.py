@@ -7,12 +7,17 @@ The Python API is the one the CLI uses::
     res = sim.run(scn, runs=5000, seed=1)
     res.probabilities()                            # pandas DataFrame
     sim.save(res, "outputs/karabakh/my-run")     # data files, figures, report.html
+    sw = sim.sweep(scn, "sobol", samples=64, runs=200)   # all parameter sets in one Monte Carlo
+    cmp = sim.compare(scn, b_levers=["armenia.freeze_csto"])  # common random numbers
 """
 
 __version__ = "0.1.0"
 
 from .analysis.backtest import backtest  # noqa: E402
+from .analysis.compare import compare  # noqa: E402
+from .analysis.sweep import sweep  # noqa: E402
 from .api import LoadedScenario, find_scenario, list_scenarios, load_scenario, run, save  # noqa: E402
 from .scenario.errors import InputError  # noqa: E402
 
-__all__ = ["InputError", "LoadedScenario", "__version__", "backtest", "find_scenario", "list_scenarios", "load_scenario", "run", "save"]
+__all__ = ["InputError", "LoadedScenario", "__version__", "backtest", "compare", "find_scenario", "list_scenarios",
+           "load_scenario", "run", "save", "sweep"]

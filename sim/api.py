@@ -32,7 +32,7 @@ from .scenario.references import addressable, check_references
 from .scenario.validation import fields_at, validate_model
 from .scenario.values import Param
 
-DEPENDENCIES = ("mesa", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib", "typer", "rich")
+DEPENDENCIES = ("mesa", "numpy", "pandas", "pydantic", "pyyaml", "matplotlib", "typer", "rich", "scipy", "salib")
 
 
 # ----------------------------------------------------------------------- loading
@@ -185,6 +185,15 @@ class LoadedScenario:
             out.append(Uncertainty(path, parse_dist(raw), source, ad.kind if ad else "num",
                                    (ad.bounds.lo, ad.bounds.hi) if ad else (float("-inf"), float("inf"))))
         return out
+
+    def problem(self, params: dict[str, tuple[float, float]] | list[str] | None = None,
+                levers: list[str] | None = None) -> Any:
+        """A SALib ``ProblemSpec`` of the scenario's uncertainties (or of ``params``
+        ranges ``{path: (lo, hi)}`` / ``["PATH=LO:HI"]``), plus levers switched on/off
+        (uniform on [0, 1], on from 0.5). Names are the parameter paths."""
+        from .analysis.design import inputs_for, parse_ranges, problem
+
+        return problem(inputs_for(self, parse_ranges(params) or None, levers))
 
     def compiled(self) -> Any:
         """The scenario's plan at its own horizon, without levers (compiled once)."""
@@ -418,6 +427,7 @@ def check_run_options(
     dtype: str | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    ci_halfwidth: float | None = None,
 ) -> None:
     """Reject impossible options before anything is computed or created.
 
@@ -452,8 +462,16 @@ def check_run_options(
         bad("scheduler", f"must be a scheduler address such as tcp://host:8786 (got {scheduler!r})")
     if scheduler and backend not in (None, "auto", "dask"):
         bad("scheduler", f"needs the dask backend (got backend {backend!r})")
+    if ci_halfwidth is not None:
+        ok = isinstance(ci_halfwidth, int | float) and not isinstance(ci_halfwidth, bool)
+        if not ok or not 0 < ci_halfwidth < 0.5:
+            bad("ci_halfwidth", f"must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got {ci_halfwidth!r})")
     if problems:
         raise InputError(problems)
+
+
+ADAPTIVE_MAX_RUNS = 1_000_000
+"""Most runs an adaptive run (``ci_halfwidth``) does unless ``runs`` says otherwise."""
 
 
 def run(
@@ -471,6 +489,8 @@ def run(
     scheduler: str | None = None,
     oversubscribe: bool = False,
     levers: list[str] | None = None,
+    replicates: bool | str | Path = False,
+    ci_halfwidth: float | None = None,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
@@ -494,6 +514,13 @@ def run(
         oversubscribe: Allow more workers than cores.
         levers: Levers pulled from the start, ``["armenia.freeze_csto", ...]`` (the
             scenario's ``levers:``).
+        replicates: Keep one row per replicate for :meth:`Results.replicates`:
+            ``True`` in memory, or a path to stream a Parquet file to, chunk by chunk
+            (needs pyarrow, ``sim[research]``). Off by default.
+        ci_halfwidth: Adaptive precision: stop adding chunks once every outcome's 95%
+            interval is narrower than +/- this (0.01 = one percentage point); ``runs``
+            is then the most runs to do (default 1,000,000). Results are the same on
+            every backend (chunks are merged and checked in order).
 
     Every option is checked before anything runs (:class:`InputError` naming the
     argument; a scheduler that does not answer is one too). On Ctrl-C (or
@@ -505,13 +532,22 @@ def run(
     """
     from . import montecarlo
 
-    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler)
+    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
+                      ci_halfwidth=ci_halfwidth)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    if ci_halfwidth is not None and runs is None:
+        runs = ADAPTIVE_MAX_RUNS
+    consumers = []
+    if replicates is not False and replicates is not None:
+        from .replicates import ReplicateTable
+
+        consumers.append(ReplicateTable(None if replicates is True else replicates))
     job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
-                             levers=levers, keep_trajectories=keep_trajectories)
+                             levers=levers, keep_trajectories=keep_trajectories, per_replicate=bool(consumers))
     engine, n_workers = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
                                               oversubscribe=oversubscribe)
-    return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe)
+    return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe,
+                              consumers=consumers, ci_halfwidth=ci_halfwidth)
 
 
 def save(res: Any, folder: str | Path | None = None, *, report: bool = True) -> Path:

@@ -178,6 +178,11 @@ def run(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
     lever: LeverOpt = None,
     plugin: PluginOpt = None,
+    ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Adaptive precision: add chunks until every outcome's 95% interval is narrower than +/- this (0.01 = one point); --runs is then the most runs (default 1,000,000).")] = None,
+    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim[research].")] = False,
+    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
+    uncertainty_sets: Annotated[int, typer.Option("--uncertainty-sets", help="Parameter sets of the --uncertainty sweep (Latin hypercube).")] = 64,
+    uncertainty_runs: Annotated[int, typer.Option("--uncertainty-runs", help="Runs per parameter set of the --uncertainty sweep.")] = 500,
 ) -> None:
     """Run a scenario's Monte Carlo: outcome probabilities with 95% intervals and timing.
 
@@ -187,11 +192,14 @@ def run(
     (exit status 130 or 143); a failed chunk exits 1, bad input 2.
     """
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
-               no_report, backend, precision, scheduler, lever, plugin)
+               no_report, backend, precision, scheduler, lever, plugin,
+               {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "uncertainty": uncertainty,
+                "uncertainty_sets": uncertainty_sets, "uncertainty_runs": uncertainty_runs})
 
 
 def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
-         backend, precision, scheduler, lever=None, plugin=None) -> None:
+         backend, precision, scheduler, lever=None, plugin=None, research=None) -> None:
+    research = research or {}
     from . import api
     from .interrupts import SignalDeferral, Terminated
     from .runner import ChunkFailed
@@ -200,7 +208,17 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
     startup_before = process_age()  # interpreter start and imports, before this command ran
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
-                              scheduler=scheduler)
+                              scheduler=scheduler, ci_halfwidth=research.get("ci_halfwidth"))
+        if research.get("uncertainty"):
+            api.check_run_options(research["uncertainty_runs"], None, None, None)
+            if research["uncertainty_sets"] < 8:
+                from .scenario.errors import option_error
+
+                raise option_error("--uncertainty-sets", f"must be at least 8 (got {research['uncertainty_sets']})")
+        if research.get("replicates"):
+            from .replicates import require
+
+            require("pyarrow", "--replicates", option="--replicates")
         api.load_plugins(plugin)
         scn = api.load_scenario(scenario, overrides=set_ or None)
         from .montecarlo import parse_levers
@@ -229,9 +247,20 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
     with SignalDeferral() as deferral:
         try:
             with _notices("run"):
+                rep_file = _temp_parquet() if research.get("replicates") else False
                 res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
                               progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
-                              oversubscribe=oversubscribe, levers=lever)
+                              oversubscribe=oversubscribe, levers=lever, replicates=rep_file,
+                              ci_halfwidth=research.get("ci_halfwidth"))
+                if research.get("uncertainty") and res.complete:
+                    from .analysis.headline import model_uncertainty
+
+                    res.uncertainty = model_uncertainty(
+                        res, scn, sets=research["uncertainty_sets"], runs=research["uncertainty_runs"], levers=lever,
+                        workers=workers, backend=backend, scheduler=scheduler, dtype=precision, chunk_size=chunk_size,
+                        oversubscribe=oversubscribe, progress=progress)
+                    res.manifest["uncertainty"] = {"sets": research["uncertainty_sets"],
+                                                   "runs": research["uncertainty_runs"]}
         except InputError as exc:
             finish()
             _fail(exc, "run")
@@ -254,6 +283,10 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         except Terminated:
             late = ("Stopped by SIGTERM", 143)
     t_saved = time.perf_counter()
+    if research.get("replicates") and rep_file:
+        import shutil
+
+        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)  # copied into the run folder by res.save
     where = f"{folder}/" if save_error is None else "nowhere (the run folder could not be written)"
     if failure is not None:
         if _state["debug"]:
@@ -291,6 +324,13 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             err=True,
         )
         raise typer.Exit(code)
+
+
+def _temp_parquet() -> Path:
+    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder)."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="sim-replicates-")) / "replicates.parquet"
 
 
 def _out_folder(res, out: Path | None, command: str = "run") -> Path:
@@ -351,7 +391,7 @@ def _print_table(res, given: list[str]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(width=max(120, Console().width))
+    con = Console(width=max(170 if res.uncertainty else 120, Console().width))
     pulled = f"; levers pulled: {', '.join(res.levers)}" if res.levers else ""
     t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}{pulled}"),
               title_justify="left")
@@ -360,12 +400,25 @@ def _print_table(res, given: list[str]) -> None:
     t.add_column("95% interval", justify="right")
     t.add_column("When (median)", justify="right")
     t.add_column("Middle half", justify="right")
+    across = (res.uncertainty or {}).get("outcomes")
+    if across:
+        t.add_column("Across inputs (10–90%)", justify="right")
+        t.add_column("Moved most by", overflow="fold", max_width=40)
     for r in res.outcome_rows():
         lo, hi = r["ci95"]
         when = r["median_date"] or "-"
         iqr = f"{r['q1_date']} – {r['q3_date']}" if r["q1_date"] else "-"
-        t.add_row(escape(r["description"]), _pct(r["probability"]), f"{_pct(lo)} – {_pct(hi)}", when, iqr)
+        cells = [escape(r["description"]), _pct(r["probability"]), f"{_pct(lo)} – {_pct(hi)}", when, iqr]
+        if across:
+            a = across.get(r["outcome"], {})
+            cells += [f"{_pct(a.get('p10', float('nan')))} – {_pct(a.get('p90', float('nan')))}",
+                      escape(", ".join(d["input"] for d in a.get("drivers", [])[:2]) or "-")]
+        t.add_row(*cells)
     con.print(t)
+    if res.uncertainty is not None:
+        con.print(escape(res.uncertainty["words"]))
+        for name, a in (across or {}).items():
+            con.print(escape(f"  {name}: {a['words']}"))
     for g in given:
         df = res.conditional(g)
         ct = Table(title=f"Given: {g} (happened in {int(df['given_runs'].iloc[0]):,} runs)", title_justify="left")
@@ -456,7 +509,16 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
         try:
             with _notices("rerun"):
                 res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"))
+                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"),
+                              ci_halfwidth=m.get("ci_halfwidth"))
+                unc = m.get("uncertainty")
+                if unc and res.complete:
+                    from .analysis.headline import model_uncertainty
+
+                    res.uncertainty = model_uncertainty(res, scn, sets=unc["sets"], runs=unc["runs"],
+                                                        levers=m.get("levers"), workers=workers,
+                                                        dtype=m.get("dtype", "float64"), chunk_size=m["chunk_size"])
+                    res.manifest["uncertainty"] = unc
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]
@@ -856,6 +918,14 @@ def _print_backtest(bt) -> None:
     con.print(st)
     typer.echo(f"Monte Carlo standard error of the model's Brier score: {s['brier_mc_se']:.4f}. "
                "Forecast: the share of runs where the outcome first happened within the window.")
+
+
+# --- research: sim sweep, sim compare, sim discover (sim/cli_research.py) ------------
+# (a separate block so that changes to the commands above merge without conflicts)
+
+from .cli_research import register as _register_research  # noqa: E402
+
+_register_research(app)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ class Job:
     levers: list[tuple[str, str]] = field(default_factory=list)
     custom: list[dict[str, str]] = field(default_factory=list)
     t0: float = 0.0
+    switched: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_levers(scn: Any, levers: list[str] | None, argument: str = "levers") -> list[tuple[str, str]]:
@@ -72,19 +73,27 @@ def prepare(
     dtype: str = "float32",
     levers: list[str] | None = None,
     keep_trajectories: int = 300,
-    fixed: dict[str, np.ndarray] | None = None,
+    fixed: dict[str, Any] | None = None,
+    switch: dict[str, Any] | None = None,
+    per_replicate: bool = False,
     start: dict | None = None,
     start_replicate: int = 0,
 ) -> Job:
     """Compile the plan once and cut the run into chunk tasks.
 
     ``fixed``: per-replicate values of some parameters over the whole run (a study's
-    parameter sets); ``start``: a world snapshot whose replicate ``start_replicate``
-    every replicate continues from (a played game's continuations).
+    parameter sets): ``{path: array (runs,)}`` or :class:`sim.runner.PerSet`;
+    ``switch``: levers on in some replicates only, ``{"actor.lever": values}`` (>= 0.5
+    means on; the lever's effect is applied to those replicates at the start);
+    ``per_replicate``: chunks return per-replicate data (first-hit months, final
+    values, event counts and the values of every sampled parameter) for
+    :class:`~sim.results.Results` consumers; ``start``: a world snapshot whose
+    replicate ``start_replicate`` every replicate continues from (a played game's
+    continuations).
     """
     from . import parts, seeding
     from .outcomes import compile_outcomes
-    from .runner import DEFAULT_CHUNK, RunSpec, make_tasks, remember_plan
+    from .runner import DEFAULT_CHUNK, LEVER_PREFIX, PerSet, RunSpec, make_tasks, remember_plan
     from .world.compile import compile_plan
 
     t0 = time.perf_counter()
@@ -94,7 +103,17 @@ def prepare(
     horizon = meta.horizon_months if months is None else int(months)
     chunk = int(chunk_size or DEFAULT_CHUNK)
     pulled = parse_levers(scn, levers)
+    switched = parse_levers(scn, list(switch or {}), "switch")
     plan = compile_plan(scn.spec, scn.rules, horizon, pulled)
+    per_rep = {p: (v if isinstance(v, PerSet) else np.asarray(v, dtype=float)) for p, v in (fixed or {}).items()}
+    for (actor, lever), values in zip(switched, (switch or {}).values(), strict=True):
+        per_rep[f"{LEVER_PREFIX}{actor}.{lever}"] = values if isinstance(values, PerSet) else np.asarray(values, dtype=float)
+    record = None
+    if per_replicate:
+        from .scenario.values import Dist
+
+        drawn = [e.path for e in plan.entries if isinstance(e.param.value, Dist)]
+        record = tuple(dict.fromkeys([*(u.path for u in scn.uncertainties()), *(fixed or {}), *drawn]))
     detectors = compile_outcomes(plan)
     blob = parts.ship()
     data = scn.resolved()
@@ -104,12 +123,12 @@ def prepare(
     spec = RunSpec(
         key=key, name=scn.name, scenario=data, horizon=horizon, dtype=dtype, levers=tuple(pulled), parts=blob,
         seed_entropy=seeding.seed_value(root), seed_key=tuple(root.spawn_key),
-        fixed={p: np.asarray(v, dtype=float) for p, v in fixed.items()} if fixed else None,
+        fixed=per_rep or None, switch=tuple(switched), record=record,
         start=start, start_replicate=start_replicate, keep_final=10_000, keep_traj=keep_trajectories,
     )
     remember_plan(key, plan)  # in-process chunks reuse it; workers compile their own once
     return Job(scn, plan, detectors, spec, make_tasks(spec, runs, chunk), runs, seeding.seed_value(root), horizon,
-               chunk, dtype, pulled, parts.describe_custom(), t0)
+               chunk, dtype, pulled, parts.describe_custom(), t0, switched)
 
 
 def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", scheduler: str | None = None,
@@ -121,6 +140,10 @@ def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", 
         backend = "dask"
     n = 0 if scheduler else choose_workers(workers, job.runs, job.horizon, len(job.tasks), backend=backend,
                                           oversubscribe=oversubscribe)
+    if (backend == "dask" and not scheduler) or backend == "processes" or n > 1:
+        from .mainguard import check_main_guard
+
+        check_main_guard()  # spawned workers re-import the main script
     if backend == "dask":
         b = DaskBackend(n or None, scheduler)  # connects now: a dead scheduler is an InputError
         return b, b.workers
@@ -172,18 +195,30 @@ def new_results(job: Job) -> Any:
 
 
 def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int], None] | None = None,
-            *, workers_requested: int | None = None, oversubscribe: bool = False) -> Any:
+            *, workers_requested: int | None = None, oversubscribe: bool = False,
+            consumers: list[Any] | None = None, enough: Callable[[Any], bool] | None = None,
+            ci_halfwidth: float | None = None) -> Any:
     """Run the job's chunks on the backend and return the merged :class:`~sim.results.Results`.
 
     On Ctrl-C or SIGTERM the finished chunks are kept (``complete`` False, ``stopped_by``
     says why); a failed chunk raises :class:`~sim.runner.ChunkFailed` with the part
     merged before as its ``partial``.
+
+    ``consumers`` take each chunk's per-replicate data (``prepare(per_replicate=True)``);
+    ``enough(results)``, asked after each chunk merged in order, ends the run early
+    when it says True (adaptive precision: :func:`sim.results.precise_enough` with
+    ``ci_halfwidth``); the run is then complete with fewer runs than requested.
     """
     from .interrupts import Terminated
     from .runner import ChunkFailed, IncompleteRun
     from .runner import execute as run_chunks
 
     res = new_results(job)
+    res.consumers = list(consumers or [])
+    if enough is None and ci_halfwidth is not None:
+        from .results import precise_enough
+
+        enough = lambda r: precise_enough(r, ci_halfwidth)  # noqa: E731
     t_setup = time.perf_counter()
     stopped_by: str | None = None
     failure: ChunkFailed | None = None
@@ -194,7 +229,7 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         worker_rss.append(r.peak_rss_mb)
 
     try:
-        run_chunks(job.tasks, backend, merge, progress)
+        run_chunks(job.tasks, backend, merge, progress, (lambda: enough(res)) if enough is not None else None)
     except KeyboardInterrupt:
         stopped_by = "interrupt"
     except Terminated:
@@ -203,13 +238,23 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         failure = exc
         stopped_by = exc.kind
     t_sim = time.perf_counter()
-    if stopped_by is None and res.runs != job.runs:
+    for c in res.consumers:
+        if hasattr(c, "close"):
+            c.close()
+    if stopped_by is None and res.runs != job.runs and enough is None:
         raise IncompleteRun(f"internal error: {res.runs:,} of {job.runs:,} runs came back and nothing stopped the run; "
                             "please report this")
     res.complete = stopped_by is None
     res.stopped_by = stopped_by
     res.manifest = manifest(job, backend, n_workers, res, t_setup, t_sim, worker_rss, stopped_by,
                             workers_requested, oversubscribe)
+    if ci_halfwidth is not None:
+        from .results import precise_enough
+
+        res.manifest["ci_halfwidth"] = ci_halfwidth
+        res.manifest["ci_target_reached"] = bool(res.runs and precise_enough(res, ci_halfwidth))
+    if job.switched:
+        res.manifest["levers_switched"] = [f"{a}.{lv}" for a, lv in job.switched]
     if failure is not None:
         res.manifest["stopped"] = str(failure)
         failure.partial = res  # type: ignore[attr-defined]

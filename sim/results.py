@@ -53,6 +53,21 @@ def runs_for_halfwidth(p: float, halfwidth: float = 0.01, z: float = Z95) -> int
     return int(math.ceil(z * z * p * (1 - p) / halfwidth**2))
 
 
+def halfwidths(res: Results) -> np.ndarray:
+    """Half-width of each outcome's Wilson 95% interval, in outcome order."""
+    assert res.hist is not None
+    out = []
+    for i in range(len(res.outcomes)):
+        lo, hi = wilson(int(res.hist[i, 1:].sum()), res.runs)
+        out.append((hi - lo) / 2)
+    return np.array(out)
+
+
+def precise_enough(res: Results, target: float) -> bool:
+    """True when every outcome's 95% interval is narrower than +/- ``target``."""
+    return res.runs > 0 and bool(np.all(halfwidths(res) < target))
+
+
 def _quantile_month(hist_row: np.ndarray, q: float) -> int | None:
     """The month by which a fraction q of the replicates where it happened had it."""
     hits = hist_row[1:]
@@ -109,12 +124,25 @@ class Results:
     counts_sum: np.ndarray | None = None
     counts_sq: np.ndarray | None = None
     chunk_seconds: list[float] = field(default_factory=list)
+    uncertainty: dict[str, Any] | None = None  # model uncertainty beside the headline (sim run --uncertainty)
+    patterns: dict[bytes, int] = field(default_factory=dict)  # replicates per combination of outcomes hit
+    consumers: list[Any] = field(default_factory=list)  # take each chunk's per-replicate data (sim.replicates)
 
     # ------------------------------------------------------------------ merging
 
     def merge(self, r: ChunkResult) -> None:
-        """Add one chunk's contribution (chunks must arrive in order)."""
+        """Add one chunk's contribution (chunks must arrive in order).
+
+        Per-replicate data a chunk carries is handed to :attr:`consumers` (a sweep's
+        per-set tally, a Parquet writer) and not kept here, so memory stays bounded.
+        """
         self.chunk_seconds.append(r.seconds)
+        for code, c in (r.patterns or {}).items():
+            self.patterns[code] = self.patterns.get(code, 0) + c
+        if r.replicates is not None:
+            for c in self.consumers:
+                c.add(self, r)
+            r.replicates = None
         if self.hist is None:
             self.hist = r.hist.copy()
             self.co = r.co.copy()
@@ -228,16 +256,43 @@ class Results:
             )
         return pd.DataFrame(rows).set_index("outcome")
 
-    def conditional(self, given: str) -> pd.DataFrame:
-        """P(outcome | ``given`` happened), with Wilson intervals over the runs where it did."""
+    def _given_mask(self, given: str | list[str], how: str) -> tuple[np.ndarray, np.ndarray]:
+        """Combinations of outcomes seen (P, O) and how many replicates had each (P,),
+        restricted to those that satisfy ``given``."""
+        if how not in ("all", "any"):
+            raise ValueError(f"how must be 'all' or 'any' (got {how!r})")
+        items = [given] if isinstance(given, str) else list(given)
+        if not items:
+            raise ValueError("give at least one outcome to condition on")
+        O = len(self.outcomes)
+        keys = list(self.patterns)
+        hits = np.array([np.unpackbits(np.frombuffer(k, dtype=np.uint8), count=O) for k in keys], dtype=bool).reshape(len(keys), O)
+        freq = np.array([self.patterns[k] for k in keys], dtype=np.int64)
+        tests = []
+        for item in items:
+            text = str(item).strip()
+            negate = text.startswith("not ") or text.startswith("!")
+            name = text[4:].strip() if text.startswith("not ") else text[1:].strip() if negate else text
+            col = hits[:, self._index(name)]
+            tests.append(~col if negate else col)
+        keep = np.logical_and.reduce(tests) if how == "all" else np.logical_or.reduce(tests)
+        return hits[keep], freq[keep]
+
+    def conditional(self, given: str | list[str], how: str = "all") -> pd.DataFrame:
+        """P(outcome | ``given``), with Wilson intervals over the runs where ``given`` holds.
+
+        Args:
+            given: An outcome's name, or several (``["a", "b"]``); ``"not a"`` means
+                runs where ``a`` did not happen.
+            how: ``all`` (every condition holds: a and b) or ``any`` (at least one: a or b).
+        """
         import pandas as pd
 
-        g = self._index(given)
-        assert self.co is not None
-        ng = int(self.co[g, g])
+        hits, freq = self._given_mask(given, how)
+        ng = int(freq.sum())
         rows = []
         for i, o in enumerate(self.outcomes):
-            k = int(self.co[i, g])
+            k = int(freq[hits[:, i]].sum())
             lo, hi = wilson(k, ng)
             rows.append(
                 {
@@ -250,6 +305,19 @@ class Results:
                 }
             )
         return pd.DataFrame(rows).set_index("outcome")
+
+    def replicates(self) -> pd.DataFrame:
+        """One row per replicate: the parameter values it started with, each outcome's
+        hit flag, first-hit month and final value, and its event counts.
+
+        Needs a run made with ``replicates=True`` (kept in memory) or
+        ``replicates=PATH`` (streamed to a Parquet file, read back here).
+        """
+        for c in self.consumers:
+            if hasattr(c, "frame"):
+                return c.frame()
+        raise ValueError("this run kept no per-replicate data; run it with replicates=True "
+                         "(or replicates='file.parquet', `sim run --replicates`)")
 
     def cumulative(self) -> pd.DataFrame:
         """P(outcome has happened by month m), m = 1..horizon (cumulative incidence)."""
@@ -319,9 +387,15 @@ class Results:
     def summary(self) -> dict[str, Any]:
         """The stable ``summary.json`` contract other tools read."""
         outcomes = {}
+        across = (self.uncertainty or {}).get("outcomes") or {}
         for r in self.outcome_rows():
             d = {k: v for k, v in r.items() if k not in ("outcome",)}
+            if r["outcome"] in across:
+                d["across_inputs"] = across[r["outcome"]]
             outcomes[r["outcome"]] = d
+        extra = {}
+        if self.uncertainty is not None:  # only with --uncertainty: a plain run's summary is unchanged
+            extra["uncertainty"] = {k: v for k, v in self.uncertainty.items() if k != "outcomes"}
         return {
             "summary_version": SUMMARY_VERSION,
             "scenario": self.scenario,
@@ -333,6 +407,7 @@ class Results:
             "start": month_text(self.start),
             "horizon_months": self.horizon,
             "outcomes": outcomes,
+            **extra,
         }
 
     # ------------------------------------------------------------------- saving
@@ -356,6 +431,7 @@ class Results:
             atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
             atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
             atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
+            self._save_replicates(folder)
             if report is not None and self.runs > 0:
                 report(self, folder)
             self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
@@ -363,6 +439,23 @@ class Results:
         except OSError as exc:
             raise OutputError.from_os(folder, exc) from exc
         return folder
+
+    def _save_replicates(self, folder: Path) -> None:
+        """Copy a Parquet file of per-replicate rows streamed elsewhere into the folder."""
+        import shutil
+
+        for c in self.consumers:
+            path = getattr(c, "path", None)
+            if path is None:
+                continue
+            if hasattr(c, "close"):
+                c.close()
+            target = folder / "replicates.parquet"
+            if Path(path).exists() and Path(path).resolve() != target.resolve():
+                tmp = folder / f".replicates.parquet.{os.getpid()}.tmp"
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, target)
+                c.path = target
 
     def write_manifest(self, folder: Path) -> None:
         import time

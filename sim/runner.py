@@ -88,7 +88,14 @@ class RunSpec:
         parts: Custom parts, pickled by value, or None.
         seed_entropy, seed_key: The run's root SeedSequence.
         fixed: Per-replicate values of some parameters over the whole run
-            (``{path: array (runs,)}``): a study's parameter sets.
+            (``{path: array (runs,)}`` or :class:`PerSet`): a study's parameter sets.
+            Tasks carry only their own slice (:attr:`Task.fixed`), so a big sweep
+            does not ship its whole table with every chunk.
+        switch: Levers switched on for some replicates only: ``(actor, lever)``; the
+            replicates where each is on are given as ``fixed["lever:actor.lever"]``
+            (values >= 0.5 mean on), and its effect is applied to them at the start.
+        record: Parameter paths whose per-replicate values are returned with the
+            chunk's per-replicate data; None returns no per-replicate data.
         start: A world snapshot to continue from (its replicate ``start_replicate``)
             instead of the scenario's start: the continuations of a played game.
         keep_final, keep_traj: Replicates (from the start of the run) whose final values
@@ -105,6 +112,8 @@ class RunSpec:
     seed_entropy: int = 0
     seed_key: tuple = ()
     fixed: dict | None = None
+    switch: tuple = ()
+    record: tuple | None = None
     start: dict | None = None
     start_replicate: int = 0
     keep_final: int = 10_000
@@ -122,6 +131,7 @@ class Task:
     chunk: int
     n: int
     offset: int
+    fixed: dict | None = None  # this chunk's slice of the per-replicate parameter values
 
     @property
     def key(self) -> str:
@@ -205,14 +215,17 @@ def _simulate_inner(task: Task):
     spec = task.spec
     plan = _plan_for(task)
     ss = chunk_sequence(spec.root(), task.chunk)
-    fixed = None
-    if spec.fixed:
-        fixed = {p: v[task.offset: task.offset + task.n] for p, v in spec.fixed.items()}
-    world = World(plan, task.n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed)
+    fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
+    switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
+    world = World(plan, task.n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed or None)
     try:
+        for actor, lever in spec.switch:  # levers on in some parameter sets only
+            on = np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5
+            world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
         if spec.start is not None:
             world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
-        rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj)
+        rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
+                       record=spec.record, switched=switched)
         while world.elapsed < plan.horizon:
             world.step()
         res = rec.result(time.perf_counter() - t0)
@@ -226,7 +239,8 @@ def empty_result(task: Task):
     """A chunk result of zero replicates: the shapes every merge starts from."""
     import dataclasses
 
-    return _simulate(dataclasses.replace(task, n=0, chunk=0, offset=0))
+    fixed = {k: v[:0] for k, v in task.fixed.items()} if task.fixed else None
+    return _simulate(dataclasses.replace(task, n=0, chunk=0, offset=0, fixed=fixed))
 
 
 def peak_rss_mb() -> float:
@@ -442,10 +456,45 @@ def choose_workers(workers: int | None, runs: int, months: int, chunks: int, *, 
     return max(1, min(n, chunks))
 
 
+LEVER_PREFIX = "lever:"
+"""Key prefix of a switched lever's per-replicate on/off values in ``fixed``."""
+
+
+@dataclass(frozen=True)
+class PerSet:
+    """Per-replicate values laid out by parameter set, without materialising them.
+
+    Replicate ``i`` gets ``values[(i // runs_per_set) % len(values)]``: set ``s`` holds
+    replicates ``s*R .. s*R+R-1``, and the layout repeats every ``S*R`` replicates
+    (rounds of an adaptive sweep).
+    """
+
+    values: np.ndarray
+    runs_per_set: int
+
+    def take(self, offset: int, n: int) -> np.ndarray:
+        idx = (np.arange(offset, offset + n) // self.runs_per_set) % len(self.values)
+        return np.asarray(self.values, dtype=float)[idx]
+
+
+def _slice_fixed(fixed: dict | None, offset: int, n: int) -> dict | None:
+    if not fixed:
+        return None
+    return {p: (v.take(offset, n) if isinstance(v, PerSet) else np.asarray(v, dtype=float)[offset: offset + n])
+            for p, v in fixed.items()}
+
+
 def make_tasks(spec: RunSpec, runs: int, chunk_size: int) -> list[Task]:
+    """Chunk tasks; each carries its own slice of the spec's per-replicate values
+    (the spec they share holds none, so pickling a task stays small)."""
+    import dataclasses
+
+    fixed = spec.fixed
+    shared = dataclasses.replace(spec, fixed=None) if fixed else spec
     tasks = []
     for i, off in enumerate(range(0, runs, chunk_size)):
-        tasks.append(Task(spec, i, min(chunk_size, runs - off), off))
+        n = min(chunk_size, runs - off)
+        tasks.append(Task(shared, i, n, off, _slice_fixed(fixed, off, n)))
     return tasks
 
 
@@ -454,6 +503,7 @@ def execute(
     backend: Backend,
     merge: Callable[[Any], None],
     progress: Callable[[int, int], None] | None = None,
+    enough: Callable[[], bool] | None = None,
 ) -> int:
     """Run tasks on a backend, merging results strictly in chunk order.
 
@@ -462,6 +512,10 @@ def execute(
     :class:`~sim.interrupts.Terminated` or a failed chunk the chunks already merged are kept, the
     backend is stopped at once, and the exception is re-raised. A backend that ends
     with chunks missing raises :class:`IncompleteRun` (a bug, never a quiet short run).
+
+    ``enough()``, if given, is asked after each chunk merged (in order): when it says
+    True the run ends there (adaptive precision), the chunks still in flight are
+    dropped, and the result is the same on every backend.
     """
     total = sum(t.n for t in tasks)
     buffer: dict[int, Any] = {}
@@ -472,14 +526,19 @@ def execute(
         with SignalDeferral() as deferral:
             for res in backend.run(simulate_chunk, tasks):
                 buffer[res.chunk] = res
-                while nxt in buffer:
+                stop = False
+                while nxt in buffer and not stop:
                     with deferral.hold():
                         r = buffer.pop(nxt)
                         merge(r)
                         done += r.n
                         nxt += 1
+                        stop = enough is not None and enough()
                 if progress:
                     progress(done, total)
+                if stop:
+                    backend.close(abort=True)
+                    return done
         if nxt != len(tasks):
             raise IncompleteRun(
                 f"internal error: the {backend.name} backend returned {nxt} of {len(tasks)} chunks "

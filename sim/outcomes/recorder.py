@@ -43,6 +43,8 @@ class ChunkResult:
     counts_sq: np.ndarray | None = None  # (E,) sums of squares (for standard errors)
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the worker's peak resident memory when it finished this chunk
+    patterns: dict[bytes, int] | None = None  # replicates per combination of outcomes that happened
+    replicates: dict | None = None  # per-replicate data when asked for (see Recorder.per_replicate)
 
 
 class Recorder:
@@ -55,10 +57,20 @@ class Recorder:
         offset: Global index of this chunk's first replicate (for the samples).
         keep_final: Keep final values of replicates with global index below this.
         keep_traj: Keep full trajectories of replicates with global index below this.
+        record: Parameter paths whose per-replicate starting values are returned with
+            per-replicate data (first-hit months, final values, event counts); None for
+            no per-replicate data.
+        switched: Levers switched per replicate, ``{"lever:actor.lever": values}``
+            (returned with the per-replicate data as on/off flags).
     """
 
-    def __init__(self, world: World, detectors: list[Detector], chunk: int, offset: int, keep_final: int = FINAL_SAMPLE, keep_traj: int = 300):
+    def __init__(self, world: World, detectors: list[Detector], chunk: int, offset: int, keep_final: int = FINAL_SAMPLE, keep_traj: int = 300,
+                 record: tuple[str, ...] | None = None, switched: dict[str, np.ndarray] | None = None):
         self.w = world
+        self.offset = offset
+        self.params = None if record is None else {p: self._start_value(p) for p in record}
+        if self.params is not None:
+            self.params.update({k: np.asarray(v) >= 0.5 for k, v in (switched or {}).items()})
         self.dets = detectors
         self.chunk = chunk
         plan = world.plan
@@ -93,6 +105,16 @@ class Recorder:
         }
         self.conds = [d.bind(world) for d in detectors]
         world.observers.append(self.observe)
+
+    def _start_value(self, path: str) -> np.ndarray:
+        """Each replicate's value of a parameter as the run starts (after levers pulled from the start)."""
+        w = self.w
+        ad = w.plan.address(path)
+        if ad is None or ad.kind not in ("num", "int"):
+            raise KeyError(f"'{path}' is not a numeric parameter of this scenario")
+        if ad.space == "st":  # an attribute that initialises state: its value now
+            return np.asarray(w.st[ad.array][(slice(None), *ad.index)], dtype=float).copy()
+        return np.asarray(w.par[ad.array][(slice(None), *ad.index)], dtype=float).copy()
 
     def observe(self, w: World) -> None:
         t = w.elapsed  # 1-based month just simulated
@@ -148,12 +170,27 @@ class Recorder:
         vsum = np.full(O, np.nan)
         vsq = np.full(O, np.nan)
         vs = np.full((O, self.k_final), np.nan)
+        finals = np.full((O, w.n), np.nan) if self.params is not None else None
         for i, d in enumerate(dets):
             if d.value is not None:
                 v = np.asarray(d.value(w), dtype=float)
                 vsum[i] = v.sum()
                 vsq[i] = (v * v).sum()
                 vs[i] = v[: self.k_final]
+                if finals is not None:
+                    finals[i] = v
+        codes = np.packbits(first > 0, axis=0) if O else np.zeros((1, w.n), dtype=np.uint8)
+        keys, freq = np.unique(codes.T, axis=0, return_counts=True) if w.n else (np.zeros((0, codes.shape[0]), np.uint8), [])
+        patterns = {k.tobytes(): int(c) for k, c in zip(keys, freq, strict=True)}
+        per_rep = None
+        if self.params is not None:
+            per_rep = {
+                "offset": self.offset,
+                "first": first.copy(),
+                "final": finals,
+                "counts": {k: v.copy() for k, v in w.counts.items()},
+                "params": self.params,
+            }
         return ChunkResult(
             chunk=self.chunk,
             n=w.n,
@@ -170,4 +207,6 @@ class Recorder:
             counts_sum=np.array([c.sum(dtype=np.float64) for c in w.counts.values()]),
             counts_sq=np.array([np.square(c, dtype=np.float64).sum() for c in w.counts.values()]),
             seconds=seconds,
+            patterns=patterns,
+            replicates=per_rep,
         )

@@ -78,6 +78,17 @@ def render(res: Results, figures: dict[str, Path]) -> str:
         "within the horizon; intervals are Wilson 95% intervals for that share (Monte Carlo error only, not model "
         "uncertainty). Timing is the month of first occurrence over the runs where it happened.</p>"
     )
+    unc = res.uncertainty
+    if unc is not None:
+        parts.append("<h2>Model uncertainty</h2><p>" + _e(unc["words"]) + "</p>")
+        across = unc.get("outcomes") or {}
+        if across:
+            parts.append("<ul class='headline'>")
+            parts += [f"<li>{_e(next(o.description for o in res.outcomes if o.name == k))}: {_e(v['words'])}</li>"
+                      for k, v in across.items()]
+            parts.append("</ul><p class='note'>The Monte Carlo interval says how precisely the runs pin down the "
+                         "probability at the scenario's own values; the range across plausible inputs says how much "
+                         "it would change if the uncertain inputs took other values in their stated ranges.</p>")
     parts.append("<h2>Outcomes</h2><table><tr><th>Outcome</th><th>Probability</th><th>95% interval</th>"
                  "<th>Median month</th><th>Middle half</th><th>Runs for ±1 pt</th></tr>")
     for r in res.outcome_rows():

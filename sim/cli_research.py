@@ -1,0 +1,346 @@
+"""Research commands of the ``sim`` command line: ``sweep``, ``compare``, ``discover``.
+
+Thin wrappers like the rest of :mod:`sim.cli`: parse options, call one library
+function (:func:`sim.analysis.sweep.sweep`, :func:`sim.analysis.compare.compare`,
+:func:`sim.analysis.discover.discover`), print and save what it returns. Registered
+on the main app by :func:`register` (called at the end of :mod:`sim.cli`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .scenario.errors import InputError
+
+FLAGS_RESEARCH = {"ci_halfwidth": "--ci-halfwidth", "samples": "--samples", "method": "--method", "params": "--param",
+                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sim sweep``, ``sim compare`` and ``sim discover`` to the app."""
+    from . import cli
+
+    cli.FLAGS.update(FLAGS_RESEARCH)
+    cli.WHOLE.add("samples")
+    app.command(cls=cli.SimCommand)(sweep)
+    app.command(cls=cli.SimCommand)(compare)
+    app.command(cls=cli.SimCommand)(discover)
+
+
+def _pct(x: float) -> str:
+    from .cli import _pct as pct
+
+    return pct(x)
+
+
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario file or a shipped scenario name.")],
+    method: Annotated[str, typer.Option("--method", help="sobol (S1/ST), morris (mu*/sigma), lhs (RBD-FAST S1) or grid.")] = "sobol",
+    samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(2D+2) sets), Morris trajectories (N*(D+1) sets), LHS sets, or grid levels per input.")] = 64,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per parameter set.")] = 200,
+    param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable).")] = None,
+    lever: Annotated[list[str] | None, typer.Option("--lever", help="A lever switched across sets (an input: on in about half of them): ACTOR.LEVER (repeatable).")] = None,
+    pull: Annotated[list[str] | None, typer.Option("--pull", help="A lever pulled in every set: ACTOR.LEVER (repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter in every set: PATH=VALUE (repeatable).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the Monte Carlo and of the sampler (default: the scenario's).")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="float32 (default) or float64.")] = "float32",
+    ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Add rounds of --runs per set until every set's 95% intervals are narrower than +/- this (at most 20 rounds).")] = None,
+    first_order_only: Annotated[bool, typer.Option("--first-order-only", help="Sobol: N*(D+2) sets, no second-order terms.")] = False,
+    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet (one row per run, with its set); needs sim[research].")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the sweep folder here (must be new or empty).")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Import a module that registers rules or outcome kinds (repeatable).")] = None,
+) -> None:
+    """Which inputs drive each outcome: sample parameter sets and run them all in one Monte Carlo.
+
+    Varies the scenario's uncertainties: (or --param ranges) and --lever switches
+    with SALib's samplers; all sets x runs are one vectorized Monte Carlo. Writes
+    sets.csv (inputs and outcome probabilities per set), indices.csv (Sobol S1/ST or
+    Morris mu*/sigma with 95% intervals), noise.csv (the share of each outcome's
+    variance that is Monte Carlo noise), summary.json, figures, report.html and a
+    manifest to outputs/<scenario>/<timestamp>-<hash>/ (or --out).
+    """
+    from .cli import _stoppable
+
+    _stoppable(_sweep, scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size,
+               backend, scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin)
+
+
+def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size, backend,
+           scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin) -> None:
+    from . import api
+    from .analysis.design import parse_ranges
+    from .analysis.sweep import sweep as run_sweep
+    from .cli import _fail, _notices, _out_folder, _progress, _state, _temp_parquet
+    from .interrupts import SignalDeferral
+    from .results import OutputError
+    from .runner import ChunkFailed
+
+    try:
+        api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
+                              scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+        ranges = parse_ranges(param)
+        if replicates:
+            from .replicates import require
+
+            require("pyarrow", "--replicates", option="--replicates")
+        api.load_plugins(plugin)
+        scn = api.load_scenario(scenario, overrides=set_ or None)
+        if out is not None:
+            api.check_out(out)
+        progress, finish = _progress(json_)
+        rep_file = _temp_parquet() if replicates else False
+        failure = None
+        with SignalDeferral() as deferral, _notices("sweep"):
+            try:
+                sw = run_sweep(scn, method, samples, runs, params=ranges or None, levers=lever, pull=pull, seed=seed,
+                               months=months, chunk_size=chunk_size, workers=workers, backend=backend,
+                               scheduler=scheduler, dtype=precision, second_order=not first_order_only,
+                               ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress)
+            except ChunkFailed as exc:
+                failure = exc
+            finish()
+            if failure is not None:
+                typer.echo(f"sim sweep: {failure} (nothing is analysed: a sweep needs every set)", err=True)
+                raise typer.Exit(1)
+            with deferral.hold():
+                res = sw.results
+                try:
+                    folder = _out_folder(res, out, "sweep")
+                    if not res.complete:
+                        from .analysis.sweep_io import save_partial
+
+                        save_partial(sw, folder)
+                    else:
+                        from .report.sweep import write_sweep_report
+
+                        sw.save(folder, report=None if no_report else write_sweep_report,
+                                replicates_file=rep_file or None)
+                except OutputError as exc:
+                    if _state["debug"]:
+                        raise
+                    typer.echo(f"sim sweep: {exc}", err=True)
+                    raise typer.Exit(1) from None
+                finally:
+                    if rep_file:
+                        import shutil
+
+                        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)
+    except InputError as exc:
+        _fail(exc, "sweep")
+        return
+    if not res.complete:
+        how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[res.stopped_by]
+        typer.echo(f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; the sets' runs so far are in "
+                   f"{folder}/sets.csv; no indices (a sweep needs every set).", err=True)
+        raise typer.Exit(code)
+    if json_:
+        from .results import _clean
+
+        typer.echo(json.dumps(_clean(sw.summary()), indent=2))
+        return
+    _print_sweep(sw, folder)
+
+
+def _print_sweep(sw, folder: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(width=max(120, Console().width))
+    t = Table(title=escape(f"{sw.results.title} — {sw.method} sweep: {sw.sets:,} parameter sets × {sw.runs_per_set:,} "
+                           f"runs ({sw.results.runs:,} runs in one Monte Carlo)"), title_justify="left")
+    t.add_column("Outcome", overflow="fold", min_width=28, max_width=50)
+    t.add_column("Mean", justify="right")
+    t.add_column("10–90% across sets", justify="right")
+    t.add_column("MC noise share", justify="right")
+    t.add_column("Most influential (index ± 95%)", overflow="fold", max_width=60)
+    nz = sw.noise()
+    for o in sw.outcomes:
+        r = nz.loc[o]
+        rank = [x for x in sw.ranking(o) if x[1] == x[1]][:2]
+        infl = "; ".join(f"{n} {v:.2f}" + (f" ± {c:.2f}" if c == c else "") for n, v, c in rank) or "-"
+        share = "-" if r["mc_share"] != r["mc_share"] else f"{100 * r['mc_share']:.0f}%"
+        t.add_row(escape(sw.description(o)), _pct(r["mean"]), f"{_pct(r['p10'])} – {_pct(r['p90'])}", share, escape(infl))
+    con.print(t)
+    key = {"sobol": "total Sobol index ST", "morris": "Morris mu*", "lhs": "RBD-FAST first-order index",
+           "grid": "range of the mean across levels"}[sw.method]
+    typer.echo(f"Index: {key}. MC noise share: the part of the variance across sets that is Monte Carlo noise "
+               "(above ~50%, raise --runs).")
+    m = sw.results.manifest
+    typer.echo(f"Seed {sw.seed}; {m['workers']} worker(s) ({m['backend']}); simulation "
+               f"{m['timings_s']['simulation']:.1f} s ({m['replicate_months_per_s']:,.0f} replicate-months/s).")
+    typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
+    typer.echo(f"Next: sim discover {folder} --outcome NAME")
+
+
+def compare(
+    a: Annotated[str, typer.Argument(help="Scenario A: a file or a shipped name.")],
+    b: Annotated[str | None, typer.Argument(help="Scenario B (default: A again, varied by --b-set / --b-lever).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override in both: PATH=VALUE (repeatable).")] = None,
+    a_set: Annotated[list[str] | None, typer.Option("--a-set", help="Override in A only: PATH=VALUE (repeatable).")] = None,
+    b_set: Annotated[list[str] | None, typer.Option("--b-set", help="Override in B only: PATH=VALUE (repeatable).")] = None,
+    a_lever: Annotated[list[str] | None, typer.Option("--a-lever", help="Lever pulled from the start in A (repeatable).")] = None,
+    b_lever: Annotated[list[str] | None, typer.Option("--b-lever", help="Lever pulled from the start in B (repeatable).")] = None,
+    runs: Annotated[int | None, typer.Option("--runs", "-n", help="Runs of each variant (default: A's scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of both (default: A's scenario's).")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="Horizon in months.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes.")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (the same for both).")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
+    independent: Annotated[bool, typer.Option("--independent", help="Give B its own seed (no common random numbers; unpaired test).")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the comparison folder here (must be new or empty).")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Import a module that registers rules or outcome kinds (repeatable).")] = None,
+) -> None:
+    """Compare two variants with common random numbers: differences, intervals, tests, and why.
+
+    Two scenario files, or one scenario with two variants (--a-set/--b-set,
+    --a-lever/--b-lever). Both run with the same seed, runs and chunking, so
+    replicate i of A and of B share their random numbers where the structure allows;
+    per outcome: B - A with a paired 95% interval and McNemar's exact test
+    (Benjamini-Hochberg adjusted), and the event counts that differ most. Writes
+    comparison.csv, counts.csv, summary.json, figures and report.html.
+    """
+    from .cli import _stoppable
+
+    _stoppable(_compare, a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, workers, chunk_size, backend,
+               independent, out, no_report, json_, plugin)
+
+
+def _compare(a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, workers, chunk_size, backend, independent,
+             out, no_report, json_, plugin) -> None:
+    from . import api
+    from .analysis.compare import compare as run_compare
+    from .cli import _fail, _notices, _progress, _state
+    from .results import OutputError
+    from .runner import ChunkFailed
+
+    try:
+        api.check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
+        api.load_plugins(plugin)
+        sa = api.load_scenario(a, overrides=set_ or None)
+        sb = api.load_scenario(b, overrides=set_ or None) if b is not None else None
+        if b is None and not (a_set or b_set or a_lever or b_lever):
+            typer.echo("sim compare: A and B are the same (give B, or --b-set / --b-lever); the difference will be zero.",
+                       err=True)
+        if out is not None:
+            api.check_out(out)
+        progress, finish = _progress(json_)
+        with _notices("compare"):
+            try:
+                cmp = run_compare(sa, sb, a_set=a_set, b_set=b_set, a_levers=a_lever, b_levers=b_lever, runs=runs,
+                                  seed=seed, months=months, chunk_size=chunk_size, workers=workers, backend=backend,
+                                  independent=independent, progress=progress)
+            except ChunkFailed as exc:
+                finish()
+                typer.echo(f"sim compare: {exc}", err=True)
+                raise typer.Exit(1) from None
+        finish()
+    except InputError as exc:
+        _fail(exc, "compare")
+        return
+    if not (cmp.a.complete and cmp.b.complete):
+        typer.echo("Interrupted: nothing compared.", err=True)
+        raise typer.Exit(130)
+    try:
+        folder = _compare_folder(cmp, out)
+        from .report.compare import write_compare_report
+
+        cmp.save(folder, report=None if no_report else write_compare_report)
+    except OutputError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"sim compare: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if json_:
+        from .results import _clean
+
+        typer.echo(json.dumps(_clean(cmp.summary()), indent=2))
+        return
+    _print_compare(cmp, folder)
+
+
+def _compare_folder(cmp, out: Path | None) -> Path:
+    from . import api
+
+    if out is not None:
+        return api.prepare_out(out)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("outputs") / "compare"
+    for i in range(1000):
+        p = base / (f"{cmp.a.scenario}-{stamp}" + (f"-{i + 1}" if i else ""))
+        if not p.exists():
+            p.mkdir(parents=True)
+            return p
+    raise RuntimeError("could not create a new output folder")  # pragma: no cover
+
+
+def _print_compare(cmp, folder: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(width=max(120, Console().width))
+    df = cmp.outcomes()
+    t = Table(title=escape(f"A: {cmp.label_a}   B: {cmp.label_b}   ({cmp.a.runs:,} runs each, "
+                           + ("common random numbers)" if cmp.paired else "independent)")), title_justify="left")
+    t.add_column("Outcome", overflow="fold", min_width=28, max_width=56)
+    for c in ("A", "B", "B − A (95% interval)", "adj. p", ""):
+        t.add_column(c, justify="right")
+    for _name, r in df.iterrows():
+        t.add_row(escape(r["description"]), _pct(r["p_a"]), _pct(r["p_b"]),
+                  f"{100 * r['diff']:+.1f} ({100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f}) pts",
+                  f"{r['p_adjusted']:.2g}", "different" if r["significant"] else "")
+    con.print(t)
+    for s in cmp.words()[1:]:
+        con.print(escape(s))
+    typer.echo(f"Outputs: {folder}/  (report.html, comparison.csv, counts.csv, summary.json, manifest.json)")
+
+
+def discover(
+    sweep_dir: Annotated[Path, typer.Argument(help="A folder written by sim sweep.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="The outcome to explain (its name in the scenario).")],
+    method: Annotated[str, typer.Option("--method", help="prim, cart or both.")] = "both",
+    likely: Annotated[float, typer.Option("--likely", help="PRIM: a set counts as one where the outcome is likely at this probability or more.")] = 0.5,
+    density: Annotated[float, typer.Option("--density", help="PRIM: the least share of likely sets a box must hold.")] = 0.8,
+    json_: Annotated[bool, typer.Option("--json", help="Print the boxes and rules as JSON.")] = False,
+) -> None:
+    """Where an outcome is likely: PRIM boxes and CART rules over a sweep's inputs, in words.
+
+    Each box or rule is stated with the probability of the outcome over the runs
+    inside it (density), the share of all runs with the outcome that fall inside
+    (coverage), and the share of parameter sets inside.
+    """
+    from .analysis.discover import discover as run_discover
+    from .cli import _fail
+
+    try:
+        found = run_discover(sweep_dir, outcome, method=method, likely=likely, density=density)
+    except InputError as exc:
+        _fail(exc, "discover")
+        return
+    if json_:
+        import dataclasses
+
+        def plain(f):
+            return None if f is None else dataclasses.asdict(f) | {"rule": f.rule()}
+
+        typer.echo(json.dumps({"outcome": outcome, "base": found["base"], "prim": plain(found["prim"]),
+                               "cart": [plain(f) for f in found["cart"]], "words": found["words"]}, indent=2, default=str))
+        return
+    typer.echo(f"{found['description']} ({outcome}): {_pct(found['base'])} of all runs in the sweep.")
+    for s in found["words"]:
+        typer.echo("- " + s)
