@@ -45,6 +45,11 @@ def test_unknown_calibration_key_and_cited_fact_are_rejected(tmp_path):
     with pytest.raises(sim.InputError) as ei:
         sim.load_scenario(write(tmp_path, bad))
     assert "starts with a documented key" in ei.value.format()
+    # a note that starts with ':' (found by the property tests: it crashed the key lookup)
+    bad = MINI.replace("credibility: 0.3", 'credibility: {value: 0.3, source: {calibration: ":level("}}')
+    with pytest.raises(sim.InputError) as ei:
+        sim.load_scenario(write(tmp_path, bad))
+    assert "starts with a documented key" in ei.value.format()
     bad = MINI.replace("credibility: 0.3", 'credibility: {value: 0.3, source: {assumption: "see [no-such-fact-id]"}}')
     with pytest.raises(sim.InputError) as ei:
         sim.load_scenario(write(tmp_path, bad))

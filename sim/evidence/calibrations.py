@@ -15,5 +15,6 @@ CALIBRATIONS: dict[str, str] = {
 
 def calibration_key(note: str) -> str | None:
     """The key a calibration note starts with, if it is a known one."""
-    head = note.strip().split(":", 1)[0].split()[0] if note.strip() else ""
+    words = note.strip().split(":", 1)[0].split()
+    head = words[0] if words else ""  # a note starting with ':' has no key
     return head if head in CALIBRATIONS else None
