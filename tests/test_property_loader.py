@@ -270,7 +270,11 @@ def mutation(draw, doc: dict) -> None:
             parent.insert(draw(st.integers(0, len(parent))), draw(WEIRD))
     elif op == "extreme":
         if isinstance(value, int | float) and not isinstance(value, bool):
-            parent[key] = draw(st.sampled_from([-value, value * 1e12, -1e300, math.nan, math.inf, -math.inf, str(value), value + 0.5, 0, 2**64]))
+            try:  # a value made extreme by an earlier mutation (2**64) overflows a float
+                big = value * 1e12
+            except OverflowError:
+                big = math.inf
+            parent[key] = draw(st.sampled_from([-value, big, -1e300, math.nan, math.inf, -math.inf, str(value), value + 0.5, 0, 2**64]))
         else:
             parent[key] = draw(st.sampled_from([-1, 1e308, math.nan, math.inf, 10**30]))
     elif op == "shuffle" and isinstance(value, list):
