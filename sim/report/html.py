@@ -90,6 +90,13 @@ def render(res: Results, figures: dict[str, Path]) -> str:
             f"<td class='num'>{r['runs_for_1pt']:,}</td></tr>"
         )
     parts.append("</table>")
+    if m.get("stories"):
+        parts.append("<h2>Stories</h2><p class='note'>One run told month by month for each outcome: the run, among "
+                     "the first sampled, in which it happened closest to its median month.</p><ul>")
+        for st in m["stories"]:
+            parts.append(f"<li><a href='{_e(st['file'])}'>A run in which: {_e(st['description'])}</a> "
+                         f"<span class='note'>(run {st['replicate']})</span></li>")
+        parts.append("</ul>")
     captions = {
         "outcomes": "Outcome probabilities",
         "cumulative": "Cumulative probability over time",
