@@ -90,7 +90,9 @@ class RunSpec:
         fixed: Per-replicate values of some parameters over the whole run
             (``{path: array (runs,)}``): a study's parameter sets.
         start: A world snapshot to continue from (its replicate ``start_replicate``)
-            instead of the scenario's start: the continuations of a played game.
+            instead of the scenario's start: the continuations of a played game. A
+            ``history`` entry (:meth:`sim.outcomes.recorder.Recorder.history`) makes the
+            results cover the game's months so far.
         keep_final, keep_traj: Replicates (from the start of the run) whose final values
             and trajectories are kept.
     """
@@ -213,6 +215,8 @@ def _simulate_inner(task: Task):
         if spec.start is not None:
             world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj)
+        if spec.start is not None and spec.start.get("history") is not None:
+            rec.preload(spec.start["history"])  # a played game's outcomes and months so far
         while world.elapsed < plan.horizon:
             world.step()
         res = rec.result(time.perf_counter() - t0)
