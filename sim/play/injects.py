@@ -102,6 +102,15 @@ def load_injects(path: str | Path, scn: Any) -> list[Inject]:
                                             f"{at} is before the scenario starts ({scn.spec.meta.start})"))
             except ValueError:
                 pass  # the schema reports it
+        for key in ("description", "note"):  # fact ids cited in [brackets] must exist, as in a scenario
+            from ..evidence.provenance import CITED
+
+            text = item.get(key)
+            for m in CITED.finditer(text if isinstance(text, str) else ""):
+                if m.group(1) not in scn.facts.facts:
+                    where = mark_of(item, key)
+                    problems.append(Problem(where.shifted(m.start() + 1) if where else Mark(file), f"{p}.{key}",
+                                            f"cites unknown fact [{m.group(1)}]{suggest(m.group(1), scn.facts.facts)}"))
         if item.get("at") is not None and item.get("when") is not None:
             problems.append(Problem(mark_of(item, "when") or Mark(file), f"{p}.when",
                                     "an inject has either 'at' (a month) or 'when' (a condition), not both"))
