@@ -219,7 +219,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
 
                 raise option_error("--turn", "goes with --from-game SAVED_GAME")
             replay.check_from_game_options(SCENARIO=scenario, **{"--seed": seed, "--months": months, "--set": set_,
-                                                                 "--lever": lever, "--precision": precision != "float32"})
+                                                                 "--lever": lever, "--precision": precision != "float32",
+                                                                 "--stories": stories})
             state = replay.game_state(from_game, turn)
             scn, run_fn, precision = state["scn"], replay.runner(state), state["dtype"]
         elif scenario is None:
@@ -831,7 +832,7 @@ def play(
     months: Annotated[int | None, typer.Option("--months", help="Months the game lasts (default: the scenario's horizon).")] = None,
     injects: Annotated[Path | None, typer.Option("--injects", help="The instructor's inject file (a deck of events).")] = None,
     moves: Annotated[Path | None, typer.Option("--moves", help="Play the moves of this file without prompts.")] = None,
-    turns: Annotated[int | None, typer.Option("--turns", help="Stop after this many turns (saved; resume with --resume).")] = None,
+    turns: Annotated[int | None, typer.Option("--turns", help="Stop after this many turns in all (saved; resume with --resume).")] = None,
     resume: Annotated[Path | None, typer.Option("--resume", help="Resume a saved game.")] = None,
     save: Annotated[Path | None, typer.Option("--save", help="Where to save the game (default: OUT/game.json; with --resume, the same file).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the saved game and the debrief (default: outputs/play/...).")] = None,
@@ -894,7 +895,7 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
     if script is not None:
         session.script(script, turns)
     else:
-        session.interact()
+        session.interact(turns)
 
 
 def _play_folder(name: str) -> Path:

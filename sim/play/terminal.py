@@ -189,12 +189,13 @@ class Session:
 
     # ----------------------------------------------------------- interactive
 
-    def interact(self) -> None:
-        """Prompt for moves turn after turn until the game ends, ``quit`` or end of input."""
+    def interact(self, stop_after: int | None = None) -> None:
+        """Prompt for moves turn after turn until the game ends, ``quit``, end of input, or
+        ``stop_after`` turns in all."""
         g = self.game
         self.begin()
         try:
-            while not g.finished:
+            while not g.finished and (stop_after is None or g.turn < stop_after):
                 if not self._turn():
                     break
         except EOFError:
