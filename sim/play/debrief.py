@@ -128,7 +128,9 @@ def write_debrief(game: Any, folder: str | Path, name: str = "debrief") -> Path:
         story = game.story()
         tl = timeline(story, Path(tmp) / "timeline.png", title="The game month by month")
         outs = [{"name": d.name, "description": d.description} for d in game.detectors]
-        chart = forecast_chart(game.forecasts, outs, game.baseline, Path(tmp) / "forecast.png") if game.forecasts else None
+        ticks = ["0\nstart"] + [f"{t['turn']}\n{t['to']}" for t in game.turns][: len(game.forecasts) - 1]
+        chart = (forecast_chart(game.forecasts, outs, game.baseline, Path(tmp) / "forecast.png", ticks=ticks)
+                 if game.forecasts else None)
         path = folder / f"{name}.html"
         atomic_write(path, render(game, chart, tl))
     return path

@@ -47,28 +47,27 @@ def timeline(story: Any, path: Path, *, title: str | None = None) -> Path:
         ax.set_ylim(-0.5, 5.5)
         ax.set_ylabel("")
         ax.set_title(_wrap(title or f"{story.title}: month by month", 90))
-        if F:
-            ax.legend(loc="upper left", fontsize=8, frameon=False)
         seen: set[str] = set()
         for r in story.records:
             mark = MARKED.get(r["event"])
             if mark is None:
                 continue
             lab, colour = mark
-            t = r["elapsed"] - 0.5 if r["event"] not in ("move", "inject") else r["elapsed"] - 1
+            # rule events in the middle of their month; moves and injects at its start
+            t = r["elapsed"] - 0.5 if r["event"] not in ("move", "inject") else r["elapsed"] - 1 + 0.06
             ax.axvline(t, color=colour, lw=0.8, ls=":" if r["event"] not in ("move", "inject") else "-", alpha=0.8)
             ax2.axvline(t, color=colour, lw=0.8, ls=":" if r["event"] not in ("move", "inject") else "-", alpha=0.8)
             if lab not in seen:
                 seen.add(lab)
                 ax.plot([], [], color=colour, ls=":" if r["event"] not in ("move", "inject") else "-", label=lab)
-        if seen:
-            ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=2)
+        if seen or F:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         for s, a in labels.get("pairs", []):
             ax2.plot(x, trust[:, s, a], lw=1.8, label=f"{labels['states'][s]}'s trust in {labels['alliances'][a]}")
         ax2.set_ylim(0, 1)
         ax2.set_ylabel("trust (0-1)")
         if labels.get("pairs"):
-            ax2.legend(loc="lower left", fontsize=8, frameon=False)
+            ax2.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         ticks = list(range(0, T + 1, 6))
         ax2.set_xticks(ticks, [story.date(t + 1) for t in ticks], fontsize=8)
         ax2.set_xlabel("month (ticks mark the start of the month)")
@@ -77,14 +76,21 @@ def timeline(story: Any, path: Path, *, title: str | None = None) -> Path:
 
 
 def forecast_chart(turns: list[dict[str, Any]], outcomes: list[dict[str, Any]], baseline: dict[str, Any] | None,
-                   path: Path, *, top: int = 6) -> Path:
+                   path: Path, *, top: int = 6, ticks: list[str] | None = None) -> Path:
     """The forecast after each turn (probability to the horizon, 95% band) for the
-    outcomes that moved most, with the no-player baseline as a dashed line."""
+    outcomes whose forecast moved most while they were still open (a jump to certainty
+    when one happens is not movement), with the no-player baseline as a dashed line.
+    ``ticks`` label the turns (default: turn number and month)."""
     import matplotlib.pyplot as plt
 
     names = [o["name"] for o in outcomes]
     series = {n: np.array([t["outcomes"][n]["p"] for t in turns]) for n in names}
-    spread = {n: float(np.ptp(v)) + (0.001 * v[-1] if len(v) else 0) for n, v in series.items()}
+
+    def moved(v: np.ndarray) -> float:
+        open_ = v[: int(np.argmax(v >= 1.0))] if (v >= 1.0).any() else v
+        return float(np.ptp(open_)) if open_.size else 0.0
+
+    spread = {n: moved(v) + 1e-6 * v.mean() for n, v in series.items()}
     chosen = sorted(names, key=lambda n: -spread[n])[:top]
     xs = [t["turn"] for t in turns]
     desc = {o["name"]: o["description"] for o in outcomes}
@@ -97,8 +103,8 @@ def forecast_chart(turns: list[dict[str, Any]], outcomes: list[dict[str, Any]], 
             ax.fill_between(xs, 100 * lo, 100 * hi, color=line.get_color(), alpha=0.15, lw=0)
             if baseline and n in baseline["outcomes"]:
                 ax.axhline(100 * baseline["outcomes"][n]["p"], color=line.get_color(), ls="--", lw=1, alpha=0.8)
-        ax.set_xticks(xs, [f"{t['turn']}\n{t['month']}" for t in turns], fontsize=8)
-        ax.set_xlabel("after turn (turn 0: before any move)")
+        ax.set_xticks(xs, ticks or [f"{t['turn']}\n{t['month']}" for t in turns], fontsize=8)
+        ax.set_xlabel("after turn (0: before any move), with the last month it played")
         ax.set_ylabel("probability by the horizon (%)")
         ax.set_ylim(0, 100)
         ax.set_title("Forecast after each turn (dashed: the scenario's own Monte Carlo, nobody playing)")
