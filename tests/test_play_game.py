@@ -234,6 +234,11 @@ def test_sim_play_with_a_moves_file_then_sim_run_from_game_gives_the_same_foreca
             assert o["ci95"] == [fc["outcomes"][name]["lo"], fc["outcomes"][name]["hi"]]
         manifest = json.loads((tmp_path / f"run{turn}" / "manifest.json").read_text())
         assert manifest["from_game"]["turn"] == (3 if turn is None else turn)
+    # such a run cannot be rerun from its folder alone: it says what to run instead
+    rr = runner.invoke(app, ["rerun", str(tmp_path / "run1")])
+    assert rr.exit_code == 2
+    assert rr.output.strip().endswith(f"this run continued a played game from its state after turn 1; run it again "
+                                      f"with: sim run --from-game {out / 'game.json'} --turn 1")
 
 
 def test_sim_run_from_game_refuses_options_the_game_fixes(tmp_path):

@@ -132,6 +132,12 @@ def render(res: Results, figures: dict[str, Path]) -> str:
     parts.append("</table>")
     parts.append(appendix(res))
     lever_opts = "".join(f" --lever {lv}" for lv in res.levers)
+    game = m.get("from_game")
+    if game:  # the continuations of a played game (sim run --from-game)
+        parts.append("<p class='note'>Made with sim. This run continues a played game from its state after turn "
+                     f"{game.get('turn')}; reproduce with <code>sim run --from-game {_e(game.get('file', 'GAME.json'))} "
+                     f"--turn {game.get('turn')} --runs {res.runs_requested}</code>.</p></body></html>")
+        return "\n".join(parts)
     parts.append("<p class='note'>Made with sim. Reproduce with <code>sim run scenario.resolved.yaml "
                  f"--seed {res.seed} --runs {res.runs_requested}{_e(lever_opts)}</code> (or <code>sim rerun</code> "
                  "on this folder).</p></body></html>")
