@@ -349,3 +349,38 @@ def test_every_shipped_lever_changes_the_world(name):
             changed = [k for k in before["st"].names() if not np.array_equal(before["st"][k], after["st"][k])]
             changed += [k for k in before["par"].names() if not np.array_equal(before["par"][k], after["par"][k])]
             assert changed, f"{name}: {actor}.{lname} changes nothing"
+
+
+def test_ctrl_c_during_a_turn_waits_for_the_turn_and_the_saved_game_resumes(karabakh, tmp_path, monkeypatch):
+    """A SIGINT in the middle of a turn's months is acted on once the turn is whole; one
+    during the forecast leaves it to be made on resuming. Either way the saved game
+    continues as if nothing had happened."""
+    import os
+    import signal
+
+    from sim.world.model import World
+
+    whole = play(karabakh, MOVES, 3)
+    step = World.step
+    calls = {"n": 0}
+
+    def step_then_interrupt(self):
+        step(self)
+        if self.n == 1:  # the game's own world, not its continuations
+            calls["n"] += 1
+            if calls["n"] == 5:  # the second month of turn 2
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(World, "step", step_then_interrupt)  # before the world exists (Mesa binds step then)
+    g = Game(karabakh, ["armenia"], seed=5, months=12, forecast_runs=RUNS)
+    s = Session(g, tmp_path / "g.json", say=lambda _: None)
+    with pytest.raises(KeyboardInterrupt):
+        s.script({k: TurnMoves(moves=v) for k, v in MOVES.items()})
+    monkeypatch.setattr(World, "step", step)
+    assert g.turn == 2 and g.elapsed == 6 and g.snapshots[-1]["elapsed"] == 6  # the turn finished whole
+    saved = json.loads((tmp_path / "g.json").read_text())
+    assert saved["turn"] == 2 and len(saved["snapshots"]) == 3 and len(saved["forecasts"]) == 2  # no forecast yet
+    resumed = load_game(tmp_path / "g.json")
+    resumed.start()  # the forecast the interrupt stopped
+    resumed.play_turn(MOVES.get(3, []))
+    same_game(whole, resumed)

@@ -206,6 +206,15 @@ class Game:
                 raise MoveError(f"inject '{name}' has already been played")
             deck_items.append(inj)
         self.start()
+        from ..interrupts import SignalDeferral
+
+        with SignalDeferral() as deferral, deferral.hold():  # Ctrl-C or SIGTERM wait for the turn to be whole
+            record = self._advance(pairs, deck_items, tm)
+        self.start()  # the forecast after this turn (an interrupt leaves it to the next start)
+        return record
+
+    def _advance(self, pairs: list[tuple[str, str]], deck_items: list[Inject], tm: TurnMoves) -> dict[str, Any]:
+        """The turn itself: moves, injects, its months, the snapshot and the turn's record."""
         k = self.turn + 1
         first, last = self.next_months()
         for actor, lever in pairs:
@@ -224,7 +233,6 @@ class Game:
                   "injects": [r["name"] for r in self.records if r["event"] == "inject" and first <= r["elapsed"] <= last],
                   "events": [ev.model_dump(mode="json") for ev in tm.events]}
         self.turns.append(record)
-        self.start()  # the forecast after this turn (an interrupt leaves it to the next start)
         return record
 
     def _pull(self, actor: str, lever: str, first: int) -> None:

@@ -24,7 +24,7 @@ WIDTH = 100
 
 HELP = """Commands:
   NUMBER or ACTOR.LEVER   add a move for this turn (the numbers are in the list of your levers)
-  undo                    take back the last move added
+  undo                    take back the last event, inject or move added (in that order)
   done                    end the turn: apply the moves, simulate, show what happened and the forecast
   situation | forecast    show the situation | the latest forecast again
   inject                  (instructor) list the inject deck; inject NAME plays one this turn
@@ -236,11 +236,11 @@ class Session:
                 self.say(HELP)
             elif w == "undo":
                 if tm.events:
-                    self.say("! an event already applied cannot be taken back")
-                if tm.moves:
-                    self.say(f"taken back: {tm.moves.pop()}")
+                    self.say(f"taken back: event {tm.events.pop().description}")
                 elif tm.injects:
                     self.say(f"taken back: inject {tm.injects.pop()}")
+                elif tm.moves:
+                    self.say(f"taken back: {tm.moves.pop()}")
                 else:
                     self.say("nothing to take back")
             elif w in ("situation", "s"):
