@@ -133,6 +133,24 @@ class ScenarioData:
                     "triggers": [ei[t] for t in ev.effect.event],
                 }
             )
+        # lever policies (MODEL.md D1b): levers in file order, those with a policy act
+        self.lever_keys = [(a, lv) for a, levers in spec.levers.items() for lv in levers]
+        self.policies = []
+        for i, (a, lv) in enumerate(self.lever_keys):
+            lever = spec.levers[a][lv]
+            if lever.policy is None:
+                continue
+            self.policies.append(
+                {
+                    "lever": i,
+                    "actor": a,
+                    "when": parse_predicate(lever.policy.when) if lever.policy.when else None,
+                    "once": lever.policy.once,
+                    "probability": lever.policy.probability,
+                    "ops": effect_ops(lever.effect),
+                    "triggers": [ei[t] for t in lever.effect.event],
+                }
+            )
         # outcomes: primary ones have a condition; any/all combine others
         self.outcome_names = list(spec.outcomes)
         self.outcomes = []
@@ -333,6 +351,10 @@ class ReferenceModel(mesa.Model):
             fp.lr_ema = self.log_ratio(fp, with_support=False)  # §3.1: no shift at the start
         self.event_p = [self.draw(ev["probability"], RANGE["probability"]) for ev in data.events]
         self.fired = [False] * len(data.events)
+        self.policy_p = [self.draw(pol["probability"], RANGE["probability"]) for pol in data.policies]
+        self.pulled = [False] * len(data.lever_keys)
+        self.played: set[str] = set()  # actors played by people: their policies do not act
+        self.pending: list[int] = []  # events triggered between months (by a lever), fired next month
         # observation
         self.first = {o["name"]: 0 for o in data.outcomes}
         self.trace: list[dict[str, Any]] = []
@@ -385,6 +407,8 @@ class ReferenceModel(mesa.Model):
         on = self.data.is_on
         if on("events"):
             self.events_step()
+        if on("policy"):
+            self.policy_step()
         if on("procurement"):
             self.procurement_step()
         if on("escalation"):
@@ -409,6 +433,9 @@ class ReferenceModel(mesa.Model):
         data = self.data
         u = [self.random.random() for _ in data.events]  # one uniform per event and month
         self.fired_now = [False] * len(data.events)  # an event fires at most once a month
+        pending, self.pending = self.pending, []
+        for e in sorted(set(pending)):  # triggered since last month: first, on this month's draw
+            self.fire(e, u, 0)
         for e, ev in enumerate(data.events):
             if ev["at"] is not None:
                 if ev["at"] != self.calendar_month:
@@ -433,6 +460,25 @@ class ReferenceModel(mesa.Model):
         if depth < 16:  # guard against trigger cycles of events that may fire repeatedly
             for t in ev["triggers"]:
                 self.fire(t, u, depth + 1)  # same u: "with their own probabilities (same u)"
+
+    # ---------------------------------------------------------- D1b policies
+
+    def policy_step(self) -> None:
+        """Levers with a policy: pulled where the condition holds, with their probability,
+        at most once if ``once``, never for a played actor. Events the effect names fire
+        next month."""
+        u = [self.random.random() for _ in self.data.policies]
+        for j, pol in enumerate(self.data.policies):
+            if pol["actor"] in self.played or not u[j] < self.policy_p[j]:
+                continue
+            if pol["once"] and self.pulled[pol["lever"]]:
+                continue
+            if pol["when"] is not None and not self.evaluate(pol["when"]):
+                continue
+            for op, path, value in pol["ops"]:
+                self.apply(op, path, value)
+            self.pulled[pol["lever"]] = True
+            self.pending += pol["triggers"]
 
     # ---------------------------------------------------------------- effects
 

@@ -699,6 +699,12 @@ def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]
     A run that used custom parts no longer registered cannot be rerun: the
     :class:`InputError` says which parts and where they came from.
     """
+    game = manifest.get("from_game")
+    if game:  # continuations of a played game: its snapshot is in the saved game, not in the folder
+        raise InputError([Problem(Mark(str(folder / "manifest.json")), "",
+                                  "this run continued a played game from its state after turn "
+                                  f"{game.get('turn')}; run it again with: sim run --from-game "
+                                  f"{game.get('file', 'SAVED_GAME')} --turn {game.get('turn')}")])
     missing = missing_parts(manifest)
     if missing:
         raise InputError([Problem(Mark(str(folder / "manifest.json")), "",

@@ -161,7 +161,9 @@ PluginOpt = Annotated[
 
 @app.command(cls=SimCommand)
 def run(
-    scenario: ScenarioArg,
+    scenario: Annotated[str | None, typer.Argument(
+        help="A scenario file (scenarios/karabakh.yaml) or a shipped scenario name (karabakh); "
+             "omitted with --from-game.")] = None,
     runs: Annotated[int | None, typer.Option("--runs", "-n", help="Number of replicates (default: the scenario's).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed, 0 or more (default: the scenario's).")] = None,
     months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's); later events are ignored.")] = None,
@@ -183,6 +185,9 @@ def run(
     uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
     uncertainty_sets: Annotated[int, typer.Option("--uncertainty-sets", help="Parameter sets of the --uncertainty sweep (Latin hypercube).")] = 64,
     uncertainty_runs: Annotated[int, typer.Option("--uncertainty-runs", help="Runs per parameter set of the --uncertainty sweep.")] = 500,
+    from_game: Annotated[Path | None, typer.Option("--from-game", help="Run the Monte Carlo from a saved game's state (sim play --save): its continuations after --turn, seeded from the game's seed and the turn.")] = None,
+    turn: Annotated[int | None, typer.Option("--turn", help="With --from-game: the turn whose state to continue (default: the last played; 0 = before any move).")] = None,
+    stories: Annotated[bool, typer.Option("--stories", help="Also tell the story of a typical run for each outcome (story_replicate_K.html, linked from the report).")] = False,
 ) -> None:
     """Run a scenario's Monte Carlo: outcome probabilities with 95% intervals and timing.
 
@@ -190,15 +195,20 @@ def run(
     scenario.resolved.yaml, summary.json, outcomes.csv, timeseries.csv, figures
     and report.html. Ctrl-C or SIGTERM stop the run and save the finished chunks
     (exit status 130 or 143); a failed chunk exits 1, bad input 2.
+
+    With --from-game SAVED_GAME: the forecast a game showed after a turn, as a run
+    (same continuations, same seed; --runs changes their number).
     """
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
                no_report, backend, precision, scheduler, lever, plugin,
                {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "uncertainty": uncertainty,
-                "uncertainty_sets": uncertainty_sets, "uncertainty_runs": uncertainty_runs})
+                "uncertainty_sets": uncertainty_sets, "uncertainty_runs": uncertainty_runs},
+               from_game, turn, stories)
 
 
 def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_, no_report,
-         backend, precision, scheduler, lever=None, plugin=None, research=None) -> None:
+         backend, precision, scheduler, lever=None, plugin=None, research=None, from_game=None, turn=None,
+         stories=False) -> None:
     research = research or {}
     from . import api
     from .interrupts import SignalDeferral, Terminated
@@ -206,6 +216,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
 
     t0 = time.perf_counter()
     startup_before = process_age()  # interpreter start and imports, before this command ran
+    run_fn = api.run
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
                               scheduler=scheduler, ci_halfwidth=research.get("ci_halfwidth"))
@@ -220,7 +231,27 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
 
             require("pyarrow", "--replicates", option="--replicates")
         api.load_plugins(plugin)
-        scn = api.load_scenario(scenario, overrides=set_ or None)
+        if from_game is not None or turn is not None:  # the state of a saved game (sim.play.replay)
+            from .play import replay
+
+            if from_game is None:
+                from .scenario.errors import option_error
+
+                raise option_error("--turn", "goes with --from-game SAVED_GAME")
+            replay.check_from_game_options(SCENARIO=scenario, **{"--seed": seed, "--months": months, "--set": set_,
+                                                                 "--lever": lever, "--precision": precision != "float32",
+                                                                 "--stories": stories,
+                                                                 "--replicates": research.get("replicates"),
+                                                                 "--ci-halfwidth": research.get("ci_halfwidth"),
+                                                                 "--uncertainty": research.get("uncertainty")})
+            state = replay.game_state(from_game, turn)
+            scn, run_fn, precision = state["scn"], replay.runner(state), state["dtype"]
+        elif scenario is None:
+            from .scenario.errors import option_error
+
+            raise option_error("SCENARIO", "give a scenario (a file or a shipped name, e.g. karabakh), or --from-game SAVED_GAME")
+        else:
+            scn = api.load_scenario(scenario, overrides=set_ or None)
         from .montecarlo import parse_levers
 
         parse_levers(scn, lever)  # checked before anything runs
@@ -247,11 +278,16 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
     with SignalDeferral() as deferral:
         try:
             with _notices("run"):
-                rep_file = _temp_parquet() if research.get("replicates") else False
-                res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
-                              progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
-                              oversubscribe=oversubscribe, levers=lever, replicates=rep_file,
-                              ci_halfwidth=research.get("ci_halfwidth"))
+                if run_fn is api.run:
+                    rep_file = _temp_parquet() if research.get("replicates") else False
+                    res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
+                                  progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
+                                  oversubscribe=oversubscribe, levers=lever, replicates=rep_file,
+                                  ci_halfwidth=research.get("ci_halfwidth"))
+                else:  # the continuations of a saved game
+                    res = run_fn(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
+                                 progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
+                                 oversubscribe=oversubscribe, levers=lever)
                 if research.get("uncertainty") and res.complete:
                     from .analysis.headline import model_uncertainty
 
@@ -275,6 +311,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                 t_out = time.perf_counter()
                 try:
                     folder = _out_folder(res, out)
+                    if stories and not no_report and res.complete:
+                        _tell_stories(scn, res, folder)
                     res.save(folder, report=None if no_report else _report_writer())
                 except OutputError as exc:
                     save_error = exc
@@ -926,6 +964,169 @@ def _print_backtest(bt) -> None:
 from .cli_research import register as _register_research  # noqa: E402
 
 _register_research(app)
+
+
+# --- sim story, sim play: narrated runs and classroom play (sim.play) ------------------
+# (a separate block so that changes to the commands above merge without conflicts)
+
+
+FLAGS.update({"replicate": "--replicate"})
+
+
+def _tell_stories(scn, res, folder: Path) -> None:
+    """Write a typical run's story per outcome into a run folder; the report links them."""
+    from .play.html import write_run_stories
+
+    res.manifest["stories"] = write_run_stories(scn, res, folder)
+
+
+@app.command(cls=SimCommand)
+def story(
+    scenario: ScenarioArg,
+    seed: Annotated[int | None, typer.Option("--seed", help="The run's seed (default: the scenario's).")] = None,
+    replicate: Annotated[int, typer.Option("--replicate", "-k", help="Which run of `sim run --seed N` to tell (0 = the first).")] = 0,
+    runs: Annotated[int | None, typer.Option("--runs", "-n", help="The run's number of replicates, if not the scenario's (it decides the chunks).")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's).")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="The run's chunk size, if not the default.")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="The run's precision: float32 (default) or float64.")] = "float32",
+    set_: SetOpt = None,
+    lever: LeverOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write story.html, story.txt and the timeline here (must be new or empty).")] = None,
+) -> None:
+    """Tell one run of a scenario month by month in plain language.
+
+    The story of replicate K of `sim run SCENARIO --seed N` (the same seed, runs, chunk
+    size and precision give the very run the Monte Carlo counted): what the rules made
+    happen each month, in words, with a timeline figure and an HTML page. Same seed,
+    same story.
+    """
+    from . import api
+    from .play.story import check_story_options, tell
+
+    try:
+        api.check_run_options(runs, None, months, chunk_size, seed=seed, dtype=precision)
+        check_story_options(replicate, runs)
+        scn = api.load_scenario(scenario, overrides=set_ or None)
+        from .montecarlo import parse_levers
+
+        parse_levers(scn, lever)
+        if out is not None:
+            api.check_out(out)
+        st = tell(scn, seed=seed, replicate=replicate, runs=runs, months=months, chunk_size=chunk_size,
+                  dtype=precision, levers=lever)
+    except InputError as exc:
+        _fail(exc, "story")
+        return
+    from .play.html import write_story
+
+    typer.echo(f"{st.title} — run {st.replicate} of seed {st.seed}\n")
+    typer.echo(st.text())
+    got = st.happened()
+    typer.echo("\nOutcomes: " + ("; ".join(f"{o['description']} ({st.date(o['month'])})" for o in got) if got else "none happened") + ".")
+    folder = api.prepare_out(out) if out is not None else _story_folder(scn.name, st.seed, st.replicate)
+    files = write_story(st, folder)
+    typer.echo(f"Story: {files['html']}  (timeline: {files['figure'].name}, text: {files['text'].name})")
+
+
+def _story_folder(name: str, seed: int, replicate: int) -> Path:
+    import datetime as dt
+
+    base = Path("outputs") / name
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for i in range(1000):
+        p = base / f"story-{seed}-{replicate}-{stamp}" if not i else base / f"story-{seed}-{replicate}-{stamp}-{i + 1}"
+        try:
+            p.mkdir(parents=True)
+            return p
+        except FileExistsError:
+            continue
+    raise RuntimeError("could not create a new output folder")  # pragma: no cover
+
+
+@app.command(cls=SimCommand)
+def play(
+    scenario: Annotated[str | None, typer.Argument(help="A scenario file or shipped name (omitted with --resume).")] = None,
+    as_: Annotated[list[str] | None, typer.Option("--as", help="An actor you play (repeatable): a state with levers.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="The game's seed (default: the scenario's). Same seed and moves, same game.")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="Months the game lasts (default: the scenario's horizon).")] = None,
+    injects: Annotated[Path | None, typer.Option("--injects", help="The instructor's inject file (a deck of events).")] = None,
+    moves: Annotated[Path | None, typer.Option("--moves", help="Play the moves of this file without prompts.")] = None,
+    turns: Annotated[int | None, typer.Option("--turns", help="Stop after this many turns in all (saved; resume with --resume).")] = None,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Resume a saved game.")] = None,
+    save: Annotated[Path | None, typer.Option("--save", help="Where to save the game (default: OUT/game.json; with --resume, the same file).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the saved game and the debrief (default: outputs/play/...).")] = None,
+    forecast_runs: Annotated[int | None, typer.Option("--forecast-runs", help="Continuations per forecast (default: the scenario's play.forecast_runs, 2000).")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Play a scenario turn by turn: you are some actors, the rules play the rest.
+
+    Each turn (a month or a quarter, as the scenario says) shows the situation and your
+    actors' levers; you choose moves; the months are simulated; you see what happened
+    and a forecast (thousands of continuations from the state you created), with its
+    change since the last turn. The game is saved after every turn; at the end (or when
+    you stop) a debrief page is written. --moves plays a moves file without prompts.
+    """
+    _stoppable(_play, scenario, as_, seed, months, injects, moves, turns, resume, save, out, forecast_runs, set_)
+
+
+def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out, forecast_runs, set_) -> None:
+    from . import api
+    from .play.debrief import write_debrief
+    from .play.game import Game, check_forecast_runs
+    from .play.injects import load_injects
+    from .play.moves import load_moves
+    from .play.savefile import load_game
+    from .play.terminal import Session
+    from .scenario.errors import option_error
+
+    try:
+        api.check_run_options(None, None, months, None, seed=seed)
+        check_forecast_runs(forecast_runs)
+        if turns is not None and turns < 1:
+            raise option_error("--turns", f"must be at least 1 (got {turns})")
+        if resume is not None:
+            given = [f for f, v in (("SCENARIO", scenario), ("--as", as_), ("--seed", seed), ("--months", months),
+                                    ("--injects", injects), ("--set", set_), ("--forecast-runs", forecast_runs)) if v]
+            if given:
+                raise option_error("--resume", f"{', '.join(given)} cannot be used with --resume: the saved game fixes them")
+            game = load_game(resume)
+            folder = out if out is not None else resume.parent
+            save_to = save or resume
+        else:
+            if scenario is None:
+                raise option_error("SCENARIO", "give a scenario (e.g. karabakh) and --as ACTOR, or --resume SAVED_GAME")
+            scn = api.load_scenario(scenario, overrides=set_ or None)
+            deck = load_injects(injects, scn) if injects is not None else []
+            if out is not None:
+                api.check_out(out)
+            game = Game(scn, list(as_ or []), seed=seed, months=months, deck=deck, forecast_runs=forecast_runs)
+            folder = out if out is not None else _play_folder(scn.name)
+            save_to = save or folder / "game.json"
+        script = load_moves(moves, game.scn, game.played, game.total_turns, game.deck) if moves is not None else None
+    except InputError as exc:
+        _fail(exc, "play")
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    session = Session(game, save_to, debrief=lambda g: write_debrief(g, folder))
+    typer.echo(f"{game.scn.spec.meta.title}\nYou play {', '.join(game.played)}; {game.total_turns} turns of "
+               f"{'a month' if game.turn_months == 1 else f'{game.turn_months} months'}; seed {game.seed}. "
+               f"The game is saved in {save_to} after every turn.")
+    if script is not None:
+        session.script(script, turns)
+    else:
+        session.interact(turns)
+
+
+def _play_folder(name: str) -> Path:
+    import datetime as dt
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("outputs") / "play"
+    for i in range(1000):
+        p = base / (f"{name}-{stamp}" + (f"-{i + 1}" if i else ""))
+        if not p.exists():
+            return p
+    raise RuntimeError("could not choose a new output folder")  # pragma: no cover
 
 
 def main() -> None:

@@ -140,7 +140,8 @@ class StateVar:
         name: Attribute name in ``world.st``.
         dims: Symbolic dimensions after the replicate axis: ``S`` states, ``A``
             alliances, ``K`` suppliers, ``T`` territories, ``F`` flashpoints, ``E``
-            scenario events, or an integer.
+            scenario events, ``L`` the scenario's levers (every actor's, in file order),
+            or an integer.
         dtype: ``float`` (the world's precision), or a numpy dtype name.
         init: A fill value, or ``f(ctx: InitContext) -> array`` of the full shape.
         doc: What it holds.
@@ -223,8 +224,11 @@ class EventType:
             ``side``) — they name the actors in the sentence.
         template: A sentence with ``{state}``, ``{alliance}``... and the fields, e.g.
             ``"{alliance} declines to help {state} (trust {before:.2f} -> {after:.2f})"``.
+            A field may be formatted as a rung: ``{after:rung}`` gives "rung 3 (fatal clash)".
         fields: Names of the numeric fields an emission carries.
         doc: What it means.
+        routine: Happens most months (a delivery): a narration summarises such events
+            rather than listing each one.
     """
 
     name: str
@@ -233,6 +237,7 @@ class EventType:
     fields: tuple[str, ...] = ()
     doc: str = ""
     module: str = ""
+    routine: bool = False
 
 
 class RuleParams(BaseModel):
@@ -474,8 +479,8 @@ def declare_state(
     """Declare a state array the world allocates for every run."""
     v = StateVar(name, tuple(dims), dtype, init, doc, _caller_module())
     for d in v.dims:
-        if not isinstance(d, int) and d not in ("S", "A", "K", "T", "F", "E"):
-            raise ValueError(f"state '{name}': unknown dimension {d!r} (S, A, K, T, F, E or an integer)")
+        if not isinstance(d, int) and d not in ("S", "A", "K", "T", "F", "E", "L"):
+            raise ValueError(f"state '{name}': unknown dimension {d!r} (S, A, K, T, F, E, L or an integer)")
     REGISTRY.state[name] = v
     REGISTRY.bump()
     return v
@@ -509,9 +514,15 @@ def declare_predicate(
     return p
 
 
-def declare_event(name: str, over: tuple[str, ...], template: str, fields: tuple[str, ...] = (), doc: str = "") -> EventType:
-    """Declare an event type a rule emits with ``world.emit(name, mask, **fields)``."""
-    e = EventType(name, tuple(over), template, tuple(fields), doc, _caller_module())
+def declare_event(name: str, over: tuple[str, ...], template: str, fields: tuple[str, ...] = (), doc: str = "",
+                  *, routine: bool = False) -> EventType:
+    """Declare an event type a rule emits with ``world.emit(name, mask, **fields)``.
+
+    ``over`` kinds: ``state``, ``alliance``, ``supplier``, ``territory``, ``flashpoint``,
+    ``side``, ``event`` (a scenario event) or ``lever`` (a scenario lever; names its actor
+    as ``{state}``). ``routine``: see :class:`EventType`.
+    """
+    e = EventType(name, tuple(over), template, tuple(fields), doc, _caller_module(), routine)
     REGISTRY.events[name] = e
     REGISTRY.bump()
     return e

@@ -97,7 +97,9 @@ class RunSpec:
         record: Parameter paths whose per-replicate values are returned with the
             chunk's per-replicate data; None returns no per-replicate data.
         start: A world snapshot to continue from (its replicate ``start_replicate``)
-            instead of the scenario's start: the continuations of a played game.
+            instead of the scenario's start: the continuations of a played game. A
+            ``history`` entry (:meth:`sim.outcomes.recorder.Recorder.history`) makes the
+            results cover the game's months so far.
         keep_final, keep_traj: Replicates (from the start of the run) whose final values
             and trajectories are kept.
     """
@@ -226,6 +228,8 @@ def _simulate_inner(task: Task):
             world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
                        record=spec.record, switched=switched)
+        if spec.start is not None and spec.start.get("history") is not None:
+            rec.preload(spec.start["history"])  # a played game's outcomes and months so far
         while world.elapsed < plan.horizon:
             world.step()
         res = rec.result(time.perf_counter() - t0)
@@ -344,14 +348,33 @@ class ProcessPool:
         self.closed = True
         if abort:
             procs = list((getattr(self.pool, "_processes", None) or {}).values())
+            manager = getattr(self.pool, "_executor_manager_thread", None)
+            results = getattr(self.pool, "_result_queue", None)
             self.pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 if p.is_alive():
                     p.kill()  # workers ignore SIGTERM
             for p in procs:
                 p.join(timeout=5)
+            _unblock(manager, results)
         else:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _unblock(manager: Any, results: Any) -> None:
+    """A worker killed while it was sending a result leaves the pool's result-reading
+    thread waiting for the rest of that message, and the interpreter would wait for that
+    thread forever when it exits. With the workers gone, closing this process's end of
+    the result pipe gives the reader an end of file, and the thread ends."""
+    if manager is None or not manager.is_alive():
+        return
+    manager.join(timeout=2)
+    if manager.is_alive() and results is not None:
+        try:
+            results._writer.close()
+        except (AttributeError, OSError):  # pragma: no cover - another Python's internals
+            return
+        manager.join(timeout=5)
 
 
 class DaskBackend:

@@ -174,3 +174,34 @@ def test_a_signal_during_a_merge_waits_until_the_merge_is_whole():
     finally:
         signal.signal(signal.SIGINT, old)
     assert steps == ["after the signal"]
+
+
+def test_a_result_reader_left_waiting_by_a_killed_worker_is_released():
+    """A worker killed while sending a result leaves the pool's reader thread waiting for
+    the rest of the message (the interpreter then hung at exit, seen once in the suite).
+    ``_unblock`` closes this process's end of the pipe: the reader gets end of file."""
+    import multiprocessing as mp
+    import struct
+    import threading
+    import types
+
+    from sim.runner import _unblock
+
+    reader, writer = mp.Pipe(duplex=False)
+    got: list = []
+
+    def read() -> None:
+        try:
+            got.append(reader.recv_bytes())
+        except (EOFError, OSError) as exc:
+            got.append(exc)
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    import os as _os
+
+    _os.write(writer.fileno(), struct.pack("!i", 100) + b"only part of it")  # a header for 100 bytes, then 15
+    t.join(timeout=1)
+    assert t.is_alive()  # stuck, as the pool's reader was
+    _unblock(t, types.SimpleNamespace(_writer=writer))
+    assert not t.is_alive() and isinstance(got[0], EOFError | OSError)  # "end of file during message"

@@ -116,6 +116,36 @@ class Recorder:
             return np.asarray(w.st[ad.array][(slice(None), *ad.index)], dtype=float).copy()
         return np.asarray(w.par[ad.array][(slice(None), *ad.index)], dtype=float).copy()
 
+    def history(self) -> dict:
+        """What this recorder saw of replicate 0 so far (a played game's one replicate):
+        first-hit months by outcome name, and the per-month series and trajectory rows
+        of the months simulated. :meth:`preload` gives it to the recorder of the game's
+        continuations, so that their results cover the whole game."""
+        t = min(self.w.elapsed, self.H)
+        first = {d.name: int(self.first[i, 0]) for i, d in enumerate(self.dets) if d.cond is not None and self.w.n}
+        return {
+            "months": t,
+            "first": first,
+            "series": {k: v[:t].copy() for k, v in self.series.items()},
+            "traj": {k: v[:1, :t].copy() for k, v in self.traj.items()} if self.k_traj else {},
+        }
+
+    def preload(self, history: dict) -> None:
+        """Start from a played game's :meth:`history`: every replicate here continues that
+        game, so each has its outcomes so far and its past months."""
+        n = self.w.n
+        for i, d in enumerate(self.dets):
+            m = history["first"].get(d.name, 0) if d.cond is not None else 0
+            if m:
+                self.first[i, :] = m
+        t = min(int(history["months"]), self.H)
+        for k, v in history["series"].items():
+            if k in self.series and t:
+                self.series[k][:t] = (np.asarray(v)[:t] * n).astype(self.series[k].dtype)
+        for k, v in history.get("traj", {}).items():
+            if k in self.traj and self.k_traj and t:
+                self.traj[k][:, :t] = np.asarray(v)[0, :t]
+
     def observe(self, w: World) -> None:
         t = w.elapsed  # 1-based month just simulated
         if t > self.H:

@@ -101,6 +101,13 @@ def render(res: Results, figures: dict[str, Path]) -> str:
             f"<td class='num'>{r['runs_for_1pt']:,}</td></tr>"
         )
     parts.append("</table>")
+    if m.get("stories"):
+        parts.append("<h2>Stories</h2><p class='note'>One run told month by month for each outcome: the run, among "
+                     "the first sampled, in which it happened closest to its median month.</p><ul>")
+        for st in m["stories"]:
+            parts.append(f"<li><a href='{_e(st['file'])}'>A run in which: {_e(st['description'])}</a> "
+                         f"<span class='note'>(run {st['replicate']})</span></li>")
+        parts.append("</ul>")
     captions = {
         "outcomes": "Outcome probabilities",
         "cumulative": "Cumulative probability over time",
@@ -136,6 +143,12 @@ def render(res: Results, figures: dict[str, Path]) -> str:
     parts.append("</table>")
     parts.append(appendix(res))
     lever_opts = "".join(f" --lever {lv}" for lv in res.levers)
+    game = m.get("from_game")
+    if game:  # the continuations of a played game (sim run --from-game)
+        parts.append("<p class='note'>Made with sim. This run continues a played game from its state after turn "
+                     f"{game.get('turn')}; reproduce with <code>sim run --from-game {_e(game.get('file', 'GAME.json'))} "
+                     f"--turn {game.get('turn')} --runs {res.runs_requested}</code>.</p></body></html>")
+        return "\n".join(parts)
     parts.append("<p class='note'>Made with sim. Reproduce with <code>sim run scenario.resolved.yaml "
                  f"--seed {res.seed} --runs {res.runs_requested}{_e(lever_opts)}</code> (or <code>sim rerun</code> "
                  "on this folder).</p></body></html>")

@@ -15,6 +15,7 @@ from . import (  # noqa: F401, I001
     membership,
     procurement,
 )
+from . import policy  # noqa: F401, I001  (after events: its slot runs after theirs in the events phase)
 from .registry import (
     PHASES,
     REGISTRY,

@@ -80,12 +80,12 @@ declare_state("answered_now", ("S", "A"), init=0.0, doc="requests answered this 
 _OVER = ("flashpoint", "side", "alliance")
 declare_event("alliance.request", _OVER, "{state} asks {alliance} for help against {opponent}",
               doc="a member at or above the trigger rung asks its alliance for help")
-declare_event("alliance.response", _OVER, "{alliance} answers {state}'s request (trust {before:.2f} -> {after:.2f})",
+declare_event("alliance.response", _OVER, "{alliance} answers {state}'s request for help ({state}'s trust {before:.2f} → {after:.2f})",
               ("before", "after"), doc="the alliance responds: trust rises, support is committed")
-declare_event("alliance.refusal", _OVER, "{alliance} declines to help {state} (trust {before:.2f} -> {after:.2f})",
+declare_event("alliance.refusal", _OVER, "{alliance} declines to help {state} against {opponent} ({state}'s trust {before:.2f} → {after:.2f})",
               ("before", "after"), doc="the alliance refuses: trust falls")
 declare_event("alliance.abstention", _OVER,
-              "{alliance} stays out of {state}'s clash with {opponent}, a member too (trust {before:.2f} -> {after:.2f})",
+              "{alliance} stays out of {state}'s clash with {opponent}, a member too ({state}'s trust {before:.2f} → {after:.2f})",
               ("before", "after"), doc="the alliance abstains between two members")
 
 

@@ -99,9 +99,9 @@ declare_state("mediators", ("F", "S"), "bool", _mediators, doc="mediators / moni
 declare_target("flashpoints", "mediators", "names", list_target("mediators"), doc="mediators present")
 
 
-declare_event("escalation.rise", ("flashpoint",), "{flashpoint} rises from rung {before:.0f} to rung {after:.0f}",
+declare_event("escalation.rise", ("flashpoint",), "{flashpoint} rises from {before:rung} to {after:rung}",
               ("before", "after"), doc="the flashpoint climbs the ladder")
-declare_event("escalation.fall", ("flashpoint",), "{flashpoint} eases from rung {before:.0f} to rung {after:.0f}",
+declare_event("escalation.fall", ("flashpoint",), "{flashpoint} eases from {before:rung} to {after:rung}",
               ("before", "after"), doc="the flashpoint steps down the ladder")
 declare_event("escalation.war", ("flashpoint",), "war breaks out at {flashpoint}", doc="rung 5 reached")
 declare_event("escalation.war_end", ("flashpoint",), "the war at {flashpoint} ends", doc="a war ends")
@@ -109,7 +109,7 @@ declare_event("escalation.transfer", ("flashpoint", "side"), "{state} takes cont
               doc="a war's winner takes the disputed territory")
 declare_event("escalation.settlement", ("flashpoint",), "the dispute at {flashpoint} is settled",
               doc="a negotiated settlement")
-declare_event("escalation.deaths", ("flashpoint",), "{deaths:.0f} killed at {flashpoint}", ("deaths",),
+declare_event("escalation.deaths", ("flashpoint",), "{deaths:.0f} killed at {flashpoint} this month", ("deaths",),
               doc="a month with deaths (counted per month)")
 
 

@@ -26,12 +26,16 @@ declare_state("trust_base", ("S", "A"), init=lambda ctx: ctx.st["trust"].copy(),
               doc="starting trust, which membership reverts towards")
 
 
-declare_event("membership.freeze", ("state", "alliance"), "{state} freezes its participation in {alliance}",
+declare_event("membership.freeze", ("state", "alliance"),
+              "{state} freezes its participation in {alliance} (its trust in it {trust:.2f})", ("trust",),
               doc="an active member freezes its participation")
-declare_event("membership.exit", ("state", "alliance"), "{state} leaves {alliance}", doc="a frozen member leaves")
-declare_event("membership.reengage", ("state", "alliance"), "{state} takes part in {alliance} again",
+declare_event("membership.exit", ("state", "alliance"), "{state} leaves {alliance} (its trust in it {trust:.2f})",
+              ("trust",), doc="a frozen member leaves")
+declare_event("membership.reengage", ("state", "alliance"),
+              "{state} takes part in {alliance} again (its trust in it {trust:.2f})", ("trust",),
               doc="a frozen member re-engages")
-declare_event("membership.accession", ("state", "alliance"), "{state} joins {alliance}", doc="a candidate joins")
+declare_event("membership.accession", ("state", "alliance"), "{state} joins {alliance} (its trust in it {trust:.2f})",
+              ("trust",), doc="a candidate joins")
 
 
 class MembershipParams(RuleParams):
@@ -78,9 +82,9 @@ def build(plan: Plan):
         new[back] = ACTIVE
         new[join] = ACTIVE
         st.status = new
-        w.emit("membership.freeze", freeze & not_leader)
-        w.emit("membership.exit", leave & not_leader)
-        w.emit("membership.reengage", back)
-        w.emit("membership.accession", join)
+        w.emit("membership.freeze", freeze & not_leader, trust=t)
+        w.emit("membership.exit", leave & not_leader, trust=t)
+        w.emit("membership.reengage", back, trust=t)
+        w.emit("membership.accession", join, trust=t)
 
     return step

@@ -95,12 +95,12 @@ declare_predicate(
 )
 
 
-declare_event("procurement.delivery", ("state", "supplier"), "{supplier} delivers USD {usd_m:.0f}m of arms to {state}",
-              ("usd_m",), doc="a month's delivery arrives")
-declare_event("procurement.slip", ("state", "supplier"), "{supplier}'s delivery to {state} slips (USD {usd_m:.0f}m)",
-              ("usd_m",), doc="a delivery due this month does not arrive")
+declare_event("procurement.delivery", ("state", "supplier"), "{state} receives USD {usd_m:.0f}m of arms from {supplier}",
+              ("usd_m",), doc="a month's delivery arrives", routine=True)
+declare_event("procurement.slip", ("state", "supplier"), "USD {usd_m:.0f}m of arms due to {state} from {supplier} do not arrive",
+              ("usd_m",), doc="a delivery due this month does not arrive", routine=True)
 declare_event("procurement.refusal", ("state", "supplier"), "{supplier} will not sell to {state}",
-              doc="a supplier that sold at the start refuses a buyer (counted per month)")
+              doc="a supplier that sold at the start refuses a buyer (counted per month)", routine=True)
 
 
 def buyers_of(plan: Plan) -> np.ndarray:

@@ -221,6 +221,9 @@ class _Checker:
             self.name("state", actor, t["levers"], actor, f"levers.{actor}", is_key=True)
             for lname, lever in _d(levers).items():
                 self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
+                policy = _d(_d(lever).get("policy"))
+                if isinstance(policy.get("when"), str):
+                    self.predicate(policy["when"], policy, "when", f"levers.{actor}.{lname}.policy.when")
         self.uncertainties(_d(t.get("uncertainties")))
         self.outcomes()
         return self.problems

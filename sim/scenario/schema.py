@@ -216,12 +216,30 @@ class EventSpec(Strict):
         return self
 
 
+class PolicySpec(Strict):
+    """When an actor nobody plays pulls one of its levers by itself (checked every month)."""
+
+    when: Predicate | None = Field(None, description="Condition under which the actor may pull the lever (default: always).")
+    probability: Prob = default(1.0, "certain once its condition holds, unless stated")
+    once: bool = Field(True, description="Pulled at most once per replicate.")
+
+
 class LeverSpec(Strict):
     """A choice a player makes in play or a planner sweeps."""
 
     description: str
     effect: Effect
     source: SourceField = Field(None, description="Provenance of the lever's numbers.")
+    policy: PolicySpec | None = Field(
+        None, description="The actor's own rule for pulling this lever when nobody plays it (in every run).")
+
+
+class PlaySpec(Strict):
+    """How the scenario is played turn by turn (``sim play``)."""
+
+    turn: Literal["month", "quarter"] = Field("month", description="Length of a turn.")
+    forecast_runs: int = Field(2000, ge=1, le=1_000_000, description="Monte Carlo continuations after each turn.")
+    questions: list[str] = Field([], description="Questions for the debrief, in words.")
 
 
 # ------------------------------------------------------------------- generated models
@@ -285,6 +303,7 @@ def models() -> dict[str, Any]:
         events=(list[EventSpec], []),
         levers=(dict[Name, dict[Name, LeverSpec]],
                 Field({}, description="Per actor: the choices a player or planner can make.")),
+        play=(PlaySpec, Field(default_factory=PlaySpec, description="Turn-based play: turn length, forecasts, debrief questions.")),
         uncertainties=(dict[str, Any], Field(
             {}, description="PATH: distribution (optionally with source:), sampled once per parameter set by studies.")),
         rules=(dict[Name, RuleEntry], Field({}, description="Mechanism name: {model: NAME, parameter: value, ...}.")),

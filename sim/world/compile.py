@@ -147,6 +147,7 @@ class Plan:
     kind_of_state: list[str]
     candidates: np.ndarray  # (S, A) bool
     levers: list[tuple[str, str]] = field(default_factory=list)  # (actor, lever) applied from the start
+    lever_keys: list[tuple[str, str]] = field(default_factory=list)  # every declared (actor, lever), in file order
     _addr: dict[str, Address | None] = field(default_factory=dict, repr=False)
     _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
@@ -173,7 +174,8 @@ class Plan:
     @property
     def sizes(self) -> dict[str, int]:
         """Sizes of the symbolic dimensions of declared state (S, A, K, T, F, E)."""
-        return {"S": self.S, "A": self.A, "K": self.K, "T": self.T, "F": self.F, "E": len(self.events)}
+        return {"S": self.S, "A": self.A, "K": self.K, "T": self.T, "F": self.F, "E": len(self.events),
+                "L": len(self.lever_keys)}
 
     def section(self, name: str) -> list[str]:
         return {
@@ -194,6 +196,7 @@ class Plan:
                 "territory": self.territories,
                 "flashpoint": self.flashpoints,
                 "event": self.events,
+                "lever": [f"{a}.{lv}" for a, lv in self.lever_keys],
             }[kind]
             idx = self._index[kind] = {n: i for i, n in enumerate(seq)}
         return idx
@@ -365,6 +368,12 @@ def compile_plan(
     shapes["event_p"] = (len(events),)
     for e_i, ev in enumerate(scn.events):
         entries.append(ParamEntry(f"events[{e_i}].probability", ev.probability, "event_p", (e_i,), _B01))
+    lever_keys = [(a, lv) for a, levers_of in scn.levers.items() for lv in levers_of]
+    shapes["policy_p"] = (len(lever_keys),)
+    for i, (a, lv) in enumerate(lever_keys):
+        pol = scn.levers[a][lv].policy
+        if pol is not None:
+            entries.append(ParamEntry(f"levers.{a}.{lv}.policy.probability", pol.probability, "policy_p", (i,), _B01))
     for kind, rs in rules.items():
         for pname, p in rs.params.items():
             arr = f"rule:{kind}.{pname}"
@@ -412,4 +421,5 @@ def compile_plan(
         kind_of_state=[scn.states[s].kind for s in order["states"]],
         candidates=candidates,
         levers=list(levers or []),
+        lever_keys=lever_keys,
     )

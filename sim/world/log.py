@@ -8,6 +8,8 @@ type's template — the raw material of a narrated run.
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from ..parts import registry
 from ..scenario.expr import month_text
+from .compile import LEVELS
 
 if TYPE_CHECKING:
     from .model import World
@@ -72,7 +75,7 @@ class EventLog:
                 pos = tuple(int(ix[p]) if ix is not None else p for p, ix in zip(pos, (*where, *[None] * len(pos)), strict=False))
             actors, labels = _actors(plan, et.over, pos)
             try:
-                text = et.template.format(**labels, **vals)
+                text = _FORMATTER.format(et.template, **labels, **vals)
             except (KeyError, ValueError, IndexError) as exc:  # a template that does not fit its fields
                 text = f"{name} ({exc})"
             self.records.append(Record(month_text(world.month), world.elapsed + 1, r, name, actors, vals, text))
@@ -81,14 +84,67 @@ class EventLog:
         return [x for x in self.records if x.replicate == r]
 
 
+def rung(level: float) -> str:
+    """``3`` -> ``rung 3 (fatal clash)``."""
+    k = int(round(float(level)))
+    return f"rung {k} ({LEVELS[k]})" if 0 <= k < len(LEVELS) else f"rung {k}"
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` with one more format: ``{after:rung}`` names the rung."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "rung":
+            return rung(value)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def short_name(plan: Any, kind: str, key: str) -> str:
+    """An actor's name as a sentence uses it.
+
+    An organisation whose name's initials are its key is called by them ("the CSTO" for
+    the Collective Security Treaty Organization); a trailing parenthesis is dropped
+    ("Karabakh Armenians (de facto authorities)" -> "Karabakh Armenians").
+    """
+    spec = getattr(plan.scenario, _SECTION[kind]).get(key)
+    name = getattr(spec, "name", "") or key
+    if kind == "alliance":
+        initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", name) if w[0].isupper())
+        if initials.lower() == key.replace("_", "").lower() and len(initials) >= 2:
+            return f"the {initials}"
+    return re.sub(r"\s*\([^)]*\)\s*$", "", name) or key
+
+
+def lever_phrase(plan: Any, actor: str, lever: str) -> str:
+    """A lever's description as a phrase: first letter lowered (unless a name), no final stop."""
+    text = plan.scenario.levers[actor][lever].description.strip().rstrip(".")
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:2].islower() and not _is_name(plan, first):
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _is_name(plan: Any, word: str) -> bool:
+    for section in _SECTION.values():
+        for key, spec in getattr(plan.scenario, section).items():
+            if word.lower() in (key, (getattr(spec, "name", "") or "").split(" ", 1)[0].lower()):
+                return True
+    return False
+
+
 def _label(plan: Any, kind: str, key: str) -> str:
     if kind == "event":
         for ev in plan.scenario.events:
             if ev.name == key:
                 return ev.description or key.replace("_", " ")
         return key
-    spec = getattr(plan.scenario, _SECTION[kind]).get(key)
-    return getattr(spec, "name", "") or key
+    if kind == "lever":
+        actor, _, lever = key.partition(".")
+        return lever_phrase(plan, actor, lever)
+    return short_name(plan, kind, key)
 
 
 def _actors(plan: Any, over: tuple[str, ...], pos: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
@@ -102,6 +158,11 @@ def _actors(plan: Any, over: tuple[str, ...], pos: tuple[int, ...]) -> tuple[dic
             s, o = plan.sides[fp, i], plan.sides[fp, 1 - i]
             keys["state"] = plan.states[s]
             keys["opponent"] = plan.states[o]
+            continue
+        if kind == "lever":
+            actor, lever = plan.lever_keys[i]
+            keys["lever"] = f"{actor}.{lever}"
+            keys.setdefault("state", actor)
             continue
         seq = plan.events if kind == "event" else plan.section(_SECTION[kind])
         keys[kind] = seq[i]

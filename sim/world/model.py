@@ -253,7 +253,10 @@ class World(mesa.Model):
             raise ValueError(f"the snapshot has replicates 0..{snap['n'] - 1}, not {replicate}")
 
         def spread(a: Arrays) -> Arrays:
-            return Arrays(**{k: np.repeat(v[replicate: replicate + 1], self.n, axis=0) for k, v in a.__dict__.items()})
+            # arrays only: a rule's cache kept beside them (a name starting with "_") is
+            # per world, not per replicate, and is rebuilt by the rule when missing
+            return Arrays(**{k: np.repeat(v[replicate: replicate + 1], self.n, axis=0) for k, v in a.__dict__.items()
+                             if isinstance(v, np.ndarray) and not k.startswith("_")})
 
         self.elapsed = snap["elapsed"]
         self.current_month = snap["current_month"]

@@ -1,0 +1,336 @@
+"""A game: people play some actors turn by turn; the rules play the rest.
+
+The game's world is one replicate (R = 1) of the scenario, seeded from the game's seed.
+Each turn (a month or a quarter, ``play.turn`` in the scenario) the players' moves —
+the levers the scenario declares for the actors they play — and the instructor's
+injects are applied with :meth:`~sim.world.model.World.apply_effect`, then the months
+of the turn are simulated. Actors nobody plays follow the rules and pull their own
+levers only under the scenario's policies (:mod:`sim.rules.policy`); the actors people
+play have their policies switched off (the ``played`` state).
+
+After every turn (and before the first, turn 0) the world is snapshotted and N Monte
+Carlo continuations run from it (:func:`continuations`: ``sim.montecarlo.prepare`` with
+``start=snapshot``, seeded by :func:`sim.seeding.continuation` from the game's seed and
+the turn number). The snapshot carries the game's history, so the forecast is the
+probability that each outcome happens by the horizon *in this game*: one that already
+happened counts as certain. ``sim run --from-game SAVED`` runs exactly this Monte Carlo.
+
+Nothing here reads a terminal: :mod:`sim.play.terminal` and a browser dashboard drive
+the same :class:`Game`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..scenario.errors import InputError, Mark, Problem, option_error, suggest
+from .injects import Inject, find
+from .moves import MoveError, TurnMoves, check_move
+from .story import Story, labels_of, record_dict
+from .track import Track
+
+TURN_MONTHS = {"month": 1, "quarter": 3}
+
+
+def continuations(scn: Any, snapshot: dict, seed: int, turn: int, *, runs: int, months: int,
+                  chunk_size: int | None = None, dtype: str = "float32", **backend: Any) -> Any:
+    """The Monte Carlo continuations of a game after turn ``turn``: ``runs`` replicates
+    continuing its one replicate from ``snapshot`` to month ``months``, seeded with
+    :func:`sim.seeding.continuation` ``(seed, turn)``. Returns :class:`~sim.results.Results`."""
+    from .. import montecarlo, seeding
+
+    job = montecarlo.prepare(scn, runs=runs, seed=seeding.continuation(seed, turn), months=months,
+                             chunk_size=chunk_size, dtype=dtype, start=snapshot, start_replicate=0)
+    engine, n = montecarlo.backend_for(job, **backend)
+    res = montecarlo.execute(job, engine, n)
+    if res.stopped_by == "interrupt":  # a partial forecast is no forecast: stop (the game is saved without it)
+        raise KeyboardInterrupt
+    if res.stopped_by == "SIGTERM":
+        from ..interrupts import Terminated
+
+        raise Terminated
+    res.manifest["from_game"] = {"turn": turn, "game_seed": seed,
+                                 "continuation_seed": {"entropy": seed, "spawn_key": list(job.spec.seed_key)}}
+    return res
+
+
+def summarise(res: Any, turn: int, month: str) -> dict[str, Any]:
+    """A forecast as plain data: each outcome's probability and 95% interval."""
+    outs = {}
+    for r in res.outcome_rows():
+        outs[r["outcome"]] = {"p": r["probability"], "lo": r["ci95"][0], "hi": r["ci95"][1],
+                              "median_date": r["median_date"]}
+    return {"turn": turn, "month": month, "runs": res.runs, "outcomes": outs,
+            "seed": res.manifest.get("from_game", {}).get("continuation_seed", {"entropy": res.seed, "spawn_key": []})}
+
+
+class Game:
+    """A turn-based game on a scenario.
+
+    Args:
+        scn: The loaded scenario.
+        played: The actors people play (states with levers).
+        seed: The game's seed (default: the scenario's ``meta.seed``).
+        months: Months the game lasts (default: the scenario's horizon).
+        deck: The instructor's injects (:func:`sim.play.injects.load_injects`).
+        forecast_runs: Continuations after each turn (default: ``play.forecast_runs``, 2,000).
+        dtype: Precision of the world's arrays (as ``sim run``).
+        chunk_size: Replicates per chunk of the forecasts (results depend on it).
+    """
+
+    def __init__(self, scn: Any, played: list[str], *, seed: int | None = None, months: int | None = None,
+                 deck: list[Inject] | None = None, forecast_runs: int | None = None, dtype: str = "float32",
+                 chunk_size: int | None = None):
+        from .. import seeding
+        from ..outcomes import Recorder, compile_outcomes
+        from ..rules import build_pipeline
+        from ..world.compile import compile_plan
+        from ..world.log import EventLog
+        from ..world.model import World
+
+        meta = scn.spec.meta
+        self.scn = scn
+        self.played = check_played(scn, played)
+        self.seed = int(meta.seed if seed is None else seed)
+        self.months = int(meta.horizon_months if months is None else months)
+        self.turn_months = TURN_MONTHS[scn.spec.play.turn]
+        self.forecast_runs = int(scn.spec.play.forecast_runs if forecast_runs is None else forecast_runs)
+        self.dtype = dtype
+        self.chunk_size = chunk_size
+        self.deck = list(deck or [])
+        self.plan = compile_plan(scn.spec, scn.rules, self.months)
+        self.world = World(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
+                           build_pipeline(self.plan), dtype=np.dtype(dtype))
+        si = self.plan.index_of("state")
+        for a in self.played:
+            self.world.st.played[:, si[a]] = True
+        self.world.log = EventLog([0])
+        self.track = Track(0).attach(self.world)
+        self.detectors = compile_outcomes(self.plan)
+        self.recorder = Recorder(self.world, self.detectors, 0, 0, 1, 1)
+        self.records: list[dict[str, Any]] = []
+        self.turns: list[dict[str, Any]] = []
+        self.forecasts: list[dict[str, Any]] = []
+        self.snapshots: list[dict[str, Any]] = [self.snapshot()]
+        self.fired: list[str] = []  # injects played so far
+        self.baseline: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def turn(self) -> int:
+        """Turns played so far."""
+        return len(self.turns)
+
+    @property
+    def total_turns(self) -> int:
+        return math.ceil(self.months / self.turn_months)
+
+    @property
+    def elapsed(self) -> int:
+        return self.world.elapsed
+
+    @property
+    def finished(self) -> bool:
+        return self.world.elapsed >= self.months
+
+    def date(self, elapsed: int) -> str:
+        from ..scenario.expr import month_text
+
+        return month_text(self.plan.start + elapsed - 1)
+
+    def next_months(self) -> tuple[int, int]:
+        """First and last month (1-based) of the next turn."""
+        first = self.elapsed + 1
+        return first, min(self.elapsed + self.turn_months, self.months)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The world now, with the game's history (what its continuations start from)."""
+        snap = self.world.snapshot()
+        snap["history"] = self.recorder.history()
+        return snap
+
+    def happened(self) -> dict[str, int]:
+        """Outcomes that have happened in this game: name -> first month."""
+        first = self.recorder.history()["first"]
+        out = {n: m for n, m in first.items() if m}
+        from ..outcomes.base import combine_order
+
+        dets = self.detectors
+        months = np.array([[first.get(d.name, 0)] for d in dets], dtype=np.int16)
+        for i in combine_order(dets):
+            months[i] = dets[i].combine(months[dets[i].of])
+            if months[i, 0]:
+                out[dets[i].name] = int(months[i, 0])
+        return out
+
+    # ------------------------------------------------------------------ playing
+
+    def check_move(self, text: str) -> tuple[str, str]:
+        return check_move(self.scn, self.played, text)
+
+    def start(self) -> dict[str, Any]:
+        """The forecasts not made yet (before any move: turn 0; a turn whose forecast was
+        interrupted) and the no-player baseline. Returns the latest forecast."""
+        while len(self.forecasts) < len(self.snapshots):
+            self.forecasts.append(self.forecast(len(self.forecasts)))
+        if self.baseline is None:
+            self.baseline = self.run_baseline()
+        return self.forecasts[-1]
+
+    def play_turn(self, moves: TurnMoves | list[str] | None = None) -> dict[str, Any]:
+        """Apply a turn's moves, injects and events, simulate its months, forecast.
+
+        Every move is checked first (:class:`MoveError`, nothing applied); returns the
+        turn's record (moves, injects, months, forecast).
+        """
+        if self.finished:
+            raise MoveError(f"the game is over: all {self.months} months have been played")
+        tm = moves if isinstance(moves, TurnMoves) else TurnMoves(moves=list(moves or []))
+        pairs = []
+        for m in tm.moves:
+            pair = self.check_move(m)
+            if pair in pairs:
+                raise MoveError(f"'{m}' is listed twice in this turn")
+            pairs.append(pair)
+        deck_items = []
+        for name in tm.injects:
+            try:
+                inj = find(self.deck, name)
+            except InputError as exc:
+                raise MoveError(exc.problems[0].message) from None
+            if name in self.fired:
+                raise MoveError(f"inject '{name}' has already been played")
+            deck_items.append(inj)
+        self.start()
+        from ..interrupts import SignalDeferral
+
+        with SignalDeferral() as deferral, deferral.hold():  # Ctrl-C or SIGTERM wait for the turn to be whole
+            record = self._advance(pairs, deck_items, tm)
+        self.start()  # the forecast after this turn (an interrupt leaves it to the next start)
+        return record
+
+    def _advance(self, pairs: list[tuple[str, str]], deck_items: list[Inject], tm: TurnMoves) -> dict[str, Any]:
+        """The turn itself: moves, injects, its months, the snapshot and the turn's record."""
+        k = self.turn + 1
+        first, last = self.next_months()
+        for actor, lever in pairs:
+            self._pull(actor, lever, first)
+        for inj in deck_items:
+            self._inject(inj, first)
+        for ev in tm.events:
+            self._inject(Inject(name=ev.name, description=ev.description, effect=ev.effect), first, adhoc=True)
+        for m in range(first, last + 1):
+            self._due_injects(m)
+            self.world.step()
+            self._collect()
+        self.snapshots.append(self.snapshot())
+        record = {"turn": k, "first": first, "last": last, "from": self.date(first), "to": self.date(last),
+                  "moves": [f"{a}.{lv}" for a, lv in pairs],
+                  "injects": [r["name"] for r in self.records if r["event"] == "inject" and first <= r["elapsed"] <= last],
+                  "events": [ev.model_dump(mode="json") for ev in tm.events]}
+        self.turns.append(record)
+        return record
+
+    def _pull(self, actor: str, lever: str, first: int) -> None:
+        from ..world.log import lever_phrase, short_name
+
+        spec = self.scn.spec.levers[actor][lever]
+        self.world.apply_effect(spec.effect)
+        i = self.plan.lever_keys.index((actor, lever))
+        self.world.st.lever_pulled[:, i] = True
+        who = short_name(self.plan, "state", actor)
+        self.records.append({"month": self.date(first), "elapsed": first, "replicate": 0, "event": "move",
+                             "actors": {"state": actor, "lever": f"{actor}.{lever}"}, "fields": {}, "routine": False,
+                             "text": f"{who} (played) chooses to {lever_phrase(self.plan, actor, lever)}",
+                             "name": f"{actor}.{lever}"})
+
+    def _inject(self, inj: Inject, m: int, adhoc: bool = False) -> None:
+        self.world.apply_effect(inj.effect)
+        if not adhoc:
+            self.fired.append(inj.name)
+        self.records.append({"month": self.date(m), "elapsed": m, "replicate": 0, "event": "inject",
+                             "actors": {}, "fields": {}, "routine": False, "name": inj.name,
+                             "text": f"Inject: {inj.description.strip().rstrip('.')}"})
+
+    def _due_injects(self, m: int) -> None:
+        """Injects of the deck that fire at the start of month ``m`` (by date or condition)."""
+        from ..world.predicates import compile_predicate
+
+        for inj in self.deck:
+            if inj.name in self.fired:
+                continue
+            if inj.at is not None and inj.at == self.date(m):
+                self._inject(inj, m)
+            elif inj.when is not None and bool(compile_predicate(inj.when, self.plan)(self.world)[0]):
+                self._inject(inj, m)
+
+    def _collect(self) -> None:
+        log = self.world.log
+        self.records += [record_dict(r, self.plan) for r in log.records]
+        log.records.clear()
+
+    # ---------------------------------------------------------------- forecasts
+
+    def forecast(self, turn: int, **backend: Any) -> dict[str, Any]:
+        """The forecast after turn ``turn`` (its snapshot's continuations), as plain data."""
+        res = continuations(self.scn, self.snapshots[turn], self.seed, turn, runs=self.forecast_runs,
+                            months=self.months, chunk_size=self.chunk_size, dtype=self.dtype, **backend)
+        return summarise(res, turn, self.date(self.snapshots[turn]["elapsed"] + 1)
+                         if self.snapshots[turn]["elapsed"] < self.months else "end")
+
+    def run_baseline(self) -> dict[str, Any]:
+        """The scenario's own Monte Carlo (nobody playing; every policy acts), same runs and seed."""
+        from ..api import run
+
+        res = run(self.scn, runs=self.forecast_runs, seed=self.seed, months=self.months, chunk_size=self.chunk_size,
+                  dtype=self.dtype)
+        return summarise(res, -1, "baseline")
+
+    # ------------------------------------------------------------------ telling
+
+    def story(self) -> Story:
+        """The game so far as a story (moves and injects among the events)."""
+        happened = self.happened()
+        return Story(
+            scenario=self.scn.name, title=self.scn.spec.meta.title, start=self.plan.start, horizon=self.months,
+            seed=self.seed, replicate=None, command=f"sim play {self.scn.name} " + " ".join(f"--as {a}" for a in self.played)
+            + f" --seed {self.seed}",
+            records=list(self.records), track=self.track,
+            outcomes=[{"name": d.name, "description": d.description, "month": happened.get(d.name, 0)} for d in self.detectors],
+            labels=labels_of(self.plan),
+        )
+
+
+def check_played(scn: Any, played: list[str]) -> list[str]:
+    """The actors to play, checked: states of the scenario with levers, each once."""
+    levers = scn.spec.levers
+    with_levers = [a for a in levers if levers[a]]
+    problems = []
+    out: list[str] = []
+    if not played:
+        problems.append(Problem(Mark("<options>", option="--as"), "", "say which actor you play (--as ACTOR); actors "
+                                f"with levers: {', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
+    for a in played:
+        if a not in scn.spec.states:
+            problems.append(Problem(Mark("<options>", option="--as"), "",
+                                    f"no actor '{a}'{suggest(a, list(scn.spec.states))}; actors with levers: {', '.join(with_levers)}"))
+        elif a not in with_levers:
+            problems.append(Problem(Mark("<options>", option="--as"), "",
+                                    f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
+                                    f"{', '.join(with_levers) or 'none'}"))
+        elif a in out:
+            problems.append(Problem(Mark("<options>", option="--as"), "", f"{a} is given twice"))
+        else:
+            out.append(a)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def check_forecast_runs(n: int | None) -> None:
+    if n is not None and not 1 <= n <= 1_000_000:
+        raise option_error("--forecast-runs", f"must be between 1 and 1,000,000 (got {n})")

@@ -1,0 +1,68 @@
+"""``sim run --from-game SAVED``: the Monte Carlo of a saved game's state, as a normal run.
+
+The continuations after turn T of a game played with seed S are seeded with
+``sim.seeding.continuation(S, T)`` and start from the snapshot the saved game holds for
+that turn; with the game's number of runs, chunk size and precision they are the very
+forecast the game showed after that turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..scenario.errors import InputError, Mark, Problem, option_error
+
+
+def game_state(path: str | Path, turn: int | None = None) -> dict[str, Any]:
+    """What a run from a saved game needs: scenario, snapshot, seed, turn, runs, months,
+    chunk size, precision, and the forecast the game recorded for that turn (if any)."""
+    from .savefile import decode, read, scenario_of
+
+    data = read(path)
+    last = len(data["snapshots"]) - 1
+    t = last if turn is None else int(turn)
+    if not 0 <= t <= last:
+        raise option_error("--turn", f"the saved game has turns 0 to {last} (0: before any move); got {t}")
+    scn = scenario_of(data, str(path))
+    forecasts = {f["turn"]: f for f in data.get("forecasts", []) if f}
+    return {"scn": scn, "snapshot": decode(data["snapshots"][t]), "seed": int(data["seed"]), "turn": t,
+            "runs": int(data["forecast_runs"]), "months": int(data["months"]), "chunk_size": data.get("chunk_size"),
+            "dtype": data["dtype"], "forecast": forecasts.get(t), "file": str(path)}
+
+
+def runner(state: dict[str, Any]) -> Callable[..., Any]:
+    """A function with :func:`sim.api.run`'s options that runs the saved game's continuations."""
+    from .. import montecarlo
+    from ..api import check_run_options
+
+    def run(scn: Any = None, runs: int | None = None, seed: Any = None, *, months: int | None = None,
+            workers: int | None = None, chunk_size: int | None = None, dtype: str | None = None,
+            progress: Callable[[int, int], None] | None = None, backend: str = "auto", scheduler: str | None = None,
+            oversubscribe: bool = False, levers: list[str] | None = None, **_: Any) -> Any:
+        from .. import seeding
+
+        n = state["runs"] if runs is None else runs
+        chunk = state["chunk_size"] if chunk_size is None else chunk_size
+        check_run_options(n, workers, None, chunk, backend=backend, scheduler=scheduler)
+        job = montecarlo.prepare(state["scn"], runs=n, seed=seeding.continuation(state["seed"], state["turn"]),
+                                 months=state["months"], chunk_size=chunk, dtype=state["dtype"],
+                                 start=state["snapshot"], start_replicate=0)
+        engine, k = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
+                                           oversubscribe=oversubscribe)
+        res = montecarlo.execute(job, engine, k, progress, workers_requested=workers, oversubscribe=oversubscribe)
+        res.manifest["from_game"] = {"file": state["file"], "turn": state["turn"], "game_seed": state["seed"],
+                                     "continuation_seed": {"entropy": state["seed"], "spawn_key": list(job.spec.seed_key)}}
+        return res
+
+    return run
+
+
+def check_from_game_options(**given: Any) -> None:
+    """Options that cannot go with ``--from-game`` (the saved game fixes them)."""
+    bad = [flag for flag, v in given.items() if v]
+    if bad:
+        raise InputError([Problem(Mark("<options>", option="--from-game"), "",
+                                  f"{', '.join(bad)} cannot be used with --from-game: the saved game fixes the scenario, "
+                                  "its seed (the game's seed and the turn) and its horizon")])
