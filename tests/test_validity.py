@@ -337,3 +337,15 @@ outcomes:""")
     assert abs(p1 - expect) < tol(expect, n)
     assert hit.counts().loc["alliance.refusal", "per_run"] >= 1.0
     assert calm.counts().loc["alliance.refusal", "per_run"] == 0.0
+
+
+def test_uncertainties_of_a_switched_off_mechanism_are_left_out(tmp_path):
+    """karabakh declares ranges for the offensive's and patronage's parameters; switching
+    either off for a run is not an error, and a study gets no range for it."""
+    scn = sim.load_scenario("karabakh", overrides=["rules.patronage.model=off", "rules.offensive.model=off"])
+    paths = [u.path for u in scn.uncertainties()]
+    assert "rules.talks.sign_rate" in paths
+    assert not [p for p in paths if p.startswith(("rules.patronage.", "rules.offensive."))]
+    # a misspelt parameter of a mechanism that is on is still an error
+    with pytest.raises(InputError, match="not a numeric parameter path"):
+        load_text(tmp_path, VALID + "uncertainties:\n  rules.talks.sign_rat: {uniform: [0.1, 0.2]}\n")

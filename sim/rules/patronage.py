@@ -56,39 +56,62 @@ class PatronageParams(RuleParams):
         unit="months")
 
 
+def _possible_patrons(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Static subsets the step works on: states that are, or may become, members of a
+    collective-defence alliance (members, frozen members, candidates, and any state an
+    event or lever adds to one), and those alliances."""
+    si = plan.index_of("state")
+    coll = [j for j, k in enumerate(plan.alliance_kind) if k == "collective_defence"]
+    names: set[str] = set()
+    scn = plan.scenario
+    for j in coll:
+        spec = scn.alliances[plan.alliances[j]]
+        names |= set(spec.members) | set(spec.frozen) | set(spec.candidates)
+    effects = [ev.effect for ev in scn.events] + [lv.effect for acts in scn.levers.values() for lv in acts.values()]
+    for eff in effects:
+        for op in (eff.set, eff.add):
+            for path, value in op.items():
+                parts = path.split(".")
+                if parts[0] == "alliances" and len(parts) == 3 and parts[2] in ("members", "frozen"):
+                    names |= set(value if isinstance(value, list) else [value])
+    return np.array(sorted(si[n] for n in names if n in si), dtype=np.intp), np.array(coll, dtype=np.intp)
+
+
 @register("patronage", "protege", PatronageParams, phase="alliance", order=10)
 def build(plan: Plan):
     """Members' trust follows clashes and losses of the sides they back."""
-    if plan.F == 0 or plan.A == 0:
-        return lambda w: None
-    d = Dyads.for_plan(plan)
-    S, A, F = plan.S, plan.A, plan.F
-    not_side = d.not_side  # (F, 2, S)
-    stake = plan.stakes  # (F,)
-
+    P, C = _possible_patrons(plan)
     responses_on = "alliance" in plan.rules  # it resets the month's answers and refusals
+
+    def reset(w) -> None:
+        if not responses_on:
+            w.st.refused_now[:] = 0.0
+            w.st.answered_now[:] = 0.0
+
+    if plan.F == 0 or P.size == 0 or C.size == 0:
+        def idle(w) -> None:
+            reset(w)
+            w.st.held_before = w.st.controller.copy()
+        return idle
+    d = Dyads.for_plan(plan)
+    F = plan.F
+    not_side = d.not_side[:, :, P]  # (F, 2, p)
+    stake = plan.stakes  # (F,)
+    lead = plan.leader[C][None, :] == P[:, None]  # (p, c): the patron leads the alliance
 
     def step(w) -> None:
         st = w.st
         R = w.n
-        if not responses_on:
-            st.refused_now[:] = 0.0
-            st.answered_now[:] = 0.0
-        aff = w.st.affinity[:, :, d.sides]  # (R, S, F, 2): affinity of i towards side sigma
-        aff = np.moveaxis(aff, 1, 3)  # (R, F, 2, S)
-        member = st.status == ACTIVE  # (R, S, A)
-        prot_member = member[:, d.sides, :]  # (R, F, 2, A): the protégé is an active member itself
-        lead = np.zeros((S, A), dtype=bool)
-        lead[plan.leader, np.arange(A)] = True
-        patron_ok = member & ~lead[None] & d.collective[None, None, :]  # (R, S, A)
+        reset(w)
+        aff = np.moveaxis(st.affinity[:, P][:, :, d.sides], 1, 3)  # (R, F, 2, p): i's affinity towards sigma
+        status = st.status[:, :, C]  # (R, S, c)
+        patron_ok = (status[:, P] == ACTIVE) & ~lead[None]  # (R, p, c)
+        prot_member = status[:, d.sides, :] == ACTIVE  # (R, F, 2, c): the protégé is an active member itself
         th = w.rp("patronage", "patron_threshold")[:, None, None, None]
-        backs = (aff >= th) & not_side[None]  # (R, F, 2, S)
-        # (R, F, 2, S, A)
-        pair = backs[..., None] & patron_ok[:, None, None, :, :] & ~prot_member[:, :, :, None, :]
-        if not pair.any():
-            st.patron_wait = np.minimum(st.patron_wait + 1, 10_000).astype(np.int32)
-            st.held_before = st.controller.copy()
-            return
+        backs = (aff >= th) & not_side[None]  # (R, F, 2, p)
+        pair = backs[..., None] & patron_ok[:, None, None] & ~prot_member[:, :, :, None, :]  # (R, F, 2, p, c)
+        wait = st.patron_wait[:, :, P][:, :, :, C]  # (R, F, p, c)
+        u = w.stream("patronage").random((R, F, P.size, C.size))  # one judgement per patron, flashpoint, alliance
         lost = np.zeros((R, F, 2), dtype=bool)
         for f in range(F):
             t = stake[f]
@@ -96,27 +119,31 @@ def build(plan: Plan):
                 for sg in range(2):
                     s = d.sides[f, sg]
                     lost[:, f, sg] = (st.held_before[:, t] == s) & (st.controller[:, t] != s)
-        hot = st.peak[:, :, None] >= w.par.trigger[:, None, :]  # (R, F, A)
-        cool = st.patron_wait >= w.rp("patronage", "cooldown_months")[:, None, None, None]  # (R, F, S, A)
-        test = pair & ((hot[:, :, None, None, :] & cool[:, :, None, :, :]) | lost[..., None, None])
-        q = answer_probability(w, d) * w.par.outside_zone  # (R, A)
-        u = w.stream("patronage").random((R, F, 2, S, A))
-        backed = test & (u < q[:, None, None, None, :])
+        hot = st.peak[:, :, None] >= w.par.trigger[:, None, C]  # (R, F, c)
+        cool = wait >= w.rp("patronage", "cooldown_months")[:, None, None, None]
+        test = pair & ((hot[:, :, None, None, :] & cool[:, :, None]) | lost[..., None, None])
+        judged = test.any(axis=2)  # (R, F, p, c)
+        new_wait = np.where(judged, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
+        st.patron_wait = np.minimum(st.patron_wait + 1, 10_000).astype(np.int32)
+        st.patron_wait[:, :, P[:, None], C[None, :]] = new_wait
+        st.held_before = st.controller.copy()
+        if not test.any():
+            return
+        q = (answer_probability(w, d) * w.par.outside_zone)[:, C]  # (R, c)
+        backed = test & (u[:, :, None] < q[:, None, None, None, :])
         letdown = test & ~backed
-        a = np.clip(aff, 0.0, 1.0)[..., None]  # (R, F, 2, S, 1)
-        trust = st.trust  # (R, S, A)
-        before = trust.copy()
+        a = np.clip(aff, 0.0, 1.0)[..., None]  # (R, F, 2, p, 1)
+        trust = st.trust[:, P][:, :, C]  # (R, p, c)
         gain = w.rp("patronage", "patron_gain")[:, None, None, None, None]
         cost = w.rp("patronage", "patron_cost")[:, None, None, None, None]
-        delta = (backed * gain * a * (1.0 - trust[:, None, None, :, :]) - letdown * cost * a).sum(axis=(1, 2))
-        st.trust = np.clip(trust + delta, 0.0, 1.0).astype(trust.dtype)
-        judged = test.any(axis=2)  # (R, F, S, A)
-        st.patron_wait = np.where(judged, 0, np.minimum(st.patron_wait + 1, 10_000)).astype(np.int32)
-        st.refused_now = st.refused_now + letdown.sum(axis=(1, 2))
-        st.answered_now = st.answered_now + backed.sum(axis=(1, 2))
-        st.held_before = st.controller.copy()
-        after = np.broadcast_to(st.trust[:, None], (R, F, S, A))
-        w.emit("patronage.letdown", letdown.any(axis=2), before=np.broadcast_to(before[:, None], (R, F, S, A)), after=after)
-        w.emit("patronage.backing", backed.any(axis=2), before=np.broadcast_to(before[:, None], (R, F, S, A)), after=after)
+        delta = (backed * gain * a * (1.0 - trust[:, None, None]) - letdown * cost * a).sum(axis=(1, 2))
+        after = np.clip(trust + delta, 0.0, 1.0)
+        st.trust[:, P[:, None], C[None, :]] = after
+        st.refused_now[:, P[:, None], C[None, :]] += letdown.sum(axis=(1, 2))
+        st.answered_now[:, P[:, None], C[None, :]] += backed.sum(axis=(1, 2))
+        shape = (R, F, P.size, C.size)
+        b4, af = np.broadcast_to(trust[:, None], shape), np.broadcast_to(after[:, None], shape)
+        w.emit("patronage.letdown", letdown.any(axis=2), where=(None, P, C), before=b4, after=af)
+        w.emit("patronage.backing", backed.any(axis=2), where=(None, P, C), before=b4, after=af)
 
     return step

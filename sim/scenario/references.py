@@ -239,6 +239,8 @@ class _Checker:
                 self.effect(_d(lever).get("effect"), _d(lever), f"levers.{actor}.{lname}.effect")
         unc = _d(t.get("uncertainties"))
         for path, dist in unc.items():
+            if _rule_switched_off(t, path):
+                continue  # the mechanism is off in this run: the uncertainty has nothing to vary
             if self.paths is not None and self.paths.get(path) not in ("num", "int"):
                 hint = suggest(path, [p for p, k in self.paths.items() if k in ("num", "int")], cutoff=0.75)
                 self.add(
@@ -512,3 +514,13 @@ def walk_sources(node: Any, path: str = ""):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from walk_sources(v, f"{path}[{i}]")
+
+
+def _rule_switched_off(tree: dict, path: str) -> bool:
+    """``rules.KIND.PARAM`` of a mechanism the scenario (or an override) switches off."""
+    parts = path.split(".")
+    if parts[0] != "rules" or len(parts) != 3:
+        return False
+    spec = _d(tree.get("rules")).get(parts[1])
+    return isinstance(spec, dict) and "model" in spec and (
+        spec["model"] is False or spec["model"] is None or spec["model"] in ("off", "none"))
