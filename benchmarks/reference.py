@@ -49,6 +49,11 @@ from sim.scenario.expr import month_index, parse_predicate
 from sim.scenario.values import Dist, Param
 from sim.world.compile import ACTIVE, EXITED, FROZEN, NONE
 
+try:
+    from benchmarks.reference_validity import ValidityMixin
+except ImportError:  # pragma: no cover - run as a script from benchmarks/
+    from reference_validity import ValidityMixin  # type: ignore[no-redef]
+
 INF = math.inf
 SQRT3 = math.sqrt(3.0)
 STATUS_CODE = {"none": NONE, "active": ACTIVE, "frozen": FROZEN, "exited": EXITED}
@@ -72,6 +77,11 @@ RANGE = {
     "lag_months": (0.0, 120.0, True),
     "level": (0.0, 5.0, True),
     "probability": (0.0, 1.0, False),
+    "blockade": (-1.0, 1.0, True),
+    "launch": (-1.0, 1.0, True),
+    "talks": (0.0, 2.0, True),
+    "progress": (0.0, 1.0, False),
+    "supplies": (0.0, 1.0, False),
 }
 
 
@@ -191,6 +201,8 @@ class StateAgent(mesa.Agent):
         self.capability = draw(spec.capability, RANGE["capability"])
         self.resolve = draw(spec.resolve, RANGE["resolve"])
         self.capacity = draw(spec.available_capacity, RANGE["available_capacity"])
+        self.capacity_ref = self.capacity  # D4: answers scale with the leader's capacity relative to this
+        self.supply = draw(spec.supplies, RANGE["supplies"])  # D8
         self.budget = draw(spec.procurement_budget_usd, RANGE["procurement_budget_usd"])
         self.given_affinity = {t: draw(p, RANGE["affinity"]) for t, p in spec.affinity.items()}
         self.affinity: list[float] = []  # towards each state, by index (filled by the model)
@@ -283,6 +295,7 @@ class TerritoryAgent(mesa.Agent):
         self.name = name
         self.controller = spec.controller
         self.claimants = set(spec.claimants)
+        self.held_before = spec.controller  # D4a: controller at the end of the previous month
 
 
 class FlashpointAgent(mesa.Agent):
@@ -295,6 +308,18 @@ class FlashpointAgent(mesa.Agent):
         self.stakes = spec.stakes
         self.location = spec.location
         self.level = int(model.draw(spec.level, RANGE["level"]))
+        self.peak = self.level  # highest rung this month (D3a)
+        self.calm_at: float | None = None
+        self.war_months = 0
+        self.rung_floor = 0  # D8
+        self.blockade = int(model.draw(spec.blockade, RANGE["blockade"]))
+        self.launch = int(model.draw(spec.launch, RANGE["launch"]))  # D9
+        self.offensives = 0
+        self.seizures = 0
+        self.talks = int(model.draw(spec.talks, RANGE["talks"]))  # D10
+        self.progress = model.draw(spec.progress, RANGE["progress"])
+        self.agreement = False
+        self.patron_wait: dict[tuple[str, str, str], int] = {}  # D4a
         self.settled = False
         self.casualties = 0.0
         self.deaths = 0.0
@@ -308,7 +333,7 @@ class FlashpointAgent(mesa.Agent):
 # ================================================================================= model
 
 
-class ReferenceModel(mesa.Model):
+class ReferenceModel(ValidityMixin, mesa.Model):
     """One replicate of a scenario, advanced one month per :meth:`step`.
 
     Args:
@@ -392,11 +417,14 @@ class ReferenceModel(mesa.Model):
         return self.state_by_name[i].affinity[self.data.si[j]]
 
     def log_ratio(self, fp: FlashpointAgent, with_support: bool = True) -> float:
+        """log(c_a / c_b): capabilities (plus committed support) times supplies (D8)."""
         a, b = self.state_by_name[fp.sides[0]], self.state_by_name[fp.sides[1]]
         ca, cb = a.capability, b.capability
         if with_support:
             ca += fp.support[0]
             cb += fp.support[1]
+        ca *= a.supply
+        cb *= b.supply
         return math.log(max(ca, 1e-9) / max(cb, 1e-9))
 
     # ----------------------------------------------------------------- schedule
@@ -411,11 +439,26 @@ class ReferenceModel(mesa.Model):
             self.policy_step()
         if on("procurement"):
             self.procurement_step()
+        if on("blockade"):
+            self.blockade_step()
         if on("escalation"):
-            self.escalation_step()
+            if self.data.rule_settings["escalation"].model == "spells":
+                self.spells_step()
+            else:
+                self.escalation_step()
+        if on("offensive") and on("escalation"):
+            self.offensive_step()
+        elif on("offensive"):
+            for fp in self.flashpoint_by_name.values():
+                fp.launch = 0
+        if on("talks"):
+            self.talks_step()
         self.alliance_replies = False
         if on("alliance"):
             self.alliance_step()
+        if on("patronage"):
+            self.patronage_step(on("alliance"))
+            self.alliance_replies = True
         if on("alignment"):
             self.alignment_step()
         if on("membership"):
@@ -511,10 +554,20 @@ class ReferenceModel(mesa.Model):
         new = fit(new, rng)
         if head == "flashpoints" and parts[2] == "level":
             fp = self.flashpoint_by_name[parts[1]]
+            if int(new) == 5 and fp.level != 5:
+                fp.war_months = 0
             fp.level = int(new)
             # AMBIGUITY: not stated in the docs; a settled dispute is one at rung 0, so a
             # rung set above 0 re-opens it (as the vectorized world does).
             if fp.level > 0:
+                fp.settled = False
+            return
+        if head == "flashpoints" and parts[2] == "blockade":
+            fp = self.flashpoint_by_name[parts[1]]
+            fp.blockade = int(new)
+            fp.rung_floor = 2 if fp.blockade != 0 else 0  # D8: a blockade holds it at rung 2
+            if fp.blockade != 0:
+                fp.level = max(fp.level, 2)
                 fp.settled = False
             return
         put(new)
@@ -553,7 +606,7 @@ class ReferenceModel(mesa.Model):
                 k = parts[3]
                 return (lambda: d[k]), (lambda v: d.__setitem__(k, v)), RANGE[field]
             attr = {"capability": "capability", "resolve": "resolve", "available_capacity": "capacity",
-                    "procurement_budget_usd": "budget"}[field]
+                    "procurement_budget_usd": "budget", "supplies": "supply"}[field]
             return (lambda: getattr(s, attr)), (lambda v: setattr(s, attr, v)), RANGE[field]
         if head == "alliances":
             al = self.alliance_by_name[parts[1]]
@@ -569,7 +622,10 @@ class ReferenceModel(mesa.Model):
             return (lambda: getattr(k, attr)), (lambda v: setattr(k, attr, v)), RANGE[parts[2]]
         if head == "flashpoints":
             fp = self.flashpoint_by_name[parts[1]]
-            return (lambda: float(fp.level)), (lambda v: setattr(fp, "level", int(v))), RANGE["level"]
+            field = parts[2]
+            if field == "progress":
+                return (lambda: fp.progress), (lambda v: setattr(fp, "progress", v)), RANGE["progress"]
+            return (lambda: float(getattr(fp, field))), (lambda v: setattr(fp, field, int(v))), RANGE[field]
         if head == "rules":
             kind, pname = parts[1], parts[2]
             b = self.data.rule_settings[kind].bounds.get(pname)
@@ -638,6 +694,12 @@ class ReferenceModel(mesa.Model):
             return self.flashpoint_by_name[a[0]].settled
         if fn == "war":
             return self.flashpoint_by_name[a[0]].level == 5
+        if fn in ("peak", "deaths", "talks", "progress", "agreement", "offensives", "seizures"):
+            return getattr(self.flashpoint_by_name[a[0]], fn)
+        if fn == "blockaded":
+            return self.flashpoint_by_name[a[0]].blockade != 0
+        if fn == "supply":
+            return self.state_by_name[a[0]].supply
         if fn == "trust":
             return self.alliance_by_name[a[1]].trust[a[0]]
         if fn == "member":
@@ -752,7 +814,7 @@ class ReferenceModel(mesa.Model):
         if abstain:
             return 0.0, True, True
         zone = 1.0 if (fp.location is None or fp.location == me) else al.outside_zone
-        q = al.credibility * self.state_by_name[al.leader].capacity * zone
+        q = self.answer_probability(al) * zone  # credibility x change of the leader's capacity (D4)
         return q, True, False
 
     def deterrence(self, fp: FlashpointAgent, side: int, kappa: float) -> float:
@@ -856,6 +918,7 @@ class ReferenceModel(mesa.Model):
             if relapse:
                 new, fp.settled = 1, False
             fp.level = new
+            fp.peak = new  # the monthly ladder holds one rung a month
             if new >= 3:  # casualties in a month ending at rung >= 3
                 med = {3: p["casualties_fatal_clash"], 4: p["casualties_major_clash"], 5: p["casualties_war"]}[new]
                 fp.deaths = float(round(med * math.exp(p["casualty_sigma"] * gauss(0.0, 1.0))))
@@ -885,7 +948,7 @@ class ReferenceModel(mesa.Model):
                     q, may_ask, abstain = self.response_probability(al, fp, side)
                     key = (side, al.name)
                     wait = fp.request_wait.get(key, 10_000)
-                    asking = (may_ask and fp.level >= al.trigger and wait >= p["cooldown_months"]
+                    asking = (may_ask and fp.peak >= al.trigger and wait >= p["cooldown_months"]
                               and not fp.settled)
                     if not asking:
                         fp.request_wait[key] = wait + 1
@@ -1054,13 +1117,26 @@ class ReferenceModel(mesa.Model):
             if o.flashpoint:
                 return self.flashpoint_by_name[o.flashpoint].casualties
             return sum(fp.casualties for fp in self.flashpoint_by_name.values())
+        if k == "offensive" and o.result == "launched":
+            return float(self.flashpoint_by_name[o.flashpoint].offensives)
+        if k == "agreement":
+            return self.flashpoint_by_name[o.flashpoint].progress
         return None
 
     def holds(self, d: dict) -> bool:
         o = d["spec"]
         k = o.kind
-        if k == "escalation":
-            return self.flashpoint_by_name[o.flashpoint].level >= o.reaches
+        if k == "escalation":  # the month's peak (D3a): a clash that subsided within it counts
+            return self.flashpoint_by_name[o.flashpoint].peak >= o.reaches
+        if k == "monthly_deaths":
+            if o.flashpoint:
+                return self.flashpoint_by_name[o.flashpoint].deaths > o.above
+            return sum(fp.deaths for fp in self.flashpoint_by_name.values()) > o.above
+        if k == "offensive":
+            fp = self.flashpoint_by_name[o.flashpoint]
+            return (fp.offensives if o.result == "launched" else fp.seizures) > 0
+        if k == "agreement":
+            return self.flashpoint_by_name[o.flashpoint].agreement
         if k == "membership":
             al = self.alliance_by_name[o.alliance]
             st = al.status[o.state]

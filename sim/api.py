@@ -182,6 +182,8 @@ class LoadedScenario:
             source = parse_source(raw.pop("source")) if raw.get("source") is not None else None
             raw.pop("source", None)
             ad = plan.address(path)
+            if ad is None and path.startswith("rules."):
+                continue  # a parameter of a mechanism switched off in this run
             out.append(Uncertainty(path, parse_dist(raw), source, ad.kind if ad else "num",
                                    (ad.bounds.lo, ad.bounds.hi) if ad else (float("-inf"), float("inf"))))
         return out

@@ -81,9 +81,12 @@ def test_sources_command_formats():
     data = json.loads(r.output)
     assert data["coverage"]["share"] == 1.0
     rows = {p["path"]: p for p in data["parameters"]}
-    cred = rows["alliances.csto.credibility"]
-    assert cred["kind"] == "fact" and cred["fact_refs"][0]["id"] == "csto-am-nonintervention-episodes"
-    assert "OE Watch" in cred["fact_refs"][0]["citation"]
+    cred = rows["alliances.csto.credibility"]  # a calibration (alliance-prior) citing the record it updates on
+    assert cred["kind"] == "calibration" and cred["cited_refs"][0]["id"] == "csto-am-nonintervention-episodes"
+    assert "OE Watch" in cred["cited_refs"][0]["citation"]
+    toll = rows["rules.escalation.casualties_fatal_clash"]  # derived from two fact cards
+    assert toll["kind"] == "fact" and [f["id"] for f in toll["fact_refs"]] == [
+        "tegh-armenian-dead", "lachin-clash-2023-03-05-police-killed"]
     r = runner.invoke(app, ["sources", "karabakh", "--format", "csv"])
     assert r.output.splitlines()[0].startswith("path,value,kind")
     r = runner.invoke(app, ["sources", "karabakh", "--format", "xml"])

@@ -55,37 +55,26 @@ def test_validation_memory_grows_linearly_with_the_number_of_states(tmp_path, sm
 
 
 def _expected_paths(tree) -> dict[str, str]:
-    """The addressable paths, enumerated the obvious way (small worlds only)."""
-    states = list(tree["states"])
-    suppliers = list(tree.get("suppliers") or {})
+    """The addressable paths, enumerated the obvious way (small worlds only): every declared
+    attribute and effect target of every actor, and the chosen rules' parameters."""
+    from sim.parts import KIND_OF_SECTION, SECTIONS, registry
+
+    reg = registry()
+    names = {sec: list(tree.get(sec) or {}) for sec in SECTIONS}
     out = {}
-    for s in states:
-        for f in ("capability", "resolve", "available_capacity", "procurement_budget_usd"):
-            out[f"states.{s}.{f}"] = "num"
-        for t in states:
-            if t != s:
-                out[f"states.{s}.affinity.{t}"] = "num"
-        for k in suppliers:
-            out[f"states.{s}.suppliers.{k}"] = "num"
-            out[f"states.{s}.orders.{k}"] = "num"
-    for a in tree.get("alliances") or {}:
-        for f in ("credibility", "outside_zone", "default_trust"):
-            out[f"alliances.{a}.{f}"] = "num"
-        out[f"alliances.{a}.trigger_level"] = "int"
-        for s in states:
-            out[f"alliances.{a}.trust.{s}"] = "num"
-        out[f"alliances.{a}.members"] = "names"
-        out[f"alliances.{a}.frozen"] = "names"
-    for k in suppliers:
-        for f in ("reliability", "price_quality"):
-            out[f"suppliers.{k}.{f}"] = "num"
-        out[f"suppliers.{k}.lag_months"] = "int"
-        out[f"suppliers.{k}.refuses"] = "names"
-    for t in tree.get("territories") or {}:
-        out[f"territories.{t}.controller"] = "name"
-    for f in tree.get("flashpoints") or {}:
-        out[f"flashpoints.{f}.level"] = "int"
-        out[f"flashpoints.{f}.mediators"] = "names"
+    for a in reg.attrs.values():
+        for actor in names[a.section]:
+            kind = "int" if a.integer else "num"
+            if a.keyed_by is None:
+                out[f"{a.section}.{actor}.{a.name}"] = kind
+            else:
+                for key in names[a.keyed_by]:
+                    if not (a.keyed_by == a.section and key == actor):
+                        out[f"{a.section}.{actor}.{a.name}.{key}"] = kind
+    for t in reg.targets.values():
+        for actor in names[t.section]:
+            out[f"{t.section}.{actor}.{t.name}"] = t.kind
+    assert set(KIND_OF_SECTION) == set(SECTIONS)
     out.update(rule_paths(tree.get("rules")))
     return out
 

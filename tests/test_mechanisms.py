@@ -78,7 +78,7 @@ def test_a_refusal_lowers_trust_and_a_response_raises_it(world):
     step = rule(world, "alliance")
     bb, pact = 1, 0
     cost = world.rp("alliance", "refusal_cost")[0]
-    world.st.level[:] = 3  # at the trigger: bb asks the pact for help
+    world.st.level[:] = world.st.peak[:] = 3  # at the trigger: bb asks the pact for help
     world.par.credibility[:] = 0.0
     before = world.st.trust[:, bb, pact].copy()
     step(world)
@@ -96,11 +96,11 @@ def test_a_refusal_lowers_trust_and_a_response_raises_it(world):
 def test_no_request_below_the_trigger_or_within_the_cooldown(world):
     step = rule(world, "alliance")
     world.par.credibility[:] = 0.0
-    world.st.level[:] = 2
+    world.st.level[:] = world.st.peak[:] = 2
     before = world.st.trust.copy()
     step(world)
     assert np.array_equal(world.st.trust, before)
-    world.st.level[:] = 3
+    world.st.level[:] = world.st.peak[:] = 3
     step(world)
     once = world.st.trust.copy()
     step(world)  # within the cooldown: no second refusal
@@ -113,7 +113,7 @@ def test_members_on_both_sides_make_the_alliance_abstain(tmp_path):
     q, _, abstain = response_probability(w, Dyads.of(w.plan))
     assert np.all(q == 0) and np.all(abstain[:, 0, 1, 0])
     step = rule(w, "alliance")
-    w.st.level[:] = 3
+    w.st.level[:] = w.st.peak[:] = 3
     before = w.st.trust[:, 1, 0].copy()
     step(w)
     assert np.allclose(w.st.trust[:, 1, 0], before - w.rp("alliance", "abstain_cost")[0])
@@ -130,7 +130,13 @@ def test_fighting_outside_the_zone_of_responsibility(world):
     assert np.allclose(q_out[:, 0, 1, 0], 0.25 * q_in[:, 0, 1, 0])
 
 
-def test_war_winner_follows_the_capability_ratio_and_takes_the_stakes(mini):
+def ladder(tmp_path):
+    """The MINI world with the monthly ``ladder`` model of escalation."""
+    return load_text(tmp_path, MINI + "rules:\n  escalation: {model: ladder}\n")
+
+
+def test_war_winner_follows_the_capability_ratio_and_takes_the_stakes(tmp_path):
+    mini = ladder(tmp_path)
     n = 20_000
     w = make_world(mini, n=n, rules=False)
     step = rule(w, "escalation")
@@ -157,7 +163,8 @@ def test_war_winner_follows_the_capability_ratio_and_takes_the_stakes(mini):
     assert abs((w2.st.controller[:, 0] == 0).mean() - p) < tol(p, n)
 
 
-def test_war_duration_is_geometric(mini):
+def test_war_duration_is_geometric(tmp_path):
+    mini = ladder(tmp_path)
     n = 20_000
     w = make_world(mini, n=n, rules=False)
     step = rule(w, "escalation")
@@ -168,7 +175,8 @@ def test_war_duration_is_geometric(mini):
     assert abs(still - (1 - 1 / mean)) < tol(1 - 1 / mean, n)
 
 
-def test_casualties_per_rung(mini):
+def test_casualties_per_rung(tmp_path):
+    mini = ladder(tmp_path)
     n = 20_000
     w = make_world(mini, n=n, rules=False)
     w.par["rule:escalation.base_up"][:] = 0.0

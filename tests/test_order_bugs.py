@@ -41,7 +41,7 @@ def test_an_event_eligible_and_triggered_in_the_same_month_fires_once(tmp_path):
     assert np.all(w.counts["events.fired"] == 2)  # boost once, trigger_boost once
 
 
-def _two_wars(first: str, second: str) -> str:
+def _two_wars(first: str, second: str, model: str = "ladder") -> str:
     fps = {
         "north": "north: {sides: [aa, bb], stakes: land, level: 5}",
         "south": "south: {sides: [cc, bb], stakes: land, level: 5}",
@@ -60,7 +60,7 @@ flashpoints:
 outcomes:
   a_takes: {{kind: territory, territory: land, controller: aa}}
 rules:
-  escalation: {{war_mean_months: 0.5, decisiveness: 10}}
+  escalation: {{model: {model}, war_mean_months: 0.5, decisiveness: 10}}
   alliance: {{model: off}}
   membership: {{model: off}}
 """
@@ -84,3 +84,25 @@ def test_simultaneous_wars_over_one_territory_do_not_resolve_by_file_order(tmp_p
     se = math.sqrt(0.25 / n)
     for s in shares:
         assert abs(s - 0.5) < 4 * se, shares  # either war's winner, with equal chances
+
+
+def test_simultaneous_wars_in_continuous_time_do_not_resolve_by_file_order(tmp_path):
+    """The same with the default model (D3a): among the replicates where both wars ended
+    in the month, one winner, with equal chances, takes the land."""
+    n = 8000
+    shares = []
+    for order in (("north", "south"), ("south", "north")):
+        w = make_world(load_text(tmp_path, _two_wars(*order, model="spells")), n=n, seed=3)
+        w.step()
+        ctrl, settled = w.st.controller[:, 0], w.st.settled
+        a, c = w.plan.index_of("state")["aa"], w.plan.index_of("state")["cc"]
+        both = w.counts["escalation.war_end"] == 2
+        assert both.mean() > 0.5  # each war ends within the month w.p. 1 - e^-2
+        assert np.all((ctrl[both] == a) | (ctrl[both] == c))
+        assert np.all(settled[both].sum(axis=1) == 1)
+        fa = w.plan.index_of("flashpoint")["north"]
+        assert np.all(settled[both, fa] == (ctrl[both] == a))
+        shares.append(float(np.mean(ctrl[both] == a)))
+    m = int(both.sum())
+    for s in shares:
+        assert abs(s - 0.5) < 4 * math.sqrt(0.25 / m), shares

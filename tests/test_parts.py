@@ -126,7 +126,7 @@ def test_overrides_accept_numpy_scalars(mini_path):
 def test_element_paths_into_vector_parameters(mini_path):
     scn = sim.load_scenario(mini_path, overrides={"rules.escalation.base_up[2]": 0.5})
     up = scn.rules["escalation"].params["base_up"]
-    assert up.value[2] == 0.5 and up.value[3] == 0.0449  # the rest of the default vector is kept
+    assert up.value[2] == 0.5 and up.value[3] == 5.101  # the rest of the default vector is kept
     assert up.source is not None and "command line" in up.source.note
     plan = compile_plan(scn.spec, scn.rules)
     ad = plan.address("rules.escalation.base_up[2]")
@@ -144,7 +144,7 @@ def test_element_paths_in_predicates_and_uncertainties(tmp_path):
     text += "uncertainties:\n  rules.escalation.base_up[3]: {uniform: [0.01, 0.09]}\n"
     scn = load_text(tmp_path, text)
     res = sim.run(scn, runs=40, seed=2)
-    assert res.probabilities().loc["steep", "probability"] == 1.0  # the file's default, 0.0449
+    assert res.probabilities().loc["steep", "probability"] == 1.0  # the file's default, 5.101
 
 
 def test_set_a_slots_model(mini_path):
@@ -157,10 +157,14 @@ def test_set_a_slots_model(mini_path):
         def build(plan):
             return lambda w: None
 
-        scn = sim.load_scenario(mini_path, overrides=["rules.escalation.model=frozen_conflict"])
+        # (limited offensives, a slot of their own, would still make clashes: off here)
+        scn = sim.load_scenario(mini_path, overrides=["rules.escalation.model=frozen_conflict", "rules.offensive.model=off"])
         assert scn.rules["escalation"].model == "frozen_conflict"
         res = sim.run(scn, runs=30, seed=1)
         assert res.probabilities().loc["clash", "probability"] == 0.0  # nothing moves the ladder
+        # an offensive borrows the ladder's defaults when the escalation model declares none
+        res = sim.run(sim.load_scenario(mini_path, overrides=["rules.escalation.model=frozen_conflict"]), runs=30, seed=1)
+        assert res.counts().loc["offensive.launch", "per_run"] > 0
     r = CliRunner().invoke(app, ["validate", str(mini_path), "--set", "rules.escalation.model=ladr"])
     assert r.exit_code == 2 and "unknown model 'ladr' (did you mean 'ladder'?)" in r.output
 

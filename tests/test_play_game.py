@@ -40,9 +40,9 @@ def same_game(a: Game, b: Game) -> None:
     sa, sb = a.snapshot(), b.snapshot()
     for name in sa["st"].names():
         if not name.startswith("_"):  # a rule's cache
-            assert np.array_equal(sa["st"][name], sb["st"][name]), name
+            assert np.array_equal(sa["st"][name], sb["st"][name], equal_nan=True), name
     for name in sa["par"].names():
-        assert np.array_equal(sa["par"][name], sb["par"][name]), name
+        assert np.array_equal(sa["par"][name], sb["par"][name], equal_nan=True), name
 
 
 MOVES = {1: ["armenia.appeal_to_csto", "armenia.mobilise"], 3: ["armenia.buy_more_from_india"]}
@@ -133,7 +133,8 @@ def test_at_the_prompt_a_bad_move_is_one_line_and_the_game_goes_on(karabakh, tmp
     out = "\n".join(said)
     assert "! 'armenia.fre': armenia has no lever 'fre'" in out
     assert "is not played in this game" in out
-    assert "! no lever number 9; your levers are numbered 1 to 5" in out
+    n = len(karabakh.spec.levers["armenia"])
+    assert f"! no lever number 9; your levers are numbered 1 to {n}" in out
     assert "! armenia.appeal_to_csto is already among this turn's moves" in out
     assert g.turn == 1 and g.turns[0]["moves"] == ["armenia.appeal_to_csto"]
     saved = json.loads((tmp_path / "g.json").read_text())
@@ -340,14 +341,24 @@ def test_every_shipped_lever_changes_the_world(name):
     from .conftest import make_world
 
     scn = sim.load_scenario(name)
+
+    def changes(w, effect) -> list[str]:
+        before = w.snapshot()
+        w.apply_effect(effect)
+        after = w.snapshot()
+        changed = [k for k in before["st"].names() if not np.array_equal(before["st"][k], after["st"][k], equal_nan=True)]
+        changed += [k for k in before["par"].names() if not np.array_equal(before["par"][k], after["par"][k], equal_nan=True)]
+        return changed
+
     for actor, levers in scn.spec.levers.items():
         for lname, lever in levers.items():
-            w = make_world(scn, n=1, seed=1)
-            before = w.snapshot()
-            w.apply_effect(lever.effect)
-            after = w.snapshot()
-            changed = [k for k in before["st"].names() if not np.array_equal(before["st"][k], after["st"][k])]
-            changed += [k for k in before["par"].names() if not np.array_equal(before["par"][k], after["par"][k])]
+            w = make_world(scn, n=200, seed=1)
+            changed = changes(w, lever.effect)
+            if not changed:  # e.g. "open talks" where talks are open at the start: try once they may have stalled
+                w = make_world(scn, n=200, seed=1)
+                for _ in range(12):
+                    w.step()
+                changed = changes(w, lever.effect)
             assert changed, f"{name}: {actor}.{lname} changes nothing"
 
 

@@ -136,7 +136,7 @@ def test_refused_help_cools_the_member_towards_the_leader(mini):
     w.par["rule:alignment.exercise_rate"][:] = 0.0
     w.par["rule:alignment.reversion"][:] = 0.0
     w.par.credibility[:] = 0.0
-    w.st.level[:] = 3
+    w.st.level[:] = w.st.peak[:] = 3
     before = w.st.affinity[:, 1, 2].copy()  # bb towards cc (the pact's leader)
     for s in steps:
         s(w)

@@ -29,9 +29,10 @@ def test_detectors_record_first_hit_months_and_combinations(tmp_path):
     w = make_world(scn, n=3, rules=False)
     rec = Recorder(w, compile_outcomes(w.plan), chunk=0, offset=0)
     # month 1: replicate 0 clashes; month 2: replicate 1 at war; month 3: replicate 0 freezes
-    w.st.level[:, 0] = [3, 2, 2]
+    # (no rules run: the month's peak, which escalation outcomes read, is set with the rung)
+    w.st.level[:, 0] = w.st.peak[:, 0] = [3, 2, 2]
     w.step()
-    w.st.level[:, 0] = [2, 5, 2]
+    w.st.level[:, 0] = w.st.peak[:, 0] = [2, 5, 2]
     w.step()
     w.st.status[0, 1, 0] = 2
     w.step()
@@ -173,7 +174,7 @@ def test_at_least_k_of_and_main_supplier(tmp_path):
     scn = load_text(tmp_path, text)
     w = make_world(scn, n=3, rules=False)
     rec = Recorder(w, compile_outcomes(w.plan), chunk=0, offset=0)
-    w.st.level[:, 0] = [3, 3, 2]
+    w.st.level[:, 0] = w.st.peak[:, 0] = [3, 3, 2]
     w.step()
     w.st.status[0, 1, 0] = 2  # replicate 0 also freezes in month 2
     w.step()

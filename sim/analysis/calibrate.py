@@ -1,27 +1,36 @@
-"""Calibrating the escalation ladder against militarized-dispute data.
+"""Calibrating the escalation ladder and the limited offensive against militarized disputes.
 
-Targets (GML-MID 2.2.1, disputes starting 1946-2014; Gibler, Miller & Little 2016,
-*International Studies Quarterly* 60(4):719-730; from the dispute-level table in
-shared/data/mid_hostility_distribution.csv): of 1,524 disputes, 28 reached only a threat
-(hostility 2), 40 were wars (hostility 5); of the 1,502 with a known fatality level,
-403 were fatal and 159 killed more than 25.
+Target era: GML-MID 2.2.1 disputes starting 1992-2010 (Gibler, Miller & Little 2016,
+*International Studies Quarterly* 60(4):719-730; shared/data/mid_hostility_distribution.csv,
+the era closest to post-Soviet dyads). Of 531 disputes, 7 were wars (hostility 5); of
+the 526 with a known fatality level, 113 were fatal and 41 killed more than 25. Of the
+127 territorial disputes (shared/data/mid_settlement_shares.csv), 23 had occupation of
+territory as their highest action (shared/data/mid_durations.csv, hiact 14).
 
-A MID is coded once militarized action starts, so the ladder is read against a
+A MID is coded once militarized action starts, so the model is read against a
 militarized *episode*: a neutral dyad (equal capability, resolve 1/2, no allies,
-patrons or mediators) enters rung 2 (display or blockade) and is followed until it
-drops below rung 2 or settles. The episode's highest rung maps to MID as
+patrons, mediators or blockade; talks closed) enters rung 2 (display) and is followed
+until it first steps below rung 2 or is settled. Disputes are a mixture: a share
+127/531 of them are territorial, read as a dyad with a territory that b holds and both
+claim (so limited offensives can happen), the rest as a dyad without stakes. With the
+default ``spells`` model:
 
-    rung >= 3  <->  at least one death          (403 / 1,502 = 26.8%)
-    rung >= 4  <->  more than 25 deaths         (159 / 1,502 = 10.6%)
-    rung == 5  <->  hostility 5 (war)           ( 40 / 1,524 =  2.6%)
+    deaths in the episode >= 1   <->  fatal             (113 / 526 = 21.5%)   of the mixture
+    deaths in the episode > 25   <->  more than 25 dead ( 41 / 526 =  7.8%)   of the mixture
+    the episode reaches rung 5   <->  hostility 5 (war) (  7 / 531 =  1.3%)   of the mixture
+    a limited offensive launched <->  occupation of territory as the highest action
+                                      (23 / 127 = 18.1%) of territorial episodes
 
-With the down-rates and covariate weights fixed (assumptions, see
-:class:`sim.rules.escalation.LadderParams`), the up-rates from rungs 2, 3 and 4 are
-fitted one after another by bisection, each matching its target given the previous
-ones (the share reaching rung k rises with the up-rate from rung k-1). Common random
-numbers keep the objective smooth. The up-rates from rungs 0 and 1 (how often calm
-turns tense, and tension militarized) are not identified by dispute-level data and
-remain assumptions. Run ``python -m sim.analysis.calibrate`` to refit.
+Deaths are those the model draws (tolls of clashes, months of war), not rungs. With the
+down-rates, covariate weights, casualty medians and shock size at their defaults
+(assumptions, see :class:`sim.rules.spells.SpellParams`), the up-rates from rungs 2, 3
+and 4 are fitted in turn by bisection (each matching its target given the others), then
+the offensive's base rate; the round is done twice. Common random numbers keep the
+objective smooth. Statistics the fit does not use are checked in
+:mod:`sim.analysis.checks`. Run ``python -m sim.analysis.calibrate`` to refit.
+
+The monthly ``ladder`` model keeps its own calibration to GML-MID 1946-2014
+(:data:`LADDER_TARGETS`, :func:`ladder_episodes`).
 """
 
 from __future__ import annotations
@@ -31,99 +40,193 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MID_SOURCE = "GML-MID 2.2.1, disputes starting 1946-2014 (Gibler, Miller & Little 2016)"
-MID_TARGETS = {
-    3: 403 / 1502,  # fatal
-    4: 159 / 1502,  # more than 25 killed
-    5: 40 / 1524,  # war
-}
+from ..rules.spells import DAYS_PER_MONTH
+
+SOURCE = "GML-MID 2.2.1, disputes starting 1992-2010 (Gibler, Miller & Little 2016)"
+COUNTS = {"fatal": (113, 526), "over25": (41, 526), "war": (7, 531), "offensive": (23, 127)}
+TARGETS = {k: a / b for k, (a, b) in COUNTS.items()}
+
+LADDER_SOURCE = "GML-MID 2.2.1, disputes starting 1946-2014 (Gibler, Miller & Little 2016)"
+LADDER_TARGETS = {3: 403 / 1502, 4: 159 / 1502, 5: 40 / 1524}
 
 
-def neutral_dyad(rules: dict | None = None) -> dict:
-    """A two-state scenario with a neutral dyad at rung 1, for calibration."""
-    return {
-        "meta": {"name": "neutral_dyad", "title": "Neutral dyad", "start": "2000-01", "horizon_months": 120},
+def neutral_dyad(rules: dict | None = None, *, territorial: bool = False, model: str = "spells") -> dict:
+    """A two-state scenario with a neutral dyad at rung 2 (with a territory b holds and
+    both claim, if ``territorial``), for calibration."""
+    src = {"assumption": "calibration world"}
+    scn = {
+        "meta": {"name": "neutral_dyad", "title": "Neutral dyad", "start": "2000-01", "horizon_months": 240},
         "states": {
-            "a": {"name": "A", "capability": {"value": 1.0, "source": {"assumption": "equal sides"}}, "resolve": {"value": 0.5, "source": {"assumption": "neutral"}}},
-            "b": {"name": "B", "capability": {"value": 1.0, "source": {"assumption": "equal sides"}}, "resolve": {"value": 0.5, "source": {"assumption": "neutral"}}},
+            "a": {"name": "A", "capability": {"value": 1.0, "source": src}, "resolve": {"value": 0.5, "source": src}},
+            "b": {"name": "B", "capability": {"value": 1.0, "source": src}, "resolve": {"value": 0.5, "source": src}},
         },
-        "flashpoints": {"f": {"sides": ["a", "b"], "level": {"value": 2, "source": {"assumption": "a militarized episode starts at rung 2"}}}},
-        "rules": {"escalation": {"model": "ladder", **(rules or {})}, "alliance": {"model": "off"}, "membership": {"model": "off"}},
+        "flashpoints": {"f": {"sides": ["a", "b"], "level": {"value": 2, "source": src}}},
+        "rules": {
+            "escalation": {"model": model, **(rules or {}).get("escalation", {})},
+            **{k: v for k, v in (rules or {}).items() if k != "escalation"},
+            "alliance": {"model": "off"}, "membership": {"model": "off"}, "alignment": {"model": "off"},
+            "procurement": {"model": "off"}, "patronage": {"model": "off"},
+        },
         "outcomes": {"war": {"kind": "escalation", "flashpoint": "f", "reaches": 5}},
     }
+    if territorial:
+        scn["territories"] = {"land": {"controller": "b", "claimants": ["a", "b"]}}
+        scn["flashpoints"]["f"]["stakes"] = "land"
+    return scn
 
 
 @dataclass
-class EpisodeStats:
-    """Share of episodes whose highest rung reached each level (index 0..5)."""
+class Episodes:
+    """Per-episode records of simulated militarized episodes (one per replicate)."""
 
-    reached: np.ndarray  # (6,) P(max rung >= k)
-    censored: float  # share of episodes still running at the cap
-    mean_months: float
+    top: np.ndarray  # highest rung reached
+    deaths: np.ndarray  # deaths in the episode
+    days: np.ndarray  # duration in days (NaN if still running at the cap)
+    agreement: np.ndarray  # ended by a signed agreement
+    seized: np.ndarray  # ended by a territory changing hands (offensive or war)
+    launched: np.ndarray  # a limited offensive was launched
+    spike_months: int  # months whose peak was above both their start and end rungs (>= 3)
+    clash_months: int  # months with a peak of 3 or 4
+    busy_months: int  # months that hit the cap on moves
 
-    def as_dict(self) -> dict[int, float]:
-        return {k: float(self.reached[k]) for k in range(6)}
+    @property
+    def censored(self) -> float:
+        return float(np.isnan(self.days).mean())
+
+    def share(self, name: str) -> float:
+        """The calibration statistics: ``fatal``, ``over25``, ``war``, ``offensive``."""
+        return float({"fatal": self.deaths >= 1, "over25": self.deaths > 25, "war": self.top >= 5,
+                      "offensive": self.launched}[name].mean())
 
 
-def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 120, seed: int = 1) -> EpisodeStats:
-    """Simulate ``runs`` episodes of the neutral dyad with the given ladder parameters."""
+def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, seed: int = 1,
+             territorial: bool = False) -> Episodes:
+    """Simulate ``runs`` episodes of the neutral dyad with the given rule settings
+    (``{"escalation": {...}, "offensive": {...}, ...}``)."""
     from ..api import load_scenario
     from ..rules import build_pipeline
     from ..seeding import chunk_sequence, root_sequence
     from ..world.compile import compile_plan
     from ..world.model import World
 
-    scn = load_scenario(neutral_dyad(rules))
+    scn = load_scenario(neutral_dyad(rules, territorial=territorial))
+    plan = compile_plan(scn.spec, scn.rules, months)
+    w = World(plan, runs, chunk_sequence(root_sequence(seed), 0), build_pipeline(plan), dtype=np.float64)
+    try:
+        top = np.full(runs, 2, dtype=np.int8)
+        deaths = np.zeros(runs)
+        days = np.full(runs, np.nan)
+        agreement = np.zeros(runs, dtype=bool)
+        seized = np.zeros(runs, dtype=bool)
+        launched = np.zeros(runs, dtype=bool)
+        live = np.ones(runs, dtype=bool)
+        spikes = clashes = busy = 0
+        for t in range(months):
+            start = w.st.level[:, 0].copy()
+            before = w.counts["escalation.busy_month"].copy()
+            w.step()
+            st = w.st
+            pk, lv = st.peak[:, 0], st.level[:, 0]
+            top = np.where(live, np.maximum(top, pk), top)
+            deaths += np.where(live, st.deaths[:, 0], 0.0)
+            launched |= live & (st.offensives[:, 0] > 0)
+            spikes += int((live & (pk >= 3) & (pk > np.maximum(start, lv))).sum())
+            clashes += int((live & ((pk == 3) | (pk == 4))).sum())
+            busy += int((live & (w.counts["escalation.busy_month"] > before)).sum())
+            done = live & (~np.isnan(st.calm_at[:, 0]) | st.settled[:, 0] | (lv < 2))
+            frac = np.where(np.isnan(st.calm_at[:, 0]), 1.0, st.calm_at[:, 0])
+            days = np.where(done, (t + frac) * DAYS_PER_MONTH, days)
+            agreement |= done & st.agreement[:, 0]
+            seized |= done & st.settled[:, 0] & ~st.agreement[:, 0]
+            live &= ~done
+            if not live.any():
+                break
+        return Episodes(top, deaths, days, agreement, seized, launched, spikes, clashes, busy)
+    finally:
+        w.release()
+
+
+TERRITORIAL_SHARE = 127 / 531
+"""Share of GML-MID 1992-2010 disputes over territory (mid_settlement_shares.csv)."""
+
+
+def mixture_share(rules: dict | None, stat: str, runs: int = 10_000, seed: int = 1) -> float:
+    """A statistic of the mixture of territorial and other episodes (the offensive's
+    share is of territorial episodes only)."""
+    terr = episodes(rules, runs, seed=seed, territorial=True).share(stat)
+    if stat == "offensive":
+        return terr
+    plain = episodes(rules, runs, seed=seed).share(stat)
+    return TERRITORIAL_SHARE * terr + (1 - TERRITORIAL_SHARE) * plain
+
+
+def _bisect(make, stat: str, target: float, runs: int, seed: int, iters: int,
+            lo: float = 1e-4, hi: float = 50.0) -> float:
+    for _ in range(iters):
+        mid = float(np.sqrt(lo * hi))
+        got = mixture_share(make(mid), stat, runs, seed)
+        lo, hi = (mid, hi) if got < target else (lo, mid)
+    return float(np.sqrt(lo * hi))
+
+
+def fit(runs: int = 10_000, seed: int = 1, iters: int = 16, passes: int = 2, verbose: bool = True) -> dict:
+    """Fit the up-rates from rungs 2-4 and the offensive's base rate to :data:`TARGETS`."""
+    from ..rules.offensive import OffensiveParams
+    from ..rules.spells import SpellParams
+
+    base_up = list(SpellParams().base_up.value)
+    rate = float(OffensiveParams().base_rate.value)
+    for _ in range(passes):
+        for rung, stat in ((2, "fatal"), (3, "over25"), (4, "war")):
+            def make(x: float, rung: int = rung, rate: float = rate) -> dict:
+                trial = base_up.copy()
+                trial[rung] = x
+                return {"escalation": {"base_up": trial}, "offensive": {"base_rate": rate}}
+
+            base_up[rung] = _bisect(make, stat, TARGETS[stat], runs, seed, iters)
+            if verbose:
+                print(f"up-rate from rung {rung}: {base_up[rung]:.4g}", file=sys.stderr)
+        esc = {"base_up": [float(f"{x:.4g}") for x in base_up]}
+        rate = _bisect(lambda x, esc=esc: {"escalation": esc, "offensive": {"base_rate": x}}, "offensive",
+                       TARGETS["offensive"], runs, seed, iters, lo=1e-4, hi=5.0)
+        if verbose:
+            print(f"offensive base rate: {rate:.4g}", file=sys.stderr)
+    return {"escalation": {"base_up": [float(f"{x:.4g}") for x in base_up]},
+            "offensive": {"base_rate": float(f"{rate:.4g}")}}
+
+
+def ladder_episodes(rules: dict | None = None, runs: int = 10_000, months: int = 120, seed: int = 1) -> np.ndarray:
+    """P(max rung >= k), k = 0..5, of the monthly ``ladder`` model's episodes (its own
+    calibration to :data:`LADDER_TARGETS`); and the share still running at the cap last."""
+    from ..api import load_scenario
+    from ..rules import build_pipeline
+    from ..seeding import chunk_sequence, root_sequence
+    from ..world.compile import compile_plan
+    from ..world.model import World
+
+    scn = load_scenario(neutral_dyad({"escalation": rules or {}}, model="ladder"))
     plan = compile_plan(scn.spec, scn.rules, months)
     w = World(plan, runs, chunk_sequence(root_sequence(seed), 0), build_pipeline(plan))
     try:
         top = np.full(runs, 2, dtype=np.int8)
         ended = np.zeros(runs, dtype=bool)
-        length = np.zeros(runs)
-        for t in range(months):
+        for _ in range(months):
             w.step()
             lv = w.st.level[:, 0]
-            live = ~ended
-            top = np.where(live, np.maximum(top, lv), top)
-            length[live] = t + 1
+            top = np.where(~ended, np.maximum(top, lv), top)
             ended |= (lv <= 1) | w.st.settled[:, 0]
             if ended.all():
                 break
-        reached = np.array([(top >= k).mean() for k in range(6)])
-        return EpisodeStats(reached, float((~ended).mean()), float(length.mean()))
+        return np.array([(top >= k).mean() for k in range(6)] + [(~ended).mean()])
     finally:
         w.release()
 
 
-def fit_ladder(runs: int = 10_000, months: int = 120, seed: int = 1, iters: int = 14, verbose: bool = True) -> dict:
-    """Fit the up-rates from rungs 2-4 to :data:`MID_TARGETS`; returns the rules dict."""
-    from ..rules.escalation import LadderParams
-
-    base_up = list(LadderParams().base_up.value)
-    for k in (3, 4, 5):
-        lo, hi = 1e-4, 5.0
-        for _ in range(iters):
-            mid = float(np.sqrt(lo * hi))
-            trial = base_up.copy()
-            trial[k - 1] = mid
-            got = episodes({"base_up": trial}, runs, months, seed).reached[k]
-            if got < MID_TARGETS[k]:
-                lo = mid
-            else:
-                hi = mid
-        base_up[k - 1] = float(np.sqrt(lo * hi))
-        if verbose:
-            print(f"up-rate from rung {k - 1}: {base_up[k - 1]:.4f}", file=sys.stderr)
-    return {"base_up": [round(x, 4) for x in base_up]}
-
-
 def main() -> None:  # pragma: no cover - a maintenance script
-    fitted = fit_ladder()
-    stats = episodes(fitted, runs=40_000)
+    fitted = fit()
     print("fitted:", fitted)
-    print("targets:", {k: round(v, 4) for k, v in MID_TARGETS.items()})
-    print("model:  ", {k: round(float(stats.reached[k]), 4) for k in (3, 4, 5)})
-    print(f"censored at cap: {stats.censored:.4f}; mean episode length {stats.mean_months:.1f} months")
+    print("targets:", {k: round(v, 4) for k, v in TARGETS.items()})
+    print("model:  ", {k: round(mixture_share(fitted, k, 40_000, seed=2), 4) for k in TARGETS})
 
 
 if __name__ == "__main__":  # pragma: no cover

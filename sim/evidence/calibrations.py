@@ -9,7 +9,15 @@ from __future__ import annotations
 CALIBRATIONS: dict[str, str] = {
     "sipri-milex-2022": "capability = 2022 military expenditure, USD bn current (SIPRI Military Expenditure Database)",
     "sipri-tiv-2016-2020": "initial arms-import shares = SIPRI TIV supplier shares, 2016-2020 (SIPRI Arms Transfers Database)",
-    "mid-ladder": "escalation up-rates fitted to GML-MID 2.2.1 dispute outcomes, 1946-2014",
+    "sipri-tiv-2018-2022": "initial arms-import shares = SIPRI TIV supplier shares, 2018-2022 (SIPRI Arms Transfers "
+                           "Database, January 2025 export; SIPRI's March 2023 figure where one is known)",
+    "mid-ladder": "escalation up-rates of the monthly ladder fitted to GML-MID 2.2.1 dispute outcomes, 1946-2014",
+    "mid-spells": "escalation up-rates of the continuous-time ladder fitted to GML-MID 2.2.1 disputes of 1992-2010 "
+                  "(fatal, more than 25 dead, war)",
+    "mid-offensive": "limited offensives' base rate fitted to GML-MID 2.2.1 territorial disputes of 1992-2010 "
+                     "whose highest action was occupation of territory",
+    "alliance-prior": "alliance credibility = a Beta prior from published rates of honouring commitments "
+                      "(Leeds 2003; Berkemeier & Fuhrmann 2018) updated with the alliance's own record",
 }
 
 

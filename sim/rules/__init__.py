@@ -10,10 +10,15 @@ from . import base  # noqa: F401  (first: the common attributes lead the generat
 from . import (  # noqa: F401, I001
     alignment,
     alliance,
+    blockade,
     escalation,
     events,
     membership,
+    offensive,
+    patronage,
     procurement,
+    spells,
+    talks,
 )
 from . import policy  # noqa: F401, I001  (after events: its slot runs after theirs in the events phase)
 from .registry import (

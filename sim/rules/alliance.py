@@ -2,11 +2,13 @@
 
 Model ``response`` (docs/MODEL.md §D4). Each month, for every flashpoint side sigma
 that is an active member of a collective-defence alliance A (other than its
-leader), a request is made when the flashpoint is at or above A's trigger level and
+leader), a request is made when the flashpoint reached A's trigger level that month
+(its peak: a clash that subsided within the month counts) and
 at least ``cooldown_months`` have passed since that side's last request to A.
 
 * With probability q (:func:`sim.rules.common.response_probability`: credibility x
-  the leader's available capacity x zone of responsibility x member-vs-member rule)
+  the change in the leader's available capacity since the start x zone of
+  responsibility x member-vs-member rule)
   A responds: the member's trust rises by ``response_gain * (1 - trust)``, and the
   leader commits ``support_share`` of its capability (times its available capacity)
   to sigma's side, which deters the opponent and counts in a war's outcome; committed
@@ -28,7 +30,7 @@ from .registry import RuleParams, register
 # ------------------------------------------------------------------ declarations
 
 declare_attr("alliances", "credibility", P(0, 1),
-             doc="P(the alliance honours a request for help), before capacity.")
+             doc="P(the alliance answers a member's request for help), as things stand at the start.")
 declare_attr("alliances", "outside_zone", P(0, 1), 0.0,
              "collective defence covers members' own territory only (treaty zone of responsibility)",
              doc="Factor on the response probability when the fighting is outside the member's own territory.")
@@ -70,6 +72,8 @@ def _trust(ctx) -> np.ndarray:
 declare_state("status", ("S", "A"), "int8", _status, doc="membership: 0 none, 1 active, 2 frozen, 3 exited")
 declare_state("trust", ("S", "A"), init=_trust, doc="member's trust in the alliance, 0..1")
 declare_state("support", ("F", 2), init=0.0, doc="capability committed by alliances to each side")
+declare_state("capacity_ref", ("S",), init=lambda ctx: ctx.par.capacity.copy(),
+              doc="available capacity at the start (responses scale with its change since)")
 declare_state("request_wait", ("F", 2, "A"), "int32", 10_000, doc="months since side asked the alliance")
 declare_state("requests", ("S", "A"), "int16", 0, doc="requests for help made so far")
 declare_state("responses", ("S", "A"), "int16", 0, doc="requests answered so far")
@@ -187,7 +191,7 @@ def build(plan: Plan):
         R = w.n
         wait = st.request_wait
         trigger = w.par.trigger  # (R, A)
-        L = st.level[:, :, None, None]
+        L = st.peak[:, :, None, None]  # a clash that flared and subsided this month counts
         q, eligible, abstain = response_probability(w, d)
         cool = w.rp("alliance", "cooldown_months")[:, None, None, None]
         asking = eligible & (L >= trigger[:, None, None, :]) & (wait >= cool)

@@ -65,15 +65,19 @@ def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """q[r, f, sigma, A]: P(alliance A answers a request for help from side sigma of f).
 
-    q = credibility_A * capacity_leader(A) * zone * [sigma is an active member]
+    q = min(1, credibility_A * capacity_ratio_A) * zone * [sigma is an active member]
         * [A does not abstain between members] * [A is a collective-defence alliance]
         * [sigma is not A's leader]
 
     where zone = 1 if the fighting is on sigma's own territory, else A's
-    ``outside_zone`` factor. Also returns the mask of sides that may ask A at all
-    (active members of a collective-defence alliance, not its leader), and the mask of
-    requests A declines because the opponent is a member too
-    (``member_vs_member: abstain``).
+    ``outside_zone`` factor, and capacity_ratio_A = the leader's available capacity now
+    over its value at the start (1 unless an event or lever changed it): credibility is
+    the probability of an answer *as things stand at the vantage point* (a prior updated
+    with the alliance's record, docs/CALIBRATION.md ``alliance-prior``), which already
+    reflects the leader's capacity then, so capacity is not discounted a second time.
+    Also returns the mask of sides that may ask A at all (active members of a
+    collective-defence alliance, not its leader), and the mask of requests A declines
+    because the opponent is a member too (``member_vs_member: abstain``).
     """
     status = w.st.status
     st_side = status[:, d.sides, :]  # (R, F, 2, A)
@@ -83,11 +87,21 @@ def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarr
     abstain = opp_member & ~d.responds_between_members
     p = w.par
     zone = np.where(d.in_zone[None, :, :, None], 1.0, p.outside_zone[:, None, None, :])
-    cap_leader = p.capacity[:, d.leader]  # (R, A)
     eligible = active & d.collective & ~d.is_leader
-    q = (p.credibility * cap_leader)[:, None, None, :] * zone
+    q = answer_probability(w, d)[:, None, None, :] * zone
     q = q * (eligible & ~abstain)
     return q, eligible, eligible & abstain
+
+
+def answer_probability(w, d: Dyads) -> np.ndarray:
+    """P(alliance A answers a request it may answer), (R, A): credibility times the change
+    in its leader's available capacity since the start, at most 1."""
+    p = w.par
+    ref = w.st.capacity_ref[:, d.leader]
+    now = p.capacity[:, d.leader]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(ref > 0, now / ref, 1.0)
+    return np.minimum(p.credibility * ratio, 1.0)
 
 
 def deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndarray:

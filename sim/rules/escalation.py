@@ -53,11 +53,13 @@ CAL = "calibration"
 
 def _level_changed(w, mask: np.ndarray, index: tuple, old: np.ndarray) -> None:
     """After an effect sets a rung: a dispute that flares up again is no longer settled,
-    and a war that starts now starts its count of months."""
+    a war that starts now starts its count of months, and the rung counts as reached
+    this month (the month's peak)."""
     f = index[0]
     lv = w.st.level[:, f]
     w.st.settled[mask & (lv > 0), f] = False
     w.st.war_months[mask & (lv == 5) & (old != 5), f] = 0
+    w.st.peak[mask, f] = np.maximum(w.st.peak[mask, f], lv[mask])
 
 
 declare_attr(
@@ -82,7 +84,7 @@ def _mediators(ctx) -> np.ndarray:
 
 
 def _log_ratio(ctx) -> np.ndarray:
-    cap = ctx.st["capability"]
+    cap = ctx.st["capability"] * ctx.st["supply"]  # supplies: 1 unless the scenario starts a state short
     a_idx, b_idx = ctx.plan.sides[:, 0], ctx.plan.sides[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
@@ -95,6 +97,10 @@ declare_state("deaths", ("F",), init=0.0, doc="deaths this month")
 declare_state("momentum", ("F",), init=lambda ctx: ctx.st["level"] >= 3, doc="m: recent fatal clashes (EMA)")
 declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability ratio (for the shift)")
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
+declare_state("peak", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0),
+              doc="highest rung this month (a clash may flare and subside within a month)")
+declare_state("rung_floor", ("F",), "int8", 0,
+              doc="the ladder cannot step below this rung this month (a blockade holds it at 2)")
 declare_state("mediators", ("F", "S"), "bool", _mediators, doc="mediators / monitors present")
 declare_target("flashpoints", "mediators", "names", list_target("mediators"), doc="mediators present")
 
@@ -119,6 +125,12 @@ def _fp(plan, a) -> int:
 
 declare_predicate("level", ("flashpoint",), "num", "level(lachin)",
                   lambda plan, a: (lambda f: lambda w: w.st.level[:, f])(_fp(plan, a)), doc="escalation rung 0-5")
+declare_predicate("peak", ("flashpoint",), "num", "peak(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.peak[:, f])(_fp(plan, a)),
+                  doc="highest rung reached in the month just simulated")
+declare_predicate("deaths", ("flashpoint",), "num", "deaths(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.deaths[:, f])(_fp(plan, a)),
+                  doc="deaths in the month just simulated")
 declare_predicate("casualties", ("flashpoint",), "num", "casualties(lachin)",
                   lambda plan, a: (lambda f: lambda w: w.st.casualties[:, f])(_fp(plan, a)), doc="deaths so far")
 declare_predicate("settled", ("flashpoint",), "bool", "settled(lachin)",
@@ -202,9 +214,7 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
         return rp(name)[:, None]
 
     L = st.level.astype(np.intp)
-    ca = st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]
-    cb = st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]
-    lr = np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
+    lr = log_balance(w, d)
     x = np.clip(lr, -3.0, 3.0)
     shift = lr - st.lr_ema
     q, _, _ = response_probability(w, d)
@@ -218,18 +228,27 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     m = st.momentum
     b_med, b_mom = col("beta_mediation"), col("beta_momentum")
     shock = 0.0 if eps is None else col("shock_sd") * eps
-    up = np.take_along_axis(rp("base_up"), L, axis=1) * U * np.exp(
-        col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock
-    )
-    down = np.take_along_axis(rp("base_down"), L, axis=1) * np.exp(b_med * M - b_mom * m)
-    settle = np.take_along_axis(rp("base_settle"), L, axis=1) * np.exp(
-        b_med * M - b_res * (res.mean(axis=2) - 0.5)
-    )
+    f_up = U * np.exp(col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock)
+    f_down = np.exp(b_med * M - b_mom * m)
+    f_settle = np.exp(b_med * M - b_res * (res.mean(axis=2) - 0.5))
+    up = np.take_along_axis(rp("base_up"), L, axis=1) * f_up
+    down = np.take_along_axis(rp("base_down"), L, axis=1) * f_down
+    settle = np.take_along_axis(rp("base_settle"), L, axis=1) * f_settle
     stuck = (L == 5) | st.settled
     up[stuck] = 0.0
-    down[stuck | (L == 0)] = 0.0
+    down[stuck | (L == 0) | (L <= st.rung_floor)] = 0.0
     settle[stuck] = 0.0
-    return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M}
+    return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M,
+            "f_up": f_up, "f_down": f_down, "f_settle": f_settle}
+
+
+def log_balance(w, d: Dyads) -> np.ndarray:
+    """log(c_a / c_b) of every flashpoint (R, F): each side's capability plus the support
+    alliances committed to it, times its supplies (1 unless blockaded; MODEL.md D8)."""
+    st = w.st
+    ca = (st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]) * st.supply[:, d.sides[:, 0]]
+    cb = (st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]) * st.supply[:, d.sides[:, 1]]
+    return np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
 
 
 @register("escalation", "ladder", LadderParams)
@@ -311,6 +330,7 @@ def build(plan: Plan):
         deaths = np.where(new >= 3, np.rint(med * np.exp(col("casualty_sigma") * zc)), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
+        st.peak = new.astype(np.int8)  # a month holds one rung in this model
         w.emit("escalation.rise", new > L, before=L, after=new)
         w.emit("escalation.fall", (new < L) & ~settled_now & ~ending, before=L, after=new)
         w.emit("escalation.war", (new == 5) & (L < 5))

@@ -233,6 +233,8 @@ class _Checker:
         parameter itself would accept (a whole number takes choice, a probability stays
         in [0, 1]), refused in the same words as at the parameter."""
         for path, dist in unc.items():
+            if _rule_switched_off(self.tree, path):
+                continue  # the mechanism is off in this run: the uncertainty has nothing to vary
             bounds = None
             if self.paths is not None:
                 if self.paths.get(path) not in ("num", "int"):
@@ -531,3 +533,13 @@ def walk_sources(node: Any, path: str = ""):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from walk_sources(v, f"{path}[{i}]")
+
+
+def _rule_switched_off(tree: dict, path: str) -> bool:
+    """``rules.KIND.PARAM`` of a mechanism the scenario (or an override) switches off."""
+    parts = path.split(".")
+    if parts[0] != "rules" or len(parts) != 3:
+        return False
+    spec = _d(tree.get("rules")).get(parts[1])
+    return isinstance(spec, dict) and "model" in spec and (
+        spec["model"] is False or spec["model"] is None or spec["model"] in ("off", "none"))

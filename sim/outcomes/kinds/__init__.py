@@ -6,6 +6,7 @@ the sentence reports print (see :func:`sim.parts.register_outcome`).
 
 from . import (  # noqa: F401
     affinity,
+    agreement,
     capability,
     casualties,
     combined,
@@ -13,6 +14,8 @@ from . import (  # noqa: F401
     escalation,
     main_supplier,
     membership,
+    monthly_deaths,
+    offensive,
     settlement,
     supplier_share,
     territory,

@@ -20,7 +20,8 @@ class EscalationOutcome(OutcomeSpec):
 
 def build(o: EscalationOutcome, plan) -> Detection:
     f, r = plan.index_of("flashpoint")[o.flashpoint], o.reaches
-    return Detection(lambda w: w.st.level[:, f] >= r, lambda w: w.st.level[:, f].astype(float), "final rung")
+    # the month's peak: a clash that flared and subsided within a month counts
+    return Detection(lambda w: w.st.peak[:, f] >= r, lambda w: w.st.level[:, f].astype(float), "final rung")
 
 
 def describe(o: EscalationOutcome, plan, name: str) -> str:

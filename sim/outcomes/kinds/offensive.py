@@ -1,0 +1,43 @@
+"""``offensive``: a limited offensive is launched at a flashpoint, or takes its territory."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ...parts import OutcomeSpec, Ref, register_outcome
+from ...scenario.schema import Name
+from ..base import Detection, label
+
+
+class OffensiveOutcome(OutcomeSpec):
+    kind: Literal["offensive"]
+    flashpoint: Annotated[Name, Ref("flashpoint")]
+    result: Literal["launched", "succeeds"] = Field(
+        "succeeds", description="launched: an offensive is tried; succeeds: one takes the territory at stake")
+
+
+def build(o: OffensiveOutcome, plan) -> Detection:
+    f = plan.index_of("flashpoint")[o.flashpoint]
+    if o.result == "launched":
+        return Detection(lambda w: w.st.offensives[:, f] > 0, lambda w: w.st.offensives[:, f].astype(float),
+                         "offensives launched")
+    return Detection(lambda w: w.st.seizures[:, f] > 0)
+
+
+def describe(o: OffensiveOutcome, plan, name: str) -> str:
+    verb = "is launched" if o.result == "launched" else "takes the territory"
+    return f"a limited offensive at {label(plan, 'flashpoints', o.flashpoint)} {verb}"
+
+
+def check(spec: dict, tree: dict) -> list[tuple[str, str]]:
+    """An offensive needs something to seize: the flashpoint must have stakes."""
+    fp = (tree.get("flashpoints") or {}).get(spec.get("flashpoint"))
+    if isinstance(fp, dict) and not fp.get("stakes"):
+        return [("flashpoint", f"flashpoint '{spec.get('flashpoint')}' has no stakes: no territory to seize "
+                               "(give it stakes: TERRITORY)")]
+    return []
+
+
+register_outcome("offensive", OffensiveOutcome, build, describe, check=check)

@@ -1,0 +1,208 @@
+"""Limited offensive (fait accompli): a short operation to seize a disputed territory.
+
+Model ``fait_accompli`` (docs/MODEL.md §D9), a slot of its own in the escalation phase,
+run after the ladder. On a flashpoint with stakes t, a side sigma that claims t while
+its opponent holds it (the *challenger*) may launch an operation of days to weeks. At
+rungs 2-4 (a militarized dispute, not at war, not settled) it does so in a month with
+probability 1 - exp(-lambda):
+
+    lambda = h_o * exp(b_bal * x - b_iso * D + b_res * (r_sigma - 1/2))
+
+with x = clip(log(c_sigma / c_opp), -3, 3) the balance of effective capability
+(capability plus committed support, times supplies: a blockade wears the defender
+down), D the deterrence sigma faces from expected help for the defender
+(:func:`sim.rules.common.deterrence`: 1 - D is the defender's isolation) and r its
+resolve. A lever or event can order an offensive (``flashpoints.F.launch``: +1 the first
+side, -1 the second; it is carried out in the next escalation step if that side is the
+challenger and the flashpoint is neither settled nor at war, at any rung; then reset).
+
+Once launched, it draws one major clash's toll (the ladder's ``casualties_major_clash``
+and ``casualty_sigma``), the month's peak becomes at least rung 4, and it ends in one of:
+
+* **war** with probability 1 - (1 - w_0)(1 - D): the defender fights on (w_0) or help
+  arrives (D); the flashpoint goes to rung 5 and the ladder decides the war;
+* **seizure** with probability (1 - w_0)(1 - D) * P_k, P_k = c_sigma^k / (c_sigma^k + c_opp^k):
+  the territory changes hands and the dispute counts as settled;
+* **failure** otherwise: the attack is repulsed; the flashpoint ends the month at rung 2
+  or above, as the ladder left it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..parts import declare_attr, declare_event, declare_predicate, declare_state
+from ..scenario.values import P, default
+from ..world.compile import Plan
+from .common import Dyads, deterrence, response_probability
+from .escalation import CAL, log_balance
+from .registry import RuleParams, register
+
+
+def _launch_changed(w, mask: np.ndarray, index: tuple, old: np.ndarray) -> None:
+    """Nothing to do now: an ordered offensive is carried out in the next escalation step."""
+
+
+declare_attr(
+    "flashpoints", "launch", P(-1, 1, integer=True), 0, "no offensive is ordered unless a lever or event says so",
+    doc="Order a limited offensive: +1 by the first side, -1 by the second (carried out next month, then reset).",
+    array="launch0", state="launch", on_change=_launch_changed,
+)
+declare_state("launch", ("F",), "int8", lambda ctx: np.rint(ctx.par.launch0), doc="an ordered offensive (+1/-1), 0 none")
+declare_state("offensives", ("F",), "int16", 0, doc="limited offensives launched so far")
+declare_state("seizures", ("F",), "int16", 0, doc="limited offensives that took the territory")
+
+_OVER = ("flashpoint", "side")
+declare_event("offensive.launch", _OVER, "{state} launches a limited offensive against {opponent} at {flashpoint}",
+              doc="a challenger launches a short operation to seize the disputed territory")
+declare_event("offensive.seizure", _OVER, "{state} takes {territory} from {opponent} in a limited offensive",
+              doc="the offensive succeeds: the territory changes hands")
+declare_event("offensive.failure", _OVER, "{opponent} repulses {state}'s offensive at {flashpoint}",
+              doc="the offensive fails")
+declare_event("offensive.war", _OVER, "{state}'s offensive at {flashpoint} turns into war",
+              doc="the offensive escalates to war (rung 5)")
+
+
+def _fp(plan, a) -> int:
+    return plan.index_of("flashpoint")[a[0]]
+
+
+declare_predicate("offensives", ("flashpoint",), "num", "offensives(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.offensives[:, f])(_fp(plan, a)),
+                  doc="limited offensives launched so far")
+declare_predicate("seizures", ("flashpoint",), "num", "seizures(lachin)",
+                  lambda plan, a: (lambda f: lambda w: w.st.seizures[:, f])(_fp(plan, a)),
+                  doc="limited offensives that took the territory")
+
+
+class OffensiveParams(RuleParams):
+    """Launch rate and course of limited offensives (docs/CALIBRATION.md)."""
+
+    base_rate: P(0, 5) = default(
+        0.02267,
+        "mid-offensive: fitted so that a neutral territorial dyad's militarized episodes include an "
+        "offensive as often as GML-MID 2.2.1 territorial disputes of 1992-2010 had occupation of "
+        "territory as their highest action (23/127)", CAL, symbol="h_o", unit="1/month")
+    beta_balance: P(0, 5) = default(
+        1.0, "launches are proportional to the capability ratio (an opportunistic challenger); "
+        "the ladder's initiation weight (0.3) is the low end of the range", symbol="β_bal")
+    beta_isolation: P(0, 10) = default(
+        2.0, "challengers pick isolated targets (Altman 2020: lightly held, avoiding war): certain decisive "
+        "help for the defender cuts launches e^2 = 7.4x", symbol="β_iso")
+    beta_resolve: P(0, 10) = default(1.0, "as the ladder: a unit of resolve scales launches by e", symbol="β_res")
+    war_risk: P(0, 1) = default(
+        0.2, "an unaided defender fights a war over the land one time in five: grabs of gray areas rarely "
+        "lead to war, grabs of core territory often do (Altman 2016, working paper, no verified rate)",
+        symbol="w_0")
+    decisiveness: P(0, 10) = default(
+        1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k")
+
+
+def claims_of(plan: Plan) -> np.ndarray:
+    """(F, 2) bool: side sigma of flashpoint f claims its stakes (or nobody is listed)."""
+    d = Dyads.for_plan(plan)
+    claim_any = plan.claimants.any(axis=1)
+    claims = np.zeros((plan.F, 2), dtype=bool)
+    for f in np.flatnonzero(plan.stakes >= 0):
+        t = plan.stakes[f]
+        for sg in range(2):
+            claims[f, sg] = plan.claimants[t, d.sides[f, sg]] or not claim_any[t]
+    return claims
+
+
+def _escalation(w, name: str) -> np.ndarray:
+    """A parameter of the escalation rule an offensive borrows (``patron_weight``,
+    ``casualties_major_clash``, ``casualty_sigma``), per replicate (R,); the ladder's
+    default if the escalation model in use does not declare it."""
+    arr = w.par.__dict__.get(f"rule:escalation.{name}")
+    if arr is None:
+        from .escalation import LadderParams
+
+        return np.full(w.n, float(getattr(LadderParams(), name).value))
+    return arr
+
+
+def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Who may launch, and the hazards and chances of a limited offensive, (R, F, 2) per
+    side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
+    (P(seizure | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger may be
+    ordered to launch at any rung below war; it launches of itself only at rungs 2-4."""
+    plan = w.plan
+    d = Dyads.for_plan(plan)
+    st = w.st
+    claims = claims_of(plan) if claims is None else claims
+    fs = np.flatnonzero(plan.stakes >= 0)
+    ctrl = np.full((w.n, plan.F), -1, dtype=np.intp)
+    ctrl[:, fs] = st.controller[:, plan.stakes[fs]]
+    challenger = claims[None] & (ctrl[:, :, None] == d.other[None]) & (~st.settled & (st.level <= 4))[:, :, None]
+    militarized = ((st.level >= 2) & (st.level <= 4))[:, :, None]
+
+    def rp(name: str) -> np.ndarray:
+        return w.rp("offensive", name)[:, None, None]
+
+    lr = log_balance(w, d)
+    x = np.stack([lr, -lr], axis=2)  # from each side's point of view
+    q, _, _ = response_probability(w, d)
+    D = deterrence(w, d, q, _escalation(w, "patron_weight"))
+    res = w.par.resolve[:, d.sides]
+    rate = rp("base_rate") * np.exp(rp("beta_balance") * np.clip(x, -3.0, 3.0) - rp("beta_isolation") * D
+                                    + rp("beta_resolve") * (res - 0.5))
+    p_war = 1.0 - (1.0 - rp("war_risk")) * (1.0 - D)
+    p_win = 1.0 / (1.0 + np.exp(-rp("decisiveness") * x))
+    return {"challenger": challenger, "rate": rate * (challenger & militarized), "p_war": p_war, "p_win": p_win,
+            "x": x, "D": D}
+
+
+@register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10)
+def build(plan: Plan):
+    """Short operations to seize disputed territory: tried and won more against weak, isolated defenders."""
+    fs = np.flatnonzero(plan.stakes >= 0)
+    if fs.size == 0 or "escalation" not in plan.rules:
+        def idle(w) -> None:
+            w.st.launch[:] = 0
+        return idle
+    d = Dyads.for_plan(plan)
+    ts = plan.stakes[fs]
+    claims = claims_of(plan)
+
+    def step(w) -> None:
+        st = w.st
+        R, F = st.level.shape
+        g = w.stream("offensive")
+        u = g.random((R, F, 2, 3))
+        z = g.standard_normal((R, F))
+        o = odds(w, claims)
+        ordered = np.stack([st.launch == 1, st.launch == -1], axis=2)
+        launch = o["challenger"] & (ordered | (u[..., 0] < -np.expm1(-o["rate"])))
+        st.launch[:] = 0
+        if not launch.any():
+            return
+        war = launch & (u[..., 1] < o["p_war"])
+        won = launch & ~war & (u[..., 2] < o["p_win"])
+        lost = launch & ~war & ~won
+        any_l, any_war, any_won = launch.any(axis=2), war.any(axis=2), won.any(axis=2)
+        esc = lambda name: _escalation(w, name)[:, None]  # noqa: E731
+        toll = np.maximum(1.0, np.rint(esc("casualties_major_clash") * np.exp(esc("casualty_sigma") * z)))
+        deaths = np.where(any_l, toll, 0.0).astype(st.deaths.dtype)
+        quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
+        st.deaths += deaths
+        st.casualties += deaths
+        if any_won.any():
+            side = np.argmax(won, axis=2)  # one challenger per flashpoint
+            taker = d.sides[np.arange(F)[None, :], side]
+            for f, t in zip(fs, ts, strict=True):
+                m = any_won[:, f]
+                st.controller[m, t] = taker[m, f]
+        st.level = np.where(any_war, 5, np.where(any_won, 0, st.level)).astype(np.int8)
+        st.war_months = np.where(any_war & (st.war_months == 0), 1, st.war_months).astype(np.int16)
+        st.settled = st.settled | any_won
+        st.peak = np.maximum(st.peak, np.where(any_war, 5, np.where(any_l, 4, 0))).astype(np.int8)
+        st.offensives += any_l.astype(np.int16)
+        st.seizures += any_won.astype(np.int16)
+        w.emit("offensive.launch", launch)
+        w.emit("offensive.seizure", won)
+        w.emit("offensive.failure", lost)
+        w.emit("offensive.war", war)
+        w.emit("escalation.deaths", any_l & quiet, deaths=st.deaths)
+
+    return step

@@ -1,0 +1,149 @@
+"""Patronage: a member's trust in its alliance moves with the fate of the side it backs.
+
+Model ``protege`` (docs/MODEL.md §D4a), a slot of its own in the alliance phase, run
+after requests and responses. A state i that is an active member (not the leader) of a
+collective-defence alliance A, and not a side of flashpoint f, is the *patron* of side
+sigma of f when its affinity towards sigma is at least ``patron_threshold`` and sigma is
+not itself an active member of A (a member asks for itself, D4). Whenever f reaches A's
+trigger rung in a month (at most every ``cooldown_months``), or sigma loses the
+territory at stake there, the patron watches whether the alliance stands by its protégé:
+with probability
+
+    q_p = min(1, credibility_A * capacity_ratio_A) * outside_zone_A
+
+(:func:`sim.rules.common.answer_probability`; the protégé's land is outside the
+patron's treaty zone) it does, and trust rises by ``patron_gain * a * (1 - trust)``;
+otherwise trust falls by ``patron_cost * a``, with a = affinity(i, sigma). These count
+as answers and refusals for the alignment rule (D5). The CSTO, say, need not defend
+Karabakh, but Armenia's trust in it still moves with what happens there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..parts import declare_event, declare_state
+from ..scenario.values import P, default
+from ..world.compile import ACTIVE, Plan
+from .common import Dyads, answer_probability
+from .registry import RuleParams, register
+
+declare_state("patron_wait", ("F", "S", "A"), "int32", 10_000, doc="months since the patron last judged its alliance here")
+declare_state("held_before", ("T",), "int16", lambda ctx: ctx.st["controller"].copy(),
+              doc="controller of each territory at the end of the previous month")
+
+declare_event("patronage.letdown", ("flashpoint", "state", "alliance"),
+              "{alliance} stands by as {state}'s protégé at {flashpoint} is attacked (trust {before:.2f} -> {after:.2f})",
+              ("before", "after"), doc="a member's protégé is attacked and the alliance does nothing")
+declare_event("patronage.backing", ("flashpoint", "state", "alliance"),
+              "{alliance} stands up for {state}'s protégé at {flashpoint} (trust {before:.2f} -> {after:.2f})",
+              ("before", "after"), doc="the alliance backs a member's protégé")
+
+
+class PatronageParams(RuleParams):
+    """How a member's trust follows the fate of the side it backs."""
+
+    patron_threshold: P(0, 1) = default(
+        0.5, "a state backs a side it is clearly aligned with (affinity at least 0.5: kin-state, protector)",
+        symbol="θ_p")
+    patron_cost: P(0, 1) = default(
+        0.075, "standing by while a protégé is attacked costs half a refused request (0.15) per unit of "
+        "affinity: the member was not attacked itself", symbol="c_p")
+    patron_gain: P(0, 1) = default(0.15, "backing a protégé restores half as much as answering a request",
+                                   symbol="g_p")
+    cooldown_months: P(1, 120, integer=True) = default(
+        6, "a member judges its alliance over the same protégé at most every six months, as for requests",
+        unit="months")
+
+
+def _possible_patrons(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Static subsets the step works on: states that are, or may become, members of a
+    collective-defence alliance (members, frozen members, candidates, and any state an
+    event or lever adds to one), and those alliances."""
+    si = plan.index_of("state")
+    coll = [j for j, k in enumerate(plan.alliance_kind) if k == "collective_defence"]
+    names: set[str] = set()
+    scn = plan.scenario
+    for j in coll:
+        spec = scn.alliances[plan.alliances[j]]
+        names |= set(spec.members) | set(spec.frozen) | set(spec.candidates)
+    effects = [ev.effect for ev in scn.events] + [lv.effect for acts in scn.levers.values() for lv in acts.values()]
+    for eff in effects:
+        for op in (eff.set, eff.add):
+            for path, value in op.items():
+                parts = path.split(".")
+                if parts[0] == "alliances" and len(parts) == 3 and parts[2] in ("members", "frozen"):
+                    names |= set(value if isinstance(value, list) else [value])
+    return np.array(sorted(si[n] for n in names if n in si), dtype=np.intp), np.array(coll, dtype=np.intp)
+
+
+@register("patronage", "protege", PatronageParams, phase="alliance", order=10)
+def build(plan: Plan):
+    """Members' trust follows clashes and losses of the sides they back."""
+    P, C = _possible_patrons(plan)
+    responses_on = "alliance" in plan.rules  # it resets the month's answers and refusals
+
+    def reset(w) -> None:
+        if not responses_on:
+            w.st.refused_now[:] = 0.0
+            w.st.answered_now[:] = 0.0
+
+    if plan.F == 0 or P.size == 0 or C.size == 0:
+        def idle(w) -> None:
+            reset(w)
+            w.st.held_before = w.st.controller.copy()
+        return idle
+    d = Dyads.for_plan(plan)
+    F = plan.F
+    not_side = d.not_side[:, :, P]  # (F, 2, p)
+    stake = plan.stakes  # (F,)
+    lead = plan.leader[C][None, :] == P[:, None]  # (p, c): the patron leads the alliance
+
+    def step(w) -> None:
+        st = w.st
+        R = w.n
+        reset(w)
+        aff = np.moveaxis(st.affinity[:, P][:, :, d.sides], 1, 3)  # (R, F, 2, p): i's affinity towards sigma
+        status = st.status[:, :, C]  # (R, S, c)
+        patron_ok = (status[:, P] == ACTIVE) & ~lead[None]  # (R, p, c)
+        prot_member = status[:, d.sides, :] == ACTIVE  # (R, F, 2, c): the protégé is an active member itself
+        th = w.rp("patronage", "patron_threshold")[:, None, None, None]
+        backs = (aff >= th) & not_side[None]  # (R, F, 2, p)
+        pair = backs[..., None] & patron_ok[:, None, None] & ~prot_member[:, :, :, None, :]  # (R, F, 2, p, c)
+        wait = st.patron_wait[:, :, P][:, :, :, C]  # (R, F, p, c)
+        u = w.stream("patronage").random((R, F, P.size, C.size))  # one judgement per patron, flashpoint, alliance
+        lost = np.zeros((R, F, 2), dtype=bool)
+        for f in range(F):
+            t = stake[f]
+            if t >= 0:
+                for sg in range(2):
+                    s = d.sides[f, sg]
+                    lost[:, f, sg] = (st.held_before[:, t] == s) & (st.controller[:, t] != s)
+        hot = st.peak[:, :, None] >= w.par.trigger[:, None, C]  # (R, F, c)
+        cool = wait >= w.rp("patronage", "cooldown_months")[:, None, None, None]
+        test = pair & ((hot[:, :, None, None, :] & cool[:, :, None]) | lost[..., None, None])
+        judged = test.any(axis=2)  # (R, F, p, c)
+        new_wait = np.where(judged, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
+        st.patron_wait = np.minimum(st.patron_wait + 1, 10_000).astype(np.int32)
+        st.patron_wait[:, :, P[:, None], C[None, :]] = new_wait
+        st.held_before = st.controller.copy()
+        if not test.any():
+            return
+        q = (answer_probability(w, d) * w.par.outside_zone)[:, C]  # (R, c)
+        backed = test & (u[:, :, None] < q[:, None, None, None, :])
+        letdown = test & ~backed
+        a = np.clip(aff, 0.0, 1.0)[..., None]  # (R, F, 2, p, 1)
+        trust = st.trust[:, P][:, :, C]  # (R, p, c)
+        gain = w.rp("patronage", "patron_gain")[:, None, None, None, None]
+        cost = w.rp("patronage", "patron_cost")[:, None, None, None, None]
+        delta = (backed * gain * a * (1.0 - trust[:, None, None]) - letdown * cost * a).sum(axis=(1, 2))
+        after = np.clip(trust + delta, 0.0, 1.0)
+        st.trust[:, P[:, None], C[None, :]] = after
+        st.refused_now[:, P[:, None], C[None, :]] += letdown.sum(axis=(1, 2))
+        st.answered_now[:, P[:, None], C[None, :]] += backed.sum(axis=(1, 2))
+        shape = (R, F, P.size, C.size)
+        b4, af = np.broadcast_to(trust[:, None], shape), np.broadcast_to(after[:, None], shape)
+        w.emit("patronage.letdown", letdown.any(axis=2), where=(None, P, C), before=b4, after=af)
+        w.emit("patronage.backing", backed.any(axis=2), where=(None, P, C), before=b4, after=af)
+
+    return step

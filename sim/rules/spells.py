@@ -1,0 +1,232 @@
+"""The escalation ladder in continuous time: clashes that flare and subside within days.
+
+Model ``spells`` of the ``escalation`` slot (the default; docs/MODEL.md §D3a). The rungs,
+hazards and covariates are those of the monthly ``ladder`` (:func:`sim.rules.escalation.rates`),
+but moves happen at exponentially distributed moments *inside* the month: each month,
+for every flashpoint, the chain of moves is simulated exactly (competing risks, with the
+covariates held at their start-of-month values), so a month can hold a two-day major
+clash and end at rung 2. What a month records:
+
+* ``level`` — the rung at the end of the month; ``peak`` — the highest rung in it;
+* ``deaths`` — a toll for every clash that breaks out (each entry into rung 3 or 4:
+  lognormal with median ``casualties_fatal_clash`` / ``casualties_major_clash``, at
+  least one death), plus ``casualties_war`` per month of war, in proportion to the time
+  at war;
+* ``calm_at`` — the moment (a fraction of the month) the flashpoint first stepped below
+  rung 2, NaN if it did not (for dispute durations, docs/CALIBRATION.md).
+
+A war ends at rate 1 / ``war_mean_months`` (flat hazard); the winner is drawn as in the
+monthly ladder and takes the stakes if it claims them (the dispute is then settled).
+Momentum is updated at the start of each month from the previous month's peak, so a
+clash added after the ladder (a limited offensive) counts. At most ``MAX_MOVES`` moves
+are simulated per flashpoint and month; a flashpoint that would move more stays at the
+rung it reached for the rest of the month (``escalation.busy_month``, counted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..parts import declare_event, declare_state
+from ..scenario.values import P, default
+from ..world.compile import Plan
+from .common import Dyads
+from .escalation import CAL, LadderParams, rates
+from .registry import register
+
+MAX_MOVES = 16
+"""Moves simulated per flashpoint and month (random numbers are drawn for all of them)."""
+
+DAYS_PER_MONTH = 365.25 / 12
+
+declare_state("calm_at", ("F",), init=np.nan,
+              doc="fraction of the month at which the flashpoint first stepped below rung 2 (NaN: it did not)")
+declare_event("escalation.spike", ("flashpoint",),
+              "a clash flares at {flashpoint} (rung {peak:.0f}) and subsides within the month (rung {after:.0f})",
+              ("peak", "after"), doc="the month's peak is above both its starting and its ending rung")
+declare_event("escalation.busy_month", ("flashpoint",),
+              "{flashpoint} moved more than the moves simulated in one month; it stays at rung {after:.0f}",
+              ("after",), doc=f"more than {MAX_MOVES} moves in a month (the rest of the month is not simulated)")
+
+
+class SpellParams(LadderParams):
+    """The ladder's parameters with continuous-time defaults (see docs/CALIBRATION.md)."""
+
+    base_up: P(0, 50, vector=True) = default(
+        (0.03, 0.05, 0.02172, 5.101, 0.4149, 0.0),
+        "mid-spells: up-rates from rungs 2-4 fitted so that neutral dyads' militarized episodes (127/531 "
+        "of them over a territory) are fatal, kill more than 25 and reach war as often as GML-MID 2.2.1 "
+        "disputes of 1992-2010 (113/526, 41/526, 7/531); rungs 0-1 (0.03, 0.05) are assumptions: a live "
+        "dispute turns tense about every three years and tension turns militarized within about two years",
+        CAL, symbol="u0[L]", unit="1/month")
+    base_down: P(0, 100, vector=True) = default(
+        (0.0, 0.12, 0.10, 20.0, 10.0, 0.0),
+        "tension eases within about eight months and displays within ten; a fatal clash is an incident "
+        "over within a day or two (mean 1.5 days: the 2023 Lachin and Tegh incidents took hours "
+        "[lachin-clash-2023-03-05-police-killed] [tegh-incident-2023-04-11] [tegh-situation-2023-04-12]); a "
+        "major clash lasts days (mean 3: the regions' major clashes before 2023 - April 2016 and "
+        "September 2022 on the Armenia-Azerbaijan line, April 2021 and September 2022 on the "
+        "Kyrgyz-Tajik border - each ended within two to four days)", symbol="d0[L]", unit="1/month")
+    base_settle: P(0, 1, vector=True) = default(
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+        "no settlement outside talks: agreements come from the talks mechanism (MODEL.md D10)",
+        symbol="s0[L]", unit="1/month")
+    casualties_fatal_clash: P(0) = default(
+        4.0, "median deaths of a fatal clash: a handful (3-5 dead in the 2023 Lachin and Tegh incidents "
+        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])", symbol="median_3", unit="deaths/clash")
+    casualties_major_clash: P(0) = default(
+        40.0, "median deaths of a major clash: dozens (the September 2022 Kyrgyz-Tajik fighting "
+        "[kg-tj-clash-2022-09-deaths])", symbol="median_4", unit="deaths/clash")
+    casualties_war: P(0) = default(
+        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short "
+        "regional war", symbol="median_5", unit="deaths/month at war")
+    casualty_sigma: P(0, 5) = default(0.8, "a clash's toll varies about 2.2x either way", symbol="σ_c")
+
+
+@register("escalation", "spells", SpellParams, default=True)
+def build(plan: Plan):
+    """The six-rung ladder simulated in continuous time within each month."""
+    if plan.F == 0:
+        return lambda w: None
+    d = Dyads.for_plan(plan)
+    a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
+    fs = np.flatnonzero(plan.stakes >= 0)
+    ts = plan.stakes[fs]
+    contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
+    claim_any = plan.claimants.any(axis=1)
+
+    def step(w) -> None:
+        g = w.stream("escalation")
+        st = w.st
+        R, F = st.level.shape
+
+        def rp(name: str) -> np.ndarray:
+            return w.rp("escalation", name)
+
+        def col(name: str) -> np.ndarray:
+            return rp(name)[:, None]
+
+        dm = col("momentum_decay")
+        st.momentum = (dm * st.momentum + (1.0 - dm) * (st.peak >= 3)).astype(st.momentum.dtype)
+        L0 = st.level.astype(np.intp)
+        eps = g.standard_normal((R, F))
+        E = g.standard_exponential((R, F, MAX_MOVES))
+        U = g.random((R, F, MAX_MOVES, 2))
+        Z = g.standard_normal((R, F, MAX_MOVES))
+        zw = g.standard_normal((R, F))
+        ur = g.random((R, F))
+        h = rates(w, d, eps)
+        lr = h["lr"]
+        u0, d0, s0 = rp("base_up"), rp("base_down"), rp("base_settle")
+        fu, fd, fst = h["f_up"], h["f_down"], h["f_settle"]
+        end_rate = 1.0 / col("war_mean_months")
+        pa = 1.0 / (1.0 + np.exp(-col("decisiveness") * lr))
+        med3, med4, sig = col("casualties_fatal_clash"), col("casualties_major_clash"), col("casualty_sigma")
+        post = rp("post_war_level").astype(np.intp)[:, None]
+        floor = st.rung_floor.astype(np.intp)
+
+        lv = L0.copy()
+        tau = np.zeros((R, F))
+        active = ~st.settled
+        peak = L0.copy()
+        deaths = np.zeros((R, F))
+        war_time = np.zeros((R, F))
+        calm_at = np.full((R, F), np.nan)
+        settle_now = np.zeros((R, F), dtype=bool)
+        ended = np.zeros((R, F), dtype=bool)
+        claim = np.zeros((R, F), dtype=bool)
+        winner = np.zeros((R, F), dtype=np.intp)
+        for k in range(MAX_MOVES):
+            if not active.any():
+                break
+            at_war = lv == 5
+            up = np.take_along_axis(u0, lv, axis=1) * fu
+            down = np.take_along_axis(d0, lv, axis=1) * fd
+            settle = np.take_along_axis(s0, lv, axis=1) * fst
+            up[at_war] = 0.0
+            down[at_war | (lv == 0) | (lv <= floor)] = 0.0
+            settle[at_war] = 0.0
+            end = np.where(at_war, end_rate, 0.0)
+            total = up + down + settle + end
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wait = np.where(total > 0, E[..., k] / total, np.inf)
+            go = active & (tau + wait < 1.0)
+            war_time += np.where(at_war & active, np.where(go, wait, 1.0 - tau), 0.0)
+            active = go
+            if not go.any():
+                break
+            tau = np.where(go, tau + wait, tau)
+            r = U[..., k, 0] * total
+            is_up = go & (r < up)
+            is_down = go & ~is_up & (r < up + down)
+            is_settle = go & ~is_up & ~is_down & (r < up + down + settle)
+            is_end = go & at_war & ~is_up & ~is_down & ~is_settle
+            lv = lv + is_up - is_down
+            entered = is_up & ((lv == 3) | (lv == 4))
+            toll = np.maximum(1.0, np.rint(np.where(lv == 3, med3, med4) * np.exp(sig * Z[..., k])))
+            deaths += np.where(entered, toll, 0.0)
+            peak = np.maximum(peak, lv)
+            lv = np.where(is_settle, 0, lv)
+            settle_now |= is_settle
+            active &= ~is_settle
+            if is_end.any():
+                win = np.where(U[..., k, 1] < pa, a_idx, b_idx)
+                winner = np.where(is_end, win, winner)
+                mv = np.zeros((R, F), dtype=bool)
+                if fs.size:
+                    ok = plan.claimants[ts[None, :], win[:, fs]] | ~claim_any[ts][None, :]
+                    mv[:, fs] = is_end[:, fs] & ok & (st.controller[:, ts] != win[:, fs])
+                claim |= mv
+                ended |= is_end
+                lv = np.where(is_end & ~mv, post, lv)
+                active &= ~mv
+            below = go & (lv < 2) & np.isnan(calm_at)
+            calm_at = np.where(below, tau, calm_at)
+        busy = active.copy()  # still moving after MAX_MOVES moves: stays put for the rest of the month
+        war_time += np.where(busy & (lv == 5), 1.0 - tau, 0.0)
+
+        transferred = np.zeros((R, F), dtype=bool)
+        if fs.size:
+            move = claim[:, fs]
+            win = winner[:, fs]
+            if contested:
+                # several wars over one territory ending in the same month: one of the
+                # winners takes it, each with equal chance (not the one listed last)
+                v = w.stream("escalation.territory").random((R, fs.size))
+                for group in contested:
+                    pick = np.argmax(np.where(move[:, group], v[:, group], -1.0), axis=1)
+                    keep = np.zeros((R, group.size), dtype=bool)
+                    keep[np.arange(R), pick] = True
+                    move[:, group] &= keep
+            for j, t in enumerate(ts):
+                st.controller[move[:, j], t] = win[move[:, j], j]
+            transferred[:, fs] = move
+        lv = np.where(claim & ~transferred, post, lv)
+        settled_now = settle_now | transferred
+        lv = np.where(settled_now, 0, lv)
+        calm_at = np.where(settled_now & np.isnan(calm_at), tau, calm_at)
+        relapse = st.settled & (ur < col("relapse"))
+        lv = np.where(relapse, 1, lv)
+        st.settled = (st.settled | settled_now) & ~relapse
+        st.war_months = np.where(lv == 5, st.war_months + 1, 0).astype(np.int16)
+        deaths += np.where(war_time > 0, np.rint(col("casualties_war") * war_time * np.exp(sig * zw)), 0.0)
+        st.deaths = deaths.astype(st.casualties.dtype)
+        st.casualties += st.deaths
+        st.calm_at = calm_at.astype(st.calm_at.dtype)
+        w.emit("escalation.rise", lv > L0, before=L0, after=lv)
+        w.emit("escalation.fall", (lv < L0) & ~settled_now & ~ended, before=L0, after=lv)
+        w.emit("escalation.spike", (peak >= 3) & (peak > np.maximum(L0, lv)), peak=peak, after=lv)
+        w.emit("escalation.war", (peak == 5) & (L0 < 5))
+        w.emit("escalation.war_end", ended)
+        if transferred.any():
+            won_a = winner == a_idx[None, :]
+            w.emit("escalation.transfer", np.stack([transferred & won_a, transferred & ~won_a], axis=2))
+        w.emit("escalation.settlement", settled_now & ~transferred)
+        w.emit("escalation.deaths", deaths > 0, deaths=deaths)
+        w.emit("escalation.busy_month", busy, after=lv)
+        st.level = lv.astype(np.int8)
+        st.peak = peak.astype(np.int8)
+        sm = col("shift_memory")
+        st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
+
+    return step

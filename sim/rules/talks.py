@@ -1,0 +1,126 @@
+"""Negotiation: talks that open, make progress, stall, resume and end in an agreement.
+
+Model ``process`` (docs/MODEL.md §D10), a slot of its own in the escalation phase, run
+after the ladder and limited offensives. Every flashpoint that is not settled has talks
+in one of three states — 0 none, 1 open, 2 stalled — and a ``progress`` 0..1: the share
+of the dispute already agreed (for a border, the share delimited by a demarcation
+commission). Each month, with mediation m = exp(b_med * M) (M the mediators' available
+capacity, as in the ladder) and r = exp(-b_res * (mean resolve - 1/2)):
+
+* none -> open w.p. 1 - exp(-open_rate * m * r);
+* open -> stalled w.p. 1 - (1 - clash_stall * [a fatal clash or worse this month]) * exp(-stall_rate / m);
+  talks still open make progress: progress <- progress + progress_rate * m * (1 - progress),
+  and an agreement is signed w.p. 1 - exp(-sign_rate * progress * m * r);
+* stalled -> open w.p. 1 - exp(-resume_rate * m), in a month without a fatal clash.
+
+An agreement settles the dispute: the flashpoint goes to rung 0 and stays there (as any
+settlement; the ladder's ``relapse`` may reopen it), a blockade there is lifted, and
+``agreement`` records it. Levers and events open talks (``flashpoints.F.talks: 1``) or
+bring mediators (``flashpoints.F.mediators``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..parts import declare_attr, declare_event, declare_predicate, declare_state
+from ..scenario.values import P, default
+from ..world.compile import Plan
+from .registry import RuleParams, register
+
+declare_attr(
+    "flashpoints", "talks", P(0, 2, integer=True), 0, "no talks unless the scenario says so",
+    doc="Talks at the start: 0 none, 1 open, 2 stalled.", array="talks0", state="talks",
+)
+declare_attr(
+    "flashpoints", "progress", P(0, 1), 0.0, "nothing agreed yet unless the scenario says so",
+    doc="Share of the dispute already agreed in talks (for a border: the share delimited), 0..1.",
+    array="progress0", state="progress",
+)
+declare_state("talks", ("F",), "int8", lambda ctx: np.rint(ctx.par.talks0), doc="talks: 0 none, 1 open, 2 stalled")
+declare_state("progress", ("F",), init=lambda ctx: ctx.par.progress0.copy(), doc="share of the dispute agreed, 0..1")
+declare_state("agreement", ("F",), "bool", False, doc="an agreement has been signed")
+
+declare_event("talks.open", ("flashpoint",), "talks open at {flashpoint}", doc="talks open (or resume)")
+declare_event("talks.stall", ("flashpoint",), "the talks at {flashpoint} stall (progress {progress:.2f})",
+              ("progress",), doc="open talks stall")
+declare_event("talks.agreement", ("flashpoint",), "an agreement is signed at {flashpoint} (progress {progress:.2f})",
+              ("progress",), doc="an agreement settles the dispute")
+
+
+def _fp(plan, a) -> int:
+    return plan.index_of("flashpoint")[a[0]]
+
+
+declare_predicate("talks", ("flashpoint",), "num", "talks(border)",
+                  lambda plan, a: (lambda f: lambda w: w.st.talks[:, f])(_fp(plan, a)), doc="0 none, 1 open, 2 stalled")
+declare_predicate("progress", ("flashpoint",), "num", "progress(border)",
+                  lambda plan, a: (lambda f: lambda w: w.st.progress[:, f])(_fp(plan, a)), doc="share agreed 0..1")
+declare_predicate("agreement", ("flashpoint",), "bool", "agreement(border)",
+                  lambda plan, a: (lambda f: lambda w: w.st.agreement[:, f])(_fp(plan, a)), doc="an agreement was signed")
+
+
+class TalksParams(RuleParams):
+    """Monthly rates of the talks process (assumptions; docs/CALIBRATION.md checks them)."""
+
+    open_rate: P(0, 5) = default(1 / 24, "neighbours in a live dispute open talks about every two years",
+                                 symbol="h_open", unit="1/month")
+    stall_rate: P(0, 5) = default(1 / 12, "open talks stall about once a year", symbol="h_stall", unit="1/month")
+    clash_stall: P(0, 1) = default(0.5, "a fatal clash stalls open talks half the time", symbol="c_stall")
+    resume_rate: P(0, 5) = default(1 / 6, "stalled talks resume within about six calm months",
+                                   symbol="h_resume", unit="1/month")
+    progress_rate: P(0, 1) = default(
+        1 / 24, "open talks settle 1/24 of what is left a month: half of a border delimited in about "
+        "17 months of open talks", symbol="g_p", unit="1/month")
+    sign_rate: P(0, 5) = default(
+        0.05, "with everything agreed, an agreement is signed within about 20 months", symbol="h_sign", unit="1/month")
+    beta_mediation: P(0, 10) = default(
+        0.7, "one fully available mediator doubles the pace of talks (mediation succeeds more often than "
+        "not in low-fatality disputes, Bercovitch 1996, secondary), as it doubles the ladder's down-rate",
+        symbol="β_med")
+    beta_resolve: P(0, 10) = default(1.0, "as the ladder's settlement: resolute sides sign less readily",
+                                     symbol="β_res")
+
+
+@register("talks", "process", TalksParams, phase="escalation", order=20)
+def build(plan: Plan):
+    """Talks open, progress, stall and resume; an agreement settles the dispute."""
+    if plan.F == 0:
+        return lambda w: None
+    sides = plan.sides
+
+    def step(w) -> None:
+        st = w.st
+        R, F = st.level.shape
+        u = w.stream("talks").random((R, F, 3))
+
+        def rp(name: str) -> np.ndarray:
+            return w.rp("talks", name)[:, None]
+
+        M = np.einsum("rfs,rs->rf", st.mediators, w.par.capacity)
+        m = np.exp(rp("beta_mediation") * M)
+        r = np.exp(-rp("beta_resolve") * (w.par.resolve[:, sides].mean(axis=2) - 0.5))
+        clash = st.peak >= 3
+        live = ~st.settled
+        t = st.talks
+        opened = live & (t == 0) & (u[..., 0] < -np.expm1(-rp("open_rate") * m * r))
+        resumed = live & (t == 2) & ~clash & (u[..., 0] < -np.expm1(-rp("resume_rate") * m))
+        keep_on = (1.0 - rp("clash_stall") * clash) * np.exp(-rp("stall_rate") / m)
+        stalled = live & (t == 1) & (u[..., 1] >= keep_on)
+        going = live & (t == 1) & ~stalled
+        prog = np.where(going, st.progress + rp("progress_rate") * m * (1.0 - st.progress), st.progress)
+        signed = going & (u[..., 2] < -np.expm1(-rp("sign_rate") * prog * m * r))
+        st.progress = prog.astype(st.progress.dtype)
+        new = np.where(opened | resumed, 1, np.where(stalled, 2, t))
+        new = np.where(st.settled | signed, 0, new)
+        st.talks = new.astype(np.int8)
+        if signed.any():
+            st.agreement |= signed
+            st.settled |= signed
+            st.level = np.where(signed, 0, st.level).astype(np.int8)
+            st.war_months = np.where(signed, 0, st.war_months).astype(np.int16)
+        w.emit("talks.open", opened | resumed)
+        w.emit("talks.stall", stalled, progress=st.progress)
+        w.emit("talks.agreement", signed, progress=st.progress)
+
+    return step
