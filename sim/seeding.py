@@ -6,6 +6,8 @@ through a fixed tree of spawn keys below it::
     root + (chunk,)                    a chunk of replicates (= SeedSequence(seed).spawn()[chunk])
     chunk + (0, crc32(path))           the draws of the parameter at PATH
     chunk + (1, crc32(stream name))    a rule's monthly stream
+    chunk + (1, crc32(name), m, b)     a rule's draws of month m that only some months need
+                                       (batch b >= 1: see :func:`month_generator`)
     chunk + (2,)                       Mesa's own generator
     root + (turn, "continuations")...  see :func:`continuation`
 
@@ -68,6 +70,13 @@ def parameter_generator(chunk_seq: np.random.SeedSequence, path: str) -> np.rand
 
 def rule_generator(chunk_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
     return generator(chunk_seq, RULES, name_key(name))
+
+
+def month_generator(chunk_seq: np.random.SeedSequence, name: str, month: int, batch: int) -> np.random.Generator:
+    """A stream of month ``month`` (months simulated before it) only, for draws a rule needs
+    in some months and not others (more moves of a busy flashpoint): drawing from it leaves
+    the rule's own stream, and every later month, untouched."""
+    return generator(chunk_seq, RULES, name_key(name), int(month), int(batch))
 
 
 def mesa_seed(chunk_seq: np.random.SeedSequence) -> int:

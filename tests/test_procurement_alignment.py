@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.rules import REGISTRY
+from sim.rules.reads import affinity_reads
 
 from .conftest import load_text, make_world
 
@@ -80,6 +81,10 @@ def test_a_sale_to_an_adversary_lowers_the_sellers_affinity_with_the_other_side(
     steady = MARKET.replace("suppliers: {x_arms: 0.5, y_arms: 0.5}", "suppliers: {y_arms: 1.0}").replace(
         "x_arms: {state: xx,", "x_arms: {state: xx, refuses: [aa],"
     )
+    # bb's affinity towards xx matters here only because an outcome reads it (a pair nothing
+    # reads is not simulated: sim.rules.reads); xx towards bb is read by deterrence
+    watch = "  bb_to_x: {kind: affinity, state: bb, toward: xx, below: 0.0}\n"
+    shifting, steady = shifting + watch, steady + watch
     arming = only(make_world(load_text(tmp_path, shifting), n=200, seed=4), "procurement", "alignment")
     idle = only(make_world(load_text(tmp_path, steady), n=200, seed=4), "procurement", "alignment")
     run(arming, 24)
@@ -121,11 +126,51 @@ def test_affinities_revert_to_baseline_without_events(tmp_path):
     scn = load_text(tmp_path, MARKET, overrides={"states.aa.procurement_budget_usd": 0, "rules.alignment.noise_sd": 0})
     w = only(make_world(scn, n=50, seed=6), "alignment")
     base = w.st.affinity_base.copy()
-    w.st.affinity[:, 0, 2] = 0.9
+    w.st.affinity[:, 2, 0] = 0.9  # xx towards aa, a side: deterrence reads it
     run(w, 120)
     rho = w.rp("alignment", "reversion")[0]
-    expect = base[:, 0, 2] + (0.9 - base[:, 0, 2]) * (1 - rho) ** 120
-    assert np.allclose(w.st.affinity[:, 0, 2], expect)
+    expect = base[:, 2, 0] + (0.9 - base[:, 2, 0]) * (1 - rho) ** 120
+    assert np.allclose(w.st.affinity[:, 2, 0], expect)
+
+
+def test_a_pair_nothing_reads_is_left_alone(tmp_path):
+    """aa without a budget buys nothing, and xx is neither a side nor a leader: no rule,
+    condition or outcome reads aa's affinity towards xx, so it takes no noise and no
+    reversion (its value changes no outcome); once an outcome reads it, it moves."""
+    scn = load_text(tmp_path, MARKET, overrides={"states.aa.procurement_budget_usd": 0})
+    w = make_world(scn, n=50, seed=6)
+    assert not affinity_reads(w.plan)[0, 2] and affinity_reads(w.plan)[2, 0]
+    w.st.affinity[:, 0, 2] = 0.9
+    start = w.st.affinity.copy()
+    run(w, 12)
+    assert np.all(w.st.affinity[:, 0, 2] == 0.9)
+    assert np.any(w.st.affinity[:, 2, 0] != start[:, 2, 0])  # read (deterrence): noise moves it
+    watched = load_text(tmp_path, MARKET + "  a_to_x: {kind: affinity, state: aa, toward: xx, above: 0.95}\n",
+                        overrides={"states.aa.procurement_budget_usd": 0})
+    w = make_world(watched, n=50, seed=6)
+    assert affinity_reads(w.plan)[0, 2]
+    w.st.affinity[:, 0, 2] = 0.9
+    run(w, 12)
+    assert np.all(w.st.affinity[:, 0, 2] != 0.9)
+
+
+def test_what_the_affinity_analysis_counts_as_read(tmp_path):
+    """Pairs named in conditions count; value(...) over affinities makes every pair count."""
+    cond = MARKET + """
+events:
+  - name: thaw
+    when: "affinity(yy, bb) > 0.5 and month >= 2024-01"
+    probability: 0.5
+    effect: {set: {flashpoints.f.level: 0}}
+"""
+    plan = make_world(load_text(tmp_path, cond), n=2, seed=1).plan
+    reads = affinity_reads(plan)
+    assert reads[3, 1]  # named in the condition (yy is also read towards bb as a side)
+    assert reads[0, 2] and reads[2, 0]  # aa buys from xx: read by procurement (choice, refusals)
+    assert not reads[1, 2]  # bb towards xx: nothing reads it
+    every = cond.replace("affinity(yy, bb) > 0.5", "value(states.bb.affinity.xx) > 0.5")
+    reads = affinity_reads(make_world(load_text(tmp_path, every), n=2, seed=1).plan)
+    assert reads.sum() == 4 * 3  # every pair but the diagonal
 
 
 def test_refused_help_cools_the_member_towards_the_leader(mini):

@@ -39,6 +39,7 @@ from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, Plan
 from .procurement import buyers_of
+from .reads import affinity_reads, declare_affinity_reads
 from .registry import RuleParams, register
 
 declare_state("affinity_base", ("S", "S"), init=lambda ctx: ctx.st["affinity"].copy(),
@@ -80,37 +81,90 @@ class AlignmentParams(RuleParams):
         "about a third of a change in affinity carries over", symbol="c_t")
 
 
+def uniform16(g: np.random.Generator, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """Uniform numbers on (0, 1) at a resolution of 2^-16, four from each 64-bit draw of
+    ``g``'s bit generator (three times cheaper than ``g.random``): (j + 1/2) / 2^16 for j
+    uniform on 0..65535, so mean 1/2 and variance 1/12 (to 2^-32). Fine for small noise,
+    not for rare events (no probability below 2^-16). The same on every machine (the
+    draws are read as little-endian)."""
+    n = shape[0] * shape[1]
+    raw = g.bit_generator.random_raw((n + 3) // 4).astype("<u8", copy=False).view("<u2")[:n]
+    out = raw.reshape(shape).astype(dtype)
+    out += 0.5
+    out *= 1.0 / 65536
+    return out
+
+
+def _reads(plan: Plan) -> np.ndarray:
+    """Trust follows every state's affinity towards each alliance's leader."""
+    out = np.zeros((plan.S, plan.S), dtype=bool)
+    out[:, plan.leader] = True
+    return out
+
+
+declare_affinity_reads("alignment", "drift", _reads)
+
+
 @register("alignment", "drift", AlignmentParams)
 def build(plan: Plan):
     """Affinity dynamics from deliveries, support, exercises, reversion and noise.
 
-    Only the rows and columns that can move for a reason other than reversion and noise
-    are touched by the structured terms: buyers (deliveries, slips, refusals), their
-    adversaries (third-party deals), alliance members and leaders (support, exercises).
+    Only the pairs something reads (:func:`sim.rules.reads.affinity_reads`: buyers and
+    their suppliers' states, every state towards the flashpoints' sides and the alliance
+    leaders, pairs named in conditions and outcomes) are simulated; the others keep their
+    value (only effects change them). The month's work is on a flat (R, P) array of those
+    P pairs, each term gathered onto the pairs it moves.
     """
     S, K, A = plan.S, plan.K, plan.A
     sup = plan.supplier_state
+    live = affinity_reads(plan)
+    pi, pj = np.nonzero(live)  # the simulated pairs, row-major
+    P = pi.size
+    pf = pi * S + pj  # flat positions in (S*S)
+    pos = np.full((S, S), -1, dtype=np.intp)
+    pos[pi, pj] = np.arange(P)
     buyers = buyers_of(plan)  # states that can receive deliveries
+    B = buyers.size
     adversary = np.zeros((S, S))
     for a, b in plan.sides:
         adversary[a, b] = adversary[b, a] = 1.0
     sup_onehot = np.zeros((K, S))  # (K, S): each supplier's state
     sup_onehot[np.arange(K), sup] = 1.0
+    sup_states = np.unique(sup) if K else np.zeros(0, dtype=np.intp)
+
+    def gather(rows: np.ndarray, cols: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The simulated pairs among (rows[n], cols[n]): their positions in P, and the
+        matching entries of ``src`` (flat indices into a term's array)."""
+        p = pos[rows, cols]
+        keep = p >= 0
+        return p[keep], src[keep]
+
+    def grid(first: np.ndarray, states: np.ndarray, row: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (first[b], s) (row=True) or (s, first[b]) for s in ``states``; sources
+        b * S + s into an (R, len(first), S) term."""
+        b, s = np.meshgrid(np.arange(first.size), states, indexing="ij")
+        b, s = b.ravel(), s.ravel()
+        f = first[b]
+        return gather(f, s, b * S + s) if row else gather(s, f, b * S + s)
+
+    # buyers' rows (share shifts, slips, refusals) and supplier states' rows towards buyers
+    br_pos, br_src = grid(buyers, sup_states, True)
+    bc_pos, bc_src = grid(buyers, sup_states, False)
     # adversaries of buyers, and the weights that carry buyers' deals to them
-    adv_of_buyers = np.flatnonzero(adversary[:, buyers].any(axis=1)) if buyers.size else np.zeros(0, dtype=np.intp)
+    adv_of_buyers = np.flatnonzero(adversary[:, buyers].any(axis=1)) if B else np.zeros(0, dtype=np.intp)
     adv_w = adversary[np.ix_(adv_of_buyers, buyers)]  # (J, B)
+    tr_pos, tr_src = grid(adv_of_buyers, sup_states, True)
+    tc_pos, tc_src = grid(adv_of_buyers, sup_states, False)
     collective = np.array([k == "collective_defence" for k in plan.alliance_kind], dtype=bool)
-    # states that can ever take part in an exercise: members, frozen members, candidates
-    possible = np.zeros(S, dtype=bool)
-    for a, spec in enumerate(plan.scenario.alliances.values()):
-        if collective[a]:
-            possible[plan.index_of("state")[spec.leader]] = True
-            for m in (*spec.members, *spec.frozen, *spec.candidates):
-                possible[plan.index_of("state")[m]] = True
-    U = np.flatnonzero(possible)  # non-empty when some collective alliance exists
     coll_idx = np.flatnonzero(collective)
     leader = plan.leader
-    diag = np.arange(S)
+    # each state towards each leader (R, S, A): positions in P, -1 on the diagonal
+    lead_pos = np.stack([pos[:, leader[a]] for a in range(A)], axis=1) if A else np.zeros((S, 0), dtype=np.intp)
+    lead_s, lead_a = np.nonzero(lead_pos >= 0)
+    lead_p = lead_pos[lead_s, lead_a]
+    # leaders' rows towards every state: (positions, state index) per alliance
+    lrow = [gather(np.full(S, leader[a]), np.arange(S), np.arange(S)) for a in range(A)]
+    lcol = [gather(np.arange(S), np.full(S, leader[a]), np.arange(S)) for a in range(A)]
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -120,81 +174,84 @@ def build(plan: Plan):
         def rp(name: str) -> np.ndarray:
             return w.rp("alignment", name)
 
-        def c3(name: str) -> np.ndarray:
-            return rp(name)[:, None, None]
+        def c2(name: str) -> np.ndarray:
+            return rp(name)[:, None]
 
         aff = st.affinity
         dt = aff.dtype
         ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :] if A else None
         if ex is not None:
             w.emit("alignment.exercise", ex)
-        # reversion and noise on every pair: new = a + rho (base - a) + sigma eps, with eps
-        # uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1: monthly shocks add up to a
-        # near-normal drift within months, at a fifth of the cost of normal draws)
-        new = g.random(aff.shape, dtype=dt)
-        k = (c3("noise_sd") * np.sqrt(12.0)).astype(dt)
+        if P == 0:
+            return
+        flat = aff.reshape(R, S * S)
+        a = flat[:, pf]  # (R, P) this month's values of the simulated pairs
+        # reversion and noise: new = a + rho (base - a) + sigma eps, with eps uniform on
+        # [-sqrt 3, sqrt 3] (mean 0, variance 1: monthly shocks add up to a near-normal
+        # drift within months, at a fifth of the cost of normal draws)
+        new = uniform16(g, (R, P), dt)
+        k = (c2("noise_sd") * np.sqrt(12.0)).astype(dt)
         new *= k
         new -= k / 2
-        rho = c3("reversion").astype(dt)
+        rho = c2("reversion").astype(dt)
         # rho * baseline changes only if an effect changes rho: keep it between months
         cached = st.__dict__.get("_rho_base")
         if cached is None or cached[0].shape != rho.shape or not np.array_equal(cached[0], rho):
-            cached = (rho.copy(), (rho * st.affinity_base).astype(dt))
+            cached = (rho.copy(), (rho * st.affinity_base.reshape(R, S * S)[:, pf]).astype(dt))
             st.__dict__["_rho_base"] = cached
         new += cached[1]
-        scratch = np.multiply(aff, 1.0 - rho, dtype=dt)
-        new += scratch
-        if buyers.size and K:
+        new += a * (1.0 - rho)
+        if B and K and (br_pos.size or bc_pos.size or tr_pos.size or tc_pos.size):
             monthly = par.budget[:, buyers] / 12.0  # (R, B)
             inv = np.where(monthly > 0, 1.0 / np.where(monthly > 0, monthly, 1.0), 0.0)[:, :, None]
-            ds = st.share_change[:, buyers, :] @ sup_onehot  # (R, B, S): share shifts by supplier state
-            ys = (st.excess_slip[:, buyers, :] * inv) @ sup_onehot
-            zs = st.refused_demand[:, buyers, :] @ sup_onehot
-            aB = aff[:, buyers, :]
-            room_B = np.where(ds > 0, 1.0 - aB, 1.0 + aB)
-            rows = c3("share_gain") * ds * room_B
-            rows -= c3("slip_cost") * ys  # linear: zero drift when deliveries are as expected
-            rows -= c3("sale_refusal_cost") * zs * (1.0 + aB)
-            gs = rp("share_gain")[:, None]
-            for b, i in enumerate(buyers):  # buyers are few actors (not replicates): views, in place
-                new[:, i, :] += rows[:, b, :]
-                d, a = ds[:, b, :], aff[:, :, i]  # supplier states' rows towards buyer i
-                new[:, :, i] += gs * d * np.where(d > 0, 1.0 - a, 1.0 + a)
-            if adv_of_buyers.size:
-                hit = adv_w @ ds  # (R, J, S): share shifts of J's adversaries, by supplier state
-                gt = rp("third_party_cost")[:, None]
-                for jj, j in enumerate(adv_of_buyers):
-                    h = hit[:, jj, :]
-                    a_row, a_col = aff[:, j, :], aff[:, :, j]
-                    new[:, j, :] -= gt * h * np.where(h > 0, 1.0 + a_row, 1.0 - a_row)
-                    new[:, :, j] -= gt * h * np.where(h > 0, 1.0 + a_col, 1.0 - a_col)
+            ds = (st.share_change[:, buyers, :] @ sup_onehot).reshape(R, B * S)  # share shifts by supplier state
+            gs = c2("share_gain")
+            if br_pos.size:
+                ys = ((st.excess_slip[:, buyers, :] * inv) @ sup_onehot).reshape(R, B * S)[:, br_src]
+                zs = (st.refused_demand[:, buyers, :] @ sup_onehot).reshape(R, B * S)[:, br_src]
+                d, ab = ds[:, br_src], a[:, br_pos]
+                new[:, br_pos] += (gs * d * np.where(d > 0, 1.0 - ab, 1.0 + ab)  # linear in slips: no drift
+                                   - c2("slip_cost") * ys - c2("sale_refusal_cost") * zs * (1.0 + ab))
+            if bc_pos.size:
+                d, ab = ds[:, bc_src], a[:, bc_pos]
+                new[:, bc_pos] += gs * d * np.where(d > 0, 1.0 - ab, 1.0 + ab)
+            if adv_of_buyers.size and (tr_pos.size or tc_pos.size):
+                hit = (adv_w @ ds.reshape(R, B, S)).reshape(R, adv_w.shape[0] * S)  # (R, J*S): shifts of J's adversaries' imports
+                gt = c2("third_party_cost")
+                for tp, ts in ((tr_pos, tr_src), (tc_pos, tc_src)):
+                    if tp.size:
+                        h, ab = hit[:, ts], a[:, tp]
+                        new[:, tp] -= gt * h * np.where(h > 0, 1.0 + ab, 1.0 - ab)
         support_part = None
         if A:
-            f = c3("refusal_cost") * st.refused_now - c3("support_gain") * st.answered_now  # (R, S, A)
+            f = c2("refusal_cost")[:, :, None] * st.refused_now - c2("support_gain")[:, :, None] * st.answered_now
             if f.any():
-                to_lead = aff[:, :, leader]
+                to_lead = np.zeros((R, S, A), dtype=a.dtype)  # each state towards each leader (0 on the diagonal)
+                to_lead[:, lead_s, lead_a] = a[:, lead_p]
                 support_part = -np.where(f > 0, f * (1.0 + to_lead), f * (1.0 - to_lead))  # (R, S, A)
-                for a in range(A):  # alliances are few; not a loop over replicates
-                    new[:, :, leader[a]] += support_part[:, :, a]
-                    new[:, leader[a], :] += support_part[:, :, a]
-            exr = np.flatnonzero(ex[:, coll_idx].any(axis=1)) if U.size else np.zeros(0, dtype=np.intp)
+                for al in range(A):  # alliances are few; not a loop over replicates
+                    (cp, cs), (rp_, rs) = lcol[al], lrow[al]
+                    new[:, cp] += support_part[:, cs, al]
+                    new[:, rp_] += support_part[:, rs, al]
+            exr = np.flatnonzero(ex[:, coll_idx].any(axis=1)) if coll_idx.size else np.zeros(0, dtype=np.intp)
             if exr.size:
                 # only the replicates that exercise this month; participation (r, S, c): active
                 # members, by trust, in the alliances exercising
                 e = ex[exr][:, None, coll_idx]
                 part = (st.status[exr][:, :, coll_idx] == ACTIVE) * st.trust[exr][:, :, coll_idx] * e
-                pair = part @ np.swapaxes(part, 1, 2)  # (r, S, S): summed over exercising alliances
-                np.minimum(pair, 1.0, out=pair)
-                pair *= 1.0 - aff[exr]
-                pair *= rp("exercise_gain")[exr][:, None, None]
+                pair = np.minimum((part[:, pi] * part[:, pj]).sum(axis=2), 1.0)  # (r, P), summed over alliances
+                pair *= 1.0 - a[exr]
+                pair *= rp("exercise_gain")[exr][:, None]
                 new[exr] += pair
         np.clip(new, -1.0, 1.0, out=new)
-        new[:, diag, diag] = 0.0
         if A:
-            d_lead = new[:, :, leader] - aff[:, :, leader]
+            d_lead = np.zeros((R, S, A), dtype=new.dtype)
+            d_lead[:, lead_s, lead_a] = new[:, lead_p] - a[:, lead_p]
             if support_part is not None:
                 d_lead -= support_part
-            st.trust = np.clip(st.trust + c3("trust_coupling") * d_lead, 0.0, 1.0).astype(st.trust.dtype)
-        st.affinity = new
+            st.trust = np.clip(st.trust + c2("trust_coupling")[:, :, None] * d_lead, 0.0, 1.0).astype(st.trust.dtype)
+        flat[:, pf] = new
+        if not np.shares_memory(flat, aff):  # not a view (a non-contiguous array): store the copy
+            st.affinity = flat.reshape(aff.shape)
 
     return step

@@ -25,6 +25,7 @@ from ..parts import declare_attr, declare_event, declare_predicate, declare_stat
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .common import Dyads, response_probability
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 # ------------------------------------------------------------------ declarations
@@ -168,6 +169,9 @@ class ResponseParams(RuleParams):
     support_share: P(0, 1) = default(
         0.05, "a response commits a small slice of the leader's forces (an expeditionary contingent)", symbol="share")
     support_decay: P(0, 1) = default(0.8, "committed support fades over a few months", symbol="decay", unit="per month")
+
+
+declare_affinity_reads("alliance", "response", None)
 
 
 @register("alliance", "response", ResponseParams)

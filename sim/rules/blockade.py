@@ -25,6 +25,7 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_predicate, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 HOLD_RUNG = 2  # a blockade is rung 2 (display/blockade) by the ladder's definition
@@ -86,6 +87,9 @@ class BlockadeParams(RuleParams):
         "a blockade already months old ends on its own after a year and a half on average; MID "
         "disputes whose highest action is a blockade are too few to say (5 in COW-MID 1946-2014)",
         symbol="h_lift", unit="1/month")
+
+
+declare_affinity_reads("blockade", "siege", None)
 
 
 @register("blockade", "siege", BlockadeParams, phase="escalation", order=-1)

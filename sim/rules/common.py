@@ -49,6 +49,14 @@ class Dyads:
         return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side)
 
 
+def towards_sides(plan: Plan) -> np.ndarray:
+    """(S, S) bool: every state's affinity towards each flashpoint's sides, the pairs
+    :func:`deterrence` reads (patrons' willingness to help a side)."""
+    out = np.zeros((plan.S, plan.S), dtype=bool)
+    out[:, plan.sides.ravel()] = True
+    return out
+
+
 def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cached per month: status, credibility and capacities do not change between the
     escalation and alliance mechanisms (events run before both, membership after)."""
@@ -105,6 +113,20 @@ def answer_probability(w, d: Dyads) -> np.ndarray:
 
 
 def deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndarray:
+    """Cached per month (the ladder and limited offensives both ask, and nothing they read
+    changes between them): see :func:`_deterrence`."""
+    cache = getattr(w, "month_cache", None)
+    key = ("deterrence", id(d))
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None and hit[0] is q and hit[1] is patron_weight:
+        return hit[2]
+    out = _deterrence(w, d, q, patron_weight)
+    if cache is not None:
+        cache[key] = (q, patron_weight, out)
+    return out
+
+
+def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndarray:
     """D[r, f, sigma]: how strongly side sigma is deterred by expected help for its opponent.
 
     D_sigma = 1 - prod_A (1 - q_{A, opp} * w_A) * prod_p (1 - k_p * w_p) * (1 - s_opp / (s_opp + c_sigma))

@@ -43,7 +43,8 @@ from ..parts import declare_attr, declare_event, declare_predicate, declare_stat
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
-from .common import Dyads, deterrence, response_probability
+from .common import Dyads, deterrence, response_probability, towards_sides
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 CAL = "calibration"
@@ -249,6 +250,9 @@ def log_balance(w, d: Dyads) -> np.ndarray:
     ca = (st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]) * st.supply[:, d.sides[:, 0]]
     cb = (st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]) * st.supply[:, d.sides[:, 1]]
     return np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
+
+
+declare_affinity_reads("escalation", "ladder", towards_sides)
 
 
 @register("escalation", "ladder", LadderParams)

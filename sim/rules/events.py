@@ -24,6 +24,7 @@ from ..scenario.expr import month_index
 from ..world.compile import Plan
 from ..world.effects import compile_effect
 from ..world.predicates import compile_predicate
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 declare_event("events.fired", ("event",), "{event}", doc="a scenario event fires")
@@ -31,6 +32,9 @@ declare_event("events.fired", ("event",), "{event}", doc="a scenario event fires
 
 class EventParams(RuleParams):
     """The events mechanism has no parameters of its own; each event carries its probability."""
+
+
+declare_affinity_reads("events", "scheduled", None)
 
 
 @register("events", "scheduled", EventParams)

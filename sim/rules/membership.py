@@ -20,6 +20,7 @@ import numpy as np
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 declare_state("trust_base", ("S", "A"), init=lambda ctx: ctx.st["trust"].copy(),
@@ -51,6 +52,9 @@ class MembershipParams(RuleParams):
     accede_above: P(0, 1) = default(0.7, "accession needs high trust", symbol="θ_join")
     accede_hazard: P(0, 1) = default(0.02, "accession takes years", symbol="h_join", unit="1/month")
     trust_reversion: P(0, 1) = default(0.0, "trust has memory: it moves only with what happens", symbol="ρ", unit="1/month")
+
+
+declare_affinity_reads("membership", "thresholds", None)
 
 
 @register("membership", "thresholds", MembershipParams)

@@ -34,8 +34,9 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_predicate, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
-from .common import Dyads, deterrence, response_probability
+from .common import Dyads, deterrence, response_probability, towards_sides
 from .escalation import CAL, log_balance
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 
@@ -151,6 +152,9 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     p_win = 1.0 / (1.0 + np.exp(-rp("decisiveness") * x))
     return {"challenger": challenger, "rate": rate * (challenger & militarized), "p_war": p_war, "p_win": p_win,
             "x": x, "D": D}
+
+
+declare_affinity_reads("offensive", "fait_accompli", towards_sides)
 
 
 @register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10)

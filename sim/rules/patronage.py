@@ -25,7 +25,8 @@ import numpy as np
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, Plan
-from .common import Dyads, answer_probability
+from .common import Dyads, answer_probability, towards_sides
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 declare_state("patron_wait", ("F", "S", "A"), "int32", 10_000, doc="months since the patron last judged its alliance here")
@@ -75,6 +76,9 @@ def _possible_patrons(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
                 if parts[0] == "alliances" and len(parts) == 3 and parts[2] in ("members", "frozen"):
                     names |= set(value if isinstance(value, list) else [value])
     return np.array(sorted(si[n] for n in names if n in si), dtype=np.intp), np.array(coll, dtype=np.intp)
+
+
+declare_affinity_reads("patronage", "protege", towards_sides)  # patrons towards the sides they back
 
 
 @register("patronage", "protege", PatronageParams, phase="alliance", order=10)

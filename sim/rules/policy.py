@@ -26,6 +26,7 @@ from ..parts import declare_event, declare_state
 from ..world.compile import Plan
 from ..world.effects import compile_effect
 from ..world.predicates import compile_predicate
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 
@@ -48,6 +49,9 @@ declare_event("policy.pulled", ("lever",), "{state} acts by its own policy: {lev
 
 class PolicyParams(RuleParams):
     """Lever policies have no parameters of their own; each policy carries its probability."""
+
+
+declare_affinity_reads("policy", "levers", None)
 
 
 @register("policy", "levers", PolicyParams, phase="events")

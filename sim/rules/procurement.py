@@ -31,6 +31,7 @@ from ..parts import declare_attr, declare_event, declare_predicate, declare_stat
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 # ------------------------------------------------------------------ declarations
@@ -148,6 +149,18 @@ class ProcurementParams(RuleParams):
         "stock about 1/depreciation times larger; so USD 1 bn of equipment adds 0.1, and a buyer importing "
         "Y a year gains Y in steady state (= depreciation_per_year)", symbol="conv", unit="per USD bn")
     depreciation_per_year: P(0, 1) = default(0.1, "equipment loses about a tenth of its value a year", symbol="dep", unit="1/year")
+
+
+def _reads(plan: Plan) -> np.ndarray:
+    """Buyers towards their suppliers' states (choice) and back (refusals)."""
+    out = np.zeros((plan.S, plan.S), dtype=bool)
+    b = buyers_of(plan)
+    out[np.ix_(b, plan.supplier_state)] = True
+    out[np.ix_(plan.supplier_state, b)] = True
+    return out
+
+
+declare_affinity_reads("procurement", "logit_choice", _reads)
 
 
 @register("procurement", "logit_choice", ProcurementParams)

@@ -27,15 +27,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import seeding
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
-from .common import Dyads
+from .common import Dyads, towards_sides
 from .escalation import CAL, LadderParams, rates
+from .reads import declare_affinity_reads
 from .registry import register
 
 MAX_MOVES = 16
-"""Moves simulated per flashpoint and month (random numbers are drawn for all of them)."""
+"""Moves simulated at most per flashpoint and month."""
+FIRST_MOVES = 4
+"""Moves whose random numbers are drawn every month for every flashpoint, from the rule's stream."""
+MORE_MOVES = 4
+"""Further moves are drawn in batches of this many, for every flashpoint, from a stream of that
+month's own (so the rule's stream advances by the same amount every month, whatever happens)."""
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -83,6 +90,9 @@ class SpellParams(LadderParams):
     casualty_sigma: P(0, 5) = default(0.8, "a clash's toll varies about 2.2x either way", symbol="σ_c")
 
 
+declare_affinity_reads("escalation", "spells", towards_sides)
+
+
 @register("escalation", "spells", SpellParams, default=True)
 def build(plan: Plan):
     """The six-rung ladder simulated in continuous time within each month."""
@@ -94,6 +104,7 @@ def build(plan: Plan):
     ts = plan.stakes[fs]
     contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
     claim_any = plan.claimants.any(axis=1)
+    stake_of = plan.stakes.astype(np.intp)  # (F,) territory at stake, -1 none
 
     def step(w) -> None:
         g = w.stream("escalation")
@@ -109,81 +120,108 @@ def build(plan: Plan):
         dm = col("momentum_decay")
         st.momentum = (dm * st.momentum + (1.0 - dm) * (st.peak >= 3)).astype(st.momentum.dtype)
         L0 = st.level.astype(np.intp)
+        N = R * F
         eps = g.standard_normal((R, F))
-        E = g.standard_exponential((R, F, MAX_MOVES))
-        U = g.random((R, F, MAX_MOVES, 2))
-        Z = g.standard_normal((R, F, MAX_MOVES))
+        draws = [_moves(g, N)]  # the first FIRST_MOVES moves of every cell, from the rule's stream
         zw = g.standard_normal((R, F))
         ur = g.random((R, F))
         h = rates(w, d, eps)
         lr = h["lr"]
         u0, d0, s0 = rp("base_up"), rp("base_down"), rp("base_settle")
-        fu, fd, fst = h["f_up"], h["f_down"], h["f_settle"]
-        end_rate = 1.0 / col("war_mean_months")
-        pa = 1.0 / (1.0 + np.exp(-col("decisiveness") * lr))
-        med3, med4, sig = col("casualties_fatal_clash"), col("casualties_major_clash"), col("casualty_sigma")
-        post = rp("post_war_level").astype(np.intp)[:, None]
-        floor = st.rung_floor.astype(np.intp)
+        fu, fd, fst = h["f_up"].ravel(), h["f_down"].ravel(), h["f_settle"].ravel()
+        end_rate = 1.0 / rp("war_mean_months")
+        pa = (1.0 / (1.0 + np.exp(-col("decisiveness") * lr))).ravel()
+        med3, med4, sig = rp("casualties_fatal_clash"), rp("casualties_major_clash"), rp("casualty_sigma")
+        post = rp("post_war_level").astype(np.intp)
+        floor = st.rung_floor.astype(np.intp).ravel()
+        ctrl = st.controller
 
-        lv = L0.copy()
-        tau = np.zeros((R, F))
-        active = ~st.settled
-        peak = L0.copy()
-        deaths = np.zeros((R, F))
-        war_time = np.zeros((R, F))
-        calm_at = np.full((R, F), np.nan)
-        settle_now = np.zeros((R, F), dtype=bool)
-        ended = np.zeros((R, F), dtype=bool)
-        claim = np.zeros((R, F), dtype=bool)
-        winner = np.zeros((R, F), dtype=np.intp)
+        # the month's chain of moves, on flat cells (replicate r, flashpoint f) -> r * F + f,
+        # only for the cells still moving (few after the first move or two)
+        lv = L0.ravel().copy()
+        tau = np.zeros(N)
+        peak = lv.copy()
+        deaths = np.zeros(N)
+        war_time = np.zeros(N)
+        calm_at = np.full(N, np.nan)
+        settle_now = np.zeros(N, dtype=bool)
+        ended = np.zeros(N, dtype=bool)
+        claim = np.zeros(N, dtype=bool)
+        winner = np.zeros(N, dtype=np.intp)
+        act = np.flatnonzero(~st.settled.ravel())
         for k in range(MAX_MOVES):
-            if not active.any():
+            if act.size == 0:
                 break
-            at_war = lv == 5
-            up = np.take_along_axis(u0, lv, axis=1) * fu
-            down = np.take_along_axis(d0, lv, axis=1) * fd
-            settle = np.take_along_axis(s0, lv, axis=1) * fst
+            b, j = divmod(k, FIRST_MOVES) if k < FIRST_MOVES else (1 + (k - FIRST_MOVES) // MORE_MOVES,
+                                                                  (k - FIRST_MOVES) % MORE_MOVES)
+            if b == len(draws):  # some cell moves more: this month's further moves, for every cell
+                draws.append(_moves(seeding.month_generator(w.seed_seq, "escalation.more_moves", w.elapsed, b), N, MORE_MOVES))
+            E, U, Z = draws[b]
+            r = act // F
+            lk = lv[act]
+            at_war = lk == 5
+            up = u0[r, lk] * fu[act]
+            down = d0[r, lk] * fd[act]
+            settle = s0[r, lk] * fst[act]
             up[at_war] = 0.0
-            down[at_war | (lv == 0) | (lv <= floor)] = 0.0
+            down[at_war | (lk == 0) | (lk <= floor[act])] = 0.0
             settle[at_war] = 0.0
-            end = np.where(at_war, end_rate, 0.0)
-            total = up + down + settle + end
+            total = up + down + settle + np.where(at_war, end_rate[r], 0.0)
+            t = tau[act]
             with np.errstate(divide="ignore", invalid="ignore"):
-                wait = np.where(total > 0, E[..., k] / total, np.inf)
-            go = active & (tau + wait < 1.0)
-            war_time += np.where(at_war & active, np.where(go, wait, 1.0 - tau), 0.0)
-            active = go
-            if not go.any():
+                wait = np.where(total > 0, E[act, j] / total, np.inf)
+            go = t + wait < 1.0
+            if at_war.any():
+                war_time[act] += np.where(at_war, np.where(go, wait, 1.0 - t), 0.0)
+            if not go.all():
+                act, r, lk, at_war, up, down, settle, total, t, wait = (
+                    x[go] for x in (act, r, lk, at_war, up, down, settle, total, t, wait))
+            if act.size == 0:
                 break
-            tau = np.where(go, tau + wait, tau)
-            r = U[..., k, 0] * total
-            is_up = go & (r < up)
-            is_down = go & ~is_up & (r < up + down)
-            is_settle = go & ~is_up & ~is_down & (r < up + down + settle)
-            is_end = go & at_war & ~is_up & ~is_down & ~is_settle
-            lv = lv + is_up - is_down
-            entered = is_up & ((lv == 3) | (lv == 4))
-            toll = np.maximum(1.0, np.rint(np.where(lv == 3, med3, med4) * np.exp(sig * Z[..., k])))
-            deaths += np.where(entered, toll, 0.0)
-            peak = np.maximum(peak, lv)
-            lv = np.where(is_settle, 0, lv)
-            settle_now |= is_settle
-            active &= ~is_settle
+            t = t + wait
+            tau[act] = t
+            x = U[act, j, 0] * total
+            is_up = x < up
+            is_down = ~is_up & (x < up + down)
+            is_settle = ~is_up & ~is_down & (x < up + down + settle)
+            is_end = at_war & ~is_up & ~is_down & ~is_settle
+            lk = lk + is_up - is_down
+            entered = is_up & ((lk == 3) | (lk == 4))
+            if entered.any():
+                c, rc = act[entered], r[entered]
+                med = np.where(lk[entered] == 3, med3[rc], med4[rc])
+                deaths[c] += np.maximum(1.0, np.rint(med * np.exp(sig[rc] * Z[c, j])))
+            peak[act] = np.maximum(peak[act], lk)
+            keep = ~is_settle
+            if is_settle.any():
+                lk[is_settle] = 0
+                settle_now[act[is_settle]] = True
             if is_end.any():
-                win = np.where(U[..., k, 1] < pa, a_idx, b_idx)
-                winner = np.where(is_end, win, winner)
-                mv = np.zeros((R, F), dtype=bool)
-                if fs.size:
-                    ok = plan.claimants[ts[None, :], win[:, fs]] | ~claim_any[ts][None, :]
-                    mv[:, fs] = is_end[:, fs] & ok & (st.controller[:, ts] != win[:, fs])
-                claim |= mv
-                ended |= is_end
-                lv = np.where(is_end & ~mv, post, lv)
-                active &= ~mv
-            below = go & (lv < 2) & np.isnan(calm_at)
-            calm_at = np.where(below, tau, calm_at)
-        busy = active.copy()  # still moving after MAX_MOVES moves: stays put for the rest of the month
-        war_time += np.where(busy & (lv == 5), 1.0 - tau, 0.0)
+                e = np.flatnonzero(is_end)
+                c, rc, fc = act[e], r[e], act[e] % F
+                win = np.where(U[c, j, 1] < pa[c], a_idx[fc], b_idx[fc])
+                winner[c] = win
+                ended[c] = True
+                tc = stake_of[fc]
+                mv = tc >= 0
+                if mv.any():
+                    t_ok = np.where(mv, tc, 0)
+                    mv &= (plan.claimants[t_ok, win] | ~claim_any[t_ok]) & (ctrl[rc, t_ok] != win)
+                claim[c[mv]] = True
+                lk[e[~mv]] = post[rc[~mv]]
+                keep[e[mv]] = False
+            lv[act] = lk
+            below = (lk < 2) & np.isnan(calm_at[act])
+            calm_at[act[below]] = t[below]
+            act = act[keep]
+        busy = np.zeros(N, dtype=bool)
+        if act.size:  # still moving after MAX_MOVES moves: stays put for the rest of the month
+            busy[act] = True
+            war_time[act] += np.where(lv[act] == 5, 1.0 - tau[act], 0.0)
+        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy = (
+            x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy))
+        post = post[:, None]
+        sig = sig[:, None]
 
         transferred = np.zeros((R, F), dtype=bool)
         if fs.size:
@@ -230,3 +268,9 @@ def build(plan: Plan):
         st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
 
     return step
+
+
+def _moves(g: np.random.Generator, n: int, m: int = FIRST_MOVES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random numbers of m moves of n cells: waiting times (standard exponential), the
+    move's kind and a war's winner (uniform), a clash's toll (standard normal)."""
+    return g.standard_exponential((n, m)), g.random((n, m, 2)), g.standard_normal((n, m))

@@ -26,6 +26,7 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_predicate, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
 declare_attr(
@@ -80,6 +81,9 @@ class TalksParams(RuleParams):
         symbol="β_med")
     beta_resolve: P(0, 10) = default(1.0, "as the ladder's settlement: resolute sides sign less readily",
                                      symbol="β_res")
+
+
+declare_affinity_reads("talks", "process", None)
 
 
 @register("talks", "process", TalksParams, phase="escalation", order=20)
