@@ -24,7 +24,7 @@ STYLE = {
     "axes.titleweight": "bold",
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "savefig.dpi": 150,
+    "savefig.dpi": 100,
     "figure.dpi": 100,
 }
 
