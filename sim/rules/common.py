@@ -24,6 +24,8 @@ class Dyads:
     responds_between_members: np.ndarray  # (A,) bool
     is_leader: np.ndarray  # (F, 2, A) bool: side sigma is alliance A's leader
     not_side: np.ndarray  # (F, 2, S) bool: state p is neither side of flashpoint f (patrons)
+    sides_c: np.ndarray  # sides and leader as contiguous intp arrays (for compiled kernels)
+    leader_c: np.ndarray
 
     @classmethod
     def for_plan(cls, plan: Plan) -> Dyads:
@@ -46,7 +48,8 @@ class Dyads:
         not_side = np.ones((plan.F, 2, plan.S), dtype=bool)
         for f in range(plan.F):
             not_side[f, :, sides[f]] = False
-        return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side)
+        return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side,
+                   np.ascontiguousarray(sides, dtype=np.intp), np.ascontiguousarray(leader, dtype=np.intp))
 
 
 def towards_sides(plan: Plan) -> np.ndarray:
@@ -136,19 +139,9 @@ def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.nda
     capacity_p for every state p that is not a side, and s_opp the capability an alliance
     has actually committed to the opponent (``support``, decaying after a response).
     """
-    cap = w.st.capability
-    c_self = cap[:, d.sides]  # (R, F, 2)
-    opp_q = q[:, :, ::-1, :]  # (R, F, 2, A): help expected for sigma's opponent
-    c_lead = cap[:, d.leader]  # (R, A)
-    w_all = c_lead[:, None, None, :] / (c_lead[:, None, None, :] + c_self[..., None] + 1e-12)
-    keep = np.prod(1.0 - opp_q * w_all, axis=3)
-    # patrons: states that are not sides, helping the opponent out of affinity
-    aff_to_opp = w.st.affinity[:, :, d.other]  # (R, S, F, 2): affinity of p toward opp
-    aff_to_opp = np.moveaxis(aff_to_opp, 1, 3)  # (R, F, 2, S)
-    k = patron_weight[:, None, None, None] * np.clip(aff_to_opp, 0.0, 1.0) * w.par.capacity[:, None, None, :]
-    k = k * d.not_side[None]
-    wp = cap[:, None, None, :] / (cap[:, None, None, :] + c_self[..., None] + 1e-12)
-    keep = keep * np.prod(1.0 - k * wp, axis=3)
-    s_opp = w.st.support[:, :, ::-1]
-    keep = keep * (1.0 - s_opp / (s_opp + c_self + 1e-12))
-    return 1.0 - keep
+    from .deterrence_kernel import deter  # numba (compiled on first use, cached on disk)
+
+    c = np.ascontiguousarray
+    st = w.st
+    return deter(c(st.capability), c(st.affinity), c(w.par.capacity), c(st.support), c(q),
+                 c(patron_weight, dtype=np.float64), d.sides_c, d.leader_c, d.not_side)

@@ -105,6 +105,9 @@ def build(plan: Plan):
     contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
     claim_any = plan.claimants.any(axis=1)
     stake_of = plan.stakes.astype(np.intp)  # (F,) territory at stake, -1 none
+    a_idx, b_idx = np.ascontiguousarray(a_idx, dtype=np.intp), np.ascontiguousarray(b_idx, dtype=np.intp)
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .spells_kernel import chain
 
     def step(w) -> None:
         g = w.stream("escalation")
@@ -127,17 +130,18 @@ def build(plan: Plan):
         ur = g.random((R, F))
         h = rates(w, d, eps)
         lr = h["lr"]
-        u0, d0, s0 = rp("base_up"), rp("base_down"), rp("base_settle")
-        fu, fd, fst = h["f_up"].ravel(), h["f_down"].ravel(), h["f_settle"].ravel()
-        end_rate = 1.0 / rp("war_mean_months")
-        pa = (1.0 / (1.0 + np.exp(-col("decisiveness") * lr))).ravel()
-        med3, med4, sig = rp("casualties_fatal_clash"), rp("casualties_major_clash"), rp("casualty_sigma")
+        f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+        u0, d0, s0 = f64(rp("base_up")), f64(rp("base_down")), f64(rp("base_settle"))
+        fu, fd, fst = f64(h["f_up"]).ravel(), f64(h["f_down"]).ravel(), f64(h["f_settle"]).ravel()
+        end_rate = 1.0 / f64(rp("war_mean_months"))
+        pa = f64(1.0 / (1.0 + np.exp(-col("decisiveness") * lr))).ravel()
+        med3, med4, sig = f64(rp("casualties_fatal_clash")), f64(rp("casualties_major_clash")), f64(rp("casualty_sigma"))
         post = rp("post_war_level").astype(np.intp)
         floor = st.rung_floor.astype(np.intp).ravel()
-        ctrl = st.controller
+        ctrl = np.ascontiguousarray(st.controller)
 
         # the month's chain of moves, on flat cells (replicate r, flashpoint f) -> r * F + f,
-        # only for the cells still moving (few after the first move or two)
+        # compiled (sim.rules.spells_kernel), batch by batch of random numbers
         lv = L0.ravel().copy()
         tau = np.zeros(N)
         peak = lv.copy()
@@ -149,71 +153,18 @@ def build(plan: Plan):
         claim = np.zeros(N, dtype=bool)
         winner = np.zeros(N, dtype=np.intp)
         act = np.flatnonzero(~st.settled.ravel())
-        for k in range(MAX_MOVES):
-            if act.size == 0:
-                break
-            b, j = divmod(k, FIRST_MOVES) if k < FIRST_MOVES else (1 + (k - FIRST_MOVES) // MORE_MOVES,
-                                                                  (k - FIRST_MOVES) % MORE_MOVES)
-            if b == len(draws):  # some cell moves more: this month's further moves, for every cell
-                draws.append(_moves(seeding.month_generator(w.seed_seq, "escalation.more_moves", w.elapsed, b), N, MORE_MOVES))
-            E, U, Z = draws[b]
-            r = act // F
-            lk = lv[act]
-            at_war = lk == 5
-            up = u0[r, lk] * fu[act]
-            down = d0[r, lk] * fd[act]
-            settle = s0[r, lk] * fst[act]
-            up[at_war] = 0.0
-            down[at_war | (lk == 0) | (lk <= floor[act])] = 0.0
-            settle[at_war] = 0.0
-            total = up + down + settle + np.where(at_war, end_rate[r], 0.0)
-            t = tau[act]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                wait = np.where(total > 0, E[act, j] / total, np.inf)
-            go = t + wait < 1.0
-            if at_war.any():
-                war_time[act] += np.where(at_war, np.where(go, wait, 1.0 - t), 0.0)
-            if not go.all():
-                act, r, lk, at_war, up, down, settle, total, t, wait = (
-                    x[go] for x in (act, r, lk, at_war, up, down, settle, total, t, wait))
-            if act.size == 0:
-                break
-            t = t + wait
-            tau[act] = t
-            x = U[act, j, 0] * total
-            is_up = x < up
-            is_down = ~is_up & (x < up + down)
-            is_settle = ~is_up & ~is_down & (x < up + down + settle)
-            is_end = at_war & ~is_up & ~is_down & ~is_settle
-            lk = lk + is_up - is_down
-            entered = is_up & ((lk == 3) | (lk == 4))
-            if entered.any():
-                c, rc = act[entered], r[entered]
-                med = np.where(lk[entered] == 3, med3[rc], med4[rc])
-                deaths[c] += np.maximum(1.0, np.rint(med * np.exp(sig[rc] * Z[c, j])))
-            peak[act] = np.maximum(peak[act], lk)
-            keep = ~is_settle
-            if is_settle.any():
-                lk[is_settle] = 0
-                settle_now[act[is_settle]] = True
-            if is_end.any():
-                e = np.flatnonzero(is_end)
-                c, rc, fc = act[e], r[e], act[e] % F
-                win = np.where(U[c, j, 1] < pa[c], a_idx[fc], b_idx[fc])
-                winner[c] = win
-                ended[c] = True
-                tc = stake_of[fc]
-                mv = tc >= 0
-                if mv.any():
-                    t_ok = np.where(mv, tc, 0)
-                    mv &= (plan.claimants[t_ok, win] | ~claim_any[t_ok]) & (ctrl[rc, t_ok] != win)
-                claim[c[mv]] = True
-                lk[e[~mv]] = post[rc[~mv]]
-                keep[e[mv]] = False
-            lv[act] = lk
-            below = (lk < 2) & np.isnan(calm_at[act])
-            calm_at[act[below]] = t[below]
-            act = act[keep]
+        done, batch = 0, 0
+        while act.size and done < MAX_MOVES:
+            if batch == len(draws):  # some cell moves more: this month's further moves, for every cell
+                draws.append(_moves(seeding.month_generator(w.seed_seq, "escalation.more_moves", w.elapsed, batch),
+                                    N, MORE_MOVES))
+            E, U, Z = draws[batch]
+            m = min(E.shape[1], MAX_MOVES - done)
+            act = chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
+                        a_idx, b_idx, stake_of, plan.claimants, claim_any, ctrl,
+                        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner)
+            done += m
+            batch += 1
         busy = np.zeros(N, dtype=bool)
         if act.size:  # still moving after MAX_MOVES moves: stays put for the rest of the month
             busy[act] = True
