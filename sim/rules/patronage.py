@@ -24,7 +24,7 @@ import numpy as np
 
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
-from ..world.compile import ACTIVE, Plan
+from ..world.compile import Plan
 from .common import Dyads, answer_probability, towards_sides
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
@@ -103,51 +103,41 @@ def build(plan: Plan):
     stake = plan.stakes  # (F,)
     lead = plan.leader[C][None, :] == P[:, None]  # (p, c): the patron leads the alliance
 
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .patronage_kernel import judge
+
+    Pc, Cc = P.astype(np.intp), C.astype(np.intp)
+    sides = d.sides_c
+    stake = np.ascontiguousarray(stake, dtype=np.intp)
+    not_side = np.ascontiguousarray(not_side)
+    lead = np.ascontiguousarray(lead)
+
     def step(w) -> None:
         st = w.st
         R = w.n
+        c = np.ascontiguousarray
         reset(w)
-        aff = np.moveaxis(st.affinity[:, P][:, :, d.sides], 1, 3)  # (R, F, 2, p): i's affinity towards sigma
-        status = st.status[:, :, C]  # (R, S, c)
-        patron_ok = (status[:, P] == ACTIVE) & ~lead[None]  # (R, p, c)
-        prot_member = status[:, d.sides, :] == ACTIVE  # (R, F, 2, c): the protégé is an active member itself
-        th = w.rp("patronage", "patron_threshold")[:, None, None, None]
-        backs = (aff >= th) & not_side[None]  # (R, F, 2, p)
-        pair = backs[..., None] & patron_ok[:, None, None] & ~prot_member[:, :, :, None, :]  # (R, F, 2, p, c)
-        wait = st.patron_wait[:, :, P][:, :, :, C]  # (R, F, p, c)
         u = w.stream("patronage").random((R, F, P.size, C.size))  # one judgement per patron, flashpoint, alliance
-        lost = np.zeros((R, F, 2), dtype=bool)
-        for f in range(F):
-            t = stake[f]
-            if t >= 0:
-                for sg in range(2):
-                    s = d.sides[f, sg]
-                    lost[:, f, sg] = (st.held_before[:, t] == s) & (st.controller[:, t] != s)
-        hot = st.peak[:, :, None] >= w.par.trigger[:, None, C]  # (R, F, c)
-        cool = wait >= w.rp("patronage", "cooldown_months")[:, None, None, None]
-        test = pair & ((hot[:, :, None, None, :] & cool[:, :, None]) | lost[..., None, None])
-        judged = test.any(axis=2)  # (R, F, p, c)
-        new_wait = np.where(judged, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
-        st.patron_wait = np.minimum(st.patron_wait + 1, 10_000).astype(np.int32)
-        st.patron_wait[:, :, P[:, None], C[None, :]] = new_wait
-        st.held_before = st.controller.copy()
-        if not test.any():
-            return
-        q = (answer_probability(w, d) * w.par.outside_zone)[:, C]  # (R, c)
-        backed = test & (u[:, :, None] < q[:, None, None, None, :])
-        letdown = test & ~backed
-        a = np.clip(aff, 0.0, 1.0)[..., None]  # (R, F, 2, p, 1)
-        trust = st.trust[:, P][:, :, C]  # (R, p, c)
-        gain = w.rp("patronage", "patron_gain")[:, None, None, None, None]
-        cost = w.rp("patronage", "patron_cost")[:, None, None, None, None]
-        delta = (backed * gain * a * (1.0 - trust[:, None, None]) - letdown * cost * a).sum(axis=(1, 2))
-        after = np.clip(trust + delta, 0.0, 1.0)
-        st.trust[:, P[:, None], C[None, :]] = after
-        st.refused_now[:, P[:, None], C[None, :]] += letdown.sum(axis=(1, 2))
-        st.answered_now[:, P[:, None], C[None, :]] += backed.sum(axis=(1, 2))
-        shape = (R, F, P.size, C.size)
-        b4, af = np.broadcast_to(trust[:, None], shape), np.broadcast_to(after[:, None], shape)
-        w.emit("patronage.letdown", letdown.any(axis=2), where=(None, P, C), before=b4, after=af)
-        w.emit("patronage.backing", backed.any(axis=2), where=(None, P, C), before=b4, after=af)
+        q = c((answer_probability(w, d) * w.par.outside_zone)[:, C], dtype=np.float64)  # (R, c)
+
+        def rp(name: str) -> np.ndarray:
+            return c(w.rp("patronage", name), dtype=np.float64)
+
+        for name in ("trust", "patron_wait", "held_before", "refused_now", "answered_now"):  # updated in place
+            if not st[name].flags.c_contiguous:
+                st[name] = c(st[name])
+        letdown = np.empty((R, F, P.size, C.size), dtype=bool)
+        backed = np.empty((R, F, P.size, C.size), dtype=bool)
+        before = np.empty((R, P.size, C.size))
+        after = np.empty((R, P.size, C.size))
+        judged = judge(Pc, Cc, sides, stake, not_side, lead, c(st.affinity), c(st.status), st.trust, st.patron_wait,
+                       st.held_before, c(st.controller), c(st.peak), c(w.par.trigger), u, q, rp("patron_threshold"),
+                       rp("cooldown_months"), rp("patron_gain"), rp("patron_cost"), st.refused_now, st.answered_now,
+                       letdown, backed, before, after)
+        if judged:
+            shape = (R, F, P.size, C.size)
+            b4, af = np.broadcast_to(before[:, None], shape), np.broadcast_to(after[:, None], shape)
+            w.emit("patronage.letdown", letdown, where=(None, P, C), before=b4, after=af)
+            w.emit("patronage.backing", backed, where=(None, P, C), before=b4, after=af)
 
     return step

@@ -177,68 +177,39 @@ def build(plan: Plan):
     B = buyers.size
     own = plan.supplier_state[None, :] == buyers[:, None]  # (B, K): supplier is the buyer's own
 
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .procurement_kernel import procure
+
+    sup = plan.supplier_state.astype(np.intp)
+    buyers = buyers.astype(np.intp)
+    names = ("shares", "backlog", "delivered", "slipped", "refused_demand", "share_change", "excess_slip",
+             "equipment", "capability", "flow", "flow_other")
+
     def step(w) -> None:
         st, par = w.st, w.par
+        R = w.n
+        c = np.ascontiguousarray
 
         def rp(name: str) -> np.ndarray:
-            return w.rp("procurement", name)
+            return c(w.rp("procurement", name), dtype=np.float64)
 
-        def c3(name: str) -> np.ndarray:
-            return rp(name)[:, None, None]
-
-        R = w.n
-        sup = plan.supplier_state
-        shares = st.shares[:, buyers, :]  # (R, B, K)
-        aff_to_sup = st.affinity[:, buyers][:, :, sup]  # (R, B, K): buyer towards supplier state
-        aff_from_sup = np.swapaxes(st.affinity[:, sup][:, :, buyers], 1, 2)  # supplier state towards buyer
-        V = (
-            c3("beta_price_quality") * par.price_quality[:, None, :]
-            + c3("beta_reliability") * par.reliability[:, None, :]
-            + c3("beta_affinity") * aff_to_sup
-            + c3("beta_dependence") * shares
-        )
-        refused = np.swapaxes(st.refuses[:, :, buyers], 1, 2) | (aff_from_sup < c3("refuse_below"))
-        refused &= ~own[None]
-        V_all = np.where(own[None], -np.inf, V)
-        wmax = V_all.max(axis=2, keepdims=True)
-        ew = np.exp(V_all - np.where(np.isfinite(wmax), wmax, 0.0))
-        wt = ew.sum(axis=2, keepdims=True)
-        would = np.where(wt > 0, ew / np.where(wt > 0, wt, 1.0), 0.0)  # choice without refusals
-        e = np.where(refused, 0.0, ew)
-        tot = e.sum(axis=2, keepdims=True)
-        p = np.where(tot > 0, e / np.where(tot > 0, tot, 1.0), 0.0)
-        monthly = par.budget[:, buyers] / 12.0  # (R, B)
-        new_refusal = refused & ~st.refused_start[:, buyers, :]
-        st.refused_demand[:, buyers, :] = np.where(new_refusal & (monthly > 0)[:, :, None], would, 0.0)
-        backlog = st.backlog[:, buyers, :] + p * monthly[:, :, None]
-        lag = np.maximum(par.lag, 1.0)[:, None, :]
-        arrives = w.stream("procurement").random((R, B, K)) < par.reliability[:, None, :]
-        due = backlog / lag
-        delivered = np.where(arrives, due, 0.0)
-        st.backlog[:, buyers, :] = backlog - delivered
-        st.delivered[:, buyers, :] = delivered
-        st.slipped[:, buyers, :] = due - delivered
-        # slippage beyond what the supplier's reliability at the start led buyers to expect
-        st.excess_slip[:, buyers, :] = (due - delivered) - (1.0 - st.reliability0[:, None, :]) * due
+        u = w.stream("procurement").random((R, B, K))  # one draw per buyer and supplier: does the due delivery arrive?
+        for name in names:  # updated in place by the kernel
+            if not st[name].flags.c_contiguous:
+                st[name] = c(st[name])
+        got, due = np.empty((R, B, K)), np.empty((R, B, K))
+        refusal = np.empty((R, B, K), dtype=bool)
+        procure(buyers, sup, own, u, c(st.affinity), c(par.price_quality), c(par.reliability), c(par.budget),
+                c(par.lag), c(st.refuses), c(st.refused_start), c(st.reliability0),
+                st.shares, st.backlog, st.delivered, st.slipped, st.refused_demand, st.share_change, st.excess_slip,
+                st.equipment, st.capability, st.flow, st.flow_other,
+                rp("beta_price_quality"), rp("beta_reliability"), rp("beta_affinity"), rp("beta_dependence"),
+                rp("refuse_below"), rp("share_memory_months"), rp("capability_per_usd_bn"),
+                rp("depreciation_per_year"), got, due, refusal)
         rows = (buyers, None)  # the masks are over the buyers' rows only
-        w.emit("procurement.delivery", delivered > 0, rows, usd_m=delivered / 1e6)
-        w.emit("procurement.slip", due > delivered, rows, usd_m=(due - delivered) / 1e6)
-        w.emit("procurement.refusal", new_refusal & (monthly > 0)[:, :, None], rows)
-        got = delivered.sum(axis=2)  # (R, B) USD
-        eq = st.equipment[:, buyers]
-        dE = rp("capability_per_usd_bn")[:, None] * got / 1e9 - rp("depreciation_per_year")[:, None] / 12.0 * eq
-        st.equipment[:, buyers] = eq + dE
-        st.capability[:, buyers] = np.maximum(st.capability[:, buyers] + dE, 0.0)
-        a = (1.0 / rp("share_memory_months"))[:, None, None]
-        flow = (1 - a) * st.flow[:, buyers, :] + a * delivered
-        other = (1 - a[:, :, 0]) * st.flow_other[:, buyers]
-        st.flow[:, buyers, :] = flow
-        st.flow_other[:, buyers] = other
-        total = flow.sum(axis=2) + other
-        ok = total > 0
-        new_shares = np.where(ok[:, :, None], flow / np.where(ok, total, 1.0)[:, :, None], shares)
-        st.share_change[:, buyers, :] = new_shares - shares
-        st.shares[:, buyers, :] = new_shares
+        w.emit("procurement.delivery", got > 0, rows, usd_m=got / 1e6)
+        w.emit("procurement.slip", due > got, rows, usd_m=(due - got) / 1e6)
+        w.emit("procurement.refusal", refusal, rows)
 
     return step
 

@@ -1,0 +1,97 @@
+"""Procurement's monthly step (:mod:`sim.rules.procurement`), compiled (numba).
+
+One pass per buyer and replicate over its suppliers: the logit choice, orders, the
+month's deliveries (the uniform draws come from the world's stream, drawn for every
+replicate outside this module), equipment, capability and import shares. Compiled on
+first use and cached on disk. Symbols are those of docs/MODEL.md §D2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def procure(buyers, sup, own, u, aff, price_quality, reliability, budget, lag, refuses, refused_start,
+            reliability0, shares, backlog, delivered, slipped, refused_demand, share_change, excess_slip,
+            equipment, capability, flow, flow_other,
+            b_pq, b_rel, b_aff, b_dep, refuse_below, memory, conv, dep,
+            got_out, due_out, refusal_out):  # pragma: no cover - compiled
+    """Advance every buyer of every replicate by one month, in place.
+
+    Args:
+        buyers: (B,) buying states; sup: (K,) each supplier's state; own: (B, K) the
+            supplier is the buyer's own; u: (R, B, K) uniforms (a due delivery arrives if
+            u < reliability).
+        aff: (R, S, S); price_quality, reliability, lag: (R, K); budget: (R, S);
+            refuses: (R, K, S); refused_start: (R, S, K); reliability0: (R, K).
+        shares ... flow_other: the procurement state (MODEL.md §D2), updated in place on
+            the buyers' rows; capability (R, S) too.
+        b_pq ... dep: (R,) the rule's parameters.
+        got_out, due_out: (R, B, K) this month's deliveries and amounts due (USD);
+            refusal_out: (R, B, K) a new refusal of a buyer with a budget.
+    """
+    R = u.shape[0]
+    B = buyers.size
+    K = sup.size
+    V = np.empty(K)
+    ew = np.empty(K)
+    refused = np.zeros(K, dtype=np.bool_)
+    for r in range(R):
+        for b in range(B):
+            i = buyers[b]
+            monthly = budget[r, i] / 12.0
+            wmax = -np.inf
+            for k in range(K):
+                if own[b, k]:
+                    V[k] = -np.inf
+                    refused[k] = False
+                    continue
+                s = sup[k]
+                V[k] = (b_pq[r] * price_quality[r, k] + b_rel[r] * reliability[r, k] + b_aff[r] * aff[r, i, s]
+                        + b_dep[r] * shares[r, i, k])
+                wmax = max(wmax, V[k])
+                refused[k] = refuses[r, k, i] or aff[r, s, i] < refuse_below[r]
+            shift = wmax if np.isfinite(wmax) else 0.0
+            wt = 0.0
+            tot = 0.0
+            for k in range(K):
+                ew[k] = np.exp(V[k] - shift)
+                wt += ew[k]
+                if not refused[k]:
+                    tot += ew[k]
+            got = 0.0
+            for k in range(K):
+                would = ew[k] / wt if wt > 0 else 0.0
+                p = 0.0 if refused[k] or tot <= 0 else ew[k] / tot
+                new_refusal = refused[k] and not refused_start[r, i, k] and monthly > 0
+                refusal_out[r, b, k] = new_refusal
+                refused_demand[r, i, k] = would if new_refusal else 0.0
+                owed = backlog[r, i, k] + p * monthly
+                due = owed / max(lag[r, k], 1.0)
+                d = due if u[r, b, k] < reliability[r, k] else 0.0
+                backlog[r, i, k] = owed - d
+                delivered[r, i, k] = d
+                slipped[r, i, k] = due - d
+                # slippage beyond what the supplier's reliability at the start led buyers to expect
+                excess_slip[r, i, k] = (due - d) - (1.0 - reliability0[r, k]) * due
+                got_out[r, b, k] = d
+                due_out[r, b, k] = due
+                got += d
+            eq = equipment[r, i]
+            dE = conv[r] * got / 1e9 - dep[r] / 12.0 * eq
+            equipment[r, i] = eq + dE
+            capability[r, i] = max(capability[r, i] + dE, 0.0)
+            a = 1.0 / memory[r]
+            total = 0.0
+            for k in range(K):
+                flow[r, i, k] = (1.0 - a) * flow[r, i, k] + a * delivered[r, i, k]
+                total += flow[r, i, k]
+            other = (1.0 - a) * flow_other[r, i]
+            flow_other[r, i] = other
+            total += other
+            for k in range(K):
+                new = flow[r, i, k] / total if total > 0 else shares[r, i, k]
+                share_change[r, i, k] = new - shares[r, i, k]
+                shares[r, i, k] = new
