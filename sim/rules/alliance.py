@@ -180,56 +180,40 @@ def build(plan: Plan):
     if plan.F == 0 or plan.A == 0:
         return lambda w: None
     d = Dyads.for_plan(plan)
-    S, A, F = plan.S, plan.A, plan.F
-    slots = [(f, sg, int(d.sides[f, sg])) for f in range(F) for sg in range(2)]  # side slots -> state
+    A, F = plan.A, plan.F
 
-    def per_state(x: np.ndarray, R: int) -> np.ndarray:
-        """(R, F, 2, A) per side slot -> (R, S, A) per state (a state may have several slots)."""
-        out = np.zeros((R, S, A))
-        for f, sg, s in slots:  # few actors' slots, not replicates
-            out[:, s, :] += x[:, f, sg, :]
-        return out
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .alliance_kernel import respond as respond_all
+
+    names = ("trust", "request_wait", "refused_now", "answered_now", "requests", "responses", "support")
 
     def step(w) -> None:
         st = w.st
         R = w.n
-        wait = st.request_wait
-        trigger = w.par.trigger  # (R, A)
-        L = st.peak[:, :, None, None]  # a clash that flared and subsided this month counts
+        c = np.ascontiguousarray
+
+        def rp(name: str) -> np.ndarray:
+            return c(w.rp("alliance", name), dtype=np.float64)
+
         q, eligible, abstain = response_probability(w, d)
-        cool = w.rp("alliance", "cooldown_months")[:, None, None, None]
-        asking = eligible & (L >= trigger[:, None, None, :]) & (wait >= cool)
-        asking &= ~st.settled[:, :, None, None]
         u = w.stream("alliance").random((R, F, 2, A))
-        respond = asking & (u < q)
-        refuse = asking & ~respond & ~abstain
-        abstained = asking & abstain
-        trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A)
-        gain = w.rp("alliance", "response_gain")[:, None, None, None]
-        delta = (
-            respond * gain * (1.0 - trust_side)
-            - refuse * w.rp("alliance", "refusal_cost")[:, None, None, None]
-            - abstained * w.rp("alliance", "abstain_cost")[:, None, None, None]
-        )
-        if asking.any():
-            st.trust = np.clip(st.trust + per_state(delta, R), 0.0, 1.0).astype(st.trust.dtype)
+        for name in names:  # updated in place by the kernel
+            if not st[name].flags.c_contiguous:
+                st[name] = c(st[name])
+        trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
+        shape = (R, F, 2, A)
+        asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
+        asked = respond_all(d.sides_c, d.leader_c, c(st.peak), c(st.settled), c(w.par.trigger), q, eligible, abstain, u,
+                            st.trust, st.request_wait, rp("cooldown_months"), rp("response_gain"), rp("refusal_cost"),
+                            rp("abstain_cost"), st.refused_now, st.answered_now, st.requests, st.responses, st.support,
+                            c(st.capability), c(w.par.capacity), rp("support_share"), rp("support_decay"),
+                            asking, respond, refuse, abstained)
+        if asked:
+            np.clip(st.trust, 0.0, 1.0, out=st.trust)
             after = st.trust[:, d.sides, :]
             w.emit("alliance.request", asking)
             w.emit("alliance.response", respond, before=trust_side, after=after)
             w.emit("alliance.refusal", refuse, before=trust_side, after=after)
             w.emit("alliance.abstention", abstained, before=trust_side, after=after)
-            # this month's refusals and answers per (state, alliance), for the alignment rule
-            st.refused_now = per_state(refuse | abstained, R)
-            st.answered_now = per_state(respond, R)
-            st.requests += per_state(asking, R).astype(np.int16)
-            st.responses += np.rint(st.answered_now).astype(np.int16)
-        else:
-            st.refused_now[:] = 0.0
-            st.answered_now[:] = 0.0
-        lead_cap = st.capability[:, d.leader] * w.par.capacity[:, d.leader]  # (R, A)
-        committed = (respond * lead_cap[:, None, None, :]).sum(axis=3)
-        share = w.rp("alliance", "support_share")[:, None, None]
-        st.support = np.maximum(st.support * w.rp("alliance", "support_decay")[:, None, None], committed * share)
-        st.request_wait = np.where(asking, 0, np.minimum(wait + 1, 10_000)).astype(np.int32)
 
     return step

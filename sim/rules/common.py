@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..world.compile import ACTIVE, FROZEN, Plan
+from ..world.compile import Plan
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class Dyads:
     not_side: np.ndarray  # (F, 2, S) bool: state p is neither side of flashpoint f (patrons)
     sides_c: np.ndarray  # sides and leader as contiguous intp arrays (for compiled kernels)
     leader_c: np.ndarray
+    in_zone_c: np.ndarray
+    is_leader_c: np.ndarray
+    between_c: np.ndarray
 
     @classmethod
     def for_plan(cls, plan: Plan) -> Dyads:
@@ -49,7 +52,9 @@ class Dyads:
         for f in range(plan.F):
             not_side[f, :, sides[f]] = False
         return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side,
-                   np.ascontiguousarray(sides, dtype=np.intp), np.ascontiguousarray(leader, dtype=np.intp))
+                   np.ascontiguousarray(sides, dtype=np.intp), np.ascontiguousarray(leader, dtype=np.intp),
+                   np.ascontiguousarray(in_zone), np.ascontiguousarray(is_leader),
+                   np.ascontiguousarray(plan.member_vs_member, dtype=bool))
 
 
 def towards_sides(plan: Plan) -> np.ndarray:
@@ -90,18 +95,11 @@ def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarr
     collective-defence alliance, not its leader), and the mask of requests A declines
     because the opponent is a member too (``member_vs_member: abstain``).
     """
-    status = w.st.status
-    st_side = status[:, d.sides, :]  # (R, F, 2, A)
-    st_other = status[:, d.other, :]
-    active = st_side == ACTIVE
-    opp_member = (st_other == ACTIVE) | (st_other == FROZEN)
-    abstain = opp_member & ~d.responds_between_members
-    p = w.par
-    zone = np.where(d.in_zone[None, :, :, None], 1.0, p.outside_zone[:, None, None, :])
-    eligible = active & d.collective & ~d.is_leader
-    q = answer_probability(w, d)[:, None, None, :] * zone
-    q = q * (eligible & ~abstain)
-    return q, eligible, eligible & abstain
+    from .common_kernel import respond  # numba (compiled on first use, cached on disk)
+
+    c = np.ascontiguousarray
+    return respond(c(w.st.status), d.sides_c, d.in_zone_c, c(w.par.outside_zone, dtype=np.float64),
+                   c(answer_probability(w, d), dtype=np.float64), d.collective, d.is_leader_c, d.between_c)
 
 
 def answer_probability(w, d: Dyads) -> np.ndarray:
@@ -139,7 +137,7 @@ def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.nda
     capacity_p for every state p that is not a side, and s_opp the capability an alliance
     has actually committed to the opponent (``support``, decaying after a response).
     """
-    from .deterrence_kernel import deter  # numba (compiled on first use, cached on disk)
+    from .common_kernel import deter  # numba (compiled on first use, cached on disk)
 
     c = np.ascontiguousarray
     st = w.st

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
-from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
+from ..world.compile import Plan
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -66,28 +66,31 @@ def build(plan: Plan):
     not_leader[plan.leader, np.arange(plan.A)] = False
     cand = plan.candidates
 
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .alliance_kernel import transitions
+
+    not_leader = np.ascontiguousarray(not_leader)
+    cand = np.ascontiguousarray(cand, dtype=bool)
+
     def step(w) -> None:
         st = w.st
-        rho = w.rp("membership", "trust_reversion")[:, None, None]
-        st.trust = st.trust + rho * (st.trust_base - st.trust)
+        c = np.ascontiguousarray
+
+        def rp(name: str) -> np.ndarray:
+            return c(w.rp("membership", name), dtype=np.float64)
+
+        for name in ("trust", "status"):  # updated in place by the kernel
+            if not st[name].flags.c_contiguous:
+                st[name] = c(st[name])
         u = w.stream("membership").random(st.trust.shape)
-
-        def c(name: str) -> np.ndarray:
-            return w.rp("membership", name)[:, None, None]
-
-        s, t = st.status, st.trust
-        freeze = (s == ACTIVE) & (t < c("freeze_below")) & (u < c("freeze_hazard"))
-        leave = (s == FROZEN) & (t < c("exit_below")) & (u < c("exit_hazard"))
-        back = (s == FROZEN) & (t >= c("reengage_above")) & (u < c("reengage_hazard"))
-        join = ((s == NONE) | (s == EXITED)) & cand & (t >= c("accede_above")) & (u < c("accede_hazard"))
-        new = s.copy()
-        new[freeze & not_leader] = FROZEN
-        new[leave & not_leader] = EXITED
-        new[back] = ACTIVE
-        new[join] = ACTIVE
-        st.status = new
-        w.emit("membership.freeze", freeze & not_leader, trust=t)
-        w.emit("membership.exit", leave & not_leader, trust=t)
+        freeze, leave, back, join = (np.empty(st.trust.shape, dtype=bool) for _ in range(4))
+        t = np.empty(st.trust.shape)
+        transitions(st.status, st.trust, c(st.trust_base), u, not_leader, cand, rp("trust_reversion"),
+                    rp("freeze_below"), rp("freeze_hazard"), rp("exit_below"), rp("exit_hazard"),
+                    rp("reengage_above"), rp("reengage_hazard"), rp("accede_above"), rp("accede_hazard"),
+                    freeze, leave, back, join, t)
+        w.emit("membership.freeze", freeze, trust=t)
+        w.emit("membership.exit", leave, trust=t)
         w.emit("membership.reengage", back, trust=t)
         w.emit("membership.accession", join, trust=t)
 

@@ -1,0 +1,80 @@
+"""What several mechanisms share (:mod:`sim.rules.common`), compiled (numba): the
+response probabilities of alliances and deterrence, one pass per side.
+
+Numpy built (R, F, 2, S) temporaries for the patrons' term and multiplied them out; the
+loops below run over each side's helpers once. Compiled on first use and cached on disk.
+Symbols are those of docs/MODEL.md §D3 (deterrence) and §D4 (responses).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+ACTIVE, FROZEN = 1, 2  # sim.world.compile's codes (not imported: this module stays a leaf)
+
+
+@njit(cache=True, nogil=True)
+def respond(status, sides, in_zone, outside_zone, answer, collective, is_leader, between):  # pragma: no cover
+    """q, eligible, abstain (R, F, 2, A): see :func:`sim.rules.common._response_probability`.
+
+    Args:
+        status: (R, S, A); sides: (F, 2); in_zone: (F, 2); outside_zone: (R, A);
+        answer: (R, A) P(the alliance answers a request it may answer); collective: (A,);
+        is_leader: (F, 2, A); between: (A,) the alliance responds between members.
+    """
+    R = status.shape[0]
+    F = sides.shape[0]
+    A = status.shape[2]
+    q = np.zeros((R, F, 2, A))
+    eligible = np.zeros((R, F, 2, A), dtype=np.bool_)
+    abstain = np.zeros((R, F, 2, A), dtype=np.bool_)
+    for r in range(R):
+        for f in range(F):
+            for sg in range(2):
+                me = sides[f, sg]
+                opp = sides[f, 1 - sg]
+                for a in range(A):
+                    if status[r, me, a] != ACTIVE or not collective[a] or is_leader[f, sg, a]:
+                        continue
+                    eligible[r, f, sg, a] = True
+                    so = status[r, opp, a]
+                    if (so == ACTIVE or so == FROZEN) and not between[a]:
+                        abstain[r, f, sg, a] = True
+                        continue
+                    q[r, f, sg, a] = answer[r, a] * (1.0 if in_zone[f, sg] else outside_zone[r, a])
+    return q, eligible, abstain
+
+
+@njit(cache=True, nogil=True)
+def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragma: no cover - compiled
+    """D[r, f, sigma] = 1 - prod_A (1 - q[r, f, opp, A] w_A) prod_p (1 - k_p w_p) (1 - s_opp / (s_opp + c_sigma)).
+
+    Args:
+        cap: (R, S) capability; aff: (R, S, S) affinity; capacity: (R, S) available capacity;
+        support: (R, F, 2) capability committed to each side; q: (R, F, 2, A) response
+        probabilities; pw: (R,) patron weight kappa; sides: (F, 2); leader: (A,);
+        not_side: (F, 2, S) state p is neither side of f.
+    """
+    R, S = cap.shape
+    F = sides.shape[0]
+    A = leader.size
+    out = np.empty((R, F, 2))
+    for r in range(R):
+        for f in range(F):
+            for sg in range(2):
+                cs = cap[r, sides[f, sg]]
+                opp = sides[f, 1 - sg]
+                keep = 1.0
+                for a in range(A):
+                    cl = cap[r, leader[a]]
+                    keep *= 1.0 - q[r, f, 1 - sg, a] * (cl / (cl + cs + 1e-12))
+                for p in range(S):
+                    af = aff[r, p, opp]
+                    if af > 0.0 and not_side[f, sg, p]:
+                        cp = cap[r, p]
+                        keep *= 1.0 - pw[r] * min(af, 1.0) * capacity[r, p] * (cp / (cp + cs + 1e-12))
+                so = support[r, f, 1 - sg]
+                keep *= 1.0 - so / (so + cs + 1e-12)
+                out[r, f, sg] = 1.0 - keep
+    return out
