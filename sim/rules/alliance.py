@@ -203,7 +203,7 @@ def build(plan: Plan):
         trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
         shape = (R, F, 2, A)
         asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
-        asked = respond_all(d.sides_c, d.leader_c, c(st.peak), c(st.settled), c(w.par.trigger), q, eligible, abstain, u,
+        asked = respond_all(c(d.sides, dtype=np.intp), c(d.leader, dtype=np.intp), c(st.peak), c(st.settled), c(w.par.trigger), q, eligible, abstain, u,
                             st.trust, st.request_wait, rp("cooldown_months"), rp("response_gain"), rp("refusal_cost"),
                             rp("abstain_cost"), st.refused_now, st.answered_now, st.requests, st.responses, st.support,
                             c(st.capability), c(w.par.capacity), rp("support_share"), rp("support_decay"),

@@ -24,11 +24,6 @@ class Dyads:
     responds_between_members: np.ndarray  # (A,) bool
     is_leader: np.ndarray  # (F, 2, A) bool: side sigma is alliance A's leader
     not_side: np.ndarray  # (F, 2, S) bool: state p is neither side of flashpoint f (patrons)
-    sides_c: np.ndarray  # sides and leader as contiguous intp arrays (for compiled kernels)
-    leader_c: np.ndarray
-    in_zone_c: np.ndarray
-    is_leader_c: np.ndarray
-    between_c: np.ndarray
 
     @classmethod
     def for_plan(cls, plan: Plan) -> Dyads:
@@ -51,10 +46,9 @@ class Dyads:
         not_side = np.ones((plan.F, 2, plan.S), dtype=bool)
         for f in range(plan.F):
             not_side[f, :, sides[f]] = False
-        return cls(sides, other, in_zone, leader, collective, plan.member_vs_member, is_leader, not_side,
-                   np.ascontiguousarray(sides, dtype=np.intp), np.ascontiguousarray(leader, dtype=np.intp),
-                   np.ascontiguousarray(in_zone), np.ascontiguousarray(is_leader),
-                   np.ascontiguousarray(plan.member_vs_member, dtype=bool))
+        return cls(np.ascontiguousarray(sides, dtype=np.intp), other, np.ascontiguousarray(in_zone),
+                   np.ascontiguousarray(leader, dtype=np.intp), collective,
+                   np.ascontiguousarray(plan.member_vs_member, dtype=bool), np.ascontiguousarray(is_leader), not_side)
 
 
 def towards_sides(plan: Plan) -> np.ndarray:
@@ -98,8 +92,9 @@ def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarr
     from .common_kernel import respond  # numba (compiled on first use, cached on disk)
 
     c = np.ascontiguousarray
-    return respond(c(w.st.status), d.sides_c, d.in_zone_c, c(w.par.outside_zone, dtype=np.float64),
-                   c(answer_probability(w, d), dtype=np.float64), d.collective, d.is_leader_c, d.between_c)
+    return respond(c(w.st.status), c(d.sides, dtype=np.intp), c(d.in_zone), c(w.par.outside_zone, dtype=np.float64),
+                   c(answer_probability(w, d), dtype=np.float64), c(d.collective), c(d.is_leader),
+                   c(d.responds_between_members, dtype=bool))
 
 
 def answer_probability(w, d: Dyads) -> np.ndarray:
@@ -142,4 +137,4 @@ def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.nda
     c = np.ascontiguousarray
     st = w.st
     return deter(c(st.capability), c(st.affinity), c(w.par.capacity), c(st.support), c(q),
-                 c(patron_weight, dtype=np.float64), d.sides_c, d.leader_c, d.not_side)
+                 c(patron_weight, dtype=np.float64), c(d.sides, dtype=np.intp), c(d.leader, dtype=np.intp), c(d.not_side))

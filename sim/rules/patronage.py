@@ -107,7 +107,7 @@ def build(plan: Plan):
     from .patronage_kernel import judge
 
     Pc, Cc = P.astype(np.intp), C.astype(np.intp)
-    sides = d.sides_c
+    sides = np.ascontiguousarray(d.sides, dtype=np.intp)
     stake = np.ascontiguousarray(stake, dtype=np.intp)
     not_side = np.ascontiguousarray(not_side)
     lead = np.ascontiguousarray(lead)
