@@ -117,12 +117,31 @@ def build(plan: Plan):
     adv = np.flatnonzero(adversary[:, buyers].any(axis=1)) if buyers.size else np.zeros(0, dtype=np.intp)
     adv_w = adversary[np.ix_(adv, buyers)].astype(np.float64)  # (J, B): adversary j faces buyer b
 
-    def index_in(members: np.ndarray, states: np.ndarray) -> np.ndarray:
-        at = np.full(S, -1, dtype=np.intp)
-        at[members] = np.arange(members.size)
-        return at[states]
-
-    bi, bj, ai, aj = index_in(buyers, pi), index_in(buyers, pj), index_in(adv, pi), index_in(adv, pj)
+    pos = np.full((S, S), -1, dtype=np.intp)
+    pos[pi, pj] = np.arange(P)
+    terms = []  # (kind, pair, index, state): see alignment_kernel.drift
+    sup_states = np.unique(plan.supplier_state)  # arms terms are zero towards other states
+    for b, i in enumerate(buyers):
+        for s_ in sup_states:
+            if pos[i, s_] >= 0:
+                terms.append((0, pos[i, s_], b, s_))
+            if pos[s_, i] >= 0:
+                terms.append((1, pos[s_, i], b, s_))
+    for jj, j in enumerate(adv):
+        for s_ in sup_states:
+            if pos[j, s_] >= 0:
+                terms.append((2, pos[j, s_], jj, s_))
+            if pos[s_, j] >= 0:
+                terms.append((3, pos[s_, j], jj, s_))
+    for al in range(A):
+        la = plan.leader[al]
+        for s_ in range(S):
+            if pos[s_, la] >= 0:
+                terms.append((4, pos[s_, la], al, s_))
+            if pos[la, s_] >= 0:
+                terms.append((5, pos[la, s_], al, s_))
+    terms = np.array(terms, dtype=np.intp).reshape(-1, 4)
+    lead_pos = np.ascontiguousarray(pos[:, plan.leader]) if A else np.zeros((S, 0), dtype=np.intp)
     sup = plan.supplier_state.astype(np.intp)
     leader = plan.leader.astype(np.intp)
     collective = np.array([k == "collective_defence" for k in plan.alliance_kind], dtype=bool)
@@ -147,7 +166,7 @@ def build(plan: Plan):
             if not st[name].flags.c_contiguous:
                 st[name] = np.ascontiguousarray(st[name])
         drift(st.affinity.reshape(R, S * S), np.ascontiguousarray(st.affinity_base).reshape(R, S * S),
-              pf, pi, pj, bi, bj, ai, aj, buyers, sup, adv_w, par.budget,
+              pf, terms, lead_pos, buyers, sup, adv_w, np.ascontiguousarray(par.budget),
               st.share_change, st.excess_slip, st.refused_demand,
               leader, st.refused_now, st.answered_now, ex, collective, st.status, st.trust, noise.reshape(R, P),
               rp("noise_sd") * np.sqrt(12.0), rp("reversion"), rp("share_gain"), rp("slip_cost"),

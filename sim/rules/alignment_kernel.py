@@ -18,7 +18,7 @@ ACTIVE = 1  # sim.world.compile.ACTIVE (not imported: this module stays a leaf)
 
 
 @njit(cache=True, nogil=True)
-def drift(aff, base, pf, pi, pj, bi, bj, ai, aj,
+def drift(aff, base, pf, terms, lead_pos,
           buyers, sup, adv_w, budget, share_change, excess_slip, refused_demand,
           leader, refused_now, answered_now, ex, coll, status, trust, noise,
           k, rho, gs, gx, gr, gt, gf, ga, gex, ct):  # pragma: no cover - compiled
@@ -26,10 +26,14 @@ def drift(aff, base, pf, pi, pj, bi, bj, ai, aj,
 
     Args:
         aff, base: (R, S*S) affinities now and at the start (flat views).
-        pf, pi, pj: (P,) the read pairs: flat index, row state, column state.
-        bi, bj: (P,) index among ``buyers`` of the pair's row / column state (-1: not a buyer).
-        ai, aj: (P,) index among the buyers' adversaries (rows of ``adv_w``) of the
-            pair's row / column state (-1: none).
+        pf: (P,) flat index (row * S + column) of the read pairs.
+        terms: (n, 4) int: the pairs the structured terms move, as (kind, pair, index,
+            state): kind 0 a buyer's row (index: the buyer, state: the column), 1 a
+            supplier state towards a buyer (index: the buyer, state: the row), 2 and 3
+            an adversary of buyers, its row and column (index: the adversary), 4 and 5
+            support towards a leader and from it (index: the alliance, state: the member).
+        lead_pos: (S, A) position among the read pairs of each state towards each
+            leader (-1 on the diagonal).
         buyers: (B,) states that buy; sup: (K,) each supplier's state; adv_w: (J, B) 1 where
             adversary j faces buyer b.
         budget: (R, S) annual budgets; share_change, excess_slip, refused_demand: (R, S, K).
@@ -47,14 +51,24 @@ def drift(aff, base, pf, pi, pj, bi, bj, ai, aj,
     S = budget.shape[1]
     J = adv_w.shape[0]
     A = leader.size
+    n_terms = terms.shape[0]
     ds = np.zeros((B, S))
     ys = np.zeros((B, S))
     zs = np.zeros((B, S))
     hit = np.zeros((J, S))
     sp = np.zeros((S, A))
     part = np.zeros((S, A))
-    old_lead = np.zeros((S, A))
+    old = np.empty(P)
+    new = np.empty(P)
     for r in range(R):
+        # reversion and noise, every read pair
+        kr = k[r]
+        rr = rho[r]
+        for p in range(P):
+            q = pf[p]
+            a = np.float64(aff[r, q])
+            old[p] = a
+            new[p] = a + rr * (base[r, q] - a) + kr * ((noise[r, p] + 0.5) * (1.0 / 65536.0) - 0.5)
         # arms flows by supplier state
         for b in range(B):
             i = buyers[b]
@@ -78,53 +92,46 @@ def drift(aff, base, pf, pi, pj, bi, bj, ai, aj,
         # support: refused or answered requests move members and leaders together
         any_ex = False
         for a in range(A):
-            la = leader[a]
-            if ex[r, a] and coll[a]:
-                any_ex = True
+            on = ex[r, a] and coll[a]
+            any_ex = any_ex or on
             for s in range(S):
-                to_lead = aff[r, s * S + la] if s != la else 0.0
-                old_lead[s, a] = to_lead
+                p = lead_pos[s, a]
+                to_lead = old[p] if p >= 0 else 0.0
                 f = gf[r] * refused_now[r, s, a] - ga[r] * answered_now[r, s, a]
                 sp[s, a] = -f * (1.0 + to_lead) if f > 0 else -f * (1.0 - to_lead)
-                part[s, a] = trust[r, s, a] if (ex[r, a] and coll[a] and status[r, s, a] == ACTIVE) else 0.0
-        for p in range(P):
-            q = pf[p]
-            i = pi[p]
-            j = pj[p]
-            a = aff[r, q]
-            v = a + rho[r] * (base[r, q] - a) + k[r] * ((noise[r, p] + 0.5) / 65536.0 - 0.5)
-            b = bi[p]
-            if b >= 0:  # the buyer's own row: share shifts, slips, refusals
-                d = ds[b, j]
-                v += gs[r] * d * ((1.0 - a) if d > 0 else (1.0 + a))
-                v -= gx[r] * ys[b, j] + gr[r] * zs[b, j] * (1.0 + a)
-            b = bj[p]
-            if b >= 0:  # a supplier state towards the buyer
-                d = ds[b, i]
-                v += gs[r] * d * ((1.0 - a) if d > 0 else (1.0 + a))
-            jj = ai[p]
-            if jj >= 0:  # third-party deals: the adversary's row
-                h = hit[jj, j]
-                v -= gt[r] * h * ((1.0 + a) if h > 0 else (1.0 - a))
-            jj = aj[p]
-            if jj >= 0:  # ... and its column
-                h = hit[jj, i]
-                v -= gt[r] * h * ((1.0 + a) if h > 0 else (1.0 - a))
-            for al in range(A):
-                if leader[al] == j:
-                    v += sp[i, al]
-                if leader[al] == i:
-                    v += sp[j, al]
-            if any_ex:
+                part[s, a] = trust[r, s, a] if (on and status[r, s, a] == ACTIVE) else 0.0
+        for t in range(n_terms):
+            kind = terms[t, 0]
+            p = terms[t, 1]
+            x = terms[t, 2]
+            s = terms[t, 3]
+            a = old[p]
+            if kind == 0:  # the buyer's own row: share shifts, slips, refusals
+                d = ds[x, s]
+                new[p] += gs[r] * d * ((1.0 - a) if d > 0 else (1.0 + a)) - gx[r] * ys[x, s] - gr[r] * zs[x, s] * (1.0 + a)
+            elif kind == 1:  # a supplier state towards the buyer
+                d = ds[x, s]
+                new[p] += gs[r] * d * ((1.0 - a) if d > 0 else (1.0 + a))
+            elif kind <= 3:  # third-party deals: the adversary's row and column
+                h = hit[x, s]
+                new[p] -= gt[r] * h * ((1.0 + a) if h > 0 else (1.0 - a))
+            else:  # support, towards the leader (4) and from it (5)
+                new[p] += sp[s, x]
+        if any_ex:
+            for p in range(P):
+                q = pf[p]
+                i = q // S
+                j = q - i * S
                 x = 0.0
                 for al in range(A):
                     x += part[i, al] * part[j, al]
-                v += gex[r] * min(x, 1.0) * (1.0 - a)
-            aff[r, q] = min(max(v, -1.0), 1.0)
+                new[p] += gex[r] * min(x, 1.0) * (1.0 - old[p])
+        for p in range(P):
+            aff[r, pf[p]] = min(max(new[p], -1.0), 1.0)
         # trust follows the change of each state's affinity towards the leader (less support)
         for a in range(A):
-            la = leader[a]
             for s in range(S):
-                new_lead = aff[r, s * S + la] if s != la else 0.0
-                t = trust[r, s, a] + ct[r] * (new_lead - old_lead[s, a] - sp[s, a])
+                p = lead_pos[s, a]
+                d = (np.float64(aff[r, pf[p]]) - old[p]) if p >= 0 else 0.0
+                t = trust[r, s, a] + ct[r] * (d - sp[s, a])
                 trust[r, s, a] = min(max(t, 0.0), 1.0)

@@ -60,6 +60,13 @@ def _strings(x: Any) -> Iterator[str]:
 def affinity_reads(plan: Plan) -> np.ndarray:
     """(S, S) bool: the pairs some mechanism, condition or outcome of the plan reads
     (the diagonal is never read: a state's affinity towards itself is 0)."""
+    key = "_affinity_reads"  # kept on the plan: every chunk builds its pipeline from it
+    if key not in plan.__dict__:
+        plan.__dict__[key] = _affinity_reads(plan)
+    return plan.__dict__[key]
+
+
+def _affinity_reads(plan: Plan) -> np.ndarray:
     from ..parts import custom_parts, is_stock, registry
 
     S = plan.S

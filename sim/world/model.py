@@ -171,7 +171,8 @@ class World(mesa.Model):
         counts = self.counts.get(name)
         if counts is None:
             raise KeyError(f"event '{name}' is not declared (sim.parts.declare_event)")
-        counts += m.sum(axis=tuple(range(1, m.ndim)), dtype=np.int32) if m.ndim > 1 else m
+        if m.any():  # most events happen in few months: skip the sum when none did
+            counts += m.sum(axis=tuple(range(1, m.ndim)), dtype=np.int32) if m.ndim > 1 else m
         if self.log is not None:
             self.log.record(self, name, m, fields, where)
 
