@@ -47,6 +47,23 @@ class ChunkResult:
     replicates: dict | None = None  # per-replicate data when asked for (see Recorder.per_replicate)
 
 
+def _summer(n: int):
+    """Sums over the replicate axis as a product with a vector of ones (BLAS: a few times
+    faster than ``sum(axis=0)`` on (R, small) arrays), in the array's float type (bool:
+    float32, exact for counts below 2^24)."""
+    ones = {np.dtype(np.float32): np.ones(n, dtype=np.float32), np.dtype(np.float64): np.ones(n)}
+
+    def total(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype not in ones:
+            x = x.astype(np.float32)
+        flat = x.reshape(n, int(np.prod(x.shape[1:])))
+        out = ones[x.dtype] @ flat if n else np.zeros(flat.shape[1], dtype=x.dtype)
+        return out.reshape(x.shape[1:])
+
+    return total
+
+
 class Recorder:
     """Observes a world month by month and accumulates a :class:`ChunkResult`.
 
@@ -163,18 +180,24 @@ class Recorder:
         if F:
             s["level_counts"][r] = np.stack([np.bincount(lv[:, f], minlength=6)[:6] for f in range(F)])
         s["settled"][r] = st.settled.sum(axis=0)
-        s["deaths"][r] = st.deaths.sum(axis=0)
-        s["trust"][r] = st.trust.sum(axis=0)
+        total = _summer(w.n)
+        s["deaths"][r] = total(st.deaths)
+        s["trust"][r] = total(st.trust)
         status = st.status
-        for code in range(4):
-            s["status_counts"][r, ..., code] = (status == code).sum(axis=0)
+        n = status.shape[0]
+        members = 0
+        for code in range(1, 4):
+            c = np.rint(total(status == code)).astype(np.int64)
+            s["status_counts"][r, ..., code] = c
+            members = members + c
+        s["status_counts"][r, ..., 0] = n - members
         if st.controller.shape[1]:
             S = st.capability.shape[1]
             for j in range(st.controller.shape[1]):
                 s["controller_counts"][r, j] = np.bincount(st.controller[:, j], minlength=S)[:S]
-        s["shares"][r] = st.shares.sum(axis=0)
-        s["capability"][r] = st.capability.sum(axis=0)
-        s["affinity"][r] = st.affinity.sum(axis=0)
+        s["shares"][r] = total(st.shares)
+        s["capability"][r] = total(st.capability)
+        s["affinity"][r] = total(st.affinity)
         k = self.k_traj
         if k:
             self.traj["level"][:, r] = st.level[:k]

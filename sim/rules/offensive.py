@@ -128,30 +128,26 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
     (P(seizure | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger may be
     ordered to launch at any rung below war; it launches of itself only at rungs 2-4."""
+    from .offensive_kernel import odds as compiled  # numba (compiled on first use, cached on disk)
+
     plan = w.plan
     d = Dyads.for_plan(plan)
     st = w.st
+    c = np.ascontiguousarray
     claims = claims_of(plan) if claims is None else claims
-    fs = np.flatnonzero(plan.stakes >= 0)
-    ctrl = np.full((w.n, plan.F), -1, dtype=np.intp)
-    ctrl[:, fs] = st.controller[:, plan.stakes[fs]]
-    challenger = claims[None] & (ctrl[:, :, None] == d.other[None]) & (~st.settled & (st.level <= 4))[:, :, None]
-    militarized = ((st.level >= 2) & (st.level <= 4))[:, :, None]
-
-    def rp(name: str) -> np.ndarray:
-        return w.rp("offensive", name)[:, None, None]
-
     lr = log_balance(w, d)
-    x = np.stack([lr, -lr], axis=2)  # from each side's point of view
     q, _, _ = response_probability(w, d)
     D = deterrence(w, d, q, _escalation(w, "patron_weight"))
-    res = w.par.resolve[:, d.sides]
-    rate = rp("base_rate") * np.exp(rp("beta_balance") * np.clip(x, -3.0, 3.0) - rp("beta_isolation") * D
-                                    + rp("beta_resolve") * (res - 0.5))
-    p_war = 1.0 - (1.0 - rp("war_risk")) * (1.0 - D)
-    p_win = 1.0 / (1.0 + np.exp(-rp("decisiveness") * x))
-    return {"challenger": challenger, "rate": rate * (challenger & militarized), "p_war": p_war, "p_win": p_win,
-            "x": x, "D": D}
+
+    def rp(name: str) -> np.ndarray:
+        return c(w.rp("offensive", name), dtype=np.float64)
+
+    ch, rate, p_war, p_win, x = compiled(
+        c(claims), c(plan.stakes, dtype=np.intp), c(d.sides, dtype=np.intp), c(st.controller), c(st.settled),
+        c(st.level), c(lr, dtype=np.float64), c(D, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
+        rp("base_rate"), rp("beta_balance"), rp("beta_isolation"), rp("beta_resolve"), rp("war_risk"),
+        rp("decisiveness"))
+    return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 
 declare_affinity_reads("offensive", "fait_accompli", towards_sides)

@@ -93,37 +93,30 @@ def build(plan: Plan):
         return lambda w: None
     sides = plan.sides
 
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .talks_kernel import negotiate
+
+    sides = np.ascontiguousarray(sides, dtype=np.intp)
+    names = ("settled", "talks", "progress", "agreement", "level", "war_months")
+
     def step(w) -> None:
         st = w.st
         R, F = st.level.shape
+        c = np.ascontiguousarray
         u = w.stream("talks").random((R, F, 3))
 
         def rp(name: str) -> np.ndarray:
-            return w.rp("talks", name)[:, None]
+            return c(w.rp("talks", name), dtype=np.float64)
 
-        M = np.einsum("rfs,rs->rf", st.mediators, w.par.capacity)
-        m = np.exp(rp("beta_mediation") * M)
-        r = np.exp(-rp("beta_resolve") * (w.par.resolve[:, sides].mean(axis=2) - 0.5))
-        clash = st.peak >= 3
-        live = ~st.settled
-        t = st.talks
-        opened = live & (t == 0) & (u[..., 0] < -np.expm1(-rp("open_rate") * m * r))
-        resumed = live & (t == 2) & ~clash & (u[..., 0] < -np.expm1(-rp("resume_rate") * m))
-        keep_on = (1.0 - rp("clash_stall") * clash) * np.exp(-rp("stall_rate") / m)
-        stalled = live & (t == 1) & (u[..., 1] >= keep_on)
-        going = live & (t == 1) & ~stalled
-        prog = np.where(going, st.progress + rp("progress_rate") * m * (1.0 - st.progress), st.progress)
-        signed = going & (u[..., 2] < -np.expm1(-rp("sign_rate") * prog * m * r))
-        st.progress = prog.astype(st.progress.dtype)
-        new = np.where(opened | resumed, 1, np.where(stalled, 2, t))
-        new = np.where(st.settled | signed, 0, new)
-        st.talks = new.astype(np.int8)
-        if signed.any():
-            st.agreement |= signed
-            st.settled |= signed
-            st.level = np.where(signed, 0, st.level).astype(np.int8)
-            st.war_months = np.where(signed, 0, st.war_months).astype(np.int16)
-        w.emit("talks.open", opened | resumed)
+        for name in names:  # updated in place by the kernel
+            if not st[name].flags.c_contiguous:
+                st[name] = c(st[name])
+        opened, stalled, signed = (np.empty((R, F), dtype=bool) for _ in range(3))
+        negotiate(u, sides, c(st.mediators), c(w.par.capacity, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
+                  c(st.peak), st.settled, st.talks, st.progress, st.agreement, st.level, st.war_months,
+                  rp("open_rate"), rp("stall_rate"), rp("clash_stall"), rp("resume_rate"), rp("progress_rate"),
+                  rp("sign_rate"), rp("beta_mediation"), rp("beta_resolve"), opened, stalled, signed)
+        w.emit("talks.open", opened)
         w.emit("talks.stall", stalled, progress=st.progress)
         w.emit("talks.agreement", signed, progress=st.progress)
 
