@@ -26,7 +26,10 @@ Prints, with medians over repeats (``--repeats``, default 3) measured in this on
 
 Targets (issue 15, "Performance II") are printed beside the figures, and again in a
 summary block at the end (the lead's idle-machine run: one command, read the last block).
-No rule is compiled by a JIT, so there is no first-run compile time to report.
+0. the first run: the rules' compiled kernels (numba) are compiled on first use and
+   cached on disk; ``sim run karabakh --runs 1000`` in a subprocess with an empty cache
+   (compiles), then again with the cache filled (loads), beside the same run's simulation
+   time.
 """
 
 from __future__ import annotations
@@ -91,6 +94,22 @@ def end_to_end(runs: int, repeats: int) -> dict:
             split["simulation"].append(tm["setup"] + tm["simulation"])
             split["outputs"].append(tm["outputs"])
     return {"wall": statistics.median(walls), **{k: statistics.median(v) for k, v in split.items()}}
+
+
+def first_run(runs: int) -> dict:
+    """``sim run karabakh --runs N`` with an empty kernel cache, then with it filled."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as d:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("cold", "warm"):
+            t0 = time.perf_counter()
+            p = subprocess.run([SIM, "run", "karabakh", "--runs", str(runs), "--seed", "1", "--no-report",
+                                "--out", str(Path(d) / label)], capture_output=True, text=True, env=env)
+            out[label] = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError(p.stderr)
+            out[f"{label}_sim"] = json.loads((Path(d) / label / "manifest.json").read_text())["timings_s"]["simulation"]
+    return out
 
 
 def million(runs: int, workers: int) -> dict:
@@ -172,8 +191,18 @@ def main() -> None:
     print(f"sim {sim.__version__}; {os.cpu_count()} cores; load average {load0:.1f} at start; "
           f"medians of {rep} repeat(s)", flush=True)
 
+    print("\n0. First run: compiled kernels (numba), compiled on first use and cached on disk")
+    fr = first_run(1000)
+    row("sim run karabakh --runs 1000, empty cache (compiles)", f"{fr['cold']:.2f} s", "", None,
+        "first run, empty kernel cache (compile)")
+    row("  of which the simulation", f"{fr['cold_sim']:.2f} s")
+    row("the same, cache filled (loads)", f"{fr['warm']:.2f} s", "", None, "first run, kernel cache filled")
+    row("  of which the simulation", f"{fr['warm_sim']:.2f} s")
+
     print("\n1. Throughput, all rules on, 36 months (replicate-months per second)")
     scns = {n: sim.load_scenario(n) for n in ("karabakh", "kyrgyz_tajik")}
+    for scn in scns.values():  # kernels compiled (or loaded) before anything is timed
+        sim.run(scn, runs=50, seed=0, workers=1, backend="local")
     one = {}
     for name, scn in scns.items():
         r1, s1 = sim_throughput(scn, one_runs, 1, rep)
