@@ -25,17 +25,10 @@ def _session() -> Any:
     return state.end_session
 
 
-def current_choice():
-    for c in state.choices.value:
-        if c.key == state.choice_key.value:
-            return c
-    return None
-
-
 def use_scenario() -> tuple[Any, Any, list[str]]:
     """The chosen scenario as written, and with the Run mode's overrides (None if they are
     bad), each loaded once per change; and the problems, as the CLI prints them."""
-    choice = current_choice()
+    choice = state.current_choice()
     overrides = tuple(state.overrides.value)
 
     def load_base():
@@ -77,7 +70,7 @@ def on_upload(data: dict) -> None:
 def ScenarioBar(scn: Any, problems: list[str]):
     choices = state.choices.value
     labels = {c.label: c.key for c in choices}
-    current = current_choice()
+    current = state.current_choice()
 
     def pick(label: str | None) -> None:
         if label in labels and labels[label] != state.choice_key.value:

@@ -53,12 +53,12 @@ def shipped_choices() -> list[Choice]:
 
 def file_choice(ref: str) -> Choice:
     """The scenario given on the command line: a shipped name or a path."""
-    from ..api import find_scenario, list_scenarios
+    from ..api import find_scenario
 
-    names = {s["name"] for s in list_scenarios()}
-    if ref in names:
-        return Choice(ref, ref, ref)
     p = find_scenario(ref)
+    for c in shipped_choices():
+        if c.key == ref or find_scenario(c.ref).resolve() == p.resolve():
+            return c
     return Choice(f"file:{p}", f"{p.name} ({p.parent})", str(p))
 
 
@@ -98,11 +98,13 @@ def check_upload(path: str | Path) -> None:
     stem = Path(ext).stem
     if bare:
         msg = f"'{ext}' is not a shipped scenario{suggest(ext, names)}; an uploaded file can extend a shipped scenario by name (extends: karabakh)"
+    elif stem in names:
+        msg = (f"an uploaded file cannot extend '{ext}' (the dashboard has the file, not the folder it came from); "
+               f"'{stem}' is a shipped scenario: write extends: {stem}")
     else:
-        msg = (f"an uploaded file cannot extend '{ext}': the dashboard has only the file you uploaded, not the folder "
-               "it came from. Extend a shipped scenario by name (extends: karabakh)"
-               + (f" — '{stem}' is one: write extends: {stem}" if stem in names else "")
-               + ", or start the dashboard on the file where it lies: sim dashboard PATH/TO/FILE.yaml")
+        msg = (f"an uploaded file cannot extend '{ext}' (the dashboard has the file, not the folder it came from); "
+               "extend a shipped scenario by name (extends: karabakh), or start the dashboard on the file where it "
+               f"lies: sim dashboard PATH/TO/{Path(path).name}")
     raise InputError([Problem(where, "extends", msg)])
 
 
@@ -148,12 +150,12 @@ def decks_for(scn: Any) -> list[Path]:
     from ..paths import repo_root, scenarios_dir
 
     out: list[Path] = []
-    here = Path(scn.path).parent
-    if here.is_dir() and here.resolve() != scenarios_dir().resolve():
+    here = Path(scn.path).resolve().parent
+    if here.is_dir() and here != scenarios_dir().resolve():
         out += sorted(here.glob("*injects*.y*ml"))
     root = repo_root()
     if root is not None:
-        out += [p for p in sorted((root / "docs" / "classroom").glob("*/injects.yaml")) if p not in out]
+        out += [p for p in sorted((root / "docs" / "classroom").glob("*/injects.yaml")) if p.resolve() not in out]
     return out
 
 

@@ -60,14 +60,16 @@ def settle(game: Any, folder: Path, save: Path) -> dict[str, Any]:
     return {"game": game, "folder": folder, "save": save, "debrief": debrief}
 
 
-def start_game(scn: Any, played: list[str], seed: int, runs: int, deck_path: str | None):
+def start_game(scn: Any, played: list[str], seed: int, runs: int, months: int, deck_path: str | None):
     def work(job: Job) -> dict[str, Any]:
+        from ..api import check_run_options
         from ..play.game import Game, check_forecast_runs
         from ..play.injects import load_injects
 
+        check_run_options(None, None, months, None, seed=seed)
         check_forecast_runs(runs)
         deck = load_injects(deck_path, scn) if deck_path else []
-        game = Game(scn, played, seed=seed, deck=deck, forecast_runs=runs)
+        game = Game(scn, played, seed=seed, months=months, deck=deck, forecast_runs=runs)
         folder = new_folder(scn.name)
         job.begin(f"Forecast before the first move ({runs:,} continuations) and the scenario's own Monte Carlo")
         game.start()
@@ -116,6 +118,7 @@ def PlaySetup(scn: Any):
     roles, set_roles = solara.use_state(())
     seed, set_seed = solara.use_state(None)
     runs, set_runs = solara.use_state(None)
+    months, set_months = solara.use_state(None)
     deck, set_deck = solara.use_state("none")
     uploaded, set_uploaded = solara.use_state({})
     saved, set_saved = solara.use_state("")
@@ -136,6 +139,8 @@ def PlaySetup(scn: Any):
                 with solara.Row():
                     solara.InputInt("Game seed", value=int(meta.seed) if seed is None else seed, on_value=set_seed,
                                     classes=["sim-game-seed"])
+                    solara.InputInt("Months", value=int(meta.horizon_months) if months is None else months,
+                                    on_value=set_months, classes=["sim-game-months"])
                     solara.InputInt("Continuations per forecast", value=int(scn.spec.play.forecast_runs)
                                     if runs is None else runs, on_value=set_runs, classes=["sim-forecast-runs"])
                 decks = {"none": None, **{f"{p.parent.name}/{p.name}": str(p) for p in decks_for(scn)}, **uploaded}
@@ -156,6 +161,7 @@ def PlaySetup(scn: Any):
                 solara.Button("Start the game", color="primary", classes=["sim-start-game"], disabled=busy or not roles,
                               on_click=lambda: start_game(scn, list(roles), int(meta.seed if seed is None else seed),
                                                           int(scn.spec.play.forecast_runs if runs is None else runs),
+                                                          int(meta.horizon_months if months is None else months),
                                                           decks.get(deck)))
         with solara.Card("Resume a saved game", margin=0, classes=["sim-play-resume"]):
             solara.Text("A game is saved after every turn (game.json in its folder); sim play --resume reads the same "
@@ -297,14 +303,14 @@ def TurnPanel(g: dict[str, Any], sit: dict[str, Any], busy: bool):
             solara.Text("No inject deck (choose one when starting a game); events can still be written here.",
                         classes=["sim-note"])
         with solara.Row(style={"align-items": "center"}):
-            solara.InputText("Event: DESCRIPTION | EFFECT", value=text, on_value=set_text, classes=["sim-event-text"],
+            solara.InputText("Event: DESCRIPTION | EFFECT", value=text, on_value=set_text, classes=["sim-event-text"], continuous_update=True,
                              style={"min-width": "300px"})
             solara.Button("Add", outlined=True, on_click=add_event, disabled="|" not in text, classes=["sim-event-add"])
         solara.Text("e.g. Embargo on Russian arms | {multiply: {suppliers.russia_arms.reliability: 0.5}}",
                     classes=["sim-note"])
         Problems(problems)
         for e in events:
-            solara.Button(f"{e.description}  ✕", text=True,
+            solara.Button(f"{e.description}  ✕", text=True, classes=["sim-chipbtn"],
                           on_click=lambda e=e: set_events(tuple(x for x in events if x is not e)))
 
 

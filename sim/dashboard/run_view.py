@@ -54,7 +54,7 @@ def RunView(base: Any, scn: Any):
     if base is None:
         solara.Info("Choose a scenario above (or upload one) to run it.")
         return
-    with solara.Columns([1, 3], classes=["sim-run"]):
+    with solara.Columns([1, 3.4], classes=["sim-run"]):
         RunControls(base, scn)
         RunResults()
 
@@ -79,10 +79,12 @@ def RunControls(base: Any, scn: Any):
             solara.InputInt("Seed", value=seed, on_value=state.seed.set, classes=["sim-seed"])
         Levers(base)
         Overrides(base)
-        with solara.Row(style={"align-items": "center"}):
-            solara.Checkbox(label="Model uncertainty (--uncertainty)", value=state.uncertainty)
-            if state.uncertainty.value:
-                solara.InputInt("sets", value=state.uncertainty_sets, classes=["sim-unc-sets"])
+        with solara.Div(classes=["sim-uncertainty-toggle"]):
+            solara.Checkbox(label="Model uncertainty (--uncertainty): the range across plausible inputs",
+                            value=state.uncertainty)
+        if state.uncertainty.value:
+            with solara.Row():
+                solara.InputInt("parameter sets", value=state.uncertainty_sets, classes=["sim-unc-sets"])
                 solara.InputInt("runs per set", value=state.uncertainty_runs, classes=["sim-unc-runs"])
         bad = [] if runs >= 1 and seed >= 0 else ["sim dashboard: --runs/--seed: runs must be at least 1 and seed 0 or more"]
         Problems(bad)
@@ -90,7 +92,11 @@ def RunControls(base: Any, scn: Any):
                       classes=["sim-run-button"])
         JobStatus(job, state.run_tick.value)
         if scn is not None:
-            cmd = " ".join(["sim run", base.name if base.path.parent.name in ("scenarios", "_scenarios") else str(base.path),
+            choice = state.current_choice()
+            ref = Path(choice.ref).name if choice is not None and choice.upload else choice.ref if choice else str(base.path)
+            if Path(ref).is_absolute() and Path(ref).is_relative_to(Path.cwd()):
+                ref = str(Path(ref).relative_to(Path.cwd()))
+            cmd = " ".join(["sim run", ref,
                             f"--runs {runs}", f"--seed {seed}", *[f"--set {o}" for o in state.overrides.value],
                             *[f"--lever {lv}" for lv in state.levers.value],
                             *(["--uncertainty"] if state.uncertainty.value else [])])
@@ -145,7 +151,7 @@ def Overrides(scn: Any):
             solara.Button("Set", on_click=lambda: add(f"{sel}={value}"), disabled=not str(value).strip(),
                           classes=["sim-param-set"], outlined=True)
     with solara.Row(style={"align-items": "center"}):
-        solara.InputText("or type PATH=VALUE", value=free, on_value=set_free, classes=["sim-set-text"])
+        solara.InputText("or type PATH=VALUE", value=free, on_value=set_free, classes=["sim-set-text"], continuous_update=True)
         solara.Button("Add", on_click=lambda: (add(free), set_free("")), disabled="=" not in free,
                       classes=["sim-set-add"], outlined=True)
     if state.overrides.value:
@@ -159,7 +165,7 @@ def outcome_rows(res: Any) -> tuple[list[str], list[list[str]]]:
     """The outcome table as the page shows it: :meth:`Results.outcome_rows`, in percent."""
     unc = (res.uncertainty or {}).get("outcomes") or {}
     headers = ["Outcome", "Probability", "95% interval"] + (["Across inputs (10–90%)"] if unc else []) + \
-        ["Median month", "Middle half"]
+        ["When: median (middle half)"]
     rows = []
     for r in res.outcome_rows():
         lo, hi = r["ci95"]
@@ -168,7 +174,7 @@ def outcome_rows(res: Any) -> tuple[list[str], list[list[str]]]:
         if unc:
             u = unc.get(r["outcome"])
             row.append(f"{pct(u['p10'], 1)} – {pct(u['p90'], 1)}" if u else "-")
-        row += [r["median_date"] or "-", f"{r['q1_date']} – {r['q3_date']}" if r["q1_date"] else "-"]
+        row.append(f"{r['median_date']} ({r['q1_date']} – {r['q3_date']})" if r["median_date"] else "-")
         rows.append(row)
     return headers, rows
 
@@ -190,16 +196,19 @@ def RunResults():
         solara.Warning(f"Incomplete: stopped ({res.stopped_by}) after {res.runs:,} of {res.runs_requested:,} runs; "
                        "the runs that finished are shown and saved.", classes=["sim-incomplete"])
     headers, rows = outcome_rows(res)
-    with solara.Columns([1.25, 1]):
-        with solara.Column(gap="0px"):
-            Table(headers, rows, "sim-outcomes", numeric=list(range(1, len(headers))), raw=[0])
+    with solara.Row(classes=["sim-run-outcomes"], style={"align-items": "flex-start", "flex-wrap": "wrap"}):
+        Table(headers, rows, "sim-outcomes", numeric=list(range(1, len(headers))), raw=[0])
         Png(folder / "fig_outcomes.png", "Outcome probabilities with 95% intervals"
             + (" and the 10–90% range across plausible inputs" if res.uncertainty else ""))
     if res.uncertainty is not None:
         u = res.uncertainty
-        items = "".join(f"<li>{html.escape(v['words'])}</li>" for v in (u.get("outcomes") or {}).values())
-        solara.HTML(tag="div", unsafe_innerHTML=f"<p>{html.escape(u['words'])}</p><ul class='sim-words'>{items}</ul>",
-                    classes=["sim-uncertainty"])
+        desc = {o.name: o.description for o in res.outcomes}
+        items = "".join(f"<li><b>{html.escape(desc.get(k, k))}</b>: {html.escape(v['words'])}</li>"
+                        for k, v in (u.get("outcomes") or {}).items())
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(u["words"]), classes=["sim-uncertainty"])
+        if items:
+            solara.Details(summary="Model uncertainty, outcome by outcome, in words", children=[
+                solara.HTML(tag="ul", unsafe_innerHTML=items, classes=["sim-words", "sim-uncertainty-words"])])
     with solara.lab.Tabs():
         for key, label in (("cumulative", "Cumulative"), ("escalation", "Rungs over time"), ("relations", "Relations"),
                            ("casualties", "Casualties")):

@@ -56,6 +56,14 @@ def init_session() -> None:
     choice_key.set(first if items else None)
 
 
+def current_choice() -> Choice | None:
+    """The scenario picked in this session."""
+    for c in choices.value:
+        if c.key == choice_key.value:
+            return c
+    return None
+
+
 def session_folder() -> str:
     """A temporary folder of this session (uploads), removed when the session ends."""
     if upload_dir.value is None:

@@ -108,15 +108,19 @@ def pct(x: float | None, digits: int = 2) -> str:
 
 
 CSS = """
-.sim-table { border-collapse: collapse; font-size: 0.85rem; margin: 4px 0 10px 0; }
-.sim-table th, .sim-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+.sim-table { border-collapse: collapse; font-size: 0.82rem; margin: 4px 0 10px 0; }
+.sim-table th, .sim-table td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 .sim-table th { background: #f3f5f8; font-weight: 600; }
 .sim-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .sim-table-box { overflow-x: auto; max-width: 100%; }
+.sim-run-outcomes > .sim-table-box { flex: 0 1 auto; }
+.sim-run-outcomes > .sim-figure { flex: 1 1 340px; min-width: 340px; }
 .sim-problem-lines { background: #fdecea; color: #611a15; padding: 8px 10px; border-radius: 4px; white-space: pre-wrap;
   font-size: 0.85rem; margin: 4px 0; }
 .sim-name { font-size: 0.75rem; color: #666; background: none; padding: 0; }
-.sim-outcomes td:first-child { min-width: 240px; }
+.sim-outcomes td:first-child { min-width: 200px; max-width: 290px; }
+.sim-forecasts td, .sim-forecasts th { white-space: nowrap; }
+.sim-override, .sim-chipbtn { text-transform: none !important; letter-spacing: normal !important; }
 .sim-run .v-input--checkbox { margin-top: 0; padding-top: 0; }
 .sim-lever label { font-size: 0.82rem; line-height: 1.2; }
 .sim-lever .v-input__slot { margin-bottom: 2px; }
