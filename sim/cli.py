@@ -1145,7 +1145,7 @@ def dashboard(
     overrides, model uncertainty) and see the outcome table, the report's figures and a
     run's story; open the folders sim sweep and sim compare write and find discovery
     boxes; play a game with a class on one screen. Needs the dashboard extra:
-    pip install "sim[dashboard]". Stop it with Ctrl-C.
+    pip install "sim\\[dashboard]". Stop it with Ctrl-C.
     """
     try:
         from .dashboard.server import serve
