@@ -1147,12 +1147,13 @@ def dashboard(
     boxes; play a game with a class on one screen. Needs the dashboard extra:
     pip install "sim\\[dashboard]". Stop it with Ctrl-C.
     """
-    try:
-        from .dashboard.server import serve
-    except ImportError as exc:
-        typer.echo(f"sim dashboard: needs the dashboard extra ({exc.name} is not installed): "
+    from .dashboard.server import missing, serve
+
+    lacking = missing()
+    if lacking is not None:
+        typer.echo(f"sim dashboard: needs the dashboard extra ({lacking} is not installed): "
                    'pip install "sim[dashboard]"', err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
 
     def ready(url: str) -> None:
         typer.echo(f"sim dashboard: serving {url}  (Ctrl-C stops it)", err=True)

@@ -208,6 +208,16 @@ def test_dashboard_option_errors_are_one_line_exit_2():
     assert code == 2 and lines[0].startswith("no_such_scenario: no such file, and no shipped scenario 'no_such_scenario'")
 
 
+def test_without_the_extra_the_command_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a))
+    code, lines = cli_lines("dashboard")
+    assert code == 2 and lines == ['sim dashboard: needs the dashboard extra (solara is not installed): '
+                                   'pip install "sim[dashboard]"']
+
+
 def test_a_port_in_use_is_named():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

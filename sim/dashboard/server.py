@@ -8,6 +8,7 @@ internet connection.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import socket
 from collections.abc import Callable
@@ -17,6 +18,14 @@ from ..scenario.errors import InputError, option_error
 from .config import CONFIG
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def missing() -> str | None:
+    """The first package the dashboard needs that is not installed (the ``dashboard`` extra)."""
+    for name in ("solara", "uvicorn", "starlette"):
+        if importlib.util.find_spec(name) is None:
+            return name
+    return None
 
 
 def check_options(port: int, host: str) -> None:
@@ -77,6 +86,10 @@ def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8
     CONFIG.studies = [Path(s) for s in (studies or [outputs])]
     sock = bind(host, port)
     configure_solara()
+    import warnings
+
+    # served over http on this machine: Solara's advice for https behind a proxy does not apply
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     import uvicorn
     from solara.server.starlette import app
 
