@@ -187,6 +187,7 @@ def new_results(job: Job) -> Any:
         inputs=provenance_rows(scn),
         description=meta.description,
         questions=list(meta.questions),
+        caveats=list(meta.caveats),
         levers=[f"{a}.{lv}" for a, lv in job.levers],
     )
     res.merge(empty_result(job.tasks[0]))

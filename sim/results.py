@@ -107,6 +107,7 @@ class Results:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""  # the scenario's paragraph
     questions: list[str] = field(default_factory=list)  # the questions it answers
+    caveats: list[str] = field(default_factory=list)  # what the model leaves out (meta.caveats)
     levers: list[str] = field(default_factory=list)  # levers pulled from the start ("actor.lever")
     runs: int = 0
     complete: bool = True

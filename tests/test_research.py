@@ -400,3 +400,29 @@ def test_sim_run_uncertainty_shows_the_range_across_inputs(tmp_path):
     r = CliRunner().invoke(app, ["run", str(write(tmp_path, MINI, "m.yaml")), "--runs", "100", "--uncertainty",
                                  "--out", str(none), "--no-report"])
     assert r.exit_code == 0 and "declares no uncertainties" in r.output
+
+
+def test_replicates_record_drawn_event_and_policy_probabilities(tmp_path):
+    """An event's or a lever policy's probability drawn from a distribution is a sampled
+    input like any other: per-replicate runs and sweeps record it (they stopped with a
+    KeyError traceback on the shipped suppliers and alignment scenarios)."""
+    text = MINI + """events:
+  - name: shock
+    when: "true"
+    once: false
+    probability: {uniform: [0.1, 0.3]}
+    effect: {add: {states.aa.resolve: 0.01}}
+levers:
+  aa:
+    push:
+      description: Push.
+      effect: {add: {states.aa.resolve: 0.05}}
+      policy: {probability: {beta: [2, 5]}}
+"""
+    scn = load_text(tmp_path, text)
+    df = sim.run(scn, runs=300, seed=4, replicates=True).replicates()
+    ev, pol = df["events[0].probability"], df["levers.aa.push.policy.probability"]
+    assert ev.between(0.1, 0.3).all() and ev.nunique() > 250
+    assert pol.between(0, 1).all() and pol.nunique() > 250
+    sw = sim.sweep(scn, "lhs", 8, 20, params={"alliances.pact.credibility": (0.1, 0.5)}, seed=4)
+    assert sw.table()["runs"].tolist() == [20] * 8

@@ -347,3 +347,19 @@ def test_extends_deeper_than_the_limit_is_refused(tmp_path):
         f"extends: more than {MAX_EXTENDS_DEPTH} bases deep (f{MAX_EXTENDS_DEPTH + 1}.yaml -> f{MAX_EXTENDS_DEPTH}.yaml -> ... -> f0.yaml); "
         "merge some of the bases into one"
     )
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        "{kind: offensive, flashpoint: [], result: launched}",
+        "{kind: offensive, flashpoint: {a: 1}}",
+        "{kind: membership, state: [bb], alliance: pact, becomes: member}",
+        "{kind: membership, state: bb, alliance: [pact], becomes: member}",
+    ],
+)
+def test_an_outcome_field_of_the_wrong_type_is_one_line_not_a_crash(tmp_path, outcome):
+    # found by the property test in CI: a kind's own check read a list as a name (TypeError)
+    msgs = errors(tmp_path, MINI + f"  odd: {outcome}\n")
+    assert len(msgs) == 1 and msgs[0].startswith("s.yaml:29:") and "outcomes.odd." in msgs[0], msgs
+    assert "expected" in msgs[0], msgs

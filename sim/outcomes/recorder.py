@@ -127,6 +127,10 @@ class Recorder:
         """Each replicate's value of a parameter as the run starts (after levers pulled from the start)."""
         w = self.w
         ad = w.plan.address(path)
+        if ad is None:  # events[i].probability, levers.A.L.policy.probability: sampled, not addressable
+            e = next((e for e in w.plan.entries if e.path == path), None)
+            if e is not None:
+                return np.asarray(w.par[e.array][(slice(None), *e.index)], dtype=float).copy()
         if ad is None or ad.kind not in ("num", "int"):
             raise KeyError(f"'{path}' is not a numeric parameter of this scenario")
         if ad.space == "st":  # an attribute that initialises state: its value now

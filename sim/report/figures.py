@@ -55,12 +55,27 @@ def outcome_probabilities(res: Results, path: Path) -> Path:
         hi = np.array([r["ci95"][1] for r in rows])
         ax.barh(y, p * 100, color="#3a6ea5", height=0.6)
         err = np.clip([(p - lo) * 100, (hi - p) * 100], 0, None)
-        ax.errorbar(p * 100, y, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1)
-        for yi, pi, hii in zip(y, p, hi, strict=True):
+        ax.errorbar(p * 100, y, xerr=err, fmt="none", ecolor="black", capsize=3, lw=1,
+                    label="95% interval (Monte Carlo)")
+        across = ((res.uncertainty or {}).get("outcomes") or {}) if res.uncertainty else {}
+        right = hi.copy()
+        if across:  # sim run --uncertainty: the 10-90% range across plausible inputs, beside each bar
+            labelled = False
+            for yi, r in enumerate(rows):
+                u = across.get(r["outcome"])
+                if u is None:
+                    continue
+                ax.plot([100 * u["p10"], 100 * u["p90"]], [yi + 0.38, yi + 0.38], color="#e08214", lw=3,
+                        solid_capstyle="butt", label=None if labelled else "10–90% across plausible inputs")
+                labelled = True
+                right[yi] = max(right[yi], u["p90"])
+            ax.legend(loc="lower right", fontsize=8, frameon=False)
+        for yi, pi, hii in zip(y, p, right, strict=True):
             ax.text(hii * 100 + 1, yi, f"{pi * 100:.1f}%", va="center", fontsize=9)
         ax.set_yticks(y, [_wrap(r["description"]) for r in rows], fontsize=9)
-        ax.set_xlim(0, min(100, max(10.0, hi.max() * 100 * 1.25 + 5)))
-        ax.set_xlabel(f"Probability within {res.horizon} months (%), with 95% interval")
+        ax.set_xlim(0, min(100, max(10.0, right.max() * 100 * 1.25 + 5)))
+        ax.set_xlabel(f"Probability within {res.horizon} months (%), with 95% interval"
+                      + (" and, in orange, the 10–90% range across plausible inputs" if across else ""))
         ax.set_title(f"How likely is each outcome? ({res.runs:,} runs)", loc="left")
         ax.grid(axis="x", alpha=0.3)
         return _save(fig, path)

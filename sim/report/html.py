@@ -101,6 +101,12 @@ def render(res: Results, figures: dict[str, Path]) -> str:
             f"<td class='num'>{r['runs_for_1pt']:,}</td></tr>"
         )
     parts.append("</table>")
+    if res.caveats:
+        parts.append("<h2>Caveats</h2><p class='note'>What the model leaves out or gets wrong in this scenario, "
+                     "as its authors state it (<code>meta.caveats</code>): read the numbers above with these in "
+                     "mind.</p><ul>")
+        parts += [f"<li>{_e(c)}</li>" for c in res.caveats]
+        parts.append("</ul>")
     if m.get("stories"):
         parts.append("<h2>Stories</h2><p class='note'>One run told month by month for each outcome: the run, among "
                      "the first sampled, in which it happened closest to its median month.</p><ul>")

@@ -10,6 +10,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from .addressable import Addressable, addressable
 from .errors import Mark, Problem, known_hint, suggest
 from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
@@ -62,6 +64,15 @@ def rule_bounds(raw: dict | None) -> dict[str, Bounds]:
 def rule_paths(raw: dict | None) -> dict[str, str]:
     """Addressable rule parameter paths with their kinds (``num`` or ``int``)."""
     return {path: "int" if b.integer else "num" for path, b in rule_bounds(raw).items()}
+
+
+def _valid(model, spec: dict) -> bool:
+    """Whether an outcome's fields have the types its kind declares."""
+    try:
+        model.model_validate(dict(spec))
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
 
 
 class _Checker:
@@ -422,7 +433,9 @@ class _Checker:
                         self.name(meta.kind, value, spec, key, f"{p}.{key}")
                     elif isinstance(meta, PredicateText) and isinstance(value, str):
                         self.predicate(value, spec, key, f"{p}.{key}")
-            if ok.check is not None:
+            if ok.check is not None and _valid(ok.spec, spec):
+                # a check reads the fields as their types say; a spec the schema
+                # refuses (a list where a name belongs) is reported there instead
                 for key, message in ok.check(spec, self.tree):
                     self.add(mark_of(spec, key), f"{p}.{key}", message)
         # cycles among combined outcomes

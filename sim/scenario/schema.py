@@ -96,6 +96,8 @@ class Meta(Strict):
     runs: int = Field(10000, ge=1, le=100_000_000, description="Default number of replicates.")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="Default random seed.")
     questions: list[str] = Field([], description="The questions the scenario answers, in words.")
+    caveats: list[str] = Field([], description="What the model leaves out or gets wrong here, in words "
+                               "(the report and docs/SCENARIO-GUIDE.md print them).")
 
 
 # --------------------------------------------------------------------------- actors

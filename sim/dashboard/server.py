@@ -1,0 +1,108 @@
+"""Serving the dashboard: Solara's Starlette app under uvicorn, on 127.0.0.1 by default.
+
+Solara is configured before it is imported: production mode, no telemetry, no banner,
+and its front-end assets from the ``solara-assets`` package, so the page loads with no
+internet connection.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from ..scenario.errors import InputError, option_error
+from .config import CONFIG
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def missing() -> str | None:
+    """The first package the dashboard needs that is not installed (the ``dashboard`` extra)."""
+    for name in ("solara", "uvicorn", "starlette"):
+        if importlib.util.find_spec(name) is None:
+            return name
+    return None
+
+
+def check_options(port: int, host: str) -> None:
+    """Reject a port or host that cannot be served before anything starts."""
+    if not 0 <= port <= 65535:
+        raise option_error("--port", f"must be between 1 and 65535, or 0 for a free port (got {port})")
+    if not host or not host.strip():
+        raise option_error("--host", "must be an address to listen on, e.g. 127.0.0.1")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free one); :class:`InputError` if it
+    cannot be had (in use, not an address of this machine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise option_error("--port", f"{port} is in use on {host}; choose another (--port 0 picks a free one)") from None
+        if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+            raise option_error("--host", f"cannot listen on {host!r}: {exc.strerror or exc}") from None
+        raise option_error("--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def configure_solara() -> None:
+    """Solara's settings for a local, offline app (before Solara is imported)."""
+    os.environ["SOLARA_APP"] = "sim.dashboard.app"
+    os.environ.setdefault("SOLARA_MODE", "production")
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
+
+
+def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, outputs: str | Path = "outputs",
+          studies: list[str | Path] | None = None, ready: Callable[[str], None] | None = None) -> None:
+    """Serve the dashboard until interrupted (Ctrl-C or SIGTERM).
+
+    Args:
+        scenario: A scenario to start with (a path or a shipped name), checked first.
+        host: Address to listen on (127.0.0.1: this machine only).
+        port: Port (0: a free one).
+        outputs: Folder for runs, stories and games.
+        studies: Folders searched for sweeps and comparisons (default: ``outputs``).
+        ready: Called with the page's address once the server listens.
+    """
+    from ..api import load_scenario
+
+    check_options(port, host)
+    if scenario is not None:
+        load_scenario(scenario)  # bad input: the CLI's problem lines, before anything starts
+    CONFIG.scenario = scenario
+    CONFIG.outputs = Path(outputs)
+    CONFIG.studies = [Path(s) for s in (studies or [outputs])]
+    sock = bind(host, port)
+    configure_solara()
+    import warnings
+
+    # served over http on this machine: Solara's advice for https behind a proxy does not apply
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
+    import uvicorn
+    from solara.server.starlette import app
+
+    real_port = sock.getsockname()[1]
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{real_port}/"
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    if ready is not None:
+        ready(url)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+__all__ = ["serve", "check_options", "bind", "LOOPBACK", "InputError"]
