@@ -841,9 +841,24 @@ class ReferenceModel(ValidityMixin, mesa.Model):
         keep *= 1.0 - weight(s_opp, c_self)
         return 1.0 - keep
 
+    def dyad_terms(self, fp: FlashpointAgent, p: dict) -> tuple[float, float, float, float]:
+        """What both escalation mechanisms read of a dyad at the start of the month: the log
+        capability ratio, its shift from the recent average, the initiation factor U and the
+        mediators' capacity M (docs/MODEL.md, the escalation ladder)."""
+        a, b = self.state_by_name[fp.sides[0]], self.state_by_name[fp.sides[1]]
+        lr = self.log_ratio(fp)
+        x = clip(lr, -3.0, 3.0)
+        Da = self.deterrence(fp, 0, p["patron_weight"])
+        Db = self.deterrence(fp, 1, p["patron_weight"])
+        eta_a = p["beta_resolve"] * (a.resolve - 0.5) + p["beta_advantage"] * x - p["beta_deterrence"] * Da
+        eta_b = p["beta_resolve"] * (b.resolve - 0.5) - p["beta_advantage"] * x - p["beta_deterrence"] * Db
+        U = 0.5 * (math.exp(eta_a) + math.exp(eta_b))
+        M = sum(self.state_by_name[m].capacity for m in fp.mediators)
+        return lr, lr - fp.lr_ema, U, M
+
     def escalation_step(self) -> None:
         p = self.rule["escalation"]
-        b_res, b_adv, b_det = p["beta_resolve"], p["beta_advantage"], p["beta_deterrence"]
+        b_res = p["beta_resolve"]
         b_shift, b_mom, b_med = p["beta_shift"], p["beta_momentum"], p["beta_mediation"]
         u0, d0, s0 = p["base_up"], p["base_down"], p["base_settle"]
         rnd, gauss = self.random.random, self.random.gauss
@@ -852,15 +867,7 @@ class ReferenceModel(ValidityMixin, mesa.Model):
         for fp in self.flashpoint_by_name.values():
             a, b = self.state_by_name[fp.sides[0]], self.state_by_name[fp.sides[1]]
             L = fp.level
-            lr = self.log_ratio(fp)
-            x = clip(lr, -3.0, 3.0)
-            shift = lr - fp.lr_ema
-            Da = self.deterrence(fp, 0, p["patron_weight"])
-            Db = self.deterrence(fp, 1, p["patron_weight"])
-            eta_a = b_res * (a.resolve - 0.5) + b_adv * x - b_det * Da
-            eta_b = b_res * (b.resolve - 0.5) - b_adv * x - b_det * Db
-            U = 0.5 * (math.exp(eta_a) + math.exp(eta_b))
-            M = sum(self.state_by_name[m].capacity for m in fp.mediators)
+            lr, shift, U, M = self.dyad_terms(fp, p)
             m = fp.momentum
             eps = gauss(0.0, 1.0)
             if L == 5 or fp.settled:

@@ -76,7 +76,7 @@ class ValidityMixin:
 
     def spells_step(self) -> None:
         p = self.rule["escalation"]
-        b_res, b_adv, b_det = p["beta_resolve"], p["beta_advantage"], p["beta_deterrence"]
+        b_res = p["beta_resolve"]
         b_shift, b_mom, b_med = p["beta_shift"], p["beta_momentum"], p["beta_mediation"]
         u0, d0, s0 = p["base_up"], p["base_down"], p["base_settle"]
         sig = p["casualty_sigma"]
@@ -88,15 +88,7 @@ class ValidityMixin:
         plans = []
         for fp in self.flashpoint_by_name.values():  # synchronous: covariates at the start
             a, b = self.state_by_name[fp.sides[0]], self.state_by_name[fp.sides[1]]
-            lr = self.log_ratio(fp)
-            x = _clip(lr, -3.0, 3.0)
-            shift = lr - fp.lr_ema
-            Da = self.deterrence(fp, 0, p["patron_weight"])
-            Db = self.deterrence(fp, 1, p["patron_weight"])
-            eta_a = b_res * (a.resolve - 0.5) + b_adv * x - b_det * Da
-            eta_b = b_res * (b.resolve - 0.5) - b_adv * x - b_det * Db
-            U = 0.5 * (math.exp(eta_a) + math.exp(eta_b))
-            M = sum(self.state_by_name[m].capacity for m in fp.mediators)
+            lr, shift, U, M = self.dyad_terms(fp, p)
             m = fp.momentum
             f_up = U * math.exp(b_shift * abs(shift) + b_mom * m - b_med * M + p["shock_sd"] * gauss(0.0, 1.0))
             f_down = math.exp(b_med * M - b_mom * m)

@@ -21,24 +21,7 @@ from . import (  # noqa: F401, I001
     talks,
 )
 from . import policy  # noqa: F401, I001  (after events: its slot runs after theirs in the events phase)
-from .registry import (
-    PHASES,
-    REGISTRY,
-    RuleDef,
-    RuleParams,
-    build_pipeline,
-    default_models,
-    register,
-    resolve_rules,
-)
+from . import registry
+from .registry import *  # noqa: F403  (the package re-exports the registry's public names)
 
-__all__ = [
-    "PHASES",
-    "REGISTRY",
-    "RuleDef",
-    "RuleParams",
-    "build_pipeline",
-    "default_models",
-    "register",
-    "resolve_rules",
-]
+__all__ = list(registry.__all__)

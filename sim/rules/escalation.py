@@ -255,6 +255,34 @@ def log_balance(w, d: Dyads) -> np.ndarray:
 declare_affinity_reads("escalation", "ladder", towards_sides)
 
 
+class Stakes:
+    """What a plan's flashpoints fight over, for the rules that move control of territory."""
+
+    def __init__(self, plan: Plan):
+        self.fs = np.flatnonzero(plan.stakes >= 0)  # flashpoints with a territory at stake
+        self.ts = plan.stakes[self.fs]  # that territory, per entry of fs
+        ts = self.ts
+        # territories staked by several flashpoints: their positions in fs
+        self.contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
+        self.claim_any = plan.claimants.any(axis=1)
+
+    def hand_over(self, w, move: np.ndarray, win: np.ndarray) -> np.ndarray:
+        """Give each territory whose move is set (replicates x len(fs)) to its winner; return
+        the moves made. Several wars over one territory ending in the same month: one of the
+        winners takes it, each with equal chance (not the one listed last)."""
+        R = move.shape[0]
+        if self.contested:
+            v = w.stream("escalation.territory").random((R, self.fs.size))
+            for group in self.contested:
+                pick = np.argmax(np.where(move[:, group], v[:, group], -1.0), axis=1)
+                keep = np.zeros((R, group.size), dtype=bool)
+                keep[np.arange(R), pick] = True
+                move[:, group] &= keep
+        for j, t in enumerate(self.ts):  # few flashpoints; at most one move per territory
+            w.st.controller[move[:, j], t] = win[move[:, j], j]
+        return move
+
+
 @register("escalation", "ladder", LadderParams)
 def build(plan: Plan):
     """Six-rung escalation ladder with competing up/down/settlement hazards."""
@@ -262,11 +290,8 @@ def build(plan: Plan):
         return lambda w: None
     d = Dyads.for_plan(plan)
     a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
-    fs = np.flatnonzero(plan.stakes >= 0)
-    ts = plan.stakes[fs]
-    # territories staked by several flashpoints: their positions in fs
-    contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
-    claim_any = plan.claimants.any(axis=1)
+    stakes = Stakes(plan)
+    fs, ts, claim_any = stakes.fs, stakes.ts, stakes.claim_any
 
     def step(w) -> None:
         g = w.stream("escalation")
@@ -308,18 +333,7 @@ def build(plan: Plan):
             win = winner[:, fs]
             ok = plan.claimants[ts[None, :], win] | ~claim_any[ts][None, :]
             move = ending[:, fs] & ok & (ctrl != win)
-            if contested:
-                # several wars over one territory ending in the same month: one of the
-                # winners takes it, each with equal chance (not the one listed last)
-                v = w.stream("escalation.territory").random((R, fs.size))
-                for group in contested:
-                    pick = np.argmax(np.where(move[:, group], v[:, group], -1.0), axis=1)
-                    keep = np.zeros((R, group.size), dtype=bool)
-                    keep[np.arange(R), pick] = True
-                    move[:, group] &= keep
-            for j, t in enumerate(ts):  # few flashpoints; at most one move per territory
-                st.controller[move[:, j], t] = win[move[:, j], j]
-            transferred[:, fs] = move
+            transferred[:, fs] = stakes.hand_over(w, move, win)
 
         new = L + go_up - go_down
         new = np.where(ending, rp("post_war_level").astype(np.intp)[:, None], new)

@@ -32,7 +32,7 @@ from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, towards_sides
-from .escalation import CAL, LadderParams, rates
+from .escalation import CAL, LadderParams, Stakes, rates
 from .reads import declare_affinity_reads
 from .registry import register
 
@@ -100,10 +100,8 @@ def build(plan: Plan):
         return lambda w: None
     d = Dyads.for_plan(plan)
     a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
-    fs = np.flatnonzero(plan.stakes >= 0)
-    ts = plan.stakes[fs]
-    contested = [np.flatnonzero(ts == t) for t in np.unique(ts) if (ts == t).sum() > 1]
-    claim_any = plan.claimants.any(axis=1)
+    stakes = Stakes(plan)
+    fs, claim_any = stakes.fs, stakes.claim_any
     stake_of = plan.stakes.astype(np.intp)  # (F,) territory at stake, -1 none
     a_idx, b_idx = np.ascontiguousarray(a_idx, dtype=np.intp), np.ascontiguousarray(b_idx, dtype=np.intp)
     # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
@@ -177,19 +175,7 @@ def build(plan: Plan):
         transferred = np.zeros((R, F), dtype=bool)
         if fs.size:
             move = claim[:, fs]
-            win = winner[:, fs]
-            if contested:
-                # several wars over one territory ending in the same month: one of the
-                # winners takes it, each with equal chance (not the one listed last)
-                v = w.stream("escalation.territory").random((R, fs.size))
-                for group in contested:
-                    pick = np.argmax(np.where(move[:, group], v[:, group], -1.0), axis=1)
-                    keep = np.zeros((R, group.size), dtype=bool)
-                    keep[np.arange(R), pick] = True
-                    move[:, group] &= keep
-            for j, t in enumerate(ts):
-                st.controller[move[:, j], t] = win[move[:, j], j]
-            transferred[:, fs] = move
+            transferred[:, fs] = stakes.hand_over(w, move, winner[:, fs])
         lv = np.where(claim & ~transferred, post, lv)
         settled_now = settle_now | transferred
         lv = np.where(settled_now, 0, lv)
