@@ -121,18 +121,19 @@ def build(plan: Plan):
     pos[pi, pj] = np.arange(P)
     terms = []  # (kind, pair, index, state): see alignment_kernel.drift
     sup_states = np.unique(plan.supplier_state)  # arms terms are zero towards other states
-    for b, i in enumerate(buyers):
+
+    def both_ways(kind: int, i: int, index: int) -> None:
+        """Terms on i's affinity towards each supplier state (kind) and back (kind + 1)."""
         for s_ in sup_states:
             if pos[i, s_] >= 0:
-                terms.append((0, pos[i, s_], b, s_))
+                terms.append((kind, pos[i, s_], index, s_))
             if pos[s_, i] >= 0:
-                terms.append((1, pos[s_, i], b, s_))
+                terms.append((kind + 1, pos[s_, i], index, s_))
+
+    for b, i in enumerate(buyers):
+        both_ways(0, i, b)
     for jj, j in enumerate(adv):
-        for s_ in sup_states:
-            if pos[j, s_] >= 0:
-                terms.append((2, pos[j, s_], jj, s_))
-            if pos[s_, j] >= 0:
-                terms.append((3, pos[s_, j], jj, s_))
+        both_ways(2, j, jj)
     for al in range(A):
         la = plan.leader[al]
         for s_ in range(S):
