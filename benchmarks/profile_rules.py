@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/profile_rules.py [scenario] [--runs 2000] [--chunks 2] [--cprofile 25]
+    .venv/bin/python benchmarks/profile_rules.py [scenario | synthetic:S:F] [--runs 2000] [--chunks 2] [--cprofile 25]
 
 Runs ``--chunks`` chunks of ``--runs`` replicates (the default chunk size) in this
 process, timing every rule of the pipeline and the recorder month by month in CPU time
@@ -73,14 +73,21 @@ def timed_chunks(scn, runs: int, chunks: int, seed: int = 1) -> tuple[dict[str, 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("scenario", nargs="?", default="karabakh")
+    ap.add_argument("scenario", nargs="?", default="karabakh",
+                    help="a scenario, or synthetic:S:F (S states, F flashpoints, as in run.py)")
     ap.add_argument("--runs", type=int, default=2000, help="replicates per chunk")
     ap.add_argument("--chunks", type=int, default=2)
     ap.add_argument("--cprofile", type=int, default=0, help="also print the top N functions under cProfile")
     a = ap.parse_args()
     import os
 
-    scn = sim.load_scenario(a.scenario)
+    if a.scenario.startswith("synthetic:"):  # synthetic:S:F, the worlds of run.py's scaling figures
+        from benchmarks.run import synthetic
+
+        S, F = (int(x) for x in a.scenario.split(":")[1:3])
+        scn = sim.load_scenario(synthetic(S, F))
+    else:
+        scn = sim.load_scenario(a.scenario)
     sim.run(scn, runs=200, seed=0, workers=1, backend="local")  # imports, caches
     t0, c0 = time.perf_counter(), time.process_time()
     spent, months = timed_chunks(scn, a.runs, a.chunks)

@@ -601,6 +601,14 @@ def check_out(out: str | Path) -> Path:
     return p
 
 
+def kernels_to_compile(scn: LoadedScenario) -> list[str]:
+    """The compiled kernels a run of ``scn`` will compile first (the first run on a machine,
+    or after an upgrade: seconds); empty once numba's disk cache holds them all."""
+    from .rules.kernels import uncached
+
+    return uncached(scn.compiled())
+
+
 def prepare_out(out: str | Path) -> Path:
     """``--out DIR``: check it (:func:`check_out`) and create it.
 

@@ -267,7 +267,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         _fail(exc, "run")
         return
 
-    progress, finish = _progress(json_)
+    progress, finish = _progress(json_, scn)
     t_start_run = time.perf_counter()
     failure = None
     late = None  # Ctrl-C or SIGTERM after the run, while saving: acted on once the folder is whole
@@ -393,9 +393,20 @@ def _report_writer():
     return write_report
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool, scn=None):
+    """A progress bar on a terminal (none otherwise). With ``scn``, the bar first says when
+    the run will compile the model's kernels (the first run on a machine takes seconds more)."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
+    label = "simulating"
+    if scn is not None:
+        from . import api
+
+        try:
+            if api.kernels_to_compile(scn):
+                label = "compiling the model's kernels (first run only)"
+        except Exception:  # noqa: BLE001 - a notice only: never stop a run over it
+            pass
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -406,14 +417,14 @@ def _progress(quiet: bool):
     )
 
     prog = Progress(
-        TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs  ETA"), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs  ETA"),
+        TimeRemainingColumn(), console=Console(stderr=True), transient=True,
     )
     prog.start()
-    task = prog.add_task("runs", total=None)
+    task = prog.add_task(label, total=None)
 
     def update(done: int, total: int) -> None:
-        prog.update(task, completed=done, total=total)
+        prog.update(task, completed=done, total=total, **({"description": "simulating"} if done else {}))
 
     return update, prog.stop
 

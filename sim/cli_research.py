@@ -99,7 +99,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         scn = api.load_scenario(scenario, overrides=set_ or None)
         if out is not None:
             api.check_out(out)
-        progress, finish = _progress(json_)
+        progress, finish = _progress(json_, scn)
         rep_file = _temp_parquet() if replicates else False
         failure = None
         with SignalDeferral() as deferral, _notices("sweep"):
@@ -238,7 +238,7 @@ def _compare(a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, wor
                        err=True)
         if out is not None:
             api.check_out(out)
-        progress, finish = _progress(json_)
+        progress, finish = _progress(json_, sa)
         with _notices("compare"):
             try:
                 cmp = run_compare(sa, sb, a_set=a_set, b_set=b_set, a_levers=a_lever, b_levers=b_lever, runs=runs,

@@ -129,3 +129,20 @@ def test_installed_entry_point_end_to_end(tmp_path):
     bad = subprocess.run([_sim_exe(), "run", "karabakh", "--runs", "0"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip() == "sim run: --runs: must be at least 1 (got 0)"
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_first_run_on_a_machine_says_it_compiles_the_kernels_and_the_next_does_not(tmp_path):
+    # an empty numba cache stands for a fresh install; the progress bar is on a terminal
+    from .simproc import SimProcess
+
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    said = []
+    for i in range(2):
+        proc = SimProcess(["run", "kyrgyz_tajik", "--runs", "300", "--out", str(tmp_path / f"run{i}")], tmp_path, env=env)
+        rc, _, err = proc.finish()
+        assert rc == 0, err
+        assert "simulating" in err or "compiling" in err, err  # a bar was shown
+        said.append("compiling the model's kernels (first run only)" in err)
+    assert said == [True, False]
+    assert (tmp_path / "numba-cache").is_dir()

@@ -1,0 +1,43 @@
+"""Which compiled kernels a plan's rules will compile before they first run.
+
+The stock rules' monthly steps are numba kernels cached on disk (``cache=True``): the
+first run on a machine, or after an upgrade, compiles them (seconds); later runs load
+them. A rule imports its kernels when it is built, so building a plan's pipeline
+names exactly the kernels that plan uses.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .registry import build_pipeline
+
+
+def uncached(plan: Any) -> list[str]:
+    """The kernels ``plan``'s rules use that numba's disk cache does not hold (or holds for
+    an older source): ``["spells_kernel.chain", ...]``, empty when every one is cached.
+
+    Reads numba's cache index through its internals; where those differ (another numba),
+    it says nothing rather than guess (returns an empty list).
+    """
+    build_pipeline(plan)  # a rule imports its kernels when it is built
+    try:
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return []
+    out = []
+    prefix = __name__.rsplit(".", 1)[0] + "."
+    for name, mod in list(sys.modules.items()):
+        if mod is None or not (name.startswith(prefix) and name.endswith("_kernel")):
+            continue
+        for attr, obj in sorted(vars(mod).items()):
+            if not isinstance(obj, Dispatcher):
+                continue
+            try:
+                cached = bool(obj._cache._cache_file._load_index())
+            except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing
+                return []
+            if not cached:
+                out.append(f"{name[len(prefix):]}.{attr}")
+    return sorted(out)
