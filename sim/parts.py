@@ -514,6 +514,33 @@ def declare_predicate(
     return p
 
 
+def declare_reading(
+    name: str,
+    array: str,
+    args: tuple[str, ...],
+    returns: str,
+    example: str,
+    *,
+    test: Callable[[Any], Any] | None = None,
+    doc: str = "",
+) -> Predicate:
+    """Declare a predicate that reads a state array at the actors it names:
+    ``level(lachin)`` is ``w.st.level[:, index of lachin]``; with two arguments,
+    ``trust(armenia, csto)`` is ``w.st.trust[:, i, j]``, each index looked up by its kind.
+    ``test`` turns the value into the answer (``lambda v: v == 5`` for ``war(lachin)``)."""
+
+    def compile(plan: Any, names: Any) -> Callable[[Any], Any]:
+        at = (slice(None), *(plan.index_of(kind)[n] for kind, n in zip(args, names, strict=True)))
+        if test is None:
+            return lambda w: getattr(w.st, array)[at]
+        return lambda w: test(getattr(w.st, array)[at])
+
+    p = Predicate(name, tuple(args), returns, example, compile, -1, doc, _caller_module())
+    REGISTRY.predicates[name] = p
+    REGISTRY.bump()
+    return p
+
+
 def declare_event(name: str, over: tuple[str, ...], template: str, fields: tuple[str, ...] = (), doc: str = "",
                   *, routine: bool = False) -> EventType:
     """Declare an event type a rule emits with ``world.emit(name, mask, **fields)``.

@@ -21,7 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_event, declare_predicate, declare_state, declare_target
+from ..parts import (
+    declare_attr,
+    declare_event,
+    declare_predicate,
+    declare_reading,
+    declare_state,
+    declare_target,
+)
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .common import Dyads, response_probability
@@ -142,16 +149,13 @@ def _member(plan, a):
     return lambda w: w.st.status[:, s, al] == code
 
 
-declare_predicate("trust", ("state", "alliance"), "num", "trust(armenia, csto)",
-                  lambda plan, a: (lambda s, al: lambda w: w.st.trust[:, s, al])(*_sa(plan, a)), doc="0-1")
+declare_reading("trust", "trust", ("state", "alliance"), "num", "trust(armenia, csto)", doc="0-1")
 declare_predicate("member", ("state", "alliance", "status"), "bool", "member(armenia, csto, frozen)", _member,
                   min_args=2, doc="member (active or frozen) / active / frozen / exited / none")
-declare_predicate("requests", ("state", "alliance"), "num", "requests(tajikistan, csto)",
-                  lambda plan, a: (lambda s, al: lambda w: w.st.requests[:, s, al])(*_sa(plan, a)),
-                  doc="requests for help made so far")
-declare_predicate("responses", ("state", "alliance"), "num", "responses(tajikistan, csto)",
-                  lambda plan, a: (lambda s, al: lambda w: w.st.responses[:, s, al])(*_sa(plan, a)),
-                  doc="requests answered so far")
+declare_reading("requests", "requests", ("state", "alliance"), "num", "requests(tajikistan, csto)",
+                doc="requests for help made so far")
+declare_reading("responses", "responses", ("state", "alliance"), "num", "responses(tajikistan, csto)",
+                doc="requests answered so far")
 
 
 class ResponseParams(RuleParams):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_predicate, declare_state, declare_target
+from ..parts import declare_attr, declare_predicate, declare_reading, declare_state, declare_target
 from ..scenario.values import P
 
 declare_attr(
@@ -74,28 +74,10 @@ def _set_controller(op: str, plan, j: int, names: np.ndarray):
 declare_target("territories", "controller", "name", _set_controller, doc="who holds the territory")
 
 
-def _idx(plan, kind: str, name: str) -> int:
-    return plan.index_of(kind)[name]
-
-
-declare_predicate(
-    "capability", ("state",), "num", "capability(armenia)",
-    lambda plan, a: (lambda s: lambda w: w.st.capability[:, s])(_idx(plan, "state", a[0])),
-)
-declare_predicate(
-    "affinity", ("state", "state"), "num", "affinity(armenia, russia)",
-    lambda plan, a: (lambda s, t: lambda w: w.st.affinity[:, s, t])(_idx(plan, "state", a[0]), _idx(plan, "state", a[1])),
-    doc="-1..1",
-)
-declare_predicate(
-    "controller", ("territory",), "actor", "controller(karabakh)",
-    lambda plan, a: (lambda t: lambda w: w.st.controller[:, t])(_idx(plan, "territory", a[0])),
-)
-declare_predicate(
-    "fired", ("event",), "bool", "fired(eu_monitors_arrive)",
-    lambda plan, a: (lambda e: lambda w: w.st.fired[:, e])(_idx(plan, "event", a[0])),
-    doc="event has fired",
-)
+declare_reading("capability", "capability", ("state",), "num", "capability(armenia)")
+declare_reading("affinity", "affinity", ("state", "state"), "num", "affinity(armenia, russia)", doc="-1..1")
+declare_reading("controller", "controller", ("territory",), "actor", "controller(karabakh)")
+declare_reading("fired", "fired", ("event",), "bool", "fired(eu_monitors_arrive)", doc="event has fired")
 
 
 def _value(plan, a):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_event, declare_predicate, declare_state
+from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from .reads import declare_affinity_reads
@@ -59,16 +59,9 @@ declare_event("blockade.lifted", ("flashpoint",), "the blockade at {flashpoint} 
               doc="a blockade ends (settlement, or lifted at its own rate)")
 
 
-def _fp(plan, a) -> int:
-    return plan.index_of("flashpoint")[a[0]]
-
-
-declare_predicate("blockaded", ("flashpoint",), "bool", "blockaded(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.blockade[:, f] != 0)(_fp(plan, a)),
-                  doc="a blockade is in place")
-declare_predicate("supply", ("state",), "num", "supply(karabakh_armenians)",
-                  lambda plan, a: (lambda s: lambda w: w.st.supply[:, s])(plan.index_of("state")[a[0]]),
-                  doc="supplies 0..1 of normal")
+declare_reading("blockaded", "blockade", ("flashpoint",), "bool", "blockaded(lachin)", test=lambda v: v != 0,
+                doc="a blockade is in place")
+declare_reading("supply", "supply", ("state",), "num", "supply(karabakh_armenians)", doc="supplies 0..1 of normal")
 
 
 class BlockadeParams(RuleParams):

@@ -39,7 +39,13 @@ from __future__ import annotations
 import numpy as np
 from pydantic import model_validator
 
-from ..parts import declare_attr, declare_event, declare_predicate, declare_state, declare_target
+from ..parts import (
+    declare_attr,
+    declare_event,
+    declare_reading,
+    declare_state,
+    declare_target,
+)
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
@@ -120,24 +126,12 @@ declare_event("escalation.deaths", ("flashpoint",), "{deaths:.0f} killed at {fla
               doc="a month with deaths (counted per month)")
 
 
-def _fp(plan, a) -> int:
-    return plan.index_of("flashpoint")[a[0]]
-
-
-declare_predicate("level", ("flashpoint",), "num", "level(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.level[:, f])(_fp(plan, a)), doc="escalation rung 0-5")
-declare_predicate("peak", ("flashpoint",), "num", "peak(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.peak[:, f])(_fp(plan, a)),
-                  doc="highest rung reached in the month just simulated")
-declare_predicate("deaths", ("flashpoint",), "num", "deaths(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.deaths[:, f])(_fp(plan, a)),
-                  doc="deaths in the month just simulated")
-declare_predicate("casualties", ("flashpoint",), "num", "casualties(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.casualties[:, f])(_fp(plan, a)), doc="deaths so far")
-declare_predicate("settled", ("flashpoint",), "bool", "settled(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.settled[:, f])(_fp(plan, a)), doc="dispute settled")
-declare_predicate("war", ("flashpoint",), "bool", "war(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.level[:, f] == 5)(_fp(plan, a)), doc="at rung 5")
+declare_reading("level", "level", ("flashpoint",), "num", "level(lachin)", doc="escalation rung 0-5")
+declare_reading("peak", "peak", ("flashpoint",), "num", "peak(lachin)", doc="highest rung reached in the month just simulated")
+declare_reading("deaths", "deaths", ("flashpoint",), "num", "deaths(lachin)", doc="deaths in the month just simulated")
+declare_reading("casualties", "casualties", ("flashpoint",), "num", "casualties(lachin)", doc="deaths so far")
+declare_reading("settled", "settled", ("flashpoint",), "bool", "settled(lachin)", doc="dispute settled")
+declare_reading("war", "level", ("flashpoint",), "bool", "war(lachin)", test=lambda v: v == 5, doc="at rung 5")
 
 
 class LadderParams(RuleParams):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_event, declare_predicate, declare_state
+from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, deterrence, response_probability, towards_sides
@@ -64,16 +64,8 @@ declare_event("offensive.war", _OVER, "{state}'s offensive at {flashpoint} turns
               doc="the offensive escalates to war (rung 5)")
 
 
-def _fp(plan, a) -> int:
-    return plan.index_of("flashpoint")[a[0]]
-
-
-declare_predicate("offensives", ("flashpoint",), "num", "offensives(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.offensives[:, f])(_fp(plan, a)),
-                  doc="limited offensives launched so far")
-declare_predicate("seizures", ("flashpoint",), "num", "seizures(lachin)",
-                  lambda plan, a: (lambda f: lambda w: w.st.seizures[:, f])(_fp(plan, a)),
-                  doc="limited offensives that took the territory")
+declare_reading("offensives", "offensives", ("flashpoint",), "num", "offensives(lachin)", doc="limited offensives launched so far")
+declare_reading("seizures", "seizures", ("flashpoint",), "num", "seizures(lachin)", doc="limited offensives that took the territory")
 
 
 class OffensiveParams(RuleParams):

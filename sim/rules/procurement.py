@@ -27,7 +27,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_event, declare_predicate, declare_state, declare_target
+from ..parts import (
+    declare_attr,
+    declare_event,
+    declare_reading,
+    declare_state,
+    declare_target,
+)
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
@@ -88,12 +94,7 @@ declare_state("flow_other", ("S",),
               init=lambda ctx: np.clip(1.0 - ctx.par.shares0.sum(axis=2), 0.0, 1.0) * (ctx.par.budget / 12.0),
               doc="imports from suppliers not modelled")
 declare_target("suppliers", "refuses", "names", list_target("refuses"), doc="clients the supplier will not sell to")
-declare_predicate(
-    "share", ("state", "supplier"), "num", "share(armenia, india_arms)",
-    lambda plan, a: (lambda s, k: lambda w: w.st.shares[:, s, k])(
-        plan.index_of("state")[a[0]], plan.index_of("supplier")[a[1]]),
-    doc="0-1",
-)
+declare_reading("share", "shares", ("state", "supplier"), "num", "share(armenia, india_arms)", doc="0-1")
 
 
 declare_event("procurement.delivery", ("state", "supplier"), "{state} receives USD {usd_m:.0f}m of arms from {supplier}",

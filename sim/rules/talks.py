@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_event, declare_predicate, declare_state
+from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from .reads import declare_affinity_reads
@@ -49,16 +49,9 @@ declare_event("talks.agreement", ("flashpoint",), "an agreement is signed at {fl
               ("progress",), doc="an agreement settles the dispute")
 
 
-def _fp(plan, a) -> int:
-    return plan.index_of("flashpoint")[a[0]]
-
-
-declare_predicate("talks", ("flashpoint",), "num", "talks(border)",
-                  lambda plan, a: (lambda f: lambda w: w.st.talks[:, f])(_fp(plan, a)), doc="0 none, 1 open, 2 stalled")
-declare_predicate("progress", ("flashpoint",), "num", "progress(border)",
-                  lambda plan, a: (lambda f: lambda w: w.st.progress[:, f])(_fp(plan, a)), doc="share agreed 0..1")
-declare_predicate("agreement", ("flashpoint",), "bool", "agreement(border)",
-                  lambda plan, a: (lambda f: lambda w: w.st.agreement[:, f])(_fp(plan, a)), doc="an agreement was signed")
+declare_reading("talks", "talks", ("flashpoint",), "num", "talks(border)", doc="0 none, 1 open, 2 stalled")
+declare_reading("progress", "progress", ("flashpoint",), "num", "progress(border)", doc="share agreed 0..1")
+declare_reading("agreement", "agreement", ("flashpoint",), "bool", "agreement(border)", doc="an agreement was signed")
 
 
 class TalksParams(RuleParams):
