@@ -19,29 +19,18 @@ tr.move td{background:#f5f0e6} tr.inject td{background:#f3ecf7} tr.quiet td{colo
 def story_rows(story: Story, first: int = 1, last: int | None = None) -> str:
     """The months of a story as table rows (quiet stretches folded, routine events summed per year)."""
     last = story.horizon if last is None else last
-    notable = dict(story.months(first, last))
     out: list[str] = []
-    quiet = None
-    block = first
-    for m in range(first, last + 1):
-        if m in notable:
-            if quiet is not None:
-                out.append(_quiet_row(story, quiet, m - 1))
-                quiet = None
-            recs = notable[m]
+    for seg in story.segments(first, last):
+        if seg[0] == "month":
+            recs = seg[2]
             cls = "inject" if any(r["event"] == "inject" for r in recs) else "move" if any(r["event"] == "move" for r in recs) else ""
-            out.append(f"<tr class='{cls}'><td class='m'>{_e(story.date(m))}</td><td>{_e(sentences([r['text'] for r in recs]))}</td></tr>")
-        elif quiet is None:
-            quiet = m
-        if (m - first + 1) % 12 == 0 or m == last:
-            if quiet is not None:
-                out.append(_quiet_row(story, quiet, m))
-                quiet = None
-            rt = story.routine(block, m)
-            if rt:
-                out.append(f"<tr><td class='m'></td><td class='routine'>Routine, {_e(story.date(block))} to "
-                           f"{_e(story.date(m))}: {_e('; '.join(rt))}.</td></tr>")
-            block = m + 1
+            out.append(f"<tr class='{cls}'><td class='m'>{_e(story.date(seg[1]))}</td><td>{_e(sentences([r['text'] for r in recs]))}</td></tr>")
+        elif seg[0] == "quiet":
+            out.append(_quiet_row(story, seg[1], seg[2]))
+        else:
+            _, a, b, rt = seg
+            out.append(f"<tr><td class='m'></td><td class='routine'>Routine, {_e(story.date(a))} to "
+                       f"{_e(story.date(b))}: {_e('; '.join(rt))}.</td></tr>")
     return "\n".join(out)
 
 

@@ -64,20 +64,29 @@ def check_predicate(scn: Any, text: str, container: Any, key: str, path: str, fi
     return ck.problems
 
 
-def load_injects(path: str | Path, scn: Any) -> list[Inject]:
-    """Read and check an inject file against a scenario: one ``file:line:col`` problem each."""
-    from ..scenario.expr import month_index
-    from ..scenario.yamlsafe import load_yaml_file, mark_of
+def read_checked(path: str | Path, model: type, key: str) -> tuple[str, Any, list[Problem], Any]:
+    """A play file read and validated against ``model``: ``(file, parsed or None, the
+    schema's problems, the raw list or mapping under key)``, for the checks that follow."""
+    from ..scenario.yamlsafe import load_yaml_file
 
     file = str(path)
     data = load_yaml_file(path)
     problems: list[Problem] = []
-    deck: InjectFile | None = None
+    parsed = None
     try:
-        deck = validate_model(InjectFile, data, file=file)
+        parsed = validate_model(model, data, file=file)
     except InputError as exc:
         problems += exc.problems
-    raw = data.get("injects") if isinstance(data, dict) else None
+    raw = data.get(key) if isinstance(data, dict) else None
+    return file, parsed, problems, raw
+
+
+def load_injects(path: str | Path, scn: Any) -> list[Inject]:
+    """Read and check an inject file against a scenario: one ``file:line:col`` problem each."""
+    from ..scenario.expr import month_index
+    from ..scenario.yamlsafe import mark_of
+
+    file, deck, problems, raw = read_checked(path, InjectFile, "injects")
     start = month_index(scn.spec.meta.start)
     seen: dict[str, int] = {}
     for i, item in enumerate(raw if isinstance(raw, list) else []):

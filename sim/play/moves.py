@@ -24,7 +24,6 @@ from pydantic import BeforeValidator, Field
 
 from ..scenario.errors import InputError, Mark, Problem, suggest
 from ..scenario.schema import Effect, Name, Strict
-from ..scenario.validation import validate_model
 
 
 class MoveError(ValueError):
@@ -85,18 +84,10 @@ class MovesFile(Strict):
 
 def load_moves(path: str | Path, scn: Any, played: list[str], turns: int, deck: list[Any]) -> dict[int, TurnMoves]:
     """Read and check a moves file for a game: every problem as one ``file:line:col`` line."""
-    from ..scenario.yamlsafe import load_yaml_file, mark_of
-    from .injects import check_effect
+    from ..scenario.yamlsafe import mark_of
+    from .injects import check_effect, read_checked
 
-    file = str(path)
-    data = load_yaml_file(path)
-    problems: list[Problem] = []
-    parsed: MovesFile | None = None
-    try:
-        parsed = validate_model(MovesFile, data, file=file)
-    except InputError as exc:
-        problems += exc.problems
-    raw = data.get("turns") if isinstance(data, dict) else None
+    file, parsed, problems, raw = read_checked(path, MovesFile, "turns")
     names = [i.name for i in deck]
     for key, entry in (raw.items() if isinstance(raw, dict) else []):
         where = mark_of(raw, key, prefer_key=True) or Mark(file)

@@ -100,32 +100,46 @@ class Story:
         """Outcomes that happened, in the order they did."""
         return sorted((o for o in self.outcomes if o["month"]), key=lambda o: o["month"])
 
+    def segments(self, first: int, last: int, routine_every: int = 12, routine_limit: int = 6):
+        """Months ``first``..``last`` in the order a story tells them: ``("month", m, records)``
+        for a month with notable events, ``("quiet", a, b)`` for a stretch without, and every
+        ``routine_every`` months (and at the end) ``("routine", a, b, sentences)`` summing the
+        routine events since the last such block."""
+        notable = dict(self.months(first, last))
+        quiet = None
+        block = first
+        for m in range(first, last + 1):
+            if m in notable:
+                if quiet is not None:
+                    yield ("quiet", quiet, m - 1)
+                    quiet = None
+                yield ("month", m, notable[m])
+            elif quiet is None:
+                quiet = m
+            if (m - first + 1) % routine_every == 0 or m == last:
+                if quiet is not None:
+                    yield ("quiet", quiet, m)
+                    quiet = None
+                rt = self.routine(block, m, routine_limit)
+                if rt:
+                    yield ("routine", block, m, rt)
+                block = m + 1
+
     def text(self, first: int = 1, last: int | None = None, *, routine_every: int = 12, routine_limit: int = 6) -> str:
         """The story of months ``first``..``last`` as plain text, one line per month with
         notable events; routine events are summed every ``routine_every`` months (the
         ``routine_limit`` largest)."""
         last = min(self.horizon, len(self.track) - 1 if len(self.track) else self.horizon) if last is None else last
         lines: list[str] = []
-        notable = dict(self.months(first, last))
-        quiet_from = None
-        block_start = first
-        for m in range(first, last + 1):
-            if m in notable:
-                if quiet_from is not None:
-                    lines.append(_quiet(self, quiet_from, m - 1))
-                    quiet_from = None
-                lines.append(f"{self.date(m)}  " + sentences([r["text"] for r in notable[m]]))
-            elif quiet_from is None:
-                quiet_from = m
-            if (m - first + 1) % routine_every == 0 or m == last:
-                if quiet_from is not None:
-                    lines.append(_quiet(self, quiet_from, m))
-                    quiet_from = None
-                rt = self.routine(block_start, m, routine_limit)
-                if rt:
-                    span = self.date(block_start) + (f" to {self.date(m)}" if m > block_start else "")
-                    lines.append(f"         Routine, {span}: " + "; ".join(rt) + ".")
-                block_start = m + 1
+        for seg in self.segments(first, last, routine_every, routine_limit):
+            if seg[0] == "month":
+                lines.append(f"{self.date(seg[1])}  " + sentences([r["text"] for r in seg[2]]))
+            elif seg[0] == "quiet":
+                lines.append(_quiet(self, seg[1], seg[2]))
+            else:
+                _, a, b, rt = seg
+                span = self.date(a) + (f" to {self.date(b)}" if b > a else "")
+                lines.append(f"         Routine, {span}: " + "; ".join(rt) + ".")
         return "\n".join(lines)
 
 
