@@ -565,18 +565,29 @@ def save(res: Any, folder: str | Path | None = None, *, report: bool = True) -> 
 
 def default_output_dir(res, root: str | Path = "outputs") -> Path:
     """A new folder ``outputs/<scenario>/<YYYYmmdd-HHMMSS>-<hash>/`` (never an existing one)."""
+    h = hashlib.sha256(f"{res.manifest.get('scenario_sha256')}:{res.seed}:{res.runs_requested}:{res.horizon}".encode()).hexdigest()[:8]
+    return new_folder(Path(root) / res.scenario, suffix=f"-{h}")
+
+
+def new_folder(base: str | Path, prefix: str = "", suffix: str = "", *, create: bool = True) -> Path:
+    """A new folder ``BASE/<prefix><YYYYmmdd-HHMMSS><suffix>``, ``-2``, ``-3``... appended when
+    that exists (never an existing one); made at once, or with ``create=False`` only named.
+    A folder that cannot be made is an :class:`~sim.results.OutputError` naming it."""
     from .results import OutputError
 
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    h = hashlib.sha256(f"{res.manifest.get('scenario_sha256')}:{res.seed}:{res.runs_requested}:{res.horizon}".encode()).hexdigest()[:8]
-    base = Path(root) / res.scenario
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError.from_os(base, exc) from exc
+    base = Path(base)
+    if create:
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError.from_os(base, exc) from exc
     for i in range(1000):
-        name = f"{stamp}-{h}" + (f"-{i + 1}" if i else "")
-        p = base / name
+        p = base / (f"{prefix}{stamp}{suffix}" + (f"-{i + 1}" if i else ""))
+        if not create:
+            if not p.exists():
+                return p
+            continue
         try:
             p.mkdir()
             return p
@@ -584,7 +595,7 @@ def default_output_dir(res, root: str | Path = "outputs") -> Path:
             continue
         except OSError as exc:
             raise OutputError.from_os(p, exc) from exc
-    raise RuntimeError("could not create a new output folder")  # pragma: no cover
+    raise RuntimeError("could not find a new output folder")  # pragma: no cover
 
 
 def check_out(out: str | Path) -> Path:

@@ -1040,18 +1040,9 @@ def story(
 
 
 def _story_folder(name: str, seed: int, replicate: int) -> Path:
-    import datetime as dt
+    from .api import new_folder
 
-    base = Path("outputs") / name
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    for i in range(1000):
-        p = base / f"story-{seed}-{replicate}-{stamp}" if not i else base / f"story-{seed}-{replicate}-{stamp}-{i + 1}"
-        try:
-            p.mkdir(parents=True)
-            return p
-        except FileExistsError:
-            continue
-    raise RuntimeError("could not create a new output folder")  # pragma: no cover
+    return new_folder(Path("outputs") / name, prefix=f"story-{seed}-{replicate}-")
 
 
 @app.command(cls=SimCommand)
@@ -1129,15 +1120,9 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
 
 
 def _play_folder(name: str) -> Path:
-    import datetime as dt
+    from .api import new_folder
 
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("outputs") / "play"
-    for i in range(1000):
-        p = base / (f"{name}-{stamp}" + (f"-{i + 1}" if i else ""))
-        if not p.exists():
-            return p
-    raise RuntimeError("could not choose a new output folder")  # pragma: no cover
+    return new_folder(Path("outputs") / "play", prefix=f"{name}-", create=False)
 
 
 # --- dashboard: sim dashboard (sim/dashboard/) ------------------------------------------------

@@ -9,7 +9,6 @@ on the main app by :func:`register` (called at the end of :mod:`sim.cli`).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -278,14 +277,7 @@ def _compare_folder(cmp, out: Path | None) -> Path:
 
     if out is not None:
         return api.prepare_out(out)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path("outputs") / "compare"
-    for i in range(1000):
-        p = base / (f"{cmp.a.scenario}-{stamp}" + (f"-{i + 1}" if i else ""))
-        if not p.exists():
-            p.mkdir(parents=True)
-            return p
-    raise RuntimeError("could not create a new output folder")  # pragma: no cover
+    return api.new_folder(Path("outputs") / "compare", prefix=f"{cmp.a.scenario}-")
 
 
 def _print_compare(cmp, folder: Path) -> None:

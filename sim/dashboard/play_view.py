@@ -9,7 +9,6 @@ the debrief page at the end (:func:`sim.play.debrief.write_debrief`).
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,9 @@ from .widgets import JobStatus, Png, Problems, Table, Upload, pct, start_job
 
 def new_folder(name: str) -> Path:
     """A new folder ``OUTPUTS/play/NAME-YYYYmmdd-HHMMSS`` for a game."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(CONFIG.outputs) / "play"
-    for i in range(1000):
-        p = base / (f"{name}-{stamp}" + (f"-{i + 1}" if i else ""))
-        try:
-            p.mkdir(parents=True)
-            return p
-        except FileExistsError:
-            continue
-    raise RuntimeError("could not create a new game folder")  # pragma: no cover
+    from ..api import new_folder
+
+    return new_folder(Path(CONFIG.outputs) / "play", prefix=f"{name}-")
 
 
 def forecast_figure(game: Any, folder: Path) -> Path | None:
