@@ -120,7 +120,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
                     if not res.complete:
                         from .analysis.sweep_io import save_partial
 
-                        save_partial(sw, folder)
+                        save_partial(sw, folder, replicates_file=rep_file or None)
                     else:
                         from .report.sweep import write_sweep_report
 
@@ -133,23 +133,29 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
                     raise typer.Exit(1) from None
                 finally:
                     if rep_file:
-                        import shutil
+                        from .files import release
 
-                        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)
+                        release(Path(rep_file).parent)
     except InputError as exc:
         _fail(exc, "sweep")
         return
+    rep_error = res.replicates_error()
     if not res.complete:
         how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[res.stopped_by]
+        rows = f" and their rows in {folder}/replicates.parquet" if replicates and rep_error is None else ""
         typer.echo(f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; the sets' runs so far are in "
-                   f"{folder}/sets.csv; no indices (a sweep needs every set).", err=True)
+                   f"{folder}/sets.csv{rows}; no indices (a sweep needs every set).", err=True)
         raise typer.Exit(code)
     if json_:
         from .results import _clean
 
         typer.echo(json.dumps(_clean(sw.summary()), indent=2))
-        return
-    _print_sweep(sw, folder)
+    else:
+        _print_sweep(sw, folder)
+    if rep_error is not None:
+        typer.echo(f"sim sweep: --replicates: {rep_error}; the rest of the sweep is saved in {folder}/ without "
+                   "replicates.parquet", err=True)
+        raise typer.Exit(1)
 
 
 def _print_sweep(sw, folder: Path) -> None:
