@@ -208,6 +208,22 @@ def test_a_read_only_folder_during_a_sweep_is_one_line(tmp_path, mini_file, monk
     assert temporaries(disk) == [] and not (out / "manifest.json").exists()
 
 
+def test_a_full_disk_while_saving_a_comparison_is_handled_the_same_way(tmp_path, mini_file, monkeypatch):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    Disk(disk, monkeypatch, fail=lambda name, seen: name == "b.resolved.yaml")
+    out = disk / "cmp"
+    r = runner.invoke(app, ["compare", str(mini_file), "--b-set", "alliances.pact.credibility=0.9", "--runs", "200",
+                            "--months", "6", "--no-report", "--out", str(out)])
+    assert r.exit_code == 1, r.output
+    assert r.output.strip().splitlines()[-1] == (
+        f"sim compare: cannot write to {out}: no space left on device (the files written before it are kept; "
+        "manifest.json marks the folder incomplete)")
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["outputs_complete"] is False and "a.resolved.yaml" in m["outputs_written"]
+    assert temporaries(disk) == []
+
+
 # ------------------------------------------------------------------ Parquet streaming
 
 
