@@ -1162,8 +1162,9 @@ def _play_folder(name: str) -> Path:
 def dashboard(
     scenario: Annotated[str | None, typer.Argument(help="A scenario to start with: a file or a shipped name (optional; every shipped scenario can be chosen in the page).")] = None,
     port: Annotated[int, typer.Option("--port", help="Port to serve on (0: a free one).")] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this machine only; another address lets anyone who reaches it run the model and open folders this user can read.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this machine only; another address lets anyone who reaches it run the model and open the folders under --outputs (or --root).")] = "127.0.0.1",
     outputs: Annotated[Path, typer.Option("--outputs", help="Folder for runs, stories and games (as sim run's outputs/); sweeps and comparisons are looked for there too.")] = Path("outputs"),
+    root: Annotated[Path | None, typer.Option("--root", help="Folder under which the page may open a path typed in it (a sweep or comparison folder, a saved game to resume in place); default: --outputs. Paths outside are refused.")] = None,
 ) -> None:
     """A browser dashboard: runs, studies and class play on one page.
 
@@ -1185,10 +1186,10 @@ def dashboard(
         typer.echo(f"sim dashboard: serving {url}  (Ctrl-C stops it)", err=True)
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(f"sim dashboard: {host} is not this machine only: anyone who reaches it can run the model "
-                       "and open folders this user can read", err=True)
+                       f"and open the folders under {root or outputs}", err=True)
 
     try:
-        serve(scenario, host=host, port=port, outputs=outputs, ready=ready)
+        serve(scenario, host=host, port=port, outputs=outputs, root=root, ready=ready)
     except InputError as exc:
         _fail(exc, "dashboard")
     except KeyboardInterrupt:
