@@ -187,6 +187,7 @@ def test_a_full_disk_while_saving_a_sweep_keeps_what_was_written_with_a_manifest
     r = runner.invoke(app, ["sweep", str(mini_file), *SWEEP, "--replicates", "--no-report", "--out", str(out)])
     assert r.exit_code == 1, r.output
     assert "Traceback" not in r.output
+    assert "lhs sweep: 8 parameter sets × 50 runs" in r.output and "Outputs:" not in r.output  # the results are shown
     assert r.output.strip().splitlines()[-1] == (
         f"sim sweep: cannot write to {out}: no space left on device (the files written before it are kept; "
         "manifest.json marks the folder incomplete)")
