@@ -311,9 +311,10 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                 t_out = time.perf_counter()
                 try:
                     folder = _out_folder(res, out)
-                    if stories and not no_report and res.complete:
-                        _tell_stories(scn, res, folder)
-                    res.save(folder, report=None if no_report else _report_writer())
+                    report = None if no_report else _report_writer()
+                    if stories and report is not None and res.complete:
+                        report = _with_stories(scn, report)
+                    res.save(folder, report=report)
                 except OutputError as exc:
                     save_error = exc
         except KeyboardInterrupt:
@@ -322,10 +323,12 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             late = ("Stopped by SIGTERM", 143)
     t_saved = time.perf_counter()
     if research.get("replicates") and rep_file:
-        import shutil
+        from .files import release
 
-        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)  # copied into the run folder by res.save
-    where = f"{folder}/" if save_error is None else "nowhere (the run folder could not be written)"
+        release(Path(rep_file).parent)  # copied into the run folder by res.save
+    where = f"{folder}/" if save_error is None or save_error.left == "kept" else \
+        "nowhere (the run folder could not be written)"
+    rep_error = res.replicates_error()
     if failure is not None:
         if _state["debug"]:
             typer.echo(failure.trace, err=True)
@@ -353,6 +356,9 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             raise save_error
         typer.echo(f"sim run: {save_error}", err=True)
         raise typer.Exit(1)
+    if rep_error is not None:
+        typer.echo(f"sim run: --replicates: {rep_error}; the rest of the run is saved in {where} without "
+                   "replicates.parquet", err=True)
     stopped = res.manifest.get("stopped_by")
     if stopped is not None:
         how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[stopped]
@@ -362,13 +368,17 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             err=True,
         )
         raise typer.Exit(code)
+    if rep_error is not None:
+        raise typer.Exit(1)
 
 
 def _temp_parquet() -> Path:
-    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder)."""
-    import tempfile
+    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder):
+    a scratch folder of this process (:func:`sim.files.private_dir`; those of killed runs are
+    removed first)."""
+    from .files import private_dir
 
-    return Path(tempfile.mkdtemp(prefix="sim-replicates-")) / "replicates.parquet"
+    return private_dir("replicates") / "replicates.parquet"
 
 
 def _out_folder(res, out: Path | None, command: str = "run") -> Path:
@@ -984,11 +994,16 @@ _register_research(app)
 FLAGS.update({"replicate": "--replicate"})
 
 
-def _tell_stories(scn, res, folder: Path) -> None:
-    """Write a typical run's story per outcome into a run folder; the report links them."""
+def _with_stories(scn, report):
+    """The report writer, telling a typical run's story per outcome into the run folder first
+    (the report links them; written inside the save, so a full disk is handled as for any file)."""
     from .play.html import write_run_stories
 
-    res.manifest["stories"] = write_run_stories(scn, res, folder)
+    def write(res, folder: Path):
+        res.manifest["stories"] = write_run_stories(scn, res, folder)
+        return report(res, folder)
+
+    return write
 
 
 @app.command(cls=SimCommand)
@@ -1108,15 +1123,30 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
     except InputError as exc:
         _fail(exc, "play")
         return
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    from .files import OutputError
+
     session = Session(game, save_to, debrief=lambda g: write_debrief(g, folder))
-    typer.echo(f"{game.scn.spec.meta.title}\nYou play {', '.join(game.played)}; {game.total_turns} turns of "
-               f"{'a month' if game.turn_months == 1 else f'{game.turn_months} months'}; seed {game.seed}. "
-               f"The game is saved in {save_to} after every turn.")
-    if script is not None:
-        session.script(script, turns)
-    else:
-        session.interact(turns)
+    try:
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError.from_os(Path(folder), exc) from exc
+        typer.echo(f"{game.scn.spec.meta.title}\nYou play {', '.join(game.played)}; {game.total_turns} turns of "
+                   f"{'a month' if game.turn_months == 1 else f'{game.turn_months} months'}; seed {game.seed}. "
+                   f"The game is saved in {save_to} after every turn.")
+        if script is not None:
+            session.script(script, turns)
+        else:
+            session.interact(turns)
+    except OutputError as exc:  # a full disk, a read-only folder: the last save stays whole
+        if _state["debug"]:
+            raise
+        kept = ("nothing was saved" if session.saved_turn is None else
+                f"the game as saved {f'after turn {session.saved_turn}' if session.saved_turn else 'before the first turn'} "
+                f"is whole in {save_to} "
+                f"(resume with: sim play --resume {save_to})")
+        typer.echo(f"sim play: {exc}; {kept}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _play_folder(name: str) -> Path:
@@ -1132,8 +1162,9 @@ def _play_folder(name: str) -> Path:
 def dashboard(
     scenario: Annotated[str | None, typer.Argument(help="A scenario to start with: a file or a shipped name (optional; every shipped scenario can be chosen in the page).")] = None,
     port: Annotated[int, typer.Option("--port", help="Port to serve on (0: a free one).")] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this machine only; another address lets anyone who reaches it run the model and open folders this user can read.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this machine only; another address lets anyone who reaches it run the model and open the folders under --outputs (or --root).")] = "127.0.0.1",
     outputs: Annotated[Path, typer.Option("--outputs", help="Folder for runs, stories and games (as sim run's outputs/); sweeps and comparisons are looked for there too.")] = Path("outputs"),
+    root: Annotated[Path | None, typer.Option("--root", help="Folder under which the page may open a path typed in it (a sweep or comparison folder, a saved game to resume in place); default: --outputs. Paths outside are refused.")] = None,
 ) -> None:
     """A browser dashboard: runs, studies and class play on one page.
 
@@ -1155,10 +1186,10 @@ def dashboard(
         typer.echo(f"sim dashboard: serving {url}  (Ctrl-C stops it)", err=True)
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(f"sim dashboard: {host} is not this machine only: anyone who reaches it can run the model "
-                       "and open folders this user can read", err=True)
+                       f"and open the folders under {root or outputs}", err=True)
 
     try:
-        serve(scenario, host=host, port=port, outputs=outputs, ready=ready)
+        serve(scenario, host=host, port=port, outputs=outputs, root=root, ready=ready)
     except InputError as exc:
         _fail(exc, "dashboard")
     except KeyboardInterrupt:

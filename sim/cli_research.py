@@ -101,6 +101,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         progress, finish = _progress(json_, scn)
         rep_file = _temp_parquet() if replicates else False
         failure = None
+        save_error = None
         with SignalDeferral() as deferral, _notices("sweep"):
             try:
                 sw = run_sweep(scn, method, samples, runs, params=ranges or None, levers=lever, pull=pull, seed=seed,
@@ -120,39 +121,50 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
                     if not res.complete:
                         from .analysis.sweep_io import save_partial
 
-                        save_partial(sw, folder)
+                        save_partial(sw, folder, replicates_file=rep_file or None)
                     else:
                         from .report.sweep import write_sweep_report
 
                         sw.save(folder, report=None if no_report else write_sweep_report,
                                 replicates_file=rep_file or None)
-                except OutputError as exc:
+                except OutputError as exc:  # shown after the results, as sim run does
                     if _state["debug"]:
                         raise
-                    typer.echo(f"sim sweep: {exc}", err=True)
-                    raise typer.Exit(1) from None
+                    save_error = exc
                 finally:
                     if rep_file:
-                        import shutil
+                        from .files import release
 
-                        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)
+                        release(Path(rep_file).parent)
     except InputError as exc:
         _fail(exc, "sweep")
         return
+    rep_error = res.replicates_error()
+    if save_error is not None and not res.complete:
+        typer.echo(f"sim sweep: {save_error}", err=True)
+        raise typer.Exit(1)
     if not res.complete:
         how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[res.stopped_by]
+        rows = f" and their rows in {folder}/replicates.parquet" if replicates and rep_error is None else ""
         typer.echo(f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; the sets' runs so far are in "
-                   f"{folder}/sets.csv; no indices (a sweep needs every set).", err=True)
+                   f"{folder}/sets.csv{rows}; no indices (a sweep needs every set).", err=True)
         raise typer.Exit(code)
     if json_:
         from .results import _clean
 
         typer.echo(json.dumps(_clean(sw.summary()), indent=2))
-        return
-    _print_sweep(sw, folder)
+    else:
+        _print_sweep(sw, folder if save_error is None else None)
+    if save_error is not None:
+        typer.echo(f"sim sweep: {save_error}", err=True)
+        raise typer.Exit(1)
+    if rep_error is not None:
+        typer.echo(f"sim sweep: --replicates: {rep_error}; the rest of the sweep is saved in {folder}/ without "
+                   "replicates.parquet", err=True)
+        raise typer.Exit(1)
 
 
-def _print_sweep(sw, folder: Path) -> None:
+def _print_sweep(sw, folder: Path | None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -180,8 +192,9 @@ def _print_sweep(sw, folder: Path) -> None:
     m = sw.results.manifest
     typer.echo(f"Seed {sw.seed}; {m['workers']} worker(s) ({m['backend']}); simulation "
                f"{m['timings_s']['simulation']:.1f} s ({m['replicate_months_per_s']:,.0f} replicate-months/s).")
-    typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
-    typer.echo(f"Next: sim discover {folder} --outcome NAME")
+    if folder is not None:  # None: the folder could not be written
+        typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
+        typer.echo(f"Next: sim discover {folder} --outcome NAME")
 
 
 def compare(

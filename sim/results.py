@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .files import OutputError, atomic_write  # noqa: F401 - where callers have always found them
 from .scenario.expr import month_text
 
 if TYPE_CHECKING:
@@ -418,50 +418,61 @@ class Results:
         (figures and report.html: :func:`sim.report.write_report`), manifest last.
 
         Every file is written under a temporary name and renamed into place, so a file
-        is either whole or absent. Results know no figures: the caller passes the
+        is either whole or absent; a folder that cannot be written whole (a full disk) is
+        left as :func:`sim.files.write_folder` says, and an
+        :class:`~sim.files.OutputError` raised. Results know no figures: the caller passes the
         report writer (the CLI and :func:`sim.save` do).
         """
         import time
 
+        from .files import write_folder
+
         t0 = time.perf_counter()
-        folder = Path(folder)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
+
+        def files(folder: Path) -> None:
             atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
             atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
             atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
             atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
             atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
-            self._save_replicates(folder)
+            self.save_replicates(folder)
             if report is not None and self.runs > 0:
                 report(self, folder)
             self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
-            self.write_manifest(folder)
-        except OSError as exc:
-            raise OutputError.from_os(folder, exc) from exc
-        return folder
 
-    def _save_replicates(self, folder: Path) -> None:
-        """Copy a Parquet file of per-replicate rows streamed elsewhere into the folder."""
-        import shutil
+        return write_folder(folder, files, self.write_manifest)
 
-        for c in self.consumers:
-            path = getattr(c, "path", None)
-            if path is None:
-                continue
+    def replicates_error(self) -> OutputError | None:
+        """Why the per-replicate Parquet file could not be written (a full disk), or None."""
+        return next((c.error for c in self.consumers if getattr(c, "error", None) is not None), None)
+
+    def save_replicates(self, folder: Path, source: str | Path | None = None) -> None:
+        """Copy the Parquet file of per-replicate rows streamed elsewhere (``source``, or where
+        the consumers streamed it) into ``folder`` as ``replicates.parquet``, whole or not at
+        all; a file that could not be streamed (a full disk) is named in the manifest
+        (``replicates_error``) instead."""
+        from .files import atomic_copy
+
+        streamed = [c for c in self.consumers if getattr(c, "path", None) is not None]
+        for c in streamed:
             if hasattr(c, "close"):
-                c.close()
-            target = folder / "replicates.parquet"
+                c.close()  # a full disk here is recorded by the table (its ``error``), not raised
+        err = self.replicates_error()
+        if err is not None:
+            self.manifest["replicates_error"] = str(err)
+        target = folder / "replicates.parquet"
+        for path in [source] if source is not None else [c.path for c in streamed]:
             if Path(path).exists() and Path(path).resolve() != target.resolve():
-                tmp = folder / f".replicates.parquet.{os.getpid()}.tmp"
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, target)
+                atomic_copy(Path(path), target)
+        if source is None:
+            for c in streamed:
                 c.path = target
 
-    def write_manifest(self, folder: Path) -> None:
+    def write_manifest(self, folder: Path, extra: dict[str, Any] | None = None) -> None:
+        """Write ``manifest.json`` (with ``extra`` entries: a folder that could not be written whole)."""
         import time
 
-        m = dict(self.manifest)
+        m = {**self.manifest, **(extra or {})}
         if "started" in m:
             m["wall_s"] = time.perf_counter() - m.pop("started")
         m["runs_completed"] = self.runs
@@ -481,44 +492,3 @@ def _clean(x: Any) -> Any:
         f = float(x)
         return None if math.isnan(f) or math.isinf(f) else f
     return x
-
-
-class OutputError(RuntimeError):
-    """The run folder could not be written (disk full, read-only, no permission).
-
-    Attributes:
-        folder: The folder that was being written.
-        reason: The system's reason in words (``no space left on device``).
-    """
-
-    def __init__(self, folder: Path, reason: str):
-        self.folder, self.reason = Path(folder), reason
-        super().__init__(f"cannot write to {folder}: {reason}")
-
-    @classmethod
-    def from_os(cls, folder: Path, exc: OSError) -> OutputError:
-        reason = (exc.strerror or str(exc)).strip()
-        return cls(folder, reason[:1].lower() + reason[1:])
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all: temporary name in the same folder, then rename.
-
-    If writing fails (a full disk, say) the temporary file is removed and the error
-    re-raised: nothing half-written stays behind, and what was there before is untouched.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    try:
-        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise

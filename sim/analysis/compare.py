@@ -183,12 +183,12 @@ class Comparison:
         import json
         import time
 
-        from ..results import OutputError, _clean, atomic_write
+        from ..files import write_folder
+        from ..results import _clean, atomic_write
 
-        folder = Path(folder)
         t0 = time.perf_counter()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
+
+        def files(folder: Path) -> None:
             atomic_write(folder / "comparison.csv", self.outcomes().to_csv(float_format="%.6g"))
             atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
             atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
@@ -196,16 +196,17 @@ class Comparison:
             atomic_write(folder / "b.resolved.yaml", self.b.resolved_yaml)
             if report is not None:
                 report(self, folder)
+
+        def manifest(folder: Path, extra: dict[str, Any]) -> None:
             ma, mb = dict(self.a.manifest), dict(self.b.manifest)
             for m in (ma, mb):
                 m.pop("started", None)
             atomic_write(folder / "manifest.json", json.dumps(_clean({
                 "comparison": {"paired": self.paired, "label_a": self.label_a, "label_b": self.label_b,
                                "outputs_s": time.perf_counter() - t0},
-                "a": ma, "b": mb}), indent=2) + "\n")
-        except OSError as exc:
-            raise OutputError.from_os(folder, exc) from exc
-        return folder
+                "a": ma, "b": mb, **extra}), indent=2) + "\n")
+
+        return write_folder(folder, files, manifest)
 
 
 def _mean_ci(d: np.ndarray) -> tuple[float, float]:
