@@ -871,6 +871,19 @@ def register_outcome(
     return ok
 
 
+def build_pipeline(plan: Any) -> list[tuple[str, Callable[[Any], None]]]:
+    """The monthly rule functions of a compiled scenario (:class:`sim.world.compile.Plan`):
+    phase by phase, each phase's slots in order, each slot the model the scenario chose."""
+    reg = registry()
+    out = []
+    for slot in reg.slots_in_order():
+        rs = plan.rules.get(slot.kind)
+        if rs is None:
+            continue
+        out.append((slot.kind, reg.rules[slot.kind][rs.model].build(plan)))
+    return out
+
+
 # ------------------------------------------------------------------ custom parts
 
 

@@ -24,12 +24,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..parts import Shows, charts
+from .labels import RUNGS
 
 if TYPE_CHECKING:
     from ..results import Results
 
 RUNG_COLOURS = ["#e8eef4", "#c6dbef", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
 """Light to dark: the colours of levels 0-5 (a longer ladder takes a colour map)."""
+RUNG_NAMES = [f"{i} {word}" for i, word in enumerate(RUNGS)]
+"""The rungs as a figure's legend or axis names them ("2 display or blockade")."""
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 12,
