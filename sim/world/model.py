@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from .. import seeding
-from .agents import Replicate, make_agents, views
+from .agents import Replicate, forget, make_agents, views
 from .compile import Plan
 
 
@@ -269,5 +269,5 @@ class World(mesa.Model):
         self.streams = {}
 
     def release(self) -> None:
-        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model)."""
-        mesa.Agent._ids.pop(self, None)  # type: ignore[attr-defined]
+        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model; 3.5 none)."""
+        forget(self)
