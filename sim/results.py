@@ -15,12 +15,14 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .files import OutputError, atomic_write  # noqa: F401 - where callers have always found them
+from .parts import SECTION_OF_KIND, Shows, column_groups, phrase
 from .scenario.expr import month_text
 
 if TYPE_CHECKING:
@@ -117,10 +119,11 @@ class Results:
     value_sum: np.ndarray | None = None
     value_sq: np.ndarray | None = None
     value_sample: np.ndarray | None = None
-    series: dict[str, np.ndarray] = field(default_factory=dict)
-    traj: dict[str, np.ndarray] = field(default_factory=dict)
+    series: dict[str, np.ndarray] = field(default_factory=dict)  # monthly sums/counts (Shows.series_name)
+    traj: dict[str, np.ndarray] = field(default_factory=dict)  # sampled replicates' months, by state
     first_hit_sample: np.ndarray | None = None
-    casualty_sample: np.ndarray | None = None
+    final_sample: dict[str, np.ndarray] = field(default_factory=dict)  # (k, ...) final values, by state
+    shows: list[Shows] = field(default_factory=list)  # what the recorded states show (sim.parts.Shows)
     count_names: tuple[str, ...] = ()
     counts_sum: np.ndarray | None = None
     counts_sq: np.ndarray | None = None
@@ -153,7 +156,7 @@ class Results:
             self.series = {k: v.copy() for k, v in r.series.items()}
             self.traj = {k: v.copy() for k, v in r.traj.items()}
             self.first_hit_sample = r.first_hit_sample.copy()
-            self.casualty_sample = r.casualty_sample.copy()
+            self.final_sample = {k: v.copy() for k, v in r.final_sample.items()}
             self.count_names = r.count_names
             self.counts_sum = r.counts_sum.copy()
             self.counts_sq = r.counts_sq.copy()
@@ -171,8 +174,9 @@ class Results:
                     self.traj[k] = np.concatenate([self.traj[k], v], axis=0)
             if r.first_hit_sample.shape[0]:
                 self.first_hit_sample = np.concatenate([self.first_hit_sample, r.first_hit_sample], axis=0)
-            if r.casualty_sample.shape[1]:
-                self.casualty_sample = np.concatenate([self.casualty_sample, r.casualty_sample], axis=1)
+            for k, v in r.final_sample.items():
+                if v.shape[0]:
+                    self.final_sample[k] = np.concatenate([self.final_sample[k], v], axis=0)
             self.counts_sum += r.counts_sum
             self.counts_sq += r.counts_sq
         self.runs += r.n
@@ -333,42 +337,52 @@ class Results:
         return df
 
     def timeseries(self) -> pd.DataFrame:
-        """Per-month averages: rung shares per flashpoint, deaths, trust, supplier shares."""
+        """Per-month averages of the recorded states that declare a column (rung shares per
+        flashpoint, deaths, trust, membership, who holds each territory, arms-import
+        shares...), then each outcome's cumulative probability.
+
+        Columns come in groups of the actors they are about (:func:`column_groups`); in a
+        group, element by element, each declaration's columns in declaration order.
+        """
         import pandas as pd
 
         n = max(self.runs, 1)
         months = np.arange(1, self.horizon + 1)
         cols: dict[str, Any] = {"month": months, "date": [self.date(m) for m in months]}
-        s = self.series
-        for j, f in enumerate(self.names["flashpoints"]):
-            for lv in range(6):
-                cols[f"{f}.rung{lv}"] = s["level_counts"][:, j, lv] / n
-            cols[f"{f}.mean_rung"] = (s["level_counts"][:, j, :] * np.arange(6)).sum(axis=1) / n
-            cols[f"{f}.settled"] = s["settled"][:, j] / n
-            cols[f"{f}.deaths"] = s["deaths"][:, j] / n
-        for a_i, a in enumerate(self.names["alliances"]):
-            for s_i, st in enumerate(self.names["states"]):
-                counts = s["status_counts"][:, s_i, a_i]
-                if counts[:, 1:].sum() == 0:
-                    continue  # never a member anywhere
-                cols[f"{a}.{st}.trust"] = s["trust"][:, s_i, a_i] / n
-                cols[f"{a}.{st}.active"] = counts[:, 1] / n
-                cols[f"{a}.{st}.frozen"] = counts[:, 2] / n
-                cols[f"{a}.{st}.exited"] = counts[:, 3] / n
-        for t_i, t in enumerate(self.names["territories"]):
-            for s_i, st in enumerate(self.names["states"]):
-                c = s["controller_counts"][:, t_i, s_i]
-                if c.any():
-                    cols[f"{t}.held_by.{st}"] = c / n
-        for s_i, st in enumerate(self.names["states"]):
-            for k_i, k in enumerate(self.names["suppliers"]):
-                v = s["shares"][:, s_i, k_i]
-                if v.any():
-                    cols[f"{st}.share.{k}"] = v / n
+        for kinds, shows in column_groups(self.shows):
+            names = [self.names[SECTION_OF_KIND[k]] for k in kinds]
+            for idx in product(*(range(len(x)) for x in names)):
+                row: dict[str, Any] | None = {}
+                for sh in shows:
+                    pos = [sh.column_dims.index(d) for d in range(len(sh.dims))]  # group position of each dim
+                    at = tuple(idx[p] for p in pos)
+                    fill = {sh.placeholders[d]: names[p][idx[p]] for d, p in enumerate(pos)}
+                    block = self._columns(sh, at, fill, n)
+                    if sh.sparse == "rows" and not any(v.any() for v in block.values()):
+                        row = None  # e.g. a state never a member of the alliance: none of its columns
+                        break
+                    if sh.sparse == "columns":
+                        block = {c: v for c, v in block.items() if v.any()}
+                    row.update(block)
+                if row:
+                    cols.update(row)
         cum = np.cumsum(self.hist[:, 1:], axis=1) / n
         for i, o in enumerate(self.outcomes):
             cols[f"P({o.name})"] = cum[i]
         return pd.DataFrame(cols)
+
+    def _columns(self, sh: Shows, at: tuple[int, ...], fill: dict[str, str], n: int) -> dict[str, np.ndarray]:
+        """The timeseries columns of one element of a recorded state: its monthly mean, or
+        the share of runs at each level (and the mean level)."""
+        c = self.series[sh.series_name][(slice(None), *at)]
+        if sh.record == "mean":
+            return {phrase(sh.column, **fill): c / n}
+        L = c.shape[-1]
+        tokens = sh.level_columns or (self.names[sh.levels] if isinstance(sh.levels, str) else [str(i) for i in range(L)])
+        out = {phrase(sh.column, **fill, level=tok): c[:, i] / n for i, tok in enumerate(tokens) if tok is not None}
+        if sh.mean_column:
+            out[phrase(sh.mean_column, **fill)] = (c * np.arange(L)).sum(axis=1) / n
+        return out
 
     def counts(self) -> pd.DataFrame:
         """Events the rules reported, per run: mean, standard deviation and the

@@ -1,7 +1,9 @@
 """Custom rules everywhere: the worked example of docs/EXTENDING.md — a rule with its own
 parameter, state, predicate and event, and an outcome kind, all defined outside the
 package — runs in-process, on 2 worker processes and on a Dask LocalCluster with
-identical results; `sim rerun` finds its module, or says what is missing."""
+identical results; what its state declares it shows appears, labelled, in the run's
+timeseries and figures and on a game's situation screen, without touching another file;
+`sim rerun` finds its module, or says what is missing."""
 
 from __future__ import annotations
 
@@ -16,7 +18,11 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.parts import scoped
+from sim.parts import registry, scoped
+from sim.play.game import Game, continuations
+from sim.play.situation import situation
+from sim.play.terminal import render_situation
+from sim.report.figures import chart_lines, write_figures
 
 from .conftest import MINI, write
 
@@ -43,8 +49,29 @@ SCENARIO = MINI.replace("  frozen: {kind: membership", """  weary: {kind: weary,
 """
 
 
+GAME = SCENARIO + """levers:
+  aa:
+    rest:
+      description: Stand down at the front.
+      effect: {set: {flashpoints.front.level: 1}}
+      source: {assumption: "test"}
+"""
+
+
 def _summary(res) -> str:
     return json.dumps(sim.results._clean(res.summary()), sort_keys=True)
+
+
+def _shown(res, folder: Path) -> tuple:
+    """What a run shows of the weariness state: its timeseries columns, its figure (file
+    bytes) and the labelled lines drawn in it."""
+    ts = res.timeseries()
+    cols = [c for c in ts.columns if c.endswith(".weariness")]
+    folder.mkdir(parents=True, exist_ok=True)
+    figs = write_figures(res, folder)
+    shows = [sh for sh in res.shows if sh.chart == "weariness"]
+    lines = [(label, values.round(6).tolist()) for _, ls in chart_lines(res, shows) for label, values in ls]
+    return ts[cols], figs["weariness"].read_bytes(), lines
 
 
 @pytest.mark.slow
@@ -64,6 +91,58 @@ def test_a_custom_rule_gives_identical_results_on_every_backend(tmp_path):
         parts = {(p["what"], p["name"]) for p in local.manifest["custom_parts"]}
         assert {("rules", "weariness.fatigue"), ("outcomes", "weary"), ("predicates", "weariness"),
                 ("state", "weariness"), ("events", "weariness.tipping")} <= parts
+        # what the state declares it shows: identical, labelled, on every backend
+        shown = [_shown(r, tmp_path / name) for r, name in ((local, "local"), (procs, "procs"), (dask, "dask"))]
+        assert list(shown[0][0].columns) == ["aa.weariness", "bb.weariness", "cc.weariness", "dd.weariness"]
+        assert shown[0][0]["aa.weariness"].max() > 0
+        assert {label for label, _ in shown[0][2]} >= {"A's war-weariness", "B's war-weariness"}
+        for other in shown[1:]:
+            assert other[0].equals(shown[0][0]) and other[1] == shown[0][1] and other[2] == shown[0][2]
+        # a game's forecasts (its continuations) on every backend show it the same way too
+        game_scn = sim.load_scenario(write(tmp_path, GAME, "game.yaml"))
+        g = Game(game_scn, ["aa"], seed=3, months=12, forecast_runs=100)
+        g.play_turn([])
+        conts = [continuations(game_scn, g.snapshots[1], 3, 1, runs=400, months=12, chunk_size=100, **kw)
+                 for kw in ({"backend": "local"}, {"backend": "processes", "workers": 2, "oversubscribe": True},
+                            {"backend": "dask", "workers": 2, "oversubscribe": True})]
+        series = [c.timeseries()[["aa.weariness", "bb.weariness"]] for c in conts]
+        assert series[0].equals(series[1]) and series[0].equals(series[2])
+
+
+def test_a_custom_rules_state_shows_labelled_in_the_report_and_on_a_games_screen(tmp_path):
+    """One code cell (the docs' example) and nothing else: its state is a timeseries column,
+    a figure of the report with a line per side labelled by its phrase, an attribute of the
+    Mesa agents, and a line of a game's situation screen."""
+    with scoped():
+        load_example()
+        scn = sim.load_scenario(write(tmp_path, SCENARIO))
+        res = sim.run(scn, runs=400, seed=2)
+        ts, png, lines = _shown(res, tmp_path / "figs")
+        assert ts["aa.weariness"].between(0, 1).all() and ts["aa.weariness"].max() > 0
+        assert png.startswith(b"\x89PNG")
+        labels = dict(lines)
+        assert {"A's war-weariness", "B's war-weariness"} <= set(labels)
+        sample = labels["A's war-weariness"]  # (k, H): the sampled runs' months, a band in the figure
+        assert len(sample) >= 5 and max(map(max, sample)) > 0
+        folder = sim.save(res, tmp_path / "run")
+        assert (folder / "fig_weariness.png").exists()
+        assert 'alt="weariness"' in (folder / "report.html").read_text(encoding="utf-8")
+
+        g = Game(sim.load_scenario(write(tmp_path, GAME, "game.yaml")), ["aa"], seed=3, months=12, forecast_runs=50)
+        for _ in range(3):
+            g.play_turn([])
+        assert "weariness" in g.track.frames
+        sit = situation(g)
+        (sec,) = [d for d in sit["declared"] if d["title"] == "War-weariness (0-1; at the start)"]
+        rows = {r["label"]: r for r in sec["rows"]}
+        assert set(rows) == {"A's war-weariness", "B's war-weariness"}  # the played state and the sides
+        si = g.plan.index_of("state")
+        assert rows["A's war-weariness"]["value"] == pytest.approx(float(g.world.st.weariness[0, si["aa"]]))
+        assert rows["A's war-weariness"]["start"] == 0.0
+        text = render_situation(sit)
+        assert "War-weariness (0-1; at the start):  A's war-weariness" in text
+        assert g.world.by_key["aa"].weariness.shape == (1,)
+    assert "weariness" not in {sh.state for sh in registry().shows()}  # forgotten outside the scope
 
 
 def test_custom_parts_are_recorded_and_forgotten_outside_their_scope(tmp_path):

@@ -320,6 +320,9 @@ def Situation(sit: dict[str, Any]):
     if sit["members"]:
         Table(["Member", "Status", "Trust (start)"], [[m["label"], m["status"], f"{m['trust']:.2f} ({m['start']:.2f})"]
                                                       for m in sit["members"]], "sim-members", numeric=[2])
+    for sec in sit.get("declared", []):
+        Table([sec["title"], "Now (start)"], [[r["label"], f"{r['value']:.2f} ({r['start']:.2f})"] for r in sec["rows"]],
+              "sim-declared", numeric=[1])
     if sit["happened"]:
         solara.Text("Already happened: " + "; ".join(f"{h['description']} ({h['date']})" for h in sit["happened"]),
                     classes=["sim-note"])

@@ -65,6 +65,9 @@ def render_situation(sit: dict[str, Any]) -> str:
             f"{s['label']} {100 * s['share']:.0f}% ({100 * s['start']:.0f}%)" for s in sit["shares"][:8]))
     if sit["territories"]:
         out.append("Territory:  " + "; ".join(f"{t['name']} held by {t['controller']}" for t in sit["territories"]))
+    for sec in sit.get("declared", []):
+        out.append(f"{sec['title']}:  " + "; ".join(f"{r['label']} {r['value']:.2f} ({r['start']:.2f})"
+                                                    for r in sec["rows"]))
     if sit["happened"]:
         out.append("Already happened:  " + "; ".join(f"{h['description']} ({h['date']})" for h in sit["happened"]))
     out.append("Who decides:")

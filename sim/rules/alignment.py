@@ -63,7 +63,7 @@ class AlignmentParams(RuleParams):
         0.5,
         "arming a state's adversary cools relations with it: Azerbaijan protested India's deliveries to "
         "Armenia [az-protest-meeting-2023-07-26]; a full switch of the adversary's imports to the seller "
-        "costs half the way to hostility", symbol="g_t")
+        "costs half the way to hostility", symbol="g_t", label="alignment: how much arming a rival sours a buyer")
     sale_refusal_cost: P(0, 1) = default(
         0.02, "a new refusal of arms a buyer wants sours it on the seller, a little each month it lasts", symbol="g_r")
     refusal_cost: P(0, 1) = default(

@@ -38,7 +38,8 @@ from .registry import RuleParams, register
 # ------------------------------------------------------------------ declarations
 
 declare_attr("alliances", "credibility", P(0, 1),
-             doc="P(the alliance answers a member's request for help), as things stand at the start.")
+             doc="P(the alliance answers a member's request for help), as things stand at the start.",
+             label="{alliance} credibility")
 declare_attr("alliances", "outside_zone", P(0, 1), 0.0,
              "collective defence covers members' own territory only (treaty zone of responsibility)",
              doc="Factor on the response probability when the fighting is outside the member's own territory.")
@@ -46,7 +47,8 @@ declare_attr("alliances", "trigger_level", P(1, 5, integer=True), 3,
              "members ask for help once a clash is fatal (rung 3)",
              doc="The rung at which a member asks the alliance for help.", array="trigger")
 declare_attr("alliances", "trust", P(0, 1), keyed_by="states",
-             doc="Each member's trust in the alliance, 0..1.", array="trust0", state="trust", key_first=True)
+             doc="Each member's trust in the alliance, 0..1.", array="trust0", state="trust", key_first=True,
+             label="{state's} trust in the {alliance}")
 declare_attr("alliances", "default_trust", P(0, 1), 0.6,
              "a member whose trust is not stated trusts its alliance moderately",
              doc="Trust of a member whose trust the file does not state.")
@@ -77,8 +79,14 @@ def _trust(ctx) -> np.ndarray:
     return np.where(fill, ctx.par.default_trust[:, None, :], ctx.par.trust0)
 
 
-declare_state("status", ("S", "A"), "int8", _status, doc="membership: 0 none, 1 active, 2 frozen, 3 exited")
-declare_state("trust", ("S", "A"), init=_trust, doc="member's trust in the alliance, 0..1")
+# trust first: the timeseries gives a member's trust before its status (columns in declaration order)
+declare_state("trust", ("S", "A"), init=_trust, doc="member's trust in the alliance, 0..1",
+              record="mean", label="{state} in the {alliance}", chart="relations", trajectories=True, track=True,
+              screen="members", column="{alliance}.{state}.trust")
+declare_state("status", ("S", "A"), "int8", _status, doc="membership: 0 none, 1 active, 2 frozen, 3 exited",
+              record="counts", levels=("not a member", "active member", "frozen", "has left"),
+              level_columns=(None, "active", "frozen", "exited"), label="{state} in the {alliance}",
+              trajectories=True, track=True, screen="members", column="{alliance}.{state}.{level}", sparse="rows")
 declare_state("support", ("F", 2), init=0.0, doc="capability committed by alliances to each side")
 declare_state("capacity_ref", ("S",), init=lambda ctx: ctx.par.capacity.copy(),
               doc="available capacity at the start (responses scale with its change since)")

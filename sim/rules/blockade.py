@@ -48,7 +48,7 @@ declare_attr(
 declare_attr(
     "states", "supplies", P(0, 1), 1.0, "no shortage at the start unless the scenario says so",
     doc="Supplies at the start, 0..1 of normal (a blockade wears them down; they scale capability in contests).",
-    array="supply0", state="supply",
+    array="supply0", state="supply", label="{state's} supplies at the start",
 )
 declare_state("blockade", ("F",), "int8", lambda ctx: np.rint(ctx.par.blockade0),
               doc="+1 first side blockades the second, -1 the reverse, 0 none")
@@ -71,15 +71,15 @@ class BlockadeParams(RuleParams):
         0.05,
         "a blockade that lets little through halves the blockaded side's effective strength in "
         "about a year (1 - 0.95^12 = 46%); no verified figure on siege duration or attrition "
-        "was found (LITERATURE.md C1)", symbol="w_b", unit="1/month")
+        "was found (LITERATURE.md C1)", symbol="w_b", unit="1/month", label="blockade: monthly wear on the blockaded side's supplies")
     recovery_rate: P(0, 1) = default(
         0.25, "once the road is open, supplies close a quarter of the gap a month (about three months)",
-        symbol="ρ_b", unit="1/month")
+        symbol="ρ_b", unit="1/month", label="blockade: monthly recovery of supplies once lifted")
     lift_rate: P(0, 1) = default(
         1 / 18,
         "a blockade already months old ends on its own after a year and a half on average; MID "
         "disputes whose highest action is a blockade are too few to say (5 in COW-MID 1946-2014)",
-        symbol="h_lift", unit="1/month")
+        symbol="h_lift", unit="1/month", label="blockade: rate at which it is lifted")
 
 
 declare_affinity_reads("blockade", "siege", None)

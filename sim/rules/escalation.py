@@ -72,11 +72,12 @@ def _level_changed(w, mask: np.ndarray, index: tuple, old: np.ndarray) -> None:
 declare_attr(
     "states", "resolve", P(0, 1), 0.5, "neutral resolve unless the scenario says otherwise",
     doc="Willingness to run risks over its disputes, 0..1 (scales initiation and settlement).",
+    label="{state's} resolve",
 )
 declare_attr(
     "flashpoints", "level", P(0, 5, integer=True),
     doc="Starting rung: 0 calm, 1 tension, 2 display/blockade, 3 fatal clash, 4 major clash, 5 war.",
-    array="level0", state="level", on_change=_level_changed,
+    array="level0", state="level", on_change=_level_changed, label="rung on the {flashpoint} at the start",
 )
 
 
@@ -97,10 +98,21 @@ def _log_ratio(ctx) -> np.ndarray:
         return np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
 
 
-declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5")
-declare_state("settled", ("F",), "bool", False, doc="the dispute is settled")
-declare_state("casualties", ("F",), init=0.0, doc="deaths so far")
-declare_state("deaths", ("F",), init=0.0, doc="deaths this month")
+RUNG_WORDS = ("calm", "tension", "display or blockade", "fatal clash", "major clash", "war")
+"""The rungs 0-5 of the ladder, in words."""
+
+declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5",
+              record="counts", levels=RUNG_WORDS, label="{flashpoint}: escalation rung", chart="escalation",
+              trajectories=True, track=True, screen="flashpoints",
+              column="{flashpoint}.rung{level}", mean_column="{flashpoint}.mean_rung")
+declare_state("settled", ("F",), "bool", False, doc="the dispute is settled",
+              record="mean", label="{flashpoint}: settled", column="{flashpoint}.settled")
+declare_state("casualties", ("F",), init=0.0, doc="deaths so far",
+              label="deaths at the {flashpoint} so far", final=True, chart="casualties", track=True,
+              screen="flashpoints")
+declare_state("deaths", ("F",), init=0.0, doc="deaths this month",
+              record="mean", label="deaths at the {flashpoint} this month", trajectories=True,
+              column="{flashpoint}.deaths")
 declare_state("momentum", ("F",), init=lambda ctx: ctx.st["level"] >= 3, doc="m: recent fatal clashes (EMA)")
 declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability ratio (for the shift)")
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
@@ -143,11 +155,15 @@ class LadderParams(RuleParams):
         "reach a fatal clash, >25 dead and war as often as GML-MID 2.2.1 disputes of 1946-2014 "
         "(26.8%, 10.6%, 2.6%); rungs 0-1 (0.03, 0.05) are assumptions: a live dispute turns tense "
         "about every three years and tension turns militarized within about two years",
-        CAL, symbol="u0[L]", unit="1/month")
+        CAL, symbol="u0[L]", unit="1/month",
+        label=tuple(f"escalation: up-rate from rung {i} ({RUNG_WORDS[i]}) to {i + 1} ({RUNG_WORDS[i + 1]})"
+                    if i < 5 else "" for i in range(6)))
     base_down: P(0, 5, vector=True) = default(
         (0.0, 0.12, 0.10, 0.40, 0.45, 0.0),
         "tension eases within about eight months and displays or blockades within ten; "
-        "clashes are short episodes that subside within two or three months", symbol="d0[L]", unit="1/month")
+        "clashes are short episodes that subside within two or three months", symbol="d0[L]", unit="1/month",
+        label=tuple(f"escalation: how fast a {RUNG_WORDS[i]} subsides (down-rate from rung {i})" if i else ""
+                    for i in range(6)))
     base_settle: P(0, 1, vector=True) = default(
         (0.004, 0.002, 0.0005, 0.0, 0.0, 0.0),
         "negotiated settlements of territorial disputes are rare: of the order of one per "
@@ -174,11 +190,11 @@ class LadderParams(RuleParams):
     post_war_level: P(0, 4, integer=True) = default(2, "an undecided war leaves a militarized standoff", unit="rung")
     casualties_fatal_clash: P(0) = default(
         4.0, "median deaths in a month at rung 3: a handful (3-5 dead in the 2023 Lachin and Tegh incidents "
-        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])", symbol="median_3", unit="deaths/month")
+        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])", symbol="median_3", unit="deaths/month", label="escalation: deaths in a fatal clash (median)")
     casualties_major_clash: P(0) = default(
-        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])", symbol="median_4", unit="deaths/month")
+        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])", symbol="median_4", unit="deaths/month", label="escalation: deaths in a major clash (median)")
     casualties_war: P(0) = default(
-        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war", symbol="median_5", unit="deaths/month")
+        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war", symbol="median_5", unit="deaths/month", label="escalation: deaths per month of war (median)")
     casualty_sigma: P(0, 5) = default(0.8, "monthly deaths vary about 2.2x either way", symbol="σ_c")
     patron_weight: P(0, 1) = default(
         0.3, "a fully aligned outside power with full capacity steps in about a third of the time", symbol="κ")

@@ -75,20 +75,20 @@ class OffensiveParams(RuleParams):
         0.02267,
         "mid-offensive: fitted so that a neutral territorial dyad's militarized episodes include an "
         "offensive as often as GML-MID 2.2.1 territorial disputes of 1992-2010 had occupation of "
-        "territory as their highest action (23/127)", CAL, symbol="h_o", unit="1/month")
+        "territory as their highest action (23/127)", CAL, symbol="h_o", unit="1/month", label="limited offensive: base rate of launches")
     beta_balance: P(0, 5) = default(
         1.0, "launches are proportional to the capability ratio (an opportunistic challenger); "
-        "the ladder's initiation weight (0.3) is the low end of the range", symbol="β_bal")
+        "the ladder's initiation weight (0.3) is the low end of the range", symbol="β_bal", label="limited offensive: weight of the balance of capability")
     beta_isolation: P(0, 10) = default(
         2.0, "challengers pick isolated targets (Altman 2020: lightly held, avoiding war): certain decisive "
-        "help for the defender cuts launches e^2 = 7.4x", symbol="β_iso")
-    beta_resolve: P(0, 10) = default(1.0, "as the ladder: a unit of resolve scales launches by e", symbol="β_res")
+        "help for the defender cuts launches e^2 = 7.4x", symbol="β_iso", label="limited offensive: weight of the defender's isolation")
+    beta_resolve: P(0, 10) = default(1.0, "as the ladder: a unit of resolve scales launches by e", symbol="β_res", label="limited offensive: weight of resolve")
     war_risk: P(0, 1) = default(
         0.2, "an unaided defender fights a war over the land one time in five: grabs of gray areas rarely "
         "lead to war, grabs of core territory often do (Altman 2016, working paper, no verified rate)",
-        symbol="w_0")
+        symbol="w_0", label="limited offensive: chance the defender fights on (a war)")
     decisiveness: P(0, 10) = default(
-        1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k")
+        1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k", label="limited offensive: decisiveness of the balance")
 
 
 def claims_of(plan: Plan) -> np.ndarray:

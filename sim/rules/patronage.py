@@ -49,9 +49,9 @@ class PatronageParams(RuleParams):
         symbol="θ_p")
     patron_cost: P(0, 1) = default(
         0.075, "standing by while a protégé is attacked costs half a refused request (0.15) per unit of "
-        "affinity: the member was not attacked itself", symbol="c_p")
+        "affinity: the member was not attacked itself", symbol="c_p", label="patronage: trust a member loses when its alliance lets its protégé down")
     patron_gain: P(0, 1) = default(0.15, "backing a protégé restores half as much as answering a request",
-                                   symbol="g_p")
+                                   symbol="g_p", label="patronage: trust a member gains when its alliance backs its protégé")
     cooldown_months: P(1, 120, integer=True) = default(
         6, "a member judges its alliance over the same protégé at most every six months, as for requests",
         unit="months")

@@ -43,16 +43,20 @@ from .registry import RuleParams, register
 # ------------------------------------------------------------------ declarations
 
 declare_attr("states", "procurement_budget_usd", P(0), 0.0, "no arms imports unless stated",
-             doc="Annual arms-import budget.", unit="USD/year", array="budget")
+             doc="Annual arms-import budget.", unit="USD/year", array="budget", label="{state's} arms-import budget")
 declare_attr("states", "suppliers", P(0, 1), keyed_by="suppliers",
-             doc="Initial shares of arms imports by supplier (sum <= 1).", array="shares0", state="shares")
+             doc="Initial shares of arms imports by supplier (sum <= 1).", array="shares0", state="shares",
+             label="{supplier's} share of {state's} arms imports at the start")
 declare_attr("states", "orders", P(0), keyed_by="suppliers",
              doc="Arms ordered but not yet delivered at the start, by supplier.", unit="USD",
-             array="orders0", state="backlog")
-declare_attr("suppliers", "reliability", P(0, 1), doc="P(a delivery due this month arrives).")
-declare_attr("suppliers", "price_quality", P(0, 1), doc="Value for money, 0..1.")
+             array="orders0", state="backlog", label="{state's} open orders from {supplier}")
+declare_attr("suppliers", "reliability", P(0, 1), doc="P(a delivery due this month arrives).",
+             label="reliability of {supplier's} arms deliveries")
+declare_attr("suppliers", "price_quality", P(0, 1), doc="Value for money, 0..1.",
+             label="price and quality of {supplier's} arms")
 declare_attr("suppliers", "lag_months", P(0, 120, integer=True), 12, "typical order-to-delivery time of a year",
-             doc="Months from order to delivery.", unit="months", array="lag")
+             doc="Months from order to delivery.", unit="months", array="lag",
+             label="delivery lag of {supplier's} arms")
 
 
 def _refuses(ctx) -> np.ndarray:
@@ -75,7 +79,9 @@ def _refused_at_start(ctx) -> np.ndarray:
     return out
 
 
-declare_state("shares", ("S", "K"), init=lambda ctx: ctx.par.shares0.copy(), doc="import shares by supplier")
+declare_state("shares", ("S", "K"), init=lambda ctx: ctx.par.shares0.copy(), doc="import shares by supplier",
+              record="mean", label="{supplier} in {state's} imports", chart="relations", trajectories=True,
+              track=True, screen="shares", column="{state}.share.{supplier}", sparse="columns")
 declare_state("backlog", ("S", "K"), init=lambda ctx: ctx.par.orders0.copy(), doc="USD ordered, not yet delivered")
 declare_state("delivered", ("S", "K"), init=0.0, doc="this month's deliveries (USD)")
 declare_state("slipped", ("S", "K"), init=0.0, doc="due this month but not delivered (USD)")
@@ -139,7 +145,7 @@ class ProcurementParams(RuleParams):
     beta_dependence: P(0, 20) = default(
         3.0,
         "existing stocks, spares and training tie small buyers with Soviet-standard inventories to the "
-        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight", symbol="β_dep")
+        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight", symbol="β_dep", label="procurement: pull of the incumbent supplier (dependence on its stocks)")
     refuse_below: P(-1, 1) = default(
         -0.4, "a supplier whose state is hostile to the buyer (affinity below -0.4) will not sell", symbol="θ_refuse")
     share_memory_months: P(1, 240) = default(

@@ -566,7 +566,8 @@ def bounds_of(field_info: Any) -> Bounds:
 
 
 def default(
-    value: float | tuple[float, ...], note: str, kind: str = "assumption", *, symbol: str = "", unit: str = ""
+    value: float | tuple[float, ...], note: str, kind: str = "assumption", *, symbol: str = "", unit: str = "",
+    label: str | tuple[str, ...] = "",
 ) -> Any:
     """A field default: a parameter whose provenance is documented in the code.
 
@@ -576,11 +577,14 @@ def default(
         kind: ``assumption`` or ``calibration``.
         symbol: Its symbol in docs/MODEL.md's equations (``β_res``).
         unit: Its unit (``months``, ``1/month``), if any.
+        label: How reports name it ("limited offensive: base rate of launches"); for a
+            vector, one phrase per element ("" where none).
     """
     from pydantic import Field
 
     v = tuple(float(x) for x in value) if isinstance(value, tuple) else float(value)
-    extra = {k: x for k, x in (("symbol", symbol), ("unit", unit)) if x}
+    extra = {k: x for k, x in (("symbol", symbol), ("unit", unit),
+                               ("label", list(label) if isinstance(label, tuple) else label)) if x}
     return Field(default_factory=partial(Param, v, Source(kind, note=note), "default"),  # type: ignore[arg-type]
                  json_schema_extra=extra or None)
 

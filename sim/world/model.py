@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from .. import seeding
-from .agents import Alliance, Flashpoint, State, Supplier, Territory
+from .agents import Replicate, forget, make_agents, views
 from .compile import Plan
 
 
@@ -131,18 +131,18 @@ class World(mesa.Model):
         return {name: np.zeros(self.n, dtype=np.int32) for name in registry().events}
 
     def _make_agents(self) -> None:
-        scn = self.plan.scenario
-        self.by_key: dict[str, Any] = {}
-        for i, s in enumerate(self.plan.states):
-            self.by_key[s] = State(self, s, i, scn.states[s].name)
-        for i, a in enumerate(self.plan.alliances):
-            self.by_key[a] = Alliance(self, a, i, scn.alliances[a].name)
-        for i, k in enumerate(self.plan.suppliers):
-            self.by_key[k] = Supplier(self, k, i, scn.suppliers[k].name)
-        for i, t in enumerate(self.plan.territories):
-            self.by_key[t] = Territory(self, t, i, scn.territories[t].name)
-        for i, f in enumerate(self.plan.flashpoints):
-            self.by_key[f] = Flashpoint(self, f, i, scn.flashpoints[f].name)
+        """One Mesa agent per actor (``self.agents_by_type[State]``, ``self.by_key``), its
+        attributes views onto this world's arrays derived from the declarations
+        (:mod:`sim.world.agents`)."""
+        from ..parts import registry
+
+        self.agent_views = views(registry())
+        self.by_key: dict[str, Any] = make_agents(self, self)
+
+    def replicate(self, k: int) -> Replicate:
+        """The actors in replicate ``k`` alone, as Mesa agents of a model of their own (a
+        story's run): ``world.replicate(k).agents_by_type[State].agg("capability", max)``."""
+        return Replicate(self, k)
 
     # ------------------------------------------------------------------ running
 
@@ -269,5 +269,5 @@ class World(mesa.Model):
         self.streams = {}
 
     def release(self) -> None:
-        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model)."""
-        mesa.Agent._ids.pop(self, None)  # type: ignore[attr-defined]
+        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model; 3.5 none)."""
+        forget(self)
