@@ -25,6 +25,7 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from .formulas import chance
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -97,7 +98,7 @@ def build(plan: Plan):
         R = w.n
         u = w.stream("blockade").random((R, plan.F))
         on = st.blockade != 0
-        lift = on & (st.settled | (u < -np.expm1(-w.rp("blockade", "lift_rate")[:, None])))
+        lift = on & (st.settled | (u < chance.numpy(w.rp("blockade", "lift_rate")[:, None])))
         if lift.any():
             st.blockade[lift] = 0
             w.emit("blockade.lifted", lift)

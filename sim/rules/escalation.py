@@ -50,6 +50,7 @@ from ..scenario.values import P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
 from .common import Dyads, deterrence, response_probability, towards_sides
+from .formulas import balance, chance, climbs, contest_success, ema, log_ratio, steps_down, toll
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -94,7 +95,7 @@ def _log_ratio(ctx) -> np.ndarray:
     cap = ctx.st["capability"] * ctx.st["supply"]  # supplies: 1 unless the scenario starts a state short
     a_idx, b_idx = ctx.plan.sides[:, 0], ctx.plan.sides[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
+        return log_ratio.numpy(cap[:, a_idx], cap[:, b_idx])
 
 
 declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5")
@@ -210,7 +211,7 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
 
     L = st.level.astype(np.intp)
     lr = log_balance(w, d)
-    x = np.clip(lr, -3.0, 3.0)
+    x = balance.numpy(lr)
     shift = lr - st.lr_ema
     q, _, _ = response_probability(w, d)
     D = deterrence(w, d, q, rp("patron_weight"))
@@ -229,9 +230,9 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     up = np.take_along_axis(rp("base_up"), L, axis=1) * f_up
     down = np.take_along_axis(rp("base_down"), L, axis=1) * f_down
     settle = np.take_along_axis(rp("base_settle"), L, axis=1) * f_settle
-    stuck = (L == 5) | st.settled
+    stuck = ~climbs.numpy(L) | st.settled
     up[stuck] = 0.0
-    down[stuck | (L == 0) | (L <= st.rung_floor)] = 0.0
+    down[~steps_down.numpy(L, st.rung_floor) | st.settled] = 0.0
     settle[stuck] = 0.0
     return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M,
             "f_up": f_up, "f_down": f_down, "f_settle": f_settle}
@@ -243,7 +244,7 @@ def log_balance(w, d: Dyads) -> np.ndarray:
     st = w.st
     ca = (st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]) * st.supply[:, d.sides[:, 0]]
     cb = (st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]) * st.supply[:, d.sides[:, 1]]
-    return np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
+    return log_ratio.numpy(ca, cb)
 
 
 declare_affinity_reads("escalation", "ladder", towards_sides)
@@ -306,7 +307,7 @@ def build(plan: Plan):
         up, down, settle, lr = h["up"], h["down"], h["settle"], h["lr"]
         war = L == 5
         total = up + down + settle
-        p_any = -np.expm1(-total)
+        p_any = chance.numpy(total)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(total > 0, p_any / total, 0.0)
         t1 = up * scale
@@ -318,8 +319,7 @@ def build(plan: Plan):
 
         # wars end at a flat hazard; the winner takes the stakes if it claims them
         ending = war & (u[..., 1] < 1.0 / col("war_mean_months"))
-        k = col("decisiveness")
-        pa = 1.0 / (1.0 + np.exp(-k * lr))  # = c_a^k / (c_a^k + c_b^k)
+        pa = contest_success.numpy(col("decisiveness"), lr)  # = c_a^k / (c_a^k + c_b^k)
         winner = np.where(u[..., 2] < pa, a_idx, b_idx)
         transferred = np.zeros((R, F), dtype=bool)
         if fs.size:
@@ -339,7 +339,7 @@ def build(plan: Plan):
         st.war_months = np.where(new == 5, st.war_months + 1, 0).astype(np.int16)
 
         med = np.where(new == 3, col("casualties_fatal_clash"), np.where(new == 4, col("casualties_major_clash"), col("casualties_war")))
-        deaths = np.where(new >= 3, np.rint(med * np.exp(col("casualty_sigma") * zc)), 0.0)
+        deaths = np.where(new >= 3, toll.numpy(med, col("casualty_sigma"), zc, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.peak = new.astype(np.int8)  # a month holds one rung in this model
@@ -353,9 +353,7 @@ def build(plan: Plan):
         w.emit("escalation.settlement", settled_now & ~transferred)
         w.emit("escalation.deaths", deaths > 0, deaths=deaths)
         st.level = new.astype(np.int8)
-        dm = col("momentum_decay")
-        st.momentum = dm * st.momentum + (1.0 - dm) * (new >= 3)
-        sm = col("shift_memory")
-        st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
+        st.momentum = ema.numpy(col("momentum_decay"), st.momentum, new >= 3)
+        st.lr_ema = ema.numpy(col("shift_memory"), st.lr_ema, lr)
 
     return step

@@ -36,6 +36,7 @@ from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, deterrence, response_probability, towards_sides
 from .escalation import CAL, log_balance
+from .formulas import chance, toll
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -165,7 +166,7 @@ def build(plan: Plan):
         z = g.standard_normal((R, F))
         o = odds(w, claims)
         ordered = np.stack([st.launch == 1, st.launch == -1], axis=2)
-        launch = o["challenger"] & (ordered | (u[..., 0] < -np.expm1(-o["rate"])))
+        launch = o["challenger"] & (ordered | (u[..., 0] < chance.numpy(o["rate"])))
         st.launch[:] = 0
         if not launch.any():
             return
@@ -174,8 +175,8 @@ def build(plan: Plan):
         lost = launch & ~war & ~won
         any_l, any_war, any_won = launch.any(axis=2), war.any(axis=2), won.any(axis=2)
         esc = lambda name: _escalation(w, name)[:, None]  # noqa: E731
-        toll = np.maximum(1.0, np.rint(esc("casualties_major_clash") * np.exp(esc("casualty_sigma") * z)))
-        deaths = np.where(any_l, toll, 0.0).astype(st.deaths.dtype)
+        clash = toll.numpy(esc("casualties_major_clash"), esc("casualty_sigma"), z, 1.0)
+        deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)
         quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
         st.deaths += deaths
         st.casualties += deaths

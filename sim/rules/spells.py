@@ -33,6 +33,7 @@ from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, towards_sides
 from .escalation import CAL, LadderParams, Stakes, rates
+from .formulas import contest_success, ema, toll
 from .reads import declare_affinity_reads
 from .registry import register
 
@@ -118,8 +119,7 @@ def build(plan: Plan):
         def col(name: str) -> np.ndarray:
             return rp(name)[:, None]
 
-        dm = col("momentum_decay")
-        st.momentum = (dm * st.momentum + (1.0 - dm) * (st.peak >= 3)).astype(st.momentum.dtype)
+        st.momentum = ema.numpy(col("momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
         L0 = st.level.astype(np.intp)
         N = R * F
         eps = g.standard_normal((R, F))
@@ -132,7 +132,7 @@ def build(plan: Plan):
         u0, d0, s0 = f64(rp("base_up")), f64(rp("base_down")), f64(rp("base_settle"))
         fu, fd, fst = f64(h["f_up"]).ravel(), f64(h["f_down"]).ravel(), f64(h["f_settle"]).ravel()
         end_rate = 1.0 / f64(rp("war_mean_months"))
-        pa = f64(1.0 / (1.0 + np.exp(-col("decisiveness") * lr))).ravel()
+        pa = f64(contest_success.numpy(col("decisiveness"), lr)).ravel()
         med3, med4, sig = f64(rp("casualties_fatal_clash")), f64(rp("casualties_major_clash")), f64(rp("casualty_sigma"))
         post = rp("post_war_level").astype(np.intp)
         floor = st.rung_floor.astype(np.intp).ravel()
@@ -184,7 +184,7 @@ def build(plan: Plan):
         lv = np.where(relapse, 1, lv)
         st.settled = (st.settled | settled_now) & ~relapse
         st.war_months = np.where(lv == 5, st.war_months + 1, 0).astype(np.int16)
-        deaths += np.where(war_time > 0, np.rint(col("casualties_war") * war_time * np.exp(sig * zw)), 0.0)
+        deaths += np.where(war_time > 0, toll.numpy(col("casualties_war") * war_time, sig, zw, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
@@ -201,8 +201,7 @@ def build(plan: Plan):
         w.emit("escalation.busy_month", busy, after=lv)
         st.level = lv.astype(np.int8)
         st.peak = peak.astype(np.int8)
-        sm = col("shift_memory")
-        st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
+        st.lr_ema = ema.numpy(col("shift_memory"), st.lr_ema, lr)
 
     return step
 

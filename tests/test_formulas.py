@@ -1,0 +1,154 @@
+"""The shared formulas (sim.rules.formulas): written once, compiled for kernels and run by
+numpy on arrays; the kernels that call them recompile when they change."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.rules import formulas as fm
+
+RUNGS = np.arange(6)
+
+
+def _compiled(f, *arrays):
+    """The compiled formula, called on each element (what a kernel does)."""
+    cols = np.broadcast_arrays(*(np.asarray(a) for a in arrays))
+    return np.array([f(*(c.flat[i].item() for c in cols)) for i in range(cols[0].size)]).reshape(cols[0].shape)
+
+
+def _inputs():
+    g = np.random.default_rng(7)
+    x = g.normal(0.0, 2.0, 200)
+    pos = g.lognormal(0.0, 1.5, 200)
+    return {
+        "chance": (pos,),
+        "contest_success": (g.uniform(0.0, 5.0, 200), x),
+        "log_ratio": (np.r_[pos[:-2], 0.0, 1e-12], np.r_[pos[::-1][:-2], 3.0, 0.0]),
+        "balance": (4.0 * x,),
+        "weight": (np.r_[pos[:-1], 0.0], np.r_[pos[::-1][:-1], 0.0]),
+        "toll": (pos * 10, g.uniform(0.0, 2.0, 200), x, g.choice([0.0, 1.0], 200)),
+        "climbs": (np.repeat(RUNGS, 3),),
+        "steps_down": (np.repeat(RUNGS, 3), np.tile([0, 2, 3], 6)),
+        "ema": (g.uniform(0, 1, 200), x, pos),
+        "revert": (x, pos, g.uniform(0, 1, 200)),
+    }
+
+
+TRANSCENDENTAL = {"chance", "contest_success", "log_ratio", "toll"}  # numba's and numpy's exp/log may differ in the last bit
+
+
+@pytest.mark.parametrize("name", sorted(_inputs()))
+def test_a_formulas_compiled_and_numpy_forms_agree(name):
+    f = getattr(fm, name)
+    args = _inputs()[name]
+    on_arrays = f.numpy(*args)
+    one_by_one = _compiled(f, *args)
+    assert on_arrays.shape == one_by_one.shape
+    if name in TRANSCENDENTAL:
+        np.testing.assert_array_max_ulp(on_arrays.astype(float), one_by_one.astype(float), maxulp=2)
+    else:
+        assert np.array_equal(on_arrays, one_by_one)
+
+
+def test_the_numpy_form_keeps_the_arrays_precision():
+    k = np.full(4, 1.5, dtype=np.float32)
+    x = np.linspace(-1, 1, 4, dtype=np.float32)
+    assert fm.contest_success.numpy(k, x).dtype == np.float32
+    assert fm.balance.numpy(x * 9).dtype == np.float32
+
+
+def test_contest_success_is_the_capability_ratio_to_the_power_k():
+    # a 2:1 edge wins about 74% of wars at k = 1.5 (the default's rationale)
+    assert fm.contest_success(1.5, math.log(2.0)) == pytest.approx(2**1.5 / (2**1.5 + 1))
+    assert fm.contest_success(1.5, math.log(2.0)) == pytest.approx(0.739, abs=1e-3)
+    assert fm.contest_success(3.0, 0.0) == 0.5
+    assert fm.contest_success(2.0, 0.7) + fm.contest_success(2.0, -0.7) == pytest.approx(1.0)
+
+
+def test_a_hazard_gives_a_monthly_probability():
+    assert fm.chance(0.0) == 0.0
+    assert fm.chance(1e-9) == pytest.approx(1e-9)  # expm1: exact for small rates
+    assert fm.chance(math.log(2.0)) == pytest.approx(0.5)
+    assert fm.chance(50.0) == 1.0
+
+
+def test_a_toll_is_rounded_and_a_clash_kills_at_least_one():
+    assert fm.toll(40.0, 0.8, 0.0, 1.0) == 40.0  # z = 0: the median
+    assert fm.toll(4.0, 0.5, 1.0, 0.0) == round(4.0 * math.exp(0.5))
+    assert fm.toll(0.2, 0.8, 0.0, 1.0) == 1.0  # a clash that breaks out
+    assert fm.toll(0.2, 0.8, 0.0, 0.0) == 0.0  # a quiet month at a rung
+
+
+def test_rung_gating():
+    assert [fm.climbs(int(L)) for L in RUNGS] == [True] * 5 + [False]
+    assert [fm.steps_down(int(L), 0) for L in RUNGS] == [False, True, True, True, True, False]
+    assert [fm.steps_down(int(L), 2) for L in RUNGS] == [False, False, False, True, True, False]  # a blockade holds rung 2
+
+
+def test_balance_weight_ratio_and_averages():
+    assert fm.balance(7.0) == 3.0 and fm.balance(-7.0) == -3.0 and fm.balance(0.5) == 0.5
+    assert fm.log_ratio(2.0, 1.0) == pytest.approx(math.log(2.0))
+    assert fm.log_ratio(0.0, 1.0) == pytest.approx(math.log(1e-9))  # floored, not -inf
+    assert fm.weight(0.0, 0.0) == 0.0 and fm.weight(3.0, 1.0) == pytest.approx(0.75)
+    assert fm.ema(0.9, 1.0, 0.0) == pytest.approx(0.9)
+    assert fm.revert(1.0, 0.0, 0.25) == 0.75
+
+
+def test_every_kernel_cache_follows_the_formulas_file():
+    import numba.core.dispatcher
+
+    found = 0
+    for path in sorted(Path(fm.__file__).parent.glob("*_kernel.py")):
+        mod = importlib.import_module(f"sim.rules.{path.stem}")
+        for name, obj in vars(mod).items():
+            if isinstance(obj, numba.core.dispatcher.Dispatcher) and obj.py_func.__module__ == mod.__name__:
+                stamp = obj._cache._cache_file._source_stamp
+                assert isinstance(stamp, tuple) and fm._SOURCE in stamp, f"{path.stem}.{name}"
+                found += 1
+    assert found >= 10
+
+
+STAGE = """
+import sys
+sys.path.insert(0, {here!r})
+import hashlib
+from numba import njit
+from sim.rules.formulas import depends_on
+import dep
+
+@njit(cache=True)
+def k(x):
+    return dep.f(x) * 2.0
+
+depends_on(k, hashlib.sha256(open(dep.__file__, "rb").read()).hexdigest())
+print(k(1.0), sum(k.stats.cache_hits.values()))
+"""
+
+
+def test_a_kernel_recompiles_when_a_formula_in_another_file_changes(tmp_path):
+    # numba's own cache follows only the kernel's file: without depends_on, the second
+    # run below would load the kernel compiled with the old formula
+    (tmp_path / "dep.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef f(x):\n    return x + 1.0\n")
+    (tmp_path / "run.py").write_text(textwrap.dedent(STAGE.format(here=str(tmp_path))))
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> tuple[float, int]:
+        p = subprocess.run([sys.executable, str(tmp_path / "run.py")], capture_output=True, text=True, env=env,
+                           timeout=300)
+        assert p.returncode == 0, p.stderr
+        value, hits = p.stdout.split()
+        return float(value), int(hits)
+
+    assert run() == (4.0, 0)  # compiled
+    assert run() == (4.0, 1)  # loaded from the cache
+    (tmp_path / "dep.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef f(x):\n    return x + 100.0\n")
+    assert run() == (202.0, 0)  # the formula changed: compiled again, not the stale copy
