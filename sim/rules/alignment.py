@@ -152,10 +152,7 @@ def build(plan: Plan):
         R = w.n
         g = w.stream("alignment")
 
-        def rp(name: str) -> np.ndarray:
-            return np.ascontiguousarray(w.rp("alignment", name), dtype=np.float64)
-
-        ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :]
+        ex = (g.random((R, A)) < w.rp("alignment", "exercise_rate")[:, None] / 12.0) & collective[None, :]
         if A:
             w.emit("alignment.exercise", ex)
         if P == 0:
@@ -170,8 +167,8 @@ def build(plan: Plan):
               pf, terms, lead_pos, buyers, sup, adv_w, np.ascontiguousarray(par.budget),
               st.share_change, st.excess_slip, st.refused_demand,
               leader, st.refused_now, st.answered_now, ex, collective, st.status, st.trust, noise.reshape(R, P),
-              rp("noise_sd") * np.sqrt(12.0), rp("reversion"), rp("share_gain"), rp("slip_cost"),
-              rp("sale_refusal_cost"), rp("third_party_cost"), rp("refusal_cost"), rp("support_gain"),
-              rp("exercise_gain"), rp("trust_coupling"))
+              w.rp("alignment", "noise_sd") * np.sqrt(12.0), w.rp("alignment", "reversion"), w.rp("alignment", "share_gain"), w.rp("alignment", "slip_cost"),
+              w.rp("alignment", "sale_refusal_cost"), w.rp("alignment", "third_party_cost"), w.rp("alignment", "refusal_cost"), w.rp("alignment", "support_gain"),
+              w.rp("alignment", "exercise_gain"), w.rp("alignment", "trust_coupling"))
 
     return step

@@ -196,9 +196,6 @@ def build(plan: Plan):
         R = w.n
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("alliance", name), dtype=np.float64)
-
         q, eligible, abstain = response_probability(w, d)
         u = w.stream("alliance").random((R, F, 2, A))
         for name in names:  # updated in place by the kernel
@@ -208,9 +205,9 @@ def build(plan: Plan):
         shape = (R, F, 2, A)
         asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
         asked = respond_all(c(d.sides, dtype=np.intp), c(d.leader, dtype=np.intp), c(st.peak), c(st.settled), c(w.par.trigger), q, eligible, abstain, u,
-                            st.trust, st.request_wait, rp("cooldown_months"), rp("response_gain"), rp("refusal_cost"),
-                            rp("abstain_cost"), st.refused_now, st.answered_now, st.requests, st.responses, st.support,
-                            c(st.capability), c(w.par.capacity), rp("support_share"), rp("support_decay"),
+                            st.trust, st.request_wait, w.rp("alliance", "cooldown_months"), w.rp("alliance", "response_gain"), w.rp("alliance", "refusal_cost"),
+                            w.rp("alliance", "abstain_cost"), st.refused_now, st.answered_now, st.requests, st.responses, st.support,
+                            c(st.capability), c(w.par.capacity), w.rp("alliance", "support_share"), w.rp("alliance", "support_decay"),
                             asking, respond, refuse, abstained)
         if asked:
             np.clip(st.trust, 0.0, 1.0, out=st.trust)

@@ -114,7 +114,7 @@ def deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndar
     cache = getattr(w, "month_cache", None)
     key = ("deterrence", id(d))
     hit = cache.get(key) if cache is not None else None
-    if hit is not None and hit[0] is q and hit[1] is patron_weight:
+    if hit is not None and hit[0] is q and np.array_equal(hit[1], patron_weight):  # kappa: a fresh copy each read
         return hit[2]
     out = _deterrence(w, d, q, patron_weight)
     if cache is not None:

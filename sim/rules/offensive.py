@@ -132,14 +132,11 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     q, _, _ = response_probability(w, d)
     D = deterrence(w, d, q, _escalation(w, "patron_weight"))
 
-    def rp(name: str) -> np.ndarray:
-        return c(w.rp("offensive", name), dtype=np.float64)
-
     ch, rate, p_war, p_win, x = compiled(
         c(claims), c(plan.stakes, dtype=np.intp), c(d.sides, dtype=np.intp), c(st.controller), c(st.settled),
         c(st.level), c(lr, dtype=np.float64), c(D, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
-        rp("base_rate"), rp("beta_balance"), rp("beta_isolation"), rp("beta_resolve"), rp("war_risk"),
-        rp("decisiveness"))
+        w.rp("offensive", "base_rate"), w.rp("offensive", "beta_balance"), w.rp("offensive", "beta_isolation"), w.rp("offensive", "beta_resolve"), w.rp("offensive", "war_risk"),
+        w.rp("offensive", "decisiveness"))
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 

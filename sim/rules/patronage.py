@@ -120,9 +120,6 @@ def build(plan: Plan):
         u = w.stream("patronage").random((R, F, P.size, C.size))  # one judgement per patron, flashpoint, alliance
         q = c((answer_probability(w, d) * w.par.outside_zone)[:, C], dtype=np.float64)  # (R, c)
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("patronage", name), dtype=np.float64)
-
         for name in ("trust", "patron_wait", "held_before", "refused_now", "answered_now"):  # updated in place
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
@@ -131,8 +128,8 @@ def build(plan: Plan):
         before = np.empty((R, P.size, C.size))
         after = np.empty((R, P.size, C.size))
         judged = judge(Pc, Cc, sides, stake, not_side, lead, c(st.affinity), c(st.status), st.trust, st.patron_wait,
-                       st.held_before, c(st.controller), c(st.peak), c(w.par.trigger), u, q, rp("patron_threshold"),
-                       rp("cooldown_months"), rp("patron_gain"), rp("patron_cost"), st.refused_now, st.answered_now,
+                       st.held_before, c(st.controller), c(st.peak), c(w.par.trigger), u, q, w.rp("patronage", "patron_threshold"),
+                       w.rp("patronage", "cooldown_months"), w.rp("patronage", "patron_gain"), w.rp("patronage", "patron_cost"), st.refused_now, st.answered_now,
                        letdown, backed, before, after)
         if judged:
             shape = (R, F, P.size, C.size)

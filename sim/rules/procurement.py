@@ -191,9 +191,6 @@ def build(plan: Plan):
         R = w.n
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("procurement", name), dtype=np.float64)
-
         u = w.stream("procurement").random((R, B, K))  # one draw per buyer and supplier: does the due delivery arrive?
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
@@ -204,9 +201,9 @@ def build(plan: Plan):
                 c(par.lag), c(st.refuses), c(st.refused_start), c(st.reliability0),
                 st.shares, st.backlog, st.delivered, st.slipped, st.refused_demand, st.share_change, st.excess_slip,
                 st.equipment, st.capability, st.flow, st.flow_other,
-                rp("beta_price_quality"), rp("beta_reliability"), rp("beta_affinity"), rp("beta_dependence"),
-                rp("refuse_below"), rp("share_memory_months"), rp("capability_per_usd_bn"),
-                rp("depreciation_per_year"), got, due, refusal)
+                w.rp("procurement", "beta_price_quality"), w.rp("procurement", "beta_reliability"), w.rp("procurement", "beta_affinity"), w.rp("procurement", "beta_dependence"),
+                w.rp("procurement", "refuse_below"), w.rp("procurement", "share_memory_months"), w.rp("procurement", "capability_per_usd_bn"),
+                w.rp("procurement", "depreciation_per_year"), got, due, refusal)
         rows = (buyers, None)  # the masks are over the buyers' rows only
         w.emit("procurement.delivery", got > 0, rows, usd_m=got / 1e6)
         w.emit("procurement.slip", due > got, rows, usd_m=(due - got) / 1e6)

@@ -32,7 +32,7 @@ from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, towards_sides
-from .escalation import CAL, LadderParams, Stakes, rates
+from .escalation import CAL, LadderParams, Stakes, column, rates
 from .formulas import contest_success, ema, toll
 from .reads import declare_affinity_reads
 from .registry import register
@@ -112,14 +112,7 @@ def build(plan: Plan):
         g = w.stream("escalation")
         st = w.st
         R, F = st.level.shape
-
-        def rp(name: str) -> np.ndarray:
-            return w.rp("escalation", name)
-
-        def col(name: str) -> np.ndarray:
-            return rp(name)[:, None]
-
-        st.momentum = ema.numpy(col("momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
+        st.momentum = ema.numpy(column(w, "momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
         L0 = st.level.astype(np.intp)
         N = R * F
         eps = g.standard_normal((R, F))
@@ -128,13 +121,10 @@ def build(plan: Plan):
         ur = g.random((R, F))
         h = rates(w, d, eps)
         lr = h["lr"]
-        f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
-        u0, d0, s0 = f64(rp("base_up")), f64(rp("base_down")), f64(rp("base_settle"))
-        fu, fd, fst = f64(h["f_up"]).ravel(), f64(h["f_down"]).ravel(), f64(h["f_settle"]).ravel()
-        end_rate = 1.0 / f64(rp("war_mean_months"))
-        pa = f64(contest_success.numpy(col("decisiveness"), lr)).ravel()
-        med3, med4, sig = f64(rp("casualties_fatal_clash")), f64(rp("casualties_major_clash")), f64(rp("casualty_sigma"))
-        post = rp("post_war_level").astype(np.intp)
+        pa = contest_success.numpy(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
+        fu, fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_up"], h["f_down"], h["f_settle"], pa))
+        sig = w.rp("escalation", "casualty_sigma")
+        post = w.rp("escalation", "post_war_level").astype(np.intp)
         floor = st.rung_floor.astype(np.intp).ravel()
         ctrl = np.ascontiguousarray(st.controller)
 
@@ -158,7 +148,9 @@ def build(plan: Plan):
                                     N, MORE_MOVES))
             E, U, Z = draws[batch]
             m = min(E.shape[1], MAX_MOVES - done)
-            act = chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
+            act = chain(act, E, U, Z, m, F, w.rp("escalation", "base_up"), w.rp("escalation", "base_down"),
+                        w.rp("escalation", "base_settle"), fu, fd, fst, 1.0 / w.rp("escalation", "war_mean_months"), pa,
+                        w.rp("escalation", "casualties_fatal_clash"), w.rp("escalation", "casualties_major_clash"), sig, post, floor,
                         a_idx, b_idx, stake_of, plan.claimants, claim_any, ctrl,
                         lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner)
             done += m
@@ -180,11 +172,11 @@ def build(plan: Plan):
         settled_now = settle_now | transferred
         lv = np.where(settled_now, 0, lv)
         calm_at = np.where(settled_now & np.isnan(calm_at), tau, calm_at)
-        relapse = st.settled & (ur < col("relapse"))
+        relapse = st.settled & (ur < column(w, "relapse"))
         lv = np.where(relapse, 1, lv)
         st.settled = (st.settled | settled_now) & ~relapse
         st.war_months = np.where(lv == 5, st.war_months + 1, 0).astype(np.int16)
-        deaths += np.where(war_time > 0, toll.numpy(col("casualties_war") * war_time, sig, zw, 0.0), 0.0)
+        deaths += np.where(war_time > 0, toll.numpy(column(w, "casualties_war") * war_time, sig, zw, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
@@ -201,7 +193,7 @@ def build(plan: Plan):
         w.emit("escalation.busy_month", busy, after=lv)
         st.level = lv.astype(np.int8)
         st.peak = peak.astype(np.int8)
-        st.lr_ema = ema.numpy(col("shift_memory"), st.lr_ema, lr)
+        st.lr_ema = ema.numpy(column(w, "shift_memory"), st.lr_ema, lr)
 
     return step
 

@@ -194,9 +194,14 @@ class World(mesa.Model):
         for t in triggers:
             self.st.triggered[:, ev[t]] |= mask
 
-    def rp(self, kind: str, name: str) -> np.ndarray:
-        """A rule parameter's per-replicate values: shape (R,) or (R, L)."""
-        return self.par.__dict__[f"rule:{kind}.{name}"]
+    def rp(self, kind: str, name: str, dtype: Any = np.float64) -> np.ndarray:
+        """A rule parameter's per-replicate values, shape (R,) (or (R, L) for a vector), as a
+        C-contiguous float64 array: what compiled kernels and the formulas of
+        :mod:`sim.rules.formulas` take. ``dtype=world.dtype`` gives them in the world's
+        precision instead, for numpy code that computes in it (float32 state updated with
+        float32 parameters stays float32, and results do not depend on where a parameter
+        was read)."""
+        return np.ascontiguousarray(self.par.__dict__[f"rule:{kind}.{name}"], dtype=dtype)
 
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
