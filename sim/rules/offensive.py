@@ -133,10 +133,12 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     D = deterrence(w, d, q, _escalation(w, "patron_weight"))
 
     ch, rate, p_war, p_win, x = compiled(
-        c(claims), c(plan.stakes, dtype=np.intp), c(d.sides, dtype=np.intp), c(st.controller), c(st.settled),
-        c(st.level), c(lr, dtype=np.float64), c(D, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
-        w.rp("offensive", "base_rate"), w.rp("offensive", "beta_balance"), w.rp("offensive", "beta_isolation"), w.rp("offensive", "beta_resolve"), w.rp("offensive", "war_risk"),
-        w.rp("offensive", "decisiveness"))
+        claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
+        controller=c(st.controller), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
+        D=c(D, dtype=np.float64), resolve=c(w.par.resolve, dtype=np.float64),
+        base_rate=w.rp("offensive", "base_rate"), b_bal=w.rp("offensive", "beta_balance"),
+        b_iso=w.rp("offensive", "beta_isolation"), b_res=w.rp("offensive", "beta_resolve"),
+        war_risk=w.rp("offensive", "war_risk"), decisiveness=w.rp("offensive", "decisiveness"))
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 

@@ -127,10 +127,13 @@ def build(plan: Plan):
         backed = np.empty((R, F, P.size, C.size), dtype=bool)
         before = np.empty((R, P.size, C.size))
         after = np.empty((R, P.size, C.size))
-        judged = judge(Pc, Cc, sides, stake, not_side, lead, c(st.affinity), c(st.status), st.trust, st.patron_wait,
-                       st.held_before, c(st.controller), c(st.peak), c(w.par.trigger), u, q, w.rp("patronage", "patron_threshold"),
-                       w.rp("patronage", "cooldown_months"), w.rp("patronage", "patron_gain"), w.rp("patronage", "patron_cost"), st.refused_now, st.answered_now,
-                       letdown, backed, before, after)
+        judged = judge(P=Pc, C=Cc, sides=sides, stake=stake, not_side=not_side, lead=lead, aff=c(st.affinity),
+                       status=c(st.status), trust=st.trust, patron_wait=st.patron_wait, held_before=st.held_before,
+                       controller=c(st.controller), peak=c(st.peak), trigger=c(w.par.trigger), u=u, q=q,
+                       th=w.rp("patronage", "patron_threshold"), cooldown=w.rp("patronage", "cooldown_months"),
+                       gain=w.rp("patronage", "patron_gain"), cost=w.rp("patronage", "patron_cost"),
+                       refused_now=st.refused_now, answered_now=st.answered_now, letdown_out=letdown,
+                       backed_out=backed, before_out=before, after_out=after)
         if judged:
             shape = (R, F, P.size, C.size)
             b4, af = np.broadcast_to(before[:, None], shape), np.broadcast_to(after[:, None], shape)

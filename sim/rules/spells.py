@@ -123,7 +123,10 @@ def build(plan: Plan):
         lr = h["lr"]
         pa = contest_success.numpy(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
         fu, fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_up"], h["f_down"], h["f_settle"], pa))
-        sig = w.rp("escalation", "casualty_sigma")
+        u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
+        end_rate = 1.0 / w.rp("escalation", "war_mean_months")
+        med3, med4, sig = (w.rp("escalation", name)
+                           for name in ("casualties_fatal_clash", "casualties_major_clash", "casualty_sigma"))
         post = w.rp("escalation", "post_war_level").astype(np.intp)
         floor = st.rung_floor.astype(np.intp).ravel()
         ctrl = np.ascontiguousarray(st.controller)
@@ -148,11 +151,11 @@ def build(plan: Plan):
                                     N, MORE_MOVES))
             E, U, Z = draws[batch]
             m = min(E.shape[1], MAX_MOVES - done)
-            act = chain(act, E, U, Z, m, F, w.rp("escalation", "base_up"), w.rp("escalation", "base_down"),
-                        w.rp("escalation", "base_settle"), fu, fd, fst, 1.0 / w.rp("escalation", "war_mean_months"), pa,
-                        w.rp("escalation", "casualties_fatal_clash"), w.rp("escalation", "casualties_major_clash"), sig, post, floor,
-                        a_idx, b_idx, stake_of, plan.claimants, claim_any, ctrl,
-                        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner)
+            act = chain(act=act, E=E, U=U, Z=Z, m=m, F=F, u0=u0, d0=d0, s0=s0, fu=fu, fd=fd, fst=fst,
+                        end_rate=end_rate, pa=pa, med3=med3, med4=med4, sig=sig, post=post, floor=floor,
+                        a_idx=a_idx, b_idx=b_idx, stake_of=stake_of, claimants=plan.claimants, claim_any=claim_any,
+                        ctrl=ctrl, lv=lv, tau=tau, peak=peak, deaths=deaths, war_time=war_time, calm_at=calm_at,
+                        settle_now=settle_now, ended=ended, claim=claim, winner=winner)
             done += m
             batch += 1
         busy = np.zeros(N, dtype=bool)

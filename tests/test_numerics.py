@@ -1,9 +1,11 @@
-"""The shared formulas (sim.rules.formulas): written once, compiled for kernels and run by
-numpy on arrays; the kernels that call them recompile when they change."""
+"""Numerics written once (sim.rules.formulas): formulas compiled for kernels and run by numpy
+on arrays; kernels that recompile when a formula changes, called by keyword; World.rp."""
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import math
 import os
 import subprocess
@@ -152,3 +154,43 @@ def test_a_kernel_recompiles_when_a_formula_in_another_file_changes(tmp_path):
     assert run() == (4.0, 1)  # loaded from the cache
     (tmp_path / "dep.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef f(x):\n    return x + 100.0\n")
     assert run() == (202.0, 0)  # the formula changed: compiled again, not the stale copy
+
+
+# ------------------------------------------------------------------ kernel calls
+
+
+def _kernel_calls():
+    """(module, kernel, call) for every call of a compiled kernel in the rule modules."""
+    rules = Path(fm.__file__).parent
+    out = []
+    for path in sorted(rules.glob("*.py")):
+        if path.stem.endswith("_kernel"):
+            continue
+        tree = ast.parse(path.read_text())
+        kernels = {(a.asname or a.name): a.name for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_kernel")
+                   for a in node.names}
+        out += [(path.stem, kernels[node.func.id], node) for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in kernels]
+    return out
+
+
+def test_kernels_are_called_by_keyword():
+    # twenty-odd arrays of the same shape and dtype: a positional call could swap two silently
+    calls = _kernel_calls()
+    assert len(calls) >= 10
+    for module, name, call in calls:
+        assert not call.args, f"sim.rules.{module}:{call.lineno}: call {name} by keyword (its parameters' names)"
+        kernel_args = [a.arg for a in ast.parse(inspect.getsource(getattr(
+            importlib.import_module(f"sim.rules.{_home(name, module)}"), name).py_func)).body[0].args.args]
+        assert sorted(k.arg for k in call.keywords) == sorted(kernel_args), f"sim.rules.{module}:{call.lineno}"
+
+
+def _home(kernel: str, module: str) -> str:
+    """The kernel module a rule module imports ``kernel`` from."""
+    tree = ast.parse((Path(fm.__file__).parent / f"{module}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_kernel"):
+            if any(a.name == kernel for a in node.names):
+                return node.module
+    raise LookupError(kernel)
