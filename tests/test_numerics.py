@@ -194,3 +194,57 @@ def _home(kernel: str, module: str) -> str:
             if any(a.name == kernel for a in node.names):
                 return node.module
     raise LookupError(kernel)
+
+
+# ------------------------------------------------------------------ World.rp
+
+
+def test_rp_gives_float64_contiguous_or_the_worlds_precision(mini):
+    from .conftest import make_world
+
+    w = make_world(mini, n=50)
+    w32 = type(w)(w.plan, 50, np.random.SeedSequence(0, spawn_key=(0,)), dtype=np.float32)
+    for world in (w, w32):
+        for kind, rs in world.plan.rules.items():
+            for name in rs.params:
+                v = world.rp(kind, name)
+                assert v.dtype == np.float64 and v.flags.c_contiguous and v.shape[0] == 50, f"{kind}.{name}"
+                own = world.rp(kind, name, world.dtype)
+                assert own.dtype == world.dtype and np.array_equal(own.astype(np.float64), v)
+    base_up = w32.rp("escalation", "base_up")
+    assert base_up.shape == (50, 6) and base_up.flags.c_contiguous
+
+
+def test_a_rule_gets_another_slots_parameter_only_if_it_declares_it_reads_it(mini_path):
+    import sim
+    from sim.parts import register, registry, scoped
+    from sim.rules import RuleParams
+
+    from .conftest import make_world
+
+    reads = registry().rules["offensive"]["fait_accompli"].reads
+    assert set(reads) == {("escalation", "patron_weight"), ("escalation", "casualties_major_clash"),
+                          ("escalation", "casualty_sigma")}
+    with scoped():
+        class NoParams(RuleParams):
+            pass
+
+        @register("escalation", "frozen_conflict", NoParams)
+        def build(plan):
+            return lambda w: None
+
+        w = make_world(sim.load_scenario(mini_path, overrides=["rules.escalation.model=frozen_conflict"]), n=7)
+        # the offensive (on) declared these: the default model's defaults, lent
+        assert np.array_equal(w.rp("escalation", "casualty_sigma"), np.full(7, 0.8))
+        assert np.array_equal(w.rp("escalation", "casualties_major_clash"), np.full(7, 40.0))
+        with pytest.raises(KeyError, match="no rule in use declares that it reads it"):
+            w.rp("escalation", "beta_shift")  # nobody declared it
+        w = make_world(sim.load_scenario(mini_path, overrides=["rules.escalation.model=frozen_conflict",
+                                                               "rules.offensive.model=off"]), n=7)
+        with pytest.raises(KeyError):
+            w.rp("escalation", "casualty_sigma")  # the rule that declared it is off
+
+        with pytest.raises(ValueError, match="no model of slot 'escalation' has a parameter 'casualty_sigmaa'"):
+            register("watch", "typo", NoParams, phase="escalation", reads=("escalation.casualty_sigmaa",))
+        with pytest.raises(ValueError, match="give 'slot.parameter' of a slot registered before it"):
+            register("watch", "typo", NoParams, phase="escalation", reads=("escalatio.casualty_sigma",))

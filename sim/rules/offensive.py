@@ -16,8 +16,9 @@ resolve. A lever or event can order an offensive (``flashpoints.F.launch``: +1 t
 side, -1 the second; it is carried out in the next escalation step if that side is the
 challenger and the flashpoint is neither settled nor at war, at any rung; then reset).
 
-Once launched, it draws one major clash's toll (the ladder's ``casualties_major_clash``
-and ``casualty_sigma``), the month's peak becomes at least rung 4, and it ends in one of:
+Once launched, it draws one major clash's toll (the escalation rule's ``casualties_major_clash``
+and ``casualty_sigma``, which this rule declares it reads, as ``patron_weight`` for D:
+``register(reads=...)``), the month's peak becomes at least rung 4, and it ends in one of:
 
 * **war** with probability 1 - (1 - w_0)(1 - D): the defender fights on (w_0) or help
   arrives (D); the flashpoint goes to rung 5 and the ladder decides the war;
@@ -104,18 +105,6 @@ def claims_of(plan: Plan) -> np.ndarray:
     return claims
 
 
-def _escalation(w, name: str) -> np.ndarray:
-    """A parameter of the escalation rule an offensive borrows (``patron_weight``,
-    ``casualties_major_clash``, ``casualty_sigma``), per replicate (R,); the ladder's
-    default if the escalation model in use does not declare it."""
-    arr = w.par.__dict__.get(f"rule:escalation.{name}")
-    if arr is None:
-        from .escalation import LadderParams
-
-        return np.full(w.n, float(getattr(LadderParams(), name).value))
-    return arr
-
-
 def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Who may launch, and the hazards and chances of a limited offensive, (R, F, 2) per
     side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
@@ -130,7 +119,7 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     claims = claims_of(plan) if claims is None else claims
     lr = log_balance(w, d)
     q, _, _ = response_probability(w, d)
-    D = deterrence(w, d, q, _escalation(w, "patron_weight"))
+    D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))  # declared: register(reads=...)
 
     ch, rate, p_war, p_win, x = compiled(
         claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
@@ -145,7 +134,8 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
 declare_affinity_reads("offensive", "fait_accompli", towards_sides)
 
 
-@register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10)
+@register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10,
+          reads=("escalation.patron_weight", "escalation.casualties_major_clash", "escalation.casualty_sigma"))
 def build(plan: Plan):
     """Short operations to seize disputed territory: tried and won more against weak, isolated defenders."""
     fs = np.flatnonzero(plan.stakes >= 0)
@@ -173,8 +163,8 @@ def build(plan: Plan):
         won = launch & ~war & (u[..., 2] < o["p_win"])
         lost = launch & ~war & ~won
         any_l, any_war, any_won = launch.any(axis=2), war.any(axis=2), won.any(axis=2)
-        esc = lambda name: _escalation(w, name)[:, None]  # noqa: E731
-        clash = toll.numpy(esc("casualties_major_clash"), esc("casualty_sigma"), z, 1.0)
+        median, sigma = (w.rp("escalation", name)[:, None] for name in ("casualties_major_clash", "casualty_sigma"))
+        clash = toll.numpy(median, sigma, z, 1.0)
         deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)
         quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
         st.deaths += deaths

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from .. import seeding
+from ..parts import lent_default
 from .agents import Alliance, Flashpoint, State, Supplier, Territory
 from .compile import Plan
 
@@ -200,8 +201,17 @@ class World(mesa.Model):
         :mod:`sim.rules.formulas` take. ``dtype=world.dtype`` gives them in the world's
         precision instead, for numpy code that computes in it (float32 state updated with
         float32 parameters stays float32, and results do not depend on where a parameter
-        was read)."""
-        return np.ascontiguousarray(self.par.__dict__[f"rule:{kind}.{name}"], dtype=dtype)
+        was read).
+
+        A parameter of another slot that a rule in use declared it reads
+        (``register(..., reads=...)``) comes from whichever model runs that slot; one that
+        does not declare it lends its default (:func:`sim.parts.lent_default`).
+        """
+        arr = self.par.__dict__.get(f"rule:{kind}.{name}")
+        if arr is None:
+            value = lent_default({k: rs.model for k, rs in self.plan.rules.items()}, kind, name)
+            arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n, *np.shape(value)))
+        return np.ascontiguousarray(arr, dtype=dtype)
 
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
