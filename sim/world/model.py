@@ -199,9 +199,9 @@ class World(mesa.Model):
         """A rule parameter's per-replicate values, shape (R,) (or (R, L) for a vector), as a
         C-contiguous float64 array: what compiled kernels and the formulas of
         :mod:`sim.rules.formulas` take. ``dtype=world.dtype`` gives them in the world's
-        precision instead, for numpy code that computes in it (float32 state updated with
-        float32 parameters stays float32, and results do not depend on where a parameter
-        was read).
+        precision instead, for numpy code that computes in it (a float32 world's state
+        stays float32). Read-only in effect: where a conversion is needed it is a copy
+        (parameters change through effects).
 
         A parameter of another slot that a rule in use declared it reads
         (``register(..., reads=...)``) comes from whichever model runs that slot; one that
