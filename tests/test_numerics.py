@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numba import njit
 
 from sim.rules import formulas as fm
 
@@ -22,9 +23,16 @@ RUNGS = np.arange(6)
 
 
 def _compiled(f, *arrays):
-    """The compiled formula, called on each element (what a kernel does)."""
-    cols = np.broadcast_arrays(*(np.asarray(a) for a in arrays))
-    return np.array([f(*(c.flat[i].item() for c in cols)) for i in range(cols[0].size)]).reshape(cols[0].shape)
+    """The formula compiled into a jitted loop over the elements (what a kernel does)."""
+    names = list(inspect.signature(f).parameters)
+    loop = (f"def loop({', '.join(names)}, out):\n    for i in range(out.size):\n"
+            f"        out[i] = f({', '.join(n + '[i]' for n in names)})\n")
+    scope = {"f": f}
+    exec(loop, scope)  # noqa: S102 - a loop over the formula's own parameters
+    cols = [np.ascontiguousarray(c) for c in np.broadcast_arrays(*(np.asarray(a) for a in arrays))]
+    out = np.empty(cols[0].shape, dtype=np.asarray(f(*(c[:1] for c in cols))).dtype)
+    njit(scope["loop"])(*cols, out)
+    return out
 
 
 def _inputs():
@@ -52,7 +60,7 @@ TRANSCENDENTAL = {"chance", "contest_success", "log_ratio", "toll"}  # numba's a
 def test_a_formulas_compiled_and_numpy_forms_agree(name):
     f = getattr(fm, name)
     args = _inputs()[name]
-    on_arrays = f.numpy(*args)
+    on_arrays = f(*args)
     one_by_one = _compiled(f, *args)
     assert on_arrays.shape == one_by_one.shape
     if name in TRANSCENDENTAL:
@@ -64,8 +72,24 @@ def test_a_formulas_compiled_and_numpy_forms_agree(name):
 def test_the_numpy_form_keeps_the_arrays_precision():
     k = np.full(4, 1.5, dtype=np.float32)
     x = np.linspace(-1, 1, 4, dtype=np.float32)
-    assert fm.contest_success.numpy(k, x).dtype == np.float32
-    assert fm.balance.numpy(x * 9).dtype == np.float32
+    assert fm.contest_success(k, x).dtype == np.float32
+    assert fm.balance(x * 9).dtype == np.float32
+
+
+def test_a_rule_of_ones_own_that_calls_a_formula_ships_to_another_process(tmp_path):
+    # custom parts go to worker processes by value (cloudpickle): the formula they call
+    # must arrive as the same importable function
+    import cloudpickle
+
+    def rule(rate):
+        return fm.chance(rate) + fm.contest_success(1.5, np.log(rate))
+
+    (tmp_path / "rule.pkl").write_bytes(cloudpickle.dumps(rule))
+    code = ("import pickle, numpy as np; f = pickle.load(open(r'%s', 'rb')); print(f(np.array([2.0]))[0])"
+            % (tmp_path / "rule.pkl"))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert float(p.stdout) == pytest.approx(rule(np.array([2.0]))[0])
 
 
 def test_contest_success_is_the_capability_ratio_to_the_power_k():

@@ -98,7 +98,7 @@ def build(plan: Plan):
         R = w.n
         u = w.stream("blockade").random((R, plan.F))
         on = st.blockade != 0
-        lift = on & (st.settled | (u < chance.numpy(w.rp("blockade", "lift_rate", w.dtype)[:, None])))
+        lift = on & (st.settled | (u < chance(w.rp("blockade", "lift_rate", w.dtype)[:, None])))
         if lift.any():
             st.blockade[lift] = 0
             w.emit("blockade.lifted", lift)

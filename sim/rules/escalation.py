@@ -95,7 +95,7 @@ def _log_ratio(ctx) -> np.ndarray:
     cap = ctx.st["capability"] * ctx.st["supply"]  # supplies: 1 unless the scenario starts a state short
     a_idx, b_idx = ctx.plan.sides[:, 0], ctx.plan.sides[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return log_ratio.numpy(cap[:, a_idx], cap[:, b_idx])
+        return log_ratio(cap[:, a_idx], cap[:, b_idx])
 
 
 declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5")
@@ -204,7 +204,7 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     st, par = w.st, w.par
     L = st.level.astype(np.intp)
     lr = log_balance(w, d)
-    x = balance.numpy(lr)
+    x = balance(lr)
     shift = lr - st.lr_ema
     q, _, _ = response_probability(w, d)
     D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))
@@ -223,9 +223,9 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     up = np.take_along_axis(w.rp("escalation", "base_up", w.dtype), L, axis=1) * f_up
     down = np.take_along_axis(w.rp("escalation", "base_down", w.dtype), L, axis=1) * f_down
     settle = np.take_along_axis(w.rp("escalation", "base_settle", w.dtype), L, axis=1) * f_settle
-    stuck = ~climbs.numpy(L) | st.settled
+    stuck = ~climbs(L) | st.settled
     up[stuck] = 0.0
-    down[~steps_down.numpy(L, st.rung_floor) | st.settled] = 0.0
+    down[~steps_down(L, st.rung_floor) | st.settled] = 0.0
     settle[stuck] = 0.0
     return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M,
             "f_up": f_up, "f_down": f_down, "f_settle": f_settle}
@@ -244,7 +244,7 @@ def log_balance(w, d: Dyads) -> np.ndarray:
     st = w.st
     ca = (st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]) * st.supply[:, d.sides[:, 0]]
     cb = (st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]) * st.supply[:, d.sides[:, 1]]
-    return log_ratio.numpy(ca, cb)
+    return log_ratio(ca, cb)
 
 
 declare_affinity_reads("escalation", "ladder", towards_sides)
@@ -300,7 +300,7 @@ def build(plan: Plan):
         up, down, settle, lr = h["up"], h["down"], h["settle"], h["lr"]
         war = L == 5
         total = up + down + settle
-        p_any = chance.numpy(total)
+        p_any = chance(total)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(total > 0, p_any / total, 0.0)
         t1 = up * scale
@@ -312,7 +312,7 @@ def build(plan: Plan):
 
         # wars end at a flat hazard; the winner takes the stakes if it claims them
         ending = war & (u[..., 1] < 1.0 / column(w, "war_mean_months"))
-        pa = contest_success.numpy(column(w, "decisiveness"), lr)  # = c_a^k / (c_a^k + c_b^k)
+        pa = contest_success(column(w, "decisiveness"), lr)  # = c_a^k / (c_a^k + c_b^k)
         winner = np.where(u[..., 2] < pa, a_idx, b_idx)
         transferred = np.zeros((R, F), dtype=bool)
         if fs.size:
@@ -332,7 +332,7 @@ def build(plan: Plan):
         st.war_months = np.where(new == 5, st.war_months + 1, 0).astype(np.int16)
 
         med = np.where(new == 3, column(w, "casualties_fatal_clash"), np.where(new == 4, column(w, "casualties_major_clash"), column(w, "casualties_war")))
-        deaths = np.where(new >= 3, toll.numpy(med, column(w, "casualty_sigma"), zc, 0.0), 0.0)
+        deaths = np.where(new >= 3, toll(med, column(w, "casualty_sigma"), zc, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.peak = new.astype(np.int8)  # a month holds one rung in this model
@@ -346,7 +346,7 @@ def build(plan: Plan):
         w.emit("escalation.settlement", settled_now & ~transferred)
         w.emit("escalation.deaths", deaths > 0, deaths=deaths)
         st.level = new.astype(np.int8)
-        st.momentum = ema.numpy(column(w, "momentum_decay"), st.momentum, new >= 3)
-        st.lr_ema = ema.numpy(column(w, "shift_memory"), st.lr_ema, lr)
+        st.momentum = ema(column(w, "momentum_decay"), st.momentum, new >= 3)
+        st.lr_ema = ema(column(w, "shift_memory"), st.lr_ema, lr)
 
     return step

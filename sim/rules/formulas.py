@@ -1,21 +1,24 @@
-"""The model's shared formulas, each written once: scalar functions compiled with numba.
+"""The model's shared formulas, each written once: scalar functions that numba compiles.
 
 A formula takes numbers and gives one number (or one truth value). Written once here, it
-is used three ways:
+is called by the same name three ways:
 
-* from a kernel (``sim.rules.*_kernel``) or any ``@njit`` code, compiled: ``toll(m, s, z, 1.0)``;
+* from a kernel (``sim.rules.*_kernel``) or any ``@njit`` code, where numba compiles it
+  into the caller: ``toll(m, s, z, 1.0)``;
 * from a per-replicate loop, compiled the same way (a whole month compiled as one pass
   composes these functions);
-* from the rules' numpy code, on arrays: ``contest_success.numpy(k, lr)`` runs the *same
-  body* with numpy's functions, elementwise and broadcasting, in the arrays' own precision.
+* from the rules' numpy code, on arrays: ``contest_success(k, lr)`` runs the same body
+  with numpy's functions, elementwise and broadcasting, in the arrays' own precision.
 
-So that the numpy form exists, a body uses only what both numba (on scalars) and numpy
-(on arrays) read the same way: arithmetic, comparisons, ``&`` and ``|`` between truth
-values (never ``~``, ``not``, ``and``, ``or`` or ``if``), and ``np.exp``, ``np.expm1``,
-``np.log``, ``np.rint``, ``np.maximum``, ``np.minimum``. A formula does not call another
-(its numpy form would call the compiled one). Compiled and numpy forms may differ in the
-last bit where they call ``np.exp`` (numba and numpy implement it differently): each call
-site keeps the form it had, so results stay byte-identical.
+So that both readings agree, a body uses only what numba (on scalars) and numpy (on
+arrays) read the same way: arithmetic, comparisons, ``&`` and ``|`` between truth values
+(never ``~``, ``not``, ``and``, ``or`` or ``if``), and ``np.exp``, ``np.expm1``,
+``np.log``, ``np.rint``, ``np.maximum``, ``np.minimum``. A formula is a plain Python
+function (``numba.extending.register_jitable``), so a rule written outside the package
+that calls one is shipped to worker processes by reference like any other import.
+Compiled and numpy readings may differ in the last bit where they call ``np.exp``
+(numba and numpy implement it differently): each call site keeps the reading it had, so
+results stay byte-identical.
 
 Kernels that call formulas are decorated with :func:`kernel`: numba's disk cache follows
 only the source file of the function it compiles, so a kernel would otherwise keep a
@@ -34,6 +37,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 WAR = 5
 """The top rung of the escalation ladder (docs/MODEL.md §D3)."""
@@ -42,12 +46,10 @@ _SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 """This file's content: part of the disk-cache stamp of every kernel (see :func:`kernel`)."""
 
 
-def formula(fn: Callable[..., Any]) -> Any:
-    """Compile a scalar formula (``njit``, cached on disk) and keep its body as the numpy
-    form, ``compiled.numpy`` (see the module's docstring for what a body may use)."""
-    compiled = njit(cache=True, nogil=True)(fn)
-    compiled.numpy = fn
-    return compiled
+def formula(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Make ``fn`` a formula: numba compiles it into any jitted code that calls it; called
+    from Python it runs as written, with numpy on arrays (see the module's docstring)."""
+    return register_jitable(fn)
 
 
 def kernel(fn: Callable[..., Any]) -> Any:

@@ -155,7 +155,7 @@ def build(plan: Plan):
         z = g.standard_normal((R, F))
         o = odds(w, claims)
         ordered = np.stack([st.launch == 1, st.launch == -1], axis=2)
-        launch = o["challenger"] & (ordered | (u[..., 0] < chance.numpy(o["rate"])))
+        launch = o["challenger"] & (ordered | (u[..., 0] < chance(o["rate"])))
         st.launch[:] = 0
         if not launch.any():
             return
@@ -164,7 +164,7 @@ def build(plan: Plan):
         lost = launch & ~war & ~won
         any_l, any_war, any_won = launch.any(axis=2), war.any(axis=2), won.any(axis=2)
         median, sigma = (w.rp("escalation", name)[:, None] for name in ("casualties_major_clash", "casualty_sigma"))
-        clash = toll.numpy(median, sigma, z, 1.0)
+        clash = toll(median, sigma, z, 1.0)
         deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)
         quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
         st.deaths += deaths

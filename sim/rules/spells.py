@@ -112,7 +112,7 @@ def build(plan: Plan):
         g = w.stream("escalation")
         st = w.st
         R, F = st.level.shape
-        st.momentum = ema.numpy(column(w, "momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
+        st.momentum = ema(column(w, "momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
         L0 = st.level.astype(np.intp)
         N = R * F
         eps = g.standard_normal((R, F))
@@ -121,7 +121,7 @@ def build(plan: Plan):
         ur = g.random((R, F))
         h = rates(w, d, eps)
         lr = h["lr"]
-        pa = contest_success.numpy(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
+        pa = contest_success(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
         fu, fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_up"], h["f_down"], h["f_settle"], pa))
         u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
         end_rate = 1.0 / w.rp("escalation", "war_mean_months")
@@ -179,7 +179,7 @@ def build(plan: Plan):
         lv = np.where(relapse, 1, lv)
         st.settled = (st.settled | settled_now) & ~relapse
         st.war_months = np.where(lv == 5, st.war_months + 1, 0).astype(np.int16)
-        deaths += np.where(war_time > 0, toll.numpy(column(w, "casualties_war") * war_time, sig, zw, 0.0), 0.0)
+        deaths += np.where(war_time > 0, toll(column(w, "casualties_war") * war_time, sig, zw, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
@@ -196,7 +196,7 @@ def build(plan: Plan):
         w.emit("escalation.busy_month", busy, after=lv)
         st.level = lv.astype(np.int8)
         st.peak = peak.astype(np.int8)
-        st.lr_ema = ema.numpy(column(w, "shift_memory"), st.lr_ema, lr)
+        st.lr_ema = ema(column(w, "shift_memory"), st.lr_ema, lr)
 
     return step
 
