@@ -479,7 +479,11 @@ Builder = Callable[[Any], Callable[[Any], None]]
 
 @dataclass(frozen=True)
 class RuleDef:
-    """A registered mechanism: model ``model`` of slot ``kind``, run in ``phase``."""
+    """A registered mechanism: model ``model`` of slot ``kind``, run in ``phase``.
+
+    ``reads``: parameters of other slots it reads, as ``(slot, parameter)`` (see
+    :func:`register`).
+    """
 
     kind: str
     model: str
@@ -488,6 +492,7 @@ class RuleDef:
     doc: str
     phase: str
     module: str = ""
+    reads: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -817,6 +822,7 @@ def register(
     phase: str | None = None,
     order: float | None = None,
     default: bool | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Builder], Builder]:
     """Register ``build(plan) -> step(world)`` as model ``model`` of slot ``kind``.
 
@@ -826,7 +832,14 @@ def register(
     a phase's first model, and for new slots opened by the package, that is on unless
     ``default=False``; a slot opened outside the package is off by default (a scenario
     names it in ``rules:`` to use it).
+
+    ``reads``: parameters of other slots this rule reads, as ``"slot.parameter"``
+    (``"escalation.casualty_sigma"``; the slot registered first). ``world.rp(slot,
+    parameter)`` gives them whichever model a scenario picks for that slot: one that
+    does not declare the parameter (a model written for a study, say) lends the default
+    of the slot's default model (:func:`lent_default`).
     """
+    pairs = tuple(_parse_read(f"{kind}.{model}", r) for r in reads)
 
     def deco(build: Builder) -> Builder:
         module = getattr(build, "__module__", None) or _caller_module()
@@ -847,12 +860,46 @@ def register(
             if default:
                 slot.default = model
         REGISTRY.rules.setdefault(kind, {})[model] = RuleDef(
-            kind, model, params, build, (build.__doc__ or "").strip(), slot.phase, module
+            kind, model, params, build, (build.__doc__ or "").strip(), slot.phase, module, pairs
         )
         REGISTRY.bump()
         return build
 
     return deco
+
+
+def _parse_read(who: str, read: str) -> tuple[str, str]:
+    slot, _, name = read.partition(".")
+    models = REGISTRY.rules.get(slot, {})
+    if not name or not models:
+        raise ValueError(f"{who} reads {read!r}: give 'slot.parameter' of a slot registered before it "
+                         f"(slots: {', '.join(REGISTRY.slots)})")
+    if not any(name in m.params.model_fields for m in models.values()):
+        raise ValueError(f"{who} reads {read!r}: no model of slot {slot!r} has a parameter {name!r}")
+    return slot, name
+
+
+def lent_default(rules: dict[str, str], kind: str, name: str) -> Any:
+    """The value of parameter ``name`` of slot ``kind`` for the rules in use (``rules``:
+    slot -> model) when the model in use there does not declare it: its default in the
+    slot's default model, or else in the first registered model that declares it.
+
+    Raises KeyError unless a rule in use declared it reads that parameter
+    (``register(..., reads=...)``): a rule does not get another's parameter by accident.
+    """
+    reg = registry()
+    in_use = [reg.rules.get(k, {}).get(m) for k, m in rules.items()]
+    if not any(rd is not None and (kind, name) in rd.reads for rd in in_use):
+        raise KeyError(f"rule parameter {kind}.{name}: the model in use for '{kind}' (if any) has none, and no rule "
+                       f"in use declares that it reads it (register(..., reads=('{kind}.{name}',)))")
+    models = reg.rules.get(kind, {})
+    slot = reg.slots.get(kind)
+    first = [slot.default] if slot is not None and slot.default in models else []
+    for m in [*first, *models]:
+        f = models[m].params.model_fields.get(name)
+        if f is not None:
+            return f.get_default(call_default_factory=True).value
+    raise KeyError(f"rule parameter {kind}.{name}: no model of slot '{kind}' declares it")  # pragma: no cover
 
 
 def register_outcome(

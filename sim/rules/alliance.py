@@ -204,9 +204,6 @@ def build(plan: Plan):
         R = w.n
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("alliance", name), dtype=np.float64)
-
         q, eligible, abstain = response_probability(w, d)
         u = w.stream("alliance").random((R, F, 2, A))
         for name in names:  # updated in place by the kernel
@@ -215,11 +212,16 @@ def build(plan: Plan):
         trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
         shape = (R, F, 2, A)
         asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
-        asked = respond_all(c(d.sides, dtype=np.intp), c(d.leader, dtype=np.intp), c(st.peak), c(st.settled), c(w.par.trigger), q, eligible, abstain, u,
-                            st.trust, st.request_wait, rp("cooldown_months"), rp("response_gain"), rp("refusal_cost"),
-                            rp("abstain_cost"), st.refused_now, st.answered_now, st.requests, st.responses, st.support,
-                            c(st.capability), c(w.par.capacity), rp("support_share"), rp("support_decay"),
-                            asking, respond, refuse, abstained)
+        asked = respond_all(sides=c(d.sides, dtype=np.intp), leader=c(d.leader, dtype=np.intp), peak=c(st.peak),
+                            settled=c(st.settled), trigger=c(w.par.trigger), q=q, eligible=eligible,
+                            abstain=abstain, u=u, trust=st.trust, request_wait=st.request_wait,
+                            cooldown=w.rp("alliance", "cooldown_months"), gain=w.rp("alliance", "response_gain"),
+                            refusal_cost=w.rp("alliance", "refusal_cost"),
+                            abstain_cost=w.rp("alliance", "abstain_cost"), refused_now=st.refused_now,
+                            answered_now=st.answered_now, requests=st.requests, responses=st.responses,
+                            support=st.support, capability=c(st.capability), capacity=c(w.par.capacity),
+                            share=w.rp("alliance", "support_share"), decay=w.rp("alliance", "support_decay"),
+                            asking_out=asking, respond_out=respond, refuse_out=refuse, abstained_out=abstained)
         if asked:
             np.clip(st.trust, 0.0, 1.0, out=st.trust)
             after = st.trust[:, d.sides, :]

@@ -25,6 +25,7 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from .formulas import chance
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -97,7 +98,7 @@ def build(plan: Plan):
         R = w.n
         u = w.stream("blockade").random((R, plan.F))
         on = st.blockade != 0
-        lift = on & (st.settled | (u < -np.expm1(-w.rp("blockade", "lift_rate")[:, None])))
+        lift = on & (st.settled | (u < chance(w.rp("blockade", "lift_rate", w.dtype)[:, None])))
         if lift.any():
             st.blockade[lift] = 0
             w.emit("blockade.lifted", lift)
@@ -105,8 +106,8 @@ def build(plan: Plan):
         for f in range(plan.F):  # few flashpoints, never replicates
             victim[:, sides[f, 1]] |= st.blockade[:, f] > 0
             victim[:, sides[f, 0]] |= st.blockade[:, f] < 0
-        wear = w.rp("blockade", "wear_rate")[:, None]
-        rec = w.rp("blockade", "recovery_rate")[:, None]
+        wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
+        rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
         st.supply = np.where(victim, st.supply * (1.0 - wear), st.supply + rec * (1.0 - st.supply)).astype(st.supply.dtype)
         held = st.blockade != 0
         st.rung_floor = np.where(held, HOLD_RUNG, 0).astype(np.int8)

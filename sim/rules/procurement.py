@@ -197,22 +197,24 @@ def build(plan: Plan):
         R = w.n
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("procurement", name), dtype=np.float64)
-
         u = w.stream("procurement").random((R, B, K))  # one draw per buyer and supplier: does the due delivery arrive?
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
         got, due = np.empty((R, B, K)), np.empty((R, B, K))
         refusal = np.empty((R, B, K), dtype=bool)
-        procure(buyers, sup, own, u, c(st.affinity), c(par.price_quality), c(par.reliability), c(par.budget),
-                c(par.lag), c(st.refuses), c(st.refused_start), c(st.reliability0),
-                st.shares, st.backlog, st.delivered, st.slipped, st.refused_demand, st.share_change, st.excess_slip,
-                st.equipment, st.capability, st.flow, st.flow_other,
-                rp("beta_price_quality"), rp("beta_reliability"), rp("beta_affinity"), rp("beta_dependence"),
-                rp("refuse_below"), rp("share_memory_months"), rp("capability_per_usd_bn"),
-                rp("depreciation_per_year"), got, due, refusal)
+        procure(buyers=buyers, sup=sup, own=own, u=u, aff=c(st.affinity), price_quality=c(par.price_quality),
+                reliability=c(par.reliability), budget=c(par.budget), lag=c(par.lag), refuses=c(st.refuses),
+                refused_start=c(st.refused_start), reliability0=c(st.reliability0), shares=st.shares,
+                backlog=st.backlog, delivered=st.delivered, slipped=st.slipped, refused_demand=st.refused_demand,
+                share_change=st.share_change, excess_slip=st.excess_slip, equipment=st.equipment,
+                capability=st.capability, flow=st.flow, flow_other=st.flow_other,
+                b_pq=w.rp("procurement", "beta_price_quality"), b_rel=w.rp("procurement", "beta_reliability"),
+                b_aff=w.rp("procurement", "beta_affinity"), b_dep=w.rp("procurement", "beta_dependence"),
+                refuse_below=w.rp("procurement", "refuse_below"),
+                memory=w.rp("procurement", "share_memory_months"),
+                conv=w.rp("procurement", "capability_per_usd_bn"),
+                dep=w.rp("procurement", "depreciation_per_year"), got_out=got, due_out=due, refusal_out=refusal)
         rows = (buyers, None)  # the masks are over the buyers' rows only
         w.emit("procurement.delivery", got > 0, rows, usd_m=got / 1e6)
         w.emit("procurement.slip", due > got, rows, usd_m=(due - got) / 1e6)

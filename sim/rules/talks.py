@@ -99,17 +99,18 @@ def build(plan: Plan):
         c = np.ascontiguousarray
         u = w.stream("talks").random((R, F, 3))
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("talks", name), dtype=np.float64)
-
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
         opened, stalled, signed = (np.empty((R, F), dtype=bool) for _ in range(3))
-        negotiate(u, sides, c(st.mediators), c(w.par.capacity, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
-                  c(st.peak), st.settled, st.talks, st.progress, st.agreement, st.level, st.war_months,
-                  rp("open_rate"), rp("stall_rate"), rp("clash_stall"), rp("resume_rate"), rp("progress_rate"),
-                  rp("sign_rate"), rp("beta_mediation"), rp("beta_resolve"), opened, stalled, signed)
+        negotiate(u=u, sides=sides, mediators=c(st.mediators), capacity=c(w.par.capacity, dtype=np.float64),
+                  resolve=c(w.par.resolve, dtype=np.float64), peak=c(st.peak), settled=st.settled, talks=st.talks,
+                  progress=st.progress, agreement=st.agreement, level=st.level, war_months=st.war_months,
+                  open_rate=w.rp("talks", "open_rate"), stall_rate=w.rp("talks", "stall_rate"),
+                  clash_stall=w.rp("talks", "clash_stall"), resume_rate=w.rp("talks", "resume_rate"),
+                  progress_rate=w.rp("talks", "progress_rate"), sign_rate=w.rp("talks", "sign_rate"),
+                  b_med=w.rp("talks", "beta_mediation"), b_res=w.rp("talks", "beta_resolve"), opened_out=opened,
+                  stalled_out=stalled, signed_out=signed)
         w.emit("talks.open", opened)
         w.emit("talks.stall", stalled, progress=st.progress)
         w.emit("talks.agreement", signed, progress=st.progress)

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from .. import seeding
+from ..parts import lent_default
 from .agents import Replicate, forget, make_agents, views
 from .compile import Plan
 
@@ -194,9 +195,23 @@ class World(mesa.Model):
         for t in triggers:
             self.st.triggered[:, ev[t]] |= mask
 
-    def rp(self, kind: str, name: str) -> np.ndarray:
-        """A rule parameter's per-replicate values: shape (R,) or (R, L)."""
-        return self.par.__dict__[f"rule:{kind}.{name}"]
+    def rp(self, kind: str, name: str, dtype: Any = np.float64) -> np.ndarray:
+        """A rule parameter's per-replicate values, shape (R,) (or (R, L) for a vector), as a
+        C-contiguous float64 array: what compiled kernels and the formulas of
+        :mod:`sim.rules.formulas` take. ``dtype=world.dtype`` gives them in the world's
+        precision instead, for numpy code that computes in it (a float32 world's state
+        stays float32). Read-only in effect: where a conversion is needed it is a copy
+        (parameters change through effects).
+
+        A parameter of another slot that a rule in use declared it reads
+        (``register(..., reads=...)``) comes from whichever model runs that slot; one that
+        does not declare it lends its default (:func:`sim.parts.lent_default`).
+        """
+        arr = self.par.__dict__.get(f"rule:{kind}.{name}")
+        if arr is None:
+            value = lent_default({k: rs.model for k, rs in self.plan.rules.items()}, kind, name)
+            arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n, *np.shape(value)))
+        return np.ascontiguousarray(arr, dtype=dtype)
 
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
