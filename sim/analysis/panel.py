@@ -54,6 +54,7 @@ class Column:
     whole: bool = True
     missing_ok: bool = False
     meaning: str = "0 or 1"
+    values: tuple[int, ...] | None = None
 
 
 def _binary(name: str, missing_ok: bool = False) -> Column:
@@ -78,7 +79,7 @@ FEATURES: dict[str, Column] = {c.name: c for c in [
            meaning="ln(larger CINC / smaller CINC), 0 or more"),
     _binary("defense_pact"), _binary("def_major1"), _binary("def_major2"),
     _binary("mid_ongoing_prev"),
-    Column("hostlev_prev", 0, 5, meaning=_HOSTLEV),
+    Column("hostlev_prev", 0, 5, meaning=_HOSTLEV, values=(0, 2, 3, 4, 5)),
     _binary("fatal_prev"),
     Column("peace_years", 0, None, meaning="whole years of peace, 0 or more"),
     _binary("terr_prev", missing_ok=True),
@@ -97,7 +98,7 @@ OUTCOMES: dict[str, Column] = {c.name: c for c in [
                            "onset_occupy")),
     _binary("onset_terr", missing_ok=True),
     _binary("ongoing"),
-    Column("hostlev", 0, 5, meaning=_HOSTLEV),
+    Column("hostlev", 0, 5, meaning=_HOSTLEV, values=(0, 2, 3, 4, 5)),
     _binary("fatal_any"), _binary("fatal_unknown"),
 ]}
 """Outcome columns (what MID codes for the year); a panel may have any of them, or none."""
@@ -126,6 +127,18 @@ IMPLIES: tuple[tuple[str, str, str], ...] = (
 )
 """Rows where the first holds (is above 0) and the second does not contradict the panel's
 definitions (shared/data/SOURCES.md); ``peace_years==0`` holds when that column is 0."""
+
+
+
+def scored_rows(frame: pd.DataFrame, outcome: str) -> np.ndarray:
+    """The rows on which ``outcome`` is fitted and scored: where it is coded, and for
+    ``fatal_any`` only where no dispute ran the year before (a running dispute's fatality
+    code is carried from year to year, so it would score the coding, not a forecast)."""
+    keep = frame[outcome].notna().to_numpy().copy()
+    if outcome == "fatal_any":
+        keep &= frame["mid_ongoing_prev"].to_numpy() == 0
+    return keep
+
 
 KNOWN = {**FEATURES, **OPTIONAL_FEATURES, **OUTCOMES}
 MORE_SHOWN = 3
@@ -304,6 +317,8 @@ def _check_values(path: Path, df: pd.DataFrame, header: list[str], lines: np.nda
             bad |= v > spec.hi
         if spec.whole:
             bad |= np.isfinite(v) & (v != np.round(v))
+        if spec.values is not None:
+            bad |= ~np.isin(v, spec.values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             problems.append(_problem(path, header, col, lines[bad], f"{_fmt(x[i])} is not {spec.meaning}; "
@@ -418,4 +433,4 @@ def _number(cell: str) -> bool:
 
 
 __all__ = ["FEATURES", "FORECAST_OUTCOMES", "IMPLIES", "KEY", "OPTIONAL_FEATURES", "OUTCOMES", "Column", "Panel",
-           "parse_years", "read_panel"]
+           "parse_years", "read_panel", "scored_rows"]
