@@ -27,34 +27,19 @@ has the same problem on many rows the first is named and the others counted.
 
 from __future__ import annotations
 
-import csv
-import itertools
 import re
 import time
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..scenario.errors import InputError, Mark, Problem, option_error, suggest
+from ..scenario.errors import InputError, Problem, option_error
+from .csvtable import Column, Table, as_ints, duplicates, fmt, read_table
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class Column:
-    """A panel column: its domain, whether it may be empty, and what it means."""
-
-    name: str
-    lo: float | None = 0
-    hi: float | None = 1
-    whole: bool = True
-    missing_ok: bool = False
-    meaning: str = "0 or 1"
-    values: tuple[int, ...] | None = None
 
 
 def _binary(name: str, missing_ok: bool = False) -> Column:
@@ -141,8 +126,6 @@ def scored_rows(frame: pd.DataFrame, outcome: str) -> np.ndarray:
 
 
 KNOWN = {**FEATURES, **OPTIONAL_FEATURES, **OUTCOMES}
-MORE_SHOWN = 3
-"""How many further lines with the same problem a message lists before counting the rest."""
 
 
 @dataclass(frozen=True)
@@ -198,35 +181,15 @@ def read_panel(path: str | Path, years: str | tuple[int, int] | None = None) -> 
     The whole file is checked, whatever ``years`` keeps. Raises InputError on a bad
     panel (see the module's docstring).
     """
-    import pandas as pd
-
     t0 = time.perf_counter()
-    path = Path(path)
-    name = str(path)
-    header = _header(path)
-    _check_header(name, header)
-    usecols = [c for c in header if c in KNOWN]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            df = pd.read_csv(path, usecols=usecols, dtype=dict.fromkeys(usecols, "float64"), engine="c",
-                             keep_default_na=False, na_values=[""], skip_blank_lines=False, index_col=False,
-                             encoding="utf-8-sig")
-    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError):
-        raise InputError(_diagnose(path, header)) from None
-    if df.empty:
-        raise InputError([Problem(Mark(name, 1, 1), "", "has a header but no rows; a panel needs at least one "
-                                  "dyad-year")])
-    lines = np.arange(2, len(df) + 2)  # blank lines are kept as rows, so line = row + 2
-    outcomes = tuple(c for c in OUTCOMES if c in df.columns and df[c].notna().any())
-    df = df.drop(columns=[c for c in OUTCOMES if c in df.columns and c not in outcomes])
-    problems = _check_fields(path, header) or _check_values(path, df, header, lines) or _check_rows(
-        path, df, header, lines)
+    table = read_table(path, KNOWN, FEATURES, "a panel", drop_empty=OUTCOMES)
+    problems = _check_rows(table)
     if problems:
         raise InputError(problems)
-    df = df.astype({c: "int64" for c in df.columns if not KNOWN[c].missing_ok})
+    df = as_ints(table.frame, KNOWN)
+    outcomes = tuple(c for c in OUTCOMES if c in df.columns)
     first, last = int(df["year"].min()), int(df["year"].max())
-    panel = Panel(frame=df, path=name, outcomes=outcomes, file_years=(first, last))
+    panel = Panel(frame=df, path=str(path), outcomes=outcomes, file_years=(first, last))
     if years is not None:
         panel = panel.select(years)
     return replace(panel, seconds=time.perf_counter() - t0)
@@ -235,201 +198,30 @@ def read_panel(path: str | Path, years: str | tuple[int, int] | None = None) -> 
 # ----------------------------------------------------------------------- checks
 
 
-def _header(path: Path) -> list[str]:
-    name = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            first = fh.readline()
-    except FileNotFoundError:
-        raise InputError([Problem(Mark(name), "", "no such file; give the path of a panel CSV")]) from None
-    except IsADirectoryError:
-        raise InputError([Problem(Mark(name), "", "is a folder; give the path of a panel CSV")]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(Mark(name, 1, 1), "", "is not UTF-8 text; save the panel as a UTF-8 CSV")]) from None
-    except OSError as exc:
-        raise InputError([Problem(Mark(name), "", f"cannot be read ({exc.strerror}); check the path")]) from None
-    if not first.strip():
-        raise InputError([Problem(Mark(name), "", "is empty; a panel is a CSV with a header line ("
-                                  + ",".join(KEY) + ",...) and one row per dyad-year")])
-    return next(csv.reader([first]))
-
-
-def _check_header(name: str, header: list[str]) -> None:
-    problems = []
-    seen: set[str] = set()
-    for j, col in enumerate(header):
-        if col in seen and col in KNOWN:
-            problems.append(Problem(Mark(name, 1, _col(header, j)), col, "is in the header twice; keep one"))
-        seen.add(col)
-    extra = [c for c in header if c not in KNOWN]
-    for col in FEATURES:
-        if col not in seen:
-            problems.append(Problem(Mark(name, 1, 1), col, f"no such column{suggest(col, extra)}; a panel needs "
-                                    f"{', '.join(FEATURES)}: add it"))
-    if problems:
-        raise InputError(problems)
-
-
-def _col(fields: list[str], j: int) -> int:
-    """The 1-based character column where field ``j`` starts (exact for unquoted fields)."""
-    return 1 + sum(len(f) + 1 for f in fields[:j])
-
-
-def _line_fields(path: Path, line: int) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        text = next(itertools.islice(fh, line - 1, None), "")
-    return next(csv.reader([text]), [])
-
-
-def _problem(path: Path, header: list[str], col: str, lines: np.ndarray, message: str) -> Problem:
-    """One line for a column's problem on ``lines``: the first, then a few more and a count."""
-    first = int(lines[0])
-    j = header.index(col)
-    more = ""
-    if len(lines) > 1:
-        shown = ", ".join(str(int(x)) for x in lines[1:1 + MORE_SHOWN])
-        rest = len(lines) - 1 - min(MORE_SHOWN, len(lines) - 1)
-        more = f" (also line{'s' if len(lines) > 2 else ''} {shown}" + (f" and {rest:,} more" if rest else "") + ")"
-    return Problem(Mark(str(path), first, _col(_line_fields(path, first), j)), col, message + more)
-
-
-def _fmt(x: float) -> str:
-    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
-
-
-def _check_values(path: Path, df: pd.DataFrame, header: list[str], lines: np.ndarray) -> list[Problem]:
-    problems = []
-    blank = df.isna().all(axis=1).to_numpy()
-    if blank.any():
-        return [_problem(path, header, header[0], lines[blank], "the line is blank; remove it")]
-    for col in df.columns:
-        spec = KNOWN[col]
-        x = df[col].to_numpy()
-        empty = np.isnan(x)
-        if not spec.missing_ok and empty.any():
-            problems.append(_problem(path, header, col, lines[empty], f"the cell is empty; {col} needs a value in "
-                                     f"every row ({spec.meaning}): fill it in or drop the row"))
-        v = np.where(empty, 0.0 if spec.lo is None else spec.lo, x)
-        bad = ~np.isfinite(v)
-        if spec.lo is not None:
-            bad |= v < spec.lo
-        if spec.hi is not None:
-            bad |= v > spec.hi
-        if spec.whole:
-            bad |= np.isfinite(v) & (v != np.round(v))
-        if spec.values is not None:
-            bad |= ~np.isin(v, spec.values)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            problems.append(_problem(path, header, col, lines[bad], f"{_fmt(x[i])} is not {spec.meaning}; "
-                                     "correct the cell or drop the row"))
-    return problems
-
-
-def _check_fields(path: Path, header: list[str]) -> list[Problem]:
-    """A line with more or fewer cells than the header (pandas pads short lines and, reading
-    only the known columns, drops long ones silently). Counts commas per line in one pass over
-    the bytes; a file with quotes is left to the csv module."""
-    data = path.read_bytes()
-    if b'"' in data:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            counts = np.array([len(f) for f in csv.reader(fh) if f] or [0])
-        lines = np.arange(1, len(counts) + 1)  # blank lines are reported by _check_values
-    else:
-        b = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(b == ord("\n"))
-        if len(ends) == 0 or ends[-1] != len(b) - 1:
-            ends = np.append(ends, len(b))
-        commas = np.flatnonzero(b == ord(","))
-        starts = np.concatenate([[0], ends[:-1] + 1])
-        counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
-        length = ends - starts
-        blank = (length == 0) | ((length == 1) & (b[np.minimum(starts, len(b) - 1)] == ord("\r")))
-        lines = np.arange(1, len(counts) + 1)
-        counts, lines = counts[~blank], lines[~blank]
-    wrong = counts != len(header)
-    if not wrong.any():
-        return []
-    i = int(np.flatnonzero(wrong)[0])
-    return [Problem(Mark(str(path), int(lines[i]), 1), "", f"has {int(counts[i])} cells where the header has "
-                    f"{len(header)}; give every row one cell per column")]
-
-
 def _holds(df: pd.DataFrame, expr: str) -> np.ndarray:
     if expr.endswith("==0"):
         return df[expr[:-3]].to_numpy() == 0
     return df[expr].to_numpy() > 0
 
 
-def _check_rows(path: Path, df: pd.DataFrame, header: list[str], lines: np.ndarray) -> list[Problem]:
+def _check_rows(t: Table) -> list[Problem]:
+    df = t.frame
     problems = []
-    c1, c2 = df["ccode1"].to_numpy(), df["ccode2"].to_numpy()
-    bad = c1 >= c2
+    bad = df["ccode1"].to_numpy() >= df["ccode2"].to_numpy()
     if bad.any():
-        problems.append(_problem(path, header, "ccode1", lines[bad], "is not below ccode2; a dyad is written "
-                                 "once, with the smaller state code first: swap the pair's columns"))
-    keys = c1.astype(np.int64) * 1000 + c2.astype(np.int64) + df["year"].to_numpy().astype(np.int64) * 1_000_000
-    order = np.argsort(keys, kind="stable")
-    dup = np.zeros(len(keys), dtype=bool)
-    dup[order[1:]] = keys[order[1:]] == keys[order[:-1]]
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        same = np.flatnonzero(keys == keys[i])
-        problems.append(_problem(path, header, "year", lines[dup], f"dyad {int(c1[i])}-{int(c2[i])} in "
-                                 f"{int(df['year'].iat[i])} is already on line {int(lines[same[0]])}; keep one "
-                                 "row per dyad-year"))
+        problems.append(t.problem("ccode1", bad, "is not below ccode2; a dyad is written once, with the smaller "
+                                  "state code first: swap the pair's codes"))
+    problems += duplicates(t, KEY, "dyad-year")
     for a, b, why in IMPLIES:
-        if a not in df.columns or b.removesuffix("==0") not in df.columns:
+        col = b.removesuffix("==0")
+        if a not in df.columns or col not in df.columns:
             continue
-        va = _holds(df, a)
-        contra = va & ~_holds(df, b) & df[b.removesuffix("==0")].notna().to_numpy()
+        contra = _holds(df, a) & ~_holds(df, b) & df[col].notna().to_numpy()
         if contra.any():
-            what = f"{b.removesuffix('==0')} is not 0" if b.endswith("==0") else f"{b} is 0"
-            problems.append(_problem(path, header, a, lines[contra], f"is {_fmt(df[a].to_numpy()[contra][0])} "
-                                     f"where {what} ({why}); correct one of the two"))
+            what = f"{col} is not 0" if b.endswith("==0") else f"{b} is 0"
+            problems.append(t.problem(a, contra, f"is {fmt(df[a].to_numpy()[contra][0])} where {what} ({why}); "
+                                      "correct one of the two"))
     return problems
-
-
-def _diagnose(path: Path, header: list[str]) -> list[Problem]:
-    """The cells pandas could not read as numbers, and lines with a wrong number of fields."""
-    name = str(path)
-    problems: list[Problem] = []
-    known = [(j, c) for j, c in enumerate(header) if c in KNOWN]
-    bad: dict[tuple[str, str], list[int]] = {}
-    first: dict[tuple[str, str], tuple[int, int, str]] = {}
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            for line, fields in enumerate(csv.reader(fh), start=1):
-                if line == 1:
-                    continue
-                if fields and len(fields) != len(header):
-                    problems.append(Problem(Mark(name, line, 1), "", f"has {len(fields)} fields where the header "
-                                            f"has {len(header)}; give every row one cell per column"))
-                    break
-                for j, col in known:
-                    cell = fields[j].strip() if j < len(fields) else ""
-                    if cell and not _number(cell):
-                        key = (col, "nan")
-                        bad.setdefault(key, []).append(line)
-                        first.setdefault(key, (line, _col(fields, j), cell))
-    except UnicodeDecodeError as exc:
-        return [Problem(Mark(name), "", f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save the panel "
-                        "as a UTF-8 CSV")]
-    except csv.Error as exc:
-        return [Problem(Mark(name), "", f"is not a readable CSV ({exc}); check its quoting")]
-    for (col, _), ls in bad.items():
-        line, c, cell = first[(col, "nan")]
-        more = f" (and {len(ls) - 1:,} more line{'s' if len(ls) > 2 else ''})" if len(ls) > 1 else ""
-        problems.append(Problem(Mark(name, line, c), col, f"'{cell[:40]}' is not a number; write "
-                                f"{KNOWN[col].meaning}, or leave the cell empty where a value is missing{more}"))
-    return problems or [Problem(Mark(name), "", "could not be read as a CSV of numbers; check its format")]
-
-
-def _number(cell: str) -> bool:
-    try:
-        return np.isfinite(float(cell)) or "inf" in cell.lower()
-    except ValueError:
-        return False
 
 
 __all__ = ["FEATURES", "FORECAST_OUTCOMES", "IMPLIES", "KEY", "OPTIONAL_FEATURES", "OUTCOMES", "Column", "Panel",
