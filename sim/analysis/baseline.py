@@ -20,7 +20,11 @@ the training rows only and reused unchanged for any panel the fit forecasts:
 * ``def_majors``: how many of the two have a defence pact with a major power (0-2). The
   sides are ordered by state code, not by role, so they enter symmetrically;
 * ``ongoing_prev``: a dispute was active last year;
-* last year's hostility as dummies ``host2`` .. ``host5`` (none is the reference);
+* last year's hostility as dummies ``host3`` .. ``host5`` (display, use of force, war).
+  A hostility level above 0 means a dispute ran last year and the other way round (the
+  panel reader checks it), so with ``ongoing_prev`` in the model a dummy for every level
+  would be collinear: threat (2) is the reference level of a running dispute, and
+  ``ongoing_prev`` its effect;
 * ``fatal_prev``;
 * ``log_peace`` = ln(1 + peace_years) and ``peace0`` (peace_years == 0: a dispute last
   year, or a dyad new to the system);
@@ -55,7 +59,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FEATURE_NAMES = ("log_cinc_ratio", "lcr_missing", "cont2", "cont3", "cont4", "cont5", "cont6", "majors",
-                 "defense_pact", "def_majors", "ongoing_prev", "host2", "host3", "host4", "host5", "fatal_prev",
+                 "defense_pact", "def_majors", "ongoing_prev", "host3", "host4", "host5", "fatal_prev",
                  "log_peace", "peace0", "terr_prev", "terr_missing", "mids_past10")
 """The regression's columns, in order (:func:`design`)."""
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
@@ -78,7 +82,7 @@ def design(frame: pd.DataFrame, lcr_median: float) -> np.ndarray:
         frame["defense_pact"].to_numpy(),
         frame["def_major1"].to_numpy() + frame["def_major2"].to_numpy(),
         frame["mid_ongoing_prev"].to_numpy(),
-        *(host == k for k in (2, 3, 4, 5)),
+        *(host == k for k in (3, 4, 5)),
         frame["fatal_prev"].to_numpy(),
         np.log1p(peace), peace == 0,
         np.nan_to_num(terr, nan=0.0), np.isnan(terr),

@@ -321,7 +321,7 @@ def render(ev: Evaluation, figure: Path | None) -> str:
         if key in ("title", "base_rates"):
             continue
         label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
-        parts.append(f"<tr><th>{_e(label)}</th><td>{_e(_text(v))}</td></tr>")
+        parts.append(f"<tr><th>{_e(label)}</th><td>{_e(v if key == 'seed' else _text(v))}</td></tr>")
     rates = d.get("base_rates") or {}
     parts.append("<tr><th>Training base rates</th><td>" + _e(", ".join(f"{k} {100 * v:.3f}%" for k, v in rates.items()))
                  + "</td></tr></table>")
