@@ -69,7 +69,7 @@ def main_callback(
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
          "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler",
-         "levers": "--lever", "plugins": "--plugin"}
+         "levers": "--lever", "plugins": "--plugin", "seeds": "--seeds"}
 """The CLI flag for each argument of :func:`sim.api.run` (library errors name the argument)."""
 WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
 """Options that take a whole number."""
@@ -820,6 +820,8 @@ def seeds_check(
     try:
         c = check_card_file(card, seeds)
     except InputError as exc:
+        if any(p.mark.option is not None for p in exc.problems):  # --seeds: not about the card
+            _fail(exc, "seeds check")
         if _state["debug"]:
             raise
         typer.echo(exc.format("sim seeds check"), err=True)
