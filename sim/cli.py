@@ -157,6 +157,20 @@ PluginOpt = Annotated[
     list[str] | None,
     typer.Option("--plugin", help="Import a Python module that registers rules or outcome kinds (repeatable)."),
 ]
+ReplaceOpt = Annotated[
+    bool,
+    typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name "
+                                        "(refused otherwise: it would change results without a word)."),
+]
+
+
+def _plugins(command: str, plugin: list[str] | None, replace_rule: bool, allowed=()) -> None:
+    """Import the --plugin modules (``api.load_plugins``); say on stderr each stock part one
+    replaces, as asked with --replace-rule (the manifest and report.html record it too)."""
+    from . import api
+
+    for note in api.load_plugins(plugin, replace_rules=replace_rule, allowed=allowed, flag="add --replace-rule"):
+        typer.echo(f"sim {command}: --plugin {note} (--replace-rule)", err=True)
 
 
 @app.command(cls=SimCommand)
@@ -180,6 +194,7 @@ def run(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
     lever: LeverOpt = None,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Adaptive precision: add chunks until every outcome's 95% interval is narrower than +/- this (0.01 = one point); --runs is then the most runs (default 1,000,000).")] = None,
     replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim[research].")] = False,
     uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
@@ -199,6 +214,7 @@ def run(
     With --from-game SAVED_GAME: the forecast a game showed after a turn, as a run
     (same continuations, same seed; --runs changes their number).
     """
+    _state["replace_rule"] = replace_rule  # read by _plugins in the command's body
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
                no_report, backend, precision, scheduler, lever, plugin,
                {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "uncertainty": uncertainty,
@@ -230,7 +246,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             from .replicates import require
 
             require("pyarrow", "--replicates", option="--replicates")
-        api.load_plugins(plugin)
+        _plugins("run", plugin, _state.get("replace_rule", False))
         if from_game is not None or turn is not None:  # the state of a saved game (sim.play.replay)
             from .play import replay
 
@@ -499,6 +515,7 @@ def rerun(
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the new run folder here (must be new or empty).")] = None,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
 ) -> None:
     """Re-execute a run from its manifest and report whether the results match exactly.
 
@@ -510,6 +527,7 @@ def rerun(
     when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not
     (or when a chunk failed); 130 or 143 when Ctrl-C or SIGTERM stopped the rerun.
     """
+    _state["replace_rule"] = replace_rule  # beyond what the original run replaced (its manifest)
     _stoppable(_rerun, manifest, force, workers, out, plugin)
 
 
@@ -535,8 +553,12 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
     try:
         m, folder = api.read_manifest(manifest)
         api.check_run_options(None, workers, None, None)
-        api.load_plugins(plugin)
+        _plugins("rerun", plugin, _state.get("replace_rule", False), allowed=api.replaced_by(m))
         scn, reasons = api.rerun_check(m, folder)
+        for p in m.get("custom_parts") or []:
+            if p["name"] in api.replaced_by(m):
+                typer.echo(f"sim rerun: as in the original run, '{p['module']}' replaces the stock "
+                           f"{'rule' if p['what'] == 'rules' else 'outcome kind'} '{p['name']}'", err=True)
         if reasons and not force:
             from .scenario.errors import option_error
 
@@ -602,12 +624,13 @@ def validate(
     scenario: ScenarioArg,
     set_: SetOpt = None,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
 ) -> None:
     """Check a scenario: schema, names, facts and derivations; print provenance coverage."""
     from . import api
 
     try:
-        api.load_plugins(plugin)
+        _plugins("validate", plugin, replace_rule)
         scn = api.load_scenario(scenario, overrides=set_ or None)
     except InputError as exc:
         _fail(exc, "validate")
@@ -851,6 +874,7 @@ def backtest(
     out: Annotated[Path | None, typer.Option("--out", help="Write the backtest folder here (must be new or empty).")] = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the reliability diagram (PNG).")] = False,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
 ) -> None:
     """Score the model's forecasts of questions with known answers (a backtest).
 
@@ -864,6 +888,7 @@ def backtest(
     file and the resolved scenarios, manifest.json. Question file format:
     docs/CALIBRATION.md, "Backtest". Bad input exits 2 before anything runs.
     """
+    _state["replace_rule"] = replace_rule
     _stoppable(_backtest, scenario, questions, runs, seed, bins, workers, out, no_figures, plugin)
 
 
@@ -882,7 +907,7 @@ def _backtest(scenario, questions, runs, seed, bins, workers, out, no_figures, p
         if not 1 <= bins <= 100:
             raise option_error("--bins", f"must be from 1 to 100 (got {bins})")
         api.check_run_options(runs, workers, None, None, seed=seed)
-        api.load_plugins(plugin)
+        _plugins("backtest", plugin, _state.get("replace_rule", False))
         if out is not None:
             api.check_out(out)
         qset = read_questions(questions)

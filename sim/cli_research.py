@@ -60,6 +60,7 @@ def sweep(
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Import a module that registers rules or outcome kinds (repeatable).")] = None,
+    replace_rule: Annotated[bool, typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name.")] = False,
 ) -> None:
     """Which inputs drive each outcome: sample parameter sets and run them all in one Monte Carlo.
 
@@ -70,8 +71,9 @@ def sweep(
     variance that is Monte Carlo noise), summary.json, figures, report.html and a
     manifest to outputs/<scenario>/<timestamp>-<hash>/ (or --out).
     """
-    from .cli import _stoppable
+    from .cli import _state, _stoppable
 
+    _state["replace_rule"] = replace_rule
     _stoppable(_sweep, scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size,
                backend, scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin)
 
@@ -81,7 +83,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
     from . import api
     from .analysis.design import parse_ranges
     from .analysis.sweep import sweep as run_sweep
-    from .cli import _fail, _notices, _out_folder, _progress, _state, _temp_parquet
+    from .cli import _fail, _notices, _out_folder, _plugins, _progress, _state, _temp_parquet
     from .interrupts import SignalDeferral
     from .results import OutputError
     from .runner import ChunkFailed
@@ -94,7 +96,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
             from .replicates import require
 
             require("pyarrow", "--replicates", option="--replicates")
-        api.load_plugins(plugin)
+        _plugins("sweep", plugin, _state.get("replace_rule", False))
         scn = api.load_scenario(scenario, overrides=set_ or None)
         if out is not None:
             api.check_out(out)
@@ -203,6 +205,7 @@ def compare(
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Import a module that registers rules or outcome kinds (repeatable).")] = None,
+    replace_rule: Annotated[bool, typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name.")] = False,
 ) -> None:
     """Compare two variants with common random numbers: differences, intervals, tests, and why.
 
@@ -213,8 +216,9 @@ def compare(
     (Benjamini-Hochberg adjusted), and the event counts that differ most. Writes
     comparison.csv, counts.csv, summary.json, figures and report.html.
     """
-    from .cli import _stoppable
+    from .cli import _state, _stoppable
 
+    _state["replace_rule"] = replace_rule
     _stoppable(_compare, a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, workers, chunk_size, backend,
                independent, out, no_report, json_, plugin)
 
@@ -223,13 +227,13 @@ def _compare(a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, wor
              out, no_report, json_, plugin) -> None:
     from . import api
     from .analysis.compare import compare as run_compare
-    from .cli import _fail, _notices, _progress, _state
+    from .cli import _fail, _notices, _plugins, _progress, _state
     from .results import OutputError
     from .runner import ChunkFailed
 
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
-        api.load_plugins(plugin)
+        _plugins("compare", plugin, _state.get("replace_rule", False))
         sa = api.load_scenario(a, overrides=set_ or None)
         sb = api.load_scenario(b, overrides=set_ or None) if b is not None else None
         if b is None and not (a_set or b_set or a_lever or b_lever):

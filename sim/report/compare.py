@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..results import wilson
-from .html import CSS, _e, _img, _pct
+from .html import CSS, _e, _img, _pct, replaced_note
 from .sweep import _png
 
 
@@ -101,7 +101,7 @@ def render(cmp: Any, figs: list[Path]) -> str:
          f"<h1>{_e(cmp.a.title)}: A against B</h1>",
          f"<p class='sub'>A: {_e(cmp.label_a)} · B: {_e(cmp.label_b)} · {cmp.a.runs:,} runs each · seed {cmp.a.seed}"
          + (" · common random numbers" if cmp.paired else " · independent seeds") + "</p>",
-         "<h2>In words</h2><ul class='headline'>"]
+         replaced_note(cmp.a.manifest), "<h2>In words</h2><ul class='headline'>"]
     p += [f"<li>{_e(s)}</li>" for s in cmp.words()]
     p.append("</ul><p class='note'>" + _e(
         "With common random numbers replicate i of A and replicate i of B draw the same random numbers wherever "
