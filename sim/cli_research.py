@@ -17,7 +17,7 @@ import typer
 from .scenario.errors import InputError
 
 FLAGS_RESEARCH = {"ci_halfwidth": "--ci-halfwidth", "samples": "--samples", "method": "--method", "params": "--param",
-                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever"}
+                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever", "b": "B"}
 
 
 def register(app: typer.Typer) -> None:
@@ -200,7 +200,7 @@ def compare(
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes.")] = None,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (the same for both).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
-    independent: Annotated[bool, typer.Option("--independent", help="Give B its own seed (no common random numbers; unpaired test).")] = False,
+    independent: Annotated[bool, typer.Option("--independent", help="Give B its own seed (no common random numbers; unpaired test, Newcombe's hybrid score interval).")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the comparison folder here (must be new or empty).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
@@ -212,8 +212,10 @@ def compare(
     Two scenario files, or one scenario with two variants (--a-set/--b-set,
     --a-lever/--b-lever). Both run with the same seed, runs and chunking, so
     replicate i of A and of B share their random numbers where the structure allows;
-    per outcome: B - A with a paired 95% interval and McNemar's exact test
-    (Benjamini-Hochberg adjusted), and the event counts that differ most. Writes
+    per outcome: B - A with Newcombe's paired score 95% interval (always within
+    +/-100 points) and McNemar's exact test (Benjamini-Hochberg adjusted), and the
+    event counts that differ most. Only outcomes both define the same way are
+    compared (the others are listed); none in common exits 2. Writes
     comparison.csv, counts.csv, summary.json, figures and report.html.
     """
     from .cli import _state, _stoppable
@@ -251,6 +253,9 @@ def _compare(a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, wor
                 finish()
                 typer.echo(f"sim compare: {exc}", err=True)
                 raise typer.Exit(1) from None
+            except InputError:
+                finish()
+                raise
         finish()
     except InputError as exc:
         _fail(exc, "compare")
