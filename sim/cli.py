@@ -474,12 +474,14 @@ def _print_table(res, given: list[str]):
     wide = 170 if res.uncertainty else 120
     con = _console(wide)
     narrow = con.width < wide  # a terminal narrower than the table: its numbers wrap, the outcome gets the rest
+    whole = not narrow or con.width >= (80 if res.uncertainty else 72)  # room for the first headers unbroken
     pulled = f"; levers pulled: {', '.join(res.levers)}" if res.levers else ""
     t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}{pulled}"),
               title_justify="left")
     t.add_column("Outcome", overflow="fold", max_width=64, **({"ratio": 1} if narrow else {"min_width": 30}))
-    t.add_column("Probability", justify="right")
-    t.add_column("95% interval", justify="right", max_width=8 if narrow else None)
+    t.add_column("Probability", justify="right", min_width=11 if whole else None)
+    t.add_column("95% interval", justify="right", min_width=12 if whole else None,
+                 max_width=(12 if whole else 8) if narrow else None)
     t.add_column("When (median)", justify="right", max_width=8 if narrow else None)
     t.add_column("Middle half", justify="right", max_width=9 if narrow else None)
     across = (res.uncertainty or {}).get("outcomes")

@@ -114,7 +114,7 @@ def test_the_table_fits_a_narrow_terminal(tmp_path, monkeypatch, columns, uncert
     words = " ".join(" ".join(line.strip("│┃ ") for line in lines).split())
     assert "dozens killed in one month" in words and "Outputs: n/" in r.stdout  # wrapped, not cut
     if columns == 80:
-        assert all(h in r.stdout for h in ("Outcome", "Probability", "(median)", "Given: clash"))
+        assert all(h in r.stdout for h in ("Outcome", "Probability", "95% interval", "(median)", "Given: clash"))
 
 
 def test_output_to_a_file_or_a_pipe_keeps_the_wide_table(tmp_path):
