@@ -145,4 +145,19 @@ def test_combined_outcomes_are_compared_through_their_parts(tmp_path):
         "  clash: {kind: escalation, flashpoint: front, reaches: 4}"), "b.yaml")
     same, left = sim.analysis.compare.shared_outcomes(sim.load_scenario(a), sim.load_scenario(b))
     assert same == ["war", "taken", "frozen"]  # 'either' reads the same but combines another 'clash'
-    assert [n for n, _ in left] == ["either", "clash"]
+    assert left == [("either", "defined differently: it combines clash, defined differently"),
+                    ("clash", "defined differently: escalation (flashpoint front, reaches 3) in A, "
+                              "escalation (flashpoint front, reaches 4) in B")]
+    one = "  either: {kind: any, of: [clash]}\n"
+    only = MINI.replace("outcomes:\n", "outcomes:\n" + one).replace(
+        "  clash: {kind: escalation, flashpoint: front, reaches: 3}",
+        "  clash: {kind: escalation, flashpoint: front, reaches: 4}")
+    for k in ("war", "taken", "frozen"):
+        only = only.replace(f"  {k}:", f"  {k}_b:")
+    with pytest.raises(sim.InputError) as exc:
+        sim.compare(write(tmp_path, MINI.replace("outcomes:\n", "outcomes:\n" + one), "d.yaml"),
+                    write(tmp_path, only, "c.yaml"), runs=10)
+    assert exc.value.problems[0].message == (
+        "A (mini) and B (mini) define no outcome the same way, so there is nothing to compare: 'either' combines "
+        "clash, defined differently; 'clash' is escalation (flashpoint front, reaches 3) in A, escalation "
+        "(flashpoint front, reaches 4) in B")

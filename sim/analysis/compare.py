@@ -290,15 +290,21 @@ def newcombe_independent(k1: int, n1: int, k2: int, n2: int, z: float | None = N
     return (max(-1.0, min(lo, diff)), min(1.0, max(hi, diff)))  # exact in theory; guards rounding only
 
 
+def _part_fields(spec: Any) -> list[str]:
+    """The fields of an outcome spec that name other outcomes (``of`` of ``any``/``all``)."""
+    from ..parts import Ref
+
+    return [key for key, f in type(spec).model_fields.items()
+            if any(isinstance(m, Ref) and m.kind == "outcome" for m in f.metadata)]
+
+
 def _definition(name: str, outcomes: dict[str, Any], depth: int = 0) -> Any:
     """An outcome's resolved spec as plain data, without its description, with the
     outcomes it is made of (``any``/``all``) replaced by their own definitions."""
-    from ..parts import Ref
-
     spec = outcomes[name]
     d = {k: v for k, v in spec.model_dump().items() if k != "description" and v is not None}
-    for key, f in type(spec).model_fields.items():
-        if key in d and depth < 20 and any(isinstance(m, Ref) and m.kind == "outcome" for m in f.metadata):
+    for key in _part_fields(spec):
+        if key in d and depth < 20:
             names = d[key] if isinstance(d[key], list) else [d[key]]
             parts = [_definition(o, outcomes, depth + 1) if o in outcomes else o for o in names]
             d[key] = parts if isinstance(d[key], list) else parts[0]
@@ -325,7 +331,13 @@ def shared_outcomes(sa: Any, sb: Any) -> tuple[list[str], list[tuple[str, str]]]
         if name not in ob:
             left.append((name, "only in A"))
         elif _definition(name, oa) != _definition(name, ob):
-            left.append((name, f"defined differently: {_spec_words(oa[name])} in A, {_spec_words(ob[name])} in B"))
+            if _spec_words(oa[name]) != _spec_words(ob[name]):
+                left.append((name, f"defined differently: {_spec_words(oa[name])} in A, {_spec_words(ob[name])} in B"))
+            else:  # the same words, made of outcomes that differ
+                named = [getattr(oa[name], key) for key in _part_fields(oa[name])]
+                parts = [o for v in named for o in (v if isinstance(v, list) else [v])
+                         if o in oa and o in ob and _definition(o, oa) != _definition(o, ob)]
+                left.append((name, f"defined differently: it combines {', '.join(parts)}, defined differently"))
         else:
             same.append(name)
     left += [(name, "only in B") for name in ob if name not in oa]
@@ -446,7 +458,8 @@ def _nothing_to_compare(sa: Any, sb: Any, left_out: list[tuple[str, str]]) -> An
 
     differ = [(n, why) for n, why in left_out if why.startswith("defined differently")]
     if differ:
-        what = "; ".join(f"'{n}' is {why[len('defined differently: '):]}" for n, why in differ)
+        what = "; ".join(f"'{n}' " + (why[len("defined differently: it "):] if "it combines" in why
+                                      else f"is {why[len('defined differently: '):]}") for n, why in differ)
         msg = (f"A ({sa.name}) and B ({sb.name}) define no outcome the same way, so there is nothing to compare: "
                f"{what}")
     else:
