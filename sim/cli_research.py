@@ -42,7 +42,7 @@ def sweep(
     method: Annotated[str, typer.Option("--method", help="sobol (S1/ST), morris (mu*/sigma), lhs (RBD-FAST S1) or grid.")] = "sobol",
     samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(2D+2) sets), Morris trajectories (N*(D+1) sets), LHS sets, or grid levels per input.")] = 64,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per parameter set.")] = 200,
-    param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable; a whole-number parameter takes whole bounds, its values then equally likely).")] = None,
     lever: Annotated[list[str] | None, typer.Option("--lever", help="A lever switched across sets (an input: on in about half of them): ACTOR.LEVER (repeatable).")] = None,
     pull: Annotated[list[str] | None, typer.Option("--pull", help="A lever pulled in every set: ACTOR.LEVER (repeatable).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter in every set: PATH=VALUE (repeatable).")] = None,
