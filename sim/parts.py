@@ -574,6 +574,8 @@ class Registry:
     slots: dict[str, Slot] = field(default_factory=dict)
     rules: dict[str, dict[str, RuleDef]] = field(default_factory=dict)
     outcomes: dict[str, OutcomeKind] = field(default_factory=dict)
+    stock_names: set[tuple[str, str]] = field(default_factory=set)
+    """``("rules", "kind.model")`` and ``("outcomes", "kind")`` names the package registers."""
     version: int = 0
     loading: bool = False
     loaded: bool = False
@@ -862,6 +864,8 @@ def register(
         REGISTRY.rules.setdefault(kind, {})[model] = RuleDef(
             kind, model, params, build, (build.__doc__ or "").strip(), slot.phase, module, pairs
         )
+        if is_stock(module):
+            REGISTRY.stock_names.add(("rules", f"{kind}.{model}"))
         REGISTRY.bump()
         return build
 
@@ -914,6 +918,8 @@ def register_outcome(
     """Register an outcome kind (one module per kind holds these)."""
     ok = OutcomeKind(kind, spec, build, describe, check, combine, getattr(build, "__module__", _caller_module()))
     REGISTRY.outcomes[kind] = ok
+    if is_stock(ok.module):
+        REGISTRY.stock_names.add(("outcomes", kind))
     REGISTRY.bump()
     return ok
 
@@ -928,6 +934,19 @@ def build_pipeline(plan: Any) -> list[tuple[str, Callable[[Any], None]]]:
         if rs is None:
             continue
         out.append((slot.kind, reg.rules[slot.kind][rs.model].build(plan)))
+    return out
+
+
+def replacing_stock() -> list[dict[str, str]]:
+    """Rules and outcome kinds registered from outside the package under the name of a
+    stock one, which they replace: ``{what, name, module}`` each (``what``: ``rule`` or
+    ``outcome kind``)."""
+    r = registry()
+    out = [{"what": "rule", "name": f"{d.kind}.{d.model}", "module": d.module}
+           for models in r.rules.values() for d in models.values()
+           if ("rules", f"{d.kind}.{d.model}") in r.stock_names and not is_stock(d.module)]
+    out += [{"what": "outcome kind", "name": o.kind, "module": o.module} for o in r.outcomes.values()
+            if ("outcomes", o.kind) in r.stock_names and not is_stock(o.module)]
     return out
 
 
@@ -950,8 +969,9 @@ def custom_parts() -> dict[str, list]:
     return {k: v for k, v in out.items() if v}
 
 
-def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, str]]:
-    """Custom parts as ``{what, name, module}`` records (for the manifest)."""
+def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, Any]]:
+    """Custom parts as ``{what, name, module}`` records (for the manifest); a rule or an
+    outcome kind that replaces the stock one of its name also has ``replaces_stock: true``."""
     parts = custom_parts() if parts is None else parts
     rows = []
     for cat, items in parts.items():
@@ -966,7 +986,10 @@ def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, str]
                 "rules": lambda d: f"{d.kind}.{d.model}",
                 "outcomes": lambda o: o.kind,
             }[cat](x)
-            rows.append({"what": cat, "name": name, "module": x.module})
+            row = {"what": cat, "name": name, "module": x.module}
+            if (cat, name) in REGISTRY.stock_names:
+                row["replaces_stock"] = True  # registered under a stock part's name, in its place
+            rows.append(row)
     return rows
 
 

@@ -185,3 +185,113 @@ def test_rerun_imports_the_module_a_run_used_or_says_what_is_missing(tmp_path):
     assert "Traceback" not in r.stderr
     assert "the run used rule 'weariness.fatigue' from module 'weary_plugin', which cannot be imported here" in r.stderr
     assert not (tmp_path / "third").exists()
+
+
+# --- a plugin that registers a part under a stock part's name ---------------------------------
+
+CALM = '''"""Registers a rule under the stock name escalation.spells: no escalation at all."""
+from sim.rules import register
+from sim.rules.spells import SpellParams
+
+
+@register("escalation", "spells", SpellParams)
+def build(plan):
+    """Nothing ever escalates."""
+    def step(w):
+        pass
+    return step
+'''
+
+TALLY = '''"""Registers an outcome kind under the stock name 'casualties' (same detector)."""
+from sim.parts import registry, register_outcome
+
+_stock = registry().outcomes["casualties"]
+
+
+def detect(o, plan):
+    return _stock.build(o, plan)
+
+
+register_outcome("casualties", _stock.spec, detect, _stock.describe, check=_stock.check)
+'''
+
+REFUSED = ("sim {cmd}: --plugin: '{mod}' registers {what} under the name of the stock one, which it would replace; "
+           "add --replace-rule to run with it in place of the stock one, or register it under another name")
+
+
+@pytest.fixture()
+def plugins(tmp_path, monkeypatch):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "calm_plugin.py").write_text(CALM, encoding="utf-8")
+    (folder / "tally_plugin.py").write_text(TALLY, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    return folder
+
+
+def test_a_plugin_replacing_a_stock_rule_is_refused_unless_asked_for(tmp_path, plugins):
+    scn = write(tmp_path, MINI)
+    out = tmp_path / "refused"
+    r = _cli(["run", str(scn), "--runs", "300", "--plugin", "calm_plugin", "--out", str(out)], tmp_path, plugins)
+    assert r.returncode == 2 and r.stdout == "" and not out.exists()
+    assert r.stderr.splitlines() == [REFUSED.format(cmd="run", mod="calm_plugin", what="rule 'escalation.spells'")]
+    out = tmp_path / "replaced"
+    r = _cli(["run", str(scn), "--runs", "300", "--seed", "1", "--plugin", "calm_plugin", "--replace-rule",
+              "--out", str(out)], tmp_path, plugins)
+    assert r.returncode == 0, r.stderr
+    assert "sim run: --plugin 'calm_plugin' replaces the stock rule 'escalation.spells' (--replace-rule)" in r.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert {"what": "rules", "name": "escalation.spells", "module": "calm_plugin", "replaces_stock": True} in m["custom_parts"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert ("<b>Stock parts replaced:</b> the stock rule <code>escalation.spells</code> by module "
+            "<code>calm_plugin</code>") in report
+    # the replacement acts: the clash probability moves by far more than Monte Carlo error (sd ~0.04)
+    replaced = json.loads((out / "summary.json").read_text())["outcomes"]["clash"]["probability"]
+    stock = sim.run(sim.load_scenario(scn), runs=300, seed=1)
+    assert abs(replaced - stock.probabilities()["probability"]["clash"]) > 0.1 and stock.manifest["custom_parts"] == []
+    # a rerun replaces what the run replaced (its manifest says so), and says it
+    r = _cli(["rerun", str(out), "--out", str(tmp_path / "again")], tmp_path, plugins)
+    assert r.returncode == 0 and "Reproduced" in r.stdout, r.stderr
+    assert "sim rerun: as in the original run, 'calm_plugin' replaces the stock rule 'escalation.spells'" in r.stderr
+    # ... and nothing more without --replace-rule
+    r = _cli(["rerun", str(out), "--plugin", "tally_plugin", "--out", str(tmp_path / "third")], tmp_path, plugins)
+    assert r.returncode == 2 and not (tmp_path / "third").exists()
+    assert r.stderr.splitlines() == [REFUSED.format(cmd="rerun", mod="tally_plugin", what="outcome kind 'casualties'")]
+
+
+def test_every_command_with_plugins_refuses_a_stock_replacement(tmp_path, plugins):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    scn = str(write(tmp_path, MINI))
+    cmds = {"validate": ["validate", scn], "sweep": ["sweep", scn, "--param", "alliances.pact.credibility=0.1:0.4"],
+            "compare": ["compare", scn, "--b-set", "alliances.pact.credibility=0.9"],
+            "backtest": ["backtest", scn, "--questions", str(tmp_path / "q.yaml")]}
+    for cmd, args in cmds.items():
+        with scoped():
+            r = CliRunner().invoke(app, [*args, "--runs", "20", "--plugin", "tally_plugin"] if cmd != "validate"
+                                   else [*args, "--plugin", "tally_plugin"])
+            assert r.exit_code == 2, (cmd, r.output)
+            assert r.stderr.splitlines() == [REFUSED.format(cmd=cmd, mod="tally_plugin", what="outcome kind 'casualties'")]
+            assert sim.parts.registry().outcomes["casualties"].module == "sim.outcomes.kinds.casualties"
+    with scoped():
+        r = CliRunner().invoke(app, ["validate", scn, "--plugin", "tally_plugin", "--replace-rule"])
+        assert r.exit_code == 0, r.output
+        assert "sim validate: --plugin 'tally_plugin' replaces the stock outcome kind 'casualties' (--replace-rule)" in r.stderr
+
+
+def test_the_python_api_refuses_a_stock_replacement_unless_asked(plugins):
+    with scoped() as reg:
+        stock = reg.rules["escalation"]["spells"]
+        with pytest.raises(sim.InputError) as exc:
+            sim.api.load_plugins(["calm_plugin"])
+        assert str(exc.value) == ("sim: plugins: 'calm_plugin' registers rule 'escalation.spells' under the name of the "
+                                  "stock one, which it would replace; pass replace_rules=True to run with it in place "
+                                  "of the stock one, or register it under another name")
+        assert exc.value.problems[0].mark.option == "plugins"
+        assert reg.rules["escalation"]["spells"] is stock  # nothing of it stays registered
+        notes = sim.api.load_plugins(["calm_plugin"], replace_rules=True)  # imported again, not from the cache
+        assert notes == ["'calm_plugin' replaces the stock rule 'escalation.spells'"]
+        assert reg.rules["escalation"]["spells"].module == "calm_plugin"
+    assert sim.parts.registry().rules["escalation"]["spells"] is stock

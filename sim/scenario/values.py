@@ -391,6 +391,24 @@ def _number_hint(text: str) -> str:
     return ""
 
 
+def whole_range(lo: float, hi: float) -> tuple[int, int]:
+    """The whole-number range nearest to ``lo..hi``: the whole numbers inside it
+    (``1.5..4.2`` gives ``2..4``), or, when fewer than two lie inside, the two around it
+    (``2.2..2.8`` gives ``2..3``)."""
+    a, b = math.ceil(lo), math.floor(hi)
+    if a >= b:
+        a, b = math.floor(lo), math.ceil(hi)
+    return a, max(b, a + 1)
+
+
+def whole_choice(lo: float, hi: float) -> str:
+    """A ``choice`` of the whole numbers of the range nearest to ``lo..hi``, as written in YAML."""
+    a, b = whole_range(lo, hi)
+    if b - a >= 12:
+        return f"{{choice: [...]}} listing the whole numbers from {a} to {b}"
+    return "{choice: [" + ", ".join(str(x) for x in range(a, b + 1)) + "]}"
+
+
 def _check_bounds(x: float, b: Bounds, what: str = "value") -> None:
     if b.integer and x != int(x):
         raise ValueError(f"{what} must be a whole number, got {x:g}")
@@ -454,9 +472,9 @@ def _parse_value(value_raw: Any, bounds: Bounds, source: Source | None) -> Param
         dist = parse_dist(value_raw)
         lo, hi = dist.support()
         if bounds.integer and dist.family != "choice":
-            raise ValueError(
-                f"{dist.family} gives fractional values; this parameter is a whole number, use choice"
-            )
+            use = (f"use {whole_choice(lo, hi)}" if dist.family in ("uniform", "triangular")
+                   else "use choice, e.g. {choice: [1, 2, 3]}")
+            raise ValueError(f"{dist.family} gives fractional values; this parameter is a whole number: {use}")
         if lo < bounds.lo or hi > bounds.hi:
             if dist.family in ("normal", "lognormal"):
                 raise ValueError(
