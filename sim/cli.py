@@ -246,6 +246,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                                                                  "--uncertainty": research.get("uncertainty")})
             state = replay.game_state(from_game, turn)
             scn, run_fn, precision = state["scn"], replay.runner(state), state["dtype"]
+            for note in state["notes"]:
+                typer.echo(f"sim run: note: {note}", err=True)
         elif scenario is None:
             from .scenario.errors import option_error
 
@@ -1108,6 +1110,8 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
     except InputError as exc:
         _fail(exc, "play")
         return
+    for note in game.notes:
+        typer.echo(f"sim play: note: {note}", err=True)
     Path(folder).mkdir(parents=True, exist_ok=True)
     session = Session(game, save_to, debrief=lambda g: write_debrief(g, folder))
     typer.echo(f"{game.scn.spec.meta.title}\nYou play {', '.join(game.played)}; {game.total_turns} turns of "

@@ -117,6 +117,7 @@ class Game:
         self.snapshots: list[dict[str, Any]] = [self.snapshot()]
         self.fired: list[str] = []  # injects played so far
         self.baseline: dict[str, Any] | None = None
+        self.notes: list[str] = []  # what a resumed game's file says beside the game (its scenario file changed)
 
     # ------------------------------------------------------------------ state
 
@@ -307,27 +308,35 @@ class Game:
 
 def check_played(scn: Any, played: list[str]) -> list[str]:
     """The actors to play, checked: states of the scenario with levers, each once."""
-    levers = scn.spec.levers
-    with_levers = [a for a in levers if levers[a]]
-    problems = []
-    out: list[str] = []
-    if not played:
-        problems.append(Problem(Mark("<options>", option="--as"), "", "say which actor you play (--as ACTOR); actors "
-                                f"with levers: {', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
-    for a in played:
-        if a not in scn.spec.states:
-            problems.append(Problem(Mark("<options>", option="--as"), "",
-                                    f"no actor '{a}'{suggest(a, list(scn.spec.states))}; actors with levers: {', '.join(with_levers)}"))
-        elif a not in with_levers:
-            problems.append(Problem(Mark("<options>", option="--as"), "",
-                                    f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
-                                    f"{', '.join(with_levers) or 'none'}"))
-        elif a in out:
-            problems.append(Problem(Mark("<options>", option="--as"), "", f"{a} is given twice"))
-        else:
-            out.append(a)
+    if isinstance(played, str):
+        raise option_error("played", f"expected a list of actors, got a string {played!r} (did you mean [{played!r}]?)")
+    problems = [Problem(Mark("<options>", option="--as"), "", msg) for _, msg in played_problems(scn, played)]
     if problems:
         raise InputError(problems)
+    return list(dict.fromkeys(played))
+
+
+def played_problems(scn: Any, played: list[Any]) -> list[tuple[int | None, str]]:
+    """What is wrong with the actors a game plays: ``(index in played or None, message)``.
+
+    Shared by ``sim play --as`` and the check of a saved game's ``played`` list."""
+    levers = scn.spec.levers
+    with_levers = [a for a in levers if levers[a]]
+    out: list[tuple[int | None, str]] = []
+    seen: list[Any] = []
+    if not played:
+        out.append((None, "say which actor you play (--as ACTOR); actors with levers: "
+                          f"{', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
+    for i, a in enumerate(played):
+        if not isinstance(a, str) or a not in scn.spec.states:
+            out.append((i, f"no actor '{a}'{suggest(str(a), list(scn.spec.states))}; actors with levers: "
+                           f"{', '.join(with_levers)}"))
+        elif a not in with_levers:
+            out.append((i, f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
+                           f"{', '.join(with_levers) or 'none'}"))
+        elif a in seen:
+            out.append((i, f"{a} is given twice"))
+        seen.append(a)
     return out
 
 
