@@ -642,23 +642,10 @@ COMPARED = ("summary.json", "outcomes.csv", "timeseries.csv")
 
 
 def read_manifest(path: str | Path) -> tuple[dict, Path]:
-    """A run's manifest and folder; a clear error if it is not one."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "manifest.json"
-    if not p.is_file():
-        raise InputError([Problem(Mark(str(p)), "", "no such manifest; give a run folder or its manifest.json")])
-    try:
-        m = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(Mark(str(p)), "", f"not a run manifest (invalid JSON: {exc})")]) from None
-    need = ("scenario_sha256", "seed", "runs_requested", "chunk_size", "horizon_months", "versions")
-    missing = [k for k in need if k not in m]
-    if not isinstance(m, dict) or missing:
-        raise InputError([Problem(Mark(str(p)), "", f"not a run manifest (missing {', '.join(missing)})")])
-    if not (p.parent / "scenario.resolved.yaml").is_file():
-        raise InputError([Problem(Mark(str(p)), "", "the run folder has no scenario.resolved.yaml to rerun")])
-    return m, p.parent
+    """A run's manifest and folder, checked field by field (:func:`sim.manifests.read_manifest`)."""
+    from .manifests import read_manifest as read
+
+    return read(path)
 
 
 def load_plugins(modules: list[str] | None, argument: str = "plugins") -> None:
@@ -714,8 +701,9 @@ def missing_parts(manifest: dict) -> list[str]:
     return out
 
 
-def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]]:
-    """Load the run's resolved scenario; list what differs from the original run.
+def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[tuple[str, str]]]:
+    """Load the run's resolved scenario; list what differs from the original run, as
+    ``(manifest field, why)``.
 
     A run that used custom parts no longer registered cannot be rerun: the
     :class:`InputError` says which parts and where they came from.
@@ -732,12 +720,16 @@ def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]
                                   "; ".join(missing) + ". Register them (import the module, or run the notebook "
                                   "cell that defines them; `sim rerun --plugin MODULE`) and rerun")])
     scn = load_scenario(folder / "scenario.resolved.yaml")
+    from .manifests import check_levers
+
+    check_levers(manifest, scn, str(folder / "manifest.json"))
     reasons = []
     made_by = manifest["versions"].get("sim")
     if made_by != __version__:
-        reasons.append(f"the run was made by sim {made_by}; this is sim {__version__}")
+        reasons.append(("versions.sim", f"the run was made by sim {made_by}; this is sim {__version__}"))
     if scn.sha256() != manifest["scenario_sha256"]:
-        reasons.append("scenario.resolved.yaml has changed since the run (its SHA-256 differs from the manifest's)")
+        reasons.append(("scenario_sha256", "scenario.resolved.yaml has changed since the run (its SHA-256 differs "
+                                           "from the manifest's)"))
     return scn, reasons
 
 

@@ -540,16 +540,22 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
         api.load_plugins(plugin)
         scn, reasons = api.rerun_check(m, folder)
         if reasons and not force:
-            from .scenario.errors import option_error
+            from .scenario.errors import Mark, Problem
 
-            raise option_error(str(manifest), "; ".join(reasons) + ". Results may differ; use --force to rerun anyway")
+            raise InputError([Problem(Mark(str(folder / "manifest.json")), field, f"{why}. Results may differ; use "
+                                      "--force to rerun anyway") for field, why in reasons])
         if out is not None:
             api.check_out(out)
     except InputError as exc:
         _fail(exc, "rerun")
         return
-    for r in reasons:
-        typer.echo(f"warning: {r} (--force)", err=True)
+    for _, why in reasons:
+        typer.echo(f"warning: {why} (--force)", err=True)
+    if m.get("sweep"):  # a sweep's folder is rerun as a sweep (sim/cli_research.py)
+        from .cli_research import rerun_sweep
+
+        rerun_sweep(m, folder, scn, workers, out)
+        return
     deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and api.versions().get(k) != v}
     for k, v in deps.items():
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
@@ -559,9 +565,13 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
     with SignalDeferral() as deferral:
         try:
             with _notices("rerun"):
-                res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"),
-                              ci_halfwidth=m.get("ci_halfwidth"))
+                try:
+                    res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"],
+                                  workers=workers, chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"),
+                                  levers=m.get("levers"), ci_halfwidth=m.get("ci_halfwidth"))
+                except InputError as exc:  # checked with the manifest; a dead scheduler, say
+                    _fail(exc, "rerun")
+                    return
                 unc = m.get("uncertainty")
                 if unc and res.complete:
                     from .analysis.headline import model_uncertainty

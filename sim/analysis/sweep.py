@@ -358,7 +358,8 @@ def sweep(
     res.manifest["sweep"] = {"method": method, "samples": samples, "sets": S, "runs_per_set": runs,
                              "inputs": [i.name for i in inputs], "pulled": list(pull or []),
                              "second_order": second_order if method == "sobol" else None,
-                             "ci_halfwidth": ci_halfwidth, "rounds": math.ceil(res.runs / max(S * runs, 1))}
+                             "ci_halfwidth": ci_halfwidth, "rounds": math.ceil(res.runs / max(S * runs, 1)),
+                             "params": {k: list(v) for k, v in ranges.items()} if ranges else None}
     return Sweep(scn.name, method, samples, inputs, X, values, runs, tally, res, int(seed_value), second_order)
 
 

@@ -112,18 +112,19 @@ def _no_summary(p: Path) -> str:
 def _summary(path: Path) -> dict:
     from pydantic import BaseModel, ConfigDict, Field
 
-    from ..scenario.errors import InputError, Mark, Problem
+    from ..scenario.errors import InputError, Mark, Problem, json_cut_short
     from ..scenario.validation import validate_model
     from .design import METHODS
 
     where = Mark(str(path))
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        summary = json.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(where, "", f"cannot read it ({getattr(exc, 'strerror', None) or exc})")]) from None
-    except ValueError as exc:
-        raise InputError([Problem(where, "", f"not valid JSON ({exc}); the sweep's summary was cut or edited: "
-                                  f"run the sweep again (sim rerun {path.parent})")]) from None
+    except json.JSONDecodeError as exc:
+        why = ("the file is cut short (its JSON ends early)" if json_cut_short(text, exc) else f"not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})")
+        raise InputError([Problem(where, "", f"{why}; run the sweep again (sim rerun {path.parent})")]) from None
     if not isinstance(summary, dict) or "sweep_version" not in summary:
         raise InputError([Problem(where, "", "not a sweep summary (a `sim run` folder?); give a folder written by "
                                   "`sim sweep`")])

@@ -33,26 +33,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..api import SEED_MAX
-from ..scenario.errors import InputError, Mark, Problem, suggest
-from ..scenario.validation import given, validate_model
+from ..scenario.errors import InputError, Mark, Problem, json_cut_short, suggest
+from ..scenario.validation import given, sha256_hex, validate_model, whole_number
 from .savefile import FORMAT
-
-
-def _whole(low: int, high: int | None = None) -> Any:
-    """A whole number from ``low`` (to ``high``), with the loader's wording for anything else."""
-
-    def check(v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            else:
-                raise ValueError(f"expected a whole number, got {given(v)}")
-        if v < low or (high is not None and v > high):
-            span = f"from {low} to {high:,}" if high is not None else f"at least {low}"
-            raise ValueError(f"must be {span} (got {v})")
-        return v
-
-    return BeforeValidator(check)
 
 
 def _share(v: Any) -> Any:
@@ -61,14 +44,8 @@ def _share(v: Any) -> Any:
     return float(v)
 
 
-def _sha(v: Any) -> Any:
-    if not (isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)):
-        raise ValueError(f"expected a SHA-256 (64 hexadecimal digits), got {given(v)}")
-    return v
-
-
-Whole = Annotated[int, _whole(0)]
-Count = Annotated[int, _whole(1)]
+Whole = Annotated[int, whole_number(0)]
+Count = Annotated[int, whole_number(1)]
 Share = Annotated[float, BeforeValidator(_share)]
 
 
@@ -83,7 +60,7 @@ class SavedScenario(_Fields):
     file: str
     overrides: dict[str, Any] = {}
     resolved: dict[str, Any]
-    sha256: Annotated[str, BeforeValidator(_sha)]
+    sha256: Annotated[str, BeforeValidator(sha256_hex)]
 
 
 class TurnRecord(_Fields):
@@ -107,14 +84,14 @@ class OutcomeForecast(_Fields):
 
 
 class ContinuationSeed(_Fields):
-    entropy: Annotated[int, _whole(0)]
-    spawn_key: list[Annotated[int, _whole(0)]]
+    entropy: Annotated[int, whole_number(0)]
+    spawn_key: list[Annotated[int, whole_number(0)]]
 
 
 class Forecast(_Fields):
     """A forecast after a turn (``turn`` -1: the no-player baseline)."""
 
-    turn: Annotated[int, _whole(-1)]
+    turn: Annotated[int, whole_number(-1)]
     month: str
     runs: Count
     outcomes: dict[str, OutcomeForecast]
@@ -140,11 +117,11 @@ class SavedGame(_Fields):
     format: str
     sim_version: str = "unknown"
     scenario: SavedScenario
-    seed: Annotated[int, _whole(0, SEED_MAX)]
+    seed: Annotated[int, whole_number(0, SEED_MAX)]
     played: list[str] = Field(min_length=1)
-    months: Annotated[int, _whole(1, 600)]
-    turn_months: Annotated[int, _whole(1, 12)] | None = None
-    forecast_runs: Annotated[int, _whole(1, 1_000_000)]
+    months: Annotated[int, whole_number(1, 600)]
+    turn_months: Annotated[int, whole_number(1, 12)] | None = None
+    forecast_runs: Annotated[int, whole_number(1, 1_000_000)]
     dtype: Literal["float32", "float64"]
     chunk_size: Count | None = None
     turn: Whole | None = None
@@ -192,7 +169,7 @@ def read_file(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        if not text.rstrip().endswith("}"):  # sim writes one JSON object: a cut file does not end with its brace
+        if json_cut_short(text, exc):
             raise fail("the file ends in the middle of the game (its JSON is cut short): a copy or a save that did "
                        "not finish; use a whole copy") from None
         raise fail(f"not a saved game: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None

@@ -129,3 +129,17 @@ def one_of(choices: Iterable[str]) -> str:
     if len(items) > 12:
         items = items[:12] + ["..."]
     return "one of " + ", ".join(f"'{c}'" if c != "..." else c for c in items)
+
+
+def json_cut_short(text: str, exc: Exception) -> bool:
+    """Does this JSON error say the text stops early (a copy or a write that did not finish)?
+
+    sim writes each JSON file as one object: a file that does not end with its closing
+    brace, and whose error is at its end or in a string left open, was cut short.
+    """
+    body = text.rstrip()
+    if not body or body.endswith("}"):
+        return False
+    pos, msg = getattr(exc, "pos", 0), str(getattr(exc, "msg", ""))
+    return pos >= len(body) - 1 or msg.startswith("Unterminated string")
+
