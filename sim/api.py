@@ -529,8 +529,9 @@ def run(
     :class:`sim.interrupts.Terminated`, which the CLI raises on SIGTERM) the run stops at
     once and returns the chunks finished so far, with ``complete`` False and
     ``stopped_by`` saying what stopped it. If a chunk fails or a worker dies,
-    :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario; its
-    ``partial`` holds the results merged before.
+    :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario (and a rule
+    that raised, with its module); its ``partial`` holds the results merged before (None
+    when it failed before any chunk finished).
     """
     from . import montecarlo
 

@@ -306,6 +306,9 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]
+            if res is None:  # it failed before any chunk finished: nothing to save
+                finish()
+                _chunk_failed(failure, "run", "No chunk finished, so nothing was saved.")
         try:
             with deferral.hold():
                 finish()
@@ -329,14 +332,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         shutil.rmtree(Path(rep_file).parent, ignore_errors=True)  # copied into the run folder by res.save
     where = f"{folder}/" if save_error is None else "nowhere (the run folder could not be written)"
     if failure is not None:
-        if _state["debug"]:
-            typer.echo(failure.trace, err=True)
-        typer.echo(f"sim run: {failure} (run with --debug for the traceback)", err=True)
-        if save_error is None:
-            typer.echo(f"The {res.runs:,} runs finished before it are saved in {folder}/ with complete=false.", err=True)
-        else:
-            typer.echo(f"sim run: {save_error}", err=True)
-        raise typer.Exit(1)
+        _chunk_failed(failure, "run", f"The {res.runs:,} runs finished before it are saved in {folder}/ with "
+                      "complete=false." if save_error is None else f"sim run: {save_error}")
     if late is not None:
         typer.echo(f"{late[0]} while saving; the run is saved in {where} "
                    f"({res.runs:,} of {res.runs_requested:,} runs, complete={str(res.complete).lower()}).", err=True)
@@ -364,6 +361,16 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             err=True,
         )
         raise typer.Exit(code)
+
+
+def _chunk_failed(failure, command: str, then: str) -> None:
+    """A failed chunk: one line naming it (and the rule and plugin that raised, if one did),
+    the traceback with --debug, what was kept; exit status 1."""
+    if _state["debug"]:
+        typer.echo(failure.trace, err=True)
+    typer.echo(f"sim {command}: {failure} (run with --debug for the traceback)", err=True)
+    typer.echo(then, err=True)
+    raise typer.Exit(1)
 
 
 def _temp_parquet() -> Path:
@@ -583,6 +590,8 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]
+            if res is None:
+                _chunk_failed(failure, "rerun", "No chunk finished, so nothing was saved or compared.")
         with deferral.hold():  # a Ctrl-C now is acted on once the folder is whole
             res.manifest["rerun_of"] = str(folder)
             try:

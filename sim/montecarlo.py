@@ -190,7 +190,14 @@ def new_results(job: Job) -> Any:
         caveats=list(meta.caveats),
         levers=[f"{a}.{lv}" for a, lv in job.levers],
     )
-    res.merge(empty_result(job.tasks[0]))
+    try:  # the shapes come from a chunk of no replicates: a rule that fails to build or step fails here
+        res.merge(empty_result(job.tasks[0]))
+    except Exception as exc:  # noqa: BLE001 - reported as chunk 0's failure, before any chunk finished
+        from .runner import chunk_failure
+
+        failure = chunk_failure(job.tasks[0], exc)
+        failure.partial = None  # type: ignore[attr-defined]  # nothing finished, nothing to save
+        raise failure from None
     res.chunk_seconds.clear()
     return res
 

@@ -190,10 +190,18 @@ def simulate_chunk(task: Task):
     except ChunkFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
-        import traceback
+        raise chunk_failure(task, exc) from None
 
-        raise ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + task.n - 1,
-                          f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
+
+def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
+    """The :class:`ChunkFailed` for an error of a chunk (a rule's names the rule and its module)."""
+    import traceback
+
+    from .rules.registry import RuleFailed
+
+    error = str(exc) if isinstance(exc, RuleFailed) else f"{type(exc).__name__}: {exc}"
+    return ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + max(task.n, 1) - 1, error,
+                       traceback.format_exc())
 
 
 def _simulate(task: Task):
