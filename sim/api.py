@@ -241,6 +241,9 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
+    from . import arguments as A
+
+    A.check(ref=(A.scenario_ref, ref), overrides=(A.overrides, overrides), seeds=(A.folder, seeds))
     problems: list[Problem] = []  # merging a child over its base can find some
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
@@ -533,10 +536,19 @@ def run(
     that raised, with its module); its ``partial`` holds the results merged before (None
     when it failed before any chunk finished).
     """
+    from . import arguments as A
     from . import montecarlo
 
-    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+    wrong = A.problems(scenario=(A.scenario, scenario), levers=(A.levers, levers), replicates=(A.replicates, replicates),
+                       progress=(A.callback, progress), keep_trajectories=(A.count(0), keep_trajectories),
+                       oversubscribe=(A.flag, oversubscribe))
+    try:
+        check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                          scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+    except InputError as exc:
+        wrong += exc.problems
+    if wrong:
+        raise InputError(wrong)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     if ci_halfwidth is not None and runs is None:
         runs = ADAPTIVE_MAX_RUNS
@@ -558,8 +570,13 @@ def save(res: Any, folder: str | Path | None = None, *, report: bool = True) -> 
 
     ``folder`` must be new or empty (default: a new folder under ``outputs/<scenario>/``).
     """
+    from . import arguments as A
     from .report import write_report
+    from .results import Results
 
+    A.check(res=(lambda v: None if isinstance(v, Results) else f"expected the results of sim.run, got {A.what(v)}", res),
+            folder=(lambda v: None if v is None else A.path(v) and f"expected a folder path (a string or a Path), got {A.what(v)}",
+                    folder), report=(A.flag, report))
     target = prepare_out(folder) if folder is not None else default_output_dir(res)
     return res.save(target, report=write_report if report else None)
 

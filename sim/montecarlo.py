@@ -43,6 +43,11 @@ class Job:
 
 def parse_levers(scn: Any, levers: list[str] | None, argument: str = "levers") -> list[tuple[str, str]]:
     """``["armenia.freeze_csto", ...]`` -> ``[("armenia", "freeze_csto"), ...]``, checked."""
+    from .arguments import levers as lever_list
+
+    wrong = lever_list(levers)
+    if wrong:
+        raise InputError([Problem(Mark("<options>", option=argument), "", wrong)])
     out: list[tuple[str, str]] = []
     problems: list[Problem] = []
     declared = scn.spec.levers

@@ -320,16 +320,27 @@ def sweep(
 
     Other arguments are those of :func:`sim.run`.
     """
+    from .. import arguments as A
     from .. import montecarlo
     from ..api import LoadedScenario, check_run_options, load_scenario
     from ..replicates import ReplicateTable, SetTally
     from ..runner import PerSet
-    from ..scenario.errors import option_error
+    from ..scenario.errors import InputError, option_error
+    from .design import METHODS
 
-    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+    wrong = A.problems(scenario=(A.scenario, scenario), method=(A.one_of(*METHODS), method), params=(A.params, params),
+                       levers=(A.levers, levers), pull=(A.levers, pull), second_order=(A.flag, second_order),
+                       replicates=(A.replicates, replicates), progress=(A.callback, progress),
+                       oversubscribe=(A.flag, oversubscribe))
+    try:
+        check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                          scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+    except InputError as exc:
+        wrong += exc.problems
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-        raise option_error("samples", f"must be a whole number, at least 1 (got {samples!r})")
+        wrong += option_error("samples", f"must be a whole number, at least 1 (got {samples!r})").problems
+    if wrong:
+        raise InputError(wrong)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     ranges = parse_ranges(params) if params else None
     inputs = inputs_for(scn, ranges, levers)

@@ -84,13 +84,24 @@ class Game:
     def __init__(self, scn: Any, played: list[str], *, seed: int | None = None, months: int | None = None,
                  deck: list[Inject] | None = None, forecast_runs: int | None = None, dtype: str = "float32",
                  chunk_size: int | None = None):
+        from .. import arguments as A
         from .. import seeding
+        from ..api import check_run_options
         from ..outcomes import Recorder, compile_outcomes
         from ..rules import build_pipeline
         from ..world.compile import compile_plan
         from ..world.log import EventLog
         from ..world.model import World
 
+        wrong = A.problems(scn=(A.loaded_scenario, scn), played=(A.played, played), deck=(_deck, deck),
+                           forecast_runs=(lambda v: None if v is None else A.count(1)(v), forecast_runs))
+        try:
+            check_run_options(None, None, months, chunk_size, seed=seed, dtype=dtype)
+            check_forecast_runs(forecast_runs if isinstance(forecast_runs, int) else None, "forecast_runs")
+        except InputError as exc:
+            wrong += exc.problems
+        if wrong:
+            raise InputError(wrong)
         meta = scn.spec.meta
         self.scn = scn
         self.played = check_played(scn, played)
@@ -308,8 +319,6 @@ class Game:
 
 def check_played(scn: Any, played: list[str]) -> list[str]:
     """The actors to play, checked: states of the scenario with levers, each once."""
-    if isinstance(played, str):
-        raise option_error("played", f"expected a list of actors, got a string {played!r} (did you mean [{played!r}]?)")
     problems = [Problem(Mark("<options>", option="--as"), "", msg) for _, msg in played_problems(scn, played)]
     if problems:
         raise InputError(problems)
@@ -340,6 +349,15 @@ def played_problems(scn: Any, played: list[Any]) -> list[tuple[int | None, str]]
     return out
 
 
-def check_forecast_runs(n: int | None) -> None:
+def check_forecast_runs(n: int | None, option: str = "--forecast-runs") -> None:
     if n is not None and not 1 <= n <= 1_000_000:
-        raise option_error("--forecast-runs", f"must be between 1 and 1,000,000 (got {n})")
+        raise option_error(option, f"must be between 1 and 1,000,000 (got {n})")
+
+
+def _deck(v: Any) -> str | None:
+    """The ``deck`` argument: None or a list of :class:`Inject` (:func:`sim.play.injects.load_injects`)."""
+    from ..arguments import what
+
+    if v is None or (isinstance(v, list | tuple) and all(isinstance(x, Inject) for x in v)):
+        return None
+    return f"expected a list of injects (sim.play.injects.load_injects), got {what(v)}"
