@@ -253,7 +253,38 @@ def load_scenario(
     else:
         path = find_scenario(ref)
         tree = read_tree(path, problems=problems)
-    return load_tree(tree, path, overrides, seeds=seeds, problems=problems)
+    try:
+        return load_tree(tree, path, overrides, seeds=seeds, problems=problems)
+    except InputError as exc:
+        folded = _one_cause(exc, ref, path, tree, overrides, seeds)
+        if folded is None:
+            raise
+        raise folded from None
+
+
+def _one_cause(exc: InputError, ref: Any, path: Path, tree: Any, overrides: Any, seeds: Any) -> InputError | None:
+    """``exc`` with its one cause said first, when most of its problems have one
+    (:mod:`sim.scenario.causes`: a missing ``extends:``), else None."""
+    from .scenario.causes import missing_extends
+    from .scenario.load import merge
+    from .scenario.yamlsafe import load_yaml_file
+
+    try:
+        own = ref if isinstance(ref, dict) else load_yaml_file(path)
+    except InputError:
+        return None
+
+    def retry(base: Path) -> list[Problem]:
+        merged_problems: list[Problem] = []
+        try:
+            merged = merge(read_tree(base), tree, problems=merged_problems)
+            load_tree(merged, path, overrides, seeds=seeds, problems=merged_problems)
+        except InputError as again:
+            return again.problems
+        return []
+
+    here = None if isinstance(ref, dict) else path.parent
+    return missing_extends(exc, own, tree, str(path), here, retry)
 
 
 def load_tree(

@@ -30,7 +30,7 @@ app = typer.Typer(
     "Run a shipped scenario: sim run karabakh   (or a path: sim run scenarios/karabakh.yaml)",
     pretty_exceptions_enable=False,
 )
-_state = {"debug": False}
+_state = {"debug": False, "verbose": False}
 
 
 def process_age() -> float:
@@ -59,12 +59,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_callback(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="List every problem of a bad input, also those its "
+                                                            "first line says have one cause.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """Scenario and wargame simulation kit for Eurasian security."""
     _state["debug"] = debug
+    _state["verbose"] = verbose
 
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
@@ -79,8 +82,9 @@ def _fail(exc: InputError, command: str) -> None:
     if _state["debug"]:
         raise exc
     exc = InputError([replace(p, mark=replace(p.mark, option=FLAGS.get(p.mark.option, p.mark.option)))
-                      if p.mark.option is not None else p for p in exc.problems])
-    typer.echo(exc.format(f"sim {command}"), err=True)
+                      if p.mark.option is not None else p for p in exc.problems], cause=exc.cause,
+                     explained=[p for p in exc.problems if (p.mark, p.path, p.message) in exc.explained])
+    typer.echo(exc.format(f"sim {command}", verbose=_state["verbose"]), err=True)
     raise typer.Exit(2)
 
 
