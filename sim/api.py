@@ -648,17 +648,45 @@ def new_folder(base: str | Path, prefix: str = "", suffix: str = "", *, create: 
 
 
 def check_out(out: str | Path) -> Path:
-    """``--out DIR``: accept a new or empty folder, refuse a non-empty one or a file.
+    """``--out DIR``: accept a new or empty folder that can be written, refuse a non-empty
+    one, a file, or a place where nothing can be written (checked before the run, not after).
 
-    Creates nothing: the folder is made when the run is saved (:func:`prepare_out`),
-    so a run stopped by a bad option leaves nothing behind.
+    Creates nothing that stays: the folder is made when the run is saved
+    (:func:`prepare_out`), so a run stopped by a bad option leaves nothing behind.
     """
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise option_error("--out", f"{p} exists and is not a folder; choose a new folder")
     if p.is_dir() and any(p.iterdir()):
         raise option_error("--out", f"{p} is not empty; choose a new folder (runs never overwrite each other)")
+    check_writable(p)
     return p
+
+
+def check_writable(folder: str | Path, option: str = "--out") -> None:
+    """Can ``folder`` (or the folder it would be made in) be written? A file is written there
+    through the same write layer as the results (:func:`sim.results.atomic_write`) and removed;
+    a read-only or full disk, or a folder without permission, is an :class:`InputError` on
+    ``option`` before anything runs."""
+    import os
+
+    from .results import atomic_write
+
+    p = Path(folder)
+    here = p
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        raise option_error(option, f"{here} is a file, so {p} cannot be made; choose another folder")
+    probe = here / f".sim-write-test-{os.getpid()}"
+    try:
+        atomic_write(probe, b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).strip()
+        made = "" if here == p else f" (where {p} would be made)"
+        raise option_error(option, f"cannot write in {here}{made}: {reason[:1].lower() + reason[1:]}; choose a "
+                                   "folder you can write to") from None
 
 
 def kernels_to_compile(scn: LoadedScenario) -> list[str]:

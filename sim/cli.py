@@ -269,9 +269,22 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                 raise option_error("--given", f"no outcome '{g}'{suggest(g, outcomes)}; outcomes are {', '.join(outcomes)}")
         if out is not None:
             api.check_out(out)  # the folder itself is made when the run is saved
+        else:
+            api.check_writable(Path("outputs"))
+        notice = None
+        if run_fn is api.run:  # a large run is estimated (time, memory, disk) first; an absurd one refused
+            from .budget import check_size
+
+            adaptive = research.get("ci_halfwidth") is not None
+            notice = check_size(scn, api.ADAPTIVE_MAX_RUNS if adaptive and runs is None else runs, months=months,
+                                workers=workers, dtype=precision, levers=lever, chunk_size=chunk_size,
+                                replicates=bool(research.get("replicates")), where=out, scheduler=scheduler,
+                                adaptive=adaptive, oversubscribe=oversubscribe)
     except InputError as exc:
         _fail(exc, "run")
         return
+    if notice:
+        typer.echo(f"sim run: {notice}", err=True)
 
     progress, finish = _progress(json_, scn)
     t_start_run = time.perf_counter()
@@ -384,20 +397,21 @@ def _temp_parquet() -> Path:
     return Path(tempfile.mkdtemp(prefix="sim-replicates-")) / "replicates.parquet"
 
 
-def _out_folder(res, out: Path | None, command: str = "run") -> Path:
+def _out_folder(res, out: Path | None, command: str = "run", default=None) -> Path:
     """The run folder: ``--out`` (checked again: it may have filled up during the run;
     then a new folder under outputs/ is used, so that nothing computed is lost), or a
-    new folder under outputs/."""
+    new folder under outputs/ (``default()``, if given, makes it)."""
     from . import api
 
+    new = default or (lambda: api.default_output_dir(res))
     if out is not None:
         try:
             return api.prepare_out(out)
         except InputError as exc:
-            folder = api.default_output_dir(res)
+            folder = new()
             typer.echo(f"{exc.format(f'sim {command}')}; saving in {folder}/ instead", err=True)
             return folder
-    return api.default_output_dir(res)
+    return new()
 
 
 def _report_writer():
@@ -1059,8 +1073,16 @@ def story(
     typer.echo(st.text())
     got = st.happened()
     typer.echo("\nOutcomes: " + ("; ".join(f"{o['description']} ({st.date(o['month'])})" for o in got) if got else "none happened") + ".")
-    folder = api.prepare_out(out) if out is not None else _story_folder(scn.name, st.seed, st.replicate)
-    files = write_story(st, folder)
+    from .results import OutputError
+
+    try:  # written as sim run writes its folder: --out, else a new folder; a failure is one line
+        folder = _out_folder(None, out, "story", default=lambda: _story_folder(scn.name, st.seed, st.replicate))
+        files = write_story(st, folder)
+    except OutputError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"sim story: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"Story: {files['html']}  (timeline: {files['figure'].name}, text: {files['text'].name})")
 
 

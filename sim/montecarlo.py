@@ -235,11 +235,11 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     t_setup = time.perf_counter()
     stopped_by: str | None = None
     failure: ChunkFailed | None = None
-    worker_rss: list[float] = []
+    worker_rss: list[float] = [0.0]  # the largest so far (one number: a run may have millions of chunks)
 
     def merge(r: Any) -> None:
         res.merge(r)
-        worker_rss.append(r.peak_rss_mb)
+        worker_rss[0] = max(worker_rss[0], r.peak_rss_mb)
 
     try:
         run_chunks(job.tasks, backend, merge, progress, (lambda: enough(res)) if enough is not None else None)
