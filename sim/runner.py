@@ -197,7 +197,7 @@ def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
     """The :class:`ChunkFailed` for an error of a chunk (a rule's names the rule and its module)."""
     import traceback
 
-    from .rules.registry import RuleFailed
+    from .parts import RuleFailed
 
     error = str(exc) if isinstance(exc, RuleFailed) else f"{type(exc).__name__}: {exc}"
     return ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + max(task.n, 1) - 1, error,

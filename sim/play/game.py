@@ -88,7 +88,7 @@ class Game:
         from .. import seeding
         from ..api import check_run_options
         from ..outcomes import Recorder, compile_outcomes
-        from ..rules import build_pipeline
+        from ..parts import build_pipeline
         from ..world.compile import compile_plan
         from ..world.log import EventLog
         from ..world.model import World

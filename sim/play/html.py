@@ -69,8 +69,8 @@ def render_story(story: Story, figure: Path) -> str:
 
 def write_story(story: Story, folder: str | Path, name: str = "story") -> dict[str, Path]:
     """Write ``NAME.html`` (self-contained), ``NAME.txt`` and ``NAME_timeline.png`` into ``folder``
-    (:class:`~sim.results.OutputError` if the disk refuses)."""
-    from ..results import OutputError, atomic_write
+    (:class:`~sim.files.OutputError` if the disk refuses)."""
+    from ..files import OutputError, atomic_write
     from .figures import timeline
 
     folder = Path(folder)

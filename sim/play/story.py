@@ -230,7 +230,7 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
     from .. import montecarlo, seeding
     from ..api import check_run_options
     from ..outcomes import Recorder
-    from ..rules import build_pipeline
+    from ..parts import build_pipeline
     from ..scenario.errors import InputError
     from ..world.log import EventLog
     from ..world.model import World

@@ -26,17 +26,16 @@ A researcher adds or swaps a rule without forking::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pydantic
 
-from ..parts import PHASES, RuleDef, RuleParams, register, registry
+from ..parts import PHASES, RuleDef, RuleParams, build_pipeline, register, registry
 from ..parts import REGISTRY as _PARTS
 from ..scenario.errors import Mark, Problem, suggest
 from ..scenario.validation import problems_from
 from ..scenario.values import Param
-from ..world.compile import Plan, RuleSetting
+from ..world.compile import RuleSetting
 
 REGISTRY: dict[str, dict[str, RuleDef]] = _PARTS.rules
 """Registered models by slot: ``REGISTRY[kind][model]``."""
@@ -94,62 +93,10 @@ def _mark(container: Any, key: Any, file: str, prefer_key: bool = False) -> Mark
     return mark_of(container, key, prefer_key=prefer_key) or mark_of(container) or Mark(file)
 
 
-class RuleFailed(RuntimeError):
-    """A rule raised while it was built or in its monthly step.
-
-    Says which rule (``slot.model``), the module that registered it (a plugin's, or the
-    package's) and what it raised; the chunk that ran it wraps this in
-    :class:`sim.runner.ChunkFailed`. The original exception is its ``__cause__``.
-    """
-
-    def __init__(self, rule: RuleDef, stage: str, exc: BaseException):
-        from ..parts import is_stock
-
-        self.rule, self.module, self.stage = f"{rule.kind}.{rule.model}", rule.module, stage
-        self.error = f"{type(exc).__name__}: {exc}"
-        origin = f"module {rule.module}" if is_stock(rule.module) else f"plugin module '{rule.module}'"
-        where = "while it was built (build(plan))" if stage == "build" else "in its monthly step"
-        super().__init__(f"rule {self.rule} from {origin} raised {self.error} {where}")
-
-
-def build_pipeline(plan: Plan) -> list[tuple[str, Callable[[Any], None]]]:
-    """The monthly rule functions of a plan: phase by phase, each phase's slots in order.
-
-    A rule that raises, in its build or its step, raises :class:`RuleFailed` naming it.
-    """
-    reg = registry()
-    out = []
-    for slot in reg.slots_in_order():
-        rs = plan.rules.get(slot.kind)
-        if rs is None:
-            continue
-        rd = reg.rules[slot.kind][rs.model]
-        try:
-            step = rd.build(plan)
-        except Exception as exc:  # noqa: BLE001 - any error of a rule's own code is reported as the rule's
-            raise RuleFailed(rd, "build", exc) from exc
-        out.append((slot.kind, _named(rd, step)))
-    return out
-
-
-def _named(rd: RuleDef, step: Callable[[Any], None]) -> Callable[[Any], None]:
-    """``step``, raising :class:`RuleFailed` (naming the rule) for any error it raises."""
-
-    def run(world: Any) -> None:
-        try:
-            step(world)
-        except Exception as exc:  # noqa: BLE001 - as above; Ctrl-C and SIGTERM pass through
-            raise RuleFailed(rd, "step", exc) from exc
-
-    run.__wrapped__ = step  # type: ignore[attr-defined]
-    return run
-
-
 __all__ = [
     "PHASES",
     "REGISTRY",
     "RuleDef",
-    "RuleFailed",
     "RuleParams",
     "build_pipeline",
     "default_models",
