@@ -686,7 +686,7 @@ def check_writable(folder: str | Path, option: str = "--out") -> None:
     except OSError as exc:
         reason = (exc.strerror or str(exc)).strip()
         made = "" if here == p else f" (where {p} would be made)"
-        raise option_error(option, f"cannot write in {here}{made}: {reason[:1].lower() + reason[1:]}; choose a "
+        raise option_error(option, f"cannot write in {here.absolute()}{made}: {reason[:1].lower() + reason[1:]}; choose a "
                                    "folder you can write to") from None
 
 

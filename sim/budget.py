@@ -5,11 +5,12 @@ the run into five million chunk tasks (a minute and ~1 GB), and stopping it left
 nothing. Now tasks are made as they are needed (:class:`sim.runner.Tasks`), and a run
 of more than :data:`CALIBRATE_ABOVE` replicate-months is estimated first:
 
-* **time**: a calibration run of :data:`CALIBRATION_RUNS` replicates of the same
-  scenario, horizon, precision and levers, in this process, times each chunk (the
-  kernels are compiled before the chunks start, so compiling is not counted); the
-  replicate-months per second of its median chunk, times the workers the run will use,
-  gives the time. Workers rarely scale perfectly, so this is a floor, not a promise.
+* **time**: a calibration run of :data:`CALIBRATION_CHUNKS` chunks of the run's own
+  size (at most 2,000 replicates) of the same scenario, horizon, precision and levers,
+  in this process, times each chunk (the kernels are compiled before the chunks start,
+  so compiling is not counted); the replicate-months per second of its median chunk,
+  times the workers the run will use, gives the time. Workers rarely scale perfectly,
+  and a busy machine is slower, so this is a floor, not a promise.
 * **memory**: a run's memory does not grow with its runs (results are accumulated
   chunk by chunk; only a bounded sample of runs is kept): it is what this process
   holds after the calibration (each worker process holds about as much), plus
@@ -34,8 +35,8 @@ from typing import Any
 
 CALIBRATE_ABOVE = 100_000_000
 """Replicate-months (runs x months) above which a run is estimated before it starts."""
-CALIBRATION_RUNS = 1_500
-CALIBRATION_CHUNK = 500
+CALIBRATION_CHUNKS = 2
+"""Chunks of the calibration run (of the run's chunk size, at most 2,000 runs each)."""
 WARN_S = 600.0
 """A run estimated to take longer than this (10 minutes) is started with its estimate."""
 REFUSE_S = 7 * 86_400.0
@@ -51,6 +52,7 @@ class Estimate:
     Attributes:
         runs, months, workers: The run.
         rate: Replicate-months per second per worker, measured.
+        calibrated_on: Runs of the calibration.
         seconds: Estimated wall time (a floor: workers rarely scale perfectly).
         memory_mb: Estimated memory of the main process (each worker: about as much).
         disk_bytes: Estimated size of replicates.parquet (None without ``--replicates``).
@@ -65,12 +67,13 @@ class Estimate:
     memory_mb: float
     disk_bytes: float | None = None
     disk_free: float | None = None
+    calibrated_on: int = 0
 
     def words(self) -> str:
         cores = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
         text = (f"{self.runs:,} runs x {self.months} months would take about {duration(self.seconds)} with {cores} "
                 f"(measured just now: {self.rate:,.0f} replicate-months a second per worker, on "
-                f"{CALIBRATION_RUNS:,} runs of this scenario) and about {self.memory_mb:,.0f} MB of memory per process")
+                f"{self.calibrated_on:,} runs of this scenario) and about {self.memory_mb:,.0f} MB of memory per process")
         if self.disk_bytes is not None:
             text += f"; replicates.parquet would be about {size(self.disk_bytes)}"
             if self.disk_free is not None:
@@ -112,14 +115,15 @@ def estimate(scn: Any, runs: int, *, months: int | None = None, workers: int = 1
         tmp = Path(tempfile.mkdtemp(prefix="sim-estimate-"))
         consumers.append(ReplicateTable(tmp / "r.parquet"))
     try:
-        job = montecarlo.prepare(scn, runs=CALIBRATION_RUNS, months=horizon, dtype=dtype, levers=levers,
-                                 chunk_size=CALIBRATION_CHUNK, keep_trajectories=0, per_replicate=replicates)
+        chunk = min(int(chunk_size or DEFAULT_CHUNK), DEFAULT_CHUNK)
+        job = montecarlo.prepare(scn, runs=CALIBRATION_CHUNKS * chunk, months=horizon, dtype=dtype, levers=levers,
+                                 chunk_size=chunk, keep_trajectories=0, per_replicate=replicates)
         res = montecarlo.execute(job, InProcess(), 1, consumers=consumers)
-        per_chunk = [CALIBRATION_CHUNK * horizon / max(s, 1e-9) for s in res.chunk_seconds] or [1.0]
+        per_chunk = [chunk * horizon / max(s, 1e-9) for s in res.chunk_seconds] or [1.0]
         rate = statistics.median(per_chunk)
         disk = free = None
         if replicates and tmp is not None:
-            disk = (tmp / "r.parquet").stat().st_size / CALIBRATION_RUNS * runs
+            disk = (tmp / "r.parquet").stat().st_size / (CALIBRATION_CHUNKS * chunk) * runs
             target = where if where is not None else Path.cwd()
             while not target.exists():
                 target = target.parent
@@ -129,7 +133,8 @@ def estimate(scn: Any, runs: int, *, months: int | None = None, workers: int = 1
             shutil.rmtree(tmp, ignore_errors=True)
     chunks = -(-runs // int(chunk_size or DEFAULT_CHUNK))
     memory = peak_rss_mb() + chunks * BYTES_PER_CHUNK / 1e6
-    return Estimate(runs, horizon, max(1, workers), rate, runs * horizon / (rate * max(1, workers)), memory, disk, free)
+    return Estimate(runs, horizon, max(1, workers), rate, runs * horizon / (rate * max(1, workers)), memory, disk, free,
+                    CALIBRATION_CHUNKS * chunk)
 
 
 def check_size(scn: Any, runs: int | None, *, months: int | None = None, workers: int | None = None,
