@@ -137,19 +137,6 @@ def count(low: int) -> Checker:
     return check
 
 
-def one_of(*choices: str) -> Checker:
-    """One of the words ``choices``."""
-    from .scenario.errors import suggest
-
-    def check(v: Any) -> str | None:
-        if isinstance(v, str) and v in choices:
-            return None
-        hint = suggest(v, choices) if isinstance(v, str) else ""
-        return f"expected one of {', '.join(repr(c) for c in choices)}, got {what(v)}{hint}"
-
-    return check
-
-
 def scenario(v: Any) -> str | None:
     """A loaded scenario, or what :func:`sim.load_scenario` takes."""
     from .api import LoadedScenario

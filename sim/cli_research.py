@@ -160,6 +160,9 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         typer.echo(json.dumps(_clean(sw.summary()), indent=2))
     else:
         _print_sweep(sw, folder if save_error is None else None)
+    if sw.too_small():  # the sets ran and are saved; the design is too small for its indices
+        where = f"; the sets ran and are saved in {folder}/sets.csv" if save_error is None else ""
+        typer.echo(f"sim sweep: no indices: {sw.too_small()}{where}", err=True)
     if save_error is not None:
         typer.echo(f"sim sweep: {save_error}", err=True)
         raise typer.Exit(1)

@@ -59,7 +59,7 @@ TABLE = [
      OVR + ", got a string 'states.aa.resolve=0.5' (did you mean ['states.aa.resolve=0.5']?)"),
     ("load_scenario", "seeds", "/no/such/folder", "'/no/such/folder' is not a folder"),
     ("sweep", "scenario", [1], SCN + "a list [1]"),
-    ("sweep", "method", "sobolx", "expected one of 'sobol', 'morris', 'lhs', 'grid', got a string 'sobolx' (did you mean 'sobol'?)"),
+    ("sweep", "method", "sobolx", "must be one of sobol, morris, lhs, grid (got 'sobolx')"),
     ("sweep", "samples", "8", "must be a whole number, at least 1 (got '8')"),
     ("sweep", "runs", 0, "must be at least 1 (got 0)"),
     ("sweep", "params", "states.aa.resolve=0.1:0.5",
