@@ -147,7 +147,7 @@ def sweep_arguments(manifest: dict, folder: Path, scn: Any) -> dict[str, Any]:
     params = sw.get("params")
     if params is None and inputs != [u.path for u in scn.uncertainties()]:
         params = _ranges_from_summary(folder, inputs, file)
-    return {
+    args = {
         "method": sw["method"], "samples": sw["samples"], "runs": sw["runs_per_set"],
         "params": [f"{k}={float(v[0])!r}:{float(v[1])!r}" for k, v in params.items()] if params else None,
         "levers": [i[len(LEVER):] for i in sw["inputs"] if i.startswith(LEVER)] or None,
@@ -156,6 +156,31 @@ def sweep_arguments(manifest: dict, folder: Path, scn: Any) -> dict[str, Any]:
         "dtype": manifest.get("dtype", "float64"), "second_order": sw.get("second_order") is not False,
         "ci_halfwidth": sw.get("ci_halfwidth"),
     }
+    _check_design(args, sw, scn, file)
+    return args
+
+
+FIELD = {"params": "sweep.params", "samples": "sweep.samples", "method": "sweep.method", "levers": "sweep.inputs",
+         "switch": "sweep.inputs", "pull": "sweep.pulled"}
+"""The manifest field behind each argument of the sweep (problems name the field, not a flag)."""
+
+
+def _check_design(args: dict[str, Any], sw: dict, scn: Any, file: str) -> None:
+    """The design the manifest describes, drawn again before anything runs: its problems name
+    the manifest's fields; a design of another size than the manifest says was edited."""
+    from .analysis.design import inputs_for, parse_ranges, sample
+
+    try:
+        inputs = inputs_for(scn, parse_ranges(args["params"]) or None, args["levers"])
+        _, values = sample(inputs, args["method"], args["samples"], int(args["seed"]) % (2**32),
+                           second_order=args["second_order"])
+    except InputError as exc:
+        raise InputError([Problem(Mark(file), FIELD.get(p.mark.option or "", "sweep"), p.message)
+                          for p in exc.problems]) from None
+    if len(values) != sw["sets"]:
+        raise InputError([Problem(Mark(file), "sweep.sets", f"{sw['sets']:,}, but its design ({args['method']}, "
+                                  f"samples {args['samples']}, {len(inputs)} inputs) has {len(values):,} sets: "
+                                  "the manifest was edited")])
 
 
 def _ranges_from_summary(folder: Path, inputs: list[str], file: str) -> dict[str, tuple[float, float]]:

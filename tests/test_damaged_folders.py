@@ -256,3 +256,25 @@ def test_rerun_of_a_param_sweep_without_its_ranges_in_the_manifest(scenario_file
     assert r.output.strip() == (f"{out / 'manifest.json'}: sweep.inputs: the sweep varied ranges (--param) that neither "
                                 "its manifest nor a readable summary.json records; make it again with sim sweep ... "
                                 "--param PATH=LO:HI")
+
+
+@pytest.mark.parametrize("edit, line", [
+    (lambda sw: sw.update(params={"alliances.pact.credibility": [0.9, 0.1]}),
+     "sweep.params: 'alliances.pact.credibility=0.9:0.1': give a range as PATH=LO:HI with LO < HI, e.g. "
+     "alliances.csto.credibility=0.1:0.5"),
+    (lambda sw: sw.update(sets=9), "sweep.sets: 9, but its design (lhs, samples 8, 3 inputs) has 8 sets: the manifest "
+                                   "was edited"),
+    (lambda sw: sw.update(method="sobol"), "sweep.sets: 8, but its design (sobol, samples 8, 3 inputs) has 64 sets: "
+                                           "the manifest was edited"),
+    (lambda sw: sw.update(method="sobol", samples=6), "sweep.samples: a Sobol sample needs a power of 2 (got 6; try 8)"),
+])
+def test_rerun_of_a_sweep_with_an_edited_design_names_the_field(edit, line, sweep_folder, tmp_path):
+    d = tmp_path / "sw"
+    shutil.copytree(sweep_folder, d)
+    m = json.loads((d / "manifest.json").read_text())
+    edit(m["sweep"])
+    (d / "manifest.json").write_text(json.dumps(m))
+    r = runner.invoke(app, ["rerun", str(d), "--out", str(tmp_path / "again")])
+    assert r.exit_code == 2
+    assert r.output.strip() == f"{d / 'manifest.json'}: {line}"
+    assert not (tmp_path / "again").exists()

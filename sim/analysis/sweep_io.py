@@ -164,7 +164,7 @@ def _sets(path: Path, summary: dict, folder: Path) -> Any:
         sets = pd.read_csv(path, index_col="set")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(Mark(str(path)), "", f"cannot read it ({getattr(exc, 'strerror', None) or exc})")]) from None
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, pd.errors.ParserError) as exc:  # pandas on a garbled file
         header = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
         why = ("it is empty" if not raw.strip() else "no column 'set', the number of each parameter set"
                if "set" not in header else str(exc).strip().splitlines()[0])

@@ -451,7 +451,7 @@ def _same_shape(snap: Any, template: dict[str, Any], path: str, months: int) -> 
         for name, state in streams.items():
             try:
                 np.random.PCG64().state = state
-            except (TypeError, ValueError, KeyError):
+            except (TypeError, ValueError, KeyError, OverflowError):
                 out.append((f"{path}.streams.{name}", "not the state of a random stream as sim saves it"))
     hist, want = snap["history"], template["history"]
     if not isinstance(hist, dict) or any(k not in hist for k in want):

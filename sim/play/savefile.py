@@ -198,7 +198,7 @@ def load_game(path: str | Path) -> Any:
     try:
         g.world.restore({k: v for k, v in last.items() if k != "history"})
         g.recorder.preload(last["history"])
-    except (KeyError, ValueError, TypeError, IndexError) as exc:  # the checks above should leave none
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:  # the checks above should leave none
         raise InputError([Problem(Mark(str(path)), f"snapshots[{len(snaps) - 1}]",
                                   f"the game's state cannot be restored ({type(exc).__name__}: {exc})")]) from None
     g.world.observers.remove(g.track.observe)
