@@ -242,6 +242,9 @@ def load_scenario(
         overrides: ``{"flashpoints.lachin.level": 3}`` or ``["flashpoints.lachin.level=3"]``.
         seeds: Folder of fact cards (default: the shipped ``seeds/``).
     """
+    from . import arguments as A
+
+    A.check(ref=(A.scenario_ref, ref), overrides=(A.overrides, overrides), seeds=(A.folder, seeds))
     problems: list[Problem] = []  # merging a child over its base can find some
     if isinstance(ref, dict):
         from .scenario.load import from_mapping
@@ -251,7 +254,38 @@ def load_scenario(
     else:
         path = find_scenario(ref)
         tree = read_tree(path, problems=problems)
-    return load_tree(tree, path, overrides, seeds=seeds, problems=problems)
+    try:
+        return load_tree(tree, path, overrides, seeds=seeds, problems=problems)
+    except InputError as exc:
+        folded = _one_cause(exc, ref, path, tree, overrides, seeds)
+        if folded is None:
+            raise
+        raise folded from None
+
+
+def _one_cause(exc: InputError, ref: Any, path: Path, tree: Any, overrides: Any, seeds: Any) -> InputError | None:
+    """``exc`` with its one cause said first, when most of its problems have one
+    (:mod:`sim.scenario.causes`: a missing ``extends:``), else None."""
+    from .scenario.causes import missing_extends
+    from .scenario.load import merge
+    from .scenario.yamlsafe import load_yaml_file
+
+    try:
+        own = ref if isinstance(ref, dict) else load_yaml_file(path)
+    except InputError:
+        return None
+
+    def retry(base: Path) -> list[Problem]:
+        merged_problems: list[Problem] = []
+        try:
+            merged = merge(read_tree(base), tree, problems=merged_problems)
+            load_tree(merged, path, overrides, seeds=seeds, problems=merged_problems)
+        except InputError as again:
+            return again.problems
+        return []
+
+    here = None if isinstance(ref, dict) else path.parent
+    return missing_extends(exc, own, tree, str(path), here, retry)
 
 
 def load_tree(
@@ -530,13 +564,23 @@ def run(
     :class:`sim.interrupts.Terminated`, which the CLI raises on SIGTERM) the run stops at
     once and returns the chunks finished so far, with ``complete`` False and
     ``stopped_by`` saying what stopped it. If a chunk fails or a worker dies,
-    :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario; its
-    ``partial`` holds the results merged before.
+    :class:`sim.runner.ChunkFailed` is raised, naming the chunk and the scenario (and a rule
+    that raised, with its module); its ``partial`` holds the results merged before (None
+    when it failed before any chunk finished).
     """
+    from . import arguments as A
     from . import montecarlo
 
-    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+    wrong = A.problems(scenario=(A.scenario, scenario), levers=(A.levers, levers), replicates=(A.replicates, replicates),
+                       progress=(A.callback, progress), keep_trajectories=(A.count(0), keep_trajectories),
+                       oversubscribe=(A.flag, oversubscribe))
+    try:
+        check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                          scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+    except InputError as exc:
+        wrong += exc.problems
+    if wrong:
+        raise InputError(wrong)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     if ci_halfwidth is not None and runs is None:
         runs = ADAPTIVE_MAX_RUNS
@@ -558,8 +602,13 @@ def save(res: Any, folder: str | Path | None = None, *, report: bool = True) -> 
 
     ``folder`` must be new or empty (default: a new folder under ``outputs/<scenario>/``).
     """
+    from . import arguments as A
     from .report import write_report
+    from .results import Results
 
+    A.check(res=(lambda v: None if isinstance(v, Results) else f"expected the results of sim.run, got {A.what(v)}", res),
+            folder=(lambda v: None if v is None else A.path(v) and f"expected a folder path (a string or a Path), got {A.what(v)}",
+                    folder), report=(A.flag, report))
     target = prepare_out(folder) if folder is not None else default_output_dir(res)
     return res.save(target, report=write_report if report else None)
 
@@ -600,17 +649,45 @@ def new_folder(base: str | Path, prefix: str = "", suffix: str = "", *, create: 
 
 
 def check_out(out: str | Path) -> Path:
-    """``--out DIR``: accept a new or empty folder, refuse a non-empty one or a file.
+    """``--out DIR``: accept a new or empty folder that can be written, refuse a non-empty
+    one, a file, or a place where nothing can be written (checked before the run, not after).
 
-    Creates nothing: the folder is made when the run is saved (:func:`prepare_out`),
-    so a run stopped by a bad option leaves nothing behind.
+    Creates nothing that stays: the folder is made when the run is saved
+    (:func:`prepare_out`), so a run stopped by a bad option leaves nothing behind.
     """
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise option_error("--out", f"{p} exists and is not a folder; choose a new folder")
     if p.is_dir() and any(p.iterdir()):
         raise option_error("--out", f"{p} is not empty; choose a new folder (runs never overwrite each other)")
+    check_writable(p)
     return p
+
+
+def check_writable(folder: str | Path, option: str = "--out") -> None:
+    """Can ``folder`` (or the folder it would be made in) be written? A file is written there
+    through the same write layer as the results (:func:`sim.files.atomic_write`) and removed;
+    a read-only or full disk, or a folder without permission, is an :class:`InputError` on
+    ``option`` before anything runs."""
+    import os
+
+    from .files import atomic_write
+
+    p = Path(folder)
+    here = p
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        raise option_error(option, f"{here} is a file, so {p} cannot be made; choose another folder")
+    probe = here / f".sim-write-test-{os.getpid()}"
+    try:
+        atomic_write(probe, b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).strip()
+        made = "" if here == p else f" (where {p} would be made)"
+        raise option_error(option, f"cannot write in {here.absolute()}{made}: {reason[:1].lower() + reason[1:]}; choose a "
+                                   "folder you can write to") from None
 
 
 def kernels_to_compile(scn: LoadedScenario) -> list[str]:
@@ -643,23 +720,10 @@ COMPARED = ("summary.json", "outcomes.csv", "timeseries.csv")
 
 
 def read_manifest(path: str | Path) -> tuple[dict, Path]:
-    """A run's manifest and folder; a clear error if it is not one."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "manifest.json"
-    if not p.is_file():
-        raise InputError([Problem(Mark(str(p)), "", "no such manifest; give a run folder or its manifest.json")])
-    try:
-        m = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(Mark(str(p)), "", f"not a run manifest (invalid JSON: {exc})")]) from None
-    need = ("scenario_sha256", "seed", "runs_requested", "chunk_size", "horizon_months", "versions")
-    missing = [k for k in need if k not in m]
-    if not isinstance(m, dict) or missing:
-        raise InputError([Problem(Mark(str(p)), "", f"not a run manifest (missing {', '.join(missing)})")])
-    if not (p.parent / "scenario.resolved.yaml").is_file():
-        raise InputError([Problem(Mark(str(p)), "", "the run folder has no scenario.resolved.yaml to rerun")])
-    return m, p.parent
+    """A run's manifest and folder, checked field by field (:func:`sim.manifests.read_manifest`)."""
+    from .manifests import read_manifest as read
+
+    return read(path)
 
 
 def load_plugins(modules: list[str] | None, argument: str = "plugins", *, replace_rules: bool = False,
@@ -763,8 +827,9 @@ def missing_parts(manifest: dict) -> list[str]:
     return out
 
 
-def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]]:
-    """Load the run's resolved scenario; list what differs from the original run.
+def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[tuple[str, str]]]:
+    """Load the run's resolved scenario; list what differs from the original run, as
+    ``(manifest field, why)``.
 
     A run that used custom parts no longer registered cannot be rerun: the
     :class:`InputError` says which parts and where they came from.
@@ -781,12 +846,16 @@ def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[str]
                                   "; ".join(missing) + ". Register them (import the module, or run the notebook "
                                   "cell that defines them; `sim rerun --plugin MODULE`) and rerun")])
     scn = load_scenario(folder / "scenario.resolved.yaml")
+    from .manifests import check_levers
+
+    check_levers(manifest, scn, str(folder / "manifest.json"))
     reasons = []
     made_by = manifest["versions"].get("sim")
     if made_by != __version__:
-        reasons.append(f"the run was made by sim {made_by}; this is sim {__version__}")
+        reasons.append(("versions.sim", f"the run was made by sim {made_by}; this is sim {__version__}"))
     if scn.sha256() != manifest["scenario_sha256"]:
-        reasons.append("scenario.resolved.yaml has changed since the run (its SHA-256 differs from the manifest's)")
+        reasons.append(("scenario_sha256", "scenario.resolved.yaml has changed since the run (its SHA-256 differs "
+                                           "from the manifest's)"))
     return scn, reasons
 
 

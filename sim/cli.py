@@ -30,7 +30,7 @@ app = typer.Typer(
     "Run a shipped scenario: sim run karabakh   (or a path: sim run scenarios/karabakh.yaml)",
     pretty_exceptions_enable=False,
 )
-_state = {"debug": False}
+_state = {"debug": False, "verbose": False}
 
 
 _clock = time.perf_counter
@@ -75,12 +75,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_callback(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="List every problem of a bad input, also those its "
+                                                            "first line says have one cause.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """Scenario and wargame simulation kit for Eurasian security."""
     _state["debug"] = debug
+    _state["verbose"] = verbose
 
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
@@ -95,8 +98,9 @@ def _fail(exc: InputError, command: str) -> None:
     if _state["debug"]:
         raise exc
     exc = InputError([replace(p, mark=replace(p.mark, option=FLAGS.get(p.mark.option, p.mark.option)))
-                      if p.mark.option is not None else p for p in exc.problems])
-    typer.echo(exc.format(f"sim {command}"), err=True)
+                      if p.mark.option is not None else p for p in exc.problems], cause=exc.cause,
+                     explained=[p for p in exc.problems if (p.mark, p.path, p.message) in exc.explained])
+    typer.echo(exc.format(f"sim {command}", verbose=_state["verbose"]), err=True)
     raise typer.Exit(2)
 
 
@@ -278,6 +282,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                                                                  "--uncertainty": research.get("uncertainty")})
             state = replay.game_state(from_game, turn)
             scn, run_fn, precision = state["scn"], replay.runner(state), state["dtype"]
+            for note in state["notes"]:
+                typer.echo(f"sim run: note: {note}", err=True)
         elif scenario is None:
             from .scenario.errors import option_error
 
@@ -295,9 +301,22 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                 raise option_error("--given", f"no outcome '{g}'{suggest(g, outcomes)}; outcomes are {', '.join(outcomes)}")
         if out is not None:
             api.check_out(out)  # the folder itself is made when the run is saved
+        else:
+            api.check_writable(Path("outputs"))
+        notice = None
+        if run_fn is api.run:  # a large run is estimated (time, memory, disk) first; an absurd one refused
+            from .budget import check_size
+
+            adaptive = research.get("ci_halfwidth") is not None
+            notice = check_size(scn, api.ADAPTIVE_MAX_RUNS if adaptive and runs is None else runs, months=months,
+                                workers=workers, dtype=precision, levers=lever, chunk_size=chunk_size,
+                                replicates=bool(research.get("replicates")), where=out, scheduler=scheduler,
+                                adaptive=adaptive, oversubscribe=oversubscribe)
     except InputError as exc:
         _fail(exc, "run")
         return
+    if notice:
+        typer.echo(f"sim run: {notice}", err=True)
 
     progress, finish = _progress(json_, scn)
     t_start_run = t_ran = _clock()
@@ -336,6 +355,9 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]
+            if res is None:  # it failed before any chunk finished: nothing to save
+                finish()
+                _chunk_failed(failure, "run", "No chunk finished, so nothing was saved.")
         try:
             with deferral.hold():
                 finish()
@@ -362,14 +384,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         "nowhere (the run folder could not be written)"
     rep_error = res.replicates_error()
     if failure is not None:
-        if _state["debug"]:
-            typer.echo(failure.trace, err=True)
-        typer.echo(f"sim run: {failure} (run with --debug for the traceback)", err=True)
-        if save_error is None:
-            typer.echo(f"The {res.runs:,} runs finished before it are saved in {folder}/ with complete=false.", err=True)
-        else:
-            typer.echo(f"sim run: {save_error}", err=True)
-        raise typer.Exit(1)
+        _chunk_failed(failure, "run", f"The {res.runs:,} runs finished before it are saved in {folder}/ with "
+                      "complete=false." if save_error is None else f"sim run: {save_error}")
     if late is not None:
         typer.echo(f"{late[0]} while saving; the run is saved in {where} "
                    f"({res.runs:,} of {res.runs_requested:,} runs, complete={str(res.complete).lower()}).", err=True)
@@ -403,6 +419,16 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         raise typer.Exit(1)
 
 
+def _chunk_failed(failure, command: str, then: str) -> None:
+    """A failed chunk: one line naming it (and the rule and plugin that raised, if one did),
+    the traceback with --debug, what was kept; exit status 1."""
+    if _state["debug"]:
+        typer.echo(failure.trace, err=True)
+    typer.echo(f"sim {command}: {failure} (run with --debug for the traceback)", err=True)
+    typer.echo(then, err=True)
+    raise typer.Exit(1)
+
+
 def _temp_parquet() -> Path:
     """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder):
     a scratch folder of this process (:func:`sim.files.private_dir`; those of killed runs are
@@ -412,20 +438,21 @@ def _temp_parquet() -> Path:
     return private_dir("replicates") / "replicates.parquet"
 
 
-def _out_folder(res, out: Path | None, command: str = "run") -> Path:
+def _out_folder(res, out: Path | None, command: str = "run", default=None) -> Path:
     """The run folder: ``--out`` (checked again: it may have filled up during the run;
     then a new folder under outputs/ is used, so that nothing computed is lost), or a
-    new folder under outputs/."""
+    new folder under outputs/ (``default()``, if given, makes it)."""
     from . import api
 
+    new = default or (lambda: api.default_output_dir(res))
     if out is not None:
         try:
             return api.prepare_out(out)
         except InputError as exc:
-            folder = api.default_output_dir(res)
+            folder = new()
             typer.echo(f"{exc.format(f'sim {command}')}; saving in {folder}/ instead", err=True)
             return folder
-    return api.default_output_dir(res)
+    return new()
 
 
 def _report_writer():
@@ -591,16 +618,22 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
                 typer.echo(f"sim rerun: as in the original run, '{p['module']}' replaces the stock "
                            f"{'rule' if p['what'] == 'rules' else 'outcome kind'} '{p['name']}'", err=True)
         if reasons and not force:
-            from .scenario.errors import option_error
+            from .scenario.errors import Mark, Problem
 
-            raise option_error(str(manifest), "; ".join(reasons) + ". Results may differ; use --force to rerun anyway")
+            raise InputError([Problem(Mark(str(folder / "manifest.json")), field, f"{why}. Results may differ; use "
+                                      "--force to rerun anyway") for field, why in reasons])
         if out is not None:
             api.check_out(out)
     except InputError as exc:
         _fail(exc, "rerun")
         return
-    for r in reasons:
-        typer.echo(f"warning: {r} (--force)", err=True)
+    for _, why in reasons:
+        typer.echo(f"warning: {why} (--force)", err=True)
+    if m.get("sweep"):  # a sweep's folder is rerun as a sweep (sim/cli_research.py)
+        from .cli_research import rerun_sweep
+
+        rerun_sweep(m, folder, scn, workers, out)
+        return
     deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and api.versions().get(k) != v}
     for k, v in deps.items():
         typer.echo(f"warning: {k} was {v} at the run, is {api.versions().get(k)} now; results may differ", err=True)
@@ -610,9 +643,13 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
     with SignalDeferral() as deferral:
         try:
             with _notices("rerun"):
-                res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"], workers=workers,
-                              chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"), levers=m.get("levers"),
-                              ci_halfwidth=m.get("ci_halfwidth"))
+                try:
+                    res = api.run(scn, runs=m["runs_requested"], seed=m["seed"], months=m["horizon_months"],
+                                  workers=workers, chunk_size=m["chunk_size"], dtype=m.get("dtype", "float64"),
+                                  levers=m.get("levers"), ci_halfwidth=m.get("ci_halfwidth"))
+                except InputError as exc:  # checked with the manifest; a dead scheduler, say
+                    _fail(exc, "rerun")
+                    return
                 unc = m.get("uncertainty")
                 if unc and res.complete:
                     from .analysis.headline import model_uncertainty
@@ -624,6 +661,8 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
         except ChunkFailed as exc:
             failure = exc
             res = exc.partial  # type: ignore[attr-defined]
+            if res is None:
+                _chunk_failed(failure, "rerun", "No chunk finished, so nothing was saved or compared.")
         with deferral.hold():  # a Ctrl-C now is acted on once the folder is whole
             res.manifest["rerun_of"] = str(folder)
             try:
@@ -1097,8 +1136,16 @@ def story(
     typer.echo(st.text())
     got = st.happened()
     typer.echo("\nOutcomes: " + ("; ".join(f"{o['description']} ({st.date(o['month'])})" for o in got) if got else "none happened") + ".")
-    folder = api.prepare_out(out) if out is not None else _story_folder(scn.name, st.seed, st.replicate)
-    files = write_story(st, folder)
+    from .files import OutputError
+
+    try:  # written as sim run writes its folder: --out, else a new folder; a failure is one line
+        folder = _out_folder(None, out, "story", default=lambda: _story_folder(scn.name, st.seed, st.replicate))
+        files = write_story(st, folder)
+    except OutputError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"sim story: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"Story: {files['html']}  (timeline: {files['figure'].name}, text: {files['text'].name})")
 
 
@@ -1173,6 +1220,8 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
         return
     from .files import OutputError
 
+    for note in game.notes:
+        typer.echo(f"sim play: note: {note}", err=True)
     session = Session(game, save_to, debrief=lambda g: write_debrief(g, folder))
     try:
         try:

@@ -79,7 +79,8 @@ def sweep(
 
 
 def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size, backend,
-           scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin) -> None:
+           scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin,
+           rerun_of=None) -> Path | None:
     from . import api
     from .analysis.design import parse_ranges
     from .analysis.sweep import sweep as run_sweep
@@ -118,6 +119,8 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
                 raise typer.Exit(1)
             with deferral.hold():
                 res = sw.results
+                if rerun_of is not None:
+                    res.manifest["rerun_of"] = str(rerun_of)
                 try:
                     folder = _out_folder(res, out, "sweep")
                     if not res.complete:
@@ -157,6 +160,9 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         typer.echo(json.dumps(_clean(sw.summary()), indent=2))
     else:
         _print_sweep(sw, folder if save_error is None else None)
+    if sw.too_small():  # the sets ran and are saved; the design is too small for its indices
+        where = f"; the sets ran and are saved in {folder}/sets.csv" if save_error is None else ""
+        typer.echo(f"sim sweep: no indices: {sw.too_small()}{where}", err=True)
     if save_error is not None:
         typer.echo(f"sim sweep: {save_error}", err=True)
         raise typer.Exit(1)
@@ -164,6 +170,37 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         typer.echo(f"sim sweep: --replicates: {rep_error}; the rest of the sweep is saved in {folder}/ without "
                    "replicates.parquet", err=True)
         raise typer.Exit(1)
+    return folder
+
+
+SWEEP_COMPARED = ("sets.csv", "sample.csv", "indices.csv", "noise.csv", "summary.json")
+"""The files of a sweep folder a rerun must reproduce byte for byte."""
+
+
+def rerun_sweep(m: dict, folder: Path, scn, workers, out) -> None:
+    """``sim rerun`` of a sweep's folder: the same design, seed and runs, as ``sim sweep``
+    made it (from its manifest); the sweep's data files compared byte for byte."""
+    from .cli import _fail
+    from .manifests import sweep_arguments
+
+    try:
+        a = sweep_arguments(m, folder, scn)
+    except InputError as exc:
+        _fail(exc, "rerun")
+        return
+    target = _sweep(str(folder / "scenario.resolved.yaml"), a["method"], a["samples"], a["runs"], a["params"],
+                    a["levers"], a["pull"], None, a["seed"], a["months"], workers, a["chunk_size"], "auto", None,
+                    a["dtype"], a["ci_halfwidth"], not a["second_order"], False, out, True, False, None,
+                    rerun_of=folder)
+    diff = [f for f in SWEEP_COMPARED if not ((folder / f).is_file() and (target / f).is_file()
+                                              and (folder / f).read_bytes() == (target / f).read_bytes())]
+    if not m.get("complete", True):
+        typer.echo(f"The original sweep was incomplete ({m.get('runs_completed')} of {m['runs_requested']} runs); "
+                   "the rerun has all its runs, so its results are expected to differ.")
+    if diff:
+        typer.echo(f"Results differ from {folder}/: {', '.join(diff)} (new sweep in {target}/)")
+        raise typer.Exit(1)
+    typer.echo(f"Reproduced: {', '.join(SWEEP_COMPARED)} are identical to {folder}/ (new sweep in {target}/).")
 
 
 def _print_sweep(sw, folder: Path | None) -> None:
@@ -195,7 +232,9 @@ def _print_sweep(sw, folder: Path | None) -> None:
     typer.echo(f"Seed {sw.seed}; {m['workers']} worker(s) ({m['backend']}); simulation "
                f"{m['timings_s']['simulation']:.1f} s ({m['replicate_months_per_s']:,.0f} replicate-months/s).")
     if folder is not None:  # None: the folder could not be written
-        typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
+        names = [n for n in ("report.html", "sets.csv", "indices.csv", "noise.csv", "summary.json", "manifest.json")
+                 if (folder / n).exists()]
+        typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
         typer.echo(f"Next: sim discover {folder} --outcome NAME")
 
 

@@ -43,6 +43,11 @@ class Job:
 
 def parse_levers(scn: Any, levers: list[str] | None, argument: str = "levers") -> list[tuple[str, str]]:
     """``["armenia.freeze_csto", ...]`` -> ``[("armenia", "freeze_csto"), ...]``, checked."""
+    from .arguments import levers as lever_list
+
+    wrong = lever_list(levers)
+    if wrong:
+        raise InputError([Problem(Mark("<options>", option=argument), "", wrong)])
     out: list[tuple[str, str]] = []
     problems: list[Problem] = []
     declared = scn.spec.levers
@@ -185,7 +190,14 @@ def new_results(job: Job) -> Any:
         caveats=list(meta.caveats),
         levers=[f"{a}.{lv}" for a, lv in job.levers],
     )
-    res.merge(empty_result(job.tasks[0]))
+    try:  # the shapes come from a chunk of no replicates: a rule that fails to build or step fails here
+        res.merge(empty_result(job.tasks[0]))
+    except Exception as exc:  # noqa: BLE001 - reported as chunk 0's failure, before any chunk finished
+        from .runner import chunk_failure
+
+        failure = chunk_failure(job.tasks[0], exc)
+        failure.partial = None  # type: ignore[attr-defined]  # nothing finished, nothing to save
+        raise failure from None
     res.chunk_seconds.clear()
     return res
 
@@ -218,11 +230,11 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     t_setup = time.perf_counter()
     stopped_by: str | None = None
     failure: ChunkFailed | None = None
-    worker_rss: list[float] = []
+    worker_rss: list[float] = [0.0]  # the largest so far (one number: a run may have millions of chunks)
 
     def merge(r: Any) -> None:
         res.merge(r)
-        worker_rss.append(r.peak_rss_mb)
+        worker_rss[0] = max(worker_rss[0], r.peak_rss_mb)
 
     try:
         run_chunks(job.tasks, backend, merge, progress, (lambda: enough(res)) if enough is not None else None)

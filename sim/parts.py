@@ -924,17 +924,54 @@ def register_outcome(
     return ok
 
 
+class RuleFailed(RuntimeError):
+    """A rule raised while it was built or in its monthly step.
+
+    Says which rule (``slot.model``), the module that registered it (a plugin's, or the
+    package's) and what it raised; the chunk that ran it wraps this in
+    :class:`sim.runner.ChunkFailed`. The original exception is its ``__cause__``.
+    """
+
+    def __init__(self, rule: RuleDef, stage: str, exc: BaseException):
+        self.rule, self.module, self.stage = f"{rule.kind}.{rule.model}", rule.module, stage
+        self.error = f"{type(exc).__name__}: {exc}"
+        origin = f"module {rule.module}" if is_stock(rule.module) else f"plugin module '{rule.module}'"
+        where = "while it was built (build(plan))" if stage == "build" else "in its monthly step"
+        super().__init__(f"rule {self.rule} from {origin} raised {self.error} {where}")
+
+
 def build_pipeline(plan: Any) -> list[tuple[str, Callable[[Any], None]]]:
     """The monthly rule functions of a compiled scenario (:class:`sim.world.compile.Plan`):
-    phase by phase, each phase's slots in order, each slot the model the scenario chose."""
+    phase by phase, each phase's slots in order, each slot the model the scenario chose.
+
+    A rule that raises, in its build or its step, raises :class:`RuleFailed` naming it.
+    """
     reg = registry()
     out = []
     for slot in reg.slots_in_order():
         rs = plan.rules.get(slot.kind)
         if rs is None:
             continue
-        out.append((slot.kind, reg.rules[slot.kind][rs.model].build(plan)))
+        rd = reg.rules[slot.kind][rs.model]
+        try:
+            step = rd.build(plan)
+        except Exception as exc:  # noqa: BLE001 - any error of a rule's own code is reported as the rule's
+            raise RuleFailed(rd, "build", exc) from exc
+        out.append((slot.kind, _named(rd, step)))
     return out
+
+
+def _named(rd: RuleDef, step: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``step``, raising :class:`RuleFailed` (naming the rule) for any error it raises."""
+
+    def run(world: Any) -> None:
+        try:
+            step(world)
+        except Exception as exc:  # noqa: BLE001 - as above; Ctrl-C and SIGTERM pass through
+            raise RuleFailed(rd, "step", exc) from exc
+
+    run.__wrapped__ = step  # type: ignore[attr-defined]
+    return run
 
 
 def replacing_stock() -> list[dict[str, str]]:

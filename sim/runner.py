@@ -14,7 +14,7 @@ import itertools
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -190,10 +190,18 @@ def simulate_chunk(task: Task):
     except ChunkFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
-        import traceback
+        raise chunk_failure(task, exc) from None
 
-        raise ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + task.n - 1,
-                          f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
+
+def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
+    """The :class:`ChunkFailed` for an error of a chunk (a rule's names the rule and its module)."""
+    import traceback
+
+    from .parts import RuleFailed
+
+    error = str(exc) if isinstance(exc, RuleFailed) else f"{type(exc).__name__}: {exc}"
+    return ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + max(task.n, 1) - 1, error,
+                       traceback.format_exc())
 
 
 def _simulate(task: Task):
@@ -507,18 +515,41 @@ def _slice_fixed(fixed: dict | None, offset: int, n: int) -> dict | None:
             for p, v in fixed.items()}
 
 
-def make_tasks(spec: RunSpec, runs: int, chunk_size: int) -> list[Task]:
+def make_tasks(spec: RunSpec, runs: int, chunk_size: int) -> Tasks:
     """Chunk tasks; each carries its own slice of the spec's per-replicate values
     (the spec they share holds none, so pickling a task stays small)."""
-    import dataclasses
+    return Tasks(spec, runs, chunk_size)
 
-    fixed = spec.fixed
-    shared = dataclasses.replace(spec, fixed=None) if fixed else spec
-    tasks = []
-    for i, off in enumerate(range(0, runs, chunk_size)):
-        n = min(chunk_size, runs - off)
-        tasks.append(Task(shared, i, n, off, _slice_fixed(fixed, off, n)))
-    return tasks
+
+class Tasks(Sequence):
+    """A run's chunk tasks, each made when it is asked for.
+
+    A billion runs are half a million chunks: a list of their tasks took seconds and
+    hundreds of MB before the first chunk ran. This sequence holds only the spec, so a
+    run starts at once at any size and memory does not grow with ``runs``.
+    """
+
+    def __init__(self, spec: RunSpec, runs: int, chunk_size: int):
+        import dataclasses
+
+        self.fixed = spec.fixed
+        self.shared = dataclasses.replace(spec, fixed=None) if spec.fixed else spec
+        self.runs, self.chunk_size = int(runs), int(chunk_size)
+
+    def __len__(self) -> int:
+        return -(-self.runs // self.chunk_size)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n_tasks = len(self)
+        if i < 0:
+            i += n_tasks
+        if not 0 <= i < n_tasks:
+            raise IndexError(i)
+        off = i * self.chunk_size
+        n = min(self.chunk_size, self.runs - off)
+        return Task(self.shared, i, n, off, _slice_fixed(self.fixed, off, n))
 
 
 def execute(
@@ -540,7 +571,7 @@ def execute(
     True the run ends there (adaptive precision), the chunks still in flight are
     dropped, and the result is the same on every backend.
     """
-    total = sum(t.n for t in tasks)
+    total = tasks.runs if isinstance(tasks, Tasks) else sum(t.n for t in tasks)
     buffer: dict[int, Any] = {}
     nxt = 0
     done = 0

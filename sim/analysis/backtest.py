@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -267,13 +268,23 @@ def backtest(
         sim.runner.ChunkFailed: A run failed.
     """
     from .. import api
+    from .. import arguments as A
     from ..interrupts import Terminated
-    from ..scenario.errors import option_error
+    from ..scenario.errors import InputError, option_error
 
     t0 = time.perf_counter()
-    api.check_run_options(runs, workers, None, chunk_size, seed=seed, dtype=dtype)
+    wrong = A.problems(
+        questions=(lambda v: None if isinstance(v, QuestionSet | str | os.PathLike) else
+                   f"expected a question file's path (or read_questions(path)), got {A.what(v)}", questions),
+        scenario=(A.optional_scenario, scenario), progress=(A.callback, progress))
+    try:
+        api.check_run_options(runs, workers, None, chunk_size, seed=seed, dtype=dtype)
+    except InputError as exc:
+        wrong += exc.problems
     if not isinstance(bins, int) or isinstance(bins, bool) or not 1 <= bins <= 100:
-        raise option_error("bins", f"must be a whole number from 1 to 100 (got {bins!r})")
+        wrong += option_error("bins", f"must be a whole number from 1 to 100 (got {bins!r})").problems
+    if wrong:
+        raise InputError(wrong)
     qset = questions if isinstance(questions, QuestionSet) else read_questions(questions)
     groups = bind_questions(qset, scenario)
     commit = api.git_commit()

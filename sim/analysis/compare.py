@@ -421,10 +421,20 @@ def compare(
             unpaired test.
         labels: Names of the two variants in reports (default: described from the options).
     """
+    from .. import arguments as A
     from .. import montecarlo
     from ..api import LoadedScenario, check_run_options, load_scenario
+    from ..scenario.errors import InputError
 
-    check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
+    wrong = A.problems(a=(A.scenario, a), b=(A.optional_scenario, b), a_set=(A.overrides, a_set),
+                       b_set=(A.overrides, b_set), a_levers=(A.levers, a_levers), b_levers=(A.levers, b_levers),
+                       independent=(A.flag, independent), labels=(A.labels, labels), progress=(A.callback, progress))
+    try:
+        check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
+    except InputError as exc:
+        wrong += exc.problems
+    if wrong:
+        raise InputError(wrong)
     sa = a if isinstance(a, LoadedScenario) else load_scenario(a)
     sb = sa if b is None else (b if isinstance(b, LoadedScenario) else load_scenario(b))
     if a_set:

@@ -188,10 +188,19 @@ def discover(folder: Any, outcome: str, *, method: str = "both", likely: float =
     Returns ``{"outcome", "description", "base", "prim": Finding | None, "cart": [Finding],
     "words": [sentences]}``.
     """
-    from ..scenario.errors import option_error, suggest
+    from ..scenario.errors import InputError, option_error, suggest
     from .sweep import Sweep
     from .sweep_io import read_sweep
 
+    problems = []
+    if method not in ("prim", "cart", "both"):
+        problems += option_error("--method", f"must be prim, cart or both (got {method!r})").problems
+    for flag, value, meaning in (("--likely", likely, "the probability from which a set counts as one where it is likely"),
+                                 ("--density", density, "the least share of likely sets a box must hold")):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            problems += option_error(flag, f"must be a share in (0, 1], {meaning} (got {value!r})").problems
+    if problems:
+        raise InputError(problems)
     if isinstance(folder, Sweep):
         tab = folder.table()
         inputs = [i.name for i in folder.inputs]
@@ -203,10 +212,6 @@ def discover(folder: Any, outcome: str, *, method: str = "both", likely: float =
     if outcome not in descriptions:
         raise option_error("--outcome", f"no outcome '{outcome}' in the sweep{suggest(outcome, list(descriptions))}; "
                            f"outcomes are {', '.join(descriptions)}")
-    if method not in ("prim", "cart", "both"):
-        raise option_error("--method", f"must be prim, cart or both (got {method!r})")
-    if not 0 < likely <= 1:
-        raise option_error("--likely", f"must be a probability in (0, 1] (got {likely})")
     tab = tab[tab["runs"] > 0]
     desc = descriptions[outcome]
     found: dict[str, Any] = {"outcome": outcome, "description": desc,

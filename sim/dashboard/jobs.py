@@ -35,7 +35,8 @@ def error_lines(exc: InputError, command: str = "sim dashboard", hide: str | Non
     flags); ``hide``, a temporary folder, is removed from file names."""
     probs = [replace(p, mark=replace(p.mark, option=FLAGS.get(p.mark.option, p.mark.option)))
              if p.mark.option is not None else p for p in exc.problems]
-    lines = InputError(probs).format(command).splitlines()
+    explained = [p for p in exc.problems if (p.mark, p.path, p.message) in exc.explained]
+    lines = InputError(probs, cause=exc.cause, explained=explained).format(command).splitlines()
     if hide:
         lines = [ln.replace(hide.rstrip("/") + "/", "") for ln in lines]
     return lines

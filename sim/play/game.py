@@ -84,13 +84,24 @@ class Game:
     def __init__(self, scn: Any, played: list[str], *, seed: int | None = None, months: int | None = None,
                  deck: list[Inject] | None = None, forecast_runs: int | None = None, dtype: str = "float32",
                  chunk_size: int | None = None):
+        from .. import arguments as A
         from .. import seeding
+        from ..api import check_run_options
         from ..outcomes import Recorder, compile_outcomes
         from ..parts import build_pipeline
         from ..world.compile import compile_plan
         from ..world.log import EventLog
         from ..world.model import World
 
+        wrong = A.problems(scn=(A.loaded_scenario, scn), played=(A.played, played), deck=(_deck, deck),
+                           forecast_runs=(lambda v: None if v is None else A.count(1)(v), forecast_runs))
+        try:
+            check_run_options(None, None, months, chunk_size, seed=seed, dtype=dtype)
+            check_forecast_runs(forecast_runs if isinstance(forecast_runs, int) else None, "forecast_runs")
+        except InputError as exc:
+            wrong += exc.problems
+        if wrong:
+            raise InputError(wrong)
         meta = scn.spec.meta
         self.scn = scn
         self.played = check_played(scn, played)
@@ -117,6 +128,7 @@ class Game:
         self.snapshots: list[dict[str, Any]] = [self.snapshot()]
         self.fired: list[str] = []  # injects played so far
         self.baseline: dict[str, Any] | None = None
+        self.notes: list[str] = []  # what a resumed game's file says beside the game (its scenario file changed)
 
     # ------------------------------------------------------------------ state
 
@@ -307,30 +319,45 @@ class Game:
 
 def check_played(scn: Any, played: list[str]) -> list[str]:
     """The actors to play, checked: states of the scenario with levers, each once."""
-    levers = scn.spec.levers
-    with_levers = [a for a in levers if levers[a]]
-    problems = []
-    out: list[str] = []
-    if not played:
-        problems.append(Problem(Mark("<options>", option="--as"), "", "say which actor you play (--as ACTOR); actors "
-                                f"with levers: {', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
-    for a in played:
-        if a not in scn.spec.states:
-            problems.append(Problem(Mark("<options>", option="--as"), "",
-                                    f"no actor '{a}'{suggest(a, list(scn.spec.states))}; actors with levers: {', '.join(with_levers)}"))
-        elif a not in with_levers:
-            problems.append(Problem(Mark("<options>", option="--as"), "",
-                                    f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
-                                    f"{', '.join(with_levers) or 'none'}"))
-        elif a in out:
-            problems.append(Problem(Mark("<options>", option="--as"), "", f"{a} is given twice"))
-        else:
-            out.append(a)
+    problems = [Problem(Mark("<options>", option="--as"), "", msg) for _, msg in played_problems(scn, played)]
     if problems:
         raise InputError(problems)
+    return list(dict.fromkeys(played))
+
+
+def played_problems(scn: Any, played: list[Any]) -> list[tuple[int | None, str]]:
+    """What is wrong with the actors a game plays: ``(index in played or None, message)``.
+
+    Shared by ``sim play --as`` and the check of a saved game's ``played`` list."""
+    levers = scn.spec.levers
+    with_levers = [a for a in levers if levers[a]]
+    out: list[tuple[int | None, str]] = []
+    seen: list[Any] = []
+    if not played:
+        out.append((None, "say which actor you play (--as ACTOR); actors with levers: "
+                          f"{', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
+    for i, a in enumerate(played):
+        if not isinstance(a, str) or a not in scn.spec.states:
+            out.append((i, f"no actor '{a}'{suggest(str(a), list(scn.spec.states))}; actors with levers: "
+                           f"{', '.join(with_levers)}"))
+        elif a not in with_levers:
+            out.append((i, f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
+                           f"{', '.join(with_levers) or 'none'}"))
+        elif a in seen:
+            out.append((i, f"{a} is given twice"))
+        seen.append(a)
     return out
 
 
-def check_forecast_runs(n: int | None) -> None:
+def check_forecast_runs(n: int | None, option: str = "--forecast-runs") -> None:
     if n is not None and not 1 <= n <= 1_000_000:
-        raise option_error("--forecast-runs", f"must be between 1 and 1,000,000 (got {n})")
+        raise option_error(option, f"must be between 1 and 1,000,000 (got {n})")
+
+
+def _deck(v: Any) -> str | None:
+    """The ``deck`` argument: None or a list of :class:`Inject` (:func:`sim.play.injects.load_injects`)."""
+    from ..arguments import what
+
+    if v is None or (isinstance(v, list | tuple) and all(isinstance(x, Inject) for x in v)):
+        return None
+    return f"expected a list of injects (sim.play.injects.load_injects), got {what(v)}"

@@ -68,17 +68,21 @@ def render_story(story: Story, figure: Path) -> str:
 
 
 def write_story(story: Story, folder: str | Path, name: str = "story") -> dict[str, Path]:
-    """Write ``NAME.html`` (self-contained), ``NAME.txt`` and ``NAME_timeline.png`` into ``folder``."""
-    from ..results import atomic_write
+    """Write ``NAME.html`` (self-contained), ``NAME.txt`` and ``NAME_timeline.png`` into ``folder``
+    (:class:`~sim.files.OutputError` if the disk refuses)."""
+    from ..files import OutputError, atomic_write
     from .figures import timeline
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    png = timeline(story, folder / f"{name}_timeline.png")
-    page = folder / f"{name}.html"
-    atomic_write(page, render_story(story, png))
-    txt = folder / f"{name}.txt"
-    atomic_write(txt, f"{story.title}\n{story.command}\n\n{story.text()}\n")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        png = timeline(story, folder / f"{name}_timeline.png")
+        page = folder / f"{name}.html"
+        atomic_write(page, render_story(story, png))
+        txt = folder / f"{name}.txt"
+        atomic_write(txt, f"{story.title}\n{story.command}\n\n{story.text()}\n")
+    except OSError as exc:  # a read-only or full disk: one line, as for a run folder
+        raise OutputError.from_os(folder, exc) from exc
     return {"html": page, "text": txt, "figure": png}
 
 

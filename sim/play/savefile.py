@@ -40,20 +40,55 @@ def encode(x: Any) -> Any:
     return x
 
 
-def decode(x: Any) -> Any:
-    """The inverse of :func:`encode`."""
+class DecodeError(ValueError):
+    """Data that :func:`decode` cannot turn back into arrays: ``path`` says where (``st.level``)."""
+
+    def __init__(self, path: str, message: str):
+        self.path, self.message = path, message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+def decode(x: Any, _path: str = "") -> Any:
+    """The inverse of :func:`encode`; :class:`DecodeError` (naming where) for data it did not write."""
     from ..world.model import Arrays
 
     if isinstance(x, dict):
         if "__nd__" in x:
-            raw = base64.b64decode(x["b64"])
-            return np.frombuffer(raw, dtype=np.dtype(x["__nd__"])).reshape(x["shape"]).copy()
+            return _array(x, _path)
         if "__arrays__" in x:
-            return Arrays(**{k: decode(v) for k, v in x["__arrays__"].items()})
-        return {k: decode(v) for k, v in x.items()}
+            inner = x["__arrays__"]
+            if not isinstance(inner, dict):
+                raise DecodeError(_path, "expected a mapping of array names to arrays")
+            return Arrays(**{str(k): decode(v, _join(_path, k)) for k, v in inner.items()})
+        return {k: decode(v, _join(_path, k)) for k, v in x.items()}
     if isinstance(x, list):
-        return [decode(v) for v in x]
+        return [decode(v, f"{_path}[{i}]") for i, v in enumerate(x)]
     return x
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _array(x: dict[str, Any], path: str) -> np.ndarray:
+    """One array as :func:`encode` wrote it: dtype, shape and its bytes in base64."""
+    import binascii
+
+    try:
+        dtype = np.dtype(x["__nd__"])
+    except (TypeError, ValueError, KeyError):
+        raise DecodeError(path, f"not an array as sim saves it: unknown element type {x.get('__nd__')!r}") from None
+    shape = x.get("shape")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise DecodeError(path, f"not an array as sim saves it: its shape must be a list of whole numbers (got {shape!r})")
+    try:
+        raw = base64.b64decode(x.get("b64"), validate=True)
+    except (TypeError, ValueError, binascii.Error):
+        raise DecodeError(path, "its bytes are garbled (not base64)") from None
+    if dtype.hasobject or dtype.itemsize == 0 or len(raw) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise DecodeError(path, f"{len(raw)} bytes do not make an array of shape {tuple(shape)} of {dtype} "
+                                "(the file was cut or edited)")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def write(path: str | Path, data: dict[str, Any]) -> Path:
@@ -74,23 +109,10 @@ def write(path: str | Path, data: dict[str, Any]) -> Path:
 
 
 def read(path: str | Path) -> dict[str, Any]:
-    """Read a saved game; a clear error if the file is not one."""
-    p = Path(path)
-    where = Mark(str(p))
-    if not p.is_file():
-        raise InputError([Problem(where, "", "no such saved game; `sim play ... --save FILE` writes one")])
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(where, "", f"not a saved game (invalid JSON: {exc})")]) from None
-    except OSError as exc:
-        raise InputError([Problem(where, "", f"cannot read it: {exc.strerror or exc}")]) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InputError([Problem(where, "", f"not a saved game of this version of sim (format {FORMAT} expected)")])
-    missing = [k for k in ("scenario", "seed", "played", "turns", "snapshots") if k not in data]
-    if missing:
-        raise InputError([Problem(where, "", f"not a complete saved game (missing {', '.join(missing)})")])
-    return data
+    """Read a saved game's JSON: a clear error if the file is not one (:func:`sim.play.savecheck.read_file`)."""
+    from .savecheck import read_file
+
+    return read_file(path)
 
 
 def game_data(game: Any) -> dict[str, Any]:
@@ -127,44 +149,65 @@ def save_game(game: Any, path: str | Path) -> Path:
     return write(path, game_data(game))
 
 
-def scenario_of(data: dict[str, Any], where: str = "<saved game>") -> Any:
-    """The saved game's scenario, loaded from its resolved data and checked against its hash."""
+def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
+    """A saved game checked as a scenario is (:mod:`sim.play.savecheck`): schema, format,
+    the scenario's hash, how its parts agree, every snapshot against a fresh world.
+
+    Returns a new :class:`~sim.play.game.Game` of the saved game's scenario and options
+    (not yet restored), the decoded snapshots and the file's data.
+    """
+    from . import savecheck
+    from .game import Game
+    from .injects import Inject
+
+    data = read(path)
+    fields, scn = savecheck.check(data, str(path))
+    deck = [Inject.model_validate(d) for d in fields.deck]
+    g = Game(scn, fields.played, seed=fields.seed, months=fields.months, deck=deck, forecast_runs=fields.forecast_runs,
+             dtype=fields.dtype, chunk_size=fields.chunk_size)
+    snaps = savecheck.check_state(fields, data, g, str(path))
+    g.notes = [n for n in [changed_source(fields.scenario)] if n]
+    return g, snaps, data
+
+
+def changed_source(saved: Any) -> str | None:
+    """A note if the scenario file a game was started from now reads differently (the game
+    itself goes on with the scenario it was played with, which the saved game holds)."""
     from ..api import load_scenario
 
-    s = data["scenario"]
+    p = Path(saved.file)
     try:
-        scn = load_scenario(s["resolved"])
-    except InputError as exc:
-        raise InputError([Problem(Mark(where), "", "the saved game's scenario no longer validates with this version "
-                                  f"of sim: {exc.problems[0].message}")]) from None
-    if scn.sha256() != s.get("sha256"):
-        raise InputError([Problem(Mark(where), "", "the saved game's scenario reads differently with this version of "
-                                  "sim (its SHA-256 differs); resume it with the version that saved it")])
-    return scn
+        if not p.is_file():
+            return None
+        now = load_scenario(p, overrides=decode(saved.overrides) or None)
+    except (InputError, OSError):
+        return (f"{p} has changed since the game was saved (it no longer loads); the game goes on with the scenario "
+                "it was played with")
+    if now.sha256() == saved.sha256:
+        return None
+    return (f"{p} has changed since the game was saved; the game goes on with the scenario it was played with "
+            f"(to play the changed scenario, start a new game: sim play {p} --as ...)")
 
 
 def load_game(path: str | Path) -> Any:
-    """Resume a saved game exactly where it stopped."""
-    from .game import Game
-    from .injects import Inject
+    """Resume a saved game exactly where it stopped (:class:`InputError` for a damaged file)."""
     from .track import Track
 
-    data = read(path)
-    scn = scenario_of(data, str(path))
-    deck = [Inject.model_validate(d) for d in data.get("deck", [])]
-    g = Game(scn, data["played"], seed=data["seed"], months=data["months"], deck=deck,
-             forecast_runs=data["forecast_runs"], dtype=data["dtype"], chunk_size=data.get("chunk_size"))
-    snaps = [decode(s) for s in data["snapshots"]]
+    g, snaps, data = open_game(path)
     last = snaps[-1]
-    g.world.restore({k: v for k, v in last.items() if k != "history"})
-    g.recorder.preload(last["history"])
+    try:
+        g.world.restore({k: v for k, v in last.items() if k != "history"})
+        g.recorder.preload(last["history"])
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:  # the checks above should leave none
+        raise InputError([Problem(Mark(str(path)), f"snapshots[{len(snaps) - 1}]",
+                                  f"the game's state cannot be restored ({type(exc).__name__}: {exc})")]) from None
     g.world.observers.remove(g.track.observe)
     g.track = Track.from_data(data["track"])
     g.world.observers.insert(0, g.track.observe)
     g.snapshots = snaps
     g.turns = data["turns"]
-    g.forecasts = data["forecasts"]
+    g.forecasts = data.get("forecasts", [])
     g.baseline = data.get("baseline")
-    g.records = data["records"]
+    g.records = data.get("records", [])
     g.fired = data.get("fired", [])
     return g

@@ -226,12 +226,23 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
     Each chunk holding one of them is simulated again as the run simulates it, with an
     event log and a track on those replicates.
     """
+    from .. import arguments as A
     from .. import montecarlo, seeding
+    from ..api import check_run_options
     from ..outcomes import Recorder
     from ..parts import build_pipeline
+    from ..scenario.errors import InputError
     from ..world.log import EventLog
     from ..world.model import World
 
+    wrong = A.problems(scn=(A.loaded_scenario, scn), levers=(A.levers, levers))
+    wrong += [p for k in replicates for p in A.problems(replicate=(A.count(0), k))]
+    try:
+        check_run_options(runs, None, months, chunk_size, seed=seed, dtype=dtype)
+    except InputError as exc:
+        wrong += exc.problems
+    if wrong:
+        raise InputError(wrong)
     job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
                              levers=levers, keep_trajectories=0)
     bad = [k for k in replicates if not 0 <= int(k) < job.runs]

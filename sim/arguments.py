@@ -1,0 +1,187 @@
+"""What each argument of the Python API takes, checked where it comes in.
+
+The CLI's parser only ever hands the library lists where lists go; a notebook may pass
+anything: ``levers="a.b"`` (a string where a list goes), ``replicates=5``,
+``overrides=5``. Each facade function (:func:`sim.run`, :func:`sim.load_scenario`,
+:func:`sim.sweep`, :func:`sim.compare`, :func:`sim.save`, :func:`sim.backtest`,
+:class:`sim.play.game.Game`, :func:`sim.play.story.tell`) checks its arguments with
+:func:`check` before doing anything, and every wrong one is one problem naming the
+argument and what it takes::
+
+    sim: levers: expected a list of 'ACTOR.LEVER' strings, got a string 'a.b' (did you mean ['a.b']?)
+
+(as an :class:`~sim.scenario.errors.InputError`, which the CLI prints with its flags).
+Whole numbers, seeds, precision and backends are checked by
+:func:`sim.api.check_run_options`; the kinds here are the others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .scenario.errors import InputError, Mark, Problem
+
+Checker = Callable[[Any], "str | None"]
+"""A kind of argument: the value -> what is wrong with it, or None."""
+
+
+def what(v: Any) -> str:
+    """A value as a message names it: ``a string 'a.b'``, ``int 5``, ``a list [1, 2]``."""
+    text = repr(v)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(v, str):
+        return f"a string {text}"
+    if isinstance(v, bool) or v is None:
+        return text
+    if isinstance(v, list | tuple | dict | set):
+        return f"a {type(v).__name__} {text}"
+    return f"{type(v).__name__} {text}"
+
+
+def _strings(form: str, example: str) -> Checker:
+    """None, or a list (or tuple) of strings ``form`` (``'ACTOR.LEVER'``)."""
+
+    def check(v: Any) -> str | None:
+        if v is None:
+            return None
+        expected = f"expected a list of {form} strings, e.g. [{example!r}]"
+        if isinstance(v, str):
+            return f"expected a list of {form} strings, got {what(v)} (did you mean [{v!r}]?)"
+        if not isinstance(v, list | tuple):
+            return f"{expected}, got {what(v)}"
+        for i, item in enumerate(v):
+            if not isinstance(item, str):
+                return f"{expected}; item {i} is {what(item)}"
+        return None
+
+    return check
+
+
+levers = _strings("'ACTOR.LEVER'", "armenia.freeze_csto")
+played = _strings("actor", "armenia")
+
+
+def _mapping_or_strings(form: str, example: str, mapping: str) -> Checker:
+    """None, a mapping, or a list of ``form`` strings (``'PATH=VALUE'``)."""
+
+    def check(v: Any) -> str | None:
+        if v is None or isinstance(v, Mapping):
+            if isinstance(v, Mapping):
+                bad = next((k for k in v if not isinstance(k, str)), None)
+                if bad is not None:
+                    return f"expected {mapping} with text keys (parameter paths), got the key {what(bad)}"
+            return None
+        expected = f"expected {mapping} or a list of {form} strings, e.g. [{example!r}]"
+        if isinstance(v, str):
+            return f"{expected}, got {what(v)} (did you mean [{v!r}]?)"
+        if not isinstance(v, list | tuple):
+            return f"{expected}, got {what(v)}"
+        for i, item in enumerate(v):
+            if not isinstance(item, str):
+                return f"{expected}; item {i} is {what(item)}"
+        return None
+
+    return check
+
+
+overrides = _mapping_or_strings("'PATH=VALUE'", "flashpoints.lachin.level=3", "a mapping {path: value}")
+params = _mapping_or_strings("'PATH=LO:HI'", "alliances.csto.credibility=0.1:0.5", "a mapping {path: (lo, hi)}")
+
+
+def flag(v: Any) -> str | None:
+    import numpy as np
+
+    return None if isinstance(v, bool | np.bool_) else f"expected True or False, got {what(v)}"
+
+
+def path(v: Any) -> str | None:
+    return None if isinstance(v, str | os.PathLike) else f"expected a file or folder path (a string or a Path), got {what(v)}"
+
+
+def optional_path(v: Any) -> str | None:
+    return None if v is None else path(v)
+
+
+def folder(v: Any) -> str | None:
+    """None, or an existing folder."""
+    from pathlib import Path
+
+    if v is None:
+        return None
+    if not isinstance(v, str | os.PathLike):
+        return f"expected a folder (a string or a Path), got {what(v)}"
+    return None if Path(v).is_dir() else f"{str(v)!r} is not a folder"
+
+
+def replicates(v: Any) -> str | None:
+    if isinstance(v, bool) or v is None or isinstance(v, str | os.PathLike):
+        return None
+    return f"expected True (rows in memory), False, or the path of a Parquet file to write, got {what(v)}"
+
+
+def callback(v: Any) -> str | None:
+    return None if v is None or callable(v) else f"expected a function called with the progress, or None, got {what(v)}"
+
+
+def count(low: int) -> Checker:
+    """A whole number from ``low``."""
+    import numbers
+
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            return f"expected a whole number, at least {low}, got {what(v)}"
+        return None if v >= low else f"must be at least {low} (got {v})"
+
+    return check
+
+
+def scenario(v: Any) -> str | None:
+    """A loaded scenario, or what :func:`sim.load_scenario` takes."""
+    from .api import LoadedScenario
+
+    if isinstance(v, LoadedScenario | str | os.PathLike | Mapping):
+        return None
+    return (f"expected a scenario: loaded (sim.load_scenario), a file path, a shipped scenario's name (karabakh) or a "
+            f"mapping, got {what(v)}")
+
+
+def scenario_ref(v: Any) -> str | None:
+    """What :func:`sim.load_scenario` reads: a file path, a shipped name, or a mapping."""
+    if isinstance(v, str | os.PathLike | Mapping):
+        return None
+    return f"expected a file path, a shipped scenario's name (karabakh) or a mapping, got {what(v)}"
+
+
+def optional_scenario(v: Any) -> str | None:
+    return None if v is None else scenario(v)
+
+
+def loaded_scenario(v: Any) -> str | None:
+    from .api import LoadedScenario
+
+    return None if isinstance(v, LoadedScenario) else f"expected a loaded scenario (sim.load_scenario(...)), got {what(v)}"
+
+
+def labels(v: Any) -> str | None:
+    if v is None or (isinstance(v, list | tuple) and len(v) == 2 and all(isinstance(x, str) for x in v)):
+        return None
+    return f"expected two names (label of A, label of B), got {what(v)}"
+
+
+def problems(**arguments: tuple[Checker, Any]) -> list[Problem]:
+    """The problems of arguments ``name=(kind, value)``: one per wrong argument, naming it."""
+    out = []
+    for name, (kind, value) in arguments.items():
+        message = kind(value)
+        if message:
+            out.append(Problem(Mark("<options>", option=name), "", message))
+    return out
+
+
+def check(**arguments: tuple[Checker, Any]) -> None:
+    """Check arguments ``name=(kind, value)``; an :class:`InputError` with one problem per wrong one."""
+    found = problems(**arguments)
+    if found:
+        raise InputError(found)
