@@ -100,10 +100,6 @@ def path(v: Any) -> str | None:
     return None if isinstance(v, str | os.PathLike) else f"expected a file or folder path (a string or a Path), got {what(v)}"
 
 
-def optional_path(v: Any) -> str | None:
-    return None if v is None else path(v)
-
-
 def folder(v: Any) -> str | None:
     """None, or an existing folder."""
     from pathlib import Path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +83,6 @@ def write_story(story: Story, folder: str | Path, name: str = "story") -> dict[s
     except OSError as exc:  # a read-only or full disk: one line, as for a run folder
         raise OutputError.from_os(folder, exc) from exc
     return {"html": page, "text": txt, "figure": png}
-
-
-def story_page(story: Story) -> str:
-    """The story's page as a string (the figure made in a temporary folder and embedded)."""
-    from .figures import timeline
-
-    with tempfile.TemporaryDirectory() as tmp:
-        png = timeline(story, Path(tmp) / "timeline.png")
-        return render_story(story, png)
 
 
 def write_run_stories(scn: Any, res: Any, folder: str | Path) -> list[dict[str, Any]]:
