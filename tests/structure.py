@@ -59,7 +59,8 @@ def graph():
     """The import graph of ``sim`` (grimp), imports inside functions included."""
     import grimp
 
-    return grimp.build_graph("sim", include_external_packages=False, cache_dir=None)
+    return grimp.build_graph("sim", include_external_packages=False, exclude_type_checking_imports=True,
+                             cache_dir=None)
 
 
 def edges(g=None) -> set[tuple[str, str]]:
