@@ -604,15 +604,15 @@ def _stoppable(command, *args) -> None:
 
 
 def _rerun(manifest, force, workers, out, plugin=None) -> None:
-    from . import api
+    from . import api, manifests
     from .interrupts import SignalDeferral
     from .runner import ChunkFailed
 
     try:
-        m, folder = api.read_manifest(manifest)
+        m, folder = manifests.read_manifest(manifest)
         api.check_run_options(None, workers, None, None)
         _plugins("rerun", plugin, _state.get("replace_rule", False), allowed=api.replaced_by(m))
-        scn, reasons = api.rerun_check(m, folder)
+        scn, reasons = manifests.rerun_check(m, folder)
         for p in m.get("custom_parts") or []:
             if p["name"] in api.replaced_by(m):
                 typer.echo(f"sim rerun: as in the original run, '{p['module']}' replaces the stock "
@@ -679,14 +679,14 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
         typer.echo(f"{why[0]}: the rerun stopped after {res.runs:,} of {res.runs_requested:,} runs, so nothing was "
                    f"compared; they are saved in {target}/ with complete=false.", err=True)
         raise typer.Exit(why[1])
-    diff = api.compare_runs(folder, target)
+    diff = manifests.compare_runs(folder, target)
     if not m.get("complete", True):
         typer.echo(f"The original run was incomplete ({m.get('runs_completed')} of {m['runs_requested']} runs); "
                    f"the rerun has all {res.runs:,}, so its results are expected to differ.")
     if diff:
         typer.echo(f"Results differ from {folder}/: {', '.join(diff)} (new run in {target}/)")
         raise typer.Exit(1)
-    typer.echo(f"Reproduced: {', '.join(api.COMPARED)} are identical to {folder}/ (new run in {target}/).")
+    typer.echo(f"Reproduced: {', '.join(manifests.COMPARED)} are identical to {folder}/ (new run in {target}/).")
 
 
 @app.command()

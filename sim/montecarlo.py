@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .scenario.errors import InputError, Mark, Problem, suggest
+from .inputs import parse_levers  # noqa: F401 - checked there (below the loader); callers find it here too
 
 
 @dataclass
@@ -39,33 +39,6 @@ class Job:
     custom: list[dict[str, str]] = field(default_factory=list)
     t0: float = 0.0
     switched: list[tuple[str, str]] = field(default_factory=list)
-
-
-def parse_levers(scn: Any, levers: list[str] | None, argument: str = "levers") -> list[tuple[str, str]]:
-    """``["armenia.freeze_csto", ...]`` -> ``[("armenia", "freeze_csto"), ...]``, checked."""
-    from .arguments import levers as lever_list
-
-    wrong = lever_list(levers)
-    if wrong:
-        raise InputError([Problem(Mark("<options>", option=argument), "", wrong)])
-    out: list[tuple[str, str]] = []
-    problems: list[Problem] = []
-    declared = scn.spec.levers
-    for item in levers or []:
-        actor, _, name = str(item).partition(".")
-        where = Mark("<options>", option=argument)
-        if actor not in declared:
-            hint = suggest(actor, declared) or (f"; actors with levers are {', '.join(declared)}" if declared else
-                                                 "; this scenario declares no levers")
-            problems.append(Problem(where, "", f"'{item}': no levers for '{actor}'{hint}"))
-        elif name not in declared[actor]:
-            hint = suggest(name, declared[actor]) or f"; {actor}'s levers are {', '.join(declared[actor])}"
-            problems.append(Problem(where, "", f"'{item}': {actor} has no lever '{name}'{hint}"))
-        elif (actor, name) not in out:
-            out.append((actor, name))
-    if problems:
-        raise InputError(problems)
-    return out
 
 
 def prepare(
@@ -274,7 +247,7 @@ def manifest(job: Job, backend: Any, n_workers: int, res: Any, t_setup: float, t
              worker_rss: list[float], stopped_by: str | None, workers_requested: int | None,
              oversubscribe: bool) -> dict[str, Any]:
     """What a run was and how it went (written as manifest.json)."""
-    from .api import git_commit, versions
+    from .provenance import git_commit, versions
     from .runner import peak_rss_mb
 
     scn = job.scn

@@ -32,14 +32,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("world", ("sim.world",)),
     ("rules", ("sim.rules",)),
     ("outcomes", ("sim.outcomes",)),
-    ("loading", ("sim.loading", "sim.arguments", "sim.provenance", "sim.docs")),
+    ("loading", ("sim.arguments", "sim.inputs", "sim.loading", "sim.provenance", "sim.outputs", "sim.docs")),
     ("runner", ("sim.runner", "sim.mainguard")),
     ("results", ("sim.results", "sim.replicates")),
-    ("engine", ("sim.montecarlo", "sim.budget", "sim.manifests", "sim.outputs")),
+    ("engine", ("sim.montecarlo", "sim.budget")),
     ("report", ("sim.report",)),
+    ("facade", ("sim.api",)),
     ("analysis", ("sim.analysis", "sim.ema")),
     ("play", ("sim.play",)),
-    ("facade", ("sim.api", "sim.workflows", "sim")),
+    ("workflows", ("sim.workflows", "sim.manifests", "sim.guide")),
+    ("package", ("sim",)),
     ("dashboard", ("sim.dashboard",)),
     ("command line", ("sim.cli", "sim.cli_research")),
 ]
@@ -160,7 +162,8 @@ def imports(root: Path = ROOT) -> list[tuple[str, str, bool]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         is_package = path.name == "__init__.py"
 
-        def walk(node: ast.AST, in_function: bool, type_checking: bool) -> None:
+        def walk(node: ast.AST, in_function: bool, type_checking: bool, module: str = module,
+                 is_package: bool = is_package) -> None:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
                     for c in child.orelse:
@@ -185,7 +188,7 @@ def functions(root: Path = ROOT) -> list[tuple[int, str]]:
         module = _module_name(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
 
-        def walk(node: ast.AST, prefix: str) -> None:
+        def walk(node: ast.AST, prefix: str, module: str = module) -> None:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                     out.append((child.end_lineno - child.lineno + 1, f"{module}.{prefix}{child.name}"))

@@ -35,7 +35,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ..api import SEED_MAX
 from ..scenario.errors import InputError, Mark, Problem, json_cut_short, suggest
 from ..scenario.validation import given, sha256_hex, validate_model, whole_number
-from .savefile import FORMAT
+from .savecodec import FORMAT, DecodeError, decode
 
 
 def _share(v: Any) -> Any:
@@ -225,8 +225,8 @@ def _hash(resolved: dict[str, Any]) -> str:
 
 
 def _scenario(game: SavedGame, file: str) -> Any:
-    from .. import __version__
     from ..api import load_scenario
+    from ..version import __version__
 
     where = Mark(file)
     s = game.scenario
@@ -348,8 +348,6 @@ def check_state(game: SavedGame, data: dict[str, Any], fresh: Any, file: str) ->
     """Decode every snapshot and check it against ``fresh`` (a new :class:`~sim.play.game.Game`
     of the same scenario, played by nobody yet): the snapshots, ready to restore."""
     import numpy as np
-
-    from .savefile import DecodeError, decode
 
     where = Mark(file)
     problems: list[Problem] = []
