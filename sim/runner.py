@@ -217,9 +217,8 @@ def _simulate(task: Task):
 
 def _simulate_inner(task: Task):
     from .outcomes import Recorder, compile_outcomes
-    from .rules import build_pipeline
     from .seeding import chunk_sequence
-    from .world.model import World
+    from .world.opening import opened
 
     t0 = time.perf_counter()
     spec = task.spec
@@ -227,13 +226,10 @@ def _simulate_inner(task: Task):
     ss = chunk_sequence(spec.root(), task.chunk)
     fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
     switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
-    world = World(plan, task.n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed or None)
-    try:
-        for actor, lever in spec.switch:  # levers on in some parameter sets only
-            on = np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5
-            world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
-        if spec.start is not None:
-            world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
+    switch = {(actor, lever): np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5  # on in some sets only
+              for actor, lever in spec.switch}
+    with opened(plan, task.n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch, start=spec.start,
+                start_replicate=spec.start_replicate) as world:
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
                        record=spec.record, switched=switched)
         if spec.start is not None and spec.start.get("history") is not None:
@@ -243,8 +239,6 @@ def _simulate_inner(task: Task):
         res = rec.result(time.perf_counter() - t0)
         res.peak_rss_mb = peak_rss_mb()
         return res
-    finally:
-        world.release()
 
 
 def empty_result(task: Task):

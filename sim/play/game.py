@@ -88,10 +88,9 @@ class Game:
         from .. import seeding
         from ..api import check_run_options
         from ..outcomes import Recorder, compile_outcomes
-        from ..parts import build_pipeline
         from ..world.compile import compile_plan
         from ..world.log import EventLog
-        from ..world.model import World
+        from ..world.opening import open_world
 
         wrong = A.problems(scn=(A.loaded_scenario, scn), played=(A.played, played), deck=(_deck, deck),
                            forecast_runs=(lambda v: None if v is None else A.count(1)(v), forecast_runs))
@@ -113,8 +112,8 @@ class Game:
         self.chunk_size = chunk_size
         self.deck = list(deck or [])
         self.plan = compile_plan(scn.spec, scn.rules, self.months)
-        self.world = World(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
-                           build_pipeline(self.plan), dtype=np.dtype(dtype))
+        self.world = open_world(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
+                                dtype=np.dtype(dtype))
         si = self.plan.index_of("state")
         for a in self.played:
             self.world.st.played[:, si[a]] = True

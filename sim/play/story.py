@@ -230,10 +230,9 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
     from .. import montecarlo, seeding
     from ..api import check_run_options
     from ..outcomes import Recorder
-    from ..parts import build_pipeline
     from ..scenario.errors import InputError
     from ..world.log import EventLog
-    from ..world.model import World
+    from ..world.opening import opened
 
     wrong = A.problems(scn=(A.loaded_scenario, scn), levers=(A.levers, levers))
     wrong += [p for k in replicates for p in A.problems(replicate=(A.count(0), k))]
@@ -256,17 +255,13 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
         if not mine:
             continue
         local = [k - task.offset for k in mine]
-        world = World(plan, task.n, seeding.chunk_sequence(spec.root(), task.chunk), build_pipeline(plan),
-                      dtype=np.dtype(spec.dtype))
-        try:
+        with opened(plan, task.n, seeding.chunk_sequence(spec.root(), task.chunk), dtype=np.dtype(spec.dtype)) as world:
             world.log = EventLog(local)
             tracks = {k: Track(j).attach(world) for k, j in zip(mine, local, strict=True)}
             rec = Recorder(world, job.detectors, task.chunk, task.offset, 0, 0)
             while world.elapsed < plan.horizon:
                 world.step()
             rec.result()
-        finally:
-            world.release()
         for k, j in zip(mine, local, strict=True):
             lever_opts = "".join(f" --lever {a}.{lv}" for a, lv in job.levers)
             run_opts = "" if runs is None else f" --runs {job.runs}"
