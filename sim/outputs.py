@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .files import OutputError, atomic_write
+from . import files
+from .files import OutputError
 from .scenario.errors import InputError, option_error
 
 
@@ -82,7 +83,7 @@ def check_writable(folder: str | Path, option: str = "--out") -> None:
         raise option_error(option, f"{here} is a file, so {p} cannot be made; choose another folder")
     probe = here / f".sim-write-test-{os.getpid()}"
     try:
-        atomic_write(probe, b"")
+        files.atomic_write(probe, b"")  # looked up here: the write layer a test may replace
         probe.unlink()
     except OSError as exc:
         reason = (exc.strerror or str(exc)).strip()
