@@ -22,6 +22,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from .interrupts import SignalDeferral, worker_init
+from .outcomes import Recorder, compile_outcomes
+from .parts import RuleFailed, receive
+from .scenario.errors import InputError, option_error
+from .scenario.schema import scenario_model
+from .scenario.validation import validate_model
+from .seeding import chunk_sequence
+from .world.compile import compile_plan
 
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
@@ -151,12 +158,7 @@ def remember_plan(key: str, plan: Any) -> None:
 
 def plan_from_spec(spec: RunSpec):
     """Validate the spec's scenario data and compile its plan (in a worker)."""
-    from .parts import receive
     from .rules import resolve_rules
-    from .scenario.errors import InputError
-    from .scenario.schema import scenario_model
-    from .scenario.validation import validate_model
-    from .world.compile import compile_plan
 
     receive(spec.parts)
     try:
@@ -197,7 +199,6 @@ def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
     """The :class:`ChunkFailed` for an error of a chunk (a rule's names the rule and its module)."""
     import traceback
 
-    from .parts import RuleFailed
 
     error = str(exc) if isinstance(exc, RuleFailed) else f"{type(exc).__name__}: {exc}"
     return ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + max(task.n, 1) - 1, error,
@@ -216,8 +217,6 @@ def _simulate(task: Task):
 
 
 def _simulate_inner(task: Task):
-    from .outcomes import Recorder, compile_outcomes
-    from .seeding import chunk_sequence
     from .world.opening import opened
 
     t0 = time.perf_counter()
@@ -393,8 +392,6 @@ class DaskBackend:
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
-        from .scenario.errors import option_error
-
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install

@@ -40,7 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..api import load_scenario
 from ..rules.spells import DAYS_PER_MONTH
+from ..seeding import chunk_sequence, root_sequence
+from ..world.compile import compile_plan
 
 SOURCE = "GML-MID 2.2.1, disputes starting 1992-2010 (Gibler, Miller & Little 2016)"
 COUNTS = {"fatal": (113, 526), "over25": (41, 526), "war": (7, 531), "offensive": (23, 127)}
@@ -103,9 +106,6 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
              territorial: bool = False) -> Episodes:
     """Simulate ``runs`` episodes of the neutral dyad with the given rule settings
     (``{"escalation": {...}, "offensive": {...}, ...}``)."""
-    from ..api import load_scenario
-    from ..seeding import chunk_sequence, root_sequence
-    from ..world.compile import compile_plan
     from ..world.opening import opened
 
     scn = load_scenario(neutral_dyad(rules, territorial=territorial))
@@ -194,9 +194,6 @@ def fit(runs: int = 10_000, seed: int = 1, iters: int = 16, passes: int = 2, ver
 def ladder_episodes(rules: dict | None = None, runs: int = 10_000, months: int = 120, seed: int = 1) -> np.ndarray:
     """P(max rung >= k), k = 0..5, of the monthly ``ladder`` model's episodes (its own
     calibration to :data:`LADDER_TARGETS`); and the share still running at the cap last."""
-    from ..api import load_scenario
-    from ..seeding import chunk_sequence, root_sequence
-    from ..world.compile import compile_plan
     from ..world.opening import opened
 
     scn = load_scenario(neutral_dyad({"escalation": rules or {}}, model="ladder"))

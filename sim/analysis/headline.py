@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .sweep import sweep
+
 DEFAULT_SETS = 64
 DEFAULT_RUNS = 500
 
@@ -31,8 +33,6 @@ def model_uncertainty(res: Any, scn: Any, *, sets: int = DEFAULT_SETS, runs: int
     across sets), ``drivers`` (inputs with their first-order index and 95% half-width,
     largest first) and ``words``. Without uncertainties it says there are none.
     """
-    from .sweep import sweep
-
     inputs = [u.path for u in scn.uncertainties()]
     if not inputs:
         return {"method": None, "inputs": [], "words": "This scenario declares no uncertainties, so only the Monte "

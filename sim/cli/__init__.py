@@ -26,7 +26,10 @@ Adding a command is one module in this package (``sim/cli/hindcast.py``, say)::
         app.command(cls=SimCommand)(hindcast)
 
 Every module here with a ``register(app)`` function is registered when the package is
-imported, in the order of their ``PLACE``; nothing else lists the commands. The shared
+imported, in the order of their ``PLACE``; nothing else lists the commands. So every command
+module is imported for ``sim --help``: each imports the library inside its command's
+function, deliberately, so that ``sim --help`` and ``sim --version`` stay quick (numba, Mesa,
+pandas and matplotlib load only for the command that needs them). The shared
 pieces (options such as ``--set``, ``--lever``, ``--plugin``; errors; Ctrl-C and SIGTERM;
 progress bars; output folders) are in :mod:`sim.cli.common`.
 """

@@ -16,6 +16,9 @@ from typing import Any
 import solara
 import solara.lab
 
+from ..outputs import default_output_dir
+from ..play.html import write_story
+from ..play.story import typical_replicates
 from . import state
 from .config import CONFIG
 from .jobs import Job
@@ -26,7 +29,6 @@ from .widgets import JobStatus, Png, Problems, Table, pct, start_job
 def run_job(scn: Any, runs: int, seed: int, levers: list[str], unc: tuple[int, int] | None):
     """The work of the Run button, done in the worker thread (what ``sim run`` does:
     :func:`sim.workflows.run_with_uncertainty`, then :func:`sim.workflows.save_run`)."""
-    from ..outputs import default_output_dir
     from ..workflows import run_with_uncertainty, save_run
 
     def work(job: Job) -> dict[str, Any]:
@@ -222,8 +224,6 @@ def RunResults():
 
 @solara.component
 def StoryPanel(out: dict[str, Any]):
-    from ..play.story import typical_replicates
-
     res = out["res"]
     typical = solara.use_memo(lambda: typical_replicates(res), [res])
     rep, set_rep = solara.use_state(next(iter(typical.values()), 0))
@@ -232,7 +232,6 @@ def StoryPanel(out: dict[str, Any]):
     busy = job is not None and job.running
 
     def tell() -> None:
-        from ..play.html import write_story
         from ..workflows import run_story
 
         k = int(rep)

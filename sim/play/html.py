@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..report.html import CSS, _e, _img
-from .story import Story, sentences
+from .story import Story, follow, sentences, typical_replicates
 
 EXTRA_CSS = """
 table.story td.m{white-space:nowrap;width:8em;font-family:Helvetica,Arial,sans-serif;color:#333}
@@ -90,8 +90,6 @@ def write_run_stories(scn: Any, res: Any, folder: str | Path) -> list[dict[str, 
 
     Returns what the report links: ``outcome``, ``description``, ``replicate``, ``file``.
     """
-    from .story import follow, typical_replicates
-
     pick = typical_replicates(res)
     if not pick:
         return []

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..world.model import Arrays  # mesa: only a game, which has a world, reads or writes one
+from ..world.arrays import Arrays
 
 FORMAT = "sim-game/1"
 

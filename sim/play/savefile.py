@@ -14,8 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..api import load_scenario
 from ..scenario.errors import InputError, Mark, Problem
+from ..version import __version__
+from . import savecheck
+from .game import Game
+from .injects import Inject
+from .savecheck import read_file
 from .savecodec import FORMAT, DecodeError, decode, encode  # noqa: F401 - the codec; callers find it here too
+from .track import Track
 
 
 def write(path: str | Path, data: dict[str, Any]) -> Path:
@@ -37,15 +44,11 @@ def write(path: str | Path, data: dict[str, Any]) -> Path:
 
 def read(path: str | Path) -> dict[str, Any]:
     """Read a saved game's JSON: a clear error if the file is not one (:func:`sim.play.savecheck.read_file`)."""
-    from .savecheck import read_file
-
     return read_file(path)
 
 
 def game_data(game: Any) -> dict[str, Any]:
     """Everything a :class:`~sim.play.game.Game` needs to resume, as JSON data."""
-    from ..version import __version__
-
     scn = game.scn
     return {
         "sim_version": __version__,
@@ -83,10 +86,6 @@ def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
     Returns a new :class:`~sim.play.game.Game` of the saved game's scenario and options
     (not yet restored), the decoded snapshots and the file's data.
     """
-    from . import savecheck
-    from .game import Game
-    from .injects import Inject
-
     data = read(path)
     fields, scn = savecheck.check(data, str(path))
     deck = [Inject.model_validate(d) for d in fields.deck]
@@ -100,8 +99,6 @@ def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
 def changed_source(saved: Any) -> str | None:
     """A note if the scenario file a game was started from now reads differently (the game
     itself goes on with the scenario it was played with, which the saved game holds)."""
-    from ..api import load_scenario
-
     p = Path(saved.file)
     try:
         if not p.is_file():
@@ -118,8 +115,6 @@ def changed_source(saved: Any) -> str | None:
 
 def load_game(path: str | Path) -> Any:
     """Resume a saved game exactly where it stopped (:class:`InputError` for a damaged file)."""
-    from .track import Track
-
     g, snaps, data = open_game(path)
     last = snaps[-1]
     try:

@@ -16,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario.errors import option_error
+from .. import arguments as A
+from .. import montecarlo, seeding
+from ..api import check_run_options
+from ..outcomes import Recorder
+from ..parts import registry
+from ..scenario.errors import InputError, option_error
 from ..scenario.expr import month_text
+from ..world.log import _FORMATTER, EventLog, _label, short_name
 from .track import Track
 
 
@@ -163,9 +169,6 @@ def sentences(texts: list[str]) -> str:
 
 def _resummarise(rec: dict[str, Any], sums: dict[str, float]) -> str:
     """A routine event's sentence with its numeric fields summed over the period."""
-    from ..parts import registry
-    from ..world.log import _FORMATTER
-
     et = registry().events.get(rec["event"])
     if et is None or not sums:
         return rec["text"]
@@ -180,8 +183,6 @@ def _resummarise(rec: dict[str, Any], sums: dict[str, float]) -> str:
 
 def labels_of(plan: Any) -> dict[str, Any]:
     """Display names of a plan's actors and the (member, alliance) pairs a story shows."""
-    from ..world.log import short_name
-
     scn = plan.scenario
     pairs = []
     side_states = sorted({int(s) for s in plan.sides.flatten()})
@@ -207,9 +208,6 @@ def labels_of(plan: Any) -> dict[str, Any]:
 
 def record_dict(rec: Any, plan: Any) -> dict[str, Any]:
     """An :class:`~sim.world.log.Record` as story data (routine flag and labels added)."""
-    from ..parts import registry
-    from ..world.log import _label
-
     et = registry().events.get(rec.event)
     d = rec.to_dict()
     d["routine"] = bool(et and et.routine)
@@ -226,12 +224,6 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
     Each chunk holding one of them is simulated again as the run simulates it, with an
     event log and a track on those replicates.
     """
-    from .. import arguments as A
-    from .. import montecarlo, seeding
-    from ..api import check_run_options
-    from ..outcomes import Recorder
-    from ..scenario.errors import InputError
-    from ..world.log import EventLog
     from ..world.opening import opened
 
     wrong = A.problems(scn=(A.loaded_scenario, scn), levers=(A.levers, levers))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
+from ..scenario.values import Dist
 from .labels import RUNGS, actor_name, alliance_name, label, possessive
 
 TALKS = ("no talks", "talks open", "talks stalled")
@@ -49,8 +50,6 @@ def _num(x: float) -> str:
 
 def _value(p: Any) -> str:
     """A parameter's value in words: ``0.3``, ``between 0.1 and 0.5``, ``Beta(2, 10), mean 0.17``."""
-    from ..scenario.values import Dist
-
     v = p.value if hasattr(p, "value") else p
     if not isinstance(v, Dist):
         return _num(float(v))
