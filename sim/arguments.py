@@ -44,21 +44,27 @@ def what(v: Any) -> str:
     return f"{type(v).__name__} {text}"
 
 
+def _items(v: Any, expected: str) -> str | None:
+    """What is wrong with ``v`` as a list (or tuple) of strings, said with ``expected``."""
+    if isinstance(v, str):
+        return f"{expected}, got {what(v)} (did you mean [{v!r}]?)"
+    if not isinstance(v, list | tuple):
+        return f"{expected}, got {what(v)}"
+    for i, item in enumerate(v):
+        if not isinstance(item, str):
+            return f"{expected}; item {i} is {what(item)}"
+    return None
+
+
 def _strings(form: str, example: str) -> Checker:
     """None, or a list (or tuple) of strings ``form`` (``'ACTOR.LEVER'``)."""
 
     def check(v: Any) -> str | None:
         if v is None:
             return None
-        expected = f"expected a list of {form} strings, e.g. [{example!r}]"
-        if isinstance(v, str):
+        if isinstance(v, str):  # said without the example: the list it meant is in the hint
             return f"expected a list of {form} strings, got {what(v)} (did you mean [{v!r}]?)"
-        if not isinstance(v, list | tuple):
-            return f"{expected}, got {what(v)}"
-        for i, item in enumerate(v):
-            if not isinstance(item, str):
-                return f"{expected}; item {i} is {what(item)}"
-        return None
+        return _items(v, f"expected a list of {form} strings, e.g. [{example!r}]")
 
     return check
 
@@ -77,15 +83,7 @@ def _mapping_or_strings(form: str, example: str, mapping: str) -> Checker:
                 if bad is not None:
                     return f"expected {mapping} with text keys (parameter paths), got the key {what(bad)}"
             return None
-        expected = f"expected {mapping} or a list of {form} strings, e.g. [{example!r}]"
-        if isinstance(v, str):
-            return f"{expected}, got {what(v)} (did you mean [{v!r}]?)"
-        if not isinstance(v, list | tuple):
-            return f"{expected}, got {what(v)}"
-        for i, item in enumerate(v):
-            if not isinstance(item, str):
-                return f"{expected}; item {i} is {what(item)}"
-        return None
+        return _items(v, f"expected {mapping} or a list of {form} strings, e.g. [{example!r}]")
 
     return check
 
