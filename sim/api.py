@@ -24,7 +24,14 @@ from typing import Any
 
 from . import arguments as A
 from . import montecarlo
-from .arguments import ADAPTIVE_MAX_RUNS, BACKENDS, DTYPES, SEED_MAX, check_run_options
+from .arguments import (
+    ADAPTIVE_MAX_RUNS,
+    BACKENDS,
+    DTYPES,
+    SEED_MAX,
+    check_run_options,
+    run_option_problems,
+)
 from .loading import (
     LoadedScenario,
     Uncertainty,
@@ -54,7 +61,7 @@ __all__ = [
     "ADAPTIVE_MAX_RUNS", "BACKENDS", "DEPENDENCIES", "DTYPES", "SEED_MAX", "LoadedScenario", "Uncertainty", "_plain",
     "check_out", "check_run_options", "check_writable", "default_output_dir", "find_scenario", "git_commit",
     "kernels_to_compile", "list_scenarios", "load_plugins", "load_scenario", "load_tree", "new_folder", "out_or_new",
-    "prepare_out", "replaced_by", "run", "save", "versions",
+    "prepare_out", "replaced_by", "run", "run_option_problems", "save", "versions",
 ]
 
 
@@ -118,11 +125,8 @@ def run(
     wrong = A.problems(scenario=(A.scenario, scenario), levers=(A.levers, levers), replicates=(A.replicates, replicates),
                        progress=(A.callback, progress), keep_trajectories=(A.count(0), keep_trajectories),
                        oversubscribe=(A.flag, oversubscribe))
-    try:
-        check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
-                          scheduler=scheduler, ci_halfwidth=ci_halfwidth)
-    except InputError as exc:
-        wrong += exc.problems
+    wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                                 scheduler=scheduler, ci_halfwidth=ci_halfwidth)
     if wrong:
         raise InputError(wrong)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)

@@ -199,7 +199,7 @@ def _whole(x: Any) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-def check_run_options(
+def run_option_problems(
     runs: int | None,
     workers: int | None,
     months: int | None,
@@ -210,8 +210,8 @@ def check_run_options(
     backend: str | None = None,
     scheduler: str | None = None,
     ci_halfwidth: float | None = None,
-) -> None:
-    """Reject impossible options before anything is computed or created.
+) -> list[Problem]:
+    """The impossible options among these, one problem each (none: an empty list).
 
     Problems name the arguments of :func:`sim.run` (``seed``, ``dtype``, ``chunk_size``);
     the CLI names its flags instead (``--seed``, ``--precision``, ``--chunk-size``).
@@ -246,6 +246,25 @@ def check_run_options(
         ok = isinstance(ci_halfwidth, int | float) and not isinstance(ci_halfwidth, bool)
         if not ok or not 0 < ci_halfwidth < 0.5:
             bad("ci_halfwidth", f"must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got {ci_halfwidth!r})")
+    return problems
+
+
+def check_run_options(
+    runs: int | None,
+    workers: int | None,
+    months: int | None,
+    chunk_size: int | None,
+    *,
+    seed: int | None = None,
+    dtype: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    ci_halfwidth: float | None = None,
+) -> None:
+    """Reject impossible options before anything is computed or created: an
+    :class:`InputError` with :func:`run_option_problems`'s problems."""
+    problems = run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                                   scheduler=scheduler, ci_halfwidth=ci_halfwidth)
     if problems:
         raise InputError(problems)
 

@@ -273,10 +273,7 @@ def backtest(
         questions=(lambda v: None if isinstance(v, QuestionSet | str | os.PathLike) else
                    f"expected a question file's path (or read_questions(path)), got {A.what(v)}", questions),
         scenario=(A.optional_scenario, scenario), progress=(A.callback, progress))
-    try:
-        api.check_run_options(runs, workers, None, chunk_size, seed=seed, dtype=dtype)
-    except InputError as exc:
-        wrong += exc.problems
+    wrong += api.run_option_problems(runs, workers, None, chunk_size, seed=seed, dtype=dtype)
     if not isinstance(bins, int) or isinstance(bins, bool) or not 1 <= bins <= 100:
         wrong += option_error("bins", f"must be a whole number from 1 to 100 (got {bins!r})").problems
     if wrong:

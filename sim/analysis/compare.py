@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import arguments as A
 from .. import montecarlo
-from ..api import LoadedScenario, check_run_options, load_scenario
+from ..api import LoadedScenario, load_scenario, run_option_problems
 from ..files import write_folder
 from ..parts import Ref
 from ..results import Z95, wilson
@@ -426,10 +426,7 @@ def compare(
     wrong = A.problems(a=(A.scenario, a), b=(A.optional_scenario, b), a_set=(A.overrides, a_set),
                        b_set=(A.overrides, b_set), a_levers=(A.levers, a_levers), b_levers=(A.levers, b_levers),
                        independent=(A.flag, independent), labels=(A.labels, labels), progress=(A.callback, progress))
-    try:
-        check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
-    except InputError as exc:
-        wrong += exc.problems
+    wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, backend=backend)
     if wrong:
         raise InputError(wrong)
     sa = a if isinstance(a, LoadedScenario) else load_scenario(a)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import arguments as A
 from .. import montecarlo
-from ..api import LoadedScenario, check_run_options, load_scenario
+from ..api import LoadedScenario, load_scenario, run_option_problems
 from ..replicates import ReplicateTable, SetTally
 from ..results import wilson
 from ..runner import PerSet
@@ -349,11 +349,8 @@ def sweep(
                        levers=(A.levers, levers), pull=(A.levers, pull), second_order=(A.flag, second_order),
                        replicates=(A.replicates, replicates), progress=(A.callback, progress),
                        oversubscribe=(A.flag, oversubscribe))
-    try:
-        check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
-                          scheduler=scheduler, ci_halfwidth=ci_halfwidth)
-    except InputError as exc:
-        wrong += exc.problems
+    wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                                 scheduler=scheduler, ci_halfwidth=ci_halfwidth)
     if method not in METHODS:
         wrong += option_error("method", f"must be one of {', '.join(METHODS)} (got {method!r})").problems
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import arguments as A
 from .. import montecarlo, seeding
-from ..api import check_run_options
+from ..api import run_option_problems
 from ..outcomes import Recorder
 from ..parts import registry
 from ..scenario.errors import InputError, option_error
@@ -228,10 +228,7 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
 
     wrong = A.problems(scn=(A.loaded_scenario, scn), levers=(A.levers, levers))
     wrong += [p for k in replicates for p in A.problems(replicate=(A.count(0), k))]
-    try:
-        check_run_options(runs, None, months, chunk_size, seed=seed, dtype=dtype)
-    except InputError as exc:
-        wrong += exc.problems
+    wrong += run_option_problems(runs, None, months, chunk_size, seed=seed, dtype=dtype)
     if wrong:
         raise InputError(wrong)
     job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
