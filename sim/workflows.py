@@ -53,6 +53,11 @@ def run_with_uncertainty(
     chunk size (:func:`sim.analysis.headline.model_uncertainty`); its ranges go to
     ``res.uncertainty`` and the design to ``res.manifest["uncertainty"]``.
 
+    A sweep stopped by Ctrl-C or SIGTERM (which :func:`sim.run` turns into a stopped run)
+    adds no ranges: the run is returned complete, without ``res.uncertainty``, and its
+    manifest's ``uncertainty`` says ``stopped_by`` and the sweep's ``runs_finished`` of
+    ``runs_requested`` (:func:`uncertainty_stopped`).
+
     Args:
         stage: Called with (what, total runs) when the uncertainty sweep begins (a
             progress display's new stage).
@@ -79,9 +84,18 @@ def run_with_uncertainty(
         return res
     if cancelled is not None and cancelled():
         return res
-    res.uncertainty = ranges
     res.manifest["uncertainty"] = {"sets": sets, "runs": runs}
+    if "stopped_by" in ranges:  # the sweep was stopped: the run is kept, without a range from part of the design
+        res.manifest["uncertainty"].update(ranges)
+        return res
+    res.uncertainty = ranges
     return res
+
+
+def uncertainty_stopped(res: Results) -> str | None:
+    """What stopped a run's uncertainty sweep (``interrupt``, ``SIGTERM``), or None (it ran
+    whole, or none was asked)."""
+    return (res.manifest.get("uncertainty") or {}).get("stopped_by")
 
 
 def save_run(res: Results, folder: str | Path, *, report: bool = True, stories: Any = None) -> Path:

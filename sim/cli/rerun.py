@@ -85,7 +85,7 @@ def _rerun_run(m: dict, folder: Path, scn, workers, out) -> None:
     from ..manifests import COMPARED, compare_runs
     from ..provenance import versions
     from ..runner import ChunkFailed
-    from ..workflows import run_with_uncertainty, save_run
+    from ..workflows import run_with_uncertainty, save_run, uncertainty_stopped
 
     deps = {k: v for k, v in m["versions"].items() if k not in ("sim",) and versions().get(k) != v}
     for k, v in deps.items():
@@ -115,7 +115,7 @@ def _rerun_run(m: dict, folder: Path, scn, workers, out) -> None:
                 save_run(res, target, report=False)
             except OutputError as exc:
                 common.failed_output(exc, "rerun")
-    stopped = res.manifest.get("stopped_by")
+    stopped = res.manifest.get("stopped_by") or uncertainty_stopped(res)
     if failure is not None or stopped is not None:
         why = common.STOPPED.get(stopped, (f"sim rerun: {failure}", 1))
         typer.echo(f"{why[0]}: the rerun stopped after {res.runs:,} of {res.runs_requested:,} runs, so nothing was "

@@ -217,6 +217,8 @@ def _simulate_and_save(o: SimpleNamespace, p: Prepared, t0: float, startup_befor
 
 def _tell(o: SimpleNamespace, d: Done) -> None:
     """The table and footer, then one line and the exit status for whatever went wrong."""
+    from ..workflows import uncertainty_stopped
+
     res = d.res
     where = f"{d.folder}/" if d.save_error is None or d.save_error.left == "kept" else \
         "nowhere (the run folder could not be written)"
@@ -245,6 +247,12 @@ def _tell(o: SimpleNamespace, d: Done) -> None:
         how, code = common.STOPPED[stopped]
         typer.echo(f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; they are saved in {where} "
                    "with complete=false in manifest.json.", err=True)
+        raise typer.Exit(code)
+    if uncertainty_stopped(res) is not None:
+        how, code = common.STOPPED[uncertainty_stopped(res)]
+        u = res.manifest["uncertainty"]
+        typer.echo(f"{how}: the --uncertainty sweep stopped after {u['runs_finished']:,} of {u['runs_requested']:,} runs; the "
+                   f"run is saved in {where} without its range across inputs.", err=True)
         raise typer.Exit(code)
     if rep_error is not None:
         raise typer.Exit(1)
