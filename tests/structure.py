@@ -13,7 +13,8 @@ Definitions:
 - An upward import goes from a module to one in a higher layer of :data:`LAYERS` (the order
   of docs/DESIGN.md section 2, lowest first); imports within a layer are not counted.
 - An in-function import is an ``import``/``from`` statement of a ``sim`` module inside a
-  function's body (``TYPE_CHECKING`` blocks do not count: they never run).
+  function's body (``TYPE_CHECKING`` blocks do not count: they never run); counted as
+  statements, and as pairs of modules one imports from the other only inside functions.
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ def upward(g=None) -> list[tuple[str, str]]:
     return out
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT.parent).with_suffix("")
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    rel = path.relative_to(root.parent).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -158,7 +159,7 @@ def imports(root: Path = ROOT) -> list[tuple[str, str, bool]]:
     inside a function)."""
     out = []
     for path in sorted(root.rglob("*.py")):
-        module = _module_name(path)
+        module = _module_name(path, root)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         is_package = path.name == "__init__.py"
 
@@ -185,7 +186,7 @@ def functions(root: Path = ROOT) -> list[tuple[int, str]]:
     """(lines, module.function) of every function and method, longest first."""
     out = []
     for path in sorted(root.rglob("*.py")):
-        module = _module_name(path)
+        module = _module_name(path, root)
         tree = ast.parse(path.read_text(encoding="utf-8"))
 
         def walk(node: ast.AST, prefix: str, module: str = module) -> None:
@@ -237,7 +238,10 @@ def main() -> int:
         print(f"  {a} -> {b}")
     imp = imports()
     inside = sum(1 for *_, f in imp if f)
-    print(f"imports of sim modules inside functions: {inside} of {len(imp)} ({100 * inside / max(len(imp), 1):.0f}%)")
+    print(f"imports of sim modules inside functions: {inside} of {len(imp)} statements ({100 * inside / max(len(imp), 1):.0f}%)")
+    pairs = {(a, b) for a, b, _ in imp}
+    lazy = pairs - {(a, b) for a, b, f in imp if not f}
+    print(f"  {len(lazy)} of {len(pairs)} (importer, imported) pairs only inside functions ({100 * len(lazy) / max(len(pairs), 1):.0f}%)")
     lines = cli_lines()
     print(f"command line: {sum(n for n, _ in lines.values())} lines ({sum(c for _, c in lines.values())} of code: "
           f"no blank lines, comments or docstrings) in {len(lines)} files")
