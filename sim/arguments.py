@@ -249,22 +249,12 @@ def run_option_problems(
     return problems
 
 
-def check_run_options(
-    runs: int | None,
-    workers: int | None,
-    months: int | None,
-    chunk_size: int | None,
-    *,
-    seed: int | None = None,
-    dtype: str | None = None,
-    backend: str | None = None,
-    scheduler: str | None = None,
-    ci_halfwidth: float | None = None,
-) -> None:
+def check_run_options(runs: int | None, workers: int | None, months: int | None, chunk_size: int | None,
+                      **options: Any) -> None:
     """Reject impossible options before anything is computed or created: an
-    :class:`InputError` with :func:`run_option_problems`'s problems."""
-    problems = run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
-                                   scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+    :class:`InputError` with :func:`run_option_problems`'s problems (the same arguments:
+    ``seed``, ``dtype``, ``backend``, ``scheduler``, ``ci_halfwidth`` by keyword)."""
+    problems = run_option_problems(runs, workers, months, chunk_size, **options)
     if problems:
         raise InputError(problems)
 
