@@ -9,7 +9,8 @@ Adding a command is one module in this package (``sim/cli/hindcast.py``, say)::
 
     from typing import Annotated
     import typer
-    from .common import SimCommand, fail, FLAGS   # the options and errors every command shares
+    from ..scenario.errors import InputError
+    from .common import SimCommand, fail          # the options and errors every command shares
 
     PLACE = 75   # where it is listed in `sim --help` (run is 10, dashboard 90; none: last)
 
