@@ -262,15 +262,19 @@ def shipped_thresholds(folder: Path | None = None) -> dict[tuple[str, str], list
     return out
 
 
+def _shown(sipri_name: str) -> str:
+    return {"Turkiye": "Türkiye"}.get(sipri_name, sipri_name)
+
+
 def note(d: Declared, state: str) -> str:
     """The calibration note a scenario gives this share (``sipri-tiv-memory-36: ...``)."""
     s = d.start
-    head = (f"sipri-tiv-memory-{s.memory_months:g}: {s.recipient}, {s.supplier} {100 * s.share:.1f}% of "
+    head = (f"sipri-tiv-memory-{s.memory_months:g}: {s.recipient}, {_shown(s.supplier)} {100 * s.share:.1f}% of "
             f"memory-weighted TIV 2010-2022")
     if d.role == "point":
         return head
     names = {v: k for k, v in SUPPLIERS.items()}
-    why = ", ".join(dict.fromkeys(f"{names[k]} {t:g}" for k, t in d.straddled))
+    why = ", ".join(dict.fromkeys(f"{_shown(names[k])} {t:g}" for k, t in d.straddled))
     if d.role == "drawn":
         return (f"{head}; too few deliveries to say which side of a threshold it is on ({why}): a Bayesian bootstrap "
                 f"of the delivery records gives 90% between {100 * s.low:.0f}% and {100 * s.high:.0f}%, drawn "
