@@ -696,7 +696,8 @@ def validate(
     plugin: PluginOpt = None,
     replace_rule: ReplaceOpt = False,
 ) -> None:
-    """Check a scenario: schema, names, facts and derivations; print provenance coverage."""
+    """Check a scenario: schema, names, facts and derivations; print provenance coverage; warn
+    about outcomes decided at the start (true in every run from month 1, or impossible)."""
     from . import api
 
     try:
@@ -726,6 +727,21 @@ def validate(
         typer.echo("without provenance:")
         for p in missing:
             typer.echo(f"  {p}")
+    from .analysis.decided import decided_outcomes
+    from .runner import ChunkFailed
+
+    try:
+        if api.kernels_to_compile(scn):
+            typer.echo("compiling the model's kernels for the one-month check (first run only)", err=True)
+    except Exception:  # noqa: BLE001 - a notice only
+        pass
+    try:
+        decided = decided_outcomes(scn)
+    except ChunkFailed as exc:
+        _chunk_failed(exc, "validate", "The scenario is valid, but the one-month check of its outcomes could not run.")
+        return
+    for d in decided:
+        typer.echo(f"warning: {d.line()}", err=True)
 
 
 @app.command()

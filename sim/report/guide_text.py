@@ -141,6 +141,20 @@ def default_run(e: Any) -> list[str]:
         lo, hi = r["ci95"]
         out.append(f"| {_cell(r['description'])} (`{r['outcome']}`) | {_pct(r['probability'])} | "
                    f"{_pct(lo)}–{_pct(hi)} | {r['median_date'] or '-'} |")
+    return out + ["", *decided(e)]
+
+
+def decided(e: Any) -> list[str]:
+    """The outcomes decided at the start (``sim validate`` warns about them)."""
+    found = getattr(e, "decided", None) or []
+    if not found:
+        return [f"Decided at the start: none (`sim validate {e.name}` finds no outcome that holds in every run "
+                "from the first month, and none that cannot happen)."]
+    out = [f"Decided at the start (`sim validate {e.name}` warns about these: their probability says nothing "
+           "about what happens later):", ""]
+    for d in found:
+        head = "holds in every run from the first month" if d.verdict == "always" else "cannot happen"
+        out.append(f"- `{d.outcome}` {head}: {_cell(d.why)}.")
     return out
 
 
