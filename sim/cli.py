@@ -727,16 +727,22 @@ def validate(
         typer.echo("without provenance:")
         for p in missing:
             typer.echo(f"  {p}")
-    from .analysis.decided import decided_outcomes
+    from .analysis.decided import MAX_BYTES, MIN_RUNS, bytes_per_run, check_runs, decided_outcomes
     from .runner import ChunkFailed
 
+    runs = check_runs(scn)
+    if runs == 0:
+        typer.echo(f"note: outcomes that hold from the first month were not checked: one run of this scenario holds "
+                   f"{bytes_per_run(scn) / 2**20:.0f} MB of state, so {MIN_RUNS} runs would exceed "
+                   f"{MAX_BYTES // 2**20} MB (thresholds that cannot be crossed were checked)", err=True)
+    else:
+        try:
+            if api.kernels_to_compile(scn):
+                typer.echo("compiling the model's kernels for the one-month check (first run only)", err=True)
+        except Exception:  # noqa: BLE001 - a notice only
+            pass
     try:
-        if api.kernels_to_compile(scn):
-            typer.echo("compiling the model's kernels for the one-month check (first run only)", err=True)
-    except Exception:  # noqa: BLE001 - a notice only
-        pass
-    try:
-        decided = decided_outcomes(scn)
+        decided = decided_outcomes(scn, runs=runs)
     except ChunkFailed as exc:
         _chunk_failed(exc, "validate", "The scenario is valid, but the one-month check of its outcomes could not run.")
         return

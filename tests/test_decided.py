@@ -109,3 +109,21 @@ def test_the_guide_lists_the_decided_outcomes_of_a_scenario(tmp_path):
     assert "- `x_whole` cannot happen: a supplier's share" in text
     none = guide.Entry("plain", scn, res, None, [])
     assert decided(none)[0].startswith("Decided at the start: none (`sim validate plain`")
+
+
+def test_a_scenario_too_large_for_the_short_run_gets_the_static_check_and_a_note(tmp_path, monkeypatch):
+    import sim.analysis.decided as decided_module
+
+    scn = load_text(tmp_path, DECIDED)
+    per_run = decided_module.bytes_per_run(scn)
+    assert per_run > 1000  # (R, S, S) affinities and the rest
+    monkeypatch.setattr(decided_module, "MAX_BYTES", per_run * (decided_module.MIN_RUNS - 1))
+    assert decided_module.check_runs(scn) == 0
+    monkeypatch.setattr(decided_module, "MAX_BYTES", per_run * 150)
+    assert decided_module.check_runs(scn) == 150
+    monkeypatch.setattr(decided_module, "MAX_BYTES", per_run * 10)
+    r = CliRunner().invoke(app, ["validate", str(write(tmp_path, DECIDED, "big.yaml"))], catch_exceptions=False)
+    assert r.exit_code == 0
+    assert "note: outcomes that hold from the first month were not checked" in r.stderr
+    named = sorted(x.split("'")[1] for x in r.stderr.splitlines() if x.startswith("warning: "))
+    assert named == sorted(["x_whole", "distrust", "whole_and_clash", "two_of_three"])  # the static ones only

@@ -8,8 +8,10 @@ scenario guide lists them per scenario.
 
 Two checks:
 
-* **A short run** (:data:`RUNS` replicates, one month, the scenario's own seed) finds the
-  outcomes that hold at month 1 in every run. A run is used rather than a static reading
+* **A short run** (:data:`RUNS` replicates, one month, the scenario's own seed; fewer for a
+  scenario whose replicates hold much state, none above :data:`MAX_BYTES` for
+  :data:`MIN_RUNS` of them: :func:`check_runs`) finds the outcomes that hold at month 1 in
+  every run. A run is used rather than a static reading
   because it covers every outcome kind alike, conditions, combinations and kinds a
   plugin registers included, with the starting state as the mechanisms build it
   (distributions drawn, start shares coupled, events of the first month applied); a
@@ -38,6 +40,29 @@ import numpy as np
 RUNS = 400
 """Replicates of the one-month check: an outcome true with probability 0.99 at month 1 is
 flagged by chance with probability 0.99**400 < 2%."""
+MIN_RUNS = 100
+"""Fewest replicates the check runs: a scenario so large that even these would hold more
+than :data:`MAX_BYTES` of state is not run (the static check still is)."""
+MAX_BYTES = 512 * 2**20
+"""State the one-month check may hold (a scenario of thousands of states holds hundreds
+of megabytes per replicate in its affinities alone)."""
+
+
+def bytes_per_run(scn: Any) -> int:
+    """Bytes of state one replicate of ``scn`` holds (the declared state arrays, float64)."""
+    from ..parts import registry
+
+    spec = scn.spec
+    sizes = {"S": len(spec.states), "A": len(spec.alliances), "K": len(spec.suppliers), "T": len(spec.territories),
+             "F": len(spec.flashpoints), "E": len(spec.events), "L": sum(len(v) for v in spec.levers.values())}
+    return sum(int(np.prod(v.shape(sizes, 1))) * 8 for v in registry().state.values())
+
+
+def check_runs(scn: Any, runs: int = RUNS) -> int:
+    """Replicates of the one-month check for ``scn``: ``runs``, fewer for a large scenario,
+    0 when not even :data:`MIN_RUNS` fit in :data:`MAX_BYTES`."""
+    fit = MAX_BYTES // max(bytes_per_run(scn), 1)
+    return min(runs, fit) if fit >= MIN_RUNS else 0
 
 
 @dataclass(frozen=True)
@@ -118,25 +143,30 @@ def _never(name: str, o: Any, why: str) -> Decided:
     return Decided(name, "never", why, advice)
 
 
-def decided_outcomes(scn: Any, *, runs: int = RUNS, seed: int | None = None) -> list[Decided]:
+def decided_outcomes(scn: Any, *, runs: int | None = None, seed: int | None = None) -> list[Decided]:
     """The outcomes of loaded scenario ``scn`` decided at the start, in the file's order.
 
     Args:
         scn: A :class:`sim.api.LoadedScenario` (overrides and plugins already applied).
-        runs: Replicates of the one-month check.
+        runs: Replicates of the one-month check (default :func:`check_runs`: :data:`RUNS`,
+            fewer for a large scenario, none for a huge one; 0 skips the run).
         seed: Its seed (default: the scenario's ``meta.seed``, so the answer is the same
             every time).
     """
     from ..api import run
 
     never = cannot_happen(scn.spec)
-    res = run(scn, runs=runs, seed=scn.spec.meta.seed if seed is None else seed, months=1, workers=1,
-              backend="local", dtype="float64")
+    runs = check_runs(scn) if runs is None else runs
+    rows: dict[str, dict] = {}
+    res = None
+    if runs > 0:
+        res = run(scn, runs=runs, seed=scn.spec.meta.seed if seed is None else seed, months=1, workers=1,
+                  backend="local", dtype="float64")
+        rows = {r["outcome"]: r for r in res.outcome_rows()}
     out = []
-    rows = {r["outcome"]: r for r in res.outcome_rows()}
     for i, (name, o) in enumerate(scn.spec.outcomes.items()):
         if name in never:
             out.append(_never(name, o, never[name]))
-        elif rows[name]["hits"] == res.runs:
+        elif res is not None and rows[name]["hits"] == res.runs:
             out.append(_always(name, o, res.runs, _values(res, i)))
     return out

@@ -246,6 +246,9 @@ How to read the numbers:
   within the horizon; the **95% interval** is Wilson's, for Monte Carlo error only (it says
   nothing about inputs nobody knows). **Median month**: the month it first happens, the
   median over the runs where it does.
+- **Decided at the start**: outcomes that hold in every run from the first month, or cannot
+  happen at all (`sim validate` warns about them); their probability says nothing about
+  what happens later.
 - **Which inputs matter most** comes from a sweep: the scenario's `uncertainties:` are
   drawn together in a Latin hypercube of {sets} parameter sets, each set run {runs} times. The **10–90% range across sets** is how far the probability moves when
   the uncertain inputs take other values in their stated ranges. An input's **first-order
