@@ -201,3 +201,19 @@ def test_starting_above_a_threshold_in_some_runs_shows_in_month_1(tmp_path):
     # one month of deliveries moves a share by at most about 1/T: within 4 standard errors
     se = (0.25 / 4000) ** 0.5
     assert abs(p[(0.3, 0.7)] - 0.5) < 4 * se + 1 / 36 and abs(p[(0.1, 0.9)] - 0.5) < 4 * se + 1 / 36
+
+
+@pytest.mark.parametrize("name, outcomes", [("karabakh", ["india_main_supplier", "russia_loses_armenia"]),
+                                            ("kyrgyz_tajik", ["turkey_main_supplier"])])
+def test_the_supplier_outcomes_issue_22_named_are_not_decided_at_the_start(name, outcomes):
+    from sim.analysis.decided import decided_outcomes
+
+    scn = sim.load_scenario(name)
+    assert not set(outcomes) & {d.outcome for d in decided_outcomes(scn)}
+    # ... and they start past their thresholds in the share of runs the bootstrap gives
+    res = sim.run(scn, runs=4000, seed=11, months=1, workers=1)
+    p = res.probabilities()["probability"]
+    want = {"turkey_main_supplier": 0.61, "india_main_supplier": 0.035, "russia_loses_armenia": 0.054}
+    for o in outcomes:
+        se = (want[o] * (1 - want[o]) / 4000) ** 0.5
+        assert abs(p[o] - want[o]) < 4 * se + 0.02, (o, p[o])  # 0.02: one month of deliveries
