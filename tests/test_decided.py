@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
+from sim import guide
 from sim.analysis.decided import RUNS, cannot_happen, decided_outcomes
 from sim.cli import app
-from sim.report import guide
 from sim.report.guide_text import decided, section
 
 from .conftest import MINI, load_text, write
