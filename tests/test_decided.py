@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -79,19 +81,45 @@ def test_the_static_check_needs_no_run(mini):
     assert cannot_happen(mini.spec) == {}
 
 
-def test_validate_warns_one_line_per_decided_outcome_and_exits_0(tmp_path):
-    r = CliRunner().invoke(app, ["validate", str(write(tmp_path, DECIDED))], catch_exceptions=False)
+def _warnings(stderr: str) -> dict[str, str]:
+    """``{outcome: line}`` of validate's warning lines (``file:line:col: outcomes.NAME: warning: ...``)."""
+    out = {}
+    for x in stderr.splitlines():
+        m = re.fullmatch(r"(.+):(\d+):(\d+): outcomes\.(\w+): warning: (.+)", x)
+        if m:
+            assert m.group(4) not in out, f"two lines for {m.group(4)}"
+            out[m.group(4)] = x
+    return out
+
+
+def test_validate_warns_one_line_per_decided_outcome_naming_file_place_and_why_and_exits_0(tmp_path):
+    path = write(tmp_path, DECIDED)
+    r = CliRunner().invoke(app, ["validate", str(path)], catch_exceptions=False)
     assert r.exit_code == 0 and "valid" in r.stdout
-    lines = [x for x in r.stderr.splitlines() if x.startswith("warning: ")]
-    named = [x.split("'")[1] for x in lines]
-    assert sorted(named) == sorted(["x_main", "c_strong", "x_whole", "distrust", "whole_and_clash", "two_of_three"])
-    assert all("its probability" in x and "remove" in x or "distribution" in x for x in lines)
-    assert "change what it asks" in next(x for x in lines if "'c_strong'" in x)
-    assert "fix or replace the parts" in next(x for x in lines if "'whole_and_clash'" in x)
-    always = next(x for x in lines if "'x_main'" in x)
-    assert always.startswith("warning: outcome 'x_main' starts true in every run: ")
-    never = next(x for x in lines if "'x_whole'" in x)
-    assert never.startswith("warning: outcome 'x_whole' cannot happen in any run: ") and "remove the outcome" in never
+    lines = _warnings(r.stderr)
+    assert sorted(lines) == sorted(["x_main", "c_strong", "x_whole", "distrust", "whole_and_clash", "two_of_three"])
+    assert len([x for x in r.stderr.splitlines() if "warning" in x]) == len(lines)
+    text = path.read_text().splitlines()
+    for name, x in lines.items():
+        file, line, col = x.split(": ")[0].rsplit(":", 2)
+        assert file == str(path)
+        assert text[int(line) - 1][int(col) - 1:].startswith(f"{name}:")  # the line that declares it
+    assert all("its probability" in x and "remove" in x or "distribution" in x for x in lines.values())
+    assert "change what it asks" in lines["c_strong"]
+    assert "fix or replace the parts" in lines["whole_and_clash"]
+    assert "outcomes.x_main: warning: starts true in every run: it already holds at month 1" in lines["x_main"]
+    never = lines["x_whole"]
+    assert "outcomes.x_whole: warning: cannot happen in any run: a supplier's share" in never
+    assert "remove the outcome" in never
+
+
+def test_validate_names_the_base_file_for_an_inherited_decided_outcome(tmp_path):
+    base = write(tmp_path, DECIDED, "base.yaml")
+    child = write(tmp_path, "extends: base.yaml\nmeta: {name: child}\n", "child.yaml")
+    r = CliRunner().invoke(app, ["validate", str(child)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    lines = _warnings(r.stderr)
+    assert "x_whole" in lines and lines["x_whole"].startswith(f"{base}:")
 
 
 def test_validate_of_a_scenario_with_nothing_decided_warns_nothing(tmp_path):
@@ -125,5 +153,5 @@ def test_a_scenario_too_large_for_the_short_run_gets_the_static_check_and_a_note
     r = CliRunner().invoke(app, ["validate", str(write(tmp_path, DECIDED, "big.yaml"))], catch_exceptions=False)
     assert r.exit_code == 0
     assert "note: outcomes that hold from the first month were not checked" in r.stderr
-    named = sorted(x.split("'")[1] for x in r.stderr.splitlines() if x.startswith("warning: "))
+    named = sorted(_warnings(r.stderr))
     assert named == sorted(["x_whole", "distrust", "whole_and_clash", "two_of_three"])  # the static ones only

@@ -82,10 +82,15 @@ class Decided:
     why: str
     advice: str
 
+    def message(self) -> str:
+        """What is wrong and what to do, in one line (``sim validate`` puts the file, line and
+        outcome before it)."""
+        head = "starts true in every run" if self.verdict == "always" else "cannot happen in any run"
+        return f"{head}: {self.why}; {self.advice}"
+
     def line(self) -> str:
         """One warning line naming the outcome, what is wrong and what to do."""
-        head = "starts true in every run" if self.verdict == "always" else "cannot happen in any run"
-        return f"outcome '{self.outcome}' {head}: {self.why}; {self.advice}"
+        return f"outcome '{self.outcome}' {self.message()}"
 
 
 def cannot_happen(spec: Any) -> dict[str, str]:

@@ -80,7 +80,17 @@ def _decided(scn) -> None:
         common.chunk_failed(exc, "validate", "The scenario is valid, but the one-month check of its outcomes could not run.")
         return
     for d in decided:
-        typer.echo(f"warning: {d.line()}", err=True)
+        typer.echo(_warning(scn, d), err=True)
+
+
+def _warning(scn, d) -> str:
+    """``file:line:col: outcomes.NAME: warning: ...``: the place the outcome is declared (the
+    file that declares it, a base file for an inherited one), in the form of the input errors."""
+    from ..scenario.errors import Mark, Problem
+    from ..scenario.yamlsafe import locate
+
+    mark = locate(scn.tree, ("outcomes", d.outcome), prefer_key=True) if scn.tree is not None else None
+    return Problem(mark or Mark(str(scn.path)), f"outcomes.{d.outcome}", f"warning: {d.message()}").format("sim validate")
 
 
 def sources(
