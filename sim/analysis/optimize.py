@@ -250,12 +250,27 @@ class Optimization:
         df.index.name = "id"
         df["pareto"] = False
         df.loc[self.front(), "pareto"] = True
+        # policies whose robustness values are all the same: the one pulling fewest levers stands for them
+        pulled = sum(self.X[:, j] >= 0.5 for j, g in enumerate(self.genes) if g.lever) if len(self.X) else 0
+        key = [tuple(r) for r in np.round(vals, 12)]
+        order = sorted(range(len(self.X)), key=lambda i: (key[i], int(np.asarray(pulled)[i]) if len(self.X) else 0, i))
+        first: dict[tuple, int] = {}
+        same = np.zeros(len(self.X), dtype=int)
+        for i in order:
+            first.setdefault(key[i], i)
+            same[i] = first[key[i]]
+        df["same_scores_as"] = same
+        df["ties"] = df.groupby("same_scores_as")["policy"].transform("size") - 1
         return df
 
-    def pareto(self) -> Any:
-        """The Pareto front, sorted by the first objective (best first)."""
+    def pareto(self, distinct: bool = False) -> Any:
+        """The Pareto front, sorted by the first objective (best first). ``distinct``: one
+        policy per set of equal scores (the one that pulls fewest levers; ``ties`` says how
+        many others score the same)."""
         df = self.scores()
         df = df[df["pareto"]].drop(columns="pareto")
+        if distinct:
+            df = df[df["same_scores_as"] == df.index]
         first = self.objectives[0]
         return df.sort_values(first.column, ascending=first.robustness.direction(first.sense) == "minimize",
                               kind="stable")
@@ -278,7 +293,7 @@ class Optimization:
         return df
 
     def summary(self) -> dict[str, Any]:
-        par = self.pareto()
+        par = self.pareto(distinct=True)
         return {
             "optimize_version": 1,
             "scenario": self.scenario,
@@ -297,8 +312,8 @@ class Optimization:
             "budget": self.budget,
             "complete": self.complete,
             "stopped_by": self.stopped_by,
-            "pareto": [{"id": int(i), "policy": r["policy"], **{o.column: float(r[o.column]) for o in self.objectives}}
-                       for i, r in par.iterrows()],
+            "pareto": [{"id": int(i), "policy": r["policy"], "ties": int(r["ties"]),
+                        **{o.column: float(r[o.column]) for o in self.objectives}} for i, r in par.iterrows()],
             "convergence": self.convergence,
         }
 
