@@ -456,9 +456,9 @@ def _genes(scn: Any, levers: list[str] | None, actors: list[str] | None,
             lo, hi = (min(a), max(a)) if inp.integer else (a[0], a[1])
             genes.append(Gene(inp.name, False, float(lo), float(hi), inp.integer))
     if not genes:
-        what = "declares no levers" if not declared else "has no levers for these actors"
-        raise option_error("levers", f"nothing to search: {scn.name} {what} (give policy parameters with "
-                           "--policy-param PATH=LO:HI, or a scenario with levers:)")
+        raise InputError([Problem(Mark(str(scn.path)), "levers", "nothing to search: the scenario declares no levers; "
+                                  "declare some under levers:, or give policy parameters with --policy-param "
+                                  "PATH=LO:HI")])
     return genes
 
 
