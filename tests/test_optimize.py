@@ -264,3 +264,18 @@ def test_a_scenario_without_levers_is_one_line_exit_2(tmp_path):
     lines = r.output.strip().splitlines()
     assert lines == [f"{p}: levers: nothing to search: the scenario declares no levers; declare some under levers:, "
                      "or give policy parameters with --policy-param PATH=LO:HI"], r.output
+
+
+def test_cli_defaults_are_the_library_defaults():
+    import inspect
+
+    from sim.analysis import optimize as O
+    from sim.cli.optimize import optimize as command
+
+    params = inspect.signature(command).parameters
+    lib = inspect.signature(O.optimize).parameters
+    for name in ("worlds", "runs", "population", "generations"):
+        assert params[name].default == lib[name].default == getattr(O, f"DEFAULT_{name.upper()}"), name
+    r = CliRunner().invoke(app, ["optimize", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    assert "30 worlds x 50 runs, population 40 x 20 generations" in " ".join(r.output.split()).replace("│", "").replace("  ", " ")

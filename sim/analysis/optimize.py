@@ -56,8 +56,8 @@ ROBUSTNESS = ("mean", "p10", "p90", "regret", "satisficing")
 """The robustness measures (``satisficing`` takes a threshold: ``satisficing:0.2``)."""
 MAX_ENUMERATE = 64
 """Lever spaces of at most this many combinations (and no continuous parameter) are enumerated."""
-DEFAULT_WORLDS = 40
-DEFAULT_RUNS = 100
+DEFAULT_WORLDS = 30
+DEFAULT_RUNS = 50
 DEFAULT_POPULATION = 40
 DEFAULT_GENERATIONS = 20
 
@@ -624,7 +624,11 @@ def _nsga2(ev: _Evaluator, genes: list[Gene], objectives: list[Objective], popul
     """NSGA-II (pymoo, ask and tell) over mixed genes; every policy evaluated once (cached)."""
     from pymoo.algorithms.moo.nsga2 import NSGA2, binary_tournament
     from pymoo.core.evaluator import Evaluator
-    from pymoo.core.mixed import MixedVariableDuplicateElimination, MixedVariableMating, MixedVariableSampling
+    from pymoo.core.mixed import (
+        MixedVariableDuplicateElimination,
+        MixedVariableMating,
+        MixedVariableSampling,
+    )
     from pymoo.core.problem import Problem as PymooProblem
     from pymoo.core.variable import Binary, Integer, Real
     from pymoo.operators.selection.tournament import TournamentSelection

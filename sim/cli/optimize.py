@@ -29,8 +29,8 @@ def optimize(
     lever: Annotated[list[str] | None, typer.Option("--lever", help="Search only these levers: ACTOR.LEVER (repeatable; default: all the scenario's).")] = None,
     actor: Annotated[list[str] | None, typer.Option("--actor", help="Search only this actor's levers (repeatable).")] = None,
     policy_param: Annotated[list[str] | None, typer.Option("--policy-param", help="A parameter the policy sets, searched as a continuous value: PATH=LO:HI (repeatable; not one of the uncertainties).")] = None,
-    worlds: Annotated[int, typer.Option("--worlds", help="Uncertainty sets (Latin hypercube of the scenario's uncertainties:, fixed by --seed) every policy is evaluated on.")] = 40,
-    runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per policy and world.")] = 100,
+    worlds: Annotated[int, typer.Option("--worlds", help="Uncertainty sets (Latin hypercube of the scenario's uncertainties:, fixed by --seed) every policy is evaluated on.")] = 30,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per policy and world.")] = 50,
     population: Annotated[int, typer.Option("--population", help="NSGA-II population (policies per generation).")] = 40,
     generations: Annotated[int, typer.Option("--generations", help="NSGA-II generations.")] = 20,
     exhaustive: Annotated[bool | None, typer.Option("--exhaustive/--search", help="Evaluate every lever combination, or search with NSGA-II (default: enumerate when there are at most 64 combinations and no --policy-param).", show_default=False)] = None,
@@ -57,8 +57,8 @@ def optimize(
     (pymoo, sim[research]). Writes pareto.csv (policies in words), policies.csv,
     per_world.csv (policy x world), worlds.csv, convergence.csv (hypervolume by
     generation), summary.json, fig_parallel.png, fig_convergence.png, report.html and a
-    manifest to outputs/optimize/<timestamp>/ (or --out). The default budget (40 worlds x
-    100 runs, population 40 x 20 generations) takes minutes on karabakh
+    manifest to outputs/optimize/<timestamp>/ (or --out). The default budget (30 worlds x
+    50 runs, population 40 x 20 generations) takes about ten minutes on karabakh
     (benchmarks/bench_optimize.py).
     """
     common.state["replace_rule"] = replace_rule

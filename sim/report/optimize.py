@@ -102,7 +102,7 @@ def write_optimize_report(opt: Any, folder: str | Path) -> Path:
 
 
 def render(opt: Any, figs: list[Path]) -> str:
-    res, m = opt.results, opt.results.manifest
+    m = opt.results.manifest
     par = opt.pareto(distinct=True)
     how = (f"every combination of {len(opt.genes)} levers ({len(opt.X):,}) evaluated" if opt.method == "enumerated"
            else f"NSGA-II, population {opt.budget['population']} × {opt.budget['generations']} generations "
