@@ -235,6 +235,10 @@ def test_cli_writes_the_folder_and_prints_policies_in_words(tmp_path):
     m = json.loads((out / "manifest.json").read_text())
     assert m["optimize"]["runs_total"] == 16 * 3 * 60 and m["complete"] is True
     assert "Pareto front" in (out / "report.html").read_text()
+    r = CliRunner().invoke(app, ["rerun", str(out)])  # not a run: refused, not rerun as one
+    assert r.exit_code == 2 and r.output.strip() == (
+        f"{out}/manifest.json: optimize: a policy search's folder (sim optimize) is not rerun; run sim optimize again "
+        "with the options in its summary.json (same seed: same worlds, same random numbers)")
 
 
 @pytest.mark.parametrize("args, message", [

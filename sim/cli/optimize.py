@@ -54,7 +54,7 @@ def optimize(
     numbers), all its worlds x runs in one vectorized Monte Carlo. Objectives are
     --minimize/--maximize outcomes, each summarised across the worlds by --robustness.
     At most 64 lever combinations are all evaluated; more are searched with NSGA-II
-    (pymoo, sim[research]). Writes pareto.csv (policies in words), policies.csv,
+    (pymoo, in the research extra). Writes pareto.csv (policies in words), policies.csv,
     per_world.csv (policy x world), worlds.csv, convergence.csv (hypervolume by
     generation), summary.json, fig_parallel.png, fig_convergence.png, report.html and a
     manifest to outputs/optimize/<timestamp>/ (or --out). The default budget (30 worlds x
