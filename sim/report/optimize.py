@@ -65,8 +65,9 @@ def parallel_coordinates(opt: Any, most: int = 400) -> Figure:
     ax.set_xlim(-0.3, len(names) - 0.7)
     if len(genes) and len(objs):
         ax.axvspan(len(genes) - 0.5, len(names) - 0.5, color="#f3f5f8", zorder=0)
-    ax.set_title("\n".join(textwrap.wrap(f"{opt.title}: {len(X):,} policies evaluated; the Pareto front "
-                                         f"({len(fr)}) in colour", 90)), fontsize=10)
+    distinct = len(opt.pareto(distinct=True))
+    ax.set_title("\n".join(textwrap.wrap(f"{opt.title}: {len(X):,} policies evaluated; the Pareto front in colour "
+                                         f"({len(fr)} policies, {distinct} distinct scores)", 90)), fontsize=10)
     fig.tight_layout()
     return fig
 
