@@ -70,6 +70,7 @@ def _strings(form: str, example: str) -> Checker:
 
 
 levers = _strings("'ACTOR.LEVER'", "armenia.freeze_csto")
+outcomes = _strings("outcome name", "lachin_war")
 played = _strings("actor", "armenia")
 
 

@@ -81,6 +81,7 @@ def prepare(
     per_replicate: bool = False,
     start: dict | None = None,
     start_replicate: int = 0,
+    block: int = 0,
 ) -> Job:
     """Compile the plan once and cut the run into chunk tasks.
 
@@ -92,7 +93,9 @@ def prepare(
     values, event counts and the values of every sampled parameter) for
     :class:`~sim.results.Results` consumers; ``start``: a world snapshot whose
     replicate ``start_replicate`` every replicate continues from (a played game's
-    continuations).
+    continuations); ``block``: replicates per block of a run made of blocks of the same
+    layout (a policy search's policies), every block drawing the same random numbers
+    (:attr:`sim.runner.RunSpec.block`).
     """
     t0 = time.perf_counter()
     meta = scn.spec.meta
@@ -122,7 +125,7 @@ def prepare(
         key=key, name=scn.name, scenario=data, horizon=horizon, dtype=dtype, levers=tuple(pulled), parts=blob,
         seed_entropy=seeding.seed_value(root), seed_key=tuple(root.spawn_key),
         fixed=per_rep or None, switch=tuple(switched), record=record,
-        start=start, start_replicate=start_replicate, keep_final=10_000, keep_traj=keep_trajectories,
+        start=start, start_replicate=start_replicate, keep_final=10_000, keep_traj=keep_trajectories, block=block,
     )
     remember_plan(key, plan)  # in-process chunks reuse it; workers compile their own once
     return Job(scn, plan, detectors, spec, make_tasks(spec, runs, chunk), runs, seeding.seed_value(root), horizon,

@@ -109,6 +109,11 @@ class RunSpec:
             results cover the game's months so far.
         keep_final, keep_traj: Replicates (from the start of the run) whose final values
             and trajectories are kept.
+        block: Replicates per block (0: none). A run of several blocks of the same
+            layout (the policies of a policy search, each on the same worlds) is cut into
+            chunks within each block, and a chunk is seeded by its place in its block, so
+            replicate i of every block draws the same random numbers (common random
+            numbers across blocks within one Monte Carlo).
     """
 
     key: str
@@ -127,6 +132,7 @@ class RunSpec:
     start_replicate: int = 0
     keep_final: int = 10_000
     keep_traj: int = 300
+    block: int = 0
 
     def root(self) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed_entropy, spawn_key=self.seed_key)
@@ -141,6 +147,7 @@ class Task:
     n: int
     offset: int
     fixed: dict | None = None  # this chunk's slice of the per-replicate parameter values
+    stream: int | None = None  # the chunk whose seed it uses (None: its own; see RunSpec.block)
 
     @property
     def key(self) -> str:
@@ -222,7 +229,7 @@ def _simulate_inner(task: Task):
     t0 = time.perf_counter()
     spec = task.spec
     plan = _plan_for(task)
-    ss = chunk_sequence(spec.root(), task.chunk)
+    ss = chunk_sequence(spec.root(), task.chunk if task.stream is None else task.stream)
     fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
     switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
     switch = {(actor, lever): np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5  # on in some sets only
@@ -518,6 +525,10 @@ class Tasks(Sequence):
     A billion runs are half a million chunks: a list of their tasks took seconds and
     hundreds of MB before the first chunk ran. This sequence holds only the spec, so a
     run starts at once at any size and memory does not grow with ``runs``.
+
+    With ``spec.block`` the runs are blocks of that many replicates, each cut into chunks
+    of its own (the last chunk of a block may be shorter) seeded by their place in the
+    block (:attr:`Task.stream`).
     """
 
     def __init__(self, spec: RunSpec, runs: int, chunk_size: int):
@@ -526,8 +537,14 @@ class Tasks(Sequence):
         self.fixed = spec.fixed
         self.shared = dataclasses.replace(spec, fixed=None) if spec.fixed else spec
         self.runs, self.chunk_size = int(runs), int(chunk_size)
+        self.block = int(spec.block or 0)
+        if self.block and self.runs % self.block:
+            raise ValueError(f"{self.runs} runs are not whole blocks of {self.block}")
+        self.per_block = -(-self.block // self.chunk_size) if self.block else 0
 
     def __len__(self) -> int:
+        if self.block:
+            return (self.runs // self.block) * self.per_block
         return -(-self.runs // self.chunk_size)
 
     def __getitem__(self, i):  # type: ignore[override]
@@ -538,6 +555,11 @@ class Tasks(Sequence):
             i += n_tasks
         if not 0 <= i < n_tasks:
             raise IndexError(i)
+        if self.block:
+            b, j = divmod(i, self.per_block)
+            off = b * self.block + j * self.chunk_size
+            n = min(self.chunk_size, self.block - j * self.chunk_size)
+            return Task(self.shared, i, n, off, _slice_fixed(self.fixed, off, n), stream=j)
         off = i * self.chunk_size
         n = min(self.chunk_size, self.runs - off)
         return Task(self.shared, i, n, off, _slice_fixed(self.fixed, off, n))

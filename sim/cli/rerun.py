@@ -56,6 +56,10 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
 
     try:
         m, folder = manifests.read_manifest(manifest)
+        if m.get("optimize"):  # not a run: rerunning it as one would compare different things
+            raise InputError([Problem(Mark(str(folder / "manifest.json")), "optimize", "a policy search's folder "
+                                      "(sim optimize) is not rerun; run sim optimize again with the options in its "
+                                      "summary.json (same seed: same worlds, same random numbers)")])
         check_run_options(None, workers, None, None)
         common.plugins("rerun", plugin, common.state.get("replace_rule", False), allowed=replaced_by(m))
         scn, reasons = manifests.rerun_check(m, folder)
