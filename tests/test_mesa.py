@@ -1,5 +1,6 @@
-"""A finished world is freed, on whichever Mesa pip installed (3.3 on Python 3.11, 3.5 on 3.12+).
+"""The world on whichever Mesa pip installed (3.3 on Python 3.11, 3.5 on 3.12+).
 
+Its actors are Mesa agents and a step is a Mesa step; and a finished world is freed.
 Mesa 3.3 keeps every model it has seen in a class-level dictionary (mesa#3179), so a
 process that runs many chunks, stories or reference replicates would keep them all;
 ``World.release()`` (``sim.world.agents.forget``) drops that reference, and does
@@ -17,12 +18,26 @@ import numpy as np
 import pytest
 
 import sim
-from sim.world.agents import forget
+from sim.world.agents import Alliance, Flashpoint, State, Territory, forget
 from sim.world.model import World
 
 from .conftest import make_world
 
 pytestmark = pytest.mark.pythons
+
+
+def test_actors_are_mesa_agents_and_a_month_is_a_mesa_step(mini):
+    w = make_world(mini, n=5, horizon=3)
+    kinds = {k.__name__: sorted(a.key for a in v) for k, v in w.agents_by_type.items()}
+    assert kinds == {"State": ["aa", "bb", "cc", "dd"], "Alliance": ["pact"], "Territory": ["land"], "Flashpoint": ["front"]}
+    assert all(isinstance(a, mesa.Agent) for a in w.agents)
+    assert len({a.unique_id for a in w.agents}) == len(w.agents) == 7
+    assert isinstance(w.by_key["aa"], State) and isinstance(w.by_key["pact"], Alliance)
+    assert isinstance(w.by_key["land"], Territory) and isinstance(w.by_key["front"], Flashpoint)
+    for month in (1, 2, 3):
+        w.step()
+        assert (w.elapsed, w.steps) == (month, month)
+    w.release()
 
 
 def _holders(obj: object) -> str:
