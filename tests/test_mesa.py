@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.world.agents import Alliance, Flashpoint, State, Territory, forget
+from sim.world.agents import forget
 from sim.world.model import World
 
 from .conftest import make_world
@@ -27,13 +27,12 @@ pytestmark = pytest.mark.pythons
 
 
 def test_actors_are_mesa_agents_and_a_month_is_a_mesa_step(mini):
+    """(tests/test_agents.py checks the agents' attributes and AgentSet operations.)"""
     w = make_world(mini, n=5, horizon=3)
     kinds = {k.__name__: sorted(a.key for a in v) for k, v in w.agents_by_type.items()}
     assert kinds == {"State": ["aa", "bb", "cc", "dd"], "Alliance": ["pact"], "Territory": ["land"], "Flashpoint": ["front"]}
     assert all(isinstance(a, mesa.Agent) for a in w.agents)
     assert len({a.unique_id for a in w.agents}) == len(w.agents) == 7
-    assert isinstance(w.by_key["aa"], State) and isinstance(w.by_key["pact"], Alliance)
-    assert isinstance(w.by_key["land"], Territory) and isinstance(w.by_key["front"], Flashpoint)
     for month in (1, 2, 3):
         w.step()
         assert (w.elapsed, w.steps) == (month, month)
@@ -84,3 +83,14 @@ def test_a_released_reference_model_is_garbage_collectable():
     forget(model)
     del model
     assert _gone(ref), f"Mesa {mesa.__version__} still holds a released model (held by: {_holders(ref())})"
+
+
+def test_a_replicates_own_model_is_garbage_collectable(mini):
+    """``world.replicate(k)`` (a story's actors as a Mesa model of their own) forgets itself."""
+    w = make_world(mini, n=5, horizon=2)
+    rep = w.replicate(3)
+    assert rep.by_key["aa"].replicate == 3
+    ref = weakref.ref(rep)
+    del rep
+    assert _gone(ref), f"Mesa {mesa.__version__} still holds a replicate's model (held by: {_holders(ref())})"
+    w.release()
