@@ -11,17 +11,21 @@ argument and what it takes::
     sim: levers: expected a list of 'ACTOR.LEVER' strings, got a string 'a.b' (did you mean ['a.b']?)
 
 (as an :class:`~sim.scenario.errors.InputError`, which the CLI prints with its flags).
-Whole numbers, seeds, precision and backends are checked by
-:func:`sim.api.check_run_options`; the kinds here are the others.
+Whole numbers, seeds, precision and backends of a run are checked together by
+:func:`check_run_options`.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
-from .scenario.errors import InputError, Mark, Problem
+import numpy as np
+
+from .scenario.errors import InputError, Mark, Problem, option_error
 
 Checker = Callable[[Any], "str | None"]
 """A kind of argument: the value -> what is wrong with it, or None."""
@@ -40,21 +44,27 @@ def what(v: Any) -> str:
     return f"{type(v).__name__} {text}"
 
 
+def _items(v: Any, expected: str) -> str | None:
+    """What is wrong with ``v`` as a list (or tuple) of strings, said with ``expected``."""
+    if isinstance(v, str):
+        return f"{expected}, got {what(v)} (did you mean [{v!r}]?)"
+    if not isinstance(v, list | tuple):
+        return f"{expected}, got {what(v)}"
+    for i, item in enumerate(v):
+        if not isinstance(item, str):
+            return f"{expected}; item {i} is {what(item)}"
+    return None
+
+
 def _strings(form: str, example: str) -> Checker:
     """None, or a list (or tuple) of strings ``form`` (``'ACTOR.LEVER'``)."""
 
     def check(v: Any) -> str | None:
         if v is None:
             return None
-        expected = f"expected a list of {form} strings, e.g. [{example!r}]"
-        if isinstance(v, str):
+        if isinstance(v, str):  # said without the example: the list it meant is in the hint
             return f"expected a list of {form} strings, got {what(v)} (did you mean [{v!r}]?)"
-        if not isinstance(v, list | tuple):
-            return f"{expected}, got {what(v)}"
-        for i, item in enumerate(v):
-            if not isinstance(item, str):
-                return f"{expected}; item {i} is {what(item)}"
-        return None
+        return _items(v, f"expected a list of {form} strings, e.g. [{example!r}]")
 
     return check
 
@@ -73,15 +83,7 @@ def _mapping_or_strings(form: str, example: str, mapping: str) -> Checker:
                 if bad is not None:
                     return f"expected {mapping} with text keys (parameter paths), got the key {what(bad)}"
             return None
-        expected = f"expected {mapping} or a list of {form} strings, e.g. [{example!r}]"
-        if isinstance(v, str):
-            return f"{expected}, got {what(v)} (did you mean [{v!r}]?)"
-        if not isinstance(v, list | tuple):
-            return f"{expected}, got {what(v)}"
-        for i, item in enumerate(v):
-            if not isinstance(item, str):
-                return f"{expected}; item {i} is {what(item)}"
-        return None
+        return _items(v, f"expected {mapping} or a list of {form} strings, e.g. [{example!r}]")
 
     return check
 
@@ -91,8 +93,6 @@ params = _mapping_or_strings("'PATH=LO:HI'", "alliances.csto.credibility=0.1:0.5
 
 
 def flag(v: Any) -> str | None:
-    import numpy as np
-
     return None if isinstance(v, bool | np.bool_) else f"expected True or False, got {what(v)}"
 
 
@@ -100,14 +100,8 @@ def path(v: Any) -> str | None:
     return None if isinstance(v, str | os.PathLike) else f"expected a file or folder path (a string or a Path), got {what(v)}"
 
 
-def optional_path(v: Any) -> str | None:
-    return None if v is None else path(v)
-
-
 def folder(v: Any) -> str | None:
     """None, or an existing folder."""
-    from pathlib import Path
-
     if v is None:
         return None
     if not isinstance(v, str | os.PathLike):
@@ -127,8 +121,6 @@ def callback(v: Any) -> str | None:
 
 def count(low: int) -> Checker:
     """A whole number from ``low``."""
-    import numbers
-
     def check(v: Any) -> str | None:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
             return f"expected a whole number, at least {low}, got {what(v)}"
@@ -137,11 +129,21 @@ def count(low: int) -> Checker:
     return check
 
 
+@runtime_checkable
+class Loaded(Protocol):
+    """A loaded scenario as the checks here know it: checked, with its typed spec, its rules
+    and its compiled plan (:class:`sim.loading.LoadedScenario`; this module sits below the
+    loader, which checks its own arguments here, so it names no class of it)."""
+
+    spec: Any
+    rules: dict
+
+    def compiled(self) -> Any: ...
+
+
 def scenario(v: Any) -> str | None:
     """A loaded scenario, or what :func:`sim.load_scenario` takes."""
-    from .api import LoadedScenario
-
-    if isinstance(v, LoadedScenario | str | os.PathLike | Mapping):
+    if isinstance(v, Loaded | str | os.PathLike | Mapping):
         return None
     return (f"expected a scenario: loaded (sim.load_scenario), a file path, a shipped scenario's name (karabakh) or a "
             f"mapping, got {what(v)}")
@@ -159,9 +161,7 @@ def optional_scenario(v: Any) -> str | None:
 
 
 def loaded_scenario(v: Any) -> str | None:
-    from .api import LoadedScenario
-
-    return None if isinstance(v, LoadedScenario) else f"expected a loaded scenario (sim.load_scenario(...)), got {what(v)}"
+    return None if isinstance(v, Loaded) else f"expected a loaded scenario (sim.load_scenario(...)), got {what(v)}"
 
 
 def labels(v: Any) -> str | None:
@@ -185,3 +185,79 @@ def check(**arguments: tuple[Checker, Any]) -> None:
     found = problems(**arguments)
     if found:
         raise InputError(found)
+
+
+# ------------------------------------------------------------------ a run's options
+
+SEED_MAX = 2**63 - 1
+"""Largest seed (the same bound as ``meta.seed`` in a scenario file)."""
+BACKENDS = ("auto", "local", "processes", "dask")
+DTYPES = ("float32", "float64")
+
+
+def _whole(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def run_option_problems(
+    runs: int | None,
+    workers: int | None,
+    months: int | None,
+    chunk_size: int | None,
+    *,
+    seed: int | None = None,
+    dtype: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    ci_halfwidth: float | None = None,
+) -> list[Problem]:
+    """The impossible options among these, one problem each (none: an empty list).
+
+    Problems name the arguments of :func:`sim.run` (``seed``, ``dtype``, ``chunk_size``);
+    the CLI names its flags instead (``--seed``, ``--precision``, ``--chunk-size``).
+    """
+    problems = []
+
+    def bad(name: str, message: str) -> None:
+        problems.append(option_error(name, message).problems[0])
+
+    if isinstance(seed, np.random.SeedSequence):
+        seed = None  # a SeedSequence is valid as it is
+    for name, value, low in (("runs", runs, 1), ("workers", workers, 1), ("chunk_size", chunk_size, 1), ("seed", seed, 0)):
+        if value is None:
+            continue
+        if not _whole(value):
+            bad(name, f"must be a whole number (got {value!r})")
+        elif value < low:
+            bad(name, f"must be at least {low} (got {value})")
+    if _whole(seed) and seed > SEED_MAX:
+        bad("seed", f"must be at most {SEED_MAX} (got {seed})")
+    if months is not None and not (_whole(months) and 1 <= months <= 600):
+        bad("months", f"must be between 1 and 600 (got {months!r})")
+    if dtype is not None and dtype not in DTYPES:
+        bad("dtype", f"must be float32 or float64 (got {dtype!r})")
+    if backend is not None and backend not in BACKENDS:
+        bad("backend", f"must be auto, local, processes or dask (got {backend!r})")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        bad("scheduler", f"must be a scheduler address such as tcp://host:8786 (got {scheduler!r})")
+    if scheduler and backend not in (None, "auto", "dask"):
+        bad("scheduler", f"needs the dask backend (got backend {backend!r})")
+    if ci_halfwidth is not None:
+        ok = isinstance(ci_halfwidth, int | float) and not isinstance(ci_halfwidth, bool)
+        if not ok or not 0 < ci_halfwidth < 0.5:
+            bad("ci_halfwidth", f"must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got {ci_halfwidth!r})")
+    return problems
+
+
+def check_run_options(runs: int | None, workers: int | None, months: int | None, chunk_size: int | None,
+                      **options: Any) -> None:
+    """Reject impossible options before anything is computed or created: an
+    :class:`InputError` with :func:`run_option_problems`'s problems (the same arguments:
+    ``seed``, ``dtype``, ``backend``, ``scheduler``, ``ci_halfwidth`` by keyword)."""
+    problems = run_option_problems(runs, workers, months, chunk_size, **options)
+    if problems:
+        raise InputError(problems)
+
+
+ADAPTIVE_MAX_RUNS = 1_000_000
+"""Most runs an adaptive run (``ci_halfwidth``) does unless ``runs`` says otherwise."""

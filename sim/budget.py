@@ -33,6 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import montecarlo
+from .runner import DEFAULT_CHUNK, InProcess, available_cores, peak_rss_mb
+from .scenario.errors import option_error
+
 CALIBRATE_ABOVE = 100_000_000
 """Replicate-months (runs x months) above which a run is estimated before it starts."""
 CALIBRATION_CHUNKS = 2
@@ -103,9 +107,6 @@ def estimate(scn: Any, runs: int, *, months: int | None = None, workers: int = 1
              levers: list[str] | None = None, chunk_size: int | None = None, replicates: bool = False,
              where: Path | None = None) -> Estimate:
     """Estimate a run of ``runs`` replicates by timing a small one of the same scenario."""
-    from . import montecarlo
-    from .runner import DEFAULT_CHUNK, InProcess, peak_rss_mb
-
     horizon = scn.spec.meta.horizon_months if months is None else int(months)
     consumers: list[Any] = []
     tmp = None
@@ -143,9 +144,6 @@ def check_size(scn: Any, runs: int | None, *, months: int | None = None, workers
                adaptive: bool = False, oversubscribe: bool = False) -> str | None:
     """Refuse a run too large for this machine (:class:`~sim.scenario.errors.InputError` on
     ``--runs``, with the figures), or return a line to show before a large one (or None)."""
-    from .runner import available_cores
-    from .scenario.errors import option_error
-
     n = scn.spec.meta.runs if runs is None else int(runs)
     horizon = scn.spec.meta.horizon_months if months is None else int(months)
     if n * horizon < CALIBRATE_ABOVE:

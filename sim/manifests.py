@@ -7,6 +7,9 @@ and a sweep's design) and reports every problem as one line naming the manifest 
 the field (``run/manifest.json: seed: expected a whole number, got the text 'x'``).
 :func:`sweep_arguments` turns a sweep's manifest back into the arguments of
 :func:`sim.analysis.sweep.sweep`, so that ``sim rerun`` reruns a sweep as a sweep.
+:func:`rerun_check` loads the run's resolved scenario and says what differs from the
+original run (its custom parts, the versions, the scenario's hash); :func:`compare_runs`
+lists the result files that differ between two run folders.
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
-from .api import SEED_MAX
+from .analysis.design import sample
+from .arguments import SEED_MAX
+from .inputs import LEVER, inputs_for, parse_levers, parse_ranges
+from .loading import LoadedScenario, _import_plugin, load_scenario, replaced_by
+from .parts import registry
 from .scenario.errors import InputError, Mark, Problem, json_cut_short
 from .scenario.validation import sha256_hex, validate_model, whole_number
+from .version import __version__
 
 
 class _Loose(BaseModel):
@@ -116,9 +124,6 @@ def read_manifest(path: str | Path) -> tuple[dict, Path]:
 
 def check_levers(manifest: dict, scn: Any, file: str) -> None:
     """The manifest's levers (pulled, and a sweep's switched and pulled ones) against the scenario."""
-    from .analysis.design import LEVER
-    from .montecarlo import parse_levers
-
     problems = []
     sweep = manifest.get("sweep") or {}
     lists = [("levers", manifest.get("levers") or []), ("sweep.pulled", sweep.get("pulled") or []),
@@ -139,8 +144,6 @@ def sweep_arguments(manifest: dict, folder: Path, scn: Any) -> dict[str, Any]:
     """The arguments of :func:`sim.analysis.sweep.sweep` that make a sweep again from its
     manifest (and, for a sweep of ``--param`` ranges made before the manifest recorded them,
     its ``summary.json``)."""
-    from .analysis.design import LEVER
-
     sw = manifest["sweep"]
     file = str(folder / "manifest.json")
     inputs = [i for i in sw["inputs"] if not i.startswith(LEVER)]
@@ -168,8 +171,6 @@ FIELD = {"params": "sweep.params", "samples": "sweep.samples", "method": "sweep.
 def _check_design(args: dict[str, Any], sw: dict, scn: Any, file: str) -> None:
     """The design the manifest describes, drawn again before anything runs: its problems name
     the manifest's fields; a design of another size than the manifest says was edited."""
-    from .analysis.design import inputs_for, parse_ranges, sample
-
     try:
         inputs = inputs_for(scn, parse_ranges(args["params"]) or None, args["levers"])
         _, values = sample(inputs, args["method"], args["samples"], int(args["seed"]) % (2**32),
@@ -199,3 +200,78 @@ def _ranges_from_summary(folder: Path, inputs: list[str], file: str) -> dict[str
         raise InputError([Problem(Mark(file), "sweep.inputs", "the sweep varied ranges (--param) that neither its "
                                   "manifest nor a readable summary.json records; make it again with sim sweep ... "
                                   "--param PATH=LO:HI")]) from None
+
+
+# ------------------------------------------------------------------ rerunning
+
+COMPARED = ("summary.json", "outcomes.csv", "timeseries.csv")
+"""The files of a run folder a rerun must reproduce byte for byte."""
+
+
+def missing_parts(manifest: dict) -> list[str]:
+    """What a run used that is not registered here: one sentence each.
+
+    Modules the run's custom parts came from are imported first where they can be
+    (a user module on the path); parts defined in a notebook or a script (``__main__``)
+    must be registered again by the user.
+    """
+    used = manifest.get("custom_parts") or []
+    for mod in sorted({p["module"] for p in used}):
+        if mod != "__main__":
+            problem, _ = _import_plugin(mod, "plugins", False, replaced_by(manifest), "add --replace-rule")
+            if problem is not None and problem[0] == "replace":  # more than the run replaced
+                raise InputError([problem[1]])
+            # a module that cannot be imported: its parts are reported below as missing
+    reg = registry()
+    have = {
+        "attrs": {f"{a.section}.*.{a.name}" for a in reg.attrs.values()},
+        "state": set(reg.state),
+        "targets": {f"{t.section}.*.{t.name}" for t in reg.targets.values()},
+        "predicates": set(reg.predicates),
+        "events": set(reg.events),
+        "slots": set(reg.slots),
+        "rules": {f"{k}.{m}" for k, models in reg.rules.items() for m in models},
+        "outcomes": set(reg.outcomes),
+    }
+    out = []
+    for p in used:
+        if p["name"] not in have.get(p["what"], set()):
+            where = ("a notebook or script (__main__)" if p["module"] == "__main__"
+                     else f"module '{p['module']}', which cannot be imported here")
+            out.append(f"the run used {p['what'][:-1] if p['what'] != 'state' else 'state'} '{p['name']}' from {where}")
+    return out
+
+
+def rerun_check(manifest: dict, folder: Path) -> tuple[LoadedScenario, list[tuple[str, str]]]:
+    """Load the run's resolved scenario; list what differs from the original run, as
+    ``(manifest field, why)``.
+
+    A run that used custom parts no longer registered cannot be rerun: the
+    :class:`InputError` says which parts and where they came from.
+    """
+    game = manifest.get("from_game")
+    if game:  # continuations of a played game: its snapshot is in the saved game, not in the folder
+        raise InputError([Problem(Mark(str(folder / "manifest.json")), "",
+                                  "this run continued a played game from its state after turn "
+                                  f"{game.get('turn')}; run it again with: sim run --from-game "
+                                  f"{game.get('file', 'SAVED_GAME')} --turn {game.get('turn')}")])
+    missing = missing_parts(manifest)
+    if missing:
+        raise InputError([Problem(Mark(str(folder / "manifest.json")), "",
+                                  "; ".join(missing) + ". Register them (import the module, or run the notebook "
+                                  "cell that defines them; `sim rerun --plugin MODULE`) and rerun")])
+    scn = load_scenario(folder / "scenario.resolved.yaml")
+    check_levers(manifest, scn, str(folder / "manifest.json"))
+    reasons = []
+    made_by = manifest["versions"].get("sim")
+    if made_by != __version__:
+        reasons.append(("versions.sim", f"the run was made by sim {made_by}; this is sim {__version__}"))
+    if scn.sha256() != manifest["scenario_sha256"]:
+        reasons.append(("scenario_sha256", "scenario.resolved.yaml has changed since the run (its SHA-256 differs "
+                                           "from the manifest's)"))
+    return scn, reasons
+
+
+def compare_runs(a: Path, b: Path) -> list[str]:
+    """The result files that differ between two run folders (byte for byte)."""
+    return [f for f in COMPARED if not ((a / f).is_file() and (b / f).is_file() and (a / f).read_bytes() == (b / f).read_bytes())]

@@ -26,6 +26,7 @@ ships them by value to its workers (:func:`ship` / :func:`receive`).
 from __future__ import annotations
 
 import importlib
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -35,7 +36,33 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .scenario.values import Bounds, bounds_of
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a parameter must stay in, and whether it is a whole number."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    integer: bool = False
+    vector: bool = False
+
+    def describe(self) -> str:
+        if self.lo == 0 and self.hi == 1:
+            return "a probability or share in [0, 1]"
+        if math.isinf(self.hi) and self.lo == 0:
+            return "a number >= 0"
+        if math.isinf(self.lo) and math.isinf(self.hi):
+            return "a number"
+        return f"a number in [{self.lo:g}, {self.hi:g}]"
+
+
+def bounds_of(field_info: Any) -> Bounds:
+    """The :class:`Bounds` a parameter field was declared with (see :func:`sim.scenario.values.P`)."""
+    for meta in getattr(field_info, "metadata", ()):
+        if isinstance(meta, Bounds):
+            return meta
+    return Bounds()
+
 
 PHASES = ("events", "procurement", "escalation", "alliance", "alignment", "membership")
 """The monthly order of the phases (DESIGN §5). Each phase holds a list of rules."""

@@ -22,6 +22,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from .interrupts import SignalDeferral, worker_init
+from .outcomes import Recorder, compile_outcomes
+from .parts import RuleFailed, receive
+from .scenario.errors import InputError, option_error
+from .scenario.schema import scenario_model
+from .scenario.validation import validate_model
+from .seeding import chunk_sequence
+from .world.compile import compile_plan
 
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
@@ -151,12 +158,7 @@ def remember_plan(key: str, plan: Any) -> None:
 
 def plan_from_spec(spec: RunSpec):
     """Validate the spec's scenario data and compile its plan (in a worker)."""
-    from .parts import receive
     from .rules import resolve_rules
-    from .scenario.errors import InputError
-    from .scenario.schema import scenario_model
-    from .scenario.validation import validate_model
-    from .world.compile import compile_plan
 
     receive(spec.parts)
     try:
@@ -197,7 +199,6 @@ def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
     """The :class:`ChunkFailed` for an error of a chunk (a rule's names the rule and its module)."""
     import traceback
 
-    from .parts import RuleFailed
 
     error = str(exc) if isinstance(exc, RuleFailed) else f"{type(exc).__name__}: {exc}"
     return ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + max(task.n, 1) - 1, error,
@@ -216,10 +217,7 @@ def _simulate(task: Task):
 
 
 def _simulate_inner(task: Task):
-    from .outcomes import Recorder, compile_outcomes
-    from .rules import build_pipeline
-    from .seeding import chunk_sequence
-    from .world.model import World
+    from .world.opening import opened
 
     t0 = time.perf_counter()
     spec = task.spec
@@ -227,13 +225,10 @@ def _simulate_inner(task: Task):
     ss = chunk_sequence(spec.root(), task.chunk)
     fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
     switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
-    world = World(plan, task.n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed or None)
-    try:
-        for actor, lever in spec.switch:  # levers on in some parameter sets only
-            on = np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5
-            world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
-        if spec.start is not None:
-            world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
+    switch = {(actor, lever): np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5  # on in some sets only
+              for actor, lever in spec.switch}
+    with opened(plan, task.n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch, start=spec.start,
+                start_replicate=spec.start_replicate) as world:
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
                        record=spec.record, switched=switched)
         if spec.start is not None and spec.start.get("history") is not None:
@@ -243,8 +238,6 @@ def _simulate_inner(task: Task):
         res = rec.result(time.perf_counter() - t0)
         res.peak_rss_mb = peak_rss_mb()
         return res
-    finally:
-        world.release()
 
 
 def empty_result(task: Task):
@@ -399,8 +392,6 @@ class DaskBackend:
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
-        from .scenario.errors import option_error
-
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install

@@ -23,7 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from ..replicates import require
+from ..scenario.errors import InputError, option_error, suggest
 from .design import LEVER
+from .sweep import Sweep
+from .sweep_io import read_sweep
 
 
 @dataclass
@@ -82,7 +86,6 @@ def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density
     (or every set is)."""
     import warnings
 
-    from ..replicates import require
 
     with warnings.catch_warnings():  # EMA warns about optional parallel back-ends it does not find
         warnings.simplefilter("ignore")
@@ -133,8 +136,6 @@ def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density
 def cart(tab: Any, inputs: list[str], outcome: str, depth: int = 3, top: int = 3) -> list[Finding]:
     """Leaves of a run-weighted regression tree (scikit-learn) of the outcome's probability on
     the inputs, highest probability first: each leaf's path is a rule."""
-    from ..replicates import require
-
     require("sklearn", "CART rules (sim discover)", option="--method")
     from sklearn.tree import DecisionTreeRegressor
 
@@ -188,10 +189,6 @@ def discover(folder: Any, outcome: str, *, method: str = "both", likely: float =
     Returns ``{"outcome", "description", "base", "prim": Finding | None, "cart": [Finding],
     "words": [sentences]}``.
     """
-    from ..scenario.errors import InputError, option_error, suggest
-    from .sweep import Sweep
-    from .sweep_io import read_sweep
-
     problems = []
     if method not in ("prim", "cart", "both"):
         problems += option_error("--method", f"must be prim, cart or both (got {method!r})").problems

@@ -24,8 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import arguments as A
+from .. import montecarlo
+from ..api import LoadedScenario, load_scenario, run_option_problems
+from ..replicates import ReplicateTable, SetTally
 from ..results import wilson
-from .design import LEVER, Input, inputs_for, parse_ranges, sample, set_count
+from ..runner import PerSet
+from ..scenario.errors import InputError, option_error
+from .design import LEVER, METHODS, Input, inputs_for, parse_ranges, problem, sample, set_count
+from .sweep_io import save_sweep
 
 MAX_ROUNDS = 20
 """An adaptive sweep (``ci_halfwidth``) does at most this many rounds of R runs per set."""
@@ -95,8 +102,6 @@ class Sweep:
         return self.tally.events()
 
     def problem(self) -> Any:
-        from .design import problem
-
         return problem(self.inputs)
 
     # ------------------------------------------------------------- analysis
@@ -267,8 +272,6 @@ class Sweep:
 
     def save(self, folder: str | Path, *, report: Any = None, replicates_file: str | Path | None = None) -> Path:
         """Write the sweep folder (see :func:`sim.analysis.sweep_io.save_sweep`)."""
-        from .sweep_io import save_sweep
-
         rep = replicates_file
         if rep is None:
             rep = next((c.path for c in self.results.consumers if getattr(c, "path", None) is not None), None)
@@ -342,23 +345,12 @@ def sweep(
 
     Other arguments are those of :func:`sim.run`.
     """
-    from .. import arguments as A
-    from .. import montecarlo
-    from ..api import LoadedScenario, check_run_options, load_scenario
-    from ..replicates import ReplicateTable, SetTally
-    from ..runner import PerSet
-    from ..scenario.errors import InputError, option_error
-    from .design import METHODS
-
     wrong = A.problems(scenario=(A.scenario, scenario), params=(A.params, params),
                        levers=(A.levers, levers), pull=(A.levers, pull), second_order=(A.flag, second_order),
                        replicates=(A.replicates, replicates), progress=(A.callback, progress),
                        oversubscribe=(A.flag, oversubscribe))
-    try:
-        check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
-                          scheduler=scheduler, ci_halfwidth=ci_halfwidth)
-    except InputError as exc:
-        wrong += exc.problems
+    wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                                 scheduler=scheduler, ci_halfwidth=ci_halfwidth)
     if method not in METHODS:
         wrong += option_error("method", f"must be one of {', '.join(METHODS)} (got {method!r})").problems
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:

@@ -22,6 +22,9 @@ from typing import Any
 
 from ..files import write_folder
 from ..results import _clean, atomic_write
+from ..scenario.errors import InputError, Mark, Problem, json_cut_short
+from ..scenario.validation import validate_model
+from .design import METHODS
 
 
 def save_sweep(sw: Any, folder: Path, *, report: Any = None, replicates_file: Path | None = None) -> Path:
@@ -75,8 +78,6 @@ def read_sweep(folder: str | Path) -> tuple[Any, dict]:
     random sample of them, so boxes, coverage and the base rate over what is left would
     describe a design nobody ran. ``sim rerun FOLDER`` makes the sweep again.
     """
-    from ..scenario.errors import InputError, Mark, Problem
-
     p = Path(folder)
     if not p.is_dir():
         what = "no such folder" if not p.exists() else "not a folder"
@@ -109,9 +110,6 @@ def _no_summary(p: Path) -> str:
 def _summary(path: Path) -> dict:
     from pydantic import BaseModel, ConfigDict, Field
 
-    from ..scenario.errors import InputError, Mark, Problem, json_cut_short
-    from ..scenario.validation import validate_model
-    from .design import METHODS
 
     where = Mark(str(path))
     try:
@@ -156,7 +154,6 @@ def _sets(path: Path, summary: dict, folder: Path) -> Any:
     import numpy as np
     import pandas as pd
 
-    from ..scenario.errors import InputError, Mark, Problem
 
     again = f"run the sweep again (sim rerun {folder})"
     try:

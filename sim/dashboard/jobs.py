@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ..files import OutputError
+from ..play.moves import MoveError
+from ..runner import ChunkFailed
 from ..scenario.errors import InputError
 
 log = logging.getLogger("sim.dashboard")
@@ -128,10 +131,6 @@ class Job:
                 log.debug("progress notification failed", exc_info=True)
 
     def _main(self) -> None:
-        from ..files import OutputError
-        from ..play.moves import MoveError
-        from ..runner import ChunkFailed
-
         try:
             self.result = self.fn(self)
             self.state = "cancelled" if self._cancel.is_set() else "done"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..report.html import CSS, _e, _img
-from .story import Story, sentences
+from .story import Story, follow, sentences, typical_replicates
 
 EXTRA_CSS = """
 table.story td.m{white-space:nowrap;width:8em;font-family:Helvetica,Arial,sans-serif;color:#333}
@@ -86,22 +85,11 @@ def write_story(story: Story, folder: str | Path, name: str = "story") -> dict[s
     return {"html": page, "text": txt, "figure": png}
 
 
-def story_page(story: Story) -> str:
-    """The story's page as a string (the figure made in a temporary folder and embedded)."""
-    from .figures import timeline
-
-    with tempfile.TemporaryDirectory() as tmp:
-        png = timeline(story, Path(tmp) / "timeline.png")
-        return render_story(story, png)
-
-
 def write_run_stories(scn: Any, res: Any, folder: str | Path) -> list[dict[str, Any]]:
     """Stories of a typical replicate per outcome of a run, written into its folder.
 
     Returns what the report links: ``outcome``, ``description``, ``replicate``, ``file``.
     """
-    from .story import follow, typical_replicates
-
     pick = typical_replicates(res)
     if not pick:
         return []

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import montecarlo, seeding
+from ..api import check_run_options
 from ..scenario.errors import InputError, Mark, Problem, option_error
+from .savefile import open_game
 
 
 def game_state(path: str | Path, turn: int | None = None) -> dict[str, Any]:
@@ -22,8 +25,6 @@ def game_state(path: str | Path, turn: int | None = None) -> dict[str, Any]:
     The saved game is checked as ``sim play --resume`` checks it
     (:func:`sim.play.savefile.open_game`); ``notes`` says if its scenario file changed since.
     """
-    from .savefile import open_game
-
     g, snaps, data = open_game(path)
     last = len(snaps) - 1
     t = last if turn is None else int(turn)
@@ -37,15 +38,10 @@ def game_state(path: str | Path, turn: int | None = None) -> dict[str, Any]:
 
 def runner(state: dict[str, Any]) -> Callable[..., Any]:
     """A function with :func:`sim.api.run`'s options that runs the saved game's continuations."""
-    from .. import montecarlo
-    from ..api import check_run_options
-
     def run(scn: Any = None, runs: int | None = None, seed: Any = None, *, months: int | None = None,
             workers: int | None = None, chunk_size: int | None = None, dtype: str | None = None,
             progress: Callable[[int, int], None] | None = None, backend: str = "auto", scheduler: str | None = None,
             oversubscribe: bool = False, levers: list[str] | None = None, **_: Any) -> Any:
-        from .. import seeding
-
         n = state["runs"] if runs is None else runs
         chunk = state["chunk_size"] if chunk_size is None else chunk_size
         check_run_options(n, workers, None, chunk, backend=backend, scheduler=scheduler)

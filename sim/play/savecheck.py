@@ -32,10 +32,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..api import SEED_MAX
+from ..api import SEED_MAX, load_scenario
 from ..scenario.errors import InputError, Mark, Problem, json_cut_short, suggest
 from ..scenario.validation import given, sha256_hex, validate_model, whole_number
-from .savefile import FORMAT
+from ..version import __version__
+from .game import TURN_MONTHS, played_problems
+from .injects import Inject
+from .moves import MoveError, check_move
+from .savecodec import FORMAT, DecodeError, decode
+from .track import tracked
 
 
 def _share(v: Any) -> Any:
@@ -225,9 +230,6 @@ def _hash(resolved: dict[str, Any]) -> str:
 
 
 def _scenario(game: SavedGame, file: str) -> Any:
-    from .. import __version__
-    from ..api import load_scenario
-
     where = Mark(file)
     s = game.scenario
     saved_by = f"sim {game.sim_version}"
@@ -262,11 +264,6 @@ def _scenario(game: SavedGame, file: str) -> Any:
 
 def _agreement(game: SavedGame, data: dict[str, Any], scn: Any, file: str) -> list[Problem]:
     """The parts of a valid-looking game against its scenario and each other."""
-    from .game import TURN_MONTHS, played_problems
-    from .injects import Inject
-    from .moves import MoveError, check_move
-    from .track import tracked
-
     where = Mark(file)
     problems: list[Problem] = []
 
@@ -349,8 +346,6 @@ def check_state(game: SavedGame, data: dict[str, Any], fresh: Any, file: str) ->
     of the same scenario, played by nobody yet): the snapshots, ready to restore."""
     import numpy as np
 
-    from .savefile import DecodeError, decode
-
     where = Mark(file)
     problems: list[Problem] = []
     template = fresh.snapshots[0]
@@ -393,7 +388,7 @@ def _same_shape(snap: Any, template: dict[str, Any], path: str, months: int) -> 
     """Where a decoded snapshot differs in structure from a fresh world's: ``(path, message)``."""
     import numpy as np
 
-    from ..world.model import Arrays
+    from ..world.arrays import Arrays
 
     out: list[tuple[str, str]] = []
     if not isinstance(snap, dict):

@@ -10,85 +10,19 @@ renamed into place: a save either completes or leaves the previous one whole.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ..api import load_scenario
 from ..scenario.errors import InputError, Mark, Problem
-
-FORMAT = "sim-game/1"
-
-
-def encode(x: Any) -> Any:
-    """Plain JSON data from a snapshot or game state (arrays exactly, as bytes)."""
-    from ..world.model import Arrays
-
-    if isinstance(x, np.ndarray):
-        a = np.ascontiguousarray(x)
-        return {"__nd__": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
-    if isinstance(x, Arrays):
-        return {"__arrays__": {k: encode(v) for k, v in x.__dict__.items()}}
-    if isinstance(x, dict):
-        return {str(k): encode(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [encode(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
-class DecodeError(ValueError):
-    """Data that :func:`decode` cannot turn back into arrays: ``path`` says where (``st.level``)."""
-
-    def __init__(self, path: str, message: str):
-        self.path, self.message = path, message
-        super().__init__(f"{path}: {message}" if path else message)
-
-
-def decode(x: Any, _path: str = "") -> Any:
-    """The inverse of :func:`encode`; :class:`DecodeError` (naming where) for data it did not write."""
-    from ..world.model import Arrays
-
-    if isinstance(x, dict):
-        if "__nd__" in x:
-            return _array(x, _path)
-        if "__arrays__" in x:
-            inner = x["__arrays__"]
-            if not isinstance(inner, dict):
-                raise DecodeError(_path, "expected a mapping of array names to arrays")
-            return Arrays(**{str(k): decode(v, _join(_path, k)) for k, v in inner.items()})
-        return {k: decode(v, _join(_path, k)) for k, v in x.items()}
-    if isinstance(x, list):
-        return [decode(v, f"{_path}[{i}]") for i, v in enumerate(x)]
-    return x
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _array(x: dict[str, Any], path: str) -> np.ndarray:
-    """One array as :func:`encode` wrote it: dtype, shape and its bytes in base64."""
-    import binascii
-
-    try:
-        dtype = np.dtype(x["__nd__"])
-    except (TypeError, ValueError, KeyError):
-        raise DecodeError(path, f"not an array as sim saves it: unknown element type {x.get('__nd__')!r}") from None
-    shape = x.get("shape")
-    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise DecodeError(path, f"not an array as sim saves it: its shape must be a list of whole numbers (got {shape!r})")
-    try:
-        raw = base64.b64decode(x.get("b64"), validate=True)
-    except (TypeError, ValueError, binascii.Error):
-        raise DecodeError(path, "its bytes are garbled (not base64)") from None
-    if dtype.hasobject or dtype.itemsize == 0 or len(raw) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
-        raise DecodeError(path, f"{len(raw)} bytes do not make an array of shape {tuple(shape)} of {dtype} "
-                                "(the file was cut or edited)")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+from ..version import __version__
+from . import savecheck
+from .game import Game
+from .injects import Inject
+from .savecheck import read_file
+from .savecodec import FORMAT, DecodeError, decode, encode  # noqa: F401 - the codec; callers find it here too
+from .track import Track
 
 
 def write(path: str | Path, data: dict[str, Any]) -> Path:
@@ -110,15 +44,11 @@ def write(path: str | Path, data: dict[str, Any]) -> Path:
 
 def read(path: str | Path) -> dict[str, Any]:
     """Read a saved game's JSON: a clear error if the file is not one (:func:`sim.play.savecheck.read_file`)."""
-    from .savecheck import read_file
-
     return read_file(path)
 
 
 def game_data(game: Any) -> dict[str, Any]:
     """Everything a :class:`~sim.play.game.Game` needs to resume, as JSON data."""
-    from .. import __version__
-
     scn = game.scn
     return {
         "sim_version": __version__,
@@ -156,10 +86,6 @@ def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
     Returns a new :class:`~sim.play.game.Game` of the saved game's scenario and options
     (not yet restored), the decoded snapshots and the file's data.
     """
-    from . import savecheck
-    from .game import Game
-    from .injects import Inject
-
     data = read(path)
     fields, scn = savecheck.check(data, str(path))
     deck = [Inject.model_validate(d) for d in fields.deck]
@@ -173,8 +99,6 @@ def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
 def changed_source(saved: Any) -> str | None:
     """A note if the scenario file a game was started from now reads differently (the game
     itself goes on with the scenario it was played with, which the saved game holds)."""
-    from ..api import load_scenario
-
     p = Path(saved.file)
     try:
         if not p.is_file():
@@ -191,8 +115,6 @@ def changed_source(saved: Any) -> str | None:
 
 def load_game(path: str | Path) -> Any:
     """Resume a saved game exactly where it stopped (:class:`InputError` for a damaged file)."""
-    from .track import Track
-
     g, snaps, data = open_game(path)
     last = snaps[-1]
     try:

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..paths import scenarios_dir
 from .errors import InputError, Mark, Problem
+from .load import read_tree
 
 SECTIONS = ("states", "alliances", "suppliers", "territories", "flashpoints", "outcomes", "levers", "events")
 """Sections whose entries are names other parts of a scenario refer to."""
@@ -67,9 +69,6 @@ def missing_extends(exc: InputError, own: Any, tree: Any, file: str, here: Path 
         here: The folder of the file (for how to write ``extends:``), None for a mapping.
         retry: The problems of the scenario merged over a base file (``[]`` if it loads).
     """
-    from ..paths import scenarios_dir
-    from .load import read_tree
-
     problems = exc.problems
     if len(problems) < 2 or not isinstance(own, dict) or "extends" in own:
         return None
