@@ -47,6 +47,7 @@ from sim.api import LoadedScenario
 from sim.scenario import expr as X
 from sim.scenario.expr import month_index, parse_predicate
 from sim.scenario.values import Dist, Param
+from sim.world.agents import forget
 from sim.world.compile import ACTIVE, EXITED, FROZEN, NONE
 
 try:
@@ -1280,7 +1281,7 @@ def run_reference(
                     for s_i, s in enumerate(data.state_names):
                         add(f"{s}.capability", t, row["capability"][s_i])
         finally:
-            mesa.Agent._ids.pop(model, None)  # mesa 3.3 keeps every model alive otherwise
+            forget(model)  # Mesa 3.3 keeps every model alive otherwise
     out: dict[str, Any] = {"runs": runs, "seed": seed, "horizon": H, "outcomes": {}}
     for d in data.outcomes:
         fm = first[d["name"]]

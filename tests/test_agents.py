@@ -15,6 +15,9 @@ from sim.world.agents import CLASSES, Alliance, Flashpoint, State
 
 from .conftest import make_world
 
+# .ci/run also runs these on Python 3.12 and 3.13 (Mesa 3.5)
+pytestmark = pytest.mark.pythons
+
 
 @pytest.fixture(scope="module")
 def world():

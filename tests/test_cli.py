@@ -23,6 +23,7 @@ def invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
+@pytest.mark.pythons
 def test_run_writes_the_run_folder(mini_path, tmp_path):
     out = tmp_path / "run"
     r = invoke("run", str(mini_path), "--runs", "300", "--seed", "2", "--out", str(out))
@@ -48,6 +49,7 @@ def test_run_json_and_given(mini_path, tmp_path):
     assert not (tmp_path / "g" / "report.html").exists()
 
 
+@pytest.mark.pythons
 def test_resolved_scenario_reproduces_the_run(mini_path, tmp_path):
     invoke("run", str(mini_path), "--runs", "300", "--seed", "5", "--out", str(tmp_path / "a"), "--no-report", "--set", "flashpoints.front.level=3")
     invoke("run", str(tmp_path / "a" / "scenario.resolved.yaml"), "--runs", "300", "--seed", "5", "--out", str(tmp_path / "b"), "--no-report")
@@ -114,6 +116,7 @@ def _sim_exe() -> str:
     return str(exe) if exe.exists() else shutil.which("sim") or "sim"
 
 
+@pytest.mark.pythons
 def test_installed_entry_point_end_to_end(tmp_path):
     """The real `sim` console script, from another folder, on a shipped scenario name."""
     out = tmp_path / "k"

@@ -95,6 +95,7 @@ def test_every_interval_of_a_comparison_stays_within_100_points(tmp_path, indepe
                                    else "Newcombe score, paired (method 10)"}
 
 
+@pytest.mark.pythons
 def test_two_scenarios_with_no_outcome_in_common_are_one_line(tmp_path):
     a = write(tmp_path, MINI, "a.yaml")
     b = write(tmp_path, MINI.replace("  clash:", "  clash2:").replace("  war:", "  war2:").replace(

@@ -110,6 +110,7 @@ def test_parameter_controls_come_from_the_declarations():
 # ------------------------------------------------------------------ jobs
 
 
+@pytest.mark.pythons
 def test_a_cancelled_run_stops_at_a_chunk_and_keeps_what_finished():
     scn = sim.load_scenario("karabakh")
     gate = threading.Event()

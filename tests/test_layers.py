@@ -8,12 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import sim
 from sim.parts import KIND_OF_SECTION, registry
 
 ROOT = Path(sim.__file__).resolve().parent
 
 
+@pytest.mark.pythons
 def test_import_contracts_are_kept():
     lint = Path(sys.executable).parent / "lint-imports"
     r = subprocess.run([str(lint), "--config", str(ROOT.parent / "pyproject.toml")],

@@ -71,6 +71,7 @@ def test_moves_change_the_world_they_are_applied_to(karabakh):
     ]
 
 
+@pytest.mark.pythons
 def test_a_saved_game_resumes_exactly(karabakh, tmp_path):
     whole = play(karabakh, MOVES, 4)
     first = play(karabakh, MOVES, 2)
@@ -209,6 +210,7 @@ def test_a_bad_inject_file_gets_file_line_errors(karabakh, tmp_path):
     assert any(ln.startswith(f"{p}:8:") and "injects[1].when" in ln for ln in lines)
 
 
+@pytest.mark.pythons
 def test_sim_play_with_a_moves_file_then_sim_run_from_game_gives_the_same_forecast(tmp_path):
     moves = tmp_path / "moves.yaml"
     moves.write_text("turns:\n  1: [armenia.appeal_to_csto]\n  2:\n    moves: [armenia.freeze_csto]\n"

@@ -12,7 +12,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from .simproc import ANSI, SIM, wait_for
+
+pytestmark = pytest.mark.pythons  # also run on Python 3.12 and 3.13 (.ci/run)
 
 
 class Terminal:

@@ -28,6 +28,9 @@ from benchmarks.reference import run_reference
 DATA = Path(__file__).parent / "data"
 SCENARIO = DATA / "diff_small.yaml"
 
+# .ci/run also runs these on Python 3.12 and 3.13: the reference is a plain Mesa model
+pytestmark = pytest.mark.pythons
+
 N_VEC = 20_000  # vectorized replicates (cheap)
 N_REF = 4_000  # reference replicates (one Mesa model each)
 SEED_VEC = 20240101

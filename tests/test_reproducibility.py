@@ -18,6 +18,9 @@ from .simproc import CAP, wait_for
 
 runner = CliRunner()
 
+# .ci/run also runs these on Python 3.12 and 3.13 (Mesa 3.5)
+pytestmark = pytest.mark.pythons
+
 
 def _save(res, path):
     res.save(path)

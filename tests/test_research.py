@@ -188,6 +188,7 @@ def test_morris_and_the_sweep_folder(tmp_path):
     assert "driven most by lever cc.reassure" in summary["outcomes"]["credible"]["words"]
 
 
+@pytest.mark.pythons
 def test_sim_sweep_writes_a_folder_and_replicates(tmp_path):
     p = write(tmp_path, LEVERED.replace("outcomes:\n", "outcomes:\n" + CREDIBLE))
     out = tmp_path / "sw"
@@ -319,6 +320,7 @@ def test_an_effect_below_monte_carlo_resolution_is_not_called_significant(tmp_pa
     assert (indep.outcomes()["diff"] != 0).any()  # different seeds: the noise is there, and not called an effect
 
 
+@pytest.mark.pythons
 def test_sim_compare_writes_a_report(tmp_path):
     p = write(tmp_path, LEVERED.replace("outcomes:\n", "outcomes:\n" + CREDIBLE))
     out = tmp_path / "cmp"
@@ -335,6 +337,7 @@ def test_sim_compare_writes_a_report(tmp_path):
 # ------------------------------------------------------------- discover
 
 
+@pytest.mark.pythons
 def test_discovery_finds_the_region_where_the_outcome_happens(tmp_path):
     text = MINI.replace("outcomes:\n", "outcomes:\n" + CREDIBLE) + """uncertainties:
   alliances.pact.credibility: {uniform: [0.0, 1.0]}
@@ -364,6 +367,7 @@ def test_discovery_finds_the_region_where_the_outcome_happens(tmp_path):
 # ------------------------------------------------------------------ EMA
 
 
+@pytest.mark.pythons
 def test_ema_workbench_runs_sim_as_a_model(tmp_path):
     ema = pytest.importorskip("ema_workbench")
     import sim.ema
@@ -386,6 +390,7 @@ def test_ema_workbench_runs_sim_as_a_model(tmp_path):
     assert outcomes["clash"][0] == direct.probabilities().loc["clash", "probability"]
 
 
+@pytest.mark.pythons
 def test_a_sweep_exports_as_emas_experiments_and_outcomes(tmp_path):
     pytest.importorskip("ema_workbench")
     import sim.ema

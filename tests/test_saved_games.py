@@ -81,6 +81,7 @@ def test_a_path_that_is_not_a_saved_game_file(what, good_game, tmp_path):
         assert r.exit_code == 2 and r.output.strip() == f"{f}: {want}", r.output
 
 
+@pytest.mark.pythons
 def test_a_changed_scenario_file_is_noted_and_the_game_goes_on_as_played(tmp_path):
     scn_file = tmp_path / "mine.yaml"
     scn_file.write_text("extends: karabakh\nmeta: {name: mine, title: Mine}\n", encoding="utf-8")

@@ -9,6 +9,9 @@ from sim.paths import scenarios_dir
 
 SHIPPED = [s["name"] for s in sim.list_scenarios()]
 
+# .ci/run also runs these on Python 3.12 and 3.13 (Mesa 3.5)
+pytestmark = pytest.mark.pythons
+
 
 def test_the_flagship_scenarios_are_shipped():
     assert "karabakh" in SHIPPED

@@ -82,6 +82,7 @@ def test_a_stopped_uncertainty_sweep_gives_no_ranges(tmp_path):
                                            "runs_requested": 160}
 
 
+@pytest.mark.pythons
 def test_save_run_writes_the_report_and_the_stories_when_asked(tmp_path):
     scn = load_text(tmp_path, MINI)
     res = sim.run(scn, runs=100, seed=3)

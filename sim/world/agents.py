@@ -204,8 +204,15 @@ class Replicate(mesa.Model):
 
 
 def forget(model: mesa.Model) -> None:
-    """Let Mesa forget a model it keeps a reference to for numbering agents (mesa 3.3's
-    ``Agent._ids``; later versions keep none)."""
+    """Let Mesa forget a model it keeps a reference to for numbering agents.
+
+    Mesa 3.3 (what pip gives Python 3.11) numbers agents from a class-level ``Agent._ids``
+    keyed by the model, which keeps every model ever built alive (mesa#3179); Mesa 3.5
+    (Python 3.12+) numbers them in the model (mesa#3180) and keeps none: nothing to drop.
+    Either way a model and its agents refer to each other, so it is freed by Python's cycle
+    collector. tests/test_mesa.py checks that a forgotten model is collectable on the Mesa
+    installed; benchmarks/bench_release.py prints memory over many runs.
+    """
     ids = getattr(mesa.Agent, "_ids", None)
     if ids is not None:
         ids.pop(model, None)

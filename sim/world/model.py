@@ -258,5 +258,8 @@ class World(mesa.Model):
         self.streams = {}
 
     def release(self) -> None:
-        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model; 3.5 none)."""
+        """Let Mesa forget this finished world, so that it can be garbage-collected
+        (:func:`sim.world.agents.forget`: Mesa 3.3 keeps a reference to every model, 3.5
+        none). Call it when done: many runs in one process otherwise keep every world
+        they built on Mesa 3.3."""
         forget(self)

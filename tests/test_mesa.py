@@ -1,0 +1,96 @@
+"""The world on whichever Mesa pip installed (3.3 on Python 3.11, 3.5 on 3.12+).
+
+Its actors are Mesa agents and a step is a Mesa step; and a finished world is freed.
+Mesa 3.3 keeps every model it has seen in a class-level dictionary (mesa#3179), so a
+process that runs many chunks, stories or reference replicates would keep them all;
+``World.release()`` (``sim.world.agents.forget``) drops that reference, and does
+nothing where Mesa keeps none (3.5). These tests fail if a released model is still
+reachable after a full garbage collection on the installed Mesa, whatever the reason.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import mesa
+import numpy as np
+import pytest
+
+import sim
+from sim.world.agents import forget
+from sim.world.model import World
+
+from .conftest import make_world
+
+pytestmark = pytest.mark.pythons
+
+
+def test_actors_are_mesa_agents_and_a_month_is_a_mesa_step(mini):
+    """(tests/test_agents.py checks the agents' attributes and AgentSet operations.)"""
+    w = make_world(mini, n=5, horizon=3)
+    kinds = {k.__name__: sorted(a.key for a in v) for k, v in w.agents_by_type.items()}
+    assert kinds == {"State": ["aa", "bb", "cc", "dd"], "Alliance": ["pact"], "Territory": ["land"], "Flashpoint": ["front"]}
+    assert all(isinstance(a, mesa.Agent) for a in w.agents)
+    assert len({a.unique_id for a in w.agents}) == len(w.agents) == 7
+    for month in (1, 2, 3):
+        w.step()
+        assert (w.elapsed, w.steps) == (month, month)
+    w.release()
+
+
+def _holders(obj: object) -> str:
+    """What still refers to ``obj`` (for the failure message)."""
+    return ", ".join(sorted({type(r).__name__ for r in gc.get_referrers(obj)}))
+
+
+def _gone(ref: weakref.ref) -> bool:
+    gc.collect()
+    return ref() is None
+
+
+def test_a_released_world_is_garbage_collectable(mini):
+    w = make_world(mini, n=50, horizon=6)
+    while w.elapsed < w.plan.horizon:
+        w.step()
+    ref = weakref.ref(w)
+    w.release()
+    del w
+    assert _gone(ref), f"Mesa {mesa.__version__} still holds a released world (held by: {_holders(ref())})"
+
+
+def test_runs_leave_no_world_behind(mini):
+    """The runner releases each chunk's world: nothing of a finished run stays alive."""
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, World) for o in gc.get_objects())
+
+    before = alive()
+    res = sim.run(mini, runs=300, seed=4, chunk_size=50, workers=1, backend="local", months=6)
+    assert res.runs == 300 and res.manifest["chunks"] == 6
+    assert alive() == before, f"{alive() - before} worlds of a finished run are still alive (Mesa {mesa.__version__})"
+
+
+def test_a_released_reference_model_is_garbage_collectable():
+    """The per-replicate Mesa reference (benchmarks/reference.py) lets go of its models the same way."""
+    from benchmarks.reference import ReferenceModel, ScenarioData
+
+    data = ScenarioData(sim.load_scenario("karabakh"), 3)
+    model = ReferenceModel(data, np.random.SeedSequence(1))
+    model.run_months()
+    ref = weakref.ref(model)
+    forget(model)
+    del model
+    assert _gone(ref), f"Mesa {mesa.__version__} still holds a released model (held by: {_holders(ref())})"
+
+
+def test_a_replicates_own_model_is_garbage_collectable(mini):
+    """``world.replicate(k)`` (a story's actors as a Mesa model of their own) forgets itself."""
+    w = make_world(mini, n=5, horizon=2)
+    rep = w.replicate(3)
+    assert rep.by_key["aa"].replicate == 3
+    ref = weakref.ref(rep)
+    del rep
+    assert _gone(ref), f"Mesa {mesa.__version__} still holds a replicate's model (held by: {_holders(ref())})"
+    w.release()
