@@ -106,6 +106,8 @@ declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability 
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
 declare_state("peak", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0),
               doc="highest rung this month (a clash may flare and subside within a month)")
+declare_state("entries", ("F",), "int16", 0,
+              doc="times the flashpoint climbed from rung 1 to rung 2 this month (militarized disputes starting)")
 declare_state("rung_floor", ("F",), "int8", 0,
               doc="the ladder cannot step below this rung this month (a blockade holds it at 2)")
 declare_state("mediators", ("F", "S"), "bool", _mediators, doc="mediators / monitors present")
@@ -183,6 +185,22 @@ class LadderParams(RuleParams):
     patron_weight: P(0, 1) = default(
         0.3, "a fully aligned outside power with full capacity steps in about a third of the time", symbol="κ")
     relapse: P(0, 1) = default(0.0, "a settled dispute stays settled within the horizon", unit="1/month")
+    # how often disputes start (the up-rates from rungs 0 and 1): the flashpoint's record and where the
+    # dyad sits (sim.rules.history), fitted on the dyad-year panel (docs/CALIBRATION.md, hindcast)
+    beta_peace: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_py")
+    beta_recent: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_p10")
+    beta_fatal_last: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_fat")
+    beta_force_last: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_for")
+    beta_territorial: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_ter")
+    beta_land: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_land")
+    beta_sea: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_sea")
+    beta_far: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_far")
+    beta_major: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_maj")
+    beta_allied: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_all")
+    beta_preponderance: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_pre")
+    # how far disputes escalate (the up-rates from rungs 2 to 4)
+    gamma_fatal_last: P(-10, 10) = default(0.0, "no effect until fitted", symbol="γ_fat")
+    gamma_territorial: P(-10, 10) = default(0.0, "no effect until fitted", symbol="γ_ter")
 
     @model_validator(mode="after")
     def _lengths(self) -> LadderParams:
@@ -226,7 +244,8 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     f_up = U * np.exp(col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock)
     f_down = np.exp(b_med * M - b_mom * m)
     f_settle = np.exp(b_med * M - b_res * (res.mean(axis=2) - 0.5))
-    up = np.take_along_axis(rp("base_up"), L, axis=1) * f_up
+    g_on, g_esc = record_terms(w, d, x)
+    up = np.take_along_axis(rp("base_up"), L, axis=1) * f_up * np.where(L < 2, g_on, np.where(L < 5, g_esc, 1.0))
     down = np.take_along_axis(rp("base_down"), L, axis=1) * f_down
     settle = np.take_along_axis(rp("base_settle"), L, axis=1) * f_settle
     stuck = (L == 5) | st.settled
@@ -234,7 +253,51 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     down[stuck | (L == 0) | (L <= st.rung_floor)] = 0.0
     settle[stuck] = 0.0
     return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M,
-            "f_up": f_up, "f_down": f_down, "f_settle": f_settle}
+            "f_up": f_up, "f_down": f_down, "f_settle": f_settle, "g_on": g_on, "g_esc": g_esc}
+
+
+CONTIGUITY_TERMS = {"beta_land": (1,), "beta_sea": (2, 3), "beta_far": (4, 5)}
+"""COW contiguity codes each coefficient applies to (6, no contiguity, is the reference)."""
+
+
+def record_terms(w, d: Dyads, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The factors the record and the setting of a dyad put on its up-rates (R, F) each:
+    ``g_on`` on the rates from rungs 0 and 1 (how often disputes start), ``g_esc`` on those
+    from rungs 2-4 (how far they go). docs/MODEL.md §D3b::
+
+        g_on  = exp(b_py ln(1 + peace) + b_p10 past10 + b_fat fatal_last + b_for [hostility_last >= 4]
+                    + b_ter territorial + b_land [land] + b_sea [water <= 24 mi] + b_far [water <= 400 mi]
+                    + b_maj (major_a + major_b) + b_all allied - b_pre |x|)
+        g_esc = exp(g_fat fatal_last + g_ter territorial)
+
+    x is the clipped log capability ratio; ``allied``: the sides are active members of one
+    collective-defence alliance.
+    """
+    from .history import past_disputes
+
+    st, par = w.st, w.par
+
+    def col(name: str) -> np.ndarray:
+        return w.rp("escalation", name)[:, None]
+
+    contig = np.rint(par.contiguity)
+    eta = (col("beta_peace") * np.log1p(st.peace) + col("beta_recent") * past_disputes(st)
+           + col("beta_fatal_last") * st.fatal_last + col("beta_force_last") * (st.hostility_last >= 4)
+           + col("beta_territorial") * par.territorial
+           + col("beta_major") * (par.major_power[:, d.sides[:, 0]] + par.major_power[:, d.sides[:, 1]])
+           + col("beta_allied") * allied(w, d) - col("beta_preponderance") * np.abs(x))
+    for name, codes in CONTIGUITY_TERMS.items():
+        eta = eta + col(name) * np.isin(contig, codes)
+    g_esc = np.exp(col("gamma_fatal_last") * st.fatal_last + col("gamma_territorial") * par.territorial)
+    return np.exp(eta), g_esc
+
+
+def allied(w, d: Dyads) -> np.ndarray:
+    """(R, F) bool: both sides are active members of one collective-defence alliance."""
+    if not d.collective.any():
+        return np.zeros(w.st.level.shape, dtype=bool)
+    act = (w.st.status == 1) & d.collective[None, None, :]  # (R, S, A)
+    return (act[:, d.sides[:, 0], :] & act[:, d.sides[:, 1], :]).any(axis=2)
 
 
 def log_balance(w, d: Dyads) -> np.ndarray:
@@ -343,6 +406,7 @@ def build(plan: Plan):
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.peak = new.astype(np.int8)  # a month holds one rung in this model
+        st.entries = ((new >= 2) & (L < 2)).astype(np.int16)
         w.emit("escalation.rise", new > L, before=L, after=new)
         w.emit("escalation.fall", (new < L) & ~settled_now & ~ending, before=L, after=new)
         w.emit("escalation.war", (new == 5) & (L < 5))

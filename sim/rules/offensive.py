@@ -89,6 +89,9 @@ class OffensiveParams(RuleParams):
         symbol="w_0")
     decisiveness: P(0, 10) = default(
         1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k")
+    beta_territorial: P(-10, 10) = default(
+        0.0, "no effect until fitted: offensives over territory as often as seizures in other disputes",
+        symbol="β_ter")
 
 
 def claims_of(plan: Plan) -> np.ndarray:
@@ -139,6 +142,7 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
         c(st.level), c(lr, dtype=np.float64), c(D, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
         rp("base_rate"), rp("beta_balance"), rp("beta_isolation"), rp("beta_resolve"), rp("war_risk"),
         rp("decisiveness"))
+    rate = rate * np.exp(w.rp("offensive", "beta_territorial")[:, None, None] * w.par.territorial[:, :, None])
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 

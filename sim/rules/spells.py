@@ -130,7 +130,9 @@ def build(plan: Plan):
         lr = h["lr"]
         f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
         u0, d0, s0 = f64(rp("base_up")), f64(rp("base_down")), f64(rp("base_settle"))
-        fu, fd, fst = f64(h["f_up"]).ravel(), f64(h["f_down"]).ravel(), f64(h["f_settle"]).ravel()
+        fu = np.ascontiguousarray(np.stack([(h["f_up"] * h["g_on"]).ravel(), (h["f_up"] * h["g_esc"]).ravel()], axis=1),
+                                  dtype=np.float64)
+        fd, fst = f64(h["f_down"]).ravel(), f64(h["f_settle"]).ravel()
         end_rate = 1.0 / f64(rp("war_mean_months"))
         pa = f64(1.0 / (1.0 + np.exp(-col("decisiveness") * lr))).ravel()
         med3, med4, sig = f64(rp("casualties_fatal_clash")), f64(rp("casualties_major_clash")), f64(rp("casualty_sigma"))
@@ -150,6 +152,7 @@ def build(plan: Plan):
         ended = np.zeros(N, dtype=bool)
         claim = np.zeros(N, dtype=bool)
         winner = np.zeros(N, dtype=np.intp)
+        entries = np.zeros(N, dtype=np.int16)
         act = np.flatnonzero(~st.settled.ravel())
         done, batch = 0, 0
         while act.size and done < MAX_MOVES:
@@ -160,15 +163,16 @@ def build(plan: Plan):
             m = min(E.shape[1], MAX_MOVES - done)
             act = chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
                         a_idx, b_idx, stake_of, plan.claimants, claim_any, ctrl,
-                        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner)
+                        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, entries)
             done += m
             batch += 1
         busy = np.zeros(N, dtype=bool)
         if act.size:  # still moving after MAX_MOVES moves: stays put for the rest of the month
             busy[act] = True
             war_time[act] += np.where(lv[act] == 5, 1.0 - tau[act], 0.0)
-        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy = (
-            x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy))
+        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy, entries = (
+            x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy,
+                                      entries))
         post = post[:, None]
         sig = sig[:, None]
 
@@ -188,6 +192,7 @@ def build(plan: Plan):
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
+        st.entries = entries
         w.emit("escalation.rise", lv > L0, before=L0, after=lv)
         w.emit("escalation.fall", (lv < L0) & ~settled_now & ~ended, before=L0, after=lv)
         w.emit("escalation.spike", (peak >= 3) & (peak > np.maximum(L0, lv)), peak=peak, after=lv)

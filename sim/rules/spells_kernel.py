@@ -17,7 +17,7 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
           a_idx, b_idx, stake_of, claimants, claim_any, ctrl,
-          lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner):  # pragma: no cover - compiled
+          lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, entries):  # pragma: no cover - compiled
     """Run the cells ``act`` (flat r * F + f) through up to ``m`` moves; return those
     still moving after them.
 
@@ -25,13 +25,16 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         act: (n,) cells still moving. E, U, Z: (N, m), (N, m, 2), (N, m) the batch's
             standard exponential waiting times, uniforms (kind of move, war's winner) and
             standard normals (a clash's toll), for every cell.
-        u0, d0, s0: (R, 6) base rates by rung; fu, fd, fst: (N,) the month's factors;
+        u0, d0, s0: (R, 6) base rates by rung; fu: (N, 2) the month's factor of the up-rates
+            from rungs 0-1 (column 0: disputes starting) and from rungs 2-4 (column 1);
+            fd, fst: (N,) the month's factors of the down- and settlement rates;
             end_rate: (R,) 1 / war_mean_months; pa: (N,) P(side a wins a war);
             med3, med4, sig: (R,) clash tolls; post: (R,) post-war rung; floor: (N,) rung floor.
         a_idx, b_idx: (F,) the sides; stake_of: (F,) territory at stake (-1: none);
             claimants: (T, S); claim_any: (T,); ctrl: (R, T) controllers.
         lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner: (N,)
-            the month so far, updated in place.
+            the month so far, updated in place; entries: (N,) times the cell climbed from
+            rung 1 to rung 2 (a militarized dispute starting) this month.
     """
     out = np.empty(act.size, dtype=np.intp)
     n_out = 0
@@ -43,7 +46,7 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         moving = True
         for j in range(m):
             at_war = lk == 5
-            up = 0.0 if at_war else u0[r, lk] * fu[c]
+            up = 0.0 if at_war else u0[r, lk] * fu[c, 0 if lk < 2 else 1]
             down = 0.0 if (at_war or lk == 0 or lk <= floor[c]) else d0[r, lk] * fd[c]
             settle = 0.0 if at_war else s0[r, lk] * fst[c]
             total = up + down + settle + (end_rate[r] if at_war else 0.0)
@@ -58,6 +61,8 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
             x = U[c, j, 0] * total
             if x < up:
                 lk += 1
+                if lk == 2:
+                    entries[c] += 1
                 if lk == 3 or lk == 4:  # a clash breaks out
                     med = med3[r] if lk == 3 else med4[r]
                     deaths[c] += max(1.0, np.rint(med * np.exp(sig[r] * Z[c, j])))
