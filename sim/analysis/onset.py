@@ -159,6 +159,34 @@ def expm(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def expm_calm(up0: np.ndarray, up1: np.ndarray, down1: float) -> np.ndarray:
+    """expm of the transient generator [[-up0, up0], [down1, -down1 - up1]] (rungs 0 and 1, leaving
+    to rung 2 at rate up1), in closed form, for arrays of rates (..., 2, 2). Its eigenvalues are
+    real and distinct whenever down1 > 0."""
+    a, b, c = up0, up1, down1
+    tr = -(a + b + c)
+    disc = np.sqrt(np.maximum(tr * tr - 4.0 * a * b, 0.0))
+    lp, lm = 0.5 * (tr + disc), 0.5 * (tr - disc)
+    ep, em = np.exp(lp), np.exp(lm)
+    gap = np.maximum(lp - lm, 1e-300)
+    q = np.stack([np.stack([-a, a + 0 * b], -1), np.stack([c + 0 * a, -c - b], -1)], -2)
+    eye = np.eye(2)
+    lp_, lm_ = lp[..., None, None], lm[..., None, None]
+    return (ep[..., None, None] * (q - lm_ * eye) - em[..., None, None] * (q - lp_ * eye)) / gap[..., None, None]
+
+
+def _power2(m: np.ndarray, k: int) -> np.ndarray:
+    """m**k for a stack of 2x2 matrices, by squaring."""
+    out = np.broadcast_to(np.eye(2), m.shape).copy()
+    base = m
+    while k:
+        if k & 1:
+            out = out @ base
+        base = base @ base
+        k >>= 1
+    return out
+
+
 def _hermite(k: int = NODES) -> tuple[np.ndarray, np.ndarray]:
     t, wt = np.polynomial.hermite_e.hermegauss(k)
     return t, wt / wt.sum()
@@ -178,14 +206,8 @@ def onset_probabilities(dz: Design, r: Rates, persistence: float, months: int = 
     calm = ~dz.in_dispute
     if calm.any():  # rungs 0, 1 (then 2: an onset), from rung 0
         F = f_on[calm][:, None] * shock[None, :]  # (n, K)
-        Q = np.zeros((*F.shape, 2, 2))
-        Q[..., 0, 0] = -u[0] * F
-        Q[..., 0, 1] = u[0] * F
-        Q[..., 1, 0] = d[1]
-        Q[..., 1, 1] = -d[1] - u[1] * F
-        M = np.einsum("nk,nkij->nij", np.broadcast_to(wt, F.shape), expm(Q))
-        v = np.linalg.matrix_power(M, months)[:, 0, :].sum(axis=1)
-        p_onset[calm] = 1.0 - v
+        M = np.einsum("k,nkij->nij", wt, expm_calm(u[0] * F, u[1] * F, d[1]))
+        p_onset[calm] = 1.0 - _power2(M, months)[:, 0, :].sum(axis=1)
     hot = dz.in_dispute
     if hot.any():  # the running dispute's rungs 2-5, then rungs 1, 0 (then 2 again: an onset); S settled
         onsets, quiets = [], []

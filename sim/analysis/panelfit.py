@@ -1,0 +1,355 @@
+"""Fitting the generic hazard coefficients to a dyad-year panel (``sim calibrate``).
+
+Two blocks, each fitted where it is cheapest to be exact (docs/CALIBRATION.md, "hindcast"):
+
+1. **How often disputes start** — the up-rates from rungs 0 and 1, the coefficients of the
+   flashpoint's record and setting on them (:data:`sim.analysis.onset.ONSET_TERMS`), the
+   weight of deterrence and the persistence of disputes into the new year — by maximum
+   likelihood of the panel's ``onset`` (and, for dyads in a dispute the year before, of
+   ``ongoing``), with the template's onset probability computed exactly
+   (:mod:`sim.analysis.onset`): the objective is deterministic and smooth.
+2. **How far they go** — the up-rates from rungs 2 and 4, the record's terms on them, and
+   the limited offensive's rate, slopes and war risk — by the simulated method of moments:
+   disputes started from each onset row of the panel are simulated to their end (common
+   random numbers: the same seed at every evaluation) and their shares of deaths, war,
+   offensives and seizures, overall and against the covariates that should move them, are
+   matched to the panel's (Newton steps with a simulated Jacobian).
+
+Intervals come from a bootstrap over dyads: the rows of a resampled dyad enter with its
+weight. For block 1 the estimate is updated by one Newton step with the resampled scores
+(the estimating-function bootstrap, Hu & Kalbfleisch 2000), for block 2 by the linearized
+map from resampled moments to parameters; 95% percentile intervals. A coefficient whose
+interval includes 0 is not identified by the panel: it is reported as such, and kept as a
+declared uncertainty whose range includes no effect.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import dyadyear, onset
+
+ONSET_FREE = ("base_up[0]", "base_up[1]", *onset.ONSET_TERMS, "beta_deterrence", "persistence")
+"""Parameters of block 1, in the order of the fitting vector."""
+_LOG = {"base_up[0]", "base_up[1]"}
+_LOGIT = {"persistence"}
+
+
+def _to_theta(values: dict) -> np.ndarray:
+    out = []
+    for k in ONSET_FREE:
+        v = float(values[k])
+        out.append(np.log(v) if k in _LOG else (np.log(v / (1 - v)) if k in _LOGIT else v))
+    return np.array(out)
+
+
+def _from_theta(theta: np.ndarray) -> dict:
+    out = {}
+    for k, t in zip(ONSET_FREE, theta, strict=True):
+        out[k] = float(np.exp(t)) if k in _LOG else (float(1 / (1 + np.exp(-t))) if k in _LOGIT else float(t))
+    return out
+
+
+def rates_with(base: onset.Rates, values: dict) -> onset.Rates:
+    """``base`` with block-1 values (``ONSET_FREE`` names) put in."""
+    up = list(base.base_up)
+    up[0], up[1] = values.get("base_up[0]", up[0]), values.get("base_up[1]", up[1])
+    on = {t: values.get(t, base.onset[t]) for t in onset.ONSET_TERMS}
+    return onset.Rates(tuple(up), base.base_down, base.beta_resolve, base.beta_advantage,
+                       values.get("beta_deterrence", base.beta_deterrence), base.shock_sd, base.war_mean_months,
+                       on, dict(base.esc), dict(base.offensive))
+
+
+def row_loglik(dz: onset.Design, r: onset.Rates, persistence: float, y_onset: np.ndarray,
+               y_ongoing: np.ndarray) -> np.ndarray:
+    """Each row's log-likelihood of its onset (and, in a dispute the year before, ongoing)."""
+    p, quiet = onset.onset_probabilities(dz, r, persistence)
+    eps = 1e-12
+    p = np.clip(p, eps, 1 - eps)
+    ll = np.where(y_onset > 0.5, np.log(p), np.log1p(-p))
+    hot = dz.in_dispute
+    if hot.any():
+        q = np.clip(quiet[hot], eps, 1 - eps)
+        running = np.clip(1.0 - p[hot] - quiet[hot], eps, 1.0)  # no onset, a dispute at some time
+        yo, yg = y_onset[hot] > 0.5, y_ongoing[hot] > 0.5
+        ll[hot] = np.where(yo, np.log(p[hot]), np.where(yg, np.log(running), np.log(q)))
+    return ll
+
+
+@dataclass
+class BlockFit:
+    """A fitted block: estimates, 95% intervals, and what identifies each."""
+
+    values: dict
+    lo: dict
+    hi: dict
+    loglik: float = float("nan")
+    n: int = 0
+    seconds: float = 0.0
+    notes: dict = field(default_factory=dict)
+
+    def identified(self, name: str) -> bool:
+        """False for a slope whose interval includes 0 (base rates and shares are always identified)."""
+        if name in _LOG or name in _LOGIT or "base_up" in name or name in ("force_share",):
+            return True
+        return not (self.lo[name] <= 0.0 <= self.hi[name])
+
+
+def fit_onset(panel, base: onset.Rates, start: dict | None = None, *, boot: int = 2000, seed: int = 1,
+              dz: onset.Design | None = None, verbose: bool = False) -> BlockFit:
+    """Block 1 by maximum likelihood on ``panel`` (rows with ``onset`` and ``ongoing``)."""
+    from scipy.optimize import minimize
+
+    t0 = time.perf_counter()
+    dz = dz if dz is not None else onset.design(panel)
+    y_on = panel["onset"].to_numpy(dtype=float)
+    y_og = panel["ongoing"].to_numpy(dtype=float)
+    init = {"base_up[0]": base.base_up[0], "base_up[1]": base.base_up[1], **base.onset,
+            "beta_deterrence": base.beta_deterrence, "persistence": dyadyear.PERSISTENCE, **(start or {})}
+    theta0 = _to_theta(init)
+
+    def rows(theta: np.ndarray) -> np.ndarray:
+        v = _from_theta(theta)
+        return row_loglik(dz, rates_with(base, v), v["persistence"], y_on, y_og)
+
+    def objective(theta: np.ndarray) -> float:
+        return -float(rows(theta).sum())
+
+    res = minimize(objective, theta0, method="L-BFGS-B", options={"maxiter": 2000, "maxfun": 50_000})
+    if verbose:
+        print(f"block 1: {res.message} after {res.nit} iterations, -loglik {res.fun:.2f}")
+    theta = res.x
+    scores = _row_scores(rows, theta)
+    H = _hessian(objective, theta)
+    draws = _score_bootstrap(theta, scores, H, _clusters(panel), boot, seed)
+    lo, hi = np.percentile(draws, [2.5, 97.5], axis=0)
+    vals = _from_theta(theta)
+    lo_v, hi_v = _from_theta(lo), _from_theta(hi)  # monotone transforms: percentiles carry over
+    return BlockFit(vals, lo_v, hi_v, -float(res.fun), len(panel), time.perf_counter() - t0,
+                    {"converged": bool(res.success), "message": str(res.message), "iterations": int(res.nit)})
+
+
+def _row_scores(rows, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Per-row gradients of the log-likelihood (N, k), central differences."""
+    out = np.empty((rows(theta).size, theta.size))
+    for k in range(theta.size):
+        e = np.zeros_like(theta)
+        e[k] = h
+        out[:, k] = (rows(theta + e) - rows(theta - e)) / (2 * h)
+    return out
+
+
+def _hessian(objective, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Hessian of the (negative log-likelihood) objective, central differences."""
+    k = theta.size
+    H = np.empty((k, k))
+    f0 = objective(theta)
+    for i in range(k):
+        for j in range(i, k):
+            ei = np.zeros(k)
+            ej = np.zeros(k)
+            ei[i] = h
+            ej[j] = h
+            if i == j:
+                val = (objective(theta + ei) - 2 * f0 + objective(theta - ei)) / h ** 2
+            else:
+                val = (objective(theta + ei + ej) - objective(theta + ei - ej) - objective(theta - ei + ej)
+                       + objective(theta - ei - ej)) / (4 * h * h)
+            H[i, j] = H[j, i] = val
+    return H
+
+
+def _clusters(panel) -> np.ndarray:
+    """Dyad index of each row (the bootstrap resamples dyads)."""
+    key = panel["ccode1"].to_numpy(dtype=np.int64) * 10_000 + panel["ccode2"].to_numpy(dtype=np.int64)
+    return np.unique(key, return_inverse=True)[1]
+
+
+def _score_bootstrap(theta, scores, H, cluster, boot: int, seed: int) -> np.ndarray:
+    """theta* = theta + H^-1 sum_i (w_c(i) - 1) s_i, with w the counts of a resample of dyads."""
+    rng = np.random.default_rng(seed)
+    n_c = cluster.max() + 1
+    per_c = np.zeros((n_c, theta.size))
+    np.add.at(per_c, cluster, scores)
+    Hinv = np.linalg.pinv(H)
+    out = np.empty((boot, theta.size))
+    for b in range(boot):
+        w = np.bincount(rng.integers(0, n_c, n_c), minlength=n_c) - 1.0
+        out[b] = theta + Hinv @ (w @ per_c)
+    return out
+
+
+# ---------------------------------------------------------------- block 2: how far disputes go
+
+ESC_FREE = ("base_up[2]", "base_up[4]", "gamma_fatal_last", "gamma_territorial",
+            "offensive.base_rate", "offensive.war_risk", "offensive.beta_balance", "offensive.beta_isolation")
+"""Parameters of block 2 (``offensive.`` ones belong to the offensive rule)."""
+MOMENTS = ("fatal", "war", "occupation", "occupy", "fatal x fatal_prev", "fatal x territorial",
+           "occupation x |balance|", "occupation x major allies")
+"""What block 2 matches, over the panel's onset rows: shares of disputes with deaths, war, an offensive
+or war, a seizure; and the covariances that move them."""
+
+
+def moment_inputs(panel) -> np.ndarray:
+    """(N, 4): the covariates the block-2 moments multiply (1, fatal_prev, territorial, |balance|, allies)."""
+    c1, c2 = dyadyear.capabilities(panel)
+    bal = np.minimum(np.abs(np.log(c1 / c2)), 3.0)
+    terr = panel["terr_prev"].to_numpy(dtype=float)
+    terr = np.where(np.isnan(terr), dyadyear.TERRITORIAL_MISSING, terr)
+    allies = panel["def_major1"].to_numpy(dtype=float) + panel["def_major2"].to_numpy(dtype=float)
+    return np.stack([panel["fatal_prev"].to_numpy(dtype=float), terr, bal, allies], axis=1)
+
+
+def moments(flags: dict, cov: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """The block-2 moments of per-row shares ``flags`` (name -> (N,)) over rows weighted by ``weight``."""
+    w = np.ones(cov.shape[0]) if weight is None else weight
+    s = w.sum()
+
+    def mean(x):
+        return float((w * x).sum() / s)
+
+    fat, occ = flags["fatal"], flags["occupation"]
+    return np.array([mean(fat), mean(flags["war"]), mean(occ), mean(flags["occupy"]),
+                     mean(fat * cov[:, 0]), mean(fat * cov[:, 1]), mean(occ * cov[:, 2]), mean(occ * cov[:, 3])])
+
+
+def data_flags(panel) -> dict:
+    """The panel's own per-row outcomes of the onset rows, named as the model's flags."""
+    return {"fatal": panel["onset_fatal"].to_numpy(dtype=float), "war": panel["onset_war"].to_numpy(dtype=float),
+            "occupation": panel["onset_occupation"].to_numpy(dtype=float),
+            "occupy": panel["onset_occupy"].to_numpy(dtype=float)}
+
+
+def simulate_disputes(panel, rules: dict, runs: int = 100, seed: int = 7, cap: int = 48) -> dict:
+    """Disputes started at rung 2 from each row of ``panel`` (the onset rows), followed to their end
+    (at most ``cap`` months): per-row shares of each flag of :mod:`sim.analysis.hindcast`.
+    The same seed gives the same random numbers at every evaluation (common random numbers)."""
+    from .. import api
+    from ..rules import build_pipeline
+    from ..runner import LEVER_PREFIX
+    from ..seeding import chunk_sequence, child, root_sequence
+    from ..world.compile import compile_plan
+    from ..world.model import World
+    from .hindcast import _F, FLAGS, _month
+
+    scn = api.load_scenario(dyadyear.template(rules))
+    plan = compile_plan(scn.spec, scn.rules, cap + 1)
+    n = len(panel) * runs
+    fixed = {k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, runs).items()}
+    switched = {k: fixed.pop(k) for k in list(fixed) if k.startswith(LEVER_PREFIX)}
+    fixed["flashpoints.f.level"] = np.full(n, 2.0)
+    ss = chunk_sequence(root_sequence(seed), 0)
+    w = World(plan, n, ss, build_pipeline(plan), dtype=np.float64, fixed=fixed)
+    flags = np.zeros((n, len(FLAGS)), dtype=bool)
+    idx = np.arange(n)
+    live = np.ones(n, dtype=bool)
+    try:
+        for actor, lever in dyadyear.SWITCHED:
+            on = switched[f"{LEVER_PREFIX}{actor}.{lever}"] >= 0.5
+            if on.any():
+                w.apply_effect(plan.scenario.levers[actor][lever].effect, on)
+        sub_flags = flags
+        for month in range(cap):
+            live = _month(w, sub_flags, live, window=False)
+            if not live.any():
+                break
+            if live.mean() < 0.5:  # simulate only the disputes still running
+                flags[idx] = sub_flags
+                keep = np.flatnonzero(live)
+                nw = w.subset(keep, child(ss, 100 + month))
+                w.release()
+                w, idx, sub_flags, live = nw, idx[keep], sub_flags[keep], live[keep]
+        flags[idx] = sub_flags
+    finally:
+        w.release()
+    per_row = flags.reshape(len(panel), runs, len(FLAGS)).mean(axis=1)
+    return {name: per_row[:, _F[name]] for name in ("escalated", "fatal", "war", "occupation", "occupy")}
+
+
+_ESC_LOG = {"base_up[2]", "base_up[4]", "offensive.base_rate"}
+_ESC_LOGIT = {"offensive.war_risk"}
+_ESC_BOUNDS = {"offensive.beta_balance": (0.0, 5.0), "offensive.beta_isolation": (0.0, 10.0),
+               "gamma_fatal_last": (-10.0, 10.0), "gamma_territorial": (-10.0, 10.0)}
+
+
+def _esc_theta(values: dict) -> np.ndarray:
+    out = []
+    for k in ESC_FREE:
+        v = float(values[k])
+        out.append(np.log(v) if k in _ESC_LOG else (np.log(v / (1 - v)) if k in _ESC_LOGIT else v))
+    return np.array(out)
+
+
+def _esc_values(theta: np.ndarray) -> dict:
+    out = {}
+    for k, t in zip(ESC_FREE, theta, strict=True):
+        out[k] = float(np.exp(t)) if k in _ESC_LOG else (float(1 / (1 + np.exp(-t))) if k in _ESC_LOGIT else float(t))
+    return out
+
+
+def rules_with(esc_rules: dict, off_rules: dict, values: dict) -> dict:
+    """Rule settings (``{"escalation": {...}, "offensive": {...}}``) with block values put in."""
+    esc, off = dict(esc_rules), dict(off_rules)
+    up = list(esc["base_up"])
+    for k, v in values.items():
+        if k.startswith("base_up["):
+            up[int(k[8])] = v
+        elif k.startswith("offensive."):
+            off[k.split(".", 1)[1]] = v
+        elif k == "persistence" or k == "force_share":
+            continue
+        else:
+            esc[k] = v
+    esc["base_up"] = up
+    return {"escalation": esc, "offensive": off}
+
+
+def fit_escalation(onsets, esc_rules: dict, off_rules: dict, start: dict, *, runs: int = 100, seed: int = 7,
+                   boot: int = 2000, verbose: bool = False) -> BlockFit:
+    """Block 2 by the simulated method of moments on the panel's onset rows ``onsets``."""
+    from scipy.optimize import least_squares
+
+    t0 = time.perf_counter()
+    cov = moment_inputs(onsets)
+    target = moments(data_flags(onsets), cov)
+    cl = _clusters(onsets)
+    rng = np.random.default_rng(seed)
+    n_c = cl.max() + 1
+    data_boot = np.array([moments(data_flags(onsets), cov, np.bincount(rng.integers(0, n_c, n_c), minlength=n_c)[cl])
+                          for _ in range(boot)])
+    se = data_boot.std(axis=0) + 1e-6
+    evals = []
+
+    def sim(theta: np.ndarray) -> np.ndarray:
+        v = _esc_values(theta)
+        flags = simulate_disputes(onsets, rules_with(esc_rules, off_rules, v), runs=runs, seed=seed)
+        m = moments(flags, cov)
+        evals.append((v, m))
+        if verbose:
+            print(f"  block 2 evaluation {len(evals)}: " + ", ".join(f"{x:.4f}" for x in (m - target) / se), flush=True)
+        return m
+
+    def resid(theta: np.ndarray) -> np.ndarray:
+        return (sim(theta) - target) / se
+
+    theta0 = _esc_theta(start)
+    lo = np.array([(-np.inf if k not in _ESC_BOUNDS else _ESC_BOUNDS[k][0]) for k in ESC_FREE])
+    hi = np.array([(np.inf if k not in _ESC_BOUNDS else _ESC_BOUNDS[k][1]) for k in ESC_FREE])
+    theta0 = np.clip(theta0, lo + 1e-6, hi - 1e-6)
+    res = least_squares(resid, theta0, bounds=(lo, hi), diff_step=0.05, x_scale=1.0, max_nfev=60)
+    theta = res.x
+    J = res.jac  # d resid / d theta at the solution (simulated, common random numbers)
+    A = np.linalg.pinv(J.T @ J) @ J.T
+    draws = theta + ((data_boot - target) / se) @ A.T
+    draws = np.clip(draws, lo, hi)
+    lo_t, hi_t = np.percentile(draws, [2.5, 97.5], axis=0)
+    m_fit = sim(theta)
+    vals = _esc_values(theta)
+    notes = {"moments": dict(zip(MOMENTS, [(float(a), float(b), float(s)) for a, b, s in zip(m_fit, target, se, strict=True)],
+                                 strict=True)),
+             "cost": float(res.cost), "evaluations": len(evals), "message": str(res.message)}
+    return BlockFit(vals, _esc_values(lo_t), _esc_values(hi_t), -float(res.cost), len(onsets),
+                    time.perf_counter() - t0, notes)
