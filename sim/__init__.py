@@ -11,6 +11,12 @@ The Python API is the one the CLI uses::
     cmp = sim.compare(scn, b_levers=["armenia.freeze_csto"])  # common random numbers
 """
 
+import time as _time
+
+STARTED = _time.perf_counter()
+"""When the package began to load: the ``sim`` command's own start (its run footer counts
+start-up from here, not from the process's start)."""
+
 __version__ = "0.1.0"
 
 from .analysis.backtest import backtest  # noqa: E402

@@ -15,7 +15,8 @@ import hashlib
 import json
 import platform
 import subprocess
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -661,19 +662,68 @@ def read_manifest(path: str | Path) -> tuple[dict, Path]:
     return m, p.parent
 
 
-def load_plugins(modules: list[str] | None, argument: str = "plugins") -> None:
-    """Import modules that register rules or outcome kinds (``--plugin``)."""
-    import importlib
+def load_plugins(modules: list[str] | None, argument: str = "plugins", *, replace_rules: bool = False,
+                 allowed: Iterable[str] = (), flag: str = "pass replace_rules=True") -> list[str]:
+    """Import modules that register rules or outcome kinds (``--plugin``).
 
-    problems = []
+    A module that registers a rule or an outcome kind under the name of a stock one
+    would replace it and change every result silently: it is refused (an
+    :class:`InputError` naming the module, the part and ``flag``; nothing it registered
+    is kept) unless ``replace_rules`` is true or the part's name is in ``allowed``
+    (``sim rerun``: the parts the original run replaced).
+
+    Returns:
+        One sentence per stock part replaced, for the caller to show.
+    """
+    problems, notes = [], []
     for name in modules or []:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - any failure to import is the user's to fix
-            problems.append(Problem(Mark("<options>", option=argument), "",
-                                    f"cannot import '{name}': {type(exc).__name__}: {exc}"))
+        problem, said = _import_plugin(name, argument, replace_rules, set(allowed), flag)
+        if problem is not None:
+            problems.append(problem[1])
+        notes += said
     if problems:
         raise InputError(problems)
+    return notes
+
+
+def _import_plugin(name: str, argument: str, replace_rules: bool, allowed: set[str],
+                   flag: str) -> tuple[tuple[str, Problem] | None, list[str]]:
+    """Import one plugin module: ``(None, notes)``, or ``(("import" | "replace", problem), [])``."""
+    import importlib
+
+    from .parts import REGISTRY, registry, replacing_stock
+
+    registry()  # the stock parts first: a plugin's part of the same name then replaces them, visibly
+    before = {(r["name"], r["module"]) for r in replacing_stock()}
+    snap, imported = REGISTRY.snapshot(), set(sys.modules)
+    try:
+        importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any failure to import is the user's to fix
+        return ("import", Problem(Mark("<options>", option=argument), "",
+                                  f"cannot import '{name}': {type(exc).__name__}: {exc}")), []
+    new = [r for r in replacing_stock() if (r["name"], r["module"]) not in before]
+    refused = [r for r in new if not replace_rules and r["name"] not in allowed]
+    if refused:
+        REGISTRY.restore(snap)  # nothing of the module stays registered...
+        mine = {name, *(r["module"] for r in new)}
+        for mod in set(sys.modules) - imported:
+            if mod in mine or mod.startswith(name + "."):
+                del sys.modules[mod]  # ...and importing it again registers it again
+        parts = ", ".join(f"{r['what']} '{r['name']}'" for r in refused)
+        return ("replace", Problem(Mark("<options>", option=argument), "",
+                                   f"'{name}' registers {parts} under the name of the stock one, which it would "
+                                   f"replace; {flag} to run with it in place of the stock one, or register it "
+                                   "under another name")), []
+    return None, [f"'{name}' replaces the stock {r['what']} '{r['name']}'" for r in new]
+
+
+def replaced_by(manifest: dict) -> set[str]:
+    """Names of the stock rules and outcome kinds a run replaced (its manifest's ``custom_parts``)."""
+    from .parts import registry
+
+    stock = registry().stock_names
+    return {p["name"] for p in manifest.get("custom_parts") or []
+            if p.get("replaces_stock") or (p.get("what"), p.get("name")) in stock}
 
 
 def missing_parts(manifest: dict) -> list[str]:
@@ -683,17 +733,16 @@ def missing_parts(manifest: dict) -> list[str]:
     (a user module on the path); parts defined in a notebook or a script (``__main__``)
     must be registered again by the user.
     """
-    import importlib
 
     from .parts import registry
 
     used = manifest.get("custom_parts") or []
     for mod in sorted({p["module"] for p in used}):
         if mod != "__main__":
-            try:
-                importlib.import_module(mod)
-            except Exception:  # noqa: BLE001 - reported below as missing parts
-                pass
+            problem, _ = _import_plugin(mod, "plugins", False, replaced_by(manifest), "add --replace-rule")
+            if problem is not None and problem[0] == "replace":  # more than the run replaced
+                raise InputError([problem[1]])
+            # a module that cannot be imported: its parts are reported below as missing
     reg = registry()
     have = {
         "attrs": {f"{a.section}.*.{a.name}" for a in reg.attrs.values()},

@@ -33,21 +33,37 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
-def process_age() -> float:
-    """Seconds since this process started (Linux: from /proc; elsewhere since sim.cli was imported)."""
-    try:
-        import os
-
-        with open("/proc/self/stat") as fh:
-            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime") as fh:
-            uptime = float(fh.read().split()[0])
-        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError):
-        return time.perf_counter() - _IMPORTED
+_clock = time.perf_counter
+"""The clock of the run footer's times (a test injects its own)."""
 
 
-_IMPORTED = time.perf_counter()
+def _startup(now: float) -> float:
+    """Seconds from the program's own start to ``now``: from when the ``sim`` command began
+    loading the package (``sim.STARTED``, recorded by :func:`main`), not from when the
+    process started: a shell runs the last command of ``bash -c "pip install ... && sim run ..."``
+    in its own process, which had been running pip all along. In-process (tests, a
+    notebook driving the app) there is no program start: zero."""
+    started = _state.get("started")
+    return 0.0 if started is None else max(0.0, now - started)
+
+
+def _console(min_width: int = 0):
+    """A rich console for tables: as wide as the terminal (``COLUMNS`` if set); output to
+    a file or a pipe is laid out 120 columns wide (or ``min_width``)."""
+    import os
+
+    from rich.console import Console
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console(highlight=False)
+    return Console(width=max(120, min_width), highlight=False)
+
+
+def _say(con, text: str) -> None:
+    """A line of prose, wrapped at the console's width (paths and names are never split)."""
+    import textwrap
+
+    typer.echo(textwrap.fill(text, width=con.width, break_long_words=False, break_on_hyphens=False))
 
 
 def _version(value: bool) -> None:
@@ -69,7 +85,7 @@ def main_callback(
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
          "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler",
-         "levers": "--lever", "plugins": "--plugin"}
+         "levers": "--lever", "plugins": "--plugin", "seeds": "--seeds"}
 """The CLI flag for each argument of :func:`sim.api.run` (library errors name the argument)."""
 WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
 """Options that take a whole number."""
@@ -157,6 +173,20 @@ PluginOpt = Annotated[
     list[str] | None,
     typer.Option("--plugin", help="Import a Python module that registers rules or outcome kinds (repeatable)."),
 ]
+ReplaceOpt = Annotated[
+    bool,
+    typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name "
+                                        "(refused otherwise: it would change results without a word)."),
+]
+
+
+def _plugins(command: str, plugin: list[str] | None, replace_rule: bool, allowed=()) -> None:
+    """Import the --plugin modules (``api.load_plugins``); say on stderr each stock part one
+    replaces, as asked with --replace-rule (the manifest and report.html record it too)."""
+    from . import api
+
+    for note in api.load_plugins(plugin, replace_rules=replace_rule, allowed=allowed, flag="add --replace-rule"):
+        typer.echo(f"sim {command}: --plugin {note} (--replace-rule)", err=True)
 
 
 @app.command(cls=SimCommand)
@@ -180,6 +210,7 @@ def run(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
     lever: LeverOpt = None,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Adaptive precision: add chunks until every outcome's 95% interval is narrower than +/- this (0.01 = one point); --runs is then the most runs (default 1,000,000).")] = None,
     replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim[research].")] = False,
     uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
@@ -199,6 +230,7 @@ def run(
     With --from-game SAVED_GAME: the forecast a game showed after a turn, as a run
     (same continuations, same seed; --runs changes their number).
     """
+    _state["replace_rule"] = replace_rule  # read by _plugins in the command's body
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
                no_report, backend, precision, scheduler, lever, plugin,
                {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "uncertainty": uncertainty,
@@ -214,8 +246,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
     from .interrupts import SignalDeferral, Terminated
     from .runner import ChunkFailed
 
-    t0 = time.perf_counter()
-    startup_before = process_age()  # interpreter start and imports, before this command ran
+    t0 = _clock()
+    startup_before = _startup(t0)  # the program's start-up and imports, before this command ran
     run_fn = api.run
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
@@ -230,7 +262,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             from .replicates import require
 
             require("pyarrow", "--replicates", option="--replicates")
-        api.load_plugins(plugin)
+        _plugins("run", plugin, _state.get("replace_rule", False))
         if from_game is not None or turn is not None:  # the state of a saved game (sim.play.replay)
             from .play import replay
 
@@ -268,7 +300,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         return
 
     progress, finish = _progress(json_, scn)
-    t_start_run = time.perf_counter()
+    t_start_run = t_ran = _clock()
     failure = None
     late = None  # Ctrl-C or SIGTERM after the run, while saving: acted on once the folder is whole
     from .results import OutputError
@@ -307,25 +339,28 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         try:
             with deferral.hold():
                 finish()
+                t_ran = _clock()  # the run and, with --uncertainty, its sweep: all the simulation
                 res.manifest["timings_s"]["startup"] = startup_before + (t_start_run - t0)
-                t_out = time.perf_counter()
                 try:
                     folder = _out_folder(res, out)
-                    if stories and not no_report and res.complete:
-                        _tell_stories(scn, res, folder)
-                    res.save(folder, report=None if no_report else _report_writer())
+                    report = None if no_report else _report_writer()
+                    if stories and report is not None and res.complete:
+                        report = _with_stories(scn, report)
+                    res.save(folder, report=report)
                 except OutputError as exc:
                     save_error = exc
         except KeyboardInterrupt:
             late = ("Interrupted", 130)
         except Terminated:
             late = ("Stopped by SIGTERM", 143)
-    t_saved = time.perf_counter()
+    t_saved = _clock()
     if research.get("replicates") and rep_file:
-        import shutil
+        from .files import release
 
-        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)  # copied into the run folder by res.save
-    where = f"{folder}/" if save_error is None else "nowhere (the run folder could not be written)"
+        release(Path(rep_file).parent)  # copied into the run folder by res.save
+    where = f"{folder}/" if save_error is None or save_error.left == "kept" else \
+        "nowhere (the run folder could not be written)"
+    rep_error = res.replicates_error()
     if failure is not None:
         if _state["debug"]:
             typer.echo(failure.trace, err=True)
@@ -344,15 +379,17 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
 
         typer.echo(json.dumps(_clean(res.summary()), indent=2))  # from memory: the file may not exist
     else:
-        _print_table(res, given or [])
-        tm = res.manifest["timings_s"]
-        split = (tm["startup"], tm["setup"] + tm["simulation"], t_saved - t_out)
-        _print_footer(res, folder if save_error is None else None, split)
+        con = _print_table(res, given or [])
+        split = (startup_before + (t_start_run - t0), t_ran - t_start_run, t_saved - t_ran)  # the whole command
+        _print_footer(res, folder if save_error is None else None, split, con)
     if save_error is not None:
         if _state["debug"]:
             raise save_error
         typer.echo(f"sim run: {save_error}", err=True)
         raise typer.Exit(1)
+    if rep_error is not None:
+        typer.echo(f"sim run: --replicates: {rep_error}; the rest of the run is saved in {where} without "
+                   "replicates.parquet", err=True)
     stopped = res.manifest.get("stopped_by")
     if stopped is not None:
         how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[stopped]
@@ -362,13 +399,17 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             err=True,
         )
         raise typer.Exit(code)
+    if rep_error is not None:
+        raise typer.Exit(1)
 
 
 def _temp_parquet() -> Path:
-    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder)."""
-    import tempfile
+    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder):
+    a scratch folder of this process (:func:`sim.files.private_dir`; those of killed runs are
+    removed first)."""
+    from .files import private_dir
 
-    return Path(tempfile.mkdtemp(prefix="sim-replicates-")) / "replicates.parquet"
+    return private_dir("replicates") / "replicates.parquet"
 
 
 def _out_folder(res, out: Path | None, command: str = "run") -> Path:
@@ -435,24 +476,29 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%" if x >= 0.001 or x == 0 else "<0.1%"
 
 
-def _print_table(res, given: list[str]) -> None:
-    from rich.console import Console
+def _print_table(res, given: list[str]):
+    """Print the outcome table (and the --given tables) at the terminal's width; return the console."""
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(width=max(170 if res.uncertainty else 120, Console().width))
+    wide = 170 if res.uncertainty else 120
+    con = _console(wide)
+    narrow = con.width < wide  # a terminal narrower than the table: its numbers wrap, the outcome gets the rest
+    whole = not narrow or con.width >= (80 if res.uncertainty else 72)  # room for the first headers unbroken
     pulled = f"; levers pulled: {', '.join(res.levers)}" if res.levers else ""
     t = Table(title=escape(f"{res.title} — {res.runs:,} runs, {res.horizon} months from {res.date(1)}{pulled}"),
               title_justify="left")
-    t.add_column("Outcome", overflow="fold", min_width=30, max_width=64)
-    t.add_column("Probability", justify="right")
-    t.add_column("95% interval", justify="right")
-    t.add_column("When (median)", justify="right")
-    t.add_column("Middle half", justify="right")
+    t.add_column("Outcome", overflow="fold", max_width=64, **({"ratio": 1} if narrow else {"min_width": 30}))
+    t.add_column("Probability", justify="right", min_width=11 if whole else None)
+    t.add_column("95% interval", justify="right", min_width=12 if whole else None,
+                 max_width=(12 if whole else 8) if narrow else None)
+    t.add_column("When (median)", justify="right", max_width=8 if narrow else None)
+    t.add_column("Middle half", justify="right", max_width=9 if narrow else None)
     across = (res.uncertainty or {}).get("outcomes")
     if across:
-        t.add_column("Across inputs (10–90%)", justify="right")
-        t.add_column("Moved most by", overflow="fold", max_width=40)
+        t.add_column("Across inputs (10–90%)", justify="right", max_width=8 if narrow else None)
+        if not narrow:  # (on a narrow terminal the lines below the table name them)
+            t.add_column("Moved most by", overflow="fold", max_width=40)
     for r in res.outcome_rows():
         lo, hi = r["ci95"]
         when = r["median_date"] or "-"
@@ -461,7 +507,7 @@ def _print_table(res, given: list[str]) -> None:
         if across:
             a = across.get(r["outcome"], {})
             cells += [f"{_pct(a.get('p10', float('nan')))} – {_pct(a.get('p90', float('nan')))}",
-                      escape(", ".join(d["input"] for d in a.get("drivers", [])[:2]) or "-")]
+                      escape(", ".join(d["input"] for d in a.get("drivers", [])[:2]) or "-")][:2 if not narrow else 1]
         t.add_row(*cells)
     con.print(t)
     if res.uncertainty is not None:
@@ -477,19 +523,20 @@ def _print_table(res, given: list[str]) -> None:
         for name, row in df.iterrows():
             ct.add_row(str(name), _pct(row["probability"]), f"{_pct(row['ci_low'])} – {_pct(row['ci_high'])}")
         con.print(ct)
+    return con
 
 
-def _print_footer(res, folder: Path | None, split: tuple[float, float, float]) -> None:
+def _print_footer(res, folder: Path | None, split: tuple[float, float, float], con) -> None:
+    """Seed, workers and the command's time from the program's start (start-up, simulation
+    with any --uncertainty sweep, outputs), and where the outputs are."""
     m = res.manifest
-    typer.echo("When: the month the outcome first happened, over the runs where it did.")
-    typer.echo(
-        f"Seed {res.seed}; {m['workers']} worker(s) ({m['backend']}); time {sum(split):.1f} s: start-up and "
-        f"imports {split[0]:.1f} s, simulation {split[1]:.1f} s, figures and report {split[2]:.1f} s."
-    )
+    _say(con, "When: the month the outcome first happened, over the runs where it did.")
+    _say(con, f"Seed {res.seed}; {m['workers']} worker(s) ({m['backend']}); time {sum(split):.1f} s: start-up and "
+              f"imports {split[0]:.1f} s, simulation {split[1]:.1f} s, figures and report {split[2]:.1f} s.")
     if folder is None:
         return
     names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
-    typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
+    _say(con, f"Outputs: {folder}/  ({', '.join(names)})")
 
 
 @app.command(cls=SimCommand)
@@ -499,6 +546,7 @@ def rerun(
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the new run folder here (must be new or empty).")] = None,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
 ) -> None:
     """Re-execute a run from its manifest and report whether the results match exactly.
 
@@ -510,6 +558,7 @@ def rerun(
     when summary.json, outcomes.csv and timeseries.csv are byte-identical, 1 when not
     (or when a chunk failed); 130 or 143 when Ctrl-C or SIGTERM stopped the rerun.
     """
+    _state["replace_rule"] = replace_rule  # beyond what the original run replaced (its manifest)
     _stoppable(_rerun, manifest, force, workers, out, plugin)
 
 
@@ -535,8 +584,12 @@ def _rerun(manifest, force, workers, out, plugin=None) -> None:
     try:
         m, folder = api.read_manifest(manifest)
         api.check_run_options(None, workers, None, None)
-        api.load_plugins(plugin)
+        _plugins("rerun", plugin, _state.get("replace_rule", False), allowed=api.replaced_by(m))
         scn, reasons = api.rerun_check(m, folder)
+        for p in m.get("custom_parts") or []:
+            if p["name"] in api.replaced_by(m):
+                typer.echo(f"sim rerun: as in the original run, '{p['module']}' replaces the stock "
+                           f"{'rule' if p['what'] == 'rules' else 'outcome kind'} '{p['name']}'", err=True)
         if reasons and not force:
             from .scenario.errors import option_error
 
@@ -602,12 +655,13 @@ def validate(
     scenario: ScenarioArg,
     set_: SetOpt = None,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
 ) -> None:
     """Check a scenario: schema, names, facts and derivations; print provenance coverage."""
     from . import api
 
     try:
-        api.load_plugins(plugin)
+        _plugins("validate", plugin, replace_rule)
         scn = api.load_scenario(scenario, overrides=set_ or None)
     except InputError as exc:
         _fail(exc, "validate")
@@ -820,6 +874,8 @@ def seeds_check(
     try:
         c = check_card_file(card, seeds)
     except InputError as exc:
+        if any(p.mark.option is not None for p in exc.problems):  # --seeds: not about the card
+            _fail(exc, "seeds check")
         if _state["debug"]:
             raise
         typer.echo(exc.format("sim seeds check"), err=True)
@@ -849,6 +905,7 @@ def backtest(
     out: Annotated[Path | None, typer.Option("--out", help="Write the backtest folder here (must be new or empty).")] = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the reliability diagram (PNG).")] = False,
     plugin: PluginOpt = None,
+    replace_rule: ReplaceOpt = False,
 ) -> None:
     """Score the model's forecasts of questions with known answers (a backtest).
 
@@ -862,6 +919,7 @@ def backtest(
     file and the resolved scenarios, manifest.json. Question file format:
     docs/CALIBRATION.md, "Backtest". Bad input exits 2 before anything runs.
     """
+    _state["replace_rule"] = replace_rule
     _stoppable(_backtest, scenario, questions, runs, seed, bins, workers, out, no_figures, plugin)
 
 
@@ -880,7 +938,7 @@ def _backtest(scenario, questions, runs, seed, bins, workers, out, no_figures, p
         if not 1 <= bins <= 100:
             raise option_error("--bins", f"must be from 1 to 100 (got {bins})")
         api.check_run_options(runs, workers, None, None, seed=seed)
-        api.load_plugins(plugin)
+        _plugins("backtest", plugin, _state.get("replace_rule", False))
         if out is not None:
             api.check_out(out)
         qset = read_questions(questions)
@@ -984,11 +1042,16 @@ _register_research(app)
 FLAGS.update({"replicate": "--replicate"})
 
 
-def _tell_stories(scn, res, folder: Path) -> None:
-    """Write a typical run's story per outcome into a run folder; the report links them."""
+def _with_stories(scn, report):
+    """The report writer, telling a typical run's story per outcome into the run folder first
+    (the report links them; written inside the save, so a full disk is handled as for any file)."""
     from .play.html import write_run_stories
 
-    res.manifest["stories"] = write_run_stories(scn, res, folder)
+    def write(res, folder: Path):
+        res.manifest["stories"] = write_run_stories(scn, res, folder)
+        return report(res, folder)
+
+    return write
 
 
 @app.command(cls=SimCommand)
@@ -1108,15 +1171,30 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
     except InputError as exc:
         _fail(exc, "play")
         return
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    from .files import OutputError
+
     session = Session(game, save_to, debrief=lambda g: write_debrief(g, folder))
-    typer.echo(f"{game.scn.spec.meta.title}\nYou play {', '.join(game.played)}; {game.total_turns} turns of "
-               f"{'a month' if game.turn_months == 1 else f'{game.turn_months} months'}; seed {game.seed}. "
-               f"The game is saved in {save_to} after every turn.")
-    if script is not None:
-        session.script(script, turns)
-    else:
-        session.interact(turns)
+    try:
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError.from_os(Path(folder), exc) from exc
+        typer.echo(f"{game.scn.spec.meta.title}\nYou play {', '.join(game.played)}; {game.total_turns} turns of "
+                   f"{'a month' if game.turn_months == 1 else f'{game.turn_months} months'}; seed {game.seed}. "
+                   f"The game is saved in {save_to} after every turn.")
+        if script is not None:
+            session.script(script, turns)
+        else:
+            session.interact(turns)
+    except OutputError as exc:  # a full disk, a read-only folder: the last save stays whole
+        if _state["debug"]:
+            raise
+        kept = ("nothing was saved" if session.saved_turn is None else
+                f"the game as saved {f'after turn {session.saved_turn}' if session.saved_turn else 'before the first turn'} "
+                f"is whole in {save_to} "
+                f"(resume with: sim play --resume {save_to})")
+        typer.echo(f"sim play: {exc}; {kept}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _play_folder(name: str) -> Path:
@@ -1132,8 +1210,9 @@ def _play_folder(name: str) -> Path:
 def dashboard(
     scenario: Annotated[str | None, typer.Argument(help="A scenario to start with: a file or a shipped name (optional; every shipped scenario can be chosen in the page).")] = None,
     port: Annotated[int, typer.Option("--port", help="Port to serve on (0: a free one).")] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this machine only; another address lets anyone who reaches it run the model and open folders this user can read.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this machine only; another address lets anyone who reaches it run the model and open the folders under --outputs (or --root).")] = "127.0.0.1",
     outputs: Annotated[Path, typer.Option("--outputs", help="Folder for runs, stories and games (as sim run's outputs/); sweeps and comparisons are looked for there too.")] = Path("outputs"),
+    root: Annotated[Path | None, typer.Option("--root", help="Folder under which the page may open a path typed in it (a sweep or comparison folder, a saved game to resume in place); default: --outputs. Paths outside are refused.")] = None,
 ) -> None:
     """A browser dashboard: runs, studies and class play on one page.
 
@@ -1155,10 +1234,10 @@ def dashboard(
         typer.echo(f"sim dashboard: serving {url}  (Ctrl-C stops it)", err=True)
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(f"sim dashboard: {host} is not this machine only: anyone who reaches it can run the model "
-                       "and open folders this user can read", err=True)
+                       f"and open the folders under {root or outputs}", err=True)
 
     try:
-        serve(scenario, host=host, port=port, outputs=outputs, ready=ready)
+        serve(scenario, host=host, port=port, outputs=outputs, root=root, ready=ready)
     except InputError as exc:
         _fail(exc, "dashboard")
     except KeyboardInterrupt:
@@ -1167,6 +1246,9 @@ def dashboard(
 
 def main() -> None:
     """Console-script entry point."""
+    from . import STARTED
+
+    _state["started"] = STARTED  # the program's own start, for the run footer
     try:
         app()
     except InputError as exc:  # raised with --debug after printing is skipped

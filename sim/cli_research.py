@@ -17,7 +17,7 @@ import typer
 from .scenario.errors import InputError
 
 FLAGS_RESEARCH = {"ci_halfwidth": "--ci-halfwidth", "samples": "--samples", "method": "--method", "params": "--param",
-                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever"}
+                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever", "b": "B"}
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +42,7 @@ def sweep(
     method: Annotated[str, typer.Option("--method", help="sobol (S1/ST), morris (mu*/sigma), lhs (RBD-FAST S1) or grid.")] = "sobol",
     samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(2D+2) sets), Morris trajectories (N*(D+1) sets), LHS sets, or grid levels per input.")] = 64,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per parameter set.")] = 200,
-    param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable; a whole-number parameter takes whole bounds, its values then equally likely).")] = None,
     lever: Annotated[list[str] | None, typer.Option("--lever", help="A lever switched across sets (an input: on in about half of them): ACTOR.LEVER (repeatable).")] = None,
     pull: Annotated[list[str] | None, typer.Option("--pull", help="A lever pulled in every set: ACTOR.LEVER (repeatable).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter in every set: PATH=VALUE (repeatable).")] = None,
@@ -60,6 +60,7 @@ def sweep(
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Import a module that registers rules or outcome kinds (repeatable).")] = None,
+    replace_rule: Annotated[bool, typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name.")] = False,
 ) -> None:
     """Which inputs drive each outcome: sample parameter sets and run them all in one Monte Carlo.
 
@@ -70,8 +71,9 @@ def sweep(
     variance that is Monte Carlo noise), summary.json, figures, report.html and a
     manifest to outputs/<scenario>/<timestamp>-<hash>/ (or --out).
     """
-    from .cli import _stoppable
+    from .cli import _state, _stoppable
 
+    _state["replace_rule"] = replace_rule
     _stoppable(_sweep, scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size,
                backend, scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin)
 
@@ -81,7 +83,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
     from . import api
     from .analysis.design import parse_ranges
     from .analysis.sweep import sweep as run_sweep
-    from .cli import _fail, _notices, _out_folder, _progress, _state, _temp_parquet
+    from .cli import _fail, _notices, _out_folder, _plugins, _progress, _state, _temp_parquet
     from .interrupts import SignalDeferral
     from .results import OutputError
     from .runner import ChunkFailed
@@ -94,13 +96,14 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
             from .replicates import require
 
             require("pyarrow", "--replicates", option="--replicates")
-        api.load_plugins(plugin)
+        _plugins("sweep", plugin, _state.get("replace_rule", False))
         scn = api.load_scenario(scenario, overrides=set_ or None)
         if out is not None:
             api.check_out(out)
         progress, finish = _progress(json_, scn)
         rep_file = _temp_parquet() if replicates else False
         failure = None
+        save_error = None
         with SignalDeferral() as deferral, _notices("sweep"):
             try:
                 sw = run_sweep(scn, method, samples, runs, params=ranges or None, levers=lever, pull=pull, seed=seed,
@@ -120,39 +123,50 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
                     if not res.complete:
                         from .analysis.sweep_io import save_partial
 
-                        save_partial(sw, folder)
+                        save_partial(sw, folder, replicates_file=rep_file or None)
                     else:
                         from .report.sweep import write_sweep_report
 
                         sw.save(folder, report=None if no_report else write_sweep_report,
                                 replicates_file=rep_file or None)
-                except OutputError as exc:
+                except OutputError as exc:  # shown after the results, as sim run does
                     if _state["debug"]:
                         raise
-                    typer.echo(f"sim sweep: {exc}", err=True)
-                    raise typer.Exit(1) from None
+                    save_error = exc
                 finally:
                     if rep_file:
-                        import shutil
+                        from .files import release
 
-                        shutil.rmtree(Path(rep_file).parent, ignore_errors=True)
+                        release(Path(rep_file).parent)
     except InputError as exc:
         _fail(exc, "sweep")
         return
+    rep_error = res.replicates_error()
+    if save_error is not None and not res.complete:
+        typer.echo(f"sim sweep: {save_error}", err=True)
+        raise typer.Exit(1)
     if not res.complete:
         how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[res.stopped_by]
+        rows = f" and their rows in {folder}/replicates.parquet" if replicates and rep_error is None else ""
         typer.echo(f"{how}: {res.runs:,} of {res.runs_requested:,} runs finished; the sets' runs so far are in "
-                   f"{folder}/sets.csv; no indices (a sweep needs every set).", err=True)
+                   f"{folder}/sets.csv{rows}; no indices (a sweep needs every set).", err=True)
         raise typer.Exit(code)
     if json_:
         from .results import _clean
 
         typer.echo(json.dumps(_clean(sw.summary()), indent=2))
-        return
-    _print_sweep(sw, folder)
+    else:
+        _print_sweep(sw, folder if save_error is None else None)
+    if save_error is not None:
+        typer.echo(f"sim sweep: {save_error}", err=True)
+        raise typer.Exit(1)
+    if rep_error is not None:
+        typer.echo(f"sim sweep: --replicates: {rep_error}; the rest of the sweep is saved in {folder}/ without "
+                   "replicates.parquet", err=True)
+        raise typer.Exit(1)
 
 
-def _print_sweep(sw, folder: Path) -> None:
+def _print_sweep(sw, folder: Path | None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -180,8 +194,9 @@ def _print_sweep(sw, folder: Path) -> None:
     m = sw.results.manifest
     typer.echo(f"Seed {sw.seed}; {m['workers']} worker(s) ({m['backend']}); simulation "
                f"{m['timings_s']['simulation']:.1f} s ({m['replicate_months_per_s']:,.0f} replicate-months/s).")
-    typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
-    typer.echo(f"Next: sim discover {folder} --outcome NAME")
+    if folder is not None:  # None: the folder could not be written
+        typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
+        typer.echo(f"Next: sim discover {folder} --outcome NAME")
 
 
 def compare(
@@ -198,23 +213,27 @@ def compare(
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes.")] = None,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (the same for both).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
-    independent: Annotated[bool, typer.Option("--independent", help="Give B its own seed (no common random numbers; unpaired test).")] = False,
+    independent: Annotated[bool, typer.Option("--independent", help="Give B its own seed (no common random numbers; unpaired test, Newcombe's hybrid score interval).")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the comparison folder here (must be new or empty).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", help="Import a module that registers rules or outcome kinds (repeatable).")] = None,
+    replace_rule: Annotated[bool, typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name.")] = False,
 ) -> None:
     """Compare two variants with common random numbers: differences, intervals, tests, and why.
 
     Two scenario files, or one scenario with two variants (--a-set/--b-set,
     --a-lever/--b-lever). Both run with the same seed, runs and chunking, so
     replicate i of A and of B share their random numbers where the structure allows;
-    per outcome: B - A with a paired 95% interval and McNemar's exact test
-    (Benjamini-Hochberg adjusted), and the event counts that differ most. Writes
+    per outcome: B - A with Newcombe's paired score 95% interval (always within
+    +/-100 points) and McNemar's exact test (Benjamini-Hochberg adjusted), and the
+    event counts that differ most. Only outcomes both define the same way are
+    compared (the others are listed); none in common exits 2. Writes
     comparison.csv, counts.csv, summary.json, figures and report.html.
     """
-    from .cli import _stoppable
+    from .cli import _state, _stoppable
 
+    _state["replace_rule"] = replace_rule
     _stoppable(_compare, a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, workers, chunk_size, backend,
                independent, out, no_report, json_, plugin)
 
@@ -223,13 +242,13 @@ def _compare(a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, wor
              out, no_report, json_, plugin) -> None:
     from . import api
     from .analysis.compare import compare as run_compare
-    from .cli import _fail, _notices, _progress, _state
+    from .cli import _fail, _notices, _plugins, _progress, _state
     from .results import OutputError
     from .runner import ChunkFailed
 
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
-        api.load_plugins(plugin)
+        _plugins("compare", plugin, _state.get("replace_rule", False))
         sa = api.load_scenario(a, overrides=set_ or None)
         sb = api.load_scenario(b, overrides=set_ or None) if b is not None else None
         if b is None and not (a_set or b_set or a_lever or b_lever):
@@ -247,6 +266,9 @@ def _compare(a, b, set_, a_set, b_set, a_lever, b_lever, runs, seed, months, wor
                 finish()
                 typer.echo(f"sim compare: {exc}", err=True)
                 raise typer.Exit(1) from None
+            except InputError:
+                finish()
+                raise
         finish()
     except InputError as exc:
         _fail(exc, "compare")

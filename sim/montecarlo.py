@@ -162,11 +162,11 @@ def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = 
 def new_results(job: Job) -> Any:
     """Empty :class:`~sim.results.Results` for the job (shapes from a zero-replicate chunk)."""
     from .evidence.sources import provenance_rows
+    from .parts import SECTIONS, registry
     from .results import OutcomeInfo, Results
     from .runner import empty_result
 
     plan, scn, meta = job.plan, job.scn, job.scn.spec.meta
-    sections = (scn.spec.states, scn.spec.alliances, scn.spec.suppliers, scn.spec.flashpoints, scn.spec.territories)
     res = Results(
         scenario=scn.name,
         title=meta.title,
@@ -175,14 +175,9 @@ def new_results(job: Job) -> Any:
         seed=job.seed,
         runs_requested=job.runs,
         outcomes=[OutcomeInfo(d.name, d.kind, d.description, d.value_label) for d in job.detectors],
-        names={
-            "states": plan.states,
-            "alliances": plan.alliances,
-            "suppliers": plan.suppliers,
-            "flashpoints": plan.flashpoints,
-            "territories": plan.territories,
-        },
-        labels={k: getattr(a, "name", "") or k for sect in sections for k, a in sect.items()},
+        names={sect: list(plan.section(sect)) for sect in SECTIONS},
+        labels={k: getattr(a, "name", "") or k for sect in SECTIONS for k, a in getattr(scn.spec, sect).items()},
+        shows=registry().shows(),
         structure={
             "sides": plan.sides.tolist(),
             "leaders": plan.leader.tolist(),

@@ -26,6 +26,7 @@ ships them by value to its workers (:func:`ship` / :func:`receive`).
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,14 @@ KIND_OF_SECTION = {
     "territories": "territory",
     "flashpoints": "flashpoint",
 }
+
+KIND_OF_DIM = {sym: KIND_OF_SECTION[sect] for sect, sym in SECTIONS.items()}
+"""Actor kind of each actor dimension symbol (``S`` -> ``state``)."""
+
+SECTION_OF_KIND = {kind: sect for sect, kind in KIND_OF_SECTION.items()}
+
+RECORDS = ("none", "mean", "counts")
+"""How a state array is recorded each month (see :class:`Shows`)."""
 
 STOCK_MODULES = ("sim.rules", "sim.outcomes.kinds")
 """Packages whose import registers the stock parts."""
@@ -93,6 +102,10 @@ class Attr:
         key_first: The array is indexed (key, actor) rather than (actor, key).
         on_change: ``f(world, mask, index)`` run after an effect changes the state at
             ``index`` in the replicates of ``mask`` (e.g. a new rung resets its spell).
+        label: How reports name the parameter, a phrase with actor placeholders (see
+            :func:`phrase`): ``"{state's} available capacity"``; for a keyed attribute
+            the key's kind too: ``"{state's} trust in the {alliance}"`` (two of one kind:
+            ``{a}``, ``{b}``, the actor first). Empty: reports use the path.
         module: The declaring module (filled in).
     """
 
@@ -110,6 +123,13 @@ class Attr:
     key_first: bool = False
     on_change: Callable[..., None] | None = None
     module: str = ""
+    label: str = ""
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The placeholder of the actor, then of the key (for a keyed attribute)."""
+        kinds = [KIND_OF_SECTION[self.section]] + ([KIND_OF_SECTION[self.keyed_by]] if self.keyed_by else [])
+        return placeholders_of(kinds)
 
     @property
     def path(self) -> str:
@@ -132,6 +152,201 @@ class InitContext:
     dtype: Any
 
 
+def possessive(name: str) -> str:
+    """``Russia`` -> ``Russia's``; ``Karabakh Armenians`` -> ``Karabakh Armenians'``."""
+    return name + ("'" if name.endswith("s") else "'s")
+
+
+def placeholders_of(kinds: Any) -> tuple[str, ...]:
+    """The placeholder naming each of a sequence of actor kinds in a label phrase: the kind
+    (``state``) where it occurs once, else ``a``, ``b``, ``c``... by position."""
+    kinds = list(kinds)
+    if len(set(kinds)) == len(kinds):
+        return tuple(kinds)
+    return tuple("abcdefgh"[i] for i in range(len(kinds)))
+
+
+_PLACE = re.compile(r"\{(\w+)('s)?\}")
+
+
+def phrase(template: str, **names: str) -> str:
+    """Fill a label phrase: ``{state}`` with ``names["state"]``, ``{state's}`` with its
+    possessive ("Armenia's", "Karabakh Armenians'"). Placeholders without a name stay."""
+
+    def sub(m: re.Match) -> str:
+        v = names.get(m.group(1))
+        if v is None:
+            return m.group(0)
+        return possessive(v) if m.group(2) else v
+
+    return _PLACE.sub(sub, template)
+
+
+@dataclass(frozen=True)
+class Shows:
+    """What a state array shows people, declared with it (:func:`declare_state`).
+
+    Everything above the engine derives from these: the recorder's monthly series and
+    sampled trajectories, ``timeseries.csv``, the report's figures, the replicate a
+    story or game follows and a game's situation screen, and the Mesa agents' labels.
+
+    Attributes:
+        state: The state array's name.
+        dims: Actor kind of each dimension after the replicate axis (``("state", "alliance")``).
+        record: How it is recorded each month: ``mean`` (summed over the replicates;
+            divided by the runs it is the monthly mean), ``counts`` (how many replicates
+            are at each level: an integer array whose values are ``levels``), or ``none``.
+        levels: For ``counts``: the names of the values 0, 1, 2... (rungs), or an actor
+            section (``states``) whose actors the values index (who holds a territory).
+        label: A phrase naming one element, with a placeholder per dimension:
+            ``"{state} in the {alliance}"``, ``"{a} towards {b}"`` (two of one kind),
+            ``"{state's} imports"`` (the possessive). See :func:`phrase`.
+        chart: The report figure it belongs to (a figure's name; a name no figure of
+            the report draws gets a figure of its own, ``fig_<chart>.png``).
+        trajectories: Keep the monthly values of the sampled replicates (the figures'
+            bands); the same declarations say what an opt-in per-replicate trajectory
+            file would hold.
+        final: Keep each replicate's value at the horizon for the first replicates of
+            the run (a distribution of final values).
+        track: Followed month by month in the replicate a story or a game follows.
+        screen: The section of a game's situation screen that shows it: a stock
+            section's name (``flashpoints``, ``members``...) or a title of its own.
+        column: Its ``timeseries.csv`` column, a template over the placeholders
+            (``"{flashpoint}.deaths"``); for ``counts``, one column per level through
+            ``{level}``. Empty: not in the table.
+        level_columns: For ``counts``: the text ``{level}`` takes for each value (None:
+            no column for that value). Default: the value itself, or the actor's key.
+        mean_column: For ``counts``: a column of the mean level (``"{flashpoint}.mean_rung"``).
+        sparse: ``columns``: a column that is zero every month is left out; ``rows``: an
+            element whose columns are all zero every month is left out, with the columns
+            of the other arrays shown beside it (a state that is not a member).
+    """
+
+    state: str
+    dims: tuple[str, ...]
+    record: str = "none"
+    levels: tuple[str, ...] | str = ()
+    label: str = ""
+    chart: str | None = None
+    trajectories: bool = False
+    final: bool = False
+    track: bool = False
+    screen: str | None = None
+    column: str = ""
+    level_columns: tuple[str | None, ...] = ()
+    mean_column: str = ""
+    sparse: str | None = None
+    doc: str = ""
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        return placeholders_of(self.dims)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The actor section of each dimension (``states``...)."""
+        return tuple(SECTION_OF_KIND[k] for k in self.dims)
+
+    @property
+    def series_name(self) -> str:
+        """Its key in the recorder's monthly series (``level_counts`` for counts)."""
+        return f"{self.state}_counts" if self.record == "counts" else self.state
+
+    @property
+    def column_dims(self) -> tuple[int, ...]:
+        """Its dimensions in the order its column names them (the others after)."""
+        order: list[int] = []
+        for m in _PLACE.finditer(self.column):
+            if m.group(1) in self.placeholders:
+                d = self.placeholders.index(m.group(1))
+                if d not in order:
+                    order.append(d)
+        return (*order, *(d for d in range(len(self.dims)) if d not in order))
+
+    def names(self, names: Any) -> dict[str, str]:
+        """Placeholder -> name, for one element given the name of the actor on each dimension."""
+        return dict(zip(self.placeholders, names, strict=True))
+
+    def describe(self, names: Any) -> str:
+        """The label of one element: ``describe(["Armenia", "the CSTO"])``."""
+        return phrase(self.label, **self.names(names)) if self.label else " ".join(names)
+
+
+COLUMN_GROUPS = ("flashpoint", "alliance", "territory", "state", "supplier")
+"""The order of ``timeseries.csv``'s groups of columns, by the kind of actor they name first."""
+
+
+def column_groups(shows: list[Shows]) -> list[tuple[tuple[str, ...], list[Shows]]]:
+    """Recorded states with a timeseries column, grouped by the actor kinds their columns
+    name, in order (:data:`COLUMN_GROUPS`, then first declaration): ``[(("flashpoint",),
+    [level, settled, deaths]), (("alliance", "state"), [trust, status]), ...]``."""
+    groups: dict[tuple[str, ...], list[Shows]] = {}
+    for sh in shows:
+        if sh.column and sh.record != "none":
+            groups.setdefault(tuple(sh.dims[d] for d in sh.column_dims), []).append(sh)
+    first = list(groups)
+
+    def rank(key: tuple[str, ...]) -> tuple[int, int]:
+        head = COLUMN_GROUPS.index(key[0]) if key else len(COLUMN_GROUPS)
+        return head, first.index(key)
+
+    return [(k, groups[k]) for k in sorted(groups, key=rank)]
+
+
+def charts(shows: list[Shows]) -> list[tuple[str, list[Shows]]]:
+    """The charts the declarations name, each with its states: charts about flashpoints
+    first, then alliances, territories, states, suppliers (:data:`COLUMN_GROUPS`, by
+    the first actor kind of a chart's states), then in declaration order."""
+    out: dict[str, list[Shows]] = {}
+    for sh in shows:
+        if sh.chart:
+            out.setdefault(sh.chart, []).append(sh)
+    first = list(out)
+
+    def rank(name: str) -> tuple[int, int]:
+        heads = [COLUMN_GROUPS.index(sh.dims[0]) if sh.dims else len(COLUMN_GROUPS) for sh in out[name]]
+        return min(heads), first.index(name)
+
+    return [(name, out[name]) for name in sorted(out, key=rank)]
+
+
+def _shows(name: str, dims: tuple, dtype: str, record: str, levels: Any, label: str, chart: str | None,
+           trajectories: bool, final: bool, track: bool, screen: str | None, column: str,
+           level_columns: tuple, mean_column: str, sparse: str | None, doc: str) -> Shows | None:
+    if record not in RECORDS:
+        raise ValueError(f"state '{name}': record is one of {', '.join(RECORDS)}, not {record!r}")
+    if sparse not in (None, "columns", "rows"):
+        raise ValueError(f"state '{name}': sparse is 'columns', 'rows' or None, not {sparse!r}")
+    shown = record != "none" or label or chart or trajectories or final or track or screen or column
+    if not shown:
+        return None
+    actor_dims = [d for d in dims if d in KIND_OF_DIM]
+    if (record != "none" or column or label or chart) and len(actor_dims) != len(dims):
+        raise ValueError(f"state '{name}': only arrays over actors (S, A, K, T, F) can be recorded, "
+                         f"labelled or charted; its dimensions are {dims}")
+    if record == "counts":
+        if dtype in ("float", "bool") or np.dtype(dtype).kind not in "iu":
+            raise ValueError(f"state '{name}': counts over levels need an integer array (dtype 'int8'...)")
+        if not levels:
+            raise ValueError(f"state '{name}': counts need levels=(names of 0, 1, ...) or an actor section")
+        if isinstance(levels, str) and levels not in SECTIONS:
+            raise ValueError(f"state '{name}': levels {levels!r} is not an actor section ({', '.join(SECTIONS)})")
+    if chart and record == "none" and not trajectories and not final:
+        raise ValueError(f"state '{name}': a charted state is recorded (record='mean'...), or keeps "
+                         "trajectories or final values")
+    if column and record == "none":
+        raise ValueError(f"state '{name}': a timeseries column needs record='mean' or 'counts'")
+    kinds = tuple(KIND_OF_DIM.get(d, str(d)) for d in dims)
+    sh = Shows(name, kinds, record, tuple(levels) if not isinstance(levels, str) else levels, label, chart,
+               trajectories, final, track, screen, column, tuple(level_columns), mean_column, sparse, doc)
+    for text, extra in ((label, ()), (column, ("level",)), (mean_column, ())):
+        for m in _PLACE.finditer(text):
+            if m.group(1) not in (*sh.placeholders, *extra):
+                raise ValueError(f"state '{name}': unknown placeholder {{{m.group(1)}}} in {text!r}; "
+                                 f"its placeholders are {', '.join('{' + p + '}' for p in sh.placeholders)}")
+    return sh
+
+
 @dataclass(frozen=True)
 class StateVar:
     """A state array of the world (first axis: replicates).
@@ -144,7 +359,8 @@ class StateVar:
             or an integer.
         dtype: ``float`` (the world's precision), or a numpy dtype name.
         init: A fill value, or ``f(ctx: InitContext) -> array`` of the full shape.
-        doc: What it holds.
+        doc: What it holds (with ``label``, what a figure of it says).
+        shows: What it shows people (how it is recorded, labelled, charted); None: nothing.
     """
 
     name: str
@@ -153,6 +369,7 @@ class StateVar:
     init: Any = 0
     doc: str = ""
     module: str = ""
+    shows: Shows | None = None
 
     def shape(self, sizes: dict[str, int], n: int) -> tuple[int, ...]:
         return (n, *(d if isinstance(d, int) else sizes[d] for d in self.dims))
@@ -262,7 +479,11 @@ Builder = Callable[[Any], Callable[[Any], None]]
 
 @dataclass(frozen=True)
 class RuleDef:
-    """A registered mechanism: model ``model`` of slot ``kind``, run in ``phase``."""
+    """A registered mechanism: model ``model`` of slot ``kind``, run in ``phase``.
+
+    ``reads``: parameters of other slots it reads, as ``(slot, parameter)`` (see
+    :func:`register`).
+    """
 
     kind: str
     model: str
@@ -271,6 +492,7 @@ class RuleDef:
     doc: str
     phase: str
     module: str = ""
+    reads: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -352,6 +574,8 @@ class Registry:
     slots: dict[str, Slot] = field(default_factory=dict)
     rules: dict[str, dict[str, RuleDef]] = field(default_factory=dict)
     outcomes: dict[str, OutcomeKind] = field(default_factory=dict)
+    stock_names: set[tuple[str, str]] = field(default_factory=set)
+    """``("rules", "kind.model")`` and ``("outcomes", "kind")`` names the package registers."""
     version: int = 0
     loading: bool = False
     loaded: bool = False
@@ -376,6 +600,10 @@ class Registry:
             current.clear()
             current.update({k: (dict(v) if name == "rules" else v) for k, v in value.items()})
         self.bump()
+
+    def shows(self) -> list[Shows]:
+        """What the declared state arrays show, in declaration order (see :class:`Shows`)."""
+        return [v.shows for v in self.state.values() if v.shows is not None]
 
     def attrs_of(self, section: str) -> list[Attr]:
         return [a for (s, _), a in self.attrs.items() if s == section]
@@ -440,6 +668,7 @@ def declare_attr(
     state: str | None = None,
     key_first: bool = False,
     on_change: Callable[..., None] | None = None,
+    label: str = "",
 ) -> Attr:
     """Declare a numeric attribute of the actors of ``section``.
 
@@ -447,6 +676,7 @@ def declare_attr(
         type_: A parameter type made with :func:`sim.scenario.values.P` (its bounds).
         default: Value when the file gives none (with ``note`` saying why); ``None``
             makes the attribute required.
+        label: How reports name it, with actor placeholders (:attr:`Attr.label`).
     """
     _check_section(section)
     if keyed_by is not None:
@@ -460,7 +690,11 @@ def declare_attr(
             raise ValueError(f"{section}.{name}: parameter array '{array}' is already used by "
                              f"{other.section}.{other.name}; give array=...")
     a = Attr(section, name, b, None if default is None else float(default), note, kind, doc, unit, keyed_by,
-             array, state, key_first, on_change, _caller_module())
+             array, state, key_first, on_change, _caller_module(), label)
+    for m in _PLACE.finditer(label):
+        if m.group(1) not in a.placeholders:
+            raise ValueError(f"{section}.{name}: unknown placeholder {{{m.group(1)}}} in its label; "
+                             f"its placeholders are {', '.join('{' + p + '}' for p in a.placeholders)}")
     REGISTRY.attrs[(section, name)] = a
     REGISTRY.bump()
     return a
@@ -474,13 +708,40 @@ def _bounds_of_type(type_: Any) -> Bounds:
 
 
 def declare_state(
-    name: str, dims: tuple[str | int, ...], dtype: str = "float", init: Any = 0, doc: str = ""
+    name: str,
+    dims: tuple[str | int, ...],
+    dtype: str = "float",
+    init: Any = 0,
+    doc: str = "",
+    *,
+    record: str = "none",
+    levels: tuple[str, ...] | str = (),
+    label: str = "",
+    chart: str | None = None,
+    trajectories: bool = False,
+    final: bool = False,
+    track: bool = False,
+    screen: str | None = None,
+    column: str = "",
+    level_columns: tuple[str | None, ...] = (),
+    mean_column: str = "",
+    sparse: str | None = None,
 ) -> StateVar:
-    """Declare a state array the world allocates for every run."""
-    v = StateVar(name, tuple(dims), dtype, init, doc, _caller_module())
-    for d in v.dims:
+    """Declare a state array the world allocates for every run, and what it shows.
+
+    The keywords after ``doc`` say what it shows people (:class:`Shows`): how it is
+    recorded each month (``record``: ``mean``, ``counts`` over ``levels``, ``none``;
+    ``trajectories``: sampled replicates' months kept; ``final``: final values kept), a
+    ``label`` phrase with actor placeholders (``"war-weariness of {state}"``), the
+    ``chart`` it belongs to, whether stories and games follow it (``track``) and on
+    which part of a game's ``screen``, and its ``timeseries.csv`` ``column``.
+    """
+    for d in dims:
         if not isinstance(d, int) and d not in ("S", "A", "K", "T", "F", "E", "L"):
             raise ValueError(f"state '{name}': unknown dimension {d!r} (S, A, K, T, F, E, L or an integer)")
+    shows = _shows(name, tuple(dims), dtype, record, levels, label, chart, trajectories, final, track, screen,
+                   column, level_columns, mean_column, sparse, doc)
+    v = StateVar(name, tuple(dims), dtype, init, doc, _caller_module(), shows)
     REGISTRY.state[name] = v
     REGISTRY.bump()
     return v
@@ -563,6 +824,7 @@ def register(
     phase: str | None = None,
     order: float | None = None,
     default: bool | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Builder], Builder]:
     """Register ``build(plan) -> step(world)`` as model ``model`` of slot ``kind``.
 
@@ -572,7 +834,14 @@ def register(
     a phase's first model, and for new slots opened by the package, that is on unless
     ``default=False``; a slot opened outside the package is off by default (a scenario
     names it in ``rules:`` to use it).
+
+    ``reads``: parameters of other slots this rule reads, as ``"slot.parameter"``
+    (``"escalation.casualty_sigma"``; the slot registered first). ``world.rp(slot,
+    parameter)`` gives them whichever model a scenario picks for that slot: one that
+    does not declare the parameter (a model written for a study, say) lends the default
+    of the slot's default model (:func:`lent_default`).
     """
+    pairs = tuple(_parse_read(f"{kind}.{model}", r) for r in reads)
 
     def deco(build: Builder) -> Builder:
         module = getattr(build, "__module__", None) or _caller_module()
@@ -593,12 +862,48 @@ def register(
             if default:
                 slot.default = model
         REGISTRY.rules.setdefault(kind, {})[model] = RuleDef(
-            kind, model, params, build, (build.__doc__ or "").strip(), slot.phase, module
+            kind, model, params, build, (build.__doc__ or "").strip(), slot.phase, module, pairs
         )
+        if is_stock(module):
+            REGISTRY.stock_names.add(("rules", f"{kind}.{model}"))
         REGISTRY.bump()
         return build
 
     return deco
+
+
+def _parse_read(who: str, read: str) -> tuple[str, str]:
+    slot, _, name = read.partition(".")
+    models = REGISTRY.rules.get(slot, {})
+    if not name or not models:
+        raise ValueError(f"{who} reads {read!r}: give 'slot.parameter' of a slot registered before it "
+                         f"(slots: {', '.join(REGISTRY.slots)})")
+    if not any(name in m.params.model_fields for m in models.values()):
+        raise ValueError(f"{who} reads {read!r}: no model of slot {slot!r} has a parameter {name!r}")
+    return slot, name
+
+
+def lent_default(rules: dict[str, str], kind: str, name: str) -> Any:
+    """The value of parameter ``name`` of slot ``kind`` for the rules in use (``rules``:
+    slot -> model) when the model in use there does not declare it: its default in the
+    slot's default model, or else in the first registered model that declares it.
+
+    Raises KeyError unless a rule in use declared it reads that parameter
+    (``register(..., reads=...)``): a rule does not get another's parameter by accident.
+    """
+    reg = registry()
+    in_use = [reg.rules.get(k, {}).get(m) for k, m in rules.items()]
+    if not any(rd is not None and (kind, name) in rd.reads for rd in in_use):
+        raise KeyError(f"rule parameter {kind}.{name}: the model in use for '{kind}' (if any) has none, and no rule "
+                       f"in use declares that it reads it (register(..., reads=('{kind}.{name}',)))")
+    models = reg.rules.get(kind, {})
+    slot = reg.slots.get(kind)
+    first = [slot.default] if slot is not None and slot.default in models else []
+    for m in [*first, *models]:
+        f = models[m].params.model_fields.get(name)
+        if f is not None:
+            return f.get_default(call_default_factory=True).value
+    raise KeyError(f"rule parameter {kind}.{name}: no model of slot '{kind}' declares it")  # pragma: no cover
 
 
 def register_outcome(
@@ -613,8 +918,36 @@ def register_outcome(
     """Register an outcome kind (one module per kind holds these)."""
     ok = OutcomeKind(kind, spec, build, describe, check, combine, getattr(build, "__module__", _caller_module()))
     REGISTRY.outcomes[kind] = ok
+    if is_stock(ok.module):
+        REGISTRY.stock_names.add(("outcomes", kind))
     REGISTRY.bump()
     return ok
+
+
+def build_pipeline(plan: Any) -> list[tuple[str, Callable[[Any], None]]]:
+    """The monthly rule functions of a compiled scenario (:class:`sim.world.compile.Plan`):
+    phase by phase, each phase's slots in order, each slot the model the scenario chose."""
+    reg = registry()
+    out = []
+    for slot in reg.slots_in_order():
+        rs = plan.rules.get(slot.kind)
+        if rs is None:
+            continue
+        out.append((slot.kind, reg.rules[slot.kind][rs.model].build(plan)))
+    return out
+
+
+def replacing_stock() -> list[dict[str, str]]:
+    """Rules and outcome kinds registered from outside the package under the name of a
+    stock one, which they replace: ``{what, name, module}`` each (``what``: ``rule`` or
+    ``outcome kind``)."""
+    r = registry()
+    out = [{"what": "rule", "name": f"{d.kind}.{d.model}", "module": d.module}
+           for models in r.rules.values() for d in models.values()
+           if ("rules", f"{d.kind}.{d.model}") in r.stock_names and not is_stock(d.module)]
+    out += [{"what": "outcome kind", "name": o.kind, "module": o.module} for o in r.outcomes.values()
+            if ("outcomes", o.kind) in r.stock_names and not is_stock(o.module)]
+    return out
 
 
 # ------------------------------------------------------------------ custom parts
@@ -636,8 +969,9 @@ def custom_parts() -> dict[str, list]:
     return {k: v for k, v in out.items() if v}
 
 
-def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, str]]:
-    """Custom parts as ``{what, name, module}`` records (for the manifest)."""
+def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, Any]]:
+    """Custom parts as ``{what, name, module}`` records (for the manifest); a rule or an
+    outcome kind that replaces the stock one of its name also has ``replaces_stock: true``."""
     parts = custom_parts() if parts is None else parts
     rows = []
     for cat, items in parts.items():
@@ -652,7 +986,10 @@ def describe_custom(parts: dict[str, list] | None = None) -> list[dict[str, str]
                 "rules": lambda d: f"{d.kind}.{d.model}",
                 "outcomes": lambda o: o.kind,
             }[cat](x)
-            rows.append({"what": cat, "name": name, "module": x.module})
+            row = {"what": cat, "name": name, "module": x.module}
+            if (cat, name) in REGISTRY.stock_names:
+                row["replaces_stock"] = True  # registered under a stock part's name, in its place
+            rows.append(row)
     return rows
 
 

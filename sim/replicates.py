@@ -67,6 +67,12 @@ class ReplicateTable:
     A Parquet file is written under a temporary name (``NAME.partial``) one row group
     per chunk and renamed into place by :meth:`close`, so a file with the final name
     is whole. Reading it back: :meth:`frame`, or ``pandas.read_parquet``.
+
+    If the file cannot be written (a full disk), the partial file is removed, the table
+    stops collecting and keeps the reason as :attr:`error` (an
+    :class:`~sim.files.OutputError`): the run goes on, and the caller says that the rows
+    are missing (``sim run`` in one line, the manifest as ``replicates_error``);
+    :meth:`frame` raises it.
     """
 
     def __init__(self, path: str | Path | None = None, runs_per_set: int | None = None, sets: int | None = None):
@@ -76,6 +82,7 @@ class ReplicateTable:
         self.writer: Any = None
         self.schema: Any = None
         self.closed = False
+        self.error: Any = None  # an OutputError once the file could not be written
         if self.path is not None:
             require("pyarrow", "writing per-replicate Parquet files")
 
@@ -85,6 +92,8 @@ class ReplicateTable:
         return self.path.with_name(self.path.name + ".partial")
 
     def add(self, res: Results, r: ChunkResult) -> None:
+        if self.error is not None:
+            return
         df = chunk_frame(res, r, self.runs_per_set, self.sets)
         if self.path is None:
             self.frames.append(df)
@@ -93,11 +102,31 @@ class ReplicateTable:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(df, preserve_index=False, schema=self.schema)
-        if self.writer is None:
-            self.schema = table.schema
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.partial, self.schema)
-        self.writer.write_table(table)
+        try:
+            if self.writer is None:
+                self.schema = table.schema
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.writer = pq.ParquetWriter(self.partial, self.schema)
+            self.writer.write_table(table)
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        """The file cannot be written: drop it, keep why, collect no more."""
+        from .files import OutputError
+
+        assert self.path is not None
+        self.error = OutputError.from_os(self.path, exc)
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the file is being dropped anyway
+                pass
+        try:
+            self.partial.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def close(self) -> None:
         """Finish the Parquet file (rename it into place). Safe to call twice."""
@@ -107,12 +136,17 @@ class ReplicateTable:
         self.closed = True
         if self.writer is None:
             return
-        self.writer.close()
-        self.partial.replace(self.path)
+        try:
+            self.writer.close()
+            self.partial.replace(self.path)
+        except OSError as exc:
+            self._failed(exc)
 
     def frame(self) -> pd.DataFrame:
         import pandas as pd
 
+        if self.error is not None:
+            raise self.error
         if self.path is None:
             if not self.frames:
                 return pd.DataFrame()
@@ -120,6 +154,8 @@ class ReplicateTable:
                 self.frames = [pd.concat(self.frames, ignore_index=True)]
             return self.frames[0]
         self.close()
+        if self.error is not None:
+            raise self.error
         if not self.path.exists():
             return pd.DataFrame()
         return pd.read_parquet(self.path)

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .files import OutputError, atomic_write  # noqa: F401 - where callers have always found them
+from .parts import SECTION_OF_KIND, Shows, column_groups, phrase
 from .scenario.expr import month_text
 
 if TYPE_CHECKING:
@@ -117,10 +119,11 @@ class Results:
     value_sum: np.ndarray | None = None
     value_sq: np.ndarray | None = None
     value_sample: np.ndarray | None = None
-    series: dict[str, np.ndarray] = field(default_factory=dict)
-    traj: dict[str, np.ndarray] = field(default_factory=dict)
+    series: dict[str, np.ndarray] = field(default_factory=dict)  # monthly sums/counts (Shows.series_name)
+    traj: dict[str, np.ndarray] = field(default_factory=dict)  # sampled replicates' months, by state
     first_hit_sample: np.ndarray | None = None
-    casualty_sample: np.ndarray | None = None
+    final_sample: dict[str, np.ndarray] = field(default_factory=dict)  # (k, ...) final values, by state
+    shows: list[Shows] = field(default_factory=list)  # what the recorded states show (sim.parts.Shows)
     count_names: tuple[str, ...] = ()
     counts_sum: np.ndarray | None = None
     counts_sq: np.ndarray | None = None
@@ -153,7 +156,7 @@ class Results:
             self.series = {k: v.copy() for k, v in r.series.items()}
             self.traj = {k: v.copy() for k, v in r.traj.items()}
             self.first_hit_sample = r.first_hit_sample.copy()
-            self.casualty_sample = r.casualty_sample.copy()
+            self.final_sample = {k: v.copy() for k, v in r.final_sample.items()}
             self.count_names = r.count_names
             self.counts_sum = r.counts_sum.copy()
             self.counts_sq = r.counts_sq.copy()
@@ -171,8 +174,9 @@ class Results:
                     self.traj[k] = np.concatenate([self.traj[k], v], axis=0)
             if r.first_hit_sample.shape[0]:
                 self.first_hit_sample = np.concatenate([self.first_hit_sample, r.first_hit_sample], axis=0)
-            if r.casualty_sample.shape[1]:
-                self.casualty_sample = np.concatenate([self.casualty_sample, r.casualty_sample], axis=1)
+            for k, v in r.final_sample.items():
+                if v.shape[0]:
+                    self.final_sample[k] = np.concatenate([self.final_sample[k], v], axis=0)
             self.counts_sum += r.counts_sum
             self.counts_sq += r.counts_sq
         self.runs += r.n
@@ -333,42 +337,52 @@ class Results:
         return df
 
     def timeseries(self) -> pd.DataFrame:
-        """Per-month averages: rung shares per flashpoint, deaths, trust, supplier shares."""
+        """Per-month averages of the recorded states that declare a column (rung shares per
+        flashpoint, deaths, trust, membership, who holds each territory, arms-import
+        shares...), then each outcome's cumulative probability.
+
+        Columns come in groups of the actors they are about (:func:`column_groups`); in a
+        group, element by element, each declaration's columns in declaration order.
+        """
         import pandas as pd
 
         n = max(self.runs, 1)
         months = np.arange(1, self.horizon + 1)
         cols: dict[str, Any] = {"month": months, "date": [self.date(m) for m in months]}
-        s = self.series
-        for j, f in enumerate(self.names["flashpoints"]):
-            for lv in range(6):
-                cols[f"{f}.rung{lv}"] = s["level_counts"][:, j, lv] / n
-            cols[f"{f}.mean_rung"] = (s["level_counts"][:, j, :] * np.arange(6)).sum(axis=1) / n
-            cols[f"{f}.settled"] = s["settled"][:, j] / n
-            cols[f"{f}.deaths"] = s["deaths"][:, j] / n
-        for a_i, a in enumerate(self.names["alliances"]):
-            for s_i, st in enumerate(self.names["states"]):
-                counts = s["status_counts"][:, s_i, a_i]
-                if counts[:, 1:].sum() == 0:
-                    continue  # never a member anywhere
-                cols[f"{a}.{st}.trust"] = s["trust"][:, s_i, a_i] / n
-                cols[f"{a}.{st}.active"] = counts[:, 1] / n
-                cols[f"{a}.{st}.frozen"] = counts[:, 2] / n
-                cols[f"{a}.{st}.exited"] = counts[:, 3] / n
-        for t_i, t in enumerate(self.names["territories"]):
-            for s_i, st in enumerate(self.names["states"]):
-                c = s["controller_counts"][:, t_i, s_i]
-                if c.any():
-                    cols[f"{t}.held_by.{st}"] = c / n
-        for s_i, st in enumerate(self.names["states"]):
-            for k_i, k in enumerate(self.names["suppliers"]):
-                v = s["shares"][:, s_i, k_i]
-                if v.any():
-                    cols[f"{st}.share.{k}"] = v / n
+        for kinds, shows in column_groups(self.shows):
+            names = [self.names[SECTION_OF_KIND[k]] for k in kinds]
+            for idx in product(*(range(len(x)) for x in names)):
+                row: dict[str, Any] | None = {}
+                for sh in shows:
+                    pos = [sh.column_dims.index(d) for d in range(len(sh.dims))]  # group position of each dim
+                    at = tuple(idx[p] for p in pos)
+                    fill = {sh.placeholders[d]: names[p][idx[p]] for d, p in enumerate(pos)}
+                    block = self._columns(sh, at, fill, n)
+                    if sh.sparse == "rows" and not any(v.any() for v in block.values()):
+                        row = None  # e.g. a state never a member of the alliance: none of its columns
+                        break
+                    if sh.sparse == "columns":
+                        block = {c: v for c, v in block.items() if v.any()}
+                    row.update(block)
+                if row:
+                    cols.update(row)
         cum = np.cumsum(self.hist[:, 1:], axis=1) / n
         for i, o in enumerate(self.outcomes):
             cols[f"P({o.name})"] = cum[i]
         return pd.DataFrame(cols)
+
+    def _columns(self, sh: Shows, at: tuple[int, ...], fill: dict[str, str], n: int) -> dict[str, np.ndarray]:
+        """The timeseries columns of one element of a recorded state: its monthly mean, or
+        the share of runs at each level (and the mean level)."""
+        c = self.series[sh.series_name][(slice(None), *at)]
+        if sh.record == "mean":
+            return {phrase(sh.column, **fill): c / n}
+        L = c.shape[-1]
+        tokens = sh.level_columns or (self.names[sh.levels] if isinstance(sh.levels, str) else [str(i) for i in range(L)])
+        out = {phrase(sh.column, **fill, level=tok): c[:, i] / n for i, tok in enumerate(tokens) if tok is not None}
+        if sh.mean_column:
+            out[phrase(sh.mean_column, **fill)] = (c * np.arange(L)).sum(axis=1) / n
+        return out
 
     def counts(self) -> pd.DataFrame:
         """Events the rules reported, per run: mean, standard deviation and the
@@ -418,50 +432,61 @@ class Results:
         (figures and report.html: :func:`sim.report.write_report`), manifest last.
 
         Every file is written under a temporary name and renamed into place, so a file
-        is either whole or absent. Results know no figures: the caller passes the
+        is either whole or absent; a folder that cannot be written whole (a full disk) is
+        left as :func:`sim.files.write_folder` says, and an
+        :class:`~sim.files.OutputError` raised. Results know no figures: the caller passes the
         report writer (the CLI and :func:`sim.save` do).
         """
         import time
 
+        from .files import write_folder
+
         t0 = time.perf_counter()
-        folder = Path(folder)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
+
+        def files(folder: Path) -> None:
             atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
             atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
             atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
             atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
             atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
-            self._save_replicates(folder)
+            self.save_replicates(folder)
             if report is not None and self.runs > 0:
                 report(self, folder)
             self.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
-            self.write_manifest(folder)
-        except OSError as exc:
-            raise OutputError.from_os(folder, exc) from exc
-        return folder
 
-    def _save_replicates(self, folder: Path) -> None:
-        """Copy a Parquet file of per-replicate rows streamed elsewhere into the folder."""
-        import shutil
+        return write_folder(folder, files, self.write_manifest)
 
-        for c in self.consumers:
-            path = getattr(c, "path", None)
-            if path is None:
-                continue
+    def replicates_error(self) -> OutputError | None:
+        """Why the per-replicate Parquet file could not be written (a full disk), or None."""
+        return next((c.error for c in self.consumers if getattr(c, "error", None) is not None), None)
+
+    def save_replicates(self, folder: Path, source: str | Path | None = None) -> None:
+        """Copy the Parquet file of per-replicate rows streamed elsewhere (``source``, or where
+        the consumers streamed it) into ``folder`` as ``replicates.parquet``, whole or not at
+        all; a file that could not be streamed (a full disk) is named in the manifest
+        (``replicates_error``) instead."""
+        from .files import atomic_copy
+
+        streamed = [c for c in self.consumers if getattr(c, "path", None) is not None]
+        for c in streamed:
             if hasattr(c, "close"):
-                c.close()
-            target = folder / "replicates.parquet"
+                c.close()  # a full disk here is recorded by the table (its ``error``), not raised
+        err = self.replicates_error()
+        if err is not None:
+            self.manifest["replicates_error"] = str(err)
+        target = folder / "replicates.parquet"
+        for path in [source] if source is not None else [c.path for c in streamed]:
             if Path(path).exists() and Path(path).resolve() != target.resolve():
-                tmp = folder / f".replicates.parquet.{os.getpid()}.tmp"
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, target)
+                atomic_copy(Path(path), target)
+        if source is None:
+            for c in streamed:
                 c.path = target
 
-    def write_manifest(self, folder: Path) -> None:
+    def write_manifest(self, folder: Path, extra: dict[str, Any] | None = None) -> None:
+        """Write ``manifest.json`` (with ``extra`` entries: a folder that could not be written whole)."""
         import time
 
-        m = dict(self.manifest)
+        m = {**self.manifest, **(extra or {})}
         if "started" in m:
             m["wall_s"] = time.perf_counter() - m.pop("started")
         m["runs_completed"] = self.runs
@@ -481,44 +506,3 @@ def _clean(x: Any) -> Any:
         f = float(x)
         return None if math.isnan(f) or math.isinf(f) else f
     return x
-
-
-class OutputError(RuntimeError):
-    """The run folder could not be written (disk full, read-only, no permission).
-
-    Attributes:
-        folder: The folder that was being written.
-        reason: The system's reason in words (``no space left on device``).
-    """
-
-    def __init__(self, folder: Path, reason: str):
-        self.folder, self.reason = Path(folder), reason
-        super().__init__(f"cannot write to {folder}: {reason}")
-
-    @classmethod
-    def from_os(cls, folder: Path, exc: OSError) -> OutputError:
-        reason = (exc.strerror or str(exc)).strip()
-        return cls(folder, reason[:1].lower() + reason[1:])
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all: temporary name in the same folder, then rename.
-
-    If writing fails (a full disk, say) the temporary file is removed and the error
-    re-raised: nothing half-written stays behind, and what was there before is untouched.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    try:
-        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise

@@ -248,3 +248,116 @@ def test_the_outcome_figure_draws_the_range_across_inputs(monkeypatch, tmp_path)
     res.uncertainty = None
     figures.outcome_probabilities(res, tmp_path / "g.png")
     assert not [ln for ln in drawn[1].axes[0].get_lines() if ln.get_color() == "#e08214"]
+
+
+# ------------------------------------------------------------------ paths typed in the page
+
+
+@pytest.fixture
+def opens(tmp_path, monkeypatch, folders):
+    """The dashboard serving ``tmp_path/outputs`` (with a sweep in it); a secret file and a
+    saved game outside it, and a link inside that points out."""
+    from sim.dashboard.config import CONFIG
+
+    outputs = tmp_path / "outputs"
+    import shutil
+
+    shutil.copytree(folders / "karabakh" / "sweep-1", outputs / "karabakh" / "sweep-1")
+    secret = tmp_path / "elsewhere"
+    secret.mkdir()
+    (secret / "summary.json").write_text('{"sweep_version": 1}')
+    (outputs / "link").symlink_to(secret)
+    monkeypatch.setattr(CONFIG, "outputs", outputs)
+    monkeypatch.setattr(CONFIG, "root", None)
+    return outputs, secret
+
+
+def outside(typed: str, root: Path) -> str:
+    return (f"{typed}: outside {root}/, the folder this dashboard opens paths in; "
+            "start it with --root DIR to open paths under DIR")
+
+
+def test_a_typed_path_outside_the_outputs_folder_is_refused_alike_whether_or_not_it_exists(opens, tmp_path):
+    from sim.dashboard import state
+    from sim.dashboard.study_view import open_folder
+
+    outputs, secret = opens
+    inside = outputs / "karabakh" / "sweep-1"
+    open_folder(str(inside))
+    assert state.study_problems.value == () and state.study_open.value["kind"] == "sweep"
+    for typed in (str(secret), str(tmp_path / "no-such-folder"), "/etc", "/no/such/folder", f"{outputs}/../elsewhere",
+                  str(outputs / "link"), "~", ""):
+        open_folder(typed)
+        assert state.study_problems.value == (outside(typed.strip() or "''", outputs),), typed
+        assert state.study_open.value is None
+    open_folder(str(outputs / "karabakh" / "nothing"))  # inside: what is there may be said
+    assert "no such folder" in state.study_problems.value[0]
+
+
+def test_a_wider_root_opens_more_and_must_exist(opens, monkeypatch):
+    from sim.dashboard import state
+    from sim.dashboard.config import CONFIG
+    from sim.dashboard.study_view import open_folder
+
+    outputs, secret = opens
+    monkeypatch.setattr(CONFIG, "root", secret.parent)
+    open_folder(str(secret))
+    assert state.study_problems.value == () and state.study_open.value["kind"] == "sweep"
+    open_folder("/etc")
+    assert state.study_problems.value == (outside("/etc", secret.parent),)
+    code, lines = cli_lines("dashboard", "--root", str(secret / "nope"), "--port", "0")
+    assert code == 2 and lines == [f"sim dashboard: --root: {secret / 'nope'} is not a folder; give the folder whose "
+                                   "sweeps, comparisons and saved games the page may open"]
+    r = runner.invoke(app, ["dashboard", "--help"], env={"COLUMNS": "200"})
+    assert "--root" in r.output
+
+
+def test_resuming_a_saved_game_by_path_stays_in_the_outputs_folder(opens, tmp_path):
+    from sim.dashboard import state
+    from sim.dashboard.play_view import resume_game
+    from sim.play.game import Game
+    from sim.play.savefile import save_game
+
+    outputs, secret = opens
+    g = Game(sim.load_scenario("karabakh"), ["armenia"], months=3, forecast_runs=100)
+    g.start()
+    elsewhere = save_game(g, secret / "game.json")
+    before = elsewhere.read_bytes()
+    for typed in (str(elsewhere), str(secret / "none.json"), str(outputs / "link" / "game.json")):
+        resume_game(typed, copy=False)
+        job = state.play_job.value
+        assert job.wait(60) and job.state == "failed"
+        assert job.errors == [outside(typed, outputs)]
+    assert elsewhere.read_bytes() == before  # not rewritten
+    inside = save_game(g, outputs / "play" / "mine" / "game.json")
+    resume_game(str(inside), copy=False)
+    job = state.play_job.value
+    assert job.wait(120) and job.state == "done", job.errors
+    assert state.game.value["save"] == inside
+
+
+def test_a_save_that_fails_in_the_dashboard_is_one_line():
+    from sim.files import OutputError
+
+    def full(job):
+        raise OutputError(Path("outputs/play/x/game.json"), "no space left on device")
+
+    job = Job(full, "Playing the turn").start()
+    assert job.wait(10) and job.state == "failed"
+    assert job.errors == ["sim dashboard: cannot write to outputs/play/x/game.json: no space left on device"]
+
+
+# ------------------------------------------------------------------ uploads over the limit
+
+
+def test_an_upload_over_the_limit_is_refused_with_a_message_and_the_server_takes_up_to_it():
+    from sim.dashboard.widgets import UPLOAD_LIMIT, WS_MAX_SIZE, refused
+
+    assert refused({"name": "a.yaml", "text": "x" * UPLOAD_LIMIT}) is None
+    big = {"name": "big.json", "text": "x" * 20_200_000}
+    assert refused(big, hint="put it under outputs/ and give its path below") == (
+        "big.json: 20.2 MB is over the upload limit of 10 MB; put it under outputs/ and give its path below")
+    # the websocket message carrying an upload within the limit fits, JSON-escaped at worst
+    worst = json.dumps({"name": "a.json", "text": '"' * UPLOAD_LIMIT})
+    assert len(worst.encode()) < WS_MAX_SIZE
+    assert WS_MAX_SIZE > 16 * 1024 * 1024  # uvicorn's default, which dropped a 20 MB upload

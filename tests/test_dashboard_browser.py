@@ -219,6 +219,29 @@ def test_an_uploaded_file_extending_a_shipped_scenario_runs_and_a_bad_one_shows_
     assert page.locator(".sim-problems").count() == 0
 
 
+def test_an_upload_over_the_limit_says_so_in_the_page_and_the_page_stays_connected(page, tmp_path):
+    """A 20 MB file dropped the connection (uvicorn's 16 MiB websocket cap) and the page never
+    said so: now the page refuses it with a message, and the page keeps working."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    big = tmp_path / "big.yaml"
+    line = "# " + "x" * 98 + "\n"
+    big.write_text("extends: karabakh\n" + line * 202_000, encoding="utf-8")
+    size = big.stat().st_size
+    assert size > 20_000_000
+    page.locator(".sim-scenario-bar input[type=file]").set_input_files(str(big))
+    msg = page.locator(".sim-scenario-bar .sim-upload-error")
+    msg.wait_for(timeout=60_000)
+    assert msg.inner_text().strip() == (f"big.yaml: {size / 1e6:.1f} MB is over the upload limit of 10 MB; start the "
+                                        "dashboard on it instead: sim dashboard PATH/TO/FILE.yaml")
+    good = tmp_path / "small.yaml"
+    good.write_text("extends: karabakh\nmeta:\n  name: small\n  title: Small after big\n", encoding="utf-8")
+    page.locator(".sim-scenario-bar input[type=file]").set_input_files(str(good))
+    page.get_by_text("Small after big · from 2023-07").wait_for(timeout=60_000)  # the server still answers
+    assert page.locator(".sim-scenario-bar .sim-upload-error").count() == 0
+    assert not [m for m in console if "Connection lost" in m], console
+
+
 # ---------------------------------------------------------------------------- Study
 
 

@@ -332,6 +332,43 @@ def test_check_reports_other_problems_and_id_clashes(article, seeds, tmp_path):
     assert p.path == "facts[1].id" and "already used in card 'test-card'" in p.message and p.mark.line > 0
 
 
+
+def test_a_fact_id_used_twice_in_one_card_is_refused_by_check_and_loader_alike(tmp_path):
+    """One check (cards.check_card) for both: `sim seeds check` used to call this card valid."""
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    card = folder / "test-card2.yaml"
+    text = CARD.replace("card: test-card", "card: test-card2").replace('"t-pay"', '"t-width"').replace(
+        '"t-armour"', '"u-armour"').replace('"t-spend"', '"u-spend"')
+    card.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        check_card_file(card, seeds=folder)  # against a folder holding only itself
+    (p,) = exc.value.problems
+    assert p.path == "facts[3].id" and p.mark.line > 0
+    assert p.message == "fact id 't-width' is used twice in this card (also facts[2]); fact ids must be unique"
+    with pytest.raises(InputError) as loaded:
+        load_cards(folder)
+    assert [q.format() for q in loaded.value.problems] == [q.format() for q in exc.value.problems]
+    r = runner.invoke(app, ["seeds", "check", str(card), "--seeds", str(folder)])
+    assert r.exit_code == 2 and "valid" not in r.stdout
+    assert r.stderr.splitlines() == [p.format(), f"{card}: not yet a fact card: 0 to confirm, 1 other problem(s)."]
+
+
+def test_seeds_that_is_not_a_folder_is_one_line(article, seeds, tmp_path):
+    missing = tmp_path / "no-such-seeds"
+    for cmd in (["seeds", "extract", str(article)], ["seeds", "check", str(seeds / "test-card.yaml")]):
+        r = runner.invoke(app, [*cmd, "--seeds", str(missing)])
+        assert r.exit_code == 2, r.output
+        assert r.stderr.strip() == (f"sim {' '.join(cmd[:2])}: --seeds: {missing}: no such folder; give the folder "
+                                    "that holds the fact cards (*.yaml), or leave it out for the shipped seeds/")
+        assert r.stdout == ""
+    r = runner.invoke(app, ["seeds", "extract", str(article), "--seeds", str(article)])
+    assert r.exit_code == 2 and f"--seeds: {article}: is a file, not a folder" in r.stderr
+    with pytest.raises(InputError, match="no such folder"):
+        load_cards(missing)  # the library says it too (argument seeds)
+    assert load_cards(None).facts  # the shipped seeds by default
+
+
 # --- the command line -----------------------------------------------------------------------
 
 

@@ -48,3 +48,15 @@ def test_the_world_names_no_rule():
             if text in models or any(p in text for p in params) or text in reg.slots:
                 found.append((path.name, text))
     assert found == []
+
+
+def test_what_a_part_shows_is_declared_not_listed():
+    """The recorder, results, the replicate a story or game follows, the Mesa agents, the
+    run's set-up and the parameter labels name no state array: what each records, keeps,
+    follows and calls its elements comes from the declarations (sim.parts.Shows)."""
+    names = set(registry().state)
+    found = []
+    for rel in ("outcomes/recorder.py", "results.py", "play/track.py", "world/agents.py", "montecarlo.py",
+                "report/labels.py"):
+        found += [(rel, text) for text in _string_constants(ROOT / rel) if text in names]
+    assert found == []

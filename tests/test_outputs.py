@@ -96,7 +96,9 @@ def test_full_disk_is_one_line_with_results_shown(small_disk, as_json):
     r = subprocess.run(cmd + (["--json"] if as_json else []), capture_output=True, text=True)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1] == f"sim run: cannot write to {out}: no space left on device"
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"sim run: cannot write to {out}: no space left on device (")
+    _incomplete_or_gone(out, last)
     if as_json:
         summary = json.loads(r.stdout)
         assert summary["runs"] == 400 and summary["outcomes"]
@@ -105,6 +107,18 @@ def test_full_disk_is_one_line_with_results_shown(small_disk, as_json):
         assert "Outputs:" not in r.stdout
     assert _no_temporaries(small_disk) == []
     assert earlier.read_text() == "an earlier run's file\n"
+
+
+def _incomplete_or_gone(out: Path, message: str) -> None:
+    """What a full disk leaves (sim.files.write_folder): the files written and a manifest saying the
+    folder is incomplete, or, if not even that fitted, no folder; the message says which."""
+    if "manifest.json marks the folder incomplete" in message:
+        m = json.loads((out / "manifest.json").read_text())
+        assert m["outputs_complete"] is False and "no space left on device" in m["outputs_error"]
+        assert sorted(m["outputs_written"]) == sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+    else:
+        assert "the partly written folder is removed" in message
+        assert not out.exists()
 
 
 def test_read_only_out_is_one_line_with_results_shown(read_only_disk):
@@ -121,7 +135,7 @@ def test_read_only_out_is_one_line_with_results_shown(read_only_disk):
 
 
 def test_failed_write_removes_its_temporary_file_and_keeps_the_old_file(tmp_path, monkeypatch):
-    from sim import results
+    from sim import files as results
 
     target = tmp_path / "summary.json"
     target.write_text("old\n")
@@ -158,6 +172,9 @@ def test_disk_full_midway_through_the_report_in_process(tmp_path, monkeypatch):
     assert f"sim run: cannot write to {out}: no space left on device" in r.output
     assert "Probability" in r.output
     assert _no_temporaries(tmp_path) == []
-    # the files written before the failure are whole; no manifest claims a complete folder
+    # the files written before the failure are whole; the manifest says the folder is not
     assert json.loads((out / "summary.json").read_text())["runs"] == 200
-    assert not (out / "manifest.json").exists()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["outputs_complete"] is False and m["complete"] is True
+    assert sorted(m["outputs_written"]) == ["outcomes.csv", "scenario.resolved.yaml", "summary.json"]
+    assert not (out / "timeseries.csv").exists()

@@ -267,3 +267,37 @@ def test_levers_pulled_from_the_start(tmp_path):
         sim.run(scn, runs=10, levers=["bb.leave"])
     r = CliRunner().invoke(app, ["run", str(write(tmp_path, MINI, "plain.yaml")), "--runs", "10", "--lever", "bb.leave_pact"])
     assert r.exit_code == 2 and "--lever: 'bb.leave_pact': no levers for 'bb'" in r.output
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"record": "sum"}, "record is one of none, mean, counts"),
+    ({"record": "counts", "levels": ("a", "b")}, "counts over levels need an integer array"),
+    ({"record": "mean", "label": "{state} and {supplier}"}, r"unknown placeholder \{supplier\}"),
+    ({"chart": "mine"}, "a charted state is recorded"),
+    ({"column": "{state}.x"}, "a timeseries column needs record="),
+])
+def test_what_a_state_shows_is_checked_when_it_is_declared(kwargs, message):
+    with scoped(), pytest.raises(ValueError, match=message):
+        declare_state("odd", ("S",), **kwargs)
+
+
+def test_declared_labels_and_columns_name_the_stock_parts(tmp_path):
+    from sim.report.labels import label
+
+    scn = sim.load_scenario("karabakh")
+    assert label("states.armenia.resolve", scn.spec) == "Armenia's resolve"
+    assert label("alliances.csto.trust.armenia", scn.spec) == "Armenia's trust in the CSTO"
+    assert label("rules.escalation.base_up[2]", scn.spec) == \
+        "escalation: up-rate from rung 2 (display or blockade) to 3 (fatal clash)"
+    assert label("rules.escalation.base_up[5]", scn.spec) == "escalation: base up[5]"  # no phrase for it
+    with scoped():
+        declare_attr("states", "grit", P(0, 1), 0.2, "test", label="{state's} grit")
+        assert label("states.armenia.grit", sim.load_scenario("karabakh").spec) == "Armenia's grit"
+    res = sim.run(scn, runs=50, seed=1)
+    cols = list(res.timeseries().columns)
+    # groups by actor kind: flashpoints, then alliance members, territories, states' suppliers, outcomes
+    assert cols[2:11] == [f"lachin.rung{i}" for i in range(6)] + ["lachin.mean_rung", "lachin.settled", "lachin.deaths"]
+    assert cols.index("csto.armenia.trust") + 1 == cols.index("csto.armenia.active")
+    assert cols.index("csto.armenia.exited") < cols.index("karabakh.held_by.azerbaijan") < \
+        cols.index("armenia.share.russia_arms") < cols.index(f"P({res.outcomes[0].name})")
+    assert "csto.azerbaijan.trust" not in cols  # never a member: none of its alliance columns

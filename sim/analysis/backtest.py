@@ -126,12 +126,14 @@ class Backtest:
         scored), ``scenario.<name>.resolved.yaml`` per scenario, ``manifest.json``.
         """
         from .. import api
+        from ..files import write_folder
         from ..report.backtest import reliability_figure, summary_markdown
-        from ..results import OutputError, _clean, atomic_write
+        from ..results import _clean, atomic_write
 
         t0 = time.perf_counter()
         target = api.prepare_out(folder) if folder is not None else api.default_output_dir(self._naming())
-        try:
+
+        def files(target: Path) -> None:
             atomic_write(target / "questions.yaml", self.questions.text)
             for name, text in self.resolved.items():
                 atomic_write(target / name, text)
@@ -140,12 +142,13 @@ class Backtest:
             atomic_write(target / "scores.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
             fig = reliability_figure(self, target / "fig_reliability.png") if figures else None
             atomic_write(target / "summary.md", summary_markdown(self, fig.name if fig else None))
-            m = dict(self.manifest)
+
+        def manifest(target: Path, extra: dict[str, Any]) -> None:
+            m = {**self.manifest, **extra}
             m.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
             atomic_write(target / "manifest.json", json.dumps(_clean(m), indent=2) + "\n")
-        except OSError as exc:
-            raise OutputError.from_os(target, exc) from exc
-        return target
+
+        return write_folder(target, files, manifest)
 
     def summary(self) -> dict[str, Any]:
         """``scores.json``: the scores, the questions' ids and answers, the model scored."""

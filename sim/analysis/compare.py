@@ -4,14 +4,20 @@ Both variants run with the same seed, runs and chunk size, so replicate i of A a
 replicate i of B draw from the same random streams wherever the structure allows
 (streams are keyed by name: a parameter's draws by its path, a rule's by the rule's
 name). The two runs are then *paired*: per outcome the difference in probability, its
-95% interval from the per-replicate differences (a paired t interval), and McNemar's
-exact test on the replicates where only one of the two had the outcome. Pairs are
-independent across replicates whatever the correlation, so the paired analysis is
-valid for any two scenarios; common random numbers only make it sharper. With
-``independent=True`` B gets its own seed and the test is Fisher's exact test with a
-Welch interval. p-values are also given adjusted for the number of outcomes
-(Benjamini-Hochberg), and an outcome is called different when the adjusted value is
-below 0.05.
+95% interval — Newcombe's score interval for a difference of paired proportions
+(:func:`newcombe_paired`) — and McNemar's exact test on the replicates where only one of
+the two had the outcome. Pairs are independent across replicates whatever the
+correlation, so the paired analysis is valid for any two scenarios; common random
+numbers only make it sharper. With ``independent=True`` B gets its own seed, the
+interval is Newcombe's hybrid score interval (:func:`newcombe_independent`) and the test
+Fisher's exact test. Both intervals stay within [-1, 1] and contain the difference
+(a Wald or t interval can leave [-1, 1] near 0% or 100%). p-values are also given
+adjusted for the number of outcomes (Benjamini-Hochberg), and an outcome is called
+different when the adjusted value is below 0.05.
+
+Only outcomes both variants define the same way are compared (:func:`shared_outcomes`:
+the same name and the same resolved spec, combined outcomes expanded); two scenarios
+with none in common are an :class:`InputError`.
 
 The event counts (requests, refusals, deliveries, rises, wars...) are compared the
 same way; those that differ most are a first explanation of the difference.
@@ -19,6 +25,7 @@ same way; those that differ most are a first explanation of the difference.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,10 +74,14 @@ class Comparison:
     paired: bool
     flags_a: Flags = field(repr=False)
     flags_b: Flags = field(repr=False)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+    """Outcomes not compared, with why: only in A, only in B, or defined differently."""
 
     def common(self) -> list[str]:
+        """The outcomes compared: both variants define them, and the same way."""
         nb = {o.name for o in self.b.outcomes}
-        return [o.name for o in self.a.outcomes if o.name in nb]
+        skip = {n for n, _ in self.left_out}
+        return [o.name for o in self.a.outcomes if o.name in nb and o.name not in skip]
 
     def _hits(self, which: str, name: str) -> np.ndarray:
         res, fl = (self.a, self.flags_a) if which == "a" else (self.b, self.flags_b)
@@ -93,15 +104,17 @@ class Comparison:
             if self.paired:
                 d = y - x
                 only_a, only_b = int((d < 0).sum()), int((d > 0).sum())
-                lo, hi = _mean_ci(d)
+                both = int(((x > 0) & (y > 0)).sum())
+                lo, hi = newcombe_paired(both, only_b, only_a, len(d) - both - only_a - only_b)
                 p = 1.0 if only_a + only_b == 0 else float(stats.binomtest(only_b, only_a + only_b, 0.5).pvalue)
                 row.update(ci_low=lo, ci_high=hi, p_value=p, only_a=only_a, only_b=only_b,
-                           test="McNemar exact (paired)")
+                           test="McNemar exact (paired)", interval="Newcombe score, paired (method 10)")
             else:
                 ka, kb = int(x.sum()), int(y.sum())
-                lo, hi = _welch_ci(x, y)
+                lo, hi = newcombe_independent(kb, len(y), ka, len(x))
                 p = float(stats.fisher_exact([[kb, len(y) - kb], [ka, len(x) - ka]]).pvalue)
-                row.update(ci_low=lo, ci_high=hi, p_value=p, only_a=None, only_b=None, test="Fisher exact (independent)")
+                row.update(ci_low=lo, ci_high=hi, p_value=p, only_a=None, only_b=None, test="Fisher exact (independent)",
+                           interval="Newcombe hybrid score (method 10)")
             rows.append(row)
         df = pd.DataFrame(rows)
         if df.empty:
@@ -144,6 +157,8 @@ class Comparison:
         how = ("with common random numbers (replicate by replicate)" if self.paired
                else "as independent samples")
         out.append(f"B ({self.label_b}) against A ({self.label_a}), {self.a.runs:,} runs each, compared {how}.")
+        if self.left_out:
+            out.append(coverage_words(self.common(), self.left_out))
         sig = df[df["significant"]] if not df.empty else df
         for _name, r in sig.sort_values("diff", key=abs, ascending=False).iterrows():
             word = "more" if r["diff"] > 0 else "less"
@@ -171,6 +186,7 @@ class Comparison:
             "b": {"label": self.label_b, "scenario": self.b.scenario, "levers": self.b.levers,
                   "overrides": self.b.manifest.get("overrides"), "seed": self.b.seed, "runs": self.b.runs},
             "paired": self.paired,
+            "left_out": {n: why for n, why in self.left_out},
             "outcomes": {} if df.empty else {n: {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
                                              for n, r in df.iterrows()},
             "counts": {n: {k: float(v) for k, v in r.items()} for n, r in self.counts().iterrows()},
@@ -183,12 +199,12 @@ class Comparison:
         import json
         import time
 
-        from ..results import OutputError, _clean, atomic_write
+        from ..files import write_folder
+        from ..results import _clean, atomic_write
 
-        folder = Path(folder)
         t0 = time.perf_counter()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
+
+        def files(folder: Path) -> None:
             atomic_write(folder / "comparison.csv", self.outcomes().to_csv(float_format="%.6g"))
             atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
             atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
@@ -196,16 +212,143 @@ class Comparison:
             atomic_write(folder / "b.resolved.yaml", self.b.resolved_yaml)
             if report is not None:
                 report(self, folder)
+
+        def manifest(folder: Path, extra: dict[str, Any]) -> None:
             ma, mb = dict(self.a.manifest), dict(self.b.manifest)
             for m in (ma, mb):
                 m.pop("started", None)
             atomic_write(folder / "manifest.json", json.dumps(_clean({
                 "comparison": {"paired": self.paired, "label_a": self.label_a, "label_b": self.label_b,
                                "outputs_s": time.perf_counter() - t0},
-                "a": ma, "b": mb}), indent=2) + "\n")
-        except OSError as exc:
-            raise OutputError.from_os(folder, exc) from exc
-        return folder
+                "a": ma, "b": mb, **extra}), indent=2) + "\n")
+
+        return write_folder(folder, files, manifest)
+
+
+def newcombe_paired(both: int, first_only: int, second_only: int, neither: int,
+                    z: float | None = None) -> tuple[float, float]:
+    """95% interval of p1 - p2 for paired proportions (Newcombe 1998, method 10).
+
+    From a paired 2x2 table: ``both`` pairs have the event under both, ``first_only``
+    under the first only, ``second_only`` under the second only, ``neither`` under
+    neither; p1 = (both + first_only) / n, p2 = (both + second_only) / n. The Wilson
+    score limits of p1 and p2 are combined with the correlation of the pairs (its phi
+    coefficient, continuity-corrected as Newcombe's method 10 does):
+
+        L = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
+        U = d + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
+
+    As |phi| <= 1, each root is at most (p1 - l1) + (u2 - p2) <= 1 + d (resp. 1 - d), so
+    the limits stay within [-1, 1] and contain d.
+
+    Newcombe, R. G. (1998). Improved confidence intervals for the difference between
+    binomial proportions based on paired data. Statistics in Medicine 17, 2635-2650.
+    """
+    from ..results import Z95, wilson
+
+    z = Z95 if z is None else z
+    a, b, c, d_ = both, first_only, second_only, neither
+    n = a + b + c + d_
+    if n <= 0:
+        return (-1.0, 1.0)
+    p1, p2 = (a + b) / n, (a + c) / n
+    diff = p1 - p2
+    l1, u1 = wilson(a + b, n, z)
+    l2, u2 = wilson(a + c, n, z)
+    margins = (a + b) * (c + d_) * (a + c) * (b + d_)
+    phi = 0.0
+    if margins > 0:
+        cross = a * d_ - b * c
+        num = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
+        phi = max(-1.0, min(1.0, num / math.sqrt(margins)))
+    lo = diff - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    hi = diff + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return (max(-1.0, min(lo, diff)), min(1.0, max(hi, diff)))  # exact in theory; guards rounding only
+
+
+def newcombe_independent(k1: int, n1: int, k2: int, n2: int, z: float | None = None) -> tuple[float, float]:
+    """95% interval of p1 - p2 = k1/n1 - k2/n2 for independent samples: Newcombe's hybrid
+    score interval (1998, method 10), the Wilson limits of each proportion combined:
+
+        L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2),  U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)
+
+    Within [-1, 1], containing d (each root is at most 1 + d, resp. 1 - d).
+
+    Newcombe, R. G. (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. Statistics in Medicine 17, 873-890.
+    """
+    from ..results import Z95, wilson
+
+    z = Z95 if z is None else z
+    if n1 <= 0 or n2 <= 0:
+        return (-1.0, 1.0)
+    p1, p2 = k1 / n1, k2 / n2
+    diff = p1 - p2
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
+    lo = diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return (max(-1.0, min(lo, diff)), min(1.0, max(hi, diff)))  # exact in theory; guards rounding only
+
+
+def _part_fields(spec: Any) -> list[str]:
+    """The fields of an outcome spec that name other outcomes (``of`` of ``any``/``all``)."""
+    from ..parts import Ref
+
+    return [key for key, f in type(spec).model_fields.items()
+            if any(isinstance(m, Ref) and m.kind == "outcome" for m in f.metadata)]
+
+
+def _definition(name: str, outcomes: dict[str, Any], depth: int = 0) -> Any:
+    """An outcome's resolved spec as plain data, without its description, with the
+    outcomes it is made of (``any``/``all``) replaced by their own definitions."""
+    spec = outcomes[name]
+    d = {k: v for k, v in spec.model_dump().items() if k != "description" and v is not None}
+    for key in _part_fields(spec):
+        if key in d and depth < 20:
+            names = d[key] if isinstance(d[key], list) else [d[key]]
+            parts = [_definition(o, outcomes, depth + 1) if o in outcomes else o for o in names]
+            d[key] = parts if isinstance(d[key], list) else parts[0]
+    return d
+
+
+def _spec_words(spec: Any) -> str:
+    d = {k: v for k, v in spec.model_dump().items() if k != "description" and v is not None}
+    kind = d.pop("kind", "?")
+    return f"{kind} (" + ", ".join(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                                   for k, v in d.items()) + ")"
+
+
+def shared_outcomes(sa: Any, sb: Any) -> tuple[list[str], list[tuple[str, str]]]:
+    """The outcomes two scenarios define the same way (A's order), and the others with why.
+
+    Same name is not enough: ``major_clash`` may be any of two rungs on one border in A and
+    an escalation at another flashpoint in B. Definitions are compared as resolved specs
+    (without their descriptions), combined outcomes through the outcomes they combine.
+    """
+    oa, ob = sa.spec.outcomes, sb.spec.outcomes
+    same, left = [], []
+    for name in oa:
+        if name not in ob:
+            left.append((name, "only in A"))
+        elif _definition(name, oa) != _definition(name, ob):
+            if _spec_words(oa[name]) != _spec_words(ob[name]):
+                left.append((name, f"defined differently: {_spec_words(oa[name])} in A, {_spec_words(ob[name])} in B"))
+            else:  # the same words, made of outcomes that differ
+                named = [getattr(oa[name], key) for key in _part_fields(oa[name])]
+                parts = [o for v in named for o in (v if isinstance(v, list) else [v])
+                         if o in oa and o in ob and _definition(o, oa) != _definition(o, ob)]
+                left.append((name, f"defined differently: it combines {', '.join(parts)}, defined differently"))
+        else:
+            same.append(name)
+    left += [(name, "only in B") for name in ob if name not in oa]
+    return same, left
+
+
+def coverage_words(compared: list[str], left_out: list[tuple[str, str]]) -> str:
+    """One sentence: which outcomes are compared, which are left out and why."""
+    return (f"Compared: {len(compared)} outcome{'s' if len(compared) != 1 else ''} both define the same way "
+            f"({', '.join(compared)}); left out: " + "; ".join(f"{n} ({why})" for n, why in left_out) + ".")
 
 
 def _mean_ci(d: np.ndarray) -> tuple[float, float]:
@@ -290,6 +433,9 @@ def compare(
         sb = sb.with_overrides(b_set if isinstance(b_set, dict) else _pairs(b_set))
     montecarlo.parse_levers(sa, a_levers, "a_levers")
     montecarlo.parse_levers(sb, b_levers, "b_levers")
+    same, left_out = shared_outcomes(sa, sb)
+    if not same:
+        raise _nothing_to_compare(sa, sb, left_out)
     runs = sa.spec.meta.runs if runs is None else runs
     seed = sa.spec.meta.seed if seed is None else seed
     seed_b = (seed + 1) % (2**63) if independent else seed
@@ -305,7 +451,22 @@ def compare(
     if labels is None:
         labels = (_label(sa, a_levers, a_set, b is not None), _label(sb, b_levers, b_set, b is not None))
     paired = not independent and ra.runs == rb.runs
-    return Comparison(ra, rb, labels[0], labels[1], paired, fa, fb)
+    return Comparison(ra, rb, labels[0], labels[1], paired, fa, fb, left_out)
+
+
+def _nothing_to_compare(sa: Any, sb: Any, left_out: list[tuple[str, str]]) -> Any:
+    from ..scenario.errors import InputError, Mark, Problem
+
+    differ = [(n, why) for n, why in left_out if why.startswith("defined differently")]
+    if differ:
+        what = "; ".join(f"'{n}' " + (why[len("defined differently: it "):] if "it combines" in why
+                                      else f"is {why[len('defined differently: '):]}") for n, why in differ)
+        msg = (f"A ({sa.name}) and B ({sb.name}) define no outcome the same way, so there is nothing to compare: "
+               f"{what}")
+    else:
+        msg = (f"A ({sa.name}) and B ({sb.name}) have no outcome in common, so there is nothing to compare; "
+               "compare two variants of one scenario (--b-set, --b-lever) or scenarios that share outcomes")
+    return InputError([Problem(Mark("<options>", option="b"), "", msg)])
 
 
 def _pairs(items: list[str]) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The inputs of a study and their sampling: SALib problems, samples, grids.
 
 An input is a scenario parameter given a range (the scenario's ``uncertainties:``,
-or ``PATH=lo:hi`` from the command line), or a lever switched on in some parameter
+or ``PATH=lo:hi`` from the command line; for a whole-number parameter, the whole numbers from
+lo to hi, equally likely, as a file's ``{choice: [...]}``), or a lever switched on in some parameter
 sets and off in others. :func:`problem` turns the inputs into a SALib
 ``ProblemSpec``; :func:`sample` draws the parameter sets with SALib's samplers
 (Sobol/Saltelli, Morris, Latin hypercube) or lays out a full grid.
@@ -133,7 +134,7 @@ def inputs_for(scn: Any, params: dict[str, tuple[float, float]] | None = None, l
     """The inputs of a study: ``params`` ranges if given, else the scenario's
     ``uncertainties:``; then the levers switched across sets."""
     from ..montecarlo import parse_levers
-    from ..scenario.values import Dist
+    from ..scenario.values import Dist, whole_range
 
     plan = scn.compiled()
     out: list[Input] = []
@@ -151,7 +152,15 @@ def inputs_for(scn: Any, params: dict[str, tuple[float, float]] | None = None, l
                 problems.append(Problem(Mark("<options>", option=argument), "",
                                         f"'{path}={lo:g}:{hi:g}' is outside the parameter's range [{b.lo:g}, {b.hi:g}]"))
                 continue
-            out.append(Input(path, Dist("uniform", (lo, hi)), ad.kind == "int"))
+            if ad.kind == "int":  # its whole numbers, equally likely (as {choice: [...]} in a file)
+                if lo != int(lo) or hi != int(hi):
+                    a, z = whole_range(lo, hi)
+                    problems.append(Problem(Mark("<options>", option=argument), "",
+                                            f"'{path}={lo:g}:{hi:g}': this parameter is a whole number; use {a}:{z}"))
+                    continue
+                out.append(Input(path, Dist("choice", tuple(float(x) for x in range(int(lo), int(hi) + 1))), True))
+                continue
+            out.append(Input(path, Dist("uniform", (lo, hi))))
     else:
         for u in scn.uncertainties():
             out.append(Input(u.path, u.dist, u.kind == "int", u.source))

@@ -76,7 +76,7 @@ def _chunk(task: Task) -> RowSums:
 
     from ..rules import build_pipeline
     from ..runner import _plan_for
-    from ..seeding import chunk_sequence, child
+    from ..seeding import child, chunk_sequence
     from ..world.model import World
 
     t0 = time.perf_counter()

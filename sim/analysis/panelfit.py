@@ -230,7 +230,7 @@ def simulate_disputes(panel, rules: dict, runs: int = 100, seed: int = 7, cap: i
     from .. import api
     from ..rules import build_pipeline
     from ..runner import LEVER_PREFIX
-    from ..seeding import chunk_sequence, child, root_sequence
+    from ..seeding import child, chunk_sequence, root_sequence
     from ..world.compile import compile_plan
     from ..world.model import World
     from .hindcast import _F, FLAGS, _month

@@ -17,54 +17,51 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-from ..results import OutputError, _clean, atomic_write
+from ..files import write_folder
+from ..results import _clean, atomic_write
 
 
 def save_sweep(sw: Any, folder: Path, *, report: Any = None, replicates_file: Path | None = None) -> Path:
-    """Write the sweep's data files, then ``report(sw, folder)`` if given, manifest last."""
+    """Write the sweep's data files, then ``report(sw, folder)`` if given, manifest last
+    (a folder that cannot be written whole: :func:`sim.files.write_folder`)."""
     import time
 
     t0 = time.perf_counter()
     res = sw.results
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
+
+    def files(folder: Path) -> None:
+        import pandas as pd
+
         atomic_write(folder / "scenario.resolved.yaml", res.resolved_yaml)
         atomic_write(folder / "sets.csv", sw.table().join(sw.events()).to_csv(float_format="%.6g"))
         atomic_write(folder / "indices.csv", sw.indices().to_csv(float_format="%.6g"))
         atomic_write(folder / "noise.csv", sw.noise().to_csv(float_format="%.6g"))
-        import pandas as pd
-
         atomic_write(folder / "sample.csv", pd.DataFrame(sw.X, columns=[i.name for i in sw.inputs]).to_csv(
             index_label="set", float_format="%.10g"))
         atomic_write(folder / "summary.json", json.dumps(_clean(sw.summary()), indent=2) + "\n")
-        if replicates_file is not None and Path(replicates_file).exists():
-            tmp = folder / ".replicates.parquet.tmp"
-            shutil.copyfile(replicates_file, tmp)
-            tmp.replace(folder / "replicates.parquet")
+        res.save_replicates(folder, replicates_file)
         if report is not None and res.runs > 0:
             report(sw, folder)
         res.manifest.setdefault("timings_s", {})["outputs"] = time.perf_counter() - t0
-        res.write_manifest(folder)
-    except OSError as exc:
-        raise OutputError.from_os(folder, exc) from exc
-    return folder
+
+    return write_folder(folder, files, res.write_manifest)
 
 
-def save_partial(sw: Any, folder: Path) -> Path:
-    """A sweep stopped before every set had its runs: the sets so far and the manifest, no analysis."""
+def save_partial(sw: Any, folder: Path, *, replicates_file: Path | None = None) -> Path:
+    """A sweep stopped before every set had its runs: the sets so far, the per-run rows of the
+    runs that finished (with ``--replicates``, as a stopped ``sim run`` keeps them) and the
+    manifest; no analysis."""
     res = sw.results
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
+
+    def files(folder: Path) -> None:
         atomic_write(folder / "scenario.resolved.yaml", res.resolved_yaml)
         atomic_write(folder / "sets.csv", sw.table().to_csv(float_format="%.6g"))
-        res.write_manifest(folder)
-    except OSError as exc:
-        raise OutputError.from_os(folder, exc) from exc
-    return folder
+        res.save_replicates(folder, replicates_file)
+
+    return write_folder(folder, files, res.write_manifest)
 
 
 def read_sweep(folder: str | Path) -> tuple[Any, dict]:

@@ -81,7 +81,8 @@ def ScenarioBar(scn: Any, problems: list[str]):
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, classes=["sim-scenario-bar"]):
         solara.Select("Scenario", values=list(labels), value=current.label if current else None, on_value=pick,
                       classes=["sim-scenario"], style={"min-width": "420px", "max-width": "640px"})
-        Upload(label="Upload a scenario file…", accept=".yaml,.yml", event_upload=on_upload)
+        Upload(label="Upload a scenario file…", accept=".yaml,.yml", event_upload=on_upload,
+               hint="start the dashboard on it instead: sim dashboard PATH/TO/FILE.yaml")
         if scn is not None:
             m = scn.spec.meta
             solara.Text(f"{m.title} · from {m.start} · {m.horizon_months} months · seed {m.seed}",

@@ -127,6 +127,7 @@ class Job:
                 log.debug("progress notification failed", exc_info=True)
 
     def _main(self) -> None:
+        from ..files import OutputError
         from ..play.moves import MoveError
         from ..runner import ChunkFailed
 
@@ -142,6 +143,8 @@ class Job:
         except ChunkFailed as exc:
             self.result = getattr(exc, "partial", None)
             self.errors, self.state = [f"{exc}"], "failed"
+        except OutputError as exc:  # a full disk, a read-only folder
+            self.errors, self.state = [f"sim dashboard: {exc}"], "failed"
         except Exception as exc:  # noqa: BLE001 - shown in the page, logged with its traceback
             log.error("%s failed:\n%s", self.label, traceback.format_exc())
             self.errors, self.state = [f"internal error in {self.label}: {type(exc).__name__}: {exc} "

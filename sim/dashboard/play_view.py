@@ -19,7 +19,7 @@ from ..scenario.errors import InputError
 from . import state
 from .config import CONFIG
 from .jobs import Job, error_lines
-from .logic import decks_for, played_candidates, save_upload
+from .logic import decks_for, played_candidates, save_upload, within
 from .widgets import JobStatus, Png, Problems, Table, Upload, pct, start_job
 
 
@@ -73,11 +73,14 @@ def start_game(scn: Any, played: list[str], seed: int, runs: int, months: int, d
 
 
 def resume_game(path: str, copy: bool):
-    """Resume a saved game: in place (a path on this machine) or, for an upload, in a new folder."""
+    """Resume a saved game: in place (a path on this machine, under the folder the dashboard
+    opens paths in) or, for an upload, in a new folder."""
     def work(job: Job) -> dict[str, Any]:
         from ..play.savefile import load_game
 
         job.begin("Resuming the saved game")
+        if not copy:
+            within(path, CONFIG.opens)
         game = load_game(path)
         if copy:
             folder = new_folder(game.scn.name)
@@ -146,7 +149,8 @@ def PlaySetup(scn: Any):
                     set_uploaded({**uploaded, label: c.ref})
                     set_deck(label)
 
-                Upload(label="Upload an inject deck…", accept=".yaml,.yml", event_upload=got_deck)
+                Upload(label="Upload an inject deck…", accept=".yaml,.yml", event_upload=got_deck,
+                       hint="decks named *injects*.yaml beside the scenario file are listed above")
                 if scn.overrides:
                     solara.Text("With the overrides set in Run: " + ", ".join(f"{k}={v}" for k, v in scn.overrides.items()),
                                 classes=["sim-note"])
@@ -166,9 +170,10 @@ def PlaySetup(scn: Any):
                 p.write_text(str(data.get("text") or ""), encoding="utf-8")
                 resume_game(str(p), copy=True)
 
-            Upload(label="Upload a saved game…", accept=".json", event_upload=got_save)
+            Upload(label="Upload a saved game…", accept=".json", event_upload=got_save,
+                   hint=f"put it under {CONFIG.opens}/ and give its path below")
             with solara.Row(style={"align-items": "center"}):
-                solara.InputText("or its path on this machine", value=saved, on_value=set_saved, classes=["sim-saved-path"])
+                solara.InputText(f"or its path under {CONFIG.opens}/", value=saved, on_value=set_saved, classes=["sim-saved-path"])
                 solara.Button("Resume", outlined=True, disabled=busy or not saved.strip(),
                               on_click=lambda: resume_game(saved.strip(), copy=False), classes=["sim-resume"])
     JobStatus(job, state.play_tick.value, cancel=False)
@@ -315,6 +320,9 @@ def Situation(sit: dict[str, Any]):
     if sit["members"]:
         Table(["Member", "Status", "Trust (start)"], [[m["label"], m["status"], f"{m['trust']:.2f} ({m['start']:.2f})"]
                                                       for m in sit["members"]], "sim-members", numeric=[2])
+    for sec in sit.get("declared", []):
+        Table([sec["title"], "Now (start)"], [[r["label"], f"{r['value']:.2f} ({r['start']:.2f})"] for r in sec["rows"]],
+              "sim-declared", numeric=[1])
     if sit["happened"]:
         solara.Text("Already happened: " + "; ".join(f"{h['description']} ({h['date']})" for h in sit["happened"]),
                     classes=["sim-note"])

@@ -65,7 +65,8 @@ def configure_solara() -> None:
 
 
 def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, outputs: str | Path = "outputs",
-          studies: list[str | Path] | None = None, ready: Callable[[str], None] | None = None) -> None:
+          studies: list[str | Path] | None = None, root: str | Path | None = None,
+          ready: Callable[[str], None] | None = None) -> None:
     """Serve the dashboard until interrupted (Ctrl-C or SIGTERM).
 
     Args:
@@ -74,16 +75,23 @@ def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8
         port: Port (0: a free one).
         outputs: Folder for runs, stories and games.
         studies: Folders searched for sweeps and comparisons (default: ``outputs``).
+        root: The folder under which paths typed in the page (a study, a saved game) may be
+            opened (default: ``outputs``); a path outside it is refused, with the same
+            message whether or not it exists.
         ready: Called with the page's address once the server listens.
     """
     from ..api import load_scenario
 
     check_options(port, host)
+    if root is not None and not Path(root).expanduser().is_dir():
+        raise option_error("--root", f"{root} is not a folder; give the folder whose sweeps, comparisons and saved "
+                           "games the page may open")
     if scenario is not None:
         load_scenario(scenario)  # bad input: the CLI's problem lines, before anything starts
     CONFIG.scenario = scenario
     CONFIG.outputs = Path(outputs)
     CONFIG.studies = [Path(s) for s in (studies or [outputs])]
+    CONFIG.root = Path(root).expanduser() if root is not None else None
     sock = bind(host, port)
     configure_solara()
     import warnings
@@ -95,7 +103,9 @@ def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8
 
     real_port = sock.getsockname()[1]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{real_port}/"
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    from .widgets import WS_MAX_SIZE
+
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=WS_MAX_SIZE)
     server = uvicorn.Server(config)
     if ready is not None:
         ready(url)

@@ -18,13 +18,15 @@ from ..scenario.errors import InputError
 from . import state
 from .config import CONFIG
 from .jobs import Job, error_lines
-from .logic import figures, find_studies, read_compare, study_kind
+from .logic import figures, find_studies, read_compare, study_kind, within
 from .widgets import JobStatus, Png, Problems, Table, pct, start_job
 
 
 def open_folder(path: str) -> None:
-    """Open a study folder (its kind checked), or show why it cannot be opened."""
+    """Open a study folder under the folder the dashboard opens paths in (its kind checked),
+    or show why it cannot be opened."""
     try:
+        within(path, CONFIG.opens)
         kind = study_kind(path)
     except InputError as exc:
         state.study_problems.set(tuple(error_lines(exc)))
@@ -45,7 +47,7 @@ def StudyView():
                       on_value=lambda v: (state.study_folder.set(labels[v]), open_folder(labels[v])) if v in labels else None)
         solara.Button("Look again", on_click=lambda: set_scan(scan + 1), text=True)
     with solara.Row(style={"align-items": "center"}):
-        solara.InputText("Folder written by sim sweep or sim compare", value=state.study_folder,
+        solara.InputText(f"Folder written by sim sweep or sim compare (under {CONFIG.opens}/)", value=state.study_folder,
                          classes=["sim-study-folder"], style={"min-width": "560px"})
         solara.Button("Open", on_click=lambda: open_folder(state.study_folder.value), color="primary",
                       classes=["sim-study-open"], disabled=not state.study_folder.value.strip())

@@ -15,9 +15,52 @@ from .jobs import Job
 _ticks = itertools.count(1)
 
 
+UPLOAD_LIMIT = 10_000_000
+"""The largest file the page uploads, in bytes (10 MB). A larger one is refused in the page, with
+a message, before it is sent; the server's websocket takes messages of twice that and more
+(:data:`WS_MAX_SIZE`), so an upload within the limit never drops the connection."""
+
+WS_MAX_SIZE = 2 * UPLOAD_LIMIT + (1 << 20)
+"""Largest websocket message the server accepts (uvicorn's ``ws_max_size``, 16 MiB by default,
+which dropped the connection on a 20 MB upload): an upload's text, JSON-escaped (at most
+about twice its size for a text file), and the message around it."""
+
+
+def too_big(limit: int = UPLOAD_LIMIT, hint: str = "") -> str:
+    """What follows ``NAME: SIZE MB`` when a file is over the upload limit."""
+    return f"is over the upload limit of {limit / 1e6:g} MB" + (f"; {hint}" if hint else "")
+
+
+def refused(data: dict, limit: int = UPLOAD_LIMIT, hint: str = "") -> str | None:
+    """Why an uploaded file (``{"name", "text"}``) is refused -- over the limit -- or None."""
+    size = len(str(data.get("text") or "").encode("utf-8", errors="replace"))
+    if size <= limit:
+        return None
+    return f"{data.get('name') or 'the file'}: {size / 1e6:.1f} MB {too_big(limit, hint)}"
+
+
 @solara.component_vue("upload.vue")
-def Upload(label: str, accept: str, event_upload: Callable[[dict], None]):
-    """A button that opens the browser's file picker and sends the chosen file's text."""
+def _UploadButton(label: str, accept: str, max_bytes: int, too_big: str, event_upload: Callable[[dict], None]):
+    """The browser's file picker; sends the chosen file's text, or says it is too big."""
+
+
+@solara.component
+def Upload(label: str, accept: str, event_upload: Callable[[dict], None], hint: str = ""):
+    """A button that opens the browser's file picker and hands the chosen file's text
+    (``{"name", "text"}``) to ``event_upload``. A file over :data:`UPLOAD_LIMIT` is refused
+    with a message in the page (``hint`` says what to do instead), in the browser before it
+    is sent, and here for a client that sends one anyway."""
+    error, set_error = solara.use_state("")
+
+    def got(data: dict) -> None:
+        why = refused(data, hint=hint)
+        set_error(why or "")
+        if why is None:
+            event_upload(data)
+
+    _UploadButton(label=label, accept=accept, max_bytes=UPLOAD_LIMIT, too_big=too_big(hint=hint), event_upload=got)
+    if error:
+        solara.Text(error, classes=["sim-upload-error"])
 
 
 def start_job(slot: solara.Reactive, tick: solara.Reactive, fn: Callable[[Job], Any], label: str) -> Job:

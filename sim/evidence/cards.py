@@ -153,8 +153,15 @@ _CACHE: dict[tuple, FactBase] = {}
 def load_cards(folder: str | Path | None = None) -> FactBase:
     """Load and check every ``*.yaml`` fact card in ``folder`` (default: shipped seeds).
 
+    A ``folder`` given that is not a folder is an :class:`InputError` (argument ``seeds``).
     Cached per folder while no card file changes (name, size, modification time).
     """
+    if folder is not None and not Path(folder).is_dir():
+        from ..scenario.errors import option_error
+
+        what = "is a file, not a folder" if Path(folder).exists() else "no such folder"
+        raise option_error("seeds", f"{folder}: {what}; give the folder that holds the fact cards "
+                                    "(*.yaml), or leave it out for the shipped seeds/")
     folder = Path(folder) if folder is not None else seeds_dir()
     stamp = (str(folder.resolve()),) + tuple(
         (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml"))
@@ -172,7 +179,8 @@ def check_card(raw: object, path: Path) -> tuple[FactCard | None, list[Problem]]
     """Check one fact card's loaded YAML (positioned, see ``load_yaml_file``).
 
     Returns the card (None if it does not validate) and the problems found: the
-    schema's, and a card id that differs from the file name.
+    schema's, a card id that differs from the file name, and a fact id used twice in
+    the card. :func:`load_cards` and ``sim seeds check`` both check a card with this.
     """
     try:
         card = validate_model(FactCard, raw, file=str(path))
@@ -187,7 +195,32 @@ def check_card(raw: object, path: Path) -> tuple[FactCard | None, list[Problem]]
                 f"card id '{card.card}' must match the file name '{path.stem}'",
             )
         )
+    first: dict[str, int] = {}
+    for i, fact in enumerate(card.facts):
+        if fact.id in first:
+            problems.append(Problem(_fact_mark(raw, i, path), f"facts[{i}].id",
+                                    f"fact id '{fact.id}' is used twice in this card (also facts[{first[fact.id]}]); "
+                                    "fact ids must be unique"))
+        first.setdefault(fact.id, i)
     return card, problems
+
+
+def clashes(card: FactCard, raw: object, path: Path, base: FactBase) -> list[Problem]:
+    """Fact ids of ``card`` that another card of ``base`` already uses (a card may
+    keep its own ids: the same card id is not a clash)."""
+    problems = []
+    for i, fact in enumerate(card.facts):
+        other = base.card_of.get(fact.id)
+        if other is not None and other != card.card:
+            problems.append(Problem(_fact_mark(raw, i, path), f"facts[{i}].id",
+                                    f"fact id '{fact.id}' is already used in card '{other}'; fact ids must be unique"))
+    return problems
+
+
+def _fact_mark(raw: object, i: int, path: Path) -> Mark:
+    facts_raw = raw.get("facts") if isinstance(raw, PDict) else None
+    where = mark_of(facts_raw[i], "id") if isinstance(facts_raw, list) and i < len(facts_raw) else None
+    return where or Mark(str(path))
 
 
 def _load_cards(folder: Path) -> FactBase:
@@ -205,22 +238,12 @@ def _load_cards(folder: Path) -> FactBase:
         problems.extend(found)
         if card is None:
             continue
+        problems.extend(clashes(card, raw, path, base))
         base.cards[card.card] = card
-        facts_raw = raw.get("facts") if isinstance(raw, PDict) else None
-        for i, fact in enumerate(card.facts):
-            if fact.id in base.facts:
-                where = mark_of(facts_raw[i], "id") if facts_raw else Mark(str(path))
-                problems.append(
-                    Problem(
-                        where or Mark(str(path)),
-                        f"facts[{i}].id",
-                        f"fact id '{fact.id}' is already used in card "
-                        f"'{base.card_of[fact.id]}'; fact ids must be unique",
-                    )
-                )
-                continue
-            base.facts[fact.id] = fact
-            base.card_of[fact.id] = card.card
+        for fact in card.facts:
+            if fact.id not in base.facts:  # a clash, reported above: the first card keeps it
+                base.facts[fact.id] = fact
+                base.card_of[fact.id] = card.card
     if problems:
         raise InputError(problems)
     return base

@@ -3,9 +3,10 @@
 A draft from :mod:`sim.evidence.draft` marks what a person must still do: values that
 start with ``CONFIRM`` and ``confirm:`` blocks. :func:`check_card_file` reports each
 of them where it is written (``file:line:col: path: ...``), together with everything
-else that would stop the file loading as a fact card — the same checks
-:func:`~sim.evidence.cards.load_cards` makes, plus fact ids already used by another
-card. A file that passes is exactly a valid fact card.
+else that would stop the file loading as a fact card — the very checks
+:func:`~sim.evidence.cards.load_cards` makes (:func:`~sim.evidence.cards.check_card`,
+then :func:`~sim.evidence.cards.clashes` with the cards of ``seeds``). A file that passes
+is exactly a valid fact card.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..scenario.errors import InputError, Mark, Problem
-from ..scenario.yamlsafe import PDict, PList, load_yaml_file, mark_of
-from .cards import FactCard, check_card, load_cards
+from ..scenario.yamlsafe import PDict, load_yaml_file, mark_of
+from .cards import FactCard, check_card, clashes, load_cards
 from .draft import CONFIRM
 
 
@@ -72,18 +73,11 @@ def check_card_file(path: str | Path, seeds: str | Path | None = None) -> FactCa
     problems = to_confirm(raw, str(path))
     marks = {p.mark for p in problems}
     paths = {p.path for p in problems}
+    base = load_cards(seeds)  # first: a --seeds that is not a folder is the one problem to fix
     card, found = check_card(raw, path)
     problems += [p for p in found if not _is_marker(p, marks, paths)]
     if card is not None:
-        base = load_cards(seeds)
-        facts_raw = raw.get("facts") if isinstance(raw, PDict) else None
-        for i, fact in enumerate(card.facts):
-            other = base.card_of.get(fact.id)
-            if other is not None and other != card.card:
-                where = mark_of(facts_raw[i], "id") if isinstance(facts_raw, PList) else None
-                problems.append(Problem(where or Mark(str(path)), f"facts[{i}].id",
-                                        f"fact id '{fact.id}' is already used in card '{other}'; "
-                                        "choose another id"))
+        problems += clashes(card, raw, path, base)
     if problems:
         raise InputError(problems)
     assert card is not None

@@ -5,6 +5,9 @@ replicates, everything the results need — first-hit month histograms, co-occur
 counts for conditional probabilities, final-value sums and a bounded sample, per-month
 series and the trajectories of a few replicates — as fixed-size arrays. Memory does not
 grow with the number of runs.
+
+Which state arrays go into the series, the trajectories and the final-value samples is
+what each declares (:class:`sim.parts.Shows`): nothing here names a rule's state.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..parts import SECTIONS, registry
 from .base import Detector, combine_order
 
 if TYPE_CHECKING:
@@ -34,10 +38,10 @@ class ChunkResult:
     value_sum: np.ndarray  # (O,) sums of final values (nan where an outcome has none)
     value_sq: np.ndarray  # (O,)
     value_sample: np.ndarray  # (O, k) final values of the first replicates of the run
-    series: dict[str, np.ndarray]  # per-month sums / counts
-    traj: dict[str, np.ndarray]  # trajectories of the sampled replicates
+    series: dict[str, np.ndarray]  # per-month sums / counts of the states declared recorded (Shows.record)
+    traj: dict[str, np.ndarray]  # (k, H, ...) months of the sampled replicates (Shows.trajectories)
     first_hit_sample: np.ndarray  # (k, O) first-hit months of the sampled replicates
-    casualty_sample: np.ndarray  # (F, k) total deaths per flashpoint, first replicates of the run
+    final_sample: dict[str, np.ndarray]  # (k, ...) final values, first replicates of the run (Shows.final)
     count_names: tuple[str, ...] = ()  # declared event types, in registry order
     counts_sum: np.ndarray | None = None  # (E,) events per type summed over replicates
     counts_sq: np.ndarray | None = None  # (E,) sums of squares (for standard errors)
@@ -45,6 +49,20 @@ class ChunkResult:
     peak_rss_mb: float = 0.0  # the worker's peak resident memory when it finished this chunk
     patterns: dict[bytes, int] | None = None  # replicates per combination of outcomes that happened
     replicates: dict | None = None  # per-replicate data when asked for (see Recorder.per_replicate)
+
+
+def _counts(x: np.ndarray, L: int) -> np.ndarray:
+    """How many replicates hold each value 0..L-1, per element: (R, ...) -> (..., L).
+    Values outside 0..L-1 are not counted."""
+    n = x.shape[0]
+    shape = x.shape[1:]
+    m = int(np.prod(shape))
+    flat = x.reshape(n, m).astype(np.intp)
+    idx = flat + L * np.arange(m, dtype=np.intp)
+    valid = (flat >= 0) & (flat < L)
+    if not valid.all():
+        idx = idx[valid]
+    return np.bincount(idx.ravel(), minlength=m * L)[: m * L].reshape(*shape, L)
 
 
 def _summer(n: int):
@@ -98,28 +116,23 @@ class Recorder:
         self.prim = [i for i, d in enumerate(detectors) if d.cond is not None]
         self.k_final = int(np.clip(keep_final - offset, 0, R))
         self.k_traj = int(np.clip(keep_traj - offset, 0, R))
-        F, S, A, K, T = plan.F, plan.S, plan.A, plan.K, plan.T
-        self.series = {
-            "level_counts": np.zeros((H, F, 6), dtype=np.int64),
-            "settled": np.zeros((H, F), dtype=np.int64),
-            "deaths": np.zeros((H, F)),
-            "trust": np.zeros((H, S, A)),
-            "status_counts": np.zeros((H, S, A, 4), dtype=np.int64),
-            "controller_counts": np.zeros((H, T, S), dtype=np.int64),
-            "shares": np.zeros((H, S, K)),
-            "capability": np.zeros((H, S)),
-            "affinity": np.zeros((H, S, S)),
-        }
+        sizes = plan.sizes
+        self.shows = [sh for sh in registry().shows() if sh.state in world.st.names()]
+        self.series: dict[str, np.ndarray] = {}
+        self.levels: dict[str, int] = {}
         k = self.k_traj
-        self.traj = {
-            "level": np.zeros((k, H, F), dtype=np.int8),
-            "deaths": np.zeros((k, H, F), dtype=np.float32),
-            "trust": np.zeros((k, H, S, A), dtype=np.float32),
-            "status": np.zeros((k, H, S, A), dtype=np.int8),
-            "shares": np.zeros((k, H, S, K), dtype=np.float32),
-            "affinity": np.zeros((k, H, S, S), dtype=np.float32),
-            "capability": np.zeros((k, H, S), dtype=np.float32),
-        }
+        self.traj: dict[str, np.ndarray] = {}
+        for sh in self.shows:
+            arr = world.st[sh.state]
+            shape = arr.shape[1:]
+            if sh.record == "counts":
+                L = sizes[SECTIONS[sh.levels]] if isinstance(sh.levels, str) else len(sh.levels)
+                self.levels[sh.state] = L
+                self.series[sh.series_name] = np.zeros((H, *shape, L), dtype=np.int64)
+            elif sh.record == "mean":
+                self.series[sh.series_name] = np.zeros((H, *shape), dtype=np.int64 if arr.dtype.kind in "biu" else np.float64)
+            if sh.trajectories:
+                self.traj[sh.state] = np.zeros((k, H, *shape), dtype=arr.dtype if arr.dtype.kind in "biu" else np.float32)
         self.conds = [d.bind(world) for d in detectors]
         world.observers.append(self.observe)
 
@@ -177,40 +190,16 @@ class Recorder:
             new = hit & (first[i] == 0)
             if new.any():
                 first[i, new] = t
-        st, s = w.st, self.series
         r = t - 1
-        lv = st.level.astype(np.intp)
-        F = lv.shape[1]
-        if F:
-            s["level_counts"][r] = np.stack([np.bincount(lv[:, f], minlength=6)[:6] for f in range(F)])
-        s["settled"][r] = st.settled.sum(axis=0)
         total = _summer(w.n)
-        s["deaths"][r] = total(st.deaths)
-        s["trust"][r] = total(st.trust)
-        status = st.status
-        n = status.shape[0]
-        members = 0
-        for code in range(1, 4):
-            c = np.rint(total(status == code)).astype(np.int64)
-            s["status_counts"][r, ..., code] = c
-            members = members + c
-        s["status_counts"][r, ..., 0] = n - members
-        if st.controller.shape[1]:
-            S = st.capability.shape[1]
-            for j in range(st.controller.shape[1]):
-                s["controller_counts"][r, j] = np.bincount(st.controller[:, j], minlength=S)[:S]
-        s["shares"][r] = total(st.shares)
-        s["capability"][r] = total(st.capability)
-        s["affinity"][r] = total(st.affinity)
-        k = self.k_traj
-        if k:
-            self.traj["level"][:, r] = st.level[:k]
-            self.traj["deaths"][:, r] = st.deaths[:k]
-            self.traj["trust"][:, r] = st.trust[:k]
-            self.traj["status"][:, r] = status[:k]
-            self.traj["shares"][:, r] = st.shares[:k]
-            self.traj["affinity"][:, r] = st.affinity[:k]
-            self.traj["capability"][:, r] = st.capability[:k]
+        for sh in self.shows:
+            x = w.st[sh.state]
+            if sh.record == "counts":
+                self.series[sh.series_name][r] = _counts(x, self.levels[sh.state])
+            elif sh.record == "mean":
+                self.series[sh.series_name][r] = x.sum(axis=0) if x.dtype.kind in "biu" else total(x)
+            if sh.trajectories and self.k_traj:
+                self.traj[sh.state][:, r] = x[: self.k_traj]
 
     def result(self, seconds: float = 0.0) -> ChunkResult:
         """Combine, summarize and return the chunk's contribution."""
@@ -259,7 +248,7 @@ class Recorder:
             series=self.series,
             traj=self.traj,
             first_hit_sample=first[:, : self.k_traj].T.copy(),
-            casualty_sample=w.st.casualties[: self.k_final].T.astype(float).copy(),
+            final_sample={sh.state: w.st[sh.state][: self.k_final].astype(float) for sh in self.shows if sh.final},
             count_names=tuple(w.counts),
             counts_sum=np.array([c.sum(dtype=np.float64) for c in w.counts.values()]),
             counts_sq=np.array([np.square(c, dtype=np.float64).sum() for c in w.counts.values()]),

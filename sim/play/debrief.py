@@ -118,19 +118,23 @@ def render(game: Any, chart: Path | None, timeline: Path) -> str:
 
 
 def write_debrief(game: Any, folder: str | Path, name: str = "debrief") -> Path:
-    """Write ``NAME.html`` (self-contained) into ``folder``."""
+    """Write ``NAME.html`` (self-contained) into ``folder`` (an :class:`~sim.files.OutputError`
+    naming it if it cannot be written: a full disk, a read-only folder)."""
+    from ..files import OutputError
     from ..results import atomic_write
     from .figures import forecast_chart, timeline
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        story = game.story()
-        tl = timeline(story, Path(tmp) / "timeline.png", title="The game month by month")
-        outs = [{"name": d.name, "description": d.description} for d in game.detectors]
-        ticks = ["0\nstart"] + [f"{t['turn']}\n{t['to']}" for t in game.turns][: len(game.forecasts) - 1]
-        chart = (forecast_chart(game.forecasts, outs, game.baseline, Path(tmp) / "forecast.png", ticks=ticks)
-                 if game.forecasts else None)
-        path = folder / f"{name}.html"
-        atomic_write(path, render(game, chart, tl))
+    path = Path(folder) / f"{name}.html"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            story = game.story()
+            tl = timeline(story, Path(tmp) / "timeline.png", title="The game month by month")
+            outs = [{"name": d.name, "description": d.description} for d in game.detectors]
+            ticks = ["0\nstart"] + [f"{t['turn']}\n{t['to']}" for t in game.turns][: len(game.forecasts) - 1]
+            chart = (forecast_chart(game.forecasts, outs, game.baseline, Path(tmp) / "forecast.png", ticks=ticks)
+                     if game.forecasts else None)
+            atomic_write(path, render(game, chart, tl))
+    except OSError as exc:
+        raise OutputError.from_os(path, exc) from exc
     return path

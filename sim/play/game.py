@@ -86,7 +86,7 @@ class Game:
                  chunk_size: int | None = None):
         from .. import seeding
         from ..outcomes import Recorder, compile_outcomes
-        from ..rules import build_pipeline
+        from ..parts import build_pipeline
         from ..world.compile import compile_plan
         from ..world.log import EventLog
         from ..world.model import World

@@ -57,13 +57,19 @@ def decode(x: Any) -> Any:
 
 
 def write(path: str | Path, data: dict[str, Any]) -> Path:
-    """Write a saved game atomically (temporary file, then rename)."""
-    from ..results import atomic_write
+    """Write a saved game atomically (temporary file, then rename): the previous save stays
+    whole if this one fails, which is an :class:`~sim.files.OutputError` naming the file
+    (a full disk, a read-only folder)."""
+    from ..files import OutputError, atomic_write
 
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps({"format": FORMAT, **data}, separators=(",", ":")))
+    text = json.dumps({"format": FORMAT, **data}, separators=(",", ":"))
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    except OSError as exc:
+        raise OutputError.from_os(path, exc) from exc
     return path
 
 

@@ -1,14 +1,26 @@
-"""The situation a game shows before each turn, as plain data (a terminal or a browser renders it)."""
+"""The situation a game shows before each turn, as plain data (a terminal or a browser renders it).
+
+It shows the state arrays declared ``track=True`` (:class:`sim.parts.Shows`), each in the
+section of the screen its declaration names (``screen``): the stock sections below
+(:data:`STOCK_SCREENS`) lay out the stock mechanisms' state; any other section is laid
+out from its declarations: a row per element (states: the played ones and the
+flashpoints' sides), labelled with the label phrase, its value now and at the start.
+"""
 
 from __future__ import annotations
 
+from itertools import product
 from typing import Any
 
 import numpy as np
 
+from ..parts import Shows, registry
 from ..world.compile import ACTIVE, EXITED, FROZEN, LEVELS, NONE
 
 STATUS = {NONE: "not a member", ACTIVE: "active member", FROZEN: "frozen", EXITED: "has left"}
+
+STOCK_SCREENS = ("flashpoints", "members", "capability", "affinity", "shares", "territories")
+"""Sections of the screen laid out here for the stock mechanisms' state."""
 
 
 def situation(game: Any) -> dict[str, Any]:
@@ -18,9 +30,9 @@ def situation(game: Any) -> dict[str, Any]:
     from ..world.log import lever_phrase, short_name
 
     plan, track, scn = game.plan, game.track, game.scn
-    st0 = {k: track.at(k, 0) for k in ("level", "trust", "capability", "affinity", "shares", "casualties")}
-    now = {k: track.at(k) for k in ("level", "trust", "status", "capability", "affinity", "shares", "casualties",
-                                    "controller")}
+    shown = [sh for sh in registry().shows() if sh.track and track.frames.get(sh.state)]
+    st0 = {sh.state: track.at(sh.state, 0) for sh in shown}
+    now = {sh.state: track.at(sh.state) for sh in shown}
     last_turn = game.turns[-1] if game.turns else None
     before = track.at("casualties", last_turn["first"] - 1) if last_turn else st0["casualties"]
     name = lambda kind, key: short_name(plan, kind, key)  # noqa: E731
@@ -90,11 +102,36 @@ def situation(game: Any) -> dict[str, Any]:
         "played": [{"state": a, "name": name("state", a)} for a in game.played],
         "flashpoints": fps, "members": members, "capability": caps, "ratios": ratios, "affinity": aff,
         "shares": shares, "territories": terr, "actors": actors, "since": since,
+        "declared": declared_sections([sh for sh in shown if sh.screen and sh.screen not in STOCK_SCREENS],
+                                      st0, now, plan, focus),
         "happened": [{"name": d.name, "description": d.description, "date": game.date(m)}
                      for d in game.detectors for n, m in game.happened().items() if n == d.name],
         "deck": [{"name": i.name, "description": i.description, "at": i.at, "when": i.when, "played": i.name in game.fired}
                  for i in game.deck],
     }
+
+
+def declared_sections(shows: list[Shows], st0: dict, now: dict, plan: Any, focus: list[int],
+                      most: int = 12) -> list[dict[str, Any]]:
+    """Sections of the screen laid out from declarations: ``[{"title", "rows": [{"label",
+    "value", "start"}]}]``, a row per element (the states among them: ``focus``),
+    labelled with the state's label phrase; at most ``most`` rows a section."""
+    from ..world.log import short_name
+
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for sh in shows:
+        if len(sh.dims) != np.ndim(now[sh.state]):
+            continue  # not an array over actors
+        axes = [focus if kind == "state" else range(len(plan.section(sect)))
+                for kind, sect in zip(sh.dims, sh.sections, strict=True)]
+        rows = sections.setdefault(sh.screen, [])
+        for e in product(*axes):
+            keys = [plan.section(sect)[i] for sect, i in zip(sh.sections, e, strict=True)]
+            names = [short_name(plan, kind, k) for kind, k in zip(sh.dims, keys, strict=True)]
+            value, start = now[sh.state][e], st0[sh.state][e]
+            rows.append({"state": sh.state, "keys": keys, "label": sh.describe(names),
+                         "value": float(value), "start": float(start)})
+    return [{"title": title, "rows": rows[:most]} for title, rows in sections.items() if rows]
 
 
 def policy_words(pol: Any) -> str:

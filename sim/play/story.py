@@ -228,7 +228,7 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
     """
     from .. import montecarlo, seeding
     from ..outcomes import Recorder
-    from ..rules import build_pipeline
+    from ..parts import build_pipeline
     from ..world.log import EventLog
     from ..world.model import World
 

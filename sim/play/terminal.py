@@ -65,6 +65,9 @@ def render_situation(sit: dict[str, Any]) -> str:
             f"{s['label']} {100 * s['share']:.0f}% ({100 * s['start']:.0f}%)" for s in sit["shares"][:8]))
     if sit["territories"]:
         out.append("Territory:  " + "; ".join(f"{t['name']} held by {t['controller']}" for t in sit["territories"]))
+    for sec in sit.get("declared", []):
+        out.append(f"{sec['title']}:  " + "; ".join(f"{r['label']} {r['value']:.2f} ({r['start']:.2f})"
+                                                    for r in sec["rows"]))
     if sit["happened"]:
         out.append("Already happened:  " + "; ".join(f"{h['description']} ({h['date']})" for h in sit["happened"]))
     out.append("Who decides:")
@@ -128,11 +131,16 @@ class Session:
     def __init__(self, game: Game, save: Path, ask: Callable[[str], str] = input, say: Callable[[str], None] = print,
                  debrief: Callable[[Game], Path] | None = None):
         self.game, self.save_path, self.ask, self.say, self.debrief = game, Path(save), ask, say, debrief
+        self.saved_turn: int | None = game.turn if self.save_path.is_file() else None
+        """The turn the game file on disk holds (None: none yet): what is left if a save fails."""
 
     def save(self) -> None:
+        """Save the game; a save that fails (an :class:`~sim.files.OutputError`: a full disk)
+        leaves the previous one whole (:attr:`saved_turn`)."""
         from .savefile import save_game
 
         save_game(self.game, self.save_path)
+        self.saved_turn = self.game.turn
 
     def begin(self) -> None:
         g = self.game

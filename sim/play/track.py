@@ -1,8 +1,9 @@
 """Following one replicate month by month: the state a story or a game shows.
 
 A :class:`Track` observes a world and keeps, for one replicate, the quantities people
-read — rungs, deaths, members' trust and status, capability, affinity, arms-import
-shares, who holds each territory — at the start (frame 0) and after every month.
+read — the state arrays declared ``track=True`` (:class:`sim.parts.Shows`): rungs, deaths,
+members' trust and status, capability, affinity, arms-import shares, who holds each
+territory, and any a custom rule declares — at the start (frame 0) and after every month.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from typing import Any
 
 import numpy as np
 
-KEYS = ("level", "casualties", "trust", "status", "capability", "affinity", "shares", "controller")
-"""State arrays a track keeps (each frame: the replicate's slice)."""
+from ..parts import registry
+
+
+def tracked() -> tuple[str, ...]:
+    """The state arrays a track keeps (each frame: the replicate's slice), as declared."""
+    return tuple(sh.state for sh in registry().shows() if sh.track)
 
 
 @dataclass
@@ -27,7 +32,7 @@ class Track:
     """
 
     replicate: int = 0
-    frames: dict[str, list[np.ndarray]] = field(default_factory=lambda: {k: [] for k in KEYS})
+    frames: dict[str, list[np.ndarray]] = field(default_factory=lambda: {k: [] for k in tracked()})
 
     def attach(self, world: Any) -> Track:
         """Record the world's current state as the first frame, then every month."""
@@ -37,11 +42,11 @@ class Track:
 
     def observe(self, world: Any) -> None:
         r = self.replicate
-        for k in KEYS:
-            self.frames[k].append(np.array(world.st[k][r], copy=True))
+        for k, frames in self.frames.items():
+            frames.append(np.array(world.st[k][r], copy=True))
 
     def __len__(self) -> int:
-        return len(self.frames["level"])
+        return max((len(v) for v in self.frames.values()), default=0)
 
     def at(self, name: str, t: int = -1) -> np.ndarray:
         """The array ``name`` at frame ``t`` (default: the latest)."""
@@ -57,6 +62,6 @@ class Track:
     @classmethod
     def from_data(cls, data: dict[str, list], replicate: int = 0) -> Track:
         t = cls(replicate)
-        for k in KEYS:
+        for k in t.frames:  # the arrays declared tracked now (a saved game's others are left)
             t.frames[k] = [np.asarray(a) for a in data.get(k, [])]
         return t

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..results import wilson
-from .html import CSS, _e, _img, _pct
+from .html import CSS, _e, _img, _pct, replaced_note
 from .sweep import _png
 
 
@@ -101,14 +101,17 @@ def render(cmp: Any, figs: list[Path]) -> str:
          f"<h1>{_e(cmp.a.title)}: A against B</h1>",
          f"<p class='sub'>A: {_e(cmp.label_a)} · B: {_e(cmp.label_b)} · {cmp.a.runs:,} runs each · seed {cmp.a.seed}"
          + (" · common random numbers" if cmp.paired else " · independent seeds") + "</p>",
-         "<h2>In words</h2><ul class='headline'>"]
+         replaced_note(cmp.a.manifest), "<h2>In words</h2><ul class='headline'>"]
     p += [f"<li>{_e(s)}</li>" for s in cmp.words()]
     p.append("</ul><p class='note'>" + _e(
         "With common random numbers replicate i of A and replicate i of B draw the same random numbers wherever "
         "the two variants share a mechanism, so the difference is measured replicate by replicate: the interval "
-        "is a paired t interval of the per-replicate differences and the test is McNemar's exact test on the "
-        "replicates where only one variant had the outcome. p-values are adjusted for the number of outcomes "
-        "(Benjamini-Hochberg); an outcome is called different when the adjusted value is below 0.05.") + "</p>")
+        "is Newcombe's score interval for a difference of paired proportions (1998, method 10) and the test is "
+        "McNemar's exact test on the replicates where only one variant had the outcome. With independent seeds "
+        "the interval is Newcombe's hybrid score interval and the test Fisher's exact test. Both intervals stay "
+        "within ±100 points. p-values are adjusted for the number of outcomes (Benjamini-Hochberg); an outcome is "
+        "called different when the adjusted value is below 0.05. Only outcomes both variants define the same way "
+        "are compared.") + "</p>")
     p.append("<h2>Outcomes</h2><table><tr><th>Outcome</th><th>A</th><th>B</th><th>B − A (95% interval)</th>"
              "<th>adjusted p</th></tr>")
     for name, r in df.iterrows():

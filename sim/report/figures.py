@@ -1,9 +1,19 @@
-"""Matplotlib figures of a run, titled in plain words, readable on screen and in print."""
+"""Matplotlib figures of a run, titled in plain words, readable on screen and in print.
+
+Besides the outcome figures, a run's figures are the charts its state declarations name
+(:func:`sim.parts.charts`): ``relations`` and ``casualties`` are drawn their own way
+(:data:`DRAWN`); any other chart is drawn from what its states declare — the share of
+runs at each level for a state recorded as counts (escalation rungs), else a line per
+element (median and 10-90% band of the sampled runs where trajectories are kept, the
+monthly mean otherwise), labelled with the state's label phrase.
+"""
 
 from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Callable
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +23,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..parts import Shows, charts
+from .labels import RUNGS
+
 if TYPE_CHECKING:
     from ..results import Results
 
 RUNG_COLOURS = ["#e8eef4", "#c6dbef", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
-RUNG_NAMES = ["0 calm", "1 tension", "2 display/blockade", "3 fatal clash", "4 major clash", "5 war"]
+"""Light to dark: the colours of levels 0-5 (a longer ladder takes a colour map)."""
+RUNG_NAMES = [f"{i} {word}" for i, word in enumerate(RUNGS)]
+"""The rungs as a figure's legend or axis names them ("2 display or blockade")."""
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 12,
@@ -99,26 +114,105 @@ def cumulative_incidence(res: Results, path: Path) -> Path:
         return _save(fig, path)
 
 
-def escalation_rungs(res: Results, path: Path) -> Path | None:
-    """Share of runs on each escalation rung over time, one panel per flashpoint."""
-    fps = res.names["flashpoints"]
-    if not fps:
+def _names(res: Results, sh: Shows, element: tuple[int, ...]) -> list[str]:
+    """Display names of the actors of one element of a state."""
+    out = []
+    for sect, i in zip(sh.sections, element, strict=True):
+        key = res.names[sect][i]
+        out.append(res.labels.get(key, key))
+    return out
+
+
+def _elements(res: Results, sh: Shows) -> list[tuple[int, ...]]:
+    return list(product(*(range(len(res.names[sect])) for sect in sh.sections)))
+
+
+def level_shares(res: Results, path: Path, shows: list[Shows]) -> Path | None:
+    """Share of runs at each level over time, one panel per element (per flashpoint: the
+    escalation rungs), for states recorded as counts over levels."""
+    panels = []
+    for sh in shows:
+        if sh.record != "counts":
+            continue
+        counts = res.series[sh.series_name] / max(res.runs, 1)
+        elements = _elements(res, sh)
+        if len(elements) > 8:  # many: those that leave level 0 somewhere
+            elements = [e for e in elements if counts[(slice(None), *e)][:, 1:].any()][:8]
+        levels = list(res.names[sh.levels]) if isinstance(sh.levels, str) else list(sh.levels)
+        names = [f"{i} {name}" for i, name in enumerate(levels)]
+        for e in elements:
+            panels.append((sh.describe(_names(res, sh, e)), counts[(slice(None), *e)], names))
+    if not panels:
         return None
-    counts = res.series["level_counts"] / max(res.runs, 1)
     months = np.arange(1, res.horizon + 1)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(fps), 1, figsize=(8.5, 2.6 * len(fps) + 0.6), squeeze=False, sharex=True)
-        for j, f in enumerate(fps):
+        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 2.6 * len(panels) + 0.6), squeeze=False, sharex=True)
+        for j, (title, c, names) in enumerate(panels):
             ax = axes[j, 0]
-            ax.stackplot(months, (counts[:, j, :] * 100).T, colors=RUNG_COLOURS, labels=RUNG_NAMES, edgecolor="none")
+            L = c.shape[1]
+            colours = RUNG_COLOURS if L <= len(RUNG_COLOURS) else plt.get_cmap("OrRd")(np.linspace(0.05, 1, L))
+            ax.stackplot(months, (c * 100).T, colors=colours[:L], labels=names, edgecolor="none")
             ax.set_ylim(0, 100)
             ax.set_xlim(1, res.horizon)
             ax.set_ylabel("% of runs")
-            ax.set_title(f"{res.labels.get(f, f)}: escalation rung over time", loc="left", fontsize=11)
+            ax.set_title(f"{title} over time", loc="left", fontsize=11)
         ticks = months[:: max(1, len(months) // 8)]
         axes[-1, 0].set_xticks(ticks, [res.date(int(m)) for m in ticks], rotation=30, ha="right")
         axes[0, 0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, reverse=True)
         return _save(fig, path)
+
+
+def state_lines(res: Results, path: Path, shows: list[Shows]) -> Path | None:
+    """A panel per state of the chart, a line per element (the 8 largest at the horizon),
+    labelled with the state's label phrase: median and 10-90% band of the sampled runs
+    where trajectories are kept, else the monthly mean."""
+    panels = chart_lines(res, shows)
+    if not panels:
+        return None
+    months = np.arange(1, res.horizon + 1)
+    colours = plt.get_cmap("tab10").colors
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.0 * len(panels) + 0.6), squeeze=False, sharex=True)
+        for ax, (title, lines) in zip(axes[:, 0], panels, strict=True):
+            for i, (label, values) in enumerate(lines):
+                if values.ndim == 2:
+                    _band(ax, months, values, _wrap(label, 40), colours[i % 10])
+                else:
+                    ax.plot(months, values, color=colours[i % 10], lw=1.8, label=_wrap(label, 40))
+            ax.set_title(_wrap(title, 70), loc="left", fontsize=11)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        _date_ticks(axes[-1, 0], res, months)
+        fig.tight_layout()
+        return _save(fig, path)
+
+
+def chart_lines(res: Results, shows: list[Shows], most: int = 8) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+    """What :func:`state_lines` draws: per state ``(title, [(label, values)])``, values a
+    (k, H) sample of trajectories or the (H,) monthly mean."""
+    panels = []
+    for sh in shows:
+        traj = res.traj.get(sh.state)
+        if sh.trajectories and traj is not None and traj.shape[0] >= 5:
+            values = lambda e, traj=traj: traj[(slice(None), slice(None), *e)].astype(float)  # noqa: E731
+            title = f"{sh.doc or sh.state}: median and 10-90% band of {traj.shape[0]} sampled runs"
+        elif sh.record == "mean":
+            mean = res.series[sh.series_name] / max(res.runs, 1)
+            values = lambda e, mean=mean: mean[(slice(None), *e)]  # noqa: E731
+            title = f"{sh.doc or sh.state}: mean over {res.runs:,} runs"
+        else:
+            continue
+        lines = [(sh.describe(_names(res, sh, e)), values(e)) for e in _elements(res, sh)]
+        lines = [x for x in lines if np.any(x[1])]
+        lines.sort(key=lambda x: -abs(float(np.median(x[1][..., -1]))))
+        if lines:
+            panels.append((title, lines[:most]))
+    return panels
+
+
+DRAWN: dict[str, Callable[[Results, Path, list[Shows]], Path | None]] = {}
+"""Charts drawn their own way (their selection of lines depends on the scenario's
+structure), by name; every other declared chart is drawn from its declarations."""
 
 
 def write_figures(res: Results, folder: Path) -> dict[str, Path]:
@@ -126,10 +220,11 @@ def write_figures(res: Results, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
     out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
-    for key, fn in (("escalation", escalation_rungs), ("relations", relations), ("casualties", casualty_distribution)):
-        p = fn(res, folder / f"fig_{key}.png")
+    for name, shows in charts(res.shows):
+        draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
+        p = draw(res, folder / f"fig_{name}.png", shows)
         if p:
-            out[key] = p
+            out[name] = p
     return out
 
 
@@ -145,11 +240,15 @@ def _date_ticks(ax, res: Results, months: np.ndarray) -> None:
     ax.set_xticks(ticks, [res.date(int(m)) for m in ticks], rotation=30, ha="right")
 
 
-def relations(res: Results, path: Path) -> Path | None:
-    """Trust in alliances, affinities and arms-import shares over time, with 10-90% bands."""
+def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
+    """Trust in alliances, affinities and arms-import shares over time, with 10-90% bands:
+    the flashpoints' sides' trust in their alliances and affinity towards the alliances'
+    leaders, and the main suppliers of the buyers (labels: the states' label phrases)."""
     tr = res.traj
     if not tr or tr["trust"].shape[0] < 5:
         return None
+    said = {sh.state: sh for sh in shows}
+    said_as = lambda name, *keys: said[name].describe([lab(k, k) for k in keys])  # noqa: E731
     k = tr["trust"].shape[0]
     st = res.names["states"]
     al = res.names["alliances"]
@@ -170,7 +269,7 @@ def relations(res: Results, path: Path) -> Path | None:
                 continue
             if (tr["status"][:, 0, s, a] > 0).mean() < 0.5:
                 continue
-            lines.append((f"{lab(st[s], st[s])} in the {lab(name, name)}", tr["trust"][:, :, s, a]))
+            lines.append((said_as("trust", st[s], name), tr["trust"][:, :, s, a]))
     if lines:
         panels.append(("Trust in the alliance (0-1)", lines[:6]))
     # affinities: sides towards alliance leaders; buyers towards their suppliers' states
@@ -179,16 +278,16 @@ def relations(res: Results, path: Path) -> Path | None:
         ld = struct["leaders"][a]
         for s in sides:
             if s != ld and (tr["status"][:, 0, s, a] > 0).mean() >= 0.5:
-                lines.append((f"{lab(st[s], st[s])} towards {lab(st[ld], st[ld])}", tr["affinity"][:, :, s, ld]))
+                lines.append((said_as("affinity", st[s], st[ld]), tr["affinity"][:, :, s, ld]))
     buyers = struct.get("buyers", [])
     share_lines = []
     for b in buyers:
         final = np.median(tr["shares"][:, -1, b, :], axis=0)
         for kk in np.argsort(-final)[:3]:
             if final[kk] > 0.02 or np.median(tr["shares"][:, 0, b, kk]) > 0.02:
-                share_lines.append((f"{lab(sup[kk], sup[kk])} in {lab(st[b], st[b])}'s imports", tr["shares"][:, :, b, kk]))
+                share_lines.append((said_as("shares", st[b], sup[kk]), tr["shares"][:, :, b, kk]))
                 ss = struct["supplier_state"][kk]
-                pair = (f"{lab(st[b], st[b])} towards {lab(st[ss], st[ss])}", tr["affinity"][:, :, b, ss])
+                pair = (said_as("affinity", st[b], st[ss]), tr["affinity"][:, :, b, ss])
                 if pair[0] not in [x[0] for x in lines]:
                     lines.append(pair)
     if lines:
@@ -211,12 +310,14 @@ def relations(res: Results, path: Path) -> Path | None:
         return _save(fig, path)
 
 
-def casualty_distribution(res: Results, path: Path) -> Path | None:
-    """Distribution of total deaths per flashpoint over the horizon."""
-    cs = res.casualty_sample
+def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path | None:
+    """Distribution of total deaths per flashpoint over the horizon (the final values kept
+    of the chart's state)."""
+    sh = next((x for x in shows if x.final and x.state in res.final_sample), None)
     fps = res.names["flashpoints"]
-    if cs is None or not fps or cs.shape[1] == 0:
+    if sh is None or not fps or res.final_sample[sh.state].shape[0] == 0:
         return None
+    cs = res.final_sample[sh.state].T  # (F, k)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(fps), figsize=(4.4 * len(fps) + 0.5, 3.8), squeeze=False, sharey=True)
         n = cs.shape[1]
@@ -238,3 +339,6 @@ def casualty_distribution(res: Results, path: Path) -> Path | None:
         fig.suptitle(f"How many are killed? Total deaths per flashpoint ({n:,} runs)", x=0.01, ha="left", fontsize=12, fontweight="bold")
         fig.tight_layout()
         return _save(fig, path)
+
+
+DRAWN.update({"relations": relations, "casualties": casualty_distribution})

@@ -35,6 +35,18 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
+def replaced_note(manifest: dict) -> str:
+    """A warning paragraph when the run replaced stock rules or outcome kinds (``--plugin``
+    with ``--replace-rule``): its results are not the stock model's. Empty otherwise."""
+    gone = [p for p in manifest.get("custom_parts") or [] if p.get("replaces_stock")]
+    if not gone:
+        return ""
+    what = "; ".join(f"the stock {'rule' if p['what'] == 'rules' else 'outcome kind'} <code>{_e(p['name'])}</code> "
+                     f"by module <code>{_e(p['module'])}</code>" for p in gone)
+    return (f"<p><b>Stock parts replaced:</b> {what}. These results are those of the model with "
+            "that replacement, not of the stock model.</p>")
+
+
 def headline(res: Results) -> list[str]:
     """A few sentences a planner can read out: the likeliest outcomes and when."""
     rows = sorted(res.outcome_rows(), key=lambda r: -r["probability"])
@@ -70,6 +82,7 @@ def render(res: Results, figures: dict[str, Path]) -> str:
     desc = res.description
     if desc:
         parts.append(f"<p>{_e(desc)}</p>")
+    parts.append(replaced_note(m))
     parts.append("<h2>Summary</h2><ul class='headline'>")
     parts += [f"<li>{s}</li>" for s in headline(res)]
     parts.append("</ul>")
@@ -135,7 +148,8 @@ def render(res: Results, figures: dict[str, Path]) -> str:
         ("Overrides", ", ".join(f"{k}={v}" for k, v in (m.get("overrides") or {}).items()) or "none"),
         ("Levers pulled from the start", ", ".join(res.levers) or "none"),
         ("Rules and outcome kinds from outside the package",
-         ", ".join(f"{p['name']} ({p['module']})" for p in (m.get("custom_parts") or []) if p["what"] in ("rules", "outcomes"))
+         ", ".join(f"{p['name']} ({p['module']}{', replaces the stock one' if p.get('replaces_stock') else ''})"
+                   for p in (m.get("custom_parts") or []) if p["what"] in ("rules", "outcomes"))
          or "none"),
         ("Seed / runs / chunk size", f"{res.seed} / {res.runs:,} of {res.runs_requested:,} / {m.get('chunk_size')}"),
         ("Workers / backend", f"{m.get('workers')} / {m.get('backend')}"),

@@ -1,9 +1,12 @@
 """Readable labels for parameter paths: "Russia's available capacity" for
 ``states.russia.available_capacity``, "CSTO credibility" for ``alliances.csto.credibility``.
 
-Actor names come from the scenario (display names, without a parenthesised aside);
-mechanism parameters have a phrase each where one was written (:data:`RULE_PHRASES`),
-else their kind and name. A path nothing here knows is returned as it is.
+The phrases are declared with the parts (:func:`sim.parts.declare_attr`'s ``label``,
+:func:`sim.scenario.values.default`'s ``label`` for a mechanism's parameter), with actor
+placeholders this module fills: actor names come from the scenario (display names,
+without a parenthesised aside; an alliance by its acronym; a supplier by the state
+behind it). A parameter without a phrase is named by its kind and name; a path nothing
+here knows is returned as it is.
 """
 
 from __future__ import annotations
@@ -11,40 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..parts import SECTIONS, phrase, possessive, registry
+
+__all__ = ["RUNGS", "actor_name", "alliance_name", "label", "possessive", "supplier_owner"]
+
 RUNGS = ("calm", "tension", "display or blockade", "fatal clash", "major clash", "war")
 """The escalation ladder's rungs 0-5, in words."""
-
-RULE_PHRASES: dict[str, str] = {
-    "offensive.base_rate": "limited offensive: base rate of launches",
-    "offensive.beta_balance": "limited offensive: weight of the balance of capability",
-    "offensive.beta_isolation": "limited offensive: weight of the defender's isolation",
-    "offensive.beta_resolve": "limited offensive: weight of resolve",
-    "offensive.war_risk": "limited offensive: chance the defender fights on (a war)",
-    "offensive.decisiveness": "limited offensive: decisiveness of the balance",
-    "blockade.wear_rate": "blockade: monthly wear on the blockaded side's supplies",
-    "blockade.recovery_rate": "blockade: monthly recovery of supplies once lifted",
-    "blockade.lift_rate": "blockade: rate at which it is lifted",
-    "talks.open_rate": "talks: rate at which talks open",
-    "talks.stall_rate": "talks: rate at which talks stall",
-    "talks.resume_rate": "talks: rate at which stalled talks resume",
-    "talks.progress_rate": "talks: pace of progress",
-    "talks.sign_rate": "talks: rate of signing an agreement",
-    "patronage.patron_cost": "patronage: trust a member loses when its alliance lets its protégé down",
-    "patronage.patron_gain": "patronage: trust a member gains when its alliance backs its protégé",
-    "procurement.beta_dependence": "procurement: pull of the incumbent supplier (dependence on its stocks)",
-    "alignment.third_party_cost": "alignment: how much arming a rival sours a buyer",
-    "escalation.casualties_fatal_clash": "escalation: deaths in a fatal clash (median)",
-    "escalation.casualties_major_clash": "escalation: deaths in a major clash (median)",
-    "escalation.casualties_war": "escalation: deaths per month of war (median)",
-}
-
-STATE_ATTRS = {
-    "capability": "capability",
-    "resolve": "resolve",
-    "available_capacity": "available capacity",
-    "supplies": "supplies at the start",
-    "procurement_budget_usd": "arms-import budget",
-}
 
 _VECTOR = re.compile(r"^(\w+)\[(\d+)\]$")
 
@@ -54,11 +29,6 @@ def actor_name(spec: Any, section: str, key: str) -> str:
     actor = getattr(spec, section, {}).get(key)
     name = getattr(actor, "name", "") or key
     return re.sub(r"\s*\(.*\)\s*$", "", name).strip() or key
-
-
-def possessive(name: str) -> str:
-    """``Russia`` -> ``Russia's``; ``Karabakh Armenians`` -> ``Karabakh Armenians'``."""
-    return name + ("'" if name.endswith("s") else "'s")
 
 
 def alliance_name(spec: Any, key: str) -> str:
@@ -77,16 +47,38 @@ def supplier_owner(spec: Any, key: str) -> str:
 
 def _rule(kind: str, param: str) -> str:
     m = _VECTOR.match(param)
-    if m and kind == "escalation" and m.group(1) in ("base_up", "base_down"):
-        i = int(m.group(2))
-        if m.group(1) == "base_up" and i < 5:
-            return f"escalation: up-rate from rung {i} ({RUNGS[i]}) to {i + 1} ({RUNGS[i + 1]})"
-        if m.group(1) == "base_down" and 0 < i <= 5:
-            return f"escalation: how fast a {RUNGS[i]} subsides (down-rate from rung {i})"
-    phrase = RULE_PHRASES.get(f"{kind}.{param}")
-    if phrase:
-        return phrase
+    name, i = (m.group(1), int(m.group(2))) if m else (param, None)
+    for rd in registry().rules.get(kind, {}).values():
+        f = rd.params.model_fields.get(name)
+        extra = getattr(f, "json_schema_extra", None)
+        said = extra.get("label") if isinstance(extra, dict) else None
+        if isinstance(said, list) and i is not None and i < len(said) and said[i]:
+            return said[i]
+        if isinstance(said, str) and said and i is None:
+            return said
     return f"{kind}: {param.replace('_', ' ')}"
+
+
+_NAMER = {
+    "states": lambda spec, key: actor_name(spec, "states", key),
+    "alliances": alliance_name,
+    "suppliers": supplier_owner,
+    "territories": lambda spec, key: actor_name(spec, "territories", key),
+    "flashpoints": lambda spec, key: actor_name(spec, "flashpoints", key),
+}
+"""How a label names an actor of each section."""
+
+
+def _attr(parts: list[str], spec: Any) -> str | None:
+    """The declared label of an actor's attribute (``states.armenia.resolve``), filled in."""
+    section, key, name = parts[0], parts[1], parts[2]
+    a = registry().attrs.get((section, name))
+    if a is None or not a.label or (len(parts) == 4) != (a.keyed_by is not None):
+        return None
+    keys = [(section, key)] + ([(a.keyed_by, parts[3])] if a.keyed_by else [])
+    if any(k not in getattr(spec, sect) for sect, k in keys):
+        return None
+    return phrase(a.label, **dict(zip(a.placeholders, (_NAMER[sect](spec, k) for sect, k in keys), strict=True)))
 
 
 def label(path: str, spec: Any) -> str:
@@ -96,36 +88,15 @@ def label(path: str, spec: Any) -> str:
     try:
         if parts[0] == "rules" and len(parts) == 3:
             return _rule(parts[1], parts[2])
-        if parts[0] == "states" and len(parts) in (3, 4) and parts[1] in spec.states:
-            who = possessive(actor_name(spec, "states", parts[1]))
-            attr = parts[2]
-            if len(parts) == 3 and attr in STATE_ATTRS:
-                return f"{who} {STATE_ATTRS[attr]}"
-            if len(parts) == 4 and attr == "suppliers":
-                return (f"{possessive(supplier_owner(spec, parts[3]))} share of "
-                        f"{who} arms imports at the start")
-            if len(parts) == 4 and attr == "affinity":
-                return f"{who} attitude to {actor_name(spec, 'states', parts[3])}"
-            if len(parts) == 4 and attr == "orders":
-                return f"{who} open orders from {supplier_owner(spec, parts[3])}"
-        if parts[0] == "alliances" and parts[1] in spec.alliances:
-            a = alliance_name(spec, parts[1])
-            if len(parts) == 3 and parts[2] == "credibility":
-                return f"{a} credibility"
-            if len(parts) == 4 and parts[2] == "trust":
-                return f"{possessive(actor_name(spec, 'states', parts[3]))} trust in the {a}"
-            if len(parts) == 3:
-                return f"{a}: {parts[2].replace('_', ' ')}"
-        if parts[0] == "suppliers" and len(parts) == 3 and parts[1] in spec.suppliers:
-            owner = supplier_owner(spec, parts[1])
-            what = {"reliability": "reliability of {} arms deliveries", "price_quality": "price and quality of {} arms",
-                    "lag_months": "delivery lag of {} arms"}.get(parts[2])
-            return what.format(possessive(owner)) if what else f"{owner} arms: {parts[2].replace('_', ' ')}"
-        if parts[0] == "flashpoints" and len(parts) == 3 and parts[1] in spec.flashpoints:
-            f = actor_name(spec, "flashpoints", parts[1])
-            what = {"progress": f"share already agreed in the talks on the {f}",
-                    "level": f"rung on the {f} at the start"}.get(parts[2])
-            return what or f"{f}: {parts[2].replace('_', ' ')}"
+        if parts[0] in SECTIONS and len(parts) in (3, 4) and parts[1] in getattr(spec, parts[0]):
+            said = _attr(parts, spec)
+            if said is not None:
+                return said
+            if len(parts) == 3 and parts[0] != "states":  # an attribute without a phrase
+                what = parts[2].replace("_", " ")
+                if parts[0] == "suppliers":
+                    return f"{supplier_owner(spec, parts[1])} arms: {what}"
+                return f"{_NAMER[parts[0]](spec, parts[1])}: {what}"
         m = re.match(r"^events\[(\d+)\]\.probability$", path)
         if m and int(m.group(1)) < len(spec.events):
             return f"monthly chance of the event {spec.events[int(m.group(1))].name}"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .html import CSS, _e, _img, _pct
+from .html import CSS, _e, _img, _pct, replaced_note
 
 STYLE_BAR = {"S1": "#4c72b0", "ST": "#dd8452", "mu_star": "#4c72b0", "sigma": "#dd8452"}
 
@@ -116,7 +116,7 @@ def render(sw: Any, figs: dict[str, list[Path]]) -> str:
          f"<h1>{_e(res.title)}: which inputs matter</h1>",
          f"<p class='sub'>Scenario <code>{_e(sw.scenario)}</code> · {method[sw.method]} · {sw.sets:,} parameter sets × "
          f"{sw.runs_per_set:,} runs = {res.runs:,} runs in one vectorized Monte Carlo · seed {sw.seed}</p>",
-         "<h2>In words</h2><ul class='headline'>"]
+         replaced_note(m), "<h2>In words</h2><ul class='headline'>"]
     for o in sw.outcomes:
         p.append(f"<li>{_e(sw.words(o))}</li>")
     p.append("</ul><p class='note'>A parameter set's probability is the share of its runs in which the outcome "

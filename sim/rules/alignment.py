@@ -63,7 +63,7 @@ class AlignmentParams(RuleParams):
         0.5,
         "arming a state's adversary cools relations with it: Azerbaijan protested India's deliveries to "
         "Armenia [az-protest-meeting-2023-07-26]; a full switch of the adversary's imports to the seller "
-        "costs half the way to hostility", symbol="g_t")
+        "costs half the way to hostility", symbol="g_t", label="alignment: how much arming a rival sours a buyer")
     sale_refusal_cost: P(0, 1) = default(
         0.02, "a new refusal of arms a buyer wants sours it on the seller, a little each month it lasts", symbol="g_r")
     refusal_cost: P(0, 1) = default(
@@ -152,10 +152,7 @@ def build(plan: Plan):
         R = w.n
         g = w.stream("alignment")
 
-        def rp(name: str) -> np.ndarray:
-            return np.ascontiguousarray(w.rp("alignment", name), dtype=np.float64)
-
-        ex = (g.random((R, A)) < rp("exercise_rate")[:, None] / 12.0) & collective[None, :]
+        ex = (g.random((R, A)) < w.rp("alignment", "exercise_rate")[:, None] / 12.0) & collective[None, :]
         if A:
             w.emit("alignment.exercise", ex)
         if P == 0:
@@ -166,12 +163,16 @@ def build(plan: Plan):
         for name in ("affinity", "trust"):
             if not st[name].flags.c_contiguous:
                 st[name] = np.ascontiguousarray(st[name])
-        drift(st.affinity.reshape(R, S * S), np.ascontiguousarray(st.affinity_base).reshape(R, S * S),
-              pf, terms, lead_pos, buyers, sup, adv_w, np.ascontiguousarray(par.budget),
-              st.share_change, st.excess_slip, st.refused_demand,
-              leader, st.refused_now, st.answered_now, ex, collective, st.status, st.trust, noise.reshape(R, P),
-              rp("noise_sd") * np.sqrt(12.0), rp("reversion"), rp("share_gain"), rp("slip_cost"),
-              rp("sale_refusal_cost"), rp("third_party_cost"), rp("refusal_cost"), rp("support_gain"),
-              rp("exercise_gain"), rp("trust_coupling"))
+        drift(aff=st.affinity.reshape(R, S * S), base=np.ascontiguousarray(st.affinity_base).reshape(R, S * S),
+              pf=pf, terms=terms, lead_pos=lead_pos, buyers=buyers, sup=sup, adv_w=adv_w,
+              budget=np.ascontiguousarray(par.budget), share_change=st.share_change, excess_slip=st.excess_slip,
+              refused_demand=st.refused_demand, leader=leader, refused_now=st.refused_now,
+              answered_now=st.answered_now, ex=ex, coll=collective, status=st.status, trust=st.trust,
+              noise=noise.reshape(R, P), k=w.rp("alignment", "noise_sd") * np.sqrt(12.0),
+              rho=w.rp("alignment", "reversion"), gs=w.rp("alignment", "share_gain"),
+              gx=w.rp("alignment", "slip_cost"), gr=w.rp("alignment", "sale_refusal_cost"),
+              gt=w.rp("alignment", "third_party_cost"), gf=w.rp("alignment", "refusal_cost"),
+              ga=w.rp("alignment", "support_gain"), gex=w.rp("alignment", "exercise_gain"),
+              ct=w.rp("alignment", "trust_coupling"))
 
     return step

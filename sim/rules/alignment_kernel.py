@@ -12,12 +12,13 @@ Symbols are those of docs/MODEL.md §D5.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import kernel, revert
 
 ACTIVE = 1  # sim.world.compile.ACTIVE (not imported: this module stays a leaf)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def drift(aff, base, pf, terms, lead_pos,
           buyers, sup, adv_w, budget, share_change, excess_slip, refused_demand,
           leader, refused_now, answered_now, ex, coll, status, trust, noise,
@@ -68,7 +69,7 @@ def drift(aff, base, pf, terms, lead_pos,
             q = pf[p]
             a = np.float64(aff[r, q])
             old[p] = a
-            new[p] = a + rr * (base[r, q] - a) + kr * ((noise[r, p] + 0.5) * (1.0 / 65536.0) - 0.5)
+            new[p] = revert(a, base[r, q], rr) + kr * ((noise[r, p] + 0.5) * (1.0 / 65536.0) - 0.5)
         # arms flows by supplier state
         for b in range(B):
             i = buyers[b]

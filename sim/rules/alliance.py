@@ -38,7 +38,8 @@ from .registry import RuleParams, register
 # ------------------------------------------------------------------ declarations
 
 declare_attr("alliances", "credibility", P(0, 1),
-             doc="P(the alliance answers a member's request for help), as things stand at the start.")
+             doc="P(the alliance answers a member's request for help), as things stand at the start.",
+             label="{alliance} credibility")
 declare_attr("alliances", "outside_zone", P(0, 1), 0.0,
              "collective defence covers members' own territory only (treaty zone of responsibility)",
              doc="Factor on the response probability when the fighting is outside the member's own territory.")
@@ -46,7 +47,8 @@ declare_attr("alliances", "trigger_level", P(1, 5, integer=True), 3,
              "members ask for help once a clash is fatal (rung 3)",
              doc="The rung at which a member asks the alliance for help.", array="trigger")
 declare_attr("alliances", "trust", P(0, 1), keyed_by="states",
-             doc="Each member's trust in the alliance, 0..1.", array="trust0", state="trust", key_first=True)
+             doc="Each member's trust in the alliance, 0..1.", array="trust0", state="trust", key_first=True,
+             label="{state's} trust in the {alliance}")
 declare_attr("alliances", "default_trust", P(0, 1), 0.6,
              "a member whose trust is not stated trusts its alliance moderately",
              doc="Trust of a member whose trust the file does not state.")
@@ -77,8 +79,14 @@ def _trust(ctx) -> np.ndarray:
     return np.where(fill, ctx.par.default_trust[:, None, :], ctx.par.trust0)
 
 
-declare_state("status", ("S", "A"), "int8", _status, doc="membership: 0 none, 1 active, 2 frozen, 3 exited")
-declare_state("trust", ("S", "A"), init=_trust, doc="member's trust in the alliance, 0..1")
+# trust first: the timeseries gives a member's trust before its status (columns in declaration order)
+declare_state("trust", ("S", "A"), init=_trust, doc="member's trust in the alliance, 0..1",
+              record="mean", label="{state} in the {alliance}", chart="relations", trajectories=True, track=True,
+              screen="members", column="{alliance}.{state}.trust")
+declare_state("status", ("S", "A"), "int8", _status, doc="membership: 0 none, 1 active, 2 frozen, 3 exited",
+              record="counts", levels=("not a member", "active member", "frozen", "has left"),
+              level_columns=(None, "active", "frozen", "exited"), label="{state} in the {alliance}",
+              trajectories=True, track=True, screen="members", column="{alliance}.{state}.{level}", sparse="rows")
 declare_state("support", ("F", 2), init=0.0, doc="capability committed by alliances to each side")
 declare_state("capacity_ref", ("S",), init=lambda ctx: ctx.par.capacity.copy(),
               doc="available capacity at the start (responses scale with its change since)")
@@ -196,9 +204,6 @@ def build(plan: Plan):
         R = w.n
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("alliance", name), dtype=np.float64)
-
         q, eligible, abstain = response_probability(w, d)
         u = w.stream("alliance").random((R, F, 2, A))
         for name in names:  # updated in place by the kernel
@@ -207,11 +212,16 @@ def build(plan: Plan):
         trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
         shape = (R, F, 2, A)
         asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
-        asked = respond_all(c(d.sides, dtype=np.intp), c(d.leader, dtype=np.intp), c(st.peak), c(st.settled), c(w.par.trigger), q, eligible, abstain, u,
-                            st.trust, st.request_wait, rp("cooldown_months"), rp("response_gain"), rp("refusal_cost"),
-                            rp("abstain_cost"), st.refused_now, st.answered_now, st.requests, st.responses, st.support,
-                            c(st.capability), c(w.par.capacity), rp("support_share"), rp("support_decay"),
-                            asking, respond, refuse, abstained)
+        asked = respond_all(sides=c(d.sides, dtype=np.intp), leader=c(d.leader, dtype=np.intp), peak=c(st.peak),
+                            settled=c(st.settled), trigger=c(w.par.trigger), q=q, eligible=eligible,
+                            abstain=abstain, u=u, trust=st.trust, request_wait=st.request_wait,
+                            cooldown=w.rp("alliance", "cooldown_months"), gain=w.rp("alliance", "response_gain"),
+                            refusal_cost=w.rp("alliance", "refusal_cost"),
+                            abstain_cost=w.rp("alliance", "abstain_cost"), refused_now=st.refused_now,
+                            answered_now=st.answered_now, requests=st.requests, responses=st.responses,
+                            support=st.support, capability=c(st.capability), capacity=c(w.par.capacity),
+                            share=w.rp("alliance", "support_share"), decay=w.rp("alliance", "support_decay"),
+                            asking_out=asking, respond_out=respond, refuse_out=refuse, abstained_out=abstained)
         if asked:
             np.clip(st.trust, 0.0, 1.0, out=st.trust)
             after = st.trust[:, d.sides, :]

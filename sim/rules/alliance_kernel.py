@@ -9,13 +9,14 @@ and §D6.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import kernel, revert
 
 NONE, ACTIVE, FROZEN, EXITED = 0, 1, 2, 3  # sim.world.compile's codes (this module stays a leaf)
 WAIT_CAP = 10_000
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def respond(sides, leader, peak, settled, trigger, q, eligible, abstain, u, trust, request_wait, cooldown,
             gain, refusal_cost, abstain_cost, refused_now, answered_now, requests, responses, support,
             capability, capacity, share, decay,
@@ -83,7 +84,7 @@ def respond(sides, leader, peak, settled, trigger, q, eligible, abstain, u, trus
     return any_ask
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def transitions(status, trust, trust_base, u, not_leader, cand, rho, freeze_below, freeze_hazard, exit_below,
                 exit_hazard, back_above, back_hazard, join_above, join_hazard,
                 freeze_out, leave_out, back_out, join_out, trust_out):  # pragma: no cover - compiled
@@ -98,7 +99,7 @@ def transitions(status, trust, trust_base, u, not_leader, cand, rho, freeze_belo
     for r in range(R):
         for s in range(S):
             for a in range(A):
-                t = trust[r, s, a] + rho[r] * (trust_base[r, s, a] - trust[r, s, a])
+                t = revert(trust[r, s, a], trust_base[r, s, a], rho[r])
                 trust[r, s, a] = t
                 t = trust[r, s, a]  # in the state's own precision, as the thresholds see it
                 trust_out[r, s, a] = t

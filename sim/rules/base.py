@@ -13,18 +13,18 @@ from ..scenario.values import P
 
 declare_attr(
     "states", "capability", P(0), doc="Relative military capability (index; only ratios matter).",
-    array="capability0", state="capability",
+    array="capability0", state="capability", label="{state's} capability",
 )
 declare_attr(
     "states", "available_capacity", P(0, 1), 1.0,
     "no commitments elsewhere unless the scenario says otherwise",
     doc="Share of its forces a state can commit here (the rest is tied elsewhere), 0..1.",
-    array="capacity",
+    array="capacity", label="{state's} available capacity",
 )
 declare_attr(
     "states", "affinity", P(-1, 1), keyed_by="states",
     doc="Affinity towards other actors, -1 (hostile) .. 1 (aligned).",
-    array="affinity0", state="affinity",
+    array="affinity0", state="affinity", label="{a's} attitude to {b}",
 )
 
 
@@ -52,9 +52,14 @@ def _controller(ctx) -> np.ndarray:
     return out
 
 
-declare_state("capability", ("S",), init=lambda ctx: ctx.par.capability0.copy(), doc="capability index")
-declare_state("affinity", ("S", "S"), init=_affinity, doc="affinity of row state towards column state, -1..1")
-declare_state("controller", ("T",), "int16", _controller, doc="index of the state controlling each territory")
+declare_state("capability", ("S",), init=lambda ctx: ctx.par.capability0.copy(), doc="capability index",
+              record="mean", label="{state's} capability", trajectories=True, track=True, screen="capability")
+declare_state("affinity", ("S", "S"), init=_affinity, doc="affinity of row state towards column state, -1..1",
+              record="mean", label="{a} towards {b}", chart="relations", trajectories=True, track=True,
+              screen="affinity")
+declare_state("controller", ("T",), "int16", _controller, doc="index of the state controlling each territory",
+              record="counts", levels="states", label="who holds {territory}", track=True, screen="territories",
+              column="{territory}.held_by.{level}", sparse="columns")
 declare_state("fired", ("E",), "bool", False, doc="scenario event has fired")
 declare_state(
     "triggered", ("E",), "bool", False,

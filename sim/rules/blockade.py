@@ -25,6 +25,7 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from .formulas import chance
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -48,7 +49,7 @@ declare_attr(
 declare_attr(
     "states", "supplies", P(0, 1), 1.0, "no shortage at the start unless the scenario says so",
     doc="Supplies at the start, 0..1 of normal (a blockade wears them down; they scale capability in contests).",
-    array="supply0", state="supply",
+    array="supply0", state="supply", label="{state's} supplies at the start",
 )
 declare_state("blockade", ("F",), "int8", lambda ctx: np.rint(ctx.par.blockade0),
               doc="+1 first side blockades the second, -1 the reverse, 0 none")
@@ -71,15 +72,15 @@ class BlockadeParams(RuleParams):
         0.05,
         "a blockade that lets little through halves the blockaded side's effective strength in "
         "about a year (1 - 0.95^12 = 46%); no verified figure on siege duration or attrition "
-        "was found (LITERATURE.md C1)", symbol="w_b", unit="1/month")
+        "was found (LITERATURE.md C1)", symbol="w_b", unit="1/month", label="blockade: monthly wear on the blockaded side's supplies")
     recovery_rate: P(0, 1) = default(
         0.25, "once the road is open, supplies close a quarter of the gap a month (about three months)",
-        symbol="ρ_b", unit="1/month")
+        symbol="ρ_b", unit="1/month", label="blockade: monthly recovery of supplies once lifted")
     lift_rate: P(0, 1) = default(
         1 / 18,
         "a blockade already months old ends on its own after a year and a half on average; MID "
         "disputes whose highest action is a blockade are too few to say (5 in COW-MID 1946-2014)",
-        symbol="h_lift", unit="1/month")
+        symbol="h_lift", unit="1/month", label="blockade: rate at which it is lifted")
 
 
 declare_affinity_reads("blockade", "siege", None)
@@ -97,7 +98,7 @@ def build(plan: Plan):
         R = w.n
         u = w.stream("blockade").random((R, plan.F))
         on = st.blockade != 0
-        lift = on & (st.settled | (u < -np.expm1(-w.rp("blockade", "lift_rate")[:, None])))
+        lift = on & (st.settled | (u < chance(w.rp("blockade", "lift_rate", w.dtype)[:, None])))
         if lift.any():
             st.blockade[lift] = 0
             w.emit("blockade.lifted", lift)
@@ -105,8 +106,8 @@ def build(plan: Plan):
         for f in range(plan.F):  # few flashpoints, never replicates
             victim[:, sides[f, 1]] |= st.blockade[:, f] > 0
             victim[:, sides[f, 0]] |= st.blockade[:, f] < 0
-        wear = w.rp("blockade", "wear_rate")[:, None]
-        rec = w.rp("blockade", "recovery_rate")[:, None]
+        wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
+        rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
         st.supply = np.where(victim, st.supply * (1.0 - wear), st.supply + rec * (1.0 - st.supply)).astype(st.supply.dtype)
         held = st.blockade != 0
         st.rung_floor = np.where(held, HOLD_RUNG, 0).astype(np.int8)

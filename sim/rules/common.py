@@ -92,9 +92,10 @@ def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarr
     from .common_kernel import respond  # numba (compiled on first use, cached on disk)
 
     c = np.ascontiguousarray
-    return respond(c(w.st.status), c(d.sides, dtype=np.intp), c(d.in_zone), c(w.par.outside_zone, dtype=np.float64),
-                   c(answer_probability(w, d), dtype=np.float64), c(d.collective), c(d.is_leader),
-                   c(d.responds_between_members, dtype=bool))
+    return respond(status=c(w.st.status), sides=c(d.sides, dtype=np.intp), in_zone=c(d.in_zone),
+                   outside_zone=c(w.par.outside_zone, dtype=np.float64),
+                   answer=c(answer_probability(w, d), dtype=np.float64), collective=c(d.collective),
+                   is_leader=c(d.is_leader), between=c(d.responds_between_members, dtype=bool))
 
 
 def answer_probability(w, d: Dyads) -> np.ndarray:
@@ -114,7 +115,7 @@ def deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.ndar
     cache = getattr(w, "month_cache", None)
     key = ("deterrence", id(d))
     hit = cache.get(key) if cache is not None else None
-    if hit is not None and hit[0] is q and hit[1] is patron_weight:
+    if hit is not None and hit[0] is q and np.array_equal(hit[1], patron_weight):  # kappa: a fresh copy each read
         return hit[2]
     out = _deterrence(w, d, q, patron_weight)
     if cache is not None:
@@ -136,5 +137,6 @@ def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.nda
 
     c = np.ascontiguousarray
     st = w.st
-    return deter(c(st.capability), c(st.affinity), c(w.par.capacity), c(st.support), c(q),
-                 c(patron_weight, dtype=np.float64), c(d.sides, dtype=np.intp), c(d.leader, dtype=np.intp), c(d.not_side))
+    return deter(cap=c(st.capability), aff=c(st.affinity), capacity=c(w.par.capacity), support=c(st.support),
+                 q=c(q), pw=c(patron_weight, dtype=np.float64), sides=c(d.sides, dtype=np.intp),
+                 leader=c(d.leader, dtype=np.intp), not_side=c(d.not_side))

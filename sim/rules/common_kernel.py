@@ -9,12 +9,13 @@ Symbols are those of docs/MODEL.md §D3 (deterrence) and §D4 (responses).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import kernel, weight
 
 ACTIVE, FROZEN = 1, 2  # sim.world.compile's codes (not imported: this module stays a leaf)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def respond(status, sides, in_zone, outside_zone, answer, collective, is_leader, between):  # pragma: no cover
     """q, eligible, abstain (R, F, 2, A): see :func:`sim.rules.common._response_probability`.
 
@@ -46,7 +47,7 @@ def respond(status, sides, in_zone, outside_zone, answer, collective, is_leader,
     return q, eligible, abstain
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragma: no cover - compiled
     """D[r, f, sigma] = 1 - prod_A (1 - q[r, f, opp, A] w_A) prod_p (1 - k_p w_p) (1 - s_opp / (s_opp + c_sigma)).
 
@@ -67,14 +68,11 @@ def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragm
                 opp = sides[f, 1 - sg]
                 keep = 1.0
                 for a in range(A):
-                    cl = cap[r, leader[a]]
-                    keep *= 1.0 - q[r, f, 1 - sg, a] * (cl / (cl + cs + 1e-12))
+                    keep *= 1.0 - q[r, f, 1 - sg, a] * weight(cap[r, leader[a]], cs)
                 for p in range(S):
                     af = aff[r, p, opp]
                     if af > 0.0 and not_side[f, sg, p]:
-                        cp = cap[r, p]
-                        keep *= 1.0 - pw[r] * min(af, 1.0) * capacity[r, p] * (cp / (cp + cs + 1e-12))
-                so = support[r, f, 1 - sg]
-                keep *= 1.0 - so / (so + cs + 1e-12)
+                        keep *= 1.0 - pw[r] * min(af, 1.0) * capacity[r, p] * weight(cap[r, p], cs)
+                keep *= 1.0 - weight(support[r, f, 1 - sg], cs)
                 out[r, f, sg] = 1.0 - keep
     return out

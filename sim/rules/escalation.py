@@ -50,6 +50,7 @@ from ..scenario.values import P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
 from .common import Dyads, deterrence, response_probability, towards_sides
+from .formulas import balance, chance, climbs, contest_success, ema, log_ratio, steps_down, toll
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -72,11 +73,12 @@ def _level_changed(w, mask: np.ndarray, index: tuple, old: np.ndarray) -> None:
 declare_attr(
     "states", "resolve", P(0, 1), 0.5, "neutral resolve unless the scenario says otherwise",
     doc="Willingness to run risks over its disputes, 0..1 (scales initiation and settlement).",
+    label="{state's} resolve",
 )
 declare_attr(
     "flashpoints", "level", P(0, 5, integer=True),
     doc="Starting rung: 0 calm, 1 tension, 2 display/blockade, 3 fatal clash, 4 major clash, 5 war.",
-    array="level0", state="level", on_change=_level_changed,
+    array="level0", state="level", on_change=_level_changed, label="rung on the {flashpoint} at the start",
 )
 
 
@@ -94,13 +96,24 @@ def _log_ratio(ctx) -> np.ndarray:
     cap = ctx.st["capability"] * ctx.st["supply"]  # supplies: 1 unless the scenario starts a state short
     a_idx, b_idx = ctx.plan.sides[:, 0], ctx.plan.sides[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(np.maximum(cap[:, a_idx], 1e-9) / np.maximum(cap[:, b_idx], 1e-9))
+        return log_ratio(cap[:, a_idx], cap[:, b_idx])
 
 
-declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5")
-declare_state("settled", ("F",), "bool", False, doc="the dispute is settled")
-declare_state("casualties", ("F",), init=0.0, doc="deaths so far")
-declare_state("deaths", ("F",), init=0.0, doc="deaths this month")
+RUNG_WORDS = ("calm", "tension", "display or blockade", "fatal clash", "major clash", "war")
+"""The rungs 0-5 of the ladder, in words."""
+
+declare_state("level", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0), doc="rung 0-5",
+              record="counts", levels=RUNG_WORDS, label="{flashpoint}: escalation rung", chart="escalation",
+              trajectories=True, track=True, screen="flashpoints",
+              column="{flashpoint}.rung{level}", mean_column="{flashpoint}.mean_rung")
+declare_state("settled", ("F",), "bool", False, doc="the dispute is settled",
+              record="mean", label="{flashpoint}: settled", column="{flashpoint}.settled")
+declare_state("casualties", ("F",), init=0.0, doc="deaths so far",
+              label="deaths at the {flashpoint} so far", final=True, chart="casualties", track=True,
+              screen="flashpoints")
+declare_state("deaths", ("F",), init=0.0, doc="deaths this month",
+              record="mean", label="deaths at the {flashpoint} this month", trajectories=True,
+              column="{flashpoint}.deaths")
 declare_state("momentum", ("F",), init=lambda ctx: ctx.st["level"] >= 3, doc="m: recent fatal clashes (EMA)")
 declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability ratio (for the shift)")
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
@@ -145,11 +158,15 @@ class LadderParams(RuleParams):
         "reach a fatal clash, >25 dead and war as often as GML-MID 2.2.1 disputes of 1946-2014 "
         "(26.8%, 10.6%, 2.6%); rungs 0-1 (0.03, 0.05) are assumptions: a live dispute turns tense "
         "about every three years and tension turns militarized within about two years",
-        CAL, symbol="u0[L]", unit="1/month")
+        CAL, symbol="u0[L]", unit="1/month",
+        label=tuple(f"escalation: up-rate from rung {i} ({RUNG_WORDS[i]}) to {i + 1} ({RUNG_WORDS[i + 1]})"
+                    if i < 5 else "" for i in range(6)))
     base_down: P(0, 5, vector=True) = default(
         (0.0, 0.12, 0.10, 0.40, 0.45, 0.0),
         "tension eases within about eight months and displays or blockades within ten; "
-        "clashes are short episodes that subside within two or three months", symbol="d0[L]", unit="1/month")
+        "clashes are short episodes that subside within two or three months", symbol="d0[L]", unit="1/month",
+        label=tuple(f"escalation: how fast a {RUNG_WORDS[i]} subsides (down-rate from rung {i})" if i else ""
+                    for i in range(6)))
     base_settle: P(0, 1, vector=True) = default(
         (0.004, 0.002, 0.0005, 0.0, 0.0, 0.0),
         "negotiated settlements of territorial disputes are rare: of the order of one per "
@@ -176,11 +193,11 @@ class LadderParams(RuleParams):
     post_war_level: P(0, 4, integer=True) = default(2, "an undecided war leaves a militarized standoff", unit="rung")
     casualties_fatal_clash: P(0) = default(
         4.0, "median deaths in a month at rung 3: a handful (3-5 dead in the 2023 Lachin and Tegh incidents "
-        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])", symbol="median_3", unit="deaths/month")
+        "[lachin-clash-2023-03-05-police-killed] [tegh-armenian-dead])", symbol="median_3", unit="deaths/month", label="escalation: deaths in a fatal clash (median)")
     casualties_major_clash: P(0) = default(
-        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])", symbol="median_4", unit="deaths/month")
+        40.0, "median deaths in a month at rung 4: dozens (the September 2022 Kyrgyz-Tajik fighting [kg-tj-clash-2022-09-deaths])", symbol="median_4", unit="deaths/month", label="escalation: deaths in a major clash (median)")
     casualties_war: P(0) = default(
-        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war", symbol="median_5", unit="deaths/month")
+        1500.0, "median deaths in a month of war: above the 1,000 battle deaths that define a war, for a short regional war", symbol="median_5", unit="deaths/month", label="escalation: deaths per month of war (median)")
     casualty_sigma: P(0, 5) = default(0.8, "monthly deaths vary about 2.2x either way", symbol="σ_c")
     patron_weight: P(0, 1) = default(
         0.3, "a fully aligned outside power with full capacity steps in about a third of the time", symbol="κ")
@@ -219,38 +236,32 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     month's standard-normal shock (zero if omitted).
     """
     st, par = w.st, w.par
-
-    def rp(name: str) -> np.ndarray:
-        return w.rp("escalation", name)
-
-    def col(name: str) -> np.ndarray:
-        return rp(name)[:, None]
-
     L = st.level.astype(np.intp)
     lr = log_balance(w, d)
-    x = np.clip(lr, -3.0, 3.0)
+    x = balance(lr)
     shift = lr - st.lr_ema
     q, _, _ = response_probability(w, d)
-    D = deterrence(w, d, q, rp("patron_weight"))
+    D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))
     res = par.resolve[:, d.sides]  # (R, F, 2)
-    b_res, b_adv, b_det = col("beta_resolve"), col("beta_advantage"), col("beta_deterrence")
+    b_res, b_adv, b_det = column(w, "beta_resolve"), column(w, "beta_advantage"), column(w, "beta_deterrence")
     eta_a = b_res * (res[..., 0] - 0.5) + b_adv * x - b_det * D[..., 0]
     eta_b = b_res * (res[..., 1] - 0.5) - b_adv * x - b_det * D[..., 1]
     U = 0.5 * (np.exp(eta_a) + np.exp(eta_b))
     M = np.einsum("rfs,rs->rf", st.mediators, par.capacity)
     m = st.momentum
-    b_med, b_mom = col("beta_mediation"), col("beta_momentum")
-    shock = 0.0 if eps is None else col("shock_sd") * eps
-    f_up = U * np.exp(col("beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock)
+    b_med, b_mom = column(w, "beta_mediation"), column(w, "beta_momentum")
+    shock = 0.0 if eps is None else column(w, "shock_sd") * eps
+    f_up = U * np.exp(column(w, "beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock)
     f_down = np.exp(b_med * M - b_mom * m)
     f_settle = np.exp(b_med * M - b_res * (res.mean(axis=2) - 0.5))
     g_on, g_esc = record_terms(w, d, x)
-    up = np.take_along_axis(rp("base_up"), L, axis=1) * f_up * np.where(L < 2, g_on, np.where(L < 5, g_esc, 1.0))
-    down = np.take_along_axis(rp("base_down"), L, axis=1) * f_down
-    settle = np.take_along_axis(rp("base_settle"), L, axis=1) * f_settle
-    stuck = (L == 5) | st.settled
+    up = (np.take_along_axis(w.rp("escalation", "base_up", w.dtype), L, axis=1) * f_up
+          * np.where(L < 2, g_on, np.where(L < 5, g_esc, 1.0)))
+    down = np.take_along_axis(w.rp("escalation", "base_down", w.dtype), L, axis=1) * f_down
+    settle = np.take_along_axis(w.rp("escalation", "base_settle", w.dtype), L, axis=1) * f_settle
+    stuck = ~climbs(L) | st.settled
     up[stuck] = 0.0
-    down[stuck | (L == 0) | (L <= st.rung_floor)] = 0.0
+    down[~steps_down(L, st.rung_floor) | st.settled] = 0.0
     settle[stuck] = 0.0
     return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M,
             "f_up": f_up, "f_down": f_down, "f_settle": f_settle, "g_on": g_on, "g_esc": g_esc}
@@ -277,8 +288,7 @@ def record_terms(w, d: Dyads, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     st, par = w.st, w.par
 
-    def col(name: str) -> np.ndarray:
-        return w.rp("escalation", name)[:, None]
+    col = lambda name: column(w, name)  # noqa: E731
 
     contig = np.rint(par.contiguity)
     eta = (col("beta_peace") * np.log1p(st.peace) + col("beta_recent") * past_disputes(st)
@@ -300,13 +310,20 @@ def allied(w, d: Dyads) -> np.ndarray:
     return (act[:, d.sides[:, 0], :] & act[:, d.sides[:, 1], :]).any(axis=2)
 
 
+def column(w, name: str) -> np.ndarray:
+    """An escalation parameter as a column (R, 1), in the world's precision: the hazards
+    and the month's updates are computed in it (both escalation models and their
+    companions read the escalation slot's parameters through it)."""
+    return w.rp("escalation", name, w.dtype)[:, None]
+
+
 def log_balance(w, d: Dyads) -> np.ndarray:
     """log(c_a / c_b) of every flashpoint (R, F): each side's capability plus the support
     alliances committed to it, times its supplies (1 unless blockaded; MODEL.md D8)."""
     st = w.st
     ca = (st.capability[:, d.sides[:, 0]] + st.support[:, :, 0]) * st.supply[:, d.sides[:, 0]]
     cb = (st.capability[:, d.sides[:, 1]] + st.support[:, :, 1]) * st.supply[:, d.sides[:, 1]]
-    return np.log(np.maximum(ca, 1e-9) / np.maximum(cb, 1e-9))
+    return log_ratio(ca, cb)
 
 
 declare_affinity_reads("escalation", "ladder", towards_sides)
@@ -354,13 +371,6 @@ def build(plan: Plan):
         g = w.stream("escalation")
         st = w.st
         R, F = st.level.shape
-
-        def rp(name: str) -> np.ndarray:
-            return w.rp("escalation", name)
-
-        def col(name: str) -> np.ndarray:
-            return rp(name)[:, None]
-
         L = st.level.astype(np.intp)
         eps = g.standard_normal((R, F))
         u = g.random((R, F, 4))
@@ -369,7 +379,7 @@ def build(plan: Plan):
         up, down, settle, lr = h["up"], h["down"], h["settle"], h["lr"]
         war = L == 5
         total = up + down + settle
-        p_any = -np.expm1(-total)
+        p_any = chance(total)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(total > 0, p_any / total, 0.0)
         t1 = up * scale
@@ -380,9 +390,8 @@ def build(plan: Plan):
         go_settle = (u0 >= t2) & (u0 < p_any)
 
         # wars end at a flat hazard; the winner takes the stakes if it claims them
-        ending = war & (u[..., 1] < 1.0 / col("war_mean_months"))
-        k = col("decisiveness")
-        pa = 1.0 / (1.0 + np.exp(-k * lr))  # = c_a^k / (c_a^k + c_b^k)
+        ending = war & (u[..., 1] < 1.0 / column(w, "war_mean_months"))
+        pa = contest_success(column(w, "decisiveness"), lr)  # = c_a^k / (c_a^k + c_b^k)
         winner = np.where(u[..., 2] < pa, a_idx, b_idx)
         transferred = np.zeros((R, F), dtype=bool)
         if fs.size:
@@ -393,16 +402,16 @@ def build(plan: Plan):
             transferred[:, fs] = stakes.hand_over(w, move, win)
 
         new = L + go_up - go_down
-        new = np.where(ending, rp("post_war_level").astype(np.intp)[:, None], new)
+        new = np.where(ending, w.rp("escalation", "post_war_level").astype(np.intp)[:, None], new)
         settled_now = go_settle | transferred
         new = np.where(settled_now, 0, new)
-        relapse = st.settled & (u[..., 3] < col("relapse"))
+        relapse = st.settled & (u[..., 3] < column(w, "relapse"))
         new = np.where(relapse, 1, new)
         st.settled = (st.settled | settled_now) & ~relapse
         st.war_months = np.where(new == 5, st.war_months + 1, 0).astype(np.int16)
 
-        med = np.where(new == 3, col("casualties_fatal_clash"), np.where(new == 4, col("casualties_major_clash"), col("casualties_war")))
-        deaths = np.where(new >= 3, np.rint(med * np.exp(col("casualty_sigma") * zc)), 0.0)
+        med = np.where(new == 3, column(w, "casualties_fatal_clash"), np.where(new == 4, column(w, "casualties_major_clash"), column(w, "casualties_war")))
+        deaths = np.where(new >= 3, toll(med, column(w, "casualty_sigma"), zc, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.peak = new.astype(np.int8)  # a month holds one rung in this model
@@ -417,9 +426,7 @@ def build(plan: Plan):
         w.emit("escalation.settlement", settled_now & ~transferred)
         w.emit("escalation.deaths", deaths > 0, deaths=deaths)
         st.level = new.astype(np.int8)
-        dm = col("momentum_decay")
-        st.momentum = dm * st.momentum + (1.0 - dm) * (new >= 3)
-        sm = col("shift_memory")
-        st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
+        st.momentum = ema(column(w, "momentum_decay"), st.momentum, new >= 3)
+        st.lr_ema = ema(column(w, "shift_memory"), st.lr_ema, lr)
 
     return step

@@ -32,8 +32,8 @@ def uncached(plan: Any) -> list[str]:
         if mod is None or not (name.startswith(prefix) and name.endswith("_kernel")):
             continue
         for attr, obj in sorted(vars(mod).items()):
-            if not isinstance(obj, Dispatcher):
-                continue
+            if not isinstance(obj, Dispatcher) or obj.py_func.__module__ != name:
+                continue  # not a kernel, or a compiled function a kernel module imports
             try:
                 cached = bool(obj._cache._cache_file._load_index())
             except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing

@@ -76,19 +76,20 @@ def build(plan: Plan):
         st = w.st
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("membership", name), dtype=np.float64)
-
         for name in ("trust", "status"):  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
         u = w.stream("membership").random(st.trust.shape)
         freeze, leave, back, join = (np.empty(st.trust.shape, dtype=bool) for _ in range(4))
         t = np.empty(st.trust.shape)
-        transitions(st.status, st.trust, c(st.trust_base), u, not_leader, cand, rp("trust_reversion"),
-                    rp("freeze_below"), rp("freeze_hazard"), rp("exit_below"), rp("exit_hazard"),
-                    rp("reengage_above"), rp("reengage_hazard"), rp("accede_above"), rp("accede_hazard"),
-                    freeze, leave, back, join, t)
+        transitions(status=st.status, trust=st.trust, trust_base=c(st.trust_base), u=u, not_leader=not_leader,
+                    cand=cand, rho=w.rp("membership", "trust_reversion"),
+                    freeze_below=w.rp("membership", "freeze_below"),
+                    freeze_hazard=w.rp("membership", "freeze_hazard"), exit_below=w.rp("membership", "exit_below"),
+                    exit_hazard=w.rp("membership", "exit_hazard"), back_above=w.rp("membership", "reengage_above"),
+                    back_hazard=w.rp("membership", "reengage_hazard"),
+                    join_above=w.rp("membership", "accede_above"), join_hazard=w.rp("membership", "accede_hazard"),
+                    freeze_out=freeze, leave_out=leave, back_out=back, join_out=join, trust_out=t)
         w.emit("membership.freeze", freeze, trust=t)
         w.emit("membership.exit", leave, trust=t)
         w.emit("membership.reengage", back, trust=t)

@@ -16,8 +16,9 @@ resolve. A lever or event can order an offensive (``flashpoints.F.launch``: +1 t
 side, -1 the second; it is carried out in the next escalation step if that side is the
 challenger and the flashpoint is neither settled nor at war, at any rung; then reset).
 
-Once launched, it draws one major clash's toll (the ladder's ``casualties_major_clash``
-and ``casualty_sigma``), the month's peak becomes at least rung 4, and it ends in one of:
+Once launched, it draws one major clash's toll (the escalation rule's ``casualties_major_clash``
+and ``casualty_sigma``, which this rule declares it reads, as ``patron_weight`` for D:
+``register(reads=...)``), the month's peak becomes at least rung 4, and it ends in one of:
 
 * **war** with probability 1 - (1 - w_0)(1 - D): the defender fights on (w_0) or help
   arrives (D); the flashpoint goes to rung 5 and the ladder decides the war;
@@ -36,6 +37,7 @@ from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, deterrence, response_probability, towards_sides
 from .escalation import CAL, log_balance
+from .formulas import chance, toll
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -75,23 +77,23 @@ class OffensiveParams(RuleParams):
         0.02267,
         "mid-offensive: fitted so that a neutral territorial dyad's militarized episodes include an "
         "offensive as often as GML-MID 2.2.1 territorial disputes of 1992-2010 had occupation of "
-        "territory as their highest action (23/127)", CAL, symbol="h_o", unit="1/month")
+        "territory as their highest action (23/127)", CAL, symbol="h_o", unit="1/month", label="limited offensive: base rate of launches")
     beta_balance: P(0, 5) = default(
         1.0, "launches are proportional to the capability ratio (an opportunistic challenger); "
-        "the ladder's initiation weight (0.3) is the low end of the range", symbol="β_bal")
+        "the ladder's initiation weight (0.3) is the low end of the range", symbol="β_bal", label="limited offensive: weight of the balance of capability")
     beta_isolation: P(0, 10) = default(
         2.0, "challengers pick isolated targets (Altman 2020: lightly held, avoiding war): certain decisive "
-        "help for the defender cuts launches e^2 = 7.4x", symbol="β_iso")
-    beta_resolve: P(0, 10) = default(1.0, "as the ladder: a unit of resolve scales launches by e", symbol="β_res")
+        "help for the defender cuts launches e^2 = 7.4x", symbol="β_iso", label="limited offensive: weight of the defender's isolation")
+    beta_resolve: P(0, 10) = default(1.0, "as the ladder: a unit of resolve scales launches by e", symbol="β_res", label="limited offensive: weight of resolve")
     war_risk: P(0, 1) = default(
         0.2, "an unaided defender fights a war over the land one time in five: grabs of gray areas rarely "
         "lead to war, grabs of core territory often do (Altman 2016, working paper, no verified rate)",
-        symbol="w_0")
+        symbol="w_0", label="limited offensive: chance the defender fights on (a war)")
     decisiveness: P(0, 10) = default(
-        1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k")
+        1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k", label="limited offensive: decisiveness of the balance")
     beta_territorial: P(-10, 10) = default(
         0.0, "no effect until fitted: offensives over territory as often as seizures in other disputes",
-        symbol="β_ter")
+        symbol="β_ter", label="limited offensive: weight of a territorial dispute")
 
 
 def claims_of(plan: Plan) -> np.ndarray:
@@ -104,18 +106,6 @@ def claims_of(plan: Plan) -> np.ndarray:
         for sg in range(2):
             claims[f, sg] = plan.claimants[t, d.sides[f, sg]] or not claim_any[t]
     return claims
-
-
-def _escalation(w, name: str) -> np.ndarray:
-    """A parameter of the escalation rule an offensive borrows (``patron_weight``,
-    ``casualties_major_clash``, ``casualty_sigma``), per replicate (R,); the ladder's
-    default if the escalation model in use does not declare it."""
-    arr = w.par.__dict__.get(f"rule:escalation.{name}")
-    if arr is None:
-        from .escalation import LadderParams
-
-        return np.full(w.n, float(getattr(LadderParams(), name).value))
-    return arr
 
 
 def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -132,16 +122,15 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     claims = claims_of(plan) if claims is None else claims
     lr = log_balance(w, d)
     q, _, _ = response_probability(w, d)
-    D = deterrence(w, d, q, _escalation(w, "patron_weight"))
-
-    def rp(name: str) -> np.ndarray:
-        return c(w.rp("offensive", name), dtype=np.float64)
+    D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))  # declared: register(reads=...)
 
     ch, rate, p_war, p_win, x = compiled(
-        c(claims), c(plan.stakes, dtype=np.intp), c(d.sides, dtype=np.intp), c(st.controller), c(st.settled),
-        c(st.level), c(lr, dtype=np.float64), c(D, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
-        rp("base_rate"), rp("beta_balance"), rp("beta_isolation"), rp("beta_resolve"), rp("war_risk"),
-        rp("decisiveness"))
+        claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
+        controller=c(st.controller), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
+        D=c(D, dtype=np.float64), resolve=c(w.par.resolve, dtype=np.float64),
+        base_rate=w.rp("offensive", "base_rate"), b_bal=w.rp("offensive", "beta_balance"),
+        b_iso=w.rp("offensive", "beta_isolation"), b_res=w.rp("offensive", "beta_resolve"),
+        war_risk=w.rp("offensive", "war_risk"), decisiveness=w.rp("offensive", "decisiveness"))
     rate = rate * np.exp(w.rp("offensive", "beta_territorial")[:, None, None] * w.par.territorial[:, :, None])
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
@@ -149,7 +138,8 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
 declare_affinity_reads("offensive", "fait_accompli", towards_sides)
 
 
-@register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10)
+@register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10,
+          reads=("escalation.patron_weight", "escalation.casualties_major_clash", "escalation.casualty_sigma"))
 def build(plan: Plan):
     """Short operations to seize disputed territory: tried and won more against weak, isolated defenders."""
     fs = np.flatnonzero(plan.stakes >= 0)
@@ -169,7 +159,7 @@ def build(plan: Plan):
         z = g.standard_normal((R, F))
         o = odds(w, claims)
         ordered = np.stack([st.launch == 1, st.launch == -1], axis=2)
-        launch = o["challenger"] & (ordered | (u[..., 0] < -np.expm1(-o["rate"])))
+        launch = o["challenger"] & (ordered | (u[..., 0] < chance(o["rate"])))
         st.launch[:] = 0
         if not launch.any():
             return
@@ -177,9 +167,9 @@ def build(plan: Plan):
         won = launch & ~war & (u[..., 2] < o["p_win"])
         lost = launch & ~war & ~won
         any_l, any_war, any_won = launch.any(axis=2), war.any(axis=2), won.any(axis=2)
-        esc = lambda name: _escalation(w, name)[:, None]  # noqa: E731
-        toll = np.maximum(1.0, np.rint(esc("casualties_major_clash") * np.exp(esc("casualty_sigma") * z)))
-        deaths = np.where(any_l, toll, 0.0).astype(st.deaths.dtype)
+        median, sigma = (w.rp("escalation", name)[:, None] for name in ("casualties_major_clash", "casualty_sigma"))
+        clash = toll(median, sigma, z, 1.0)
+        deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)
         quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
         st.deaths += deaths
         st.casualties += deaths

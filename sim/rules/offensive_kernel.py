@@ -8,10 +8,11 @@ cached on disk. Symbols are those of docs/MODEL.md §D9.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import balance, contest_success, kernel
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def odds(claims, stakes, sides, controller, settled, level, lr, D, resolve,
          base_rate, b_bal, b_iso, b_res, war_risk, decisiveness):  # pragma: no cover - compiled
     """challenger, rate, p_war, p_win, x: (R, F, 2); see :func:`sim.rules.offensive.odds`.
@@ -38,10 +39,10 @@ def odds(claims, stakes, sides, controller, settled, level, lr, D, resolve,
                 x[r, f, sg] = xs
                 d = D[r, f, sg]
                 p_war[r, f, sg] = 1.0 - (1.0 - war_risk[r]) * (1.0 - d)
-                p_win[r, f, sg] = 1.0 / (1.0 + np.exp(-decisiveness[r] * xs))
+                p_win[r, f, sg] = contest_success(decisiveness[r], xs)
                 ch = claims[f, sg] and held == sides[f, 1 - sg] and live
                 challenger[r, f, sg] = ch
                 if ch and militarized:
-                    rate[r, f, sg] = base_rate[r] * np.exp(b_bal[r] * min(max(xs, -3.0), 3.0) - b_iso[r] * d
+                    rate[r, f, sg] = base_rate[r] * np.exp(b_bal[r] * balance(xs) - b_iso[r] * d
                                                            + b_res[r] * (resolve[r, sides[f, sg]] - 0.5))
     return challenger, rate, p_war, p_win, x

@@ -49,9 +49,9 @@ class PatronageParams(RuleParams):
         symbol="θ_p")
     patron_cost: P(0, 1) = default(
         0.075, "standing by while a protégé is attacked costs half a refused request (0.15) per unit of "
-        "affinity: the member was not attacked itself", symbol="c_p")
+        "affinity: the member was not attacked itself", symbol="c_p", label="patronage: trust a member loses when its alliance lets its protégé down")
     patron_gain: P(0, 1) = default(0.15, "backing a protégé restores half as much as answering a request",
-                                   symbol="g_p")
+                                   symbol="g_p", label="patronage: trust a member gains when its alliance backs its protégé")
     cooldown_months: P(1, 120, integer=True) = default(
         6, "a member judges its alliance over the same protégé at most every six months, as for requests",
         unit="months")
@@ -120,9 +120,6 @@ def build(plan: Plan):
         u = w.stream("patronage").random((R, F, P.size, C.size))  # one judgement per patron, flashpoint, alliance
         q = c((answer_probability(w, d) * w.par.outside_zone)[:, C], dtype=np.float64)  # (R, c)
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("patronage", name), dtype=np.float64)
-
         for name in ("trust", "patron_wait", "held_before", "refused_now", "answered_now"):  # updated in place
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
@@ -130,10 +127,13 @@ def build(plan: Plan):
         backed = np.empty((R, F, P.size, C.size), dtype=bool)
         before = np.empty((R, P.size, C.size))
         after = np.empty((R, P.size, C.size))
-        judged = judge(Pc, Cc, sides, stake, not_side, lead, c(st.affinity), c(st.status), st.trust, st.patron_wait,
-                       st.held_before, c(st.controller), c(st.peak), c(w.par.trigger), u, q, rp("patron_threshold"),
-                       rp("cooldown_months"), rp("patron_gain"), rp("patron_cost"), st.refused_now, st.answered_now,
-                       letdown, backed, before, after)
+        judged = judge(P=Pc, C=Cc, sides=sides, stake=stake, not_side=not_side, lead=lead, aff=c(st.affinity),
+                       status=c(st.status), trust=st.trust, patron_wait=st.patron_wait, held_before=st.held_before,
+                       controller=c(st.controller), peak=c(st.peak), trigger=c(w.par.trigger), u=u, q=q,
+                       th=w.rp("patronage", "patron_threshold"), cooldown=w.rp("patronage", "cooldown_months"),
+                       gain=w.rp("patronage", "patron_gain"), cost=w.rp("patronage", "patron_cost"),
+                       refused_now=st.refused_now, answered_now=st.answered_now, letdown_out=letdown,
+                       backed_out=backed, before_out=before, after_out=after)
         if judged:
             shape = (R, F, P.size, C.size)
             b4, af = np.broadcast_to(before[:, None], shape), np.broadcast_to(after[:, None], shape)

@@ -10,13 +10,14 @@ docs/MODEL.md §D4a.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import kernel
 
 ACTIVE = 1  # sim.world.compile.ACTIVE (not imported: this module stays a leaf)
 WAIT_CAP = 10_000
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def judge(P, C, sides, stake, not_side, lead, aff, status, trust, patron_wait, held_before, controller, peak,
           trigger, u, q, th, cooldown, gain, cost, refused_now, answered_now,
           letdown_out, backed_out, before_out, after_out):  # pragma: no cover - compiled

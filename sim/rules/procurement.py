@@ -43,16 +43,20 @@ from .registry import RuleParams, register
 # ------------------------------------------------------------------ declarations
 
 declare_attr("states", "procurement_budget_usd", P(0), 0.0, "no arms imports unless stated",
-             doc="Annual arms-import budget.", unit="USD/year", array="budget")
+             doc="Annual arms-import budget.", unit="USD/year", array="budget", label="{state's} arms-import budget")
 declare_attr("states", "suppliers", P(0, 1), keyed_by="suppliers",
-             doc="Initial shares of arms imports by supplier (sum <= 1).", array="shares0", state="shares")
+             doc="Initial shares of arms imports by supplier (sum <= 1).", array="shares0", state="shares",
+             label="{supplier's} share of {state's} arms imports at the start")
 declare_attr("states", "orders", P(0), keyed_by="suppliers",
              doc="Arms ordered but not yet delivered at the start, by supplier.", unit="USD",
-             array="orders0", state="backlog")
-declare_attr("suppliers", "reliability", P(0, 1), doc="P(a delivery due this month arrives).")
-declare_attr("suppliers", "price_quality", P(0, 1), doc="Value for money, 0..1.")
+             array="orders0", state="backlog", label="{state's} open orders from {supplier}")
+declare_attr("suppliers", "reliability", P(0, 1), doc="P(a delivery due this month arrives).",
+             label="reliability of {supplier's} arms deliveries")
+declare_attr("suppliers", "price_quality", P(0, 1), doc="Value for money, 0..1.",
+             label="price and quality of {supplier's} arms")
 declare_attr("suppliers", "lag_months", P(0, 120, integer=True), 12, "typical order-to-delivery time of a year",
-             doc="Months from order to delivery.", unit="months", array="lag")
+             doc="Months from order to delivery.", unit="months", array="lag",
+             label="delivery lag of {supplier's} arms")
 
 
 def _refuses(ctx) -> np.ndarray:
@@ -75,7 +79,9 @@ def _refused_at_start(ctx) -> np.ndarray:
     return out
 
 
-declare_state("shares", ("S", "K"), init=lambda ctx: ctx.par.shares0.copy(), doc="import shares by supplier")
+declare_state("shares", ("S", "K"), init=lambda ctx: ctx.par.shares0.copy(), doc="import shares by supplier",
+              record="mean", label="{supplier} in {state's} imports", chart="relations", trajectories=True,
+              track=True, screen="shares", column="{state}.share.{supplier}", sparse="columns")
 declare_state("backlog", ("S", "K"), init=lambda ctx: ctx.par.orders0.copy(), doc="USD ordered, not yet delivered")
 declare_state("delivered", ("S", "K"), init=0.0, doc="this month's deliveries (USD)")
 declare_state("slipped", ("S", "K"), init=0.0, doc="due this month but not delivered (USD)")
@@ -139,7 +145,7 @@ class ProcurementParams(RuleParams):
     beta_dependence: P(0, 20) = default(
         3.0,
         "existing stocks, spares and training tie small buyers with Soviet-standard inventories to the "
-        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight", symbol="β_dep")
+        "incumbent (interoperability); a buyer with all its imports from one supplier gives it e^3 = 20x the weight", symbol="β_dep", label="procurement: pull of the incumbent supplier (dependence on its stocks)")
     refuse_below: P(-1, 1) = default(
         -0.4, "a supplier whose state is hostile to the buyer (affinity below -0.4) will not sell", symbol="θ_refuse")
     share_memory_months: P(1, 240) = default(
@@ -191,22 +197,24 @@ def build(plan: Plan):
         R = w.n
         c = np.ascontiguousarray
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("procurement", name), dtype=np.float64)
-
         u = w.stream("procurement").random((R, B, K))  # one draw per buyer and supplier: does the due delivery arrive?
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
         got, due = np.empty((R, B, K)), np.empty((R, B, K))
         refusal = np.empty((R, B, K), dtype=bool)
-        procure(buyers, sup, own, u, c(st.affinity), c(par.price_quality), c(par.reliability), c(par.budget),
-                c(par.lag), c(st.refuses), c(st.refused_start), c(st.reliability0),
-                st.shares, st.backlog, st.delivered, st.slipped, st.refused_demand, st.share_change, st.excess_slip,
-                st.equipment, st.capability, st.flow, st.flow_other,
-                rp("beta_price_quality"), rp("beta_reliability"), rp("beta_affinity"), rp("beta_dependence"),
-                rp("refuse_below"), rp("share_memory_months"), rp("capability_per_usd_bn"),
-                rp("depreciation_per_year"), got, due, refusal)
+        procure(buyers=buyers, sup=sup, own=own, u=u, aff=c(st.affinity), price_quality=c(par.price_quality),
+                reliability=c(par.reliability), budget=c(par.budget), lag=c(par.lag), refuses=c(st.refuses),
+                refused_start=c(st.refused_start), reliability0=c(st.reliability0), shares=st.shares,
+                backlog=st.backlog, delivered=st.delivered, slipped=st.slipped, refused_demand=st.refused_demand,
+                share_change=st.share_change, excess_slip=st.excess_slip, equipment=st.equipment,
+                capability=st.capability, flow=st.flow, flow_other=st.flow_other,
+                b_pq=w.rp("procurement", "beta_price_quality"), b_rel=w.rp("procurement", "beta_reliability"),
+                b_aff=w.rp("procurement", "beta_affinity"), b_dep=w.rp("procurement", "beta_dependence"),
+                refuse_below=w.rp("procurement", "refuse_below"),
+                memory=w.rp("procurement", "share_memory_months"),
+                conv=w.rp("procurement", "capability_per_usd_bn"),
+                dep=w.rp("procurement", "depreciation_per_year"), got_out=got, due_out=due, refusal_out=refusal)
         rows = (buyers, None)  # the masks are over the buyers' rows only
         w.emit("procurement.delivery", got > 0, rows, usd_m=got / 1e6)
         w.emit("procurement.slip", due > got, rows, usd_m=(due - got) / 1e6)

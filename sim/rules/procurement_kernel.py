@@ -9,10 +9,11 @@ first use and cached on disk. Symbols are those of docs/MODEL.md §D2.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import kernel
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def procure(buyers, sup, own, u, aff, price_quality, reliability, budget, lag, refuses, refused_start,
             reliability0, shares, backlog, delivered, slipped, refused_demand, share_change, excess_slip,
             equipment, capability, flow, flow_other,

@@ -26,17 +26,16 @@ A researcher adds or swaps a rule without forking::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pydantic
 
-from ..parts import PHASES, RuleDef, RuleParams, register, registry
+from ..parts import PHASES, RuleDef, RuleParams, build_pipeline, register, registry
 from ..parts import REGISTRY as _PARTS
 from ..scenario.errors import Mark, Problem, suggest
 from ..scenario.validation import problems_from
 from ..scenario.values import Param
-from ..world.compile import Plan, RuleSetting
+from ..world.compile import RuleSetting
 
 REGISTRY: dict[str, dict[str, RuleDef]] = _PARTS.rules
 """Registered models by slot: ``REGISTRY[kind][model]``."""
@@ -92,18 +91,6 @@ def _mark(container: Any, key: Any, file: str, prefer_key: bool = False) -> Mark
     from ..scenario.yamlsafe import mark_of
 
     return mark_of(container, key, prefer_key=prefer_key) or mark_of(container) or Mark(file)
-
-
-def build_pipeline(plan: Plan) -> list[tuple[str, Callable[[Any], None]]]:
-    """The monthly rule functions of a plan: phase by phase, each phase's slots in order."""
-    reg = registry()
-    out = []
-    for slot in reg.slots_in_order():
-        rs = plan.rules.get(slot.kind)
-        if rs is None:
-            continue
-        out.append((slot.kind, reg.rules[slot.kind][rs.model].build(plan)))
-    return out
 
 
 __all__ = [

@@ -32,7 +32,8 @@ from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from .common import Dyads, towards_sides
-from .escalation import CAL, LadderParams, Stakes, rates
+from .escalation import CAL, LadderParams, Stakes, column, rates
+from .formulas import contest_success, ema, toll
 from .reads import declare_affinity_reads
 from .registry import register
 
@@ -111,15 +112,7 @@ def build(plan: Plan):
         g = w.stream("escalation")
         st = w.st
         R, F = st.level.shape
-
-        def rp(name: str) -> np.ndarray:
-            return w.rp("escalation", name)
-
-        def col(name: str) -> np.ndarray:
-            return rp(name)[:, None]
-
-        dm = col("momentum_decay")
-        st.momentum = (dm * st.momentum + (1.0 - dm) * (st.peak >= 3)).astype(st.momentum.dtype)
+        st.momentum = ema(column(w, "momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
         L0 = st.level.astype(np.intp)
         N = R * F
         eps = g.standard_normal((R, F))
@@ -128,15 +121,16 @@ def build(plan: Plan):
         ur = g.random((R, F))
         h = rates(w, d, eps)
         lr = h["lr"]
-        f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
-        u0, d0, s0 = f64(rp("base_up")), f64(rp("base_down")), f64(rp("base_settle"))
-        fu = np.ascontiguousarray(np.stack([(h["f_up"] * h["g_on"]).ravel(), (h["f_up"] * h["g_esc"]).ravel()], axis=1),
-                                  dtype=np.float64)
-        fd, fst = f64(h["f_down"]).ravel(), f64(h["f_settle"]).ravel()
-        end_rate = 1.0 / f64(rp("war_mean_months"))
-        pa = f64(1.0 / (1.0 + np.exp(-col("decisiveness") * lr))).ravel()
-        med3, med4, sig = f64(rp("casualties_fatal_clash")), f64(rp("casualties_major_clash")), f64(rp("casualty_sigma"))
-        post = rp("post_war_level").astype(np.intp)
+        pa = contest_success(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
+        fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_down"], h["f_settle"], pa))
+        # the up-rates' factor from rungs 0-1 (disputes starting) and from rungs 2-4, per cell
+        fu = np.ascontiguousarray(np.stack([(h["f_up"] * h["g_on"]).ravel(), (h["f_up"] * h["g_esc"]).ravel()],
+                                           axis=1), dtype=np.float64)
+        u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
+        end_rate = 1.0 / w.rp("escalation", "war_mean_months")
+        med3, med4, sig = (w.rp("escalation", name)
+                           for name in ("casualties_fatal_clash", "casualties_major_clash", "casualty_sigma"))
+        post = w.rp("escalation", "post_war_level").astype(np.intp)
         floor = st.rung_floor.astype(np.intp).ravel()
         ctrl = np.ascontiguousarray(st.controller)
 
@@ -161,9 +155,11 @@ def build(plan: Plan):
                                     N, MORE_MOVES))
             E, U, Z = draws[batch]
             m = min(E.shape[1], MAX_MOVES - done)
-            act = chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
-                        a_idx, b_idx, stake_of, plan.claimants, claim_any, ctrl,
-                        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, entries)
+            act = chain(act=act, E=E, U=U, Z=Z, m=m, F=F, u0=u0, d0=d0, s0=s0, fu=fu, fd=fd, fst=fst,
+                        end_rate=end_rate, pa=pa, med3=med3, med4=med4, sig=sig, post=post, floor=floor,
+                        a_idx=a_idx, b_idx=b_idx, stake_of=stake_of, claimants=plan.claimants, claim_any=claim_any,
+                        ctrl=ctrl, lv=lv, tau=tau, peak=peak, deaths=deaths, war_time=war_time, calm_at=calm_at,
+                        settle_now=settle_now, ended=ended, claim=claim, winner=winner, entries=entries)
             done += m
             batch += 1
         busy = np.zeros(N, dtype=bool)
@@ -184,11 +180,11 @@ def build(plan: Plan):
         settled_now = settle_now | transferred
         lv = np.where(settled_now, 0, lv)
         calm_at = np.where(settled_now & np.isnan(calm_at), tau, calm_at)
-        relapse = st.settled & (ur < col("relapse"))
+        relapse = st.settled & (ur < column(w, "relapse"))
         lv = np.where(relapse, 1, lv)
         st.settled = (st.settled | settled_now) & ~relapse
         st.war_months = np.where(lv == 5, st.war_months + 1, 0).astype(np.int16)
-        deaths += np.where(war_time > 0, np.rint(col("casualties_war") * war_time * np.exp(sig * zw)), 0.0)
+        deaths += np.where(war_time > 0, toll(column(w, "casualties_war") * war_time, sig, zw, 0.0), 0.0)
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
@@ -206,8 +202,7 @@ def build(plan: Plan):
         w.emit("escalation.busy_month", busy, after=lv)
         st.level = lv.astype(np.int8)
         st.peak = peak.astype(np.int8)
-        sm = col("shift_memory")
-        st.lr_ema = sm * st.lr_ema + (1.0 - sm) * lr
+        st.lr_ema = ema(column(w, "shift_memory"), st.lr_ema, lr)
 
     return step
 

@@ -11,10 +11,11 @@ Symbols are those of docs/MODEL.md §D3a.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import climbs, kernel, steps_down, toll
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
           a_idx, b_idx, stake_of, claimants, claim_any, ctrl,
           lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, entries):  # pragma: no cover - compiled
@@ -45,9 +46,9 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         t = tau[c]
         moving = True
         for j in range(m):
-            at_war = lk == 5
+            at_war = not climbs(lk)
             up = 0.0 if at_war else u0[r, lk] * fu[c, 0 if lk < 2 else 1]
-            down = 0.0 if (at_war or lk == 0 or lk <= floor[c]) else d0[r, lk] * fd[c]
+            down = d0[r, lk] * fd[c] if steps_down(lk, floor[c]) else 0.0
             settle = 0.0 if at_war else s0[r, lk] * fst[c]
             total = up + down + settle + (end_rate[r] if at_war else 0.0)
             wait = E[c, j] / total if total > 0 else np.inf
@@ -64,8 +65,7 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
                 if lk == 2:
                     entries[c] += 1
                 if lk == 3 or lk == 4:  # a clash breaks out
-                    med = med3[r] if lk == 3 else med4[r]
-                    deaths[c] += max(1.0, np.rint(med * np.exp(sig[r] * Z[c, j])))
+                    deaths[c] += toll(med3[r] if lk == 3 else med4[r], sig[r], Z[c, j], 1.0)
                 if lk > peak[c]:
                     peak[c] = lk
             elif x < up + down:

@@ -36,6 +36,7 @@ declare_attr(
 declare_attr(
     "flashpoints", "progress", P(0, 1), 0.0, "nothing agreed yet unless the scenario says so",
     doc="Share of the dispute already agreed in talks (for a border: the share delimited), 0..1.",
+    label="share already agreed in the talks on the {flashpoint}",
     array="progress0", state="progress",
 )
 declare_state("talks", ("F",), "int8", lambda ctx: np.rint(ctx.par.talks0), doc="talks: 0 none, 1 open, 2 stalled")
@@ -58,16 +59,16 @@ class TalksParams(RuleParams):
     """Monthly rates of the talks process (assumptions; docs/CALIBRATION.md checks them)."""
 
     open_rate: P(0, 5) = default(1 / 24, "neighbours in a live dispute open talks about every two years",
-                                 symbol="h_open", unit="1/month")
-    stall_rate: P(0, 5) = default(1 / 12, "open talks stall about once a year", symbol="h_stall", unit="1/month")
+                                 symbol="h_open", unit="1/month", label="talks: rate at which talks open")
+    stall_rate: P(0, 5) = default(1 / 12, "open talks stall about once a year", symbol="h_stall", unit="1/month", label="talks: rate at which talks stall")
     clash_stall: P(0, 1) = default(0.5, "a fatal clash stalls open talks half the time", symbol="c_stall")
     resume_rate: P(0, 5) = default(1 / 6, "stalled talks resume within about six calm months",
-                                   symbol="h_resume", unit="1/month")
+                                   symbol="h_resume", unit="1/month", label="talks: rate at which stalled talks resume")
     progress_rate: P(0, 1) = default(
         1 / 24, "open talks settle 1/24 of what is left a month: half of a border delimited in about "
-        "17 months of open talks", symbol="g_p", unit="1/month")
+        "17 months of open talks", symbol="g_p", unit="1/month", label="talks: pace of progress")
     sign_rate: P(0, 5) = default(
-        0.05, "with everything agreed, an agreement is signed within about 20 months", symbol="h_sign", unit="1/month")
+        0.05, "with everything agreed, an agreement is signed within about 20 months", symbol="h_sign", unit="1/month", label="talks: rate of signing an agreement")
     beta_mediation: P(0, 10) = default(
         0.7, "one fully available mediator doubles the pace of talks (mediation succeeds more often than "
         "not in low-fatality disputes, Bercovitch 1996, secondary), as it doubles the ladder's down-rate",
@@ -98,17 +99,18 @@ def build(plan: Plan):
         c = np.ascontiguousarray
         u = w.stream("talks").random((R, F, 3))
 
-        def rp(name: str) -> np.ndarray:
-            return c(w.rp("talks", name), dtype=np.float64)
-
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
         opened, stalled, signed = (np.empty((R, F), dtype=bool) for _ in range(3))
-        negotiate(u, sides, c(st.mediators), c(w.par.capacity, dtype=np.float64), c(w.par.resolve, dtype=np.float64),
-                  c(st.peak), st.settled, st.talks, st.progress, st.agreement, st.level, st.war_months,
-                  rp("open_rate"), rp("stall_rate"), rp("clash_stall"), rp("resume_rate"), rp("progress_rate"),
-                  rp("sign_rate"), rp("beta_mediation"), rp("beta_resolve"), opened, stalled, signed)
+        negotiate(u=u, sides=sides, mediators=c(st.mediators), capacity=c(w.par.capacity, dtype=np.float64),
+                  resolve=c(w.par.resolve, dtype=np.float64), peak=c(st.peak), settled=st.settled, talks=st.talks,
+                  progress=st.progress, agreement=st.agreement, level=st.level, war_months=st.war_months,
+                  open_rate=w.rp("talks", "open_rate"), stall_rate=w.rp("talks", "stall_rate"),
+                  clash_stall=w.rp("talks", "clash_stall"), resume_rate=w.rp("talks", "resume_rate"),
+                  progress_rate=w.rp("talks", "progress_rate"), sign_rate=w.rp("talks", "sign_rate"),
+                  b_med=w.rp("talks", "beta_mediation"), b_res=w.rp("talks", "beta_resolve"), opened_out=opened,
+                  stalled_out=stalled, signed_out=signed)
         w.emit("talks.open", opened)
         w.emit("talks.stall", stalled, progress=st.progress)
         w.emit("talks.agreement", signed, progress=st.progress)

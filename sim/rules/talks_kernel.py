@@ -7,10 +7,11 @@ module. Compiled on first use and cached on disk. Symbols are those of docs/MODE
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .formulas import chance, kernel
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def negotiate(u, sides, mediators, capacity, resolve, peak, settled, talks, progress, agreement, level, war_months,
               open_rate, stall_rate, clash_stall, resume_rate, progress_rate, sign_rate, b_med, b_res,
               opened_out, stalled_out, signed_out):  # pragma: no cover - compiled
@@ -37,15 +38,15 @@ def negotiate(u, sides, mediators, capacity, resolve, peak, settled, talks, prog
             clash = peak[r, f] >= 3
             live = not settled[r, f]
             t = talks[r, f]
-            opened = live and t == 0 and u[r, f, 0] < -np.expm1(-open_rate[r] * m * rr)
-            resumed = live and t == 2 and not clash and u[r, f, 0] < -np.expm1(-resume_rate[r] * m)
+            opened = live and t == 0 and u[r, f, 0] < chance(open_rate[r] * m * rr)
+            resumed = live and t == 2 and not clash and u[r, f, 0] < chance(resume_rate[r] * m)
             keep_on = (1.0 - (clash_stall[r] if clash else 0.0)) * np.exp(-stall_rate[r] / m)
             stalled = live and t == 1 and u[r, f, 1] >= keep_on
             going = live and t == 1 and not stalled
             prog = progress[r, f]
             if going:
                 prog = prog + progress_rate[r] * m * (1.0 - prog)
-            signed = going and u[r, f, 2] < -np.expm1(-sign_rate[r] * prog * m * rr)
+            signed = going and u[r, f, 2] < chance(sign_rate[r] * prog * m * rr)
             progress[r, f] = prog
             if settled[r, f] or signed:
                 talks[r, f] = 0

@@ -391,6 +391,24 @@ def _number_hint(text: str) -> str:
     return ""
 
 
+def whole_range(lo: float, hi: float) -> tuple[int, int]:
+    """The whole-number range nearest to ``lo..hi``: the whole numbers inside it
+    (``1.5..4.2`` gives ``2..4``), or, when fewer than two lie inside, the two around it
+    (``2.2..2.8`` gives ``2..3``)."""
+    a, b = math.ceil(lo), math.floor(hi)
+    if a >= b:
+        a, b = math.floor(lo), math.ceil(hi)
+    return a, max(b, a + 1)
+
+
+def whole_choice(lo: float, hi: float) -> str:
+    """A ``choice`` of the whole numbers of the range nearest to ``lo..hi``, as written in YAML."""
+    a, b = whole_range(lo, hi)
+    if b - a >= 12:
+        return f"{{choice: [...]}} listing the whole numbers from {a} to {b}"
+    return "{choice: [" + ", ".join(str(x) for x in range(a, b + 1)) + "]}"
+
+
 def _check_bounds(x: float, b: Bounds, what: str = "value") -> None:
     if b.integer and x != int(x):
         raise ValueError(f"{what} must be a whole number, got {x:g}")
@@ -454,9 +472,9 @@ def _parse_value(value_raw: Any, bounds: Bounds, source: Source | None) -> Param
         dist = parse_dist(value_raw)
         lo, hi = dist.support()
         if bounds.integer and dist.family != "choice":
-            raise ValueError(
-                f"{dist.family} gives fractional values; this parameter is a whole number, use choice"
-            )
+            use = (f"use {whole_choice(lo, hi)}" if dist.family in ("uniform", "triangular")
+                   else "use choice, e.g. {choice: [1, 2, 3]}")
+            raise ValueError(f"{dist.family} gives fractional values; this parameter is a whole number: {use}")
         if lo < bounds.lo or hi > bounds.hi:
             if dist.family in ("normal", "lognormal"):
                 raise ValueError(
@@ -566,7 +584,8 @@ def bounds_of(field_info: Any) -> Bounds:
 
 
 def default(
-    value: float | tuple[float, ...], note: str, kind: str = "assumption", *, symbol: str = "", unit: str = ""
+    value: float | tuple[float, ...], note: str, kind: str = "assumption", *, symbol: str = "", unit: str = "",
+    label: str | tuple[str, ...] = "",
 ) -> Any:
     """A field default: a parameter whose provenance is documented in the code.
 
@@ -576,11 +595,14 @@ def default(
         kind: ``assumption`` or ``calibration``.
         symbol: Its symbol in docs/MODEL.md's equations (``β_res``).
         unit: Its unit (``months``, ``1/month``), if any.
+        label: How reports name it ("limited offensive: base rate of launches"); for a
+            vector, one phrase per element ("" where none).
     """
     from pydantic import Field
 
     v = tuple(float(x) for x in value) if isinstance(value, tuple) else float(value)
-    extra = {k: x for k, x in (("symbol", symbol), ("unit", unit)) if x}
+    extra = {k: x for k, x in (("symbol", symbol), ("unit", unit),
+                               ("label", list(label) if isinstance(label, tuple) else label)) if x}
     return Field(default_factory=partial(Param, v, Source(kind, note=note), "default"),  # type: ignore[arg-type]
                  json_schema_extra=extra or None)
 

@@ -17,7 +17,8 @@ import mesa
 import numpy as np
 
 from .. import seeding
-from .agents import Alliance, Flashpoint, State, Supplier, Territory
+from ..parts import lent_default
+from .agents import Replicate, forget, make_agents, views
 from .compile import Plan
 
 
@@ -131,18 +132,18 @@ class World(mesa.Model):
         return {name: np.zeros(self.n, dtype=np.int32) for name in registry().events}
 
     def _make_agents(self) -> None:
-        scn = self.plan.scenario
-        self.by_key: dict[str, Any] = {}
-        for i, s in enumerate(self.plan.states):
-            self.by_key[s] = State(self, s, i, scn.states[s].name)
-        for i, a in enumerate(self.plan.alliances):
-            self.by_key[a] = Alliance(self, a, i, scn.alliances[a].name)
-        for i, k in enumerate(self.plan.suppliers):
-            self.by_key[k] = Supplier(self, k, i, scn.suppliers[k].name)
-        for i, t in enumerate(self.plan.territories):
-            self.by_key[t] = Territory(self, t, i, scn.territories[t].name)
-        for i, f in enumerate(self.plan.flashpoints):
-            self.by_key[f] = Flashpoint(self, f, i, scn.flashpoints[f].name)
+        """One Mesa agent per actor (``self.agents_by_type[State]``, ``self.by_key``), its
+        attributes views onto this world's arrays derived from the declarations
+        (:mod:`sim.world.agents`)."""
+        from ..parts import registry
+
+        self.agent_views = views(registry())
+        self.by_key: dict[str, Any] = make_agents(self, self)
+
+    def replicate(self, k: int) -> Replicate:
+        """The actors in replicate ``k`` alone, as Mesa agents of a model of their own (a
+        story's run): ``world.replicate(k).agents_by_type[State].agg("capability", max)``."""
+        return Replicate(self, k)
 
     # ------------------------------------------------------------------ running
 
@@ -194,9 +195,23 @@ class World(mesa.Model):
         for t in triggers:
             self.st.triggered[:, ev[t]] |= mask
 
-    def rp(self, kind: str, name: str) -> np.ndarray:
-        """A rule parameter's per-replicate values: shape (R,) or (R, L)."""
-        return self.par.__dict__[f"rule:{kind}.{name}"]
+    def rp(self, kind: str, name: str, dtype: Any = np.float64) -> np.ndarray:
+        """A rule parameter's per-replicate values, shape (R,) (or (R, L) for a vector), as a
+        C-contiguous float64 array: what compiled kernels and the formulas of
+        :mod:`sim.rules.formulas` take. ``dtype=world.dtype`` gives them in the world's
+        precision instead, for numpy code that computes in it (a float32 world's state
+        stays float32). Read-only in effect: where a conversion is needed it is a copy
+        (parameters change through effects).
+
+        A parameter of another slot that a rule in use declared it reads
+        (``register(..., reads=...)``) comes from whichever model runs that slot; one that
+        does not declare it lends its default (:func:`sim.parts.lent_default`).
+        """
+        arr = self.par.__dict__.get(f"rule:{kind}.{name}")
+        if arr is None:
+            value = lent_default({k: rs.model for k, rs in self.plan.rules.items()}, kind, name)
+            arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n, *np.shape(value)))
+        return np.ascontiguousarray(arr, dtype=dtype)
 
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
@@ -284,5 +299,5 @@ class World(mesa.Model):
         return sub
 
     def release(self) -> None:
-        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model)."""
-        mesa.Agent._ids.pop(self, None)  # type: ignore[attr-defined]
+        """Let Mesa forget this model (mesa 3.3 keeps a reference to every model; 3.5 none)."""
+        forget(self)
