@@ -248,16 +248,8 @@ def _from_dispute(dz: Design, r: Rates, f_on, f_esc, shock, wt, hot, sg: int, pe
     rate(B0, B1, u[0] * F)
     month = np.einsum("nk,nkij->nij", np.broadcast_to(wt, F.shape), expm(Q))
     # a limited offensive at the month's end (MODEL.md D9), from rungs 2-4
-    o = r.offensive
-    xs = (dz.lr if sg == 0 else -dz.lr)[hot]
-    Ds = dz.D[hot, sg]
-    lam = o["base_rate"] * np.exp(o["beta_balance"] * np.clip(xs, -3, 3) - o["beta_isolation"] * Ds
-                                  + o["beta_resolve"] * (dz.res[hot, sg] - 0.5)
-                                  + o.get("beta_territorial", 0.0) * dz.territorial[hot])
-    launch = -np.expm1(-lam)
-    p_war = 1.0 - (1.0 - o["war_risk"]) * (1.0 - Ds)
-    p_win = (1.0 - p_war) / (1.0 + np.exp(-o["decisiveness"] * xs))
-    step = np.broadcast_to(np.eye(7), (xs.size, 7, 7)).copy()
+    launch, p_war, p_win = _offensive(dz, r, sg, hot)
+    step = np.broadcast_to(np.eye(7), (launch.size, 7, 7)).copy()
     for k in (E2, E3, E4):
         step[:, k, k] = 1.0 - launch * (p_war + p_win)
         step[:, k, E5] = launch * p_war
@@ -267,3 +259,83 @@ def _from_dispute(dz: Design, r: Rates, f_on, f_esc, shock, wt, hot, sg: int, pe
     onset = 1.0 - (persistence * stay(E2) + (1.0 - persistence) * stay(B1))
     quiet = (1.0 - persistence) * stay(B1)
     return onset, quiet
+
+
+EPISODE_FLAGS = ("fatal", "war", "occupation", "occupy")
+"""What :func:`episode_probabilities` gives for a dispute started at rung 2 (the hindcast's flags)."""
+
+
+def episode_probabilities(dz: Design, r: Rates, months: int = 48) -> dict[str, np.ndarray]:
+    """For a dispute starting at rung 2 in each row (at the row's record and setting), the
+    probability that before it ends (below rung 2, or settled; at most ``months`` months) it
+    kills (a clash, an offensive), reaches war, sees an offensive or war, sees a seizure.
+    Exact for the template without momentum after clashes (each flag a first passage of the
+    ladder's chain within months and the offensive's draw at each month's end); which side
+    holds the land is split evenly, as in the template."""
+    _, f_esc = factors(dz, r)
+    t, wt = _hermite()
+    shock = np.exp(r.shock_sd * t)
+    G = f_esc[:, None] * shock[None, :]
+    u, d = r.base_up, r.base_down
+    out = {k: np.zeros(f_esc.size) for k in EPISODE_FLAGS}
+    for sg in (0, 1):
+        launch, p_war, p_win = _offensive(dz, r, sg, np.ones(f_esc.size, dtype=bool))
+        for flag in EPISODE_FLAGS:
+            out[flag] += 0.5 * _first_passage(flag, G, wt, u, d, r, launch, p_war, p_win, months)
+    return out
+
+
+_S2, _S3, _S4, _S5, _END, _HIT = range(6)
+
+
+def _first_passage(flag, G, wt, u, d, r, launch, p_war, p_win, months) -> np.ndarray:
+    """P(the flag's event before the dispute ends) on the chain of rungs 2-5."""
+    Q = np.zeros((*G.shape, 6, 6))
+
+    def rate(i, j, val):
+        Q[..., i, j] += val
+        Q[..., i, i] -= val
+
+    up3 = _HIT if flag == "fatal" else _S3  # entering rung 3 is a clash: someone is killed
+    rate(_S2, up3, u[2] * G)
+    rate(_S2, _END, d[2] + 0 * G)
+    rate(_S3, _S4, u[3] * G)
+    rate(_S3, _S2, d[3] + 0 * G)
+    rate(_S4, _HIT if flag in ("war", "occupation") else _S5, u[4] * G)
+    rate(_S4, _S3, d[4] + 0 * G)
+    if flag not in ("war", "occupation"):  # a war ends: the standoff after it, or the land changes hands
+        rate(_S5, _S2, 1.0 / r.war_mean_months + 0 * G)
+    month = np.einsum("k,nkij->nij", wt, expm(Q))
+    n = G.shape[0]
+    step = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
+    for k in (_S2, _S3, _S4):  # a limited offensive at the month's end
+        if flag in ("fatal", "occupation"):
+            step[:, k, k] = 1.0 - launch
+            step[:, k, _HIT] = launch
+        elif flag == "war":
+            step[:, k, k] = 1.0 - launch * (p_war + p_win)
+            step[:, k, _HIT] = launch * p_war
+            step[:, k, _END] = launch * p_win
+        else:  # occupy: a seizure
+            step[:, k, k] = 1.0 - launch * (p_war + p_win)
+            step[:, k, _S5] = launch * p_war
+            step[:, k, _HIT] = launch * p_win
+    m = month @ step
+    v = np.zeros((n, 6))
+    v[:, _S2] = 1.0
+    for _ in range(months):
+        v = np.einsum("ni,nij->nj", v, m)
+    return v[:, _HIT]
+
+
+def _offensive(dz: Design, r: Rates, sg: int, rows: np.ndarray):
+    """Monthly chance of a launch by side ``sg`` (the challenger) at rungs 2-4, and P(war), P(seizure)."""
+    o = r.offensive
+    xs = (dz.lr if sg == 0 else -dz.lr)[rows]
+    Ds = dz.D[rows, sg]
+    lam = o["base_rate"] * np.exp(o["beta_balance"] * np.clip(xs, -3, 3) - o["beta_isolation"] * Ds
+                                  + o["beta_resolve"] * (dz.res[rows, sg] - 0.5)
+                                  + o.get("beta_territorial", 0.0) * dz.territorial[rows])
+    p_war = 1.0 - (1.0 - o["war_risk"]) * (1.0 - Ds)
+    p_win = (1.0 - p_war) / (1.0 + np.exp(-o["decisiveness"] * xs))
+    return -np.expm1(-lam), p_war, p_win

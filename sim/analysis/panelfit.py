@@ -99,8 +99,9 @@ class BlockFit:
 
 
 def fit_onset(panel, base: onset.Rates, start: dict | None = None, *, boot: int = 2000, seed: int = 1,
-              dz: onset.Design | None = None, verbose: bool = False) -> BlockFit:
-    """Block 1 by maximum likelihood on ``panel`` (rows with ``onset`` and ``ongoing``)."""
+              dz: onset.Design | None = None, verbose: bool = False, free: list[str] | None = None) -> BlockFit:
+    """Block 1 by maximum likelihood on ``panel`` (rows with ``onset`` and ``ongoing``); only the
+    parameters in ``free`` (default: all of :data:`ONSET_FREE`) are fitted, the rest stay as in ``base``."""
     from scipy.optimize import minimize
 
     t0 = time.perf_counter()
@@ -109,25 +110,32 @@ def fit_onset(panel, base: onset.Rates, start: dict | None = None, *, boot: int 
     y_og = panel["ongoing"].to_numpy(dtype=float)
     init = {"base_up[0]": base.base_up[0], "base_up[1]": base.base_up[1], **base.onset,
             "beta_deterrence": base.beta_deterrence, "persistence": dyadyear.PERSISTENCE, **(start or {})}
-    theta0 = _to_theta(init)
+    full = _to_theta(init)
+    sel = np.array([k in (free or ONSET_FREE) for k in ONSET_FREE])
+
+    def expand(t: np.ndarray) -> np.ndarray:
+        out = full.copy()
+        out[sel] = t
+        return out
 
     def rows(theta: np.ndarray) -> np.ndarray:
-        v = _from_theta(theta)
+        v = _from_theta(expand(theta))
         return row_loglik(dz, rates_with(base, v), v["persistence"], y_on, y_og)
 
     def objective(theta: np.ndarray) -> float:
         return -float(rows(theta).sum())
 
-    res = minimize(objective, theta0, method="L-BFGS-B", options={"maxiter": 2000, "maxfun": 50_000})
+    res = minimize(objective, full[sel], method="L-BFGS-B", options={"maxiter": 2000, "maxfun": 50_000})
     if verbose:
-        print(f"block 1: {res.message} after {res.nit} iterations, -loglik {res.fun:.2f}")
+        print(f"block 1: {res.message} after {res.nit} iterations, -loglik {res.fun:.2f}", flush=True)
     theta = res.x
     scores = _row_scores(rows, theta)
     H = _hessian(objective, theta)
     draws = _score_bootstrap(theta, scores, H, _clusters(panel), boot, seed)
     lo, hi = np.percentile(draws, [2.5, 97.5], axis=0)
-    vals = _from_theta(theta)
-    lo_v, hi_v = _from_theta(lo), _from_theta(hi)  # monotone transforms: percentiles carry over
+    vals = _from_theta(expand(theta))
+    lo_v, hi_v = _from_theta(expand(lo)), _from_theta(expand(hi))  # monotone transforms: percentiles carry over
+    vals = {k: v for k, v in vals.items() if k in (free or ONSET_FREE)}
     return BlockFit(vals, lo_v, hi_v, -float(res.fun), len(panel), time.perf_counter() - t0,
                     {"converged": bool(res.success), "message": str(res.message), "iterations": int(res.nit)})
 
@@ -271,8 +279,11 @@ def simulate_disputes(panel, rules: dict, runs: int = 100, seed: int = 7, cap: i
 
 _ESC_LOG = {"base_up[2]", "base_up[4]", "offensive.base_rate"}
 _ESC_LOGIT = {"offensive.war_risk"}
-_ESC_BOUNDS = {"offensive.beta_balance": (0.0, 5.0), "offensive.beta_isolation": (0.0, 10.0),
+_ESC_BOUNDS = {"base_up[2]": (np.log(1e-4), np.log(50.0)), "base_up[4]": (np.log(1e-4), np.log(50.0)),
+               "offensive.base_rate": (np.log(1e-4), np.log(5.0)), "offensive.war_risk": (-8.0, 8.0),
+               "offensive.beta_balance": (0.0, 5.0), "offensive.beta_isolation": (0.0, 10.0),
                "gamma_fatal_last": (-10.0, 10.0), "gamma_territorial": (-10.0, 10.0)}
+"""Bounds of block 2 on the fitting scale (logs of rates, logit of the war risk): the rules' own ranges."""
 
 
 def _esc_theta(values: dict) -> np.ndarray:
@@ -307,49 +318,85 @@ def rules_with(esc_rules: dict, off_rules: dict, values: dict) -> dict:
     return {"escalation": esc, "offensive": off}
 
 
-def fit_escalation(onsets, esc_rules: dict, off_rules: dict, start: dict, *, runs: int = 100, seed: int = 7,
-                   boot: int = 2000, verbose: bool = False) -> BlockFit:
-    """Block 2 by the simulated method of moments on the panel's onset rows ``onsets``."""
-    from scipy.optimize import least_squares
+def esc_rates_with(base: onset.Rates, values: dict) -> onset.Rates:
+    """``base`` with block-2 values (``ESC_FREE`` names) put in."""
+    up = list(base.base_up)
+    for i in (2, 4):
+        up[i] = values.get(f"base_up[{i}]", up[i])
+    esc = {t: values.get(t, base.esc[t]) for t in onset.ESC_TERMS}
+    off = dict(base.offensive)
+    for k, v in values.items():
+        if k.startswith("offensive."):
+            off[k.split(".", 1)[1]] = v
+    return onset.Rates(tuple(up), base.base_down, base.beta_resolve, base.beta_advantage, base.beta_deterrence,
+                       base.shock_sd, base.war_mean_months, dict(base.onset), esc, off)
+
+
+def esc_row_loglik(dz: onset.Design, r: onset.Rates, y: dict, correction: dict) -> np.ndarray:
+    """Each onset row's composite log-likelihood of its dispute's flags (fatal, war, occupation,
+    occupy), with the exact probabilities scaled by ``correction`` (simulated / exact, per flag)."""
+    p = onset.episode_probabilities(dz, r)
+    ll = np.zeros(dz.x.size)
+    for k in onset.EPISODE_FLAGS:
+        q = np.clip(p[k] * correction.get(k, 1.0), 1e-9, 1 - 1e-9)
+        ll += np.where(y[k] > 0.5, np.log(q), np.log1p(-q))
+    return ll
+
+
+def fit_escalation(onsets, base: onset.Rates, rules: dict, start: dict, *, rounds: int = 2, runs: int = 200,
+                   seed: int = 7, boot: int = 2000, verbose: bool = False, free: list[str] | None = None) -> BlockFit:
+    """Block 2 by maximum (composite) likelihood of the onset rows' flags, with the exact
+    probabilities of :func:`sim.analysis.onset.episode_probabilities` corrected, flag by flag,
+    by the ratio of simulated to exact shares at the current estimate (what the exact
+    computation leaves out: momentum after clashes, allies' committed support), ``rounds`` times."""
+    from scipy.optimize import minimize
 
     t0 = time.perf_counter()
-    cov = moment_inputs(onsets)
-    target = moments(data_flags(onsets), cov)
-    cl = _clusters(onsets)
-    rng = np.random.default_rng(seed)
-    n_c = cl.max() + 1
-    data_boot = np.array([moments(data_flags(onsets), cov, np.bincount(rng.integers(0, n_c, n_c), minlength=n_c)[cl])
-                          for _ in range(boot)])
-    se = data_boot.std(axis=0) + 1e-6
-    evals = []
+    dz = onset.design(onsets, rules)
+    y = data_flags(onsets)
+    lo_b = np.array([_ESC_BOUNDS.get(k, (-np.inf, np.inf))[0] for k in ESC_FREE])
+    hi_b = np.array([_ESC_BOUNDS.get(k, (-np.inf, np.inf))[1] for k in ESC_FREE])
+    full = np.clip(_esc_theta(start), lo_b + 1e-6, hi_b - 1e-6)
+    sel = np.array([k in (free or ESC_FREE) for k in ESC_FREE])
+    lo_b, hi_b = lo_b[sel], hi_b[sel]
 
-    def sim(theta: np.ndarray) -> np.ndarray:
-        v = _esc_values(theta)
-        flags = simulate_disputes(onsets, rules_with(esc_rules, off_rules, v), runs=runs, seed=seed)
-        m = moments(flags, cov)
-        evals.append((v, m))
+    def expand(t: np.ndarray) -> np.ndarray:
+        out = full.copy()
+        out[sel] = t
+        return out
+
+    theta = full[sel]
+    correction: dict = {}
+    history = []
+    for rnd in range(rounds + 1):
+        def rows(th: np.ndarray, correction=correction) -> np.ndarray:
+            return esc_row_loglik(dz, esc_rates_with(base, _esc_values(expand(th))), y, correction)
+
+        def objective(th: np.ndarray, rows=rows) -> float:
+            return -float(rows(th).sum())
+
+        res = minimize(objective, theta, method="L-BFGS-B", bounds=list(zip(lo_b, hi_b, strict=True)),
+                       options={"maxiter": 1000})
+        theta = res.x
+        vals = _esc_values(expand(theta))
+        exact = onset.episode_probabilities(dz, esc_rates_with(base, vals))
+        sim = simulate_disputes(onsets, rules_with(rules["escalation"], rules["offensive"], vals), runs=runs, seed=seed)
+        ratio = {k: float(sim[k].mean() / max(exact[k].mean(), 1e-12)) for k in onset.EPISODE_FLAGS}
+        history.append({"round": rnd, "values": vals, "simulated": {k: float(sim[k].mean()) for k in sim},
+                        "exact": {k: float(exact[k].mean()) for k in exact}, "data": {k: float(y[k].mean()) for k in y},
+                        "correction": dict(correction)})
         if verbose:
-            print(f"  block 2 evaluation {len(evals)}: " + ", ".join(f"{x:.4f}" for x in (m - target) / se), flush=True)
-        return m
-
-    def resid(theta: np.ndarray) -> np.ndarray:
-        return (sim(theta) - target) / se
-
-    theta0 = _esc_theta(start)
-    lo = np.array([(-np.inf if k not in _ESC_BOUNDS else _ESC_BOUNDS[k][0]) for k in ESC_FREE])
-    hi = np.array([(np.inf if k not in _ESC_BOUNDS else _ESC_BOUNDS[k][1]) for k in ESC_FREE])
-    theta0 = np.clip(theta0, lo + 1e-6, hi - 1e-6)
-    res = least_squares(resid, theta0, bounds=(lo, hi), diff_step=0.05, x_scale=1.0, max_nfev=60)
-    theta = res.x
-    J = res.jac  # d resid / d theta at the solution (simulated, common random numbers)
-    A = np.linalg.pinv(J.T @ J) @ J.T
-    draws = theta + ((data_boot - target) / se) @ A.T
-    draws = np.clip(draws, lo, hi)
+            print(f"block 2 round {rnd}: " + ", ".join(f"{k}={v:.4g}" for k, v in vals.items()), flush=True)
+            print("   data " + ", ".join(f"{k} {y[k].mean():.4f}" for k in onset.EPISODE_FLAGS)
+                  + " | simulated " + ", ".join(f"{k} {sim[k].mean():.4f}" for k in onset.EPISODE_FLAGS), flush=True)
+        if rnd == rounds:
+            break
+        correction = {k: correction.get(k, 1.0) * ratio[k] for k in onset.EPISODE_FLAGS}
+    scores = _row_scores(rows, theta)
+    H = _hessian(objective, theta)
+    draws = np.clip(_score_bootstrap(theta, scores, H, _clusters(onsets), boot, seed), lo_b, hi_b)
     lo_t, hi_t = np.percentile(draws, [2.5, 97.5], axis=0)
-    m_fit = sim(theta)
-    vals = _esc_values(theta)
-    notes = {"moments": dict(zip(MOMENTS, [(float(a), float(b), float(s)) for a, b, s in zip(m_fit, target, se, strict=True)],
-                                 strict=True)),
-             "cost": float(res.cost), "evaluations": len(evals), "message": str(res.message)}
-    return BlockFit(vals, _esc_values(lo_t), _esc_values(hi_t), -float(res.cost), len(onsets),
-                    time.perf_counter() - t0, notes)
+    keep = [k for k in ESC_FREE if k in (free or ESC_FREE)]
+    return BlockFit({k: v for k, v in _esc_values(expand(theta)).items() if k in keep},
+                    _esc_values(expand(lo_t)), _esc_values(expand(hi_t)), -float(res.fun), len(onsets),
+                    time.perf_counter() - t0, {"rounds": history, "message": str(res.message)})
