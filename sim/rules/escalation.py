@@ -202,22 +202,34 @@ class LadderParams(RuleParams):
     patron_weight: P(0, 1) = default(
         0.3, "a fully aligned outside power with full capacity steps in about a third of the time", symbol="κ")
     relapse: P(0, 1) = default(0.0, "a settled dispute stays settled within the horizon", unit="1/month")
-    # how often disputes start (the up-rates from rungs 0 and 1): the flashpoint's record and where the
-    # dyad sits (sim.rules.history), fitted on the dyad-year panel (docs/CALIBRATION.md, hindcast)
-    beta_peace: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_py")
-    beta_recent: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_p10")
-    beta_fatal_last: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_fat")
-    beta_force_last: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_for")
-    beta_territorial: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_ter")
-    beta_land: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_land")
-    beta_sea: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_sea")
-    beta_far: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_far")
-    beta_major: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_maj")
-    beta_allied: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_all")
-    beta_preponderance: P(-10, 10) = default(0.0, "no effect until fitted", symbol="β_pre")
-    # how far disputes escalate (the up-rates from rungs 2 to 4)
-    gamma_fatal_last: P(-10, 10) = default(0.0, "no effect until fitted", symbol="γ_fat")
-    gamma_territorial: P(-10, 10) = default(0.0, "no effect until fitted", symbol="γ_ter")
+    # the record and setting of a dyad (sim.rules.history): fitted for the default model `spells` on the
+    # dyad-year panel (sim.rules.fitted); the monthly ladder was not fitted there, so they have no effect in it
+    beta_peace: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_py",
+                              label="escalation: beta peace")
+    beta_recent: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_p10",
+                              label="escalation: beta recent")
+    beta_fatal_last: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_fat",
+                              label="escalation: beta fatal last")
+    beta_force_last: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_for",
+                              label="escalation: beta force last")
+    beta_territorial: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_ter",
+                              label="escalation: beta territorial")
+    beta_land: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_land",
+                              label="escalation: beta land")
+    beta_sea: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_sea",
+                              label="escalation: beta sea")
+    beta_far: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_far",
+                              label="escalation: beta far")
+    beta_major: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_maj",
+                              label="escalation: beta major")
+    beta_allied: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_all",
+                              label="escalation: beta allied")
+    beta_preponderance: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_pre",
+                              label="escalation: beta preponderance")
+    gamma_fatal_last: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_fat",
+                              label="escalation: gamma fatal last")
+    gamma_territorial: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_ter",
+                              label="escalation: gamma territorial")
 
     @model_validator(mode="after")
     def _lengths(self) -> LadderParams:

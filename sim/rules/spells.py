@@ -31,6 +31,7 @@ from .. import seeding
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from . import fitted
 from .common import Dyads, towards_sides
 from .escalation import CAL, LadderParams, Stakes, column, rates
 from .formulas import contest_success, ema, toll
@@ -61,12 +62,48 @@ class SpellParams(LadderParams):
     """The ladder's parameters with continuous-time defaults (see docs/CALIBRATION.md)."""
 
     base_up: P(0, 50, vector=True) = default(
-        (0.03, 0.05, 0.02172, 5.101, 0.4149, 0.0),
-        "mid-spells: up-rates from rungs 2-4 fitted so that neutral dyads' militarized episodes (127/531 "
-        "of them over a territory) are fatal, kill more than 25 and reach war as often as GML-MID 2.2.1 "
-        "disputes of 1992-2010 (113/526, 41/526, 7/531); rungs 0-1 (0.03, 0.05) are assumptions: a live "
-        "dispute turns tense about every three years and tension turns militarized within about two years",
+        (fitted.value("escalation.base_up[0]", 0.03), fitted.value("escalation.base_up[1]", 0.05),
+         fitted.value("escalation.base_up[2]", 0.02172), 5.101, fitted.value("escalation.base_up[4]", 0.4149), 0.0),
+        "rungs 0-1: " + fitted.note("escalation.base_up[0]", "how often tension starts")
+        + "; " + fitted.note("escalation.base_up[1]", "how often tension turns militarized (an onset)")
+        + "; rung 2: " + fitted.note("escalation.base_up[2]", "the share of disputes that kill")
+        + "; rung 3: mid-spells: fitted so that neutral dyads' militarized episodes kill more than 25 as often as "
+        "GML-MID 2.2.1 disputes of 1992-2010 (41/526); rung 4: "
+        + fitted.note("escalation.base_up[4]", "the share of disputes that reach war"),
         CAL, symbol="u0[L]", unit="1/month")
+    beta_peace: P(-10, 10) = fitted.fitted("escalation.beta_peace", "onset by years at peace (ln(1 + years))",
+                                           symbol="β_py", label="escalation: weight of years at peace")
+    beta_recent: P(-10, 10) = fitted.fitted("escalation.beta_recent", "onset by disputes in the past ten years",
+                                            symbol="β_p10", label="escalation: weight of recent disputes")
+    beta_fatal_last: P(-10, 10) = fitted.fitted("escalation.beta_fatal_last", "onset after a year of deaths",
+                                                symbol="β_fat", label="escalation: weight of last year's deaths")
+    beta_force_last: P(-10, 10) = fitted.fitted("escalation.beta_force_last", "onset after a year of force",
+                                                symbol="β_for", label="escalation: weight of last year's force")
+    beta_territorial: P(-10, 10) = fitted.fitted(
+        "escalation.beta_territorial", "onset when the dispute is over territory", symbol="β_ter",
+        label="escalation: weight of a territorial dispute")
+    beta_land: P(-10, 10) = fitted.fitted("escalation.beta_land", "onset of land neighbours", symbol="β_land",
+                                          label="escalation: weight of a land border")
+    beta_sea: P(-10, 10) = fitted.fitted("escalation.beta_sea", "onset across up to 24 miles of water",
+                                         symbol="β_sea", label="escalation: weight of a narrow sea")
+    beta_far: P(-10, 10) = fitted.fitted("escalation.beta_far", "onset across up to 400 miles of water",
+                                         symbol="β_far", label="escalation: weight of a wide sea")
+    beta_major: P(-10, 10) = fitted.fitted("escalation.beta_major", "onset by major powers among the sides",
+                                           symbol="β_maj", label="escalation: weight of a major power")
+    beta_allied: P(-10, 10) = fitted.fitted("escalation.beta_allied", "onset between treaty allies",
+                                            symbol="β_all", label="escalation: weight of an alliance between the sides")
+    beta_preponderance: P(-10, 10) = fitted.fitted(
+        "escalation.beta_preponderance", "onset by the capability ratio (|x|)", symbol="β_pre",
+        label="escalation: weight of preponderance")
+    beta_deterrence: P(0, 10) = fitted.fitted(
+        "escalation.beta_deterrence", "onset by each side's major-power ally (expected help)", 1.5, symbol="β_det",
+        label="escalation: weight of deterrence")
+    gamma_fatal_last: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_fatal_last", "the share of disputes that kill, after a year of deaths", symbol="γ_fat",
+        label="escalation: weight of last year's deaths on escalating")
+    gamma_territorial: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_territorial", "the share of disputes that kill, over territory", symbol="γ_ter",
+        label="escalation: weight of territory on escalating")
     base_down: P(0, 100, vector=True) = default(
         (0.0, 0.12, 0.10, 20.0, 10.0, 0.0),
         "tension eases within about eight months and displays within ten; a fatal clash is an incident "
