@@ -51,6 +51,10 @@ declare_attr("flashpoints", "last_fatal", P(0, 1, integer=True), 0, "no fatal di
 declare_attr("flashpoints", "last_hostility", P(0, 5, integer=True), 0, "no dispute known last year",
              doc="Highest MID hostility of the year-before-start disputes: 0 none, 2 threat, 3 display, 4 use "
                  "of force, 5 war.", array="last_hostility0")
+declare_attr("flashpoints", "fatal_this_year", P(0, 1, integer=True), 0,
+             "no deaths known in the start's calendar year before the start",
+             doc="1 if the sides' disputes killed anyone in the start's calendar year before the start (the year "
+                 "closes with it).", array="fatal_this_year0")
 declare_attr("flashpoints", "territorial", P(0, 1), 0, "a dispute not over territory unless the scenario says so",
              doc="1 if the dispute is over territory (the panel: the last dispute was territorial).")
 declare_attr("flashpoints", "contiguity", P(1, 6, integer=True), 1,
@@ -62,9 +66,13 @@ declare_attr("states", "major_power", P(0, 1, integer=True), 0, "not a major pow
 
 
 def _bits(ctx) -> np.ndarray:
-    """Past disputes as bits 1..10 (most recent years first); bit 0 the current year so far."""
+    """Past disputes as bits 1..10 of the dispute years: the k of them in the most recent years that
+    the years at peace allow (after ``peace_years`` quiet years: bits p+1 .. p+k, as many as fit
+    in ten); bit 0 the current year so far."""
     k = np.rint(ctx.par.past10_0).astype(np.int64)
-    bits = ((np.int64(1) << (k + 1)) - 2).astype(np.int16)  # bits 1..k
+    p = np.minimum(np.floor(ctx.par.peace_years0).astype(np.int64), YEARS)
+    k = np.minimum(k, YEARS - p)
+    bits = (((np.int64(1) << k) - 1) << (p + 1)).astype(np.int16)
     return bits | (ctx.st["level"] >= 2).astype(np.int16)
 
 
@@ -76,7 +84,8 @@ declare_state("fatal_last", ("F",), "bool", lambda ctx: ctx.par.last_fatal0 > 0.
 declare_state("hostility_last", ("F",), "int8", lambda ctx: np.rint(ctx.par.last_hostility0),
               doc="highest MID hostility of last year's disputes (0 none)")
 declare_state("year_top", ("F",), "int8", lambda ctx: ctx.st["level"].copy(), doc="highest rung this calendar year so far")
-declare_state("year_fatal", ("F",), "bool", False, doc="deaths this calendar year so far")
+declare_state("year_fatal", ("F",), "bool", lambda ctx: ctx.par.fatal_this_year0 > 0.5,
+              doc="deaths this calendar year so far")
 
 declare_reading("peace_years", "peace", ("flashpoint",), "num", "peace_years(border)",
                 doc="complete calendar years without a dispute")
