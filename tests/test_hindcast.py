@@ -144,3 +144,15 @@ def test_calibrate_recovers_the_parameters_that_made_a_synthetic_panel():
     for k, v in truth.items():
         assert fit.lo[k] <= v <= fit.hi[k], (k, v, fit.lo[k], fit.values[k], fit.hi[k])
         assert fit.hi[k] - fit.lo[k] < (2.0 if k.startswith("beta") else 0.5)
+
+
+def test_a_vector_rule_parameter_set_without_a_source_travels_to_workers():
+    """A scenario (such as the template) that sets a vector rule parameter as a bare list: its
+    resolved data, which worker processes validate again, must validate (it was a tuple and
+    failed with 'expected a list of numbers' in every worker)."""
+    from sim import api
+    from sim.rules import resolve_rules
+
+    scn = api.load_scenario(dyadyear.template({"escalation": {"base_down": (0.0, 0.2, 0.3, 20.0, 10.0, 0.0)}}))
+    _, problems = resolve_rules(scn.resolved()["rules"], "<worker>")
+    assert problems == []

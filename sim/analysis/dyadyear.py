@@ -100,8 +100,9 @@ def template(rules: dict | None = None) -> dict:
         "talks": {"model": "off"}, "patronage": {"model": "off"}, "alignment": {"model": "off"},
         "membership": {"model": "off"}, "procurement": {"model": "off"}, "blockade": {"model": "off"},
     }
-    for slot, setting in (rules or {}).items():
-        own[slot] = {**own.get(slot, {}), **setting}
+    for slot, setting in (rules or {}).items():  # vectors as lists: the scenario is data (a worker validates it again)
+        own[slot] = {**own.get(slot, {}), **{k: (list(v) if isinstance(v, tuple | np.ndarray) else v)
+                                              for k, v in setting.items()}}
     return {
         "meta": {"name": "dyad_year", "title": "A dyad-year of the panel", "start": "2000-01",
                  "horizon_months": 12,
