@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..runner import LEVER_PREFIX, ChunkFailed, RunSpec, Task, make_tasks
-from . import dyadyear
+from . import dyadyear, onset
 
 OUTCOMES = ("onset", "onset_force", "onset_fatal", "onset_war", "onset_occupation", "onset_occupy",
             "ongoing", "fatal_any")
@@ -42,6 +42,8 @@ FOLLOW_CAP = 36
 FORCE_SHARE = 0.65
 """Share of the disputes without deaths, offensive or war that MID codes as a use of force;
 fitted on the panel (docs/CALIBRATION.md); the value before the fit."""
+WINDOW = "hindcast:rest_of_year"
+"""Key of the per-replicate months left in the year when a simulated dispute starts (hybrid method)."""
 DEFAULT_RUNS = 200
 DEFAULT_CHUNK = 20_000
 
@@ -59,9 +61,18 @@ class RowSums:
 
 
 def hindcast_chunk(task: Task) -> RowSums:
-    """Simulate one chunk of the panel (rows x runs replicates) and sum its flags by row."""
+    """Simulate one chunk of the panel (rows x runs replicates) through the year and sum its flags by row."""
+    return _guarded(task, disputes=False)
+
+
+def dispute_chunk(task: Task) -> RowSums:
+    """Simulate one chunk of disputes started at rung 2 (one per replicate) to their end; flags by row."""
+    return _guarded(task, disputes=True)
+
+
+def _guarded(task: Task, disputes: bool) -> RowSums:
     try:
-        return _chunk(task)
+        return _chunk(task, disputes)
     except ChunkFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - reported with the chunk
@@ -71,12 +82,12 @@ def hindcast_chunk(task: Task) -> RowSums:
                           f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
 
 
-def _chunk(task: Task) -> RowSums:
+def _chunk(task: Task, disputes: bool) -> RowSums:
     from threadpoolctl import threadpool_limits
 
     from ..rules import build_pipeline
     from ..runner import _plan_for
-    from ..seeding import child, chunk_sequence
+    from ..seeding import chunk_sequence
     from ..world.model import World
 
     t0 = time.perf_counter()
@@ -86,7 +97,9 @@ def _chunk(task: Task) -> RowSums:
     ss = chunk_sequence(spec.root(), task.chunk)
     fixed = dict(task.fixed or {})
     switched = {k: fixed.pop(k) for k in list(fixed) if k.startswith(LEVER_PREFIX)}
+    window = fixed.pop(WINDOW, None)
     n = task.n
+    followed = 0
     with threadpool_limits(limits=1, user_api="blas"):
         world = World(plan, n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed or None)
         try:
@@ -95,23 +108,18 @@ def _chunk(task: Task) -> RowSums:
                 if on.any():
                     world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
             flags = np.zeros((n, len(FLAGS)), dtype=bool)
-            in_ep = np.zeros(n, dtype=bool)
-            for _ in range(MONTHS):
-                in_ep = _month(world, flags, in_ep, window=True)
+            if disputes:  # every replicate a dispute from its start, with its own rest of the year
+                in_ep = np.ones(n, dtype=bool)
+                flags[:, _F["onset"]] = True
+                rest = np.asarray(window, dtype=float) if window is not None else np.full(n, MONTHS)
+                for t in range(int(rest.max(initial=0))):
+                    in_ep = _month(world, flags, in_ep, window=t < rest)
+            else:
+                in_ep = np.zeros(n, dtype=bool)
+                for _ in range(MONTHS):
+                    in_ep = _month(world, flags, in_ep, window=True)
             followed = int(in_ep.sum())
-            if followed:  # follow the disputes still running, and only them
-                idx = np.flatnonzero(in_ep)
-                sub = world.subset(idx, child(ss, 1))
-                try:
-                    sub_flags = flags[idx]
-                    open_ = np.ones(idx.size, dtype=bool)
-                    for _ in range(FOLLOW_CAP):
-                        open_ = _month(sub, sub_flags, open_, window=False)
-                        if not open_.any():
-                            break
-                    flags[idx] = sub_flags
-                finally:
-                    sub.release()
+            _follow(world, flags, in_ep, FOLLOW_CAP, ss)
         finally:
             world.release()
     row = (task.offset + np.arange(n)) // runs
@@ -121,17 +129,45 @@ def _chunk(task: Task) -> RowSums:
     return RowSums(rows, sums, n, task.chunk, time.perf_counter() - t0, followed)
 
 
+def _follow(world, flags: np.ndarray, open_: np.ndarray, months: int, ss) -> None:
+    """Follow the disputes still running (``open_``) for at most ``months`` months, simulating only
+    them (a smaller world once fewer than half are left), recording their flags in place."""
+    from ..seeding import child
+
+    idx = np.arange(open_.size)
+    w, own = world, False
+    sub_flags = flags
+    try:
+        for m in range(months):
+            if not open_.any():
+                break
+            if open_.mean() < 0.5:
+                keep = np.flatnonzero(open_)
+                flags[idx] = sub_flags
+                nw = w.subset(keep, child(ss, 1 + m))
+                if own:
+                    w.release()
+                w, own, idx, sub_flags, open_ = nw, True, idx[keep], sub_flags[keep], open_[keep]
+            open_ = _month(w, sub_flags, open_, window=False)
+        flags[idx] = sub_flags
+    finally:
+        if own:
+            w.release()
+
+
 _F = {name: i for i, name in enumerate(FLAGS)}
 
 
-def _month(w, flags: np.ndarray, in_ep: np.ndarray, window: bool) -> np.ndarray:
+def _month(w, flags: np.ndarray, in_ep: np.ndarray, window) -> np.ndarray:
     """Step one month and record it; return which replicates are in a dispute that started
-    in the year (still running at the month's end)."""
+    in the year (still running at the month's end). ``window``: the month is in the year (a
+    bool, or per replicate: a dispute's own rest of the year)."""
     st = w.st
     off0, seiz0 = st.offensives[:, 0].copy(), st.seizures[:, 0].copy()
     w.step()
     peak, deaths = st.peak[:, 0], st.deaths[:, 0]
-    started = (st.entries[:, 0] > 0) if window else np.zeros_like(in_ep)
+    inside = np.broadcast_to(np.asarray(window, dtype=bool), in_ep.shape)
+    started = (st.entries[:, 0] > 0) & inside
     live = in_ep | started
     launched = st.offensives[:, 0] > off0
     took = st.seizures[:, 0] > seiz0
@@ -143,11 +179,8 @@ def _month(w, flags: np.ndarray, in_ep: np.ndarray, window: bool) -> np.ndarray:
     f[:, _F["occupation"]] |= live & (launched | war)
     f[:, _F["occupy"]] |= live & took
     f[:, _F["escalated"]] |= live & ((deaths > 0) | launched | war)
-    if window:
-        f[:, _F["ongoing"]] |= peak >= 2
-        f[:, _F["fatal_any"]] |= deaths > 0
-    else:
-        f[:, _F["fatal_any"]] |= live & (deaths > 0)
+    f[:, _F["ongoing"]] |= inside & (peak >= 2)
+    f[:, _F["fatal_any"]] |= (inside | live) & (deaths > 0)
     return live & (st.level[:, 0] >= 2) & ~st.settled[:, 0]
 
 
@@ -163,30 +196,30 @@ class Hindcast:
     meta: dict = field(default_factory=dict)
 
 
-def forecast(panel, *, runs: int = DEFAULT_RUNS, seed: int = 1, rules: dict | None = None,
-             persistence: float = dyadyear.PERSISTENCE, force_share: float = FORCE_SHARE,
-             chunk_size: int = DEFAULT_CHUNK, workers: int | None = None, backend: str = "auto",
-             scheduler: str | None = None, progress=None, dtype: str = "float64") -> Hindcast:
-    """The model's forecast of every row of ``panel`` (a DataFrame with the feature columns),
-    ``runs`` runs per row, as one vectorized Monte Carlo."""
-    import pandas as pd
-
+def _simulate(panel, runs: int, seed: int, rules: dict | None, persistence: float, chunk_size: int,
+              workers, backend, scheduler, progress, dtype: str, disputes: bool,
+              rest: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Per-row shares of each flag over ``runs`` runs: the year simulated, or (``disputes``) a dispute
+    started at rung 2 and followed to its end. One vectorized Monte Carlo over rows x runs."""
     from .. import api
     from ..montecarlo import make_backend
-    from ..runner import execute, remember_plan
-
-    t0 = time.perf_counter()
-    scn = api.load_scenario(dyadyear.template(rules))
+    from ..runner import PerSet, execute, remember_plan
     from ..world.compile import compile_plan
 
-    plan = compile_plan(scn.spec, scn.rules, MONTHS + FOLLOW_CAP)
-    key = f"hindcast-{scn.sha256()}"
+    scn = api.load_scenario(dyadyear.template(rules))
+    horizon = MONTHS + FOLLOW_CAP
+    plan = compile_plan(scn.spec, scn.rules, horizon)
+    key = f"hindcast-{'disputes' if disputes else 'year'}-{scn.sha256()}"
     remember_plan(key, plan)
     n_rows = len(panel)
     total = n_rows * runs
     fixed = dyadyear.row_inputs(panel, runs, persistence)
-    root = np.random.SeedSequence(int(seed))
-    spec = RunSpec(key=key, name="dyad_year", scenario=scn.resolved(), horizon=MONTHS + FOLLOW_CAP, dtype=dtype,
+    if disputes:
+        fixed["flashpoints.f.level"] = PerSet(np.full(n_rows, 2.0), runs)
+        if rest is not None:  # (rows, runs): months of the year left when each run's dispute starts
+            fixed[WINDOW] = dyadyear.Stratified(rest, runs)
+    root = np.random.SeedSequence(int(seed), spawn_key=(1,) if disputes else ())
+    spec = RunSpec(key=key, name="dyad_year", scenario=scn.resolved(), horizon=horizon, dtype=dtype,
                    seed_entropy=int(root.entropy), seed_key=tuple(root.spawn_key), fixed=fixed,
                    switch=dyadyear.SWITCHED, keep_traj=runs)
     tasks = make_tasks(spec, total, chunk_size)
@@ -199,20 +232,79 @@ def forecast(panel, *, runs: int = DEFAULT_RUNS, seed: int = 1, rules: dict | No
         followed += r.followed
 
     be, used = make_backend(total, MONTHS, len(tasks), workers=workers, backend=backend, scheduler=scheduler)
-    done = execute(tasks, be, merge, progress, fn=hindcast_chunk)
-    p = sums / runs
-    onset, esc = p[:, _F["onset"]], p[:, _F["escalated"]]
-    out = pd.DataFrame({"ccode1": panel["ccode1"].to_numpy(), "ccode2": panel["ccode2"].to_numpy(),
-                        "year": panel["year"].to_numpy()})
-    out["onset"] = onset
-    out["onset_force"] = esc + force_share * (onset - esc)
+    done = execute(tasks, be, merge, progress, fn=dispute_chunk if disputes else hindcast_chunk)
+    return sums / runs, {"replicates": done, "followed": followed, "chunks": len(tasks), "workers": used,
+                         "scenario_sha256": scn.sha256()}
+
+
+def rest_of_year(survival: np.ndarray, runs: int) -> np.ndarray:
+    """(rows, runs): for each run of a row, the months of the year left when its first dispute starts
+    (the onset month counted), spread over the runs by the exact distribution of the first onset's
+    month given that one starts (stratified: run j takes the (j + 1/2)/runs quantile)."""
+    first = survival[:, :-1] - survival[:, 1:]  # P(first onset in month m), m = 1..12
+    total = first.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(first / np.where(total > 0, total, 1.0), axis=1)
+    cdf[:, -1] = 1.0
+    u = (np.arange(runs) + 0.5) / runs
+    month = np.array([np.searchsorted(c, u) for c in cdf]) + 1  # 1..12
+    return (MONTHS - month + 1).astype(float)
+
+
+def forecast(panel, *, runs: int = DEFAULT_RUNS, seed: int = 1, rules: dict | None = None,
+             persistence: float = dyadyear.PERSISTENCE, force_share: float = FORCE_SHARE,
+             chunk_size: int = DEFAULT_CHUNK, workers: int | None = None, backend: str = "auto",
+             scheduler: str | None = None, progress=None, dtype: str = "float64",
+             method: str = "hybrid") -> Hindcast:
+    """The model's forecast of every row of ``panel`` (a DataFrame with the feature columns).
+
+    ``method="hybrid"`` (the default): for a dyad not in a dispute at the start, whether a
+    dispute starts in the year is computed exactly (:mod:`sim.analysis.onset`: nothing moves
+    the rates below rung 2 until one starts), and what a dispute that starts does is
+    simulated — ``runs`` disputes per row, from rung 2 with the row's record and setting,
+    followed to their end; P(a dispute starts and kills) is the product. A dyad in a dispute
+    at the start has its whole year simulated (``runs`` runs). ``method="simulate"``
+    simulates every row's year (the check of the hybrid: both agree within Monte Carlo
+    error, tests/test_hindcast.py). Either way one vectorized Monte Carlo, on any backend.
+    """
+    import pandas as pd
+
+    if method not in ("hybrid", "simulate"):
+        raise ValueError(f"method must be 'hybrid' or 'simulate', not {method!r}")
+    t0 = time.perf_counter()
+    frame = panel.reset_index(drop=True)
+    hot = frame["mid_ongoing_prev"].to_numpy(dtype=float) > 0.5
+    n = len(frame)
+    p = np.zeros((n, len(FLAGS)))
+    meta: dict = {"method": method}
+    args = (runs, seed, rules, persistence, chunk_size, workers, backend, scheduler, progress, dtype)
+    if method == "simulate":
+        p[:], meta["year"] = _simulate(frame, *args, disputes=False)
+    else:
+        from .. import api
+
+        if hot.any():
+            p[hot], meta["year"] = _simulate(frame[hot], *args, disputes=False)
+        calm = ~hot
+        if calm.any():
+            scn = api.load_scenario(dyadyear.template(rules))
+            r = onset.Rates.of_rules(scn.rules)
+            survival = onset.calm_survival(onset.design(frame[calm], rules), r, MONTHS)  # (n, 13)
+            p_on = 1.0 - survival[:, -1]
+            h, meta["disputes"] = _simulate(frame[calm], *args, disputes=True, rest=rest_of_year(survival, runs))
+            p[calm] = h * p_on[:, None]
+            p[calm, _F["onset"]] = p_on
+            p[calm, _F["ongoing"]] = p_on
+    onset_p, esc = p[:, _F["onset"]], p[:, _F["escalated"]]
+    out = pd.DataFrame({"ccode1": frame["ccode1"].to_numpy(), "ccode2": frame["ccode2"].to_numpy(),
+                        "year": frame["year"].to_numpy()})
+    out["onset"] = onset_p
+    out["onset_force"] = esc + force_share * (onset_p - esc)
     out["onset_fatal"] = p[:, _F["fatal"]]
     out["onset_war"] = p[:, _F["war"]]
     out["onset_occupation"] = p[:, _F["occupation"]]
     out["onset_occupy"] = p[:, _F["occupy"]]
     out["ongoing"] = p[:, _F["ongoing"]]
-    out["fatal_any"] = p[:, _F["fatal_any"]]
-    meta = {"replicates": done, "followed": followed, "seconds": time.perf_counter() - t0,
-            "chunks": len(tasks), "workers": used, "scenario_sha256": scn.sha256()}
-    return Hindcast(panel, out, runs, seed, force_share, meta)
-
+    out["fatal_any"] = np.where(hot, p[:, _F["fatal_any"]], p[:, _F["fatal"]])
+    meta["seconds"] = time.perf_counter() - t0
+    meta["replicates"] = sum(m["replicates"] for k, m in meta.items() if k in ("year", "disputes"))
+    return Hindcast(frame, out, runs, seed, force_share, meta)

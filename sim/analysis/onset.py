@@ -187,6 +187,23 @@ def _power2(m: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def calm_survival(dz: Design, r: Rates, months: int = 12) -> np.ndarray:
+    """(N, months + 1): P(no dispute has started by the end of month m), m = 0..months, for rows that
+    start calm (rung 0); the same chain as :func:`onset_probabilities`."""
+    f_on, _ = factors(dz, r)
+    t, wt = _hermite()
+    F = f_on[:, None] * np.exp(r.shock_sd * t)[None, :]
+    M = np.einsum("k,nkij->nij", wt, expm_calm(r.base_up[0] * F, r.base_up[1] * F, r.base_down[1]))
+    out = np.empty((f_on.size, months + 1))
+    v = np.zeros((f_on.size, 2))
+    v[:, 0] = 1.0
+    out[:, 0] = 1.0
+    for m in range(1, months + 1):
+        v = np.einsum("ni,nij->nj", v, M)
+        out[:, m] = v.sum(axis=1)
+    return out
+
+
 def _hermite(k: int = NODES) -> tuple[np.ndarray, np.ndarray]:
     t, wt = np.polynomial.hermite_e.hermegauss(k)
     return t, wt / wt.sum()

@@ -196,35 +196,6 @@ ESC_FREE = ("base_up[2]", "base_up[4]", "gamma_fatal_last", "gamma_territorial",
             "offensive.base_rate", "offensive.war_risk", "offensive.beta_balance", "offensive.beta_isolation",
             "offensive.beta_territorial")
 """Parameters of block 2 (``offensive.`` ones belong to the offensive rule)."""
-MOMENTS = ("fatal", "war", "occupation", "occupy", "fatal x fatal_prev", "fatal x territorial",
-           "occupation x |balance|", "occupation x major allies")
-"""What block 2 matches, over the panel's onset rows: shares of disputes with deaths, war, an offensive
-or war, a seizure; and the covariances that move them."""
-
-
-def moment_inputs(panel) -> np.ndarray:
-    """(N, 4): the covariates the block-2 moments multiply (1, fatal_prev, territorial, |balance|, allies)."""
-    c1, c2 = dyadyear.capabilities(panel)
-    bal = np.minimum(np.abs(np.log(c1 / c2)), 3.0)
-    terr = panel["terr_prev"].to_numpy(dtype=float)
-    terr = np.where(np.isnan(terr), dyadyear.TERRITORIAL_MISSING, terr)
-    allies = panel["def_major1"].to_numpy(dtype=float) + panel["def_major2"].to_numpy(dtype=float)
-    return np.stack([panel["fatal_prev"].to_numpy(dtype=float), terr, bal, allies], axis=1)
-
-
-def moments(flags: dict, cov: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
-    """The block-2 moments of per-row shares ``flags`` (name -> (N,)) over rows weighted by ``weight``."""
-    w = np.ones(cov.shape[0]) if weight is None else weight
-    s = w.sum()
-
-    def mean(x):
-        return float((w * x).sum() / s)
-
-    fat, occ = flags["fatal"], flags["occupation"]
-    return np.array([mean(fat), mean(flags["war"]), mean(occ), mean(flags["occupy"]),
-                     mean(fat * cov[:, 0]), mean(fat * cov[:, 1]), mean(occ * cov[:, 2]), mean(occ * cov[:, 3])])
-
-
 def data_flags(panel) -> dict:
     """The panel's own per-row outcomes of the onset rows, named as the model's flags."""
     return {"fatal": panel["onset_fatal"].to_numpy(dtype=float), "war": panel["onset_war"].to_numpy(dtype=float),
@@ -232,50 +203,15 @@ def data_flags(panel) -> dict:
             "occupy": panel["onset_occupy"].to_numpy(dtype=float)}
 
 
-def simulate_disputes(panel, rules: dict, runs: int = 100, seed: int = 7, cap: int = 48) -> dict:
+def simulate_disputes(panel, rules: dict, runs: int = 100, seed: int = 7) -> dict:
     """Disputes started at rung 2 from each row of ``panel`` (the onset rows), followed to their end
-    (at most ``cap`` months): per-row shares of each flag of :mod:`sim.analysis.hindcast`.
-    The same seed gives the same random numbers at every evaluation (common random numbers)."""
-    from .. import api
-    from ..rules import build_pipeline
-    from ..runner import LEVER_PREFIX
-    from ..seeding import child, chunk_sequence, root_sequence
-    from ..world.compile import compile_plan
-    from ..world.model import World
-    from .hindcast import _F, FLAGS, _month
+    (:func:`sim.analysis.hindcast.forecast`'s disputes, in this process): per-row shares of each
+    flag. The same seed gives the same random numbers at every evaluation (common random numbers)."""
+    from .hindcast import _F, _simulate
 
-    scn = api.load_scenario(dyadyear.template(rules))
-    plan = compile_plan(scn.spec, scn.rules, cap + 1)
-    n = len(panel) * runs
-    fixed = {k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, runs).items()}
-    switched = {k: fixed.pop(k) for k in list(fixed) if k.startswith(LEVER_PREFIX)}
-    fixed["flashpoints.f.level"] = np.full(n, 2.0)
-    ss = chunk_sequence(root_sequence(seed), 0)
-    w = World(plan, n, ss, build_pipeline(plan), dtype=np.float64, fixed=fixed)
-    flags = np.zeros((n, len(FLAGS)), dtype=bool)
-    idx = np.arange(n)
-    live = np.ones(n, dtype=bool)
-    try:
-        for actor, lever in dyadyear.SWITCHED:
-            on = switched[f"{LEVER_PREFIX}{actor}.{lever}"] >= 0.5
-            if on.any():
-                w.apply_effect(plan.scenario.levers[actor][lever].effect, on)
-        sub_flags = flags
-        for month in range(cap):
-            live = _month(w, sub_flags, live, window=False)
-            if not live.any():
-                break
-            if live.mean() < 0.5:  # simulate only the disputes still running
-                flags[idx] = sub_flags
-                keep = np.flatnonzero(live)
-                nw = w.subset(keep, child(ss, 100 + month))
-                w.release()
-                w, idx, sub_flags, live = nw, idx[keep], sub_flags[keep], live[keep]
-        flags[idx] = sub_flags
-    finally:
-        w.release()
-    per_row = flags.reshape(len(panel), runs, len(FLAGS)).mean(axis=1)
-    return {name: per_row[:, _F[name]] for name in ("escalated", "fatal", "war", "occupation", "occupy")}
+    shares, _ = _simulate(panel.reset_index(drop=True), runs, seed, rules, dyadyear.PERSISTENCE, 20_000, 1, "local",
+                          None, None, "float64", disputes=True)
+    return {name: shares[:, _F[name]] for name in ("escalated", "fatal", "war", "occupation", "occupy")}
 
 
 _ESC_LOG = {"base_up[2]", "base_up[4]", "offensive.base_rate"}

@@ -50,6 +50,9 @@ DAYS_PER_MONTH = 365.25 / 12
 
 declare_state("calm_at", ("F",), init=np.nan,
               doc="fraction of the month at which the flashpoint first stepped below rung 2 (NaN: it did not)")
+declare_state("onset_factor", ("F",), "float64", 1.0,
+              doc="the month's factor of the up-rates from rungs 0-1, shock included (u0[L] times it is the rate)")
+declare_state("down_factor", ("F",), "float64", 1.0, doc="the month's factor of the down-rates")
 declare_event("escalation.spike", ("flashpoint",),
               "a clash flares at {flashpoint} (rung {peak:.0f}) and subsides within the month (rung {after:.0f})",
               ("peak", "after"), doc="the month's peak is above both its starting and its ending rung")
@@ -226,6 +229,8 @@ def build(plan: Plan):
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
         st.entries = entries
+        st.onset_factor = fu[:, 0].reshape(R, F)  # the month's factors below rung 2 (for exact per-month odds)
+        st.down_factor = fd.reshape(R, F)
         w.emit("escalation.rise", lv > L0, before=L0, after=lv)
         w.emit("escalation.fall", (lv < L0) & ~settled_now & ~ended, before=L0, after=lv)
         w.emit("escalation.spike", (peak >= 3) & (peak > np.maximum(L0, lv)), peak=peak, after=lv)
