@@ -49,6 +49,7 @@ IDENTIFIES = {
     "persistence": "ongoing: disputes of the year before still running on 1 January",
     "base_up[2]": "fatal share of disputes", "base_up[4]": "war share of disputes",
     "gamma_fatal_last": "fatal share after a fatal year", "gamma_territorial": "fatal share of territorial dyads",
+    "gamma_sea": "fatal share across up to 24 miles of water", "gamma_far": "fatal share across up to 400 miles of water",
     "offensive.base_rate": "occupation-or-seizure share of disputes",
     "offensive.war_risk": "war and seizure shares among offensives",
     "offensive.beta_balance": "occupation share by the capability ratio",

@@ -33,7 +33,7 @@ ONSET_TERMS = ("beta_peace", "beta_recent", "beta_fatal_last", "beta_force_last"
                "beta_land", "beta_sea", "beta_far", "beta_major", "beta_allied", "beta_preponderance")
 """Coefficients of the record and setting on the up-rates from rungs 0-1, in the order of
 :attr:`Design.z` (``beta_preponderance`` multiplies -|x|)."""
-ESC_TERMS = ("gamma_fatal_last", "gamma_territorial")
+ESC_TERMS = ("gamma_fatal_last", "gamma_territorial", "gamma_sea", "gamma_far")
 NODES = 9
 """Gauss-Hermite nodes of the expectation over a month's shock."""
 
@@ -91,7 +91,8 @@ def design(panel, rules: dict | None = None) -> Design:
         for name, codes in CONTIGUITY_TERMS.items():
             cols[name] = np.isin(contig, codes)
         z = np.stack([np.asarray(cols[t], dtype=float) for t in ONSET_TERMS], axis=1)
-        z_esc = np.stack([st.fatal_last[:, 0].astype(float), par.territorial[:, 0]], axis=1)
+        z_esc = np.stack([st.fatal_last[:, 0].astype(float), par.territorial[:, 0], cols["beta_sea"].astype(float),
+                          cols["beta_far"].astype(float)], axis=1)
         res = par.resolve[:, d.sides[0]]
         return Design(z, z_esc, x, lr, par.territorial[:, 0].copy(), D, res,
                       panel["mid_ongoing_prev"].to_numpy(dtype=float) > 0.5)

@@ -192,7 +192,7 @@ def _score_bootstrap(theta, scores, H, cluster, boot: int, seed: int) -> np.ndar
 
 # ---------------------------------------------------------------- block 2: how far disputes go
 
-ESC_FREE = ("base_up[2]", "base_up[4]", "gamma_fatal_last", "gamma_territorial",
+ESC_FREE = ("base_up[2]", "base_up[4]", "gamma_fatal_last", "gamma_territorial", "gamma_sea", "gamma_far",
             "offensive.base_rate", "offensive.war_risk", "offensive.beta_balance", "offensive.beta_isolation",
             "offensive.beta_territorial")
 """Parameters of block 2 (``offensive.`` ones belong to the offensive rule)."""
@@ -220,7 +220,8 @@ _ESC_BOUNDS = {"base_up[2]": (np.log(1e-4), np.log(50.0)), "base_up[4]": (np.log
                "offensive.base_rate": (np.log(1e-4), np.log(5.0)), "offensive.war_risk": (-8.0, 8.0),
                "offensive.beta_balance": (0.0, 5.0), "offensive.beta_isolation": (0.0, 10.0),
                "offensive.beta_territorial": (-10.0, 10.0),
-               "gamma_fatal_last": (-10.0, 10.0), "gamma_territorial": (-10.0, 10.0)}
+               "gamma_fatal_last": (-10.0, 10.0), "gamma_territorial": (-10.0, 10.0),
+               "gamma_sea": (-10.0, 10.0), "gamma_far": (-10.0, 10.0)}
 """Bounds of block 2 on the fitting scale (logs of rates, logit of the war risk): the rules' own ranges."""
 
 

@@ -230,6 +230,10 @@ class LadderParams(RuleParams):
                               label="escalation: gamma fatal last")
     gamma_territorial: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_ter",
                               label="escalation: gamma territorial")
+    gamma_sea: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_sea",
+                              label="escalation: gamma sea")
+    gamma_far: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_far",
+                              label="escalation: gamma far")
 
     @model_validator(mode="after")
     def _lengths(self) -> LadderParams:
@@ -291,7 +295,7 @@ def record_terms(w, d: Dyads, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g_on  = exp(b_py ln(1 + peace) + b_p10 past10 + b_fat fatal_last + b_for [hostility_last >= 4]
                     + b_ter territorial + b_land [land] + b_sea [water <= 24 mi] + b_far [water <= 400 mi]
                     + b_maj (major_a + major_b) + b_all allied - b_pre |x|)
-        g_esc = exp(g_fat fatal_last + g_ter territorial)
+        g_esc = exp(g_fat fatal_last + g_ter territorial + g_sea [water <= 24 mi] + g_far [water <= 400 mi])
 
     x is the clipped log capability ratio; ``allied``: the sides are active members of one
     collective-defence alliance.
@@ -310,7 +314,9 @@ def record_terms(w, d: Dyads, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
            + col("beta_allied") * allied(w, d) - col("beta_preponderance") * np.abs(x))
     for name, codes in CONTIGUITY_TERMS.items():
         eta = eta + col(name) * np.isin(contig, codes)
-    g_esc = np.exp(col("gamma_fatal_last") * st.fatal_last + col("gamma_territorial") * par.territorial)
+    g_esc = np.exp(col("gamma_fatal_last") * st.fatal_last + col("gamma_territorial") * par.territorial
+                   + col("gamma_sea") * np.isin(contig, CONTIGUITY_TERMS["beta_sea"])
+                   + col("gamma_far") * np.isin(contig, CONTIGUITY_TERMS["beta_far"]))
     return np.exp(eta), g_esc
 
 

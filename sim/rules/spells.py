@@ -107,6 +107,12 @@ class SpellParams(LadderParams):
     gamma_territorial: P(-10, 10) = fitted.fitted(
         "escalation.gamma_territorial", "the share of disputes that kill, over territory", symbol="γ_ter",
         label="escalation: weight of territory on escalating")
+    gamma_sea: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_sea", "the share of disputes that kill, across up to 24 miles of water", symbol="γ_sea",
+        label="escalation: weight of a narrow sea on escalating")
+    gamma_far: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_far", "the share of disputes that kill, across up to 400 miles of water", symbol="γ_far",
+        label="escalation: weight of a wide sea on escalating")
     base_down: P(0, 100, vector=True) = default(
         (0.0, 0.12, 0.10, 20.0, 10.0, 0.0),
         "tension eases within about eight months and displays within ten; a fatal clash is an incident "
