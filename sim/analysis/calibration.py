@@ -204,10 +204,36 @@ def rules_of(cal: Calibration) -> dict:
         rule, _, name = k.partition(".")
         if rule in fitted:
             fitted[rule][name] = v
-    return merge_rules(_template_rules(), {**fitted, **{}}) | {}
+    return merge_rules(_template_rules(), fitted)
 
 
 def template_inputs(cal: Calibration) -> dict[str, Any]:
     """The template's own fitted values (persistence, force share) as :func:`sim.analysis.hindcast.forecast` takes them."""
     return {"persistence": cal.values.get("hindcast.persistence", dyadyear.PERSISTENCE),
             "force_share": cal.values.get("hindcast.force_share", 0.65)}
+
+
+def markdown(cal: Calibration) -> str:
+    """The fitted values as a Markdown table (docs/CALIBRATION.md): value, 95% interval, what
+    identifies it, and whether the panel does."""
+    rows = ["| parameter | value | 95% interval | identified by | identified |", "|---|---|---|---|---|"]
+    for k, v in cal.values.items():
+        name = k.split(".", 1)[1] if k.startswith(("escalation.", "hindcast.")) else k
+        what = IDENTIFIES.get(name, IDENTIFIES.get(k, ""))
+        ok = "yes" if cal.identified.get(k, True) else "**no**: a declared uncertainty over its interval"
+        rows.append(f"| `{k}` | {v:.4g} | {cal.lo[k]:.4g} to {cal.hi[k]:.4g} | {what} | {ok} |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a maintenance script
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Print a calibration file's parameters as a Markdown table.")
+    ap.add_argument("file")
+    a = ap.parse_args(argv)
+    print(markdown(Calibration.read(a.file)), end="")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
