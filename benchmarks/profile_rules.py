@@ -37,7 +37,7 @@ def timed_chunks(scn, runs: int, chunks: int, seed: int = 1) -> tuple[dict[str, 
     from sim.outcomes import Recorder, compile_outcomes
     from sim.rules import build_pipeline
     from sim.world.compile import compile_plan
-    from sim.world.model import World
+    from sim.world.opening import open_world
 
     plan = compile_plan(scn.spec, scn.rules, scn.spec.meta.horizon_months, [])
     spent: dict[str, float] = defaultdict(float)
@@ -52,7 +52,7 @@ def timed_chunks(scn, runs: int, chunks: int, seed: int = 1) -> tuple[dict[str, 
                 rule(w)
                 spent[kind] += time.process_time() - t0
             timed.append((kind, wrap))
-        w = World(plan, runs, seeding.chunk_sequence(root, c), timed, dtype=np.dtype("float32"))
+        w = open_world(plan, runs, seeding.chunk_sequence(root, c), dtype=np.dtype("float32"), pipeline=timed)
         rec = Recorder(w, compile_outcomes(plan), c, c * runs)
         obs = w.observers[-1]
 

@@ -17,13 +17,12 @@ STARTED = _time.perf_counter()
 """When the package began to load: the ``sim`` command's own start (its run footer counts
 start-up from here, not from the process's start)."""
 
-__version__ = "0.1.0"
-
 from .analysis.backtest import backtest  # noqa: E402
 from .analysis.compare import compare  # noqa: E402
 from .analysis.sweep import sweep  # noqa: E402
 from .api import LoadedScenario, find_scenario, list_scenarios, load_scenario, run, save  # noqa: E402
 from .scenario.errors import InputError  # noqa: E402
+from .version import __version__  # noqa: E402
 
 __all__ = ["InputError", "LoadedScenario", "__version__", "backtest", "compare", "find_scenario", "list_scenarios",
            "load_scenario", "run", "save", "sweep"]

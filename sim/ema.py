@@ -34,12 +34,15 @@ from typing import Any
 
 import numpy as np
 
+from . import montecarlo
+from .api import LoadedScenario, load_scenario
+from .montecarlo import parse_levers
+from .replicates import require
+
 LEVER = "lever:"
 
 
 def _ema() -> Any:
-    from .replicates import require
-
     with warnings.catch_warnings():  # EMA warns about optional parallel back-ends it does not find
         warnings.simplefilter("ignore")
         return require("ema_workbench", "the EMA Workbench adapter (sim.ema)")
@@ -83,9 +86,6 @@ class Evaluate:
         return d
 
     def __call__(self, **kwargs: Any) -> dict[str, float]:
-        from . import montecarlo
-        from .api import load_scenario
-
         if self._scn is None:
             self._scn = load_scenario(self.ref, overrides=self.overrides or None)
         fixed, switch = {}, {}
@@ -159,9 +159,6 @@ def model(
         pull: Levers pulled in every experiment.
         overrides: ``--set`` overrides applied to the scenario.
     """
-    from .api import LoadedScenario, load_scenario
-    from .montecarlo import parse_levers
-
     ema = _ema()
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario, overrides=overrides)
     names = [o for o in scn.spec.outcomes]

@@ -84,29 +84,28 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     If writing fails (a full disk, say) the temporary file is removed and the error
     re-raised: nothing half-written stays behind, and what was there before is untouched.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    try:
-        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
+    if isinstance(data, bytes):
+        _whole(path, "wb", lambda fh: fh.write(data))
+    else:
+        _whole(path, "w", lambda fh: fh.write(data), encoding="utf-8")
 
 
 def atomic_copy(src: Path, path: Path) -> None:
     """Copy a file whole or not at all (as :func:`atomic_write`)."""
+    with open(src, "rb") as fin:
+        _whole(path, "wb", lambda fout: shutil.copyfileobj(fin, fout, 1 << 20))
+
+
+def _whole(path: Path, mode: str, fill: Callable[[Any], Any], **kw: Any) -> None:
+    """Write ``path`` through a temporary file of the same folder (``fill`` writes it), flushed
+    to the disk, then renamed into place; on any failure the temporary file is removed."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            shutil.copyfileobj(fin, fout, 1 << 20)
-            fout.flush()
-            os.fsync(fout.fileno())
+        with open(tmp, mode, **kw) as fh:
+            fill(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         _remove(tmp)

@@ -18,7 +18,32 @@ from typing import Any
 
 import numpy as np
 
-from .scenario.errors import InputError, Mark, Problem, suggest
+from . import parts, seeding
+from .evidence.sources import provenance_rows
+from .inputs import parse_levers  # noqa: F401 - checked there (below the loader); callers find it here too
+from .interrupts import Terminated
+from .outcomes import compile_outcomes
+from .parts import SECTIONS, registry
+from .provenance import git_commit, versions
+from .results import OutcomeInfo, Results
+from .runner import (
+    DEFAULT_CHUNK,
+    LEVER_PREFIX,
+    ChunkFailed,
+    DaskBackend,
+    IncompleteRun,
+    InProcess,
+    PerSet,
+    ProcessPool,
+    RunSpec,
+    choose_workers,
+    empty_result,
+    make_tasks,
+    peak_rss_mb,
+    remember_plan,
+)
+from .runner import execute as run_chunks
+from .world.compile import compile_plan
 
 
 @dataclass
@@ -39,28 +64,6 @@ class Job:
     custom: list[dict[str, str]] = field(default_factory=list)
     t0: float = 0.0
     switched: list[tuple[str, str]] = field(default_factory=list)
-
-
-def parse_levers(scn: Any, levers: list[str] | None, argument: str = "levers") -> list[tuple[str, str]]:
-    """``["armenia.freeze_csto", ...]`` -> ``[("armenia", "freeze_csto"), ...]``, checked."""
-    out: list[tuple[str, str]] = []
-    problems: list[Problem] = []
-    declared = scn.spec.levers
-    for item in levers or []:
-        actor, _, name = str(item).partition(".")
-        where = Mark("<options>", option=argument)
-        if actor not in declared:
-            hint = suggest(actor, declared) or (f"; actors with levers are {', '.join(declared)}" if declared else
-                                                 "; this scenario declares no levers")
-            problems.append(Problem(where, "", f"'{item}': no levers for '{actor}'{hint}"))
-        elif name not in declared[actor]:
-            hint = suggest(name, declared[actor]) or f"; {actor}'s levers are {', '.join(declared[actor])}"
-            problems.append(Problem(where, "", f"'{item}': {actor} has no lever '{name}'{hint}"))
-        elif (actor, name) not in out:
-            out.append((actor, name))
-    if problems:
-        raise InputError(problems)
-    return out
 
 
 def prepare(
@@ -91,11 +94,6 @@ def prepare(
     replicate ``start_replicate`` every replicate continues from (a played game's
     continuations).
     """
-    from . import parts, seeding
-    from .outcomes import compile_outcomes
-    from .runner import DEFAULT_CHUNK, LEVER_PREFIX, PerSet, RunSpec, make_tasks, remember_plan
-    from .world.compile import compile_plan
-
     t0 = time.perf_counter()
     meta = scn.spec.meta
     runs = meta.runs if runs is None else int(runs)
@@ -141,8 +139,6 @@ def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", 
 def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = None, backend: str = "auto",
                  scheduler: str | None = None, oversubscribe: bool = False) -> tuple[Any, int]:
     """The backend for ``n_tasks`` chunks of ``runs`` replicates over ``months``, and its workers."""
-    from .runner import DaskBackend, InProcess, ProcessPool, choose_workers
-
     if scheduler:
         backend = "dask"
     n = 0 if scheduler else choose_workers(workers, runs, months, n_tasks, backend=backend,
@@ -161,11 +157,6 @@ def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = 
 
 def new_results(job: Job) -> Any:
     """Empty :class:`~sim.results.Results` for the job (shapes from a zero-replicate chunk)."""
-    from .evidence.sources import provenance_rows
-    from .parts import SECTIONS, registry
-    from .results import OutcomeInfo, Results
-    from .runner import empty_result
-
     plan, scn, meta = job.plan, job.scn, job.scn.spec.meta
     res = Results(
         scenario=scn.name,
@@ -192,7 +183,14 @@ def new_results(job: Job) -> Any:
         caveats=list(meta.caveats),
         levers=[f"{a}.{lv}" for a, lv in job.levers],
     )
-    res.merge(empty_result(job.tasks[0]))
+    try:  # the shapes come from a chunk of no replicates: a rule that fails to build or step fails here
+        res.merge(empty_result(job.tasks[0]))
+    except Exception as exc:  # noqa: BLE001 - reported as chunk 0's failure, before any chunk finished
+        from .runner import chunk_failure
+
+        failure = chunk_failure(job.tasks[0], exc)
+        failure.partial = None  # type: ignore[attr-defined]  # nothing finished, nothing to save
+        raise failure from None
     res.chunk_seconds.clear()
     return res
 
@@ -212,10 +210,6 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     when it says True (adaptive precision: :func:`sim.results.precise_enough` with
     ``ci_halfwidth``); the run is then complete with fewer runs than requested.
     """
-    from .interrupts import Terminated
-    from .runner import ChunkFailed, IncompleteRun
-    from .runner import execute as run_chunks
-
     res = new_results(job)
     res.consumers = list(consumers or [])
     if enough is None and ci_halfwidth is not None:
@@ -225,11 +219,11 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     t_setup = time.perf_counter()
     stopped_by: str | None = None
     failure: ChunkFailed | None = None
-    worker_rss: list[float] = []
+    worker_rss: list[float] = [0.0]  # the largest so far (one number: a run may have millions of chunks)
 
     def merge(r: Any) -> None:
         res.merge(r)
-        worker_rss.append(r.peak_rss_mb)
+        worker_rss[0] = max(worker_rss[0], r.peak_rss_mb)
 
     try:
         run_chunks(job.tasks, backend, merge, progress, (lambda: enough(res)) if enough is not None else None)
@@ -269,9 +263,6 @@ def manifest(job: Job, backend: Any, n_workers: int, res: Any, t_setup: float, t
              worker_rss: list[float], stopped_by: str | None, workers_requested: int | None,
              oversubscribe: bool) -> dict[str, Any]:
     """What a run was and how it went (written as manifest.json)."""
-    from .api import git_commit, versions
-    from .runner import peak_rss_mb
-
     scn = job.scn
     m: dict[str, Any] = {
         "started": job.t0,  # perf_counter at the start; becomes wall_s in the written manifest

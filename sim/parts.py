@@ -26,6 +26,7 @@ ships them by value to its workers (:func:`ship` / :func:`receive`).
 from __future__ import annotations
 
 import importlib
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -35,7 +36,33 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .scenario.values import Bounds, bounds_of
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a parameter must stay in, and whether it is a whole number."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    integer: bool = False
+    vector: bool = False
+
+    def describe(self) -> str:
+        if self.lo == 0 and self.hi == 1:
+            return "a probability or share in [0, 1]"
+        if math.isinf(self.hi) and self.lo == 0:
+            return "a number >= 0"
+        if math.isinf(self.lo) and math.isinf(self.hi):
+            return "a number"
+        return f"a number in [{self.lo:g}, {self.hi:g}]"
+
+
+def bounds_of(field_info: Any) -> Bounds:
+    """The :class:`Bounds` a parameter field was declared with (see :func:`sim.scenario.values.P`)."""
+    for meta in getattr(field_info, "metadata", ()):
+        if isinstance(meta, Bounds):
+            return meta
+    return Bounds()
+
 
 PHASES = ("events", "procurement", "escalation", "alliance", "alignment", "membership")
 """The monthly order of the phases (DESIGN §5). Each phase holds a list of rules."""
@@ -924,17 +951,54 @@ def register_outcome(
     return ok
 
 
+class RuleFailed(RuntimeError):
+    """A rule raised while it was built or in its monthly step.
+
+    Says which rule (``slot.model``), the module that registered it (a plugin's, or the
+    package's) and what it raised; the chunk that ran it wraps this in
+    :class:`sim.runner.ChunkFailed`. The original exception is its ``__cause__``.
+    """
+
+    def __init__(self, rule: RuleDef, stage: str, exc: BaseException):
+        self.rule, self.module, self.stage = f"{rule.kind}.{rule.model}", rule.module, stage
+        self.error = f"{type(exc).__name__}: {exc}"
+        origin = f"module {rule.module}" if is_stock(rule.module) else f"plugin module '{rule.module}'"
+        where = "while it was built (build(plan))" if stage == "build" else "in its monthly step"
+        super().__init__(f"rule {self.rule} from {origin} raised {self.error} {where}")
+
+
 def build_pipeline(plan: Any) -> list[tuple[str, Callable[[Any], None]]]:
     """The monthly rule functions of a compiled scenario (:class:`sim.world.compile.Plan`):
-    phase by phase, each phase's slots in order, each slot the model the scenario chose."""
+    phase by phase, each phase's slots in order, each slot the model the scenario chose.
+
+    A rule that raises, in its build or its step, raises :class:`RuleFailed` naming it.
+    """
     reg = registry()
     out = []
     for slot in reg.slots_in_order():
         rs = plan.rules.get(slot.kind)
         if rs is None:
             continue
-        out.append((slot.kind, reg.rules[slot.kind][rs.model].build(plan)))
+        rd = reg.rules[slot.kind][rs.model]
+        try:
+            step = rd.build(plan)
+        except Exception as exc:  # noqa: BLE001 - any error of a rule's own code is reported as the rule's
+            raise RuleFailed(rd, "build", exc) from exc
+        out.append((slot.kind, _named(rd, step)))
     return out
+
+
+def _named(rd: RuleDef, step: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``step``, raising :class:`RuleFailed` (naming the rule) for any error it raises."""
+
+    def run(world: Any) -> None:
+        try:
+            step(world)
+        except Exception as exc:  # noqa: BLE001 - as above; Ctrl-C and SIGTERM pass through
+            raise RuleFailed(rd, "step", exc) from exc
+
+    run.__wrapped__ = step  # type: ignore[attr-defined]
+    return run
 
 
 def replacing_stock() -> list[dict[str, str]]:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .files import OutputError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -113,8 +115,6 @@ class ReplicateTable:
 
     def _failed(self, exc: OSError) -> None:
         """The file cannot be written: drop it, keep why, collect no more."""
-        from .files import OutputError
-
         assert self.path is not None
         self.error = OutputError.from_os(self.path, exc)
         writer, self.writer = self.writer, None

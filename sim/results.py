@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .files import OutputError, atomic_write  # noqa: F401 - where callers have always found them
+from .files import OutputError, atomic_copy, atomic_write, write_folder  # noqa: F401 - where callers have always found them
 from .parts import SECTION_OF_KIND, Shows, column_groups, phrase
+from .scenario.errors import suggest
 from .scenario.expr import month_text
 
 if TYPE_CHECKING:
@@ -191,7 +192,6 @@ class Results:
         for i, o in enumerate(self.outcomes):
             if o.name == name:
                 return i
-        from .scenario.errors import suggest
 
         raise KeyError(f"no outcome '{name}'{suggest(name, [o.name for o in self.outcomes])}")
 
@@ -439,7 +439,6 @@ class Results:
         """
         import time
 
-        from .files import write_folder
 
         t0 = time.perf_counter()
 
@@ -465,8 +464,6 @@ class Results:
         the consumers streamed it) into ``folder`` as ``replicates.parquet``, whole or not at
         all; a file that could not be streamed (a full disk) is named in the manifest
         (``replicates_error``) instead."""
-        from .files import atomic_copy
-
         streamed = [c for c in self.consumers if getattr(c, "path", None) is not None]
         for c in streamed:
             if hasattr(c, "close"):

@@ -14,7 +14,7 @@ import itertools
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +22,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from .interrupts import SignalDeferral, worker_init
+from .outcomes import Recorder, compile_outcomes
+from .parts import RuleFailed, receive
+from .scenario.errors import InputError, option_error
+from .scenario.schema import scenario_model
+from .scenario.validation import validate_model
+from .seeding import chunk_sequence
+from .world.compile import compile_plan
 
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest: results depend on it)."""
@@ -151,12 +158,7 @@ def remember_plan(key: str, plan: Any) -> None:
 
 def plan_from_spec(spec: RunSpec):
     """Validate the spec's scenario data and compile its plan (in a worker)."""
-    from .parts import receive
     from .rules import resolve_rules
-    from .scenario.errors import InputError
-    from .scenario.schema import scenario_model
-    from .scenario.validation import validate_model
-    from .world.compile import compile_plan
 
     receive(spec.parts)
     try:
@@ -190,10 +192,17 @@ def simulate_chunk(task: Task):
     except ChunkFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
-        import traceback
+        raise chunk_failure(task, exc) from None
 
-        raise ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + task.n - 1,
-                          f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
+
+def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
+    """The :class:`ChunkFailed` for an error of a chunk (a rule's names the rule and its module)."""
+    import traceback
+
+
+    error = str(exc) if isinstance(exc, RuleFailed) else f"{type(exc).__name__}: {exc}"
+    return ChunkFailed(task.spec.name, task.chunk, task.offset, task.offset + max(task.n, 1) - 1, error,
+                       traceback.format_exc())
 
 
 def _simulate(task: Task):
@@ -208,10 +217,7 @@ def _simulate(task: Task):
 
 
 def _simulate_inner(task: Task):
-    from .outcomes import Recorder, compile_outcomes
-    from .rules import build_pipeline
-    from .seeding import chunk_sequence
-    from .world.model import World
+    from .world.opening import opened
 
     t0 = time.perf_counter()
     spec = task.spec
@@ -219,13 +225,10 @@ def _simulate_inner(task: Task):
     ss = chunk_sequence(spec.root(), task.chunk)
     fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
     switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
-    world = World(plan, task.n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed or None)
-    try:
-        for actor, lever in spec.switch:  # levers on in some parameter sets only
-            on = np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5
-            world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
-        if spec.start is not None:
-            world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
+    switch = {(actor, lever): np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5  # on in some sets only
+              for actor, lever in spec.switch}
+    with opened(plan, task.n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch, start=spec.start,
+                start_replicate=spec.start_replicate) as world:
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
                        record=spec.record, switched=switched)
         if spec.start is not None and spec.start.get("history") is not None:
@@ -235,8 +238,6 @@ def _simulate_inner(task: Task):
         res = rec.result(time.perf_counter() - t0)
         res.peak_rss_mb = peak_rss_mb()
         return res
-    finally:
-        world.release()
 
 
 def empty_result(task: Task):
@@ -391,8 +392,6 @@ class DaskBackend:
     name = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
-        from .scenario.errors import option_error
-
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -507,18 +506,41 @@ def _slice_fixed(fixed: dict | None, offset: int, n: int) -> dict | None:
             for p, v in fixed.items()}
 
 
-def make_tasks(spec: RunSpec, runs: int, chunk_size: int) -> list[Task]:
+def make_tasks(spec: RunSpec, runs: int, chunk_size: int) -> Tasks:
     """Chunk tasks; each carries its own slice of the spec's per-replicate values
     (the spec they share holds none, so pickling a task stays small)."""
-    import dataclasses
+    return Tasks(spec, runs, chunk_size)
 
-    fixed = spec.fixed
-    shared = dataclasses.replace(spec, fixed=None) if fixed else spec
-    tasks = []
-    for i, off in enumerate(range(0, runs, chunk_size)):
-        n = min(chunk_size, runs - off)
-        tasks.append(Task(shared, i, n, off, _slice_fixed(fixed, off, n)))
-    return tasks
+
+class Tasks(Sequence):
+    """A run's chunk tasks, each made when it is asked for.
+
+    A billion runs are half a million chunks: a list of their tasks took seconds and
+    hundreds of MB before the first chunk ran. This sequence holds only the spec, so a
+    run starts at once at any size and memory does not grow with ``runs``.
+    """
+
+    def __init__(self, spec: RunSpec, runs: int, chunk_size: int):
+        import dataclasses
+
+        self.fixed = spec.fixed
+        self.shared = dataclasses.replace(spec, fixed=None) if spec.fixed else spec
+        self.runs, self.chunk_size = int(runs), int(chunk_size)
+
+    def __len__(self) -> int:
+        return -(-self.runs // self.chunk_size)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n_tasks = len(self)
+        if i < 0:
+            i += n_tasks
+        if not 0 <= i < n_tasks:
+            raise IndexError(i)
+        off = i * self.chunk_size
+        n = min(self.chunk_size, self.runs - off)
+        return Task(self.shared, i, n, off, _slice_fixed(self.fixed, off, n))
 
 
 def execute(
@@ -542,7 +564,7 @@ def execute(
     True the run ends there (adaptive precision), the chunks still in flight are
     dropped, and the result is the same on every backend.
     """
-    total = sum(t.n for t in tasks)
+    total = tasks.runs if isinstance(tasks, Tasks) else sum(t.n for t in tasks)
     buffer: dict[int, Any] = {}
     nxt = 0
     done = 0

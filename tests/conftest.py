@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.rules import build_pipeline
 from sim.world.compile import compile_plan
 from sim.world.model import World
+from sim.world.opening import open_world
 
 MINI = """
 meta:
@@ -56,7 +56,7 @@ def make_world(scn: sim.LoadedScenario, n: int = 1000, seed: int = 0, *, rules: 
     """A world of ``n`` replicates for a loaded scenario (rules in its pipeline)."""
     plan = compile_plan(scn.spec, scn.rules, horizon)
     ss = np.random.SeedSequence(seed, spawn_key=(0,))
-    return World(plan, n, ss, build_pipeline(plan) if rules else [])
+    return open_world(plan, n, ss, pipeline=None if rules else [])
 
 
 @pytest.fixture

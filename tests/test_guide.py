@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sim
-from sim.report import guide
+from sim import guide
 from sim.report.guide_text import page, section
 from sim.report.html import render
 from sim.report.labels import label
@@ -62,7 +62,7 @@ def test_the_page_is_the_same_text_every_time(entry):
 def test_stale_names_the_command_and_shows_the_difference():
     assert guide.stale("a\nb\n", "a\nb\n") is None
     msg = guide.stale("a\nb\n", "a\nc\n")
-    assert "run python -m sim.report.guide and commit the page" in msg
+    assert "run python -m sim.guide and commit the page" in msg
     assert "-b" in msg and "+c" in msg
 
 
@@ -77,7 +77,7 @@ def test_guide_command_writes_checks_and_reports_a_stale_page(tmp_path, monkeypa
     out.write_text("# Scenario guide\nedited by hand\n", encoding="utf-8")
     assert guide.main(["--check", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "run python -m sim.report.guide" in err and "+fresh" in err
+    assert "run python -m sim.guide" in err and "+fresh" in err
     assert guide.main(["--out", str(tmp_path / "no" / "g.md")]) == 2
 
 
@@ -115,6 +115,6 @@ def test_the_report_shows_the_scenarios_caveats(entry, tmp_path):
 def test_the_committed_scenario_guide_is_up_to_date():
     """Regenerates docs/SCENARIO-GUIDE.md (every shipped scenario's default run and sweep,
     a few minutes) and compares it with the committed page."""
-    assert guide.PAGE.is_file(), f"{guide.PAGE} is missing: run python -m sim.report.guide"
+    assert guide.PAGE.is_file(), f"{guide.PAGE} is missing: run python -m sim.guide"
     problem = guide.stale(guide.PAGE.read_text(encoding="utf-8"), guide.build())
     assert problem is None, problem

@@ -60,3 +60,45 @@ def test_what_a_part_shows_is_declared_not_listed():
                 "report/labels.py"):
         found += [(rel, text) for text in _string_constants(ROOT / rel) if text in names]
     assert found == []
+
+
+ALLOWED_CYCLES: list[list[str]] = []
+"""Import cycles among ``sim`` modules that are allowed, each with why (none today). A cycle
+makes the order modules load in matter and hides a layer that is really two; break it (move
+the shared piece down) rather than adding it here."""
+
+
+def test_no_import_cycles_among_sim_modules():
+    """The import graph (grimp, as import-linter builds it, imports inside functions included)
+    has no cycle that is not on the allow-list."""
+    from .structure import cycles, graph
+
+    found = [c for c in cycles(graph()) if c not in ALLOWED_CYCLES]
+    assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_no_import_runs_back_up_the_layers():
+    """Every module sits in a layer of tests/structure.py's LAYERS (docs/DESIGN.md's order) and
+    imports only its own layer and those below, inside functions too."""
+    from .structure import graph, layer_of, upward
+
+    g = graph()
+    unplaced = sorted(m for m in g.modules if layer_of(m) is None)
+    assert unplaced == [], f"modules in no layer of tests/structure.py: {unplaced}"
+    assert upward(g) == []
+
+
+def test_the_checks_above_see_a_cycle_and_an_upward_import():
+    import grimp
+
+    from .structure import cycles, upward
+
+    g = grimp.ImportGraph()
+    for m in ("sim.parts", "sim.scenario.values", "sim.scenario.expr", "sim.runner"):
+        g.add_module(m)
+    g.add_import(importer="sim.parts", imported="sim.scenario.values")  # the circle issue 20 found
+    g.add_import(importer="sim.scenario.values", imported="sim.scenario.expr")
+    g.add_import(importer="sim.scenario.expr", imported="sim.parts")
+    g.add_import(importer="sim.runner", imported="sim.parts")
+    assert cycles(g) == [["sim.parts", "sim.scenario.expr", "sim.scenario.values"]]
+    assert upward(g) == [("sim.parts", "sim.scenario.values")]

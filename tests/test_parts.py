@@ -255,12 +255,11 @@ def test_levers_pulled_from_the_start(tmp_path):
     assert res.levers == ["bb.leave_pact"] and res.manifest["levers"] == ["bb.leave_pact"]
     w = make_world(scn, n=4)
     assert np.all(w.st.status[:, 1, 0] == 1)  # without the lever bb is an active member
-    from sim.rules import build_pipeline
     from sim.world.compile import compile_plan as cp
-    from sim.world.model import World
+    from sim.world.opening import open_world
 
     plan = cp(scn.spec, scn.rules, None, [("bb", "leave_pact"), ("cc", "send_monitors")])
-    w2 = World(plan, 4, np.random.SeedSequence(1), build_pipeline(plan))
+    w2 = open_world(plan, 4, np.random.SeedSequence(1))
     assert np.all(w2.st.status[:, 1, 0] == 3)  # exited from the start
     assert np.all(w2.st.mediators[:, 0, 3])
     with pytest.raises(sim.InputError, match="'bb.leave': bb has no lever 'leave' \\(did you mean 'leave_pact'\\?\\)"):

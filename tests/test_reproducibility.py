@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
-from sim.api import COMPARED, compare_runs
 from sim.cli import app
+from sim.manifests import COMPARED, compare_runs
 
 from .simproc import CAP, wait_for
 

@@ -1,6 +1,6 @@
 """The `sim run` footer's times and the table's width.
 
-Times come from an injected clock (``sim.cli._clock``) that moves only when a test says:
+Times come from an injected clock (``sim.cli.common.clock``) that moves only when a test says:
 no test here measures elapsed time. Start-up counts from the program's own start
 (``sim.STARTED``, recorded by the entry point), not from the process's: under
 ``bash -c "pip install ... && sim run ..."`` the shell runs ``sim`` in the process that
@@ -53,7 +53,7 @@ def _footer(text: str) -> str:
 @pytest.fixture()
 def clock(monkeypatch):
     c = Clock(1000.0)
-    monkeypatch.setattr(cli, "_clock", c)
+    monkeypatch.setattr(cli.common, "clock", c)
     monkeypatch.setitem(cli._state, "started", None)  # whatever main() records is undone after the test
     return c
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -30,6 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import api
+from .. import arguments as A
+from ..files import write_folder
+from ..interrupts import Terminated
+from ..paths import repo_root
+from ..report.backtest import reliability_figure, summary_markdown
+from ..results import wilson
+from ..scenario.errors import InputError, option_error
 from ..scenario.expr import month_index, month_text
 from . import scores as S
 from .questions import Group, QuestionSet, bind_questions, read_questions
@@ -50,8 +59,6 @@ DEFAULT_BINS = 5
 
 def git_ref(name: str) -> str | None:
     """The commit a tag, branch or commit id names in this checkout (None if none, or no git)."""
-    from ..paths import repo_root
-
     root = repo_root()
     if root is None or not name or name.startswith("-"):
         return None
@@ -125,9 +132,6 @@ class Backtest:
         ``fig_reliability.png`` (unless ``figures=False``), ``questions.yaml`` (the file
         scored), ``scenario.<name>.resolved.yaml`` per scenario, ``manifest.json``.
         """
-        from .. import api
-        from ..files import write_folder
-        from ..report.backtest import reliability_figure, summary_markdown
         from ..results import _clean, atomic_write
 
         t0 = time.perf_counter()
@@ -180,8 +184,6 @@ class Backtest:
 def forecast_rows(group: Group, res: Any) -> list[dict[str, Any]]:
     """Each question's forecast from its scenario's run: the share of runs whose outcome
     first happened in months 1..window, with its Wilson 95% interval."""
-    from ..results import wilson
-
     start = month_index(group.scenario.spec.meta.start)
     names = [o.name for o in res.outcomes]
     rows = []
@@ -266,14 +268,16 @@ def backtest(
         KeyboardInterrupt, sim.interrupts.Terminated: A run was stopped; nothing scored.
         sim.runner.ChunkFailed: A run failed.
     """
-    from .. import api
-    from ..interrupts import Terminated
-    from ..scenario.errors import option_error
-
     t0 = time.perf_counter()
-    api.check_run_options(runs, workers, None, chunk_size, seed=seed, dtype=dtype)
+    wrong = A.problems(
+        questions=(lambda v: None if isinstance(v, QuestionSet | str | os.PathLike) else
+                   f"expected a question file's path (or read_questions(path)), got {A.what(v)}", questions),
+        scenario=(A.optional_scenario, scenario), progress=(A.callback, progress))
+    wrong += api.run_option_problems(runs, workers, None, chunk_size, seed=seed, dtype=dtype)
     if not isinstance(bins, int) or isinstance(bins, bool) or not 1 <= bins <= 100:
-        raise option_error("bins", f"must be a whole number from 1 to 100 (got {bins!r})")
+        wrong += option_error("bins", f"must be a whole number from 1 to 100 (got {bins!r})").problems
+    if wrong:
+        raise InputError(wrong)
     qset = questions if isinstance(questions, QuestionSet) else read_questions(questions)
     groups = bind_questions(qset, scenario)
     commit = api.git_commit()

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..replicates import require
 from .panel import FORECAST_OUTCOMES, KEY, Panel, scored_rows
 
 if TYPE_CHECKING:
@@ -165,8 +166,6 @@ class Baseline:
 
 
 def _sklearn():
-    from ..replicates import require
-
     require("sklearn", "the regression baseline (scikit-learn)")
     from sklearn.linear_model import LogisticRegression
 

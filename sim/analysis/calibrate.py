@@ -40,7 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..api import load_scenario
 from ..rules.spells import DAYS_PER_MONTH
+from ..seeding import chunk_sequence, root_sequence
+from ..world.compile import compile_plan
 
 SOURCE = "GML-MID 2.2.1, disputes starting 1992-2010 (Gibler, Miller & Little 2016)"
 COUNTS = {"fatal": (113, 526), "over25": (41, 526), "war": (7, 531), "offensive": (23, 127)}
@@ -103,16 +106,11 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
              territorial: bool = False) -> Episodes:
     """Simulate ``runs`` episodes of the neutral dyad with the given rule settings
     (``{"escalation": {...}, "offensive": {...}, ...}``)."""
-    from ..api import load_scenario
-    from ..rules import build_pipeline
-    from ..seeding import chunk_sequence, root_sequence
-    from ..world.compile import compile_plan
-    from ..world.model import World
+    from ..world.opening import opened
 
     scn = load_scenario(neutral_dyad(rules, territorial=territorial))
     plan = compile_plan(scn.spec, scn.rules, months)
-    w = World(plan, runs, chunk_sequence(root_sequence(seed), 0), build_pipeline(plan), dtype=np.float64)
-    try:
+    with opened(plan, runs, chunk_sequence(root_sequence(seed), 0), dtype=np.float64) as w:
         top = np.full(runs, 2, dtype=np.int8)
         deaths = np.zeros(runs)
         days = np.full(runs, np.nan)
@@ -142,8 +140,6 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
             if not live.any():
                 break
         return Episodes(top, deaths, days, agreement, seized, launched, spikes, clashes, busy)
-    finally:
-        w.release()
 
 
 TERRITORIAL_SHARE = 127 / 531
@@ -198,16 +194,11 @@ def fit(runs: int = 10_000, seed: int = 1, iters: int = 16, passes: int = 2, ver
 def ladder_episodes(rules: dict | None = None, runs: int = 10_000, months: int = 120, seed: int = 1) -> np.ndarray:
     """P(max rung >= k), k = 0..5, of the monthly ``ladder`` model's episodes (its own
     calibration to :data:`LADDER_TARGETS`); and the share still running at the cap last."""
-    from ..api import load_scenario
-    from ..rules import build_pipeline
-    from ..seeding import chunk_sequence, root_sequence
-    from ..world.compile import compile_plan
-    from ..world.model import World
+    from ..world.opening import opened
 
     scn = load_scenario(neutral_dyad({"escalation": rules or {}}, model="ladder"))
     plan = compile_plan(scn.spec, scn.rules, months)
-    w = World(plan, runs, chunk_sequence(root_sequence(seed), 0), build_pipeline(plan))
-    try:
+    with opened(plan, runs, chunk_sequence(root_sequence(seed), 0)) as w:
         top = np.full(runs, 2, dtype=np.int8)
         ended = np.zeros(runs, dtype=bool)
         for _ in range(months):
@@ -218,8 +209,6 @@ def ladder_episodes(rules: dict | None = None, runs: int = 10_000, months: int =
             if ended.all():
                 break
         return np.array([(top >= k).mean() for k in range(6)] + [(~ended).mean()])
-    finally:
-        w.release()
 
 
 def main() -> None:  # pragma: no cover - a maintenance script

@@ -82,13 +82,6 @@ def _mix(plain: Episodes, terr: Episodes, field: str) -> tuple[np.ndarray, np.nd
     return np.concatenate([a, b]), np.concatenate([wa, wb])
 
 
-def run_checks(runs: int = 40_000, seed: int = 2) -> list[Check]:
-    """Simulate episodes with the shipped defaults and compare them with the data."""
-    plain = episodes(runs=runs, seed=seed)
-    terr = episodes(runs=runs, seed=seed + 1, territorial=True)
-    return checks_of(plain, terr)
-
-
 def checks_of(plain: Episodes, terr: Episodes) -> list[Check]:
     """The checks, from episodes of the plain and the territorial neutral dyad, mixed in
     the data's proportions (127 of 531 disputes territorial)."""

@@ -32,6 +32,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import arguments as A
+from .. import montecarlo
+from ..api import LoadedScenario, load_scenario, run_option_problems
+from ..files import write_folder
+from ..parts import Ref
+from ..results import Z95, wilson
+from ..scenario.errors import InputError, Mark, Problem
+from ..scenario.load import parse_overrides
+
 ALPHA = 0.05
 
 
@@ -199,7 +208,6 @@ class Comparison:
         import json
         import time
 
-        from ..files import write_folder
         from ..results import _clean, atomic_write
 
         t0 = time.perf_counter()
@@ -244,8 +252,6 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int,
     Newcombe, R. G. (1998). Improved confidence intervals for the difference between
     binomial proportions based on paired data. Statistics in Medicine 17, 2635-2650.
     """
-    from ..results import Z95, wilson
-
     z = Z95 if z is None else z
     a, b, c, d_ = both, first_only, second_only, neither
     n = a + b + c + d_
@@ -277,8 +283,6 @@ def newcombe_independent(k1: int, n1: int, k2: int, n2: int, z: float | None = N
     Newcombe, R. G. (1998). Interval estimation for the difference between independent
     proportions: comparison of eleven methods. Statistics in Medicine 17, 873-890.
     """
-    from ..results import Z95, wilson
-
     z = Z95 if z is None else z
     if n1 <= 0 or n2 <= 0:
         return (-1.0, 1.0)
@@ -293,8 +297,6 @@ def newcombe_independent(k1: int, n1: int, k2: int, n2: int, z: float | None = N
 
 def _part_fields(spec: Any) -> list[str]:
     """The fields of an outcome spec that name other outcomes (``of`` of ``any``/``all``)."""
-    from ..parts import Ref
-
     return [key for key, f in type(spec).model_fields.items()
             if any(isinstance(m, Ref) and m.kind == "outcome" for m in f.metadata)]
 
@@ -421,10 +423,12 @@ def compare(
             unpaired test.
         labels: Names of the two variants in reports (default: described from the options).
     """
-    from .. import montecarlo
-    from ..api import LoadedScenario, check_run_options, load_scenario
-
-    check_run_options(runs, workers, months, chunk_size, seed=seed, backend=backend)
+    wrong = A.problems(a=(A.scenario, a), b=(A.optional_scenario, b), a_set=(A.overrides, a_set),
+                       b_set=(A.overrides, b_set), a_levers=(A.levers, a_levers), b_levers=(A.levers, b_levers),
+                       independent=(A.flag, independent), labels=(A.labels, labels), progress=(A.callback, progress))
+    wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, backend=backend)
+    if wrong:
+        raise InputError(wrong)
     sa = a if isinstance(a, LoadedScenario) else load_scenario(a)
     sb = sa if b is None else (b if isinstance(b, LoadedScenario) else load_scenario(b))
     if a_set:
@@ -455,8 +459,6 @@ def compare(
 
 
 def _nothing_to_compare(sa: Any, sb: Any, left_out: list[tuple[str, str]]) -> Any:
-    from ..scenario.errors import InputError, Mark, Problem
-
     differ = [(n, why) for n, why in left_out if why.startswith("defined differently")]
     if differ:
         what = "; ".join(f"'{n}' " + (why[len("defined differently: it "):] if "it combines" in why
@@ -470,8 +472,6 @@ def _nothing_to_compare(sa: Any, sb: Any, left_out: list[tuple[str, str]]) -> An
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
-    from ..scenario.load import parse_overrides
-
     return parse_overrides(items)
 
 

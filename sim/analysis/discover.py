@@ -23,7 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from ..replicates import require
+from ..scenario.errors import InputError, option_error, suggest
 from .design import LEVER
+from .sweep import Sweep
+from .sweep_io import read_sweep
 
 
 @dataclass
@@ -82,7 +86,6 @@ def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density
     (or every set is)."""
     import warnings
 
-    from ..replicates import require
 
     with warnings.catch_warnings():  # EMA warns about optional parallel back-ends it does not find
         warnings.simplefilter("ignore")
@@ -133,8 +136,6 @@ def prim(tab: Any, inputs: list[str], outcome: str, likely: float = 0.5, density
 def cart(tab: Any, inputs: list[str], outcome: str, depth: int = 3, top: int = 3) -> list[Finding]:
     """Leaves of a run-weighted regression tree (scikit-learn) of the outcome's probability on
     the inputs, highest probability first: each leaf's path is a rule."""
-    from ..replicates import require
-
     require("sklearn", "CART rules (sim discover)", option="--method")
     from sklearn.tree import DecisionTreeRegressor
 
@@ -188,10 +189,15 @@ def discover(folder: Any, outcome: str, *, method: str = "both", likely: float =
     Returns ``{"outcome", "description", "base", "prim": Finding | None, "cart": [Finding],
     "words": [sentences]}``.
     """
-    from ..scenario.errors import option_error, suggest
-    from .sweep import Sweep
-    from .sweep_io import read_sweep
-
+    problems = []
+    if method not in ("prim", "cart", "both"):
+        problems += option_error("--method", f"must be prim, cart or both (got {method!r})").problems
+    for flag, value, meaning in (("--likely", likely, "the probability from which a set counts as one where it is likely"),
+                                 ("--density", density, "the least share of likely sets a box must hold")):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            problems += option_error(flag, f"must be a share in (0, 1], {meaning} (got {value!r})").problems
+    if problems:
+        raise InputError(problems)
     if isinstance(folder, Sweep):
         tab = folder.table()
         inputs = [i.name for i in folder.inputs]
@@ -203,10 +209,6 @@ def discover(folder: Any, outcome: str, *, method: str = "both", likely: float =
     if outcome not in descriptions:
         raise option_error("--outcome", f"no outcome '{outcome}' in the sweep{suggest(outcome, list(descriptions))}; "
                            f"outcomes are {', '.join(descriptions)}")
-    if method not in ("prim", "cart", "both"):
-        raise option_error("--method", f"must be prim, cart or both (got {method!r})")
-    if not 0 < likely <= 1:
-        raise option_error("--likely", f"must be a probability in (0, 1] (got {likely})")
     tab = tab[tab["runs"] > 0]
     desc = descriptions[outcome]
     found: dict[str, Any] = {"outcome": outcome, "description": desc,

@@ -1,7 +1,7 @@
 """Model uncertainty beside the headline: how much each probability moves across
 plausible inputs, and which inputs move it.
 
-``sim run --uncertainty`` (``sim.run_with_uncertainty``) keeps the headline numbers
+``sim run --uncertainty`` (:func:`sim.workflows.run_with_uncertainty`) keeps the headline numbers
 of a plain run — each probability and its Monte Carlo interval, at the file's
 values — and adds, from a Latin-hypercube sweep over the scenario's
 ``uncertainties:`` evaluated in the same vectorized engine, the 10-90% range of the
@@ -13,6 +13,8 @@ plain run's outputs stay as they were, and the sweep costs ``sets x runs`` more 
 from __future__ import annotations
 
 from typing import Any
+
+from .sweep import sweep
 
 DEFAULT_SETS = 64
 DEFAULT_RUNS = 500
@@ -29,16 +31,19 @@ def model_uncertainty(res: Any, scn: Any, *, sets: int = DEFAULT_SETS, runs: int
     Returns the ``uncertainty`` entry of ``summary.json``: the method, the inputs, and
     per outcome ``p10``, ``p90``, ``mc_share`` (Monte Carlo share of the variance
     across sets), ``drivers`` (inputs with their first-order index and 95% half-width,
-    largest first) and ``words``. Without uncertainties it says there are none.
+    largest first) and ``words``. Without uncertainties it says there are none. A sweep
+    stopped before every set ran (Ctrl-C, SIGTERM) gives no ranges: only ``stopped_by`` and
+    its ``runs_finished`` of ``runs_requested``.
     """
-    from .sweep import sweep
-
     inputs = [u.path for u in scn.uncertainties()]
     if not inputs:
         return {"method": None, "inputs": [], "words": "This scenario declares no uncertainties, so only the Monte "
                 "Carlo interval is given: the range across plausible inputs needs an uncertainties: section."}
     sw = sweep(scn, "lhs", sets, runs, seed=res.seed if seed is None else seed, months=res.horizon, pull=levers,
                **options)
+    if not sw.results.complete:  # stopped (Ctrl-C, SIGTERM): the sets that finished are not the design's range
+        return {"stopped_by": sw.results.stopped_by, "runs_finished": sw.results.runs,
+                "runs_requested": sw.results.runs_requested}
     nz = sw.noise()
     out: dict[str, Any] = {}
     rows = {r["outcome"]: r for r in res.outcome_rows()}

@@ -34,8 +34,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .. import api
+from ..api import find_scenario
 from ..scenario.errors import InputError, Mark, Problem, known_hint, suggest
 from ..scenario.expr import month_index, month_text
+from ..scenario.load import read_tree
 from ..scenario.schema import NAME_RE
 from ..scenario.validation import validate_model
 from ..scenario.yamlsafe import PDict, load_yaml_file, mark_of
@@ -340,8 +343,6 @@ class Group:
 
 def _scenario_path(ref: str, qfile: Path) -> Path:
     """A question's scenario: a path relative to the question file, else as :func:`sim.api.find_scenario`."""
-    from ..api import find_scenario
-
     p = Path(ref)
     if not p.is_absolute() and ("/" in ref or p.suffix in (".yaml", ".yml")):
         near = qfile.parent / p
@@ -363,9 +364,6 @@ def bind_questions(qset: QuestionSet, scenario: Any = None) -> list[Group]:
             scenario or outcome, an inline outcome its scenario rejects (with the
             position in the question file), a resolution date outside the window.
     """
-    from .. import api
-    from ..scenario.load import read_tree
-
     problems: list[Problem] = []
     default = qset.scenario if qset.scenario is not None else scenario
     by_ref: dict[str, list[Question]] = {}

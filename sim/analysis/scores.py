@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..results import wilson
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -109,7 +111,6 @@ def reliability(forecast, outcome, bins: int = 10) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from ..results import wilson
 
     if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
         raise ValueError(f"bins must be a whole number, at least 1 (got {bins!r})")
@@ -173,7 +174,6 @@ def reliability_equal(forecast, outcome, bins: int = 10) -> pd.DataFrame:
     import pandas as pd
     from scipy.stats import binom
 
-    from ..results import wilson
 
     if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
         raise ValueError(f"bins must be a whole number, at least 1 (got {bins!r})")

@@ -24,11 +24,21 @@ from typing import Any
 
 import numpy as np
 
+from .. import arguments as A
+from .. import montecarlo
+from ..api import LoadedScenario, load_scenario, run_option_problems
+from ..replicates import ReplicateTable, SetTally
 from ..results import wilson
-from .design import LEVER, Input, inputs_for, parse_ranges, sample, set_count
+from ..runner import PerSet
+from ..scenario.errors import InputError, option_error
+from .design import LEVER, METHODS, Input, inputs_for, parse_ranges, problem, sample, set_count
+from .sweep_io import save_sweep
 
 MAX_ROUNDS = 20
 """An adaptive sweep (``ci_halfwidth``) does at most this many rounds of R runs per set."""
+MIN_RBD_SETS = 6
+"""Fewest Latin-hypercube sets RBD-FAST can analyse (its bootstrap resamples half the sets,
+which must outnumber twice the harmonics, at least one)."""
 
 
 @dataclass
@@ -92,8 +102,6 @@ class Sweep:
         return self.tally.events()
 
     def problem(self) -> Any:
-        from .design import problem
-
         return problem(self.inputs)
 
     # ------------------------------------------------------------- analysis
@@ -145,33 +153,49 @@ class Sweep:
         y = self.table()[outcome].to_numpy(dtype=float)
         names = [i.name for i in self.inputs]
         prob = {k: v for k, v in self.problem().items() if k in ("num_vars", "names", "bounds", "dists")}
-        cols: dict[str, Any]
-        if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
-            keys = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "sigma", "mu"),
-                    "lhs": ("S1", "S1_conf")}[self.method]
-            cols = {k: np.full(len(names), np.nan) for k in keys}
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                if self.method == "sobol":
-                    from SALib.analyze import sobol
-
-                    r = sobol.analyze(prob, y, calc_second_order=self.second_order, seed=self.seed)
-                    cols = {k: np.asarray(r[k]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-                elif self.method == "morris":
-                    from SALib.analyze import morris
-
-                    r = morris.analyze(prob, self.X, y, seed=self.seed)
-                    cols = {k: np.asarray(r[k]) for k in ("mu_star", "mu_star_conf", "sigma", "mu")}
-                else:
-                    from SALib.analyze import rbd_fast
-
-                    M = max(1, min(10, (len(y) - 1) // 4))  # harmonics: needs sets > 2M
-                    r = rbd_fast.analyze(prob, self.X, y, M=M, seed=self.seed)
-                    cols = {k: np.asarray(r[k]) for k in ("S1", "S1_conf")}
+        keys = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "sigma", "mu"),
+                "lhs": ("S1", "S1_conf")}[self.method]
+        cols: dict[str, Any] = {k: np.full(len(names), np.nan) for k in keys}
+        if np.all(np.isfinite(y)) and np.ptp(y) > 0 and self.too_small() is None:
+            try:
+                cols = self._analyse(prob, y)
+            except (ZeroDivisionError, FloatingPointError, ValueError, IndexError) as exc:  # SALib on a design it cannot use
+                self._failed = f"{type(exc).__name__}: {exc}"
         df = pd.DataFrame({"outcome": outcome, "input": names, **cols})
         self._indices[outcome] = df
         return df
+
+    def _analyse(self, prob: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
+        """SALib's indices of one outcome's probabilities across sets."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if self.method == "sobol":
+                from SALib.analyze import sobol
+
+                r = sobol.analyze(prob, y, calc_second_order=self.second_order, seed=self.seed)
+                return {k: np.asarray(r[k]) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+            if self.method == "morris":
+                from SALib.analyze import morris
+
+                r = morris.analyze(prob, self.X, y, seed=self.seed)
+                return {k: np.asarray(r[k]) for k in ("mu_star", "mu_star_conf", "sigma", "mu")}
+            from SALib.analyze import rbd_fast
+
+            # M harmonics; the bootstrap resamples half the sets, and needs more of them than 2M
+            M = max(1, min(10, (len(y) // 2 - 1) // 2))
+            r = rbd_fast.analyze(prob, self.X, y, M=M, seed=self.seed)
+            return {k: np.asarray(r[k]) for k in ("S1", "S1_conf")}
+
+    def too_small(self) -> str | None:
+        """Why the design gives no indices, in a sentence (None when it does): too few sets
+        for the method (RBD-FAST needs :data:`MIN_RBD_SETS`), or SALib could not use it."""
+        if self.method == "lhs" and self.sets < MIN_RBD_SETS:
+            return (f"{self.sets} parameter set{'s are' if self.sets != 1 else ' is'} too few for RBD-FAST indices "
+                    f"(it needs at least {MIN_RBD_SETS}: raise --samples)")
+        failed = getattr(self, "_failed", None)
+        if failed:
+            return f"SALib could not compute {self.method} indices from {self.sets} parameter sets ({failed})"
+        return None
 
     def ranking(self, outcome: str) -> list[tuple[str, float, float]]:
         """Inputs by influence on ``outcome``: ``(input, index, conf)`` (ST for Sobol,
@@ -195,6 +219,8 @@ class Sweep:
         lead = f"{self.description(outcome)}: {_pct(nz['p10'])}–{_pct(nz['p90'])} across parameter sets (10–90%)"
         if nz["variance"] != nz["variance"] or nz["variance"] == 0:
             return lead + "; it does not vary across the sets."
+        if not rank and self.method != "grid" and self.too_small():
+            return f"{lead}; no indices: {self.too_small()}."
         label = {"sobol": "total Sobol index", "morris": "Morris mu*", "lhs": "first-order index (RBD-FAST)",
                  "grid": "range of its mean across levels"}[self.method]
         drivers = ", ".join(f"{_name(n)} ({label} {v:.2f}" + (f" ± {c:.2f})" if c == c else ")") for n, v, c in rank[:top])
@@ -230,6 +256,7 @@ class Sweep:
             "inputs": [{"name": i.name, "distribution": {"family": i.dist.family, "args": list(i.dist.args)},
                         "lever": i.lever, "describe": i.describe()} for i in self.inputs],
             "outcomes": outcomes,
+            **({"no_indices": self.too_small()} if self.too_small() else {}),
         }
 
     def to_ema(self) -> tuple[Any, dict[str, np.ndarray]]:
@@ -245,8 +272,6 @@ class Sweep:
 
     def save(self, folder: str | Path, *, report: Any = None, replicates_file: str | Path | None = None) -> Path:
         """Write the sweep folder (see :func:`sim.analysis.sweep_io.save_sweep`)."""
-        from .sweep_io import save_sweep
-
         rep = replicates_file
         if rep is None:
             rep = next((c.path for c in self.results.consumers if getattr(c, "path", None) is not None), None)
@@ -320,16 +345,18 @@ def sweep(
 
     Other arguments are those of :func:`sim.run`.
     """
-    from .. import montecarlo
-    from ..api import LoadedScenario, check_run_options, load_scenario
-    from ..replicates import ReplicateTable, SetTally
-    from ..runner import PerSet
-    from ..scenario.errors import option_error
-
-    check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+    wrong = A.problems(scenario=(A.scenario, scenario), params=(A.params, params),
+                       levers=(A.levers, levers), pull=(A.levers, pull), second_order=(A.flag, second_order),
+                       replicates=(A.replicates, replicates), progress=(A.callback, progress),
+                       oversubscribe=(A.flag, oversubscribe))
+    wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
+                                 scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+    if method not in METHODS:
+        wrong += option_error("method", f"must be one of {', '.join(METHODS)} (got {method!r})").problems
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-        raise option_error("samples", f"must be a whole number, at least 1 (got {samples!r})")
+        wrong += option_error("samples", f"must be a whole number, at least 1 (got {samples!r})").problems
+    if wrong:
+        raise InputError(wrong)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     ranges = parse_ranges(params) if params else None
     inputs = inputs_for(scn, ranges, levers)
@@ -358,7 +385,8 @@ def sweep(
     res.manifest["sweep"] = {"method": method, "samples": samples, "sets": S, "runs_per_set": runs,
                              "inputs": [i.name for i in inputs], "pulled": list(pull or []),
                              "second_order": second_order if method == "sobol" else None,
-                             "ci_halfwidth": ci_halfwidth, "rounds": math.ceil(res.runs / max(S * runs, 1))}
+                             "ci_halfwidth": ci_halfwidth, "rounds": math.ceil(res.runs / max(S * runs, 1)),
+                             "params": {k: list(v) for k, v in ranges.items()} if ranges else None}
     return Sweep(scn.name, method, samples, inputs, X, values, runs, tally, res, int(seed_value), second_order)
 
 

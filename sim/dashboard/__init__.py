@@ -6,8 +6,9 @@ Three modes, one page (Solara, the web framework of Mesa's own visualization):
   ``--set``-style overrides and levers from the scenario's declarations; the Monte Carlo
   in a worker thread with a progress bar and a cancel button; the outcome table beside
   the report's figures, the model-uncertainty headline, the story of a chosen run, and
-  the run folder and report to download. It calls :func:`sim.run`, :func:`sim.save`,
-  :func:`sim.analysis.headline.model_uncertainty` and :func:`sim.play.story.tell`.
+  the run folder and report to download. It calls what ``sim run`` calls:
+  :func:`sim.workflows.run_with_uncertainty`, :func:`sim.workflows.save_run` and
+  :func:`sim.workflows.run_story`.
 * **Study** — the folders ``sim sweep`` and ``sim compare`` write, and ``sim discover``'s
   boxes and rules over a sweep (:func:`sim.analysis.discover.discover`).
 * **Play** — a class game on one screen (:class:`sim.play.game.Game`): roles, moves,

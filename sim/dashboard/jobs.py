@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ..files import OutputError
+from ..play.moves import MoveError
+from ..runner import ChunkFailed
 from ..scenario.errors import InputError
 
 log = logging.getLogger("sim.dashboard")
@@ -35,7 +38,8 @@ def error_lines(exc: InputError, command: str = "sim dashboard", hide: str | Non
     flags); ``hide``, a temporary folder, is removed from file names."""
     probs = [replace(p, mark=replace(p.mark, option=FLAGS.get(p.mark.option, p.mark.option)))
              if p.mark.option is not None else p for p in exc.problems]
-    lines = InputError(probs).format(command).splitlines()
+    explained = [p for p in exc.problems if (p.mark, p.path, p.message) in exc.explained]
+    lines = InputError(probs, cause=exc.cause, explained=explained).format(command).splitlines()
     if hide:
         lines = [ln.replace(hide.rstrip("/") + "/", "") for ln in lines]
     return lines
@@ -127,10 +131,6 @@ class Job:
                 log.debug("progress notification failed", exc_info=True)
 
     def _main(self) -> None:
-        from ..files import OutputError
-        from ..play.moves import MoveError
-        from ..runner import ChunkFailed
-
         try:
             self.result = self.fn(self)
             self.state = "cancelled" if self._cancel.is_set() else "done"

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..api import find_scenario, list_scenarios, load_scenario
+from ..paths import repo_root, scenarios_dir
 from ..scenario.errors import InputError, Mark, Problem, suggest
+from ..scenario.yamlsafe import PDict, load_yaml_file
 
 # ------------------------------------------------------------------ scenario choices
 
@@ -40,9 +43,6 @@ class Choice:
 
 def shipped_choices() -> list[Choice]:
     """The shipped scenarios, and the classroom exercise packs of a source checkout."""
-    from ..api import list_scenarios
-    from ..paths import repo_root
-
     out = [Choice(s["name"], f"{s['name']} — {s['title']}", s["name"]) for s in list_scenarios()]
     root = repo_root()
     if root is not None:
@@ -53,8 +53,6 @@ def shipped_choices() -> list[Choice]:
 
 def file_choice(ref: str) -> Choice:
     """The scenario given on the command line: a shipped name or a path."""
-    from ..api import find_scenario
-
     p = find_scenario(ref)
     for c in shipped_choices():
         if c.key == ref or find_scenario(c.ref).resolve() == p.resolve():
@@ -81,9 +79,6 @@ def save_upload(name: str, data: str | bytes, folder: Path) -> Choice:
 def check_upload(path: str | Path) -> None:
     """An uploaded file has no folder around it: ``extends:`` may name a shipped scenario
     (``extends: karabakh``), and any other base is a clear problem at the ``extends`` line."""
-    from ..paths import scenarios_dir
-    from ..scenario.yamlsafe import PDict, load_yaml_file
-
     data = load_yaml_file(Path(path))  # bad YAML: the loader's own problem lines
     if not isinstance(data, PDict) or "extends" not in data:
         return
@@ -110,8 +105,6 @@ def check_upload(path: str | Path) -> None:
 
 def load_choice(choice: Choice, overrides: list[str] | None = None) -> Any:
     """The chosen scenario, loaded with ``--set``-style overrides (:class:`InputError` if bad)."""
-    from ..api import load_scenario
-
     if choice.upload:
         check_upload(choice.ref)
     return load_scenario(choice.ref, overrides=overrides or None)
@@ -147,8 +140,6 @@ def played_candidates(scn: Any) -> list[str]:
 def decks_for(scn: Any) -> list[Path]:
     """Inject decks that may fit: files beside the scenario named ``*injects*.yaml``, and the
     exercise packs' decks in a source checkout."""
-    from ..paths import repo_root, scenarios_dir
-
     out: list[Path] = []
     here = Path(scn.path).resolve().parent
     if here.is_dir() and here != scenarios_dir().resolve():

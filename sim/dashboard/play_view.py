@@ -15,6 +15,13 @@ from typing import Any
 
 import solara
 
+from ..api import check_run_options
+from ..play.debrief import write_debrief
+from ..play.game import Game, check_forecast_runs
+from ..play.injects import load_injects, parse_event
+from ..play.moves import AdhocEvent, TurnMoves
+from ..play.savefile import load_game, save_game
+from ..play.situation import situation
 from ..scenario.errors import InputError
 from . import state
 from .config import CONFIG
@@ -43,9 +50,6 @@ def forecast_figure(game: Any, folder: Path) -> Path | None:
 
 def settle(game: Any, folder: Path, save: Path) -> dict[str, Any]:
     """After a start, a resume or a turn: save the game, draw the chart, write the debrief at the end."""
-    from ..play.debrief import write_debrief
-    from ..play.savefile import save_game
-
     save_game(game, save)
     forecast_figure(game, folder)
     debrief = write_debrief(game, folder) if game.finished else None
@@ -54,10 +58,6 @@ def settle(game: Any, folder: Path, save: Path) -> dict[str, Any]:
 
 def start_game(scn: Any, played: list[str], seed: int, runs: int, months: int, deck_path: str | None):
     def work(job: Job) -> dict[str, Any]:
-        from ..api import check_run_options
-        from ..play.game import Game, check_forecast_runs
-        from ..play.injects import load_injects
-
         check_run_options(None, None, months, None, seed=seed)
         check_forecast_runs(runs)
         deck = load_injects(deck_path, scn) if deck_path else []
@@ -76,8 +76,6 @@ def resume_game(path: str, copy: bool):
     """Resume a saved game: in place (a path on this machine, under the folder the dashboard
     opens paths in) or, for an upload, in a new folder."""
     def work(job: Job) -> dict[str, Any]:
-        from ..play.savefile import load_game
-
         job.begin("Resuming the saved game")
         if not copy:
             within(path, CONFIG.opens)
@@ -194,8 +192,6 @@ def forecast_rows(game: Any) -> tuple[list[str], list[str], list[list[str]]]:
 
 @solara.component
 def GameScreen(g: dict[str, Any]):
-    from ..play.situation import situation
-
     game, folder = g["game"], g["folder"]
     job = state.play_job.value
     _ = state.play_tick.value
@@ -239,9 +235,6 @@ def GameScreen(g: dict[str, Any]):
 
 @solara.component
 def TurnPanel(g: dict[str, Any], sit: dict[str, Any], busy: bool):
-    from ..play.injects import parse_event
-    from ..play.moves import AdhocEvent, TurnMoves
-
     game = g["game"]
     moves, set_moves = solara.use_state(())
     injects, set_injects = solara.use_state(())

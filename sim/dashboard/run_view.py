@@ -1,9 +1,10 @@
 """Run mode: settings from the scenario's declarations, the Monte Carlo in a worker thread,
 the outcome table beside the report's figures, a chosen run's story, downloads.
 
-What a run does here is what ``sim run`` does: :func:`sim.run`, then with "model
-uncertainty" :func:`sim.analysis.headline.model_uncertainty`, then :func:`sim.save` into a
-new folder under the outputs folder (data files, figures, ``report.html``, manifest).
+What a run does here is what ``sim run`` does, with the same library functions:
+:func:`sim.workflows.run_with_uncertainty` (:func:`sim.run`, then with "model uncertainty" the
+sweep beside the headline), then :func:`sim.workflows.save_run` into a new folder under the
+outputs folder (data files, figures, ``report.html``, manifest).
 """
 
 from __future__ import annotations
@@ -15,33 +16,27 @@ from typing import Any
 import solara
 import solara.lab
 
+from ..outputs import default_output_dir
+from ..play.html import write_story
+from ..play.story import typical_replicates
 from . import state
 from .config import CONFIG
-from .jobs import Cancelled, Job
+from .jobs import Job
 from .logic import lever_rows, parameter_rows, zip_folder
 from .widgets import JobStatus, Png, Problems, Table, pct, start_job
 
 
 def run_job(scn: Any, runs: int, seed: int, levers: list[str], unc: tuple[int, int] | None):
-    """The work of the Run button, done in the worker thread (what ``sim run`` does)."""
-    from .. import api
-    from ..analysis.headline import model_uncertainty
+    """The work of the Run button, done in the worker thread (what ``sim run`` does:
+    :func:`sim.workflows.run_with_uncertainty`, then :func:`sim.workflows.save_run`)."""
+    from ..workflows import run_with_uncertainty, save_run
 
     def work(job: Job) -> dict[str, Any]:
         job.begin("Monte Carlo", runs)
-        res = api.run(scn, runs=runs, seed=seed, levers=levers or None, progress=job.progress)
-        if unc is not None and res.complete and not job.cancel_requested:
-            sets, per = unc
-            job.begin("Model uncertainty (sweep over the scenario's uncertainties)", sets * per)
-            try:
-                u = model_uncertainty(res, scn, sets=sets, runs=per, levers=levers or None, progress=job.progress)
-            except Cancelled:
-                u = None
-            if u is not None and not job.cancel_requested:
-                res.uncertainty = u
-                res.manifest["uncertainty"] = {"sets": sets, "runs": per}
+        res = run_with_uncertainty(scn, uncertainty=unc, stage=job.begin, cancelled=lambda: job.cancel_requested,
+                                   runs=runs, seed=seed, levers=levers or None, progress=job.progress)
         job.begin("Writing the run folder and report")
-        folder = api.save(res, api.default_output_dir(res, CONFIG.outputs))
+        folder = save_run(res, default_output_dir(res, CONFIG.outputs))
         out = {"res": res, "folder": Path(folder), "scn": scn, "levers": list(levers), "runs": runs, "seed": seed}
         state.run_result.set(out)
         return out
@@ -229,8 +224,6 @@ def RunResults():
 
 @solara.component
 def StoryPanel(out: dict[str, Any]):
-    from ..play.story import typical_replicates
-
     res = out["res"]
     typical = solara.use_memo(lambda: typical_replicates(res), [res])
     rep, set_rep = solara.use_state(next(iter(typical.values()), 0))
@@ -239,15 +232,14 @@ def StoryPanel(out: dict[str, Any]):
     busy = job is not None and job.running
 
     def tell() -> None:
-        from ..play.html import write_story
-        from ..play.story import tell as tell_story
+        from ..workflows import run_story
 
         k = int(rep)
         scn, folder = out["scn"], out["folder"]
 
         def work(j: Job) -> dict[str, Any]:
             j.begin(f"Telling run {k}")
-            st = tell_story(scn, seed=res.seed, replicate=k, runs=res.runs_requested, levers=out["levers"] or None)
+            st = run_story(scn, res, k)
             files = write_story(st, folder / "stories", name=f"story_replicate_{k}")
             return {"story": st, "files": files, "replicate": k, "run": id(res)}
 

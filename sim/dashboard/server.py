@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from ..api import load_scenario
 from ..scenario.errors import InputError, option_error
 from .config import CONFIG
 
@@ -80,8 +81,6 @@ def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8
             message whether or not it exists.
         ready: Called with the page's address once the server listens.
     """
-    from ..api import load_scenario
-
     check_options(port, host)
     if root is not None and not Path(root).expanduser().is_dir():
         raise option_error("--root", f"{root} is not a folder; give the folder whose sweeps, comparisons and saved "

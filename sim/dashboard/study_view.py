@@ -14,6 +14,8 @@ from typing import Any
 
 import solara
 
+from ..analysis.discover import discover
+from ..analysis.sweep_io import read_sweep
 from ..scenario.errors import InputError
 from . import state
 from .config import CONFIG
@@ -74,7 +76,6 @@ def index_table(indices: Any, outcome: str) -> tuple[list[str], list[list[str]]]
 def SweepView(path: str):
     import pandas as pd
 
-    from ..analysis.sweep_io import read_sweep
 
     def read():
         try:
@@ -126,8 +127,6 @@ def Discovery(path: str, outcome: str, description: str):
     _ = state.discover_tick.value
 
     def find() -> None:
-        from ..analysis.discover import discover
-
         args = (path, outcome, method, float(likely), float(density))
 
         def work(j: Job) -> dict[str, Any]:

@@ -64,8 +64,6 @@ _ONES = {w: i for i, w in enumerate(
     "fifteen sixteen seventeen eighteen nineteen".split())}
 _TENS = {w: 10 * (i + 2) for i, w in enumerate(
     "twenty thirty forty fifty sixty seventy eighty ninety".split())}
-WORD_NUMBERS = set(_ONES) | set(_TENS) | {"hundred", "thousand", "million", "billion",
-                                          "dozen", "half"}
 
 
 @dataclass(frozen=True)

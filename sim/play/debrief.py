@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..files import OutputError
 from ..report.html import CSS, _e, _img
 from .html import EXTRA_CSS, outcome_list, story_rows
 
@@ -120,7 +121,6 @@ def render(game: Any, chart: Path | None, timeline: Path) -> str:
 def write_debrief(game: Any, folder: str | Path, name: str = "debrief") -> Path:
     """Write ``NAME.html`` (self-contained) into ``folder`` (an :class:`~sim.files.OutputError`
     naming it if it cannot be written: a full disk, a read-only folder)."""
-    from ..files import OutputError
     from ..results import atomic_write
     from .figures import forecast_chart, timeline
 

@@ -26,7 +26,18 @@ from typing import Any
 
 import numpy as np
 
+from .. import arguments as A
+from .. import montecarlo, seeding
+from ..api import check_run_options, run
+from ..arguments import what
+from ..interrupts import SignalDeferral
+from ..outcomes import Recorder, compile_outcomes
+from ..outcomes.base import combine_order
 from ..scenario.errors import InputError, Mark, Problem, option_error, suggest
+from ..scenario.expr import month_text
+from ..world.compile import compile_plan
+from ..world.log import EventLog, lever_phrase, short_name
+from ..world.predicates import compile_predicate
 from .injects import Inject, find
 from .moves import MoveError, TurnMoves, check_move
 from .story import Story, labels_of, record_dict
@@ -40,8 +51,6 @@ def continuations(scn: Any, snapshot: dict, seed: int, turn: int, *, runs: int, 
     """The Monte Carlo continuations of a game after turn ``turn``: ``runs`` replicates
     continuing its one replicate from ``snapshot`` to month ``months``, seeded with
     :func:`sim.seeding.continuation` ``(seed, turn)``. Returns :class:`~sim.results.Results`."""
-    from .. import montecarlo, seeding
-
     job = montecarlo.prepare(scn, runs=runs, seed=seeding.continuation(seed, turn), months=months,
                              chunk_size=chunk_size, dtype=dtype, start=snapshot, start_replicate=0)
     engine, n = montecarlo.backend_for(job, **backend)
@@ -84,13 +93,17 @@ class Game:
     def __init__(self, scn: Any, played: list[str], *, seed: int | None = None, months: int | None = None,
                  deck: list[Inject] | None = None, forecast_runs: int | None = None, dtype: str = "float32",
                  chunk_size: int | None = None):
-        from .. import seeding
-        from ..outcomes import Recorder, compile_outcomes
-        from ..parts import build_pipeline
-        from ..world.compile import compile_plan
-        from ..world.log import EventLog
-        from ..world.model import World
+        from ..world.opening import open_world
 
+        wrong = A.problems(scn=(A.loaded_scenario, scn), played=(A.played, played), deck=(_deck, deck),
+                           forecast_runs=(lambda v: None if v is None else A.count(1)(v), forecast_runs))
+        try:
+            check_run_options(None, None, months, chunk_size, seed=seed, dtype=dtype)
+            check_forecast_runs(forecast_runs if isinstance(forecast_runs, int) else None, "forecast_runs")
+        except InputError as exc:
+            wrong += exc.problems
+        if wrong:
+            raise InputError(wrong)
         meta = scn.spec.meta
         self.scn = scn
         self.played = check_played(scn, played)
@@ -102,8 +115,8 @@ class Game:
         self.chunk_size = chunk_size
         self.deck = list(deck or [])
         self.plan = compile_plan(scn.spec, scn.rules, self.months)
-        self.world = World(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
-                           build_pipeline(self.plan), dtype=np.dtype(dtype))
+        self.world = open_world(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
+                                dtype=np.dtype(dtype))
         si = self.plan.index_of("state")
         for a in self.played:
             self.world.st.played[:, si[a]] = True
@@ -117,6 +130,7 @@ class Game:
         self.snapshots: list[dict[str, Any]] = [self.snapshot()]
         self.fired: list[str] = []  # injects played so far
         self.baseline: dict[str, Any] | None = None
+        self.notes: list[str] = []  # what a resumed game's file says beside the game (its scenario file changed)
 
     # ------------------------------------------------------------------ state
 
@@ -138,8 +152,6 @@ class Game:
         return self.world.elapsed >= self.months
 
     def date(self, elapsed: int) -> str:
-        from ..scenario.expr import month_text
-
         return month_text(self.plan.start + elapsed - 1)
 
     def next_months(self) -> tuple[int, int]:
@@ -157,7 +169,6 @@ class Game:
         """Outcomes that have happened in this game: name -> first month."""
         first = self.recorder.history()["first"]
         out = {n: m for n, m in first.items() if m}
-        from ..outcomes.base import combine_order
 
         dets = self.detectors
         months = np.array([[first.get(d.name, 0)] for d in dets], dtype=np.int16)
@@ -206,7 +217,6 @@ class Game:
                 raise MoveError(f"inject '{name}' has already been played")
             deck_items.append(inj)
         self.start()
-        from ..interrupts import SignalDeferral
 
         with SignalDeferral() as deferral, deferral.hold():  # Ctrl-C or SIGTERM wait for the turn to be whole
             record = self._advance(pairs, deck_items, tm)
@@ -236,8 +246,6 @@ class Game:
         return record
 
     def _pull(self, actor: str, lever: str, first: int) -> None:
-        from ..world.log import lever_phrase, short_name
-
         spec = self.scn.spec.levers[actor][lever]
         self.world.apply_effect(spec.effect)
         i = self.plan.lever_keys.index((actor, lever))
@@ -258,8 +266,6 @@ class Game:
 
     def _due_injects(self, m: int) -> None:
         """Injects of the deck that fire at the start of month ``m`` (by date or condition)."""
-        from ..world.predicates import compile_predicate
-
         for inj in self.deck:
             if inj.name in self.fired:
                 continue
@@ -284,8 +290,6 @@ class Game:
 
     def run_baseline(self) -> dict[str, Any]:
         """The scenario's own Monte Carlo (nobody playing; every policy acts), same runs and seed."""
-        from ..api import run
-
         res = run(self.scn, runs=self.forecast_runs, seed=self.seed, months=self.months, chunk_size=self.chunk_size,
                   dtype=self.dtype)
         return summarise(res, -1, "baseline")
@@ -307,30 +311,43 @@ class Game:
 
 def check_played(scn: Any, played: list[str]) -> list[str]:
     """The actors to play, checked: states of the scenario with levers, each once."""
-    levers = scn.spec.levers
-    with_levers = [a for a in levers if levers[a]]
-    problems = []
-    out: list[str] = []
-    if not played:
-        problems.append(Problem(Mark("<options>", option="--as"), "", "say which actor you play (--as ACTOR); actors "
-                                f"with levers: {', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
-    for a in played:
-        if a not in scn.spec.states:
-            problems.append(Problem(Mark("<options>", option="--as"), "",
-                                    f"no actor '{a}'{suggest(a, list(scn.spec.states))}; actors with levers: {', '.join(with_levers)}"))
-        elif a not in with_levers:
-            problems.append(Problem(Mark("<options>", option="--as"), "",
-                                    f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
-                                    f"{', '.join(with_levers) or 'none'}"))
-        elif a in out:
-            problems.append(Problem(Mark("<options>", option="--as"), "", f"{a} is given twice"))
-        else:
-            out.append(a)
+    problems = [Problem(Mark("<options>", option="--as"), "", msg) for _, msg in played_problems(scn, played)]
     if problems:
         raise InputError(problems)
+    return list(dict.fromkeys(played))
+
+
+def played_problems(scn: Any, played: list[Any]) -> list[tuple[int | None, str]]:
+    """What is wrong with the actors a game plays: ``(index in played or None, message)``.
+
+    Shared by ``sim play --as`` and the check of a saved game's ``played`` list."""
+    levers = scn.spec.levers
+    with_levers = [a for a in levers if levers[a]]
+    out: list[tuple[int | None, str]] = []
+    seen: list[Any] = []
+    if not played:
+        out.append((None, "say which actor you play (--as ACTOR); actors with levers: "
+                          f"{', '.join(with_levers) or 'none (the scenario declares no levers)'}"))
+    for i, a in enumerate(played):
+        if not isinstance(a, str) or a not in scn.spec.states:
+            out.append((i, f"no actor '{a}'{suggest(str(a), list(scn.spec.states))}; actors with levers: "
+                           f"{', '.join(with_levers)}"))
+        elif a not in with_levers:
+            out.append((i, f"{a} has no levers in this scenario, so it has no moves; actors with levers: "
+                           f"{', '.join(with_levers) or 'none'}"))
+        elif a in seen:
+            out.append((i, f"{a} is given twice"))
+        seen.append(a)
     return out
 
 
-def check_forecast_runs(n: int | None) -> None:
+def check_forecast_runs(n: int | None, option: str = "--forecast-runs") -> None:
     if n is not None and not 1 <= n <= 1_000_000:
-        raise option_error("--forecast-runs", f"must be between 1 and 1,000,000 (got {n})")
+        raise option_error(option, f"must be between 1 and 1,000,000 (got {n})")
+
+
+def _deck(v: Any) -> str | None:
+    """The ``deck`` argument: None or a list of :class:`Inject` (:func:`sim.play.injects.load_injects`)."""
+    if v is None or (isinstance(v, list | tuple) and all(isinstance(x, Inject) for x in v)):
+        return None
+    return f"expected a list of injects (sim.play.injects.load_injects), got {what(v)}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..report.html import CSS, _e, _img
-from .story import Story, sentences
+from .story import Story, follow, sentences, typical_replicates
 
 EXTRA_CSS = """
 table.story td.m{white-space:nowrap;width:8em;font-family:Helvetica,Arial,sans-serif;color:#333}
@@ -68,27 +67,22 @@ def render_story(story: Story, figure: Path) -> str:
 
 
 def write_story(story: Story, folder: str | Path, name: str = "story") -> dict[str, Path]:
-    """Write ``NAME.html`` (self-contained), ``NAME.txt`` and ``NAME_timeline.png`` into ``folder``."""
-    from ..results import atomic_write
+    """Write ``NAME.html`` (self-contained), ``NAME.txt`` and ``NAME_timeline.png`` into ``folder``
+    (:class:`~sim.files.OutputError` if the disk refuses)."""
+    from ..files import OutputError, atomic_write
     from .figures import timeline
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    png = timeline(story, folder / f"{name}_timeline.png")
-    page = folder / f"{name}.html"
-    atomic_write(page, render_story(story, png))
-    txt = folder / f"{name}.txt"
-    atomic_write(txt, f"{story.title}\n{story.command}\n\n{story.text()}\n")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        png = timeline(story, folder / f"{name}_timeline.png")
+        page = folder / f"{name}.html"
+        atomic_write(page, render_story(story, png))
+        txt = folder / f"{name}.txt"
+        atomic_write(txt, f"{story.title}\n{story.command}\n\n{story.text()}\n")
+    except OSError as exc:  # a read-only or full disk: one line, as for a run folder
+        raise OutputError.from_os(folder, exc) from exc
     return {"html": page, "text": txt, "figure": png}
-
-
-def story_page(story: Story) -> str:
-    """The story's page as a string (the figure made in a temporary folder and embedded)."""
-    from .figures import timeline
-
-    with tempfile.TemporaryDirectory() as tmp:
-        png = timeline(story, Path(tmp) / "timeline.png")
-        return render_story(story, png)
 
 
 def write_run_stories(scn: Any, res: Any, folder: str | Path) -> list[dict[str, Any]]:
@@ -96,8 +90,6 @@ def write_run_stories(scn: Any, res: Any, folder: str | Path) -> list[dict[str, 
 
     Returns what the report links: ``outcome``, ``description``, ``replicate``, ``file``.
     """
-    from .story import follow, typical_replicates
-
     pick = typical_replicates(res)
     if not pick:
         return []

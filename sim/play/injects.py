@@ -26,8 +26,11 @@ from typing import Any
 from pydantic import Field
 
 from ..scenario.errors import InputError, Mark, Problem, suggest
+from ..scenario.expr import month_index
+from ..scenario.references import _Checker, rule_paths
 from ..scenario.schema import Effect, Month, Name, Predicate, Strict
 from ..scenario.validation import validate_model
+from ..scenario.yamlsafe import load_yaml_file, load_yaml_text, mark_of
 
 
 class Inject(Strict):
@@ -49,16 +52,12 @@ class InjectFile(Strict):
 
 def check_effect(scn: Any, effect: Any, container: Any, path: str, file: str) -> list[Problem]:
     """Problems with an effect's paths and names, as the scenario's own effects are checked."""
-    from ..scenario.references import _Checker, rule_paths
-
     ck = _Checker(scn.tree, file, rule_paths(scn.tree.get("rules")))
     ck.effect(effect, container, path)
     return ck.problems
 
 
 def check_predicate(scn: Any, text: str, container: Any, key: str, path: str, file: str) -> list[Problem]:
-    from ..scenario.references import _Checker, rule_paths
-
     ck = _Checker(scn.tree, file, rule_paths(scn.tree.get("rules")))
     ck.predicate(text, container, key, path)
     return ck.problems
@@ -67,8 +66,6 @@ def check_predicate(scn: Any, text: str, container: Any, key: str, path: str, fi
 def read_checked(path: str | Path, model: type, key: str) -> tuple[str, Any, list[Problem], Any]:
     """A play file read and validated against ``model``: ``(file, parsed or None, the
     schema's problems, the raw list or mapping under key)``, for the checks that follow."""
-    from ..scenario.yamlsafe import load_yaml_file
-
     file = str(path)
     data = load_yaml_file(path)
     problems: list[Problem] = []
@@ -83,9 +80,6 @@ def read_checked(path: str | Path, model: type, key: str) -> tuple[str, Any, lis
 
 def load_injects(path: str | Path, scn: Any) -> list[Inject]:
     """Read and check an inject file against a scenario: one ``file:line:col`` problem each."""
-    from ..scenario.expr import month_index
-    from ..scenario.yamlsafe import mark_of
-
     file, deck, problems, raw = read_checked(path, InjectFile, "injects")
     start = month_index(scn.spec.meta.start)
     seen: dict[str, int] = {}
@@ -132,8 +126,6 @@ def parse_event(text: str, scn: Any, name: str = "instructor_event") -> Inject:
     """An event the instructor writes at the prompt: ``DESCRIPTION | EFFECT``, the effect in
     the scenario's language as YAML, e.g.
     ``Embargo on Russian arms | {multiply: {suppliers.russia_arms.reliability: 0.5}}``."""
-    from ..scenario.yamlsafe import load_yaml_text
-
     desc, bar, eff = text.partition("|")
     file = "<event>"
     if not bar or not desc.strip() or not eff.strip():

@@ -24,6 +24,9 @@ from pydantic import BeforeValidator, Field
 
 from ..scenario.errors import InputError, Mark, Problem, suggest
 from ..scenario.schema import Effect, Name, Strict
+from ..scenario.yamlsafe import mark_of
+from ..world.log import short_name
+from .injects import check_effect, read_checked
 
 
 class MoveError(ValueError):
@@ -32,8 +35,6 @@ class MoveError(ValueError):
 
 def check_move(scn: Any, played: list[str], text: str) -> tuple[str, str]:
     """``"armenia.appeal_to_csto"`` -> ``("armenia", "appeal_to_csto")``, or :class:`MoveError`."""
-    from ..world.log import short_name
-
     levers = scn.spec.levers
     plan = scn.compiled()
     move = str(text).strip()
@@ -84,9 +85,6 @@ class MovesFile(Strict):
 
 def load_moves(path: str | Path, scn: Any, played: list[str], turns: int, deck: list[Any]) -> dict[int, TurnMoves]:
     """Read and check a moves file for a game: every problem as one ``file:line:col`` line."""
-    from ..scenario.yamlsafe import mark_of
-    from .injects import check_effect, read_checked
-
     file, parsed, problems, raw = read_checked(path, MovesFile, "turns")
     names = [i.name for i in deck]
     for key, entry in (raw.items() if isinstance(raw, dict) else []):

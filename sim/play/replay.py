@@ -12,37 +12,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import montecarlo, seeding
+from ..api import check_run_options
 from ..scenario.errors import InputError, Mark, Problem, option_error
+from .savefile import open_game
 
 
 def game_state(path: str | Path, turn: int | None = None) -> dict[str, Any]:
     """What a run from a saved game needs: scenario, snapshot, seed, turn, runs, months,
-    chunk size, precision, and the forecast the game recorded for that turn (if any)."""
-    from .savefile import decode, read, scenario_of
+    chunk size, precision, and the forecast the game recorded for that turn (if any).
 
-    data = read(path)
-    last = len(data["snapshots"]) - 1
+    The saved game is checked as ``sim play --resume`` checks it
+    (:func:`sim.play.savefile.open_game`); ``notes`` says if its scenario file changed since.
+    """
+    g, snaps, data = open_game(path)
+    last = len(snaps) - 1
     t = last if turn is None else int(turn)
     if not 0 <= t <= last:
         raise option_error("--turn", f"the saved game has turns 0 to {last} (0: before any move); got {t}")
-    scn = scenario_of(data, str(path))
     forecasts = {f["turn"]: f for f in data.get("forecasts", []) if f}
-    return {"scn": scn, "snapshot": decode(data["snapshots"][t]), "seed": int(data["seed"]), "turn": t,
-            "runs": int(data["forecast_runs"]), "months": int(data["months"]), "chunk_size": data.get("chunk_size"),
-            "dtype": data["dtype"], "forecast": forecasts.get(t), "file": str(path)}
+    return {"scn": g.scn, "snapshot": snaps[t], "seed": g.seed, "turn": t, "runs": g.forecast_runs,
+            "months": g.months, "chunk_size": g.chunk_size, "dtype": g.dtype, "forecast": forecasts.get(t),
+            "file": str(path), "notes": g.notes}
 
 
 def runner(state: dict[str, Any]) -> Callable[..., Any]:
     """A function with :func:`sim.api.run`'s options that runs the saved game's continuations."""
-    from .. import montecarlo
-    from ..api import check_run_options
-
     def run(scn: Any = None, runs: int | None = None, seed: Any = None, *, months: int | None = None,
             workers: int | None = None, chunk_size: int | None = None, dtype: str | None = None,
             progress: Callable[[int, int], None] | None = None, backend: str = "auto", scheduler: str | None = None,
             oversubscribe: bool = False, levers: list[str] | None = None, **_: Any) -> Any:
-        from .. import seeding
-
         n = state["runs"] if runs is None else runs
         chunk = state["chunk_size"] if chunk_size is None else chunk_size
         check_run_options(n, workers, None, chunk, backend=backend, scheduler=scheduler)

@@ -10,50 +10,19 @@ renamed into place: a save either completes or leaves the previous one whole.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ..api import load_scenario
 from ..scenario.errors import InputError, Mark, Problem
-
-FORMAT = "sim-game/1"
-
-
-def encode(x: Any) -> Any:
-    """Plain JSON data from a snapshot or game state (arrays exactly, as bytes)."""
-    from ..world.model import Arrays
-
-    if isinstance(x, np.ndarray):
-        a = np.ascontiguousarray(x)
-        return {"__nd__": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
-    if isinstance(x, Arrays):
-        return {"__arrays__": {k: encode(v) for k, v in x.__dict__.items()}}
-    if isinstance(x, dict):
-        return {str(k): encode(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [encode(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
-def decode(x: Any) -> Any:
-    """The inverse of :func:`encode`."""
-    from ..world.model import Arrays
-
-    if isinstance(x, dict):
-        if "__nd__" in x:
-            raw = base64.b64decode(x["b64"])
-            return np.frombuffer(raw, dtype=np.dtype(x["__nd__"])).reshape(x["shape"]).copy()
-        if "__arrays__" in x:
-            return Arrays(**{k: decode(v) for k, v in x["__arrays__"].items()})
-        return {k: decode(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [decode(v) for v in x]
-    return x
+from ..version import __version__
+from . import savecheck
+from .game import Game
+from .injects import Inject
+from .savecheck import read_file
+from .savecodec import FORMAT, DecodeError, decode, encode  # noqa: F401 - the codec; callers find it here too
+from .track import Track
 
 
 def write(path: str | Path, data: dict[str, Any]) -> Path:
@@ -74,29 +43,12 @@ def write(path: str | Path, data: dict[str, Any]) -> Path:
 
 
 def read(path: str | Path) -> dict[str, Any]:
-    """Read a saved game; a clear error if the file is not one."""
-    p = Path(path)
-    where = Mark(str(p))
-    if not p.is_file():
-        raise InputError([Problem(where, "", "no such saved game; `sim play ... --save FILE` writes one")])
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(where, "", f"not a saved game (invalid JSON: {exc})")]) from None
-    except OSError as exc:
-        raise InputError([Problem(where, "", f"cannot read it: {exc.strerror or exc}")]) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InputError([Problem(where, "", f"not a saved game of this version of sim (format {FORMAT} expected)")])
-    missing = [k for k in ("scenario", "seed", "played", "turns", "snapshots") if k not in data]
-    if missing:
-        raise InputError([Problem(where, "", f"not a complete saved game (missing {', '.join(missing)})")])
-    return data
+    """Read a saved game's JSON: a clear error if the file is not one (:func:`sim.play.savecheck.read_file`)."""
+    return read_file(path)
 
 
 def game_data(game: Any) -> dict[str, Any]:
     """Everything a :class:`~sim.play.game.Game` needs to resume, as JSON data."""
-    from .. import __version__
-
     scn = game.scn
     return {
         "sim_version": __version__,
@@ -127,44 +79,57 @@ def save_game(game: Any, path: str | Path) -> Path:
     return write(path, game_data(game))
 
 
-def scenario_of(data: dict[str, Any], where: str = "<saved game>") -> Any:
-    """The saved game's scenario, loaded from its resolved data and checked against its hash."""
-    from ..api import load_scenario
+def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
+    """A saved game checked as a scenario is (:mod:`sim.play.savecheck`): schema, format,
+    the scenario's hash, how its parts agree, every snapshot against a fresh world.
 
-    s = data["scenario"]
+    Returns a new :class:`~sim.play.game.Game` of the saved game's scenario and options
+    (not yet restored), the decoded snapshots and the file's data.
+    """
+    data = read(path)
+    fields, scn = savecheck.check(data, str(path))
+    deck = [Inject.model_validate(d) for d in fields.deck]
+    g = Game(scn, fields.played, seed=fields.seed, months=fields.months, deck=deck, forecast_runs=fields.forecast_runs,
+             dtype=fields.dtype, chunk_size=fields.chunk_size)
+    snaps = savecheck.check_state(fields, data, g, str(path))
+    g.notes = [n for n in [changed_source(fields.scenario)] if n]
+    return g, snaps, data
+
+
+def changed_source(saved: Any) -> str | None:
+    """A note if the scenario file a game was started from now reads differently (the game
+    itself goes on with the scenario it was played with, which the saved game holds)."""
+    p = Path(saved.file)
     try:
-        scn = load_scenario(s["resolved"])
-    except InputError as exc:
-        raise InputError([Problem(Mark(where), "", "the saved game's scenario no longer validates with this version "
-                                  f"of sim: {exc.problems[0].message}")]) from None
-    if scn.sha256() != s.get("sha256"):
-        raise InputError([Problem(Mark(where), "", "the saved game's scenario reads differently with this version of "
-                                  "sim (its SHA-256 differs); resume it with the version that saved it")])
-    return scn
+        if not p.is_file():
+            return None
+        now = load_scenario(p, overrides=decode(saved.overrides) or None)
+    except (InputError, OSError):
+        return (f"{p} has changed since the game was saved (it no longer loads); the game goes on with the scenario "
+                "it was played with")
+    if now.sha256() == saved.sha256:
+        return None
+    return (f"{p} has changed since the game was saved; the game goes on with the scenario it was played with "
+            f"(to play the changed scenario, start a new game: sim play {p} --as ...)")
 
 
 def load_game(path: str | Path) -> Any:
-    """Resume a saved game exactly where it stopped."""
-    from .game import Game
-    from .injects import Inject
-    from .track import Track
-
-    data = read(path)
-    scn = scenario_of(data, str(path))
-    deck = [Inject.model_validate(d) for d in data.get("deck", [])]
-    g = Game(scn, data["played"], seed=data["seed"], months=data["months"], deck=deck,
-             forecast_runs=data["forecast_runs"], dtype=data["dtype"], chunk_size=data.get("chunk_size"))
-    snaps = [decode(s) for s in data["snapshots"]]
+    """Resume a saved game exactly where it stopped (:class:`InputError` for a damaged file)."""
+    g, snaps, data = open_game(path)
     last = snaps[-1]
-    g.world.restore({k: v for k, v in last.items() if k != "history"})
-    g.recorder.preload(last["history"])
+    try:
+        g.world.restore({k: v for k, v in last.items() if k != "history"})
+        g.recorder.preload(last["history"])
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:  # the checks above should leave none
+        raise InputError([Problem(Mark(str(path)), f"snapshots[{len(snaps) - 1}]",
+                                  f"the game's state cannot be restored ({type(exc).__name__}: {exc})")]) from None
     g.world.observers.remove(g.track.observe)
     g.track = Track.from_data(data["track"])
     g.world.observers.insert(0, g.track.observe)
     g.snapshots = snaps
     g.turns = data["turns"]
-    g.forecasts = data["forecasts"]
+    g.forecasts = data.get("forecasts", [])
     g.baseline = data.get("baseline")
-    g.records = data["records"]
+    g.records = data.get("records", [])
     g.fired = data.get("fired", [])
     return g

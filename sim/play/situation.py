@@ -16,6 +16,7 @@ import numpy as np
 
 from ..parts import Shows, registry
 from ..world.compile import ACTIVE, EXITED, FROZEN, LEVELS, NONE
+from ..world.log import lever_phrase, short_name
 
 STATUS = {NONE: "not a member", ACTIVE: "active member", FROZEN: "frozen", EXITED: "has left"}
 
@@ -27,8 +28,6 @@ def situation(game: Any) -> dict[str, Any]:
     """Where the game stands: rungs, members' trust, capability, affinity, arms imports,
     territory, the story since the last turn, and who does what (played actors' levers,
     the others' policies)."""
-    from ..world.log import lever_phrase, short_name
-
     plan, track, scn = game.plan, game.track, game.scn
     shown = [sh for sh in registry().shows() if sh.track and track.frames.get(sh.state)]
     st0 = {sh.state: track.at(sh.state, 0) for sh in shown}
@@ -116,8 +115,6 @@ def declared_sections(shows: list[Shows], st0: dict, now: dict, plan: Any, focus
     """Sections of the screen laid out from declarations: ``[{"title", "rows": [{"label",
     "value", "start"}]}]``, a row per element (the states among them: ``focus``),
     labelled with the state's label phrase; at most ``most`` rows a section."""
-    from ..world.log import short_name
-
     sections: dict[str, list[dict[str, Any]]] = {}
     for sh in shows:
         if len(sh.dims) != np.ndim(now[sh.state]):

@@ -16,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario.errors import option_error
+from .. import arguments as A
+from .. import montecarlo, seeding
+from ..api import run_option_problems
+from ..outcomes import Recorder
+from ..parts import registry
+from ..scenario.errors import InputError, option_error
 from ..scenario.expr import month_text
+from ..world.log import _FORMATTER, EventLog, _label, short_name
 from .track import Track
 
 
@@ -163,9 +169,6 @@ def sentences(texts: list[str]) -> str:
 
 def _resummarise(rec: dict[str, Any], sums: dict[str, float]) -> str:
     """A routine event's sentence with its numeric fields summed over the period."""
-    from ..parts import registry
-    from ..world.log import _FORMATTER
-
     et = registry().events.get(rec["event"])
     if et is None or not sums:
         return rec["text"]
@@ -180,8 +183,6 @@ def _resummarise(rec: dict[str, Any], sums: dict[str, float]) -> str:
 
 def labels_of(plan: Any) -> dict[str, Any]:
     """Display names of a plan's actors and the (member, alliance) pairs a story shows."""
-    from ..world.log import short_name
-
     scn = plan.scenario
     pairs = []
     side_states = sorted({int(s) for s in plan.sides.flatten()})
@@ -207,9 +208,6 @@ def labels_of(plan: Any) -> dict[str, Any]:
 
 def record_dict(rec: Any, plan: Any) -> dict[str, Any]:
     """An :class:`~sim.world.log.Record` as story data (routine flag and labels added)."""
-    from ..parts import registry
-    from ..world.log import _label
-
     et = registry().events.get(rec.event)
     d = rec.to_dict()
     d["routine"] = bool(et and et.routine)
@@ -226,12 +224,13 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
     Each chunk holding one of them is simulated again as the run simulates it, with an
     event log and a track on those replicates.
     """
-    from .. import montecarlo, seeding
-    from ..outcomes import Recorder
-    from ..parts import build_pipeline
-    from ..world.log import EventLog
-    from ..world.model import World
+    from ..world.opening import opened
 
+    wrong = A.problems(scn=(A.loaded_scenario, scn), levers=(A.levers, levers))
+    wrong += [p for k in replicates for p in A.problems(replicate=(A.count(0), k))]
+    wrong += run_option_problems(runs, None, months, chunk_size, seed=seed, dtype=dtype)
+    if wrong:
+        raise InputError(wrong)
     job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
                              levers=levers, keep_trajectories=0)
     bad = [k for k in replicates if not 0 <= int(k) < job.runs]
@@ -245,17 +244,13 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
         if not mine:
             continue
         local = [k - task.offset for k in mine]
-        world = World(plan, task.n, seeding.chunk_sequence(spec.root(), task.chunk), build_pipeline(plan),
-                      dtype=np.dtype(spec.dtype))
-        try:
+        with opened(plan, task.n, seeding.chunk_sequence(spec.root(), task.chunk), dtype=np.dtype(spec.dtype)) as world:
             world.log = EventLog(local)
             tracks = {k: Track(j).attach(world) for k, j in zip(mine, local, strict=True)}
             rec = Recorder(world, job.detectors, task.chunk, task.offset, 0, 0)
             while world.elapsed < plan.horizon:
                 world.step()
             rec.result()
-        finally:
-            world.release()
         for k, j in zip(mine, local, strict=True):
             lever_opts = "".join(f" --lever {a}.{lv}" for a, lv in job.levers)
             run_opts = "" if runs is None else f" --runs {job.runs}"

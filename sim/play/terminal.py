@@ -18,6 +18,7 @@ from ..scenario.errors import InputError
 from .game import Game
 from .injects import find, parse_event
 from .moves import MoveError, TurnMoves
+from .savefile import save_game
 from .situation import situation
 
 WIDTH = 100
@@ -137,8 +138,6 @@ class Session:
     def save(self) -> None:
         """Save the game; a save that fails (an :class:`~sim.files.OutputError`: a full disk)
         leaves the previous one whole (:attr:`saved_turn`)."""
-        from .savefile import save_game
-
         save_game(self.game, self.save_path)
         self.saved_turn = self.game.turn
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .html import write_html
+
 
 def write_report(res, folder: str | Path) -> Path:
     """Write the figures and ``report.html`` of a run into ``folder``."""
     from .figures import write_figures
-    from .html import write_html
 
     folder = Path(folder)
     figs = write_figures(res, folder)

@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..analysis.backtest import Backtest
 
-NAMES = {"model": "the model", "base_rate": "base rate", "half": "50% for all"}
-"""The forecasters as tables and figures name them."""
-
 
 def reliability_figure(bt: Backtest, path: Path) -> Path:
     """Forecast bins against how often their questions resolved yes, with counts.

@@ -1,6 +1,6 @@
 """The text of docs/SCENARIO-GUIDE.md, from scenarios, their default runs and sweeps.
 
-Pure rendering: :func:`page` takes :class:`sim.report.guide.Entry` objects (already
+Pure rendering: :func:`page` takes :class:`sim.guide.Entry` objects (already
 run) and returns Markdown. Numbers are rounded to what a reader uses (probabilities to
 a tenth of a point, indices to two decimals), so the page is the same on every machine
 that gets the same runs.
@@ -11,9 +11,16 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
+from ..scenario.values import Dist
 from .labels import RUNGS, actor_name, alliance_name, label, possessive
 
 TALKS = ("no talks", "talks open", "talks stalled")
+SETS = 256
+"""Parameter sets of each scenario's sweep (a Latin hypercube over its uncertainties)."""
+RUNS_PER_SET = 250
+"""Monte Carlo runs per parameter set of the sweep."""
+COMMAND = "python -m sim.guide"
+"""The command that writes the page (:mod:`sim.guide`)."""
 
 
 def _pct(x: float) -> str:
@@ -43,8 +50,6 @@ def _num(x: float) -> str:
 
 def _value(p: Any) -> str:
     """A parameter's value in words: ``0.3``, ``between 0.1 and 0.5``, ``Beta(2, 10), mean 0.17``."""
-    from ..scenario.values import Dist
-
     v = p.value if hasattr(p, "value") else p
     if not isinstance(v, Dist):
         return _num(float(v))
@@ -261,9 +266,7 @@ def section(e: Any) -> list[str]:
 
 
 def page(entries: list[Any]) -> str:
-    """The whole page for ``entries`` (:class:`sim.report.guide.Entry`, in order)."""
-    from .guide import COMMAND, RUNS_PER_SET, SETS
-
+    """The whole page for ``entries`` (:class:`sim.guide.Entry`, in order)."""
     out = [INTRO.format(command=COMMAND, sets=SETS, runs=RUNS_PER_SET).rstrip("\n"), "", "Scenarios:", ""]
     for e in entries:
         meta = e.scn.spec.meta

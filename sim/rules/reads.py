@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..parts import custom_parts, is_stock, registry
 from ..world.compile import Plan
 
 Reader = Callable[[Plan], np.ndarray] | None
@@ -67,8 +68,6 @@ def affinity_reads(plan: Plan) -> np.ndarray:
 
 
 def _affinity_reads(plan: Plan) -> np.ndarray:
-    from ..parts import custom_parts, is_stock, registry
-
     S = plan.S
     full = np.ones((S, S), dtype=bool)
     np.fill_diagonal(full, False)

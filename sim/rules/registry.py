@@ -35,6 +35,7 @@ from ..parts import REGISTRY as _PARTS
 from ..scenario.errors import Mark, Problem, suggest
 from ..scenario.validation import problems_from
 from ..scenario.values import Param
+from ..scenario.yamlsafe import mark_of
 from ..world.compile import RuleSetting
 
 REGISTRY: dict[str, dict[str, RuleDef]] = _PARTS.rules
@@ -88,8 +89,6 @@ def resolve_rules(raw: dict | None, file: str = "<scenario>") -> tuple[dict[str,
 
 
 def _mark(container: Any, key: Any, file: str, prefer_key: bool = False) -> Mark:
-    from ..scenario.yamlsafe import mark_of
-
     return mark_of(container, key, prefer_key=prefer_key) or mark_of(container) or Mark(file)
 
 

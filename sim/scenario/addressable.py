@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..parts import registry
 from .errors import suggest
 from .values import Bounds
 
@@ -41,8 +42,6 @@ def patterns() -> tuple[tuple[str, str], ...]:
     (``num``, ``int``, ``names``, ``name``). Derived from the declared attributes and
     effect targets (:mod:`sim.parts`). Two slots of the same kind name two different
     actors (a state's affinity towards itself is not a parameter)."""
-    from ..parts import registry
-
     reg = registry()
     if _CACHE["version"] != reg.version:
         out: list[tuple[str, str]] = []
@@ -181,7 +180,6 @@ class Addressable(Mapping[str, str]):
             return None
         if path in self.rules:
             return self.rule_bounds.get(path, Bounds(integer=kind == "int"))
-        from ..parts import registry
 
         parts = path.split(".")
         attr = registry().attrs.get((parts[0], parts[2])) if len(parts) >= 3 else None

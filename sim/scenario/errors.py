@@ -87,18 +87,32 @@ class Problem:
 class InputError(Exception):
     """One or more problems with user input (scenario files, fact cards, options).
 
-    The CLI prints one line per problem and exits with status 2.
+    The CLI prints one line per problem and exits with status 2. When most problems
+    have one cause (a missing ``extends:``, say), ``cause`` says it and the problems it
+    explains (``explained``) are folded: :meth:`format` prints the cause first, then the
+    others; ``verbose=True`` (``sim --verbose``) prints every problem. ``problems``
+    always holds them all.
     """
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem], *, cause: Problem | None = None,
+                 explained: Iterable[Problem] = ()):
         uniq: dict[tuple, Problem] = {}
         for p in problems:
-            uniq.setdefault((p.mark, p.path, p.message), p)
+            uniq.setdefault(_key(p), p)
         self.problems: list[Problem] = sorted(uniq.values(), key=Problem.sort_key)
-        super().__init__("\n".join(p.format() for p in self.problems))
+        self.cause = cause
+        self.explained = {_key(p) for p in explained}
+        super().__init__(self.format())
 
-    def format(self, command: str = "sim") -> str:
-        return "\n".join(p.format(command) for p in self.problems)
+    def format(self, command: str = "sim", verbose: bool = False) -> str:
+        shown = self.problems
+        if self.cause is not None and not verbose:
+            shown = [self.cause] + [p for p in self.problems if _key(p) not in self.explained]
+        return "\n".join(p.format(command) for p in shown)
+
+
+def _key(p: Problem) -> tuple:
+    return (p.mark, p.path, p.message)
 
 
 def option_error(option: str, message: str) -> InputError:
@@ -129,3 +143,17 @@ def one_of(choices: Iterable[str]) -> str:
     if len(items) > 12:
         items = items[:12] + ["..."]
     return "one of " + ", ".join(f"'{c}'" if c != "..." else c for c in items)
+
+
+def json_cut_short(text: str, exc: Exception) -> bool:
+    """Does this JSON error say the text stops early (a copy or a write that did not finish)?
+
+    sim writes each JSON file as one object: a file that does not end with its closing
+    brace, and whose error is at its end or in a string left open, was cut short.
+    """
+    body = text.rstrip()
+    if not body or body.endswith("}"):
+        return False
+    pos, msg = getattr(exc, "pos", 0), str(getattr(exc, "msg", ""))
+    return pos >= len(body) - 1 or msg.startswith("Unterminated string")
+

@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ..parts import REGISTRY, registry
+
 # --------------------------------------------------------------------------- tokens
 
 _TOKEN = re.compile(
@@ -366,8 +368,6 @@ class _Functions(Mapping):
     """The functions of the language: those the model's parts declare (:mod:`sim.parts`)."""
 
     def _all(self) -> dict:
-        from ..parts import registry
-
         return registry().predicates
 
     def __getitem__(self, name: str) -> Signature:
@@ -392,7 +392,6 @@ def parse_predicate(text: str) -> Node:
     """
     if not isinstance(text, str):
         raise ExprError("a predicate is a text expression, e.g. \"level(lachin) >= 3\"", 0)
-    from ..parts import REGISTRY
 
     return _parse_predicate(text, REGISTRY.version)
 

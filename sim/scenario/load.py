@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..paths import scenarios_dir
 from .errors import InputError, Mark, Problem, suggest
 from .overrides import apply_overrides, parse_overrides
+from .values import FAMILIES
 from .yamlsafe import (
     PDict,
     PList,
@@ -20,6 +22,7 @@ from .yamlsafe import (
     loop_message,
     mark_of,
     symlink_loop,
+    tree_from_data,
 )
 
 MAX_EXTENDS_DEPTH = 8
@@ -103,8 +106,6 @@ def find_base(
     :data:`MAX_EXTENDS_DEPTH` bases. ``mapping``: ``extends`` comes from a scenario
     given as a mapping, whose bases are looked up in ``folder``.
     """
-    from ..paths import scenarios_dir
-
     beside = folder / ext
     try:
         base_path = _real(beside)
@@ -190,8 +191,6 @@ def from_mapping(
     ``extends`` is looked up relative to ``base_dir`` (default: the shipped scenarios),
     or is the bare name of a shipped scenario. ``problems``: as for :func:`read_tree`.
     """
-    from .yamlsafe import tree_from_data
-
     tree = tree_from_data(data, file)
     if not isinstance(tree, PDict):
         kind = "a list" if isinstance(tree, list) else f"a single value ({tree!r})"
@@ -295,8 +294,6 @@ def _removal(base: Any, child: Any, path: tuple) -> Problem | None:
 
 
 def _is_distribution(d: dict) -> bool:
-    from .values import FAMILIES
-
     return any(k in FAMILIES for k in d)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InputError, Mark, Problem, suggest
-from .yamlsafe import PDict, PList, load_yaml_text, mark_of
+from .yamlsafe import PDict, PList, load_yaml_text
 
 
 def _python(v: Any) -> Any:
@@ -251,6 +251,3 @@ def apply_overrides(
             node.value_marks[last] = mark
     return tree, problems
 
-
-def mark_or(container: Any, key: Any, fallback: Mark) -> Mark:
-    return mark_of(container, key) or fallback

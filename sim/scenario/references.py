@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..parts import PredicateText, Ref, registry
 from .addressable import Addressable, addressable
 from .errors import Mark, Problem, known_hint, suggest
 from .expr import STATUSES, Call, Compare, ExprError, Name, month_index, parse_predicate, walk
@@ -35,8 +36,6 @@ def rule_bounds(raw: dict | None) -> dict[str, Bounds]:
     A scalar parameter is ``rules.KIND.NAME``; an element of a vector parameter is
     ``rules.KIND.NAME[i]``. Derived from the registered rules (:mod:`sim.parts`).
     """
-    from ..parts import registry
-
     reg = registry()
     raw = raw if isinstance(raw, dict) else {}
     out: dict[str, Bounds] = {}
@@ -408,8 +407,6 @@ class _Checker:
                 self.name("state", v, value if isinstance(value, list) else items, i if isinstance(value, list) else key, path)
 
     def outcomes(self) -> None:
-        from ..parts import PredicateText, Ref, registry
-
         reg = registry()
         outs = _d(self.tree.get("outcomes"))
         for name, spec in outs.items():

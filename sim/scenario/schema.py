@@ -323,6 +323,16 @@ def scenario_model() -> Any:
     return models()["Scenario"]
 
 
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (``sim schema``), for editors that validate and complete
+    them as they are typed: the scenario model's, with ``extends`` (the base file) added."""
+    s = scenario_model().model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["title"] = "sim scenario"
+    s.setdefault("properties", {})["extends"] = {"type": "string", "description": "Base file to deep-merge over (relative path)."}
+    return s
+
+
 def __getattr__(name: str) -> Any:  # module attributes for the generated models
     if name in ("Scenario", "Outcome", "OUTCOME_KINDS", "TOP_LEVEL_KEYS", "StateSpec", "AllianceSpec",
                 "SupplierSpec", "TerritorySpec", "FlashpointSpec"):

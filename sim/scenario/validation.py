@@ -363,6 +363,32 @@ def validate_model(
         ) from None
 
 
+def whole_number(low: int, high: int | None = None) -> Any:
+    """A pydantic ``BeforeValidator`` for a whole number from ``low`` (to ``high``), in the
+    loader's words (``expected a whole number, got the text 'five'``; ``must be at least 1
+    (got 0)``). For the files sim writes and reads back (saved games, manifests)."""
+
+    def check(v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int):
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            else:
+                raise ValueError(f"expected a whole number, got {given(v)}")
+        if v < low or (high is not None and v > high):
+            span = f"from {low} to {high:,}" if high is not None else f"at least {low}"
+            raise ValueError(f"must be {span} (got {v})")
+        return v
+
+    return pydantic.BeforeValidator(check)
+
+
+def sha256_hex(v: Any) -> Any:
+    """A validator for a SHA-256 written as 64 hexadecimal digits."""
+    if not (isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)):
+        raise ValueError(f"expected a SHA-256 (64 hexadecimal digits), got {given(v)}")
+    return v
+
+
 def check_name(kind: str, name: str, known: dict | list | set, mark: Mark, path: str) -> Problem | None:
     """A problem if ``name`` is not one of ``known`` (with a did-you-mean)."""
     if name in known:
@@ -378,5 +404,7 @@ __all__ = [
     "dotted",
     "fields_at",
     "problems_from",
+    "sha256_hex",
     "validate_model",
+    "whole_number",
 ]

@@ -23,6 +23,9 @@ import numpy as np
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+# Bounds is declared with the registry (the ground floor); the scenario layer imports it from here
+from ..parts import Bounds
+
 
 class ParamError(ValueError):
     """A ``ValueError`` that also says where inside the value the problem is.
@@ -297,25 +300,6 @@ def parse_dist(raw: dict) -> Dist:
 
 
 @dataclass(frozen=True)
-class Bounds:
-    """The range a parameter must stay in, and whether it is a whole number."""
-
-    lo: float = -math.inf
-    hi: float = math.inf
-    integer: bool = False
-    vector: bool = False
-
-    def describe(self) -> str:
-        if self.lo == 0 and self.hi == 1:
-            return "a probability or share in [0, 1]"
-        if math.isinf(self.hi) and self.lo == 0:
-            return "a number >= 0"
-        if math.isinf(self.lo) and math.isinf(self.hi):
-            return "a number"
-        return f"a number in [{self.lo:g}, {self.hi:g}]"
-
-
-@dataclass(frozen=True)
 class Param:
     """A parameter as written: value (number, vector or distribution) and source."""
 
@@ -573,14 +557,6 @@ def P(lo: float = -math.inf, hi: float = math.inf, *, integer: bool = False, vec
     """The annotated type of a scenario parameter with the given bounds."""
     b = Bounds(lo, hi, integer, vector)
     return Annotated[Param, PlainValidator(_validator(b)), WithJsonSchema(_param_schema(b)), b]
-
-
-def bounds_of(field_info: Any) -> Bounds:
-    """The :class:`Bounds` a parameter field was declared with (see :func:`P`)."""
-    for meta in getattr(field_info, "metadata", ()):
-        if isinstance(meta, Bounds):
-            return meta
-    return Bounds()
 
 
 def default(

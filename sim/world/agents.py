@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 
+from .. import seeding
 from ..parts import KIND_OF_DIM, KIND_OF_SECTION, Registry
 
 if TYPE_CHECKING:
@@ -194,7 +195,6 @@ class Replicate(mesa.Model):
     def __init__(self, world: World, replicate: int):
         if not 0 <= replicate < world.n:
             raise IndexError(f"the world has replicates 0..{world.n - 1}, not {replicate}")
-        from .. import seeding
 
         super().__init__(rng=seeding.mesa_seed(world.seed_seq))
         self.world = world

@@ -9,7 +9,6 @@ loops over replicates in Python; R = 1 is the same code.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -17,29 +16,11 @@ import mesa
 import numpy as np
 
 from .. import seeding
-from ..parts import lent_default
+from ..parts import InitContext, lent_default, registry
 from .agents import Replicate, forget, make_agents, views
+from .arrays import Arrays
 from .compile import Plan
-
-
-class Arrays:
-    """A namespace of arrays (``world.par``, ``world.st``) that can be copied whole."""
-
-    def __init__(self, **arrays: np.ndarray):
-        self.__dict__.update(arrays)
-
-    def copy(self) -> Arrays:
-        return Arrays(**{k: (v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v)) for k, v in self.__dict__.items()})
-
-    def names(self) -> list[str]:
-        return list(self.__dict__)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.__dict__[name]
-
-    def __setitem__(self, name: str, value: np.ndarray) -> None:
-        self.__dict__[name] = value
-
+from .effects import compile_effect
 
 Rule = Callable[["World"], None]
 
@@ -103,8 +84,6 @@ class World(mesa.Model):
     def _initial_state(self) -> Arrays:
         """Every declared state array. An initialiser may read other state arrays
         (``ctx.st["capability"]``): those are initialised first, on demand."""
-        from ..parts import InitContext, registry
-
         decls = registry().state
         sizes = self.plan.sizes
         busy: list[str] = []
@@ -127,16 +106,12 @@ class World(mesa.Model):
         return Arrays(**dict(st))
 
     def _zero_counts(self) -> dict[str, np.ndarray]:
-        from ..parts import registry
-
         return {name: np.zeros(self.n, dtype=np.int32) for name in registry().events}
 
     def _make_agents(self) -> None:
         """One Mesa agent per actor (``self.agents_by_type[State]``, ``self.by_key``), its
         attributes views onto this world's arrays derived from the declarations
         (:mod:`sim.world.agents`)."""
-        from ..parts import registry
-
         self.agent_views = views(registry())
         self.by_key: dict[str, Any] = make_agents(self, self)
 
@@ -181,8 +156,6 @@ class World(mesa.Model):
         """Apply a scenario effect (a lever's, an inject's) now, where ``mask`` is true
         (default: every replicate). Events it names are fired by the events rule in the
         next month, each with its own probability."""
-        from .effects import compile_effect
-
         key = id(effect)
         compiled = self._effects.get(key)
         if compiled is None:

@@ -9,11 +9,13 @@ questions, the outcome table of its default run (the scenario's own ``meta.runs`
 file). Everything is deterministic — fixed seeds, fixed formatting, no dates, times or
 absolute paths — so the page regenerates byte for byte.
 
-    python -m sim.report.guide            # write docs/SCENARIO-GUIDE.md
-    python -m sim.report.guide --check    # exit 1 (with a diff) if the page is stale
+    python -m sim.guide            # write docs/SCENARIO-GUIDE.md
+    python -m sim.guide --check    # exit 1 (with a diff) if the page is stale
 
 ``tests/test_guide.py`` regenerates the page and fails when it differs from the
-committed one. The text of each scenario comes from :mod:`sim.report.guide_text`.
+committed one. The text of each scenario comes from :mod:`sim.report.guide_text` (pure
+rendering, in the report layer); this module runs the scenarios and their sweeps, so it
+sits above the studies (:mod:`sim.analysis`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SETS = 256
-"""Parameter sets of each scenario's sweep (a Latin hypercube over its uncertainties)."""
-RUNS_PER_SET = 250
-"""Monte Carlo runs per parameter set of the sweep."""
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "SCENARIO-GUIDE.md"
+from .analysis.sweep import sweep
+from .api import list_scenarios, load_scenario, run
+from .report.guide_text import COMMAND, RUNS_PER_SET, SETS, page
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "SCENARIO-GUIDE.md"
 """Where the page lives in a source checkout."""
-COMMAND = "python -m sim.report.guide"
 
 
 @dataclass
@@ -57,9 +58,6 @@ def compute(name: str, *, workers: int | None = None, log: Any = None) -> Entry:
 
     ``workers`` does not change any number (chunks are seeded and merged in order).
     """
-    from ..analysis.sweep import sweep
-    from ..api import load_scenario, run
-
     scn = load_scenario(name)
     meta = scn.spec.meta
     say = log or (lambda _text: None)
@@ -75,9 +73,6 @@ def compute(name: str, *, workers: int | None = None, log: Any = None) -> Entry:
 
 def build(names: list[str] | None = None, *, workers: int | None = None, log: Any = None) -> str:
     """The page's text for the shipped scenarios (or ``names`` of them, in that order)."""
-    from ..api import list_scenarios
-    from .guide_text import page
-
     names = names or [s["name"] for s in list_scenarios()]
     return page([compute(n, workers=workers, log=log) for n in names])
 
