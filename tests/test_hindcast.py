@@ -20,23 +20,15 @@ ROWS = pd.DataFrame({
 
 def _world(panel, runs=4, rules=None):
     from sim import api
-    from sim.rules import build_pipeline
-    from sim.runner import LEVER_PREFIX
     from sim.seeding import chunk_sequence, root_sequence
     from sim.world.compile import compile_plan
-    from sim.world.model import World
+    from sim.world.opening import open_world
 
     scn = api.load_scenario(dyadyear.template(rules))
     plan = compile_plan(scn.spec, scn.rules, 12)
     n = len(panel) * runs
-    fixed = {k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, runs).items()}
-    switched = {k: fixed.pop(k) for k in list(fixed) if k.startswith(LEVER_PREFIX)}
-    w = World(plan, n, chunk_sequence(root_sequence(1), 0), build_pipeline(plan), dtype=np.float64, fixed=fixed)
-    for actor, lever in dyadyear.SWITCHED:
-        on = switched[f"{LEVER_PREFIX}{actor}.{lever}"] >= 0.5
-        if on.any():
-            w.apply_effect(plan.scenario.levers[actor][lever].effect, on)
-    return plan, w
+    fixed, switch = dyadyear.split_switched({k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, runs).items()})
+    return plan, open_world(plan, n, chunk_sequence(root_sequence(1), 0), dtype=np.float64, fixed=fixed, switch=switch)
 
 
 def test_a_rows_scenario_has_the_inputs_the_row_says():

@@ -148,6 +148,15 @@ class Stratified(PerSet):
         return np.asarray(self.values, dtype=float)[(i // R) % len(self.values), i % R]
 
 
+def split_switched(fixed: dict) -> tuple[dict, dict]:
+    """Per-replicate values taken apart: parameter values, and the levers switched on where their
+    value is 0.5 or more (``{(actor, lever): mask}``, as :func:`sim.world.opening.opened` takes them)."""
+    params = {k: v for k, v in fixed.items() if not k.startswith(LEVER_PREFIX)}
+    switch = {tuple(k[len(LEVER_PREFIX):].split(".", 1)): np.asarray(v) >= 0.5
+              for k, v in fixed.items() if k.startswith(LEVER_PREFIX)}
+    return params, switch
+
+
 def capabilities(panel) -> tuple[np.ndarray, np.ndarray]:
     """Each side's CINC, with the mapping's rule for missing values."""
     c1 = panel["cinc1"].to_numpy(dtype=float)

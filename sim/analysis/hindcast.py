@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runner import LEVER_PREFIX, ChunkFailed, RunSpec, Task, make_tasks
+from ..runner import ChunkFailed, RunSpec, Task, make_tasks
 from . import dyadyear, onset
 
 OUTCOMES = ("onset", "onset_force", "onset_fatal", "onset_war", "onset_occupation", "onset_occupy",
@@ -85,10 +85,9 @@ def _guarded(task: Task, disputes: bool) -> RowSums:
 def _chunk(task: Task, disputes: bool) -> RowSums:
     from threadpoolctl import threadpool_limits
 
-    from ..rules import build_pipeline
     from ..runner import _plan_for
     from ..seeding import chunk_sequence
-    from ..world.model import World
+    from ..world.opening import opened
 
     t0 = time.perf_counter()
     spec = task.spec
@@ -96,32 +95,24 @@ def _chunk(task: Task, disputes: bool) -> RowSums:
     runs = spec.keep_traj  # runs per row travel in the spec's keep_traj slot (unused by hindcasts)
     ss = chunk_sequence(spec.root(), task.chunk)
     fixed = dict(task.fixed or {})
-    switched = {k: fixed.pop(k) for k in list(fixed) if k.startswith(LEVER_PREFIX)}
     window = fixed.pop(WINDOW, None)
+    fixed, switch = dyadyear.split_switched(fixed)
     n = task.n
-    followed = 0
-    with threadpool_limits(limits=1, user_api="blas"):
-        world = World(plan, n, ss, build_pipeline(plan), dtype=np.dtype(spec.dtype), fixed=fixed or None)
-        try:
-            for actor, lever in spec.switch:
-                on = np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5
-                if on.any():
-                    world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
-            flags = np.zeros((n, len(FLAGS)), dtype=bool)
-            if disputes:  # every replicate a dispute from its start, with its own rest of the year
-                in_ep = np.ones(n, dtype=bool)
-                flags[:, _F["onset"]] = True
-                rest = np.asarray(window, dtype=float) if window is not None else np.full(n, MONTHS)
-                for t in range(int(rest.max(initial=0))):
-                    in_ep = _month(world, flags, in_ep, window=t < rest)
-            else:
-                in_ep = np.zeros(n, dtype=bool)
-                for _ in range(MONTHS):
-                    in_ep = _month(world, flags, in_ep, window=True)
-            followed = int(in_ep.sum())
-            _follow(world, flags, in_ep, FOLLOW_CAP, ss)
-        finally:
-            world.release()
+    with threadpool_limits(limits=1, user_api="blas"), \
+            opened(plan, n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch) as world:
+        flags = np.zeros((n, len(FLAGS)), dtype=bool)
+        if disputes:  # every replicate a dispute from its start, with its own rest of the year
+            in_ep = np.ones(n, dtype=bool)
+            flags[:, _F["onset"]] = True
+            rest = np.asarray(window, dtype=float) if window is not None else np.full(n, MONTHS)
+            for t in range(int(rest.max(initial=0))):
+                in_ep = _month(world, flags, in_ep, window=t < rest)
+        else:
+            in_ep = np.zeros(n, dtype=bool)
+            for _ in range(MONTHS):
+                in_ep = _month(world, flags, in_ep, window=True)
+        followed = int(in_ep.sum())
+        _follow(world, flags, in_ep, FOLLOW_CAP, ss)
     row = (task.offset + np.arange(n)) // runs
     rows, inv = np.unique(row, return_inverse=True)
     sums = np.zeros((rows.size, len(FLAGS)))

@@ -58,24 +58,18 @@ def design(panel, rules: dict | None = None) -> Design:
     from ..rules.common import Dyads, deterrence, response_probability
     from ..rules.escalation import allied, log_balance
     from ..rules.history import past_disputes
-    from ..runner import LEVER_PREFIX
     from ..seeding import chunk_sequence, root_sequence
     from ..world.compile import compile_plan
-    from ..world.model import World
+    from ..world.opening import opened
     from . import dyadyear
 
     scn = api.load_scenario(dyadyear.template(rules))
     plan = compile_plan(scn.spec, scn.rules, 12)
     n = len(panel)
-    fixed = {k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, 1).items()}
-    switched = {k: fixed.pop(k) for k in list(fixed) if k.startswith(LEVER_PREFIX)}
+    fixed, switch = dyadyear.split_switched({k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, 1).items()})
     fixed["flashpoints.f.level"] = np.zeros(n)
-    w = World(plan, n, chunk_sequence(root_sequence(0), 0), [], dtype=np.float64, fixed=fixed)
-    try:
-        for actor, lever in dyadyear.SWITCHED:
-            on = switched[f"{LEVER_PREFIX}{actor}.{lever}"] >= 0.5
-            if on.any():
-                w.apply_effect(plan.scenario.levers[actor][lever].effect, on)
+    with opened(plan, n, chunk_sequence(root_sequence(0), 0), pipeline=[], dtype=np.float64, fixed=fixed,
+                switch=switch) as w:
         d = Dyads.for_plan(plan)
         st, par = w.st, w.par
         lr = log_balance(w, d)[:, 0]
@@ -96,8 +90,6 @@ def design(panel, rules: dict | None = None) -> Design:
         res = par.resolve[:, d.sides[0]]
         return Design(z, z_esc, x, lr, par.territorial[:, 0].copy(), D, res,
                       panel["mid_ongoing_prev"].to_numpy(dtype=float) > 0.5)
-    finally:
-        w.release()
 
 
 @dataclass(frozen=True)
