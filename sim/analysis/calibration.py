@@ -181,8 +181,13 @@ def calibrate(panel, *, boot: int = 2000, seed: int = 1, runs: int = 200, verbos
     events = {c: int(panel[c].sum()) for c in ("onset", "onset_force", "onset_fatal", "onset_war",
                                                 "onset_occupation", "onset_occupy", "ongoing")}
     years = (int(panel["year"].min()), int(panel["year"].max()))
+    from .panel import FORECAST_OUTCOMES, scored_rows
+
+    rates = {k: float(panel[k].to_numpy(dtype=float)[scored_rows(panel, k)].mean())
+             for k in FORECAST_OUTCOMES if k in panel.columns and scored_rows(panel, k).any()}
     return Calibration(values, lo, hi, ident,
-                       panel={"rows": int(len(panel)), "years": f"{years[0]}-{years[1]}", "events": events},
+                       panel={"rows": int(len(panel)), "years": f"{years[0]}-{years[1]}", "events": events,
+                              "base_rates": rates},
                        fit={"seconds": time.perf_counter() - t0, "block1": {"loglik": b1.loglik, **b1.notes},
                             "block2": {"loglik": b2.loglik, **b2.notes}, **log, "fixed": fixed})
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..scenario.errors import InputError, option_error
+from ..scenario.errors import InputError, Mark, Problem, option_error
 from . import calibration as C
 from . import hindcast as H
 from .panel import Panel, read_panel
@@ -66,11 +66,12 @@ def hindcast_panel(path: str | Path, *, years: str | None = None, train: str | N
     on ``train`` years of the same file — by default the years before the scored ones; a file
     with no earlier years is scored against the calibration's own base rates, without a baseline.
     """
-    from ..files import write_folder  # noqa: F401 - the write layer every folder goes through
-    from ..outputs import new_folder  # type: ignore[attr-defined]
+    from ..outputs import check_out, new_folder
 
     if runs < 1:
         raise option_error("--runs", f"must be at least 1 (got {runs})")
+    if out is not None:
+        check_out(out)
     t0 = time.perf_counter()
     full = read_panel(path)
     panel = full.select(years) if years else full
@@ -85,7 +86,7 @@ def hindcast_panel(path: str | Path, *, years: str | None = None, train: str | N
     notes: list[str] = []
     ev = None
     if panel.outcomes:
-        from .forecasts import BASE_RATE, base_rates, evaluate  # noqa: F401
+        from .forecasts import base_rates, evaluate
 
         tr = _split_train(full, yrs, train) if baseline else None
         forecasters = {"model": hc.forecasts}
@@ -98,7 +99,13 @@ def hindcast_panel(path: str | Path, *, years: str | None = None, train: str | N
             notes.append(f"the regression and the base rates are fitted on {tr.frame['year'].min()}-"
                          f"{tr.frame['year'].max()} ({len(tr.frame):,} rows)")
         else:
-            rates = {k: v["events"] / v["rows"] for k, v in _cal_rates(cal).items()}
+            rates = dict(cal.panel.get("base_rates") or {})
+            from .panel import FORECAST_OUTCOMES
+
+            lacking = [k for k in panel.outcomes if k in FORECAST_OUTCOMES and k not in rates]
+            if lacking:
+                raise option_error("--train", f"{path}: no years before {yrs[0]} to fit the baseline and base rates on, "
+                                   f"and the calibration has no base rate of {', '.join(lacking)}: give --train A-B")
             notes.append("no training years before the scored ones: no regression; Brier skill against the base rates "
                          f"of the calibration's panel ({cal.panel.get('years')})")
         ev = evaluate(panel, forecasters, rates, reference="regression" if "regression" in forecasters else None,
@@ -113,13 +120,8 @@ def hindcast_panel(path: str | Path, *, years: str | None = None, train: str | N
     return HindcastRun(folder, hc.forecasts, ev, notes, hc.meta)
 
 
-def _cal_rates(cal: C.Calibration) -> dict:
-    rows = cal.panel.get("rows") or 1
-    return {k: {"events": v, "rows": rows} for k, v in (cal.panel.get("events") or {}).items()}
-
-
 def _save_hindcast(folder: Path, hc: H.Hindcast, ev, manifest: dict) -> None:
-    from ..provenance import git_commit, versions  # type: ignore[attr-defined]
+    from ..provenance import git_commit, versions
     from ..report.hindcast import write_report
     from .forecasts import write_forecasts
 
@@ -140,21 +142,24 @@ def calibrate_panel(path: str | Path, *, years: str | None = None, out: str | Pa
                     seed: int = 1, runs: int = 200, verbose: bool = False) -> tuple[Path, C.Calibration]:
     """Fit a calibration on the rows of ``path`` (``years``); write ``calibration.json`` and a manifest."""
     from ..files import atomic_write
-    from ..outputs import new_folder  # type: ignore[attr-defined]
-    from ..provenance import git_commit, versions  # type: ignore[attr-defined]
+    from ..outputs import check_out, new_folder
+    from ..provenance import git_commit, versions
 
+    if out is not None:
+        check_out(out)
     panel = read_panel(path, years=years)
     missing = [c for c in ("onset", "onset_force", "onset_fatal", "onset_war", "onset_occupation", "onset_occupy",
                            "ongoing") if c not in panel.outcomes]
     if missing:
-        raise InputError([option_error("PANEL", f"{path}: has no outcome column {', '.join(missing)}: a calibration "
-                                               "fits the model to what MID codes; give a panel with outcomes").problems[0]])
+        raise InputError([Problem(Mark(str(path), 1, 1), "", f"has no outcome column {', '.join(missing)}: a "
+                                  "calibration fits the model to what MID codes; give a panel with outcome columns")])
     t0 = time.perf_counter()
     cal = C.calibrate(panel.frame.reset_index(drop=True), boot=boot, seed=seed, runs=runs, verbose=verbose)
     cal.panel["file"] = str(path)
     folder = Path(out) if out is not None else new_folder(Path("outputs") / "calibrate")
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / "calibration.json", cal.to_json())
+    atomic_write(folder / "parameters.md", C.markdown(cal))
     atomic_write(folder / "manifest.json", json.dumps({"panel": str(path), "years": cal.panel.get("years"),
                                                        "boot": boot, "seed": seed, "runs": runs,
                                                        "seconds": time.perf_counter() - t0, "versions": versions(),
