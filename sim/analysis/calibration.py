@@ -36,6 +36,16 @@ FIXED = {
 }
 """Parameters of the fitted rules the panel does not reach, and why."""
 
+MECHANISMS = {
+    "escalation": {k: 0.0 for k in ("beta_land", "beta_sea", "beta_far", "beta_major", "beta_allied",
+                                    "beta_preponderance", "beta_deterrence", "beta_advantage", "gamma_sea",
+                                    "gamma_far")},
+    "offensive": {"beta_balance": 0.0, "beta_isolation": 0.0},
+}
+"""The mechanisms' terms (reach, power, alliances, balance, deterrence): held at 0 by an
+ablation (``sim calibrate --ablation``), which leaves the history terms and base rates to
+fit, so a hindcast scores what the mechanisms add."""
+
 IDENTIFIES = {
     "base_up[0]": "onset: the rate tension starts (with base_up[1] the yearly onset rate)",
     "base_up[1]": "onset: the rate tension turns militarized",

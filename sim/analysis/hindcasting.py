@@ -139,8 +139,10 @@ def _save_hindcast(folder: Path, hc: H.Hindcast, ev, manifest: dict) -> None:
 
 
 def calibrate_panel(path: str | Path, *, years: str | None = None, out: str | Path | None = None, boot: int = 1000,
-                    seed: int = 1, runs: int = 200, verbose: bool = False) -> tuple[Path, C.Calibration]:
-    """Fit a calibration on the rows of ``path`` (``years``); write ``calibration.json`` and a manifest."""
+                    seed: int = 1, runs: int = 200, verbose: bool = False,
+                    fix: dict | None = None) -> tuple[Path, C.Calibration]:
+    """Fit a calibration on the rows of ``path`` (``years``); write ``calibration.json`` and a manifest.
+    ``fix``: parameters held fixed, as :func:`sim.analysis.calibration.calibrate` takes them."""
     from ..files import atomic_write
     from ..outputs import check_out, new_folder
     from ..provenance import git_commit, versions
@@ -154,14 +156,14 @@ def calibrate_panel(path: str | Path, *, years: str | None = None, out: str | Pa
         raise InputError([Problem(Mark(str(path), 1, 1), "", f"has no outcome column {', '.join(missing)}: a "
                                   "calibration fits the model to what MID codes; give a panel with outcome columns")])
     t0 = time.perf_counter()
-    cal = C.calibrate(panel.frame.reset_index(drop=True), boot=boot, seed=seed, runs=runs, verbose=verbose)
+    cal = C.calibrate(panel.frame.reset_index(drop=True), boot=boot, seed=seed, runs=runs, verbose=verbose, fix=fix)
     cal.panel["file"] = str(path)
     folder = Path(out) if out is not None else new_folder(Path("outputs") / "calibrate")
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / "calibration.json", cal.to_json())
     atomic_write(folder / "parameters.md", C.markdown(cal))
     atomic_write(folder / "manifest.json", json.dumps({"panel": str(path), "years": cal.panel.get("years"),
-                                                       "boot": boot, "seed": seed, "runs": runs,
+                                                       "boot": boot, "seed": seed, "runs": runs, "fixed": fix or {},
                                                        "seconds": time.perf_counter() - t0, "versions": versions(),
                                                        "git_commit": git_commit()}, indent=1, default=str) + "\n")
     return folder, cal

@@ -31,13 +31,16 @@ def hindcast(
 ) -> None:
     """Forecast every row of a dyad-year panel with the model and score it.
 
-    Each row becomes the dyad-year template (docs/CALIBRATION.md, hindcast): the probability
-    that a militarized dispute starts in the year, and that one that starts reaches force,
-    fatalities, war, an occupation or seizure, an occupation of territory; that a dispute runs
-    at some time of the year. Writes forecasts.csv (ccode1, ccode2, year, one column per
-    outcome) and, when the panel has outcome columns, scores: Brier, log score, AUC, Brier
-    skill against the training base rate, reliability, beside a logistic regression on the
-    same features and the base rate (scores.csv, comparisons.csv, report.html).
+    Each row becomes the dyad-year template (docs/CALIBRATION.md): the
+    probability that a militarized dispute starts in the year, and that one
+    that starts reaches force, fatalities, war, an occupation or seizure, an
+    occupation of territory; that a dispute runs at some time of the year.
+
+    Writes forecasts.csv (ccode1, ccode2, year, one column per outcome) and,
+    when the panel has outcome columns, scores: Brier, log score, AUC, Brier
+    skill against the training base rate and reliability, beside a logistic
+    regression on the same features and the base rate (scores.csv,
+    comparisons.csv, report.html).
     """
     from ..analysis.hindcasting import hindcast_panel
 
@@ -68,21 +71,26 @@ def calibrate(
     runs: Annotated[int, typer.Option("--runs", help="Disputes simulated per onset row (the corrections).")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (the same at every evaluation: common random numbers).")] = 1,
     out: Annotated[Path | None, typer.Option("--out", help="A new or empty folder (default: outputs/calibrate/<time>/).")] = None,
+    ablation: Annotated[bool, typer.Option("--ablation", help="History terms only: the mechanisms' terms (contiguity, major powers, alliances, balance, deterrence; the offensive's slopes) held at 0, to score what they add.")] = False,
 ) -> None:
     """Fit the generic hazard coefficients to a dyad-year panel.
 
-    How often disputes start (the record's and setting's coefficients, deterrence, the
-    persistence of disputes) by maximum likelihood of the exact onset probabilities; how far
-    they go (up-rates, the offensive's rate, slopes and war risk) by likelihood of the disputes'
-    outcomes; 95% intervals from a bootstrap over dyads. Writes calibration.json (use it with
-    `sim hindcast --calibration`, or copy it over sim/rules/calibration.json to make it the
-    rules' defaults) and parameters.md. A full fit takes tens of minutes.
+    How often disputes start (the record's and the setting's coefficients,
+    deterrence, the persistence of disputes) by maximum likelihood of the exact
+    onset probabilities; how far they go (up-rates, the offensive's rate, its
+    slopes and war risk) by likelihood of the disputes' outcomes; 95% intervals
+    from a bootstrap over dyads.
+
+    Writes calibration.json (use it with `sim hindcast --calibration`, or copy
+    it over sim/rules/calibration.json to make it the rules' defaults) and
+    parameters.md. A full fit takes tens of minutes.
     """
-    from ..analysis.calibration import IDENTIFIES  # noqa: F401 - documented there
+    from ..analysis.calibration import MECHANISMS
     from ..analysis.hindcasting import calibrate_panel
 
     try:
-        folder, cal = calibrate_panel(panel, years=years, out=out, boot=boot, seed=seed, runs=runs)
+        folder, cal = calibrate_panel(panel, years=years, out=out, boot=boot, seed=seed, runs=runs,
+                                      fix=MECHANISMS if ablation else None)
     except InputError as exc:
         fail(exc, "calibrate")
         return
