@@ -211,6 +211,20 @@ class StateAgent(mesa.Agent):
         self.shares = {k: 0.0 for k in k_names}
         for k, p in spec.suppliers.items():
             self.shares[k] = draw(p, RANGE["suppliers"])
+        # D2 start: drawn shares keep their draws; the declared point shares take up the rest
+        # of the declared total, in proportion, not below 0; more than 1 in all is scaled to 1
+        drawn = {k for k, p in spec.suppliers.items() if isinstance(p.value, Dist)}
+        if drawn:
+            declared = {k: p.mean() for k, p in spec.suppliers.items()}
+            points = [k for k in declared if k not in drawn and declared[k] > 0]
+            if points:
+                room = max(0.0, sum(declared.values()) - sum(self.shares[k] for k in drawn))
+                weight = sum(declared[k] for k in points)
+                for k in points:
+                    self.shares[k] = declared[k] * room / weight
+            total = sum(self.shares.values())
+            if total > 1.0:
+                self.shares = {k: v / total for k, v in self.shares.items()}
         self.backlog = {k: 0.0 for k in k_names}
         for k, p in spec.orders.items():
             self.backlog[k] = draw(p, RANGE["orders"])

@@ -3,7 +3,8 @@
 For every shipped scenario (:func:`sim.api.list_scenarios`) the page gives what it
 represents (its description, start, horizon, actors, flashpoints, alliances), its
 questions, the outcome table of its default run (the scenario's own ``meta.runs`` and
-``meta.seed``, with the command that reproduces it), which inputs move the outcomes
+``meta.seed``, with the command that reproduces it), the outcomes decided at the start
+(``sim validate``'s warnings), which inputs move the outcomes
 (a Latin-hypercube sweep over its ``uncertainties:`` with RBD-FAST first-order indices,
 :func:`sim.sweep`), and its caveats (``meta.caveats``, written by hand in the scenario
 file). Everything is deterministic — fixed seeds, fixed formatting, no dates, times or
@@ -23,10 +24,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .analysis.decided import decided_outcomes
 from .analysis.sweep import sweep
 from .api import list_scenarios, load_scenario, run
 from .report.guide_text import COMMAND, RUNS_PER_SET, SETS, page
@@ -45,12 +47,15 @@ class Entry:
         res: Its default run (:class:`sim.results.Results`): ``meta.runs`` runs, ``meta.seed``.
         sweep: The sweep over its uncertainties (:class:`sim.analysis.sweep.Sweep`),
             None when it declares none.
+        decided: Its outcomes decided at the start (:func:`sim.analysis.decided.decided_outcomes`,
+            what ``sim validate`` warns about).
     """
 
     name: str
     scn: Any
     res: Any
     sweep: Any = None
+    decided: list = field(default_factory=list)
 
 
 def compute(name: str, *, workers: int | None = None, log: Any = None) -> Entry:
@@ -68,7 +73,7 @@ def compute(name: str, *, workers: int | None = None, log: Any = None) -> Entry:
     if inputs:
         say(f"{name}: sweep, {SETS} sets x {RUNS_PER_SET} runs")
         sw = sweep(scn, "lhs", SETS, RUNS_PER_SET, seed=meta.seed, workers=workers)
-    return Entry(name, scn, res, sw)
+    return Entry(name, scn, res, sw, decided_outcomes(scn))
 
 
 def build(names: list[str] | None = None, *, workers: int | None = None, log: Any = None) -> str:

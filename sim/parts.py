@@ -170,13 +170,15 @@ class Attr:
 
 @dataclass(frozen=True)
 class InitContext:
-    """What a state initialiser may read: the plan, the sampled parameters, the state so far."""
+    """What a state initialiser may read: the plan, the sampled parameters, the state so far,
+    and which parameter paths a study set per replicate (``fixed``: they vary like draws)."""
 
     plan: Any
     par: Any
     st: dict[str, np.ndarray]
     n: int
     dtype: Any
+    fixed: frozenset[str] = frozenset()
 
 
 def possessive(name: str) -> str:

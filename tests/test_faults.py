@@ -43,11 +43,13 @@ class Disk:
     written, as on a real full disk. ``fail``: a function of the file's name (and how many
     files of that name were flushed before) saying whether this flush fails, with
     ``errno``. ``read_only``: opening a file for writing under ``root`` fails with
-    ``EROFS``, as on a read-only file system.
+    ``EROFS``, as on a read-only file system; ``"after the check"``: except the probe
+    a command writes before it runs (:func:`sim.outputs.check_writable`), as when the disk
+    turns read-only during a run.
     """
 
     def __init__(self, root: Path, monkeypatch, *, capacity: int | None = None, fail=None, err: int = errno.ENOSPC,
-                 read_only: bool = False):
+                 read_only: bool | str = False):
         self.root, self.capacity, self.fail, self.err = Path(root).resolve(), capacity, fail, err
         self.flushed: dict[str, int] = {}
         real_fsync, real_open = os.fsync, open
@@ -65,7 +67,8 @@ class Disk:
             return real_fsync(fd)
 
         def opener(file, mode="r", *args, **kw):
-            if read_only and any(c in mode for c in "wax+") and Path(file).resolve().is_relative_to(self.root):
+            if read_only and any(c in mode for c in "wax+") and Path(file).resolve().is_relative_to(self.root) \
+                    and not (read_only == "after the check" and ".sim-write-test-" in Path(file).name):
                 raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(file))
             return real_open(file, mode, *args, **kw)
 
@@ -197,9 +200,10 @@ def test_a_full_disk_while_saving_a_sweep_keeps_what_was_written_with_a_manifest
     assert not (out / "replicates.parquet").exists()
 
 
-def test_a_read_only_folder_during_a_sweep_is_one_line(tmp_path, mini_file, monkeypatch):
+def test_a_folder_that_turns_read_only_during_a_sweep_is_one_line(tmp_path, mini_file, monkeypatch):
+    # read-only from the start is refused before the sweep runs (tests/test_output_checks.py)
     disk = tmp_path / "ro"
-    Disk(disk, monkeypatch, read_only=True)
+    Disk(disk, monkeypatch, read_only="after the check")
     disk.mkdir()
     out = disk / "sweep"
     r = runner.invoke(app, ["sweep", str(mini_file), *SWEEP, "--no-report", "--out", str(out)])

@@ -24,7 +24,8 @@ def validate(
     plugin: PluginOpt = None,
     replace_rule: ReplaceOpt = False,
 ) -> None:
-    """Check a scenario: schema, names, facts and derivations; print provenance coverage."""
+    """Check a scenario: schema, names, facts and derivations; print provenance coverage; warn
+    about outcomes decided at the start (true in every run from month 1, or impossible)."""
     from ..evidence.sources import coverage, provenance_rows
     from ..loading import load_scenario
 
@@ -53,6 +54,43 @@ def validate(
         typer.echo("without provenance:")
         for p in missing:
             typer.echo(f"  {p}")
+    _decided(scn)
+
+
+def _decided(scn) -> None:
+    """Warn (stderr, one line each) about the outcomes decided at the start (:mod:`sim.analysis.decided`)."""
+    from ..analysis.decided import MAX_BYTES, MIN_RUNS, bytes_per_run, check_runs, decided_outcomes
+    from ..api import kernels_to_compile
+    from ..runner import ChunkFailed
+
+    runs = check_runs(scn)
+    if runs == 0:
+        typer.echo(f"note: outcomes that hold from the first month were not checked: one run of this scenario holds "
+                   f"{bytes_per_run(scn) / 2**20:.0f} MB of state, so {MIN_RUNS} runs would exceed "
+                   f"{MAX_BYTES // 2**20} MB (thresholds that cannot be crossed were checked)", err=True)
+    else:
+        try:
+            if kernels_to_compile(scn):
+                typer.echo("compiling the model's kernels for the one-month check (first run only)", err=True)
+        except Exception:  # noqa: BLE001 - a notice only
+            pass
+    try:
+        decided = decided_outcomes(scn, runs=runs)
+    except ChunkFailed as exc:
+        common.chunk_failed(exc, "validate", "The scenario is valid, but the one-month check of its outcomes could not run.")
+        return
+    for d in decided:
+        typer.echo(_warning(scn, d), err=True)
+
+
+def _warning(scn, d) -> str:
+    """``file:line:col: outcomes.NAME: warning: ...``: the place the outcome is declared (the
+    file that declares it, a base file for an inherited one), in the form of the input errors."""
+    from ..scenario.errors import Mark, Problem
+    from ..scenario.yamlsafe import locate
+
+    mark = locate(scn.tree, ("outcomes", d.outcome), prefer_key=True) if scn.tree is not None else None
+    return Problem(mark or Mark(str(scn.path)), f"outcomes.{d.outcome}", f"warning: {d.message()}").format("sim validate")
 
 
 def sources(

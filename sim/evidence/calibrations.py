@@ -8,6 +8,10 @@ from __future__ import annotations
 
 CALIBRATIONS: dict[str, str] = {
     "sipri-milex-2022": "capability = 2022 military expenditure, USD bn current (SIPRI Military Expenditure Database)",
+    "sipri-tiv-memory-36": "initial arms-import shares = SIPRI TIV deliveries 2010-2022 weighed as the procurement "
+                           "rule's 36-month share memory weighs them (the state its recursion would hold in July "
+                           "2023); a Beta from a Bayesian bootstrap of the delivery records where too few deliveries "
+                           "place a share against a threshold (sim.evidence.arms_imports)",
     "sipri-tiv-2016-2020": "initial arms-import shares = SIPRI TIV supplier shares, 2016-2020 (SIPRI Arms Transfers Database)",
     "sipri-tiv-2018-2022": "initial arms-import shares = SIPRI TIV supplier shares, 2018-2022 (SIPRI Arms Transfers "
                            "Database, January 2025 export; SIPRI's March 2023 figure where one is known)",

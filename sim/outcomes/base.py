@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import model_validator
@@ -76,7 +76,15 @@ def label(plan: Plan, section: str, key: str) -> str:
 
 
 class ThresholdSpec(OutcomeSpec):
-    """Base of outcomes that cross a threshold: exactly one of ``above`` or ``below``."""
+    """Base of outcomes that cross a threshold: exactly one of ``above`` or ``below``.
+
+    A kind whose quantity stays within a range the mechanisms keep (a share between 0 and
+    1) says so in ``value_range``; a threshold outside it can never be crossed
+    (:meth:`cannot_happen`, which ``sim validate`` warns about).
+    """
+
+    value_range: ClassVar[tuple[float, float] | None] = None
+    value_words: ClassVar[str] = "its value"
 
     above: float | None = None
     below: float | None = None
@@ -102,6 +110,18 @@ class ThresholdSpec(OutcomeSpec):
 
     def threshold_words(self) -> str:
         return f"above {self.above:g}" if self.above is not None else f"below {self.below:g}"
+
+    def cannot_happen(self) -> str | None:
+        """Why the threshold can never be crossed (None if it can, or the range is not known)."""
+        if self.value_range is None:
+            return None
+        lo, hi = self.value_range
+        span = f"between {lo:g} and {hi:g}" if math.isfinite(hi) else f"at least {lo:g}"
+        if self.above is not None and self.above >= hi:
+            return f"{self.value_words} stays {span}, so it is never above {self.above:g}"
+        if self.below is not None and self.below <= lo:
+            return f"{self.value_words} stays {span}, so it is never below {self.below:g}"
+        return None
 
 
 def compile_outcomes(plan: Plan) -> list[Detector]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,8 @@ def _array(x: dict[str, Any], path: str) -> np.ndarray:
         raw = base64.b64decode(x.get("b64"), validate=True)
     except (TypeError, ValueError, binascii.Error):
         raise DecodeError(path, "its bytes are garbled (not base64)") from None
-    if dtype.hasobject or dtype.itemsize == 0 or len(raw) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+    size = math.prod(shape)  # Python integers: a shape edited to huge numbers cannot overflow
+    if dtype.hasobject or dtype.itemsize == 0 or len(raw) != dtype.itemsize * size:
         raise DecodeError(path, f"{len(raw)} bytes do not make an array of shape {tuple(shape)} of {dtype} "
                                 "(the file was cut or edited)")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()

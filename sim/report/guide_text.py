@@ -146,6 +146,20 @@ def default_run(e: Any) -> list[str]:
         lo, hi = r["ci95"]
         out.append(f"| {_cell(r['description'])} (`{r['outcome']}`) | {_pct(r['probability'])} | "
                    f"{_pct(lo)}–{_pct(hi)} | {r['median_date'] or '-'} |")
+    return out + ["", *decided(e)]
+
+
+def decided(e: Any) -> list[str]:
+    """The outcomes decided at the start (``sim validate`` warns about them)."""
+    found = getattr(e, "decided", None) or []
+    if not found:
+        return [f"Decided at the start: none (`sim validate {e.name}` finds no outcome that holds in every run "
+                "from the first month, and none that cannot happen)."]
+    out = [f"Decided at the start (`sim validate {e.name}` warns about these: their probability says nothing "
+           "about what happens later):", ""]
+    for d in found:
+        head = "holds in every run from the first month" if d.verdict == "always" else "cannot happen"
+        out.append(f"- `{d.outcome}` {head}: {_cell(d.why)}.")
     return out
 
 
@@ -237,6 +251,9 @@ How to read the numbers:
   within the horizon; the **95% interval** is Wilson's, for Monte Carlo error only (it says
   nothing about inputs nobody knows). **Median month**: the month it first happens, the
   median over the runs where it does.
+- **Decided at the start**: outcomes that hold in every run from the first month, or cannot
+  happen at all (`sim validate` warns about them); their probability says nothing about
+  what happens later.
 - **Which inputs matter most** comes from a sweep: the scenario's `uncertainties:` are
   drawn together in a Latin hypercube of {sets} parameter sets, each set run {runs} times. The **10–90% range across sets** is how far the probability moves when
   the uncertain inputs take other values in their stated ranges. An input's **first-order

@@ -79,7 +79,40 @@ def _refused_at_start(ctx) -> np.ndarray:
     return out
 
 
-declare_state("shares", ("S", "K"), init=lambda ctx: ctx.par.shares0.copy(), doc="import shares by supplier",
+def start_shares(ctx) -> np.ndarray:
+    """(R, S, K) import shares at the start (docs/MODEL.md D2, "Start").
+
+    A buyer's shares drawn from a distribution (or set per replicate by a study) keep their
+    draws; its other declared shares take up the difference between what its declared
+    shares add up to (a distribution counting at its mean) and the drawn ones, in
+    proportion to their values and never below 0, so that in every run they add up as
+    declared and the imports from suppliers not modelled stay as declared. Shares that
+    still add up to more than 1 are scaled to add up to 1. A buyer with no drawn share
+    starts at its declared shares exactly.
+    """
+    plan = ctx.plan
+    out = np.array(ctx.par.shares0, copy=True)
+    si, ki = plan.index_of("state"), plan.index_of("supplier")
+    for s, spec in plan.scenario.states.items():
+        i = si[s]
+        declared = np.zeros(plan.K)
+        drawn = np.array([f"states.{s}.suppliers.{k}" in ctx.fixed for k in plan.suppliers], dtype=bool)
+        for k, p in spec.suppliers.items():
+            declared[ki[k]] = p.mean()
+            drawn[ki[k]] |= isinstance(p.value, Dist)
+        if not drawn.any():
+            continue
+        row = out[:, i, :]  # (R, K), a view
+        points = ~drawn & (declared > 0)
+        if points.any():
+            room = np.clip(declared.sum() - row[:, drawn].sum(axis=1), 0.0, None)  # (R,)
+            row[:, points] = declared[points] * (room / declared[points].sum())[:, None]
+        total = row.sum(axis=1)
+        row /= np.where(total > 1.0, total, 1.0)[:, None]
+    return out
+
+
+declare_state("shares", ("S", "K"), init=start_shares, doc="import shares by supplier",
               record="mean", label="{supplier} in {state's} imports", chart="relations", trajectories=True,
               track=True, screen="shares", column="{state}.share.{supplier}", sparse="columns")
 declare_state("backlog", ("S", "K"), init=lambda ctx: ctx.par.orders0.copy(), doc="USD ordered, not yet delivered")
@@ -94,10 +127,10 @@ declare_state("reliability0", ("K",), init=lambda ctx: ctx.par.reliability.copy(
 declare_state("refuses", ("K", "S"), "bool", _refuses, doc="supplier refuses to sell to the state")
 declare_state("refused_start", ("S", "K"), "bool", _refused_at_start, doc="refused at the start")
 declare_state("equipment", ("S",), init=0.0, doc="capability added by deliveries, depreciating")
-declare_state("flow", ("S", "K"), init=lambda ctx: ctx.par.shares0 * (ctx.par.budget / 12.0)[:, :, None],
+declare_state("flow", ("S", "K"), init=lambda ctx: ctx.st["shares"] * (ctx.par.budget / 12.0)[:, :, None],
               doc="delivery-weighted import flows behind the shares")
 declare_state("flow_other", ("S",),
-              init=lambda ctx: np.clip(1.0 - ctx.par.shares0.sum(axis=2), 0.0, 1.0) * (ctx.par.budget / 12.0),
+              init=lambda ctx: np.clip(1.0 - ctx.st["shares"].sum(axis=2), 0.0, 1.0) * (ctx.par.budget / 12.0),
               doc="imports from suppliers not modelled")
 declare_target("suppliers", "refuses", "names", list_target("refuses"), doc="clients the supplier will not sell to")
 declare_reading("share", "shares", ("state", "supplier"), "num", "share(armenia, india_arms)", doc="0-1")

@@ -60,6 +60,7 @@ class World(mesa.Model):
         self.month_cache: dict | None = None
         self.streams: dict[str, np.random.Generator] = {}
         self.par = Arrays(**plan.sample(n, seed_seq, dtype, fixed))
+        self.fixed_paths = frozenset(fixed or ())
         self.st = self._initial_state()
         self.counts: dict[str, np.ndarray] = self._zero_counts()
         self.log: Any = None  # an event log (sim.world.log.EventLog) narrating some replicates
@@ -100,7 +101,7 @@ class World(mesa.Model):
                 return self[name]
 
         st = _OnDemand()
-        ctx = InitContext(self.plan, self.par, st, self.n, self.dtype)
+        ctx = InitContext(self.plan, self.par, st, self.n, self.dtype, self.fixed_paths)
         for name in decls:
             st[name]  # noqa: B018 - allocates it (and what it reads) if not done yet
         return Arrays(**dict(st))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from ...parts import Ref, register_outcome
 from ...scenario.schema import Name
@@ -10,6 +10,8 @@ from ..base import Detection, ThresholdSpec
 
 
 class AffinityOutcome(ThresholdSpec):
+    value_range: ClassVar = (-1.0, 1.0)
+    value_words: ClassVar = "an affinity"
     kind: Literal["affinity"]
     state: Annotated[Name, Ref("state")]
     toward: Annotated[Name, Ref("state")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import math
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -13,6 +14,8 @@ from ..base import Detection, ThresholdSpec
 
 
 class CapabilityOutcome(ThresholdSpec):
+    value_range: ClassVar = (0.0, math.inf)
+    value_words: ClassVar = "a capability (or a ratio of two)"
     kind: Literal["capability"]
     state: Annotated[Name, Ref("state")]
     relative_to: Annotated[Name | None, Ref("state")] = Field(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from ...parts import Ref, register_outcome
 from ...scenario.schema import Name
@@ -10,6 +10,8 @@ from ..base import Detection, ThresholdSpec
 
 
 class SupplierShareOutcome(ThresholdSpec):
+    value_range: ClassVar = (0.0, 1.0)
+    value_words: ClassVar = "a supplier's share of a state's arms imports"
     kind: Literal["supplier_share"]
     state: Annotated[Name, Ref("state")]
     supplier: Annotated[Name, Ref("supplier")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from ...parts import Ref, register_outcome
 from ...scenario.schema import Name
@@ -10,6 +10,8 @@ from ..base import Detection, ThresholdSpec
 
 
 class TrustOutcome(ThresholdSpec):
+    value_range: ClassVar = (0.0, 1.0)
+    value_words: ClassVar = "a member's trust in an alliance"
     kind: Literal["trust"]
     state: Annotated[Name, Ref("state")]
     alliance: Annotated[Name, Ref("alliance")]
