@@ -64,6 +64,7 @@ IDENTIFIES = {
     "offensive.war_risk": "war and seizure shares among offensives",
     "offensive.beta_balance": "occupation share by the capability ratio",
     "offensive.beta_isolation": "occupation share by the sides' major-power allies",
+    "offensive.beta_territorial": "occupation share of disputes over territory",
     "force_share": "force share of disputes without deaths",
 }
 
@@ -234,7 +235,7 @@ def markdown(cal: Calibration) -> str:
     rows = ["| parameter | value | 95% interval | identified by | identified |", "|---|---|---|---|---|"]
     for k, v in cal.values.items():
         name = k.split(".", 1)[1] if k.startswith(("escalation.", "hindcast.")) else k
-        what = IDENTIFIES.get(name, IDENTIFIES.get(k, ""))
+        what = IDENTIFIES.get(k, IDENTIFIES.get(name, ""))
         ok = "yes" if cal.identified.get(k, True) else "**no**: a declared uncertainty over its interval"
         rows.append(f"| `{k}` | {v:.4g} | {cal.lo[k]:.4g} to {cal.hi[k]:.4g} | {what} | {ok} |")
     return "\n".join(rows) + "\n"
