@@ -143,7 +143,9 @@ class LoadedScenario:
                 continue
             entry: dict[str, Any] = {"model": rs.model}
             for pname, p in rs.params.items():
-                entry[pname] = p.to_data() if p.source is not None else p.value
+                # a vector set without a source is a tuple in memory: data (and a worker) take a list
+                entry[pname] = p.to_data() if p.source is not None else (
+                    list(p.value) if isinstance(p.value, tuple) else p.value)
             rules[kind] = entry
         data["rules"] = rules
         return data

@@ -135,9 +135,16 @@ def prepare(
 def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", scheduler: str | None = None,
                 oversubscribe: bool = False) -> tuple[Any, int]:
     """The backend that will run the job's chunks, and its number of workers."""
+    return make_backend(job.runs, job.horizon, len(job.tasks), workers=workers, backend=backend,
+                        scheduler=scheduler, oversubscribe=oversubscribe)
+
+
+def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = None, backend: str = "auto",
+                 scheduler: str | None = None, oversubscribe: bool = False) -> tuple[Any, int]:
+    """The backend for ``n_tasks`` chunks of ``runs`` replicates over ``months``, and its workers."""
     if scheduler:
         backend = "dask"
-    n = 0 if scheduler else choose_workers(workers, job.runs, job.horizon, len(job.tasks), backend=backend,
+    n = 0 if scheduler else choose_workers(workers, runs, months, n_tasks, backend=backend,
                                           oversubscribe=oversubscribe)
     if (backend == "dask" and not scheduler) or backend == "processes" or n > 1:
         from .mainguard import check_main_guard

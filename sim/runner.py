@@ -571,6 +571,7 @@ def execute(
     merge: Callable[[Any], None],
     progress: Callable[[int, int], None] | None = None,
     enough: Callable[[], bool] | None = None,
+    fn: Callable[[Task], Any] | None = None,
 ) -> int:
     """Run tasks on a backend, merging results strictly in chunk order.
 
@@ -580,7 +581,8 @@ def execute(
     backend is stopped at once, and the exception is re-raised. A backend that ends
     with chunks missing raises :class:`IncompleteRun` (a bug, never a quiet short run).
 
-    ``enough()``, if given, is asked after each chunk merged (in order): when it says
+    ``fn`` computes a chunk (a module-level function, so that worker processes can import
+    it; default :func:`simulate_chunk`). ``enough()``, if given, is asked after each chunk merged (in order): when it says
     True the run ends there (adaptive precision), the chunks still in flight are
     dropped, and the result is the same on every backend.
     """
@@ -591,7 +593,7 @@ def execute(
     ok = False
     try:
         with SignalDeferral() as deferral:
-            for res in backend.run(simulate_chunk, tasks):
+            for res in backend.run(fn or simulate_chunk, tasks):
                 buffer[res.chunk] = res
                 stop = False
                 while nxt in buffer and not stop:

@@ -20,6 +20,9 @@ CALIBRATIONS: dict[str, str] = {
                   "(fatal, more than 25 dead, war)",
     "mid-offensive": "limited offensives' base rate fitted to GML-MID 2.2.1 territorial disputes of 1992-2010 "
                      "whose highest action was occupation of territory",
+    "hindcast-dyad-years": "generic hazard coefficients fitted to the politically relevant dyad-years of 1946-2002 "
+                           "(COW capabilities and contiguity, ATOP alliances, COW-MID 5.0, GML-MID 2.2.1) by "
+                           "`sim calibrate`; the template a row becomes (sim.analysis.dyadyear)",
     "alliance-prior": "alliance credibility = a Beta prior from published rates of honouring commitments "
                       "(Leeds 2003; Berkemeier & Fuhrmann 2018) updated with the alliance's own record",
 }

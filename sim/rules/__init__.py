@@ -13,6 +13,7 @@ from . import (  # noqa: F401, I001
     blockade,
     escalation,
     events,
+    history,
     membership,
     offensive,
     patronage,

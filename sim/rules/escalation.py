@@ -119,6 +119,8 @@ declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability 
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
 declare_state("peak", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0),
               doc="highest rung this month (a clash may flare and subside within a month)")
+declare_state("entries", ("F",), "int16", 0,
+              doc="times the flashpoint climbed from rung 1 to rung 2 this month (militarized disputes starting)")
 declare_state("rung_floor", ("F",), "int8", 0,
               doc="the ladder cannot step below this rung this month (a blockade holds it at 2)")
 declare_state("mediators", ("F", "S"), "bool", _mediators, doc="mediators / monitors present")
@@ -200,6 +202,38 @@ class LadderParams(RuleParams):
     patron_weight: P(0, 1) = default(
         0.3, "a fully aligned outside power with full capacity steps in about a third of the time", symbol="κ")
     relapse: P(0, 1) = default(0.0, "a settled dispute stays settled within the horizon", unit="1/month")
+    # the record and setting of a dyad (sim.rules.history): fitted for the default model `spells` on the
+    # dyad-year panel (sim.rules.fitted); the monthly ladder was not fitted there, so they have no effect in it
+    beta_peace: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_py",
+                              label="escalation: beta peace")
+    beta_recent: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_p10",
+                              label="escalation: beta recent")
+    beta_fatal_last: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_fat",
+                              label="escalation: beta fatal last")
+    beta_force_last: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_for",
+                              label="escalation: beta force last")
+    beta_territorial: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_ter",
+                              label="escalation: beta territorial")
+    beta_land: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_land",
+                              label="escalation: beta land")
+    beta_sea: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_sea",
+                              label="escalation: beta sea")
+    beta_far: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_far",
+                              label="escalation: beta far")
+    beta_major: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_maj",
+                              label="escalation: beta major")
+    beta_allied: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_all",
+                              label="escalation: beta allied")
+    beta_preponderance: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="β_pre",
+                              label="escalation: beta preponderance")
+    gamma_fatal_last: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_fat",
+                              label="escalation: gamma fatal last")
+    gamma_territorial: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_ter",
+                              label="escalation: gamma territorial")
+    gamma_sea: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_sea",
+                              label="escalation: gamma sea")
+    gamma_far: P(-10, 10) = default(0.0, "not fitted for the monthly ladder (fitted for spells): no effect", symbol="γ_far",
+                              label="escalation: gamma far")
 
     @model_validator(mode="after")
     def _lengths(self) -> LadderParams:
@@ -236,7 +270,9 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     f_up = U * np.exp(column(w, "beta_shift") * np.abs(shift) + b_mom * m - b_med * M + shock)
     f_down = np.exp(b_med * M - b_mom * m)
     f_settle = np.exp(b_med * M - b_res * (res.mean(axis=2) - 0.5))
-    up = np.take_along_axis(w.rp("escalation", "base_up", w.dtype), L, axis=1) * f_up
+    g_on, g_esc = record_terms(w, d, x)
+    up = (np.take_along_axis(w.rp("escalation", "base_up", w.dtype), L, axis=1) * f_up
+          * np.where(L < 2, g_on, np.where(L < 5, g_esc, 1.0)))
     down = np.take_along_axis(w.rp("escalation", "base_down", w.dtype), L, axis=1) * f_down
     settle = np.take_along_axis(w.rp("escalation", "base_settle", w.dtype), L, axis=1) * f_settle
     stuck = ~climbs(L) | st.settled
@@ -244,7 +280,52 @@ def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     down[~steps_down(L, st.rung_floor) | st.settled] = 0.0
     settle[stuck] = 0.0
     return {"up": up, "down": down, "settle": settle, "lr": lr, "D": D, "M": M,
-            "f_up": f_up, "f_down": f_down, "f_settle": f_settle}
+            "f_up": f_up, "f_down": f_down, "f_settle": f_settle, "g_on": g_on, "g_esc": g_esc}
+
+
+CONTIGUITY_TERMS = {"beta_land": (1,), "beta_sea": (2, 3), "beta_far": (4, 5)}
+"""COW contiguity codes each coefficient applies to (6, no contiguity, is the reference)."""
+
+
+def record_terms(w, d: Dyads, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The factors the record and the setting of a dyad put on its up-rates (R, F) each:
+    ``g_on`` on the rates from rungs 0 and 1 (how often disputes start), ``g_esc`` on those
+    from rungs 2-4 (how far they go). docs/MODEL.md §D3b::
+
+        g_on  = exp(b_py ln(1 + peace) + b_p10 past10 + b_fat fatal_last + b_for [hostility_last >= 4]
+                    + b_ter territorial + b_land [land] + b_sea [water <= 24 mi] + b_far [water <= 400 mi]
+                    + b_maj (major_a + major_b) + b_all allied - b_pre |x|)
+        g_esc = exp(g_fat fatal_last + g_ter territorial + g_sea [water <= 24 mi] + g_far [water <= 400 mi])
+
+    x is the clipped log capability ratio; ``allied``: the sides are active members of one
+    collective-defence alliance.
+    """
+    from .history import past_disputes
+
+    st, par = w.st, w.par
+
+    col = lambda name: column(w, name)  # noqa: E731
+
+    contig = np.rint(par.contiguity)
+    eta = (col("beta_peace") * np.log1p(st.peace) + col("beta_recent") * past_disputes(st)
+           + col("beta_fatal_last") * st.fatal_last + col("beta_force_last") * (st.hostility_last >= 4)
+           + col("beta_territorial") * par.territorial
+           + col("beta_major") * (par.major_power[:, d.sides[:, 0]] + par.major_power[:, d.sides[:, 1]])
+           + col("beta_allied") * allied(w, d) - col("beta_preponderance") * np.abs(x))
+    for name, codes in CONTIGUITY_TERMS.items():
+        eta = eta + col(name) * np.isin(contig, codes)
+    g_esc = np.exp(col("gamma_fatal_last") * st.fatal_last + col("gamma_territorial") * par.territorial
+                   + col("gamma_sea") * np.isin(contig, CONTIGUITY_TERMS["beta_sea"])
+                   + col("gamma_far") * np.isin(contig, CONTIGUITY_TERMS["beta_far"]))
+    return np.exp(eta), g_esc
+
+
+def allied(w, d: Dyads) -> np.ndarray:
+    """(R, F) bool: both sides are active members of one collective-defence alliance."""
+    if not d.collective.any():
+        return np.zeros(w.st.level.shape, dtype=bool)
+    act = (w.st.status == 1) & d.collective[None, None, :]  # (R, S, A)
+    return (act[:, d.sides[:, 0], :] & act[:, d.sides[:, 1], :]).any(axis=2)
 
 
 def column(w, name: str) -> np.ndarray:
@@ -352,6 +433,7 @@ def build(plan: Plan):
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.peak = new.astype(np.int8)  # a month holds one rung in this model
+        st.entries = ((new >= 2) & (L < 2)).astype(np.int16)
         w.emit("escalation.rise", new > L, before=L, after=new)
         w.emit("escalation.fall", (new < L) & ~settled_now & ~ending, before=L, after=new)
         w.emit("escalation.war", (new == 5) & (L < 5))

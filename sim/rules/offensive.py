@@ -35,8 +35,9 @@ import numpy as np
 from ..parts import declare_attr, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from . import fitted
 from .common import Dyads, deterrence, response_probability, towards_sides
-from .escalation import CAL, log_balance
+from .escalation import log_balance
 from .formulas import chance, toll
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
@@ -73,24 +74,24 @@ declare_reading("seizures", "seizures", ("flashpoint",), "num", "seizures(lachin
 class OffensiveParams(RuleParams):
     """Launch rate and course of limited offensives (docs/CALIBRATION.md)."""
 
-    base_rate: P(0, 5) = default(
-        0.02267,
-        "mid-offensive: fitted so that a neutral territorial dyad's militarized episodes include an "
-        "offensive as often as GML-MID 2.2.1 territorial disputes of 1992-2010 had occupation of "
-        "territory as their highest action (23/127)", CAL, symbol="h_o", unit="1/month", label="limited offensive: base rate of launches")
-    beta_balance: P(0, 5) = default(
-        1.0, "launches are proportional to the capability ratio (an opportunistic challenger); "
-        "the ladder's initiation weight (0.3) is the low end of the range", symbol="β_bal", label="limited offensive: weight of the balance of capability")
-    beta_isolation: P(0, 10) = default(
-        2.0, "challengers pick isolated targets (Altman 2020: lightly held, avoiding war): certain decisive "
-        "help for the defender cuts launches e^2 = 7.4x", symbol="β_iso", label="limited offensive: weight of the defender's isolation")
+    base_rate: P(0, 5) = fitted.fitted(
+        "offensive.base_rate", "the share of disputes with an occupation or seizure", 0.02267, symbol="h_o",
+        unit="1/month", label="limited offensive: base rate of launches")
+    beta_balance: P(0, 5) = fitted.fitted(
+        "offensive.beta_balance", "the share of disputes with an occupation or seizure by the capability ratio",
+        1.0, symbol="β_bal", label="limited offensive: weight of the balance of capability")
+    beta_isolation: P(0, 10) = fitted.fitted(
+        "offensive.beta_isolation", "the share of disputes with an occupation or seizure by the sides' "
+        "major-power allies", 2.0, symbol="β_iso", label="limited offensive: weight of the defender's isolation")
     beta_resolve: P(0, 10) = default(1.0, "as the ladder: a unit of resolve scales launches by e", symbol="β_res", label="limited offensive: weight of resolve")
-    war_risk: P(0, 1) = default(
-        0.2, "an unaided defender fights a war over the land one time in five: grabs of gray areas rarely "
-        "lead to war, grabs of core territory often do (Altman 2016, working paper, no verified rate)",
+    war_risk: P(0, 1) = fitted.fitted(
+        "offensive.war_risk", "the shares of war and of seizures among disputes with an offensive", 0.2,
         symbol="w_0", label="limited offensive: chance the defender fights on (a war)")
     decisiveness: P(0, 10) = default(
         1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k", label="limited offensive: decisiveness of the balance")
+    beta_territorial: P(-10, 10) = fitted.fitted(
+        "offensive.beta_territorial", "the share of disputes with an occupation or seizure over territory",
+        symbol="β_ter", label="limited offensive: weight of a territorial dispute")
 
 
 def claims_of(plan: Plan) -> np.ndarray:
@@ -128,6 +129,7 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
         base_rate=w.rp("offensive", "base_rate"), b_bal=w.rp("offensive", "beta_balance"),
         b_iso=w.rp("offensive", "beta_isolation"), b_res=w.rp("offensive", "beta_resolve"),
         war_risk=w.rp("offensive", "war_risk"), decisiveness=w.rp("offensive", "decisiveness"))
+    rate = rate * np.exp(w.rp("offensive", "beta_territorial")[:, None, None] * w.par.territorial[:, :, None])
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 

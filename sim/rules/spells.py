@@ -31,6 +31,7 @@ from .. import seeding
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
+from . import fitted
 from .common import Dyads, towards_sides
 from .escalation import CAL, LadderParams, Stakes, column, rates
 from .formulas import contest_success, ema, toll
@@ -49,6 +50,9 @@ DAYS_PER_MONTH = 365.25 / 12
 
 declare_state("calm_at", ("F",), init=np.nan,
               doc="fraction of the month at which the flashpoint first stepped below rung 2 (NaN: it did not)")
+declare_state("onset_factor", ("F",), "float64", 1.0,
+              doc="the month's factor of the up-rates from rungs 0-1, shock included (u0[L] times it is the rate)")
+declare_state("down_factor", ("F",), "float64", 1.0, doc="the month's factor of the down-rates")
 declare_event("escalation.spike", ("flashpoint",),
               "a clash flares at {flashpoint} (rung {peak:.0f}) and subsides within the month (rung {after:.0f})",
               ("peak", "after"), doc="the month's peak is above both its starting and its ending rung")
@@ -61,12 +65,54 @@ class SpellParams(LadderParams):
     """The ladder's parameters with continuous-time defaults (see docs/CALIBRATION.md)."""
 
     base_up: P(0, 50, vector=True) = default(
-        (0.03, 0.05, 0.02172, 5.101, 0.4149, 0.0),
-        "mid-spells: up-rates from rungs 2-4 fitted so that neutral dyads' militarized episodes (127/531 "
-        "of them over a territory) are fatal, kill more than 25 and reach war as often as GML-MID 2.2.1 "
-        "disputes of 1992-2010 (113/526, 41/526, 7/531); rungs 0-1 (0.03, 0.05) are assumptions: a live "
-        "dispute turns tense about every three years and tension turns militarized within about two years",
+        (fitted.value("escalation.base_up[0]", 0.03), fitted.value("escalation.base_up[1]", 0.05),
+         fitted.value("escalation.base_up[2]", 0.02172), 5.101, fitted.value("escalation.base_up[4]", 0.4149), 0.0),
+        "rungs 0-1: " + fitted.note("escalation.base_up[0]", "how often tension starts")
+        + "; " + fitted.note("escalation.base_up[1]", "how often tension turns militarized (an onset)")
+        + "; rung 2: " + fitted.note("escalation.base_up[2]", "the share of disputes that kill")
+        + "; rung 3: mid-spells: fitted so that neutral dyads' militarized episodes kill more than 25 as often as "
+        "GML-MID 2.2.1 disputes of 1992-2010 (41/526); rung 4: "
+        + fitted.note("escalation.base_up[4]", "the share of disputes that reach war"),
         CAL, symbol="u0[L]", unit="1/month")
+    beta_peace: P(-10, 10) = fitted.fitted("escalation.beta_peace", "onset by years at peace (ln(1 + years))",
+                                           symbol="β_py", label="escalation: weight of years at peace")
+    beta_recent: P(-10, 10) = fitted.fitted("escalation.beta_recent", "onset by disputes in the past ten years",
+                                            symbol="β_p10", label="escalation: weight of recent disputes")
+    beta_fatal_last: P(-10, 10) = fitted.fitted("escalation.beta_fatal_last", "onset after a year of deaths",
+                                                symbol="β_fat", label="escalation: weight of last year's deaths")
+    beta_force_last: P(-10, 10) = fitted.fitted("escalation.beta_force_last", "onset after a year of force",
+                                                symbol="β_for", label="escalation: weight of last year's force")
+    beta_territorial: P(-10, 10) = fitted.fitted(
+        "escalation.beta_territorial", "onset when the dispute is over territory", symbol="β_ter",
+        label="escalation: weight of a territorial dispute")
+    beta_land: P(-10, 10) = fitted.fitted("escalation.beta_land", "onset of land neighbours", symbol="β_land",
+                                          label="escalation: weight of a land border")
+    beta_sea: P(-10, 10) = fitted.fitted("escalation.beta_sea", "onset across up to 24 miles of water",
+                                         symbol="β_sea", label="escalation: weight of a narrow sea")
+    beta_far: P(-10, 10) = fitted.fitted("escalation.beta_far", "onset across up to 400 miles of water",
+                                         symbol="β_far", label="escalation: weight of a wide sea")
+    beta_major: P(-10, 10) = fitted.fitted("escalation.beta_major", "onset by major powers among the sides",
+                                           symbol="β_maj", label="escalation: weight of a major power")
+    beta_allied: P(-10, 10) = fitted.fitted("escalation.beta_allied", "onset between treaty allies",
+                                            symbol="β_all", label="escalation: weight of an alliance between the sides")
+    beta_preponderance: P(-10, 10) = fitted.fitted(
+        "escalation.beta_preponderance", "onset by the capability ratio (|x|)", symbol="β_pre",
+        label="escalation: weight of preponderance")
+    beta_deterrence: P(0, 10) = fitted.fitted(
+        "escalation.beta_deterrence", "onset by each side's major-power ally (expected help)", 1.5, symbol="β_det",
+        label="escalation: weight of deterrence")
+    gamma_fatal_last: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_fatal_last", "the share of disputes that kill, after a year of deaths", symbol="γ_fat",
+        label="escalation: weight of last year's deaths on escalating")
+    gamma_territorial: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_territorial", "the share of disputes that kill, over territory", symbol="γ_ter",
+        label="escalation: weight of territory on escalating")
+    gamma_sea: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_sea", "the share of disputes that kill, across up to 24 miles of water", symbol="γ_sea",
+        label="escalation: weight of a narrow sea on escalating")
+    gamma_far: P(-10, 10) = fitted.fitted(
+        "escalation.gamma_far", "the share of disputes that kill, across up to 400 miles of water", symbol="γ_far",
+        label="escalation: weight of a wide sea on escalating")
     base_down: P(0, 100, vector=True) = default(
         (0.0, 0.12, 0.10, 20.0, 10.0, 0.0),
         "tension eases within about eight months and displays within ten; a fatal clash is an incident "
@@ -122,7 +168,10 @@ def build(plan: Plan):
         h = rates(w, d, eps)
         lr = h["lr"]
         pa = contest_success(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
-        fu, fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_up"], h["f_down"], h["f_settle"], pa))
+        fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_down"], h["f_settle"], pa))
+        # the up-rates' factor from rungs 0-1 (disputes starting) and from rungs 2-4, per cell
+        fu = np.ascontiguousarray(np.stack([(h["f_up"] * h["g_on"]).ravel(), (h["f_up"] * h["g_esc"]).ravel()],
+                                           axis=1), dtype=np.float64)
         u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
         end_rate = 1.0 / w.rp("escalation", "war_mean_months")
         med3, med4, sig = (w.rp("escalation", name)
@@ -143,6 +192,7 @@ def build(plan: Plan):
         ended = np.zeros(N, dtype=bool)
         claim = np.zeros(N, dtype=bool)
         winner = np.zeros(N, dtype=np.intp)
+        entries = np.zeros(N, dtype=np.int16)
         act = np.flatnonzero(~st.settled.ravel())
         done, batch = 0, 0
         while act.size and done < MAX_MOVES:
@@ -155,15 +205,16 @@ def build(plan: Plan):
                         end_rate=end_rate, pa=pa, med3=med3, med4=med4, sig=sig, post=post, floor=floor,
                         a_idx=a_idx, b_idx=b_idx, stake_of=stake_of, claimants=plan.claimants, claim_any=claim_any,
                         ctrl=ctrl, lv=lv, tau=tau, peak=peak, deaths=deaths, war_time=war_time, calm_at=calm_at,
-                        settle_now=settle_now, ended=ended, claim=claim, winner=winner)
+                        settle_now=settle_now, ended=ended, claim=claim, winner=winner, entries=entries)
             done += m
             batch += 1
         busy = np.zeros(N, dtype=bool)
         if act.size:  # still moving after MAX_MOVES moves: stays put for the rest of the month
             busy[act] = True
             war_time[act] += np.where(lv[act] == 5, 1.0 - tau[act], 0.0)
-        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy = (
-            x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy))
+        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy, entries = (
+            x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy,
+                                      entries))
         post = post[:, None]
         sig = sig[:, None]
 
@@ -183,6 +234,9 @@ def build(plan: Plan):
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
+        st.entries = entries
+        st.onset_factor = fu[:, 0].reshape(R, F)  # the month's factors below rung 2 (for exact per-month odds)
+        st.down_factor = fd.reshape(R, F)
         w.emit("escalation.rise", lv > L0, before=L0, after=lv)
         w.emit("escalation.fall", (lv < L0) & ~settled_now & ~ended, before=L0, after=lv)
         w.emit("escalation.spike", (peak >= 3) & (peak > np.maximum(L0, lv)), peak=peak, after=lv)

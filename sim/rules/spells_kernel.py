@@ -18,7 +18,7 @@ from .formulas import climbs, kernel, steps_down, toll
 @kernel
 def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
           a_idx, b_idx, stake_of, claimants, claim_any, ctrl,
-          lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner):  # pragma: no cover - compiled
+          lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, entries):  # pragma: no cover - compiled
     """Run the cells ``act`` (flat r * F + f) through up to ``m`` moves; return those
     still moving after them.
 
@@ -26,13 +26,16 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         act: (n,) cells still moving. E, U, Z: (N, m), (N, m, 2), (N, m) the batch's
             standard exponential waiting times, uniforms (kind of move, war's winner) and
             standard normals (a clash's toll), for every cell.
-        u0, d0, s0: (R, 6) base rates by rung; fu, fd, fst: (N,) the month's factors;
+        u0, d0, s0: (R, 6) base rates by rung; fu: (N, 2) the month's factor of the up-rates
+            from rungs 0-1 (column 0: disputes starting) and from rungs 2-4 (column 1);
+            fd, fst: (N,) the month's factors of the down- and settlement rates;
             end_rate: (R,) 1 / war_mean_months; pa: (N,) P(side a wins a war);
             med3, med4, sig: (R,) clash tolls; post: (R,) post-war rung; floor: (N,) rung floor.
         a_idx, b_idx: (F,) the sides; stake_of: (F,) territory at stake (-1: none);
             claimants: (T, S); claim_any: (T,); ctrl: (R, T) controllers.
         lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner: (N,)
-            the month so far, updated in place.
+            the month so far, updated in place; entries: (N,) times the cell climbed from
+            rung 1 to rung 2 (a militarized dispute starting) this month.
     """
     out = np.empty(act.size, dtype=np.intp)
     n_out = 0
@@ -44,7 +47,7 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         moving = True
         for j in range(m):
             at_war = not climbs(lk)
-            up = 0.0 if at_war else u0[r, lk] * fu[c]
+            up = 0.0 if at_war else u0[r, lk] * fu[c, 0 if lk < 2 else 1]
             down = d0[r, lk] * fd[c] if steps_down(lk, floor[c]) else 0.0
             settle = 0.0 if at_war else s0[r, lk] * fst[c]
             total = up + down + settle + (end_rate[r] if at_war else 0.0)
@@ -59,6 +62,8 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
             x = U[c, j, 0] * total
             if x < up:
                 lk += 1
+                if lk == 2:
+                    entries[c] += 1
                 if lk == 3 or lk == 4:  # a clash breaks out
                     deaths[c] += toll(med3[r] if lk == 3 else med4[r], sig[r], Z[c, j], 1.0)
                 if lk > peak[c]:

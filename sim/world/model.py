@@ -257,6 +257,21 @@ class World(mesa.Model):
             self.seed_seq = seed_seq
         self.streams = {}
 
+    def subset(self, idx: np.ndarray, seed_seq: np.random.SeedSequence) -> World:
+        """A world of the replicates ``idx`` of this one, continuing from where they are, with
+        fresh random streams from ``seed_seq`` (what some replicates do next, without
+        simulating the rest: the follow-up of disputes still running at a window's end)."""
+        sub = World(self.plan, len(idx), seed_seq, self.pipeline, dtype=self.dtype)
+
+        def take(a: Arrays) -> Arrays:
+            return Arrays(**{k: v[idx] for k, v in a.__dict__.items()
+                             if isinstance(v, np.ndarray) and not k.startswith("_")})
+
+        sub.elapsed, sub.current_month = self.elapsed, self.current_month
+        sub.par, sub.st = take(self.par), take(self.st)
+        sub.counts = {k: v[idx] for k, v in self.counts.items()}
+        return sub
+
     def release(self) -> None:
         """Let Mesa forget this finished world, so that it can be garbage-collected
         (:func:`sim.world.agents.forget`: Mesa 3.3 keeps a reference to every model, 3.5

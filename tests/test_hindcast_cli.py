@@ -1,0 +1,85 @@
+"""``sim hindcast`` and ``sim calibrate`` end to end on a slice of the shared panel."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.analysis import calibration
+from sim.cli import app
+
+runner = CliRunner()
+PANEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "dyad_years_1946_2002.csv"
+if not PANEL.exists():
+    PANEL = Path("/work/shared/data/dyad_years_1946_2002.csv")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    """Every onset row of 1985-1992 and 600 calm rows of those years: small, with events of each kind."""
+    df = pd.read_csv(PANEL)
+    df = df[(df.year >= 1985) & (df.year <= 1992)]
+    rows = pd.concat([df[df.onset == 1], df[df.onset == 0].sample(600, random_state=3)]).sort_values(
+        ["year", "ccode1", "ccode2"])
+    path = tmp_path_factory.mktemp("panel") / "panel.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
+def test_sim_hindcast_writes_forecasts_and_scores(small, tmp_path):
+    out = tmp_path / "h"
+    r = runner.invoke(app, ["hindcast", str(small), "--years", "1991-1992", "--train", "1985-1990", "--runs", "20",
+                            "--workers", "1", "--quiet", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    f = pd.read_csv(out / "forecasts.csv")
+    n = int(((pd.read_csv(small).year >= 1991)).sum())
+    assert len(f) == n and {"ccode1", "ccode2", "year", "onset", "onset_fatal", "ongoing"} <= set(f.columns)
+    assert ((f.onset >= 0) & (f.onset <= 1)).all() and (f.onset_fatal <= f.onset + 1e-12).all()
+    scores = pd.read_csv(out / "scores.csv")
+    assert {"model", "regression", "base rate"} <= set(scores.forecaster)
+    assert (out / "report.html").stat().st_size > 1000
+    assert "Outputs:" in r.output and "Brier" in r.output
+
+
+def test_sim_hindcast_of_a_bad_year_range_is_one_line(small, tmp_path):
+    out = tmp_path / "h"
+    r = runner.invoke(app, ["hindcast", str(small), "--years", "2010-2012", "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    assert len(r.output.strip().splitlines()) == 1 and str(small) in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_sim_calibrate_writes_a_calibration_the_hindcast_reads(small, tmp_path):
+    out = tmp_path / "c"
+    r = runner.invoke(app, ["calibrate", str(small), "--boot", "10", "--runs", "20", "--years", "1989-1992", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    cal = json.loads((out / "calibration.json").read_text())
+    assert {"escalation.beta_peace", "escalation.base_up[1]", "offensive.base_rate",
+            "hindcast.persistence"} <= set(cal["values"])
+    for k, v in cal["values"].items():
+        assert cal["lo"][k] <= v <= cal["hi"][k], k
+    assert cal["panel"]["years"] == "1989-1992" and 0 < cal["panel"]["base_rates"]["onset"] < 1
+    assert "beta_peace" in (out / "parameters.md").read_text()
+    # the fitted file drives a hindcast (its base rates too)
+    h = tmp_path / "h"
+    r = runner.invoke(app, ["hindcast", str(small), "--years", "1992-1992", "--train", "1989-1991", "--runs", "10",
+                            "--workers", "1", "--quiet", "--calibration", str(out / "calibration.json"), "--out", str(h)])
+    assert r.exit_code == 0, r.output
+    assert (h / "forecasts.csv").exists()
+
+
+@pytest.mark.slow
+def test_sim_calibrate_ablation_holds_the_mechanisms_terms_at_zero(small, tmp_path):
+    out = tmp_path / "a"
+    r = runner.invoke(app, ["calibrate", str(small), "--boot", "5", "--runs", "10", "--years", "1991-1992", "--ablation", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    cal = json.loads((out / "calibration.json").read_text())
+    held = {f"{rule}.{k}" for rule, vals in calibration.MECHANISMS.items() for k in vals}
+    assert held.isdisjoint(cal["values"]) and "escalation.beta_peace" in cal["values"]
+    assert cal["fit"]["fixed"] == calibration.MECHANISMS
+    assert json.loads((out / "manifest.json").read_text())["fixed"] == calibration.MECHANISMS
