@@ -83,3 +83,26 @@ def test_sim_calibrate_ablation_holds_the_mechanisms_terms_at_zero(small, tmp_pa
     assert held.isdisjoint(cal["values"]) and "escalation.beta_peace" in cal["values"]
     assert cal["fit"]["fixed"] == calibration.MECHANISMS
     assert json.loads((out / "manifest.json").read_text())["fixed"] == calibration.MECHANISMS
+
+
+def test_a_panel_of_later_years_alone_is_scored_with_the_frozen_calibration(small, tmp_path):
+    """As outside scorers will: a file holding only the years to score (no earlier years to fit a
+    regression on) is forecast with the shipped calibration and scored against its base rates."""
+    later = tmp_path / "later.csv"
+    df = pd.read_csv(small)
+    df[df.year >= 1992].to_csv(later, index=False)
+    out = tmp_path / "h"
+    r = runner.invoke(app, ["hindcast", str(later), "--runs", "10", "--workers", "1", "--quiet", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    scores = pd.read_csv(out / "scores.csv")
+    assert set(scores.forecaster) == {"model", "base rate"}
+    assert "base rates of the calibration's panel (1946-2002)" in r.output
+    shipped = json.loads(calibration_file().read_text())["panel"]["base_rates"]["onset"]
+    b = scores[(scores.forecaster == "base rate") & (scores.outcome == "onset") & (scores.period == "all")]
+    assert float(b["base_rate"].iloc[0]) == pytest.approx(shipped)
+
+
+def calibration_file() -> Path:
+    from sim.rules import fitted
+
+    return fitted.FILE
