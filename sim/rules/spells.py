@@ -67,7 +67,9 @@ class SpellParams(LadderParams):
     base_up: P(0, 50, vector=True) = default(
         (fitted.value("escalation.base_up[0]", 0.03), fitted.value("escalation.base_up[1]", 0.05),
          fitted.value("escalation.base_up[2]", 0.02172), 5.101, fitted.value("escalation.base_up[4]", 0.4149), 0.0),
-        "rungs 0-1: " + fitted.note("escalation.base_up[0]", "how often tension starts")
+        # a calibration note starts with its key (the first; rung 3's own key is named where it applies)
+        fitted.KEY + " (rungs 0, 1, 2, 4) and mid-spells (rung 3): rungs 0-1: "
+        + fitted.note("escalation.base_up[0]", "how often tension starts")
         + "; " + fitted.note("escalation.base_up[1]", "how often tension turns militarized (an onset)")
         + "; rung 2: " + fitted.note("escalation.base_up[2]", "the share of disputes that kill")
         + "; rung 3: mid-spells: fitted so that neutral dyads' militarized episodes kill more than 25 as often as "
