@@ -129,7 +129,11 @@ def test_war_deaths_follow_the_time_at_war(tmp_path):
 
 
 def test_offensive_odds_rise_with_balance_isolation_and_wear(tmp_path):
+    """The mechanism's directions, with its slopes on (the panel puts the balance and isolation
+    slopes at 0 with intervals reaching 1.7 and 6: declared uncertainties, docs/CALIBRATION.md)."""
     w = world_of(tmp_path, n=10)
+    w.par["rule:offensive.beta_balance"][:] = 1.0
+    w.par["rule:offensive.beta_isolation"][:] = 1.0
     base = odds(w)
     assert np.all(base["challenger"][:, FRONT, 0]) and not base["challenger"][:, FRONT, 1].any()
     assert np.all(base["rate"][:, LINE] == 0)  # no stakes on the line: nothing to seize
