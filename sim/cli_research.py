@@ -55,7 +55,7 @@ def sweep(
     precision: Annotated[str, typer.Option("--precision", help="float32 (default) or float64.")] = "float32",
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Add rounds of --runs per set until every set's 95% intervals are narrower than +/- this (at most 20 rounds).")] = None,
     first_order_only: Annotated[bool, typer.Option("--first-order-only", help="Sobol: N*(D+2) sets, no second-order terms.")] = False,
-    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet (one row per run, with its set); needs sim[research].")] = False,
+    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet (one row per run, with its set); needs sim\\[research].")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the sweep folder here (must be new or empty).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
