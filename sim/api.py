@@ -190,13 +190,23 @@ class LoadedScenario:
         return out
 
     def problem(self, params: dict[str, tuple[float, float]] | list[str] | None = None,
-                levers: list[str] | None = None) -> Any:
+                levers: list[str] | None = None, outputs: list[str] | None = None) -> Any:
         """A SALib ``ProblemSpec`` of the scenario's uncertainties (or of ``params``
         ranges ``{path: (lo, hi)}`` / ``["PATH=LO:HI"]``), plus levers switched on/off
-        (uniform on [0, 1], on from 0.5). Names are the parameter paths."""
+        (uniform on [0, 1], on from 0.5). Names are the parameter paths; ``outputs`` are
+        the outcomes whose probabilities the results will hold, in that order (default:
+        every outcome of the scenario), so SALib's analyses are keyed by outcome name
+        (``sp.analysis["lachin_fatal_clash"]``) rather than ``Y1, Y2...``.
+        :func:`sim.evaluate` gives those results: ``sp.set_results(ev.outputs(sp))``."""
         from .analysis.design import inputs_for, parse_ranges, problem
 
-        return problem(inputs_for(self, parse_ranges(params) or None, levers))
+        names = list(self.spec.outcomes)
+        chosen = names if outputs is None else [outputs] if isinstance(outputs, str) else list(outputs)
+        bad = [o for o in chosen if o not in names]
+        if bad or not chosen:
+            what = f"no outcome '{bad[0]}'{suggest(bad[0], names)}" if bad else "give at least one outcome"
+            raise option_error("outputs", f"{what}; outcomes are {', '.join(names)}")
+        return problem(inputs_for(self, parse_ranges(params) or None, levers), chosen)
 
     def compiled(self) -> Any:
         """The scenario's plan at its own horizon, without levers (compiled once)."""
@@ -494,6 +504,7 @@ def run(
     levers: list[str] | None = None,
     replicates: bool | str | Path = False,
     ci_halfwidth: float | None = None,
+    trajectories: bool | str | Path = False,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
@@ -524,6 +535,11 @@ def run(
             interval is narrower than +/- this (0.01 = one percentage point); ``runs``
             is then the most runs to do (default 1,000,000). Results are the same on
             every backend (chunks are merged and checked in order).
+        trajectories: Keep every replicate's monthly values of the recorded states for
+            :meth:`Results.trajectories`: ``True`` in memory, or a path to stream a
+            Parquet file to, chunk by chunk (:mod:`sim.trajectories` gives its schema;
+            needs pyarrow, ``sim[research]``). Off by default: it holds
+            chunk size x months x recorded elements values per chunk.
 
     Every option is checked before anything runs (:class:`InputError` naming the
     argument; a scheduler that does not answer is one too). On Ctrl-C (or
@@ -545,8 +561,13 @@ def run(
         from .replicates import ReplicateTable
 
         consumers.append(ReplicateTable(None if replicates is True else replicates))
+    if trajectories is not False and trajectories is not None:
+        from .trajectories import TrajectoryTable
+
+        consumers.append(TrajectoryTable(None if trajectories is True else trajectories))
     job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
-                             levers=levers, keep_trajectories=keep_trajectories, per_replicate=bool(consumers))
+                             levers=levers, keep_trajectories=keep_trajectories, per_replicate=bool(consumers),
+                             trajectories=trajectories is not False and trajectories is not None)
     engine, n_workers = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
                                               oversubscribe=oversubscribe)
     return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe,

@@ -213,6 +213,7 @@ def run(
     replace_rule: ReplaceOpt = False,
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Adaptive precision: add chunks until every outcome's 95% interval is narrower than +/- this (0.01 = one point); --runs is then the most runs (default 1,000,000).")] = None,
     replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim\\[research].")] = False,
+    trajectories: Annotated[bool, typer.Option("--trajectories", help="Also write trajectories.parquet: every run's month-by-month values of the recorded states (rungs, deaths, trust, shares...), one row per run and month, streamed chunk by chunk; needs sim\\[research].")] = False,
     uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
     uncertainty_sets: Annotated[int, typer.Option("--uncertainty-sets", help="Parameter sets of the --uncertainty sweep (Latin hypercube).")] = 64,
     uncertainty_runs: Annotated[int, typer.Option("--uncertainty-runs", help="Runs per parameter set of the --uncertainty sweep.")] = 500,
@@ -233,7 +234,8 @@ def run(
     _state["replace_rule"] = replace_rule  # read by _plugins in the command's body
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
                no_report, backend, precision, scheduler, lever, plugin,
-               {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "uncertainty": uncertainty,
+               {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "trajectories": trajectories,
+                "uncertainty": uncertainty,
                 "uncertainty_sets": uncertainty_sets, "uncertainty_runs": uncertainty_runs},
                from_game, turn, stories)
 
@@ -258,10 +260,11 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                 from .scenario.errors import option_error
 
                 raise option_error("--uncertainty-sets", f"must be at least 8 (got {research['uncertainty_sets']})")
-        if research.get("replicates"):
-            from .replicates import require
+        for flag in ("replicates", "trajectories"):
+            if research.get(flag):
+                from .replicates import require
 
-            require("pyarrow", "--replicates", option="--replicates")
+                require("pyarrow", f"--{flag}", option=f"--{flag}")
         _plugins("run", plugin, _state.get("replace_rule", False))
         if from_game is not None or turn is not None:  # the state of a saved game (sim.play.replay)
             from .play import replay
@@ -274,6 +277,7 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                                                                  "--lever": lever, "--precision": precision != "float32",
                                                                  "--stories": stories,
                                                                  "--replicates": research.get("replicates"),
+                                                                 "--trajectories": research.get("trajectories"),
                                                                  "--ci-halfwidth": research.get("ci_halfwidth"),
                                                                  "--uncertainty": research.get("uncertainty")})
             state = replay.game_state(from_game, turn)
@@ -312,10 +316,11 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             with _notices("run"):
                 if run_fn is api.run:
                     rep_file = _temp_parquet() if research.get("replicates") else False
+                    traj_file = _temp_parquet("trajectories.parquet") if research.get("trajectories") else False
                     res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
                                   progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
                                   oversubscribe=oversubscribe, levers=lever, replicates=rep_file,
-                                  ci_halfwidth=research.get("ci_halfwidth"))
+                                  ci_halfwidth=research.get("ci_halfwidth"), trajectories=traj_file)
                 else:  # the continuations of a saved game
                     res = run_fn(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
                                  progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
@@ -354,13 +359,16 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
         except Terminated:
             late = ("Stopped by SIGTERM", 143)
     t_saved = _clock()
-    if research.get("replicates") and rep_file:
+    if run_fn is api.run:
         from .files import release
 
-        release(Path(rep_file).parent)  # copied into the run folder by res.save
+        for scratch in (rep_file, traj_file):
+            if scratch:
+                release(Path(scratch).parent)  # copied into the run folder by res.save
     where = f"{folder}/" if save_error is None or save_error.left == "kept" else \
         "nowhere (the run folder could not be written)"
     rep_error = res.replicates_error()
+    traj_error = res.stream_error("trajectories")
     if failure is not None:
         if _state["debug"]:
             typer.echo(failure.trace, err=True)
@@ -387,9 +395,10 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             raise save_error
         typer.echo(f"sim run: {save_error}", err=True)
         raise typer.Exit(1)
-    if rep_error is not None:
-        typer.echo(f"sim run: --replicates: {rep_error}; the rest of the run is saved in {where} without "
-                   "replicates.parquet", err=True)
+    for flag, error in (("replicates", rep_error), ("trajectories", traj_error)):
+        if error is not None:
+            typer.echo(f"sim run: --{flag}: {error}; the rest of the run is saved in {where} without "
+                       f"{flag}.parquet", err=True)
     stopped = res.manifest.get("stopped_by")
     if stopped is not None:
         how, code = {"interrupt": ("Interrupted", 130), "SIGTERM": ("Stopped by SIGTERM", 143)}[stopped]
@@ -399,17 +408,17 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
             err=True,
         )
         raise typer.Exit(code)
-    if rep_error is not None:
+    if rep_error is not None or traj_error is not None:
         raise typer.Exit(1)
 
 
-def _temp_parquet() -> Path:
-    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder):
-    a scratch folder of this process (:func:`sim.files.private_dir`; those of killed runs are
-    removed first)."""
+def _temp_parquet(name: str = "replicates.parquet") -> Path:
+    """Where ``--replicates`` (``--trajectories``) streams its Parquet file during a run
+    (copied into the run folder): a scratch folder of this process
+    (:func:`sim.files.private_dir`; those of killed runs are removed first)."""
     from .files import private_dir
 
-    return private_dir("replicates") / "replicates.parquet"
+    return private_dir("replicates") / name
 
 
 def _out_folder(res, out: Path | None, command: str = "run") -> Path:
@@ -535,7 +544,8 @@ def _print_footer(res, folder: Path | None, split: tuple[float, float, float], c
               f"imports {split[0]:.1f} s, simulation {split[1]:.1f} s, figures and report {split[2]:.1f} s.")
     if folder is None:
         return
-    names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
+    names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "replicates.parquet",
+                         "trajectories.parquet", "manifest.json") if (folder / n).exists()]
     _say(con, f"Outputs: {folder}/  ({', '.join(names)})")
 
 

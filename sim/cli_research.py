@@ -39,8 +39,9 @@ def _pct(x: float) -> str:
 
 def sweep(
     scenario: Annotated[str, typer.Argument(help="A scenario file or a shipped scenario name.")],
-    method: Annotated[str, typer.Option("--method", help="sobol (S1/ST), morris (mu*/sigma), lhs (RBD-FAST S1) or grid.")] = "sobol",
-    samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(2D+2) sets), Morris trajectories (N*(D+1) sets), LHS sets, or grid levels per input.")] = 64,
+    method: Annotated[str | None, typer.Option("--method", help="sobol (S1/ST; the default), morris (mu*/sigma), lhs (RBD-FAST S1), fast (eFAST S1/ST), delta (delta and S1) or grid.")] = None,
+    samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(D+2) sets, N*(2D+2) with --second-order), Morris trajectories (N*(D+1) sets), LHS or delta sets, eFAST sets per input (N*D sets, N > 64), or grid levels per input.")] = 64,
+    design: Annotated[Path | None, typer.Option("--design", help="Run your own parameter sets instead of sampling: a CSV with one row per set and a column per parameter path or lever:ACTOR.LEVER (0/1); a 'set' column is ignored. No indices: analyse the sets with any tool (sim.evaluate in Python).")] = None,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per parameter set.")] = 200,
     param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable; a whole-number parameter takes whole bounds, its values then equally likely).")] = None,
     lever: Annotated[list[str] | None, typer.Option("--lever", help="A lever switched across sets (an input: on in about half of them): ACTOR.LEVER (repeatable).")] = None,
@@ -54,7 +55,8 @@ def sweep(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
     precision: Annotated[str, typer.Option("--precision", help="float32 (default) or float64.")] = "float32",
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Add rounds of --runs per set until every set's 95% intervals are narrower than +/- this (at most 20 rounds).")] = None,
-    first_order_only: Annotated[bool, typer.Option("--first-order-only", help="Sobol: N*(D+2) sets, no second-order terms.")] = False,
+    second_order: Annotated[bool, typer.Option("--second-order", help="Sobol: also second-order indices, reported in interactions.csv (N*(2D+2) sets instead of N*(D+2)).")] = False,
+    first_order_only: Annotated[bool, typer.Option("--first-order-only", hidden=True, help="The default now; kept so that older scripts run.")] = False,
     replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet (one row per run, with its set); needs sim\\[research].")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the sweep folder here (must be new or empty).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
@@ -65,9 +67,12 @@ def sweep(
     """Which inputs drive each outcome: sample parameter sets and run them all in one Monte Carlo.
 
     Varies the scenario's uncertainties: (or --param ranges) and --lever switches
-    with SALib's samplers; all sets x runs are one vectorized Monte Carlo. Writes
-    sets.csv (inputs and outcome probabilities per set), indices.csv (Sobol S1/ST or
-    Morris mu*/sigma with 95% intervals), noise.csv (the share of each outcome's
+    with SALib's samplers (or runs the sets of --design FILE.csv); all sets x runs are
+    one vectorized Monte Carlo. Writes sets.csv (inputs and outcome probabilities per
+    set), indices.csv (Sobol S1/ST, Morris mu*/sigma, RBD-FAST S1, eFAST S1/ST or delta
+    with 95% intervals, and a flag where an index is not to be trusted: Monte Carlo
+    noise over half the variance, or an index outside 0..1 beyond its interval; flagged
+    indices are never named as drivers), noise.csv (the share of each outcome's
     variance that is Monte Carlo noise), summary.json, figures, report.html and a
     manifest to outputs/<scenario>/<timestamp>-<hash>/ (or --out).
     """
@@ -75,13 +80,16 @@ def sweep(
 
     _state["replace_rule"] = replace_rule
     _stoppable(_sweep, scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size,
-               backend, scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin)
+               backend, scheduler, precision, ci_halfwidth, second_order, replicates, out, no_report, json_, plugin,
+               design)
 
 
 def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size, backend,
-           scheduler, precision, ci_halfwidth, first_order_only, replicates, out, no_report, json_, plugin) -> None:
+           scheduler, precision, ci_halfwidth, second_order, replicates, out, no_report, json_, plugin,
+           design=None) -> None:
     from . import api
     from .analysis.design import parse_ranges
+    from .analysis.evaluate import evaluate
     from .analysis.sweep import sweep as run_sweep
     from .cli import _fail, _notices, _out_folder, _plugins, _progress, _state, _temp_parquet
     from .interrupts import SignalDeferral
@@ -92,12 +100,24 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
                               scheduler=scheduler, ci_halfwidth=ci_halfwidth)
         ranges = parse_ranges(param)
+        if design is not None:
+            from .scenario.errors import option_error
+
+            clash = [f for f, v in (("--method", method), ("--param", param), ("--lever", lever),
+                                    ("--second-order", second_order)) if v]
+            if clash:
+                raise option_error("--design", f"{', '.join(clash)} cannot go with --design: the design's columns "
+                                   "say what varies and its rows are the sets")
         if replicates:
             from .replicates import require
 
             require("pyarrow", "--replicates", option="--replicates")
         _plugins("sweep", plugin, _state.get("replace_rule", False))
         scn = api.load_scenario(scenario, overrides=set_ or None)
+        if design is not None:
+            from .analysis.evaluate import read_design
+
+            read_design(scn, design)  # every cell checked before anything runs
         if out is not None:
             api.check_out(out)
         progress, finish = _progress(json_, scn)
@@ -106,10 +126,15 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
         save_error = None
         with SignalDeferral() as deferral, _notices("sweep"):
             try:
-                sw = run_sweep(scn, method, samples, runs, params=ranges or None, levers=lever, pull=pull, seed=seed,
-                               months=months, chunk_size=chunk_size, workers=workers, backend=backend,
-                               scheduler=scheduler, dtype=precision, second_order=not first_order_only,
-                               ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress)
+                if design is not None:
+                    sw = evaluate(scn, design, runs, pull=pull, seed=seed, months=months, chunk_size=chunk_size,
+                                  workers=workers, backend=backend, scheduler=scheduler, dtype=precision,
+                                  ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress)
+                else:
+                    sw = run_sweep(scn, method or "sobol", samples, runs, params=ranges or None, levers=lever, pull=pull,
+                                   seed=seed, months=months, chunk_size=chunk_size, workers=workers, backend=backend,
+                                   scheduler=scheduler, dtype=precision, second_order=second_order,
+                                   ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress)
             except ChunkFailed as exc:
                 failure = exc
             finish()
@@ -171,31 +196,48 @@ def _print_sweep(sw, folder: Path | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from .analysis.sweep import INDEX_WORDS
+
     con = Console(width=max(120, Console().width))
-    t = Table(title=escape(f"{sw.results.title} — {sw.method} sweep: {sw.sets:,} parameter sets × {sw.runs_per_set:,} "
+    what = "design of your own" if sw.method == "design" else f"{sw.method} sweep"
+    t = Table(title=escape(f"{sw.results.title} — {what}: {sw.sets:,} parameter sets × {sw.runs_per_set:,} "
                            f"runs ({sw.results.runs:,} runs in one Monte Carlo)"), title_justify="left")
     t.add_column("Outcome", overflow="fold", min_width=28, max_width=50)
     t.add_column("Mean", justify="right")
     t.add_column("10–90% across sets", justify="right")
     t.add_column("MC noise share", justify="right")
-    t.add_column("Most influential (index ± 95%)", overflow="fold", max_width=60)
+    if sw.method != "design":
+        t.add_column("Drivers (index ± 95%)", overflow="fold", max_width=60)
     nz = sw.noise()
+    flagged_any = False
     for o in sw.outcomes:
         r = nz.loc[o]
-        rank = [x for x in sw.ranking(o) if x[1] == x[1]][:2]
-        infl = "; ".join(f"{n} {v:.2f}" + (f" ± {c:.2f}" if c == c else "") for n, v, c in rank) or "-"
         share = "-" if r["mc_share"] != r["mc_share"] else f"{100 * r['mc_share']:.0f}%"
-        t.add_row(escape(sw.description(o)), _pct(r["mean"]), f"{_pct(r['p10'])} – {_pct(r['p90'])}", share, escape(infl))
+        cells = [escape(sw.description(o)), _pct(r["mean"]), f"{_pct(r['p10'])} – {_pct(r['p90'])}", share]
+        if sw.method != "design":
+            drivers = sw.drivers(o)[:2]
+            infl = "; ".join(f"{n} {v:.2f}" + (f" ± {c:.2f}" if c == c else "") for n, v, c in drivers) or "none clearly"
+            bad = sw.flagged(o)
+            if bad:
+                flagged_any = True
+                infl += f" [{len(bad)} flagged]"
+            cells.append(escape(infl))
+        t.add_row(*cells)
     con.print(t)
-    key = {"sobol": "total Sobol index ST", "morris": "Morris mu*", "lhs": "RBD-FAST first-order index",
-           "grid": "range of the mean across levels"}[sw.method]
-    typer.echo(f"Index: {key}. MC noise share: the part of the variance across sets that is Monte Carlo noise "
-               "(above ~50%, raise --runs).")
+    if sw.method != "design":
+        typer.echo(f"Index: {INDEX_WORDS[sw.method]}. Drivers: inputs whose index is above zero beyond its 95% "
+                   "interval and not flagged. MC noise share: the part of the variance across sets that is Monte "
+                   "Carlo noise.")
+        if flagged_any:
+            typer.echo("Flagged: indices not to be trusted (noise share above 50%: raise --runs; or an index below 0 "
+                       "or above 1 beyond its interval); see indices.csv (column flag) and report.html.")
     m = sw.results.manifest
     typer.echo(f"Seed {sw.seed}; {m['workers']} worker(s) ({m['backend']}); simulation "
                f"{m['timings_s']['simulation']:.1f} s ({m['replicate_months_per_s']:,.0f} replicate-months/s).")
     if folder is not None:  # None: the folder could not be written
-        typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv, noise.csv, summary.json, manifest.json)")
+        inter = ", interactions.csv" if sw.second_order and sw.method == "sobol" else ""
+        typer.echo(f"Outputs: {folder}/  (report.html, sets.csv, indices.csv{inter}, noise.csv, summary.json, "
+                   "manifest.json)")
         typer.echo(f"Next: sim discover {folder} --outcome NAME")
 
 

@@ -102,6 +102,8 @@ class RunSpec:
             results cover the game's months so far.
         keep_final, keep_traj: Replicates (from the start of the run) whose final values
             and trajectories are kept.
+        series: Return every replicate's monthly values of the recorded states with the
+            per-replicate data (``--trajectories``; needs ``record``).
     """
 
     key: str
@@ -120,6 +122,7 @@ class RunSpec:
     start_replicate: int = 0
     keep_final: int = 10_000
     keep_traj: int = 300
+    series: bool = False
 
     def root(self) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed_entropy, spawn_key=self.seed_key)
@@ -227,7 +230,7 @@ def _simulate_inner(task: Task):
         if spec.start is not None:
             world.restore(spec.start, replicate=spec.start_replicate, seed_seq=ss)
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
-                       record=spec.record, switched=switched)
+                       record=spec.record, switched=switched, series=spec.series)
         if spec.start is not None and spec.start.get("history") is not None:
             rec.preload(spec.start["history"])  # a played game's outcomes and months so far
         while world.elapsed < plan.horizon:

@@ -24,7 +24,9 @@ import numpy as np
 
 from ..scenario.errors import InputError, Mark, Problem, option_error, suggest
 
-METHODS = ("sobol", "morris", "lhs", "grid")
+METHODS = ("sobol", "morris", "lhs", "grid", "fast", "delta")
+FAST_M = 4
+"""eFAST's interference factor M (SALib's default): a sample needs N > 4 M^2 sets per input."""
 LEVER = "lever:"
 MAX_GRID_SETS = 200_000
 
@@ -40,12 +42,15 @@ class Input:
             on [0, 1], on where the draw is 0.5 or more.
         integer: The parameter takes whole values (draws are rounded by the model).
         source: Where the range comes from (the scenario's ``source:``), if said.
+        from_design: Its values come from a design of the user's own (:func:`sim.evaluate`);
+            ``dist`` is then its uncertainty's, or its allowed range.
     """
 
     name: str
     dist: Any
     integer: bool = False
     source: Any = None
+    from_design: bool = False
 
     @property
     def lever(self) -> bool:
@@ -102,6 +107,8 @@ class Input:
     def describe(self) -> str:
         if self.lever:
             return f"lever {self.name[len(LEVER):]} (on in half the sets)"
+        if self.from_design:
+            return f"{self.name}: values from the design"
         f, a = self.dist.family, self.dist.args
         return f"{self.name} ~ {f}[{', '.join(f'{x:g}' for x in a)}]"
 
@@ -171,34 +178,40 @@ def inputs_for(scn: Any, params: dict[str, tuple[float, float]] | None = None, l
     return out
 
 
-def problem(inputs: list[Input]) -> Any:
-    """A SALib ``ProblemSpec`` of the inputs (names are the parameter paths)."""
+def problem(inputs: list[Input], outputs: list[str] | None = None) -> Any:
+    """A SALib ``ProblemSpec`` of the inputs (names are the parameter paths), with the
+    names of its ``outputs`` (the outcomes) when given."""
     from SALib import ProblemSpec
 
     dists, bounds = zip(*(i.salib() for i in inputs), strict=True) if inputs else ((), ())
-    return ProblemSpec({"num_vars": len(inputs), "names": [i.name for i in inputs],
-                        "bounds": [list(b) for b in bounds], "dists": list(dists)})
+    spec = {"num_vars": len(inputs), "names": [i.name for i in inputs], "bounds": [list(b) for b in bounds],
+            "dists": list(dists)}
+    if outputs:
+        spec["outputs"] = list(outputs)
+    return ProblemSpec(spec)
 
 
-def set_count(method: str, n: int, d: int, second_order: bool = True) -> int:
+def set_count(method: str, n: int, d: int, second_order: bool = False) -> int:
     """How many parameter sets a method draws for base size ``n`` and ``d`` inputs."""
     if method == "sobol":
         return n * (2 * d + 2 if second_order else d + 2)
     if method == "morris":
         return n * (d + 1)
-    if method == "lhs":
+    if method == "fast":
+        return n * d
+    if method in ("lhs", "delta"):
         return n
     return n ** d
 
 
-def sample(inputs: list[Input], method: str, n: int, seed: int, *, second_order: bool = True,
+def sample(inputs: list[Input], method: str, n: int, seed: int, *, second_order: bool = False,
            levels: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Draw the parameter sets: ``(X, values)``, both (sets, inputs).
 
     ``X`` is the sample as SALib drew it (what its analysers expect); ``values`` are
     the values the model gets (quantiles turned into values, levers into 0/1).
-    ``n``: Sobol base sample (a power of 2), Morris trajectories, LHS sets, or
-    levels per input of a grid.
+    ``n``: Sobol base sample (a power of 2), Morris trajectories, LHS sets, eFAST sets
+    per input (more than 64), delta's Latin hypercube sets, or levels per input of a grid.
     """
     if method not in METHODS:
         raise option_error("method", f"must be one of {', '.join(METHODS)} (got {method!r})")
@@ -228,7 +241,14 @@ def sample(inputs: list[Input], method: str, n: int, seed: int, *, second_order:
         from SALib.sample import morris
 
         X = morris.sample(prob, n, num_levels=levels, seed=seed)
-    else:
+    elif method == "fast":
+        from SALib.sample import fast_sampler
+
+        if n <= 4 * FAST_M**2:
+            raise option_error("samples", f"an eFAST sample needs more than {4 * FAST_M**2} sets per input "
+                               f"(got {n}; try {4 * FAST_M**2 + 1} or more)")
+        X = fast_sampler.sample(prob, n, M=FAST_M, seed=seed)
+    else:  # lhs, delta
         from SALib.sample import latin
 
         X = latin.sample(prob, n, seed=seed)
