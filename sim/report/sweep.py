@@ -60,15 +60,14 @@ def index_bars(sw: Any, outcome: str) -> Figure:
                 if bad:
                     bar.set_alpha(0.35)
                     bar.set_hatch("///")
-        if flagged.any():
-            from matplotlib.patches import Patch
+        from matplotlib.patches import Patch
 
-            handles, labels = ax.get_legend_handles_labels()
+        handles = [Patch(facecolor=STYLE_BAR.get(k, "#4c72b0")) for k in keys]
+        labels = [LEGEND[k] for k in keys]
+        if flagged.any():
             handles.append(Patch(facecolor="white", edgecolor="#555", hatch="///"))
             labels.append("flagged: not to be trusted")
-            ax.legend(handles, labels, loc="best", fontsize=8, framealpha=0.9)
-        else:
-            ax.legend(loc="best", fontsize=8, framealpha=0.9)
+        ax.legend(handles, labels, loc="best", fontsize=8, framealpha=0.9)
         ax.set_xlabel(AXIS[sw.method])
         share = float(sw.noise().loc[outcome, "mc_share"])
         from ..analysis.sweep import NOISE_SHARE
