@@ -441,6 +441,7 @@ def check_run_options(
     backend: str | None = None,
     scheduler: str | None = None,
     ci_halfwidth: float | None = None,
+    worker_timeout: float | None = None,
 ) -> None:
     """Reject impossible options before anything is computed or created.
 
@@ -479,6 +480,10 @@ def check_run_options(
         ok = isinstance(ci_halfwidth, int | float) and not isinstance(ci_halfwidth, bool)
         if not ok or not 0 < ci_halfwidth < 0.5:
             bad("ci_halfwidth", f"must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got {ci_halfwidth!r})")
+    if worker_timeout is not None:
+        ok = isinstance(worker_timeout, int | float) and not isinstance(worker_timeout, bool)
+        if not ok or not 0 < worker_timeout < 1e7:
+            bad("worker_timeout", f"must be a number of seconds above 0 (got {worker_timeout!r})")
     if problems:
         raise InputError(problems)
 
@@ -505,6 +510,7 @@ def run(
     replicates: bool | str | Path = False,
     ci_halfwidth: float | None = None,
     trajectories: bool | str | Path = False,
+    worker_timeout: float | None = None,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
@@ -540,6 +546,11 @@ def run(
             Parquet file to, chunk by chunk (:mod:`sim.trajectories` gives its schema;
             needs pyarrow, ``sim[research]``). Off by default: it holds
             chunk size x months x recorded elements values per chunk.
+        worker_timeout: Dask: seconds to wait with no worker left (all lost) before the
+            run stops with ``workers-lost`` (default :data:`sim.runner.WORKER_TIMEOUT_S`,
+            60). A worker lost on the way is said (a :class:`sim.runner.WorkerLost`
+            warning) and recorded in the manifest (``workers_lost``, ``chunks_retried``);
+            the scheduler runs its chunks elsewhere and the results do not change.
 
     Every option is checked before anything runs (:class:`InputError` naming the
     argument; a scheduler that does not answer is one too). On Ctrl-C (or
@@ -552,7 +563,7 @@ def run(
     from . import montecarlo
 
     check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+                      ci_halfwidth=ci_halfwidth, worker_timeout=worker_timeout)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     if ci_halfwidth is not None and runs is None:
         runs = ADAPTIVE_MAX_RUNS
@@ -569,7 +580,7 @@ def run(
                              levers=levers, keep_trajectories=keep_trajectories, per_replicate=bool(consumers),
                              trajectories=trajectories is not False and trajectories is not None)
     engine, n_workers = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
-                                              oversubscribe=oversubscribe)
+                                              oversubscribe=oversubscribe, worker_timeout=worker_timeout)
     return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe,
                               consumers=consumers, ci_halfwidth=ci_halfwidth)
 

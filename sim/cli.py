@@ -85,7 +85,7 @@ def main_callback(
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
          "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler",
-         "levers": "--lever", "plugins": "--plugin", "seeds": "--seeds"}
+         "levers": "--lever", "plugins": "--plugin", "seeds": "--seeds", "worker_timeout": "--worker-timeout"}
 """The CLI flag for each argument of :func:`sim.api.run` (library errors name the argument)."""
 WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
 """Options that take a whole number."""
@@ -137,8 +137,9 @@ def _given(args: list[str], opts: list[str]) -> str | None:
 
 @contextmanager
 def _notices(command: str):
-    """Show the library's WorkersCapped warning as one line naming the CLI's flags."""
-    from .runner import WorkersCapped
+    """Show the library's WorkersCapped warning as one line naming the CLI's flags, and a
+    Dask worker lost during a run (WorkerLost) as one line when it happens."""
+    from .runner import WorkerLost, WorkersCapped
 
     shown = warnings.showwarning
 
@@ -147,11 +148,14 @@ def _notices(command: str):
             cores = f"{message.cores} core{'s' if message.cores != 1 else ''}"
             typer.echo(f"sim {command}: --workers: {message.requested} is more than the {cores} available; "
                        f"using {message.used} (--oversubscribe to use more)", err=True)
+        elif isinstance(message, WorkerLost):
+            typer.echo(f"sim {command}: {message}", err=True)
         else:
             shown(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", WorkersCapped)
+        warnings.simplefilter("always", WorkerLost)
         warnings.showwarning = show
         yield
 
@@ -172,6 +176,13 @@ LeverOpt = Annotated[
 PluginOpt = Annotated[
     list[str] | None,
     typer.Option("--plugin", help="Import a Python module that registers rules or outcome kinds (repeatable)."),
+]
+WorkerTimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--worker-timeout", help="Dask: seconds to wait with no worker left (all lost) before the run stops "
+                                          "(default 60); the finished chunks are saved (stopped_by: workers-lost, "
+                                          "exit status 1). A worker lost on the way is said at once and recorded in "
+                                          "manifest.json (workers_lost, chunks_retried); its chunks run elsewhere."),
 ]
 ReplaceOpt = Annotated[
     bool,
@@ -208,6 +219,7 @@ def run(
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask (results do not depend on it).")] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="float32 (default, faster) or float64; they agree within Monte Carlo error.")] = "float32",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
+    worker_timeout: WorkerTimeoutOpt = None,
     lever: LeverOpt = None,
     plugin: PluginOpt = None,
     replace_rule: ReplaceOpt = False,
@@ -235,7 +247,7 @@ def run(
     _stoppable(_run, scenario, runs, seed, months, set_, given, workers, oversubscribe, chunk_size, out, json_,
                no_report, backend, precision, scheduler, lever, plugin,
                {"ci_halfwidth": ci_halfwidth, "replicates": replicates, "trajectories": trajectories,
-                "uncertainty": uncertainty,
+                "uncertainty": uncertainty, "worker_timeout": worker_timeout,
                 "uncertainty_sets": uncertainty_sets, "uncertainty_runs": uncertainty_runs},
                from_game, turn, stories)
 
@@ -253,7 +265,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
     run_fn = api.run
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
-                              scheduler=scheduler, ci_halfwidth=research.get("ci_halfwidth"))
+                              scheduler=scheduler, ci_halfwidth=research.get("ci_halfwidth"),
+                              worker_timeout=research.get("worker_timeout"))
         if research.get("uncertainty"):
             api.check_run_options(research["uncertainty_runs"], None, None, None)
             if research["uncertainty_sets"] < 8:
@@ -320,7 +333,8 @@ def _run(scenario, runs, seed, months, set_, given, workers, oversubscribe, chun
                     res = api.run(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
                                   progress=progress, backend=backend, scheduler=scheduler, dtype=precision,
                                   oversubscribe=oversubscribe, levers=lever, replicates=rep_file,
-                                  ci_halfwidth=research.get("ci_halfwidth"), trajectories=traj_file)
+                                  ci_halfwidth=research.get("ci_halfwidth"), trajectories=traj_file,
+                                  worker_timeout=research.get("worker_timeout"))
                 else:  # the continuations of a saved game
                     res = run_fn(scn, runs=runs, seed=seed, months=months, workers=workers, chunk_size=chunk_size,
                                  progress=progress, backend=backend, scheduler=scheduler, dtype=precision,

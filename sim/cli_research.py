@@ -53,6 +53,7 @@ def sweep(
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
+    worker_timeout: Annotated[float | None, typer.Option("--worker-timeout", help="Dask: seconds to wait with no worker left before the sweep stops (default 60). A worker lost on the way is said at once and recorded in manifest.json.")] = None,
     precision: Annotated[str, typer.Option("--precision", help="float32 (default) or float64.")] = "float32",
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Add rounds of --runs per set until every set's 95% intervals are narrower than +/- this (at most 20 rounds).")] = None,
     second_order: Annotated[bool, typer.Option("--second-order", help="Sobol: also second-order indices, reported in interactions.csv (N*(2D+2) sets instead of N*(D+2)).")] = False,
@@ -81,12 +82,12 @@ def sweep(
     _state["replace_rule"] = replace_rule
     _stoppable(_sweep, scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size,
                backend, scheduler, precision, ci_halfwidth, second_order, replicates, out, no_report, json_, plugin,
-               design)
+               design, worker_timeout)
 
 
 def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, months, workers, chunk_size, backend,
            scheduler, precision, ci_halfwidth, second_order, replicates, out, no_report, json_, plugin,
-           design=None) -> None:
+           design=None, worker_timeout=None) -> None:
     from . import api
     from .analysis.design import parse_ranges
     from .analysis.evaluate import evaluate
@@ -98,7 +99,7 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
 
     try:
         api.check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=precision, backend=backend,
-                              scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+                              scheduler=scheduler, ci_halfwidth=ci_halfwidth, worker_timeout=worker_timeout)
         ranges = parse_ranges(param)
         if design is not None:
             from .scenario.errors import option_error
@@ -129,12 +130,14 @@ def _sweep(scenario, method, samples, runs, param, lever, pull, set_, seed, mont
                 if design is not None:
                     sw = evaluate(scn, design, runs, pull=pull, seed=seed, months=months, chunk_size=chunk_size,
                                   workers=workers, backend=backend, scheduler=scheduler, dtype=precision,
-                                  ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress)
+                                  ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress,
+                                  worker_timeout=worker_timeout)
                 else:
                     sw = run_sweep(scn, method or "sobol", samples, runs, params=ranges or None, levers=lever, pull=pull,
                                    seed=seed, months=months, chunk_size=chunk_size, workers=workers, backend=backend,
                                    scheduler=scheduler, dtype=precision, second_order=second_order,
-                                   ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress)
+                                   ci_halfwidth=ci_halfwidth, replicates=rep_file, progress=progress,
+                                   worker_timeout=worker_timeout)
             except ChunkFailed as exc:
                 failure = exc
             finish()

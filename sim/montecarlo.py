@@ -136,8 +136,9 @@ def prepare(
 
 
 def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", scheduler: str | None = None,
-                oversubscribe: bool = False) -> tuple[Any, int]:
-    """The backend that will run the job's chunks, and its number of workers."""
+                oversubscribe: bool = False, worker_timeout: float | None = None) -> tuple[Any, int]:
+    """The backend that will run the job's chunks, and its number of workers
+    (``worker_timeout``: how long a Dask run waits with no worker left before it stops)."""
     from .runner import DaskBackend, InProcess, ProcessPool, choose_workers
 
     if scheduler:
@@ -149,7 +150,7 @@ def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", 
 
         check_main_guard()  # spawned workers re-import the main script
     if backend == "dask":
-        b = DaskBackend(n or None, scheduler)  # connects now: a dead scheduler is an InputError
+        b = DaskBackend(n or None, scheduler, worker_timeout)  # connects now: a dead scheduler is an InputError
         return b, b.workers
     if backend == "processes" or n > 1:
         return ProcessPool(n), n  # processes start with the first chunk
@@ -256,6 +257,13 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         res.manifest["ci_target_reached"] = bool(res.runs and precise_enough(res, ci_halfwidth))
     if job.switched:
         res.manifest["levers_switched"] = [f"{a}.{lv}" for a, lv in job.switched]
+    if hasattr(backend, "worker_timeout"):  # a Dask cluster: what happened to its workers
+        res.manifest["worker_timeout_s"] = backend.worker_timeout
+        lost = [e for e in backend.events if e["event"] == "worker-lost"]
+        res.manifest["workers_lost"] = lost
+        res.manifest["chunks_retried"] = sorted({c for e in lost for c in e["chunks_retried"]})
+        if backend.events:
+            res.manifest["worker_events"] = list(backend.events)
     if failure is not None:
         res.manifest["stopped"] = str(failure)
         failure.partial = res  # type: ignore[attr-defined]

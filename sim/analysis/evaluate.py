@@ -189,6 +189,7 @@ def evaluate(
     trajectories: bool | str | Path = False,
     progress: Any = None,
     oversubscribe: bool = False,
+    worker_timeout: float | None = None,
 ) -> Any:
     """Run every parameter set of a design ``runs`` times, all in one vectorized Monte Carlo.
 
@@ -213,7 +214,7 @@ def evaluate(
     from .sweep import Sweep, run_sets
 
     check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+                      ci_halfwidth=ci_halfwidth, worker_timeout=worker_timeout)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     if isinstance(design, str | Path):
         inputs, values = read_design(scn, design)
@@ -225,7 +226,7 @@ def evaluate(
     tally, res = run_sets(scn, inputs, values, runs, pull=pull, seed=seed_value, months=months, chunk_size=chunk_size,
                           workers=workers, backend=backend, scheduler=scheduler, dtype=dtype,
                           ci_halfwidth=ci_halfwidth, replicates=replicates, trajectories=trajectories,
-                          progress=progress, oversubscribe=oversubscribe)
+                          progress=progress, oversubscribe=oversubscribe, worker_timeout=worker_timeout)
     res.manifest["sweep"] = {"method": "design", "samples": len(values), "sets": len(values), "runs_per_set": runs,
                              "inputs": [i.name for i in inputs], "pulled": list(pull or []), "second_order": None,
                              "ci_halfwidth": ci_halfwidth, "rounds": -(-res.runs // max(len(values) * runs, 1))}

@@ -456,6 +456,7 @@ def sweep(
     replicates: bool | str | Path = False,
     progress: Any = None,
     oversubscribe: bool = False,
+    worker_timeout: float | None = None,
 ) -> Sweep:
     """Sample parameter sets and evaluate them all in one vectorized Monte Carlo.
 
@@ -488,7 +489,7 @@ def sweep(
     from ..scenario.errors import option_error
 
     check_run_options(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend, scheduler=scheduler,
-                      ci_halfwidth=ci_halfwidth)
+                      ci_halfwidth=ci_halfwidth, worker_timeout=worker_timeout)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         raise option_error("samples", f"must be a whole number, at least 1 (got {samples!r})")
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
@@ -500,7 +501,7 @@ def sweep(
     tally, res = run_sets(scn, inputs, values, runs, pull=pull, seed=seed_value, months=months, chunk_size=chunk_size,
                           workers=workers, backend=backend, scheduler=scheduler, dtype=dtype,
                           ci_halfwidth=ci_halfwidth, replicates=replicates, progress=progress,
-                          oversubscribe=oversubscribe)
+                          oversubscribe=oversubscribe, worker_timeout=worker_timeout)
     res.manifest["sweep"] = {"method": method, "samples": samples, "sets": len(values), "runs_per_set": runs,
                              "inputs": [i.name for i in inputs], "pulled": list(pull or []),
                              "second_order": second_order if method == "sobol" else None,
@@ -513,7 +514,7 @@ def run_sets(scn: Any, inputs: list[Input], values: np.ndarray, runs: int, *, pu
              workers: int | None = None, backend: str = "auto", scheduler: str | None = None, dtype: str = "float32",
              ci_halfwidth: float | None = None, replicates: bool | str | Path = False,
              trajectories: bool | str | Path = False, progress: Any = None,
-             oversubscribe: bool = False) -> tuple[Any, Any]:
+             oversubscribe: bool = False, worker_timeout: float | None = None) -> tuple[Any, Any]:
     """Evaluate parameter sets (``values``, (sets, inputs)) in one vectorized Monte Carlo:
     set s holds replicates s*R .. s*R+R-1 (:class:`sim.runner.PerSet`), levers among the
     inputs are switched on in the sets where their value is 1. Returns the per-set tally
@@ -543,7 +544,7 @@ def run_sets(scn: Any, inputs: list[Input], values: np.ndarray, runs: int, *, pu
         block = S * runs
         enough = lambda res: res.runs % block == 0 and set_halfwidth_ok(tally, ci_halfwidth)  # noqa: E731
     engine, n_workers = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
-                                              oversubscribe=oversubscribe)
+                                              oversubscribe=oversubscribe, worker_timeout=worker_timeout)
     res = montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe,
                              consumers=consumers, enough=enough)
     return tally, res
