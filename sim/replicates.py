@@ -101,6 +101,8 @@ class ParquetStream:
     table = "rows"
     filename = "rows.parquet"
     schema_version = 1
+    writer_options: dict[str, Any] = {}
+    """Options of pyarrow's ParquetWriter (compression, encodings) for this kind of table."""
 
     def __init__(self, path: str | Path | None = None, runs_per_set: int | None = None, sets: int | None = None):
         self.path = Path(path) if path is not None else None
@@ -151,7 +153,7 @@ class ParquetStream:
                 self.schema = table.schema.with_metadata(meta)
                 table = table.replace_schema_metadata(meta)
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.writer = pq.ParquetWriter(self.partial, self.schema)
+                self.writer = pq.ParquetWriter(self.partial, self.schema, **self.writer_options)
             self.writer.write_table(table)
         except OSError as exc:
             self._failed(exc)
