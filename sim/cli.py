@@ -226,7 +226,7 @@ def run(
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Adaptive precision: add chunks until every outcome's 95% interval is narrower than +/- this (0.01 = one point); --runs is then the most runs (default 1,000,000).")] = None,
     replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim\\[research].")] = False,
     trajectories: Annotated[bool, typer.Option("--trajectories", help="Also write trajectories.parquet: every run's month-by-month values of the recorded states (rungs, deaths, trust, shares...), one row per run and month, streamed chunk by chunk; needs sim\\[research].")] = False,
-    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
+    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90% range across plausible inputs and the inputs that move it most.")] = False,
     uncertainty_sets: Annotated[int, typer.Option("--uncertainty-sets", help="Parameter sets of the --uncertainty sweep (Latin hypercube).")] = 64,
     uncertainty_runs: Annotated[int, typer.Option("--uncertainty-runs", help="Runs per parameter set of the --uncertainty sweep.")] = 500,
     from_game: Annotated[Path | None, typer.Option("--from-game", help="Run the Monte Carlo from a saved game's state (sim play --save): its continuations after --turn, seeded from the game's seed and the turn.")] = None,
