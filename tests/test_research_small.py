@@ -1,6 +1,6 @@
 """Smaller research items: a constant event difference in `sim compare`, bracketed words in
---help, the plugin hint for unknown parts, a SALib ProblemSpec with named outputs, provenance
-in the Parquet files."""
+--help, the plugin hint for unknown parts. (A SALib ProblemSpec with named outputs:
+test_evaluate.py; provenance in the Parquet files: test_trajectories.py.)"""
 
 from __future__ import annotations
 
