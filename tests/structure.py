@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("outcomes", ("sim.outcomes",)),
     ("loading", ("sim.arguments", "sim.inputs", "sim.loading", "sim.provenance", "sim.outputs", "sim.docs")),
     ("runner", ("sim.runner", "sim.mainguard")),
-    ("results", ("sim.results", "sim.replicates")),
+    ("results", ("sim.results", "sim.replicates", "sim.trajectories")),
     ("engine", ("sim.montecarlo", "sim.budget")),
     ("report", ("sim.report",)),
     ("facade", ("sim.api",)),

@@ -263,7 +263,8 @@ def test_study_mode_shows_a_sweeps_indices_and_a_comparison(page, server, tmp_pa
     first = json.loads((sweep / "summary.json").read_text())["outcomes"]
     o = next(iter(first))
     sub = ind[ind["outcome"] == o]
-    want = [[i, f"{s:.3f}", f"{c:.3f}"] for i, s, c in zip(sub["input"], sub["S1"], sub["S1_conf"], strict=True)]
+    want = [[i, f"{s:.3f}", f"{c:.3f}", f if isinstance(f, str) else "", "yes" if d else ""]
+            for i, s, c, f, d in zip(sub["input"], sub["S1"], sub["S1_conf"], sub["flag"], sub["driver"], strict=True)]
     assert cells(page, ".sim-indices") == want
     page.locator(".sim-discover").click()
     page.locator(".sim-discover-words").wait_for(timeout=120_000)
