@@ -36,16 +36,20 @@ TURN_MONTHS = {"month": 1, "quarter": 3}
 
 
 def continuations(scn: Any, snapshot: dict, seed: int, turn: int, *, runs: int, months: int,
-                  chunk_size: int | None = None, dtype: str = "float32", **backend: Any) -> Any:
+                  chunk_size: int | None = None, dtype: str = "float32", consumers: list[Any] | None = None,
+                  **backend: Any) -> Any:
     """The Monte Carlo continuations of a game after turn ``turn``: ``runs`` replicates
     continuing its one replicate from ``snapshot`` to month ``months``, seeded with
-    :func:`sim.seeding.continuation` ``(seed, turn)``. Returns :class:`~sim.results.Results`."""
+    :func:`sim.seeding.continuation` ``(seed, turn)``. Returns :class:`~sim.results.Results`.
+    ``consumers`` take each chunk's per-replicate data (which outcomes each continuation
+    saw: :class:`sim.analysis.compare.Flags`)."""
     from .. import montecarlo, seeding
 
     job = montecarlo.prepare(scn, runs=runs, seed=seeding.continuation(seed, turn), months=months,
-                             chunk_size=chunk_size, dtype=dtype, start=snapshot, start_replicate=0)
+                             chunk_size=chunk_size, dtype=dtype, start=snapshot, start_replicate=0,
+                             per_replicate=bool(consumers), keep_trajectories=0 if consumers else 300)
     engine, n = montecarlo.backend_for(job, **backend)
-    res = montecarlo.execute(job, engine, n)
+    res = montecarlo.execute(job, engine, n, consumers=consumers)
     if res.stopped_by == "interrupt":  # a partial forecast is no forecast: stop (the game is saved without it)
         raise KeyboardInterrupt
     if res.stopped_by == "SIGTERM":
@@ -117,6 +121,9 @@ class Game:
         self.snapshots: list[dict[str, Any]] = [self.snapshot()]
         self.fired: list[str] = []  # injects played so far
         self.baseline: dict[str, Any] | None = None
+        self.explanations: list[dict[str, Any] | None] = []
+        """Why the forecast moved after each turn (:func:`sim.play.explain.explain_turn`), or None."""
+        self._applied: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ state
 
@@ -181,11 +188,13 @@ class Game:
             self.baseline = self.run_baseline()
         return self.forecasts[-1]
 
-    def play_turn(self, moves: TurnMoves | list[str] | None = None) -> dict[str, Any]:
+    def play_turn(self, moves: TurnMoves | list[str] | None = None, *, explain: bool = False) -> dict[str, Any]:
         """Apply a turn's moves, injects and events, simulate its months, forecast.
 
         Every move is checked first (:class:`MoveError`, nothing applied); returns the
-        turn's record (moves, injects, months, forecast).
+        turn's record (moves, injects, months, forecast). With ``explain``, the change of
+        the forecast is also split into the moves', the injects' and chance's parts
+        (:meth:`explain`).
         """
         if self.finished:
             raise MoveError(f"the game is over: all {self.months} months have been played")
@@ -211,12 +220,64 @@ class Game:
         with SignalDeferral() as deferral, deferral.hold():  # Ctrl-C or SIGTERM wait for the turn to be whole
             record = self._advance(pairs, deck_items, tm)
         self.start()  # the forecast after this turn (an interrupt leaves it to the next start)
+        if explain:
+            self.explain(record["turn"])
         return record
 
+    def explain(self, turn: int | None = None) -> dict[str, Any]:
+        """Why the forecast moved in turn ``turn`` (default: the last): the change in each
+        outcome split into the moves', the injects', chance's and their interaction's parts
+        (:func:`sim.play.explain.explain_turn`); kept in :attr:`explanations`."""
+        from .explain import explain_turn
+
+        k = self.turn if turn is None else int(turn)
+        self.start()
+        out = explain_turn(self, k)
+        self.explanations[k - 1] = out
+        return out
+
+    def overrule(self, effect: Any, description: str, reason: str) -> dict[str, Any]:
+        """The umpire overrules a result of the model: ``effect`` (the scenario's effect
+        language) is applied to the world as it stands after the last turn, with the
+        reason logged in the story and the turn's record, and the last forecast is made
+        again from the overruled state (same seed). Returns the ruling."""
+        from ..scenario.schema import Effect
+
+        eff = effect if isinstance(effect, Effect) else Effect.model_validate(effect)
+        reason = str(reason).strip()
+        if not reason:
+            raise MoveError("say why the result is overruled (the reason is logged and shown to the class)")
+        self.start()
+        self.world.apply_effect(eff)
+        self.track.overwrite(self.world)
+        m = max(self.elapsed, 1)
+        before = self.forecasts[-1]
+        ruling = {"turn": self.turn, "month": self.date(m), "description": str(description).strip() or "a result",
+                  "reason": reason, "effect": eff.model_dump(mode="json")}
+        self.records.append({"month": self.date(m), "elapsed": m, "replicate": 0, "event": "ruling", "actors": {},
+                             "fields": {}, "routine": False, "name": "ruling",
+                             "text": f"The umpire overrules the model: {ruling['description']} ({reason})"})
+        self.snapshots[-1] = self.snapshot()
+        self.forecasts[-1] = self.forecast(len(self.snapshots) - 1)
+        ruling["before"] = {n: o["p"] for n, o in before["outcomes"].items()}
+        if self.turns:
+            self.turns[-1].setdefault("rulings", []).append(ruling)
+            ex = self.explanations[-1]
+            if ex is not None:
+                from .explain import add_ruling
+
+                add_ruling(ex, before, self.forecasts[-1])
+        return ruling
+
     def _advance(self, pairs: list[tuple[str, str]], deck_items: list[Inject], tm: TurnMoves) -> dict[str, Any]:
-        """The turn itself: moves, injects, its months, the snapshot and the turn's record."""
+        """The turn itself: moves, injects, its months, the snapshot and the turn's record.
+
+        The record keeps what was applied and when (``applied``: each inject or event with
+        the month it took effect and its effect), so the turn can be replayed from the
+        snapshot before it with any part left out (:mod:`sim.play.explain`)."""
         k = self.turn + 1
         first, last = self.next_months()
+        self._applied: list[dict[str, Any]] = []
         for actor, lever in pairs:
             self._pull(actor, lever, first)
         for inj in deck_items:
@@ -231,8 +292,10 @@ class Game:
         record = {"turn": k, "first": first, "last": last, "from": self.date(first), "to": self.date(last),
                   "moves": [f"{a}.{lv}" for a, lv in pairs],
                   "injects": [r["name"] for r in self.records if r["event"] == "inject" and first <= r["elapsed"] <= last],
-                  "events": [ev.model_dump(mode="json") for ev in tm.events]}
+                  "events": [ev.model_dump(mode="json") for ev in tm.events],
+                  "applied": self._applied}
         self.turns.append(record)
+        self.explanations.append(None)
         return record
 
     def _pull(self, actor: str, lever: str, first: int) -> None:
@@ -252,6 +315,8 @@ class Game:
         self.world.apply_effect(inj.effect)
         if not adhoc:
             self.fired.append(inj.name)
+        self._applied.append({"month": m, "name": inj.name, "kind": "event" if adhoc else "inject",
+                              "description": inj.description, "effect": inj.effect.model_dump(mode="json")})
         self.records.append({"month": self.date(m), "elapsed": m, "replicate": 0, "event": "inject",
                              "actors": {}, "fields": {}, "routine": False, "name": inj.name,
                              "text": f"Inject: {inj.description.strip().rstrip('.')}"})

@@ -116,6 +116,7 @@ def game_data(game: Any) -> dict[str, Any]:
         "turns": game.turns,
         "forecasts": game.forecasts,
         "baseline": game.baseline,
+        "explanations": game.explanations,
         "records": game.records,
         "track": game.track.to_data(),
         "snapshots": [encode(s) for s in game.snapshots],
@@ -145,12 +146,17 @@ def scenario_of(data: dict[str, Any], where: str = "<saved game>") -> Any:
 
 def load_game(path: str | Path) -> Any:
     """Resume a saved game exactly where it stopped."""
+    return game_from_data(read(path), str(path))
+
+
+def game_from_data(data: dict[str, Any], where: str = "<saved game>") -> Any:
+    """A :class:`~sim.play.game.Game` from saved-game data (:func:`game_data`, as
+    :func:`read` returns it): the file's or a database row's."""
     from .game import Game
     from .injects import Inject
     from .track import Track
 
-    data = read(path)
-    scn = scenario_of(data, str(path))
+    scn = scenario_of(data, where)
     deck = [Inject.model_validate(d) for d in data.get("deck", [])]
     g = Game(scn, data["played"], seed=data["seed"], months=data["months"], deck=deck,
              forecast_runs=data["forecast_runs"], dtype=data["dtype"], chunk_size=data.get("chunk_size"))
@@ -167,4 +173,5 @@ def load_game(path: str | Path) -> Any:
     g.baseline = data.get("baseline")
     g.records = data["records"]
     g.fired = data.get("fired", [])
+    g.explanations = list(data.get("explanations") or [None] * len(g.turns))
     return g
