@@ -1,14 +1,17 @@
 """Where the shipped scenarios and fact cards live.
 
-In a source checkout (or an editable install) they are the top-level ``scenarios/``
-and ``seeds/`` folders; in an installed wheel they are package data under
-``sim/_scenarios`` and ``sim/_seeds``. ``SIM_SCENARIOS`` / ``SIM_SEEDS`` override both.
+In a source checkout (or an editable install) they are the top-level ``scenarios/``,
+``seeds/`` and ``docs/classroom/`` (the exercise packs) folders; in an installed wheel
+they are package data under ``sim/_scenarios``, ``sim/_seeds`` and ``sim/_classroom``.
+``SIM_SCENARIOS`` / ``SIM_SEEDS`` / ``SIM_CLASSROOM`` override them.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from .scenario.errors import InputError, Mark, Problem
 
 _PKG = Path(__file__).resolve().parent
 
@@ -32,7 +35,29 @@ def seeds_dir() -> Path:
     return _find("SIM_SEEDS", "_seeds", "seeds")
 
 
+def classroom_dir() -> Path:
+    """The folder of classroom exercise packs (one folder each, with its ``pack.yaml``)."""
+    return _find("SIM_CLASSROOM", "_classroom", "docs/classroom")
+
+
 def repo_root() -> Path | None:
     """The source checkout this package runs from, if any (for the git commit)."""
     root = _PKG.parent
     return root if (root / ".git").exists() else None
+
+
+def within(text: str, root: str | Path, server: str = "dashboard") -> Path:
+    """A path typed in a page (the dashboard's, a class game's), resolved (symbolic links
+    followed), if it lies under ``root``; otherwise an :class:`InputError` that is the same
+    whether or not the path exists, so that the page tells nothing about the server's files
+    outside ``root``."""
+    typed = str(text).strip()
+    try:
+        real = Path(typed).expanduser().resolve()
+        inside = bool(typed) and real.is_relative_to(Path(root).expanduser().resolve())
+    except (OSError, RuntimeError, ValueError):  # an unknown ~user, a NUL character, a link loop
+        inside = False
+    if not inside:
+        raise InputError([Problem(Mark(typed or "''"), "", f"outside {root}/, the folder this {server} opens paths in; "
+                                  "start it with --root DIR to open paths under DIR")])
+    return real

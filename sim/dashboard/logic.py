@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..paths import within  # noqa: F401 - the page opens typed paths under a root (shared with sim.classroom)
 from ..scenario.errors import InputError, Mark, Problem, suggest
 
 # ------------------------------------------------------------------ scenario choices
@@ -171,22 +172,6 @@ def zip_folder(folder: str | Path) -> bytes:
             if p.is_file():
                 z.write(p, Path(folder.name) / p.relative_to(folder))
     return buf.getvalue()
-
-
-def within(text: str, root: str | Path) -> Path:
-    """A path typed in the page, resolved (symbolic links followed), if it lies under ``root``;
-    otherwise an :class:`InputError` that is the same whether or not the path exists, so that
-    the page tells nothing about the server's files outside ``root``."""
-    typed = str(text).strip()
-    try:
-        real = Path(typed).expanduser().resolve()
-        inside = bool(typed) and real.is_relative_to(Path(root).expanduser().resolve())
-    except (OSError, RuntimeError, ValueError):  # an unknown ~user, a NUL character, a link loop
-        inside = False
-    if not inside:
-        raise InputError([Problem(Mark(typed or "''"), "", f"outside {root}/, the folder this dashboard opens paths in; "
-                                  "start it with --root DIR to open paths under DIR")])
-    return real
 
 
 def study_kind(folder: str | Path) -> str:

@@ -7,17 +7,14 @@ internet connection.
 
 from __future__ import annotations
 
-import errno
 import importlib.util
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from ..scenario.errors import InputError, option_error
+from ..webserve import LOOPBACK, bind, check_options  # shared with sim.classroom's server
 from .config import CONFIG
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def missing() -> str | None:
@@ -26,34 +23,6 @@ def missing() -> str | None:
         if importlib.util.find_spec(name) is None:
             return name
     return None
-
-
-def check_options(port: int, host: str) -> None:
-    """Reject a port or host that cannot be served before anything starts."""
-    if not 0 <= port <= 65535:
-        raise option_error("--port", f"must be between 1 and 65535, or 0 for a free port (got {port})")
-    if not host or not host.strip():
-        raise option_error("--host", "must be an address to listen on, e.g. 127.0.0.1")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (port 0: a free one); :class:`InputError` if it
-    cannot be had (in use, not an address of this machine)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise option_error("--port", f"{port} is in use on {host}; choose another (--port 0 picks a free one)") from None
-        if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-            raise option_error("--host", f"cannot listen on {host!r}: {exc.strerror or exc}") from None
-        raise option_error("--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 def configure_solara() -> None:
