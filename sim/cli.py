@@ -1110,11 +1110,11 @@ def _story_folder(name: str, seed: int, replicate: int) -> Path:
 
 @app.command(cls=SimCommand)
 def play(
-    scenario: Annotated[str | None, typer.Argument(help="A scenario file or shipped name (omitted with --resume).")] = None,
+    scenario: Annotated[str | None, typer.Argument(help="A scenario file or shipped name, or an exercise pack (sim packs lists them; its scenario, deck and months); omitted with --resume.")] = None,
     as_: Annotated[list[str] | None, typer.Option("--as", help="An actor you play (repeatable): a state with levers.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="The game's seed (default: the scenario's). Same seed and moves, same game.")] = None,
     months: Annotated[int | None, typer.Option("--months", help="Months the game lasts (default: the scenario's horizon).")] = None,
-    injects: Annotated[Path | None, typer.Option("--injects", help="The instructor's inject file (a deck of events).")] = None,
+    injects: Annotated[Path | None, typer.Option("--injects", help="The instructor's inject file (a deck of events; a pack's own by default).")] = None,
     moves: Annotated[Path | None, typer.Option("--moves", help="Play the moves of this file without prompts.")] = None,
     turns: Annotated[int | None, typer.Option("--turns", help="Stop after this many turns in all (saved; resume with --resume).")] = None,
     resume: Annotated[Path | None, typer.Option("--resume", help="Resume a saved game.")] = None,
@@ -1138,8 +1138,8 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
     from . import api
     from .play.debrief import write_debrief
     from .play.game import Game, check_forecast_runs
-    from .play.injects import load_injects
     from .play.moves import load_moves
+    from .play.packs import game_setup
     from .play.savefile import load_game
     from .play.terminal import Session
     from .scenario.errors import option_error
@@ -1159,12 +1159,13 @@ def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out,
             save_to = save or resume
         else:
             if scenario is None:
-                raise option_error("SCENARIO", "give a scenario (e.g. karabakh) and --as ACTOR, or --resume SAVED_GAME")
-            scn = api.load_scenario(scenario, overrides=set_ or None)
-            deck = load_injects(injects, scn) if injects is not None else []
+                raise option_error("SCENARIO", "give a scenario (e.g. karabakh) or an exercise pack (sim packs lists "
+                                   "them) and --as ACTOR, or --resume SAVED_GAME")
+            setup = game_setup(scenario, as_, injects=injects, months=months, overrides=set_)
+            scn = setup.scn
             if out is not None:
                 api.check_out(out)
-            game = Game(scn, list(as_ or []), seed=seed, months=months, deck=deck, forecast_runs=forecast_runs)
+            game = Game(scn, setup.played, seed=seed, months=setup.months, deck=setup.deck, forecast_runs=forecast_runs)
             folder = out if out is not None else _play_folder(scn.name)
             save_to = save or folder / "game.json"
         script = load_moves(moves, game.scn, game.played, game.total_turns, game.deck) if moves is not None else None

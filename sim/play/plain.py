@@ -153,6 +153,94 @@ def choices_for(scn: Any, actor: str) -> list[Choice]:
     return out
 
 
+def effect_targets(scn: Any, actors: list[str] | None = None) -> list[dict[str, Any]]:
+    """What an umpire may change, as a menu (no effect syntax): the parameters and state the
+    scenario declares for the flashpoints, the alliances of the actors given, those actors
+    and the sides of the flashpoints, and their arms suppliers, each with its label, kind
+    (``num``, ``int`` or ``names``), bounds and the operations that fit; the lists of names
+    (mediators, frozen members) with the names they may hold. ``[{"path", "label", "kind",
+    "lo", "hi", "ops", "names"}]``."""
+    from ..parts import registry
+
+    plan = scn.compiled()
+    spec = scn.spec
+    focus = set(actors or [])
+    for fp in spec.flashpoints.values():
+        focus |= set(fp.sides)
+    alliances = {a for a, al in spec.alliances.items()
+                 if any(s in focus for s in getattr(al, "members", []) or [])} or set(spec.alliances)
+    suppliers = {k for k, sup in spec.suppliers.items() if getattr(sup, "state", None) in focus}
+    for s in focus:
+        st = spec.states.get(s)
+        suppliers |= set(getattr(st, "suppliers", {}) or {}) if st is not None else set()
+    keep = {"flashpoints": set(spec.flashpoints), "alliances": alliances, "states": focus, "suppliers": suppliers,
+            "territories": set(spec.territories)}
+    order = ("flashpoints", "alliances", "states", "suppliers", "territories")
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for r in scn.parameters():
+        path = r["path"]
+        parts = path.split(".")
+        if parts[0] not in keep or len(parts) < 3 or parts[1] not in keep[parts[0]] or path in seen:
+            continue
+        if len(parts) == 4 and parts[0] == "states" and parts[3] not in focus | suppliers:
+            continue  # attitudes to actors outside the game
+        if len(parts) == 4 and parts[0] == "alliances" and parts[3] not in focus:
+            continue
+        ad = plan.address(path)
+        if ad is None or ad.kind not in ("num", "int"):
+            continue
+        seen.add(path)
+        said = label(path, spec)
+        said = said[: -len(" at the start")] if said.endswith(" at the start") else said
+        rows.append({"path": path, "label": said, "kind": ad.kind, "lo": float(ad.bounds.lo), "hi": float(ad.bounds.hi),
+                     "ops": ["set", "add", "multiply"] if ad.kind == "num" else ["set", "add"], "names": []})
+    from ..report.labels import actor_name, alliance_name
+
+    for (section, name), t in registry().targets.items():
+        if t.kind != "names" or section not in keep:
+            continue
+        for key in sorted(keep[section]):
+            path = f"{section}.{key}.{name}"
+            if plan.address(path) is None:
+                continue
+            owner = alliance_name(spec, key) if section == "alliances" else actor_name(spec, section, key)
+            members = (list(getattr(spec.alliances[key], "members", []) or []) if section == "alliances"
+                       else sorted(focus))
+            rows.append({"path": path, "label": f"{owner}: {name.replace('_', ' ')}", "kind": "names",
+                         "lo": None, "hi": None, "ops": ["add", "remove"], "names": members})
+    rows.sort(key=lambda r: (order.index(r["path"].split(".")[0]), r["label"]))
+    return rows
+
+
+def target_effect(scn: Any, targets: list[dict[str, Any]], path: str, op: str, value: Any) -> dict[str, Any]:
+    """An effect (as data) from a menu choice: ``{op: {path: value}}``, checked against the
+    menu: :class:`ValueError` with one line saying what is wrong."""
+    row = next((t for t in targets if t["path"] == path), None)
+    if row is None:
+        raise ValueError(f"'{path}' is not among the things this game lets the umpire change")
+    if op not in row["ops"]:
+        raise ValueError(f"{row['label']}: choose one of {', '.join(row['ops'])} (not '{op}')")
+    if row["kind"] == "names":
+        names = [value] if isinstance(value, str) else list(value or [])
+        if not names or any(n not in row["names"] for n in names):
+            raise ValueError(f"{row['label']}: choose among {', '.join(row['names'])}")
+        return {op: {path: names}}
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{row['label']}: give a number (got {value!r})") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{row['label']}: give a finite number")
+    if op == "set" and not row["lo"] <= v <= row["hi"]:
+        raise ValueError(f"{row['label']}: {v:g} is outside {row['lo']:g} to {row['hi']:g}")
+    if row["kind"] == "int":
+        if v != int(v):
+            raise ValueError(f"{row['label']}: give a whole number (got {v:g})")
+        v = int(v)
+    return {op: {path: v}}
+
+
 # ------------------------------------------------------------------ outcome groups
 
 @dataclass
@@ -246,7 +334,9 @@ def outcome_groups(scn: Any) -> list[Group]:
         g.outcomes.append(name)
         short = _short(scn, spec, name)
         if spec.kind in ("any", "all") and k == "all":
-            short = (spec.description or name.replace("_", " ")).rstrip(".")
+            parts = {_short(scn, specs[o], o) for o in spec.of if o in specs}
+            short = (f"{parts.pop()} anywhere" if len(parts) == 1 and spec.kind == "any"
+                     else (spec.description or name.replace("_", " ")).rstrip("."))
         g.short[name] = short
     out = list(groups.values())
     for g in out:  # the same short label twice in a group (two borders' wars): say which
