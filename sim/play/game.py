@@ -347,13 +347,51 @@ class Game:
         return summarise(res, turn, self.date(self.snapshots[turn]["elapsed"] + 1)
                          if self.snapshots[turn]["elapsed"] < self.months else "end")
 
-    def run_baseline(self) -> dict[str, Any]:
-        """The scenario's own Monte Carlo (nobody playing; every policy acts), same runs and seed."""
-        from ..api import run
+    def deck_events(self) -> list[dict[str, Any]]:
+        """The game's injects as scenario events: the deck's own that fire by themselves
+        (``at`` a month or ``when`` a condition holds), and those played by hand and the
+        instructor's events at the month they took effect in this game."""
+        by_hand = {i.name for i in self.deck if i.at is None and i.when is None}
+        src = {"assumption": "the instructor's inject deck of this game"}
+        out = []
+        for inj in self.deck:
+            if inj.name in by_hand:
+                continue
+            ev = {"name": f"inject_{inj.name}", "description": inj.description, "effect": inj.effect.model_dump(mode="json"),
+                  "source": src}
+            ev["at" if inj.at is not None else "when"] = inj.at if inj.at is not None else inj.when
+            out.append(ev)
+        for t in self.turns:
+            for i, a in enumerate(t.get("applied", [])):
+                if a["kind"] == "event" or a["name"] in by_hand:
+                    out.append({"name": f"played_{t['turn']}_{i}", "description": a["description"],
+                                "at": self.date(a["month"]), "effect": a["effect"], "source": src})
+        return out
 
-        res = run(self.scn, runs=self.forecast_runs, seed=self.seed, months=self.months, chunk_size=self.chunk_size,
+    def run_baseline(self) -> dict[str, Any]:
+        """The scenario's own Monte Carlo (nobody playing; every policy acts) with the game's
+        injects (:meth:`deck_events`), same runs and seed: the game without the players."""
+        from ..api import load_scenario, run
+
+        events = self.deck_events()
+        scn = self.scn
+        if events:
+            data = scn.resolved()
+            data["events"] = list(data.get("events") or []) + events
+            scn = load_scenario(data)
+        res = run(scn, runs=self.forecast_runs, seed=self.seed, months=self.months, chunk_size=self.chunk_size,
                   dtype=self.dtype)
-        return summarise(res, -1, "baseline")
+        out = summarise(res, -1, "baseline")
+        out["injects"] = [e["name"] for e in events]
+        return out
+
+    def baseline_now(self) -> dict[str, Any]:
+        """The baseline with every inject the game has played so far (made again if injects
+        were played by hand since it was made)."""
+        self.start()
+        if sorted(self.baseline.get("injects", [])) != sorted(e["name"] for e in self.deck_events()):
+            self.baseline = self.run_baseline()
+        return self.baseline
 
     # ------------------------------------------------------------------ telling
 

@@ -123,6 +123,15 @@ def _happened_at(game: Any, first: dict[str, int]) -> dict[str, int]:
     return {d.name: int(months[i, 0]) for i, d in enumerate(dets) if months[i, 0]}
 
 
+def happened_turns(game: Any) -> dict[str, int]:
+    """For each outcome that happened, the first turn after which it had (0: before any move)."""
+    out: dict[str, int] = {}
+    for k, snap in enumerate(game.snapshots):
+        for n in _happened_at(game, snap["history"]["first"]):
+            out.setdefault(n, k)
+    return out
+
+
 def moved_most(groups: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The open outcome whose forecast moved most this turn (None when none moved)."""
     best = None
