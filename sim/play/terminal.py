@@ -120,7 +120,7 @@ def render_forecast(game: Game, now: dict[str, Any], before: dict[str, Any] | No
 
     end = game.date(game.months)
     rows = [f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
-            f" turn {now['turn']}); in brackets its change in points since the last turn"]
+            f" turn {now['turn']})" + (";\n  in brackets: its change in points since the last turn" if now["turn"] else "")]
     groups = forecast_groups(game, now["turn"])
     for g in groups:
         rows.append(textwrap.fill(f"  {g['title']}: " + " · ".join(_chip(it) for it in g["items"]), WIDTH,
