@@ -1122,6 +1122,10 @@ def play(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the saved game and the debrief (default: outputs/play/...).")] = None,
     forecast_runs: Annotated[int | None, typer.Option("--forecast-runs", help="Continuations per forecast (default: the scenario's play.forecast_runs, 2000).")] = None,
     set_: SetOpt = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Hold the game on a server: each team joins from its own browser with a code or link for its seat, with a facilitator's and a projector's screen (needs the dashboard extra). Without SCENARIO: serve the class games already in --out.")] = False,
+    host: Annotated[str, typer.Option("--host", help="With --serve: the address to listen on (default: this machine only; 0.0.0.0 lets the class's laptops reach it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="With --serve: the port (0: a free one).")] = 8777,
+    turn_minutes: Annotated[float | None, typer.Option("--turn-minutes", help="With --serve: minutes a team has to decide each turn (default: the pack's, else 6).")] = None,
 ) -> None:
     """Play a scenario turn by turn: you are some actors, the rules play the rest.
 
@@ -1131,7 +1135,54 @@ def play(
     change since the last turn. The game is saved after every turn; at the end (or when
     you stop) a debrief page is written. --moves plays a moves file without prompts.
     """
+    if serve:
+        _serve_class(scenario, as_, seed, months, injects, out, forecast_runs, set_, host, port, turn_minutes,
+                     moves=moves, turns=turns, resume=resume, save=save)
+        return
     _stoppable(_play, scenario, as_, seed, months, injects, moves, turns, resume, save, out, forecast_runs, set_)
+
+
+def _serve_class(scenario, as_, seed, months, injects, out, forecast_runs, set_, host, port, turn_minutes,
+                 **other) -> None:
+    """``sim play ... --serve``: a class game held by a server (sim.classroom)."""
+    from .classroom.serve import announce, missing, open_classroom, serve, start_class
+    from .play.game import check_forecast_runs
+    from .scenario.errors import option_error
+
+    lacking = missing()
+    if lacking is not None:
+        typer.echo(f"sim play: --serve needs the dashboard extra ({lacking} is not installed): "
+                   'pip install "sim[dashboard]"', err=True)
+        raise typer.Exit(2)
+    try:
+        bad = [flag for flag, v in (("--moves", other["moves"]), ("--turns", other["turns"]),
+                                    ("--resume", other["resume"]), ("--save", other["save"])) if v]
+        if bad:
+            raise option_error("--serve", f"{', '.join(bad)} cannot be used with --serve (teams play from their browsers)")
+        from .webserve import check_options
+
+        check_options(port, host)
+        check_forecast_runs(forecast_runs)
+        outputs = out if out is not None else Path("outputs")
+        svc = open_classroom(outputs)
+        if scenario is not None:
+            gid = start_class(svc, scenario, as_, injects=injects, months=months, seed=seed,
+                              forecast_runs=forecast_runs, turn_minutes=turn_minutes, overrides=set_)
+            typer.echo(f"sim play: class game {gid} started; its forecast before the first move is being made", err=True)
+        elif as_ or injects or set_:
+            raise option_error("--serve", "give the scenario or pack to start a game on (sim play PACK --serve)")
+
+        def ready(url: str) -> None:
+            typer.echo(f"sim play: serving class games on {url}/  (Ctrl-C stops it; the games are kept in "
+                       f"{svc.store.path})", err=True)
+            for line in announce(svc, url, host):
+                typer.echo(line)
+
+        serve(svc, host=host, port=port, ready=ready)
+    except InputError as exc:
+        _fail(exc, "play")
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 def _play(scenario, as_, seed, months, injects, moves, turns, resume, save, out, forecast_runs, set_) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import sim
 from sim.cli import app
 from sim.play.briefings import briefings_html
 from sim.play.injects import load_injects

@@ -87,6 +87,8 @@ class Classroom:
         self._workers: list[threading.Thread] = []
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        self._active: set[str] = set()
+        """Games with work under way in this process (a restart's recovery leaves them alone)."""
 
     # ------------------------------------------------------------------ set-up
 
@@ -237,10 +239,15 @@ class Classroom:
                 with self.store.tx() as db:
                     row = db.execute("SELECT phase FROM games WHERE id=?", (gid,)).fetchone()
                     phase = "failed" if row["phase"] == "starting" else "open" if row["phase"] == "running" else row["phase"]
-                    db.execute("UPDATE games SET phase=?, busy='', error=? WHERE id=?", (phase, message, gid))
+                    # paused: a turn that failed does not run again by itself until the facilitator says so
+                    db.execute("UPDATE games SET phase=?, busy='', error=?, paused=1, remaining=COALESCE(remaining, ?) "
+                               "WHERE id=?", (phase, message, 60.0, gid))
                     self.store.log(db, gid, 0, "error", f"The server could not finish: {message}", at=self.clock.now())
                     Store.bump(db, gid)
+            finally:
+                self._active.discard(gid)
 
+        self._active.add(gid)
         if self.synchronous:
             run()
             return
@@ -277,6 +284,8 @@ class Classroom:
         """After a restart: a turn that was running is run again from the saved game (its
         moves are in the store); a game whose first forecast was not made is started again."""
         for g in self.store.games():
+            if g["id"] in self._active:
+                continue
             if g["phase"] == "running":
                 self._work(g["id"], lambda gid, k=g["turn"] + 1: self._play(gid, k))
             elif g["phase"] == "starting":
