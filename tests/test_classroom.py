@@ -299,3 +299,28 @@ def sim_input_error():
     import sim
 
     return sim.InputError
+
+
+def test_the_dashboard_mounts_class_games_and_starts_one_from_a_pack(tmp_path):
+    from starlette.applications import Starlette
+
+    from sim.dashboard.class_view import class_games, class_options, start_class_game
+    from sim.dashboard.server import mount_classroom
+
+    app = Starlette()
+    svc = mount_classroom(app, tmp_path)
+    try:
+        assert any(getattr(r, "path", "") == "/class" for r in app.routes)
+        assert svc.prefix == "/class" and svc.store.path == str(tmp_path / "class" / "class.db")
+        opts = class_options(None)
+        opt = next(v for k, v in opts.items() if v["pack"] == "caucasus-credibility")
+        assert opt["teams"] == ["armenia", "azerbaijan", "russia"] and opt["optional"] == ["india"]
+        gid = start_class_game(svc, None, opt, ["armenia", "india"], 4, RUNS)
+        svc.wait(120)
+        (g,) = class_games(svc)
+        assert g["id"] == gid and g["phase"] == "open"
+        assert {s["seat"] for s in g["seats"]} == {"facilitator", "projector", "armenia", "india"}
+        assert all(s["url"].startswith("/class/s/") for s in g["seats"])
+        assert svc.store.game(gid)["config"]["turn_seconds"] == 240
+    finally:
+        svc.stop()

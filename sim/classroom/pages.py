@@ -170,7 +170,8 @@ def _chip(it: dict[str, Any]) -> str:
     ch = it["change"]
     arrow = ""
     if ch is not None and abs(ch) >= 0.005:
-        arrow = f" <span class='{'up' if ch > 0 else 'down'}'>{'▲' if ch > 0 else '▼'}{100 * abs(ch):.0f}</span>"
+        size = f"{100 * abs(ch):.0f}" if abs(ch) >= 0.0095 else f"{100 * abs(ch):.1f}"
+        arrow = f" <span class='{'up' if ch > 0 else 'down'}'>{'▲' if ch > 0 else '▼'}{size}</span>"
     return f"<span class='chip' title='{title}'>{e(it['short'])} <b>{pct(it['p'])}</b>{arrow}</span>"
 
 
@@ -181,15 +182,19 @@ def outcomes_html(groups: list[dict[str, Any]], compact: bool = False) -> str:
     return f"<table class='groups{' compact' if compact else ''}'>{rows}</table>"
 
 
-def why_html(groups: list[dict[str, Any]], ex: dict[str, Any] | None, top: int = 3) -> str:
+def why_html(groups: list[dict[str, Any]], ex: dict[str, Any] | None, top: int = 3,
+             names: dict[str, str] | None = None) -> str:
+    """The outcomes that moved most this turn with their split, and the moves that changed nothing
+    (``names``: each move in words)."""
     if ex is None:
         return ""
+    names = names or {}
     movers = sorted(({**it, "group": g["title"]} for g in groups for it in g["items"] if it["why"]),
                     key=lambda it: -abs(it["why"]["total"]))
     movers = [it for it in movers if abs(it["why"]["total"]) >= 0.01][:top]
     items = "".join(f"<li><b>{e(it['group'])}: {e(it['short'])}</b> {100 * it['why']['total']:+.0f} pts — "
                     f"{e(parts_words(it['why'], digits=0))}</li>" for it in movers)
-    idle = "".join(f"<li class='idle'>{e(m['move'])}: "
+    idle = "".join(f"<li class='idle'>{e(names.get(m['move'], m['move']))}: "
                    f"{'changed nothing in the model' if m['nothing'] == 'model' else 'moved no forecast beyond Monte Carlo error'}"
                    "</li>" for m in ex["moves"] if m["nothing"])
     if not items and not idle:
@@ -248,7 +253,8 @@ def result_html(svc: Any, g: dict[str, Any], game: Any, d: dict[str, Any], *, pr
     if d["explaining"]:
         out.append("<p class='note'>Working out why the forecast moved…</p>")
     else:
-        out.append(why_html(d["groups"], d["ex"]))
+        words = {m["key"]: f"{labels.get(m['actor'], m['who'])}: {m['phrase']}" for m in t["moves"]}
+        out.append(why_html(d["groups"], d["ex"], names=words))
     return "".join(out)
 
 
@@ -275,6 +281,8 @@ def situation_html(sit: dict[str, Any]) -> str:
 
 def moves_html(seat: dict[str, Any], g: dict[str, Any], d: dict[str, Any], mine: dict[str, Any] | None,
                carried: list[dict[str, Any]], rulings: dict) -> str:
+    if g["phase"] == "over":
+        return "<h2>Your moves</h2><p class='note'>The game is over: the debrief is linked at the top.</p>"
     keys = set((mine or {}).get("keys", []))
     submitted = (mine or {}).get("status") == "submitted"
     open_ = g["phase"] == "open" and not (g["busy"] or "").startswith("turn")

@@ -40,15 +40,14 @@ class Choice:
 
 
 def shipped_choices() -> list[Choice]:
-    """The shipped scenarios, and the classroom exercise packs of a source checkout."""
+    """The shipped scenarios, and the classroom exercise packs' own scenario files (shipped
+    with the package: :func:`sim.paths.classroom_dir`)."""
     from ..api import list_scenarios
-    from ..paths import repo_root
+    from ..paths import classroom_dir
 
     out = [Choice(s["name"], f"{s['name']} — {s['title']}", s["name"]) for s in list_scenarios()]
-    root = repo_root()
-    if root is not None:
-        for p in sorted((root / "docs" / "classroom").glob("*/exercise.yaml")):
-            out.append(Choice(f"exercise:{p.parent.name}", f"exercise pack {p.parent.name} (docs/classroom)", str(p)))
+    for p in sorted(classroom_dir().glob("*/exercise.yaml")):
+        out.append(Choice(f"exercise:{p.parent.name}", f"exercise pack {p.parent.name}", str(p)))
     return out
 
 
@@ -147,16 +146,15 @@ def played_candidates(scn: Any) -> list[str]:
 
 def decks_for(scn: Any) -> list[Path]:
     """Inject decks that may fit: files beside the scenario named ``*injects*.yaml``, and the
-    exercise packs' decks in a source checkout."""
-    from ..paths import repo_root, scenarios_dir
+    exercise packs' decks."""
+    from ..paths import classroom_dir, scenarios_dir
 
     out: list[Path] = []
     here = Path(scn.path).resolve().parent
     if here.is_dir() and here != scenarios_dir().resolve():
         out += sorted(here.glob("*injects*.y*ml"))
-    root = repo_root()
-    if root is not None:
-        out += [p for p in sorted((root / "docs" / "classroom").glob("*/injects.yaml")) if p.resolve() not in out]
+    seen = {p.resolve() for p in out}
+    out += [p for p in sorted(classroom_dir().glob("*/injects.yaml")) if p.resolve() not in seen]
     return out
 
 

@@ -102,7 +102,10 @@ def PlayView(scn: Any):
     g = state.game.value
     _ = state.game_tick.value
     if g is None:
+        from .class_view import ClassCard
+
         PlaySetup(scn)
+        ClassCard(scn)
     else:
         GameScreen(g)
 

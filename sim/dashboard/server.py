@@ -11,6 +11,7 @@ import importlib.util
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..scenario.errors import InputError, option_error
 from ..webserve import LOOPBACK, bind, check_options  # shared with sim.classroom's server
@@ -31,6 +32,22 @@ def configure_solara() -> None:
     os.environ.setdefault("SOLARA_MODE", "production")
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
+
+
+def mount_classroom(app: Any, outputs: str | Path) -> Any:
+    """Serve the class games of ``outputs`` at ``/class`` on the dashboard's own Starlette app
+    (teams join a game started in the Play tab from their browsers: sim.classroom). Returns
+    the :class:`sim.classroom.Classroom`."""
+    from starlette.routing import Mount
+
+    from ..classroom.serve import open_classroom
+    from ..classroom.web import make_app
+
+    svc = open_classroom(outputs)
+    app.routes.insert(0, Mount("/class", app=make_app(svc, "/class")))
+    svc.recover()
+    svc.start_ticker()
+    return svc
 
 
 def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, outputs: str | Path = "outputs",
@@ -69,6 +86,8 @@ def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     import uvicorn
     from solara.server.starlette import app
+
+    CONFIG.classroom = mount_classroom(app, CONFIG.outputs)
 
     real_port = sock.getsockname()[1]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{real_port}/"
