@@ -137,3 +137,59 @@ def test_a_turn_in_the_terminal_stays_on_a_projector_screen(tmp_path):
     # grouped: one row for Karabakh, not one per outcome
     assert sum(ln.startswith("  Nagorno-Karabakh:") for ln in blocks[0].splitlines()) == 1
     assert "Why " in r.output and "teams " in r.output
+
+
+@pytest.mark.slow
+def test_the_installed_sim_plays_a_pack_from_an_empty_folder(tmp_path):
+    """A wheel of the package, installed into a folder of its own: its entry point finds the
+    packs and the scenarios they extend in the package data, from a folder with nothing in it."""
+    import os
+    import subprocess
+    import sys
+
+    wheels, target, empty = tmp_path / "wheels", tmp_path / "installed", tmp_path / "empty"
+    empty.mkdir()
+    pip = [sys.executable, "-m", "pip"]
+    done = subprocess.run([*pip, "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = wheels.glob("sim-*.whl")
+    done = subprocess.run([*pip, "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    for k in ("SIM_SCENARIOS", "SIM_SEEDS", "SIM_CLASSROOM"):
+        env.pop(k, None)
+    sim_exe = target / "bin" / "sim"
+    where = subprocess.run([sys.executable, "-c", "import sim.paths as p; print(p.classroom_dir(), p.scenarios_dir())"],
+                           cwd=empty, env=env, capture_output=True, text=True)
+    assert where.stdout.split() == [str(target / "sim" / "_classroom"), str(target / "sim" / "_scenarios")]
+    listed = subprocess.run([str(sim_exe), "packs"], cwd=empty, env=env, capture_output=True, text=True)
+    assert listed.returncode == 0 and "caucasus-credibility" in listed.stdout and "ferghana-border" in listed.stdout
+    played = subprocess.run([str(sim_exe), "play", "caucasus-credibility", "--as", "armenia", "--forecast-runs", "50",
+                             "--turns", "1", "--out", "game"], cwd=empty, env=env, input="done\n",
+                            capture_output=True, text=True, timeout=600)
+    assert played.returncode == 0, played.stderr
+    assert "Turn 1 of 8" in played.stdout and (empty / "game" / "game.json").is_file()
+    assert sorted(p.name for p in empty.iterdir()) == ["game"]
+
+
+def _pdf_pages(path: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", path.read_bytes()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pack", PACKS, ids=[p.name for p in PACKS])
+def test_the_printed_briefings_give_each_team_one_page(pack, tmp_path):
+    from sim.play.briefings import chromium, print_pdf
+
+    if chromium() is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    pk = load_pack(pack)
+    teams_only = tmp_path / "teams.html"
+    teams_only.write_text(briefings_html(pk, facilitator=False), encoding="utf-8")
+    assert _pdf_pages(print_pdf(teams_only, tmp_path / "teams.pdf")) == len(pk.all_teams)
+    r = runner.invoke(app, ["packs", pk.name, "--briefings", str(tmp_path / "out"), "--pdf"])
+    assert r.exit_code == 0, r.output
+    pdf = tmp_path / "out" / "briefings.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert len(pk.all_teams) + 1 <= _pdf_pages(pdf) <= len(pk.all_teams) + 2  # the guide: one or two pages

@@ -192,11 +192,12 @@ def facilitator_page(pack: Pack, scn: Any, played: list[str]) -> str:
     return "\n".join(parts)
 
 
-def briefings_html(pack: Pack, played: list[str] | None = None) -> str:
-    """The pack's briefings as one HTML document: a page per team, then the facilitator's guide."""
+def briefings_html(pack: Pack, played: list[str] | None = None, *, facilitator: bool = True) -> str:
+    """The pack's briefings as one HTML document: a page per team, then (``facilitator``)
+    the facilitator's guide."""
     scn = pack.load_scenario()
     teams = list(played or pack.all_teams)
-    body = [team_page(pack, scn, a, teams) for a in teams] + [facilitator_page(pack, scn, teams)]
+    body = [team_page(pack, scn, a, teams) for a in teams] + ([facilitator_page(pack, scn, teams)] if facilitator else [])
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Briefings — {_e(pack.spec.title)}</title><style>{CSS}{PRINT_CSS}</style></head><body>"
             + "\n".join(body) + "</body></html>")
