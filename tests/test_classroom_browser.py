@@ -173,7 +173,7 @@ def test_a_class_game_with_four_teams_a_facilitator_and_a_projector(browser, ser
         expect(fac.locator("#log")).to_contain_text("Russia, India had not submitted", timeout=WAIT)
         # revealed to all, with why the forecast moved
         expect(aze.locator("#result")).to_contain_text("ask Russia to mediate on the border", timeout=WAIT)
-        expect(screens["india"].locator("#result")).to_contain_text("impose", timeout=WAIT)
+        expect(screens["india"].locator("#result")).to_contain_text("close the Lachin corridor", timeout=WAIT)
         expect(proj.locator("#result")).to_contain_text("Why the forecast moved", timeout=WAIT)
         shoot(proj, "projector-after-turn1", full=False)
         shoot(aze, "team-azerbaijan-after-turn1")
