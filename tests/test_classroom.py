@@ -215,7 +215,7 @@ def test_messages_and_requests_for_information_reach_the_right_seats_and_the_deb
     page = Path(svc.store.game(gid)["config"]["folder"], "debrief.html").read_text(encoding="utf-8")
     for quote in ("We propose talks on the border.", "How many troops can we spare?", "About a third of the usual"):
         assert quote in page
-    assert "Russia asks to the facilitator" in page and "Why the forecast moved" in page
+    assert "Russia asks the facilitator" in page and "Armenia writes to Azerbaijan" in page and "Why the forecast moved" in page
 
 
 def test_a_restart_keeps_the_game_and_runs_a_turn_that_was_running(tmp_path):
@@ -324,3 +324,50 @@ def test_the_dashboard_mounts_class_games_and_starts_one_from_a_pack(tmp_path):
         assert svc.store.game(gid)["config"]["turn_seconds"] == 240
     finally:
         svc.stop()
+
+
+def test_sim_play_serve_prints_the_seats_and_serves_them(tmp_path):
+    import re
+    import subprocess
+    import sys
+    import time
+
+    script = Path(sys.executable).parent / "sim"
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
+    log = open(tmp_path / "server.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([*cmd, "play", "ferghana-border", "--serve", "--port", "0", "--forecast-runs", "50",
+                             "--out", str(tmp_path / "out")], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        text = ""
+        for _ in range(600):  # the server says where it listens, then each seat's link
+            log.seek(0)
+            text = log.read()
+            if "Teams may also type their code" in text or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert "Teams may also type their code" in text, text
+        base = re.search(r"serving class games on (http://127\.0\.0\.1:\d+)/", text).group(1)
+        seats = dict(re.findall(r"^  (Kyrgyzstan|Tajikistan|Russia)\s+(http://\S+)", text, re.M))
+        assert set(seats) == {"Kyrgyzstan", "Tajikistan", "Russia"}
+        assert re.search(r"Kyrgyzstan\s+http://\S+\s+code [A-Z2-9]{6}", text)
+        assert "This serves this machine only" in text
+        with urllib.request.urlopen(seats["Tajikistan"], timeout=30) as r:
+            assert r.status == 200 and "class.js" in r.read().decode()
+        with urllib.request.urlopen(base + "/", timeout=30) as r:
+            assert "Join a class game" in r.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+    assert (tmp_path / "out" / "class" / "class.db").is_file()
+
+
+def test_serve_refuses_what_belongs_to_a_game_in_one_terminal(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    r = CliRunner().invoke(app, ["play", "caucasus-credibility", "--serve", "--moves", "x.yaml", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--moves cannot be used with --serve" in r.output
+    r = CliRunner().invoke(app, ["play", "caucasus-credibility", "--serve", "--port", "70000", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--port" in r.output and "Traceback" not in r.output

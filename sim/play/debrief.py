@@ -200,8 +200,8 @@ def render(game: Any, chart: Path | None, timeline: Path, *, channels: list[dict
     if channels:
         parts.append("<h2>Messages and requests for information</h2>")
         for m in channels:
-            kind = {"request": "asks", "answer": "answers", "message": "writes"}.get(m["kind"], "writes")
-            parts.append(f"<p><b>Turn {m['turn']}</b> — {_e(m['from'])} {kind} to {_e(m['to'])}:</p>"
+            verb = {"request": "asks", "answer": "answers", "message": "writes to"}.get(m["kind"], "writes to")
+            parts.append(f"<p><b>Turn {m['turn']}</b> — {_e(m['from'])} {verb} {_e(m['to'])}:</p>"
                          f"<blockquote class='message'>{_e(m['text'])}</blockquote>")
     if umpire:
         parts.append("<h2>The umpire's log</h2><ul>" + "".join(
