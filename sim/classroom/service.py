@@ -195,26 +195,35 @@ class Classroom:
             self._games[gid] = ((save["turn"], save["rev"]), game)
             return game
 
+    def _fresh(self, gid: str) -> Any:
+        """A game of its own for work that changes it (a turn, its split, a ruling): the
+        screens keep reading the cached one meanwhile, which nothing changes."""
+        from ..play.savefile import game_from_data
+
+        return game_from_data(self.store.save(gid)["data"], f"class game {gid}")
+
     def _forget(self, gid: str) -> None:
         self._games.pop(gid, None)
 
-    def _mirror(self, gid: str, game: Any) -> None:
+    def _mirror(self, gid: str, game: Any, debrief: bool = True) -> None:
         """The saved game as a file too (``sim play --resume`` reads it), and the debrief at the end."""
         from ..play.savefile import save_game
 
         folder = Path(self.store.game(gid)["config"]["folder"])
         try:
             save_game(game, folder / "game.json")
-            if game.finished:
-                self.write_debrief(gid, game)
+            if game.finished and debrief:
+                self.write_debrief(gid)
         except OSError as exc:  # the database holds the game; the file is a convenience
             log.warning("class game %s: could not write its files in %s: %s", gid, folder, exc)
 
-    def write_debrief(self, gid: str, game: Any | None = None) -> Path:
-        """The debrief page, quoting the game's messages and the umpire's rulings."""
+    def write_debrief(self, gid: str) -> Path:
+        """The debrief page, quoting the game's messages and the umpire's rulings (made from a
+        game of its own: the debrief may work out what is missing, a turn's split, the baseline)."""
         from ..play.debrief import write_debrief
 
-        game = game or self.game_obj(gid)
+        with self.lock(gid):
+            game = self._fresh(gid)
         g = self.store.game(gid)
         labels = {s["seat"]: s["label"] for s in self.store.seats(gid)}
         labels.update({"all": "everyone", "facilitator": "the facilitator"})
@@ -223,7 +232,8 @@ class Classroom:
                     for m in self.store.messages(gid)]
         umpire = [{"turn": r["turn"], "kind": r["kind"], "text": r["text"]} for r in self.store.log_rows(gid)
                   if r["kind"] in ("ruling", "overrule", "undo", "inject", "event", "pause", "timer")]
-        return write_debrief(game, Path(g["config"]["folder"]), channels=channels, umpire=umpire)
+        with self.lock(gid):
+            return write_debrief(game, Path(g["config"]["folder"]), channels=channels, umpire=umpire)
 
     # ------------------------------------------------------------------ work in the background
 
@@ -380,7 +390,7 @@ class Classroom:
         from ..play.moves import AdhocEvent, TurnMoves
         from ..play.savefile import game_data
 
-        game = self.game_obj(gid)
+        game = self._fresh(gid)
         if game.turn != k - 1:  # a restart after the turn was saved: nothing to do again
             return
         moves, fates = self.moves_of_turn(gid, k)
@@ -388,11 +398,7 @@ class Classroom:
         injects = [q["name"] for q in queue if q["kind"] == "inject"]
         events = [AdhocEvent(name="facilitator_event", description=q["description"], effect=q["effect"])
                   for q in queue if q["kind"] == "event"]
-        try:
-            game.play_turn(TurnMoves(moves=moves, injects=injects, events=events))
-        except BaseException:
-            self._forget(gid)
-            raise
+        game.play_turn(TurnMoves(moves=moves, injects=injects, events=events))
         game.turns[-1]["fates"] = fates
         data = game_data(game)
         g = self.store.game(gid)
@@ -412,13 +418,13 @@ class Classroom:
                            + (f"; events {'; '.join(e.description for e in events)}" if events else ""), at=now)
             Store.bump(db, gid)
         self._cache(gid, game)
-        self._mirror(gid, game)
+        self._mirror(gid, game, debrief=False)  # the debrief once the last turn's split is worked out
         self._explain_last(gid)
 
     def _explain_last(self, gid: str) -> None:
         from ..play.savefile import game_data
 
-        game = self.game_obj(gid)
+        game = self._fresh(gid)
         k = game.turn
         if k == 0 or (len(game.explanations) >= k and game.explanations[k - 1] is not None):
             with self.store.tx() as db:
@@ -703,7 +709,7 @@ class Classroom:
             g = self.store.game(gid)
             if g["busy"] or g["phase"] not in ("open", "over") or str(payload.get("turn")) != str(g["turn"] + 1):
                 raise Conflict("the game has moved on since this screen was drawn; it has been brought up to date")
-            game = self.game_obj(gid)
+            game = self._fresh(gid)
             effect, words = self._menu_effect(game, payload)
             desc = " ".join(str(payload.get("description", "")).split())[:MESSAGE_MAX] or words
             game.overrule(effect, desc, reason)
