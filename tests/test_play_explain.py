@@ -121,3 +121,39 @@ def test_the_baseline_includes_the_deck(karabakh):
     assert with_deck["outcomes"]["border_fatal_clash"]["p"] == 1.0  # the inject makes it certain by 2023-09
     assert without["outcomes"]["border_fatal_clash"]["p"] < 0.9
     assert np.isclose(sum(1 for _ in with_deck["outcomes"]), len(without["outcomes"]))
+
+
+def test_the_timeline_shows_each_months_peak(karabakh):
+    from sim.play.figures import rungs
+
+    g = game(karabakh, played=["armenia"], seed=3)
+    for _ in range(4):
+        g.play_turn([])
+    drawn, peaks = rungs(g.story())
+    level = g.track.series("level")
+    assert peaks and drawn.shape == level.shape
+    assert (drawn[1:] >= level[1:]).all()  # a month's peak is at least where it ends
+    assert (drawn[1:] >= level[:-1]).all()  # ... and where it starts
+
+
+def test_the_debrief_uses_the_split_and_marks_what_happened_or_can_no_longer_happen(karabakh, tmp_path):
+    from sim.play.debrief import write_debrief
+
+    deck = [Inject(name="clash", description="Troops open fire.", effect={"set": {"flashpoints.border.level": 3}})]
+    g = Game(karabakh, ["armenia"], seed=11, months=6, forecast_runs=RUNS, deck=deck)
+    g.play_turn(TurnMoves(moves=["armenia.freeze_csto"], injects=["clash"]))
+    g.play_turn([])
+    assert g.finished and g.explanations == [None, None]
+    import html
+
+    page = write_debrief(g, tmp_path, channels=[{"turn": 1, "from": "Armenia", "to": "Azerbaijan", "kind": "message",
+                                                 "text": "Talks?"}], umpire=[{"turn": 1, "text": "A ruling."}]).read_text()
+    page = html.unescape(page)
+    assert all(ex is not None for ex in g.explanations)  # the debrief worked out each turn's split
+    assert "Why the forecast moved" in page and "Teams' moves" in page
+    assert "Monte Carlo with this game's injects" in page and g.baseline["injects"] == ["played_1_0"]
+    assert "happened 2023-07" in page and "did not happen (no time left)" in page
+    assert "Talks?" in page and "A ruling." in page
+    assert "Of that, the teams' moves" in page  # a question attributes the freeze to the moves
+    # with the game's injects in the baseline, the clash the inject caused is not "against the odds"
+    assert "A fatal clash on the Armenia-Azerbaijan border\" happened in this game, though" not in page

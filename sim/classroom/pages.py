@@ -198,7 +198,7 @@ def why_html(groups: list[dict[str, Any]], ex: dict[str, Any] | None, top: int =
                    f"{'changed nothing in the model' if m['nothing'] == 'model' else 'moved no forecast beyond Monte Carlo error'}"
                    "</li>" for m in ex["moves"] if m["nothing"])
     if not items and not idle:
-        return "<p class='note'>No forecast moved by a point or more.</p>"
+        return "<h3>Why the forecast moved</h3><p class='note'>No forecast moved by a point or more.</p>"
     return f"<h3>Why the forecast moved</h3><ul class='why'>{items}{idle}</ul>"
 
 

@@ -26,14 +26,21 @@ MARKED = {
 """Events marked on the timeline, with a short label and colour."""
 
 
+def rungs(story: Any) -> tuple[np.ndarray, bool]:
+    """The rungs a timeline draws, (frames, flashpoints), and whether they are each month's
+    highest (True: a clash that flared and subsided within a month shows) or, for a story
+    saved before the peak was followed, the rung at each month's end (False)."""
+    frames = story.track.frames
+    peaks = len(frames.get("peak", [])) == len(frames.get("level", [])) and len(frames.get("peak", [])) > 0
+    return story.track.series("peak" if peaks else "level"), peaks
+
+
 def timeline(story: Any, path: Path, *, title: str | None = None) -> Path:
     """Each month's highest rung at every flashpoint (a clash that flared and subsided within
     the month shows) and members' trust month by month, key events marked."""
     import matplotlib.pyplot as plt
 
-    frames = story.track.frames
-    peaks = len(frames.get("peak", [])) == len(frames.get("level", [])) and len(frames.get("peak", [])) > 0
-    level = story.track.series("peak" if peaks else "level")  # (T+1, F): frame t is month t
+    level, peaks = rungs(story)
     trust = story.track.series("trust")  # (T+1, S, A)
     T = level.shape[0] - 1
     x = np.arange(T + 1)
