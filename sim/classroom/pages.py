@@ -447,6 +447,7 @@ def sections(svc: Any, seat: dict[str, Any], g: dict[str, Any], base: str = "") 
                                                           "teams": [s["seat"] for s in svc.store.seats(gid) if s["role"] == "team"],
                                                           "groups": [], "summary": None, "ex": None, "choices": {},
                                                           "situation": {}}
+    shared = d
     d = {**d, "explaining": bool(g["busy"]) and g["busy"].startswith("why")}
     k = g["turn"] + 1
     choices = svc.store.choices(gid, k)
@@ -485,11 +486,13 @@ def sections(svc: Any, seat: dict[str, Any], g: dict[str, Any], base: str = "") 
         out["result"] = result_html(svc, g, game, d)
         out["messages"] = messages_html(msgs, d["labels"], "facilitator")
         out["log"] = log_html(svc.store.log_rows(gid))
-        from ..play.plain import effect_targets
+        if "forms" not in d:  # the same menu for the whole game
+            from ..play.plain import effect_targets
 
-        targets = effect_targets(game.scn, game.played)
-        out["forms"] = (effect_form(targets, "queue_event", "Add an event for this turn", reason=False)
-                        + effect_form(targets, "overrule", "Overrule a result of the model", reason=True))
+            targets = effect_targets(game.scn, game.played)
+            d["forms"] = (effect_form(targets, "queue_event", "Add an event for this turn", reason=False)
+                          + effect_form(targets, "overrule", "Overrule a result of the model", reason=True))
+        out["forms"] = shared["forms"] = d["forms"]
         out["codes"] = codes_panel(seats, svc_prefix(svc), base)
     else:
         out["outcomes"] = "<h2>The forecast</h2>" + outcomes_html(d["groups"], compact=True) + (

@@ -116,4 +116,7 @@ def announce(svc: Classroom, base: str, host: str) -> list[str]:
     if host in ("127.0.0.1", "localhost", "::1"):
         lines.append("This serves this machine only: for a class on their own laptops start it with --host 0.0.0.0 "
                      "(anyone on the network with a code or a link can then join that seat)")
+    else:
+        lines.append(f"{host} is not this machine only: anyone who reaches it with a seat's code or link can act for "
+                     "that seat (the facilitator's link is the umpire's: keep it to yourself)")
     return lines

@@ -489,6 +489,8 @@ class Classroom:
     def _do_tick(self, s: dict[str, Any], payload: dict[str, Any]) -> None:
         import json
 
+        if self.store.save_rev(s["game"]) is None:
+            raise Conflict("the game is starting: its first forecast is being made")
         key = str(payload.get("key", ""))
         if key not in self._keys_of(s):
             raise Forbidden(f"'{key}' is not one of {s['label']}'s levers")
