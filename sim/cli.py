@@ -1132,8 +1132,12 @@ def play(
     Each turn (a month or a quarter, as the scenario says) shows the situation and your
     actors' levers; you choose moves; the months are simulated; you see what happened
     and a forecast (thousands of continuations from the state you created), with its
-    change since the last turn. The game is saved after every turn; at the end (or when
-    you stop) a debrief page is written. --moves plays a moves file without prompts.
+    change since the last turn and why it moved (your moves, the injects, chance). The
+    game is saved after every turn; at the end (or when you stop) a debrief page is
+    written. --moves plays a moves file without prompts. An exercise pack's name (sim
+    packs) brings its scenario, deck and months. --serve holds the game on a server
+    instead: each team plays from its own browser (its seat's link or join code), with a
+    facilitator's and a projector's screen.
     """
     if serve:
         _serve_class(scenario, as_, seed, months, injects, out, forecast_runs, set_, host, port, turn_minutes,
