@@ -146,14 +146,15 @@ def head(svc: Any, seat: dict[str, Any], g: dict[str, Any], game: Any) -> str:
     else:
         where = "Starting"
     state = {"starting": "making the first forecast…", "open": "moves are open", "running": "the turn is running…",
-             "over": "see the debrief", "failed": "could not start"}.get(phase, phase)
+             "over": "", "failed": "could not start"}.get(phase, phase)
     busy = f" · working out {g['busy']}…" if g["busy"] and phase != "running" else ""
     err = f"<div class='error'>{e(g['error'])}</div>" if g["error"] else ""
     debrief = (f" · <a href='{e(svc_prefix(svc))}/s/{e(seat['token'])}/debrief' target='_blank'>the debrief</a>"
                if phase == "over" else "")
     who = seat["label"] if seat["role"] != "team" else f"Team {seat['label']}"
-    return (f"<div class='title'>{e(g['title'])}</div><div class='where'><b>{e(who)}</b> · {e(where)} · "
-            f"<span class='phase'>{e(state)}</span>{e(busy)}{debrief}</div>"
+    return (f"<div class='title'>{e(g['title'])}</div><div class='where'><b>{e(who)}</b> · {e(where)}"
+            + (" · " if state else "")
+            + (f"<span class='phase'>{e(state)}</span>" if state else "") + f"{e(busy)}{debrief}</div>"
             f"<div id='timer' class='timer'></div>{err}")
 
 
@@ -310,6 +311,8 @@ def moves_html(seat: dict[str, Any], g: dict[str, Any], d: dict[str, Any], mine:
 
 def teams_html(g: dict[str, Any], d: dict[str, Any], choices: dict[str, Any], *, facilitator: bool = False,
                rulings: dict | None = None) -> str:
+    if g["phase"] == "over":
+        return "<h2>Teams</h2><p class='note'>The game is over: " + e(", ".join(d["labels"][s] for s in d["teams"])) + ".</p>"
     rows = []
     for s in d["teams"]:
         c = choices.get(s, {})
@@ -481,7 +484,7 @@ def sections(svc: Any, seat: dict[str, Any], g: dict[str, Any], base: str = "") 
         queued = svc.store.queue(gid, k)
         out["controls"] = controls_html(g, game)
         out["teams"] = teams_html(g, d, choices, facilitator=True, rulings=rulings)
-        out["queue"] = queue_html(queued, k)
+        out["queue"] = queue_html(queued, k) if g["phase"] != "over" else ""
         out["deck"] = deck_html(game, queued)
         out["result"] = result_html(svc, g, game, d)
         out["messages"] = messages_html(msgs, d["labels"], "facilitator")
@@ -499,7 +502,7 @@ def sections(svc: Any, seat: dict[str, Any], g: dict[str, Any], base: str = "") 
             "<p class='note'>Probability by the end of the game, from "
             f"{game.forecast_runs:,} continuations; ▲▼ the change in points since the last turn.</p>")
         out["result"] = result_html(svc, g, game, d, projector=True)
-        out["teams"] = "<b>Teams:</b> " + " · ".join(
+        out["teams"] = "<b>The game is over.</b>" if g["phase"] == "over" else "<b>Teams:</b> " + " · ".join(
             f"{e(d['labels'][s])} {'✓ submitted' if choices.get(s, {}).get('status') == 'submitted' else '… deciding'}"
             for s in d["teams"])
         public = [m for m in msgs if m["recipient"] == "all"][-2:]
