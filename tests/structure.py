@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("analysis", ("sim.analysis", "sim.ema")),
     ("play", ("sim.play",)),
     ("workflows", ("sim.workflows", "sim.manifests", "sim.guide")),
+    ("classroom", ("sim.webserve", "sim.classroom")),
     ("package", ("sim",)),
     ("dashboard", ("sim.dashboard",)),
     ("command line", ("sim.cli", "sim.cli_research")),
