@@ -9,6 +9,7 @@ The Python API is the one the CLI uses::
     sim.save(res, "outputs/karabakh/my-run")     # data files, figures, report.html
     sw = sim.sweep(scn, "sobol", samples=64, runs=200)   # all parameter sets in one Monte Carlo
     cmp = sim.compare(scn, b_levers=["armenia.freeze_csto"])  # common random numbers
+    ev = sim.evaluate(scn, design, runs=200)      # your own parameter sets, one Monte Carlo
     opt = sim.optimize(scn, minimize=["new_war"], robustness="regret")  # robust policy search
 """
 
@@ -20,11 +21,12 @@ start-up from here, not from the process's start)."""
 
 from .analysis.backtest import backtest  # noqa: E402
 from .analysis.compare import compare  # noqa: E402
+from .analysis.evaluate import evaluate  # noqa: E402
 from .analysis.optimize import optimize  # noqa: E402
 from .analysis.sweep import sweep  # noqa: E402
 from .api import LoadedScenario, find_scenario, list_scenarios, load_scenario, run, save  # noqa: E402
 from .scenario.errors import InputError  # noqa: E402
 from .version import __version__  # noqa: E402
 
-__all__ = ["InputError", "LoadedScenario", "__version__", "backtest", "compare", "find_scenario", "list_scenarios",
-           "load_scenario", "optimize", "run", "save", "sweep"]
+__all__ = ["InputError", "LoadedScenario", "__version__", "backtest", "compare", "evaluate", "find_scenario",
+           "list_scenarios", "load_scenario", "optimize", "run", "save", "sweep"]

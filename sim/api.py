@@ -56,6 +56,7 @@ from .replicates import ReplicateTable
 from .report import write_report
 from .results import Results
 from .scenario.errors import InputError
+from .trajectories import TrajectoryTable
 
 __all__ = [
     "ADAPTIVE_MAX_RUNS", "BACKENDS", "DEPENDENCIES", "DTYPES", "SEED_MAX", "LoadedScenario", "Uncertainty", "_plain",
@@ -82,6 +83,8 @@ def run(
     levers: list[str] | None = None,
     replicates: bool | str | Path = False,
     ci_halfwidth: float | None = None,
+    trajectories: bool | str | Path = False,
+    worker_timeout: float | None = None,
 ):
     """Run a scenario's Monte Carlo and return :class:`~sim.results.Results`.
 
@@ -112,6 +115,16 @@ def run(
             interval is narrower than +/- this (0.01 = one percentage point); ``runs``
             is then the most runs to do (default 1,000,000). Results are the same on
             every backend (chunks are merged and checked in order).
+        trajectories: Keep every replicate's monthly values of the recorded states for
+            :meth:`Results.trajectories`: ``True`` in memory, or a path to stream a
+            Parquet file to, chunk by chunk (:mod:`sim.trajectories` gives its schema;
+            needs pyarrow, ``sim[research]``). Off by default: it holds
+            chunk size x months x recorded elements values per chunk.
+        worker_timeout: Dask: seconds to wait with no worker left (all lost) before the
+            run stops with ``workers-lost`` (default :data:`sim.runner.WORKER_TIMEOUT_S`,
+            60). A worker lost on the way is said (a :class:`sim.runner.WorkerLost`
+            warning) and recorded in the manifest (``workers_lost``, ``chunks_retried``);
+            the scheduler runs its chunks elsewhere and the results do not change.
 
     Every option is checked before anything runs (:class:`InputError` naming the
     argument; a scheduler that does not answer is one too). On Ctrl-C (or
@@ -123,10 +136,10 @@ def run(
     when it failed before any chunk finished).
     """
     wrong = A.problems(scenario=(A.scenario, scenario), levers=(A.levers, levers), replicates=(A.replicates, replicates),
-                       progress=(A.callback, progress), keep_trajectories=(A.count(0), keep_trajectories),
+                       trajectories=(A.replicates, trajectories), progress=(A.callback, progress), keep_trajectories=(A.count(0), keep_trajectories),
                        oversubscribe=(A.flag, oversubscribe))
     wrong += run_option_problems(runs, workers, months, chunk_size, seed=seed, dtype=dtype, backend=backend,
-                                 scheduler=scheduler, ci_halfwidth=ci_halfwidth)
+                                 scheduler=scheduler, ci_halfwidth=ci_halfwidth, worker_timeout=worker_timeout)
     if wrong:
         raise InputError(wrong)
     scn = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
@@ -135,10 +148,13 @@ def run(
     consumers = []
     if replicates is not False and replicates is not None:
         consumers.append(ReplicateTable(None if replicates is True else replicates))
+    if trajectories is not False and trajectories is not None:
+        consumers.append(TrajectoryTable(None if trajectories is True else trajectories))
     job = montecarlo.prepare(scn, runs=runs, seed=seed, months=months, chunk_size=chunk_size, dtype=dtype,
-                             levers=levers, keep_trajectories=keep_trajectories, per_replicate=bool(consumers))
+                             levers=levers, keep_trajectories=keep_trajectories, per_replicate=bool(consumers),
+                             trajectories=trajectories is not False and trajectories is not None)
     engine, n_workers = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
-                                              oversubscribe=oversubscribe)
+                                              oversubscribe=oversubscribe, worker_timeout=worker_timeout)
     return montecarlo.execute(job, engine, n_workers, progress, workers_requested=workers, oversubscribe=oversubscribe,
                               consumers=consumers, ci_halfwidth=ci_halfwidth)
 

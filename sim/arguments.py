@@ -3,7 +3,7 @@
 The CLI's parser only ever hands the library lists where lists go; a notebook may pass
 anything: ``levers="a.b"`` (a string where a list goes), ``replicates=5``,
 ``overrides=5``. Each facade function (:func:`sim.run`, :func:`sim.load_scenario`,
-:func:`sim.sweep`, :func:`sim.compare`, :func:`sim.save`, :func:`sim.backtest`,
+:func:`sim.sweep`, :func:`sim.evaluate`, :func:`sim.compare`, :func:`sim.save`, :func:`sim.backtest`,
 :class:`sim.play.game.Game`, :func:`sim.play.story.tell`) checks its arguments with
 :func:`check` before doing anything, and every wrong one is one problem naming the
 argument and what it takes::
@@ -211,6 +211,7 @@ def run_option_problems(
     backend: str | None = None,
     scheduler: str | None = None,
     ci_halfwidth: float | None = None,
+    worker_timeout: float | None = None,
 ) -> list[Problem]:
     """The impossible options among these, one problem each (none: an empty list).
 
@@ -247,6 +248,10 @@ def run_option_problems(
         ok = isinstance(ci_halfwidth, int | float) and not isinstance(ci_halfwidth, bool)
         if not ok or not 0 < ci_halfwidth < 0.5:
             bad("ci_halfwidth", f"must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got {ci_halfwidth!r})")
+    if worker_timeout is not None:
+        ok = isinstance(worker_timeout, int | float) and not isinstance(worker_timeout, bool)
+        if not ok or not 0 < worker_timeout < 1e7:
+            bad("worker_timeout", f"must be a number of seconds above 0 (got {worker_timeout!r})")
     return problems
 
 
@@ -254,7 +259,7 @@ def check_run_options(runs: int | None, workers: int | None, months: int | None,
                       **options: Any) -> None:
     """Reject impossible options before anything is computed or created: an
     :class:`InputError` with :func:`run_option_problems`'s problems (the same arguments:
-    ``seed``, ``dtype``, ``backend``, ``scheduler``, ``ci_halfwidth`` by keyword)."""
+    ``seed``, ``dtype``, ``backend``, ``scheduler``, ``ci_halfwidth``, ``worker_timeout`` by keyword)."""
     problems = run_option_problems(runs, workers, months, chunk_size, **options)
     if problems:
         raise InputError(problems)

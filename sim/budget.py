@@ -15,8 +15,8 @@ of more than :data:`CALIBRATE_ABOVE` replicate-months is estimated first:
   chunk by chunk; only a bounded sample of runs is kept): it is what this process
   holds after the calibration (each worker process holds about as much), plus
   :data:`BYTES_PER_CHUNK` of bookkeeping per chunk;
-* **disk** (``--replicates``): the calibration writes its rows to a Parquet file too;
-  its size per row, times the runs.
+* **disk** (``--replicates``, ``--trajectories``): the calibration writes its rows to
+  Parquet files too; their size per run, times the runs.
 
 A run estimated to take more than :data:`REFUSE_S` on this machine (or whose rows would
 not fit on the disk) is refused with the figures; one above :data:`WARN_S` is started
@@ -59,8 +59,10 @@ class Estimate:
         calibrated_on: Runs of the calibration.
         seconds: Estimated wall time (a floor: workers rarely scale perfectly).
         memory_mb: Estimated memory of the main process (each worker: about as much).
-        disk_bytes: Estimated size of replicates.parquet (None without ``--replicates``).
-        disk_free: Free bytes where it would be written (None without ``--replicates``).
+        disk_bytes: Estimated size of replicates.parquet and trajectories.parquet (None without
+            ``--replicates`` or ``--trajectories``).
+        disk_free: Free bytes where they would be written (None without them).
+        files: The Parquet files the run writes (``replicates.parquet``...).
     """
 
     runs: int
@@ -72,6 +74,7 @@ class Estimate:
     disk_bytes: float | None = None
     disk_free: float | None = None
     calibrated_on: int = 0
+    files: tuple[str, ...] = ("replicates.parquet",)
 
     def words(self) -> str:
         cores = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
@@ -79,7 +82,7 @@ class Estimate:
                 f"(measured just now: {self.rate:,.0f} replicate-months a second per worker, on "
                 f"{self.calibrated_on:,} runs of this scenario) and about {self.memory_mb:,.0f} MB of memory per process")
         if self.disk_bytes is not None:
-            text += f"; replicates.parquet would be about {size(self.disk_bytes)}"
+            text += f"; {' and '.join(self.files)} would be about {size(self.disk_bytes)}"
             if self.disk_free is not None:
                 text += f" ({size(self.disk_free)} free)"
         return text
@@ -105,26 +108,31 @@ def size(n: float) -> str:
 
 def estimate(scn: Any, runs: int, *, months: int | None = None, workers: int = 1, dtype: str = "float32",
              levers: list[str] | None = None, chunk_size: int | None = None, replicates: bool = False,
-             where: Path | None = None) -> Estimate:
+             where: Path | None = None, trajectories: bool = False) -> Estimate:
     """Estimate a run of ``runs`` replicates by timing a small one of the same scenario."""
     horizon = scn.spec.meta.horizon_months if months is None else int(months)
     consumers: list[Any] = []
-    tmp = None
-    if replicates:
+    files = tuple(f"{name}.parquet" for name, on in (("replicates", replicates), ("trajectories", trajectories)) if on)
+    tmp = Path(tempfile.mkdtemp(prefix="sim-estimate-")) if files else None
+    if replicates and tmp is not None:
         from .replicates import ReplicateTable
 
-        tmp = Path(tempfile.mkdtemp(prefix="sim-estimate-"))
-        consumers.append(ReplicateTable(tmp / "r.parquet"))
+        consumers.append(ReplicateTable(tmp / "replicates.parquet"))
+    if trajectories and tmp is not None:
+        from .trajectories import TrajectoryTable
+
+        consumers.append(TrajectoryTable(tmp / "trajectories.parquet"))
     try:
         chunk = min(int(chunk_size or DEFAULT_CHUNK), DEFAULT_CHUNK)
         job = montecarlo.prepare(scn, runs=CALIBRATION_CHUNKS * chunk, months=horizon, dtype=dtype, levers=levers,
-                                 chunk_size=chunk, keep_trajectories=0, per_replicate=replicates)
+                                 chunk_size=chunk, keep_trajectories=0, per_replicate=bool(consumers),
+                                 trajectories=trajectories)
         res = montecarlo.execute(job, InProcess(), 1, consumers=consumers)
         per_chunk = [chunk * horizon / max(s, 1e-9) for s in res.chunk_seconds] or [1.0]
         rate = statistics.median(per_chunk)
         disk = free = None
-        if replicates and tmp is not None:
-            disk = (tmp / "r.parquet").stat().st_size / (CALIBRATION_CHUNKS * chunk) * runs
+        if files and tmp is not None:
+            disk = sum((tmp / f).stat().st_size for f in files) / (CALIBRATION_CHUNKS * chunk) * runs
             target = where if where is not None else Path.cwd()
             while not target.exists():
                 target = target.parent
@@ -135,13 +143,13 @@ def estimate(scn: Any, runs: int, *, months: int | None = None, workers: int = 1
     chunks = -(-runs // int(chunk_size or DEFAULT_CHUNK))
     memory = peak_rss_mb() + chunks * BYTES_PER_CHUNK / 1e6
     return Estimate(runs, horizon, max(1, workers), rate, runs * horizon / (rate * max(1, workers)), memory, disk, free,
-                    CALIBRATION_CHUNKS * chunk)
+                    CALIBRATION_CHUNKS * chunk, files or ("replicates.parquet",))
 
 
 def check_size(scn: Any, runs: int | None, *, months: int | None = None, workers: int | None = None,
                dtype: str = "float32", levers: list[str] | None = None, chunk_size: int | None = None,
                replicates: bool = False, where: Path | None = None, scheduler: str | None = None,
-               adaptive: bool = False, oversubscribe: bool = False) -> str | None:
+               adaptive: bool = False, oversubscribe: bool = False, trajectories: bool = False) -> str | None:
     """Refuse a run too large for this machine (:class:`~sim.scenario.errors.InputError` on
     ``--runs``, with the figures), or return a line to show before a large one (or None)."""
     n = scn.spec.meta.runs if runs is None else int(runs)
@@ -151,15 +159,16 @@ def check_size(scn: Any, runs: int | None, *, months: int | None = None, workers
     cores = available_cores()
     used = min(workers or cores, cores) if not oversubscribe else (workers or cores)
     est = estimate(scn, n, months=horizon, workers=used, dtype=dtype, levers=levers, chunk_size=chunk_size,
-                   replicates=replicates, where=where)
+                   replicates=replicates, where=where, trajectories=trajectories)
     head = est.words()
     if scheduler:
         return f"{head} on this machine; on the cluster it depends on its workers"
     if adaptive:
         return f"at most: {head} (--ci-halfwidth stops sooner once every interval is precise enough)"
     if est.disk_bytes is not None and est.disk_free is not None and est.disk_bytes > est.disk_free:
+        flags = " and ".join(f"--{f.removesuffix('.parquet')}" for f in est.files)
         raise option_error("--runs", f"{head}: the rows would not fit on the disk; use fewer --runs, or leave out "
-                                     "--replicates")
+                                     f"{flags}")
     if est.seconds > REFUSE_S:
         raise option_error("--runs", f"{head}: that is not a run that finishes here; use fewer --runs, "
                                      "--ci-halfwidth H to stop once every interval is within +/- H, or a Dask cluster "

@@ -68,12 +68,15 @@ class Input:
             on [0, 1], on where the draw is 0.5 or more.
         integer: The parameter takes whole values (draws are rounded by the model).
         source: Where the range comes from (the scenario's ``source:``), if said.
+        from_design: Its values come from a design of the user's own (:func:`sim.evaluate`);
+            ``dist`` is then its uncertainty's, or its allowed range.
     """
 
     name: str
     dist: Any
     integer: bool = False
     source: Any = None
+    from_design: bool = False
 
     @property
     def lever(self) -> bool:
@@ -130,6 +133,8 @@ class Input:
     def describe(self) -> str:
         if self.lever:
             return f"lever {self.name[len(LEVER):]} (on in half the sets)"
+        if self.from_design:
+            return f"{self.name}: values from the design"
         f, a = self.dist.family, self.dist.args
         return f"{self.name} ~ {f}[{', '.join(f'{x:g}' for x in a)}]"
 
@@ -196,10 +201,14 @@ def inputs_for(scn: Any, params: dict[str, tuple[float, float]] | None = None, l
     return out
 
 
-def problem(inputs: list[Input]) -> Any:
-    """A SALib ``ProblemSpec`` of the inputs (names are the parameter paths)."""
+def problem(inputs: list[Input], outputs: list[str] | None = None) -> Any:
+    """A SALib ``ProblemSpec`` of the inputs (names are the parameter paths), with the
+    names of its ``outputs`` (the outcomes) when given."""
     from SALib import ProblemSpec  # lazy: SALib imports scipy and pandas
 
     dists, bounds = zip(*(i.salib() for i in inputs), strict=True) if inputs else ((), ())
-    return ProblemSpec({"num_vars": len(inputs), "names": [i.name for i in inputs],
-                        "bounds": [list(b) for b in bounds], "dists": list(dists)})
+    spec = {"num_vars": len(inputs), "names": [i.name for i in inputs], "bounds": [list(b) for b in bounds],
+            "dists": list(dists)}
+    if outputs:
+        spec["outputs"] = list(outputs)
+    return ProblemSpec(spec)

@@ -27,7 +27,7 @@ from .evidence.provenance import check_sources
 from .parts import REGISTRY, registry, replacing_stock
 from .paths import scenarios_dir
 from .scenario.causes import missing_extends
-from .scenario.errors import InputError, Mark, Problem, suggest
+from .scenario.errors import InputError, Mark, Problem, option_error, suggest
 from .scenario.load import apply_overrides, from_mapping, merge, parse_overrides, read_tree
 from .scenario.references import addressable, check_references, rule_bounds, rule_paths
 from .scenario.schema import scenario_model
@@ -186,11 +186,21 @@ class LoadedScenario:
         return out
 
     def problem(self, params: dict[str, tuple[float, float]] | list[str] | None = None,
-                levers: list[str] | None = None) -> Any:
+                levers: list[str] | None = None, outputs: list[str] | None = None) -> Any:
         """A SALib ``ProblemSpec`` of the scenario's uncertainties (or of ``params``
         ranges ``{path: (lo, hi)}`` / ``["PATH=LO:HI"]``), plus levers switched on/off
-        (uniform on [0, 1], on from 0.5). Names are the parameter paths."""
-        return inputs.problem(inputs.inputs_for(self, inputs.parse_ranges(params) or None, levers))
+        (uniform on [0, 1], on from 0.5). Names are the parameter paths; ``outputs`` are
+        the outcomes whose probabilities the results will hold, in that order (default:
+        every outcome of the scenario), so SALib's analyses are keyed by outcome name
+        (``sp.analysis["lachin_fatal_clash"]``) rather than ``Y1, Y2...``.
+        :func:`sim.evaluate` gives those results: ``sp.set_results(ev.outputs(sp))``."""
+        names = list(self.spec.outcomes)
+        chosen = names if outputs is None else [outputs] if isinstance(outputs, str) else list(outputs)
+        bad = [o for o in chosen if o not in names]
+        if bad or not chosen:
+            what = f"no outcome '{bad[0]}'{suggest(bad[0], names)}" if bad else "give at least one outcome"
+            raise option_error("outputs", f"{what}; outcomes are {', '.join(names)}")
+        return inputs.problem(inputs.inputs_for(self, inputs.parse_ranges(params) or None, levers), chosen)
 
     def compiled(self) -> Any:
         """The scenario's plan at its own horizon, without levers (compiled once)."""

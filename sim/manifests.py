@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
-from .analysis.design import sample
+from .analysis.design import SWEEP_METHODS, sample
 from .arguments import SEED_MAX
 from .inputs import LEVER, inputs_for, parse_levers, parse_ranges
 from .loading import LoadedScenario, _import_plugin, load_scenario, replaced_by
@@ -53,7 +53,7 @@ class FromGame(_Loose):
 class SweepEntry(_Loose):
     """What ``sim sweep`` records of its design (``manifest.json``: ``sweep``)."""
 
-    method: Literal["sobol", "morris", "lhs", "grid"]
+    method: Literal[SWEEP_METHODS]  # type: ignore[valid-type] - the sampled methods, or a design of your own
     samples: Annotated[int, whole_number(1)]
     sets: Annotated[int, whole_number(1)]
     runs_per_set: Annotated[int, whole_number(1)]
@@ -146,6 +146,11 @@ def sweep_arguments(manifest: dict, folder: Path, scn: Any) -> dict[str, Any]:
     its ``summary.json``)."""
     sw = manifest["sweep"]
     file = str(folder / "manifest.json")
+    if sw.get("method") == "design":  # its sets are the user's, not a sample the manifest can draw again
+        given = f" ({sw['design']})" if sw.get("design") else ""
+        raise InputError([Problem(Mark(file), "sweep.method", f"'design': a sweep of a design of your own{given} "
+                                  "is not drawn from a seed, so it cannot be rerun from its folder; run `sim sweep "
+                                  "SCENARIO --design FILE.csv` again with the same --seed and --runs")])
     inputs = [i for i in sw["inputs"] if not i.startswith(LEVER)]
     params = sw.get("params")
     if params is None and inputs != [u.path for u in scn.uncertainties()]:

@@ -82,6 +82,7 @@ def prepare(
     start: dict | None = None,
     start_replicate: int = 0,
     block: int = 0,
+    trajectories: bool = False,
 ) -> Job:
     """Compile the plan once and cut the run into chunk tasks.
 
@@ -95,7 +96,9 @@ def prepare(
     replicate ``start_replicate`` every replicate continues from (a played game's
     continuations); ``block``: replicates per block of a run made of blocks of the same
     layout (a policy search's policies), every block drawing the same random numbers
-    (:attr:`sim.runner.RunSpec.block`).
+    (:attr:`sim.runner.RunSpec.block`); ``trajectories``: the per-replicate data also holds every
+    replicate's monthly values of the recorded states (:mod:`sim.trajectories`; implies
+    ``per_replicate``).
     """
     t0 = time.perf_counter()
     meta = scn.spec.meta
@@ -110,7 +113,7 @@ def prepare(
     for (actor, lever), values in zip(switched, (switch or {}).values(), strict=True):
         per_rep[f"{LEVER_PREFIX}{actor}.{lever}"] = values if isinstance(values, PerSet) else np.asarray(values, dtype=float)
     record = None
-    if per_replicate:
+    if per_replicate or trajectories:
         from .scenario.values import Dist
 
         drawn = [e.path for e in plan.entries if isinstance(e.param.value, Dist)]
@@ -126,6 +129,7 @@ def prepare(
         seed_entropy=seeding.seed_value(root), seed_key=tuple(root.spawn_key),
         fixed=per_rep or None, switch=tuple(switched), record=record,
         start=start, start_replicate=start_replicate, keep_final=10_000, keep_traj=keep_trajectories, block=block,
+        series=bool(trajectories),
     )
     remember_plan(key, plan)  # in-process chunks reuse it; workers compile their own once
     return Job(scn, plan, detectors, spec, make_tasks(spec, runs, chunk), runs, seeding.seed_value(root), horizon,
@@ -133,15 +137,18 @@ def prepare(
 
 
 def backend_for(job: Job, *, workers: int | None = None, backend: str = "auto", scheduler: str | None = None,
-                oversubscribe: bool = False) -> tuple[Any, int]:
-    """The backend that will run the job's chunks, and its number of workers."""
+                oversubscribe: bool = False, worker_timeout: float | None = None) -> tuple[Any, int]:
+    """The backend that will run the job's chunks, and its number of workers
+    (``worker_timeout``: how long a Dask run waits with no worker left before it stops)."""
     return make_backend(job.runs, job.horizon, len(job.tasks), workers=workers, backend=backend,
-                        scheduler=scheduler, oversubscribe=oversubscribe)
+                        scheduler=scheduler, oversubscribe=oversubscribe, worker_timeout=worker_timeout)
 
 
 def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = None, backend: str = "auto",
-                 scheduler: str | None = None, oversubscribe: bool = False) -> tuple[Any, int]:
-    """The backend for ``n_tasks`` chunks of ``runs`` replicates over ``months``, and its workers."""
+                 scheduler: str | None = None, oversubscribe: bool = False,
+                 worker_timeout: float | None = None) -> tuple[Any, int]:
+    """The backend for ``n_tasks`` chunks of ``runs`` replicates over ``months``, and its workers
+    (``worker_timeout``: how long a Dask run waits with no worker left before it stops)."""
     if scheduler:
         backend = "dask"
     n = 0 if scheduler else choose_workers(workers, runs, months, n_tasks, backend=backend,
@@ -151,7 +158,7 @@ def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = 
 
         check_main_guard()  # spawned workers re-import the main script
     if backend == "dask":
-        b = DaskBackend(n or None, scheduler)  # connects now: a dead scheduler is an InputError
+        b = DaskBackend(n or None, scheduler, worker_timeout)  # connects now: a dead scheduler is an InputError
         return b, b.workers
     if backend == "processes" or n > 1:
         return ProcessPool(n), n  # processes start with the first chunk
@@ -195,6 +202,7 @@ def new_results(job: Job) -> Any:
         failure.partial = None  # type: ignore[attr-defined]  # nothing finished, nothing to save
         raise failure from None
     res.chunk_seconds.clear()
+    res.provenance = provenance(job)
     return res
 
 
@@ -255,6 +263,13 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         res.manifest["ci_target_reached"] = bool(res.runs and precise_enough(res, ci_halfwidth))
     if job.switched:
         res.manifest["levers_switched"] = [f"{a}.{lv}" for a, lv in job.switched]
+    if hasattr(backend, "worker_timeout"):  # a Dask cluster: what happened to its workers
+        res.manifest["worker_timeout_s"] = backend.worker_timeout
+        lost = [e for e in backend.events if e["event"] == "worker-lost"]
+        res.manifest["workers_lost"] = lost
+        res.manifest["chunks_retried"] = sorted({c for e in lost for c in e["chunks_retried"]})
+        if backend.events:
+            res.manifest["worker_events"] = list(backend.events)
     if failure is not None:
         res.manifest["stopped"] = str(failure)
         failure.partial = res  # type: ignore[attr-defined]
@@ -262,34 +277,61 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     return res
 
 
-def manifest(job: Job, backend: Any, n_workers: int, res: Any, t_setup: float, t_sim: float,
-             worker_rss: list[float], stopped_by: str | None, workers_requested: int | None,
-             oversubscribe: bool) -> dict[str, Any]:
-    """What a run was and how it went (written as manifest.json)."""
+def provenance(job: Job) -> dict[str, Any]:
+    """Where a run's numbers come from: the scenario (its resolved SHA-256, file, overrides,
+    levers), the seed, runs, horizon, chunking and precision (with which the results are
+    reproduced exactly), the parts from outside the package, and the versions of this
+    package and its dependencies with the git commit. The manifest starts from it; files
+    streamed during the run (``replicates.parquet``, ``trajectories.parquet``) carry it in
+    their metadata, since they are written before the manifest is."""
     scn = job.scn
-    m: dict[str, Any] = {
-        "started": job.t0,  # perf_counter at the start; becomes wall_s in the written manifest
+    return {
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "scenario": scn.name,
         "scenario_file": str(scn.path),
         "scenario_sha256": scn.sha256(),
         "overrides": dict(scn.overrides),
         "levers": [f"{a}.{lv}" for a, lv in job.levers],
+        "levers_switched": [f"{a}.{lv}" for a, lv in job.switched],
         "custom_parts": job.custom,
         "seed": job.seed,
         "runs_requested": job.runs,
         "horizon_months": job.horizon,
         "chunk_size": job.chunk,
+        "dtype": job.dtype,
+        "versions": versions(),
+        "git_commit": git_commit(),
+    }
+
+
+def manifest(job: Job, backend: Any, n_workers: int, res: Any, t_setup: float, t_sim: float,
+             worker_rss: list[float], stopped_by: str | None, workers_requested: int | None,
+             oversubscribe: bool) -> dict[str, Any]:
+    """What a run was and how it went (written as manifest.json)."""
+    prov = res.provenance or provenance(job)
+    m: dict[str, Any] = {
+        "started": job.t0,  # perf_counter at the start; becomes wall_s in the written manifest
+        "created": prov["created"],
+        "scenario": prov["scenario"],
+        "scenario_file": prov["scenario_file"],
+        "scenario_sha256": prov["scenario_sha256"],
+        "overrides": prov["overrides"],
+        "levers": prov["levers"],
+        "custom_parts": prov["custom_parts"],
+        "seed": prov["seed"],
+        "runs_requested": prov["runs_requested"],
+        "horizon_months": prov["horizon_months"],
+        "chunk_size": prov["chunk_size"],
         "chunks": len(job.tasks),
         "workers": n_workers,
         "workers_requested": workers_requested,
         "oversubscribe": oversubscribe,
         "backend": backend.name,
         "scheduler": getattr(backend, "scheduler", None),
-        "dtype": job.dtype,
-        "versions": versions(),
+        "dtype": prov["dtype"],
+        "versions": prov["versions"],
         "platform": platform.platform(),
-        "git_commit": git_commit(),
+        "git_commit": prov["git_commit"],
         "command": sys.argv if sys.argv and sys.argv[0].endswith("sim") else None,
         "timings_s": {"setup": t_setup - job.t0, "simulation": t_sim - t_setup},
         "replicate_months_per_s": (res.runs * job.horizon) / max(t_sim - t_setup, 1e-9),

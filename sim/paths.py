@@ -1,8 +1,9 @@
 """Where the shipped scenarios and fact cards live.
 
-In a source checkout (or an editable install) they are the top-level ``scenarios/``
-and ``seeds/`` folders; in an installed wheel they are package data under
-``sim/_scenarios`` and ``sim/_seeds``. ``SIM_SCENARIOS`` / ``SIM_SEEDS`` override both.
+In a source checkout (or an editable install) they are the top-level ``scenarios/``,
+``seeds/`` and ``docs/classroom/`` (the exercise packs) folders; in an installed wheel
+they are package data under ``sim/_scenarios``, ``sim/_seeds`` and ``sim/_classroom``.
+``SIM_SCENARIOS`` / ``SIM_SEEDS`` / ``SIM_CLASSROOM`` override them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def seeds_dir() -> Path:
     return _find("SIM_SEEDS", "_seeds", "seeds")
 
 
+def classroom_dir() -> Path:
+    """The folder of classroom exercise packs (one folder each, with its ``pack.yaml``)."""
+    return _find("SIM_CLASSROOM", "_classroom", "docs/classroom")
+
+
 def repo_root() -> Path | None:
     """The source checkout this package runs from, if any (for the git commit)."""
     root = _PKG.parent
     return root if (root / ".git").exists() else None
+

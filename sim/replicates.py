@@ -63,19 +63,48 @@ def chunk_frame(res: Results, r: ChunkResult, runs_per_set: int | None = None, s
     return pd.DataFrame(cols)
 
 
-class ReplicateTable:
-    """Collects per-replicate rows: in memory (``path=None``) or streamed to Parquet.
+PARQUET_KEY = b"sim"
+"""Key of a Parquet file's key-value metadata that holds what the file is (``table``,
+``schema_version``) and where its numbers come from (``provenance``: scenario and its
+SHA-256, seed, runs, chunking, precision, package and dependency versions, git commit;
+:func:`sim.montecarlo.provenance`), as JSON. :func:`parquet_metadata` reads it back."""
+
+
+def parquet_metadata(path: str | Path) -> dict[str, Any]:
+    """What a Parquet file written by a run says about itself (its ``sim`` metadata, as a
+    dict): ``table``, ``schema_version``, ``provenance`` and, for trajectories, the states
+    it holds. Empty for a file without it."""
+    import json
+
+    pq = require("pyarrow.parquet", "reading Parquet metadata")
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta[PARQUET_KEY]) if PARQUET_KEY in meta else {}
+
+
+class ParquetStream:
+    """Rows collected chunk by chunk: in memory (``path=None``) or streamed to Parquet.
 
     A Parquet file is written under a temporary name (``NAME.partial``) one row group
     per chunk and renamed into place by :meth:`close`, so a file with the final name
-    is whole. Reading it back: :meth:`frame`, or ``pandas.read_parquet``.
+    is whole. Its schema's key-value metadata holds :meth:`describe` under
+    :data:`PARQUET_KEY` (provenance included). Reading it back: :meth:`frame`, or
+    ``pandas.read_parquet``.
 
     If the file cannot be written (a full disk), the partial file is removed, the table
     stops collecting and keeps the reason as :attr:`error` (an
     :class:`~sim.files.OutputError`): the run goes on, and the caller says that the rows
-    are missing (``sim run`` in one line, the manifest as ``replicates_error``);
+    are missing (``sim run`` in one line, the manifest as ``NAME_error``);
     :meth:`frame` raises it.
+
+    Subclasses say what a chunk's rows are (:meth:`rows`) and what the file is
+    (:attr:`table`, :attr:`filename`, :meth:`describe`).
     """
+
+    table = "rows"
+    filename = "rows.parquet"
+    schema_version = 1
+    writer_options: dict[str, Any] = {}
+    """Options of pyarrow's ParquetWriter (compression, encodings) for this kind of table."""
 
     def __init__(self, path: str | Path | None = None, runs_per_set: int | None = None, sets: int | None = None):
         self.path = Path(path) if path is not None else None
@@ -86,29 +115,47 @@ class ReplicateTable:
         self.closed = False
         self.error: Any = None  # an OutputError once the file could not be written
         if self.path is not None:
-            require("pyarrow", "writing per-replicate Parquet files")
+            require("pyarrow", f"writing {self.filename}")
 
     @property
     def partial(self) -> Path:
         assert self.path is not None
         return self.path.with_name(self.path.name + ".partial")
 
+    def rows(self, res: Results, r: ChunkResult) -> pd.DataFrame | dict[str, np.ndarray]:  # pragma: no cover
+        """The chunk's rows: a DataFrame, or columns by name (numpy arrays of one length)."""
+        raise NotImplementedError
+
+    def describe(self, res: Results) -> dict[str, Any]:
+        """The file's ``sim`` metadata: what it is and where its numbers come from."""
+        return {"table": self.table, "schema_version": self.schema_version, "provenance": res.provenance}
+
     def add(self, res: Results, r: ChunkResult) -> None:
         if self.error is not None:
             return
-        df = chunk_frame(res, r, self.runs_per_set, self.sets)
+        import pandas as pd
+
+        df = self.rows(res, r)
         if self.path is None:
-            self.frames.append(df)
+            self.frames.append(df if isinstance(df, pd.DataFrame) else pd.DataFrame(df))
             return
+        import json
+
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(df, preserve_index=False, schema=self.schema)
+        from .results import _clean
+
+        table = (pa.Table.from_pandas(df, preserve_index=False, schema=self.schema) if isinstance(df, pd.DataFrame)
+                 else pa.table(df, schema=self.schema))
         try:
             if self.writer is None:
-                self.schema = table.schema
+                meta = dict(table.schema.metadata or {})
+                meta[PARQUET_KEY] = json.dumps(_clean(self.describe(res))).encode()
+                self.schema = table.schema.with_metadata(meta)
+                table = table.replace_schema_metadata(meta)
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.writer = pq.ParquetWriter(self.partial, self.schema)
+                self.writer = pq.ParquetWriter(self.partial, self.schema, **self.writer_options)
             self.writer.write_table(table)
         except OSError as exc:
             self._failed(exc)
@@ -159,6 +206,17 @@ class ReplicateTable:
         if not self.path.exists():
             return pd.DataFrame()
         return pd.read_parquet(self.path)
+
+
+class ReplicateTable(ParquetStream):
+    """One row per replicate (:func:`chunk_frame`): the table of :meth:`Results.replicates`,
+    ``replicates.parquet``."""
+
+    table = "replicates"
+    filename = "replicates.parquet"
+
+    def rows(self, res: Results, r: ChunkResult) -> pd.DataFrame:
+        return chunk_frame(res, r, self.runs_per_set, self.sets)
 
 
 class SetTally:

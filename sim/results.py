@@ -132,6 +132,7 @@ class Results:
     uncertainty: dict[str, Any] | None = None  # model uncertainty beside the headline (sim run --uncertainty)
     patterns: dict[bytes, int] = field(default_factory=dict)  # replicates per combination of outcomes hit
     consumers: list[Any] = field(default_factory=list)  # take each chunk's per-replicate data (sim.replicates)
+    provenance: dict[str, Any] = field(default_factory=dict)  # seed, scenario hash, versions (montecarlo.provenance)
 
     # ------------------------------------------------------------------ merging
 
@@ -319,10 +320,23 @@ class Results:
         ``replicates=PATH`` (streamed to a Parquet file, read back here).
         """
         for c in self.consumers:
-            if hasattr(c, "frame"):
+            if getattr(c, "table", None) == "replicates":
                 return c.frame()
         raise ValueError("this run kept no per-replicate data; run it with replicates=True "
                          "(or replicates='file.parquet', `sim run --replicates`)")
+
+    def trajectories(self) -> pd.DataFrame:
+        """Every replicate's monthly values of the recorded states, one row per replicate
+        and month (schema: :mod:`sim.trajectories`).
+
+        Needs a run made with ``trajectories=True`` (kept in memory) or
+        ``trajectories=PATH`` (streamed to a Parquet file, read back here).
+        """
+        for c in self.consumers:
+            if getattr(c, "table", None) == "trajectories":
+                return c.frame()
+        raise ValueError("this run kept no trajectories; run it with trajectories=True "
+                         "(or trajectories='file.parquet', `sim run --trajectories`)")
 
     def cumulative(self) -> pd.DataFrame:
         """P(outcome has happened by month m), m = 1..horizon (cumulative incidence)."""
@@ -457,26 +471,32 @@ class Results:
 
     def replicates_error(self) -> OutputError | None:
         """Why the per-replicate Parquet file could not be written (a full disk), or None."""
-        return next((c.error for c in self.consumers if getattr(c, "error", None) is not None), None)
+        return self.stream_error("replicates")
+
+    def stream_error(self, table: str) -> OutputError | None:
+        """Why a streamed Parquet file (``replicates``, ``trajectories``) could not be written, or None."""
+        return next((c.error for c in self.consumers
+                     if getattr(c, "table", None) == table and getattr(c, "error", None) is not None), None)
 
     def save_replicates(self, folder: Path, source: str | Path | None = None) -> None:
-        """Copy the Parquet file of per-replicate rows streamed elsewhere (``source``, or where
-        the consumers streamed it) into ``folder`` as ``replicates.parquet``, whole or not at
-        all; a file that could not be streamed (a full disk) is named in the manifest
-        (``replicates_error``) instead."""
+        """Copy the Parquet files streamed elsewhere during the run into ``folder``, whole or
+        not at all: the per-replicate rows as ``replicates.parquet`` (from ``source`` if
+        given), the trajectories as ``trajectories.parquet``. A file that could not be
+        streamed (a full disk) is named in the manifest (``replicates_error``,
+        ``trajectories_error``) instead."""
         streamed = [c for c in self.consumers if getattr(c, "path", None) is not None]
         for c in streamed:
             if hasattr(c, "close"):
                 c.close()  # a full disk here is recorded by the table (its ``error``), not raised
-        err = self.replicates_error()
-        if err is not None:
-            self.manifest["replicates_error"] = str(err)
-        target = folder / "replicates.parquet"
-        for path in [source] if source is not None else [c.path for c in streamed]:
-            if Path(path).exists() and Path(path).resolve() != target.resolve():
-                atomic_copy(Path(path), target)
-        if source is None:
-            for c in streamed:
+        for c in streamed:
+            if c.error is not None:
+                self.manifest[f"{c.table}_error"] = str(c.error)
+            target = folder / c.filename
+            paths = [source] if source is not None and c.table == "replicates" else [c.path]
+            for path in paths:
+                if Path(path).exists() and Path(path).resolve() != target.resolve():
+                    atomic_copy(Path(path), target)
+            if source is None or c.table != "replicates":
                 c.path = target
 
     def write_manifest(self, folder: Path, extra: dict[str, Any] | None = None) -> None:

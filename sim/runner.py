@@ -36,13 +36,33 @@ POOL_MIN_WORK = 1_000_000
 """Below this many replicate-months a run stays in-process (process start-up costs more)."""
 SCHEDULER_TIMEOUT_S = 5
 """Seconds to wait for a Dask scheduler to answer (dask's own default is 30)."""
+WORKER_TIMEOUT_S = 60.0
+"""Seconds a Dask run waits with no worker left (all lost) before it stops (``workers-lost``)."""
+WATCH_S = 0.5
+"""How often a Dask run looks at the cluster's workers (and waits for a chunk at most)."""
+
+
+class WorkerLost(UserWarning):
+    """A Dask worker left the cluster during a run (killed, out of memory, its host gone).
+
+    The scheduler gives the chunks it held to the other workers: the run goes on and its
+    results do not change. ``chunks`` are those it was running or had queued, as last seen.
+    """
+
+    def __init__(self, worker: str, chunks: list[int], left: int):
+        self.worker, self.chunks, self.left = worker, chunks, left
+        what = (f"chunk{'s' if len(chunks) > 1 else ''} {', '.join(map(str, chunks))} it held "
+                f"{'are' if len(chunks) > 1 else 'is'} retried on another worker") if chunks else \
+            "it held no chunk when last looked at"
+        super().__init__(f"Dask worker {worker} was lost; {what} ({left} worker{'s' if left != 1 else ''} left)")
 
 
 class ChunkFailed(RuntimeError):
     """A chunk could not be computed: says which chunk of which scenario, and why.
 
-    ``kind`` is ``"chunk-failed"`` (the chunk raised an error) or ``"worker-lost"``
-    (the process running it died: killed, or out of memory).
+    ``kind`` is ``"chunk-failed"`` (the chunk raised an error), ``"worker-lost"``
+    (the process running it died: killed, or out of memory) or ``"workers-lost"`` (a Dask
+    cluster with no worker left for the time allowed).
     """
 
     def __init__(self, scenario: str, chunk: int, first: int, last: int, error: str, trace: str = "",
@@ -114,6 +134,8 @@ class RunSpec:
             chunks within each block, and a chunk is seeded by its place in its block, so
             replicate i of every block draws the same random numbers (common random
             numbers across blocks within one Monte Carlo).
+        series: Return every replicate's monthly values of the recorded states with the
+            per-replicate data (``--trajectories``; needs ``record``).
     """
 
     key: str
@@ -133,6 +155,7 @@ class RunSpec:
     keep_final: int = 10_000
     keep_traj: int = 300
     block: int = 0
+    series: bool = False
 
     def root(self) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed_entropy, spawn_key=self.seed_key)
@@ -237,7 +260,7 @@ def _simulate_inner(task: Task):
     with opened(plan, task.n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch, start=spec.start,
                 start_replicate=spec.start_replicate) as world:
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
-                       record=spec.record, switched=switched)
+                       record=spec.record, switched=switched, series=spec.series)
         if spec.start is not None and spec.start.get("history") is not None:
             rec.preload(spec.start["history"])  # a played game's outcomes and months so far
         while world.elapsed < plan.horizon:
@@ -394,11 +417,21 @@ class DaskBackend:
     ``sim`` installed (same version). A scheduler that does not answer within
     :data:`SCHEDULER_TIMEOUT_S` is an :class:`~sim.scenario.errors.InputError` naming
     its address.
+
+    While it runs it watches the cluster's workers (every :data:`WATCH_S` seconds): a
+    worker that leaves is said at once (a :class:`WorkerLost` warning, which ``sim run``
+    prints as one line) and recorded in :attr:`events` (the manifest's ``workers_lost``),
+    with the chunks it held, which the scheduler runs again elsewhere (the results do not
+    change). When no worker is left for ``worker_timeout`` seconds the run stops with
+    :class:`ChunkFailed` of kind ``workers-lost``, the chunks merged before kept.
     """
 
     name = "dask"
 
-    def __init__(self, workers: int | None = None, scheduler: str | None = None):
+    def __init__(self, workers: int | None = None, scheduler: str | None = None,
+                 worker_timeout: float | None = None):
+        self.worker_timeout = WORKER_TIMEOUT_S if worker_timeout is None else float(worker_timeout)
+        self.events: list[dict[str, Any]] = []
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -406,6 +439,10 @@ class DaskBackend:
         self.cluster = None
         self.closed = False
         if scheduler:
+            import logging
+
+            # "Couldn't gather keys, rescheduling" and the like: a lost worker is said once, by _watch
+            logging.getLogger("distributed.client").setLevel(logging.ERROR)
             try:
                 self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
             except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -421,7 +458,7 @@ class DaskBackend:
         self.scheduler = scheduler or self.cluster.scheduler_address
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
-        from distributed import as_completed
+        from distributed import wait as dask_wait
 
         try:
             from distributed import KilledWorker
@@ -429,24 +466,87 @@ class DaskBackend:
             from distributed.scheduler import KilledWorker
 
         it = iter(tasks)
-        task_of = {}
+        task_of: dict[Any, Task] = {}
+        pending: dict[Any, Any] = {}
 
-        def submit(t: Task):
+        def submit(t: Task) -> None:
             fut = self.client.submit(fn, t, pure=False)
             task_of[fut.key] = t
-            return fut
+            pending[fut.key] = fut
 
-        ac = as_completed([submit(t) for t in itertools.islice(it, max(2, self.workers * 2))])
-        for fut in ac:
+        for t in itertools.islice(it, max(2, self.workers * 2)):
+            submit(t)
+        self._left = len(tasks)  # chunks not yet come back
+        self._t0 = time.monotonic()
+        self._known = self._workers()
+        self._holding: dict[str, set] = {}
+        self._alone_since: float | None = None
+        while pending:
             try:
-                res = fut.result()
-            except KilledWorker:
-                raise _worker_lost(task_of[fut.key], "the Dask workers running it died, again and again "
-                                   "(killed, or out of memory?)") from None
-            yield res
-            nxt = next(it, None)
-            if nxt is not None:
-                ac.add(submit(nxt))
+                done = dask_wait(list(pending.values()), timeout=WATCH_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for fut in sorted(done, key=lambda f: task_of[f.key].chunk):
+                try:
+                    res = self._result(fut, pending, task_of)
+                except KilledWorker:
+                    raise _worker_lost(task_of[fut.key], "the Dask workers running it died, again and again "
+                                       "(killed, or out of memory?)") from None
+                pending.pop(fut.key, None)
+                self._left -= 1
+                yield res
+                nxt = next(it, None)
+                if nxt is not None:
+                    submit(nxt)
+            if pending:
+                self._watch(pending, task_of)
+
+    def _result(self, fut: Any, pending: dict[Any, Any], task_of: dict[Any, Task]) -> Any:
+        """A finished chunk's result. Its data may have been on a worker lost since (the
+        scheduler then computes it again): wait for it while watching the workers, so a
+        cluster with none left stops the run instead of waiting for ever."""
+        while True:
+            try:
+                return fut.result(timeout=WATCH_S)
+            except TimeoutError:
+                self._watch(pending, task_of)
+
+    def _workers(self) -> set[str]:
+        try:
+            return set(self.client.scheduler_info().get("workers", {}))
+        except (OSError, TimeoutError):  # the scheduler itself is unreachable: no worker we can use
+            return set()
+
+    def _watch(self, pending: dict[Any, Any], task_of: dict[Any, Task]) -> None:
+        """Say which workers left (and the chunks they held); stop once none is left for
+        :attr:`worker_timeout` seconds."""
+        now = self._workers()
+        try:
+            for w, keys in self.client.processing().items():
+                self._holding[w] = {k for k in keys if k in pending}
+        except (OSError, TimeoutError):
+            pass
+        for w in sorted(self._known - now):
+            chunks = sorted(task_of[k].chunk for k in self._holding.pop(w, set()) if k in pending)
+            self.events.append({"event": "worker-lost", "worker": w, "chunks_retried": chunks,
+                                "after_s": round(time.monotonic() - self._t0, 1), "workers_left": len(now)})
+            warnings.warn(WorkerLost(w, chunks, len(now)), stacklevel=2)
+        for w in sorted(now - self._known):
+            if self.events:  # a worker joining is news only after one was lost (a nanny's restart, say)
+                self.events.append({"event": "worker-joined", "worker": w,
+                                    "after_s": round(time.monotonic() - self._t0, 1)})
+        self._known = now
+        if now:
+            self._alone_since = None
+            return
+        if self._alone_since is None:
+            self._alone_since = time.monotonic()
+        elif time.monotonic() - self._alone_since >= self.worker_timeout:
+            first = min(pending, key=lambda k: task_of[k].chunk)
+            t = task_of[first]
+            raise ChunkFailed(t.spec.name, t.chunk, t.offset, t.offset + t.n - 1,
+                              f"no Dask worker left for {self.worker_timeout:g} s (all were lost); "
+                              f"{self._left} chunk(s) could not be run", kind="workers-lost")
 
     def close(self, abort: bool = False) -> None:
         if self.closed:

@@ -31,7 +31,8 @@ from .results import Results
 UNCERTAINTY_STAGE = "Model uncertainty (sweep over the scenario's uncertainties)"
 """What a progress display calls the uncertainty sweep (the second stage of such a run)."""
 
-SWEEP_OPTIONS = ("workers", "backend", "scheduler", "dtype", "chunk_size", "oversubscribe", "progress")
+SWEEP_OPTIONS = ("workers", "backend", "scheduler", "dtype", "chunk_size", "oversubscribe", "progress",
+                 "worker_timeout")
 """The options of a run that its uncertainty sweep runs with too (the sweep's results do not
 depend on the workers or the backend; its chunk size and precision are the run's)."""
 

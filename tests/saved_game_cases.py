@@ -173,6 +173,8 @@ CASES: tuple[GameCase, ...] = (
     GameCase("forecast_p_text", "a forecast's probability: a word",
              edit(_set("forecasts.0.outcomes.karabakh_war.p", "high"))),
     GameCase("records_text", "records: a number", edit(_set("records", 3))),
+    GameCase("explanations_short", "why the forecast moved: fewer entries than turns (a class game's, edited)",
+             edit(_set("explanations", [None]))),
     GameCase("deck_bad_inject", "an inject without an effect", edit(_set("deck", [{"name": "x", "description": "y"}]))),
     GameCase("scenario_edited", "the scenario's data edited", edit(_edit_scenario)),
     GameCase("sha_edited", "the scenario's hash edited", edit(_set("scenario.sha256", "0" * 64))),
@@ -331,6 +333,9 @@ EXPECT: dict[str, tuple[str, ...]] = {
     ),
     "records_text": (
         "{file}: records: expected a list ([a, b] or one '- ' item per line), got 3",
+    ),
+    "explanations_short": (
+        "{file}: explanations: 1 for 2 turns played (one per turn, null where the turn was not explained)",
     ),
     "deck_bad_inject": (
         "{file}: deck[0]: missing required key 'effect'",

@@ -53,13 +53,15 @@ TABLE = [
     ("run", "levers", ["cc.reassure", 7], LIST + ", e.g. ['armenia.freeze_csto']; item 1 is int 7"),
     ("run", "replicates", 5, REPL + "int 5"),
     ("run", "ci_halfwidth", 2, "must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got 2)"),
+    ("run", "trajectories", 5, REPL + "int 5"),
+    ("run", "worker_timeout", 0, "must be a number of seconds above 0 (got 0)"),
     ("load_scenario", "ref", 5, "expected a file path, a shipped scenario's name (karabakh) or a mapping, got int 5"),
     ("load_scenario", "overrides", 5, OVR + ", got int 5"),
     ("load_scenario", "overrides", "states.aa.resolve=0.5",
      OVR + ", got a string 'states.aa.resolve=0.5' (did you mean ['states.aa.resolve=0.5']?)"),
     ("load_scenario", "seeds", "/no/such/folder", "'/no/such/folder' is not a folder"),
     ("sweep", "scenario", [1], SCN + "a list [1]"),
-    ("sweep", "method", "sobolx", "must be one of sobol, morris, lhs, grid (got 'sobolx')"),
+    ("sweep", "method", "sobolx", "must be one of sobol, morris, lhs, grid, fast, delta (got 'sobolx')"),
     ("sweep", "samples", "8", "must be a whole number, at least 1 (got '8')"),
     ("sweep", "runs", 0, "must be at least 1 (got 0)"),
     ("sweep", "params", "states.aa.resolve=0.1:0.5",
@@ -79,6 +81,25 @@ TABLE = [
     ("sweep", "replicates", 3, REPL + "int 3"),
     ("sweep", "progress", "bar", PROG + "a string 'bar'"),
     ("sweep", "oversubscribe", 1, FLAG + "int 1"),
+    ("sweep", "worker_timeout", "soon", "must be a number of seconds above 0 (got 'soon')"),
+    ("evaluate", "scenario", 5, SCN + "int 5"),
+    ("evaluate", "design", 5, "expected a DataFrame (or a mapping of columns) with one row per parameter set, the path "
+                              "of such a CSV, or a SALib ProblemSpec with samples, got int 5"),
+    ("evaluate", "runs", 0, "must be at least 1 (got 0)"),
+    ("evaluate", "pull", "cc.reassure", LIST + ", got a string 'cc.reassure' (did you mean ['cc.reassure']?)"),
+    ("evaluate", "seed", -1, "must be at least 0 (got -1)"),
+    ("evaluate", "months", 0, "must be between 1 and 600 (got 0)"),
+    ("evaluate", "chunk_size", 0, "must be at least 1 (got 0)"),
+    ("evaluate", "workers", 0, "must be at least 1 (got 0)"),
+    ("evaluate", "backend", "gpu", "must be auto, local, processes or dask (got 'gpu')"),
+    ("evaluate", "scheduler", 5, "must be a scheduler address such as tcp://host:8786 (got 5)"),
+    ("evaluate", "dtype", "half", "must be float32 or float64 (got 'half')"),
+    ("evaluate", "ci_halfwidth", 1, "must be a number between 0 and 0.5, e.g. 0.01 for +/- one point (got 1)"),
+    ("evaluate", "replicates", 3, REPL + "int 3"),
+    ("evaluate", "trajectories", 3, REPL + "int 3"),
+    ("evaluate", "progress", "bar", PROG + "a string 'bar'"),
+    ("evaluate", "oversubscribe", 1, FLAG + "int 1"),
+    ("evaluate", "worker_timeout", -1, "must be a number of seconds above 0 (got -1)"),
     ("compare", "a", None, SCN + "None"),
     ("compare", "b", 5, SCN + "int 5"),
     ("compare", "a_set", 5, OVR + ", got int 5"),
@@ -148,6 +169,9 @@ def call(fn: str, arg: str, value, scn, res, tmp):
     if fn == "sweep":
         kw = {"scenario": scn, "method": "lhs", "samples": 6, "runs": 5, "months": 2, arg: value}
         return sim.sweep(**kw)
+    if fn == "evaluate":
+        kw = {"scenario": scn, "design": {"alliances.pact.credibility": [0.3, 0.6]}, "runs": 5, "months": 2, arg: value}
+        return sim.evaluate(**kw)
     if fn == "compare":
         kw = {"a": scn, "runs": 10, "months": 2, arg: value}
         return sim.compare(**kw)
@@ -177,7 +201,8 @@ def test_a_wrong_argument_is_one_problem_naming_it(fn, arg, value, message, scn,
 
 
 def test_the_table_covers_every_argument_of_every_facade_function():
-    functions = {"run": sim.run, "load_scenario": sim.load_scenario, "sweep": sim.sweep, "compare": sim.compare,
+    functions = {"run": sim.run, "load_scenario": sim.load_scenario, "sweep": sim.sweep, "evaluate": sim.evaluate,
+                 "compare": sim.compare,
                  "save": sim.save, "backtest": sim.backtest, "Game": Game, "tell": tell}
     covered = {(fn, arg) for fn, arg, _, _ in TABLE}
     for name, f in functions.items():

@@ -119,7 +119,7 @@ SWEEP_EXPECT = {
     "summary_input_unnamed": ["{dir}/summary.json: inputs[0]: missing required key 'name'"],
     "summary_outcome_undescribed": ["{dir}/summary.json: outcomes.clash: missing required key 'description'"],
     "summary_sets_zero": ["{dir}/summary.json: sets: must be at least 1 (got 0)"],
-    "summary_method_unknown": ["{dir}/summary.json: method: unknown method 'magic'; sweeps use sobol, morris, lhs, grid"],
+    "summary_method_unknown": ["{dir}/summary.json: method: unknown method 'magic'; sweeps use sobol, morris, lhs, grid, fast, delta, design"],
     "stopped_sweep": ["{dir}: this sweep stopped before every set had its runs (manifest.json: stopped_by interrupt), so "
                       "it has no summary.json and nothing to analyse; run it again (sim rerun {dir})"],
     "not_a_folder": ["{dir}: not a folder; give a folder written by `sim sweep`"],
@@ -194,7 +194,7 @@ MANIFEST_EXPECT = {
     "cut_short": ["{m}: the file is cut short (its JSON ends early): a copy that did not finish? give a whole copy of "
                   "the run folder"],
     "not_utf8": ["{m}: not a run manifest (not UTF-8 text: invalid start byte at offset 0)"],
-    "sweep_method_unknown": ["{m}: sweep.method: expected 'sobol', 'morris', 'lhs' or 'grid', got the text 'magic'"],
+    "sweep_method_unknown": ["{m}: sweep.method: expected 'sobol', 'morris', 'lhs', 'grid', 'fast', 'delta' or 'design', got the text 'magic'"],
     "sweep_inputs_text": ["{m}: sweep.inputs: expected a list ([a, b] or one '- ' item per line), got the text 'abc'; "
                           "write it as [abc]"],
     "sweep_lever_unknown": ["{m}: sweep.inputs[0]: 'cc.nope': cc has no lever 'nope'; cc's levers are reassure"],

@@ -186,9 +186,11 @@ def test_the_sweep_view_shows_the_indices_csv_rows(folders):
     o = ind["outcome"].iloc[0]
     headers, rows = index_table(ind, o)
     sub = ind[ind["outcome"] == o]
-    assert headers == ["input", "S1", "S1_conf"]
+    assert headers == ["input", "S1", "S1_conf", "flag", "driver"]  # with why an index is flagged, and drivers
     assert [r[0] for r in rows] == list(sub["input"])
     assert [r[1] for r in rows] == [f"{v:.3f}" for v in sub["S1"]]
+    assert [r[3] for r in rows] == [v if isinstance(v, str) else "" for v in sub["flag"]]
+    assert [r[4] for r in rows] == ["yes" if v else "" for v in sub["driver"]]
 
 
 def test_a_run_folder_zips_whole(folders):

@@ -263,7 +263,8 @@ def test_study_mode_shows_a_sweeps_indices_and_a_comparison(page, server, tmp_pa
     first = json.loads((sweep / "summary.json").read_text())["outcomes"]
     o = next(iter(first))
     sub = ind[ind["outcome"] == o]
-    want = [[i, f"{s:.3f}", f"{c:.3f}"] for i, s, c in zip(sub["input"], sub["S1"], sub["S1_conf"], strict=True)]
+    want = [[i, f"{s:.3f}", f"{c:.3f}", f if isinstance(f, str) else "", "yes" if d else ""]
+            for i, s, c, f, d in zip(sub["input"], sub["S1"], sub["S1_conf"], sub["flag"], sub["driver"], strict=True)]
     assert cells(page, ".sim-indices") == want
     page.locator(".sim-discover").click()
     page.locator(".sim-discover-words").wait_for(timeout=120_000)
@@ -338,3 +339,22 @@ def test_play_mode_two_turns_grow_the_forecast_table_by_two_rows(page, server, t
     page.locator(".sim-resume").click()
     page.locator(".sim-forecasts").wait_for(timeout=120_000)
     assert cells(page, ".sim-forecasts") == want
+
+
+def test_play_mode_starts_a_class_game_served_at_class(page, server, tmp_path):
+    url, _ = server
+    with urllib.request.urlopen(url + "class/", timeout=30) as r:  # the class server shares the dashboard's port
+        assert r.status == 200 and "Join a class game" in r.read().decode()
+    page.get_by_role("tab", name="Play").click()
+    page.locator(".sim-class").wait_for(timeout=60_000)
+    fill(page, ".sim-class-runs", "100")
+    page.locator(".sim-class-start").click()
+    link = page.locator(".sim-class-seat a").first
+    link.wait_for(timeout=300_000)
+    href = link.get_attribute("href")
+    assert href.startswith("/class/s/")
+    fac = page.context.new_page()
+    fac.goto(url.rstrip("/") + href)
+    fac.locator("#head").get_by_text("Facilitator").wait_for(timeout=120_000)
+    fac.locator("#codes table.codes").wait_for(timeout=120_000)
+    fac.close()

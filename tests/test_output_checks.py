@@ -115,6 +115,18 @@ def test_rows_that_would_not_fit_on_the_disk_are_refused(mini_path, monkeypatch)
         in r.output
 
 
+def test_trajectories_that_would_not_fit_on_the_disk_are_refused(mini_path, monkeypatch):
+    """--trajectories (every run's months: far more rows than --replicates) is estimated too."""
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(budget.shutil, "disk_usage", lambda p: type("U", (), {"free": 1_000_000})())
+    monkeypatch.setattr(budget, "REFUSE_S", float("inf"))
+    r = runner.invoke(app, ["run", str(mini_path), "--runs", "10000000", "--trajectories"])
+    assert r.exit_code == 2
+    assert "; trajectories.parquet would be about " in r.output
+    assert "(1.0 MB free): the rows would not fit on the disk; use fewer --runs, or leave out --trajectories" \
+        in r.output
+
+
 def test_a_large_run_starts_with_its_estimate(mini_path, tmp_path, monkeypatch):
     """The policy: above WARN_S the run starts with the figures on one line (a fixed estimate here)."""
     fixed = budget.Estimate(runs=50, months=24, workers=2, rate=1e6, seconds=3 * 3600, memory_mb=300, calibrated_on=4000)

@@ -154,12 +154,20 @@ def test_sobol_indices_of_a_known_function_are_recovered(tmp_path):
         scn = load_text(tmp_path, COIN.replace("  heads: {kind: coin}\n", "").replace("outcomes:\n", "outcomes:\n  heads: {kind: coin}\n"))
         sw = sim.sweep(scn, "sobol", 128, 200, seed=11, months=1, chunk_size=5000, backend="local")
         ind = sw.indices("heads").loc["heads"]
-        assert sw.sets == 128 * 6
+        assert sw.sets == 128 * 4  # first and total order only, by default: N(D+2) sets
+        assert len(sw.interactions()) == 0
         for x in ("rules.coin.x1", "rules.coin.x2"):
             r = ind.loc[x]
             assert abs(r["S1"] - S1_TRUE) <= r["S1_conf"], (x, r["S1"], r["S1_conf"])
             assert abs(r["ST"] - ST_TRUE) <= r["ST_conf"], (x, r["ST"], r["ST_conf"])
             assert r["S1_conf"] < 0.2  # precise enough that the check means something
+            assert r["driver"] and r["flag"] == ""
+        # second order on request: N(2D+2) sets, and then reported: S2 = 1 - 2 S1 = 1/7
+        sw2 = sim.sweep(scn, "sobol", 128, 200, seed=11, months=1, chunk_size=5000, backend="local", second_order=True)
+        assert sw2.sets == 128 * 6
+        inter = sw2.interactions("heads").loc["heads"].loc["rules.coin.x1"].loc["rules.coin.x2"]
+        assert abs(inter["S2"] - (1 - 2 * S1_TRUE)) <= inter["S2_conf"], (inter["S2"], inter["S2_conf"])
+        assert "interactions" in sw2.summary()["outcomes"]["heads"] and "interactions" not in sw.summary()["outcomes"]["heads"]
         nz = sw.noise().loc["heads"]
         # noise variance p(1-p)/(R-1) averaged: E[p(1-p)] = 1/4 - 1/9 = 5/36 -> share ~ (5/36/199) / (7/144)
         assert nz["mc_share"] == pytest.approx((5 / 36 / 199) / (7 / 144), rel=0.35)

@@ -136,7 +136,6 @@ class Comparison:
         """Events per run in A and B, the difference with its 95% interval and p-value,
         sorted by how clearly they differ (|t|); events that never happen are left out."""
         import pandas as pd
-        from scipy import stats
 
         rows = []
         names = [k for k in self.flags_a.counts if k in self.flags_b.counts]
@@ -147,12 +146,10 @@ class Comparison:
             if self.paired:
                 d = y - x
                 lo, hi = _mean_ci(d)
-                t = _t(d)
-                p = 1.0 if not np.any(d) else float(stats.ttest_1samp(d, 0.0).pvalue)
+                t, p = _paired_test(d)
             else:
                 lo, hi = _welch_ci(x, y)
-                r = stats.ttest_ind(y, x, equal_var=False)
-                t, p = float(r.statistic), float(r.pvalue)
+                t, p = _welch_test(x, y)
             rows.append({"event": k, "per_run_a": x.mean(), "per_run_b": y.mean(), "diff": y.mean() - x.mean(),
                          "ci_low": lo, "ci_high": hi, "p_value": p, "t": t})
         df = pd.DataFrame(rows, columns=["event", "per_run_a", "per_run_b", "diff", "ci_low", "ci_high", "p_value", "t"])
@@ -374,9 +371,45 @@ def _welch_ci(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(r.low), float(r.high)
 
 
-def _t(d: np.ndarray) -> float:
-    sd = d.std(ddof=1) if d.size > 1 else 0.0
-    return 0.0 if sd == 0 else float(d.mean() / (sd / np.sqrt(d.size)))
+def _paired_test(d: np.ndarray) -> tuple[float, float]:
+    """t statistic and p-value of paired differences ``d`` (B - A per replicate).
+
+    A difference that is the same nonzero number in every run (an event B schedules and
+    A does not) has no spread, so its t is infinite (signed) rather than the 0 a zero
+    standard deviation would give, and its p-value is the sign test's, 2 / 2^n: every one
+    of the n runs moved the same way. scipy's t-test is not called on it (it would warn
+    of precision loss and return nothing useful)."""
+    from scipy import stats
+
+    if d.size == 0 or not np.any(d):
+        return 0.0, 1.0
+    if np.all(d == d[0]):
+        return math.copysign(math.inf, float(d[0])), _all_one_way(d.size)
+    t = float(d.mean() / (d.std(ddof=1) / np.sqrt(d.size)))
+    return t, float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def _welch_test(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Welch's t statistic and p-value of y - x for independent samples; two samples that are
+    each constant get an infinite t (signed) when they differ and the exact permutation
+    p-value 2 / C(n, k) (two-sided) of every value of y lying beyond every value of x (0 when they do not
+    differ: t 0, p 1)."""
+    from scipy import stats
+
+    if np.ptp(x) == 0 and np.ptp(y) == 0:
+        diff = float(y.mean() - x.mean()) if x.size and y.size else 0.0
+        if diff == 0:
+            return 0.0, 1.0
+        n = x.size + y.size
+        log_p = math.log(2.0) - (math.lgamma(n + 1) - math.lgamma(x.size + 1) - math.lgamma(y.size + 1))
+        return math.copysign(math.inf, diff), min(1.0, math.exp(log_p))
+    r = stats.ttest_ind(y, x, equal_var=False)
+    return float(r.statistic), float(r.pvalue)
+
+
+def _all_one_way(n: int) -> float:
+    """Two-sided sign-test p-value when all of n paired differences have one sign: 2 / 2^n."""
+    return min(1.0, math.ldexp(2.0, -n))
 
 
 def _pct(x: float) -> str:

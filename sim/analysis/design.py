@@ -3,7 +3,7 @@
 A study's inputs (parameters given a range, levers switched across sets) and the SALib
 problem they make are :mod:`sim.inputs`'s (below the loader, which offers
 ``LoadedScenario.problem``); they are importable from here too. :func:`sample` draws the
-parameter sets with SALib's samplers (Sobol/Saltelli, Morris, Latin hypercube) or lays out
+parameter sets with SALib's samplers (Sobol/Saltelli, Morris, Latin hypercube, eFAST) or lays out
 a full grid; :func:`set_count` says how many a design has.
 """
 
@@ -17,29 +17,36 @@ import numpy as np
 from ..inputs import LEVER, Input, inputs_for, parse_ranges, problem  # noqa: F401 - moved below the loader; here for callers
 from ..scenario.errors import option_error
 
-METHODS = ("sobol", "morris", "lhs", "grid")
+METHODS = ("sobol", "morris", "lhs", "grid", "fast", "delta")
+FAST_M = 4
+"""eFAST's interference factor M (SALib's default): a sample needs N > 4 M^2 sets per input."""
+SWEEP_METHODS = (*METHODS, "design")
+"""What a sweep folder's method can be: a sampled design, or ``design`` (sets of your own,
+:func:`sim.evaluate`: no sampler, no indices)."""
 MAX_GRID_SETS = 200_000
 
 
-def set_count(method: str, n: int, d: int, second_order: bool = True) -> int:
+def set_count(method: str, n: int, d: int, second_order: bool = False) -> int:
     """How many parameter sets a method draws for base size ``n`` and ``d`` inputs."""
     if method == "sobol":
         return n * (2 * d + 2 if second_order else d + 2)
     if method == "morris":
         return n * (d + 1)
-    if method == "lhs":
+    if method == "fast":
+        return n * d
+    if method in ("lhs", "delta"):
         return n
     return n ** d
 
 
-def sample(inputs: list[Input], method: str, n: int, seed: int, *, second_order: bool = True,
+def sample(inputs: list[Input], method: str, n: int, seed: int, *, second_order: bool = False,
            levels: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Draw the parameter sets: ``(X, values)``, both (sets, inputs).
 
     ``X`` is the sample as SALib drew it (what its analysers expect); ``values`` are
     the values the model gets (quantiles turned into values, levers into 0/1).
-    ``n``: Sobol base sample (a power of 2), Morris trajectories, LHS sets, or
-    levels per input of a grid.
+    ``n``: Sobol base sample (a power of 2), Morris trajectories, LHS sets, eFAST sets
+    per input (more than 64), delta's Latin hypercube sets, or levels per input of a grid.
     """
     if method not in METHODS:
         raise option_error("method", f"must be one of {', '.join(METHODS)} (got {method!r})")
@@ -69,7 +76,14 @@ def sample(inputs: list[Input], method: str, n: int, seed: int, *, second_order:
         from SALib.sample import morris
 
         X = morris.sample(prob, n, num_levels=levels, seed=seed)
-    else:
+    elif method == "fast":
+        from SALib.sample import fast_sampler
+
+        if n <= 4 * FAST_M**2:
+            raise option_error("samples", f"an eFAST sample needs more than {4 * FAST_M**2} sets per input "
+                               f"(got {n}; try {4 * FAST_M**2 + 1} or more)")
+        X = fast_sampler.sample(prob, n, M=FAST_M, seed=seed)
+    else:  # lhs, delta
         from SALib.sample import latin
 
         X = latin.sample(prob, n, seed=seed)

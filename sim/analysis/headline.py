@@ -48,8 +48,8 @@ def model_uncertainty(res: Any, scn: Any, *, sets: int = DEFAULT_SETS, runs: int
     out: dict[str, Any] = {}
     rows = {r["outcome"]: r for r in res.outcome_rows()}
     for o in sw.outcomes:
-        rank = [(n, v, c) for n, v, c in sw.ranking(o) if v == v]
-        drivers = [{"input": n, "S1": v, "S1_conf": c} for n, v, c in rank if v - c > 0][:3]
+        # the indices above zero beyond their intervals and not flagged (noise, outside 0..1): never a noisy one
+        drivers = [{"input": n, "S1": v, "S1_conf": c} for n, v, c in sw.drivers(o)][:3]
         r, z = rows[o], nz.loc[o]
         lo, hi = r["ci95"]
         text = (f"{_pct(r['probability'])} ({_pct(lo)}–{_pct(hi)} Monte Carlo); across plausible inputs "

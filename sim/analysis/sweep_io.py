@@ -5,7 +5,8 @@
 | file | what |
 |---|---|
 | ``sets.csv`` | one row per parameter set: inputs, runs, each outcome's probability, events per run |
-| ``indices.csv`` | sensitivity indices per outcome and input, with 95% confidence half-widths |
+| ``indices.csv`` | sensitivity indices per outcome and input, with 95% confidence half-widths, ``flag`` (why an index is not to be trusted) and ``driver`` |
+| ``interactions.csv`` | with ``--second-order``: Sobol S2 per outcome and pair of inputs |
 | ``noise.csv`` | per outcome: spread across sets and the share of its variance that is Monte Carlo noise |
 | ``sample.csv`` | the sample as SALib drew it (for re-analysis) |
 | ``summary.json`` | the sweep in one file: method, inputs, per outcome spread, indices, a sentence |
@@ -24,7 +25,7 @@ from ..files import write_folder
 from ..results import _clean, atomic_write
 from ..scenario.errors import InputError, Mark, Problem, json_cut_short
 from ..scenario.validation import validate_model
-from .design import METHODS
+from .design import SWEEP_METHODS
 
 
 def save_sweep(sw: Any, folder: Path, *, report: Any = None, replicates_file: Path | None = None) -> Path:
@@ -41,6 +42,8 @@ def save_sweep(sw: Any, folder: Path, *, report: Any = None, replicates_file: Pa
         atomic_write(folder / "scenario.resolved.yaml", res.resolved_yaml)
         atomic_write(folder / "sets.csv", sw.table().join(sw.events()).to_csv(float_format="%.6g"))
         atomic_write(folder / "indices.csv", sw.indices().to_csv(float_format="%.6g"))
+        if sw.method == "sobol" and sw.second_order:
+            atomic_write(folder / "interactions.csv", sw.interactions().to_csv(float_format="%.6g"))
         atomic_write(folder / "noise.csv", sw.noise().to_csv(float_format="%.6g"))
         atomic_write(folder / "sample.csv", pd.DataFrame(sw.X, columns=[i.name for i in sw.inputs]).to_csv(
             index_label="set", float_format="%.10g"))
@@ -144,8 +147,9 @@ def _summary(path: Path) -> dict:
         outcomes: dict[str, OutcomeEntry] = Field(min_length=1)
 
     checked = validate_model(Summary, summary, file=str(path))
-    if checked.method not in METHODS:
-        raise InputError([Problem(where, "method", f"unknown method {checked.method!r}; sweeps use {', '.join(METHODS)}")])
+    if checked.method not in SWEEP_METHODS:
+        raise InputError([Problem(where, "method", f"unknown method {checked.method!r}; sweeps use "
+                                  f"{', '.join(SWEEP_METHODS)}")])
     return summary
 
 

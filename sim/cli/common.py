@@ -33,7 +33,8 @@ clock = time.perf_counter
 
 FLAGS = {"runs": "--runs", "seed": "--seed", "months": "--months", "workers": "--workers",
          "chunk_size": "--chunk-size", "dtype": "--precision", "backend": "--backend", "scheduler": "--scheduler",
-         "levers": "--lever", "plugins": "--plugin", "seeds": "--seeds"}
+         "levers": "--lever", "plugins": "--plugin", "seeds": "--seeds",
+         "worker_timeout": "--worker-timeout"}
 """The CLI flag for each library argument (library errors name the argument); a command
 module adds its own when it registers."""
 WHOLE = {"runs", "seed", "months", "workers", "chunk_size"}
@@ -151,8 +152,9 @@ def _given(args: list[str], opts: list[str]) -> str | None:
 
 @contextmanager
 def notices(command: str) -> Iterator[None]:
-    """Show the library's WorkersCapped warning as one line naming the CLI's flags."""
-    from ..runner import WorkersCapped
+    """Show the library's WorkersCapped warning as one line naming the CLI's flags, and a
+    Dask worker lost during a run (WorkerLost) as one line when it happens."""
+    from ..runner import WorkerLost, WorkersCapped
 
     shown = warnings.showwarning
 
@@ -161,11 +163,14 @@ def notices(command: str) -> Iterator[None]:
             cores = f"{message.cores} core{'s' if message.cores != 1 else ''}"
             typer.echo(f"sim {command}: --workers: {message.requested} is more than the {cores} available; "
                        f"using {message.used} (--oversubscribe to use more)", err=True)
+        elif isinstance(message, WorkerLost):
+            typer.echo(f"sim {command}: {message}", err=True)
         else:
             shown(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", WorkersCapped)
+        warnings.simplefilter("always", WorkerLost)
         warnings.showwarning = show
         yield
 
@@ -209,6 +214,13 @@ ReplaceOpt = Annotated[
     bool,
     typer.Option("--replace-rule", help="Let a --plugin replace the stock rule or outcome kind of the same name "
                                         "(refused otherwise: it would change results without a word)."),
+]
+WorkerTimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--worker-timeout", help="Dask: seconds to wait with no worker left (all lost) before the run stops "
+                                          "(default 60); the finished chunks are saved (stopped_by: workers-lost, "
+                                          "exit status 1). A worker lost on the way is said at once and recorded in "
+                                          "manifest.json (workers_lost, chunks_retried); its chunks run elsewhere."),
 ]
 StudyPluginOpt = Annotated[
     list[str] | None,
@@ -269,13 +281,13 @@ def progress(quiet: bool, scn=None):
     return update, prog.stop
 
 
-def temp_parquet() -> Path:
-    """Where ``--replicates`` streams its Parquet file during a run (copied into the run folder):
-    a scratch folder of this process (:func:`sim.files.private_dir`; those of killed runs are
-    removed first)."""
+def temp_parquet(name: str = "replicates.parquet") -> Path:
+    """Where ``--replicates`` (``--trajectories``) streams its Parquet file during a run
+    (copied into the run folder): a scratch folder of this process
+    (:func:`sim.files.private_dir`; those of killed runs are removed first)."""
     from ..files import private_dir
 
-    return private_dir("replicates") / "replicates.parquet"
+    return private_dir("replicates") / name
 
 
 def out_folder(res, out: Path | None, command: str = "run", default: Callable[[], Path] | None = None) -> Path:

@@ -154,8 +154,8 @@ def rerun_sweep(m: dict, folder: Path, scn, workers, out) -> None:
         scenario=str(folder / "scenario.resolved.yaml"), method=a["method"], samples=a["samples"], runs=a["runs"],
         param=a["params"], lever=a["levers"], pull=a["pull"], set_=None, seed=a["seed"], months=a["months"],
         workers=workers, chunk_size=a["chunk_size"], backend="auto", scheduler=None, precision=a["dtype"],
-        ci_halfwidth=a["ci_halfwidth"], first_order_only=not a["second_order"], replicates=False, out=out,
-        no_report=True, json_=False, plugin=None), rerun_of=folder)
+        ci_halfwidth=a["ci_halfwidth"], second_order=a["second_order"], first_order_only=False, design=None,
+        worker_timeout=None, replicates=False, out=out, no_report=True, json_=False, plugin=None), rerun_of=folder)
     diff = [f for f in SWEEP_COMPARED if not ((folder / f).is_file() and (target / f).is_file()
                                               and (folder / f).read_bytes() == (target / f).read_bytes())]
     if not m.get("complete", True):

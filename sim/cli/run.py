@@ -19,7 +19,17 @@ import typer
 
 from ..scenario.errors import InputError
 from . import common
-from .common import LeverOpt, PluginOpt, ReplaceOpt, SetOpt, SimCommand, fail, say, stoppable
+from .common import (
+    LeverOpt,
+    PluginOpt,
+    ReplaceOpt,
+    SetOpt,
+    SimCommand,
+    WorkerTimeoutOpt,
+    fail,
+    say,
+    stoppable,
+)
 
 PLACE = 10
 
@@ -42,12 +52,14 @@ def run(
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask (results do not depend on it).")] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="float32 (default, faster) or float64; they agree within Monte Carlo error.")] = "float32",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --backend dask).")] = None,
+    worker_timeout: WorkerTimeoutOpt = None,
     lever: LeverOpt = None,
     plugin: PluginOpt = None,
     replace_rule: ReplaceOpt = False,
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Adaptive precision: add chunks until every outcome's 95% interval is narrower than +/- this (0.01 = one point); --runs is then the most runs (default 1,000,000).")] = None,
-    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim[research].")] = False,
-    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90%% range across plausible inputs and the inputs that move it most.")] = False,
+    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet: one row per run (inputs drawn, outcomes, first-hit months, final values, events); needs sim\\[research].")] = False,
+    trajectories: Annotated[bool, typer.Option("--trajectories", help="Also write trajectories.parquet: every run's month-by-month values of the recorded states (rungs, deaths, trust, shares...), one row per run and month, streamed chunk by chunk; needs sim\\[research].")] = False,
+    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="Also sweep the scenario's uncertainties: beside each probability, its 10-90% range across plausible inputs and the inputs that move it most.")] = False,
     uncertainty_sets: Annotated[int, typer.Option("--uncertainty-sets", help="Parameter sets of the --uncertainty sweep (Latin hypercube).")] = 64,
     uncertainty_runs: Annotated[int, typer.Option("--uncertainty-runs", help="Runs per parameter set of the --uncertainty sweep.")] = 500,
     from_game: Annotated[Path | None, typer.Option("--from-game", help="Run the Monte Carlo from a saved game's state (sim play --save): its continuations after --turn, seeded from the game's seed and the turn.")] = None,
@@ -106,13 +118,14 @@ def _prepare(o: SimpleNamespace) -> Prepared:
     from ..scenario.errors import option_error, suggest
 
     api.check_run_options(o.runs, o.workers, o.months, o.chunk_size, seed=o.seed, dtype=o.precision, backend=o.backend,
-                          scheduler=o.scheduler, ci_halfwidth=o.ci_halfwidth)
+                          scheduler=o.scheduler, ci_halfwidth=o.ci_halfwidth, worker_timeout=o.worker_timeout)
     if o.uncertainty:
         api.check_run_options(o.uncertainty_runs, None, None, None)
         if o.uncertainty_sets < 8:
             raise option_error("--uncertainty-sets", f"must be at least 8 (got {o.uncertainty_sets})")
-    if o.replicates:
-        require("pyarrow", "--replicates", option="--replicates")
+    for flag in ("replicates", "trajectories"):
+        if getattr(o, flag):
+            require("pyarrow", f"--{flag}", option=f"--{flag}")
     common.plugins("run", o.plugin, common.state.get("replace_rule", False))
     p = Prepared(None, dtype=o.precision)
     if o.from_game is not None or o.turn is not None:  # the state of a saved game (sim.play.replay)
@@ -123,7 +136,7 @@ def _prepare(o: SimpleNamespace) -> Prepared:
         replay.check_from_game_options(SCENARIO=o.scenario, **{
             "--seed": o.seed, "--months": o.months, "--set": o.set_, "--lever": o.lever,
             "--precision": o.precision != "float32", "--stories": o.stories, "--replicates": o.replicates,
-            "--ci-halfwidth": o.ci_halfwidth, "--uncertainty": o.uncertainty})
+            "--trajectories": o.trajectories, "--ci-halfwidth": o.ci_halfwidth, "--uncertainty": o.uncertainty})
         state = replay.game_state(o.from_game, o.turn)
         p = Prepared(state["scn"], replay.runner(state), state["dtype"])
         for note in state["notes"]:
@@ -145,7 +158,7 @@ def _prepare(o: SimpleNamespace) -> Prepared:
         adaptive = o.ci_halfwidth is not None
         p.notice = check_size(p.scn, api.ADAPTIVE_MAX_RUNS if adaptive and o.runs is None else o.runs, months=o.months,
                               workers=o.workers, dtype=o.precision, levers=o.lever, chunk_size=o.chunk_size,
-                              replicates=o.replicates, where=o.out, scheduler=o.scheduler, adaptive=adaptive,
+                              replicates=o.replicates, trajectories=o.trajectories, where=o.out, scheduler=o.scheduler, adaptive=adaptive,
                               oversubscribe=o.oversubscribe)
     return p
 
@@ -177,8 +190,10 @@ def _simulate_and_save(o: SimpleNamespace, p: Prepared, t0: float, startup_befor
                                    scheduler=o.scheduler, dtype=p.dtype, oversubscribe=o.oversubscribe,
                                    levers=o.lever)
     rep_file = common.temp_parquet() if o.replicates and p.run is None else False
+    traj_file = common.temp_parquet("trajectories.parquet") if o.trajectories and p.run is None else False
     if p.run is None:
-        options.update(replicates=rep_file, ci_halfwidth=o.ci_halfwidth)
+        options.update(replicates=rep_file, trajectories=traj_file, ci_halfwidth=o.ci_halfwidth,
+                       worker_timeout=o.worker_timeout)
     unc = (o.uncertainty_sets, o.uncertainty_runs) if o.uncertainty else None
     done = Done(None)
     with SignalDeferral() as deferral:
@@ -209,8 +224,9 @@ def _simulate_and_save(o: SimpleNamespace, p: Prepared, t0: float, startup_befor
         except Terminated:
             done.late = ("Stopped by SIGTERM", 143)
     t_saved = common.clock()
-    if rep_file:
-        release(Path(rep_file).parent)  # copied into the run folder by the save
+    for scratch in (rep_file, traj_file):
+        if scratch:
+            release(Path(scratch).parent)  # copied into the run folder by the save
     done.split = (startup_before + (t_start_run - t0), t_ran - t_start_run, t_saved - t_ran)  # the whole command
     return done
 
@@ -223,6 +239,7 @@ def _tell(o: SimpleNamespace, d: Done) -> None:
     where = f"{d.folder}/" if d.save_error is None or d.save_error.left == "kept" else \
         "nowhere (the run folder could not be written)"
     rep_error = res.replicates_error()
+    traj_error = res.stream_error("trajectories")
     if d.failure is not None:
         common.chunk_failed(d.failure, "run", f"The {res.runs:,} runs finished before it are saved in {d.folder}/ with "
                             "complete=false." if d.save_error is None else f"sim run: {d.save_error}")
@@ -239,9 +256,10 @@ def _tell(o: SimpleNamespace, d: Done) -> None:
         print_footer(res, d.folder if d.save_error is None else None, d.split, con)
     if d.save_error is not None:
         common.failed_output(d.save_error, "run")
-    if rep_error is not None:
-        typer.echo(f"sim run: --replicates: {rep_error}; the rest of the run is saved in {where} without "
-                   "replicates.parquet", err=True)
+    for flag, error in (("replicates", rep_error), ("trajectories", traj_error)):
+        if error is not None:
+            typer.echo(f"sim run: --{flag}: {error}; the rest of the run is saved in {where} without "
+                       f"{flag}.parquet", err=True)
     stopped = res.manifest.get("stopped_by")
     if stopped is not None:
         how, code = common.STOPPED[stopped]
@@ -254,7 +272,7 @@ def _tell(o: SimpleNamespace, d: Done) -> None:
         typer.echo(f"{how}: the --uncertainty sweep stopped after {u['runs_finished']:,} of {u['runs_requested']:,} runs; the "
                    f"run is saved in {where} without its range across inputs.", err=True)
         raise typer.Exit(code)
-    if rep_error is not None:
+    if rep_error is not None or traj_error is not None:
         raise typer.Exit(1)
 
 
@@ -318,5 +336,6 @@ def print_footer(res, folder: Path | None, split: tuple[float, float, float], co
              f"imports {split[0]:.1f} s, simulation {split[1]:.1f} s, figures and report {split[2]:.1f} s.")
     if folder is None:
         return
-    names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "manifest.json") if (folder / n).exists()]
+    names = [n for n in ("report.html", "summary.json", "outcomes.csv", "timeseries.csv", "replicates.parquet",
+                         "trajectories.parquet", "manifest.json") if (folder / n).exists()]
     say(con, f"Outputs: {folder}/  ({', '.join(names)})")

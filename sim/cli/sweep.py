@@ -18,14 +18,16 @@ from .common import FLAGS, WHOLE, SimCommand, StudyPluginOpt, StudyReplaceOpt, f
 PLACE = 50
 
 FLAGS_RESEARCH = {"ci_halfwidth": "--ci-halfwidth", "samples": "--samples", "method": "--method", "params": "--param",
-                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever", "b": "B"}
+                  "pull": "--pull", "a_levers": "--a-lever", "b_levers": "--b-lever", "switch": "--lever", "b": "B",
+                  "second_order": "--second-order", "design": "--design"}
 """The flags of the study commands (sweep, compare, discover) for their library arguments."""
 
 
 def sweep(
     scenario: Annotated[str, typer.Argument(help="A scenario file or a shipped scenario name.")],
-    method: Annotated[str, typer.Option("--method", help="sobol (S1/ST), morris (mu*/sigma), lhs (RBD-FAST S1) or grid.")] = "sobol",
-    samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(2D+2) sets), Morris trajectories (N*(D+1) sets), LHS sets, or grid levels per input.")] = 64,
+    method: Annotated[str | None, typer.Option("--method", help="sobol (S1/ST; the default), morris (mu*/sigma), lhs (RBD-FAST S1), fast (eFAST S1/ST), delta (delta and S1) or grid.")] = None,
+    samples: Annotated[int, typer.Option("--samples", "-N", help="Sobol base size N (a power of 2; N*(D+2) sets, N*(2D+2) with --second-order), Morris trajectories (N*(D+1) sets), LHS or delta sets, eFAST sets per input (N*D sets, N > 64), or grid levels per input.")] = 64,
+    design: Annotated[Path | None, typer.Option("--design", help="Run your own parameter sets instead of sampling: a CSV with one row per set and a column per parameter path or lever:ACTOR.LEVER (0/1); a 'set' column is ignored. No indices: analyse the sets with any tool (sim.evaluate in Python).")] = None,
     runs: Annotated[int, typer.Option("--runs", "-n", help="Monte Carlo runs per parameter set.")] = 200,
     param: Annotated[list[str] | None, typer.Option("--param", help="Vary this parameter instead of the scenario's uncertainties: PATH=LO:HI (repeatable; a whole-number parameter takes whole bounds, its values then equally likely).")] = None,
     lever: Annotated[list[str] | None, typer.Option("--lever", help="A lever switched across sets (an input: on in about half of them): ACTOR.LEVER (repeatable).")] = None,
@@ -37,10 +39,12 @@ def sweep(
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
+    worker_timeout: Annotated[float | None, typer.Option("--worker-timeout", help="Dask: seconds to wait with no worker left before the sweep stops (default 60). A worker lost on the way is said at once and recorded in manifest.json.")] = None,
     precision: Annotated[str, typer.Option("--precision", help="float32 (default) or float64.")] = "float32",
     ci_halfwidth: Annotated[float | None, typer.Option("--ci-halfwidth", help="Add rounds of --runs per set until every set's 95% intervals are narrower than +/- this (at most 20 rounds).")] = None,
-    first_order_only: Annotated[bool, typer.Option("--first-order-only", help="Sobol: N*(D+2) sets, no second-order terms.")] = False,
-    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet (one row per run, with its set); needs sim[research].")] = False,
+    second_order: Annotated[bool, typer.Option("--second-order", help="Sobol: also second-order indices, reported in interactions.csv (N*(2D+2) sets instead of N*(D+2)).")] = False,
+    first_order_only: Annotated[bool, typer.Option("--first-order-only", hidden=True, help="The default now; kept so that older scripts run.")] = False,
+    replicates: Annotated[bool, typer.Option("--replicates", help="Also write replicates.parquet (one row per run, with its set); needs sim\\[research].")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the sweep folder here (must be new or empty).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
@@ -50,9 +54,12 @@ def sweep(
     """Which inputs drive each outcome: sample parameter sets and run them all in one Monte Carlo.
 
     Varies the scenario's uncertainties: (or --param ranges) and --lever switches
-    with SALib's samplers; all sets x runs are one vectorized Monte Carlo. Writes
-    sets.csv (inputs and outcome probabilities per set), indices.csv (Sobol S1/ST or
-    Morris mu*/sigma with 95% intervals), noise.csv (the share of each outcome's
+    with SALib's samplers (or runs the sets of --design FILE.csv); all sets x runs are
+    one vectorized Monte Carlo. Writes sets.csv (inputs and outcome probabilities per
+    set), indices.csv (Sobol S1/ST, Morris mu*/sigma, RBD-FAST S1, eFAST S1/ST or delta
+    with 95% intervals, and a flag where an index is not to be trusted: Monte Carlo
+    noise over half the variance, or an index outside 0..1 beyond its interval; flagged
+    indices are never named as drivers), noise.csv (the share of each outcome's
     variance that is Monte Carlo noise), summary.json, figures, report.html and a
     manifest to outputs/<scenario>/<timestamp>-<hash>/ (or --out).
     """
@@ -63,6 +70,7 @@ def sweep(
 def sweep_and_save(o: SimpleNamespace, rerun_of: Path | None = None) -> Path | None:
     """Check the options, run the sweep, write its folder, print the table (or the JSON) and
     say what went wrong; the folder (``sim rerun`` compares it with the original's)."""
+    from ..analysis.evaluate import evaluate, read_design
     from ..analysis.sweep import sweep as run_sweep
     from ..arguments import check_run_options
     from ..files import OutputError, release
@@ -72,16 +80,25 @@ def sweep_and_save(o: SimpleNamespace, rerun_of: Path | None = None) -> Path | N
     from ..outputs import check_out
     from ..replicates import require
     from ..runner import ChunkFailed
+    from ..scenario.errors import option_error
     from ..workflows import save_sweep
 
     try:
         check_run_options(o.runs, o.workers, o.months, o.chunk_size, seed=o.seed, dtype=o.precision, backend=o.backend,
-                          scheduler=o.scheduler, ci_halfwidth=o.ci_halfwidth)
+                          scheduler=o.scheduler, ci_halfwidth=o.ci_halfwidth, worker_timeout=o.worker_timeout)
         ranges = parse_ranges(o.param)
+        if o.design is not None:
+            clash = [f for f, v in (("--method", o.method), ("--param", o.param), ("--lever", o.lever),
+                                    ("--second-order", o.second_order)) if v]
+            if clash:
+                raise option_error("--design", f"{', '.join(clash)} cannot go with --design: the design's columns "
+                                   "say what varies and its rows are the sets")
         if o.replicates:
             require("pyarrow", "--replicates", option="--replicates")
         common.plugins("sweep", o.plugin, common.state.get("replace_rule", False))
         scn = load_scenario(o.scenario, overrides=o.set_ or None)
+        if o.design is not None:
+            read_design(scn, o.design)  # every cell checked before anything runs
         if o.out is not None:
             check_out(o.out)
         progress, finish = common.progress(o.json_, scn)
@@ -90,11 +107,17 @@ def sweep_and_save(o: SimpleNamespace, rerun_of: Path | None = None) -> Path | N
         save_error = None
         with SignalDeferral() as deferral, common.notices("sweep"):
             try:
-                sw = run_sweep(scn, o.method, o.samples, o.runs, params=ranges or None, levers=o.lever, pull=o.pull,
-                               seed=o.seed, months=o.months, chunk_size=o.chunk_size, workers=o.workers,
-                               backend=o.backend, scheduler=o.scheduler, dtype=o.precision,
-                               second_order=not o.first_order_only, ci_halfwidth=o.ci_halfwidth, replicates=rep_file,
-                               progress=progress)
+                if o.design is not None:
+                    sw = evaluate(scn, o.design, o.runs, pull=o.pull, seed=o.seed, months=o.months,
+                                  chunk_size=o.chunk_size, workers=o.workers, backend=o.backend, scheduler=o.scheduler,
+                                  dtype=o.precision, ci_halfwidth=o.ci_halfwidth, replicates=rep_file,
+                                  progress=progress, worker_timeout=o.worker_timeout)
+                else:
+                    sw = run_sweep(scn, o.method or "sobol", o.samples, o.runs, params=ranges or None, levers=o.lever,
+                                   pull=o.pull, seed=o.seed, months=o.months, chunk_size=o.chunk_size,
+                                   workers=o.workers, backend=o.backend, scheduler=o.scheduler, dtype=o.precision,
+                                   second_order=o.second_order, ci_halfwidth=o.ci_halfwidth, replicates=rep_file,
+                                   progress=progress, worker_timeout=o.worker_timeout)
             except ChunkFailed as exc:
                 failure = exc
             finish()
@@ -157,33 +180,48 @@ def _print_sweep(sw, folder: Path | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from ..analysis.sweep import INDEX_WORDS
+
     pct = common.pct
     con = common.wide_console()
-    t = Table(title=escape(f"{sw.results.title} — {sw.method} sweep: {sw.sets:,} parameter sets × {sw.runs_per_set:,} "
+    what = "design of your own" if sw.method == "design" else f"{sw.method} sweep"
+    t = Table(title=escape(f"{sw.results.title} — {what}: {sw.sets:,} parameter sets × {sw.runs_per_set:,} "
                            f"runs ({sw.results.runs:,} runs in one Monte Carlo)"), title_justify="left")
     t.add_column("Outcome", overflow="fold", min_width=28, max_width=50)
     t.add_column("Mean", justify="right")
     t.add_column("10–90% across sets", justify="right")
     t.add_column("MC noise share", justify="right")
-    t.add_column("Most influential (index ± 95%)", overflow="fold", max_width=60)
+    if sw.method != "design":
+        t.add_column("Drivers (index ± 95%)", overflow="fold", max_width=60)
     nz = sw.noise()
+    flagged_any = False
     for o in sw.outcomes:
         r = nz.loc[o]
-        rank = [x for x in sw.ranking(o) if x[1] == x[1]][:2]
-        infl = "; ".join(f"{n} {v:.2f}" + (f" ± {c:.2f}" if c == c else "") for n, v, c in rank) or "-"
         share = "-" if r["mc_share"] != r["mc_share"] else f"{100 * r['mc_share']:.0f}%"
-        t.add_row(escape(sw.description(o)), pct(r["mean"]), f"{pct(r['p10'])} – {pct(r['p90'])}", share, escape(infl))
+        cells = [escape(sw.description(o)), pct(r["mean"]), f"{pct(r['p10'])} – {pct(r['p90'])}", share]
+        if sw.method != "design":
+            drivers = sw.drivers(o)[:2]
+            infl = "; ".join(f"{n} {v:.2f}" + (f" ± {c:.2f}" if c == c else "") for n, v, c in drivers) or "none clearly"
+            bad = sw.flagged(o)
+            if bad:
+                flagged_any = True
+                infl += f" [{len(bad)} flagged]"
+            cells.append(escape(infl))
+        t.add_row(*cells)
     con.print(t)
-    key = {"sobol": "total Sobol index ST", "morris": "Morris mu*", "lhs": "RBD-FAST first-order index",
-           "grid": "range of the mean across levels"}[sw.method]
-    typer.echo(f"Index: {key}. MC noise share: the part of the variance across sets that is Monte Carlo noise "
-               "(above ~50%, raise --runs).")
+    if sw.method != "design":
+        typer.echo(f"Index: {INDEX_WORDS[sw.method]}. Drivers: inputs whose index is above zero beyond its 95% "
+                   "interval and not flagged. MC noise share: the part of the variance across sets that is Monte "
+                   "Carlo noise.")
+        if flagged_any:
+            typer.echo("Flagged: indices not to be trusted (noise share above 50%: raise --runs; or an index below 0 "
+                       "or above 1 beyond its interval); see indices.csv (column flag) and report.html.")
     m = sw.results.manifest
     typer.echo(f"Seed {sw.seed}; {m['workers']} worker(s) ({m['backend']}); simulation "
                f"{m['timings_s']['simulation']:.1f} s ({m['replicate_months_per_s']:,.0f} replicate-months/s).")
     if folder is not None:  # None: the folder could not be written
-        names = [n for n in ("report.html", "sets.csv", "indices.csv", "noise.csv", "summary.json", "manifest.json")
-                 if (folder / n).exists()]
+        names = [n for n in ("report.html", "sets.csv", "indices.csv", "interactions.csv", "noise.csv", "summary.json",
+                             "manifest.json") if (folder / n).exists()]
         typer.echo(f"Outputs: {folder}/  ({', '.join(names)})")
         typer.echo(f"Next: sim discover {folder} --outcome NAME")
 

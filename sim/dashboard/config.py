@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Config:
     outputs: Path = field(default_factory=lambda: Path("outputs"))
     studies: list[Path] = field(default_factory=lambda: [Path("outputs")])
     root: Path | None = None
+    classroom: Any = None
+    """The class games served at ``/class`` (:class:`sim.classroom.Classroom`), once serving."""
 
     @property
     def opens(self) -> Path:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..api import find_scenario, list_scenarios, load_scenario
-from ..paths import repo_root, scenarios_dir
+from ..paths import classroom_dir, scenarios_dir
 from ..scenario.errors import InputError, Mark, Problem, suggest
 from ..scenario.yamlsafe import PDict, load_yaml_file
+from ..webserve import within  # noqa: F401 - the page opens typed paths under a root (shared with sim.classroom)
 
 # ------------------------------------------------------------------ scenario choices
 
@@ -42,12 +43,11 @@ class Choice:
 
 
 def shipped_choices() -> list[Choice]:
-    """The shipped scenarios, and the classroom exercise packs of a source checkout."""
+    """The shipped scenarios, and the classroom exercise packs' own scenario files (shipped
+    with the package: :func:`sim.paths.classroom_dir`)."""
     out = [Choice(s["name"], f"{s['name']} — {s['title']}", s["name"]) for s in list_scenarios()]
-    root = repo_root()
-    if root is not None:
-        for p in sorted((root / "docs" / "classroom").glob("*/exercise.yaml")):
-            out.append(Choice(f"exercise:{p.parent.name}", f"exercise pack {p.parent.name} (docs/classroom)", str(p)))
+    for p in sorted(classroom_dir().glob("*/exercise.yaml")):
+        out.append(Choice(f"exercise:{p.parent.name}", f"exercise pack {p.parent.name}", str(p)))
     return out
 
 
@@ -139,14 +139,13 @@ def played_candidates(scn: Any) -> list[str]:
 
 def decks_for(scn: Any) -> list[Path]:
     """Inject decks that may fit: files beside the scenario named ``*injects*.yaml``, and the
-    exercise packs' decks in a source checkout."""
+    exercise packs' decks."""
     out: list[Path] = []
     here = Path(scn.path).resolve().parent
     if here.is_dir() and here != scenarios_dir().resolve():
         out += sorted(here.glob("*injects*.y*ml"))
-    root = repo_root()
-    if root is not None:
-        out += [p for p in sorted((root / "docs" / "classroom").glob("*/injects.yaml")) if p.resolve() not in out]
+    seen = {p.resolve() for p in out}
+    out += [p for p in sorted(classroom_dir().glob("*/injects.yaml")) if p.resolve() not in seen]
     return out
 
 
@@ -162,22 +161,6 @@ def zip_folder(folder: str | Path) -> bytes:
             if p.is_file():
                 z.write(p, Path(folder.name) / p.relative_to(folder))
     return buf.getvalue()
-
-
-def within(text: str, root: str | Path) -> Path:
-    """A path typed in the page, resolved (symbolic links followed), if it lies under ``root``;
-    otherwise an :class:`InputError` that is the same whether or not the path exists, so that
-    the page tells nothing about the server's files outside ``root``."""
-    typed = str(text).strip()
-    try:
-        real = Path(typed).expanduser().resolve()
-        inside = bool(typed) and real.is_relative_to(Path(root).expanduser().resolve())
-    except (OSError, RuntimeError, ValueError):  # an unknown ~user, a NUL character, a link loop
-        inside = False
-    if not inside:
-        raise InputError([Problem(Mark(typed or "''"), "", f"outside {root}/, the folder this dashboard opens paths in; "
-                                  "start it with --root DIR to open paths under DIR")])
-    return real
 
 
 def study_kind(folder: str | Path) -> str:

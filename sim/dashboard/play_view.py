@@ -40,12 +40,14 @@ def new_folder(name: str) -> Path:
 def forecast_figure(game: Any, folder: Path) -> Path | None:
     """The forecast after each turn (:func:`sim.play.figures.forecast_chart`), as the debrief draws it."""
     from ..play.figures import forecast_chart
+    from ..play.summary import happened_turns
 
     if not game.forecasts:
         return None
     outs = [{"name": d.name, "description": d.description} for d in game.detectors]
     ticks = ["0\nstart"] + [f"{t['turn']}\n{t['to']}" for t in game.turns][: len(game.forecasts) - 1]
-    return forecast_chart(game.forecasts, outs, game.baseline, folder / "forecast.png", ticks=ticks)
+    return forecast_chart(game.forecasts, outs, game.baseline, folder / "forecast.png", ticks=ticks,
+                          happened=happened_turns(game), finished=game.finished)
 
 
 def settle(game: Any, folder: Path, save: Path) -> dict[str, Any]:
@@ -98,7 +100,10 @@ def PlayView(scn: Any):
     g = state.game.value
     _ = state.game_tick.value
     if g is None:
+        from .class_view import ClassCard
+
         PlaySetup(scn)
+        ClassCard(scn)
     else:
         GameScreen(g)
 

@@ -7,18 +7,16 @@ internet connection.
 
 from __future__ import annotations
 
-import errno
 import importlib.util
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..api import load_scenario
 from ..scenario.errors import InputError, option_error
+from ..webserve import LOOPBACK, bind, check_options  # shared with sim.classroom's server
 from .config import CONFIG
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def missing() -> str | None:
@@ -29,40 +27,28 @@ def missing() -> str | None:
     return None
 
 
-def check_options(port: int, host: str) -> None:
-    """Reject a port or host that cannot be served before anything starts."""
-    if not 0 <= port <= 65535:
-        raise option_error("--port", f"must be between 1 and 65535, or 0 for a free port (got {port})")
-    if not host or not host.strip():
-        raise option_error("--host", "must be an address to listen on, e.g. 127.0.0.1")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (port 0: a free one); :class:`InputError` if it
-    cannot be had (in use, not an address of this machine)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise option_error("--port", f"{port} is in use on {host}; choose another (--port 0 picks a free one)") from None
-        if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-            raise option_error("--host", f"cannot listen on {host!r}: {exc.strerror or exc}") from None
-        raise option_error("--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
 def configure_solara() -> None:
     """Solara's settings for a local, offline app (before Solara is imported)."""
     os.environ["SOLARA_APP"] = "sim.dashboard.app"
     os.environ.setdefault("SOLARA_MODE", "production")
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
+
+
+def mount_classroom(app: Any, outputs: str | Path) -> Any:
+    """Serve the class games of ``outputs`` at ``/class`` on the dashboard's own Starlette app
+    (teams join a game started in the Play tab from their browsers: sim.classroom). Returns
+    the :class:`sim.classroom.Classroom`."""
+    from starlette.routing import Mount
+
+    from ..classroom.serve import open_classroom
+    from ..classroom.web import make_app
+
+    svc = open_classroom(outputs)
+    app.routes.insert(0, Mount("/class", app=make_app(svc, "/class")))
+    svc.recover()
+    svc.start_ticker()
+    return svc
 
 
 def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, outputs: str | Path = "outputs",
@@ -99,6 +85,8 @@ def serve(scenario: str | None = None, *, host: str = "127.0.0.1", port: int = 8
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     import uvicorn
     from solara.server.starlette import app
+
+    CONFIG.classroom = mount_classroom(app, CONFIG.outputs)
 
     real_port = sock.getsockname()[1]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{real_port}/"

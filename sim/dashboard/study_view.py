@@ -65,10 +65,21 @@ def StudyView():
 
 
 def index_table(indices: Any, outcome: str) -> tuple[list[str], list[list[str]]]:
-    """The rows of ``indices.csv`` for one outcome, every column the method wrote."""
+    """The rows of ``indices.csv`` for one outcome, every column the method wrote (numbers to
+    three decimals; ``driver`` yes or blank; ``flag``, why an index is not to be trusted, as written)."""
     sub = indices[indices["outcome"] == outcome].drop(columns=["outcome"])
     cols = [c for c in sub.columns if c != "input"]
-    rows = [[r["input"], *[f"{r[c]:.3f}" if r[c] == r[c] else "-" for c in cols]] for _, r in sub.iterrows()]
+
+    def cell(c: str, v: Any) -> str:
+        if isinstance(v, bool) or type(v).__name__ == "bool_":
+            return "yes" if v else ""
+        if isinstance(v, str):
+            return v
+        if v != v:
+            return "" if c == "flag" else "-"
+        return f"{v:.3f}"
+
+    rows = [[r["input"], *[cell(c, r[c]) for c in cols]] for _, r in sub.iterrows()]
     return ["input", *cols], rows
 
 

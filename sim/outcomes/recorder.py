@@ -97,10 +97,16 @@ class Recorder:
             no per-replicate data.
         switched: Levers switched per replicate, ``{"lever:actor.lever": values}``
             (returned with the per-replicate data as on/off flags).
+        series: Also return, with the per-replicate data, every replicate's monthly
+            values of each state declared recorded (``record`` not ``none``: the value
+            for ``mean`` records, the level itself for ``counts``), at the state's own
+            precision: ``{state: (elements, replicates, months)}`` (see
+            :mod:`sim.trajectories`).
     """
 
     def __init__(self, world: World, detectors: list[Detector], chunk: int, offset: int, keep_final: int = FINAL_SAMPLE, keep_traj: int = 300,
-                 record: tuple[str, ...] | None = None, switched: dict[str, np.ndarray] | None = None):
+                 record: tuple[str, ...] | None = None, switched: dict[str, np.ndarray] | None = None,
+                 series: bool = False):
         self.w = world
         self.offset = offset
         self.params = None if record is None else {p: self._start_value(p) for p in record}
@@ -133,6 +139,11 @@ class Recorder:
                 self.series[sh.series_name] = np.zeros((H, *shape), dtype=np.int64 if arr.dtype.kind in "biu" else np.float64)
             if sh.trajectories:
                 self.traj[sh.state] = np.zeros((k, H, *shape), dtype=arr.dtype if arr.dtype.kind in "biu" else np.float32)
+        # every replicate's months, element-major so that each element's values are contiguous
+        self.rep_series: dict[str, np.ndarray] | None = None
+        if series:
+            self.rep_series = {sh.state: np.zeros((int(np.prod(world.st[sh.state].shape[1:])), R, H), world.st[sh.state].dtype)
+                               for sh in self.shows if sh.record in ("mean", "counts")}
         self.conds = [d.bind(world) for d in detectors]
         world.observers.append(self.observe)
 
@@ -200,6 +211,9 @@ class Recorder:
                 self.series[sh.series_name][r] = x.sum(axis=0) if x.dtype.kind in "biu" else total(x)
             if sh.trajectories and self.k_traj:
                 self.traj[sh.state][:, r] = x[: self.k_traj]
+            if self.rep_series is not None and sh.state in self.rep_series:
+                acc = self.rep_series[sh.state]
+                acc[:, :, r] = x.reshape(w.n, acc.shape[0]).T
 
     def result(self, seconds: float = 0.0) -> ChunkResult:
         """Combine, summarize and return the chunk's contribution."""
@@ -237,6 +251,8 @@ class Recorder:
                 "counts": {k: v.copy() for k, v in w.counts.items()},
                 "params": self.params,
             }
+            if self.rep_series is not None:
+                per_rep["series"] = self.rep_series
         return ChunkResult(
             chunk=self.chunk,
             n=w.n,

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from .. import arguments as A
-from .. import montecarlo, seeding
-from ..api import check_run_options, run
+from .. import seeding
+from ..api import check_run_options, load_scenario, run
 from ..arguments import what
 from ..interrupts import SignalDeferral
 from ..outcomes import Recorder, compile_outcomes
@@ -38,32 +38,13 @@ from ..scenario.expr import month_text
 from ..world.compile import compile_plan
 from ..world.log import EventLog, lever_phrase, short_name
 from ..world.predicates import compile_predicate
+from .continuations import continuations  # noqa: F401 - a game's forecasts; callers find it here too
 from .injects import Inject, find
 from .moves import MoveError, TurnMoves, check_move
 from .story import Story, labels_of, record_dict
 from .track import Track
 
 TURN_MONTHS = {"month": 1, "quarter": 3}
-
-
-def continuations(scn: Any, snapshot: dict, seed: int, turn: int, *, runs: int, months: int,
-                  chunk_size: int | None = None, dtype: str = "float32", **backend: Any) -> Any:
-    """The Monte Carlo continuations of a game after turn ``turn``: ``runs`` replicates
-    continuing its one replicate from ``snapshot`` to month ``months``, seeded with
-    :func:`sim.seeding.continuation` ``(seed, turn)``. Returns :class:`~sim.results.Results`."""
-    job = montecarlo.prepare(scn, runs=runs, seed=seeding.continuation(seed, turn), months=months,
-                             chunk_size=chunk_size, dtype=dtype, start=snapshot, start_replicate=0)
-    engine, n = montecarlo.backend_for(job, **backend)
-    res = montecarlo.execute(job, engine, n)
-    if res.stopped_by == "interrupt":  # a partial forecast is no forecast: stop (the game is saved without it)
-        raise KeyboardInterrupt
-    if res.stopped_by == "SIGTERM":
-        from ..interrupts import Terminated
-
-        raise Terminated
-    res.manifest["from_game"] = {"turn": turn, "game_seed": seed,
-                                 "continuation_seed": {"entropy": seed, "spawn_key": list(job.spec.seed_key)}}
-    return res
 
 
 def summarise(res: Any, turn: int, month: str) -> dict[str, Any]:
@@ -131,6 +112,9 @@ class Game:
         self.fired: list[str] = []  # injects played so far
         self.baseline: dict[str, Any] | None = None
         self.notes: list[str] = []  # what a resumed game's file says beside the game (its scenario file changed)
+        self.explanations: list[dict[str, Any] | None] = []
+        """Why the forecast moved after each turn (:func:`sim.play.explain.explain_turn`), or None."""
+        self._applied: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ state
 
@@ -192,11 +176,13 @@ class Game:
             self.baseline = self.run_baseline()
         return self.forecasts[-1]
 
-    def play_turn(self, moves: TurnMoves | list[str] | None = None) -> dict[str, Any]:
+    def play_turn(self, moves: TurnMoves | list[str] | None = None, *, explain: bool = False) -> dict[str, Any]:
         """Apply a turn's moves, injects and events, simulate its months, forecast.
 
         Every move is checked first (:class:`MoveError`, nothing applied); returns the
-        turn's record (moves, injects, months, forecast).
+        turn's record (moves, injects, months, forecast). With ``explain``, the change of
+        the forecast is also split into the moves', the injects' and chance's parts
+        (:meth:`explain`).
         """
         if self.finished:
             raise MoveError(f"the game is over: all {self.months} months have been played")
@@ -221,12 +207,64 @@ class Game:
         with SignalDeferral() as deferral, deferral.hold():  # Ctrl-C or SIGTERM wait for the turn to be whole
             record = self._advance(pairs, deck_items, tm)
         self.start()  # the forecast after this turn (an interrupt leaves it to the next start)
+        if explain:
+            self.explain(record["turn"])
         return record
 
+    def explain(self, turn: int | None = None) -> dict[str, Any]:
+        """Why the forecast moved in turn ``turn`` (default: the last): the change in each
+        outcome split into the moves', the injects', chance's and their interaction's parts
+        (:func:`sim.play.explain.explain_turn`); kept in :attr:`explanations`."""
+        from .explain import explain_turn
+
+        k = self.turn if turn is None else int(turn)
+        self.start()
+        out = explain_turn(self, k)
+        self.explanations[k - 1] = out
+        return out
+
+    def overrule(self, effect: Any, description: str, reason: str) -> dict[str, Any]:
+        """The umpire overrules a result of the model: ``effect`` (the scenario's effect
+        language) is applied to the world as it stands after the last turn, with the
+        reason logged in the story and the turn's record, and the last forecast is made
+        again from the overruled state (same seed). Returns the ruling."""
+        from ..scenario.schema import Effect
+
+        eff = effect if isinstance(effect, Effect) else Effect.model_validate(effect)
+        reason = str(reason).strip()
+        if not reason:
+            raise MoveError("say why the result is overruled (the reason is logged and shown to the class)")
+        self.start()
+        self.world.apply_effect(eff)
+        self.track.overwrite(self.world)
+        m = max(self.elapsed, 1)
+        before = self.forecasts[-1]
+        ruling = {"turn": self.turn, "month": self.date(m), "description": str(description).strip() or "a result",
+                  "reason": reason, "effect": eff.model_dump(mode="json")}
+        self.records.append({"month": self.date(m), "elapsed": m, "replicate": 0, "event": "ruling", "actors": {},
+                             "fields": {}, "routine": False, "name": "ruling",
+                             "text": f"The umpire overrules the model: {ruling['description']} ({reason})"})
+        self.snapshots[-1] = self.snapshot()
+        self.forecasts[-1] = self.forecast(len(self.snapshots) - 1)
+        ruling["before"] = {n: o["p"] for n, o in before["outcomes"].items()}
+        if self.turns:
+            self.turns[-1].setdefault("rulings", []).append(ruling)
+            ex = self.explanations[-1]
+            if ex is not None:
+                from .explain import add_ruling
+
+                add_ruling(ex, before, self.forecasts[-1])
+        return ruling
+
     def _advance(self, pairs: list[tuple[str, str]], deck_items: list[Inject], tm: TurnMoves) -> dict[str, Any]:
-        """The turn itself: moves, injects, its months, the snapshot and the turn's record."""
+        """The turn itself: moves, injects, its months, the snapshot and the turn's record.
+
+        The record keeps what was applied and when (``applied``: each inject or event with
+        the month it took effect and its effect), so the turn can be replayed from the
+        snapshot before it with any part left out (:mod:`sim.play.explain`)."""
         k = self.turn + 1
         first, last = self.next_months()
+        self._applied: list[dict[str, Any]] = []
         for actor, lever in pairs:
             self._pull(actor, lever, first)
         for inj in deck_items:
@@ -241,8 +279,10 @@ class Game:
         record = {"turn": k, "first": first, "last": last, "from": self.date(first), "to": self.date(last),
                   "moves": [f"{a}.{lv}" for a, lv in pairs],
                   "injects": [r["name"] for r in self.records if r["event"] == "inject" and first <= r["elapsed"] <= last],
-                  "events": [ev.model_dump(mode="json") for ev in tm.events]}
+                  "events": [ev.model_dump(mode="json") for ev in tm.events],
+                  "applied": self._applied}
         self.turns.append(record)
+        self.explanations.append(None)
         return record
 
     def _pull(self, actor: str, lever: str, first: int) -> None:
@@ -260,6 +300,8 @@ class Game:
         self.world.apply_effect(inj.effect)
         if not adhoc:
             self.fired.append(inj.name)
+        self._applied.append({"month": m, "name": inj.name, "kind": "event" if adhoc else "inject",
+                              "description": inj.description, "effect": inj.effect.model_dump(mode="json")})
         self.records.append({"month": self.date(m), "elapsed": m, "replicate": 0, "event": "inject",
                              "actors": {}, "fields": {}, "routine": False, "name": inj.name,
                              "text": f"Inject: {inj.description.strip().rstrip('.')}"})
@@ -288,11 +330,49 @@ class Game:
         return summarise(res, turn, self.date(self.snapshots[turn]["elapsed"] + 1)
                          if self.snapshots[turn]["elapsed"] < self.months else "end")
 
+    def deck_events(self) -> list[dict[str, Any]]:
+        """The game's injects as scenario events: the deck's own that fire by themselves
+        (``at`` a month or ``when`` a condition holds), and those played by hand and the
+        instructor's events at the month they took effect in this game."""
+        by_hand = {i.name for i in self.deck if i.at is None and i.when is None}
+        src = {"assumption": "the instructor's inject deck of this game"}
+        out = []
+        for inj in self.deck:
+            if inj.name in by_hand:
+                continue
+            ev = {"name": f"inject_{inj.name}", "description": inj.description, "effect": inj.effect.model_dump(mode="json"),
+                  "source": src}
+            ev["at" if inj.at is not None else "when"] = inj.at if inj.at is not None else inj.when
+            out.append(ev)
+        for t in self.turns:
+            for i, a in enumerate(t.get("applied", [])):
+                if a["kind"] == "event" or a["name"] in by_hand:
+                    out.append({"name": f"played_{t['turn']}_{i}", "description": a["description"],
+                                "at": self.date(a["month"]), "effect": a["effect"], "source": src})
+        return out
+
     def run_baseline(self) -> dict[str, Any]:
-        """The scenario's own Monte Carlo (nobody playing; every policy acts), same runs and seed."""
-        res = run(self.scn, runs=self.forecast_runs, seed=self.seed, months=self.months, chunk_size=self.chunk_size,
+        """The scenario's own Monte Carlo (nobody playing; every policy acts) with the game's
+        injects (:meth:`deck_events`), same runs and seed: the game without the players."""
+        events = self.deck_events()
+        scn = self.scn
+        if events:
+            data = scn.resolved()
+            data["events"] = list(data.get("events") or []) + events
+            scn = load_scenario(data)
+        res = run(scn, runs=self.forecast_runs, seed=self.seed, months=self.months, chunk_size=self.chunk_size,
                   dtype=self.dtype)
-        return summarise(res, -1, "baseline")
+        out = summarise(res, -1, "baseline")
+        out["injects"] = [e["name"] for e in events]
+        return out
+
+    def baseline_now(self) -> dict[str, Any]:
+        """The baseline with every inject the game has played so far (made again if injects
+        were played by hand since it was made)."""
+        self.start()
+        if sorted(self.baseline.get("injects", [])) != sorted(e["name"] for e in self.deck_events()):
+            self.baseline = self.run_baseline()
+        return self.baseline
 
     # ------------------------------------------------------------------ telling
 

@@ -79,6 +79,9 @@ class TurnRecord(_Fields):
     moves: list[str] = []
     injects: list[str] = []
     events: list[dict[str, Any]] = []
+    applied: list[dict[str, Any]] = []  # each inject or event with its month and effect (sim.play.explain replays them)
+    rulings: list[dict[str, Any]] = []  # the umpire's overrulings of this turn's result (Game.overrule)
+    fates: list[dict[str, Any]] = []  # a class game's: what became of each team's moves (played, rejected, delayed)
 
 
 class OutcomeForecast(_Fields):
@@ -101,6 +104,7 @@ class Forecast(_Fields):
     runs: Count
     outcomes: dict[str, OutcomeForecast]
     seed: ContinuationSeed
+    injects: list[str] | None = None  # the baseline's: the game's injects it was run with (Game.deck_events)
 
 
 class Record(BaseModel):
@@ -137,6 +141,7 @@ class SavedGame(_Fields):
     forecasts: list[Forecast] = []
     baseline: Forecast | None = None
     records: list[Record] = []
+    explanations: list[dict[str, Any] | None] = []  # why the forecast moved after each turn (sim.play.explain)
     track: dict[str, list[Any]]
     snapshots: list[dict[str, Any]] = Field(min_length=1)
 
@@ -229,7 +234,22 @@ def _hash(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _scenario(game: SavedGame, file: str) -> Any:
+class _ScenarioOnly(BaseModel):
+    """A saved game's ``scenario`` and the version that saved it, without the rest (a class
+    game's configuration holds only these)."""
+
+    model_config = ConfigDict(extra="ignore")
+    sim_version: str = "unknown"
+    scenario: SavedScenario
+
+
+def saved_scenario(data: dict[str, Any], file: str) -> Any:
+    """The scenario of saved-game data (its ``scenario`` entry), checked as :func:`check`
+    checks a whole game's: its hash, that it loads and reads the same with this version."""
+    return _scenario(validate_model(_ScenarioOnly, data, file=file), file)
+
+
+def _scenario(game: SavedGame | _ScenarioOnly, file: str) -> Any:
     where = Mark(file)
     s = game.scenario
     saved_by = f"sim {game.sim_version}"
@@ -313,6 +333,9 @@ def _agreement(game: SavedGame, data: dict[str, Any], scn: Any, file: str) -> li
     if game.elapsed is not None and game.elapsed != last:
         bad("elapsed", f"{game.elapsed}, but the turns played cover {last} month{'s' if last != 1 else ''}")
     outcomes = list(scn.spec.outcomes)
+    if game.explanations and len(game.explanations) != n_turns:
+        bad("explanations", f"{len(game.explanations)} for {n_turns} turns played (one per turn, null where the turn "
+                            "was not explained)")
     if len(game.forecasts) > n_snaps:
         bad("forecasts", f"{len(game.forecasts)} forecasts for {n_snaps} snapshots (at most one after each turn)")
     for i, f in enumerate([*game.forecasts, game.baseline]):

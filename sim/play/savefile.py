@@ -32,7 +32,7 @@ def write(path: str | Path, data: dict[str, Any]) -> Path:
     from ..files import OutputError, atomic_write
 
     path = Path(path)
-    text = json.dumps({"format": FORMAT, **data}, separators=(",", ":"))
+    text = json.dumps({"format": FORMAT, **data}, separators=(",", ":"))  # (game_data has it first already)
     try:
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +51,7 @@ def game_data(game: Any) -> dict[str, Any]:
     """Everything a :class:`~sim.play.game.Game` needs to resume, as JSON data."""
     scn = game.scn
     return {
+        "format": FORMAT,  # in the data itself: a class game's database row is read as a file is
         "sim_version": __version__,
         "scenario": {"name": scn.name, "file": str(scn.path), "overrides": encode(dict(scn.overrides)),
                      "resolved": scn.resolved(), "sha256": scn.sha256()},
@@ -68,6 +69,7 @@ def game_data(game: Any) -> dict[str, Any]:
         "turns": game.turns,
         "forecasts": game.forecasts,
         "baseline": game.baseline,
+        "explanations": game.explanations,
         "records": game.records,
         "track": game.track.to_data(),
         "snapshots": [encode(s) for s in game.snapshots],
@@ -87,13 +89,27 @@ def open_game(path: str | Path) -> tuple[Any, list[Any], dict[str, Any]]:
     (not yet restored), the decoded snapshots and the file's data.
     """
     data = read(path)
-    fields, scn = savecheck.check(data, str(path))
+    g, snaps = check_game(data, str(path))
+    return g, snaps, data
+
+
+def check_game(data: dict[str, Any], where: str) -> tuple[Any, list[Any]]:
+    """Saved-game data checked (:mod:`sim.play.savecheck`; problems name ``where``): a new
+    :class:`~sim.play.game.Game` of its scenario and options (not yet restored) and the
+    decoded snapshots."""
+    fields, scn = savecheck.check(data, where)
     deck = [Inject.model_validate(d) for d in fields.deck]
     g = Game(scn, fields.played, seed=fields.seed, months=fields.months, deck=deck, forecast_runs=fields.forecast_runs,
              dtype=fields.dtype, chunk_size=fields.chunk_size)
-    snaps = savecheck.check_state(fields, data, g, str(path))
+    snaps = savecheck.check_state(fields, data, g, where)
     g.notes = [n for n in [changed_source(fields.scenario)] if n]
-    return g, snaps, data
+    return g, snaps
+
+
+def scenario_of(data: dict[str, Any], where: str = "<saved game>") -> Any:
+    """The scenario saved with a game (its ``scenario``: resolved data and SHA-256), loaded and
+    checked as a saved game's is (:func:`sim.play.savecheck.saved_scenario`)."""
+    return savecheck.saved_scenario(data, where)
 
 
 def changed_source(saved: Any) -> str | None:
@@ -115,13 +131,20 @@ def changed_source(saved: Any) -> str | None:
 
 def load_game(path: str | Path) -> Any:
     """Resume a saved game exactly where it stopped (:class:`InputError` for a damaged file)."""
-    g, snaps, data = open_game(path)
+    return game_from_data(read(path), str(path))
+
+
+def game_from_data(data: dict[str, Any], where: str = "<saved game>") -> Any:
+    """A :class:`~sim.play.game.Game` from saved-game data (:func:`game_data`, as
+    :func:`read` returns it): the file's or a class game's database row's, checked as a file is
+    (:func:`check_game`)."""
+    g, snaps = check_game(data, where)
     last = snaps[-1]
     try:
         g.world.restore({k: v for k, v in last.items() if k != "history"})
         g.recorder.preload(last["history"])
     except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:  # the checks above should leave none
-        raise InputError([Problem(Mark(str(path)), f"snapshots[{len(snaps) - 1}]",
+        raise InputError([Problem(Mark(where), f"snapshots[{len(snaps) - 1}]",
                                   f"the game's state cannot be restored ({type(exc).__name__}: {exc})")]) from None
     g.world.observers.remove(g.track.observe)
     g.track = Track.from_data(data["track"])
@@ -132,4 +155,5 @@ def load_game(path: str | Path) -> Any:
     g.baseline = data.get("baseline")
     g.records = data.get("records", [])
     g.fired = data.get("fired", [])
+    g.explanations = list(data.get("explanations") or [None] * len(g.turns))
     return g

@@ -25,9 +25,10 @@ WIDTH = 100
 
 HELP = """Commands:
   NUMBER or ACTOR.LEVER   add a move for this turn (the numbers are in the list of your levers)
+  levers                  list your levers again
   undo                    take back the last event, inject or move added (in that order)
   done                    end the turn: apply the moves, simulate, show what happened and the forecast
-  situation | forecast    show the situation | the latest forecast again
+  situation | forecast    show the whole situation | the latest forecast as a full table
   inject                  (instructor) list the inject deck; inject NAME plays one this turn
   event TEXT | EFFECT     (instructor) add an event now, e.g.
                           event Embargo on Russian arms | {multiply: {suppliers.russia_arms.reliability: 0.5}}
@@ -44,43 +45,46 @@ def wrap(text: str, indent: str = "  ") -> str:
     return "\n".join(textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")) or indent
 
 
-def render_situation(sit: dict[str, Any]) -> str:
-    """The situation before a turn, as text."""
+def _line(head: str, items: list[str], sep: str = "; ") -> str:
+    """A labelled line of items, wrapped at the screen's width."""
+    return textwrap.fill(f"{head}  " + sep.join(items), WIDTH, subsequent_indent="    ")
+
+
+def render_situation(sit: dict[str, Any], full: bool = False) -> str:
+    """The situation before a turn, as text: compact (a projector shows it with what
+    happened), or ``full`` with every affinity and arms-import share."""
+    played = {p["state"] for p in sit["played"]}
     out = [f"=== Turn {sit['turn']} of {sit['turns']}: {sit['from']}" + (f" to {sit['to']}" if sit["to"] != sit["from"] else "")
            + f" — you play {', '.join(p['name'] for p in sit['played'])} ==="]
-    out.append("Flashpoints:")
-    for f in sit["flashpoints"]:
-        extra = f", {f['deaths_last_turn']:.0f} killed last turn" if f["deaths_last_turn"] else ""
-        out.append(f"  {f['name']:<42} rung {f['level']} ({f['rung']}); {f['deaths']:.0f} killed since the start{extra}")
-    if sit["members"]:
-        out.append("Alliances (status, trust 0-1; at the start):")
-        for m in sit["members"]:
-            out.append(f"  {m['label']:<42} {m['status']}, trust {m['trust']:.2f} ({m['start']:.2f})")
-    out.append("Capability (relative; at the start):  " + "; ".join(
-        f"{c['name']} {c['value']:.2f} ({c['start']:.2f})" for c in sit["capability"]))
-    if sit["affinity"]:
-        out.append("Affinity -1..1 (at the start):  " + "; ".join(
-            f"{a['label']} {a['value']:+.2f} ({a['start']:+.2f})" for a in sit["affinity"][:10]))
-    if sit["shares"]:
-        out.append("Arms imports (share; at the start):  " + "; ".join(
-            f"{s['label']} {100 * s['share']:.0f}% ({100 * s['start']:.0f}%)" for s in sit["shares"][:8]))
+    out.append(_line("Flashpoints:", [
+        f"{f['name']} rung {f['level']} ({f['rung']})" + (f", {f['deaths']:.0f} killed" if f["deaths"] >= 0.5 else "")
+        + (f" ({f['deaths_last_turn']:.0f} last turn)" if f["deaths_last_turn"] >= 0.5 else "") for f in sit["flashpoints"]]))
+    members = sit["members"] if full else [m for m in sit["members"] if m["state"] in played]
+    if members:
+        out.append(_line("Alliances (trust 0-1; at the start):", [
+            f"{m['label']} {m['status']}, trust {m['trust']:.2f} ({m['start']:.2f})" for m in members]))
+    out.append(_line("Capability (relative; at the start):", [
+        f"{c['name']} {c['value']:.2f} ({c['start']:.2f})" for c in sit["capability"]]))
+    if full and sit["affinity"]:
+        out.append(_line("Affinity -1..1 (at the start):", [
+            f"{a['label']} {a['value']:+.2f} ({a['start']:+.2f})" for a in sit["affinity"][:10]]))
+    shares = sit["shares"] if full else [x for x in sit["shares"] if x["state"] in played]
+    if shares:
+        out.append(_line("Arms imports (share; at the start):", [
+            f"{x['label']} {100 * x['share']:.0f}% ({100 * x['start']:.0f}%)" for x in shares[:8]]))
     if sit["territories"]:
-        out.append("Territory:  " + "; ".join(f"{t['name']} held by {t['controller']}" for t in sit["territories"]))
+        out.append(_line("Territory:", [f"{t['name']} held by {t['controller']}" for t in sit["territories"]]))
     for sec in sit.get("declared", []):
-        out.append(f"{sec['title']}:  " + "; ".join(f"{r['label']} {r['value']:.2f} ({r['start']:.2f})"
-                                                    for r in sec["rows"]))
-    if sit["happened"]:
-        out.append("Already happened:  " + "; ".join(f"{h['description']} ({h['date']})" for h in sit["happened"]))
-    out.append("Who decides:")
+        out.append(_line(f"{sec['title']}:", [f"{r['label']} {r['value']:.2f} ({r['start']:.2f})" for r in sec["rows"]]))
+    if full and sit["happened"]:
+        out.append(_line("Already happened:", [f"{h['description']} ({h['date']})" for h in sit["happened"]]))
+    policies = []
     for a in sit["actors"]:
-        if a["played"]:
+        if a["played"] or not a["policies"]:
             continue
-        if a["policies"]:
-            pol = "; ".join(f"{i['key']} {i['policy']}" for i in a["levers"] if i["policy"])
-            out.append(wrap(f"{a['name']} (not played) follows the rules and pulls levers by its policy: {pol}"))
-        else:
-            out.append(wrap(f"{a['name']} (not played) follows the rules and pulls none of its levers."))
-    out.append(wrap("Everyone else follows the rules of the model only."))
+        pol = "; ".join(f"{i['key']} {i['policy']}" for i in a["levers"] if i["policy"])
+        policies.append(f"{a['name']} (not played) pulls levers by its policy: {pol}")
+    out.append(_line("Who decides:", policies + ["everyone else nobody plays follows the rules of the model only"]))
     return "\n".join(out)
 
 
@@ -96,8 +100,51 @@ def lever_menu(sit: dict[str, Any]) -> tuple[str, list[str]]:
     return "\n".join(lines), keys
 
 
+def _chip(it: dict[str, Any], change: bool = True) -> str:
+    if it["state"] == "happened":
+        return f"{it['short']} happened {it['date']}"
+    if it["state"] == "over":
+        return f"{it['short']} did not happen"
+    ch = it["change"]
+    text = f"{it['short']} {100 * it['p']:.1f}%"
+    if change and ch is not None and abs(ch) >= 0.0005:
+        text += f" ({100 * ch:+.1f})"
+    return text
+
+
 def render_forecast(game: Game, now: dict[str, Any], before: dict[str, Any] | None) -> str:
-    """The forecast to the horizon, with intervals and the change since the last one."""
+    """The forecast to the horizon, grouped by what the outcomes concern (one row each),
+    with the change since the last turn in points and, when the turn was explained, why
+    the outcomes that moved most moved."""
+    from .explain import parts_words
+    from .summary import forecast_groups
+
+    end = game.date(game.months)
+    rows = [f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
+            f" turn {now['turn']})" + (";\n  in brackets: its change in points since the last turn" if now["turn"] else "")]
+    groups = forecast_groups(game, now["turn"])
+    for g in groups:
+        rows.append(textwrap.fill(f"  {g['title']}: " + " · ".join(_chip(it) for it in g["items"]), WIDTH,
+                                  subsequent_indent="      "))
+    k = now["turn"]
+    ex = game.explanations[k - 1] if k >= 1 and len(game.explanations) >= k else None
+    if ex is not None:
+        movers = sorted(({**it, "group": g["title"]} for g in groups for it in g["items"]
+                         if it["state"] == "open" and it["why"]), key=lambda it: -abs(it["why"]["total"]))
+        shown = [it for it in movers if abs(it["why"]["total"]) >= 0.01][:3]
+        for it in shown:
+            rows.append(wrap(f"Why {it['group']}: {it['short']} moved {100 * it['why']['total']:+.1f} pts — "
+                             f"{parts_words(it['why'])}", "  "))
+        idle = [m for m in ex["moves"] if m["nothing"]]
+        for m in idle:
+            what = "changed nothing in the model" if m["nothing"] == "model" else \
+                "moved no forecast beyond Monte Carlo error"
+            rows.append(wrap(f"Note: {m['move']} {what}", "  "))
+    return "\n".join(rows)
+
+
+def render_forecast_table(game: Game, now: dict[str, Any], before: dict[str, Any] | None) -> str:
+    """The forecast as a full table: every outcome with its interval and its change."""
     end = game.date(game.months)
     head = (f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
             f" turn {now['turn']})")
@@ -118,6 +165,37 @@ def render_forecast(game: Game, now: dict[str, Any], before: dict[str, Any] | No
     return "\n".join(rows)
 
 
+def render_turn(game: Game, k: int | None = None) -> str:
+    """What a turn did, compact: moves, injects, notable events, deaths, outcomes now happened."""
+    from .summary import turn_summary
+
+    t = turn_summary(game, k, most=8)
+    if t is None:
+        return ""
+    span = t["from"] + (f" to {t['to']}" if t["to"] != t["from"] else "")
+    out = [f"--- What happened, {span} ---"]
+    out.append(_line("Moves:", [f"{m['who']} (played) chooses to {m['phrase']}"
+                                for m in t["moves"]] or ["none"]))
+    if t["injects"]:
+        out.append(_line("Injects:", t["injects"]))
+    for text in t["rulings"]:
+        out.append(wrap(text, ""))
+    for month, text in t["events"]:
+        out.append(textwrap.fill(f"{month}  {text}", WIDTH, subsequent_indent="         "))
+    if t["more"]:
+        out.append(f"         and {t['more']} more (the debrief has them all)")
+    if not t["events"]:
+        out.append("  Quiet.")
+    if t["deaths"]:
+        out.append(_line("Killed this turn:", [f"{n} {d:,.0f}" for n, d in t["deaths"].items()]))
+    if t["new"]:
+        by: dict[str, list[str]] = {}
+        for n in t["new"]:
+            by.setdefault(n["group"], []).append(f"{n['short']} ({n['date']})")
+        out.append(_line("Now happened:", [f"{grp}: {', '.join(items)}" for grp, items in by.items()]))
+    return "\n".join(out)
+
+
 class Session:
     """A game played from a terminal (or a moves file), saved after every turn.
 
@@ -130,8 +208,11 @@ class Session:
     """
 
     def __init__(self, game: Game, save: Path, ask: Callable[[str], str] = input, say: Callable[[str], None] = print,
-                 debrief: Callable[[Game], Path] | None = None):
+                 debrief: Callable[[Game], Path] | None = None, explain: bool = True):
         self.game, self.save_path, self.ask, self.say, self.debrief = game, Path(save), ask, say, debrief
+        self.explain = explain
+        self.menu_shown = False
+        """Split each turn's change of the forecast into moves, injects and chance (:mod:`sim.play.explain`)."""
         self.saved_turn: int | None = game.turn if self.save_path.is_file() else None
         """The turn the game file on disk holds (None: none yet): what is left if a save fails."""
 
@@ -151,11 +232,10 @@ class Session:
 
     def after_turn(self, record: dict[str, Any]) -> None:
         g = self.game
-        story = g.story()
-        span = record["from"] + (f" to {record['to']}" if record["to"] != record["from"] else "")
-        self.say(f"\n--- What happened, {span} ---")
-        self.say(story.text(record["first"], record["last"], routine_limit=3))
-        self.say("")
+        if self.explain and g.explanations[record["turn"] - 1] is None:
+            g.explain(record["turn"])
+            self.save()
+        self.say("\n" + render_turn(g, record["turn"]))
         self.say(render_forecast(g, g.forecasts[-1], g.forecasts[-2]))
 
     def finish(self) -> Path | None:
@@ -219,8 +299,12 @@ class Session:
         sit = situation(g)
         self.say("\n" + render_situation(sit))
         menu, keys = lever_menu(sit)
-        self.say(menu)
-        self.say("Type a lever's number or name to add it, 'done' to end the turn, 'help' for more.")
+        if not self.menu_shown:  # once: later turns keep what happened on the screen ('levers' shows it again)
+            self.say(menu)
+            self.menu_shown = True
+            self.say("Type a lever's number or name to add it, 'done' to end the turn, 'help' for more.")
+        else:
+            self.say(f"Your levers are numbered 1 to {len(keys)} ('levers' lists them); 'done' ends the turn.")
         tm = TurnMoves()
         while True:
             line = self.ask(f"turn {g.turn + 1}> ").strip()
@@ -251,10 +335,11 @@ class Session:
                 else:
                     self.say("nothing to take back")
             elif w in ("situation", "s"):
-                self.say(render_situation(sit))
+                self.say(render_situation(sit, full=True))
+            elif w in ("levers", "l"):
                 self.say(menu)
             elif w in ("forecast", "f"):
-                self.say(render_forecast(g, g.forecasts[-1], g.forecasts[-2] if len(g.forecasts) > 1 else None))
+                self.say(render_forecast_table(g, g.forecasts[-1], g.forecasts[-2] if len(g.forecasts) > 1 else None))
             elif w == "save":
                 self.save()
                 self.say(f"saved: {self.save_path}")

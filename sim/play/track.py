@@ -45,6 +45,14 @@ class Track:
         for k, frames in self.frames.items():
             frames.append(np.array(world.st[k][r], copy=True))
 
+    def overwrite(self, world: Any) -> None:
+        """Replace the latest frame with the world as it is now (a change made between
+        months: an umpire's ruling)."""
+        r = self.replicate
+        for k, frames in self.frames.items():
+            if frames:
+                frames[-1] = np.array(world.st[k][r], copy=True)
+
     def __len__(self) -> int:
         return max((len(v) for v in self.frames.values()), default=0)
 

@@ -118,7 +118,8 @@ declare_state("momentum", ("F",), init=lambda ctx: ctx.st["level"] >= 3, doc="m:
 declare_state("lr_ema", ("F",), init=_log_ratio, doc="EMA of the log capability ratio (for the shift)")
 declare_state("war_months", ("F",), "int16", 0, doc="months the current war has lasted")
 declare_state("peak", ("F",), "int8", lambda ctx: np.rint(ctx.par.level0),
-              doc="highest rung this month (a clash may flare and subside within a month)")
+              doc="highest rung this month (a clash may flare and subside within a month)",
+              label="{flashpoint}: the month's highest rung", track=True)
 declare_state("entries", ("F",), "int16", 0,
               doc="times the flashpoint climbed from rung 1 to rung 2 this month (militarized disputes starting)")
 declare_state("rung_floor", ("F",), "int8", 0,

@@ -32,7 +32,7 @@ import pydantic
 
 from ..parts import PHASES, RuleDef, RuleParams, build_pipeline, register, registry
 from ..parts import REGISTRY as _PARTS
-from ..scenario.errors import Mark, Problem, suggest
+from ..scenario.errors import PLUGIN_HINT, Mark, Problem, suggest
 from ..scenario.validation import problems_from
 from ..scenario.values import Param
 from ..scenario.yamlsafe import mark_of
@@ -61,7 +61,7 @@ def resolve_rules(raw: dict | None, file: str = "<scenario>") -> tuple[dict[str,
     out: dict[str, RuleSetting] = {}
     for kind in raw:
         if kind not in reg.slots:
-            hint = suggest(kind, reg.slots) or f"; mechanisms are {', '.join(reg.slots)}"
+            hint = suggest(kind, reg.slots) or f"; mechanisms are {', '.join(reg.slots)}{PLUGIN_HINT}"
             problems.append(Problem(_mark(raw, kind, file, True), f"rules.{kind}", f"unknown mechanism '{kind}'{hint}"))
     for slot in reg.slots_in_order():
         kind = slot.kind
@@ -73,7 +73,7 @@ def resolve_rules(raw: dict | None, file: str = "<scenario>") -> tuple[dict[str,
             continue
         models = reg.rules.get(kind, {})
         if model not in models:
-            hint = suggest(str(model), models) or f"; models are {', '.join(sorted(models))}, or off"
+            hint = suggest(str(model), models) or f"; models are {', '.join(sorted(models))}, or off{PLUGIN_HINT}"
             problems.append(Problem(_mark(spec, "model", file), f"rules.{kind}.model", f"unknown model '{model}'{hint}"))
             continue
         rd = models[model]

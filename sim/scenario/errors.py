@@ -120,6 +120,11 @@ def option_error(option: str, message: str) -> InputError:
     return InputError([Problem(Mark("<options>", option=option), "", message)])
 
 
+PLUGIN_HINT = "; if a plugin registers it, load the plugin (--plugin MODULE; in Python, import it first)"
+"""Said after a list of the known mechanisms, models or outcome kinds when a name is not among them
+and is not close to one: it may be a part a plugin registers, and the plugin was not loaded."""
+
+
 def suggest(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
     choices = [c for c in choices if isinstance(c, str)]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pydantic
 from pydantic import BaseModel
 
-from .errors import InputError, Mark, Problem, known_hint, suggest
+from .errors import PLUGIN_HINT, InputError, Mark, Problem, known_hint, suggest
 from .values import Bounds
 from .yamlsafe import PDict, locate
 
@@ -246,7 +246,8 @@ def _message(err: dict, model: type[BaseModel] | None, root: Any, loc: tuple) ->
     if typ == "union_tag_invalid":
         tag = ctx.get("tag")
         tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
-        return f"unknown kind '{tag}'" + (suggest(str(tag), tags) or f"; kinds are {', '.join(tags)}")
+        plugin = PLUGIN_HINT if loc and loc[0] in ("outcomes", "outcome") else ""  # outcome kinds are registered parts
+        return f"unknown kind '{tag}'" + (suggest(str(tag), tags) or f"; kinds are {', '.join(tags)}{plugin}")
     if typ == "union_tag_not_found":
         tp = type_at(model, loc) if model is not None else None
         members = _union_members(tp) if tp is not None else []
