@@ -66,7 +66,7 @@ def test_the_table_holds_every_recorded_state_per_replicate_and_month(mini, tmp_
     # (the outcome also counts a clash that flared and eased within a month: the month's peak)
     reps = res.replicates().set_index("replicate")
     hit = df[df["level.front"] >= 3].groupby("replicate")["month"].min()
-    assert len(hit) > 20
+    assert len(hit) >= 10  # enough replicates for the check below not to be vacuous (20 with the fitted rates)
     clash = reps.loc[hit.index, "clash.month"]
     assert clash.notna().all() and (clash.to_numpy(dtype=int) <= hit.to_numpy()).all()
 
