@@ -15,6 +15,7 @@ from typing import Any
 
 from ..interrupts import Terminated
 from ..scenario.errors import InputError
+from .decisions import FORECAST_NOTE
 from .game import Game
 from .injects import find, parse_event
 from .moves import MoveError, TurnMoves
@@ -97,6 +98,13 @@ def lever_menu(sit: dict[str, Any]) -> tuple[str, list[str]]:
         for item in a["levers"]:
             keys.append(item["key"])
             lines.append(wrap(f"[{len(keys)}] {item['key']} — {item['description']}", "  "))
+    decisions = [d for a in sit["actors"] if a["played"] for d in a.get("decisions", [])]
+    if decisions:
+        lines.append("Your decisions (the model takes none of them for you; holding back is the default):")
+        for d in decisions:
+            keys.append(d["key"])
+            advice = f" [advice: {d['advice']}]" if d["advice"] else ""
+            lines.append(wrap(f"[{len(keys)}] {d['key']} — {d['description']}{advice}", "  "))
     return "\n".join(lines), keys
 
 
@@ -122,6 +130,7 @@ def render_forecast(game: Game, now: dict[str, Any], before: dict[str, Any] | No
     end = game.date(game.months)
     rows = [f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
             f" turn {now['turn']})" + (";\n  in brackets: its change in points since the last turn" if now["turn"] else "")]
+    rows.append(wrap(FORECAST_NOTE, "  "))
     groups = forecast_groups(game, now["turn"])
     for g in groups:
         rows.append(textwrap.fill(f"  {g['title']}: " + " · ".join(_chip(it) for it in g["items"]), WIDTH,
@@ -148,7 +157,7 @@ def render_forecast_table(game: Game, now: dict[str, Any], before: dict[str, Any
     end = game.date(game.months)
     head = (f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
             f" turn {now['turn']})")
-    rows = [head]
+    rows = [head, wrap(FORECAST_NOTE, "  ")]
     happened = game.happened()
     for d in game.detectors:
         o = now["outcomes"][d.name]
