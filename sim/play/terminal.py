@@ -26,7 +26,9 @@ WIDTH = 100
 
 HELP = """Commands:
   NUMBER or ACTOR.LEVER   add a move for this turn (the numbers are in the list of your levers)
-  levers                  list your levers again
+  dNUMBER or ACTOR.DECISION(ARGS)   order a decision the model takes for countries nobody plays
+                          (d1 is holding back: the default, no decision this turn)
+  levers                  list your levers and decisions again
   undo                    take back the last event, inject or move added (in that order)
   done                    end the turn: apply the moves, simulate, show what happened and the forecast
   situation | forecast    show the whole situation | the latest forecast as a full table
@@ -90,7 +92,8 @@ def render_situation(sit: dict[str, Any], full: bool = False) -> str:
 
 
 def lever_menu(sit: dict[str, Any]) -> tuple[str, list[str]]:
-    """The played actors' levers, numbered; and the keys in that order."""
+    """The played actors' levers, numbered, then their decisions ("hold back" first), numbered
+    d1, d2...; and the keys in that order (the levers' first)."""
     lines, keys = ["Your levers:"], []
     for a in sit["actors"]:
         if not a["played"]:
@@ -100,12 +103,12 @@ def lever_menu(sit: dict[str, Any]) -> tuple[str, list[str]]:
             lines.append(wrap(f"[{len(keys)}] {item['key']} — {item['description']}", "  "))
     decisions = [d for a in sit["actors"] if a["played"] for d in a.get("decisions", [])]
     if decisions:
-        lines.append("Your decisions (the model takes none of them for you; holding back is the default):")
-        for d in decisions:
-            keys.append(d["key"])
+        lines.append("Your decisions (the model takes none of them for a country you play: holding back is the "
+                     "default; type d1, d2... or the move):")
+        for i, d in enumerate(decisions, 1):
             advice = f" [advice: {d['advice']}]" if d["advice"] else ""
-            lines.append(wrap(f"[{len(keys)}] {d['key']} — {d['description']}{advice}", "  "))
-    return "\n".join(lines), keys
+            lines.append(wrap(f"[d{i}] {d['key']} — {d['description']}{advice}", "  "))
+    return "\n".join(lines), keys + [d["key"] for d in decisions]
 
 
 def _chip(it: dict[str, Any], change: bool = True) -> str:
@@ -307,7 +310,9 @@ class Session:
         g = self.game
         sit = situation(g)
         self.say("\n" + render_situation(sit))
-        menu, keys = lever_menu(sit)
+        menu, everything = lever_menu(sit)
+        n_levers = sum(len(a["levers"]) for a in sit["actors"] if a["played"])
+        keys, dkeys = everything[:n_levers], everything[n_levers:]
         if not self.menu_shown:  # once: later turns keep what happened on the screen ('levers' shows it again)
             self.say(menu)
             self.menu_shown = True
@@ -366,6 +371,12 @@ class Session:
                 self.say(f"event added for this turn: {ev.description}")
             else:
                 move = keys[int(line) - 1] if line.isdigit() and 1 <= int(line) <= len(keys) else line
+                low = line.lower()
+                if low[:1] == "d" and low[1:].isdigit():
+                    if not 1 <= int(low[1:]) <= len(dkeys):
+                        self.say(f"! no decision {line}; your decisions are numbered d1 to d{len(dkeys)}")
+                        continue
+                    move = dkeys[int(low[1:]) - 1]
                 if line.isdigit() and move == line:
                     self.say(f"! no lever number {line}; your levers are numbered 1 to {len(keys)}")
                     continue
