@@ -30,7 +30,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -486,6 +486,52 @@ class EventType:
     routine: bool = False
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A decision a rule takes on an actor's behalf, which becomes that actor's team's
+    choice when a person plays it (declared with :func:`declare_decision`).
+
+    The rule takes it by its own hazard for actors nobody plays, never for a played one
+    (the ``played`` state), and carries it out for any actor whose ``order`` is set at
+    its next step, if it is open then (``open``), clearing the order. The play layer
+    derives a played team's choices from these declarations (:mod:`sim.play.decisions`).
+
+    Attributes:
+        name: The move's word (``launch_offensive``): a team writes
+            ``ACTOR.NAME(ARGS)``, ARGS the other actors that name the element.
+        slot: The rule slot that takes it; offered only where a scenario uses that slot.
+        over: Actor kinds of its dimensions, as an event's (``("flashpoint", "side")``);
+            exactly one is ``state`` or ``side``: who decides.
+        title: The choice as a phrase with the event placeholders
+            (``"launch a limited offensive against {opponent} at {flashpoint}"``).
+        order: The bool state array over ``over`` that an order sets (declared with it).
+        odds: ``f(world) -> (R, *over)`` the probability that the model, for an actor
+            nobody plays, takes it in the coming month as things stand (its advice).
+        open: ``f(world) -> (R, *over)`` bool: an order would be carried out now.
+        event: The event the rule emits when the decision is taken.
+        doc: What it means.
+    """
+
+    name: str
+    slot: str
+    over: tuple[str, ...]
+    title: str
+    order: str
+    odds: Callable[[Any], Any]
+    open: Callable[[Any], Any]
+    event: str
+    doc: str = ""
+    module: str = ""
+
+    @property
+    def decider(self) -> int:
+        """The position of the dimension that names who decides."""
+        return next(i for i, k in enumerate(self.over) if k in ("state", "side"))
+
+
+_ORDER_DIMS = {"state": "S", "alliance": "A", "supplier": "K", "territory": "T", "flashpoint": "F", "side": 2}
+
+
 class RuleParams(BaseModel):
     """Base class of a mechanism's parameters: every field is a scenario parameter.
 
@@ -603,6 +649,7 @@ class Registry:
     slots: dict[str, Slot] = field(default_factory=dict)
     rules: dict[str, dict[str, RuleDef]] = field(default_factory=dict)
     outcomes: dict[str, OutcomeKind] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
     stock_names: set[tuple[str, str]] = field(default_factory=set)
     """``("rules", "kind.model")`` and ``("outcomes", "kind")`` names the package registers."""
     version: int = 0
@@ -620,6 +667,7 @@ class Registry:
             "predicates": dict(self.predicates), "events": dict(self.events),
             "slots": {k: Slot(**vars(v)) for k, v in self.slots.items()},
             "rules": {k: dict(v) for k, v in self.rules.items()}, "outcomes": dict(self.outcomes),
+            "decisions": dict(self.decisions),
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -843,6 +891,27 @@ def declare_event(name: str, over: tuple[str, ...], template: str, fields: tuple
     REGISTRY.events[name] = e
     REGISTRY.bump()
     return e
+
+
+def declare_decision(name: str, slot: str, over: tuple[str, ...], title: str, *, odds: Callable[[Any], Any],
+                     open: Callable[[Any], Any], event: str, doc: str = "") -> Decision:  # noqa: A002 - the field's name
+    """Declare that a rule's decision belongs to the actor it is taken for, when a person
+    plays that actor (:class:`Decision`). Declares the order state ``order_NAME`` (bool,
+    over ``over``) the rule reads and clears."""
+    over = tuple(over)
+    bad = [k for k in over if k not in _ORDER_DIMS]
+    if bad or sum(k in ("state", "side") for k in over) != 1 or ("side" in over and "flashpoint" not in over):
+        raise ValueError(f"decision '{name}': over names actor kinds ({', '.join(_ORDER_DIMS)}), exactly one of them "
+                         f"'state' or 'side' (who decides; 'side' with its 'flashpoint'); got {over}")
+    order = f"order_{name}"
+    module = _caller_module()
+    v = declare_state(order, tuple(_ORDER_DIMS[k] for k in over), "bool", False,
+                      doc=f"a played team ordered: {name.replace('_', ' ')} (carried out at the rule's next step, then cleared)")
+    REGISTRY.state[order] = replace(v, module=module)  # the declaring module's (a plugin's order state is shipped)
+    d = Decision(name, slot, over, title, order, odds, open, event, doc, module)
+    REGISTRY.decisions[name] = d
+    REGISTRY.bump()
+    return d
 
 
 def register(

@@ -16,6 +16,7 @@ import html
 import json
 from typing import Any
 
+from ..play.decisions import FORECAST_NOTE
 from ..play.explain import parts_words
 
 
@@ -294,7 +295,8 @@ def moves_html(seat: dict[str, Any], g: dict[str, Any], d: dict[str, Any], mine:
         dis = " disabled" if submitted or not open_ else ""
         items.append(f"<li><label><input type='checkbox' data-action='tick' {attrs(data_key=c.key)}"
                      f"{' checked' if c.key in keys else ''}{dis}> <b>{e(c.title)}</b></label>{ruled}"
-                     f"<div class='changes'>{e('; '.join(c.changes))}</div></li>")
+                     f"<div class='changes'>{e('; '.join(c.changes))}</div>"
+                     + (f"<div class='advice'>Advice: {e(c.advice)}</div>" if c.advice else "") + "</li>")
     late = "".join(f"<li class='carried'>Delayed by the umpire from turn {c['from_turn']}: <b>{e(c['key'])}</b> "
                    "(played this turn)</li>" for c in carried)
     if not open_:
@@ -408,7 +410,7 @@ def log_html(rows: list[dict[str, Any]]) -> str:
 
 def derived(svc: Any, gid: str, game: Any) -> dict[str, Any]:
     """What every screen of a game shows of the saved game (made once per save)."""
-    from ..play.plain import choices_for
+    from ..play.decisions import team_choices
     from ..play.summary import forecast_groups, turn_summary
 
     key = (gid, svc.store.save_rev(gid))
@@ -420,7 +422,7 @@ def derived(svc: Any, gid: str, game: Any) -> dict[str, Any]:
     d = {"labels": {s["seat"]: s["label"] for s in seats} | {"all": "everyone", "facilitator": "the facilitator"},
          "teams": teams, "groups": forecast_groups(game) if game else [], "summary": turn_summary(game) if game else None,
          "ex": (game.explanations[game.turn - 1] if game and game.turn and len(game.explanations) >= game.turn else None),
-         "choices": {a: choices_for(game.scn, a) for a in teams} if game else {a: [] for a in teams},
+         "choices": {a: team_choices(game, a) for a in teams} if game else {a: [] for a in teams},
          "situation": {}}
     if len(cache) > 64:
         cache.clear()
@@ -500,7 +502,8 @@ def sections(svc: Any, seat: dict[str, Any], g: dict[str, Any], base: str = "") 
     else:
         out["outcomes"] = "<h2>The forecast</h2>" + outcomes_html(d["groups"], compact=True) + (
             "<p class='note'>Probability by the end of the game, from "
-            f"{game.forecast_runs:,} continuations; ▲▼ the change in points since the last turn.</p>")
+            f"{game.forecast_runs:,} continuations; ▲▼ the change in points since the last turn. "
+            f"{e(FORECAST_NOTE)}</p>")
         out["result"] = result_html(svc, g, game, d, projector=True)
         out["teams"] = "<b>The game is over.</b>" if g["phase"] == "over" else "<b>Teams:</b> " + " · ".join(
             f"{e(d['labels'][s])} {'✓ submitted' if choices.get(s, {}).get('status') == 'submitted' else '… deciding'}"

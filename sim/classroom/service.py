@@ -394,6 +394,7 @@ class Classroom:
         if game.turn != k - 1:  # a restart after the turn was saved: nothing to do again
             return
         moves, fates = self.moves_of_turn(gid, k)
+        moves = _held_back(game, moves)
         queue = self.store.queue(gid, k)
         injects = [q["name"] for q in queue if q["kind"] == "inject"]
         events = [AdhocEvent(name="facilitator_event", description=q["description"], effect=q["effect"])
@@ -481,10 +482,10 @@ class Classroom:
         return g["turn"] + 1
 
     def _keys_of(self, s: dict[str, Any]) -> list[str]:
-        from ..play.plain import choices_for
+        from ..play.decisions import team_choices
 
         game = self.game_obj(s["game"])
-        return [c.key for c in choices_for(game.scn, s["seat"])] if game is not None else []
+        return [c.key for c in team_choices(game, s["seat"])] if game is not None else []
 
     def _do_tick(self, s: dict[str, Any], payload: dict[str, Any]) -> None:
         import json
@@ -493,7 +494,7 @@ class Classroom:
             raise Conflict("the game is starting: its first forecast is being made")
         key = str(payload.get("key", ""))
         if key not in self._keys_of(s):
-            raise Forbidden(f"'{key}' is not one of {s['label']}'s levers")
+            raise Forbidden(f"'{key}' is not one of {s['label']}'s levers or decisions this turn")
         on = bool(payload.get("on"))
         with self.store.tx() as db:
             k = self._mine(db, s, payload)
@@ -759,3 +760,13 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "unqueue": ("facilitator",), "overrule": ("facilitator",), "undo": ("facilitator",),
 }
 """Each action and the seats' roles that may do it."""
+
+
+def _held_back(game: Any, moves: list[str]) -> list[str]:
+    """A team's "hold back" beside a decision it ordered (one delayed from an earlier turn,
+    say): the order stands, and holding back is dropped, so the turn runs."""
+    from ..play.moves import check_move, kind_of
+
+    pairs = [check_move(game.scn, game.played, m) for m in moves]
+    ordering = {a for a, w in pairs if kind_of(game.scn, a, w) == "decision"}
+    return [m for m, (a, w) in zip(moves, pairs, strict=True) if not (kind_of(game.scn, a, w) == "hold" and a in ordering)]

@@ -17,6 +17,7 @@ import solara
 
 from ..api import check_run_options
 from ..play.debrief import write_debrief
+from ..play.decisions import FORECAST_NOTE
 from ..play.game import Game, check_forecast_runs
 from ..play.injects import load_injects, parse_event
 from ..play.moves import AdhocEvent, TurnMoves
@@ -227,6 +228,7 @@ def GameScreen(g: dict[str, Any]):
             headers, titles, rows = forecast_rows(game)
             solara.Text(f"Forecast after each turn ({game.forecast_runs:,} continuations from the state the class made)",
                         classes=["sim-section-title"])
+            solara.Text(FORECAST_NOTE, classes=["sim-note"])
             Table(headers, rows, "sim-forecasts", titles=titles, numeric=list(range(2, len(headers))))
             if game.turns:
                 last = game.turns[-1]

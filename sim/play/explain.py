@@ -24,8 +24,9 @@ world replayed without it is the same), or no outcome beyond Monte Carlo error, 
 flagged. "Injects" are every inject and instructor's event of the turn, at the months
 they took effect (an inject that fires on a condition is taken as given: it happened).
 
-The moves are today the levers (``ACTOR.LEVER``) a team pulled; any choice that is
-applied as an effect at the start of the turn fits here the same way.
+The moves are the levers (``ACTOR.LEVER``) a team pulled and the decisions it ordered
+(``ACTOR.DECISION(ARGS)``, :mod:`sim.play.decisions`), applied at the start of the turn
+(:func:`sim.play.moves.apply_move`); "hold back" changes nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def replay(game: Any, before: dict[str, Any], first: int, last: int, pulls: list
     from ..outcomes import Recorder
     from ..parts import build_pipeline
     from ..world.model import World
+    from .moves import apply_move
 
     plan = game.plan
     w = World(plan, 1, seeding.chunk_sequence(seeding.root_sequence(game.seed), 0), build_pipeline(plan),
@@ -64,8 +66,7 @@ def replay(game: Any, before: dict[str, Any], first: int, last: int, pulls: list
         rec = Recorder(w, game.detectors, 0, 0, 1, 1)
         rec.preload(before["history"])
         for actor, lever in pulls:
-            w.apply_effect(game.scn.spec.levers[actor][lever].effect)
-            w.st.lever_pulled[:, plan.lever_keys.index((actor, lever))] = True
+            apply_move(w, game.scn, actor, lever)
         effects = [(int(a["month"]), _effect(a["effect"])) for a in applied]
         for m in range(first, last + 1):
             for month, eff in effects:

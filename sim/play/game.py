@@ -6,14 +6,18 @@ the levers the scenario declares for the actors they play — and the instructor
 injects are applied with :meth:`~sim.world.model.World.apply_effect`, then the months
 of the turn are simulated. Actors nobody plays follow the rules and pull their own
 levers only under the scenario's policies (:mod:`sim.rules.policy`); the actors people
-play have their policies switched off (the ``played`` state).
+play have their policies switched off (the ``played`` state), and so are the decisions the
+rules would take for them (a limited offensive, a request for help, a change of
+membership: :mod:`sim.play.decisions`): their teams order them, or hold back.
 
 After every turn (and before the first, turn 0) the world is snapshotted and N Monte
 Carlo continuations run from it (:func:`continuations`: ``sim.montecarlo.prepare`` with
 ``start=snapshot``, seeded by :func:`sim.seeding.continuation` from the game's seed and
 the turn number). The snapshot carries the game's history, so the forecast is the
 probability that each outcome happens by the horizon *in this game*: one that already
-happened counts as certain. ``sim run --from-game SAVED`` runs exactly this Monte Carlo.
+happened counts as certain. The snapshot keeps who is played, so in the continuations a
+played actor's future decisions hold back (its team has not ordered them) and its
+policies stay off. ``sim run --from-game SAVED`` runs exactly this Monte Carlo.
 
 Nothing here reads a terminal: :mod:`sim.play.terminal` and a browser dashboard drive
 the same :class:`Game`.
@@ -40,7 +44,7 @@ from ..world.log import EventLog, lever_phrase, short_name
 from ..world.predicates import compile_predicate
 from .continuations import continuations  # noqa: F401 - a game's forecasts; callers find it here too
 from .injects import Inject, find
-from .moves import MoveError, TurnMoves, check_move
+from .moves import MoveError, TurnMoves, apply_move, check_move, conflicts
 from .story import Story, labels_of, record_dict
 from .track import Track
 
@@ -193,6 +197,9 @@ class Game:
             if pair in pairs:
                 raise MoveError(f"'{m}' is listed twice in this turn")
             pairs.append(pair)
+        clash = conflicts(self.scn, pairs)
+        if clash:
+            raise MoveError(clash)
         deck_items = []
         for name in tm.injects:
             try:
@@ -286,14 +293,21 @@ class Game:
         return record
 
     def _pull(self, actor: str, lever: str, first: int) -> None:
-        spec = self.scn.spec.levers[actor][lever]
-        self.world.apply_effect(spec.effect)
-        i = self.plan.lever_keys.index((actor, lever))
-        self.world.st.lever_pulled[:, i] = True
+        """A move at the start of the turn: a lever pulled, a decision ordered, or holding back."""
+        kind = apply_move(self.world, self.scn, actor, lever)
         who = short_name(self.plan, "state", actor)
+        if kind == "lever":
+            what = lever_phrase(self.plan, actor, lever)
+        elif kind == "decision":
+            from .decisions import find
+
+            t = find(self.plan, actor, lever).title
+            what = t[:1].lower() + t[1:] + " (an order: carried out this month if still open)"
+        else:
+            what = "hold back (the model takes none of its decisions)"
         self.records.append({"month": self.date(first), "elapsed": first, "replicate": 0, "event": "move",
                              "actors": {"state": actor, "lever": f"{actor}.{lever}"}, "fields": {}, "routine": False,
-                             "text": f"{who} (played) chooses to {lever_phrase(self.plan, actor, lever)}",
+                             "text": f"{who} (played) chooses to {what}",
                              "name": f"{actor}.{lever}"})
 
     def _inject(self, inj: Inject, m: int, adhoc: bool = False) -> None:

@@ -1,7 +1,10 @@
 """Moves: what players may do, and a file of moves that plays a whole game.
 
 A move is ``ACTOR.LEVER`` — a lever the scenario declares (``levers:``) for an actor
-someone plays. A moves file plays a game without prompts::
+someone plays —, ``ACTOR.DECISION(ARGS)`` — a decision the rules take for an actor nobody
+plays, which a played actor's team orders (``azerbaijan.launch_offensive(lachin)``,
+:mod:`sim.play.decisions`) — or ``ACTOR.hold_back``, the default: no decision this turn.
+A moves file plays a game without prompts::
 
     turns:
       1: [armenia.appeal_to_csto]          # a list: that turn's moves
@@ -34,10 +37,14 @@ class MoveError(ValueError):
 
 
 def check_move(scn: Any, played: list[str], text: str) -> tuple[str, str]:
-    """``"armenia.appeal_to_csto"`` -> ``("armenia", "appeal_to_csto")``, or :class:`MoveError`."""
+    """``"armenia.appeal_to_csto"`` -> ``("armenia", "appeal_to_csto")``, or :class:`MoveError`;
+    a decision ``"armenia.freeze(csto)"`` -> ``("armenia", "freeze(csto)")``; ``"armenia.hold_back"``
+    -> ``("armenia", "hold_back")``."""
+    from .decisions import HOLD, find
+
     levers = scn.spec.levers
     plan = scn.compiled()
-    move = str(text).strip()
+    move = "".join(str(text).split())  # a decision's arguments may be written with spaces
     actor, dot, lever = move.partition(".")
     mine = ", ".join(f"{a}.{lv}" for a in played for lv in levers.get(a, {}))
     if not dot or not actor or not lever:
@@ -49,12 +56,57 @@ def check_move(scn: Any, played: list[str], text: str) -> tuple[str, str]:
         who = short_name(plan, "state", actor)
         raise MoveError(f"'{move}': {who} is not played in this game (played: {', '.join(played)}); "
                         "it follows the rules and its declared policies")
+    if lever == HOLD and lever not in levers.get(actor, {}):
+        return actor, lever
+    if "(" in lever:
+        try:
+            find(plan, actor, lever)
+        except ValueError as exc:
+            raise MoveError(str(exc)) from None
+        return actor, lever
     if lever not in levers.get(actor, {}):
         have = list(levers.get(actor, {}))
         hint = suggest(lever, have)
         listing = f"; {actor}'s levers are {', '.join(have)}" if have else f"; the scenario declares no levers for {actor}"
         raise MoveError(f"'{move}': {actor} has no lever '{lever}'{hint}{listing if not hint else ''}")
     return actor, lever
+
+
+def kind_of(scn: Any, actor: str, what: str) -> str:
+    """``lever``, ``decision`` or ``hold`` (what :func:`check_move` returned)."""
+    from .decisions import HOLD
+
+    if what in scn.spec.levers.get(actor, {}):
+        return "lever"
+    return "decision" if "(" in what else "hold" if what == HOLD else "lever"
+
+
+def conflicts(scn: Any, pairs: list[tuple[str, str]]) -> str | None:
+    """What is wrong with a turn's moves together (a team that holds back and orders a
+    decision), or None."""
+    for actor, what in pairs:
+        if kind_of(scn, actor, what) == "hold":
+            ordered = [f"{a}.{w}" for a, w in pairs if a == actor and kind_of(scn, a, w) == "decision"]
+            if ordered:
+                return (f"'{actor}.{what}' and {', '.join(repr(o) for o in ordered)} contradict each other: "
+                        f"holding back means taking none of {actor}'s decisions this turn; drop one")
+    return None
+
+
+def apply_move(world: Any, scn: Any, actor: str, what: str) -> str:
+    """Apply a checked move to ``world`` at the start of a turn: a lever's effect (and the
+    lever counted as pulled), a decision's order (carried out by its rule in the turn's
+    first month), or nothing for "hold back". Returns its kind."""
+    kind = kind_of(scn, actor, what)
+    plan = world.plan
+    if kind == "lever":
+        world.apply_effect(scn.spec.levers[actor][what].effect)
+        world.st.lever_pulled[:, plan.lever_keys.index((actor, what))] = True
+    elif kind == "decision":
+        from .decisions import order
+
+        order(world, plan, actor, what)
+    return kind
 
 
 class AdhocEvent(Strict):
@@ -72,7 +124,7 @@ def _listed(v: Any) -> Any:
 class TurnMoves(Strict):
     """What happens at the start of one turn."""
 
-    moves: list[str] = Field([], description="ACTOR.LEVER of played actors.")
+    moves: list[str] = Field([], description="ACTOR.LEVER, ACTOR.DECISION(ARGS) or ACTOR.hold_back of played actors.")
     injects: list[Name] = Field([], description="Injects from the deck (--injects) to play now.")
     events: list[AdhocEvent] = Field([], description="The instructor's own events.")
 

@@ -39,6 +39,8 @@ class PackSpec(Strict):
     months: int | None = Field(None, ge=1, le=600, description="Months the game lasts (default: the scenario's horizon).")
     teams: list[Name] = Field(min_length=1, description="The actors the class plays, one team each.")
     optional_teams: list[Name] = Field([], description="Further actors a larger class may play.")
+    headline: list[Name] = Field([], description="The outcomes the exercise is about (its questions): none of them "
+                                 "should be decided before the class's second decision (tests/test_player_decisions.py).")
     turn_minutes: float = Field(6, gt=0, le=240, description="Minutes a team has to decide each turn (the timer).")
     warning_minutes: float = Field(1, ge=0, le=240, description="The timer warns this many minutes before the end.")
 
@@ -207,6 +209,16 @@ def list_packs() -> list[dict[str, Any]]:
     return out
 
 
+def check_headline(pack: Pack, scn: Any) -> None:
+    """The pack's ``headline`` outcomes are outcomes of its scenario (one line each if not)."""
+    have = list(scn.spec.outcomes)
+    bad = [Problem(Mark(str(pack.folder / PACK_FILE)), f"headline[{i}]",
+                   f"no outcome '{n}' in the pack's scenario{suggest(n, have) or '; its outcomes are ' + ', '.join(have)}")
+           for i, n in enumerate(pack.spec.headline) if n not in have]
+    if bad:
+        raise InputError(bad)
+
+
 @dataclass
 class Setup:
     """A game to start from a pack or a scenario: the scenario, the deck, who is played, the months."""
@@ -229,6 +241,7 @@ def game_setup(ref: str, played: list[str] | None = None, *, injects: str | Path
     pack = find_pack(ref)
     if pack is not None:
         scn = pack.load_scenario(overrides)
+        check_headline(pack, scn)
         deck = load_injects(injects, scn) if injects is not None else pack.deck(scn)
         who = list(played or []) or (list(pack.spec.teams) if default_teams else [])
         return Setup(scn, deck, who, months if months is not None else pack.spec.months, pack)

@@ -81,6 +81,8 @@ def situation(game: Any) -> dict[str, Any]:
                                "share": float(row[k]), "start": float(st0["shares"][s, k])})
     terr = [{"key": t, "name": name("territory", t), "controller": name("state", plan.states[int(now["controller"][j])])}
             for j, t in enumerate(plan.territories)]
+    from .decisions import decision_choices
+
     actors = []
     for a, levers in scn.spec.levers.items():
         played = a in game.played
@@ -90,8 +92,10 @@ def situation(game: Any) -> dict[str, Any]:
             items.append({"key": f"{a}.{lv}", "description": spec.description,
                           "phrase": lever_phrase(plan, a, lv),
                           "policy": None if pol is None else policy_words(pol)})
+        decisions = ([{"key": c.key, "kind": c.kind, "description": c.title, "advice": c.advice}
+                      for c in decision_choices(game, a)] if played else [])
         actors.append({"state": a, "name": name("state", a), "played": played, "levers": items,
-                       "policies": sum(1 for i in items if i["policy"])})
+                       "policies": sum(1 for i in items if i["policy"]), "decisions": decisions})
     first, last = game.next_months()
     story = game.story()
     since = story.text(last_turn["first"], last_turn["last"]) if last_turn else ""

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..interrupts import Terminated
 from ..scenario.errors import InputError
+from .decisions import FORECAST_NOTE
 from .game import Game
 from .injects import find, parse_event
 from .moves import MoveError, TurnMoves
@@ -25,7 +26,9 @@ WIDTH = 100
 
 HELP = """Commands:
   NUMBER or ACTOR.LEVER   add a move for this turn (the numbers are in the list of your levers)
-  levers                  list your levers again
+  dNUMBER or ACTOR.DECISION(ARGS)   order a decision the model takes for countries nobody plays
+                          (d1 is holding back: the default, no decision this turn)
+  levers                  list your levers and decisions again
   undo                    take back the last event, inject or move added (in that order)
   done                    end the turn: apply the moves, simulate, show what happened and the forecast
   situation | forecast    show the whole situation | the latest forecast as a full table
@@ -89,7 +92,8 @@ def render_situation(sit: dict[str, Any], full: bool = False) -> str:
 
 
 def lever_menu(sit: dict[str, Any]) -> tuple[str, list[str]]:
-    """The played actors' levers, numbered; and the keys in that order."""
+    """The played actors' levers, numbered, then their decisions ("hold back" first), numbered
+    d1, d2...; and the keys in that order (the levers' first)."""
     lines, keys = ["Your levers:"], []
     for a in sit["actors"]:
         if not a["played"]:
@@ -97,7 +101,14 @@ def lever_menu(sit: dict[str, Any]) -> tuple[str, list[str]]:
         for item in a["levers"]:
             keys.append(item["key"])
             lines.append(wrap(f"[{len(keys)}] {item['key']} — {item['description']}", "  "))
-    return "\n".join(lines), keys
+    decisions = [d for a in sit["actors"] if a["played"] for d in a.get("decisions", [])]
+    if decisions:
+        lines.append("Your decisions (the model takes none of them for a country you play: holding back is the "
+                     "default; type d1, d2... or the move):")
+        for i, d in enumerate(decisions, 1):
+            advice = f" [advice: {d['advice']}]" if d["advice"] else ""
+            lines.append(wrap(f"[d{i}] {d['key']} — {d['description']}{advice}", "  "))
+    return "\n".join(lines), keys + [d["key"] for d in decisions]
 
 
 def _chip(it: dict[str, Any], change: bool = True) -> str:
@@ -122,6 +133,7 @@ def render_forecast(game: Game, now: dict[str, Any], before: dict[str, Any] | No
     end = game.date(game.months)
     rows = [f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
             f" turn {now['turn']})" + (";\n  in brackets: its change in points since the last turn" if now["turn"] else "")]
+    rows.append(wrap(FORECAST_NOTE, "  "))
     groups = forecast_groups(game, now["turn"])
     for g in groups:
         rows.append(textwrap.fill(f"  {g['title']}: " + " · ".join(_chip(it) for it in g["items"]), WIDTH,
@@ -148,7 +160,7 @@ def render_forecast_table(game: Game, now: dict[str, Any], before: dict[str, Any
     end = game.date(game.months)
     head = (f"Forecast: probability by {end} ({now['runs']:,} continuations from this state, seed {game.seed}"
             f" turn {now['turn']})")
-    rows = [head]
+    rows = [head, wrap(FORECAST_NOTE, "  ")]
     happened = game.happened()
     for d in game.detectors:
         o = now["outcomes"][d.name]
@@ -298,7 +310,9 @@ class Session:
         g = self.game
         sit = situation(g)
         self.say("\n" + render_situation(sit))
-        menu, keys = lever_menu(sit)
+        menu, everything = lever_menu(sit)
+        n_levers = sum(len(a["levers"]) for a in sit["actors"] if a["played"])
+        keys, dkeys = everything[:n_levers], everything[n_levers:]
         if not self.menu_shown:  # once: later turns keep what happened on the screen ('levers' shows it again)
             self.say(menu)
             self.menu_shown = True
@@ -357,6 +371,12 @@ class Session:
                 self.say(f"event added for this turn: {ev.description}")
             else:
                 move = keys[int(line) - 1] if line.isdigit() and 1 <= int(line) <= len(keys) else line
+                low = line.lower()
+                if low[:1] == "d" and low[1:].isdigit():
+                    if not 1 <= int(low[1:]) <= len(dkeys):
+                        self.say(f"! no decision {line}; your decisions are numbered d1 to d{len(dkeys)}")
+                        continue
+                    move = dkeys[int(low[1:]) - 1]
                 if line.isdigit() and move == line:
                     self.say(f"! no lever number {line}; your levers are numbered 1 to {len(keys)}")
                     continue

@@ -4,7 +4,10 @@ Model ``response`` (docs/MODEL.md §D4). Each month, for every flashpoint side s
 that is an active member of a collective-defence alliance A (other than its
 leader), a request is made when the flashpoint reached A's trigger level that month
 (its peak: a clash that subsided within the month counts) and
-at least ``cooldown_months`` have passed since that side's last request to A.
+at least ``cooldown_months`` have passed since that side's last request to A. The request
+is a decision of the side (``ask_for_help``, :func:`sim.parts.declare_decision`): a side a
+person plays asks only when its team orders it (``order_ask_for_help``), at any rung, the
+dispute not settled, in the next month.
 
 * With probability q (:func:`sim.rules.common.response_probability`: credibility x
   the change in the leader's available capacity since the start x zone of
@@ -23,6 +26,7 @@ import numpy as np
 
 from ..parts import (
     declare_attr,
+    declare_decision,
     declare_event,
     declare_predicate,
     declare_reading,
@@ -166,6 +170,31 @@ declare_reading("responses", "responses", ("state", "alliance"), "num", "respons
                 doc="requests answered so far")
 
 
+def _ask_now(w) -> tuple[np.ndarray, np.ndarray]:
+    """(R, F, 2, A): the side may ask (an active member, the dispute not settled), and the
+    model would ask in the coming month as things stand (the last month's peak at the
+    alliance's trigger, the cooldown over)."""
+    plan = w.plan
+    if plan.F == 0 or plan.A == 0:
+        z = np.zeros((w.n, plan.F, 2, plan.A), dtype=bool)
+        return z, z
+    d = Dyads.for_plan(plan)
+    st = w.st
+    _, eligible, _ = response_probability(w, d)
+    may = eligible & ~st.settled[:, :, None, None]
+    would = (may & (st.peak[:, :, None, None] >= w.par.trigger[:, None, None, :])
+             & (st.request_wait >= w.rp("alliance", "cooldown_months")[:, None, None, None]))
+    return may, would
+
+
+declare_decision(
+    "ask_for_help", "alliance", ("flashpoint", "side", "alliance"),
+    "ask {alliance} for help against {opponent} at {flashpoint}",
+    odds=lambda w: _ask_now(w)[1].astype(float), open=lambda w: _ask_now(w)[0], event="alliance.request",
+    doc="a member's request for help: the model makes it for a side nobody plays when the clash reaches the "
+        "alliance's trigger rung (the cooldown over); a played side asks only when its team orders it (at any rung)")
+
+
 class ResponseParams(RuleParams):
     """Parameters of alliance response to members' requests for help."""
 
@@ -212,7 +241,10 @@ def build(plan: Plan):
         trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
         shape = (R, F, 2, A)
         asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
+        free = c(~st.played[:, d.sides])  # a played side asks only when its team orders it
+        ordered = c(st.order_ask_for_help)
         asked = respond_all(sides=c(d.sides, dtype=np.intp), leader=c(d.leader, dtype=np.intp), peak=c(st.peak),
+                            free=free, ordered=ordered,
                             settled=c(st.settled), trigger=c(w.par.trigger), q=q, eligible=eligible,
                             abstain=abstain, u=u, trust=st.trust, request_wait=st.request_wait,
                             cooldown=w.rp("alliance", "cooldown_months"), gain=w.rp("alliance", "response_gain"),
@@ -222,6 +254,7 @@ def build(plan: Plan):
                             support=st.support, capability=c(st.capability), capacity=c(w.par.capacity),
                             share=w.rp("alliance", "support_share"), decay=w.rp("alliance", "support_decay"),
                             asking_out=asking, respond_out=respond, refuse_out=refuse, abstained_out=abstained)
+        st.order_ask_for_help[:] = False
         if asked:
             np.clip(st.trust, 0.0, 1.0, out=st.trust)
             after = st.trust[:, d.sides, :]

@@ -17,7 +17,7 @@ WAIT_CAP = 10_000
 
 
 @kernel
-def respond(sides, leader, peak, settled, trigger, q, eligible, abstain, u, trust, request_wait, cooldown,
+def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, abstain, u, trust, request_wait, cooldown,
             gain, refusal_cost, abstain_cost, refused_now, answered_now, requests, responses, support,
             capability, capacity, share, decay,
             asking_out, respond_out, refuse_out, abstained_out):  # pragma: no cover - compiled
@@ -26,6 +26,8 @@ def respond(sides, leader, peak, settled, trigger, q, eligible, abstain, u, trus
 
     Args:
         sides: (F, 2); leader: (A,); peak: (R, F); settled: (R, F); trigger: (R, A).
+        free: (R, F, 2) the side is nobody's to play (the model asks for it); ordered:
+        (R, F, 2, A) its team ordered a request (made whatever the rung and cooldown).
         q, eligible, abstain: (R, F, 2, A) (:func:`sim.rules.common.response_probability`);
         u: (R, F, 2, A) uniforms. trust: (R, S, A); request_wait: (R, F, 2, A).
         cooldown, gain, refusal_cost, abstain_cost, share, decay: (R,) parameters.
@@ -49,8 +51,9 @@ def respond(sides, leader, peak, settled, trigger, q, eligible, abstain, u, trus
                 s = sides[f, sg]
                 committed = 0.0
                 for a in range(A):
-                    ask = (eligible[r, f, sg, a] and peak[r, f] >= trigger[r, a]
-                           and request_wait[r, f, sg, a] >= cooldown[r] and not settled[r, f])
+                    by_model = (free[r, f, sg] and peak[r, f] >= trigger[r, a]
+                                and request_wait[r, f, sg, a] >= cooldown[r])
+                    ask = eligible[r, f, sg, a] and (by_model or ordered[r, f, sg, a]) and not settled[r, f]
                     yes = ask and u[r, f, sg, a] < q[r, f, sg, a]
                     no = ask and not yes and not abstain[r, f, sg, a]
                     out = ask and abstain[r, f, sg, a]
@@ -85,13 +88,17 @@ def respond(sides, leader, peak, settled, trigger, q, eligible, abstain, u, trus
 
 
 @kernel
-def transitions(status, trust, trust_base, u, not_leader, cand, rho, freeze_below, freeze_hazard, exit_below,
+def transitions(status, trust, trust_base, u, not_leader, cand, free, order_freeze, order_leave, order_back,
+                order_join, rho, freeze_below, freeze_hazard, exit_below,
                 exit_hazard, back_above, back_hazard, join_above, join_hazard,
                 freeze_out, leave_out, back_out, join_out, trust_out):  # pragma: no cover - compiled
     """Trust reversion and the month's freezes, exits, re-engagements and accessions, in place.
 
     Args:
         status, trust, trust_base: (R, S, A); u: (R, S, A) uniforms; not_leader, cand: (S, A);
+        free: (R, S) the state is nobody's to play (the model decides for it); order_freeze,
+        order_leave, order_back, order_join: (R, S, A) its team's orders, carried out
+        whatever the trust (leave also from active);
         rho ... join_hazard: (R,) parameters. freeze_out ... join_out: (R, S, A) bool, the
         month's changes; trust_out: (R, S, A) trust when judged.
     """
@@ -105,14 +112,22 @@ def transitions(status, trust, trust_base, u, not_leader, cand, rho, freeze_belo
                 trust_out[r, s, a] = t
                 st = status[r, s, a]
                 x = u[r, s, a]
-                fr = st == ACTIVE and t < freeze_below[r] and x < freeze_hazard[r] and not_leader[s, a]
-                lv = st == FROZEN and t < exit_below[r] and x < exit_hazard[r] and not_leader[s, a]
-                bk = st == FROZEN and t >= back_above[r] and x < back_hazard[r]
-                jn = (st == NONE or st == EXITED) and cand[s, a] and t >= join_above[r] and x < join_hazard[r]
+                m = free[r, s]
+                fr = st == ACTIVE and not_leader[s, a] and (
+                    (m and t < freeze_below[r] and x < freeze_hazard[r]) or order_freeze[r, s, a])
+                lv = not_leader[s, a] and (
+                    (m and st == FROZEN and t < exit_below[r] and x < exit_hazard[r])
+                    or ((st == FROZEN or st == ACTIVE) and order_leave[r, s, a]))
+                bk = st == FROZEN and ((m and t >= back_above[r] and x < back_hazard[r]) or order_back[r, s, a])
+                jn = (st == NONE or st == EXITED) and cand[s, a] and (
+                    (m and t >= join_above[r] and x < join_hazard[r]) or order_join[r, s, a])
                 freeze_out[r, s, a] = fr
                 leave_out[r, s, a] = lv
                 back_out[r, s, a] = bk
                 join_out[r, s, a] = jn
+                if lv:
+                    fr = False  # an order to leave an active membership: it leaves, not freezes
+                    freeze_out[r, s, a] = False
                 if bk or jn:
                     status[r, s, a] = ACTIVE
                 elif lv:

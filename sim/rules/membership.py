@@ -11,15 +11,21 @@ A (the leader excepted), with one uniform draw per pair:
 
 Trust reverts towards its starting value at ``trust_reversion`` a month (0: it only
 moves with responses, refusals, events and, with the alignment rule, affinity).
+
+Each of the four is a decision of the state (``freeze``, ``leave``, ``reengage``, ``join``,
+:func:`sim.parts.declare_decision`): for a state a person plays the hazards are zero and
+only its team's order (``order_freeze``...) changes its membership, at the next step,
+whatever its trust: an active member (not the leader) may freeze or leave, a frozen one
+leave or take part again, a candidate or former member join.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_event, declare_state
+from ..parts import declare_decision, declare_event, declare_state
 from ..scenario.values import P, default
-from ..world.compile import Plan
+from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -37,6 +43,55 @@ declare_event("membership.reengage", ("state", "alliance"),
               doc="a frozen member re-engages")
 declare_event("membership.accession", ("state", "alliance"), "{state} joins {alliance} (its trust in it {trust:.2f})",
               ("trust",), doc="a candidate joins")
+
+
+def _not_leader(plan) -> np.ndarray:
+    out = np.ones((plan.S, plan.A), dtype=bool)
+    out[plan.leader, np.arange(plan.A)] = False
+    return out
+
+
+def _membership_decision(name: str, title: str, may, would, doc: str) -> None:
+    """A membership change as the state's decision: ``may(w, status, trust)`` where an
+    order is carried out, ``would(w, status, trust)`` the model's hazard (R, S, A)."""
+
+    def odds(w) -> np.ndarray:
+        st = w.st
+        if w.plan.A == 0:
+            return np.zeros((w.n, w.plan.S, 0))
+        return np.where(may(w, st.status), would(w, st.status, st.trust), 0.0)
+
+    def open_(w) -> np.ndarray:
+        return may(w, w.st.status) if w.plan.A else np.zeros((w.n, w.plan.S, 0), dtype=bool)
+
+    declare_decision(name, "membership", ("state", "alliance"), title, odds=odds, open=open_,
+                     event=f"membership.{ {'leave': 'exit', 'join': 'accession'}.get(name, name)}", doc=doc)
+
+
+def _rp(w, name: str) -> np.ndarray:
+    return w.rp("membership", name)[:, None, None]
+
+
+_membership_decision(
+    "freeze", "freeze its participation in {alliance}",
+    lambda w, s: (s == ACTIVE) & _not_leader(w.plan)[None],
+    lambda w, s, t: np.where(t < _rp(w, "freeze_below"), _rp(w, "freeze_hazard"), 0.0),
+    "an active member freezes its participation (the model: at h_freeze while trust < θ_freeze)")
+_membership_decision(
+    "leave", "leave {alliance}",
+    lambda w, s: ((s == ACTIVE) | (s == FROZEN)) & _not_leader(w.plan)[None],
+    lambda w, s, t: np.where((s == FROZEN) & (t < _rp(w, "exit_below")), _rp(w, "exit_hazard"), 0.0),
+    "a member leaves (the model: a frozen member, at h_exit while trust < θ_exit; a team may leave from active)")
+_membership_decision(
+    "reengage", "take part in {alliance} again",
+    lambda w, s: s == FROZEN,
+    lambda w, s, t: np.where(t >= _rp(w, "reengage_above"), _rp(w, "reengage_hazard"), 0.0),
+    "a frozen member takes part again (the model: at h_back once trust >= θ_back)")
+_membership_decision(
+    "join", "join {alliance}",
+    lambda w, s: ((s == NONE) | (s == EXITED)) & w.plan.candidates[None],
+    lambda w, s, t: np.where(t >= _rp(w, "accede_above"), _rp(w, "accede_hazard"), 0.0),
+    "a candidate joins (the model: at h_join once trust >= θ_join)")
 
 
 class MembershipParams(RuleParams):
@@ -62,8 +117,7 @@ def build(plan: Plan):
     """Trust-threshold transitions between active, frozen, exited and non-member."""
     if plan.A == 0:
         return lambda w: None
-    not_leader = np.ones((plan.S, plan.A), dtype=bool)
-    not_leader[plan.leader, np.arange(plan.A)] = False
+    not_leader = _not_leader(plan)
     cand = plan.candidates
 
     # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
@@ -82,14 +136,18 @@ def build(plan: Plan):
         u = w.stream("membership").random(st.trust.shape)
         freeze, leave, back, join = (np.empty(st.trust.shape, dtype=bool) for _ in range(4))
         t = np.empty(st.trust.shape)
+        orders = tuple(c(st[f"order_{n}"]) for n in ("freeze", "leave", "reengage", "join"))
         transitions(status=st.status, trust=st.trust, trust_base=c(st.trust_base), u=u, not_leader=not_leader,
-                    cand=cand, rho=w.rp("membership", "trust_reversion"),
+                    cand=cand, free=c(~st.played), order_freeze=orders[0], order_leave=orders[1],
+                    order_back=orders[2], order_join=orders[3], rho=w.rp("membership", "trust_reversion"),
                     freeze_below=w.rp("membership", "freeze_below"),
                     freeze_hazard=w.rp("membership", "freeze_hazard"), exit_below=w.rp("membership", "exit_below"),
                     exit_hazard=w.rp("membership", "exit_hazard"), back_above=w.rp("membership", "reengage_above"),
                     back_hazard=w.rp("membership", "reengage_hazard"),
                     join_above=w.rp("membership", "accede_above"), join_hazard=w.rp("membership", "accede_hazard"),
                     freeze_out=freeze, leave_out=leave, back_out=back, join_out=join, trust_out=t)
+        for n in ("freeze", "leave", "reengage", "join"):
+            st[f"order_{n}"][:] = False  # carried out
         w.emit("membership.freeze", freeze, trust=t)
         w.emit("membership.exit", leave, trust=t)
         w.emit("membership.reengage", back, trust=t)

@@ -15,6 +15,9 @@ down), D the deterrence sigma faces from expected help for the defender
 resolve. A lever or event can order an offensive (``flashpoints.F.launch``: +1 the first
 side, -1 the second; it is carried out in the next escalation step if that side is the
 challenger and the flashpoint is neither settled nor at war, at any rung; then reset).
+The launch is a decision of the challenger (``launch_offensive``, :func:`sim.parts.declare_decision`):
+for a side a person plays (``played``) the hazard is zero and only its team's order
+(``order_launch_offensive``) launches it.
 
 Once launched, it draws one major clash's toll (the escalation rule's ``casualties_major_clash``
 and ``casualty_sigma``, which this rule declares it reads, as ``patron_weight`` for D:
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_event, declare_reading, declare_state
+from ..parts import declare_attr, declare_decision, declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from . import fitted
@@ -133,6 +136,28 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 
+def _launch_odds(w) -> np.ndarray:
+    """(R, F, 2): the chance the model launches in the coming month, as things stand."""
+    if "escalation" not in w.plan.rules:
+        return np.zeros((w.n, w.plan.F, 2))
+    o = odds(w)
+    return np.where(o["challenger"], chance(o["rate"]), 0.0)
+
+
+def _launch_open(w) -> np.ndarray:
+    """(R, F, 2): an ordered offensive would be carried out (the side is the challenger)."""
+    if "escalation" not in w.plan.rules:
+        return np.zeros((w.n, w.plan.F, 2), dtype=bool)
+    return odds(w)["challenger"]
+
+
+declare_decision(
+    "launch_offensive", "offensive", ("flashpoint", "side"),
+    "launch a limited offensive against {opponent} at {flashpoint}", odds=_launch_odds, open=_launch_open,
+    event="offensive.launch",
+    doc="a challenger's limited offensive: the model launches it at its hazard lambda for a side nobody plays; "
+        "a played side launches only when its team orders it (at any rung below war, as a lever's order)")
+
 declare_affinity_reads("offensive", "fait_accompli", towards_sides)
 
 
@@ -144,6 +169,7 @@ def build(plan: Plan):
     if fs.size == 0 or "escalation" not in plan.rules:
         def idle(w) -> None:
             w.st.launch[:] = 0
+            w.st.order_launch_offensive[:] = False
         return idle
     d = Dyads.for_plan(plan)
     ts = plan.stakes[fs]
@@ -156,9 +182,11 @@ def build(plan: Plan):
         u = g.random((R, F, 2, 3))
         z = g.standard_normal((R, F))
         o = odds(w, claims)
-        ordered = np.stack([st.launch == 1, st.launch == -1], axis=2)
-        launch = o["challenger"] & (ordered | (u[..., 0] < chance(o["rate"])))
+        ordered = np.stack([st.launch == 1, st.launch == -1], axis=2) | st.order_launch_offensive
+        free = ~st.played[:, d.sides]  # a played side launches only when its team orders it
+        launch = o["challenger"] & (ordered | (free & (u[..., 0] < chance(o["rate"]))))
         st.launch[:] = 0
+        st.order_launch_offensive[:] = False
         if not launch.any():
             return
         war = launch & (u[..., 1] < o["p_war"])

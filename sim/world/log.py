@@ -73,7 +73,7 @@ class EventLog:
             vals = {k: float(v[(r, *pos)]) for k, v in full.items()}
             if where is not None:  # axes over a subset of actors
                 pos = tuple(int(ix[p]) if ix is not None else p for p, ix in zip(pos, (*where, *[None] * len(pos)), strict=False))
-            actors, labels = _actors(plan, et.over, pos)
+            actors, labels = actors_at(plan, et.over, pos)
             try:
                 text = _FORMATTER.format(et.template, **labels, **vals)
             except (KeyError, ValueError, IndexError) as exc:  # a template that does not fit its fields
@@ -147,7 +147,7 @@ def _label(plan: Any, kind: str, key: str) -> str:
     return short_name(plan, kind, key)
 
 
-def _actors(plan: Any, over: tuple[str, ...], pos: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
+def actors_at(plan: Any, over: tuple[str, ...], pos: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
     """Actor keys and display names of an event at ``pos`` of its ``over`` dimensions."""
     keys: dict[str, str] = {}
     fp = None
