@@ -13,20 +13,16 @@ from sim.analysis import calibration
 from sim.cli import app
 
 runner = CliRunner()
-PANEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "dyad_years_1946_2002.csv"
-if not PANEL.exists():
-    PANEL = Path("/work/shared/data/dyad_years_1946_2002.csv")
+SAMPLE = Path(__file__).parent / "data" / "dyad_years_1985_1992_sample.csv"
+"""Rows of the shared panel (shared/data/dyad_years_1946_2002.csv, see its SOURCES.md): every onset
+row of 1985-1992 and 600 calm rows of those years (pandas ``sample(600, random_state=3)``), so
+the tests need no file outside the repository: small, with events of each kind."""
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
-    """Every onset row of 1985-1992 and 600 calm rows of those years: small, with events of each kind."""
-    df = pd.read_csv(PANEL)
-    df = df[(df.year >= 1985) & (df.year <= 1992)]
-    rows = pd.concat([df[df.onset == 1], df[df.onset == 0].sample(600, random_state=3)]).sort_values(
-        ["year", "ccode1", "ccode2"])
     path = tmp_path_factory.mktemp("panel") / "panel.csv"
-    rows.to_csv(path, index=False)
+    path.write_bytes(SAMPLE.read_bytes())
     return path
 
 
