@@ -24,8 +24,11 @@ def validate(
     plugin: PluginOpt = None,
     replace_rule: ReplaceOpt = False,
 ) -> None:
-    """Check a scenario: schema, names, facts and derivations; print provenance coverage; warn
-    about outcomes decided at the start (true in every run from month 1, or impossible)."""
+    """Check a scenario: schema, names, facts, derivations; print provenance coverage.
+
+    Also warns about outcomes decided at the start (true in every run from
+    month 1, or impossible).
+    """
     from ..evidence.sources import coverage, provenance_rows
     from ..loading import load_scenario
 
