@@ -102,3 +102,15 @@ def test_an_unknown_outcome_kind_suggests_its_plugin_and_a_typo_its_neighbour(tm
     with pytest.raises(sim.InputError) as exc:
         sim.load_scenario(typo)
     assert "(did you mean 'escalation'?)" in str(exc.value) and "--plugin" not in str(exc.value)
+
+
+def test_command_help_paragraphs_are_reflowed_to_the_terminal():
+    """A docstring's own line breaks are joined (a source line longer than the terminal no
+    longer leaves one word on a line of its own); list items keep their lines."""
+    from sim.cli.common import reflow
+
+    assert reflow("One line.\n\n  First part of a\n  paragraph, continued.\n\n- item one\n- item two") == (
+        "One line.\n\nFirst part of a paragraph, continued.\n\n- item one\n- item two")
+    r = CliRunner().invoke(app, ["optimize", "--help"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0
+    assert not any(line.strip() in ("evaluated on", "NSGA-II", "policies.csv,") for line in r.output.splitlines())

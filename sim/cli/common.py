@@ -9,6 +9,7 @@ here knows a command.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import textwrap
 import time
@@ -117,7 +118,14 @@ def chunk_failed(failure, command: str, then: str) -> None:
 
 class SimCommand(TyperCommand):
     """A command whose option values that cannot be converted (``--seed 1.5``) are
-    reported like every other bad option: ``sim run: --seed: message``, exit status 2."""
+    reported like every other bad option: ``sim run: --seed: message``, exit status 2.
+    Its help's paragraphs are reflowed (the docstring's own line breaks joined), so the
+    terminal wraps them at its width instead of breaking a long source line in two."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.help:
+            self.help = reflow(self.help)
 
     def parse_args(self, ctx, args):
         given = list(args)  # the parser consumes ``args``
@@ -136,6 +144,25 @@ class SimCommand(TyperCommand):
                 message = getattr(exc, "message", str(exc))
             typer.echo(f"sim {ctx.info_name}: {flag}: {message}", err=True)
             raise typer.Exit(2) from None
+
+
+_LIST_ITEM = re.compile(r"^\s*([-*\u2022]|\d+[.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph of ``text`` (paragraphs: separated by a blank line);
+    a line that starts a list item, or is indented, keeps its own line."""
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        lines = para.splitlines()
+        joined = [lines[0].strip()]
+        for line in lines[1:]:
+            if _LIST_ITEM.match(line) or line.startswith("    "):
+                joined.append(line.rstrip())
+            else:
+                joined[-1] = f"{joined[-1]} {line.strip()}"
+        out.append("\n".join(joined))
+    return "\n\n".join(out)
 
 
 def _given(args: list[str], opts: list[str]) -> str | None:
