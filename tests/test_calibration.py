@@ -15,6 +15,7 @@ import pytest
 from sim.analysis.calibrate import (
     COUNTS,
     LADDER_TARGETS,
+    MID_SPELLS_FIT,
     TARGETS,
     TERRITORIAL_SHARE,
     episodes,
@@ -35,11 +36,15 @@ N = 20_000
 
 @pytest.fixture(scope="module")
 def samples():
-    return episodes(runs=N, seed=12345), episodes(runs=N, seed=12346, territorial=True)
+    """Episodes under the mid-spells fit's own settings (MID_SPELLS_FIT). The defaults are now the
+    dyad-year panel's fit; their 1992-2010 episode shares are out-of-sample checks, reported by
+    ``python -m sim.analysis.checks`` and docs/CALIBRATION.md, not asserted (issue 22)."""
+    return (episodes(MID_SPELLS_FIT, runs=N, seed=12345),
+            episodes(MID_SPELLS_FIT, runs=N, seed=12346, territorial=True))
 
 
 @pytest.mark.slow
-def test_default_spells_reproduce_the_1992_2010_dispute_shares(samples):
+def test_the_mid_spells_fit_reproduces_the_1992_2010_dispute_shares(samples):
     n = N
     plain, terr = samples
     assert plain.censored < 0.01 and terr.censored < 0.01
@@ -60,13 +65,19 @@ def test_default_spells_reproduce_the_1992_2010_dispute_shares(samples):
     assert not bad, "\n".join(lines)
 
 
+@pytest.fixture(scope="module")
+def default_samples():
+    """Episodes of the shipped defaults (the dyad-year panel's fit)."""
+    return episodes(runs=N, seed=12345), episodes(runs=N, seed=12346, territorial=True)
+
+
 @pytest.mark.slow
-def test_fatality_bands_stay_inside_the_data_out_of_sample(samples):
+def test_fatality_bands_stay_inside_the_data_out_of_sample(default_samples):
     """Checks the fit did not use (docs/CALIBRATION.md): the shares of fatal episodes with
     more than 100 and more than 999 dead stay inside the data's Wilson 95% intervals.
     (The checks that failed at the freeze - durations, negotiated settlements - are
     reported there, not asserted here.)"""
-    rows = {c.name: c for c in checks_of(*samples)}
+    rows = {c.name: c for c in checks_of(*default_samples)}
     for name in ("fatality: share of fatal episodes with more than 100 dead",
                  "fatality: share of fatal episodes with more than 999 dead"):
         assert rows[name].inside, rows[name]

@@ -50,6 +50,19 @@ COUNTS = {"fatal": (113, 526), "over25": (41, 526), "war": (7, 531), "offensive"
 TARGETS = {k: a / b for k, (a, b) in COUNTS.items()}
 
 LADDER_SOURCE = "GML-MID 2.2.1, disputes starting 1946-2014 (Gibler, Miller & Little 2016)"
+MID_SPELLS_FIT = {
+    "escalation": {"base_up": [0.03, 0.05, 0.02172, 5.101, 0.4149, 0.0], "beta_deterrence": 1.5,
+                   **{k: 0.0 for k in ("beta_peace", "beta_recent", "beta_fatal_last", "beta_force_last",
+                                       "beta_territorial", "beta_land", "beta_sea", "beta_far", "beta_major",
+                                       "beta_allied", "beta_preponderance", "gamma_fatal_last", "gamma_territorial",
+                                       "gamma_sea", "gamma_far")}},
+    "offensive": {"base_rate": 0.02267, "beta_balance": 1.0, "beta_isolation": 2.0, "war_risk": 0.2,
+                  "beta_territorial": 0.0},
+}
+"""The rule settings this module's fit (``mid-spells``, ``mid-offensive``) gave, before the
+dyad-year panel's fit (``hindcast-dyad-years``) replaced them as the defaults: the record of
+that calibration (tests/test_calibration.py checks it still reproduces its targets)."""
+
 LADDER_TARGETS = {3: 403 / 1502, 4: 159 / 1502, 5: 40 / 1524}
 
 
