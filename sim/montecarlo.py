@@ -83,6 +83,7 @@ def prepare(
     start_replicate: int = 0,
     block: int = 0,
     trajectories: bool = False,
+    month_effects: tuple = (),
 ) -> Job:
     """Compile the plan once and cut the run into chunk tasks.
 
@@ -98,7 +99,8 @@ def prepare(
     layout (a policy search's policies), every block drawing the same random numbers
     (:attr:`sim.runner.RunSpec.block`); ``trajectories``: the per-replicate data also holds every
     replicate's monthly values of the recorded states (:mod:`sim.trajectories`; implies
-    ``per_replicate``).
+    ``per_replicate``); ``month_effects``: effects applied at the start of a month, before
+    its rules (a game's injects still to come, :attr:`sim.runner.RunSpec.month_effects`).
     """
     t0 = time.perf_counter()
     meta = scn.spec.meta
@@ -129,7 +131,7 @@ def prepare(
         seed_entropy=seeding.seed_value(root), seed_key=tuple(root.spawn_key),
         fixed=per_rep or None, switch=tuple(switched), record=record,
         start=start, start_replicate=start_replicate, keep_final=10_000, keep_traj=keep_trajectories, block=block,
-        series=bool(trajectories),
+        series=bool(trajectories), month_effects=tuple(month_effects),
     )
     remember_plan(key, plan)  # in-process chunks reuse it; workers compile their own once
     return Job(scn, plan, detectors, spec, make_tasks(spec, runs, chunk), runs, seeding.seed_value(root), horizon,

@@ -491,10 +491,12 @@ class Decision:
     """A decision a rule takes on an actor's behalf, which becomes that actor's team's
     choice when a person plays it (declared with :func:`declare_decision`).
 
-    The rule takes it by its own hazard for actors nobody plays, never for a played one
-    (the ``played`` state), and carries it out for any actor whose ``order`` is set at
-    its next step, if it is open then (``open``), clearing the order. The play layer
-    derives a played team's choices from these declarations (:mod:`sim.play.decisions`).
+    The rule takes it by its own hazard for the actors :func:`model_decides` names (those
+    nobody plays; a played one only in a game's forecast, ``advised``), never for a
+    played one in the game itself (the ``played`` state), and carries it out for any
+    actor whose ``order`` is set at its next step, if it is open then (``open``),
+    clearing the order. The play layer derives a played team's choices from these
+    declarations (:mod:`sim.play.decisions`).
 
     Attributes:
         name: The move's word (``launch_offensive``): a team writes
@@ -530,6 +532,20 @@ class Decision:
 
 
 _ORDER_DIMS = {"state": "S", "alliance": "A", "supplier": "K", "territory": "T", "flashpoint": "F", "side": 2}
+
+ADVISED = "advised"
+"""The state (S,) bool that makes the model take a played state's declared decisions at its
+own odds: set in a game's forecast (its continuations start with it equal to ``played``),
+never in the game itself. A game saved before it existed reads it as False."""
+
+
+def model_decides(st: Any) -> np.ndarray:
+    """(R, S) bool: the states whose declared decisions (:class:`Decision`) the rules take
+    by their own hazards: those nobody plays (not ``played``) and, in a game's forecast,
+    the played ones too (:data:`ADVISED`: their later decisions drawn at the model's own
+    odds, the advice their teams see). Every rule that declares a decision asks this, so
+    who decides is said in one place."""
+    return ~st.played | st[ADVISED]
 
 
 class RuleParams(BaseModel):

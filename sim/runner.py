@@ -136,6 +136,11 @@ class RunSpec:
             numbers across blocks within one Monte Carlo).
         series: Return every replicate's monthly values of the recorded states with the
             per-replicate data (``--trajectories``; needs ``record``).
+        month_effects: Effects applied at the start of a month, before its rules, as a
+            game applies its deck's injects (the injects still to come in a game's
+            continuations): ``{"at": "YYYY-MM" or None, "when": predicate or None,
+            "effect": effect data}`` in the order given, each at most once per replicate:
+            in its month (``at``) or the first month its condition holds (``when``).
     """
 
     key: str
@@ -156,6 +161,7 @@ class RunSpec:
     keep_traj: int = 300
     block: int = 0
     series: bool = False
+    month_effects: tuple = ()
 
     def root(self) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed_entropy, spawn_key=self.seed_key)
@@ -263,11 +269,42 @@ def _simulate_inner(task: Task):
                        record=spec.record, switched=switched, series=spec.series)
         if spec.start is not None and spec.start.get("history") is not None:
             rec.preload(spec.start["history"])  # a played game's outcomes and months so far
+        due = month_effects(plan, spec.month_effects, task.n)
         while world.elapsed < plan.horizon:
+            due(world)
             world.step()
         res = rec.result(time.perf_counter() - t0)
         res.peak_rss_mb = peak_rss_mb()
         return res
+
+
+def month_effects(plan: Any, items: Sequence[dict], n: int) -> Callable[[Any], None]:
+    """What applies :attr:`RunSpec.month_effects` at the start of each month of a world of
+    ``n`` replicates: ``due(world)`` before ``world.step()``."""
+    if not items:
+        return lambda w: None
+    from .scenario.expr import month_index
+    from .scenario.schema import Effect
+    from .world.predicates import compile_predicate
+
+    table = [(month_index(e["at"]) if e.get("at") else None, compile_predicate(e["when"], plan) if e.get("when") else None,
+              Effect.model_validate(e["effect"])) for e in items]
+    done = np.zeros((len(table), n), dtype=bool)
+
+    def due(w) -> None:
+        month = plan.start + w.elapsed  # the month about to be simulated
+        for i, (at, when, effect) in enumerate(table):
+            if at is not None:
+                mask = np.full(n, at == month) & ~done[i]
+            elif when is not None:
+                mask = np.asarray(when(w), dtype=bool) & ~done[i]
+            else:
+                continue
+            if mask.any():
+                w.apply_effect(effect, mask)
+                done[i] |= mask
+
+    return due
 
 
 def empty_result(task: Task):

@@ -16,7 +16,8 @@ import pytest
 import sim
 from sim.parts import declare_decision, registry, scoped
 from sim.play.decisions import FORECAST_NOTE, HOLD, advice, decision_choices, declared, elements
-from sim.play.game import Game
+from sim.play.continuations import continuations
+from sim.play.game import Game, summarise
 from sim.play.moves import MoveError, apply_move
 from sim.play.packs import game_setup, pack_names
 from sim.world.compile import ACTIVE, EXITED, FROZEN
@@ -155,17 +156,27 @@ def test_a_played_team_is_offered_its_decisions_with_the_models_odds_as_advice(t
     assert any("Armenia (played) chooses to freeze its participation in the CSTO" in r["text"] for r in g.records)
 
 
-def test_the_forecast_holds_back_for_played_countries_and_says_so():
+def test_the_forecast_draws_a_played_countrys_later_decisions_at_the_models_odds_and_says_so():
+    # karabakh has no lever policies, so a played country differs from one nobody plays
+    # only in its decisions: the forecast must be the very forecast with nobody playing it
     scn = sim.load_scenario("karabakh")
-    played = Game(scn, ["azerbaijan"], seed=2, months=12, forecast_runs=400).start()
-    free = Game(scn, ["armenia"], seed=2, months=12, forecast_runs=400).start()
-    assert played["outcomes"]["offensive_on_karabakh"]["p"] == 0.0
-    assert free["outcomes"]["offensive_on_karabakh"]["p"] > 0.1  # 19% measured; 4 standard errors below
+    g = Game(scn, ["azerbaijan"], seed=2, months=12, forecast_runs=400)
+    played = g.start()
+    snap = g.snapshots[0]
+    nobody = {**snap, "st": snap["st"].copy()}
+    nobody["st"].played[:] = False
+    free = summarise(continuations(scn, nobody, g.seed, 0, runs=400, months=12), 0, played["month"])
+    assert played["outcomes"] == free["outcomes"]
+    assert played["outcomes"]["offensive_on_karabakh"]["p"] > 0.1  # 19% measured; 4 standard errors below
+    assert snap["st"].played.any() and not snap["st"].advised.any()  # the game's own world is never advised
+    g.play_turn([f"azerbaijan.{HOLD}"])
+    assert not g.world.st.advised.any()
     from sim.play.terminal import render_forecast
 
     g = Game(scn, ["azerbaijan"], seed=2, months=6, forecast_runs=50)
     g.start()
     assert FORECAST_NOTE[:40] in render_forecast(g, g.forecasts[-1], None).replace("\n  ", " ")
+    assert "at the model's own odds" in FORECAST_NOTE and "your orders replace them" in FORECAST_NOTE
 
 
 def test_the_offered_choices_are_derived_from_the_declarations():

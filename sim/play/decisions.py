@@ -11,9 +11,11 @@ decides. Everything here is derived from those declarations, with no list per ru
   world (an order would be carried out), with the model's own odds as advice — what
   the rule would do in that actor's place as things stand;
 * "hold back" (:data:`HOLD`), every played country's move and its default: the model
-  decides nothing for it this turn (nor, in the forecast's continuations, in any later
-  month: a played country's future decisions are its team's, so they hold back unless
-  ordered);
+  decides nothing for it this turn, nor in any later turn of the game: a played
+  country's decisions are its team's. The forecast does not presume the team will never
+  act: its continuations draw a played country's later decisions (after the orders given
+  for the turn just played) at the model's own odds, the advice shown here
+  (:func:`sim.play.continuations.start_of`, :func:`sim.parts.model_decides`);
 * an order (:func:`order`): sets the decision's order state, which the rule reads at its
   next step (the turn's first month) and clears.
 
@@ -33,8 +35,9 @@ import numpy as np
 HOLD = "hold_back"
 """The word of every played country's "hold back" move (``armenia.hold_back``)."""
 
-FORECAST_NOTE = ("In these continuations the played countries hold back: none of their decisions (an offensive, "
-                 "a request for help, a change of membership) is taken unless their team orders it.")
+FORECAST_NOTE = ("Forecasts draw the played countries' later decisions (an offensive, a request for help, a change "
+                 "of membership) at the model's own odds (the advice); your orders replace them, and in the game the "
+                 "model never decides for you.")
 """What a game's forecast says of the played countries' future decisions."""
 
 _SIZES = {"state": "S", "alliance": "A", "supplier": "K", "territory": "T", "flashpoint": "F"}

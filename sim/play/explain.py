@@ -102,7 +102,8 @@ class _Hits:
 
         flags = Flags()
         res = continuations(game.scn, snap, game.seed, turn, runs=game.forecast_runs, months=game.months,
-                            chunk_size=game.chunk_size, dtype=game.dtype, consumers=[flags])
+                            injects=game.pending_injects(turn), chunk_size=game.chunk_size, dtype=game.dtype,
+                            consumers=[flags])
         self.names = [o.name for o in res.outcomes]
         self.m = flags.matrix(len(self.names)).astype(np.int8)
 

@@ -15,9 +15,11 @@ Carlo continuations run from it (:func:`continuations`: ``sim.montecarlo.prepare
 ``start=snapshot``, seeded by :func:`sim.seeding.continuation` from the game's seed and
 the turn number). The snapshot carries the game's history, so the forecast is the
 probability that each outcome happens by the horizon *in this game*: one that already
-happened counts as certain. The snapshot keeps who is played, so in the continuations a
-played actor's future decisions hold back (its team has not ordered them) and its
-policies stay off. ``sim run --from-game SAVED`` runs exactly this Monte Carlo.
+happened counts as certain. The snapshot keeps who is played: in the continuations a
+played actor's later decisions are drawn at the model's own odds (the advice its team
+sees; its team's orders replace them turn by turn) and its policies stay off; the deck's
+injects that fire by themselves and have not fired yet happen at their month or condition
+(:mod:`sim.play.continuations`). ``sim run --from-game SAVED`` runs exactly this Monte Carlo.
 
 Nothing here reads a terminal: :mod:`sim.play.terminal` and a browser dashboard drive
 the same :class:`Game`.
@@ -43,7 +45,7 @@ from ..world.compile import compile_plan
 from ..world.log import EventLog, lever_phrase, short_name
 from ..world.predicates import compile_predicate
 from .continuations import continuations  # noqa: F401 - a game's forecasts; callers find it here too
-from .injects import Inject, find
+from .injects import Inject, find, still_to_come
 from .moves import MoveError, TurnMoves, apply_move, check_move, conflicts
 from .story import Story, labels_of, record_dict
 from .track import Track
@@ -340,9 +342,18 @@ class Game:
     def forecast(self, turn: int, **backend: Any) -> dict[str, Any]:
         """The forecast after turn ``turn`` (its snapshot's continuations), as plain data."""
         res = continuations(self.scn, self.snapshots[turn], self.seed, turn, runs=self.forecast_runs,
-                            months=self.months, chunk_size=self.chunk_size, dtype=self.dtype, **backend)
+                            months=self.months, injects=self.pending_injects(turn), chunk_size=self.chunk_size,
+                            dtype=self.dtype, **backend)
         return summarise(res, turn, self.date(self.snapshots[turn]["elapsed"] + 1)
                          if self.snapshots[turn]["elapsed"] < self.months else "end")
+
+    def pending_injects(self, turn: int) -> list[dict[str, Any]]:
+        """The deck's injects that fire by themselves (``at`` a month or ``when`` a condition
+        holds) and had not fired by the end of turn ``turn``: what the forecast after that
+        turn expects to happen anyway, as the game would apply them
+        (:attr:`sim.runner.RunSpec.month_effects`). Injects the instructor plays by hand
+        are not expected."""
+        return still_to_come(self.deck, self.turns[:turn])
 
     def deck_events(self) -> list[dict[str, Any]]:
         """The game's injects as scenario events: the deck's own that fire by themselves

@@ -14,8 +14,9 @@ An inject with neither ``at`` nor ``when`` waits in the deck until the instructo
 it (``inject NAME`` at the prompt, or ``injects:`` in a moves file). The instructor can
 also write an event on the spot (:func:`parse_event`). Every inject is applied with
 :meth:`sim.world.model.World.apply_effect`, so its effect uses the scenario's language
-and events it names fire the next month. Injects are the game's, not the scenario's: the
-forecasts after each turn do not expect future injects.
+and events it names fire the next month. Injects are the game's, not the scenario's; the
+forecast after each turn expects those that fire by themselves and have not fired yet
+(:func:`still_to_come`), as the game would apply them, and none the instructor plays by hand.
 """
 
 from __future__ import annotations
@@ -148,3 +149,14 @@ def find(deck: list[Inject], name: str) -> Inject:
     names = [i.name for i in deck]
     hint = suggest(name, names) or (f"; the deck holds {', '.join(names)}" if names else "; no inject file was given (--injects)")
     raise InputError([Problem(Mark("<inject>"), "", f"no inject '{name}'{hint}")])
+
+
+def still_to_come(deck: list[Inject], turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The injects of ``deck`` that fire by themselves (``at`` a month or ``when`` a
+    condition holds) and did not fire in ``turns`` (a game's turn records, each naming the
+    injects it applied): ``{"name", "at", "when", "effect"}`` as
+    :attr:`sim.runner.RunSpec.month_effects` takes them (a forecast's continuations apply
+    them as the game would: at the start of their month, before its rules)."""
+    fired = {name for t in turns for name in t.get("injects", [])}
+    return [{"name": i.name, "at": i.at, "when": i.when, "effect": i.effect.model_dump(mode="json")}
+            for i in deck if (i.at is not None or i.when is not None) and i.name not in fired]

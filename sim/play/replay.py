@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import montecarlo, seeding
+from .. import montecarlo
 from ..api import check_run_options
 from ..scenario.errors import InputError, Mark, Problem, option_error
+from .continuations import prepare
+from .injects import still_to_come
 from .savefile import open_game
 
 
@@ -32,6 +34,7 @@ def game_state(path: str | Path, turn: int | None = None) -> dict[str, Any]:
         raise option_error("--turn", f"the saved game has turns 0 to {last} (0: before any move); got {t}")
     forecasts = {f["turn"]: f for f in data.get("forecasts", []) if f}
     return {"scn": g.scn, "snapshot": snaps[t], "seed": g.seed, "turn": t, "runs": g.forecast_runs,
+            "injects": still_to_come(g.deck, list(data.get("turns") or [])[:t]),
             "months": g.months, "chunk_size": g.chunk_size, "dtype": g.dtype, "forecast": forecasts.get(t),
             "file": str(path), "notes": g.notes}
 
@@ -45,9 +48,8 @@ def runner(state: dict[str, Any]) -> Callable[..., Any]:
         n = state["runs"] if runs is None else runs
         chunk = state["chunk_size"] if chunk_size is None else chunk_size
         check_run_options(n, workers, None, chunk, backend=backend, scheduler=scheduler)
-        job = montecarlo.prepare(state["scn"], runs=n, seed=seeding.continuation(state["seed"], state["turn"]),
-                                 months=state["months"], chunk_size=chunk, dtype=state["dtype"],
-                                 start=state["snapshot"], start_replicate=0)
+        job = prepare(state["scn"], state["snapshot"], state["seed"], state["turn"], runs=n, months=state["months"],
+                      injects=state["injects"], chunk_size=chunk, dtype=state["dtype"])
         engine, k = montecarlo.backend_for(job, workers=workers, backend=backend, scheduler=scheduler,
                                            oversubscribe=oversubscribe)
         res = montecarlo.execute(job, engine, k, progress, workers_requested=workers, oversubscribe=oversubscribe)

@@ -380,7 +380,7 @@ def check_state(game: SavedGame, data: dict[str, Any], fresh: Any, file: str) ->
         except DecodeError as exc:
             problems.append(Problem(where, exc.path, exc.message))
             continue
-        _fill_orders(snap, template)
+        _fill_decision_states(snap, template)
         problems += [Problem(where, p, m) for p, m in _same_shape(snap, template, here, game.months)]
         snaps.append(snap)
     if not problems:
@@ -408,19 +408,21 @@ def check_state(game: SavedGame, data: dict[str, Any], fresh: Any, file: str) ->
     return snaps
 
 
-def _fill_orders(snap: Any, template: dict[str, Any]) -> None:
-    """A game saved before a decision's order state existed: no order was pending between
-    turns (a rule carries an order out in the turn's first month), so its order arrays are
-    all False, as a fresh world's (:func:`sim.parts.declare_decision`)."""
-    from ..parts import registry
+def _fill_decision_states(snap: Any, template: dict[str, Any]) -> None:
+    """A game saved before a decision's order state or the ``advised`` state existed: no
+    order was pending between turns (a rule carries an order out in the turn's first
+    month) and a game's own world is never advised (only its forecasts' continuations
+    are), so those arrays are all False, as a fresh world's (:func:`sim.parts.declare_decision`,
+    :data:`sim.parts.ADVISED`)."""
+    from ..parts import ADVISED, registry
     from ..world.arrays import Arrays
 
     st, want = (snap.get("st") if isinstance(snap, dict) else None), template["st"]
     if not isinstance(st, Arrays):
         return
-    for d in registry().decisions.values():
-        if d.order not in st.__dict__ and d.order in want.__dict__:
-            st.__dict__[d.order] = want.__dict__[d.order].copy()
+    for name in [d.order for d in registry().decisions.values()] + [ADVISED]:
+        if name not in st.__dict__ and name in want.__dict__:
+            st.__dict__[name] = want.__dict__[name].copy()
 
 
 def _same_shape(snap: Any, template: dict[str, Any], path: str, months: int) -> list[tuple[str, str]]:

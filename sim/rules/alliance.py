@@ -7,7 +7,8 @@ leader), a request is made when the flashpoint reached A's trigger level that mo
 at least ``cooldown_months`` have passed since that side's last request to A. The request
 is a decision of the side (``ask_for_help``, :func:`sim.parts.declare_decision`): a side a
 person plays asks only when its team orders it (``order_ask_for_help``), at any rung, the
-dispute not settled, in the next month.
+dispute not settled, in the next month (in the game's forecast the model asks for it again:
+:func:`sim.parts.model_decides`).
 
 * With probability q (:func:`sim.rules.common.response_probability`: credibility x
   the change in the leader's available capacity since the start x zone of
@@ -32,6 +33,7 @@ from ..parts import (
     declare_reading,
     declare_state,
     declare_target,
+    model_decides,
 )
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
@@ -241,7 +243,7 @@ def build(plan: Plan):
         trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
         shape = (R, F, 2, A)
         asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
-        free = c(~st.played[:, d.sides])  # a played side asks only when its team orders it
+        free = c(model_decides(st)[:, d.sides])  # a played side asks only when its team orders it (in the game)
         ordered = c(st.order_ask_for_help)
         asked = respond_all(sides=c(d.sides, dtype=np.intp), leader=c(d.leader, dtype=np.intp), peak=c(st.peak),
                             free=free, ordered=ordered,

@@ -16,14 +16,15 @@ Each of the four is a decision of the state (``freeze``, ``leave``, ``reengage``
 :func:`sim.parts.declare_decision`): for a state a person plays the hazards are zero and
 only its team's order (``order_freeze``...) changes its membership, at the next step,
 whatever its trust: an active member (not the leader) may freeze or leave, a frozen one
-leave or take part again, a candidate or former member join.
+leave or take part again, a candidate or former member join. In the game's forecast the
+hazards apply to it again (:func:`sim.parts.model_decides`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_decision, declare_event, declare_state
+from ..parts import declare_decision, declare_event, declare_state, model_decides
 from ..scenario.values import P, default
 from ..world.compile import ACTIVE, EXITED, FROZEN, NONE, Plan
 from .reads import declare_affinity_reads
@@ -138,7 +139,7 @@ def build(plan: Plan):
         t = np.empty(st.trust.shape)
         orders = tuple(c(st[f"order_{n}"]) for n in ("freeze", "leave", "reengage", "join"))
         transitions(status=st.status, trust=st.trust, trust_base=c(st.trust_base), u=u, not_leader=not_leader,
-                    cand=cand, free=c(~st.played), order_freeze=orders[0], order_leave=orders[1],
+                    cand=cand, free=c(model_decides(st)), order_freeze=orders[0], order_leave=orders[1],
                     order_back=orders[2], order_join=orders[3], rho=w.rp("membership", "trust_reversion"),
                     freeze_below=w.rp("membership", "freeze_below"),
                     freeze_hazard=w.rp("membership", "freeze_hazard"), exit_below=w.rp("membership", "exit_below"),

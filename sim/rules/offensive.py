@@ -17,7 +17,8 @@ side, -1 the second; it is carried out in the next escalation step if that side 
 challenger and the flashpoint is neither settled nor at war, at any rung; then reset).
 The launch is a decision of the challenger (``launch_offensive``, :func:`sim.parts.declare_decision`):
 for a side a person plays (``played``) the hazard is zero and only its team's order
-(``order_launch_offensive``) launches it.
+(``order_launch_offensive``) launches it; in the game's forecast its hazard applies again
+(:func:`sim.parts.model_decides`).
 
 Once launched, it draws one major clash's toll (the escalation rule's ``casualties_major_clash``
 and ``casualty_sigma``, which this rule declares it reads, as ``patron_weight`` for D:
@@ -35,7 +36,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_attr, declare_decision, declare_event, declare_reading, declare_state
+from ..parts import (
+    declare_attr,
+    declare_decision,
+    declare_event,
+    declare_reading,
+    declare_state,
+    model_decides,
+)
 from ..scenario.values import P, default
 from ..world.compile import Plan
 from . import fitted
@@ -183,7 +191,7 @@ def build(plan: Plan):
         z = g.standard_normal((R, F))
         o = odds(w, claims)
         ordered = np.stack([st.launch == 1, st.launch == -1], axis=2) | st.order_launch_offensive
-        free = ~st.played[:, d.sides]  # a played side launches only when its team orders it
+        free = model_decides(st)[:, d.sides]  # a played side launches only when its team orders it (in the game)
         launch = o["challenger"] & (ordered | (free & (u[..., 0] < chance(o["rate"]))))
         st.launch[:] = 0
         st.order_launch_offensive[:] = False

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_event, declare_state
+from ..parts import ADVISED, declare_event, declare_state
 from ..world.compile import Plan
 from ..world.effects import compile_effect
 from ..world.predicates import compile_predicate
@@ -40,7 +40,11 @@ def _pulled_at_start(ctx) -> np.ndarray:
     return out
 
 
-declare_state("played", ("S",), "bool", False, doc="the state is played by a person (its policies do not act)")
+declare_state("played", ("S",), "bool", False,
+              doc="the state is played by a person (its policies do not act, nor do the rules take its decisions)")
+declare_state(ADVISED, ("S",), "bool", False,
+              doc="a played state whose declared decisions the rules take at their own odds (a game's forecast: "
+                  "sim.parts.model_decides)")
 declare_state("lever_pulled", ("L",), "bool", _pulled_at_start, doc="the lever has been pulled (by a player or a policy)")
 
 declare_event("policy.pulled", ("lever",), "{state} acts by its own policy: {lever}",
