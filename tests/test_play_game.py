@@ -194,6 +194,56 @@ def test_injects_fire_by_month_by_condition_and_by_hand(karabakh, tmp_path):
         g.play_turn(TurnMoves(injects=["embargo"]))
 
 
+def test_the_forecast_expects_the_decks_injects_still_to_come(karabakh, tmp_path):
+    # what happens anyway happens in the continuations too: the deck's injects that fire by
+    # themselves (at a month, on a condition) and have not fired yet; not those played by hand
+    from sim.play import replay
+    from sim.play.injects import load_injects
+
+    p = tmp_path / "injects.yaml"
+    p.write_text(INJECTS)
+    deck = load_injects(p, karabakh)
+    g = Game(karabakh, ["armenia"], seed=5, months=9, forecast_runs=RUNS, deck=deck)
+    bare = Game(karabakh, ["armenia"], seed=5, months=9, forecast_runs=RUNS)
+    assert [i["name"] for i in g.pending_injects(0)] == ["border_incident", "corridor_closed"]
+    # border_incident sets the border at a fatal clash in 2023-10, in every continuation
+    assert g.start()["outcomes"]["border_fatal_clash"]["p"] == 1.0
+    assert bare.start()["outcomes"]["border_fatal_clash"]["p"] < 0.5  # 24% measured
+    g.play_turn([])
+    g.play_turn([])
+    assert g.fired == ["border_incident", "corridor_closed"]
+    assert [i["name"] for i in g.pending_injects(1)] == ["border_incident", "corridor_closed"]
+    assert g.pending_injects(2) == []  # fired in the game: not applied again in its continuations
+    save_game(g, tmp_path / "game.json")
+    for turn in (1, 2):  # sim run --from-game runs the same continuations, injects included
+        res = replay.runner(replay.game_state(tmp_path / "game.json", turn))()
+        assert {r["outcome"]: r["probability"] for r in res.outcome_rows()} == {
+            n: o["p"] for n, o in g.forecasts[turn]["outcomes"].items()}
+
+
+def test_month_effects_apply_at_the_start_of_their_month_or_condition_once_per_replicate(karabakh):
+    from sim.runner import month_effects
+    from sim.scenario.expr import month_text
+    from tests.conftest import make_world
+
+    w = make_world(karabakh, n=4, rules=False, horizon=6)
+    a = w.plan.index_of("state")["armenia"]
+    w.st.capability[:2, a] = 0.0  # the condition holds in replicates 0 and 1 from the start, in 2 and 3 from month 2
+    w.st.capability[2:, a] = -1.0
+    due = month_effects(w.plan, [
+        {"when": "capability(armenia) >= 0", "effect": {"add": {"states.armenia.capability": 0.5}}},
+        {"at": month_text(w.plan.start + 2), "effect": {"add": {"states.armenia.capability": 10}}},
+        {"at": None, "when": None, "effect": {"add": {"states.armenia.capability": 100}}},  # by hand: never
+    ], w.n)
+    seen = []
+    for m in range(6):
+        due(w)
+        seen.append(w.st.capability[:, a].round(6).tolist())
+        w.st.capability[2:, a] += 1.0 if m == 0 else 0.0
+        w.step()
+    assert seen == [[0.5, 0.5, -1, -1], [0.5, 0.5, 0.5, 0.5], [10.5, 10.5, 10.5, 10.5]] + [[10.5] * 4] * 3
+
+
 def test_a_bad_inject_file_gets_file_line_errors(karabakh, tmp_path):
     from sim.play.injects import load_injects
     from sim.scenario.errors import InputError
