@@ -35,9 +35,8 @@ import numpy as np
 HOLD = "hold_back"
 """The word of every played country's "hold back" move (``armenia.hold_back``)."""
 
-FORECAST_NOTE = ("Forecasts draw the played countries' later decisions (an offensive, a request for help, a change "
-                 "of membership) at the model's own odds (the advice); your orders replace them, and in the game the "
-                 "model never decides for you.")
+FORECAST_NOTE = ("Forecasts draw the played countries' later decisions at the model's own odds (the advice); "
+                 "your orders replace them.")
 """What a game's forecast says of the played countries' future decisions."""
 
 _SIZES = {"state": "S", "alliance": "A", "supplier": "K", "territory": "T", "flashpoint": "F"}

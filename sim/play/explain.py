@@ -26,7 +26,13 @@ they took effect (an inject that fires on a condition is taken as given: it happ
 
 The moves are the levers (``ACTOR.LEVER``) a team pulled and the decisions it ordered
 (``ACTOR.DECISION(ARGS)``, :mod:`sim.play.decisions`), applied at the start of the turn
-(:func:`sim.play.moves.apply_move`); "hold back" changes nothing.
+(:func:`sim.play.moves.apply_move`); "hold back" changes nothing. The replays are the
+game's own months, where the model takes no decision for a played country, while each
+forecast's continuations draw the played countries' later decisions at the model's odds
+(:mod:`sim.play.continuations`): that the played countries held back in the turn (where
+F_{k-1} drew their decisions) is in chance, and an order's part is what it did beside
+holding back. Every variant's continuations start the same way (advised, the same deck
+injects still to come, the same seed), so the identities above stay exact.
 """
 
 from __future__ import annotations
