@@ -157,14 +157,17 @@ def test_the_umpire_rejects_delays_overrules_and_undoes(svc, gid):
         act(svc, gid, "facilitator", "overrule", path="flashpoints.border.level", op="set", value="9", reason="x")
     with pytest.raises(BadRequest, match="not among the things"):
         act(svc, gid, "facilitator", "overrule", path="rules.escalation.median_3", op="set", value="1", reason="x")
-    act(svc, gid, "facilitator", "overrule", path="flashpoints.border.level", op="set", value="0",
-        description="the border calms", reason="a ceasefire was agreed off-stage")
+    # (not a flashpoint's rung: the deck's border_incident sets the border at a fatal clash in
+    # 2023-10, which the forecast expects, and the blockade holds the corridor at rung 2)
+    act(svc, gid, "facilitator", "overrule", path="alliances.csto.trust.armenia", op="set", value="0.05",
+        description="Armenia's trust in the CSTO collapses", reason="a snub was agreed off-stage")
     game = svc.game_obj(gid)
-    assert int(game.world.st.level[0, game.plan.index_of("flashpoint")["border"]]) == 0
+    p = game.plan.index_of
+    assert game.world.st.trust[0, p("state")["armenia"], p("alliance")["csto"]] == pytest.approx(0.05)
     assert json.dumps(game.forecasts[-1]) != before
     assert "ruling" in game.explanations[0]["outcomes"]["border_fatal_clash"]
     logged = [r for r in svc.store.log_rows(gid) if r["kind"] == "overrule"]
-    assert logged and "a ceasefire was agreed off-stage" in logged[0]["text"]
+    assert logged and "a snub was agreed off-stage" in logged[0]["text"]
 
     # undo the turn: back before it, the moves drafts again, the delay gone, logged
     act(svc, gid, "facilitator", "undo")
