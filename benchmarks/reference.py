@@ -83,6 +83,15 @@ RANGE = {
     "talks": (0.0, 2.0, True),
     "progress": (0.0, 1.0, False),
     "supplies": (0.0, 1.0, False),
+    # D3b: a flashpoint's record and setting, a state's major-power status
+    "peace_years": (0.0, 50.0, False),
+    "disputes_past10": (0.0, 10.0, True),
+    "last_fatal": (0.0, 1.0, True),
+    "last_hostility": (0.0, 5.0, True),
+    "fatal_this_year": (0.0, 1.0, True),
+    "territorial": (0.0, 1.0, False),
+    "contiguity": (1.0, 6.0, True),
+    "major_power": (0.0, 1.0, True),
 }
 
 
@@ -204,6 +213,7 @@ class StateAgent(mesa.Agent):
         self.capacity = draw(spec.available_capacity, RANGE["available_capacity"])
         self.capacity_ref = self.capacity  # D4: answers scale with the leader's capacity relative to this
         self.supply = draw(spec.supplies, RANGE["supplies"])  # D8
+        self.major_power = draw(spec.major_power, RANGE["major_power"])  # D3b
         self.budget = draw(spec.procurement_budget_usd, RANGE["procurement_budget_usd"])
         self.given_affinity = {t: draw(p, RANGE["affinity"]) for t, p in spec.affinity.items()}
         self.affinity: list[float] = []  # towards each state, by index (filled by the model)
@@ -343,6 +353,24 @@ class FlashpointAgent(mesa.Agent):
         self.support = [0.0, 0.0]  # committed allied support for side 0 / side 1
         self.lr_ema = 0.0  # set by the model once capabilities exist
         self.request_wait: dict[tuple[int, str], int] = {}  # (side, alliance) -> months since last request
+        # D3b: the record before the start, in calendar years, and the setting
+        draw = model.draw
+        self.peace = draw(spec.peace_years, RANGE["peace_years"])
+        k = int(round(draw(spec.disputes_past10, RANGE["disputes_past10"])))
+        quiet = min(int(math.floor(self.peace)), 10)
+        k = min(k, 10 - quiet)
+        # bit j: a dispute j calendar years ago (the k most recent the years at peace allow); bit 0: this year
+        self.dispute_years = (((1 << k) - 1) << (quiet + 1)) | (1 if self.level >= 2 else 0)
+        self.fatal_last = draw(spec.last_fatal, RANGE["last_fatal"]) > 0.5
+        self.hostility_last = int(round(draw(spec.last_hostility, RANGE["last_hostility"])))
+        self.year_top = self.level
+        self.year_fatal = draw(spec.fatal_this_year, RANGE["fatal_this_year"]) > 0.5
+        self.territorial = draw(spec.territorial, RANGE["territorial"])
+        self.contiguity = int(round(draw(spec.contiguity, RANGE["contiguity"])))
+
+    def past_disputes(self) -> int:
+        """Dispute years among the last ten completed ones."""
+        return bin((self.dispute_years >> 1) & ((1 << 10) - 1)).count("1")
 
 
 # ================================================================================= model
@@ -454,6 +482,8 @@ class ReferenceModel(ValidityMixin, mesa.Model):
             self.policy_step()
         if on("procurement"):
             self.procurement_step()
+        if on("history"):
+            self.history_step()
         if on("blockade"):
             self.blockade_step()
         if on("escalation"):

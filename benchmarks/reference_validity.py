@@ -72,6 +72,42 @@ class ValidityMixin:
             if fp.blockade != 0:
                 fp.level = max(fp.level, HOLD_RUNG)
 
+    # ------------------------------------------------------- D3b the record of a dyad
+
+    def history_step(self) -> None:
+        """The record moves on (MODEL.md D3b): last month's peak and deaths join the calendar
+        year; each January the last year closes."""
+        new_year = self.elapsed > 0 and self.calendar_month % 12 == 0
+        for fp in self.flashpoint_by_name.values():
+            fp.year_top = max(fp.year_top, fp.peak)
+            fp.year_fatal = fp.year_fatal or fp.deaths > 0
+            if new_year:
+                disputed = fp.year_top >= 2
+                fp.peace = 0.0 if disputed else min(fp.peace + 1.0, 50.0)
+                fp.dispute_years = ((fp.dispute_years | (1 if disputed else 0)) << 1) & ((1 << 11) - 1)
+                fp.fatal_last = fp.year_fatal and disputed
+                top = fp.year_top
+                fp.hostility_last = 5 if top >= 5 else 4 if top >= 3 else 3 if top >= 2 else 0
+                fp.year_top = fp.level
+                fp.year_fatal = False
+            if fp.year_top >= 2:
+                fp.dispute_years |= 1
+
+    def record_factors(self, fp, p: dict, x: float) -> tuple[float, float]:
+        """g_on and g_esc of MODEL.md D3b."""
+        a, b = self.state_by_name[fp.sides[0]], self.state_by_name[fp.sides[1]]
+        allied = any(al.collective and al.status[a.name] == ACTIVE and al.status[b.name] == ACTIVE
+                     for al in self.alliance_by_name.values())
+        c = fp.contiguity
+        eta = (p["beta_peace"] * math.log1p(fp.peace) + p["beta_recent"] * fp.past_disputes()
+               + p["beta_fatal_last"] * fp.fatal_last + p["beta_force_last"] * (fp.hostility_last >= 4)
+               + p["beta_territorial"] * fp.territorial + p["beta_major"] * (a.major_power + b.major_power)
+               + p["beta_allied"] * allied - p["beta_preponderance"] * abs(x)
+               + p["beta_land"] * (c == 1) + p["beta_sea"] * (c in (2, 3)) + p["beta_far"] * (c in (4, 5)))
+        esc = (p["gamma_fatal_last"] * fp.fatal_last + p["gamma_territorial"] * fp.territorial
+               + p["gamma_sea"] * (c in (2, 3)) + p["gamma_far"] * (c in (4, 5)))
+        return math.exp(eta), math.exp(esc)
+
     # ---------------------------------------------------------- D3a continuous time
 
     def spells_step(self) -> None:
@@ -91,6 +127,7 @@ class ValidityMixin:
             lr, shift, U, M = self.dyad_terms(fp, p)
             m = fp.momentum
             f_up = U * math.exp(b_shift * abs(shift) + b_mom * m - b_med * M + p["shock_sd"] * gauss(0.0, 1.0))
+            g_on, g_esc = self.record_factors(fp, p, _clip(lr, -3.0, 3.0))
             f_down = math.exp(b_med * M - b_mom * m)
             f_settle = math.exp(b_med * M - b_res * (0.5 * (a.resolve + b.resolve) - 0.5))
             pa = 1.0 / (1.0 + math.exp(-p["decisiveness"] * lr))
@@ -106,7 +143,7 @@ class ValidityMixin:
                         up = down = settle = 0.0
                         end = 1.0 / p["war_mean_months"]
                     else:
-                        up = u0[L] * f_up
+                        up = u0[L] * f_up * (g_on if L < 2 else g_esc)
                         down = d0[L] * f_down if (L > 0 and L > fp.rung_floor) else 0.0
                         settle = s0[L] * f_settle
                         end = 0.0
@@ -204,7 +241,8 @@ class ValidityMixin:
                 D = self.deterrence(fp, side, pe["patron_weight"])
                 r = self.state_by_name[me].resolve
                 lam = p["base_rate"] * math.exp(p["beta_balance"] * _clip(lr, -3.0, 3.0) - p["beta_isolation"] * D
-                                                + p["beta_resolve"] * (r - 0.5))
+                                                + p["beta_resolve"] * (r - 0.5)
+                                                + p["beta_territorial"] * fp.territorial)
                 ordered = order == (1 if side == 0 else -1)
                 u = rnd()
                 if not (ordered or (militarized and u < -math.expm1(-lam))):
