@@ -441,3 +441,19 @@ def test_mutated_scenarios_many(case):
 @given(yamlish_texts())
 def test_mutated_yaml_text_many(case):
     load_text(*case)
+
+
+@pytest.mark.parametrize("broken", [
+    {"flashpoints": ["south", "east"], "outcomes": {"o": {"kind": "offensive", "flashpoint": "front"}}},
+    {"flashpoints": {"front": {"sides": ["aa", "bb"]}}, "outcomes": {"o": {"kind": "offensive", "flashpoint": ["front"]}}},
+    {"alliances": ["pact"], "outcomes": {"o": {"kind": "membership", "state": "aa", "alliance": "pact", "becomes": "member"}}},
+])
+def test_outcome_kind_checks_take_malformed_sections(tmp_path, broken):
+    """Found by test_mutated_scenarios_many: an offensive outcome in a scenario whose flashpoints
+    were a list raised AttributeError ('PList' object has no attribute 'get') while the loader
+    looked for a cause; the kinds' own checks now leave malformed sections to the schema's lines."""
+    doc = {"meta": {"name": "broken", "title": "Broken", "start": "2023-07", "horizon_months": 6},
+           "states": {"aa": {"name": "A", "capability": 1.0}, "bb": {"name": "B", "capability": 1.0}}, **broken}
+    with pytest.raises(InputError) as exc:
+        sim.load_scenario(doc)
+    assert "Traceback" not in exc.value.format("sim validate")

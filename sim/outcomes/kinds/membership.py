@@ -41,7 +41,8 @@ def check(spec: dict, tree: dict) -> list[tuple[str, str]]:
     """Joining is not an outcome for a state that is an active member at the start."""
     if spec.get("becomes") != "member":
         return []
-    a = (tree.get("alliances") or {}).get(spec.get("alliance"))
+    section, key = tree.get("alliances"), spec.get("alliance")  # either may be malformed: reported elsewhere
+    a = section.get(key) if isinstance(section, dict) and isinstance(key, str) else None
     a = a if isinstance(a, dict) else {}
     members = a.get("members") if isinstance(a.get("members"), list) else []
     frozen = a.get("frozen") if isinstance(a.get("frozen"), list) else []

@@ -33,7 +33,8 @@ def describe(o: OffensiveOutcome, plan, name: str) -> str:
 
 def check(spec: dict, tree: dict) -> list[tuple[str, str]]:
     """An offensive needs something to seize: the flashpoint must have stakes."""
-    fp = (tree.get("flashpoints") or {}).get(spec.get("flashpoint"))
+    section, key = tree.get("flashpoints"), spec.get("flashpoint")  # either may be malformed: reported elsewhere
+    fp = section.get(key) if isinstance(section, dict) and isinstance(key, str) else None
     if isinstance(fp, dict) and not fp.get("stakes"):
         return [("flashpoint", f"flashpoint '{spec.get('flashpoint')}' has no stakes: no territory to seize "
                                "(give it stakes: TERRITORY)")]
