@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PANEL = ROOT.parent / "shared" / "data" / "dyad_years_1946_2002.csv"
+from benchmarks.bench_hindcast import PANEL  # noqa: E402 - the shared panel, found as bench_hindcast finds it
 
 
 def main() -> None:

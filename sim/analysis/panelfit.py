@@ -38,19 +38,27 @@ _LOG = {"base_up[0]", "base_up[1]"}
 _LOGIT = {"persistence"}
 
 
-def _to_theta(values: dict) -> np.ndarray:
+def to_scale(values: dict, names, log: set, logit: set) -> np.ndarray:
+    """Parameter values -> the fitting vector: logs of rates (``log``), logits of shares (``logit``)."""
     out = []
-    for k in ONSET_FREE:
+    for k in names:
         v = float(values[k])
-        out.append(np.log(v) if k in _LOG else (np.log(v / (1 - v)) if k in _LOGIT else v))
+        out.append(np.log(v) if k in log else (np.log(v / (1 - v)) if k in logit else v))
     return np.array(out)
 
 
+def from_scale(theta: np.ndarray, names, log: set, logit: set) -> dict:
+    """The inverse of :func:`to_scale`."""
+    return {k: float(np.exp(t)) if k in log else (float(1 / (1 + np.exp(-t))) if k in logit else float(t))
+            for k, t in zip(names, theta, strict=True)}
+
+
+def _to_theta(values: dict) -> np.ndarray:
+    return to_scale(values, ONSET_FREE, _LOG, _LOGIT)
+
+
 def _from_theta(theta: np.ndarray) -> dict:
-    out = {}
-    for k, t in zip(ONSET_FREE, theta, strict=True):
-        out[k] = float(np.exp(t)) if k in _LOG else (float(1 / (1 + np.exp(-t))) if k in _LOGIT else float(t))
-    return out
+    return from_scale(theta, ONSET_FREE, _LOG, _LOGIT)
 
 
 def rates_with(base: onset.Rates, values: dict) -> onset.Rates:
@@ -226,18 +234,11 @@ _ESC_BOUNDS = {"base_up[2]": (np.log(1e-4), np.log(50.0)), "base_up[4]": (np.log
 
 
 def _esc_theta(values: dict) -> np.ndarray:
-    out = []
-    for k in ESC_FREE:
-        v = float(values[k])
-        out.append(np.log(v) if k in _ESC_LOG else (np.log(v / (1 - v)) if k in _ESC_LOGIT else v))
-    return np.array(out)
+    return to_scale(values, ESC_FREE, _ESC_LOG, _ESC_LOGIT)
 
 
 def _esc_values(theta: np.ndarray) -> dict:
-    out = {}
-    for k, t in zip(ESC_FREE, theta, strict=True):
-        out[k] = float(np.exp(t)) if k in _ESC_LOG else (float(1 / (1 + np.exp(-t))) if k in _ESC_LOGIT else float(t))
-    return out
+    return from_scale(theta, ESC_FREE, _ESC_LOG, _ESC_LOGIT)
 
 
 def rules_with(esc_rules: dict, off_rules: dict, values: dict) -> dict:
