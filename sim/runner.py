@@ -445,6 +445,15 @@ def _unblock(manager: Any, results: Any) -> None:
         manager.join(timeout=5)
 
 
+def _dask_internal(record: Any) -> bool:
+    """False for asyncio's "Task exception was never retrieved" about distributed's
+    ``AllExit``: the client's gather stops early with it on purpose when a result is lost
+    with its worker, and leaves the other waiters' copies unread (a traceback on the
+    terminal that says nothing the lost-worker line has not said)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (exc is not None and type(exc).__name__ == "AllExit" and type(exc).__module__.startswith("distributed"))
+
+
 class DaskBackend:
     """Runs chunks on a Dask cluster: an existing scheduler, or a LocalCluster it starts.
 
@@ -480,6 +489,8 @@ class DaskBackend:
 
             # "Couldn't gather keys, rescheduling" and the like: a lost worker is said once, by _watch
             logging.getLogger("distributed.client").setLevel(logging.ERROR)
+            if _dask_internal not in logging.getLogger("asyncio").filters:
+                logging.getLogger("asyncio").addFilter(_dask_internal)
             try:
                 self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
             except (OSError, TimeoutError, ValueError, TypeError) as exc:

@@ -157,3 +157,45 @@ def test_worker_timeout_is_checked(mini_path):
     assert r.stderr.strip() == "sim run: --worker-timeout: must be a number of seconds above 0 (got 0.0)"
     r = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert "(default 60)" in r.output
+
+
+def test_dask_s_own_early_exit_is_not_printed_as_a_traceback_but_other_task_errors_are():
+    """distributed's gather stops early with AllExit when a result went with its worker and
+    leaves other waiters' AllExit unread; asyncio then logs "Task exception was never
+    retrieved" with a traceback (seen once in CI). The filter a scheduler run installs drops
+    exactly those records: any other unread task error still reaches the terminal."""
+    import asyncio
+    import gc
+    import logging
+
+    from distributed.client import AllExit
+
+    from sim.runner import _dask_internal
+
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    log = logging.getLogger("asyncio")
+    handler = Keep()
+    log.addHandler(handler)
+    log.addFilter(_dask_internal)
+    try:
+        for exc in (AllExit(), ValueError("a real error")):
+            async def fail(e=exc):
+                raise e
+
+            loop = asyncio.new_event_loop()
+            task = loop.create_task(fail())
+            loop.run_until_complete(asyncio.sleep(0.01))
+            assert task.done()
+            del task
+            gc.collect()
+            loop.close()
+    finally:
+        log.removeFilter(_dask_internal)
+        log.removeHandler(handler)
+    assert [type(r.exc_info[1]).__name__ for r in seen] == ["ValueError"]
+    assert "never retrieved" in seen[0].getMessage()
