@@ -335,6 +335,7 @@ class FlashpointAgent(mesa.Agent):
         self.level = int(model.draw(spec.level, RANGE["level"]))
         self.peak = self.level  # highest rung this month (D3a)
         self.calm_at: float | None = None
+        self.standing = self.level >= 2  # D3a: a dispute running at the start is standing
         self.war_months = 0
         self.rung_floor = 0  # D8
         self.blockade = int(model.draw(spec.blockade, RANGE["blockade"]))

@@ -144,7 +144,8 @@ class ValidityMixin:
                         end = 1.0 / p["war_mean_months"]
                     else:
                         up = u0[L] * f_up * (g_on if L < 2 else g_esc)
-                        down = d0[L] * f_down if (L > 0 and L > fp.rung_floor) else 0.0
+                        d_L = p["incident_down"] if (L == 2 and not fp.standing) else d0[L]  # D3a
+                        down = d_L * f_down if (L > 0 and L > fp.rung_floor) else 0.0
                         settle = s0[L] * f_settle
                         end = 0.0
                     total = up + down + settle + end
@@ -160,6 +161,8 @@ class ValidityMixin:
                     r = rnd() * total
                     if r < up:
                         L += 1
+                        if L == 2:  # a new dispute: standing w.p. standing_share, else an incident
+                            fp.standing = rnd() < p["standing_share"]
                         if L in (3, 4):
                             deaths += max(1.0, float(round(med[L] * math.exp(sig * gauss(0.0, 1.0)))))
                     elif r < up + down:

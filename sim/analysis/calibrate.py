@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..api import load_scenario
-from ..rules.spells import DAYS_PER_MONTH
+from ..rules.spells import DAYS_PER_MONTH, new_disputes
 from ..seeding import chunk_sequence, root_sequence
 from ..world.compile import compile_plan
 
@@ -52,6 +52,8 @@ TARGETS = {k: a / b for k, (a, b) in COUNTS.items()}
 LADDER_SOURCE = "GML-MID 2.2.1, disputes starting 1946-2014 (Gibler, Miller & Little 2016)"
 MID_SPELLS_FIT = {
     "escalation": {"base_up": [0.03, 0.05, 0.02172, 5.101, 0.4149, 0.0], "beta_deterrence": 1.5,
+                   # before incidents and standing disputes (issue 22): every dispute stood, easing at 0.10
+                   "standing_share": 1.0, "base_down": [0.0, 0.12, 0.10, 20.0, 10.0, 0.0],
                    **{k: 0.0 for k in ("beta_peace", "beta_recent", "beta_fatal_last", "beta_force_last",
                                        "beta_territorial", "beta_land", "beta_sea", "beta_far", "beta_major",
                                        "beta_allied", "beta_preponderance", "gamma_fatal_last", "gamma_territorial",
@@ -124,6 +126,8 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
     scn = load_scenario(neutral_dyad(rules, territorial=territorial))
     plan = compile_plan(scn.spec, scn.rules, months)
     with opened(plan, runs, chunk_sequence(root_sequence(seed), 0), dtype=np.float64) as w:
+        if "standing_share" in scn.rules["escalation"].params:
+            new_disputes(w)  # each episode starts now: standing or an incident
         top = np.full(runs, 2, dtype=np.int8)
         deaths = np.zeros(runs)
         days = np.full(runs, np.nan)

@@ -106,6 +106,8 @@ class Rates:
     onset: dict  # ONSET_TERMS -> coefficient
     esc: dict  # ESC_TERMS -> coefficient
     offensive: dict  # the offensive rule's parameters
+    standing_share: float = 1.0  # share of new disputes that stand (MODEL.md D3a); the rest are incidents
+    incident_down: float = 0.0  # an incident's exit rate from rung 2 (1/month)
 
     @classmethod
     def of(cls, esc: dict, off: dict) -> Rates:
@@ -113,7 +115,8 @@ class Rates:
         return cls(tuple(esc["base_up"]), tuple(esc["base_down"]), float(esc["beta_resolve"]),
                    float(esc["beta_advantage"]), float(esc["beta_deterrence"]), float(esc["shock_sd"]),
                    float(esc["war_mean_months"]), {t: float(esc[t]) for t in ONSET_TERMS},
-                   {t: float(esc[t]) for t in ESC_TERMS}, {k: float(v) for k, v in off.items()})
+                   {t: float(esc[t]) for t in ESC_TERMS}, {k: float(v) for k, v in off.items()},
+                   float(esc.get("standing_share", 1.0)), float(esc.get("incident_down", 0.0)))
 
     @classmethod
     def of_rules(cls, rules: dict) -> Rates:
@@ -286,12 +289,15 @@ def episode_probabilities(dz: Design, r: Rates, months: int = 48) -> dict[str, n
     t, wt = _hermite()
     shock = np.exp(r.shock_sd * t)
     G = f_esc[:, None] * shock[None, :]
-    u, d = r.base_up, r.base_down
+    u = r.base_up
+    d_inc = (*r.base_down[:2], r.incident_down, *r.base_down[3:])
+    kinds = [(r.standing_share, r.base_down)] + ([(1.0 - r.standing_share, d_inc)] if r.standing_share < 1 else [])
     out = {k: np.zeros(f_esc.size) for k in EPISODE_FLAGS}
     for sg in (0, 1):
         launch, p_war, p_win = _offensive(dz, r, sg, np.ones(f_esc.size, dtype=bool))
         for flag in EPISODE_FLAGS:
-            out[flag] += 0.5 * _first_passage(flag, G, wt, u, d, r, launch, p_war, p_win, months)
+            for share, d in kinds:  # a standing dispute, or an incident (MODEL.md D3a)
+                out[flag] += 0.5 * share * _first_passage(flag, G, wt, u, d, r, launch, p_war, p_win, months)
     return out
 
 

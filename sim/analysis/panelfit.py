@@ -25,6 +25,7 @@ declared uncertainty whose range includes no effect.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -66,9 +67,8 @@ def rates_with(base: onset.Rates, values: dict) -> onset.Rates:
     up = list(base.base_up)
     up[0], up[1] = values.get("base_up[0]", up[0]), values.get("base_up[1]", up[1])
     on = {t: values.get(t, base.onset[t]) for t in onset.ONSET_TERMS}
-    return onset.Rates(tuple(up), base.base_down, base.beta_resolve, base.beta_advantage,
-                       values.get("beta_deterrence", base.beta_deterrence), base.shock_sd, base.war_mean_months,
-                       on, dict(base.esc), dict(base.offensive))
+    return dataclasses.replace(base, base_up=tuple(up), beta_deterrence=values.get("beta_deterrence",
+                                                                                  base.beta_deterrence), onset=on)
 
 
 def row_loglik(dz: onset.Design, r: onset.Rates, persistence: float, y_onset: np.ndarray,
@@ -268,8 +268,7 @@ def esc_rates_with(base: onset.Rates, values: dict) -> onset.Rates:
     for k, v in values.items():
         if k.startswith("offensive."):
             off[k.split(".", 1)[1]] = v
-    return onset.Rates(tuple(up), base.base_down, base.beta_resolve, base.beta_advantage, base.beta_deterrence,
-                       base.shock_sd, base.war_mean_months, dict(base.onset), esc, off)
+    return dataclasses.replace(base, base_up=tuple(up), esc=esc, offensive=off)
 
 
 def esc_row_loglik(dz: onset.Design, r: onset.Rates, y: dict, correction: dict) -> np.ndarray:

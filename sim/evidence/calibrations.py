@@ -15,6 +15,9 @@ CALIBRATIONS: dict[str, str] = {
     "sipri-tiv-2016-2020": "initial arms-import shares = SIPRI TIV supplier shares, 2016-2020 (SIPRI Arms Transfers Database)",
     "sipri-tiv-2018-2022": "initial arms-import shares = SIPRI TIV supplier shares, 2018-2022 (SIPRI Arms Transfers "
                            "Database, January 2025 export; SIPRI's March 2023 figure where one is known)",
+    "mid-durations-1946-1991": "the share of militarized disputes that stand and the exit rates of incidents and "
+                               "standing disputes, fitted to the durations of GML-MID 2.2.1 disputes of 1946-1991 "
+                               "(sim.analysis.durations)",
     "mid-ladder": "escalation up-rates of the monthly ladder fitted to GML-MID 2.2.1 dispute outcomes, 1946-2014",
     "mid-spells": "escalation up-rates of the continuous-time ladder fitted to GML-MID 2.2.1 disputes of 1992-2010 "
                   "(fatal, more than 25 dead, war)",

@@ -48,8 +48,18 @@ month's own (so the rule's stream advances by the same amount every month, whate
 
 DAYS_PER_MONTH = 365.25 / 12
 
+# Incidents and standing disputes (MODEL.md D3a), fitted by sim.analysis.durations to the
+# durations of GML-MID 2.2.1 disputes of 1946-1991 (mid_durations.csv): the share of disputes
+# that stand, and the exit rates (1/month) of an incident and of a standing dispute.
+STANDING_SHARE = 0.559
+INCIDENT_DOWN = 25.0
+STANDING_DOWN = 0.152
+
 declare_state("calm_at", ("F",), init=np.nan,
               doc="fraction of the month at which the flashpoint first stepped below rung 2 (NaN: it did not)")
+declare_state("standing", ("F",), "bool", lambda ctx: ctx.st["level"] >= 2,
+              doc="the dispute is a standing posture, not an incident (drawn as it starts; a dispute running "
+                  "at the start is standing)")
 declare_state("onset_factor", ("F",), "float64", 1.0,
               doc="the month's factor of the up-rates from rungs 0-1, shock included (u0[L] times it is the rate)")
 declare_state("down_factor", ("F",), "float64", 1.0, doc="the month's factor of the down-rates")
@@ -116,13 +126,25 @@ class SpellParams(LadderParams):
         "escalation.gamma_far", "the share of disputes that kill, across up to 400 miles of water", symbol="γ_far",
         label="escalation: weight of a wide sea on escalating")
     base_down: P(0, 100, vector=True) = default(
-        (0.0, 0.12, 0.10, 20.0, 10.0, 0.0),
-        "tension eases within about eight months and displays within ten; a fatal clash is an incident "
+        (0.0, 0.12, STANDING_DOWN, 20.0, 10.0, 0.0),
+        "mid-durations-1946-1991 (rung 2; rungs 1, 3 and 4 are assumptions): a standing dispute (see "
+        "standing_share) steps down from rung 2 at 0.152 a month, a mean of 200 days, fitted with the incidents' "
+        "share and pace to the durations of GML-MID 2.2.1 disputes of 1946-1991; tension eases within about "
+        "eight months (assumption); a fatal clash is an incident "
         "over within a day or two (mean 1.5 days: the 2023 Lachin and Tegh incidents took hours "
         "[lachin-clash-2023-03-05-police-killed] [tegh-incident-2023-04-11] [tegh-situation-2023-04-12]); a "
         "major clash lasts days (mean 3: the regions' major clashes before 2023 - April 2016 and "
         "September 2022 on the Armenia-Azerbaijan line, April 2021 and September 2022 on the "
         "Kyrgyz-Tajik border - each ended within two to four days)", symbol="d0[L]", unit="1/month")
+    standing_share: P(0, 1) = default(
+        STANDING_SHARE, "mid-durations-1946-1991: the share of militarized disputes that become a standing posture "
+        "rather than an incident, fitted with the two exit rates to the quartiles, 90th percentile and share under "
+        "31 days of the 993 GML-MID 2.2.1 disputes of 1946-1991 (mid_durations.csv); a dispute running at the "
+        "start of a run is standing", CAL, symbol="π_s", label="escalation: share of disputes that become standing")
+    incident_down: P(0, 1000) = default(
+        INCIDENT_DOWN, "mid-durations-1946-1991: an incident (a dispute that is not standing) ends at 25 a month, "
+        "a mean of 1.2 days: the quarter of disputes coded as lasting one day (mid_durations.csv, 1946-1991)", CAL,
+        symbol="d_inc", unit="1/month", label="escalation: how fast an incident ends")
     base_settle: P(0, 1, vector=True) = default(
         (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
         "no settlement outside talks: agreements come from the talks mechanism (MODEL.md D10)",
@@ -181,6 +203,8 @@ def build(plan: Plan):
         post = w.rp("escalation", "post_war_level").astype(np.intp)
         floor = st.rung_floor.astype(np.intp).ravel()
         ctrl = np.ascontiguousarray(st.controller)
+        pi_s, d_inc = w.rp("escalation", "standing_share"), w.rp("escalation", "incident_down")
+        standing = st.standing.ravel().copy()
 
         # the month's chain of moves, on flat cells (replicate r, flashpoint f) -> r * F + f,
         # compiled (sim.rules.spells_kernel), batch by batch of random numbers
@@ -203,7 +227,8 @@ def build(plan: Plan):
                                     N, MORE_MOVES))
             E, U, Z = draws[batch]
             m = min(E.shape[1], MAX_MOVES - done)
-            act = chain(act=act, E=E, U=U, Z=Z, m=m, F=F, u0=u0, d0=d0, s0=s0, fu=fu, fd=fd, fst=fst,
+            act = chain(act=act, E=E, U=U, Z=Z, m=m, F=F, u0=u0, d0=d0, s0=s0, pi_s=pi_s, d_inc=d_inc,
+                        standing=standing, fu=fu, fd=fd, fst=fst,
                         end_rate=end_rate, pa=pa, med3=med3, med4=med4, sig=sig, post=post, floor=floor,
                         a_idx=a_idx, b_idx=b_idx, stake_of=stake_of, claimants=plan.claimants, claim_any=claim_any,
                         ctrl=ctrl, lv=lv, tau=tau, peak=peak, deaths=deaths, war_time=war_time, calm_at=calm_at,
@@ -236,6 +261,7 @@ def build(plan: Plan):
         st.deaths = deaths.astype(st.casualties.dtype)
         st.casualties += st.deaths
         st.calm_at = calm_at.astype(st.calm_at.dtype)
+        st.standing = standing.reshape(R, F)
         st.entries = entries
         st.onset_factor = fu[:, 0].reshape(R, F)  # the month's factors below rung 2 (for exact per-month odds)
         st.down_factor = fd.reshape(R, F)
@@ -261,3 +287,14 @@ def _moves(g: np.random.Generator, n: int, m: int = FIRST_MOVES) -> tuple[np.nda
     """Random numbers of m moves of n cells: waiting times (standard exponential), the
     move's kind and a war's winner (uniform), a clash's toll (standard normal)."""
     return g.standard_exponential((n, m)), g.random((n, m, 2)), g.standard_normal((n, m))
+
+
+def new_disputes(w, mask: np.ndarray | None = None) -> None:
+    """Make the disputes at ``mask`` (R, F; all if None) start now: each is standing with
+    probability ``standing_share``, else an incident. For worlds whose disputes start at
+    rung 2 rather than climb to it (calibration episodes, the hindcast's disputes); the draw
+    comes from a stream of its own, so no other random number moves."""
+    st = w.st
+    u = seeding.month_generator(w.seed_seq, "escalation.new_disputes", w.elapsed, 0).random(st.standing.shape)
+    drawn = u < w.rp("escalation", "standing_share")[:, None]
+    st.standing = np.where(np.ones(st.standing.shape, dtype=bool) if mask is None else mask, drawn, st.standing)

@@ -16,8 +16,8 @@ from .formulas import climbs, kernel, steps_down, toll
 
 
 @kernel
-def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4, sig, post, floor,
-          a_idx, b_idx, stake_of, claimants, claim_any, ctrl,
+def chain(act, E, U, Z, m, F, u0, d0, s0, pi_s, d_inc, standing, fu, fd, fst, end_rate, pa, med3, med4, sig, post,
+          floor, a_idx, b_idx, stake_of, claimants, claim_any, ctrl,
           lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, entries):  # pragma: no cover - compiled
     """Run the cells ``act`` (flat r * F + f) through up to ``m`` moves; return those
     still moving after them.
@@ -26,7 +26,10 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         act: (n,) cells still moving. E, U, Z: (N, m), (N, m, 2), (N, m) the batch's
             standard exponential waiting times, uniforms (kind of move, war's winner) and
             standard normals (a clash's toll), for every cell.
-        u0, d0, s0: (R, 6) base rates by rung; fu: (N, 2) the month's factor of the up-rates
+        u0, d0, s0: (R, 6) base rates by rung; pi_s, d_inc: (R,) the share of disputes
+            that stand and an incident's exit rate (at rung 2 a standing dispute steps down at
+            d0[2], an incident at d_inc); standing: (N,) the dispute stands, updated in place
+            (drawn with U[.., 1] as the cell climbs from rung 1 to 2); fu: (N, 2) the month's factor of the up-rates
             from rungs 0-1 (column 0: disputes starting) and from rungs 2-4 (column 1);
             fd, fst: (N,) the month's factors of the down- and settlement rates;
             end_rate: (R,) 1 / war_mean_months; pa: (N,) P(side a wins a war);
@@ -48,7 +51,8 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
         for j in range(m):
             at_war = not climbs(lk)
             up = 0.0 if at_war else u0[r, lk] * fu[c, 0 if lk < 2 else 1]
-            down = d0[r, lk] * fd[c] if steps_down(lk, floor[c]) else 0.0
+            base_d = d_inc[r] if (lk == 2 and not standing[c]) else d0[r, lk]
+            down = base_d * fd[c] if steps_down(lk, floor[c]) else 0.0
             settle = 0.0 if at_war else s0[r, lk] * fst[c]
             total = up + down + settle + (end_rate[r] if at_war else 0.0)
             wait = E[c, j] / total if total > 0 else np.inf
@@ -64,6 +68,7 @@ def chain(act, E, U, Z, m, F, u0, d0, s0, fu, fd, fst, end_rate, pa, med3, med4,
                 lk += 1
                 if lk == 2:
                     entries[c] += 1
+                    standing[c] = U[c, j, 1] < pi_s[r]  # a new dispute: standing or an incident
                 if lk == 3 or lk == 4:  # a clash breaks out
                     deaths[c] += toll(med3[r] if lk == 3 else med4[r], sig[r], Z[c, j], 1.0)
                 if lk > peak[c]:
