@@ -30,7 +30,11 @@ FIXED = {
     "escalation.beta_resolve": "resolve is not in the panel (every side neutral); kept at its assumption",
     "escalation.base_up[3]": "the panel has no count of deaths beyond 'fatal'; kept at the mid-spells fit "
                              "(disputes with more than 25 dead, GML-MID 1992-2010)",
-    "escalation.base_down": "durations are not in the panel; kept at their assumptions (issue: durations)",
+    "escalation.base_down": "durations are not in the panel (a year is longer than most disputes): rung 2's "
+                            "standing exit rate fitted with the incidents on GML-MID durations of 1946-1991 "
+                            "(mid-durations-1946-1991), the clashes' at their assumptions",
+    "escalation.standing_share": "fitted on GML-MID durations of 1946-1991 (mid-durations-1946-1991)",
+    "escalation.incident_down": "fitted on GML-MID durations of 1946-1991 (mid-durations-1946-1991)",
     "offensive.decisiveness": "who wins an offensive is not in the panel; kept at its assumption",
     "offensive.beta_resolve": "resolve is not in the panel; kept at its assumption",
 }
