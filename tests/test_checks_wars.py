@@ -30,7 +30,7 @@ SAMPLE = Path(__file__).parent / "data" / "dyad_years_1985_1992_sample.csv"
 """Every onset row of the shared panel in 1985-1992 plus 600 calm rows (see test_hindcast_cli.py),
 so its onsets are the panel's, countable by eye: the one war onset of 1985-89 is China-Vietnam
 1986 (ccodes 710-816, onset_terr 0); the 17 of 1990-92 are the Gulf war's dyads (Iraq 645 or
-Jordan 663 against each coalition state: 2, 200, 220, 255, 640, 651, 652, 670, 690, 692, 694),
+Jordan 663 against a coalition state among 2, 200, 220, 255, 640, 651, 652, 670, 690, 692, 694),
 all with onset_terr 1. Onsets of unknown stakes (onset_terr empty): 4 in 1985-89, 3 in 1990-92."""
 
 SHARED_PANEL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dyad_years_1946_2002.csv"

@@ -142,7 +142,7 @@ PANEL_WARS_CHECK = WarsByStakes((1990, 2002), plain=(19, 292), territorial=(19, 
 shared panel (shared/data/dyad_years_1946_2002.csv, SHA-256 bec3c322...), kept here so the
 checks need no file outside the repository; tests/test_checks_wars.py recomputes them when
 the panel is found. Of the 38 war onsets of 1990-2002, the 19 territorial ones are 17 dyads of
-the Gulf war (Iraq or Jordan against each coalition state), India-Pakistan 1993 and
+the Gulf war (Iraq or Jordan against a coalition state), India-Pakistan 1993 and
 Ethiopia-Eritrea 1998; the 19 others are Iraq's later disputes with the US, UK, France,
 Germany and its neighbours (1997-2002), Afghanistan 2001 (8 dyads) and the DRC 1998 (2)."""
 
