@@ -108,8 +108,9 @@ def war_by_stakes(panel: Panel | str | Path, years: str | tuple[int, int]) -> Wa
     a panel CSV (read and checked with :func:`~sim.analysis.panel.read_panel`).
 
     Dyad level, as the panel is (shared/data/SOURCES.md): a multilateral dispute counts once
-    for every pair of states on opposite sides (caveat 2; see :data:`PANEL_WARS_CHECK`), and a dyad-year with two onset disputes is territorial and
-    a war if either is. Raises InputError naming the file when a column it needs is missing.
+    for every pair of states on opposite sides (caveat 2; see :data:`PANEL_WARS_CHECK`), and
+    a dyad-year with two onset disputes is territorial and a war if either is. Raises
+    InputError naming the file when a column it needs is missing.
     """
     if not isinstance(panel, Panel):
         panel = read_panel(panel)
