@@ -10,6 +10,11 @@ statistics of the same era that the fit did not see (shared/data, computed from 
   among fatal disputes);
 * how disputes end (mid_settlement_shares.csv: negotiated and imposed settlements,
   all and territorial disputes);
+* wars by stakes: the share of episodes reaching war without stakes and over territory,
+  against the dyad-year panel's war shares of 1990-2002 onsets by ``onset_terr``
+  (:func:`war_by_stakes`; dyad level, so multilateral disputes inflate them: see
+  :data:`PANEL_WARS_CHECK`).
+
 The in-sample fit is reported alongside (``fitted`` rows). Each check reports the model's value, the data's, and the data's Wilson 95% interval
 where it is a proportion; ``python -m sim.analysis.checks`` prints the table that
 docs/CALIBRATION.md quotes.
@@ -19,10 +24,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .calibrate import COUNTS, TARGETS, TERRITORIAL_SHARE, Episodes, episodes
+from .panel import Panel, read_panel
 
 
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -61,6 +68,84 @@ DURATION_FATAL_26_100 = 483.0  # median days, 22 disputes
 BANDS = {"over100_of_fatal": (19, 113), "over999_of_fatal": (7, 113)}
 SETTLE_ALL = {"negotiated": (55, 514), "imposed": (19, 514)}  # of disputes with a known settle code
 SETTLE_TERRITORIAL = {"negotiated": (23, 125), "imposed": (6, 125)}
+
+
+@dataclass(frozen=True)
+class WarsByStakes:
+    """A panel's onsets in some years and how many reached war, by stakes, at the dyad level:
+    ``(wars, onsets)`` among dyad-years with ``onset`` 1, split by ``onset_terr`` (0: no
+    onset dispute known territorial, 1: one is, ``unknown``: the cell is empty)."""
+
+    years: tuple[int, int]
+    plain: tuple[int, int]
+    territorial: tuple[int, int]
+    unknown: tuple[int, int]
+
+    @property
+    def mixed(self) -> tuple[int, int]:
+        """Onsets of known stakes, territorial or not (in the panel's own mix)."""
+        return (self.plain[0] + self.territorial[0], self.plain[1] + self.territorial[1])
+
+    @property
+    def all(self) -> tuple[int, int]:
+        """Every onset, unknown stakes included."""
+        return (self.mixed[0] + self.unknown[0], self.mixed[1] + self.unknown[1])
+
+    def share(self, kind: str) -> float:
+        """War share of ``plain``, ``territorial``, ``unknown``, ``mixed`` or ``all`` onsets."""
+        k, n = getattr(self, kind)
+        return k / n if n else math.nan
+
+    def interval(self, kind: str) -> tuple[float, float]:
+        """Wilson 95% interval of :meth:`share`."""
+        return wilson(*getattr(self, kind))
+
+
+def war_by_stakes(panel: Panel | str | Path, years: str | tuple[int, int]) -> WarsByStakes:
+    """Of a panel's dyad-years with a dispute onset in ``years`` (``"A-B"``), how many had
+    an onset dispute reaching war (``onset_war``), by whether one was territorial
+    (``onset_terr``). ``panel`` is a read :class:`~sim.analysis.panel.Panel` or the path of
+    a panel CSV (read and checked with :func:`~sim.analysis.panel.read_panel`).
+
+    Dyad level, as the panel is (shared/data/SOURCES.md): a multilateral dispute counts once
+    for every pair of states on opposite sides (caveat 2; see :data:`PANEL_WARS_CHECK`), and
+    a dyad-year with two onset disputes is territorial and a war if either is. Raises
+    InputError naming the file when a column it needs is missing.
+    """
+    if not isinstance(panel, Panel):
+        panel = read_panel(panel)
+    need = ("onset", "onset_war", "onset_terr")
+    missing = [c for c in need if c not in panel.outcomes]
+    if missing:
+        from ..scenario.errors import InputError, Mark, Problem
+
+        raise InputError([Problem(Mark(panel.path, 1, 1), c, "no such outcome column in the panel; war shares by "
+                                  "stakes need onset, onset_war and onset_terr: use a panel that codes them")
+                          for c in missing])
+    f = panel.select(years).frame
+    onset = f["onset"].to_numpy() == 1
+    war = f["onset_war"].to_numpy() == 1
+    terr = f["onset_terr"].to_numpy(dtype=float)
+
+    def count(rows: np.ndarray) -> tuple[int, int]:
+        return (int((rows & war).sum()), int(rows.sum()))
+
+    lo, hi = int(f["year"].min()), int(f["year"].max())
+    return WarsByStakes((lo, hi), plain=count(onset & (terr == 0)), territorial=count(onset & (terr == 1)),
+                        unknown=count(onset & np.isnan(terr)))
+
+
+FIT_YEARS, CHECK_YEARS = "1946-1989", "1990-2002"
+"""The windows of the panel's war shares by stakes (issue 22): fitted on the first, checked on the second."""
+PANEL_WARS_FIT = WarsByStakes((1946, 1989), plain=(31, 704), territorial=(41, 325), unknown=(0, 56))
+PANEL_WARS_CHECK = WarsByStakes((1990, 2002), plain=(19, 292), territorial=(19, 136), unknown=(0, 18))
+"""``war_by_stakes("dyad_years_1946_2002.csv", FIT_YEARS)`` and ``(..., CHECK_YEARS)`` on the
+shared panel (shared/data/dyad_years_1946_2002.csv, SHA-256 bec3c322...), kept here so the
+checks need no file outside the repository; tests/test_checks_wars.py recomputes them when
+the panel is found. Of the 38 war onsets of 1990-2002, the 19 territorial ones are 17 dyads of
+the Gulf war (Iraq or Jordan against a coalition state), India-Pakistan 1993 and
+Ethiopia-Eritrea 1998; the 19 others are Iraq's later disputes with the US, UK, France,
+Germany and its neighbours (1997-2002), Afghanistan 2001 (8 dyads) and the DRC 1998 (2)."""
 
 
 def _wq(x: np.ndarray, wt: np.ndarray, p: float) -> float:
@@ -126,6 +211,12 @@ def checks_of(plain: Episodes, terr: Episodes) -> list[Check]:
         k, n = SETTLE_TERRITORIAL[kind]
         out.append(Check(f"settlement: {kind} share, territorial disputes", _end_share(terr, kind), k / n,
                          wilson(k, n), "mid_settlement_shares.csv, GML 1992-2010"))
+    src = (f"dyad_years_1946_2002.csv, onsets of {CHECK_YEARS} with onset_terr {{}}, dyad level "
+           "(multilateral disputes inflate it)")
+    for label, kind, eps, code in (("without stakes", "plain", plain, 0), ("territorial", "territorial", terr, 1)):
+        k, n = getattr(PANEL_WARS_CHECK, kind)
+        out.append(Check(f"war: share of episodes reaching war, {label}", eps.share("war"), k / n, wilson(k, n),
+                         src.format(code)))
     return out
 
 
@@ -157,6 +248,14 @@ def main() -> None:  # pragma: no cover - prints the table for docs/CALIBRATION.
           "territorial:", {k: round(terr.share(k), 4) for k in ("fatal", "over25", "war", "offensive")},
           "targets:", {k: round(v, 4) for k, v in TARGETS.items()})
     print("time scale:", time_scale(plain), "censored:", plain.censored, terr.censored)
+    print()
+    print("| dyad-year panel, onsets | years | wars / onsets | share | 95% interval |")
+    print("|---|---|---|---|---|")
+    for w in (PANEL_WARS_FIT, PANEL_WARS_CHECK):
+        for kind, label in (("plain", "without stakes (onset_terr 0)"), ("territorial", "territorial (onset_terr 1)"),
+                            ("mixed", "both (stakes known)"), ("unknown", "stakes unknown"), ("all", "all")):
+            (k, n), (a, b) = getattr(w, kind), w.interval(kind)
+            print(f"| {label} | {w.years[0]}-{w.years[1]} | {k} / {n} | {w.share(kind):.3f} | {a:.3f}-{b:.3f} |")
 
 
 if __name__ == "__main__":  # pragma: no cover
