@@ -106,6 +106,8 @@ class Episodes:
     spike_months: int  # months whose peak was above both their start and end rungs (>= 3)
     clash_months: int  # months with a peak of 3 or 4
     busy_months: int  # months that hit the cap on moves
+    deal: np.ndarray  # ended by a ceasefire or local deal (sim.rules.deals)
+    eased: np.ndarray  # ended by stepping below rung 2 in the ladder (a deal was drawn for it)
 
     @property
     def censored(self) -> float:
@@ -134,6 +136,8 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
         agreement = np.zeros(runs, dtype=bool)
         seized = np.zeros(runs, dtype=bool)
         launched = np.zeros(runs, dtype=bool)
+        deal = np.zeros(runs, dtype=bool)
+        eased = np.zeros(runs, dtype=bool)
         live = np.ones(runs, dtype=bool)
         spikes = clashes = busy = 0
         for t in range(months):
@@ -153,10 +157,12 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
             days = np.where(done, (t + frac) * DAYS_PER_MONTH, days)
             agreement |= done & st.agreement[:, 0]
             seized |= done & st.settled[:, 0] & ~st.agreement[:, 0]
+            deal |= done & st.deal_made[:, 0]
+            eased |= done & ~np.isnan(st.deal_chance[:, 0])
             live &= ~done
             if not live.any():
                 break
-        return Episodes(top, deaths, days, agreement, seized, launched, spikes, clashes, busy)
+        return Episodes(top, deaths, days, agreement, seized, launched, spikes, clashes, busy, deal, eased)
 
 
 TERRITORIAL_SHARE = 127 / 531

@@ -8,8 +8,9 @@ statistics of the same era that the fit did not see (shared/data, computed from 
 * dispute durations (mid_durations.csv: all disputes, and by fatality level);
 * fatality bands above the fitted ones (mid_fatal_band_shares.csv: >100 and >999 dead
   among fatal disputes);
-* how disputes end (mid_settlement_shares.csv: negotiated and imposed settlements,
-  all and territorial disputes);
+* how disputes end (mid_settlement_shares.csv: negotiated, imposed and no settlement,
+  all and territorial disputes; negotiated is talks' agreement or a ceasefire / local deal,
+  whose coefficients are fitted on the 1946-1991 rows, :mod:`sim.analysis.dealfit`);
 * wars by stakes: the share of episodes reaching war without stakes and over territory,
   against the dyad-year panel's war shares of 1990-2002 onsets by ``onset_terr``
   (:func:`war_by_stakes`; dyad level, so multilateral disputes inflate them: see
@@ -66,8 +67,8 @@ DURATION_ALL = {"median": 15.5, "p75": 136.5, "p90": 353.0, "under31": (309, 531
 DURATION_FATAL_1_25 = 55.0  # median days, 72 disputes
 DURATION_FATAL_26_100 = 483.0  # median days, 22 disputes
 BANDS = {"over100_of_fatal": (19, 113), "over999_of_fatal": (7, 113)}
-SETTLE_ALL = {"negotiated": (55, 514), "imposed": (19, 514)}  # of disputes with a known settle code
-SETTLE_TERRITORIAL = {"negotiated": (23, 125), "imposed": (6, 125)}
+SETTLE_ALL = {"negotiated": (55, 514), "imposed": (19, 514), "no-settlement": (422, 514)}  # known settle code
+SETTLE_TERRITORIAL = {"negotiated": (23, 125), "imposed": (6, 125), "no-settlement": (95, 125)}
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,12 @@ def checks_of(plain: Episodes, terr: Episodes) -> list[Check]:
         share = float(wt[fatal & (deaths > cut)].sum() / wt[fatal].sum())
         out.append(Check(f"fatality: share of fatal episodes with more than {cut} dead", share, k / n,
                          wilson(k, n), "mid_fatal_band_shares.csv, GML 1992-2010"))
-    for kind in ("negotiated", "imposed"):
+    for kind in SETTLE_ALL:
         k, n = SETTLE_ALL[kind]
         a = TERRITORIAL_SHARE * _end_share(terr, kind) + (1 - TERRITORIAL_SHARE) * _end_share(plain, kind)
         out.append(Check(f"settlement: {kind} share, all disputes", a, k / n, wilson(k, n),
                          "mid_settlement_shares.csv, GML 1992-2010"))
-    for kind in ("negotiated", "imposed"):
+    for kind in SETTLE_TERRITORIAL:
         k, n = SETTLE_TERRITORIAL[kind]
         out.append(Check(f"settlement: {kind} share, territorial disputes", _end_share(terr, kind), k / n,
                          wilson(k, n), "mid_settlement_shares.csv, GML 1992-2010"))
@@ -221,7 +222,11 @@ def checks_of(plain: Episodes, terr: Episodes) -> list[Check]:
 
 
 def _end_share(eps: Episodes, kind: str) -> float:
-    return float((eps.agreement if kind == "negotiated" else eps.seized).mean())
+    """Share of episodes that end negotiated (talks' agreement or a ceasefire / local deal),
+    imposed (a territory changes hands) or with no settlement (neither)."""
+    negotiated = eps.agreement | eps.deal
+    imposed = eps.seized & ~negotiated
+    return float({"negotiated": negotiated, "imposed": imposed, "no-settlement": ~negotiated & ~imposed}[kind].mean())
 
 
 def time_scale(plain: Episodes) -> dict[str, float]:

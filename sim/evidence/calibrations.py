@@ -23,6 +23,8 @@ CALIBRATIONS: dict[str, str] = {
                   "(fatal, more than 25 dead, war)",
     "mid-offensive": "limited offensives' base rate fitted to GML-MID 2.2.1 territorial disputes of 1992-2010 "
                      "whose highest action was occupation of territory",
+    "mid-settlements-1946-1991": "ceasefire and local-deal coefficients of the continuous-time ladder fitted to the "
+                                 "negotiated shares of GML-MID 2.2.1 disputes of 1946-1991 (all, fatal, territorial)",
     "hindcast-dyad-years": "generic hazard coefficients fitted to the politically relevant dyad-years of 1946-2002 "
                            "(COW capabilities and contiguity, ATOP alliances, COW-MID 5.0, GML-MID 2.2.1) by "
                            "`sim calibrate`; the template a row becomes (sim.analysis.dyadyear)",

@@ -31,7 +31,7 @@ from .. import seeding
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
-from . import fitted
+from . import deals, fitted
 from .common import Dyads, towards_sides
 from .escalation import CAL, LadderParams, Stakes, column, rates
 from .formulas import contest_success, ema, toll
@@ -71,8 +71,9 @@ declare_event("escalation.busy_month", ("flashpoint",),
               ("after",), doc=f"more than {MAX_MOVES} moves in a month (the rest of the month is not simulated)")
 
 
-class SpellParams(LadderParams):
-    """The ladder's parameters with continuous-time defaults (see docs/CALIBRATION.md)."""
+class SpellParams(LadderParams, deals.DealParams):
+    """The ladder's parameters with continuous-time defaults (see docs/CALIBRATION.md); the
+    deal coefficients are :class:`sim.rules.deals.DealParams`."""
 
     base_up: P(0, 50, vector=True) = default(
         (fitted.value("escalation.base_up[0]", 0.03), fitted.value("escalation.base_up[1]", 0.05),
@@ -239,6 +240,7 @@ def build(plan: Plan):
         if act.size:  # still moving after MAX_MOVES moves: stays put for the rest of the month
             busy[act] = True
             war_time[act] += np.where(lv[act] == 5, 1.0 - tau[act], 0.0)
+        episode_before = deals.carried(w, L0)  # before `deaths` becomes this month's
         lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy, entries = (
             x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy,
                                       entries))
@@ -279,6 +281,7 @@ def build(plan: Plan):
         st.level = lv.astype(np.int8)
         st.peak = peak.astype(np.int8)
         st.lr_ema = ema(column(w, "shift_memory"), st.lr_ema, lr)
+        deals.conclude(w, episode_before, deaths, calm_at, settled_now, stake_of >= 0)
 
     return step
 
