@@ -88,6 +88,25 @@ def test_the_briefings_lever_lists_come_from_the_scenario(pack):
     assert "Timing" in guide and "Debrief questions" in guide
 
 
+def test_the_briefings_list_each_teams_decisions_open_at_the_start():
+    """A team's page lists the decisions the rules take for its country that it could order at
+    the start (issue 23: the briefings listed levers only): Azerbaijan's offensive at Lachin;
+    Armenia's freeze, exit and request for the CSTO's help; never a request to an alliance the
+    country is not in; the facilitator's table gives the same."""
+    pk = load_pack(next(p for p in PACKS if p.name == "caucasus-credibility"))
+    page = briefings_html(pk)
+    teams = dict(re.findall(r"<section class='page team' id='team-(\w+)'>(.*?)</section>", page, re.S))
+
+    def decisions(actor: str) -> list[str]:
+        row = teams[actor].split("<tr class='lever decisions'>")[1].split("</tr>")[0]
+        return re.findall(r"<code>([\w(),]+)</code>", row)
+
+    assert decisions("azerbaijan") == ["launch_offensive(lachin)"]
+    assert decisions("armenia") == ["ask_for_help(border,csto)", "freeze(csto)", "leave(csto)"]
+    guide = page.split("id='facilitator'>")[1]
+    assert "launch_offensive(lachin)" in guide and "ask_for_help(lachin,csto)" not in page
+
+
 def test_packs_are_listed_and_found_by_name_anywhere(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     names = [p["name"] for p in list_packs()]

@@ -34,7 +34,7 @@ h1{font-size:1.45em} h2{font-size:1.1em;margin-top:1.1em}
 @page{size:A4;margin:12mm 13mm 12mm 13mm}
 @media print{body{margin:0;font-size:9.5pt;line-height:1.3} h1{font-size:1.35em;margin:0}
  h2{margin:.7em 0 .25em;padding-bottom:.1em;font-size:1.05em} p{margin:.3em 0} ul{margin:.2em 0}
- .page{padding:0} table{font-size:8.5pt} th,td{padding:.2em .4em} a{color:inherit;text-decoration:none}}
+ .page{padding:0} table{font-size:8pt} th,td{padding:.15em .4em} a{color:inherit;text-decoration:none}}
 """
 
 
@@ -134,6 +134,28 @@ def _lever_rows(scn: Any, actor: str) -> str:
     return "<table class='levers'><tr><th>Lever</th><th>What it changes in the model</th></tr>" + "".join(rows) + "</table>"
 
 
+def _decisions(scn: Any, actor: str) -> list[Any]:
+    """The decisions the scenario's rules take for ``actor`` that its team could order at the
+    start (:mod:`sim.play.decisions`; a game's screen lists those open each turn)."""
+    import numpy as np
+
+    from ..world.compile import compile_plan
+    from ..world.opening import opened
+    from .decisions import elements, odds_now
+
+    plan = compile_plan(scn.spec, scn.rules, scn.spec.meta.horizon_months)
+    with opened(plan, 1, np.random.SeedSequence(0)) as world:
+        return [e for e in elements(plan, actor) if odds_now(world, e)[0]]
+
+
+def _decision_row(scn: Any, actor: str) -> str:
+    """The levers table's last row: the decisions only the team can take (the model takes none for it)."""
+    els = _decisions(scn, actor)
+    items = ", ".join(f"<code>{_e(e.key.split('.', 1)[1])}</code>" for e in els) or "none"
+    return (f"<tr class='lever decisions'><td><b>Your decisions</b></td><td class='changes'>{items}: only if you "
+            "order them (the model takes none for you; your screen shows its odds as advice)</td></tr>")
+
+
 def team_page(pack: Pack, scn: Any, actor: str, played: list[str]) -> str:
     role = next((r for r in pack.roles() if r.actor == actor), None)
     team = role.team if role else _names(scn, actor)
@@ -146,7 +168,7 @@ def team_page(pack: Pack, scn: Any, actor: str, played: list[str]) -> str:
         f"{'a month' if scn.spec.play.turn == 'month' else 'three months'}</p>",
         f"<h2>{_e(pack.section_title('The situation'))}</h2>", markdown(pack.section("The situation")),
         "<h2>Your aims</h2>", f"<p>{_inline(role.wants[:1].upper() + role.wants[1:]) if role else '—'}.</p>",
-        "<h2>Your levers</h2>", _lever_rows(scn, actor),
+        "<h2>Your levers</h2>", _lever_rows(scn, actor).replace("</table>", _decision_row(scn, actor) + "</table>"),
         "<h2>Who controls what</h2><ul>" + "".join(f"<li>{_e(x)}</li>" for x in who_controls(pack, scn, played)) + "</ul>",
         "<h2>Each turn</h2>",
         f"<p>You have {minutes:g} minutes. Tick your moves in secret on your team's screen and submit; the turn "
@@ -173,14 +195,16 @@ def facilitator_page(pack: Pack, scn: Any, played: list[str]) -> str:
                    f"<td>{_e('; '.join(effect_words(scn, i.effect)))}</td><td class='note'>{_e(i.note)}</td></tr>"
                    for i in deck)
     teams = "".join(f"<tr><td>{_e(_names(scn, a))}</td><td>{_e(', '.join(c.key.split('.', 1)[1] for c in choices_for(scn, a)))}"
-                    f"</td></tr>" for a in played)
+                    f"</td><td>{_e(', '.join(e.key.split('.', 1)[1] for e in _decisions(scn, a)) or '—')}</td></tr>"
+                    for a in played)
     parts = [
         "<section class='page facilitator' id='facilitator'>",
         f"<h1>{_e(pack.spec.title)}: the facilitator's guide</h1>",
         f"<p class='who'>Scenario {_e(scn.spec.meta.title)} · turns of {pack.spec.turn_minutes:g} minutes, a "
         f"warning {pack.spec.warning_minutes:g} minute(s) before the end · start the class game with "
         f"<code>sim play {_e(pack.name)} --serve</code></p>",
-        "<h2>Teams and their levers</h2><table><tr><th>Team</th><th>Levers</th></tr>" + teams + "</table>",
+        "<h2>Teams, their levers and their decisions</h2><table><tr><th>Team</th><th>Levers</th><th>Decisions (the "
+        "model takes none for a team)</th></tr>" + teams + "</table>",
         "<h2>Who controls what</h2><ul>" + "".join(f"<li>{_e(x)}</li>" for x in who_controls(pack, scn, played)) + "</ul>",
         "<h2>The deck (hidden from the teams)</h2><table><tr><th>Inject</th><th>When</th><th>What the class reads</th>"
         "<th>What it changes</th><th>Note</th></tr>" + rows + "</table>",

@@ -177,6 +177,10 @@ def render_forecast_table(game: Game, now: dict[str, Any], before: dict[str, Any
     return "\n".join(rows)
 
 
+EVENT_LINES = 10
+"""Lines a turn's notable events take at most in the terminal (the rest: "and N more")."""
+
+
 def render_turn(game: Game, k: int | None = None) -> str:
     """What a turn did, compact: moves, injects, notable events, deaths, outcomes now happened."""
     from .summary import turn_summary
@@ -192,10 +196,16 @@ def render_turn(game: Game, k: int | None = None) -> str:
         out.append(_line("Injects:", t["injects"]))
     for text in t["rulings"]:
         out.append(wrap(text, ""))
-    for month, text in t["events"]:
-        out.append(textwrap.fill(f"{month}  {text}", WIDTH, subsequent_indent="         "))
-    if t["more"]:
-        out.append(f"         and {t['more']} more (the debrief has them all)")
+    used, more = 0, t["more"]
+    for i, (month, text) in enumerate(t["events"]):
+        block = textwrap.fill(f"{month}  {text}", WIDTH, subsequent_indent="         ")
+        if used + block.count("\n") + 1 > EVENT_LINES:  # the rest would scroll a projector's screen
+            more += len(t["events"]) - i
+            break
+        out.append(block)
+        used += block.count("\n") + 1
+    if more:
+        out.append(f"         and {more} more (the debrief has them all)")
     if not t["events"]:
         out.append("  Quiet.")
     if t["deaths"]:
