@@ -263,7 +263,10 @@ def test_study_mode_shows_a_sweeps_indices_and_a_comparison(page, server, tmp_pa
     first = json.loads((sweep / "summary.json").read_text())["outcomes"]
     o = next(iter(first))
     sub = ind[ind["outcome"] == o]
-    want = [[i, f"{s:.3f}", f"{c:.3f}", f if isinstance(f, str) else "", "yes" if d else ""]
+    def three(x: float) -> str:  # a NaN (no confidence half-width: the sets did not vary) shows as '-'
+        return "-" if x != x else f"{x:.3f}"
+
+    want = [[i, three(s), three(c), f if isinstance(f, str) else "", "yes" if d else ""]
             for i, s, c, f, d in zip(sub["input"], sub["S1"], sub["S1_conf"], sub["flag"], sub["driver"], strict=True)]
     assert cells(page, ".sim-indices") == want
     page.locator(".sim-discover").click()
