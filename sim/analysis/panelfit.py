@@ -37,6 +37,9 @@ ONSET_FREE = ("base_up[0]", "base_up[1]", *onset.ONSET_TERMS, "beta_deterrence",
 """Parameters of block 1, in the order of the fitting vector."""
 _LOG = {"base_up[0]", "base_up[1]"}
 _LOGIT = {"persistence"}
+_ONSET_BOUNDS = {"base_up[0]": (np.log(1e-6), np.log(50.0)), "base_up[1]": (np.log(1e-6), np.log(50.0))}
+"""Bounds of block 1's rates on the fitting scale: the rule's own range (``base_up`` is at most 50 a
+month). A small panel can otherwise run a rate past it, and the scenario it writes is then refused."""
 
 
 def to_scale(values: dict, names, log: set, logit: set) -> np.ndarray:
@@ -133,7 +136,8 @@ def fit_onset(panel, base: onset.Rates, start: dict | None = None, *, boot: int 
     def objective(theta: np.ndarray) -> float:
         return -float(rows(theta).sum())
 
-    res = minimize(objective, full[sel], method="L-BFGS-B", options={"maxiter": 2000, "maxfun": 50_000})
+    bounds = [_ONSET_BOUNDS.get(k, (None, None)) for k, on in zip(ONSET_FREE, sel, strict=True) if on]
+    res = minimize(objective, full[sel], method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000, "maxfun": 50_000})
     if verbose:
         print(f"block 1: {res.message} after {res.nit} iterations, -loglik {res.fun:.2f}", flush=True)
     theta = res.x
