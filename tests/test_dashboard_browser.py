@@ -315,6 +315,7 @@ def test_play_mode_two_turns_grow_the_forecast_table_by_two_rows(page, server, t
     page.locator(".sim-event-text input").fill("Embargo on Russian arms | {multiply: {suppliers.russia_arms.reliability: 0.5}}")
     page.locator(".sim-event-add").click()
     tick(page, ".sim-move-armenia-open_peace_talks")
+    tick(page, ".sim-decision-armenia-freeze-csto")  # a decision the model takes for nobody played Armenia
     shoot(page, tmp_path, "play")  # mid-game: moves and an event chosen, the instructor's panel, the forecast so far
     page.locator(".sim-end-turn").click()
     page.locator(".sim-forecasts tbody tr").nth(2).wait_for(timeout=300_000)
@@ -326,7 +327,7 @@ def test_play_mode_two_turns_grow_the_forecast_table_by_two_rows(page, server, t
     g = Game(scn, ["armenia"], months=6, forecast_runs=300, deck=load_injects(deck_file, scn))
     g.start()
     g.play_turn(TurnMoves(moves=["armenia.appeal_to_csto"], injects=["csto_summit_snub"]))
-    g.play_turn(TurnMoves(moves=["armenia.open_peace_talks"], events=[{
+    g.play_turn(TurnMoves(moves=["armenia.open_peace_talks", "armenia.freeze(csto)"], events=[{
         "description": "Embargo on Russian arms", "effect": {"multiply": {"suppliers.russia_arms.reliability": 0.5}}}]))
     names = [d.name for d in g.detectors]
     want = [[str(f["turn"]), m, *[pct(f["outcomes"][n]["p"], 1) for n in names]]

@@ -10,6 +10,7 @@ the debrief page at the end (:func:`sim.play.debrief.write_debrief`).
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +283,16 @@ def TurnPanel(g: dict[str, Any], sit: dict[str, Any], busy: bool):
                 k = item["key"]
                 with solara.Div(classes=["sim-lever", f"sim-move-{k.replace('.', '-')}"]):
                     solara.Checkbox(label=f"{k} — {item['description']}", value=k in moves,
+                                    on_value=lambda on, k=k: set_moves(tuple(x for x in moves if x != k) + ((k,) if on else ())))
+            orders = [d for d in a["decisions"] if d["kind"] == "decision"]
+            if orders:  # the rules' decisions for a played country: its team's alone (hold back unless ticked)
+                solara.Text(f"{a['name']}'s decisions: the model takes none of them for a played country; "
+                            "nothing ticked is holding back", classes=["sim-note"])
+            for d in orders:
+                k = d["key"]
+                css = re.sub(r"[^A-Za-z0-9_-]+", "-", k.replace(".", "-")).strip("-")
+                with solara.Div(classes=["sim-lever", "sim-decision", f"sim-decision-{css}"]):
+                    solara.Checkbox(label=f"{d['description']} ({k}) — {d['advice']}", value=k in moves,
                                     on_value=lambda on, k=k: set_moves(tuple(x for x in moves if x != k) + ((k,) if on else ())))
         solara.Button(f"End turn {turn}", color="primary", on_click=end_turn, disabled=busy, classes=["sim-end-turn"])
     with solara.Card("Instructor", margin=0, classes=["sim-instructor"]):
