@@ -44,3 +44,15 @@ def test_every_unidentified_coefficient_is_a_declared_uncertainty_over_its_inter
         assert low <= 0.0 <= high, (key, low, high)  # the range includes no effect
         assert low == pytest.approx(lo, abs=1e-3) and high == pytest.approx(hi, abs=1e-3), (key, unc[key])
         assert unc[key]["source"]["calibration"].startswith("hindcast-dyad-years: ")
+
+
+def test_base_yaml_declares_the_block_the_shipped_calibration_writes():
+    """scenarios/base.yaml's uncertainties are what ``sim calibrate`` writes (uncertainties.yaml)
+    for the shipped calibration, line for line: a refit is pasted, not retyped."""
+    from pathlib import Path
+
+    from sim.analysis import calibration as C
+
+    block = C.uncertainties_yaml(C.Calibration.read(fitted.FILE))
+    base = (Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml").read_text()
+    assert block.strip() and block in base

@@ -245,6 +245,38 @@ def markdown(cal: Calibration) -> str:
     return "\n".join(rows) + "\n"
 
 
+def uncertainties_yaml(cal: Calibration) -> str:
+    """The ``uncertainties:`` entries scenarios/base.yaml declares for the parameters the panel
+    does not identify: uniform over the 95% interval clipped to the parameter's bounds (a range
+    that includes no effect), in the order of the fit (``sim calibrate`` writes it as
+    uncertainties.yaml; tests/test_fitted_uncertainties.py checks base.yaml against the shipped file)."""
+    import typing
+
+    from ..rules.offensive import OffensiveParams
+    from ..rules.spells import SpellParams
+    from ..scenario.values import Bounds
+
+    classes = {"escalation": SpellParams, "offensive": OffensiveParams}
+
+    def g(x: float) -> str:
+        return "0" if x == 0 else f"{x:.4g}"
+
+    lines = []
+    for k in cal.values:
+        rule, _, name = k.partition(".")
+        if cal.identified.get(k, True) or rule not in classes:
+            continue
+        ann = typing.get_type_hints(classes[rule], include_extras=True)[name]
+        b = next(m for m in ann.__metadata__ if isinstance(m, Bounds))
+        lo, hi = cal.lo[k], cal.hi[k]
+        clo, chi = max(lo, b.lo), min(hi, b.hi)
+        clip = ", clipped to the parameter bounds" if (clo, chi) != (lo, hi) else ""
+        what = IDENTIFIES.get(k, IDENTIFIES.get(name, name))
+        lines.append(f'  rules.{k}: {{uniform: [{g(clo)}, {g(chi)}], source: {{calibration: "{KEY}: {what}; not '
+                     f'identified by the panel (95% interval {lo:.3g} to {hi:.3g}{clip})"}}}}')
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a maintenance script
     import argparse
 

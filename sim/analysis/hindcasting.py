@@ -162,6 +162,7 @@ def calibrate_panel(path: str | Path, *, years: str | None = None, out: str | Pa
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / "calibration.json", cal.to_json())
     atomic_write(folder / "parameters.md", C.markdown(cal))
+    atomic_write(folder / "uncertainties.yaml", C.uncertainties_yaml(cal))  # scenarios/base.yaml's block
     atomic_write(folder / "manifest.json", json.dumps({"panel": str(path), "years": cal.panel.get("years"),
                                                        "boot": boot, "seed": seed, "runs": runs, "fixed": fix or {},
                                                        "seconds": time.perf_counter() - t0, "versions": versions(),
