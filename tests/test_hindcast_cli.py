@@ -78,6 +78,8 @@ def test_sim_calibrate_ablation_holds_the_mechanisms_terms_at_zero(small, tmp_pa
     held = {f"{rule}.{k}" for rule, vals in calibration.MECHANISMS.items() for k in vals}
     assert held.isdisjoint(cal["values"]) and "escalation.beta_peace" in cal["values"]
     assert cal["fit"]["fixed"] == calibration.MECHANISMS
+    block = (out / "uncertainties.yaml").read_text()  # one declared uncertainty per unidentified coefficient
+    assert block.count("  rules.") == sum(1 for k, ok in cal["identified"].items() if not ok and not k.startswith("hindcast."))
     assert json.loads((out / "manifest.json").read_text())["fixed"] == calibration.MECHANISMS
 
 

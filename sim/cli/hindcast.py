@@ -82,8 +82,10 @@ def calibrate(
     from a bootstrap over dyads.
 
     Writes calibration.json (use it with `sim hindcast --calibration`, or copy
-    it over sim/rules/calibration.json to make it the rules' defaults) and
-    parameters.md. A full fit takes tens of minutes.
+    it over sim/rules/calibration.json to make it the rules' defaults),
+    parameters.md, and uncertainties.yaml (the declared uncertainties of the
+    coefficients the panel does not identify: the block scenarios/base.yaml
+    holds). A full fit takes about a quarter of an hour on two cores.
     """
     from ..analysis.calibration import MECHANISMS
     from ..analysis.hindcasting import calibrate_panel
@@ -97,7 +99,7 @@ def calibrate(
     for k, v in cal.values.items():
         flag = "" if cal.identified.get(k, True) else "  (not identified: a declared uncertainty)"
         typer.echo(f"{k:34s} {v: .4g}  [{cal.lo[k]:.4g}, {cal.hi[k]:.4g}]{flag}")
-    typer.echo(f"Outputs: {folder}/  (calibration.json, parameters.md, manifest.json)")
+    typer.echo(f"Outputs: {folder}/  (calibration.json, parameters.md, uncertainties.yaml, manifest.json)")
 
 
 def register(app: typer.Typer) -> None:
