@@ -128,8 +128,7 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
     scn = load_scenario(neutral_dyad(rules, territorial=territorial))
     plan = compile_plan(scn.spec, scn.rules, months)
     with opened(plan, runs, chunk_sequence(root_sequence(seed), 0), dtype=np.float64) as w:
-        if "standing_share" in scn.rules["escalation"].params:
-            new_disputes(w)  # each episode starts now: standing or an incident
+        new_disputes(w)  # each episode starts now: standing or an incident
         top = np.full(runs, 2, dtype=np.int8)
         deaths = np.zeros(runs)
         days = np.full(runs, np.nan)

@@ -102,10 +102,9 @@ def _chunk(task: Task, disputes: bool) -> RowSums:
             opened(plan, n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch) as world:
         flags = np.zeros((n, len(FLAGS)), dtype=bool)
         if disputes:  # every replicate a dispute from its start, with its own rest of the year
-            if "standing_share" in plan.rules["escalation"].params:
-                from ..rules.spells import new_disputes
+            from ..rules.spells import new_disputes
 
-                new_disputes(world)  # each starts now: standing or an incident (MODEL.md D3a)
+            new_disputes(world)  # each starts now: standing or an incident (MODEL.md D3a)
             in_ep = np.ones(n, dtype=bool)
             flags[:, _F["onset"]] = True
             rest = np.asarray(window, dtype=float) if window is not None else np.full(n, MONTHS)

@@ -290,8 +290,9 @@ def episode_probabilities(dz: Design, r: Rates, months: int = 48) -> dict[str, n
     shock = np.exp(r.shock_sd * t)
     G = f_esc[:, None] * shock[None, :]
     u = r.base_up
-    d_inc = (*r.base_down[:2], r.incident_down, *r.base_down[3:])
-    kinds = [(r.standing_share, r.base_down)] + ([(1.0 - r.standing_share, d_inc)] if r.standing_share < 1 else [])
+    incident_down = (*r.base_down[:2], r.incident_down, *r.base_down[3:])  # the down-rates of an incident
+    kinds = [(r.standing_share, r.base_down)] + ([(1.0 - r.standing_share, incident_down)]
+                                                 if r.standing_share < 1 else [])
     out = {k: np.zeros(f_esc.size) for k in EPISODE_FLAGS}
     for sg in (0, 1):
         launch, p_war, p_win = _offensive(dz, r, sg, np.ones(f_esc.size, dtype=bool))

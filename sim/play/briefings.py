@@ -126,17 +126,23 @@ def who_controls(pack: Pack, scn: Any, played: list[str]) -> list[str]:
     return out
 
 
-def _lever_rows(scn: Any, actor: str) -> str:
+def _lever_rows(scn: Any, actor: str, decisions: list[str]) -> str:
+    """The levers table, and as its last row the decisions only the team can take (the model
+    takes none for a played country)."""
     rows = []
     for c in choices_for(scn, actor):
         rows.append(f"<tr class='lever'><td><b>{_e(c.title)}</b><br><code>{_e(c.key)}</code></td>"
                     f"<td class='changes'>{_e('; '.join(c.changes))}.</td></tr>")
+    items = ", ".join(f"<code>{_e(d)}</code>" for d in decisions) or "none"
+    rows.append(f"<tr class='lever decisions'><td><b>Your decisions</b></td><td class='changes'>{items}: only if you "
+                "order them (the model takes none for you; your screen shows its odds as advice)</td></tr>")
     return "<table class='levers'><tr><th>Lever</th><th>What it changes in the model</th></tr>" + "".join(rows) + "</table>"
 
 
-def _decisions(scn: Any, actor: str) -> list[Any]:
-    """The decisions the scenario's rules take for ``actor`` that its team could order at the
-    start (:mod:`sim.play.decisions`; a game's screen lists those open each turn)."""
+def _decisions(scn: Any, actors: list[str]) -> dict[str, list[str]]:
+    """For each actor, the decisions the scenario's rules take for it that its team could
+    order at the start, as ``NAME(ARGS)`` (:mod:`sim.play.decisions`; a game's screen lists
+    those open each turn). One world, opened once."""
     import numpy as np
 
     from ..world.compile import compile_plan
@@ -145,18 +151,10 @@ def _decisions(scn: Any, actor: str) -> list[Any]:
 
     plan = compile_plan(scn.spec, scn.rules, scn.spec.meta.horizon_months)
     with opened(plan, 1, np.random.SeedSequence(0)) as world:
-        return [e for e in elements(plan, actor) if odds_now(world, e)[0]]
+        return {a: [e.key.split(".", 1)[1] for e in elements(plan, a) if odds_now(world, e)[0]] for a in actors}
 
 
-def _decision_row(scn: Any, actor: str) -> str:
-    """The levers table's last row: the decisions only the team can take (the model takes none for it)."""
-    els = _decisions(scn, actor)
-    items = ", ".join(f"<code>{_e(e.key.split('.', 1)[1])}</code>" for e in els) or "none"
-    return (f"<tr class='lever decisions'><td><b>Your decisions</b></td><td class='changes'>{items}: only if you "
-            "order them (the model takes none for you; your screen shows its odds as advice)</td></tr>")
-
-
-def team_page(pack: Pack, scn: Any, actor: str, played: list[str]) -> str:
+def team_page(pack: Pack, scn: Any, actor: str, played: list[str], decisions: list[str]) -> str:
     role = next((r for r in pack.roles() if r.actor == actor), None)
     team = role.team if role else _names(scn, actor)
     minutes = pack.spec.turn_minutes
@@ -168,7 +166,7 @@ def team_page(pack: Pack, scn: Any, actor: str, played: list[str]) -> str:
         f"{'a month' if scn.spec.play.turn == 'month' else 'three months'}</p>",
         f"<h2>{_e(pack.section_title('The situation'))}</h2>", markdown(pack.section("The situation")),
         "<h2>Your aims</h2>", f"<p>{_inline(role.wants[:1].upper() + role.wants[1:]) if role else '—'}.</p>",
-        "<h2>Your levers</h2>", _lever_rows(scn, actor).replace("</table>", _decision_row(scn, actor) + "</table>"),
+        "<h2>Your levers</h2>", _lever_rows(scn, actor, decisions),
         "<h2>Who controls what</h2><ul>" + "".join(f"<li>{_e(x)}</li>" for x in who_controls(pack, scn, played)) + "</ul>",
         "<h2>Each turn</h2>",
         f"<p>You have {minutes:g} minutes. Tick your moves in secret on your team's screen and submit; the turn "
@@ -189,13 +187,13 @@ def _when(inj: Any) -> str:
     return "when the instructor plays it"
 
 
-def facilitator_page(pack: Pack, scn: Any, played: list[str]) -> str:
+def facilitator_page(pack: Pack, scn: Any, played: list[str], decisions: dict[str, list[str]]) -> str:
     deck = pack.deck(scn)
     rows = "".join(f"<tr><td><code>{_e(i.name)}</code></td><td>{_e(_when(i))}</td><td>{_e(i.description)}</td>"
                    f"<td>{_e('; '.join(effect_words(scn, i.effect)))}</td><td class='note'>{_e(i.note)}</td></tr>"
                    for i in deck)
     teams = "".join(f"<tr><td>{_e(_names(scn, a))}</td><td>{_e(', '.join(c.key.split('.', 1)[1] for c in choices_for(scn, a)))}"
-                    f"</td><td>{_e(', '.join(e.key.split('.', 1)[1] for e in _decisions(scn, a)) or '—')}</td></tr>"
+                    f"</td><td>{_e(', '.join(decisions[a]) or '—')}</td></tr>"
                     for a in played)
     parts = [
         "<section class='page facilitator' id='facilitator'>",
@@ -221,7 +219,9 @@ def briefings_html(pack: Pack, played: list[str] | None = None, *, facilitator: 
     the facilitator's guide."""
     scn = pack.load_scenario()
     teams = list(played or pack.all_teams)
-    body = [team_page(pack, scn, a, teams) for a in teams] + ([facilitator_page(pack, scn, teams)] if facilitator else [])
+    orders = _decisions(scn, teams)
+    body = [team_page(pack, scn, a, teams, orders[a]) for a in teams] + (
+        [facilitator_page(pack, scn, teams, orders)] if facilitator else [])
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Briefings — {_e(pack.spec.title)}</title><style>{CSS}{PRINT_CSS}</style></head><body>"
             + "\n".join(body) + "</body></html>")

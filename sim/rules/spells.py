@@ -292,12 +292,13 @@ def _moves(g: np.random.Generator, n: int, m: int = FIRST_MOVES) -> tuple[np.nda
     return g.standard_exponential((n, m)), g.random((n, m, 2)), g.standard_normal((n, m))
 
 
-def new_disputes(w, mask: np.ndarray | None = None) -> None:
-    """Make the disputes at ``mask`` (R, F; all if None) start now: each is standing with
-    probability ``standing_share``, else an incident. For worlds whose disputes start at
-    rung 2 rather than climb to it (calibration episodes, the hindcast's disputes); the draw
-    comes from a stream of its own, so no other random number moves."""
-    st = w.st
-    u = seeding.month_generator(w.seed_seq, "escalation.new_disputes", w.elapsed, 0).random(st.standing.shape)
-    drawn = u < w.rp("escalation", "standing_share")[:, None]
-    st.standing = np.where(np.ones(st.standing.shape, dtype=bool) if mask is None else mask, drawn, st.standing)
+def new_disputes(w) -> None:
+    """Make every dispute of the world start now: each is standing with probability
+    ``standing_share``, else an incident. For worlds whose disputes start at rung 2 rather
+    than climb to it (calibration episodes, the hindcast's disputes); the draw comes from a
+    stream of its own, so no other random number moves. Nothing to do when the escalation
+    rule is not ``spells`` (the monthly ladder has no kinds of dispute)."""
+    if "standing_share" not in w.plan.rules["escalation"].params:
+        return
+    u = seeding.month_generator(w.seed_seq, "escalation.new_disputes", w.elapsed, 0).random(w.st.standing.shape)
+    w.st.standing = u < w.rp("escalation", "standing_share")[:, None]
