@@ -342,6 +342,10 @@ class FlashpointAgent(mesa.Agent):
         self.launch = int(model.draw(spec.launch, RANGE["launch"]))  # D9
         self.offensives = 0
         self.seizures = 0
+        self.gains = 0  # D9: the challenger's successes, part or all
+        self.retakes = 0
+        self.held = 0.0  # D9: the share of the stakes the controller's opponent holds
+        self.held_from: str | None = None  # ... taken from this controller (held lapses if it changes)
         self.talks = int(model.draw(spec.talks, RANGE["talks"]))  # D10
         self.progress = model.draw(spec.progress, RANGE["progress"])
         self.agreement = False
@@ -740,7 +744,7 @@ class ReferenceModel(ValidityMixin, mesa.Model):
             return self.flashpoint_by_name[a[0]].settled
         if fn == "war":
             return self.flashpoint_by_name[a[0]].level == 5
-        if fn in ("peak", "deaths", "talks", "progress", "agreement", "offensives", "seizures"):
+        if fn in ("peak", "deaths", "talks", "progress", "agreement", "offensives", "seizures", "gains", "held"):
             return getattr(self.flashpoint_by_name[a[0]], fn)
         if fn == "blockaded":
             return self.flashpoint_by_name[a[0]].blockade != 0
@@ -1170,8 +1174,9 @@ class ReferenceModel(ValidityMixin, mesa.Model):
             if o.flashpoint:
                 return self.flashpoint_by_name[o.flashpoint].casualties
             return sum(fp.casualties for fp in self.flashpoint_by_name.values())
-        if k == "offensive" and o.result == "launched":
-            return float(self.flashpoint_by_name[o.flashpoint].offensives)
+        if k == "offensive" and o.result in ("launched", "gains"):
+            fp = self.flashpoint_by_name[o.flashpoint]
+            return float(fp.offensives if o.result == "launched" else fp.gains)
         if k == "agreement":
             return self.flashpoint_by_name[o.flashpoint].progress
         return None
@@ -1187,7 +1192,7 @@ class ReferenceModel(ValidityMixin, mesa.Model):
             return sum(fp.deaths for fp in self.flashpoint_by_name.values()) > o.above
         if k == "offensive":
             fp = self.flashpoint_by_name[o.flashpoint]
-            return (fp.offensives if o.result == "launched" else fp.seizures) > 0
+            return {"launched": fp.offensives, "gains": fp.gains, "succeeds": fp.seizures}[o.result] > 0
         if k == "agreement":
             return self.flashpoint_by_name[o.flashpoint].agreement
         if k == "membership":

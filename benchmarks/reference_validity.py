@@ -232,13 +232,20 @@ class ValidityMixin:
         for fp in self.flashpoint_by_name.values():
             order = fp.launch
             fp.launch = 0
-            if fp.stakes is None or fp.settled or fp.level == 5:
+            if fp.stakes is None:
+                continue
+            t = self.territory_by_name[fp.stakes]
+            if fp.held_from != t.controller:  # a war or an event moved the territory: the share taken goes with it
+                fp.held, fp.held_from = 0.0, None
+            if fp.settled or fp.level == 5:
                 continue
             militarized = 2 <= fp.level <= 4  # launches of itself only from rungs 2-4; an order at any rung
-            t = self.territory_by_name[fp.stakes]
             for side in (0, 1):
                 me, opp = fp.sides[side], fp.sides[1 - side]
-                if t.controller != opp or not (me in t.claimants or not t.claimants):
+                if not (me in t.claimants or not t.claimants):
+                    continue
+                retake = t.controller == me and fp.held > 0  # the holder retaking ground it lost
+                if t.controller != opp and not retake:
                     continue
                 lr = self.log_ratio(fp) * (1 if side == 0 else -1)
                 D = self.deterrence(fp, side, pe["patron_weight"])
@@ -262,11 +269,24 @@ class ValidityMixin:
                     fp.level = 5
                     fp.peak = 5
                 elif rnd() < 1.0 / (1.0 + math.exp(-p["decisiveness"] * lr)):
-                    t.controller = me
-                    fp.level = 0
-                    fp.settled = True
-                    fp.seizures += 1
-                break  # one challenger per flashpoint
+                    everything = rnd() < p["take_all"]
+                    if retake:
+                        fp.retakes += 1
+                        fp.held = 0.0 if everything else fp.held * (1.0 - p["take_share"])
+                    elif everything:
+                        t.controller = me
+                        fp.level = 0
+                        fp.settled = True
+                        fp.seizures += 1
+                        fp.gains += 1
+                        fp.held = 0.0
+                    else:
+                        fp.gains += 1
+                        fp.held += p["take_share"] * (1.0 - fp.held)
+                        fp.level = max(fp.level, 2)
+                        fp.standing = True  # an occupation is a standing dispute (D3a)
+                    fp.held_from = t.controller if fp.held > 0 else None
+                break  # one offensive per flashpoint and month (the first side's)
 
     # ------------------------------------------------------------------- D10 talks
 

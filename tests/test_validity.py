@@ -162,8 +162,10 @@ def test_offensive_odds_rise_with_balance_isolation_and_wear(tmp_path):
 
 
 def test_an_ordered_offensive_ends_in_seizure_failure_or_war_at_the_stated_odds(tmp_path):
+    """With take_all = 1 (the model before partial gains), every success takes everything."""
     n = 20_000
     w = world_of(tmp_path, n=n)
+    w.par["rule:offensive.take_all"][:] = 1.0
     o = odds(w)
     p_war, p_win = o["p_war"][0, FRONT, 0], o["p_win"][0, FRONT, 0]
     w.st.launch[:, FRONT] = 1
@@ -177,8 +179,92 @@ def test_an_ordered_offensive_ends_in_seizure_failure_or_war_at_the_stated_odds(
     p_take = (1 - p_war) * p_win
     assert abs(taken.mean() - p_take) < tol(p_take, n)
     assert np.all(w.st.settled[taken, FRONT]) and np.all(w.st.level[taken, FRONT] == 0)
+    assert np.array_equal(w.st.gains[:, FRONT] > 0, taken) and np.all(w.st.held == 0)
     assert np.all(w.st.deaths[:, FRONT] >= 1) and np.all(w.st.peak[:, FRONT] >= 4)
     assert np.all(w.st.peak[war, FRONT] == 5)
+
+
+def test_a_successful_offensive_takes_part_of_the_land_at_the_stated_odds(tmp_path):
+    """A gain takes everything w.p. take_all, else a share take_share; a partial gain keeps the
+    dispute open (rung >= 2, standing, not settled) and the territory with its holder."""
+    n = 20_000
+    w = world_of(tmp_path, n=n, seed=5)
+    w.par["rule:offensive.take_all"][:] = 0.3
+    w.par["rule:offensive.take_share"][:] = 0.4
+    w.st.level[:, FRONT] = 1  # an order is carried out at any rung below war
+    w.st.standing[:] = False
+    o = odds(w)
+    p_war, p_win = o["p_war"][0, FRONT, 0], o["p_win"][0, FRONT, 0]
+    w.st.launch[:, FRONT] = 1
+    rule(w, "offensive")(w)
+    whole = w.st.controller[:, 0] == AA
+    part = w.st.held[:, FRONT] > 0
+    assert not np.any(whole & part)
+    for got, p in ((whole, (1 - p_war) * p_win * 0.3), (part, (1 - p_war) * p_win * 0.7)):
+        assert abs(got.mean() - p) < tol(p, n)
+    assert np.allclose(w.st.held[part, FRONT], 0.4)
+    assert np.all(w.st.held_from[part, FRONT] == BB) and np.all(w.st.held_from[~part, FRONT] == -1)
+    assert not w.st.settled[part, FRONT].any() and np.all(w.st.level[part, FRONT] == 2)
+    assert np.all(w.st.standing[part, FRONT]) and not w.st.standing[~part & ~whole, FRONT].any()
+    assert np.array_equal(w.st.gains[:, FRONT] > 0, whole | part)
+    assert np.array_equal(w.st.seizures[:, FRONT] > 0, whole)
+    # a second partial gain takes the same share of what is left: 0.4 + 0.4 * 0.6
+    w.st.launch[:, FRONT] = 1
+    w.par["rule:offensive.take_all"][:] = 0.0
+    before = w.st.held[:, FRONT].copy()
+    rule(w, "offensive")(w)
+    again = part & (w.st.gains[:, FRONT] == 2)
+    assert again.sum() > 100
+    assert np.allclose(w.st.held[again, FRONT], 0.4 + 0.4 * 0.6, atol=1e-6)
+    assert np.all(w.st.held[part & ~again & (w.st.level[:, FRONT] < 5), FRONT] == before[part & ~again
+                                                                                      & (w.st.level[:, FRONT] < 5)])
+
+
+def test_the_holder_may_retake_what_it_lost_and_the_share_lapses_if_the_land_changes_hands(tmp_path):
+    n = 20_000
+    w = world_of(tmp_path, n=n, seed=6)
+    w.par["rule:offensive.take_all"][:] = 0.25
+    w.par["rule:offensive.take_share"][:] = 0.5
+    w.par["rule:offensive.base_rate"][:] = 0.0  # only the ordered retake: aa does not launch of itself
+    assert not odds(w)["challenger"][:, FRONT, 1].any()  # nothing held: the holder has nothing to retake
+    w.st.held[:, FRONT] = 0.6
+    w.st.held_from[:, FRONT] = BB
+    o = odds(w)
+    assert np.all(o["challenger"][:, FRONT, 1]) and np.all(o["challenger"][:, FRONT, 0])
+    # the holder's hazard is the same formula from its own side: its balance is the challenger's negated
+    assert np.allclose(o["x"][:, FRONT, 1], -o["x"][:, FRONT, 0])
+    p_war, p_win = o["p_war"][0, FRONT, 1], o["p_win"][0, FRONT, 1]
+    w.st.launch[:, FRONT] = -1  # bb, the holder, is ordered to retake
+    rule(w, "offensive")(w)
+    back = w.st.retakes[:, FRONT] > 0
+    assert abs(back.mean() - (1 - p_war) * p_win) < tol((1 - p_war) * p_win, n)
+    h = w.st.held[back, FRONT]
+    assert np.all(np.isclose(h, 0.0) | np.isclose(h, 0.3))  # everything back, or half of what was held
+    assert abs((h == 0).mean() - 0.25) < tol(0.25, int(back.sum()))
+    assert np.all(w.st.controller[:, 0] == BB) and not w.st.settled[:, FRONT].any()
+    assert np.all(w.st.gains[:, FRONT] == 0) and np.all(w.st.seizures[:, FRONT] == 0)
+    # a war or an event that moves the territory takes the share held with it
+    w2 = world_of(tmp_path, n=100, seed=7)
+    w2.st.held[:, FRONT] = 0.6
+    w2.st.held_from[:, FRONT] = BB
+    w2.st.controller[:, 0] = AA
+    o2 = odds(w2)  # aa holds it all now: nothing of it is held by bb to retake; bb is the challenger
+    assert not o2["challenger"][:, FRONT, 0].any() and o2["challenger"][:, FRONT, 1].all()
+    w2.st.level[:, FRONT] = 1  # no launch of itself below rung 2
+    rule(w2, "offensive")(w2)
+    assert np.all(w2.st.held[:, FRONT] == 0) and np.all(w2.st.held_from[:, FRONT] == -1)
+
+
+def test_partial_gains_change_what_the_offensive_outcomes_count(tmp_path):
+    text = VALID.replace("  deal:", "  ground: {kind: offensive, flashpoint: front, result: gains}\n  deal:")
+    res = {}
+    for take_all in (1.0, 0.2):
+        scn = load_text(tmp_path, text, {"rules.offensive.take_all": take_all, "rules.offensive.base_rate": 0.3})
+        rows = {r["outcome"]: r for r in sim.run(scn, runs=2000, seed=4, months=12).outcome_rows()}
+        res[take_all] = {k: rows[k]["probability"] for k in ("taken", "ground", "tried")}
+    assert res[1.0]["taken"] == res[1.0]["ground"]  # every gain takes everything
+    assert res[0.2]["ground"] > res[0.2]["taken"]
+    assert res[0.2]["taken"] < res[1.0]["taken"] - 0.05  # fewer whole seizures when most gains are partial
 
 
 def test_a_lever_orders_an_offensive(tmp_path):

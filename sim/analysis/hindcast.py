@@ -157,14 +157,14 @@ def _month(w, flags: np.ndarray, in_ep: np.ndarray, window) -> np.ndarray:
     in the year (still running at the month's end). ``window``: the month is in the year (a
     bool, or per replicate: a dispute's own rest of the year)."""
     st = w.st
-    off0, seiz0 = st.offensives[:, 0].copy(), st.seizures[:, 0].copy()
+    off0, gain0 = st.offensives[:, 0].copy(), st.gains[:, 0] + st.retakes[:, 0]
     w.step()
     peak, deaths = st.peak[:, 0], st.deaths[:, 0]
     inside = np.broadcast_to(np.asarray(window, dtype=bool), in_ep.shape)
     started = (st.entries[:, 0] > 0) & inside
     live = in_ep | started
     launched = st.offensives[:, 0] > off0
-    took = st.seizures[:, 0] > seiz0
+    took = st.gains[:, 0] + st.retakes[:, 0] > gain0  # MID's occupation of territory: any ground taken
     war = peak >= 5
     f = flags
     f[:, _F["onset"]] |= started

@@ -281,10 +281,13 @@ EPISODE_FLAGS = ("fatal", "war", "occupation", "occupy")
 def episode_probabilities(dz: Design, r: Rates, months: int = 48) -> dict[str, np.ndarray]:
     """For a dispute starting at rung 2 in each row (at the row's record and setting), the
     probability that before it ends (below rung 2, or settled; at most ``months`` months) it
-    kills (a clash, an offensive), reaches war, sees an offensive or war, sees a seizure.
-    Exact for the template without momentum after clashes (each flag a first passage of the
-    ladder's chain within months and the offensive's draw at each month's end); which side
-    holds the land is split evenly, as in the template."""
+    kills (a clash, an offensive), reaches war, sees an offensive or war, sees ground taken.
+    Exact for the template without momentum after clashes and without partial gains (each flag
+    a first passage of the ladder's chain within months and the offensive's draw at each
+    month's end); which side holds the land is split evenly, as in the template. A partial
+    gain (probability 1 - ``take_all`` of a success) keeps the dispute on at its rung here; its
+    turning standing and the holder's retakes are left out (the panel fit corrects each flag
+    by simulation: :mod:`sim.analysis.panelfit`)."""
     _, f_esc = factors(dz, r)
     t, wt = _hermite()
     shock = np.exp(r.shock_sd * t)
@@ -314,6 +317,7 @@ def _first_passage(flag, G, wt, u, d, r, launch, p_war, p_win, months) -> np.nda
         Q[..., i, i] -= val
 
     up3 = _HIT if flag == "fatal" else _S3  # entering rung 3 is a clash: someone is killed
+    p_all = r.offensive.get("take_all", 1.0)
     rate(_S2, up3, u[2] * G)
     rate(_S2, _END, d[2] + 0 * G)
     rate(_S3, _S4, u[3] * G)
@@ -329,11 +333,11 @@ def _first_passage(flag, G, wt, u, d, r, launch, p_war, p_win, months) -> np.nda
         if flag in ("fatal", "occupation"):
             step[:, k, k] = 1.0 - launch
             step[:, k, _HIT] = launch
-        elif flag == "war":
-            step[:, k, k] = 1.0 - launch * (p_war + p_win)
+        elif flag == "war":  # a success ends the dispute only if it takes everything
+            step[:, k, k] = 1.0 - launch * (p_war + p_win * p_all)
             step[:, k, _HIT] = launch * p_war
-            step[:, k, _END] = launch * p_win
-        else:  # occupy: a seizure
+            step[:, k, _END] = launch * p_win * p_all
+        else:  # occupy: ground taken (part or all)
             step[:, k, k] = 1.0 - launch * (p_war + p_win)
             step[:, k, _S5] = launch * p_war
             step[:, k, _HIT] = launch * p_win

@@ -26,10 +26,20 @@ and ``casualty_sigma``, which this rule declares it reads, as ``patron_weight`` 
 
 * **war** with probability 1 - (1 - w_0)(1 - D): the defender fights on (w_0) or help
   arrives (D); the flashpoint goes to rung 5 and the ladder decides the war;
-* **seizure** with probability (1 - w_0)(1 - D) * P_k, P_k = c_sigma^k / (c_sigma^k + c_opp^k):
-  the territory changes hands and the dispute counts as settled;
+* **gain** with probability (1 - w_0)(1 - D) * P_k, P_k = c_sigma^k / (c_sigma^k + c_opp^k):
+  with probability p_all (``take_all``) it takes everything that is left (a **seizure**: the
+  territory changes hands, the dispute counts as settled and the share held resets to 0),
+  else it takes a share g (``take_share``) of what is left, ``held <- held + g (1 - held)``:
+  the dispute stays open and becomes a standing one (an occupation; MODEL.md D3a);
 * **failure** otherwise: the attack is repulsed; the flashpoint ends the month at rung 2
   or above, as the ladder left it.
+
+Gains can be contested: while the challenger holds part (``held`` > 0), the holder of the
+territory may launch an offensive of its own at the same hazard (its balance, its
+deterrence and resolve) to retake it; a success retakes everything with probability p_all,
+else a share g of what is held (``held <- held (1 - g)``). One offensive per flashpoint and
+month (the first side's if both would). If the territory changes hands another way (a war,
+an event), the share taken goes with it (``held`` resets to 0).
 """
 
 from __future__ import annotations
@@ -65,13 +75,23 @@ declare_attr(
 )
 declare_state("launch", ("F",), "int8", lambda ctx: np.rint(ctx.par.launch0), doc="an ordered offensive (+1/-1), 0 none")
 declare_state("offensives", ("F",), "int16", 0, doc="limited offensives launched so far")
-declare_state("seizures", ("F",), "int16", 0, doc="limited offensives that took the territory")
+declare_state("seizures", ("F",), "int16", 0, doc="limited offensives that took the (rest of the) territory")
+declare_state("gains", ("F",), "int16", 0, doc="the challenger's successful offensives (part of the territory or all)")
+declare_state("retakes", ("F",), "int16", 0, doc="the holder's successful offensives to retake ground it lost")
+declare_state("held", ("F",), "float32", 0.0,
+              doc="the share of the flashpoint's territory its controller's opponent holds after partial gains")
+declare_state("held_from", ("F",), "int16", -1,
+              doc="the controller the share in held was taken from (-1: none held); held lapses if it changes")
 
 _OVER = ("flashpoint", "side")
 declare_event("offensive.launch", _OVER, "{state} launches a limited offensive against {opponent} at {flashpoint}",
               doc="a challenger launches a short operation to seize the disputed territory")
 declare_event("offensive.seizure", _OVER, "{state} takes {territory} from {opponent} in a limited offensive",
-              doc="the offensive succeeds: the territory changes hands")
+              doc="the offensive succeeds and takes everything: the territory changes hands")
+declare_event("offensive.gain", _OVER, "{state} takes part of {territory} from {opponent} in a limited offensive",
+              doc="the offensive succeeds and takes part of the territory; the dispute goes on")
+declare_event("offensive.retake", _OVER, "{state} retakes ground at {flashpoint} from {opponent}",
+              doc="the holder's offensive succeeds: it retakes part or all of what it had lost")
 declare_event("offensive.failure", _OVER, "{opponent} repulses {state}'s offensive at {flashpoint}",
               doc="the offensive fails")
 declare_event("offensive.war", _OVER, "{state}'s offensive at {flashpoint} turns into war",
@@ -80,6 +100,10 @@ declare_event("offensive.war", _OVER, "{state}'s offensive at {flashpoint} turns
 
 declare_reading("offensives", "offensives", ("flashpoint",), "num", "offensives(lachin)", doc="limited offensives launched so far")
 declare_reading("seizures", "seizures", ("flashpoint",), "num", "seizures(lachin)", doc="limited offensives that took the territory")
+declare_reading("gains", "gains", ("flashpoint",), "num", "gains(lachin)",
+                doc="the challenger's limited offensives that took part or all of the territory")
+declare_reading("held", "held", ("flashpoint",), "num", "held(lachin) > 0.5",
+                doc="the share of the territory the challenger holds after partial gains (0 to 1; 0 once it has all)")
 
 
 class OffensiveParams(RuleParams):
@@ -100,6 +124,15 @@ class OffensiveParams(RuleParams):
         symbol="w_0", label="limited offensive: chance the defender fights on (a war)")
     decisiveness: P(0, 10) = default(
         1.5, "the contest-success exponent of wars (a 2:1 edge wins about 74%)", symbol="k", label="limited offensive: decisiveness of the balance")
+    take_all: P(0, 1) = default(
+        0.5, "declared uncertainty (scenarios/base.yaml: uniform 0-1, which includes 1, every success taking "
+        "everything): no reference table gives the share of limited offensives that took a whole territory; "
+        "Altman 2020 (LITERATURE.md A4) finds post-1945 conquests mostly take small regions, without a figure",
+        symbol="p_all", label="limited offensive: chance a success takes everything left")
+    take_share: P(0, 1) = default(
+        0.35, "declared uncertainty (scenarios/base.yaml: uniform 0.1-0.6): the share of what is left that a "
+        "partial gain takes; no reference table gives it (Altman 2020, LITERATURE.md A4: small regions)",
+        symbol="g", label="limited offensive: share of what is left a partial gain takes")
     beta_territorial: P(-10, 10) = fitted.fitted(
         "offensive.beta_territorial", "the share of disputes with an occupation or seizure over territory",
         symbol="β_ter", label="limited offensive: weight of a territorial dispute")
@@ -117,11 +150,20 @@ def claims_of(plan: Plan) -> np.ndarray:
     return claims
 
 
+def held_now(w) -> np.ndarray:
+    """(R, F) the share of each flashpoint's territory its controller's opponent holds: ``held``,
+    or 0 where the territory has changed hands since (a war or an event took all of it)."""
+    st, stakes = w.st, w.plan.stakes
+    ctrl = np.where(stakes >= 0, st.controller[:, np.maximum(stakes, 0)], -1)
+    return np.where((ctrl == st.held_from) & (st.held_from >= 0), st.held, 0.0).astype(st.held.dtype)
+
+
 def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Who may launch, and the hazards and chances of a limited offensive, (R, F, 2) per
     side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
-    (P(seizure | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger may be
-    ordered to launch at any rung below war; it launches of itself only at rungs 2-4."""
+    (P(a gain | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger (or a holder
+    retaking ground: ``held``) may be ordered to launch at any rung below war; it launches of
+    itself only at rungs 2-4."""
     from .offensive_kernel import odds as compiled  # numba (compiled on first use, cached on disk)
 
     plan = w.plan
@@ -135,7 +177,7 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
 
     ch, rate, p_war, p_win, x = compiled(
         claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
-        controller=c(st.controller), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
+        controller=c(st.controller), held=c(held_now(w), dtype=np.float64), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
         D=c(D, dtype=np.float64), resolve=c(w.par.resolve, dtype=np.float64),
         base_rate=w.rp("offensive", "base_rate"), b_bal=w.rp("offensive", "beta_balance"),
         b_iso=w.rp("offensive", "beta_isolation"), b_res=w.rp("offensive", "beta_resolve"),
@@ -187,40 +229,61 @@ def build(plan: Plan):
         st = w.st
         R, F = st.level.shape
         g = w.stream("offensive")
-        u = g.random((R, F, 2, 3))
+        u = g.random((R, F, 2, 4))
         z = g.standard_normal((R, F))
+        st.held = held_now(w)  # the share taken goes with the territory if a war or an event moved it
+        st.held_from = np.where(st.held > 0, st.held_from, -1).astype(st.held_from.dtype)
         o = odds(w, claims)
         ordered = np.stack([st.launch == 1, st.launch == -1], axis=2) | st.order_launch_offensive
         free = model_decides(st)[:, d.sides]  # a played side launches only when its team orders it (in the game)
         launch = o["challenger"] & (ordered | (free & (u[..., 0] < chance(o["rate"]))))
+        launch[..., 1] &= ~launch[..., 0]  # one offensive per flashpoint and month: the first side's if both would
         st.launch[:] = 0
         st.order_launch_offensive[:] = False
         if not launch.any():
             return
+        ctrl = np.full((R, F), -1, dtype=st.controller.dtype)
+        ctrl[:, fs] = st.controller[:, ts]
+        holder = ctrl[:, :, None] == d.sides[None, :, :]  # the side launching holds the land: a retake
         war = launch & (u[..., 1] < o["p_war"])
         won = launch & ~war & (u[..., 2] < o["p_win"])
+        whole = won & (u[..., 3] < w.rp("offensive", "take_all")[:, None, None])
         lost = launch & ~war & ~won
-        any_l, any_war, any_won = launch.any(axis=2), war.any(axis=2), won.any(axis=2)
+        any_l, any_war = launch.any(axis=2), war.any(axis=2)
+        took_all, took_part = (whole & ~holder).any(axis=2), (won & ~whole & ~holder).any(axis=2)
+        back_all, back_part = (whole & holder).any(axis=2), (won & ~whole & holder).any(axis=2)
         median, sigma = (w.rp("escalation", name)[:, None] for name in ("casualties_major_clash", "casualty_sigma"))
         clash = toll(median, sigma, z, 1.0)
         deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)
         quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
         st.deaths += deaths
         st.casualties += deaths
-        if any_won.any():
-            side = np.argmax(won, axis=2)  # one challenger per flashpoint
+        if took_all.any():
+            side = np.argmax(won, axis=2)  # one side launches per flashpoint
             taker = d.sides[np.arange(F)[None, :], side]
             for f, t in zip(fs, ts, strict=True):
-                m = any_won[:, f]
+                m = took_all[:, f]
                 st.controller[m, t] = taker[m, f]
-        st.level = np.where(any_war, 5, np.where(any_won, 0, st.level)).astype(np.int8)
+        share = w.rp("offensive", "take_share")[:, None]
+        held = np.where(took_part, st.held + share * (1 - st.held), st.held)
+        held = np.where(back_part, held * (1 - share), held)
+        held = np.where(took_all | back_all, 0.0, held)
+        st.held = held.astype(st.held.dtype)
+        st.held_from = np.where(st.held > 0, ctrl, -1).astype(st.held_from.dtype)
+        st.level = np.where(any_war, 5, np.where(took_all, 0, np.where(took_part, np.maximum(st.level, 2),
+                                                                        st.level))).astype(np.int8)
+        st.standing = st.standing | took_part  # an occupation is a standing dispute (MODEL.md D3a)
         st.war_months = np.where(any_war & (st.war_months == 0), 1, st.war_months).astype(np.int16)
-        st.settled = st.settled | any_won
+        st.settled = st.settled | took_all
         st.peak = np.maximum(st.peak, np.where(any_war, 5, np.where(any_l, 4, 0))).astype(np.int8)
         st.offensives += any_l.astype(np.int16)
-        st.seizures += any_won.astype(np.int16)
+        st.seizures += took_all.astype(np.int16)
+        st.gains += (took_all | took_part).astype(np.int16)
+        st.retakes += (back_all | back_part).astype(np.int16)
         w.emit("offensive.launch", launch)
-        w.emit("offensive.seizure", won)
+        w.emit("offensive.seizure", whole & ~holder)
+        w.emit("offensive.gain", won & ~whole & ~holder)
+        w.emit("offensive.retake", won & holder)
         w.emit("offensive.failure", lost)
         w.emit("offensive.war", war)
         w.emit("escalation.deaths", any_l & quiet, deaths=st.deaths)

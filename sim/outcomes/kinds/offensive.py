@@ -1,4 +1,4 @@
-"""``offensive``: a limited offensive is launched at a flashpoint, or takes its territory."""
+"""``offensive``: a limited offensive is launched at a flashpoint, takes ground, or takes its territory."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from ..base import Detection, label
 class OffensiveOutcome(OutcomeSpec):
     kind: Literal["offensive"]
     flashpoint: Annotated[Name, Ref("flashpoint")]
-    result: Literal["launched", "succeeds"] = Field(
-        "succeeds", description="launched: an offensive is tried; succeeds: one takes the territory at stake")
+    result: Literal["launched", "gains", "succeeds"] = Field(
+        "succeeds", description="launched: an offensive is tried; gains: one takes part or all of the territory "
+                                "at stake; succeeds: one takes all of it (the rest, after partial gains)")
 
 
 def build(o: OffensiveOutcome, plan) -> Detection:
@@ -23,11 +24,14 @@ def build(o: OffensiveOutcome, plan) -> Detection:
     if o.result == "launched":
         return Detection(lambda w: w.st.offensives[:, f] > 0, lambda w: w.st.offensives[:, f].astype(float),
                          "offensives launched")
+    if o.result == "gains":
+        return Detection(lambda w: w.st.gains[:, f] > 0, lambda w: w.st.gains[:, f].astype(float),
+                         "offensives that took ground")
     return Detection(lambda w: w.st.seizures[:, f] > 0)
 
 
 def describe(o: OffensiveOutcome, plan, name: str) -> str:
-    verb = "is launched" if o.result == "launched" else "takes the territory"
+    verb = {"launched": "is launched", "gains": "takes ground", "succeeds": "takes the territory"}[o.result]
     return f"a limited offensive at {label(plan, 'flashpoints', o.flashpoint)} {verb}"
 
 
