@@ -57,14 +57,14 @@ class DealParams(RuleParams):
     """The deal coefficients (mixed into :class:`sim.rules.spells.SpellParams`)."""
 
     deal_base: P(-50, 50) = default(
-        -1.774, KEY + ": GML-MID 2.2.1 disputes of 1946-1991 (mid_settlement_shares.csv): negotiated share of all "
+        -1.755, KEY + ": GML-MID 2.2.1 disputes of 1946-1991 (mid_settlement_shares.csv): negotiated share of all "
         "(221/993), fatal (99/290) and territorial (99/283) disputes" + _FIT, "calibration", symbol="c_0",
         label="deals: log-odds that an easing dispute ends by a deal")
     deal_fatal: P(-50, 50) = default(
-        0.9238, KEY + ": the fatal disputes' negotiated share (99/290, GML-MID 1946-1991)" + _FIT, "calibration",
+        0.8291, KEY + ": the fatal disputes' negotiated share (99/290, GML-MID 1946-1991)" + _FIT, "calibration",
         symbol="c_fat", label="deals: weight of a fatal episode")
     deal_territorial: P(-50, 50) = default(
-        1.088, KEY + ": the territorial disputes' negotiated share (99/283, GML-MID 1946-1991)" + _FIT,
+        1.034, KEY + ": the territorial disputes' negotiated share (99/283, GML-MID 1946-1991)" + _FIT,
         "calibration", symbol="c_ter", label="deals: weight of a territorial dispute")
 
 
