@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from ..parts import Shows, charts
 from .labels import RUNGS
@@ -48,13 +51,77 @@ def _wrap(text: str, width: int = 46) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+PAD_IN = 0.1
+"""White kept around what a figure draws, in inches (as ``bbox_inches="tight"`` keeps)."""
+
+
+def _panels(rows: int, cols: int, width: float, height: float, *, left: float, right: float, top: float,
+            bottom: float, hgap: float = 0.0, wgap: float = 0.0, sharex: bool = False,
+            sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A figure of ``rows`` x ``cols`` panels of ``width`` x ``height`` inches each, ``hgap``
+    and ``wgap`` inches apart, with margins (inches) around them for what is drawn outside
+    the axes: tick labels, titles, legends beside them.
+
+    A fixed layout, laid out once and drawn once (``tight_layout`` and
+    ``bbox_inches="tight"`` lay a figure out two or three times, and measure every text
+    each time). The outer margins are generous rather than measured: :func:`_save` keeps
+    what was drawn and :data:`PAD_IN` around it. The gaps between panels must hold what
+    is drawn between them (the titles of the panels below, tick labels), so the caller
+    sizes them from what it puts there.
+    """
+    W = left + cols * width + (cols - 1) * wgap + right
+    H = top + rows * height + (rows - 1) * hgap + bottom
+    fig = Figure(figsize=(W, H), facecolor="white")
+    FigureCanvasAgg(fig)  # not pyplot's: nothing to close, no registry shared across threads
+    gs = fig.add_gridspec(rows, cols, left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H,
+                          wspace=wgap / width, hspace=hgap / height)
+    return fig, gs.subplots(sharex=sharex, sharey=sharey, squeeze=False)
+
+
+def _suptitle(fig: Figure, text: str, left: float) -> None:
+    """A title over the whole figure, in bold, its top 0.15 in below the figure's top and its
+    left ``left`` inches from the figure's left edge."""
+    fig.text(left, fig.get_figheight() - 0.15, text, transform=fig.dpi_scale_trans, ha="left", va="top",
+             fontsize=12, fontweight="bold")
+
+
+def _title_height(title: str, fontsize: float) -> float:
+    """Inches an axes title of ``fontsize`` points takes above its axes, with its pad."""
+    return (title.count("\n") + 1) * fontsize * 1.25 / 72 + 6 / 72
+
+
+def _png(fig) -> bytes:
+    """The figure as PNG, drawn once and cropped to what it draws, with :data:`PAD_IN` of
+    white around it.
+
+    Something that reaches the edge of the canvas was drawn partly outside it (a label
+    longer than :func:`_panels`' margins, a legend beside the axes of a figure laid out
+    by pyplot): then matplotlib's tight bounding box, which grows the figure to hold
+    everything (laying it out again), as every figure was saved before.
+    """
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    fig.patch.set_facecolor("white")
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF  # a pixel that is not opaque white
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    h, w = ink.shape
+    buf = io.BytesIO()
+    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1:
+        fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
+        return buf.getvalue()
+    pad = round(PAD_IN * fig.dpi)
+    crop = rgba[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1]
+    matplotlib.image.imsave(buf, crop, format="png", dpi=fig.dpi)
+    return buf.getvalue()
+
+
 def _save(fig, path: Path) -> Path:
     from ..results import atomic_write
 
-    buf = io.BytesIO()  # rendered in memory: a failed write leaves no partial file
-    fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
+    png = _png(fig)  # rendered in memory: a failed write leaves no partial file
+    plt.close(fig)  # a pyplot figure (sim.play's) leaves pyplot's registry; others are not in it
+    atomic_write(path, png)
     return path
 
 
@@ -63,7 +130,8 @@ def outcome_probabilities(res: Results, path: Path) -> Path:
     rows = res.outcome_rows()
     rows = sorted(rows, key=lambda r: r["probability"])
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(rows) + 1.6))
+        fig, axes = _panels(1, 1, 6.6, 0.35 * len(rows) + 1.25, left=4.6, right=1.2, top=0.55, bottom=0.9)
+        ax = axes[0, 0]
         y = np.arange(len(rows))
         p = np.array([r["probability"] for r in rows])
         lo = np.array([r["ci95"][0] for r in rows])
@@ -100,7 +168,8 @@ def cumulative_incidence(res: Results, path: Path) -> Path:
     """Cumulative probability that each outcome has happened, month by month."""
     df = res.cumulative()
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 4.6))
+        fig, axes = _panels(1, 1, 6.6, 3.55, left=1.2, right=3.6, top=0.55, bottom=1.0)
+        ax = axes[0, 0]
         months = df["month"].to_numpy()
         order = sorted(res.outcomes, key=lambda o: -df[o.name].iloc[-1])
         for o in order[:10]:
@@ -146,7 +215,9 @@ def level_shares(res: Results, path: Path, shows: list[Shows]) -> Path | None:
         return None
     months = np.arange(1, res.horizon + 1)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 2.6 * len(panels) + 0.6), squeeze=False, sharex=True)
+        gap = max(_title_height(f"{title} over time", 11) for title, _, _ in panels) + 0.18
+        fig, axes = _panels(len(panels), 1, 6.6, 2.0, left=1.2, right=3.2, top=gap + 0.05, bottom=1.0, hgap=gap,
+                            sharex=True)
         for j, (title, c, names) in enumerate(panels):
             ax = axes[j, 0]
             L = c.shape[1]
@@ -172,7 +243,9 @@ def state_lines(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     months = np.arange(1, res.horizon + 1)
     colours = plt.get_cmap("tab10").colors
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.0 * len(panels) + 0.6), squeeze=False, sharex=True)
+        gap = max(_title_height(_wrap(title, 70), 11) for title, _ in panels) + 0.18
+        fig, axes = _panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.05, bottom=1.0, hgap=gap,
+                            sharex=True)
         for ax, (title, lines) in zip(axes[:, 0], panels, strict=True):
             for i, (label, values) in enumerate(lines):
                 if values.ndim == 2:
@@ -183,7 +256,6 @@ def state_lines(res: Results, path: Path, shows: list[Shows]) -> Path | None:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         _date_ticks(axes[-1, 0], res, months)
-        fig.tight_layout()
         return _save(fig, path)
 
 
@@ -297,7 +369,9 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     if not panels:
         return None
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.0 * len(panels) + 0.6), squeeze=False, sharex=True)
+        gap = _title_height("Trust", 11) + 0.18
+        fig, axes = _panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.35, bottom=1.0, hgap=gap,
+                            sharex=True)
         for ax, (title, ls) in zip(axes[:, 0], panels, strict=True):
             for i, (label, sample) in enumerate(ls):
                 _band(ax, months, sample, _wrap(label, 40), colours[i % 10])
@@ -305,8 +379,7 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         _date_ticks(axes[-1, 0], res, months)
-        fig.suptitle(f"Relations over time: median and 10-90% band of {k} sampled runs", x=0.01, ha="left", fontsize=12, fontweight="bold")
-        fig.tight_layout()
+        _suptitle(fig, f"Relations over time: median and 10-90% band of {k} sampled runs", 0.6)
         return _save(fig, path)
 
 
@@ -319,7 +392,9 @@ def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path 
         return None
     cs = res.final_sample[sh.state].T  # (F, k)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(fps), figsize=(4.4 * len(fps) + 0.5, 3.8), squeeze=False, sharey=True)
+        head = max(_title_height(_wrap(f"{res.labels.get(f, f)}", 34), 10) for f in fps)
+        fig, axes = _panels(1, len(fps), 3.9, 2.3, left=1.2, right=4.0, top=head + 0.45, bottom=1.4, wgap=0.45,
+                            sharey=True)
         n = cs.shape[1]
         for j, f in enumerate(fps):
             ax = axes[0, j]
@@ -336,8 +411,7 @@ def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path 
             ax.set_xlabel(f"deaths in {res.horizon} months ({zero:.0%} of runs none{med})", fontsize=8)
             ax.grid(axis="y", alpha=0.3)
         axes[0, 0].set_ylabel("% of runs")
-        fig.suptitle(f"How many are killed? Total deaths per flashpoint ({n:,} runs)", x=0.01, ha="left", fontsize=12, fontweight="bold")
-        fig.tight_layout()
+        _suptitle(fig, f"How many are killed? Total deaths per flashpoint ({n:,} runs)", 0.6)
         return _save(fig, path)
 
 
