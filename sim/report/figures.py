@@ -10,9 +10,12 @@ monthly mean otherwise), labelled with the state's label phrase.
 
 from __future__ import annotations
 
+import gc
 import io
 import textwrap
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +47,7 @@ STYLE = {
     "axes.spines.right": False,
     "savefig.dpi": 100,
     "figure.dpi": 100,
+    "text.hinting": "no_hinting",  # a third of drawing a figure is hinting its glyphs; as legible without
 }
 
 
@@ -290,14 +294,44 @@ structure), by name; every other declared chart is drawn from its declarations."
 def write_figures(res: Results, folder: Path) -> dict[str, Path]:
     """All figures of a run, written into ``folder``; returns name -> path."""
     out: dict[str, Path] = {}
-    out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
-    out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
-    for name, shows in charts(res.shows):
-        draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
-        p = draw(res, folder / f"fig_{name}.png", shows)
-        if p:
-            out[name] = p
+    with collector_paused():
+        out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
+        out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
+        for name, shows in charts(res.shows):
+            draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
+            p = draw(res, folder / f"fig_{name}.png", shows)
+            if p:
+                out[name] = p
     return out
+
+
+_paused = {"holders": 0, "was_enabled": True}
+_paused_lock = threading.Lock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the figures are drawn, as it was after.
+
+    Drawing makes tens of thousands of short-lived objects; in a process that holds a
+    run (a quarter of a million objects), the full collections they set off cost a tenth
+    of the report and make its time vary by as much. The figures' garbage is collected
+    when the collector is back. Nested and concurrent holders (the dashboard's threads)
+    are counted, so the collector comes back once the last one is done, and only if it
+    was on before the first.
+    """
+    with _paused_lock:
+        if _paused["holders"] == 0:
+            _paused["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _paused["holders"] += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused["holders"] -= 1
+            if _paused["holders"] == 0 and _paused["was_enabled"]:
+                gc.enable()
 
 
 def _band(ax, months, sample: np.ndarray, label: str, colour) -> None:
