@@ -10,26 +10,18 @@ monthly mean otherwise), labelled with the state's label phrase.
 
 from __future__ import annotations
 
-import gc
-import io
 import textwrap
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.image  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
 
 from ..parts import Shows, charts
+from . import canvas
+from .canvas import save as _save
 from .labels import RUNGS
 
 if TYPE_CHECKING:
@@ -48,6 +40,7 @@ STYLE = {
     "savefig.dpi": 100,
     "figure.dpi": 100,
     "text.hinting": "no_hinting",  # a third of drawing a figure is hinting its glyphs; as legible without
+    "axes.titley": 1.0,  # titles where they would go anyway, without measuring the axes each draw
 }
 
 
@@ -55,86 +48,12 @@ def _wrap(text: str, width: int = 46) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-PAD_IN = 0.1
-"""White kept around what a figure draws, in inches (as ``bbox_inches="tight"`` keeps)."""
-
-
-def _panels(rows: int, cols: int, width: float, height: float, *, left: float, right: float, top: float,
-            bottom: float, hgap: float = 0.0, wgap: float = 0.0, sharex: bool = False,
-            sharey: bool = False) -> tuple[Figure, np.ndarray]:
-    """A figure of ``rows`` x ``cols`` panels of ``width`` x ``height`` inches each, ``hgap``
-    and ``wgap`` inches apart, with margins (inches) around them for what is drawn outside
-    the axes: tick labels, titles, legends beside them.
-
-    A fixed layout, laid out once and drawn once (``tight_layout`` and
-    ``bbox_inches="tight"`` lay a figure out two or three times, and measure every text
-    each time). The outer margins are generous rather than measured: :func:`_save` keeps
-    what was drawn and :data:`PAD_IN` around it. The gaps between panels must hold what
-    is drawn between them (the titles of the panels below, tick labels), so the caller
-    sizes them from what it puts there.
-    """
-    W = left + cols * width + (cols - 1) * wgap + right
-    H = top + rows * height + (rows - 1) * hgap + bottom
-    fig = Figure(figsize=(W, H), facecolor="white")
-    FigureCanvasAgg(fig)  # not pyplot's: nothing to close, no registry shared across threads
-    gs = fig.add_gridspec(rows, cols, left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H,
-                          wspace=wgap / width, hspace=hgap / height)
-    return fig, gs.subplots(sharex=sharex, sharey=sharey, squeeze=False)
-
-
-def _suptitle(fig: Figure, text: str, left: float) -> None:
-    """A title over the whole figure, in bold, its top 0.15 in below the figure's top and its
-    left ``left`` inches from the figure's left edge."""
-    fig.text(left, fig.get_figheight() - 0.15, text, transform=fig.dpi_scale_trans, ha="left", va="top",
-             fontsize=12, fontweight="bold")
-
-
-def _title_height(title: str, fontsize: float) -> float:
-    """Inches an axes title of ``fontsize`` points takes above its axes, with its pad."""
-    return (title.count("\n") + 1) * fontsize * 1.25 / 72 + 6 / 72
-
-
-def _png(fig) -> bytes:
-    """The figure as PNG, drawn once and cropped to what it draws, with :data:`PAD_IN` of
-    white around it.
-
-    Something that reaches the edge of the canvas was drawn partly outside it (a label
-    longer than :func:`_panels`' margins, a legend beside the axes of a figure laid out
-    by pyplot): then matplotlib's tight bounding box, which grows the figure to hold
-    everything (laying it out again), as every figure was saved before.
-    """
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    fig.patch.set_facecolor("white")
-    canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF  # a pixel that is not opaque white
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    h, w = ink.shape
-    buf = io.BytesIO()
-    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1:
-        fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
-        return buf.getvalue()
-    pad = round(PAD_IN * fig.dpi)
-    crop = rgba[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1]
-    matplotlib.image.imsave(buf, crop, format="png", dpi=fig.dpi)
-    return buf.getvalue()
-
-
-def _save(fig, path: Path) -> Path:
-    from ..results import atomic_write
-
-    png = _png(fig)  # rendered in memory: a failed write leaves no partial file
-    plt.close(fig)  # a pyplot figure (sim.play's) leaves pyplot's registry; others are not in it
-    atomic_write(path, png)
-    return path
-
-
 def outcome_probabilities(res: Results, path: Path) -> Path:
     """Horizontal bars: each outcome's probability with its 95% interval."""
     rows = res.outcome_rows()
     rows = sorted(rows, key=lambda r: r["probability"])
-    with plt.rc_context(STYLE):
-        fig, axes = _panels(1, 1, 6.6, 0.35 * len(rows) + 1.25, left=4.6, right=1.2, top=0.55, bottom=0.9)
+    with matplotlib.rc_context(STYLE):
+        fig, axes = canvas.panels(1, 1, 6.6, 0.35 * len(rows) + 1.25, left=4.6, right=1.2, top=0.55, bottom=0.9)
         ax = axes[0, 0]
         y = np.arange(len(rows))
         p = np.array([r["probability"] for r in rows])
@@ -171,8 +90,8 @@ def outcome_probabilities(res: Results, path: Path) -> Path:
 def cumulative_incidence(res: Results, path: Path) -> Path:
     """Cumulative probability that each outcome has happened, month by month."""
     df = res.cumulative()
-    with plt.rc_context(STYLE):
-        fig, axes = _panels(1, 1, 6.6, 3.55, left=1.2, right=3.6, top=0.55, bottom=1.0)
+    with matplotlib.rc_context(STYLE):
+        fig, axes = canvas.panels(1, 1, 6.6, 3.55, left=1.2, right=3.6, top=0.55, bottom=1.0)
         ax = axes[0, 0]
         months = df["month"].to_numpy()
         order = sorted(res.outcomes, key=lambda o: -df[o.name].iloc[-1])
@@ -218,14 +137,14 @@ def level_shares(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     if not panels:
         return None
     months = np.arange(1, res.horizon + 1)
-    with plt.rc_context(STYLE):
-        gap = max(_title_height(f"{title} over time", 11) for title, _, _ in panels) + 0.18
-        fig, axes = _panels(len(panels), 1, 6.6, 2.0, left=1.2, right=3.2, top=gap + 0.05, bottom=1.0, hgap=gap,
+    with matplotlib.rc_context(STYLE):
+        gap = max(canvas.title_height(f"{title} over time", 11) for title, _, _ in panels) + 0.18
+        fig, axes = canvas.panels(len(panels), 1, 6.6, 2.0, left=1.2, right=3.2, top=gap + 0.05, bottom=1.0, hgap=gap,
                             sharex=True)
         for j, (title, c, names) in enumerate(panels):
             ax = axes[j, 0]
             L = c.shape[1]
-            colours = RUNG_COLOURS if L <= len(RUNG_COLOURS) else plt.get_cmap("OrRd")(np.linspace(0.05, 1, L))
+            colours = RUNG_COLOURS if L <= len(RUNG_COLOURS) else matplotlib.colormaps["OrRd"](np.linspace(0.05, 1, L))
             ax.stackplot(months, (c * 100).T, colors=colours[:L], labels=names, edgecolor="none")
             ax.set_ylim(0, 100)
             ax.set_xlim(1, res.horizon)
@@ -245,10 +164,10 @@ def state_lines(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     if not panels:
         return None
     months = np.arange(1, res.horizon + 1)
-    colours = plt.get_cmap("tab10").colors
-    with plt.rc_context(STYLE):
-        gap = max(_title_height(_wrap(title, 70), 11) for title, _ in panels) + 0.18
-        fig, axes = _panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.05, bottom=1.0, hgap=gap,
+    colours = matplotlib.colormaps["tab10"].colors
+    with matplotlib.rc_context(STYLE):
+        gap = max(canvas.title_height(_wrap(title, 70), 11) for title, _ in panels) + 0.18
+        fig, axes = canvas.panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.05, bottom=1.0, hgap=gap,
                             sharex=True)
         for ax, (title, lines) in zip(axes[:, 0], panels, strict=True):
             for i, (label, values) in enumerate(lines):
@@ -294,7 +213,7 @@ structure), by name; every other declared chart is drawn from its declarations."
 def write_figures(res: Results, folder: Path) -> dict[str, Path]:
     """All figures of a run, written into ``folder``; returns name -> path."""
     out: dict[str, Path] = {}
-    with collector_paused():
+    with canvas.collector_paused(), canvas.written_behind():
         out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
         out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
         for name, shows in charts(res.shows):
@@ -303,35 +222,6 @@ def write_figures(res: Results, folder: Path) -> dict[str, Path]:
             if p:
                 out[name] = p
     return out
-
-
-_paused = {"holders": 0, "was_enabled": True}
-_paused_lock = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the figures are drawn, as it was after.
-
-    Drawing makes tens of thousands of short-lived objects; in a process that holds a
-    run (a quarter of a million objects), the full collections they set off cost a tenth
-    of the report and make its time vary by as much. The figures' garbage is collected
-    when the collector is back. Nested and concurrent holders (the dashboard's threads)
-    are counted, so the collector comes back once the last one is done, and only if it
-    was on before the first.
-    """
-    with _paused_lock:
-        if _paused["holders"] == 0:
-            _paused["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _paused["holders"] += 1
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused["holders"] -= 1
-            if _paused["holders"] == 0 and _paused["was_enabled"]:
-                gc.enable()
 
 
 def _band(ax, months, sample: np.ndarray, label: str, colour) -> None:
@@ -363,7 +253,7 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     months = np.arange(1, res.horizon + 1)
     struct = res.structure
     sides = sorted({s for pair in struct.get("sides", []) for s in pair})
-    colours = plt.get_cmap("tab10").colors
+    colours = matplotlib.colormaps["tab10"].colors
     panels: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
     # trust of the flashpoints' sides in the alliances they belong to
     lines = []
@@ -402,9 +292,9 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
         panels.append(("Share of arms imports (delivery-weighted)", share_lines[:6]))
     if not panels:
         return None
-    with plt.rc_context(STYLE):
-        gap = _title_height("Trust", 11) + 0.18
-        fig, axes = _panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.35, bottom=1.0, hgap=gap,
+    with matplotlib.rc_context(STYLE):
+        gap = canvas.title_height("Trust", 11) + 0.18
+        fig, axes = canvas.panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.35, bottom=1.0, hgap=gap,
                             sharex=True)
         for ax, (title, ls) in zip(axes[:, 0], panels, strict=True):
             for i, (label, sample) in enumerate(ls):
@@ -413,7 +303,7 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         _date_ticks(axes[-1, 0], res, months)
-        _suptitle(fig, f"Relations over time: median and 10-90% band of {k} sampled runs", 0.6)
+        canvas.suptitle(fig, f"Relations over time: median and 10-90% band of {k} sampled runs", 0.6)
         return _save(fig, path)
 
 
@@ -425,9 +315,9 @@ def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path 
     if sh is None or not fps or res.final_sample[sh.state].shape[0] == 0:
         return None
     cs = res.final_sample[sh.state].T  # (F, k)
-    with plt.rc_context(STYLE):
-        head = max(_title_height(_wrap(f"{res.labels.get(f, f)}", 34), 10) for f in fps)
-        fig, axes = _panels(1, len(fps), 3.9, 2.3, left=1.2, right=4.0, top=head + 0.45, bottom=1.4, wgap=0.45,
+    with matplotlib.rc_context(STYLE):
+        head = max(canvas.title_height(_wrap(f"{res.labels.get(f, f)}", 34), 10) for f in fps)
+        fig, axes = canvas.panels(1, len(fps), 3.9, 2.3, left=1.2, right=4.0, top=head + 0.45, bottom=1.4, wgap=0.45,
                             sharey=True)
         n = cs.shape[1]
         for j, f in enumerate(fps):
@@ -445,7 +335,7 @@ def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path 
             ax.set_xlabel(f"deaths in {res.horizon} months ({zero:.0%} of runs none{med})", fontsize=8)
             ax.grid(axis="y", alpha=0.3)
         axes[0, 0].set_ylabel("% of runs")
-        _suptitle(fig, f"How many are killed? Total deaths per flashpoint ({n:,} runs)", 0.6)
+        canvas.suptitle(fig, f"How many are killed? Total deaths per flashpoint ({n:,} runs)", 0.6)
         return _save(fig, path)
 
 
