@@ -84,15 +84,13 @@ def render(fig) -> Callable[[], bytes]:
     fig.patch.set_facecolor("white")
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
-    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF  # a pixel that is not opaque white
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    h, w = ink.shape
-    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1:
+    box = crop_box(rgba, round(PAD_IN * fig.dpi))
+    if box is None:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
         return buf.getvalue
-    pad, dpi = round(PAD_IN * fig.dpi), fig.dpi
-    crop = rgba[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1].copy()
+    top, bottom, left, right = box
+    crop, dpi = rgba[top:bottom, left:right].copy(), fig.dpi
 
     def encode() -> bytes:
         buf = io.BytesIO()
@@ -100,6 +98,20 @@ def render(fig) -> Callable[[], bytes]:
         return buf.getvalue()
 
     return encode
+
+
+def crop_box(rgba: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    """Rows ``top:bottom`` and columns ``left:right`` of an (H, W, 4) image that hold every
+    pixel that is not opaque white, with ``pad`` pixels more on each side (as far as the
+    image goes); None when nothing is drawn or something reaches the image's edge (and
+    may go on beyond it)."""
+    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    h, w = ink.shape
+    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1:
+        return None
+    return (max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, h),
+            max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, w))
 
 
 _behind = threading.local()
