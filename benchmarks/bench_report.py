@@ -176,15 +176,16 @@ def main() -> None:
     from sim.report import write_report
 
     record, undo = timed_figures(F)
-    data, report = [], []
+    data, report, cpu = [], [], []
     try:
         for _ in range(a.repeats):
             with tempfile.TemporaryDirectory() as d:
                 res.save(Path(d) / "data")  # the data files and manifest, no report
                 data.append(res.manifest["timings_s"]["outputs"])
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 write_report(res, Path(d) / "data")
                 report.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
     finally:
         undo()
 
@@ -196,8 +197,11 @@ def main() -> None:
     for k, v in figs.items():
         print(f"  figure {k:22s} {v:6.3f}   {[round(x, 3) for x in record[k]]}")
     print(f"  {'all figures':29s} {fig_total:6.3f}")
-    print(f"  {'report.html (less figures)':29s} {page:6.3f}")
+    print(f"  {'the rest (report.html, ...)':29s} {page:6.3f}   (and, where figures are written in a thread, "
+          "waiting for the last)")
     print(f"  {'figures and report.html':29s} {med(report):6.3f}   {[round(x, 3) for x in report]}")
+    print(f"  {'  CPU time of the process':29s} {med(cpu):6.3f}   (all its threads; less sensitive to the "
+          "machine's other load)")
     print(f"  {'data files and manifest':29s} {med(data):6.3f}")
     print(f"  {'importing the figure module':29s} {imp:6.3f}   (a fresh process, after what sim run imports first)")
     whole = med(report) + med(data) + imp
