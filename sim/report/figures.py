@@ -10,7 +10,6 @@ monthly mean otherwise), labelled with the state's label phrase.
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections.abc import Callable
 from itertools import product
@@ -18,12 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 from ..parts import Shows, charts
+from . import canvas
+from .canvas import save as _save
 from .labels import RUNGS
 
 if TYPE_CHECKING:
@@ -41,6 +39,8 @@ STYLE = {
     "axes.spines.right": False,
     "savefig.dpi": 100,
     "figure.dpi": 100,
+    "text.hinting": "no_hinting",  # a third of drawing a figure is hinting its glyphs; as legible without
+    "axes.titley": 1.0,  # titles where they would go anyway, without measuring the axes each draw
 }
 
 
@@ -48,22 +48,13 @@ def _wrap(text: str, width: int = 46) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _save(fig, path: Path) -> Path:
-    from ..results import atomic_write
-
-    buf = io.BytesIO()  # rendered in memory: a failed write leaves no partial file
-    fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
-    return path
-
-
 def outcome_probabilities(res: Results, path: Path) -> Path:
     """Horizontal bars: each outcome's probability with its 95% interval."""
     rows = res.outcome_rows()
     rows = sorted(rows, key=lambda r: r["probability"])
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(rows) + 1.6))
+    with matplotlib.rc_context(STYLE):
+        fig, axes = canvas.panels(1, 1, 6.6, 0.35 * len(rows) + 1.25, left=4.6, right=1.2, top=0.55, bottom=0.9)
+        ax = axes[0, 0]
         y = np.arange(len(rows))
         p = np.array([r["probability"] for r in rows])
         lo = np.array([r["ci95"][0] for r in rows])
@@ -99,8 +90,9 @@ def outcome_probabilities(res: Results, path: Path) -> Path:
 def cumulative_incidence(res: Results, path: Path) -> Path:
     """Cumulative probability that each outcome has happened, month by month."""
     df = res.cumulative()
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 4.6))
+    with matplotlib.rc_context(STYLE):
+        fig, axes = canvas.panels(1, 1, 6.6, 3.55, left=1.2, right=3.6, top=0.55, bottom=1.0)
+        ax = axes[0, 0]
         months = df["month"].to_numpy()
         order = sorted(res.outcomes, key=lambda o: -df[o.name].iloc[-1])
         for o in order[:10]:
@@ -145,12 +137,14 @@ def level_shares(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     if not panels:
         return None
     months = np.arange(1, res.horizon + 1)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 2.6 * len(panels) + 0.6), squeeze=False, sharex=True)
+    with matplotlib.rc_context(STYLE):
+        gap = max(canvas.title_height(f"{title} over time", 11) for title, _, _ in panels) + 0.18
+        fig, axes = canvas.panels(len(panels), 1, 6.6, 2.0, left=1.2, right=3.2, top=gap + 0.05, bottom=1.0, hgap=gap,
+                            sharex=True)
         for j, (title, c, names) in enumerate(panels):
             ax = axes[j, 0]
             L = c.shape[1]
-            colours = RUNG_COLOURS if L <= len(RUNG_COLOURS) else plt.get_cmap("OrRd")(np.linspace(0.05, 1, L))
+            colours = RUNG_COLOURS if L <= len(RUNG_COLOURS) else matplotlib.colormaps["OrRd"](np.linspace(0.05, 1, L))
             ax.stackplot(months, (c * 100).T, colors=colours[:L], labels=names, edgecolor="none")
             ax.set_ylim(0, 100)
             ax.set_xlim(1, res.horizon)
@@ -170,9 +164,11 @@ def state_lines(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     if not panels:
         return None
     months = np.arange(1, res.horizon + 1)
-    colours = plt.get_cmap("tab10").colors
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.0 * len(panels) + 0.6), squeeze=False, sharex=True)
+    colours = matplotlib.colormaps["tab10"].colors
+    with matplotlib.rc_context(STYLE):
+        gap = max(canvas.title_height(_wrap(title, 70), 11) for title, _ in panels) + 0.18
+        fig, axes = canvas.panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.05, bottom=1.0, hgap=gap,
+                            sharex=True)
         for ax, (title, lines) in zip(axes[:, 0], panels, strict=True):
             for i, (label, values) in enumerate(lines):
                 if values.ndim == 2:
@@ -183,7 +179,6 @@ def state_lines(res: Results, path: Path, shows: list[Shows]) -> Path | None:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         _date_ticks(axes[-1, 0], res, months)
-        fig.tight_layout()
         return _save(fig, path)
 
 
@@ -218,13 +213,14 @@ structure), by name; every other declared chart is drawn from its declarations."
 def write_figures(res: Results, folder: Path) -> dict[str, Path]:
     """All figures of a run, written into ``folder``; returns name -> path."""
     out: dict[str, Path] = {}
-    out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
-    out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
-    for name, shows in charts(res.shows):
-        draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
-        p = draw(res, folder / f"fig_{name}.png", shows)
-        if p:
-            out[name] = p
+    with canvas.collector_paused(), canvas.written_behind():
+        out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
+        out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
+        for name, shows in charts(res.shows):
+            draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
+            p = draw(res, folder / f"fig_{name}.png", shows)
+            if p:
+                out[name] = p
     return out
 
 
@@ -257,7 +253,7 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
     months = np.arange(1, res.horizon + 1)
     struct = res.structure
     sides = sorted({s for pair in struct.get("sides", []) for s in pair})
-    colours = plt.get_cmap("tab10").colors
+    colours = matplotlib.colormaps["tab10"].colors
     panels: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
     # trust of the flashpoints' sides in the alliances they belong to
     lines = []
@@ -296,8 +292,10 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
         panels.append(("Share of arms imports (delivery-weighted)", share_lines[:6]))
     if not panels:
         return None
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.0 * len(panels) + 0.6), squeeze=False, sharex=True)
+    with matplotlib.rc_context(STYLE):
+        gap = canvas.title_height("Trust", 11) + 0.18
+        fig, axes = canvas.panels(len(panels), 1, 4.9, 2.4, left=1.2, right=3.3, top=gap + 0.35, bottom=1.0, hgap=gap,
+                            sharex=True)
         for ax, (title, ls) in zip(axes[:, 0], panels, strict=True):
             for i, (label, sample) in enumerate(ls):
                 _band(ax, months, sample, _wrap(label, 40), colours[i % 10])
@@ -305,8 +303,7 @@ def relations(res: Results, path: Path, shows: list[Shows]) -> Path | None:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         _date_ticks(axes[-1, 0], res, months)
-        fig.suptitle(f"Relations over time: median and 10-90% band of {k} sampled runs", x=0.01, ha="left", fontsize=12, fontweight="bold")
-        fig.tight_layout()
+        canvas.suptitle(fig, f"Relations over time: median and 10-90% band of {k} sampled runs", 0.6)
         return _save(fig, path)
 
 
@@ -318,8 +315,10 @@ def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path 
     if sh is None or not fps or res.final_sample[sh.state].shape[0] == 0:
         return None
     cs = res.final_sample[sh.state].T  # (F, k)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(fps), figsize=(4.4 * len(fps) + 0.5, 3.8), squeeze=False, sharey=True)
+    with matplotlib.rc_context(STYLE):
+        head = max(canvas.title_height(_wrap(f"{res.labels.get(f, f)}", 34), 10) for f in fps)
+        fig, axes = canvas.panels(1, len(fps), 3.9, 2.3, left=1.2, right=4.0, top=head + 0.45, bottom=1.4, wgap=0.45,
+                            sharey=True)
         n = cs.shape[1]
         for j, f in enumerate(fps):
             ax = axes[0, j]
@@ -336,8 +335,7 @@ def casualty_distribution(res: Results, path: Path, shows: list[Shows]) -> Path 
             ax.set_xlabel(f"deaths in {res.horizon} months ({zero:.0%} of runs none{med})", fontsize=8)
             ax.grid(axis="y", alpha=0.3)
         axes[0, 0].set_ylabel("% of runs")
-        fig.suptitle(f"How many are killed? Total deaths per flashpoint ({n:,} runs)", x=0.01, ha="left", fontsize=12, fontweight="bold")
-        fig.tight_layout()
+        canvas.suptitle(fig, f"How many are killed? Total deaths per flashpoint ({n:,} runs)", 0.6)
         return _save(fig, path)
 
 

@@ -1,0 +1,223 @@
+"""What the figures and the report of ``sim run`` cost: each figure, the page, the data files.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/bench_report.py              # karabakh, 10,000 runs
+    .venv/bin/python benchmarks/bench_report.py --quick      # 1,000 runs, 2 repeats: a smoke test
+    .venv/bin/python benchmarks/bench_report.py --profile 25 # and where the time goes (cProfile)
+
+Runs the scenario once (seed fixed, in this process, as ``sim run`` does), then times only
+what ``sim run`` does after the simulation, ``--repeats`` times into new folders (medians):
+the data files (``Results.save`` without a report: summary, tables, manifest), the figures
+one by one, and ``report.html`` (:func:`sim.report.write_report` less its figures); and
+what importing the figure module costs a fresh process that has imported what ``sim run``
+has by then (``sim.cli`` and ``sim.workflows``, which already import matplotlib at
+start-up; in-process repeats pay it once). ``--cli N`` also runs ``sim run scenarios/SCENARIO.yaml --runs N`` itself N times
+and prints the split its footer prints ("figures and report" is the manifest's
+``timings_s.outputs``: data files, figures, page, and whatever import is still pending).
+
+The target of issue 25, "a report in under a second for 10,000 runs", is printed beside
+the figures; figures, not assertions. The machine is shared: the load average is printed
+at the start and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+
+SIM = str(Path(sys.executable).parent / "sim")
+TARGET_S = 1.0
+
+IMPORT = ("import time, sim.cli, sim.workflows\n"  # what `sim run` has imported when it saves
+          "t = time.perf_counter()\n"
+          "import sim.report.figures\n"
+          "print(time.perf_counter() - t)\n")
+
+
+def import_cost(repeats: int) -> float:
+    """Median seconds a fresh process takes to import the figure module after what ``sim run``
+    imports before it saves (sim.cli and sim.workflows; the latter imports matplotlib)."""
+    secs = []
+    for _ in range(repeats):
+        p = subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True, cwd=ROOT, check=True)
+        secs.append(float(p.stdout.split()[-1]))
+    return statistics.median(secs)
+
+
+def timed_figures(F) -> tuple[dict[str, list[float]], object]:
+    """Wrap each figure function of ``sim.report.figures`` so that its calls are timed by
+    figure name (the file it writes); returns the record and an undo."""
+    record: dict[str, list[float]] = {}
+
+    def wrap(fn):
+        def timed(res, path, *args):
+            t = time.perf_counter()
+            try:
+                return fn(res, path, *args)
+            finally:
+                record.setdefault(Path(path).stem.removeprefix("fig_"), []).append(time.perf_counter() - t)
+        return timed
+
+    names = ["outcome_probabilities", "cumulative_incidence", "level_shares", "state_lines"]
+    saved = {n: getattr(F, n) for n in names}
+    drawn = dict(F.DRAWN)
+    for n in names:
+        setattr(F, n, wrap(saved[n]))
+    for k, fn in drawn.items():
+        F.DRAWN[k] = wrap(fn)
+
+    def undo():
+        for n, fn in saved.items():
+            setattr(F, n, fn)
+        F.DRAWN.update(drawn)
+
+    return record, undo
+
+
+def cli(scenario: str, runs: int, repeats: int) -> dict[str, float]:
+    """``sim run`` in a subprocess, ``repeats`` times: medians of its wall time and its split."""
+    split: dict[str, list[float]] = {"wall": [], "startup": [], "simulation": [], "outputs": []}
+    path = ROOT / "scenarios" / f"{scenario}.yaml"
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "run"
+            t0 = time.perf_counter()
+            p = subprocess.run([SIM, "run", str(path), "--runs", str(runs), "--seed", "1", "--out", str(out)],
+                               capture_output=True, text=True)
+            split["wall"].append(time.perf_counter() - t0)
+            if p.returncode != 0:
+                raise RuntimeError(p.stderr)
+            tm = json.loads((out / "manifest.json").read_text())["timings_s"]
+            split["startup"].append(tm["startup"])
+            split["simulation"].append(tm["setup"] + tm["simulation"])
+            split["outputs"].append(tm["outputs"])
+    return {k: statistics.median(v) for k, v in split.items()}
+
+
+GROUPS = [  # (what, how cProfile names it: file fragment, function), cumulative time of the outermost call
+    ("tight_layout (figure.tight_layout)", "figure.py", "tight_layout"),
+    ("bbox_inches='tight' (Figure.get_tightbbox)", "figure.py", "get_tightbbox"),
+    ("drawing (Figure.draw, every pass)", "figure.py", "draw"),
+    ("  in it (overlapping): text layout (Text._get_layout)", "text.py", "_get_layout"),
+    ("  in it (overlapping): glyphs rasterised (RendererAgg.draw_text)", "backend_agg.py", "draw_text"),
+    ("  in it (overlapping): ticks made and laid out (Axis._update_ticks)", "axis.py", "_update_ticks"),
+    ("making the axes (Figure/GridSpec.subplots)", ".py", "subplots"),
+    ("legends (Axes.legend)", "_axes.py", "legend"),
+    ("PNG encoding (Pillow's encoder)", "~", "<method 'encode' of 'ImagingEncoder' objects>"),
+    ("font lookup (font_manager.findfont)", "font_manager.py", "findfont"),
+    ("report.html (html.render)", "html.py", "render"),
+]
+
+
+def profile(res, top: int) -> None:
+    """One ``write_report`` under cProfile: the groups above, then the top functions."""
+    from sim.report import write_report
+
+    with tempfile.TemporaryDirectory() as d:
+        pr = cProfile.Profile()
+        pr.enable()
+        write_report(res, Path(d))
+        pr.disable()
+    st = pstats.Stats(pr)
+    total = st.total_tt
+    print(f"\nPROFILE of one write_report (cProfile; {total:.2f} s under the profiler, which slows Python "
+          "code more than C code): where the time goes")
+    for what, file, func in GROUPS:
+        # the largest cumulative time among matching entries (the outermost call of a recursion)
+        cum = max((v[3] for (f, _, fn), v in st.stats.items() if fn == func and f.endswith(file)), default=0.0)
+        print(f"  {what:66s} {cum:6.2f} s  {100 * cum / total:4.0f}%")
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(top)
+    print("\n  functions by own time:")
+    lines = buf.getvalue().splitlines()
+    start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), len(lines))
+    print("\n".join("  " + ln.replace(str(Path(sys.prefix)), "VENV") for ln in lines[start:] if ln.strip()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="karabakh")
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--cli", type=int, default=0, metavar="N", help="also run `sim run` N times (its footer's split)")
+    ap.add_argument("--profile", type=int, default=0, metavar="TOP", help="profile one report; print TOP functions")
+    ap.add_argument("--quick", action="store_true", help="1,000 runs, 2 repeats")
+    a = ap.parse_args()
+    if a.quick:
+        a.runs, a.repeats = 1000, 2
+    load0 = os.getloadavg()
+    print(f"load average at start: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; {os.cpu_count()} cores; "
+          f"git {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT).stdout.strip()}")
+
+    t0 = time.perf_counter()
+    res = sim.run(a.scenario, runs=a.runs, seed=1)
+    print(f"{a.scenario}: {res.runs:,} runs simulated in {time.perf_counter() - t0:.1f} s "
+          f"({res.manifest.get('backend')}, {res.manifest.get('workers')} worker(s))")
+
+    imp = import_cost(a.repeats)
+    from sim.report import figures as F
+    from sim.report import write_report
+
+    record, undo = timed_figures(F)
+    data, report, cpu = [], [], []
+    try:
+        for _ in range(a.repeats):
+            with tempfile.TemporaryDirectory() as d:
+                res.save(Path(d) / "data")  # the data files and manifest, no report
+                data.append(res.manifest["timings_s"]["outputs"])
+                t, c = time.perf_counter(), time.process_time()
+                write_report(res, Path(d) / "data")
+                report.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
+    finally:
+        undo()
+
+    med = statistics.median
+    figs = {k: med(v) for k, v in record.items()}
+    fig_total = med([sum(v[i] for v in record.values()) for i in range(a.repeats)])
+    page = med([report[i] - sum(v[i] for v in record.values()) for i in range(a.repeats)])
+    print(f"\nAFTER THE SIMULATION (medians of {a.repeats}; seconds)")
+    for k, v in figs.items():
+        print(f"  figure {k:22s} {v:6.3f}   {[round(x, 3) for x in record[k]]}")
+    print(f"  {'all figures':29s} {fig_total:6.3f}")
+    print(f"  {'the rest (report.html, ...)':29s} {page:6.3f}   (and, where figures are written in a thread, "
+          "waiting for the last)")
+    print(f"  {'figures and report.html':29s} {med(report):6.3f}   {[round(x, 3) for x in report]}")
+    print(f"  {'  CPU time of the process':29s} {med(cpu):6.3f}   (all its threads; less sensitive to the "
+          "machine's other load)")
+    print(f"  {'data files and manifest':29s} {med(data):6.3f}")
+    print(f"  {'importing the figure module':29s} {imp:6.3f}   (a fresh process, after what sim run imports first)")
+    whole = med(report) + med(data) + imp
+    print(f"  {'all of it, as sim run pays it':29s} {whole:6.3f}   target <= {TARGET_S:.1f} s: "
+          f"{'met' if whole <= TARGET_S else f'missed by {whole - TARGET_S:.2f} s'}")
+
+    if a.cli:
+        c = cli(a.scenario, a.runs, a.cli)
+        print(f"\nsim run scenarios/{a.scenario}.yaml --runs {a.runs} (medians of {a.cli}): wall {c['wall']:.2f} s; "
+              f"start-up {c['startup']:.2f}, simulation {c['simulation']:.2f}, figures and report {c['outputs']:.2f} "
+              f"(target <= {TARGET_S:.1f} s: {'met' if c['outputs'] <= TARGET_S else 'missed'})")
+    if a.profile:
+        profile(res, a.profile)
+    load1 = os.getloadavg()
+    print(f"\nload average at the end: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

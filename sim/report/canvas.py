@@ -1,0 +1,187 @@
+"""Figures laid out once, drawn once, and written while the next is drawn.
+
+What a run's report costs is almost all matplotlib measuring and drawing text. So:
+
+- :func:`panels` lays panels out in inches with generous margins instead of
+  ``tight_layout`` and ``bbox_inches="tight"`` (which lay a figure out two or three
+  times and measure every text each time), and :func:`render` draws the figure once and
+  crops it to what was drawn, falling back to the tight bounding box only when something
+  reaches the edge of the canvas;
+- :func:`save` hands the PNG encoding and the file to a thread inside
+  :func:`written_behind` (Pillow's encoder lets go of the interpreter lock, so on a
+  second core it overlaps the drawing of the next figure);
+- :func:`collector_paused` keeps Python's cyclic garbage collector from walking a whole
+  run's objects again and again while figures make and drop tens of thousands of their
+  own.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+PAD_IN = 0.1
+"""White kept around what a figure draws, in inches (as ``bbox_inches="tight"`` keeps)."""
+
+
+def panels(rows: int, cols: int, width: float, height: float, *, left: float, right: float, top: float,
+           bottom: float, hgap: float = 0.0, wgap: float = 0.0, sharex: bool = False,
+           sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A figure of ``rows`` x ``cols`` panels of ``width`` x ``height`` inches each, ``hgap``
+    and ``wgap`` inches apart, with margins (inches) around them for what is drawn outside
+    the axes: tick labels, titles, legends beside them.
+
+    The outer margins are generous rather than measured: :func:`render` keeps what was
+    drawn and :data:`PAD_IN` around it. The gaps between panels must hold what is drawn
+    between them (the titles of the panels below: :func:`title_height`), so the caller
+    sizes them from what it puts there.
+    """
+    W = left + cols * width + (cols - 1) * wgap + right
+    H = top + rows * height + (rows - 1) * hgap + bottom
+    fig = Figure(figsize=(W, H), facecolor="white")
+    FigureCanvasAgg(fig)  # not pyplot's: nothing to close, no registry shared across threads
+    gs = fig.add_gridspec(rows, cols, left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H,
+                          wspace=wgap / width, hspace=hgap / height)
+    return fig, gs.subplots(sharex=sharex, sharey=sharey, squeeze=False)
+
+
+def suptitle(fig: Figure, text: str, left: float) -> None:
+    """A title over the whole figure, in bold, its top 0.15 in below the figure's top and its
+    left ``left`` inches from the figure's left edge."""
+    fig.text(left, fig.get_figheight() - 0.15, text, transform=fig.dpi_scale_trans, ha="left", va="top",
+             fontsize=12, fontweight="bold")
+
+
+def title_height(title: str, fontsize: float) -> float:
+    """Inches an axes title of ``fontsize`` points takes above its axes, with its pad."""
+    return (title.count("\n") + 1) * fontsize * 1.25 / 72 + 6 / 72
+
+
+def render(fig) -> Callable[[], bytes]:
+    """Draw ``fig`` once and crop it to what it draws, with :data:`PAD_IN` of white around
+    it; returns what encodes the crop as PNG (a copy: the figure may be closed first).
+
+    Something that reaches the edge of the canvas was drawn partly outside it (a label
+    longer than :func:`panels`' margins, a legend beside the axes of a figure laid out by
+    pyplot): then matplotlib's tight bounding box, which grows the figure to hold it all
+    (drawing it again), as every figure was saved before.
+    """
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    fig.patch.set_facecolor("white")
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    box = crop_box(rgba, round(PAD_IN * fig.dpi))
+    if box is None:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
+        return buf.getvalue
+    top, bottom, left, right = box
+    crop, dpi = rgba[top:bottom, left:right].copy(), fig.dpi
+
+    def encode() -> bytes:
+        buf = io.BytesIO()
+        matplotlib.image.imsave(buf, crop, format="png", dpi=dpi)
+        return buf.getvalue()
+
+    return encode
+
+
+def crop_box(rgba: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    """Rows ``top:bottom`` and columns ``left:right`` of an (H, W, 4) image that hold every
+    pixel that is not opaque white, with ``pad`` pixels more on each side (as far as the
+    image goes); None when nothing is drawn or something reaches the image's edge (and
+    may go on beyond it)."""
+    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    h, w = ink.shape
+    if rows.size == 0 or rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1:
+        return None
+    return (max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, h),
+            max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, w))
+
+
+_behind = threading.local()
+
+
+def save(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` as PNG (drawn now; encoded and written now, or by
+    :func:`written_behind`'s thread inside it). The file is whole or absent."""
+    from ..results import atomic_write
+
+    encode = render(fig)
+    plt.close(fig)  # a pyplot figure (sim.play's) leaves pyplot's registry; others are not in it
+    jobs: list[Future] | None = getattr(_behind, "jobs", None)
+    if jobs is None:
+        atomic_write(path, encode())
+        return path
+    for job in jobs:
+        if job.done() and job.exception() is not None:
+            raise job.exception()  # a full disk: stop drawing
+    jobs.append(_behind.pool.submit(lambda: atomic_write(path, encode())))
+    return path
+
+
+@contextmanager
+def written_behind() -> Iterator[None]:
+    """Inside, :func:`save` encodes and writes each figure in a thread while the next one is
+    drawn; every file is written (or has failed) when it ends, and the first failure (a
+    full disk: an :class:`OSError`) is raised there, so the folder is tidied after the
+    last write, never during one."""
+    if getattr(_behind, "jobs", None) is not None:  # nested: the outer one waits
+        yield
+        return
+    jobs: list[Future] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="sim-figures") as pool:
+        _behind.pool, _behind.jobs = pool, jobs
+        try:
+            yield
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            _behind.pool = _behind.jobs = None
+    for job in jobs:
+        job.result()
+
+
+_paused = {"holders": 0, "was_enabled": True}
+_paused_lock = threading.Lock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off inside, as it was after.
+
+    Drawing makes tens of thousands of short-lived objects; in a process that holds a
+    run (a quarter of a million objects), the full collections they set off cost a tenth
+    of the report and make its time vary by as much. The figures' garbage is collected
+    once the collector is back. Nested and concurrent holders (the dashboard's threads)
+    are counted: the collector comes back when the last is done, and only if it was on
+    before the first.
+    """
+    with _paused_lock:
+        if _paused["holders"] == 0:
+            _paused["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _paused["holders"] += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused["holders"] -= 1
+            if _paused["holders"] == 0 and _paused["was_enabled"]:
+                gc.enable()
