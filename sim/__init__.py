@@ -19,6 +19,11 @@ STARTED = _time.perf_counter()
 """When the package began to load: the ``sim`` command's own start (its run footer counts
 start-up from here, not from the process's start)."""
 
+from .ahead import start as _compile_ahead  # noqa: E402  (the standard library only)
+
+_compile_ahead()  # first thing: on a new install the kernels compile in the background meanwhile (sim.ahead)
+
+# isort: split
 from .analysis.backtest import backtest  # noqa: E402
 from .analysis.compare import compare  # noqa: E402
 from .analysis.evaluate import evaluate  # noqa: E402

@@ -223,7 +223,11 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     when it says True (adaptive precision: :func:`sim.results.precise_enough` with
     ``ci_halfwidth``); the run is then complete with fewer runs than requested.
     """
-    res = new_results(job)
+    from .rules.kernels import counts as kernel_counts
+
+    k0 = kernel_counts()
+    res = new_results(job)  # a chunk of no replicates, in this process: the rules built, their kernels loaded
+    kernels = {k: v - k0[k] for k, v in kernel_counts().items()}
     res.consumers = list(consumers or [])
     if enough is None and ci_halfwidth is not None:
         from .results import precise_enough
@@ -237,6 +241,8 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     def merge(r: Any) -> None:
         res.merge(r)
         worker_rss[0] = max(worker_rss[0], r.peak_rss_mb)
+        for k, v in (getattr(r, "kernels", None) or {}).items():
+            kernels[k] = kernels.get(k, 0) + v
 
     try:
         run_chunks(job.tasks, backend, merge, progress, (lambda: enough(res)) if enough is not None else None)
@@ -258,6 +264,7 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     res.stopped_by = stopped_by
     res.manifest = manifest(job, backend, n_workers, res, t_setup, t_sim, worker_rss, stopped_by,
                             workers_requested, oversubscribe)
+    res.manifest["kernels"] = kernels
     if ci_halfwidth is not None:
         from .results import precise_enough
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -253,11 +255,15 @@ def _simulate(task: Task):
 
 
 def _simulate_inner(task: Task):
+    from .ahead import settle
+    from .rules.kernels import counts
     from .world.opening import opened
 
     t0 = time.perf_counter()
     spec = task.spec
     plan = _plan_for(task)
+    settle(plan)  # a background compile of the kernels under way: wait for it rather than compile beside it
+    k0 = counts()
     ss = chunk_sequence(spec.root(), task.chunk if task.stream is None else task.stream)
     fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
     switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
@@ -275,6 +281,8 @@ def _simulate_inner(task: Task):
             world.step()
         res = rec.result(time.perf_counter() - t0)
         res.peak_rss_mb = peak_rss_mb()
+        k1 = counts()
+        res.kernels = {k: k1[k] - k0[k] for k in k1}  # loaded or compiled by this chunk, in its process
         return res
 
 
@@ -360,28 +368,130 @@ class InProcess:
         pass
 
 
+POOL_IDLE_S = 300.0
+"""Seconds the worker processes of a finished run are kept for the next run in this process."""
+
+
+class _Kept:
+    """The worker processes a finished run left for the next run (at most one pool per process)."""
+
+    lock = threading.Lock()
+    pool: ProcessPoolExecutor | None = None
+    key: tuple | None = None
+    timer: threading.Timer | None = None
+
+
+def _context(workers: int) -> tuple:
+    """What a pool's workers were started with, which a later run must share to use them: the
+    number of workers, and this process's environment variables, import path and folder
+    (a spawned worker copies them when it starts)."""
+    return (workers, tuple(sorted(os.environ.items())), tuple(sys.path), os.getcwd())
+
+
+def _alive(pool: ProcessPoolExecutor) -> bool:
+    """The pool can take work: not broken or shut down, and none of its workers died while idle."""
+    if getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False):
+        return False
+    return all(p.is_alive() for p in (getattr(pool, "_processes", None) or {}).values())
+
+
+def _take_kept(key: tuple) -> ProcessPoolExecutor | None:
+    """The kept pool, if it was started like ``key`` and is whole; any other kept pool ends."""
+    with _Kept.lock:
+        pool, same = _Kept.pool, _Kept.key == key
+        if _Kept.timer is not None:
+            _Kept.timer.cancel()
+        _Kept.pool, _Kept.key, _Kept.timer = None, None, None
+    if pool is None:
+        return None
+    if same and _alive(pool):
+        return pool
+    pool.shutdown(wait=True, cancel_futures=True)
+    return None
+
+
+def _keep(key: tuple, pool: ProcessPoolExecutor) -> None:
+    """Keep a finished run's pool for the next run (it ends after :data:`POOL_IDLE_S` idle)."""
+    with _Kept.lock:
+        old = _Kept.pool
+        if _Kept.timer is not None:
+            _Kept.timer.cancel()
+        _Kept.pool, _Kept.key = pool, key
+        _Kept.timer = threading.Timer(POOL_IDLE_S, _expire, args=(pool,))
+        _Kept.timer.daemon = True
+        _Kept.timer.start()
+    if old is not None and old is not pool:
+        old.shutdown(wait=True, cancel_futures=True)
+
+
+def _expire(pool: ProcessPoolExecutor) -> None:
+    with _Kept.lock:
+        if _Kept.pool is not pool:
+            return
+        _Kept.pool, _Kept.key, _Kept.timer = None, None, None
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def close_workers() -> None:
+    """End the worker processes kept from a finished run now (they end by themselves after
+    :data:`POOL_IDLE_S` seconds idle, and when this process ends)."""
+    with _Kept.lock:
+        pool = _Kept.pool
+        if _Kept.timer is not None:
+            _Kept.timer.cancel()
+        _Kept.pool, _Kept.key, _Kept.timer = None, None, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def kept_workers() -> list[int]:
+    """The process ids of the workers kept from a finished run (none: an empty list)."""
+    with _Kept.lock:
+        pool = _Kept.pool
+    return sorted((getattr(pool, "_processes", None) or {}).keys()) if pool is not None else []
+
+
 class ProcessPool:
     """Runs chunks in a pool of worker processes (``spawn``), a few tasks in flight each.
 
     Workers ignore SIGINT and SIGTERM (the main process stops them) and end by
     themselves when the main process dies.
+
+    A run that ends normally leaves its workers to the next run in this process that asks
+    for as many, from the same environment (variables, import path, folder) and with the
+    same custom parts: a worker pays its start (imports, the kernels loaded from numba's
+    cache) once, not once per run. A run stopped (Ctrl-C, SIGTERM, a failed chunk) ends
+    its workers at once. Kept workers end after :data:`POOL_IDLE_S` seconds idle, when
+    this process ends, or with :func:`close_workers`. Results do not depend on which
+    processes run the chunks (each chunk is seeded by its number); a worker's peak memory
+    (``peak_rss_mb`` of the manifest) is its peak since it started.
     """
 
     name = "processes"
 
     def __init__(self, workers: int):
+        self.workers = workers
+        self.key = _context(workers)
+        self.pool = _take_kept(self.key) or self._start()
+        self.closed = False
+
+    def _start(self) -> ProcessPoolExecutor:
         import multiprocessing as mp
 
-        self.workers = workers
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
             initargs=(os.getpid(),),
         )
-        self.closed = False
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
         from concurrent.futures.process import BrokenProcessPool
 
+        parts = getattr(getattr(tasks[0], "spec", None), "parts", None) if len(tasks) else None
+        served = getattr(self.pool, "sim_parts", parts)
+        if served != parts:  # its workers registered other custom parts, which would stay registered
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = self._start()
+        self.pool.sim_parts = parts  # type: ignore[attr-defined]
         pending: set[Future] = set()
         task_of: dict[Future, Task] = {}
         it = iter(tasks)
@@ -410,10 +520,14 @@ class ProcessPool:
                     submit(nxt)
 
     def close(self, abort: bool = False) -> None:
-        """Shut the pool down; on ``abort`` (Ctrl-C, SIGTERM, a failed chunk) stop workers at once."""
+        """Keep the workers for the next run; on ``abort`` (Ctrl-C, SIGTERM, a failed chunk)
+        stop them at once."""
         if self.closed:
             return
         self.closed = True
+        if not abort and _alive(self.pool):
+            _keep(self.key, self.pool)
+            return
         if abort:
             procs = list((getattr(self.pool, "_processes", None) or {}).values())
             manager = getattr(self.pool, "_executor_manager_thread", None)

@@ -274,16 +274,18 @@ def plugins(command: str, plugin: list[str] | None, replace_rule: bool, allowed=
 def progress(quiet: bool, scn=None):
     """A progress bar on a terminal (none otherwise): ``(update, finish)``. With ``scn``, the
     bar first says when the run will compile the model's kernels (the first run on a machine
-    takes seconds more)."""
+    takes seconds more), or wait for the compile :mod:`sim.ahead` started in the background."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
     label = "simulating"
     if scn is not None:
+        from ..ahead import in_progress
         from ..api import kernels_to_compile
 
         try:
             if kernels_to_compile(scn):
-                label = "compiling the model's kernels (first run only)"
+                label = ("compiling the model's kernels in the background (first run only)" if in_progress()
+                         else "compiling the model's kernels (first run only)")
         except Exception:  # noqa: BLE001 - a notice only: never stop a run over it
             pass
     from rich.console import Console

@@ -47,6 +47,7 @@ class ChunkResult:
     counts_sq: np.ndarray | None = None  # (E,) sums of squares (for standard errors)
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the worker's peak resident memory when it finished this chunk
+    kernels: dict[str, int] | None = None  # kernels its process loaded / compiled while it ran (runner)
     patterns: dict[bytes, int] | None = None  # replicates per combination of outcomes that happened
     replicates: dict | None = None  # per-replicate data when asked for (see Recorder.per_replicate)
 

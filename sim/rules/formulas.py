@@ -44,6 +44,8 @@ WAR = 5
 
 _SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 """This file's content: part of the disk-cache stamp of every kernel (see :func:`kernel`)."""
+KERNELS: list[Any] = []
+"""Every kernel made with :func:`kernel` in this process (:func:`sim.rules.kernels.counts`)."""
 
 
 def formula(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,8 +66,9 @@ def kernel(fn: Callable[..., Any]) -> Any:
     the ones this relies on, the kernel is compiled in every process instead (correct,
     slower to start), with a warning.
     """
-    compiled = njit(cache=True, nogil=True)(fn)
-    return depends_on(compiled, _SOURCE)
+    compiled = depends_on(njit(cache=True, nogil=True)(fn), _SOURCE)
+    KERNELS.append(compiled)
+    return compiled
 
 
 def depends_on(compiled: Any, *sources: str) -> Any:

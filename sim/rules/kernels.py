@@ -1,9 +1,12 @@
-"""Which compiled kernels a plan's rules will compile before they first run.
+"""Which compiled kernels a plan's rules will compile before they first run, and how many
+this process has loaded and compiled.
 
 The stock rules' monthly steps are numba kernels cached on disk (``cache=True``): the
-first run on a machine, or after an upgrade, compiles them (seconds); later runs load
-them. A rule imports its kernels when it is built, so building a plan's pipeline
-names exactly the kernels that plan uses.
+first run on a machine, or after an upgrade, compiles them (seconds; :mod:`sim.ahead`
+compiles them in the background from the first ``import sim``); later runs load them, once
+per process: a loaded kernel stays in memory for every later call. A rule imports its
+kernels when it is built, so building a plan's pipeline names exactly the kernels that
+plan uses.
 """
 
 from __future__ import annotations
@@ -11,7 +14,21 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .formulas import KERNELS
 from .registry import build_pipeline
+
+
+def counts() -> dict[str, int]:
+    """How many times this process has loaded a kernel from numba's disk cache
+    (``loaded``) and compiled one (``compiled``), over every kernel made with
+    :func:`sim.rules.formulas.kernel` (numba's own counts of each kernel's cache hits and misses).
+    A run's manifest gives the difference over its chunks (``kernels``)."""
+    loaded = compiled = 0
+    for k in KERNELS:
+        stats = k.stats
+        loaded += sum(stats.cache_hits.values())
+        compiled += sum(stats.cache_misses.values())
+    return {"loaded": loaded, "compiled": compiled}
 
 
 def uncached(plan: Any) -> list[str]:

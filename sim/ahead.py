@@ -1,0 +1,225 @@
+"""Compiling the model's kernels ahead: in the background, from the first ``import sim``.
+
+The stock rules' monthly steps are numba kernels kept in numba's disk cache
+(:func:`sim.rules.formulas.kernel`): the first run on a machine, or after a kernel or numba
+changed, compiles them, about ten seconds of one core. So that this is paid as little as
+possible where a user waits, the first ``import sim`` that finds no mark of a compile for
+this code, this numba and this cache starts ``python -m sim.precompile`` in its own session
+(not a child of the importing process, so it outlives a short command and no run counts it
+among its workers). It compiles the kernels a shipped scenario's run uses, split over as
+many processes as there are idle cores (up to one per kernel module), into numba's usual cache,
+then leaves its mark (:func:`mark_path`: a JSON summary) and ends. Until it ends it holds a
+lock: a chunk that would compile a kernel meanwhile waits for it instead (:func:`settle`)
+and then loads the kernels from the cache, so nothing is compiled twice side by side, and
+the progress bar of ``sim run`` says it is compiling in the background.
+
+Compiling is the same compile numba does on a run's first call (same signatures, same
+cache): the results do not depend on which process compiled. Kernels a run needs that a
+shipped scenario does not use, or in another precision (``dtype="float64"``), are compiled
+by the run, as before.
+
+``SIM_COMPILE_AHEAD=0`` turns it off. Nothing here imports numba or the rules at import
+time (``import sim`` stays light): starting costs a hash of the kernels' sources and a
+process start. POSIX only (the lock is ``fcntl.flock``); elsewhere a run compiles its
+kernels when it first needs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+RULES = Path(__file__).resolve().parent / "rules"
+"""The folder of the stock rules and their kernels (``*_kernel.py``, ``formulas.py``)."""
+OFF = ("0", "false", "no", "off")
+"""Values of ``SIM_COMPILE_AHEAD`` that turn compiling ahead off."""
+INSIDE = "SIM_PRECOMPILING"
+"""Set in the environment of the compiling processes (they do not start another one)."""
+WAIT_S = 600.0
+"""At most this long a run waits for a background compile before it compiles itself."""
+_settled = False  # this process saw no compile under way: it never looks again
+
+
+def enabled() -> bool:
+    """Whether this process may start a background compile: not turned off, not itself a
+    compiling process or a worker process (multiprocessing's, Dask's), and on POSIX."""
+    if os.environ.get("SIM_COMPILE_AHEAD", "").strip().lower() in OFF or os.environ.get(INSIDE):
+        return False
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None and mp.parent_process() is not None:  # a spawned worker: its parent decided
+        return False
+    if not sys.executable:
+        return False
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    return True
+
+
+def kernel_sources() -> list[Path]:
+    """The files whose content the compiled kernels depend on: every ``*_kernel.py`` of the
+    stock rules and ``formulas.py``."""
+    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py"])
+
+
+def fingerprint() -> str:
+    """What a compile is good for: the kernels' sources, numba (its files' place, size and
+    time), Python, the machine and numba's settings (``NUMBA_*``, the cache's place among
+    them). A mark for another fingerprint says nothing about this one."""
+    h = hashlib.sha256()
+    spec = importlib.util.find_spec("numba")  # finds numba without importing it
+    origin = spec.origin if spec is not None and spec.origin else ""
+    parts: list[Any] = [sys.version, sys.platform, os.uname().machine if hasattr(os, "uname") else "", str(RULES),
+                        origin]
+    if origin:
+        st = os.stat(origin)
+        parts += [st.st_size, st.st_mtime_ns]
+    parts += sorted((k, v) for k, v in os.environ.items() if k.startswith("NUMBA_"))
+    h.update(repr(parts).encode())
+    for p in kernel_sources():
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def state_dir() -> Path:
+    """Where the lock and the marks are kept: beside numba's cache of the kernels where it
+    is known (``$NUMBA_CACHE_DIR/sim-ahead``, or the rules' ``__pycache__``), else in the
+    user's cache folder."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "sim-ahead"
+    tree = RULES / "__pycache__"
+    if os.access(tree if tree.is_dir() else RULES, os.W_OK):
+        return tree
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sim" / "kernels"
+
+
+def mark_path(fp: str | None = None) -> Path:
+    """The mark a finished background compile leaves for this fingerprint."""
+    return state_dir() / f"kernels-{(fp or fingerprint())[:24]}.json"
+
+
+def lock_path() -> Path:
+    """The lock a background compile holds while it runs."""
+    return state_dir() / "kernels.lock"
+
+
+def start() -> bool:
+    """Start compiling the kernels in the background unless this code's are marked compiled
+    or a compile is under way; True if one was started. Never raises: compiling ahead is a
+    saving, and a run compiles what it needs without it."""
+    if not enabled():
+        return False
+    try:
+        import fcntl
+
+        fp = fingerprint()
+        if mark_path(fp).exists():
+            return False
+        lock = lock_path()
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until the compile ends
+            except BlockingIOError:  # another process's compile is under way
+                return False
+            _launch(fd)
+        finally:
+            os.close(fd)  # the compiling process holds its own copy of the locked file
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "fd = int(sys.argv[1])\n"
+    "subprocess.Popen([sys.executable, '-m', 'sim.precompile', '--lock-fd', str(fd)],\n"
+    "                 pass_fds=(fd,), start_new_session=True, stdin=subprocess.DEVNULL,\n"
+    "                 stdout=open(sys.argv[2], 'wb'), stderr=subprocess.STDOUT, close_fds=True)\n"
+)
+
+
+def _launch(fd: int) -> None:
+    """Start the compiling process through a short-lived launcher, so that it is not this
+    process's child (a run that counts its worker processes, or waits for its children,
+    does not see it), in a session of its own (a Ctrl-C here does not stop it). It inherits
+    the locked file ``fd``."""
+    import threading
+
+    log = state_dir() / "precompile.log"
+    env = {**os.environ, INSIDE: "1"}
+    p = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(fd), str(log)], pass_fds=(fd,), env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True)
+    threading.Thread(target=p.wait, name="sim-precompile-launcher", daemon=True).start()  # reaped, no zombie
+
+
+def in_progress() -> bool:
+    """Whether a background compile of the kernels (for any fingerprint, in any process) is
+    under way now. Its lock is taken before the compiling process starts (:func:`start`) and
+    held until it ends, however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        fd = os.open(lock_path(), os.O_RDONLY)
+    except OSError:  # no lock file: no compile was ever started here
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases a shared lock taken above
+    return False
+
+
+def wait(timeout: float = WAIT_S) -> bool:
+    """Wait until no background compile is under way (at most ``timeout`` seconds); True
+    if none is left. A Ctrl-C stops the wait like any other."""
+    end = time.monotonic() + timeout
+    pause = 0.02
+    while in_progress():
+        if time.monotonic() >= end:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.25)
+    return True
+
+
+def settle(plan: Any) -> bool:
+    """Before a chunk of ``plan`` runs: if a background compile is under way and a kernel
+    the plan's rules use is not in numba's cache yet, wait for the compile (rather than
+    compile the same kernels beside it); True if this waited. Once a process has seen no
+    compile under way it does not look again."""
+    global _settled
+    if _settled or os.environ.get(INSIDE):  # the compiling processes wait for no one
+        return False
+    if not in_progress():
+        _settled = True
+        return False
+    from .rules.kernels import uncached  # lazy: the rules import numba
+
+    if not uncached(plan):
+        return False
+    wait()
+    return True
+
+
+def reset() -> None:
+    """Forget what this process saw (tests)."""
+    global _settled
+    _settled = False

@@ -1,0 +1,212 @@
+"""``python -m sim.precompile``: compile the stock kernels into numba's disk cache now.
+
+What the first ``import sim`` starts in the background (:mod:`sim.ahead`), and what an image
+build or an install script can run itself after ``pip install`` so that no run compiles::
+
+    python -m sim.precompile              # as many processes as idle cores (up to one per kernel module)
+    python -m sim.precompile --parts 1    # in this process only
+
+It runs one replicate for one month of each shipped scenario (``karabakh`` first) until
+every stock kernel has been called once, in the default precision (float32): numba compiles
+each kernel for exactly the argument types a run gives it, and caches it as a run's first
+call would. With several processes the kernel modules are shared out between them (the
+largest first, to the least loaded), and in each process the kernels of the other shares
+run as plain Python (one replicate: milliseconds), so each kernel is compiled once, by one
+process. It holds the lock of :func:`sim.ahead.lock_path` while it runs (a run that needs a
+kernel meanwhile waits, then loads it) and leaves :func:`sim.ahead.mark_path`: what it
+compiled, loaded or did not reach, and how long it took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .ahead import INSIDE, fingerprint, lock_path, mark_path, state_dir
+
+FIRST = "karabakh"
+"""The shipped scenario run first (the README's first command); the others follow by name."""
+
+
+def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
+    """The stock kernels by module: ``{"sim.rules.spells_kernel": [("chain", dispatcher)], ...}``."""
+    import importlib
+    import pkgutil
+
+    from numba.core.dispatcher import Dispatcher
+
+    from . import rules
+
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda m: m.name):
+        if not info.name.endswith("_kernel"):
+            continue
+        mod = importlib.import_module(f"{rules.__name__}.{info.name}")
+        found = [(attr, obj) for attr, obj in sorted(vars(mod).items())
+                 if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__]
+        if found:
+            out[mod.__name__] = found
+    return out
+
+
+def shares(modules: list[str], n: int) -> list[list[str]]:
+    """``modules`` shared out between ``n`` processes: the largest source first, each to the
+    process with the least source so far (compile time grows with a kernel's code). The same
+    in every process: each computes its own share."""
+    size = {m: Path(sys.modules[m].__file__ or "").stat().st_size for m in modules}
+    out: list[list[str]] = [[] for _ in range(max(1, n))]
+    load = [0] * len(out)
+    for m in sorted(modules, key=lambda m: (-size[m], m)):
+        i = min(range(len(out)), key=lambda j: (load[j], j))
+        out[i].append(m)
+        load[i] += size[m]
+    return out
+
+
+def scenario_order() -> list[str]:
+    """The shipped scenarios to run, :data:`FIRST` first."""
+    from .loading import list_scenarios
+
+    names = [s["name"] for s in list_scenarios()]
+    return sorted(names, key=lambda n: (n != FIRST, n))
+
+
+def run_one(name: str) -> None:
+    """One replicate, one month of shipped scenario ``name``, in this process: every kernel
+    its rules call is compiled (or loaded) on the way."""
+    from . import montecarlo, runner
+    from .loading import load_scenario
+
+    job = montecarlo.prepare(load_scenario(name), runs=1, seed=0, months=1)
+    runner.simulate_chunk(job.tasks[0])
+
+
+def compile_part(k: int, n: int) -> dict[str, list[str]]:
+    """Compile (or load) the kernels of share ``k`` of ``n``: ``{"compiled": [...],
+    "loaded": [...], "not_reached": [...]}``, each ``module.kernel``."""
+    kernels = stock_kernels()
+    mine = shares(sorted(kernels), n)[k]
+    swapped = []
+    for mod_name, found in kernels.items():
+        if mod_name in mine:
+            continue
+        for attr, disp in found:  # another process compiles these: run them as Python here
+            setattr(sys.modules[mod_name], attr, disp.py_func)
+            swapped.append((sys.modules[mod_name], attr, disp))
+    targets = [(f"{m.rsplit('.', 1)[-1]}.{attr}", disp) for m in mine for attr, disp in kernels[m]]
+    try:
+        for name in scenario_order():
+            if all(disp.signatures for _, disp in targets):
+                break
+            run_one(name)
+    finally:
+        for mod, attr, disp in swapped:
+            setattr(mod, attr, disp)
+    out: dict[str, list[str]] = {"compiled": [], "loaded": [], "not_reached": []}
+    for label, disp in targets:
+        stats = disp.stats
+        key = ("compiled" if sum(stats.cache_misses.values()) else "loaded") if disp.signatures else "not_reached"
+        out[key].append(label)
+    return out
+
+
+def idle_cores() -> int:
+    """Cores nobody else is using (those available less the load average of the last
+    minute, rounded), at least one: on a machine already busy, compiling in more processes
+    than that only makes each slower, and the run waiting for them too."""
+    from .runner import available_cores
+
+    cores = available_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average here
+        return cores
+    return max(1, min(cores, round(cores - load)))
+
+
+def coordinate(n: int | None = None) -> dict[str, Any]:
+    """Compile every stock kernel over ``n`` processes (default: :func:`idle_cores`, at most
+    one per kernel module), this one among them; write and return the mark."""
+    t0 = time.perf_counter()
+    fp = fingerprint()
+    kernels = stock_kernels()
+    n = max(1, min(n or idle_cores(), len(kernels)))
+    env = {**os.environ, INSIDE: "1"}
+    helpers = [subprocess.Popen([sys.executable, "-m", "sim.precompile", "--part", f"{k}/{n}"], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+               for k in range(1, n)]
+    mark: dict[str, Any] = {"fingerprint": fp, "processes": n, "compiled": [], "loaded": [], "not_reached": [],
+                            "failed": []}
+    reports = []
+    try:
+        reports.append(compile_part(0, n))
+    except Exception as exc:  # noqa: BLE001 - a run compiles what this did not; say what happened
+        mark["failed"].append(f"process 0: {type(exc).__name__}: {exc}")
+    for k, h in enumerate(helpers, start=1):
+        out, _ = h.communicate()
+        try:
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            mark["failed"].append(f"process {k}: exit status {h.returncode}")
+    for r in reports:
+        for key in ("compiled", "loaded", "not_reached"):
+            mark[key] += r.get(key, [])
+    for key in ("compiled", "loaded", "not_reached"):
+        mark[key].sort()
+    mark["seconds"] = round(time.perf_counter() - t0, 2)
+    _write_mark(mark, fp)
+    return mark
+
+
+def _write_mark(mark: dict[str, Any], fp: str) -> None:
+    """Write the mark atomically; remove the marks of other fingerprints beside it."""
+    path = mark_path(fp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(mark, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    for old in path.parent.glob("kernels-*.json"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.precompile", description=__doc__.splitlines()[0])
+    ap.add_argument("--parts", type=int, default=None, help="processes (default: the idle cores, at most one "
+                                                           "per kernel module)")
+    ap.add_argument("--part", default=None, help=argparse.SUPPRESS)  # "k/n": one helper's share
+    ap.add_argument("--lock-fd", type=int, default=None, help=argparse.SUPPRESS)  # inherited, already locked
+    a = ap.parse_args(argv)
+    os.environ[INSIDE] = "1"  # this process and its helpers wait for no compile and start none
+    if a.part:
+        k, n = (int(x) for x in a.part.split("/"))
+        print(json.dumps(compile_part(k, n)), flush=True)
+        return 0
+    if a.lock_fd is not None:  # started by sim.ahead.start(), which took the lock
+        mark = coordinate(a.parts)
+    else:
+        import fcntl
+
+        lock = lock_path()
+        state_dir().mkdir(parents=True, exist_ok=True)
+        with open(lock, "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # a compile under way: wait for it, then look
+            if mark_path().exists():
+                print(f"sim.precompile: the kernels are compiled already ({mark_path()})")
+                return 0
+            mark = coordinate(a.parts)
+    print(f"sim.precompile: {len(mark['compiled'])} kernel(s) compiled, {len(mark['loaded'])} loaded from the cache, "
+          f"in {mark['processes']} process(es), {mark['seconds']:.1f} s"
+          + (f"; not reached: {', '.join(mark['not_reached'])}" if mark["not_reached"] else "")
+          + (f"; failed: {'; '.join(mark['failed'])}" if mark["failed"] else ""), flush=True)
+    return 0 if not mark["failed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
