@@ -395,6 +395,26 @@ def _alive(pool: ProcessPoolExecutor) -> bool:
     return all(p.is_alive() for p in (getattr(pool, "_processes", None) or {}).values())
 
 
+def _end(pool: ProcessPoolExecutor, graceful: bool = True) -> None:
+    """Shut ``pool`` down and make sure its workers are gone: ``graceful``, idle workers end
+    on the pool's word (a few seconds at most, then killed); otherwise (a run stopped, a pool
+    broken) they are killed at once. Workers ignore SIGTERM, which is all a broken pool sends
+    them: its own shutdown would wait for them for ever."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    if graceful:
+        for p in procs:
+            p.join(timeout=5)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+    for p in procs:
+        p.join(timeout=5)
+    _unblock(manager, results)
+
+
 def _take_kept(key: tuple) -> ProcessPoolExecutor | None:
     """The kept pool, if it was started like ``key`` and is whole; any other kept pool ends."""
     with _Kept.lock:
@@ -404,9 +424,10 @@ def _take_kept(key: tuple) -> ProcessPoolExecutor | None:
         _Kept.pool, _Kept.key, _Kept.timer = None, None, None
     if pool is None:
         return None
-    if same and _alive(pool):
+    alive = _alive(pool)
+    if same and alive:
         return pool
-    pool.shutdown(wait=True, cancel_futures=True)
+    _end(pool, graceful=alive)
     return None
 
 
@@ -421,7 +442,7 @@ def _keep(key: tuple, pool: ProcessPoolExecutor) -> None:
         _Kept.timer.daemon = True
         _Kept.timer.start()
     if old is not None and old is not pool:
-        old.shutdown(wait=True, cancel_futures=True)
+        _end(old, graceful=_alive(old))
 
 
 def _expire(pool: ProcessPoolExecutor) -> None:
@@ -429,7 +450,7 @@ def _expire(pool: ProcessPoolExecutor) -> None:
         if _Kept.pool is not pool:
             return
         _Kept.pool, _Kept.key, _Kept.timer = None, None, None
-    pool.shutdown(wait=True, cancel_futures=True)
+    _end(pool, graceful=_alive(pool))
 
 
 def close_workers() -> None:
@@ -441,7 +462,7 @@ def close_workers() -> None:
             _Kept.timer.cancel()
         _Kept.pool, _Kept.key, _Kept.timer = None, None, None
     if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _end(pool, graceful=_alive(pool))
 
 
 def kept_workers() -> list[int]:
@@ -472,7 +493,9 @@ class ProcessPool:
     def __init__(self, workers: int):
         self.workers = workers
         self.key = _context(workers)
-        self.pool = _take_kept(self.key) or self._start()
+        kept = _take_kept(self.key)
+        self.reused = kept is not None
+        self.pool = kept or self._start()
         self.closed = False
 
     def _start(self) -> ProcessPoolExecutor:
@@ -484,13 +507,33 @@ class ProcessPool:
         )
 
     def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
-        from concurrent.futures.process import BrokenProcessPool
-
         parts = getattr(getattr(tasks[0], "spec", None), "parts", None) if len(tasks) else None
         served = getattr(self.pool, "sim_parts", parts)
         if served != parts:  # its workers registered other custom parts, which would stay registered
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = self._start()
+            self._restart()
+        if self.reused:
+            given = False
+            try:
+                for res in self._run(fn, tasks, parts):
+                    given = True
+                    yield res
+                return
+            except ChunkFailed as exc:
+                if given or exc.kind != "worker-lost":
+                    raise
+            # a kept worker died while idle (killed, out of memory) and the pool found out only now:
+            # nothing of this run was given yet, so it starts again on new workers
+            self._restart()
+        yield from self._run(fn, tasks, parts)
+
+    def _restart(self) -> None:
+        _end(self.pool, graceful=_alive(self.pool))
+        self.pool = self._start()
+        self.reused = False
+
+    def _run(self, fn: Callable[[Task], Any], tasks: list[Task], parts: bytes | None) -> Iterator[Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
         self.pool.sim_parts = parts  # type: ignore[attr-defined]
         pending: set[Future] = set()
         task_of: dict[Future, Task] = {}
@@ -526,21 +569,11 @@ class ProcessPool:
             return
         self.closed = True
         if not abort and _alive(self.pool):
-            _keep(self.key, self.pool)
+            # the environment now, not at the start: a library the run imported may have set a
+            # variable of its own (threadpoolctl's KMP_DUPLICATE_LIB_OK), which is no change of the user's
+            _keep(_context(self.workers), self.pool)
             return
-        if abort:
-            procs = list((getattr(self.pool, "_processes", None) or {}).values())
-            manager = getattr(self.pool, "_executor_manager_thread", None)
-            results = getattr(self.pool, "_result_queue", None)
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                if p.is_alive():
-                    p.kill()  # workers ignore SIGTERM
-            for p in procs:
-                p.join(timeout=5)
-            _unblock(manager, results)
-        else:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        _end(self.pool, graceful=False)  # stopped, or broken: workers ignore SIGTERM, so they are killed
 
 
 def _unblock(manager: Any, results: Any) -> None:

@@ -1,0 +1,241 @@
+"""The kernels' cost paid once: compiled ahead in the background on a new install
+(sim.ahead, sim.precompile), loaded once per process, worker processes kept across runs.
+
+Asserts on what the code does (numba's counts of kernels loaded and compiled, which
+processes ran, what the lock and the mark say), never on elapsed time: the times are
+printed by benchmarks/bench_firstrun.py.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import psutil
+import pytest
+
+import sim
+from sim import ahead, runner
+from sim.precompile import compile_part, shares, stock_kernels
+
+from .simproc import gone, wait_for
+
+
+def _pid(_task) -> int:
+    """Run in a worker process: its id (module level, so that spawned workers import it)."""
+    return os.getpid()
+
+
+def _same(a, b) -> None:
+    pa, pb = a.probabilities(), b.probabilities()
+    assert list(pa.index) == list(pb.index)
+    assert np.array_equal(pa["hits"].to_numpy(), pb["hits"].to_numpy())
+    assert np.array_equal(a.series["level_counts"], b.series["level_counts"])
+
+
+# ------------------------------------------------------------------ once per process
+
+
+SCRIPT = """
+import json, sim
+scn = sim.load_scenario({path!r})
+out = []
+for _ in range(2):
+    res = sim.run(scn, runs=300, seed=4, workers=1)
+    out.append(res.manifest["kernels"])
+print(json.dumps(out))
+"""
+
+
+def test_a_second_run_in_a_process_loads_no_kernel(mini_path, tmp_path):
+    # a fresh process: the first run loads (or compiles) each kernel of its rules, the second none
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT.format(path=str(mini_path)))],
+                       capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                       env={**os.environ, "SIM_COMPILE_AHEAD": "0"})
+    assert p.returncode == 0, p.stderr
+    first, second = json.loads(p.stdout.strip().splitlines()[-1])
+    assert first["loaded"] + first["compiled"] >= 1, first
+    assert second == {"loaded": 0, "compiled": 0}
+
+
+def test_worker_processes_are_kept_for_the_next_run(mini):
+    runner.close_workers()
+    a = sim.run(mini, runs=1200, seed=3, chunk_size=100, workers=2, backend="processes", oversubscribe=True)
+    kept = runner.kept_workers()
+    assert len(kept) == 2
+    assert a.manifest["kernels"]["loaded"] + a.manifest["kernels"]["compiled"] >= 1  # new workers load them
+    b = sim.run(mini, runs=1200, seed=3, chunk_size=100, workers=2, backend="processes", oversubscribe=True)
+    assert runner.kept_workers() == kept  # the same processes ran the second run
+    assert b.manifest["kernels"] == {"loaded": 0, "compiled": 0}  # and loaded nothing again
+    _same(a, b)
+    _same(a, sim.run(mini, runs=1200, seed=3, chunk_size=100, workers=1))  # as in one process
+    runner.close_workers()
+    assert runner.kept_workers() == [] and not any(psutil.pid_exists(p) for p in kept)
+
+
+def test_other_environments_other_parts_and_dead_workers_get_new_workers(mini, monkeypatch):
+    runner.close_workers()
+    kw = dict(runs=600, seed=5, chunk_size=100, workers=2, backend="processes", oversubscribe=True)
+    first = sim.run(mini, **kw)
+    kept = runner.kept_workers()
+    monkeypatch.setenv("SIM_TEST_SOMETHING", "1")  # a spawned worker copies the environment when it starts
+    again = sim.run(mini, **kw)
+    now = runner.kept_workers()
+    assert set(now).isdisjoint(kept) and again.manifest["kernels"]["loaded"] + again.manifest["kernels"]["compiled"] >= 1
+    _same(first, again)
+    victim = psutil.Process(now[0])
+    victim.kill()  # a kept worker dies while idle (the OOM killer, say)
+    assert wait_for(lambda: gone(victim))
+    _same(first, sim.run(mini, **kw))  # the next run starts new workers rather than fail
+    assert now[0] not in runner.kept_workers()
+    # the same when the pool finds out only as the run starts: the run starts again on new workers
+    later = runner.kept_workers()
+    victim = psutil.Process(later[1])
+    victim.kill()
+    assert wait_for(lambda: getattr(runner._Kept.pool, "_broken", False))  # the pool knows, the check below not
+    monkeypatch.setattr(runner, "_alive", lambda pool: True)
+    _same(first, sim.run(mini, **kw))
+    assert set(runner.kept_workers()).isdisjoint(later)
+    monkeypatch.undo()
+    # custom parts stay registered in a worker: a run with other parts never gets its workers
+    pool = runner.ProcessPool(2)
+    task = runner.Task(spec=runner.RunSpec(key="k", name="n", scenario={}, horizon=1, dtype="float32"), chunk=0, n=1,
+                       offset=0)
+    pids = set(pool.run(_pid, [task] * 4))
+    pool.close()
+    import dataclasses
+
+    other = dataclasses.replace(task, spec=dataclasses.replace(task.spec, parts=b"other parts"))
+    pool = runner.ProcessPool(2)
+    assert set(pool.run(_pid, [other] * 4)).isdisjoint(pids)
+    pool.close()
+    runner.close_workers()
+
+
+# ------------------------------------------------------------------ compiling ahead
+
+
+def test_the_shares_cover_every_kernel_module_once_and_the_largest_first():
+    modules = sorted(stock_kernels())
+    assert len(modules) >= 8
+    for n in (1, 2, 3, len(modules), len(modules) + 2):
+        parts = shares(modules, n)
+        flat = [m for p in parts for m in p]
+        assert sorted(flat) == modules and len(flat) == len(set(flat))
+    two = shares(modules, 2)
+    size = {m: os.path.getsize(sys.modules[m].__file__) for m in modules}
+    assert max(size, key=size.get) == two[0][0]
+    assert shares(modules, 2) == two  # every process computes the same shares
+
+
+def test_a_share_compiles_its_kernels_and_runs_the_others_as_python():
+    kernels = stock_kernels()
+    report = compile_part(1, 2)
+    mine = {f"{m.rsplit('.', 1)[-1]}.{a}" for m in shares(sorted(kernels), 2)[1] for a, _ in kernels[m]}
+    assert set(report["compiled"]) | set(report["loaded"]) == mine and report["not_reached"] == []
+    from numba.core.dispatcher import Dispatcher
+
+    for m, found in kernels.items():  # the kernels are the module's again afterwards
+        for attr, disp in found:
+            assert getattr(sys.modules[m], attr) is disp and isinstance(disp, Dispatcher)
+
+
+def test_no_compile_starts_when_turned_off_marked_or_already_under_way(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))  # where the lock and the marks go
+    launched = []
+    monkeypatch.setattr(ahead, "_launch", lambda fd: launched.append(fd))
+    monkeypatch.setenv("SIM_COMPILE_AHEAD", "0")
+    assert ahead.start() is False
+    monkeypatch.delenv("SIM_COMPILE_AHEAD")
+    monkeypatch.delenv(ahead.INSIDE, raising=False)
+    assert ahead.start() is True and len(launched) == 1  # no mark for this code yet
+    holder = open(ahead.lock_path(), "a+b")  # noqa: SIM115 - another process's compile, under way
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+    try:
+        assert ahead.in_progress() is True
+        assert ahead.start() is False and len(launched) == 1
+    finally:
+        holder.close()
+    assert ahead.in_progress() is False
+    ahead.mark_path().write_text("{}")
+    assert ahead.start() is False and len(launched) == 1  # compiled already
+    monkeypatch.setenv("NUMBA_OPT", "1")  # another numba setting: another fingerprint, no mark for it
+    assert ahead.start() is True and len(launched) == 2
+
+
+def test_a_run_waits_for_a_compile_under_way_rather_than_compile_beside_it(tmp_path, monkeypatch, mini):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(ahead.INSIDE, raising=False)
+    ahead.reset()
+    import sim.rules.kernels as rk
+
+    monkeypatch.setattr(rk, "uncached", lambda plan: ["spells_kernel.chain"])  # as on a new install
+    ahead.lock_path().parent.mkdir(parents=True)
+    holder = open(ahead.lock_path(), "a+b")  # noqa: SIM115
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+    released = threading.Event()
+
+    def finish() -> None:  # the compile ends once the run is seen waiting
+        while not waiting.is_set():
+            waiting.wait(0.05)
+        released.set()
+        holder.close()
+
+    waiting = threading.Event()
+    real_wait = ahead.wait
+
+    def wait(timeout: float = ahead.WAIT_S) -> bool:
+        waiting.set()
+        return real_wait(timeout)
+
+    monkeypatch.setattr(ahead, "wait", wait)
+    t = threading.Thread(target=finish)
+    t.start()
+    try:
+        assert ahead.settle(mini.compiled()) is True  # it waited ...
+        assert released.is_set()  # ... until the compile let go of its lock
+    finally:
+        t.join()
+        ahead.reset()
+    assert ahead.settle(mini.compiled()) is False  # none under way: no wait, and no look after that
+    assert ahead._settled is True
+    ahead.reset()
+
+
+FRESH = """
+import json, os, psutil, sim
+children = [" ".join(c.cmdline()) for c in psutil.Process().children(recursive=True)]
+res = sim.run(sim.load_scenario("karabakh"), runs=400, seed=11, months=6)
+print(json.dumps({{"kernels": res.manifest["kernels"], "hits": res.probabilities()["hits"].tolist(),
+                   "children": children}}))
+"""
+
+
+@pytest.mark.slow
+def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(tmp_path):
+    # a new install (an empty numba cache): with compiling ahead, the run compiles nothing
+    # itself and loads what the background compiled; without, it compiles; the same results
+    out = {}
+    for mode in ("1", "0"):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache{mode}"), "SIM_COMPILE_AHEAD": mode}
+        env.pop(ahead.INSIDE, None)
+        p = subprocess.run([sys.executable, "-c", textwrap.dedent(FRESH)], capture_output=True, text=True,
+                           timeout=900, env=env, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        out[mode] = json.loads(p.stdout.strip().splitlines()[-1])
+    ahead_run, own = out["1"], out["0"]
+    assert own["kernels"]["compiled"] == 10 and own["kernels"]["loaded"] == 0
+    assert ahead_run["kernels"] == {"loaded": 10, "compiled": 0}
+    assert ahead_run["hits"] == own["hits"]
+    assert not any("-m sim.precompile" in c for c in ahead_run["children"])  # not a child of the importing process
+    marks = list((tmp_path / "cache1" / "sim-ahead").glob("kernels-*.json"))
+    assert len(marks) == 1
+    mark = json.loads(marks[0].read_text())
+    assert len(mark["compiled"]) == 10 and mark["failed"] == [] and mark["not_reached"] == []
+    assert not list((tmp_path / "cache0" / "sim-ahead").glob("kernels-*.json"))  # turned off: nothing started
