@@ -28,8 +28,10 @@ Targets (issue 15, "Performance II") are printed beside the figures, and again i
 summary block at the end (the lead's idle-machine run: one command, read the last block).
 0. the first run: the rules' compiled kernels (numba) are compiled on first use and
    cached on disk; ``sim run karabakh --runs 1000`` in a subprocess with an empty cache
-   (compiles), then again with the cache filled (loads), beside the same run's simulation
-   time.
+   (compiles: in the background from its ``import sim``, sim/ahead.py), then again with the
+   cache filled (loads), beside the same run's simulation time.
+   ``benchmarks/bench_firstrun.py`` has more: the 10,000-run first run, its split, and
+   repeated runs in one process, for two trees side by side.
 """
 
 from __future__ import annotations
