@@ -212,8 +212,8 @@ FRESH = """
 import json, os, psutil, sim
 children = [" ".join(c.cmdline()) for c in psutil.Process().children(recursive=True)]
 res = sim.run(sim.load_scenario("karabakh"), runs=400, seed=11, months=6)
-print(json.dumps({{"kernels": res.manifest["kernels"], "hits": res.probabilities()["hits"].tolist(),
-                   "children": children}}))
+print(json.dumps({"kernels": res.manifest["kernels"], "hits": res.probabilities()["hits"].tolist(),
+                  "children": children}))
 """
 
 
