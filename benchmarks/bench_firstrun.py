@@ -14,8 +14,9 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
 1. the first run after an install: ``sim run scenarios/karabakh.yaml --runs N`` in a fresh
    process with an empty kernel cache (a new temporary ``NUMBA_CACHE_DIR``), wall time and
    the manifest's split (start-up, set-up, simulation, figures and report) and the kernels
-   it loaded and compiled; where the tree compiles ahead (sim/ahead.py) also the same with
-   ``SIM_COMPILE_AHEAD=0`` (the run compiles them itself, as before);
+   it loaded and compiled (loaded: a background compile did it); where the tree compiles
+   ahead (sim/ahead.py) as it decides (by default: when two cores are idle), and also with
+   ``SIM_COMPILE_AHEAD=1`` (always) and ``=0`` (never: the run compiles them, as before);
 2. the next run, the cache filled, in a fresh process (medians of ``--repeats``);
 3. two runs in one process (``sim.run`` twice from Python, in-process as ``sim run`` does
    for N runs, then twice with two worker processes), and a Sobol sweep after them
@@ -145,8 +146,10 @@ def main() -> None:
         cold: dict[str, list[dict]] = {}
         warm_cache: dict[str, str] = {}
         for r in range(a.repeats):
+            print(f"   repeat {r + 1}: {uptime()}", flush=True)
             for t in trees:
-                modes = [("", {})] + ([(" (SIM_COMPILE_AHEAD=0)", {"SIM_COMPILE_AHEAD": "0"})] if t.ahead else [])
+                modes = [("", {})] + ([(" (SIM_COMPILE_AHEAD=1)", {"SIM_COMPILE_AHEAD": "1"}),
+                                       (" (SIM_COMPILE_AHEAD=0)", {"SIM_COMPILE_AHEAD": "0"})] if t.ahead else [])
                 for suffix, env in modes:
                     cache = tempfile.mkdtemp(dir=tmp, prefix="numba-")
                     row = t.sim_run(cache, a.runs, tmp_path / f"cold-{t.label}-{r}{suffix.strip()}", **env)

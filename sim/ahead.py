@@ -18,7 +18,11 @@ cache): the results do not depend on which process compiled. Kernels a run needs
 shipped scenario does not use, or in another precision (``dtype="float64"``), are compiled
 by the run, as before.
 
-``SIM_COMPILE_AHEAD=0`` turns it off. Nothing here imports numba or the rules at import
+It starts only where at least two cores are idle (one for it, one for the run that may
+follow at once): on a busy machine a second process only slows a run that needs the kernels
+straight away, which then compiles them itself, as fast. ``SIM_COMPILE_AHEAD=1`` starts it
+even there (worth it when the run comes later: a notebook, ``sim --help`` first);
+``SIM_COMPILE_AHEAD=0`` never. Nothing here imports numba or the rules at import
 time (``import sim`` stays light): starting costs a hash of the kernels' sources and a
 process start. POSIX only (the lock is ``fcntl.flock``); elsewhere a run compiles its
 kernels when it first needs them.
@@ -39,6 +43,10 @@ RULES = Path(__file__).resolve().parent / "rules"
 """The folder of the stock rules and their kernels (``*_kernel.py``, ``formulas.py``)."""
 OFF = ("0", "false", "no", "off")
 """Values of ``SIM_COMPILE_AHEAD`` that turn compiling ahead off."""
+ON = ("1", "true", "yes", "on")
+"""Values of ``SIM_COMPILE_AHEAD`` that compile ahead even on a busy machine (unset: when idle)."""
+IDLE_NEEDED = 2
+"""Idle cores needed to compile ahead unasked: one for the compile, one left for the run."""
 INSIDE = "SIM_PRECOMPILING"
 """Set in the environment of the compiling processes (they do not start another one)."""
 WAIT_S = 600.0
@@ -61,6 +69,20 @@ def enabled() -> bool:
     except ImportError:  # pragma: no cover - Windows
         return False
     return True
+
+
+def idle_cores() -> int:
+    """Cores this process may use that nobody is using: those available less the load
+    average of the last minute, rounded (all of them where there is no load average)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - macOS
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average here
+        return cores
+    return max(0, min(cores, round(cores - load)))
 
 
 def kernel_sources() -> list[Path]:
@@ -114,9 +136,14 @@ def lock_path() -> Path:
 
 def start() -> bool:
     """Start compiling the kernels in the background unless this code's are marked compiled
-    or a compile is under way; True if one was started. Never raises: compiling ahead is a
-    saving, and a run compiles what it needs without it."""
+    or a compile is under way, or the machine is busy: fewer than :data:`IDLE_NEEDED` idle
+    cores, unless ``SIM_COMPILE_AHEAD=1`` (a second process there would only take time from
+    a run that follows at once, which compiles them itself as fast). True if one was
+    started. Never raises: compiling ahead is a saving, and a run compiles what it needs
+    without it."""
     if not enabled():
+        return False
+    if os.environ.get("SIM_COMPILE_AHEAD", "").strip().lower() not in ON and idle_cores() < IDLE_NEEDED:
         return False
     try:
         import fcntl

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .ahead import INSIDE, fingerprint, lock_path, mark_path, state_dir
+from .ahead import INSIDE, fingerprint, idle_cores, lock_path, mark_path, state_dir
 
 FIRST = "karabakh"
 """The shipped scenario run first (the README's first command); the others follow by name."""
@@ -116,27 +116,14 @@ def compile_part(k: int, n: int) -> dict[str, list[str]]:
     return out
 
 
-def idle_cores() -> int:
-    """Cores nobody else is using (those available less the load average of the last
-    minute, rounded), at least one: on a machine already busy, compiling in more processes
-    than that only makes each slower, and the run waiting for them too."""
-    from .runner import available_cores
-
-    cores = available_cores()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # pragma: no cover - no load average here
-        return cores
-    return max(1, min(cores, round(cores - load)))
-
-
 def coordinate(n: int | None = None) -> dict[str, Any]:
-    """Compile every stock kernel over ``n`` processes (default: :func:`idle_cores`, at most
-    one per kernel module), this one among them; write and return the mark."""
+    """Compile every stock kernel over ``n`` processes (default: :func:`sim.ahead.idle_cores`,
+    at least one, at most one per kernel module), this one among them: on a machine already
+    busy, more processes only make each slower. Write and return the mark."""
     t0 = time.perf_counter()
     fp = fingerprint()
     kernels = stock_kernels()
-    n = max(1, min(n or idle_cores(), len(kernels)))
+    n = max(1, min(n or idle_cores(), len(kernels)))  # idle_cores() may be 0: then one
     env = {**os.environ, INSIDE: "1"}
     helpers = [subprocess.Popen([sys.executable, "-m", "sim.precompile", "--part", f"{k}/{n}"], env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
