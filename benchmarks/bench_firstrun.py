@@ -20,7 +20,10 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
 2. the next run, the cache filled, in a fresh process (medians of ``--repeats``);
 3. two runs in one process (``sim.run`` twice from Python, in-process as ``sim run`` does
    for N runs, then twice with two worker processes), and a Sobol sweep after them
-   (``sim.sweep``, two workers): each one's wall time, set-up and the kernels it loaded.
+   (``sim.sweep``, two workers): each one's wall time, set-up and the kernels it loaded;
+4. what one process pays once, in its first run: importing sim and Mesa, the first run's
+   set-up, and the time numba spends loading the kernels from its cache (the first load
+   includes numba's own start).
 
 Figures only: nothing here is a test.
 """
@@ -68,6 +71,31 @@ if __name__ == "__main__":
 """
 
 
+ONCE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import sim
+t1 = time.perf_counter()
+import mesa  # what the first chunk's world needs (scipy.spatial, pandas come with it)
+t2 = time.perf_counter()
+from numba.core.caching import Cache
+spent = []
+load = Cache.load_overload
+def timed(self, sig, ctx):
+    a = time.perf_counter()
+    try:
+        return load(self, sig, ctx)
+    finally:
+        spent.append(time.perf_counter() - a)
+Cache.load_overload = timed
+scn = sim.load_scenario("karabakh")
+res = sim.run(scn, runs=int(sys.argv[1]), seed=7)
+print(json.dumps({"import sim": t1 - t0, "import mesa": t2 - t1, "set-up of the first run": res.manifest["timings_s"]["setup"],
+                  "kernels loaded": len(spent), "loading them (the first: numba's start)": sum(spent),
+                  "the first load": spent[0] if spent else 0.0}))
+"""
+
+
 def uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -104,11 +132,11 @@ class Tree:
         m = json.loads((out / "manifest.json").read_text())
         return {"wall": wall, **m["timings_s"], "kernels": m.get("kernels")}
 
-    def in_one_process(self, cache: str, runs: int) -> list[dict]:
+    def in_one_process(self, cache: str, runs: int, code: str = IN_ONE_PROCESS) -> list[dict]:
         e = {**os.environ, "NUMBA_CACHE_DIR": cache}
         with tempfile.TemporaryDirectory() as d:
             script = Path(d) / "twice.py"
-            script.write_text(IN_ONE_PROCESS)
+            script.write_text(code)
             p = subprocess.run([str(self.python), str(script), str(runs)], cwd=d, capture_output=True, text=True,
                                env=e)
         if p.returncode != 0:
@@ -176,6 +204,11 @@ def main() -> None:
                 kern = f"   kernels: loaded {k['loaded']}, compiled {k['compiled']}" if k else ""
                 setup = f"   set-up {row['setup']:.2f} s" if row.get("setup") is not None else ""
                 print(f"    {row['label']:34s} {row['wall']:6.2f} s{setup}{kern}", flush=True)
+        print(f"\n4. What one process pays once (the cache filled; sim.run in-process, as sim run)\n   {uptime()}")
+        for t in trees:
+            rows = [t.in_one_process(warm_cache[t.label], a.runs, ONCE) for _ in range(a.repeats)]
+            print(f"  {t.label}: " + ", ".join(f"{k} {statistics.median(r[k] for r in rows):.2f}"
+                                              + ("" if k == "kernels loaded" else " s") for k in rows[0]), flush=True)
     print(f"\n{uptime()}")
 
 
