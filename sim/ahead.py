@@ -59,6 +59,10 @@ def enabled() -> bool:
     compiling process or a worker process (multiprocessing's, Dask's), and on POSIX."""
     if os.environ.get("SIM_COMPILE_AHEAD", "").strip().lower() in OFF or os.environ.get(INSIDE):
         return False
+    argv = list(getattr(sys, "orig_argv", []))
+    at = argv.index("-m") + 1 if "-m" in argv else len(argv)
+    if argv[at:at + 1] == ["sim.precompile"]:  # `python -m sim.precompile` compiles in the foreground itself
+        return False
     mp = sys.modules.get("multiprocessing")
     if mp is not None and mp.parent_process() is not None:  # a spawned worker: its parent decided
         return False
