@@ -152,11 +152,13 @@ def test_no_compile_starts_when_turned_off_marked_or_already_under_way(tmp_path,
     monkeypatch.setattr(ahead, "_launch", lambda fd: launched.append(fd))
     monkeypatch.setenv("SIM_COMPILE_AHEAD", "0")
     assert ahead.start() is False
+    monkeypatch.delenv("SIM_COMPILE_AHEAD")
+    monkeypatch.delenv(ahead.INSIDE, raising=False)
+    monkeypatch.setattr(sys, "orig_argv", [sys.executable, "-m", "pytest"])
+    assert ahead.enabled() is True
     monkeypatch.setattr(sys, "orig_argv", [sys.executable, "-m", "sim.precompile"])
     assert ahead.enabled() is False  # python -m sim.precompile compiles in the foreground
     monkeypatch.setattr(sys, "orig_argv", [sys.executable, "-m", "pytest"])
-    monkeypatch.delenv("SIM_COMPILE_AHEAD")
-    monkeypatch.delenv(ahead.INSIDE, raising=False)
     monkeypatch.setattr(ahead, "idle_cores", lambda: 1)  # a busy machine: the run compiles them itself
     assert ahead.start() is False and launched == []
     monkeypatch.setattr(ahead, "idle_cores", lambda: 2)  # one core for the compile, one for the run
