@@ -17,6 +17,8 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
    it loaded and compiled (loaded: a background compile did it); where the tree compiles
    ahead (sim/ahead.py) as it decides (by default: when two cores are idle), and also with
    ``SIM_COMPILE_AHEAD=1`` (always) and ``=0`` (never: the run compiles them, as before);
+   and the first run when it comes later than the import (a notebook, ``sim --help`` first):
+   ``import sim``, the background compile to its end, then ``sim run``;
 2. the next run, the cache filled, in a fresh process (medians of ``--repeats``);
 3. two runs in one process (``sim.run`` twice from Python, in-process as ``sim run`` does
    for N runs, then twice with two worker processes), and a Sobol sweep after them
@@ -185,6 +187,23 @@ def main() -> None:
                     warm_cache.setdefault(t.label, cache)
         for label, rows in cold.items():
             show_runs(label, rows)
+        for t in [t for t in trees if t.ahead]:  # a notebook, or `sim --help` first: the run comes later
+            rows, took = [], []
+            for r in range(a.repeats):
+                cache = tempfile.mkdtemp(dir=tmp, prefix="numba-")
+                env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_COMPILE_AHEAD": "1"}
+                env.pop("SIM_PRECOMPILING", None)
+                subprocess.run([str(t.python), "-c", "import sim"], env=env, check=True)
+                marks = Path(cache) / "sim-ahead"
+                while not list(marks.glob("kernels-*.json")):
+                    time.sleep(0.2)
+                mark = json.loads(next(marks.glob("kernels-*.json")).read_text())
+                took.append(mark["seconds"])
+                rows.append(t.sim_run(cache, a.runs, tmp_path / f"later-{t.label}-{r}"))
+            print(f"  {t.label}: import sim, then (SIM_COMPILE_AHEAD=1) the background compile took "
+                  f"{statistics.median(took):.1f} s (each: {', '.join(f'{x:.1f}' for x in took)}; "
+                  f"{mark['processes']} process(es)); the first sim run after it:")
+            show_runs("", rows)
 
         print(f"\n2. The next run: the cache filled, a fresh process\n   {uptime()}")
         warm: dict[str, list[dict]] = {}
