@@ -203,7 +203,7 @@ def main() -> None:
             print(f"  {t.label}: import sim, then (SIM_COMPILE_AHEAD=1) the background compile took "
                   f"{statistics.median(took):.1f} s (each: {', '.join(f'{x:.1f}' for x in took)}; "
                   f"{mark['processes']} process(es)); the first sim run after it:")
-            show_runs("", rows)
+            show_runs("  then sim run", rows)
 
         print(f"\n2. The next run: the cache filled, a fresh process\n   {uptime()}")
         warm: dict[str, list[dict]] = {}
