@@ -154,7 +154,9 @@ def held_now(w) -> np.ndarray:
     """(R, F) the share of each flashpoint's territory its controller's opponent holds: ``held``,
     or 0 where the territory has changed hands since (a war or an event took all of it)."""
     st, stakes = w.st, w.plan.stakes
-    ctrl = np.where(stakes >= 0, st.controller[:, np.maximum(stakes, 0)], -1)
+    ctrl = np.full(st.held.shape, -1, dtype=st.controller.dtype)
+    fs = np.flatnonzero(stakes >= 0)  # a scenario may have no territory at all
+    ctrl[:, fs] = st.controller[:, stakes[fs]]
     return np.where((ctrl == st.held_from) & (st.held_from >= 0), st.held, 0.0).astype(st.held.dtype)
 
 
