@@ -439,3 +439,17 @@ def test_uncertainties_of_a_switched_off_mechanism_are_left_out(tmp_path):
     # a misspelt parameter of a mechanism that is on is still an error
     with pytest.raises(InputError, match="not a numeric parameter path"):
         load_text(tmp_path, VALID + "uncertainties:\n  rules.talks.sign_rat: {uniform: [0.1, 0.2]}\n")
+
+
+def test_offensive_odds_in_a_world_without_territories(tmp_path):
+    """No territory at all (T = 0): nobody is a challenger, nothing is held (the decision's
+    odds are asked for every played country in a game)."""
+    text = VALID.replace("territories:\n  land: {controller: bb, claimants: [aa, bb]}\n", "").replace(
+        "stakes: land, ", "").replace("  taken: {kind: offensive, flashpoint: front}\n", "").replace(
+        "  tried: {kind: offensive, flashpoint: front, result: launched}\n", "")
+    w = world_of(tmp_path, text, n=50)
+    assert w.st.controller.shape[1] == 0
+    o = odds(w)
+    assert not o["challenger"].any() and np.all(o["rate"] == 0)
+    rule(w, "offensive")(w)
+    assert np.all(w.st.held == 0) and np.all(w.st.offensives == 0)

@@ -263,7 +263,8 @@ def _short(scn: Any, spec: Any, name: str) -> str:
     if kind == "territory":
         return f"held by {actor_name(s, 'states', spec.controller)}"
     if kind == "offensive":
-        return "offensive launched" if spec.result == "launched" else "offensive takes it"
+        return {"launched": "offensive launched", "gains": "offensive takes ground"}.get(spec.result,
+                                                                                        "offensive takes it all")
     if kind == "monthly_deaths":
         return f"over {spec.above:,.0f} dead in a month"
     if kind == "casualties":

@@ -177,7 +177,7 @@ def render_forecast_table(game: Game, now: dict[str, Any], before: dict[str, Any
     return "\n".join(rows)
 
 
-EVENT_LINES = 10
+EVENT_LINES = 8
 """Lines a turn's notable events take at most in the terminal (the rest: "and N more")."""
 
 

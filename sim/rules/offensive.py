@@ -150,20 +150,29 @@ def claims_of(plan: Plan) -> np.ndarray:
     return claims
 
 
-def held_now(w) -> np.ndarray:
+def stakes_controller(w) -> np.ndarray:
+    """(R, F) who controls each flashpoint's territory (-1: no stakes; a scenario may have no territory)."""
+    st, stakes = w.st, w.plan.stakes
+    ctrl = np.full(st.held.shape, -1, dtype=st.controller.dtype)
+    fs = np.flatnonzero(stakes >= 0)
+    ctrl[:, fs] = st.controller[:, stakes[fs]]
+    return ctrl
+
+
+def held_now(w, ctrl: np.ndarray | None = None) -> np.ndarray:
     """(R, F) the share of each flashpoint's territory its controller's opponent holds: ``held``,
     or 0 where the territory has changed hands since (a war or an event took all of it)."""
-    st, stakes = w.st, w.plan.stakes
-    ctrl = np.where(stakes >= 0, st.controller[:, np.maximum(stakes, 0)], -1)
+    st = w.st
+    ctrl = stakes_controller(w) if ctrl is None else ctrl
     return np.where((ctrl == st.held_from) & (st.held_from >= 0), st.held, 0.0).astype(st.held.dtype)
 
 
-def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def odds(w, claims: np.ndarray | None = None, held: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Who may launch, and the hazards and chances of a limited offensive, (R, F, 2) per
     side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
     (P(a gain | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger (or a holder
     retaking ground: ``held``) may be ordered to launch at any rung below war; it launches of
-    itself only at rungs 2-4."""
+    itself only at rungs 2-4. ``held``: :func:`held_now`, if the caller has it already."""
     from .offensive_kernel import odds as compiled  # numba (compiled on first use, cached on disk)
 
     plan = w.plan
@@ -177,7 +186,7 @@ def odds(w, claims: np.ndarray | None = None) -> dict[str, np.ndarray]:
 
     ch, rate, p_war, p_win, x = compiled(
         claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
-        controller=c(st.controller), held=c(held_now(w), dtype=np.float64), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
+        controller=c(st.controller), held=c(held_now(w) if held is None else held, dtype=np.float64), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
         D=c(D, dtype=np.float64), resolve=c(w.par.resolve, dtype=np.float64),
         base_rate=w.rp("offensive", "base_rate"), b_bal=w.rp("offensive", "beta_balance"),
         b_iso=w.rp("offensive", "beta_isolation"), b_res=w.rp("offensive", "beta_resolve"),
@@ -231,9 +240,10 @@ def build(plan: Plan):
         g = w.stream("offensive")
         u = g.random((R, F, 2, 4))
         z = g.standard_normal((R, F))
-        st.held = held_now(w)  # the share taken goes with the territory if a war or an event moved it
+        ctrl = stakes_controller(w)
+        st.held = held_now(w, ctrl)  # the share taken goes with the territory if a war or an event moved it
         st.held_from = np.where(st.held > 0, st.held_from, -1).astype(st.held_from.dtype)
-        o = odds(w, claims)
+        o = odds(w, claims, st.held)
         ordered = np.stack([st.launch == 1, st.launch == -1], axis=2) | st.order_launch_offensive
         free = model_decides(st)[:, d.sides]  # a played side launches only when its team orders it (in the game)
         launch = o["challenger"] & (ordered | (free & (u[..., 0] < chance(o["rate"]))))
@@ -242,8 +252,6 @@ def build(plan: Plan):
         st.order_launch_offensive[:] = False
         if not launch.any():
             return
-        ctrl = np.full((R, F), -1, dtype=st.controller.dtype)
-        ctrl[:, fs] = st.controller[:, ts]
         holder = ctrl[:, :, None] == d.sides[None, :, :]  # the side launching holds the land: a retake
         war = launch & (u[..., 1] < o["p_war"])
         won = launch & ~war & (u[..., 2] < o["p_win"])
