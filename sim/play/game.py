@@ -102,7 +102,7 @@ class Game:
         self.chunk_size = chunk_size
         self.deck = list(deck or [])
         self.plan = compile_plan(scn.spec, scn.rules, self.months)
-        self.world = open_world(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
+        self.world = open_world(self.plan, 1, seeding.root_sequence(self.seed),
                                 dtype=np.dtype(dtype))
         si = self.plan.index_of("state")
         for a in self.played:

@@ -185,21 +185,33 @@ class Dist:
         w = self.p or tuple(1 / len(a) for _ in a)
         return float(sum(x * q for x, q in zip(a, w, strict=True)))
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The distribution's values at the probabilities ``u`` in (0, 1) (its inverse CDF):
+        one uniform per replicate gives each replicate its value (:mod:`sim.seeding`)."""
+        from scipy.special import betaincinv, ndtri
+
         f, a = self.family, self.args
+        u = np.asarray(u, dtype=np.float64)
         if f == "uniform":
-            return rng.uniform(a[0], a[1], n)
+            return a[0] + (a[1] - a[0]) * u
         if f == "triangular":
-            if a[0] == a[2]:
-                return np.full(n, a[0])
-            return rng.triangular(a[0], a[1], a[2], n)
+            lo, mode, hi = a
+            if lo == hi:
+                return np.full(u.shape, lo)
+            cut = (mode - lo) / (hi - lo)
+            left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+            right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+            return np.where(u < cut, left, right)
         if f == "beta":
-            return rng.beta(a[0], a[1], n)
+            return betaincinv(a[0], a[1], u)
         if f == "lognormal":
-            return rng.lognormal(a[0], a[1], n)
+            return np.exp(a[0] + a[1] * ndtri(u))
         if f == "normal":
-            return rng.normal(a[0], a[1], n)
-        return rng.choice(np.asarray(a, dtype=float), size=n, p=self.p)
+            return a[0] + a[1] * ndtri(u)
+        values = np.asarray(a, dtype=float)
+        w = np.asarray(self.p if self.p is not None else np.full(len(a), 1.0 / len(a)), dtype=float)
+        cum = np.cumsum(w / w.sum())
+        return values[np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)]
 
     def to_data(self) -> dict:
         d: dict[str, Any] = {self.family: list(self.args)}
