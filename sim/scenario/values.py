@@ -185,6 +185,25 @@ class Dist:
         w = self.p or tuple(1 / len(a) for _ in a)
         return float(sum(x * q for x, q in zip(a, w, strict=True)))
 
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from numpy's own samplers: for an implementation independent of the
+        model's random numbers (the reference model of benchmarks/reference.py); the model
+        draws through :meth:`quantile`."""
+        f, a = self.family, self.args
+        if f == "uniform":
+            return rng.uniform(a[0], a[1], n)
+        if f == "triangular":
+            if a[0] == a[2]:
+                return np.full(n, a[0])
+            return rng.triangular(a[0], a[1], a[2], n)
+        if f == "beta":
+            return rng.beta(a[0], a[1], n)
+        if f == "lognormal":
+            return rng.lognormal(a[0], a[1], n)
+        if f == "normal":
+            return rng.normal(a[0], a[1], n)
+        return rng.choice(np.asarray(a, dtype=float), size=n, p=self.p)
+
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """The distribution's values at the probabilities ``u`` in (0, 1) (its inverse CDF):
         one uniform per replicate gives each replicate its value (:mod:`sim.seeding`)."""
