@@ -74,7 +74,7 @@ class Game:
         deck: The instructor's injects (:func:`sim.play.injects.load_injects`).
         forecast_runs: Continuations after each turn (default: ``play.forecast_runs``, 2,000).
         dtype: Precision of the world's arrays (as ``sim run``).
-        chunk_size: Replicates per chunk of the forecasts (results depend on it).
+        chunk_size: Replicates per chunk of the forecasts (their counts do not depend on it).
     """
 
     def __init__(self, scn: Any, played: list[str], *, seed: int | None = None, months: int | None = None,
