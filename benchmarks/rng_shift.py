@@ -41,7 +41,9 @@ def main() -> int:
     ap.add_argument("--new", type=Path, default=HERE)
     ap.add_argument("--scenarios", nargs="*", default=None, help="scenario names (default: every scenarios/*.yaml)")
     a = ap.parse_args()
-    names = a.scenarios or sorted(p.stem for p in (a.new / "scenarios").glob("*.yaml"))
+    # a file without meta: is a base others extend, not a scenario to run (scenarios/base.yaml)
+    names = a.scenarios or sorted(p.stem for p in (a.new / "scenarios").glob("*.yaml")
+                                  if any(line.startswith("meta:") for line in p.read_text().splitlines()))
     zs: list[tuple[float, str, str, float, float]] = []
     flat: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:

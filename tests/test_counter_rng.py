@@ -222,3 +222,11 @@ def test_chunk_size_and_workers_change_no_result(tmp_path):
             for k in ("mean", "sd"):
                 if k in (a.get("final") or {}):
                     assert a["final"][k] == pytest.approx(b["final"][k], rel=1e-12, abs=1e-12), (cs, w, a["outcome"])
+
+
+def test_float32_runs_do_not_depend_on_chunk_size_either():
+    scn = sim.load_scenario("karabakh")
+    a, b = (sim.run(scn, runs=900, seed=5, months=12, chunk_size=cs, dtype="float32", workers=1, backend="local",
+                    replicates=True) for cs in (900, 128))
+    assert _per_replicate(a).equals(_per_replicate(b))
+    assert _exact(a.outcome_rows()) == _exact(b.outcome_rows())
