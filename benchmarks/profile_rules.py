@@ -52,7 +52,7 @@ def timed_chunks(scn, runs: int, chunks: int, seed: int = 1) -> tuple[dict[str, 
                 rule(w)
                 spent[kind] += time.process_time() - t0
             timed.append((kind, wrap))
-        w = open_world(plan, runs, seeding.chunk_sequence(root, c), dtype=np.dtype("float32"), pipeline=timed)
+        w = open_world(plan, runs, root, first=c * runs, dtype=np.dtype("float32"), pipeline=timed)
         rec = Recorder(w, compile_outcomes(plan), c, c * runs)
         obs = w.observers[-1]
 

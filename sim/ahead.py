@@ -91,8 +91,8 @@ def idle_cores() -> int:
 
 def kernel_sources() -> list[Path]:
     """The files whose content the compiled kernels depend on: every ``*_kernel.py`` of the
-    stock rules and ``formulas.py``."""
-    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py"])
+    stock rules, ``formulas.py`` and the random draws' ``sim/seeding_kernel.py``."""
+    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py", RULES.parent / "seeding_kernel.py"])
 
 
 def fingerprint() -> str:

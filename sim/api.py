@@ -97,7 +97,8 @@ def run(
         workers: Local worker processes (default: 1 for small runs, all cores for large
             ones). At most the cores available (a :class:`~sim.runner.WorkersCapped`
             warning says so) unless ``oversubscribe``; never more than the chunks.
-        chunk_size: Replicates per chunk (results depend on it; recorded).
+        chunk_size: Replicates per chunk (recorded). Per-replicate results and outcome
+            counts do not depend on it; means over replicates only to rounding.
         dtype: Floating-point precision of the world's arrays: ``float32`` (default;
             results agree with ``float64`` within Monte Carlo error, ~25% faster) or
             ``float64``.

@@ -1,10 +1,9 @@
 """Monte Carlo runner: fixed-size chunks, seeded from one SeedSequence, merged in order.
 
-Replicates are cut into chunks of ``chunk_size``; chunk i is seeded with
-``SeedSequence(seed, spawn_key=(i,))`` (= the i-th child of
-``SeedSequence(seed).spawn``) and results are merged in chunk order. So the same
-seed, runs and chunk size give identical results whatever the backend or the number
-of workers. Backends share one small interface (:class:`Backend`); the model does
+Replicates are cut into chunks of ``chunk_size`` and results are merged in chunk
+order. Every random number is addressed by the seed and the replicate's global index
+(:mod:`sim.seeding`), not by its chunk: so the same seed gives identical per-replicate
+results whatever the chunk size, the backend or the number of workers. Backends share one small interface (:class:`Backend`); the model does
 not know which one runs it.
 """
 
@@ -29,11 +28,10 @@ from .parts import RuleFailed, receive
 from .scenario.errors import InputError, option_error
 from .scenario.schema import scenario_model
 from .scenario.validation import validate_model
-from .seeding import chunk_sequence
 from .world.compile import compile_plan
 
 DEFAULT_CHUNK = 2000
-"""Replicates per chunk (recorded in the manifest: results depend on it)."""
+"""Replicates per chunk (recorded in the manifest; results do not depend on it)."""
 POOL_MIN_WORK = 1_000_000
 """Below this many replicate-months a run stays in-process (process start-up costs more)."""
 SCHEDULER_TIMEOUT_S = 5
@@ -133,8 +131,8 @@ class RunSpec:
             and trajectories are kept.
         block: Replicates per block (0: none). A run of several blocks of the same
             layout (the policies of a policy search, each on the same worlds) is cut into
-            chunks within each block, and a chunk is seeded by its place in its block, so
-            replicate i of every block draws the same random numbers (common random
+            chunks within each block, and a replicate draws the random numbers of its place in
+            its block, so replicate i of every block draws the same random numbers (common random
             numbers across blocks within one Monte Carlo).
         series: Return every replicate's monthly values of the recorded states with the
             per-replicate data (``--trajectories``; needs ``record``).
@@ -178,11 +176,17 @@ class Task:
     n: int
     offset: int
     fixed: dict | None = None  # this chunk's slice of the per-replicate parameter values
-    stream: int | None = None  # the chunk whose seed it uses (None: its own; see RunSpec.block)
+    stream: int | None = None  # its place in its block (None: no blocks; see RunSpec.block)
 
     @property
     def key(self) -> str:
         return self.spec.key
+
+    @property
+    def first(self) -> int:
+        """The global index of the task's first replicate in the random numbers: its offset
+        in the run, or in its block (:attr:`RunSpec.block`)."""
+        return self.offset % self.spec.block if self.spec.block else self.offset
 
 
 _PLANS: dict[str, Any] = {}
@@ -264,13 +268,12 @@ def _simulate_inner(task: Task):
     plan = _plan_for(task)
     settle(plan)  # a background compile of the kernels under way: wait for it rather than compile beside it
     k0 = counts()
-    ss = chunk_sequence(spec.root(), task.chunk if task.stream is None else task.stream)
     fixed = dict(task.fixed) if task.fixed is not None else _slice_fixed(spec.fixed, task.offset, task.n)
     switched = {k: fixed.pop(k) for k in list(fixed or {}) if k.startswith(LEVER_PREFIX)} if fixed else {}
     switch = {(actor, lever): np.asarray(switched[f"{LEVER_PREFIX}{actor}.{lever}"]) >= 0.5  # on in some sets only
               for actor, lever in spec.switch}
-    with opened(plan, task.n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch, start=spec.start,
-                start_replicate=spec.start_replicate) as world:
+    with opened(plan, task.n, spec.root(), dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch,
+                start=spec.start, start_replicate=spec.start_replicate, first=task.first) as world:
         rec = Recorder(world, compile_outcomes(plan), task.chunk, task.offset, spec.keep_final, spec.keep_traj,
                        record=spec.record, switched=switched, series=spec.series)
         if spec.start is not None and spec.start.get("history") is not None:
@@ -822,8 +825,8 @@ class Tasks(Sequence):
     run starts at once at any size and memory does not grow with ``runs``.
 
     With ``spec.block`` the runs are blocks of that many replicates, each cut into chunks
-    of its own (the last chunk of a block may be shorter) seeded by their place in the
-    block (:attr:`Task.stream`).
+    of its own (the last chunk of a block may be shorter), whose replicates draw the
+    random numbers of their place in the block (:attr:`Task.first`).
     """
 
     def __init__(self, spec: RunSpec, runs: int, chunk_size: int):

@@ -1,30 +1,45 @@
-"""Seeds: the one place that turns ``None | int | SeedSequence`` into random streams.
+"""Seeds and random numbers: the one place that turns ``None | int | SeedSequence`` into draws.
 
-Every random number of a run comes from one root :class:`numpy.random.SeedSequence`,
-through a fixed tree of spawn keys below it::
+Every random number of a run is a *counter-based* draw: a strong 64-bit mixing hash
+(SplitMix64's, compiled in :mod:`sim.seeding_kernel`) of its address
 
-    root + (chunk,)                    a chunk of replicates (= SeedSequence(seed).spawn()[chunk])
-    chunk + (0, crc32(path))           the draws of the parameter at PATH
-    chunk + (1, crc32(stream name))    a rule's monthly stream
-    chunk + (1, crc32(name), m, b)     a rule's draws of month m that only some months need
-                                       (batch b >= 1: see :func:`month_generator`)
-    chunk + (2,)                       Mesa's own generator
-    root + (turn, "continuations")...  see :func:`continuation`
+    (root seed, stream name, month, call within the month, replicate, element)
 
-So the same seed gives the same numbers whatever the machine, the number of workers or
-the backend; and keying draws by name keeps a parameter's or a rule's draws unchanged
-when another one changes (common random numbers across variants).
+where the replicate is its *global* index in the run (0 .. runs-1, not its place in a
+chunk) and the element its place within that replicate's part of the call. Nothing in the
+address depends on how the run is cut into chunks, so the same seed gives bitwise the
+same per-replicate results whatever the chunk size, the number of workers, the backend
+or where an adaptive run stops (results depend on the seed and the replicate only).
+
+- A rule's draws come from ``w.stream(name)`` (:class:`Stream`): its k-th call of a month
+  draws from address (name, month, k); the first axis of every draw is the replicate's.
+  A draw for some replicates only (``rows=``) reads each replicate's own numbers.
+- A parameter's per-replicate value is its distribution's quantile of the uniform at
+  (``"param:" + path``, replicate) (:func:`parameter_uniforms`).
+- Keying draws by name keeps a parameter's or a rule's draws unchanged when another one
+  changes or is switched off (common random numbers across variants).
+- The root is a :class:`numpy.random.SeedSequence` (an int seed, or a continuation's
+  sequence: :func:`continuation`); only its first 64-bit word of state is used.
+
+Mesa's own generator (``world.random``, for custom code) is a PCG64 seeded per world
+from the root and the world's first replicate: its draws do depend on chunking.
 """
 
 from __future__ import annotations
 
-import zlib
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-PARAMS, RULES, MESA = 0, 1, 2
-"""Branches below a chunk's sequence."""
+MESA = 2
+"""Branch of a root for Mesa's own generator."""
 CONTINUATIONS = 0x636F6E74  # "cont": branch of a root for forecasts continuing a played world
+
+_M = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
 
 
 def root_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
@@ -50,38 +65,130 @@ def child(seq: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
 
 
 def chunk_sequence(root: np.random.SeedSequence, chunk: int) -> np.random.SeedSequence:
-    """Chunk ``chunk``'s sequence: the chunk-th child of the root."""
+    """The ``chunk``-th child of a root: a root of its own (tests and tools that want
+    several independent worlds from one seed)."""
     return child(root, chunk)
 
 
-def name_key(name: str) -> int:
-    """A stable integer key for a name (a parameter path, a stream name)."""
-    return zlib.crc32(name.encode())
+def mix64(z: int) -> int:
+    """SplitMix64's finalizer on a Python int (the same function the kernels compile)."""
+    z &= _M
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M
+    return z ^ (z >> 31)
 
 
-def generator(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
-    """A PCG64 generator on the sequence at ``key`` below ``seq``."""
-    return np.random.Generator(np.random.PCG64(child(seq, *key)))
+def root_key(root: np.random.SeedSequence) -> int:
+    """The 64-bit key of a root sequence (its first word of state)."""
+    return int(root.generate_state(1, np.uint64)[0])
 
 
-def parameter_generator(chunk_seq: np.random.SeedSequence, path: str) -> np.random.Generator:
-    return generator(chunk_seq, PARAMS, name_key(path))
+def name_key(root: int, name: str) -> int:
+    """The key of the stream ``name`` (a rule's stream, ``"param:" + path``) under a root key."""
+    h = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+    return mix64(mix64(root ^ mix64(h)) + _GAMMA)
 
 
-def rule_generator(chunk_seq: np.random.SeedSequence, name: str) -> np.random.Generator:
-    return generator(chunk_seq, RULES, name_key(name))
+def call_key(stream: int, month: int, call: int) -> int:
+    """The key of the ``call``-th draw of month ``month`` (months simulated before it;
+    -1 for parameters, drawn before any month) from a stream."""
+    return mix64(stream + mix64(((int(month) & 0xFFFFFFFF) << 32 | (int(call) & 0xFFFFFFFF)) + _GAMMA))
 
 
-def month_generator(chunk_seq: np.random.SeedSequence, name: str, month: int, batch: int) -> np.random.Generator:
-    """A stream of month ``month`` (months simulated before it) only, for draws a rule needs
-    in some months and not others (more moves of a busy flashpoint): drawing from it leaves
-    the rule's own stream, and every later month, untouched."""
-    return generator(chunk_seq, RULES, name_key(name), int(month), int(batch))
+def replicate_ids(first: int, n: int) -> np.ndarray:
+    """The global indices of ``n`` replicates from ``first`` on (int64)."""
+    return np.arange(int(first), int(first) + int(n), dtype=np.int64)
 
 
-def mesa_seed(chunk_seq: np.random.SeedSequence) -> int:
-    """The integer seed of Mesa's own generator for a chunk."""
-    return int(child(chunk_seq, MESA).generate_state(1)[0])
+def _kernels():
+    # numba: imported (and compiled, or loaded from its cache) on the first draw
+    from . import seeding_kernel
+
+    return seeding_kernel
+
+
+def _fill(kind: str, key: int, ids: np.ndarray, shape: Sequence[int], dtype: Any = np.float64) -> np.ndarray:
+    per = math.prod(shape[1:])
+    out = np.empty((len(ids), *shape[1:]), dtype=dtype)
+    if out.size:
+        getattr(_kernels(), kind)(np.uint64(key), ids, per, out.reshape(-1))
+    return out
+
+
+def parameter_uniforms(root: int, path: str, ids: np.ndarray) -> np.ndarray:
+    """One uniform in (0, 1) per replicate (52 random bits, never 0 or 1) for the parameter
+    at ``path``: a distribution's quantile of it is the replicate's value."""
+    return _fill("open_uniform", call_key(name_key(root, "param:" + path), -1, 0), ids, (len(ids),))
+
+
+class Stream:
+    """The random numbers of one stream of a world: ``w.stream("escalation")``.
+
+    Every call's first axis is the replicate's: ``random((R, F))`` gives replicate i of the
+    world (global index ``ids[i]``) the numbers at its own address, and ``rows=idx`` draws
+    for the replicates ``idx`` of the world only (shape ``(len(idx), ...)``), each still
+    its own. Calls are counted within a month, so a rule draws the same numbers whatever
+    the chunk: a call must not be skipped in some chunks and not others when more calls of
+    the same stream follow in the month (draw it every month, or from a stream of its own).
+    """
+
+    __slots__ = ("key", "ids", "clock", "month", "calls")
+
+    def __init__(self, key: int, ids: np.ndarray, clock: Callable[[], int]):
+        self.key, self.ids, self.clock = key, ids, clock
+        self.month, self.calls = -1, 0
+
+    def _next(self) -> int:
+        m = self.clock()
+        if m != self.month:
+            self.month, self.calls = m, 0
+        k = call_key(self.key, m, self.calls)
+        self.calls += 1
+        return k
+
+    def _draw(self, kind: str, shape: int | Sequence[int], rows: np.ndarray | None, dtype: Any = np.float64):
+        shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+        ids = self.ids if rows is None else self.ids[rows]
+        if not shape or shape[0] != len(ids):
+            raise ValueError(f"a draw's first axis is the replicate's: {len(ids)} replicates, shape {shape}")
+        return _fill(kind, self._next(), ids, shape, dtype)
+
+    def random(self, shape: int | Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
+        """Uniforms in [0, 1), 53 random bits each (float64)."""
+        return self._draw("uniform", shape, rows)
+
+    def standard_normal(self, shape: int | Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
+        """Standard normals: the inverse normal CDF of uniforms in (0, 1) (float64)."""
+        return self._draw("normal", shape, rows)
+
+    def standard_exponential(self, shape: int | Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
+        """Standard exponentials: ``-log(1 - u)`` (float64)."""
+        out = self._draw("one_minus_uniform", shape, rows)
+        np.log(out, out=out)
+        return np.negative(out, out=out)
+
+    def bits16(self, shape: int | Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
+        """Uniform 16-bit unsigned integers."""
+        return self._draw("bits16", shape, rows, np.uint16)
+
+    def state(self) -> dict:
+        """Where the stream is: the month of its last call and the calls made in it."""
+        return {"month": self.month, "calls": self.calls}
+
+    def set_state(self, state: dict) -> None:
+        self.month, self.calls = int(state["month"]), int(state["calls"])
+
+
+def valid_state(state: Any) -> bool:
+    """Whether ``state`` is a :meth:`Stream.state` (as a saved game holds it)."""
+    return (isinstance(state, dict) and set(state) == {"month", "calls"}
+            and all(isinstance(state[k], int) and not isinstance(state[k], bool) for k in state)
+            and state["month"] >= -1 and state["calls"] >= 0)
+
+
+def mesa_seed(root: np.random.SeedSequence, first: int = 0) -> int:
+    """The integer seed of Mesa's own generator for a world whose first replicate is ``first``."""
+    return int(child(root, MESA, int(first)).generate_state(1)[0])
 
 
 def continuation(seed: int, turn: int) -> np.random.SeedSequence:

@@ -131,7 +131,7 @@ CASES: tuple[GameCase, ...] = (
     GameCase("a_number", "JSON, but a number", lambda d, t: 42),
     GameCase("empty_object", "an empty JSON object", lambda d, t: {}),
     GameCase("a_manifest", "a run's manifest.json", _manifest),
-    GameCase("newer_format", "a game saved by a newer sim", edit(_set("format", "sim-game/2"))),
+    GameCase("newer_format", "a game saved by a newer sim", edit(_set("format", "sim-game/3"))),
     GameCase("no_format", "the format line deleted", edit(_set("format", DELETE))),
     GameCase("seed_text", "seed: a word", edit(_set("seed", "five"))),
     GameCase("seed_negative", "seed below 0", edit(_set("seed", -1))),
@@ -211,13 +211,13 @@ EXPECT: dict[str, tuple[str, ...]] = {
         "{file}: not a saved game: the file holds a number, not the object sim play saves (game.json)",
     ),
     "empty_object": (
-        "{file}: not a saved game (no \"format\": \"sim-game/1\"); give the game.json sim play saved",
+        "{file}: not a saved game (no \"format\": \"sim-game/2\"); give the game.json sim play saved",
     ),
     "a_manifest": (
         "{file}: not a saved game: it looks like a run's manifest.json; give the game.json sim play saved",
     ),
     "newer_format": (
-        "{file}: format: saved by another version of sim (format sim-game/2); this version reads sim-game/1: resume it with the version that saved it",
+        "{file}: format: saved by another version of sim (format sim-game/3); this version reads sim-game/2: resume it with the version that saved it",
     ),
     "no_format": (
         "{file}: missing required key 'format'",

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..api import load_scenario
 from ..rules.spells import DAYS_PER_MONTH, new_disputes
-from ..seeding import chunk_sequence, root_sequence
+from ..seeding import root_sequence
 from ..world.compile import compile_plan
 
 SOURCE = "GML-MID 2.2.1, disputes starting 1992-2010 (Gibler, Miller & Little 2016)"
@@ -127,7 +127,7 @@ def episodes(rules: dict | None = None, runs: int = 10_000, months: int = 240, s
 
     scn = load_scenario(neutral_dyad(rules, territorial=territorial))
     plan = compile_plan(scn.spec, scn.rules, months)
-    with opened(plan, runs, chunk_sequence(root_sequence(seed), 0), dtype=np.float64) as w:
+    with opened(plan, runs, root_sequence(seed), dtype=np.float64) as w:
         new_disputes(w)  # each episode starts now: standing or an incident
         top = np.full(runs, 2, dtype=np.int8)
         deaths = np.zeros(runs)
@@ -220,7 +220,7 @@ def ladder_episodes(rules: dict | None = None, runs: int = 10_000, months: int =
 
     scn = load_scenario(neutral_dyad({"escalation": rules or {}}, model="ladder"))
     plan = compile_plan(scn.spec, scn.rules, months)
-    with opened(plan, runs, chunk_sequence(root_sequence(seed), 0)) as w:
+    with opened(plan, runs, root_sequence(seed)) as w:
         top = np.full(runs, 2, dtype=np.int8)
         ended = np.zeros(runs, dtype=bool)
         for _ in range(months):

@@ -86,20 +86,19 @@ def _chunk(task: Task, disputes: bool) -> RowSums:
     from threadpoolctl import threadpool_limits
 
     from ..runner import _plan_for
-    from ..seeding import chunk_sequence
     from ..world.opening import opened
 
     t0 = time.perf_counter()
     spec = task.spec
     plan = _plan_for(task)
     runs = spec.keep_traj  # runs per row travel in the spec's keep_traj slot (unused by hindcasts)
-    ss = chunk_sequence(spec.root(), task.chunk)
     fixed = dict(task.fixed or {})
     window = fixed.pop(WINDOW, None)
     fixed, switch = dyadyear.split_switched(fixed)
     n = task.n
     with threadpool_limits(limits=1, user_api="blas"), \
-            opened(plan, n, ss, dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch) as world:
+            opened(plan, n, spec.root(), dtype=np.dtype(spec.dtype), fixed=fixed or None, switch=switch,
+                   first=task.first) as world:
         flags = np.zeros((n, len(FLAGS)), dtype=bool)
         if disputes:  # every replicate a dispute from its start, with its own rest of the year
             from ..rules.spells import new_disputes
@@ -115,7 +114,7 @@ def _chunk(task: Task, disputes: bool) -> RowSums:
             for _ in range(MONTHS):
                 in_ep = _month(world, flags, in_ep, window=True)
         followed = int(in_ep.sum())
-        _follow(world, flags, in_ep, FOLLOW_CAP, ss)
+        _follow(world, flags, in_ep, FOLLOW_CAP)
     row = (task.offset + np.arange(n)) // runs
     rows, inv = np.unique(row, return_inverse=True)
     sums = np.zeros((rows.size, len(FLAGS)))
@@ -123,22 +122,21 @@ def _chunk(task: Task, disputes: bool) -> RowSums:
     return RowSums(rows, sums, n, task.chunk, time.perf_counter() - t0, followed)
 
 
-def _follow(world, flags: np.ndarray, open_: np.ndarray, months: int, ss) -> None:
+def _follow(world, flags: np.ndarray, open_: np.ndarray, months: int) -> None:
     """Follow the disputes still running (``open_``) for at most ``months`` months, simulating only
-    them (a smaller world once fewer than half are left), recording their flags in place."""
-    from ..seeding import child
-
+    them (a smaller world once fewer than half are left: each replicate draws the numbers it
+    would have drawn in the whole world), recording their flags in place."""
     idx = np.arange(open_.size)
     w, own = world, False
     sub_flags = flags
     try:
-        for m in range(months):
+        for _ in range(months):
             if not open_.any():
                 break
             if open_.mean() < 0.5:
                 keep = np.flatnonzero(open_)
                 flags[idx] = sub_flags
-                nw = w.subset(keep, child(ss, 1 + m))
+                nw = w.subset(keep)
                 if own:
                     w.release()
                 w, own, idx, sub_flags, open_ = nw, True, idx[keep], sub_flags[keep], open_[keep]

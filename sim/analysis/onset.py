@@ -58,7 +58,7 @@ def design(panel, rules: dict | None = None) -> Design:
     from ..rules.common import Dyads, deterrence, response_probability
     from ..rules.escalation import allied, log_balance
     from ..rules.history import past_disputes
-    from ..seeding import chunk_sequence, root_sequence
+    from ..seeding import root_sequence
     from ..world.compile import compile_plan
     from ..world.opening import opened
     from . import dyadyear
@@ -68,7 +68,7 @@ def design(panel, rules: dict | None = None) -> Design:
     n = len(panel)
     fixed, switch = dyadyear.split_switched({k: v.take(0, n) for k, v in dyadyear.row_inputs(panel, 1).items()})
     fixed["flashpoints.f.level"] = np.zeros(n)
-    with opened(plan, n, chunk_sequence(root_sequence(0), 0), pipeline=[], dtype=np.float64, fixed=fixed,
+    with opened(plan, n, root_sequence(0), pipeline=[], dtype=np.float64, fixed=fixed,
                 switch=switch) as w:
         d = Dyads.for_plan(plan)
         st, par = w.st, w.par

@@ -38,7 +38,7 @@ def optimize(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the worlds, the Monte Carlo and NSGA-II (default: the scenario's).")] = None,
     months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
-    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk within a policy's worlds x runs (default 2000; results depend on it).")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk within a policy's worlds x runs (default 2000; results do not depend on it, means only to rounding).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
     precision: Annotated[str, typer.Option("--precision", help="float32 (default) or float64.")] = "float32",

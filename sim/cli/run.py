@@ -45,7 +45,7 @@ def run(
     given: Annotated[list[str] | None, typer.Option("--given", help="Also show probabilities conditional on this outcome (repeatable).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs, all cores for large; at most the cores available).")] = None,
     oversubscribe: Annotated[bool, typer.Option("--oversubscribe", help="Allow --workers above the number of cores available.")] = False,
-    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; per-replicate results do not depend on it, means over replicates only to rounding).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the run folder here (must be new or empty).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the table.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip figures and report.html (data files only).")] = False,

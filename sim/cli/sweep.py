@@ -36,7 +36,7 @@ def sweep(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the Monte Carlo and of the sampler (default: the scenario's).")] = None,
     months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (results do not depend on it).")] = None,
-    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; results depend on it).")] = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; per-replicate results do not depend on it, means over replicates only to rounding).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="auto, local, processes or dask.")] = "auto",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
     worker_timeout: Annotated[float | None, typer.Option("--worker-timeout", help="Dask: seconds to wait with no worker left before the sweep stops (default 60). A worker lost on the way is said at once and recorded in manifest.json.")] = None,

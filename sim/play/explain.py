@@ -65,7 +65,7 @@ def replay(game: Any, before: dict[str, Any], first: int, last: int, pulls: list
     from .moves import apply_move
 
     plan = game.plan
-    w = World(plan, 1, seeding.chunk_sequence(seeding.root_sequence(game.seed), 0), build_pipeline(plan),
+    w = World(plan, 1, seeding.root_sequence(game.seed), build_pipeline(plan),
               dtype=np.dtype(game.dtype))
     try:
         w.restore({k: v for k, v in before.items() if k != "history"})

@@ -74,7 +74,7 @@ class Game:
         deck: The instructor's injects (:func:`sim.play.injects.load_injects`).
         forecast_runs: Continuations after each turn (default: ``play.forecast_runs``, 2,000).
         dtype: Precision of the world's arrays (as ``sim run``).
-        chunk_size: Replicates per chunk of the forecasts (results depend on it).
+        chunk_size: Replicates per chunk of the forecasts (their counts do not depend on it).
     """
 
     def __init__(self, scn: Any, played: list[str], *, seed: int | None = None, months: int | None = None,
@@ -102,7 +102,7 @@ class Game:
         self.chunk_size = chunk_size
         self.deck = list(deck or [])
         self.plan = compile_plan(scn.spec, scn.rules, self.months)
-        self.world = open_world(self.plan, 1, seeding.chunk_sequence(seeding.root_sequence(self.seed), 0),
+        self.world = open_world(self.plan, 1, seeding.root_sequence(self.seed),
                                 dtype=np.dtype(dtype))
         si = self.plan.index_of("state")
         for a in self.played:

@@ -17,7 +17,10 @@ import numpy as np
 
 from ..world.arrays import Arrays
 
-FORMAT = "sim-game/1"
+FORMAT = "sim-game/2"
+"""The saved-game format: 2 since random numbers are counter-based (a stream's state is
+its month and calls, :meth:`sim.seeding.Stream.state`), as a game of format 1 cannot continue
+as it would have."""
 
 
 def encode(x: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import arguments as A
-from .. import montecarlo, seeding
+from .. import montecarlo
 from ..api import run_option_problems
 from ..outcomes import Recorder
 from ..parts import registry
@@ -244,7 +244,7 @@ def follow(scn: Any, replicates: list[int], *, seed: int | None = None, runs: in
         if not mine:
             continue
         local = [k - task.offset for k in mine]
-        with opened(plan, task.n, seeding.chunk_sequence(spec.root(), task.chunk), dtype=np.dtype(spec.dtype)) as world:
+        with opened(plan, task.n, spec.root(), dtype=np.dtype(spec.dtype), first=task.first) as world:
             world.log = EventLog(local)
             tracks = {k: Track(j).attach(world) for k, j in zip(mine, local, strict=True)}
             rec = Recorder(world, job.detectors, task.chunk, task.offset, 0, 0)

@@ -157,9 +157,8 @@ def build(plan: Plan):
             w.emit("alignment.exercise", ex)
         if P == 0:
             return
-        # the noise: four 16-bit uniforms from each 64-bit draw (read as little-endian: the
-        # same on every machine), for every replicate and read pair
-        noise = g.bit_generator.random_raw((R * P + 3) // 4).astype("<u8", copy=False).view("<u2")[: R * P]
+        # the noise: a 16-bit uniform for every replicate and read pair
+        noise = g.bits16((R, P))
         for name in ("affinity", "trust"):
             if not st[name].flags.c_contiguous:
                 st[name] = np.ascontiguousarray(st[name])

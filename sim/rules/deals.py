@@ -12,7 +12,7 @@ and otherwise without a settlement. A deal only labels how the dispute ended: it
 not settle the underlying conflict (``settled`` is unchanged, so the next dispute can
 start) and no later hazard depends on it (an assumption: nothing in shared/data says how
 a ceasefire changes the odds of the next dispute). Its random numbers come from a stream
-of the month's own (``escalation.deals``), so no other rule's draws move with it.
+of its own (``escalation.deals``), so no other rule's draws move with it.
 
 *Episode deaths.* ``episode_deaths`` holds the deaths of the dispute running at the start
 of the month, from the months before it (every rule's deaths of those months: clashes,
@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import seeding
 from ..parts import declare_event, declare_reading, declare_state
 from ..scenario.values import P, default
 from .registry import RuleParams
 
 STREAM = "escalation.deals"
-"""The month's own stream of the deal draws (:func:`sim.seeding.month_generator`)."""
+"""The stream of the deal draws (one call a month: the rule's other streams draw the same
+numbers whether or not a deal is drawn)."""
 
 KEY = "mid-settlements-1946-1991"
 """The calibration key of the deal coefficients (docs/CALIBRATION.md, sim.analysis.dealfit)."""
@@ -92,7 +92,7 @@ def conclude(w, before: np.ndarray, deaths: np.ndarray, calm_at: np.ndarray, set
     fatal = (before + deaths) >= 1.0
     c0, c_fat, c_ter = (w.rp("escalation", n)[:, None] for n in ("deal_base", "deal_fatal", "deal_territorial"))
     q = chance(c0, c_fat, c_ter, fatal, stakes[None, :].astype(np.float64))
-    u = seeding.month_generator(w.seed_seq, STREAM, w.elapsed, 0).random((R, F))
+    u = w.stream(STREAM).random((R, F))
     deal = eased & (u < q)
     st.deal_made = deal
     st.deal_chance = np.where(eased, q, np.nan).astype(st.deal_chance.dtype)

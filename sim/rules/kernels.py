@@ -16,15 +16,31 @@ from typing import Any
 
 from .registry import build_pipeline
 
+SEEDING = __name__.split(".", 1)[0] + ".seeding_kernel"
+"""The random draws' kernels (:mod:`sim.seeding_kernel`): every run uses them."""
+
+
+def disk_kernels(mod: Any) -> list[Any]:
+    """The kernels ``mod`` defines that numba caches on disk (not its inlined helpers, nor
+    what it imports); none for a module not imported."""
+    if mod is None:
+        return []
+    from numba.core.dispatcher import Dispatcher
+
+    return [obj for _, obj in sorted(vars(mod).items())
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__
+            and type(getattr(obj, "_cache", None)).__name__ != "NullCache"]
+
 
 def counts() -> dict[str, int]:
     """How many times this process has loaded a kernel from numba's disk cache
     (``loaded``) and compiled one (``compiled``), over every kernel made with
-    :func:`sim.rules.formulas.kernel` (numba's own counts of each kernel's cache hits and misses).
+    :func:`sim.rules.formulas.kernel` and the random draws' (:mod:`sim.seeding_kernel`) (numba's own counts of each kernel's cache hits and misses).
     A run's manifest gives the difference over its chunks (``kernels``)."""
     formulas = sys.modules.get(f"{__name__.rsplit('.', 1)[0]}.formulas")  # not imported: no kernel made yet
+    draws = sys.modules.get(SEEDING)
     loaded = compiled = 0
-    for k in getattr(formulas, "KERNELS", ()):
+    for k in [*getattr(formulas, "KERNELS", ()), *disk_kernels(draws)]:
         stats = k.stats
         loaded += sum(stats.cache_hits.values())
         compiled += sum(stats.cache_misses.values())
@@ -43,18 +59,21 @@ def uncached(plan: Any) -> list[str]:
         from numba.core.dispatcher import Dispatcher
     except ImportError:  # pragma: no cover - numba is a dependency
         return []
+    import importlib
+
+    importlib.import_module(SEEDING)  # every run draws random numbers through these
     out = []
     prefix = __name__.rsplit(".", 1)[0] + "."
     for name, mod in list(sys.modules.items()):
-        if mod is None or not (name.startswith(prefix) and name.endswith("_kernel")):
+        if mod is None or not ((name.startswith(prefix) and name.endswith("_kernel")) or name == SEEDING):
             continue
-        for attr, obj in sorted(vars(mod).items()):
-            if not isinstance(obj, Dispatcher) or obj.py_func.__module__ != name:
-                continue  # not a kernel, or a compiled function a kernel module imports
+        for obj in disk_kernels(mod):
+            if not isinstance(obj, Dispatcher):  # pragma: no cover - _dispatchers gives only these
+                continue
             try:
                 cached = bool(obj._cache._cache_file._load_index())
             except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing
                 return []
             if not cached:
-                out.append(f"{name[len(prefix):]}.{attr}")
+                out.append(f"{name[len(prefix):] if name.startswith(prefix) else name.rsplit('.', 1)[-1]}.{obj.__name__}")
     return sorted(out)

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import seeding
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
+from ..seeding import Stream
 from ..world.compile import Plan
 from . import deals, fitted
 from .common import Dyads, towards_sides
@@ -43,8 +43,9 @@ MAX_MOVES = 16
 FIRST_MOVES = 4
 """Moves whose random numbers are drawn every month for every flashpoint, from the rule's stream."""
 MORE_MOVES = 4
-"""Further moves are drawn in batches of this many, for every flashpoint, from a stream of that
-month's own (so the rule's stream advances by the same amount every month, whatever happens)."""
+"""Further moves are drawn in batches of this many, for every flashpoint, from a stream of their
+own (``escalation.more_moves``: so the rule's stream draws the same calls every month, whatever
+happens; batch b of a month is that stream's calls 3(b-1) .. 3(b-1)+2 of the month)."""
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -187,7 +188,7 @@ def build(plan: Plan):
         L0 = st.level.astype(np.intp)
         N = R * F
         eps = g.standard_normal((R, F))
-        draws = [_moves(g, N)]  # the first FIRST_MOVES moves of every cell, from the rule's stream
+        draws = [_moves(g, R, F)]  # the first FIRST_MOVES moves of every cell, from the rule's stream
         zw = g.standard_normal((R, F))
         ur = g.random((R, F))
         h = rates(w, d, eps)
@@ -224,8 +225,7 @@ def build(plan: Plan):
         done, batch = 0, 0
         while act.size and done < MAX_MOVES:
             if batch == len(draws):  # some cell moves more: this month's further moves, for every cell
-                draws.append(_moves(seeding.month_generator(w.seed_seq, "escalation.more_moves", w.elapsed, batch),
-                                    N, MORE_MOVES))
+                draws.append(_moves(w.stream("escalation.more_moves"), R, F, MORE_MOVES))
             E, U, Z = draws[batch]
             m = min(E.shape[1], MAX_MOVES - done)
             act = chain(act=act, E=E, U=U, Z=Z, m=m, F=F, u0=u0, d0=d0, s0=s0, pi_s=pi_s, d_inc=d_inc,
@@ -286,10 +286,13 @@ def build(plan: Plan):
     return step
 
 
-def _moves(g: np.random.Generator, n: int, m: int = FIRST_MOVES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random numbers of m moves of n cells: waiting times (standard exponential), the
-    move's kind and a war's winner (uniform), a clash's toll (standard normal)."""
-    return g.standard_exponential((n, m)), g.random((n, m, 2)), g.standard_normal((n, m))
+def _moves(g: Stream, R: int, F: int, m: int = FIRST_MOVES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random numbers of m moves of the R * F cells (flat: replicate r, flashpoint f ->
+    r * F + f): waiting times (standard exponential), the move's kind and a war's winner
+    (uniform), a clash's toll (standard normal). Three calls of the stream."""
+    N = R * F
+    return (g.standard_exponential((R, F, m)).reshape(N, m), g.random((R, F, m, 2)).reshape(N, m, 2),
+            g.standard_normal((R, F, m)).reshape(N, m))
 
 
 def new_disputes(w) -> None:
@@ -300,5 +303,5 @@ def new_disputes(w) -> None:
     rule is not ``spells`` (the monthly ladder has no kinds of dispute)."""
     if "standing_share" not in w.plan.rules["escalation"].params:
         return
-    u = seeding.month_generator(w.seed_seq, "escalation.new_disputes", w.elapsed, 0).random(w.st.standing.shape)
+    u = w.stream("escalation.new_disputes").random(w.st.standing.shape)
     w.st.standing = u < w.rp("escalation", "standing_share")[:, None]

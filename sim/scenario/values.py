@@ -186,6 +186,9 @@ class Dist:
         return float(sum(x * q for x, q in zip(a, w, strict=True)))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from numpy's own samplers: for an implementation independent of the
+        model's random numbers (the reference model of benchmarks/reference.py); the model
+        draws through :meth:`quantile`."""
         f, a = self.family, self.args
         if f == "uniform":
             return rng.uniform(a[0], a[1], n)
@@ -200,6 +203,34 @@ class Dist:
         if f == "normal":
             return rng.normal(a[0], a[1], n)
         return rng.choice(np.asarray(a, dtype=float), size=n, p=self.p)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The distribution's values at the probabilities ``u`` in (0, 1) (its inverse CDF):
+        one uniform per replicate gives each replicate its value (:mod:`sim.seeding`)."""
+        from scipy.special import betaincinv, ndtri
+
+        f, a = self.family, self.args
+        u = np.asarray(u, dtype=np.float64)
+        if f == "uniform":
+            return a[0] + (a[1] - a[0]) * u
+        if f == "triangular":
+            lo, mode, hi = a
+            if lo == hi:
+                return np.full(u.shape, lo)
+            cut = (mode - lo) / (hi - lo)
+            left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+            right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+            return np.where(u < cut, left, right)
+        if f == "beta":
+            return betaincinv(a[0], a[1], u)
+        if f == "lognormal":
+            return np.exp(a[0] + a[1] * ndtri(u))
+        if f == "normal":
+            return a[0] + a[1] * ndtri(u)
+        values = np.asarray(a, dtype=float)
+        w = np.asarray(self.p if self.p is not None else np.full(len(a), 1.0 / len(a)), dtype=float)
+        cum = np.cumsum(w / w.sum())
+        return values[np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)]
 
     def to_data(self) -> dict:
         d: dict[str, Any] = {self.family: list(self.args)}

@@ -282,25 +282,30 @@ class Plan:
     def sample(
         self,
         n: int,
-        seed_seq: np.random.SeedSequence,
+        key: int,
+        ids: np.ndarray | None = None,
         dtype: Any = np.float64,
         fixed: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Draw every parameter for ``n`` replicates.
 
-        Each distribution gets its own stream, keyed by its path, so that changing one
-        parameter's distribution leaves every other parameter's draws unchanged
-        (common random numbers for comparisons and sweeps). ``fixed`` gives, for some
-        parameter paths, each replicate's value (a study's parameter sets): those
+        ``key`` is the run's root key (:func:`sim.seeding.root_key`) and ``ids`` the
+        replicates' global indices (default ``0 .. n-1``): a distribution's value in
+        replicate r is its quantile of the uniform addressed by the parameter's path and r
+        (:func:`sim.seeding.parameter_uniforms`), so it does not depend on the chunk, and
+        changing one parameter's distribution leaves every other parameter's draws
+        unchanged (common random numbers for comparisons and sweeps). ``fixed`` gives, for
+        some parameter paths, each replicate's value (a study's parameter sets): those
         replace the file's value or distribution.
         """
+        ids = seeding.replicate_ids(0, n) if ids is None else ids
         arrays = {name: np.zeros((n, *shape), dtype=dtype) for name, shape in self.par_shapes.items()}
         fixed = fixed or {}
         for e in self.entries:
             v = e.param.value
             target = arrays[e.array]
             if isinstance(v, Dist):
-                draw = v.sample(seeding.parameter_generator(seed_seq, e.path), n)
+                draw = v.quantile(seeding.parameter_uniforms(key, e.path, ids))
                 if e.bounds.integer:
                     draw = np.rint(draw)
                 target[(slice(None), *e.index)] = np.clip(draw, e.bounds.lo, e.bounds.hi)

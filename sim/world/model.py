@@ -31,12 +31,15 @@ class World(mesa.Model):
     Args:
         plan: The compiled scenario.
         n: Number of replicates R.
-        seed_seq: The chunk's seed sequence; parameter draws, each rule's random
-            stream and Mesa's own generator are all derived from it.
+        seed_seq: The run's root seed sequence; parameter draws, each rule's random
+            stream and Mesa's own generator are all derived from it (:mod:`sim.seeding`).
         pipeline: ``(kind, rule)`` pairs run in order each month.
         dtype: Floating-point type of parameter and state arrays.
         fixed: Per-replicate values of some parameters (``{path: array (R,)}``): a
             study's parameter sets, replacing the file's value or distribution.
+        first: The global index of this world's first replicate in the run (its chunk's
+            offset): replicate i draws the random numbers of replicate ``first + i``.
+        ids: The global index of each replicate, instead of ``first``'s consecutive ones.
     """
 
     def __init__(
@@ -47,19 +50,25 @@ class World(mesa.Model):
         pipeline: list[tuple[str, Rule]] | None = None,
         dtype: Any = np.float64,
         fixed: dict[str, np.ndarray] | None = None,
+        first: int = 0,
+        ids: np.ndarray | None = None,
     ):
-        super().__init__(rng=seeding.mesa_seed(seed_seq))
+        self.ids = seeding.replicate_ids(first, n) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
+        if self.ids.shape != (n,):
+            raise ValueError(f"{n} replicates need {n} global indices, got {self.ids.shape}")
+        super().__init__(rng=seeding.mesa_seed(seed_seq, int(self.ids[0]) if n else 0))
         self.plan = plan
         self.n = n
         self.dtype = dtype
         self.seed_seq = seed_seq
+        self.key = seeding.root_key(seed_seq)
         self.pipeline: list[tuple[str, Rule]] = list(pipeline or [])
         self.observers: list[Callable[[World], None]] = []
         self.elapsed = 0  # months simulated so far
         self.current_month = plan.start  # calendar month being (or last) simulated
         self.month_cache: dict | None = None
-        self.streams: dict[str, np.random.Generator] = {}
-        self.par = Arrays(**plan.sample(n, seed_seq, dtype, fixed))
+        self.streams: dict[str, seeding.Stream] = {}
+        self.par = Arrays(**plan.sample(n, self.key, self.ids, dtype, fixed))
         self.fixed_paths = frozenset(fixed or ())
         self.st = self._initial_state()
         self.counts: dict[str, np.ndarray] = self._zero_counts()
@@ -71,16 +80,20 @@ class World(mesa.Model):
 
     # ----------------------------------------------------------------- set-up
 
-    def stream(self, name: str) -> np.random.Generator:
-        """The random stream of one rule (created on first use, keyed by name).
-
-        Keying streams by rule name keeps each rule's draws the same when another rule
+    def stream(self, name: str) -> seeding.Stream:
+        """The random stream ``name`` (:class:`sim.seeding.Stream`, created on first use):
+        ``w.stream("talks").random((R, F, 3))``. Its numbers are addressed by the name, the
+        month, the call within the month and each replicate's global index, so they do not
+        depend on the chunk; keyed by name, a rule's draws stay the same when another rule
         is switched off or changed (common random numbers across variants).
         """
         g = self.streams.get(name)
         if g is None:
-            g = self.streams[name] = seeding.rule_generator(self.seed_seq, name)
+            g = self.streams[name] = seeding.Stream(seeding.name_key(self.key, name), self.ids, self._month_index)
         return g
+
+    def _month_index(self) -> int:
+        return self.elapsed
 
     def _initial_state(self) -> Arrays:
         """Every declared state array. An initialiser may read other state arrays
@@ -208,7 +221,7 @@ class World(mesa.Model):
             "par": self.par.copy(),
             "st": self.st.copy(),
             "counts": {k: v.copy() for k, v in self.counts.items()},
-            "streams": {k: g.bit_generator.state for k, g in self.streams.items()},
+            "streams": {k: g.state() for k, g in self.streams.items()},
             "n": self.n,
         }
 
@@ -220,8 +233,9 @@ class World(mesa.Model):
         ``replicate=k``, every replicate of this world becomes a copy of replicate k of
         the snapshot (the snapshot may hold any number of replicates: one played game,
         say): the state and the parameters drawn for it are copied, and the random
-        streams start afresh from ``seed_seq`` (default: this world's own), so the R
-        copies continue differently — the Monte Carlo continuations of that world.
+        streams start afresh from ``seed_seq`` (default: this world's own) at this world's
+        own replicate indices, so the R copies continue differently — the Monte Carlo
+        continuations of that world.
         """
         if replicate is None:
             if snap["n"] != self.n:
@@ -236,8 +250,7 @@ class World(mesa.Model):
             self.counts = {k: v.copy() for k, v in snap["counts"].items()}
             self.streams = {}
             for k, state in snap["streams"].items():
-                g = self.stream(k)
-                g.bit_generator.state = state
+                self.stream(k).set_state(state)
             return
         if not 0 <= replicate < snap["n"]:
             raise ValueError(f"the snapshot has replicates 0..{snap['n'] - 1}, not {replicate}")
@@ -255,13 +268,19 @@ class World(mesa.Model):
         self.counts = {k: np.repeat(v[replicate: replicate + 1], self.n) for k, v in snap["counts"].items()}
         if seed_seq is not None:
             self.seed_seq = seed_seq
+            self.key = seeding.root_key(seed_seq)
         self.streams = {}
 
-    def subset(self, idx: np.ndarray, seed_seq: np.random.SeedSequence) -> World:
-        """A world of the replicates ``idx`` of this one, continuing from where they are, with
-        fresh random streams from ``seed_seq`` (what some replicates do next, without
-        simulating the rest: the follow-up of disputes still running at a window's end)."""
-        sub = World(self.plan, len(idx), seed_seq, self.pipeline, dtype=self.dtype)
+    def subset(self, idx: np.ndarray, seed_seq: np.random.SeedSequence | None = None) -> World:
+        """A world of the replicates ``idx`` of this one, continuing from where they are
+        (what some replicates do next, without simulating the rest: the follow-up of
+        disputes still running at a window's end). Each keeps its global index, so with
+        this world's seed (the default) it draws the numbers it would have drawn here: it
+        continues exactly as it would have in the whole world; another ``seed_seq`` gives
+        fresh streams."""
+        idx = np.asarray(idx, dtype=np.intp)
+        sub = World(self.plan, len(idx), self.seed_seq if seed_seq is None else seed_seq, self.pipeline,
+                    dtype=self.dtype, ids=self.ids[idx])
 
         def take(a: Arrays) -> Arrays:
             return Arrays(**{k: v[idx] for k, v in a.__dict__.items()

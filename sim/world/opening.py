@@ -39,6 +39,7 @@ def open_world(
     switch: dict[tuple[str, str], np.ndarray] | None = None,
     start: dict | None = None,
     start_replicate: int = 0,
+    first: int = 0,
     pipeline: list[tuple[str, Callable[[World], None]]] | None = None,
 ) -> World:
     """A world of ``n`` replicates of ``plan``, set up and ready to step.
@@ -46,7 +47,9 @@ def open_world(
     Args:
         plan: The compiled scenario (its levers pulled from the start are applied).
         n: Replicates R.
-        seed_seq: The chunk's seed sequence (parameter draws, the rules' streams, Mesa's own).
+        seed_seq: The run's root seed sequence (parameter draws, the rules' streams, Mesa's own).
+        first: The global index of the world's first replicate (its chunk's offset in the
+            run): the random numbers of replicate i are those of replicate ``first + i``.
         dtype: Floating-point type of the parameter and state arrays.
         fixed: Per-replicate values of some parameters, ``{path: array (R,)}`` (a study's
             parameter sets), replacing the file's value or distribution.
@@ -59,7 +62,7 @@ def open_world(
             chose, :func:`sim.parts.build_pipeline`); ``[]`` for a world no rule moves.
     """
     world = World(plan, n, seed_seq, build_pipeline(plan) if pipeline is None else pipeline, dtype=dtype,
-                  fixed=fixed)
+                  fixed=fixed, first=first)
     try:
         for (actor, lever), on in (switch or {}).items():
             world.apply_effect(plan.scenario.levers[actor][lever].effect, on)
