@@ -22,14 +22,16 @@ def uncached(plan: Any) -> list[str]:
     it says nothing rather than guess (returns an empty list).
     """
     build_pipeline(plan)  # a rule imports its kernels when it is built
+    from ..world import tally_kernel  # the world's own (World.emit), used by every run
     try:
         from numba.core.dispatcher import Dispatcher
     except ImportError:  # pragma: no cover - numba is a dependency
         return []
     out = []
-    prefix = __name__.rsplit(".", 1)[0] + "."
+    roots = tuple(m.rsplit(".", 1)[0] + "." for m in (__name__, tally_kernel.__name__))  # sim.rules., sim.world.
     for name, mod in list(sys.modules.items()):
-        if mod is None or not (name.startswith(prefix) and name.endswith("_kernel")):
+        root = next((p for p in roots if name.startswith(p)), None)
+        if mod is None or root is None or not name.endswith("_kernel"):
             continue
         for attr, obj in sorted(vars(mod).items()):
             if not isinstance(obj, Dispatcher) or obj.py_func.__module__ != name:
@@ -39,5 +41,5 @@ def uncached(plan: Any) -> list[str]:
             except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing
                 return []
             if not cached:
-                out.append(f"{name[len(prefix):]}.{attr}")
+                out.append(f"{name[len(root):]}.{attr}")
     return sorted(out)
