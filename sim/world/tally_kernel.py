@@ -20,3 +20,16 @@ def add_rows(counts, mask):  # pragma: no cover - compiled
         for j in range(M):
             c += mask[r, j] != 0
         counts[r] += c
+
+
+@njit(cache=True, nogil=True)
+def level_counts(x, L, out):  # pragma: no cover - compiled
+    """out[j, v] = how many rows r hold x[r, j] == v, for v in 0..L-1 (other values are not
+    counted); x: (R, M) integers, out: (M, L) int64, zeroed here."""
+    R, M = x.shape
+    out[:] = 0
+    for r in range(R):
+        for j in range(M):
+            v = x[r, j]
+            if 0 <= v < L:
+                out[j, v] += 1
