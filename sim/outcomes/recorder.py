@@ -58,7 +58,8 @@ def _counts(x: np.ndarray, L: int) -> np.ndarray:
     shape = x.shape[1:]
     m = int(np.prod(shape))
     if x.dtype.kind in "iu" and x.dtype.itemsize <= 4 and n:  # compiled: one pass, no temporaries
-        from ..world.tally_kernel import level_counts  # numba (compiled on first use, cached on disk)
+        # numba (compiled on first use, cached on disk)
+        from ..world.tally_kernel import level_counts
 
         out = np.empty((m, L), dtype=np.int64)
         level_counts(np.ascontiguousarray(x).reshape(n, m), L, out)
