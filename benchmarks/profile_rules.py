@@ -7,7 +7,8 @@ Usage (from the repository root)::
 Runs ``--chunks`` chunks of ``--runs`` replicates (the default chunk size) in this
 process, timing every rule of the pipeline and the recorder month by month in CPU time
 of this process (less sensitive than wall time to other processes on a shared machine),
-and prints milliseconds per month and the share of each; ``--cprofile N`` also prints the N
+with numpy's BLAS held to one thread as the runner holds it (``sim.runner._simulate``: extra
+BLAS threads spin on a shared machine and their CPU time would count), and prints milliseconds per month and the share of each; ``--cprofile N`` also prints the N
 functions with the most time of their own under cProfile (a separate pass).
 """
 
@@ -88,7 +89,10 @@ def main() -> None:
         scn = sim.load_scenario(synthetic(S, F))
     else:
         scn = sim.load_scenario(a.scenario)
+    from threadpoolctl import threadpool_limits
+
     sim.run(scn, runs=200, seed=0, workers=1, backend="local")  # imports, caches
+    blas = threadpool_limits(limits=1, user_api="blas")  # as sim.runner._simulate runs a chunk
     t0, c0 = time.perf_counter(), time.process_time()
     spent, months = timed_chunks(scn, a.runs, a.chunks)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -107,6 +111,7 @@ def main() -> None:
         s = io.StringIO()
         pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(a.cprofile)
         print(s.getvalue())
+    blas.restore_original_limits()
 
 
 if __name__ == "__main__":

@@ -91,8 +91,10 @@ def idle_cores() -> int:
 
 def kernel_sources() -> list[Path]:
     """The files whose content the compiled kernels depend on: every ``*_kernel.py`` of the
-    stock rules, ``formulas.py`` and the random draws' ``sim/seeding_kernel.py``."""
-    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py", RULES.parent / "seeding_kernel.py"])
+    stock rules, ``formulas.py``, and those every run uses: the random draws'
+    ``sim/seeding_kernel.py`` and the counts' ``sim/world/tally_kernel.py``."""
+    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py", RULES.parent / "seeding_kernel.py",
+                   RULES.parent / "world" / "tally_kernel.py"])
 
 
 def fingerprint() -> str:

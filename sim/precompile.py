@@ -30,25 +30,23 @@ from typing import Any
 
 from .ahead import INSIDE, fingerprint, idle_cores, lock_path, mark_path, state_dir
 
-SEEDING = (__package__ or "sim") + ".seeding_kernel"
-"""The counter-based random draws' kernels (:mod:`sim.seeding`), compiled like the rules'."""
 FIRST = "karabakh"
 """The shipped scenario run first (the README's first command); the others follow by name."""
 
 
 def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
     """The stock kernels by module: ``{"sim.rules.spells_kernel": [("chain", dispatcher)], ...,
-    "sim.seeding_kernel": [...]}``."""
+    "sim.seeding_kernel": [...], "sim.world.tally_kernel": [...]}``."""
     import importlib
     import pkgutil
 
     from . import rules
-    from .rules.kernels import disk_kernels
+    from .rules.kernels import EVERY_RUN, disk_kernels
 
     out: dict[str, list[tuple[str, Any]]] = {}
     names = [f"{rules.__name__}.{info.name}" for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda m: m.name)
              if info.name.endswith("_kernel")]
-    for name in [*names, SEEDING]:  # the rules' kernels, and the random draws every rule makes
+    for name in [*names, *EVERY_RUN]:  # the rules' kernels, and those every run uses
         mod = importlib.import_module(name)
         found = [(obj.__name__, obj) for obj in disk_kernels(mod)]
         if found:

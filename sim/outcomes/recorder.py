@@ -58,6 +58,13 @@ def _counts(x: np.ndarray, L: int) -> np.ndarray:
     n = x.shape[0]
     shape = x.shape[1:]
     m = int(np.prod(shape))
+    if x.dtype.kind in "iu" and x.dtype.itemsize <= 4 and n:  # compiled: one pass, no temporaries
+        # numba (compiled on first use, cached on disk)
+        from ..world.tally_kernel import level_counts
+
+        out = np.empty((m, L), dtype=np.int64)
+        level_counts(np.ascontiguousarray(x).reshape(n, m), L, out)
+        return out.reshape(*shape, L)
     flat = x.reshape(n, m).astype(np.intp)
     idx = flat + L * np.arange(m, dtype=np.intp)
     valid = (flat >= 0) & (flat < L)

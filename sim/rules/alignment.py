@@ -146,6 +146,16 @@ def build(plan: Plan):
     sup = plan.supplier_state.astype(np.intp)
     leader = plan.leader.astype(np.intp)
     collective = np.array([k == "collective_defence" for k in plan.alliance_kind], dtype=bool)
+    baseline: list = [None, None]  # the last world's affinity_base array, and its read pairs (R, P)
+
+    def base_of(st) -> np.ndarray:
+        """The read pairs' baselines, contiguous (R, P): the kernel then reads P numbers a
+        replicate, not a pair's cache line of the (S, S) matrix each. ``affinity_base`` is
+        set at the start and never changed; a world restored or made anew has another
+        array, and gets its own copy."""
+        if baseline[0] is not st.affinity_base:
+            baseline[:] = [st.affinity_base, np.ascontiguousarray(st.affinity_base.reshape(-1, S * S)[:, pf])]
+        return baseline[1]
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -162,7 +172,7 @@ def build(plan: Plan):
         for name in ("affinity", "trust"):
             if not st[name].flags.c_contiguous:
                 st[name] = np.ascontiguousarray(st[name])
-        drift(aff=st.affinity.reshape(R, S * S), base=np.ascontiguousarray(st.affinity_base).reshape(R, S * S),
+        drift(aff=st.affinity.reshape(R, S * S), base=base_of(st),
               pf=pf, terms=terms, lead_pos=lead_pos, buyers=buyers, sup=sup, adv_w=adv_w,
               budget=np.ascontiguousarray(par.budget), share_change=st.share_change, excess_slip=st.excess_slip,
               refused_demand=st.refused_demand, leader=leader, refused_now=st.refused_now,

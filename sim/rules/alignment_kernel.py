@@ -26,7 +26,8 @@ def drift(aff, base, pf, terms, lead_pos,
     """Advance the read pairs of every replicate by one month, in place.
 
     Args:
-        aff, base: (R, S*S) affinities now and at the start (flat views).
+        aff: (R, S*S) affinities now (a flat view); base: (R, P) the read pairs' affinities
+            at the start (their baseline).
         pf: (P,) flat index (row * S + column) of the read pairs.
         terms: (n, 4) int: the pairs the structured terms move, as (kind, pair, index,
             state): kind 0 a buyer's row (index: the buyer, state: the column), 1 a
@@ -61,6 +62,16 @@ def drift(aff, base, pf, terms, lead_pos,
     part = np.zeros((S, A))
     old = np.empty(P)
     new = np.empty(P)
+    row = np.empty(P, dtype=np.intp)
+    col = np.empty(P, dtype=np.intp)
+    for p in range(P):
+        row[p] = pf[p] // S
+        col[p] = pf[p] - row[p] * S
+    # the arms terms move affinities towards (and from) supplier states only
+    is_sup = np.zeros(S, dtype=np.bool_)
+    for q in range(K):
+        is_sup[sup[q]] = True
+    ss = np.flatnonzero(is_sup)
     for r in range(R):
         # reversion and noise, every read pair
         kr = k[r]
@@ -69,13 +80,13 @@ def drift(aff, base, pf, terms, lead_pos,
             q = pf[p]
             a = np.float64(aff[r, q])
             old[p] = a
-            new[p] = revert(a, base[r, q], rr) + kr * ((noise[r, p] + 0.5) * (1.0 / 65536.0) - 0.5)
+            new[p] = revert(a, base[r, p], rr) + kr * ((noise[r, p] + 0.5) * (1.0 / 65536.0) - 0.5)
         # arms flows by supplier state
         for b in range(B):
             i = buyers[b]
             m = budget[r, i] / 12.0
             inv = 1.0 / m if m > 0 else 0.0
-            for s in range(S):
+            for s in ss:
                 ds[b, s] = 0.0
                 ys[b, s] = 0.0
                 zs[b, s] = 0.0
@@ -85,7 +96,7 @@ def drift(aff, base, pf, terms, lead_pos,
                 ys[b, s] += excess_slip[r, i, q] * inv
                 zs[b, s] += refused_demand[r, i, q]
         for jj in range(J):
-            for s in range(S):
+            for s in ss:
                 h = 0.0
                 for b in range(B):
                     h += adv_w[jj, b] * ds[b, s]
@@ -120,9 +131,8 @@ def drift(aff, base, pf, terms, lead_pos,
                 new[p] += sp[s, x]
         if any_ex:
             for p in range(P):
-                q = pf[p]
-                i = q // S
-                j = q - i * S
+                i = row[p]
+                j = col[p]
                 x = 0.0
                 for al in range(A):
                     x += part[i, al] * part[j, al]

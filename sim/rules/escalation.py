@@ -325,8 +325,12 @@ def allied(w, d: Dyads) -> np.ndarray:
     """(R, F) bool: both sides are active members of one collective-defence alliance."""
     if not d.collective.any():
         return np.zeros(w.st.level.shape, dtype=bool)
-    act = (w.st.status == 1) & d.collective[None, None, :]  # (R, S, A)
-    return (act[:, d.sides[:, 0], :] & act[:, d.sides[:, 1], :]).any(axis=2)
+    status = w.st.status
+    out = np.zeros(w.st.level.shape, dtype=bool)
+    for a in np.flatnonzero(d.collective):  # the sides' statuses only, not the (R, S, A) whole
+        col = status[:, :, a]
+        out |= (col[:, d.sides[:, 0]] == 1) & (col[:, d.sides[:, 1]] == 1)
+    return out
 
 
 def column(w, name: str) -> np.ndarray:

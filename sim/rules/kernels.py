@@ -16,8 +16,10 @@ from typing import Any
 
 from .registry import build_pipeline
 
-SEEDING = __name__.split(".", 1)[0] + ".seeding_kernel"
-"""The random draws' kernels (:mod:`sim.seeding_kernel`): every run uses them."""
+_PKG = __name__.split(".", 1)[0]
+EVERY_RUN = (f"{_PKG}.seeding_kernel", f"{_PKG}.world.tally_kernel")
+"""The kernel modules outside the rules that every run uses: the random draws
+(:mod:`sim.seeding_kernel`) and the event and level counts (:mod:`sim.world.tally_kernel`)."""
 
 
 def disk_kernels(mod: Any) -> list[Any]:
@@ -35,12 +37,12 @@ def disk_kernels(mod: Any) -> list[Any]:
 def counts() -> dict[str, int]:
     """How many times this process has loaded a kernel from numba's disk cache
     (``loaded``) and compiled one (``compiled``), over every kernel made with
-    :func:`sim.rules.formulas.kernel` and the random draws' (:mod:`sim.seeding_kernel`) (numba's own counts of each kernel's cache hits and misses).
-    A run's manifest gives the difference over its chunks (``kernels``)."""
-    formulas = sys.modules.get(f"{__name__.rsplit('.', 1)[0]}.formulas")  # not imported: no kernel made yet
-    draws = sys.modules.get(SEEDING)
+    :func:`sim.rules.formulas.kernel` and those of :data:`EVERY_RUN` (numba's own counts of
+    each kernel's cache hits and misses). A run's manifest gives the difference over its
+    chunks (``kernels``). Imports nothing: a kernel module not imported yet has loaded none."""
+    formulas = sys.modules.get(f"{__name__.rsplit('.', 1)[0]}.formulas")
     loaded = compiled = 0
-    for k in [*getattr(formulas, "KERNELS", ()), *disk_kernels(draws)]:
+    for k in [*getattr(formulas, "KERNELS", ()), *(k for m in EVERY_RUN for k in disk_kernels(sys.modules.get(m)))]:
         stats = k.stats
         loaded += sum(stats.cache_hits.values())
         compiled += sum(stats.cache_misses.values())
@@ -48,32 +50,27 @@ def counts() -> dict[str, int]:
 
 
 def uncached(plan: Any) -> list[str]:
-    """The kernels ``plan``'s rules use that numba's disk cache does not hold (or holds for
-    an older source): ``["spells_kernel.chain", ...]``, empty when every one is cached.
+    """The kernels ``plan``'s rules use, and those every run uses (:data:`EVERY_RUN`), that
+    numba's disk cache does not hold (or holds for an older source):
+    ``["spells_kernel.chain", "tally_kernel.add_rows", ...]``, empty when every one is cached.
 
     Reads numba's cache index through its internals; where those differ (another numba),
     it says nothing rather than guess (returns an empty list).
     """
-    build_pipeline(plan)  # a rule imports its kernels when it is built
-    try:
-        from numba.core.dispatcher import Dispatcher
-    except ImportError:  # pragma: no cover - numba is a dependency
-        return []
     import importlib
 
-    importlib.import_module(SEEDING)  # every run draws random numbers through these
-    out = []
+    build_pipeline(plan)  # a rule imports its kernels when it is built
+    every = [importlib.import_module(m) for m in EVERY_RUN]
     prefix = __name__.rsplit(".", 1)[0] + "."
-    for name, mod in list(sys.modules.items()):
-        if mod is None or not ((name.startswith(prefix) and name.endswith("_kernel")) or name == SEEDING):
-            continue
+    rules = [mod for name, mod in list(sys.modules.items())
+             if mod is not None and name.startswith(prefix) and name.endswith("_kernel")]
+    out = []
+    for mod in [*rules, *every]:
         for obj in disk_kernels(mod):
-            if not isinstance(obj, Dispatcher):  # pragma: no cover - _dispatchers gives only these
-                continue
             try:
                 cached = bool(obj._cache._cache_file._load_index())
             except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing
                 return []
             if not cached:
-                out.append(f"{name[len(prefix):] if name.startswith(prefix) else name.rsplit('.', 1)[-1]}.{obj.__name__}")
+                out.append(f"{mod.__name__.rsplit('.', 1)[-1]}.{obj.__name__}")
     return sorted(out)

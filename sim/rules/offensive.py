@@ -220,6 +220,12 @@ declare_decision(
 declare_affinity_reads("offensive", "fait_accompli", towards_sides)
 
 
+def either(x: np.ndarray) -> np.ndarray:
+    """(R, F, 2) -> (R, F): true for either side (``x.any(axis=2)``, without numpy's reduction
+    over a two-long axis, which costs tens of microseconds a call)."""
+    return x[..., 0] | x[..., 1]
+
+
 @register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10,
           reads=("escalation.patron_weight", "escalation.casualties_major_clash", "escalation.casualty_sigma"))
 def build(plan: Plan):
@@ -257,9 +263,9 @@ def build(plan: Plan):
         won = launch & ~war & (u[..., 2] < o["p_win"])
         whole = won & (u[..., 3] < w.rp("offensive", "take_all")[:, None, None])
         lost = launch & ~war & ~won
-        any_l, any_war = launch.any(axis=2), war.any(axis=2)
-        took_all, took_part = (whole & ~holder).any(axis=2), (won & ~whole & ~holder).any(axis=2)
-        back_all, back_part = (whole & holder).any(axis=2), (won & ~whole & holder).any(axis=2)
+        any_l, any_war = either(launch), either(war)
+        took_all, took_part = either(whole & ~holder), either(won & ~whole & ~holder)
+        back_all, back_part = either(whole & holder), either(won & ~whole & holder)
         median, sigma = (w.rp("escalation", name)[:, None] for name in ("casualties_major_clash", "casualty_sigma"))
         clash = toll(median, sigma, z, 1.0)
         deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)

@@ -162,7 +162,14 @@ class World(mesa.Model):
         if counts is None:
             raise KeyError(f"event '{name}' is not declared (sim.parts.declare_event)")
         if m.any():  # most events happen in few months: skip the sum when none did
-            counts += m.sum(axis=tuple(range(1, m.ndim)), dtype=np.int32) if m.ndim > 1 else m
+            if m.ndim == 1:
+                counts += m
+            elif m.dtype == np.bool_ and m.shape[0] == counts.shape[0]:
+                from .tally_kernel import add_rows  # numba (compiled on first use, cached on disk)
+
+                add_rows(counts, np.ascontiguousarray(m).reshape(m.shape[0], -1).view(np.uint8))
+            else:
+                counts += m.sum(axis=tuple(range(1, m.ndim)), dtype=np.int32)
         if self.log is not None:
             self.log.record(self, name, m, fields, where)
 
