@@ -64,10 +64,32 @@ def child(seq: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key))
 
 
-def chunk_sequence(root: np.random.SeedSequence, chunk: int) -> np.random.SeedSequence:
-    """The ``chunk``-th child of a root: a root of its own (tests and tools that want
-    several independent worlds from one seed)."""
-    return child(root, chunk)
+class ChunkSequence(np.random.SeedSequence):
+    """The sequence of chunk ``chunk`` of a run from ``root``: the ``chunk``-th child of the
+    root, which also remembers both. A world opened with it (``open_world(plan, n,
+    chunk_sequence(root, k))``) is chunk k of a run of ``root`` in chunks of n replicates:
+    replicates k*n .. k*n + n - 1, drawn as that run draws them (as before counter-based
+    draws, when each chunk had a sequence of its own)."""
+
+    root: np.random.SeedSequence
+    chunk: int
+
+
+def chunk_sequence(root: np.random.SeedSequence, chunk: int) -> ChunkSequence:
+    """Chunk ``chunk``'s sequence (:class:`ChunkSequence`); used as a root of its own (its
+    ``entropy`` and ``spawn_key``) it is the root's ``chunk``-th child."""
+    seq = ChunkSequence(root.entropy, spawn_key=(*root.spawn_key, int(chunk)))
+    seq.root, seq.chunk = root, int(chunk)
+    return seq
+
+
+def world_origin(seq: np.random.SeedSequence, n: int, first: int) -> tuple[np.random.SeedSequence, int]:
+    """The root and first replicate a world of ``n`` replicates draws from: a chunk's sequence
+    stands for its root and the chunk's first replicate (:class:`ChunkSequence`), any other
+    sequence for itself and ``first``."""
+    if isinstance(seq, ChunkSequence) and first == 0:
+        return seq.root, seq.chunk * int(n)
+    return seq, first
 
 
 def mix64(z: int) -> int:

@@ -72,6 +72,11 @@ def _bad_shape(d: dict[str, Any]) -> None:
     a["shape"] = [a["shape"][0], a["shape"][1] + 1]
 
 
+def _empty_huge_shape(d: dict[str, Any]) -> None:
+    a = _array(d, 2, "st", "level")
+    a["shape"], a["b64"] = [0, 10**30], ""  # no elements, so no bytes: the size check alone passes it
+
+
 def _bad_dtype(d: dict[str, Any]) -> None:
     _array(d, 1, "par", next(iter(d["snapshots"][1]["par"]["__arrays__"])))["__nd__"] = "<U7"
 
@@ -155,6 +160,7 @@ CASES: tuple[GameCase, ...] = (
     GameCase("array_garbled", "an array's bytes garbled", edit(_garble_b64)),
     GameCase("array_short", "an array's bytes cut short", edit(_short_b64)),
     GameCase("array_shape", "an array of the wrong shape", edit(_bad_shape)),
+    GameCase("array_empty_huge", "an empty array with a side too long to make", edit(_empty_huge_shape)),
     GameCase("array_dtype", "an array of the wrong type", edit(_bad_dtype)),
     GameCase("stream_state", "a random stream's state garbled", edit(_stream_state)),
     GameCase("turns_text", "turns: a string", edit(_set("turns", "two"))),
@@ -288,6 +294,10 @@ EXPECT: dict[str, tuple[str, ...]] = {
     ),
     "array_shape": (
         "{file}: snapshots[2].st.level: 2 bytes do not make an array of shape (1, 3) of int8 (the file was cut or edited)",
+    ),
+    "array_empty_huge": (
+        "{file}: snapshots[2].st.level: not an array as sim saves it: numpy cannot make an array of shape "
+        "(0, 1000000000000000000000000000000) (the file was edited)",
     ),
     "array_dtype": (
         "{file}: snapshots[1].par.capability0: 60 bytes do not make an array of shape (1, 15) of <U7 (the file was cut or edited)",

@@ -84,4 +84,8 @@ def _array(x: dict[str, Any], path: str) -> np.ndarray:
     if dtype.hasobject or dtype.itemsize == 0 or len(raw) != dtype.itemsize * size:
         raise DecodeError(path, f"{len(raw)} bytes do not make an array of shape {tuple(shape)} of {dtype} "
                                 "(the file was cut or edited)")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    try:
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    except ValueError:  # no elements, but a side too long for numpy (a shape edited to [0, 10**30])
+        raise DecodeError(path, f"not an array as sim saves it: numpy cannot make an array of shape {tuple(shape)} "
+                                "(the file was edited)") from None

@@ -38,7 +38,9 @@ class World(mesa.Model):
         fixed: Per-replicate values of some parameters (``{path: array (R,)}``): a
             study's parameter sets, replacing the file's value or distribution.
         first: The global index of this world's first replicate in the run (its chunk's
-            offset): replicate i draws the random numbers of replicate ``first + i``.
+            offset): replicate i draws the random numbers of replicate ``first + i``. A
+            chunk's sequence (:func:`sim.seeding.chunk_sequence`) as ``seed_seq`` stands for
+            its run's root and that chunk's first replicate (chunks of ``n``).
         ids: The global index of each replicate, instead of ``first``'s consecutive ones.
     """
 
@@ -53,6 +55,8 @@ class World(mesa.Model):
         first: int = 0,
         ids: np.ndarray | None = None,
     ):
+        if ids is None:  # a chunk's sequence (sim.seeding.chunk_sequence) is that chunk of a run
+            seed_seq, first = seeding.world_origin(seed_seq, n, first)
         self.ids = seeding.replicate_ids(first, n) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
         if self.ids.shape != (n,):
             raise ValueError(f"{n} replicates need {n} global indices, got {self.ids.shape}")
