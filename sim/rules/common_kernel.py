@@ -70,13 +70,9 @@ def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragm
                 for a in range(A):
                     keep *= 1.0 - q[r, f, 1 - sg, a] * weight(cap[r, leader[a]], cs)
                 for p in range(S):
-                    # without a branch (whether a state's affinity is positive is a coin toss
-                    # the processor cannot predict): a state that is no patron multiplies by 1,
-                    # which leaves keep's bits as they are. Capabilities are never negative,
-                    # so weight's denominator is positive for every state.
                     af = aff[r, p, opp]
-                    x = 1.0 - pw[r] * min(af, 1.0) * capacity[r, p] * weight(cap[r, p], cs)
-                    keep *= x if (af > 0.0) & not_side[f, sg, p] else 1.0
+                    if af > 0.0 and not_side[f, sg, p]:
+                        keep *= 1.0 - pw[r] * min(af, 1.0) * capacity[r, p] * weight(cap[r, p], cs)
                 keep *= 1.0 - weight(support[r, f, 1 - sg], cs)
                 out[r, f, sg] = 1.0 - keep
     return out
