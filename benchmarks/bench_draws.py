@@ -20,7 +20,7 @@ from sim import seeding
 from sim.world.compile import compile_plan
 from sim.world.opening import open_world
 
-OLD = {"uniform": "random", "normal": "standard_normal", "one_minus_uniform": "standard_exponential"}
+OLD = {"uniform": "random", "normal": "standard_normal"}  # exponentials are drawn as uniforms (-log(1 - u))
 
 
 def main() -> None:
@@ -58,7 +58,7 @@ def main() -> None:
 
     def new() -> None:
         for kind, shape, rows in calls:
-            {"uniform": s.random, "normal": s.standard_normal, "one_minus_uniform": s.standard_exponential,
+            {"uniform": s.random, "normal": s.standard_normal,
              "bits16": s.bits16}[kind](shape, rows)
 
     new()

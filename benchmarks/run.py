@@ -155,6 +155,22 @@ def synthetic(S: int, F: int) -> dict:
     }
 
 
+SCALING = ((4, 1), (8, 1), (16, 1), (32, 1), (16, 4), (16, 8))
+"""The synthetic worlds (S states, F flashpoints) of section 5's scaling figures."""
+
+
+def scaling(runs: int, repeats: int, cases: tuple[tuple[int, int], ...] = SCALING) -> dict[tuple[int, int], float]:
+    """Section 5's scaling figures: one-core throughput of each synthetic world, printed.
+    ``python -c "from benchmarks.run import scaling; scaling(10_000, 3, ((4, 1), (32, 1)))"``
+    gives the 32-to-4 ratio's two figures alone."""
+    by_s = {}
+    for S, F in cases:
+        r1, _ = sim_throughput(sim.load_scenario(synthetic(S, F)), runs, 1, repeats)
+        by_s[(S, F)] = r1
+        row(f"synthetic S={S}, F={F}", f"{r1:,.0f}")
+    return by_s
+
+
 SUMMARY: list[tuple[str, str, str, bool | None]] = []
 
 
@@ -274,11 +290,7 @@ def main() -> None:
             continue
         r1, _ = sim_throughput(sim.load_scenario(s["name"]), one_runs // 2, 1, rep)
         row(f"{s['name']}", f"{r1:,.0f}")
-    by_s = {}
-    for S, F in ((4, 1), (8, 1), (16, 1), (32, 1), (16, 4), (16, 8)):
-        r1, _ = sim_throughput(sim.load_scenario(synthetic(S, F)), one_runs // 2, 1, rep)
-        by_s[(S, F)] = r1
-        row(f"synthetic S={S}, F={F}", f"{r1:,.0f}")
+    by_s = scaling(one_runs // 2, rep)
     ratio = by_s[(32, 1)] / by_s[(4, 1)]
     row("throughput at 32 states / at 4 states", f"{ratio:.2f}", ">= 0.6", ratio >= 0.6, "throughput 32 states / 4 states")
 

@@ -2,16 +2,17 @@
 
 The stock rules' monthly steps are numba kernels kept in numba's disk cache
 (:func:`sim.rules.formulas.kernel`): the first run on a machine, or after a kernel or numba
-changed, compiles them, about ten seconds of one core. So that this is paid as little as
+changed, compiles them, about 17 s of one core here. So that this is paid as little as
 possible where a user waits, the first ``import sim`` that finds no mark of a compile for
 this code, this numba and this cache starts ``python -m sim.precompile`` in its own session
 (not a child of the importing process, so it outlives a short command and no run counts it
-among its workers). It compiles the kernels a shipped scenario's run uses, split over as
+among its workers). It compiles the kernels a shipped scenario's run uses, split kernel by kernel over as
 many processes as there are idle cores (up to one per kernel module), into numba's usual cache,
 then leaves its mark (:func:`mark_path`: a JSON summary) and ends. Until it ends it holds a
-lock: a chunk that would compile a kernel meanwhile waits for it instead (:func:`settle`)
-and then loads the kernels from the cache, so nothing is compiled twice side by side, and
-the progress bar of ``sim run`` says it is compiling in the background.
+lock: a chunk that would compile a kernel meanwhile waits for it instead (:func:`settle`),
+loading each kernel from the cache as it lands, so nothing is compiled twice side by side,
+loading overlaps the compile, and the progress bar of ``sim run`` says it is compiling in
+the background.
 
 Compiling is the same compile numba does on a run's first call (same signatures, same
 cache): the results do not depend on which process compiled. Kernels a run needs that a
@@ -36,6 +37,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,8 @@ INSIDE = "SIM_PRECOMPILING"
 """Set in the environment of the compiling processes (they do not start another one)."""
 WAIT_S = 600.0
 """At most this long a run waits for a background compile before it compiles itself."""
+LOOK_S = 0.25
+"""How often a run waiting for a background compile looks whether its own kernels are cached."""
 _settled = False  # this process saw no compile under way: it never looks again
 
 
@@ -220,12 +224,18 @@ def in_progress() -> bool:
     return False
 
 
-def wait(timeout: float = WAIT_S) -> bool:
-    """Wait until no background compile is under way (at most ``timeout`` seconds); True
-    if none is left. A Ctrl-C stops the wait like any other."""
+def wait(timeout: float = WAIT_S, until: Callable[[], bool] | None = None) -> bool:
+    """Wait until no background compile is under way, or ``until()`` is true (checked every
+    :data:`LOOK_S` seconds), at most ``timeout`` seconds; True if the wait ended so. A Ctrl-C
+    stops the wait like any other."""
     end = time.monotonic() + timeout
     pause = 0.02
+    looked = time.monotonic()
     while in_progress():
+        if until is not None and time.monotonic() - looked >= LOOK_S:
+            looked = time.monotonic()
+            if until():
+                return True
         if time.monotonic() >= end:
             return False
         time.sleep(pause)
@@ -236,20 +246,38 @@ def wait(timeout: float = WAIT_S) -> bool:
 def settle(plan: Any) -> bool:
     """Before a chunk of ``plan`` runs: if a background compile is under way and a kernel
     the plan's rules use is not in numba's cache yet, wait for the compile (rather than
-    compile the same kernels beside it); True if this waited. Once a process has seen no
-    compile under way it does not look again."""
+    compile the same kernels beside it), loading each kernel into this process as it lands
+    (so that loading them overlaps the compile), until every stock kernel is cached or the
+    compile ends (a plan does not name all it uses: some rules import their kernels when
+    they first step); True if this waited. Once a process has seen no compile under way
+    it does not look again."""
     global _settled
     if _settled or os.environ.get(INSIDE):  # the compiling processes wait for no one
         return False
     if not in_progress():
         _settled = True
+        _every_draw()
         return False
     from .rules.kernels import uncached  # lazy: the rules import numba
 
     if not uncached(plan):
         return False
-    wait()
+    wait(until=lambda: not uncached(None, load=True))
+    uncached(None, load=True)  # the last ones, if the compile ended between two looks
     return True
+
+
+def _every_draw() -> None:
+    """Compile the random draws' kernels a stream may call (:mod:`sim.seeding_kernel`) if the
+    disk cache lacks one: every run counts them as its own (:data:`sim.rules.kernels.EVERY_RUN`),
+    but the stock rules draw some kinds only in their own kernels (the spells month its
+    normals), so a run would otherwise leave one uncompiled and every later run would say it
+    compiles the model's kernels. The first run on a machine only; later ones read the cache's
+    index and load nothing."""
+    from .rules.kernels import draws_uncached, every_draw  # lazy: the kernels import numba
+
+    if draws_uncached():
+        every_draw()
 
 
 def reset() -> None:

@@ -390,6 +390,13 @@ class StateVar:
         init: A fill value, or ``f(ctx: InitContext) -> array`` of the full shape.
         doc: What it holds (with ``label``, what a figure of it says).
         shows: What it shows people (how it is recorded, labelled, charted); None: nothing.
+        moves: ``f(plan) -> bool mask`` over its elements (the dimensions after the
+            replicate axis): the elements the plan's rules can change in a month; the
+            others change only through effects (which the world notes,
+            :attr:`sim.world.model.World.written`). The recorder then sums only those
+            each month for a ``mean`` record and carries the others' sums forward
+            (:class:`sim.outcomes.recorder.Recorder`). None (the default): every element
+            may move; ``f`` returning None says the same for one plan.
     """
 
     name: str
@@ -399,6 +406,7 @@ class StateVar:
     doc: str = ""
     module: str = ""
     shows: Shows | None = None
+    moves: Callable[[Any], np.ndarray | None] | None = None
 
     def shape(self, sizes: dict[str, int], n: int) -> tuple[int, ...]:
         return (n, *(d if isinstance(d, int) else sizes[d] for d in self.dims))
@@ -819,6 +827,7 @@ def declare_state(
     level_columns: tuple[str | None, ...] = (),
     mean_column: str = "",
     sparse: str | None = None,
+    moves: Callable[[Any], np.ndarray | None] | None = None,
 ) -> StateVar:
     """Declare a state array the world allocates for every run, and what it shows.
 
@@ -827,14 +836,15 @@ def declare_state(
     ``trajectories``: sampled replicates' months kept; ``final``: final values kept), a
     ``label`` phrase with actor placeholders (``"war-weariness of {state}"``), the
     ``chart`` it belongs to, whether stories and games follow it (``track``) and on
-    which part of a game's ``screen``, and its ``timeseries.csv`` ``column``.
+    which part of a game's ``screen``, and its ``timeseries.csv`` ``column``. ``moves``
+    says which elements a plan's rules change month by month (:attr:`StateVar.moves`).
     """
     for d in dims:
         if not isinstance(d, int) and d not in ("S", "A", "K", "T", "F", "E", "L"):
             raise ValueError(f"state '{name}': unknown dimension {d!r} (S, A, K, T, F, E, L or an integer)")
     shows = _shows(name, tuple(dims), dtype, record, levels, label, chart, trajectories, final, track, screen,
                    column, level_columns, mean_column, sparse, doc)
-    v = StateVar(name, tuple(dims), dtype, init, doc, _caller_module(), shows)
+    v = StateVar(name, tuple(dims), dtype, init, doc, _caller_module(), shows, moves)
     REGISTRY.state[name] = v
     REGISTRY.bump()
     return v

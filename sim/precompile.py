@@ -9,13 +9,17 @@ build or an install script can run itself after ``pip install`` so that no run c
 It runs one replicate for one month of each shipped scenario (``karabakh`` first) until
 every stock kernel has been called once, in the default precision (float32): numba compiles
 each kernel for exactly the argument types a run gives it, and caches it as a run's first
-call would. With several processes the kernel modules are shared out between them (the
-largest first, to the least loaded), and in each process the kernels of the other shares
-run as plain Python (one replicate: milliseconds), so each kernel is compiled once, by one
-process. It holds the lock of :func:`sim.ahead.lock_path` while it runs (a run that needs a
-kernel meanwhile waits, then loads it) and leaves :func:`sim.ahead.mark_path`: what it
-compiled, loaded or did not reach, and how long it took.
-"""
+call would. With several processes the kernels are shared out between them by their
+estimated compile time (:func:`estimate`: the largest first, each to the process that would
+finish first), and in each process the kernels of the other shares run as plain Python (one
+replicate: milliseconds), so each kernel is compiled once, by one process. It holds the lock
+of :func:`sim.ahead.lock_path` while it runs (a run that needs a kernel meanwhile waits for
+that kernel, then loads it) and leaves :func:`sim.ahead.mark_path`: what it compiled, loaded
+or did not reach, and how long it took.
+
+A run that finds its kernels not compiled, and no compile under way, compiles them the same
+way in the foreground (:func:`sim.ahead.settle` calls :func:`foreground`): its own process
+takes the first share, helper processes the others."""
 
 from __future__ import annotations
 
@@ -25,17 +29,16 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from .ahead import INSIDE, fingerprint, idle_cores, lock_path, mark_path, state_dir
+from .ahead import INSIDE, fingerprint, idle_cores, kernel_sources, lock_path, mark_path, state_dir
 
 FIRST = "karabakh"
 """The shipped scenario run first (the README's first command); the others follow by name."""
 
 
 def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
-    """The stock kernels by module: ``{"sim.rules.spells_kernel": [("chain", dispatcher)], ...,
+    """The stock kernels by module: ``{"sim.rules.spells_kernel": [("finish", dispatcher), ("month", ...)], ...,
     "sim.seeding_kernel": [...], "sim.world.tally_kernel": [...]}``."""
     import importlib
     import pkgutil
@@ -54,18 +57,44 @@ def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
-def shares(modules: list[str], n: int) -> list[list[str]]:
-    """``modules`` shared out between ``n`` processes: the largest source first, each to the
-    process with the least source so far (compile time grows with a kernel's code). The same
-    in every process: each computes its own share."""
-    size = {m: Path(sys.modules[m].__file__ or "").stat().st_size for m in modules}
+def labelled(kernels: dict[str, list[tuple[str, Any]]]) -> dict[str, Any]:
+    """``{"spells_kernel.month": dispatcher, ...}``: each stock kernel by the label the marks,
+    :func:`sim.rules.kernels.uncached` and the reports use (its module's last name, its name)."""
+    return {f"{m.rsplit('.', 1)[-1]}.{attr}": disp for m, found in kernels.items() for attr, disp in found}
+
+
+PER_KERNEL_S = 0.08
+"""A kernel's compile time beside its code (:func:`estimate`): numba's fixed cost of one
+compile and its cache (measured: the smallest kernels take 0.08-0.1 s)."""
+PER_INSTRUCTION_S = 0.002
+"""A kernel's compile time per instruction of its Python bytecode (:func:`estimate`;
+measured on the stock kernels: 0.5 s for 190 instructions, 1.8 s for 880)."""
+
+
+def estimate(disp: Any) -> float:
+    """A kernel's compile time, estimated from the size of its code (seconds of one core,
+    roughly): numba's time goes into typing, lowering and optimizing each of its statements."""
+    import dis
+
+    return PER_KERNEL_S + PER_INSTRUCTION_S * sum(1 for _ in dis.get_instructions(disp.py_func))
+
+
+def shares(costs: dict[str, float], n: int) -> list[list[str]]:
+    """The kernels ``costs`` (label: estimated compile seconds) shared out between ``n``
+    processes: the largest first, each to the process with the least so far. The same in
+    every process: each computes its own share."""
     out: list[list[str]] = [[] for _ in range(max(1, n))]
-    load = [0] * len(out)
-    for m in sorted(modules, key=lambda m: (-size[m], m)):
+    load = [0.0] * len(out)
+    for label in sorted(costs, key=lambda k: (-costs[k], k)):
         i = min(range(len(out)), key=lambda j: (load[j], j))
-        out[i].append(m)
-        load[i] += size[m]
+        out[i].append(label)
+        load[i] += costs[label]
     return out
+
+
+def _costs(kernels: dict[str, Any]) -> dict[str, float]:
+    """The estimated compile time of each kernel of ``kernels`` (labelled)."""
+    return {k: estimate(d) for k, d in kernels.items()}
 
 
 def scenario_order() -> list[str]:
@@ -87,23 +116,28 @@ def run_one(name: str) -> None:
 
 
 def compile_part(k: int, n: int) -> dict[str, list[str]]:
-    """Compile (or load) the kernels of share ``k`` of ``n``: ``{"compiled": [...],
-    "loaded": [...], "not_reached": [...]}``, each ``module.kernel``."""
+    """Compile (or load) the kernels of share ``k`` of ``n`` (:func:`shares`): ``{"compiled":
+    [...], "loaded": [...], "not_reached": [...]}``, each ``module.kernel``."""
     kernels = stock_kernels()
-    mine = shares(sorted(kernels), n)[k]
+    by_label = labelled(kernels)
+    mine = set(shares(_costs(by_label), n)[k])
     swapped = []
     for mod_name, found in kernels.items():
-        if mod_name in mine:
-            continue
-        for attr, disp in found:  # another process compiles these: run them as Python here
-            setattr(sys.modules[mod_name], attr, disp.py_func)
+        for attr, disp in found:
+            if f"{mod_name.rsplit('.', 1)[-1]}.{attr}" in mine:
+                continue
+            setattr(sys.modules[mod_name], attr, disp.py_func)  # another process compiles it: Python here
             swapped.append((sys.modules[mod_name], attr, disp))
-    targets = [(f"{m.rsplit('.', 1)[-1]}.{attr}", disp) for m in mine for attr, disp in kernels[m]]
+    targets = [(label, disp) for label, disp in by_label.items() if label in mine]
     try:
         for name in scenario_order():
             if all(disp.signatures for _, disp in targets):
                 break
             run_one(name)
+        if not all(disp.signatures for _, disp in targets):
+            from .rules.kernels import every_draw
+
+            every_draw()
     finally:
         for mod, attr, disp in swapped:
             setattr(mod, attr, disp)
@@ -115,39 +149,46 @@ def compile_part(k: int, n: int) -> dict[str, list[str]]:
     return out
 
 
+def _helpers(n: int) -> list[subprocess.Popen]:
+    """Start the helper processes of shares 1..n-1 (each computes its own share)."""
+    env = {**os.environ, INSIDE: "1"}
+    return [subprocess.Popen([sys.executable, "-m", "sim.precompile", "--part", f"{k}/{n}"], env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+            for k in range(1, n)]
+
+
 def coordinate(n: int | None = None) -> dict[str, Any]:
     """Compile every stock kernel over ``n`` processes (default: :func:`sim.ahead.idle_cores`,
     at least one, at most one per kernel module), this one among them: on a machine already
-    busy, more processes only make each slower. Write and return the mark."""
+    busy, more processes only make each slower. The helpers start first, so that their
+    start overlaps this process's imports. Write the mark and return it."""
     t0 = time.perf_counter()
     fp = fingerprint()
+    n = max(1, min(n or idle_cores(), len(kernel_sources())))  # idle_cores() may be 0: then one
+    helpers = _helpers(n)
     kernels = stock_kernels()
-    n = max(1, min(n or idle_cores(), len(kernels)))  # idle_cores() may be 0: then one
-    env = {**os.environ, INSIDE: "1"}
-    helpers = [subprocess.Popen([sys.executable, "-m", "sim.precompile", "--part", f"{k}/{n}"], env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
-               for k in range(1, n)]
-    mark: dict[str, Any] = {"fingerprint": fp, "processes": n, "compiled": [], "loaded": [], "not_reached": [],
-                            "failed": []}
+    result: dict[str, Any] = {"fingerprint": fp, "processes": n, "compiled": [], "loaded": [], "not_reached": [],
+                              "failed": []}
     reports = []
     try:
         reports.append(compile_part(0, n))
     except Exception as exc:  # noqa: BLE001 - a run compiles what this did not; say what happened
-        mark["failed"].append(f"process 0: {type(exc).__name__}: {exc}")
+        result["failed"].append(f"process 0: {type(exc).__name__}: {exc}")
     for k, h in enumerate(helpers, start=1):
         out, _ = h.communicate()
         try:
             reports.append(json.loads(out.strip().splitlines()[-1]))
         except (ValueError, IndexError):
-            mark["failed"].append(f"process {k}: exit status {h.returncode}")
+            result["failed"].append(f"process {k}: exit status {h.returncode}")
     for r in reports:
         for key in ("compiled", "loaded", "not_reached"):
-            mark[key] += r.get(key, [])
+            result[key] += r.get(key, [])
     for key in ("compiled", "loaded", "not_reached"):
-        mark[key].sort()
-    mark["seconds"] = round(time.perf_counter() - t0, 2)
-    _write_mark(mark, fp)
-    return mark
+        result[key].sort()
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    result["estimated_s"] = {k: round(v, 2) for k, v in sorted(_costs(labelled(kernels)).items())}
+    _write_mark(result, fp)
+    return result
 
 
 def _write_mark(mark: dict[str, Any], fp: str) -> None:

@@ -175,6 +175,13 @@ class Stream:
             raise ValueError(f"a draw's first axis is the replicate's: {len(ids)} replicates, shape {shape}")
         return _fill(kind, self._next(), ids, shape, dtype)
 
+    def keys(self, n: int) -> np.ndarray:
+        """The keys of this stream's next ``n`` calls (uint64), counted as made: for a
+        compiled rule that draws the numbers it uses itself (``sim.seeding_kernel.uniform_at``
+        and its kin, at replicate ``ids[i]``, ``per`` draws a replicate, draw ``e``), each
+        the number the call would have given at that place."""
+        return np.array([self._next() for _ in range(n)], dtype=np.uint64)
+
     def random(self, shape: int | Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
         """Uniforms in [0, 1), 53 random bits each (float64)."""
         return self._draw("uniform", shape, rows)
@@ -184,8 +191,11 @@ class Stream:
         return self._draw("normal", shape, rows)
 
     def standard_exponential(self, shape: int | Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
-        """Standard exponentials: ``-log(1 - u)`` (float64)."""
-        out = self._draw("one_minus_uniform", shape, rows)
+        """Standard exponentials: ``-log(1 - u)`` (float64), ``u`` the uniforms :meth:`random`
+        would give (no kernel of their own: no stock rule draws exponentials in an array, the
+        spells month draws its own, so a kernel for them would stay uncompiled after every run)."""
+        out = self._draw("uniform", shape, rows)
+        np.subtract(1.0, out, out=out)
         np.log(out, out=out)
         return np.negative(out, out=out)
 

@@ -69,22 +69,44 @@ def ndtri(p):
     return -v if q < 0.0 else v
 
 
+@njit(inline="always")
+def uniform_at(key, r, per, e):
+    """Draw e of replicate r (global index) in a call keyed ``key`` of ``per`` draws a
+    replicate, as a uniform in [0, 1): the top 53 bits. For kernels that draw only the
+    numbers they use, at the addresses a whole call would give them (``Stream.keys``)."""
+    return np.float64(_bits(key, r, per, e) >> _S11) * _UNIT53
+
+
+@njit(inline="always")
+def exponential_at(key, r, per, e):
+    """The standard exponential ``-log(1 - u)`` of :func:`uniform_at`'s uniform (numba's
+    ``log``: it may differ from numpy's, which ``Stream.standard_exponential`` applies, in
+    the last bit)."""
+    return -np.log(1.0 - uniform_at(key, r, per, e))
+
+
+@njit(inline="always")
+def open_uniform_at(key, r, per, e):
+    """Draw e of replicate r as a uniform in (0, 1), never 0 or 1: ``(k + 1/2) / 2**52`` for
+    its top 52 bits ``k``."""
+    return (np.float64(_bits(key, r, per, e) >> _S12) + 0.5) * _UNIT52
+
+
+@njit(nogil=True)
+def normal_at(key, r, per, e):
+    """The standard normal of draw e of replicate r: the quantile of :func:`open_uniform_at`
+    (the numbers of :func:`normal`). A call, not inlined: the quantile's code is long, and
+    a kernel that draws few normals compiles faster without a copy of it at each use."""
+    return ndtri(open_uniform_at(key, r, per, e))
+
+
 @njit(cache=True, nogil=True)
 def uniform(key, ids, per, out):
     """Uniforms in [0, 1): the top 53 bits of each draw."""
     for i in range(ids.size):
         r = ids[i]
         for e in range(per):
-            out[i * per + e] = np.float64(_bits(key, r, per, e) >> _S11) * _UNIT53
-
-
-@njit(cache=True, nogil=True)
-def one_minus_uniform(key, ids, per, out):
-    """``1 - u`` for the uniforms of :func:`uniform` (in (0, 1]: a logarithm's argument)."""
-    for i in range(ids.size):
-        r = ids[i]
-        for e in range(per):
-            out[i * per + e] = 1.0 - np.float64(_bits(key, r, per, e) >> _S11) * _UNIT53
+            out[i * per + e] = uniform_at(key, r, per, e)
 
 
 @njit(cache=True, nogil=True)
@@ -93,7 +115,7 @@ def open_uniform(key, ids, per, out):
     for i in range(ids.size):
         r = ids[i]
         for e in range(per):
-            out[i * per + e] = (np.float64(_bits(key, r, per, e) >> _S12) + 0.5) * _UNIT52
+            out[i * per + e] = open_uniform_at(key, r, per, e)
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +124,7 @@ def normal(key, ids, per, out):
     for i in range(ids.size):
         r = ids[i]
         for e in range(per):
-            out[i * per + e] = ndtri((np.float64(_bits(key, r, per, e) >> _S12) + 0.5) * _UNIT52)
+            out[i * per + e] = ndtri(open_uniform_at(key, r, per, e))
 
 
 @njit(cache=True, nogil=True)

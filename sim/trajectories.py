@@ -39,9 +39,10 @@ runs, chunk size, precision, package and dependency versions, git commit), ``sta
 The aggregate series of the run (``Results.series``, hence ``timeseries.csv``) follow
 from the table exactly (:func:`aggregate`): per chunk of ``chunk_size`` replicates and
 per month, a ``mean`` record is the sum over the chunk's replicates in the state's own
-precision (the recorder's BLAS sum, :func:`sim.outcomes.recorder._summer`), a ``counts``
-record the number of replicates at each level; chunks are then added in order, in
-float64.
+precision (the recorder's BLAS sum, :func:`sim.outcomes.recorder._summer`), or, for a
+state declared with ``moves`` (affinity), each element's sum in float64 in replicate
+order (:func:`sim.outcomes.recorder.column_sums`); a ``counts`` record the number of
+replicates at each level; chunks are then added in order, in float64.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def aggregate(path: str | Path) -> dict[str, np.ndarray]:
     pq = require("pyarrow.parquet", "reading trajectories.parquet")
     from threadpoolctl import threadpool_limits
 
-    from .outcomes.recorder import _counts, _summer
+    from .outcomes.recorder import _counts, _summer, column_sums
+    from .parts import registry
 
     meta = parquet_metadata(path)
     if meta.get("table") != "trajectories":
@@ -187,9 +189,15 @@ def aggregate(path: str | Path) -> dict[str, np.ndarray]:
                         continue
                     part = np.zeros_like(acc[state])
                     total = _summer(n)
+                    decl = registry().state.get(state)
+                    each = decl is not None and decl.moves is not None  # summed column by column (Carried)
+                    every = np.arange(m, dtype=np.intp)
                     for t in range(H):
                         x = np.ascontiguousarray(block[:, t, :]).reshape(n, *shape)
-                        part[t] = x.sum(axis=0) if dtype.kind in "biu" else total(x)
+                        if each:
+                            part[t] = column_sums(x.reshape(n, m), every).reshape(shape)
+                        else:
+                            part[t] = x.sum(axis=0) if dtype.kind in "biu" else total(x)
                     acc[state] += part
     return acc
 

@@ -22,7 +22,7 @@ import pytest
 
 import sim
 from sim import ahead, runner
-from sim.precompile import compile_part, shares, stock_kernels
+from sim.precompile import compile_part, estimate, labelled, shares, stock_kernels
 
 from .simproc import gone, wait_for
 
@@ -121,23 +121,28 @@ def test_other_environments_other_parts_and_dead_workers_get_new_workers(mini, m
 # ------------------------------------------------------------------ compiling ahead
 
 
-def test_the_shares_cover_every_kernel_module_once_and_the_largest_first():
-    modules = sorted(stock_kernels())
-    assert len(modules) >= 8
-    for n in (1, 2, 3, len(modules), len(modules) + 2):
-        parts = shares(modules, n)
-        flat = [m for p in parts for m in p]
-        assert sorted(flat) == modules and len(flat) == len(set(flat))
-    two = shares(modules, 2)
-    size = {m: os.path.getsize(sys.modules[m].__file__) for m in modules}
-    assert max(size, key=size.get) == two[0][0]
-    assert shares(modules, 2) == two  # every process computes the same shares
+def test_the_shares_cover_every_kernel_once_the_largest_first_and_balanced():
+    costs = {label: estimate(disp) for label, disp in labelled(stock_kernels()).items()}
+    assert len(costs) >= 17 and all(c > 0 for c in costs.values())
+    assert costs["alignment_kernel.drift"] > costs["tally_kernel.add_rows"]  # more code, more to compile
+    for n in (1, 2, 3, len(costs), len(costs) + 2):
+        parts = shares(costs, n)
+        flat = [k for p in parts for k in p]
+        assert sorted(flat) == sorted(costs) and len(flat) == len(set(flat))
+    two = shares(costs, 2)
+    assert two[0][0] == max(costs, key=costs.get)
+    assert shares(costs, 2) == two  # every process computes the same shares
+    load = [sum(costs[k] for k in p) for p in two]
+    assert abs(load[0] - load[1]) <= max(costs.values())  # balanced to within one kernel
+    some = ["tally_kernel.add_rows", "spells_kernel.month"]
+    assert sorted(k for p in shares({k: costs[k] for k in some}, 2) for k in p) == sorted(some)
 
 
 def test_a_share_compiles_its_kernels_and_runs_the_others_as_python():
     kernels = stock_kernels()
     report = compile_part(1, 2)
-    mine = {f"{m.rsplit('.', 1)[-1]}.{a}" for m in shares(sorted(kernels), 2)[1] for a, _ in kernels[m]}
+    costs = {label: estimate(disp) for label, disp in labelled(kernels).items()}
+    mine = set(shares(costs, 2)[1])
     assert set(report["compiled"]) | set(report["loaded"]) == mine and report["not_reached"] == []
     from numba.core.dispatcher import Dispatcher
 
@@ -187,7 +192,7 @@ def test_a_run_waits_for_a_compile_under_way_rather_than_compile_beside_it(tmp_p
     ahead.reset()
     import sim.rules.kernels as rk
 
-    monkeypatch.setattr(rk, "uncached", lambda plan: ["spells_kernel.chain"])  # as on a new install
+    monkeypatch.setattr(rk, "uncached", lambda plan, load=False: ["spells_kernel.month"])  # as on a new install
     ahead.lock_path().parent.mkdir(parents=True)
     holder = open(ahead.lock_path(), "a+b")  # noqa: SIM115
     fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
@@ -202,9 +207,9 @@ def test_a_run_waits_for_a_compile_under_way_rather_than_compile_beside_it(tmp_p
     waiting = threading.Event()
     real_wait = ahead.wait
 
-    def wait(timeout: float = ahead.WAIT_S) -> bool:
+    def wait(timeout: float = ahead.WAIT_S, until=None) -> bool:
         waiting.set()
-        return real_wait(timeout)
+        return real_wait(timeout, until)
 
     monkeypatch.setattr(ahead, "wait", wait)
     t = threading.Thread(target=finish)
@@ -213,6 +218,7 @@ def test_a_run_waits_for_a_compile_under_way_rather_than_compile_beside_it(tmp_p
         assert ahead.settle(mini.compiled()) is True  # it waited ...
         assert released.is_set()  # ... until the compile let go of its lock
     finally:
+        waiting.set()  # (should settle have failed before waiting: let the thread end)
         t.join()
         ahead.reset()
     assert ahead.settle(mini.compiled()) is False  # none under way: no wait, and no look after that
@@ -220,12 +226,74 @@ def test_a_run_waits_for_a_compile_under_way_rather_than_compile_beside_it(tmp_p
     ahead.reset()
 
 
+def test_a_run_waits_until_every_kernel_is_cached_not_for_the_whole_compile(tmp_path, monkeypatch, mini):
+    # a background compile under way: the run goes on once every stock kernel is cached
+    # (loading each as it lands), even while the compile is still under way
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(ahead.INSIDE, raising=False)
+    monkeypatch.setattr(ahead, "LOOK_S", 0.0)
+    ahead.reset()
+    import sim.rules.kernels as rk
+
+    looks = []
+
+    def uncached(plan, load=False):
+        looks.append((plan is None, load))
+        return [] if len(looks) >= 3 else ["spells_kernel.month"]  # cached at the third look
+
+    monkeypatch.setattr(rk, "uncached", uncached)
+    ahead.lock_path().parent.mkdir(parents=True)
+    holder = open(ahead.lock_path(), "a+b")  # noqa: SIM115 - never let go during this test
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+    try:
+        assert ahead.settle(mini.compiled()) is True
+        assert ahead.in_progress() is True  # went on while the compile is still under way
+        assert looks[0] == (False, False)  # the plan's kernels first: some missing
+        assert all(look == (True, True) for look in looks[1:])  # then every kernel, loading those cached
+    finally:
+        holder.close()
+        ahead.reset()
+
+
+def test_kernels_cached_meanwhile_are_loaded_as_a_first_call_would(tmp_path):
+    # a process that has not called a kernel loads what another process compiled into the
+    # cache; counted as a load, and the kernel gives the same numbers
+    code = textwrap.dedent("""
+        import json, sys
+        import numpy as np
+        from sim import seeding_kernel as sk
+        from sim.rules.kernels import load_cached, uncached
+        out = np.empty(6)
+        if sys.argv[1] == "compile":
+            sk.uniform(np.uint64(5), np.arange(3, dtype=np.int64), 2, out)
+            print(json.dumps(out.tolist()))
+        else:
+            index = sk.uniform._cache._cache_file._load_index()
+            n = load_cached(sk.uniform, index)
+            again = load_cached(sk.uniform, index)
+            hits = sum(sk.uniform.stats.cache_hits.values())
+            sk.uniform(np.uint64(5), np.arange(3, dtype=np.int64), 2, out)
+            print(json.dumps({"n": n, "again": again, "hits": hits, "misses": sum(sk.uniform.stats.cache_misses.values()),
+                              "out": out.tolist(), "uncached": "seeding_kernel.uniform" in uncached(None, load=True)}))
+    """)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "SIM_COMPILE_AHEAD": "0"}
+    run = [subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, env=env, timeout=600)
+           for mode in ("compile", "load")]
+    assert all(p.returncode == 0 for p in run), run[0].stderr + run[1].stderr
+    compiled = json.loads(run[0].stdout.strip().splitlines()[-1])
+    loaded = json.loads(run[1].stdout.strip().splitlines()[-1])
+    assert loaded["n"] == 1 and loaded["again"] == 0  # loaded once, before any call
+    assert loaded["hits"] == 1 and loaded["misses"] == 0 and loaded["uncached"] is False
+    assert loaded["out"] == compiled
+
+
 FRESH = """
 import json, os, psutil, sim
 children = [" ".join(c.cmdline()) for c in psutil.Process().children(recursive=True)]
-res = sim.run(sim.load_scenario("karabakh"), runs=400, seed=11, months=6)
+scn = sim.load_scenario("karabakh")
+res = sim.run(scn, runs=400, seed=11, months=6)
 print(json.dumps({"kernels": res.manifest["kernels"], "hits": res.probabilities()["hits"].tolist(),
-                  "children": children}))
+                  "children": children, "left": sim.api.kernels_to_compile(scn)}))
 """
 
 
@@ -243,15 +311,17 @@ def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(
         assert p.returncode == 0, p.stderr
         out[mode] = json.loads(p.stdout.strip().splitlines()[-1])
     ahead_run, own = out["1"], out["0"]
-    n = 10 + 5 + 2  # karabakh's rules' kernels, the random draws' (sim.seeding_kernel), the counts' (sim.world.tally_kernel)
-    # a kernel called with two kinds of array (the counts of int8 and int16 levels) compiles once for each
+    n = 11 + 4 + 3  # karabakh's rules' kernels, the random draws' (sim.seeding_kernel), the counts' and sums' (sim.world.tally_kernel)
+    # a kernel called with two kinds of array (the counts of int8 and int16 levels) compiles once for each; the
+    # first run compiles every draw's kernel, the normals' too, which karabakh's rules draw in their own kernels
     assert own["kernels"]["compiled"] >= n and own["kernels"]["loaded"] == 0
     assert ahead_run["kernels"] == {"loaded": own["kernels"]["compiled"], "compiled": 0}
+    assert own["left"] == [] and ahead_run["left"] == []  # so the next run does not say it compiles
     assert ahead_run["hits"] == own["hits"]
     assert not any("-m sim.precompile" in c for c in ahead_run["children"])  # not a child of the importing process
     marks = list((tmp_path / "cache1" / "sim-ahead").glob("kernels-*.json"))
     assert len(marks) == 1
     mark = json.loads(marks[0].read_text())
-    assert len(mark["compiled"]) == n and sum(k.startswith("seeding_kernel.") for k in mark["compiled"]) == 5
+    assert len(mark["compiled"]) == n and sum(k.startswith("seeding_kernel.") for k in mark["compiled"]) == 4
     assert mark["failed"] == [] and mark["not_reached"] == []
     assert not list((tmp_path / "cache0" / "sim-ahead").glob("kernels-*.json"))  # turned off: nothing started

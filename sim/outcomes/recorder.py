@@ -90,6 +90,69 @@ def _summer(n: int):
     return total
 
 
+def column_sums(flat: np.ndarray, cols: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Sums over the replicates of the columns ``cols`` of an (R, M) array, each column's
+    the same whichever others are asked for (:func:`sim.world.tally_kernel.column_sums`):
+    float64 for floats, int64 for integers and booleans. Into ``out`` (M,) at the columns'
+    places when given (returned), else a new (len(cols),) array."""
+    # numba (compiled on first use, cached on disk)
+    from ..world.tally_kernel import column_sums as sums
+
+    dest = np.zeros(flat.shape[1], dtype=np.float64 if flat.dtype.kind == "f" else np.int64) if out is None else out
+    sums(flat if flat.dtype.kind != "b" else flat.view(np.uint8), cols, dest)
+    return dest if out is not None else dest[cols]
+
+
+class Carried:
+    """The monthly sum of a ``mean`` record whose elements mostly stand still
+    (:attr:`sim.parts.StateVar.moves`: affinity, S x S, of which the rules move the pairs
+    something reads): the elements that move (declared, or written by an effect since the
+    world opened: :attr:`sim.world.model.World.written`) are summed every month, the
+    others once, when the recorder first sees the array, and carried forward. A month then
+    costs the moving elements, not S². Every column is summed on its own
+    (:func:`column_sums`), so the carried sums are the bits a sum every month would give;
+    :meth:`check` makes sure, at the end of the chunk, that nothing else moved."""
+
+    def __init__(self, state: str, moves: np.ndarray, shape: tuple[int, ...]):
+        self.state = state
+        self.declared = np.asarray(moves, dtype=bool).reshape(-1)
+        self.shape = shape
+        self.array: np.ndarray | None = None  # the world's array when the still sums were taken
+        self.n_written = -1
+        self.moving = self.still = np.zeros(0, dtype=np.intp)
+        self.row = np.zeros(0)  # the still elements' sums in their places (zero at the moving ones)
+
+    def total(self, x: np.ndarray, written: set[tuple[int, ...]], dest: np.ndarray) -> None:
+        """This month's sums over the replicates into ``dest`` (flat, the series' row); the
+        still elements are summed again only for a new array, or when an effect wrote an
+        element since."""
+        flat = np.ascontiguousarray(x).reshape(x.shape[0], self.declared.size)
+        if x is not self.array or len(written) != self.n_written:
+            moving = self.declared.copy()
+            for idx in written:
+                moving[np.ravel_multi_index(idx, self.shape)] = True
+            self.moving, self.still = np.flatnonzero(moving), np.flatnonzero(~moving)
+            self.row = column_sums(flat, self.still, np.zeros(flat.shape[1], dtype=dest.dtype))
+            self.array, self.n_written = x, len(written)
+        dest[:] = self.row
+        column_sums(flat, self.moving, dest)
+
+    def check(self, x: np.ndarray) -> None:
+        """Raise if an element taken as still changed since its sum was taken (a mechanism
+        that changes the state month by month without declaring it)."""
+        if x is not self.array or not self.still.size:
+            return
+        now = column_sums(np.ascontiguousarray(x).reshape(x.shape[0], self.declared.size), self.still)
+        was = self.row[self.still]
+        same = (now == was) | (np.isnan(now) & np.isnan(was))
+        if not same.all():
+            where = np.unravel_index(self.still[np.flatnonzero(~same)][:3], self.shape)
+            raise RuntimeError(
+                f"state '{self.state}' changed at elements {list(zip(*(w.tolist() for w in where), strict=True))} "
+                "that no rule declares it moves (sim.parts.declare_state(moves=...); for affinity "
+                "sim.rules.reads.declare_affinity_writes): its recorded monthly mean would be wrong")
+
+
 class Recorder:
     """Observes a world month by month and accumulates a :class:`ChunkResult`.
 
@@ -132,6 +195,13 @@ class Recorder:
         self.k_traj = int(np.clip(keep_traj - offset, 0, R))
         sizes = plan.sizes
         self.shows = [sh for sh in registry().shows() if sh.state in world.st.names()]
+        self.carried: dict[str, Carried] = {}  # mean records summed where they move (Carried)
+        for sh in self.shows:
+            decl = registry().state.get(sh.state)
+            if sh.record == "mean" and decl is not None and decl.moves is not None:
+                shape = world.st[sh.state].shape[1:]
+                moves = decl.moves(plan)  # None: every element may move (summed the same way, each month)
+                self.carried[sh.state] = Carried(sh.state, np.ones(shape, bool) if moves is None else moves, shape)
         self.series: dict[str, np.ndarray] = {}
         self.levels: dict[str, int] = {}
         k = self.k_traj
@@ -213,11 +283,14 @@ class Recorder:
         total = _summer(w.n)
         for sh in self.shows:
             x = w.st[sh.state]
-            if sh.record == "counts":
+            carried = self.carried.get(sh.state)
+            if carried is not None:
+                carried.total(x, w.written.get(sh.state, set()), self.series[sh.series_name][r].reshape(-1))
+            elif sh.record == "counts":
                 self.series[sh.series_name][r] = _counts(x, self.levels[sh.state])
             elif sh.record == "mean":
                 self.series[sh.series_name][r] = x.sum(axis=0) if x.dtype.kind in "biu" else total(x)
-            if sh.trajectories and self.k_traj:
+            if sh.trajectories and self.k_traj:  # the first replicates of the run (chunk 0): every element
                 self.traj[sh.state][:, r] = x[: self.k_traj]
             if self.rep_series is not None and sh.state in self.rep_series:
                 acc = self.rep_series[sh.state]
@@ -226,6 +299,8 @@ class Recorder:
     def result(self, seconds: float = 0.0) -> ChunkResult:
         """Combine, summarize and return the chunk's contribution."""
         w, dets, first = self.w, self.dets, self.first
+        for state, carried in self.carried.items():
+            carried.check(w.st[state])
         for i in combine_order(dets):
             first[i] = dets[i].combine(first[dets[i].of])
         O = len(dets)

@@ -35,15 +35,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts import declare_event, declare_state
-from ..scenario.values import P, default
+from ..parts import custom_parts, declare_event, declare_state
+from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from .procurement import buyers_of
-from .reads import affinity_reads, declare_affinity_reads
+from .reads import affinity_reads, declare_affinity_reads, declare_affinity_writes
 from .registry import RuleParams, register
 
-declare_state("affinity_base", ("S", "S"), init=lambda ctx: ctx.st["affinity"].copy(),
-              doc="starting affinities, the baseline they revert to")
+
+def _baseline(ctx) -> np.ndarray:
+    """The starting affinities every replicate reverts to. Where they are the same in every
+    replicate (no affinity drawn from a distribution or set per replicate by a study, and no
+    part declared outside the package that could change them), a read-only view repeating
+    the first replicate's: the rule reads only its read pairs of it (``base_of`` below), so
+    a chunk need not copy all S x S pairs of every replicate. Otherwise a copy."""
+    aff = ctx.st["affinity"]
+    varies = (bool(custom_parts()) or any(".affinity." in path for path in ctx.fixed)
+              or any(e.array == "affinity0" and isinstance(e.param.value, Dist) for e in ctx.plan.entries))
+    if ctx.n and not varies:
+        return np.broadcast_to(aff[0].copy(), aff.shape)  # a copy: not a view of the affinities that move
+    return aff.copy()
+
+
+declare_state("affinity_base", ("S", "S"), init=_baseline, doc="starting affinities, the baseline they revert to")
 
 
 declare_event("alignment.exercise", ("alliance",), "{alliance} holds a joint exercise",
@@ -89,6 +103,7 @@ def _reads(plan: Plan) -> np.ndarray:
 
 
 declare_affinity_reads("alignment", "drift", _reads)
+declare_affinity_writes("alignment", "drift", affinity_reads)  # it moves the pairs something reads, no other
 
 
 @register("alignment", "drift", AlignmentParams)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..parts import declare_attr, declare_predicate, declare_reading, declare_state, declare_target
 from ..scenario.values import P
+from .reads import affinity_moves
 
 declare_attr(
     "states", "capability", P(0), doc="Relative military capability (index; only ratios matter).",
@@ -56,7 +57,7 @@ declare_state("capability", ("S",), init=lambda ctx: ctx.par.capability0.copy(),
               record="mean", label="{state's} capability", trajectories=True, track=True, screen="capability")
 declare_state("affinity", ("S", "S"), init=_affinity, doc="affinity of row state towards column state, -1..1",
               record="mean", label="{a} towards {b}", chart="relations", trajectories=True, track=True,
-              screen="affinity")
+              screen="affinity", moves=affinity_moves)
 declare_state("controller", ("T",), "int16", _controller, doc="index of the state controlling each territory",
               record="counts", levels="states", label="who holds {territory}", track=True, screen="territories",
               column="{territory}.held_by.{level}", sparse="columns")

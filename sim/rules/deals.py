@@ -1,7 +1,8 @@
 """Ceasefires and local deals: how a militarized dispute that eases ends (docs/MODEL.md §D3a).
 
-Part of the ``spells`` escalation model (:mod:`sim.rules.spells` calls it after the
-month's chain of moves). A dispute *eases* in a month when the flashpoint steps below
+Part of the ``spells`` escalation model: its compiled month
+(:func:`sim.rules.spells_kernel.finish`) draws the deals cell by cell after the month's
+chain of moves, with the chances :func:`table` gives. A dispute *eases* in a month when the flashpoint steps below
 rung 2 (``calm_at`` is set) without a war's transfer of the stakes or a settlement in
 the ladder that month. An eased dispute ended by a **deal** (a ceasefire or a local
 agreement: most of what MID codes a negotiated settlement) with probability
@@ -73,28 +74,11 @@ def chance(c0: np.ndarray, c_fat: np.ndarray, c_ter: np.ndarray, fatal: np.ndarr
     return 1.0 / (1.0 + np.exp(-(c0 + c_fat * fatal + c_ter * stakes)))
 
 
-def carried(w, L0: np.ndarray) -> np.ndarray:
-    """Deaths of the dispute running at the start of the month, from the months before
-    (call before the ladder overwrites ``deaths``, last month's toll of every rule)."""
-    return np.where(L0 >= 2, w.st.episode_deaths + w.st.deaths, 0.0)
-
-
-def conclude(w, before: np.ndarray, deaths: np.ndarray, calm_at: np.ndarray, settled_now: np.ndarray,
-             stakes: np.ndarray) -> None:
-    """Draw the deals of the disputes that eased this month and keep the episode deaths.
-
-    ``before``: :func:`carried`; ``deaths``: the ladder's deaths of the month (R, F);
-    ``calm_at``, ``settled_now``: the month's easing moments and the ladder's settlements;
-    ``stakes``: (F,) the flashpoint has stakes."""
-    st = w.st
-    R, F = deaths.shape
-    eased = ~np.isnan(calm_at) & ~settled_now
-    fatal = (before + deaths) >= 1.0
-    c0, c_fat, c_ter = (w.rp("escalation", n)[:, None] for n in ("deal_base", "deal_fatal", "deal_territorial"))
-    q = chance(c0, c_fat, c_ter, fatal, stakes[None, :].astype(np.float64))
-    u = w.stream(STREAM).random((R, F))
-    deal = eased & (u < q)
-    st.deal_made = deal
-    st.deal_chance = np.where(eased, q, np.nan).astype(st.deal_chance.dtype)
-    st.episode_deaths = np.where(eased, 0.0, before).astype(st.episode_deaths.dtype)
-    w.emit("escalation.deal", deal)
+def table(w) -> np.ndarray:
+    """q by replicate and kind of episode, (R, 2, 2): ``table(w)[r, fatal, stakes]``, the
+    chance of a deal of an eased dispute in replicate r whose episode killed anyone
+    (``fatal`` 1) at a flashpoint with stakes (``stakes`` 1), for the compiled month of
+    :mod:`sim.rules.spells_kernel`, which draws the deals cell by cell."""
+    c0, c_fat, c_ter = (w.rp("escalation", n)[:, None, None] for n in ("deal_base", "deal_fatal", "deal_territorial"))
+    kind = np.array([0.0, 1.0])
+    return np.ascontiguousarray(chance(c0, c_fat, c_ter, kind[None, :, None] >= 1.0, kind[None, None, :]))

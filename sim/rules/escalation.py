@@ -247,6 +247,9 @@ class LadderParams(RuleParams):
 
 def rates(w, d: Dyads, eps: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The monthly hazards of every flashpoint in every replicate (no randomness but eps).
+    The monthly ladder's; the default model ``spells`` computes the same factors cell by
+    cell in its compiled month (:func:`sim.rules.spells_kernel.month`; tests/test_spells_kernel.py
+    pins the two together).
 
     Returns ``up``, ``down``, ``settle`` (each (R, F)), the log capability ratio ``lr``,
     the deterrence ``D`` (R, F, 2) and the mediation ``M`` (R, F). ``eps`` is the
@@ -334,9 +337,10 @@ def allied(w, d: Dyads) -> np.ndarray:
 
 
 def column(w, name: str) -> np.ndarray:
-    """An escalation parameter as a column (R, 1), in the world's precision: the hazards
-    and the month's updates are computed in it (both escalation models and their
-    companions read the escalation slot's parameters through it)."""
+    """An escalation parameter as a column (R, 1), in the world's precision: the monthly
+    ladder's hazards and updates (and :func:`rates`, :func:`record_terms`) are computed in
+    it. The compiled month of ``spells`` (:mod:`sim.rules.spells_kernel`) reads the same
+    parameters as float64 (``w.rp``) and computes its hazards in float64."""
     return w.rp("escalation", name, w.dtype)[:, None]
 
 

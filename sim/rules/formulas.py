@@ -16,9 +16,10 @@ arrays) read the same way: arithmetic, comparisons, ``&`` and ``|`` between trut
 ``np.log``, ``np.rint``, ``np.maximum``, ``np.minimum``. A formula is a plain Python
 function (``numba.extending.register_jitable``), so a rule written outside the package
 that calls one is shipped to worker processes by reference like any other import.
-Compiled and numpy readings may differ in the last bit where they call ``np.exp``
-(numba and numpy implement it differently): each call site keeps the reading it had, so
-results stay byte-identical.
+Compiled and numpy readings may differ in the last bit where they call ``np.exp`` or
+``np.log`` (numba and numpy implement them differently): a call site that moves from one
+reading to the other moves results in the last bits, and rarely a decision (the compiled
+month of ``spells``, :mod:`sim.rules.spells_kernel`, did so; its commit says by how much).
 
 Kernels that call formulas are decorated with :func:`kernel`: numba's disk cache follows
 only the source file of the function it compiles, so a kernel would otherwise keep a
@@ -54,9 +55,10 @@ def formula(fn: Callable[..., Any]) -> Callable[..., Any]:
     return register_jitable(fn)
 
 
-def kernel(fn: Callable[..., Any]) -> Any:
+def kernel(fn: Callable[..., Any] | None = None, *, also: tuple[str, ...] = ()) -> Any:
     """``njit(cache=True, nogil=True)`` for a rule's kernel, its disk cache kept fresh with
-    the formulas it may call.
+    the formulas it may call (and with ``also``: content hashes of other files whose
+    functions it inlines, ``@kernel(also=(...,))``).
 
     numba stamps a cached function with the source of its own file only: a kernel in
     ``spells_kernel.py`` that calls :func:`toll` would load its old compiled code after
@@ -66,9 +68,16 @@ def kernel(fn: Callable[..., Any]) -> Any:
     the ones this relies on, the kernel is compiled in every process instead (correct,
     slower to start), with a warning.
     """
-    compiled = depends_on(njit(cache=True, nogil=True)(fn), _SOURCE)
+    if fn is None:
+        return lambda f: kernel(f, also=also)
+    compiled = depends_on(njit(cache=True, nogil=True)(fn), _SOURCE, *also)
     KERNELS.append(compiled)
     return compiled
+
+
+def source_hash(path: str | Path) -> str:
+    """The content hash of a file, for :func:`kernel`'s ``also``."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def depends_on(compiled: Any, *sources: str) -> Any:

@@ -49,28 +49,92 @@ def counts() -> dict[str, int]:
     return {"loaded": loaded, "compiled": compiled}
 
 
-def uncached(plan: Any) -> list[str]:
+def draws_uncached() -> bool:
+    """Whether numba's disk cache lacks one of the random draws' kernels
+    (:mod:`sim.seeding_kernel`); False where numba's internals differ (say nothing)."""
+    import importlib
+
+    for obj in disk_kernels(importlib.import_module(EVERY_RUN[0])):
+        try:
+            if not obj._cache._cache_file._load_index():
+                return True
+        except Exception:  # noqa: BLE001 - numba internals: unknown layout
+            return False
+    return False
+
+
+def every_draw() -> None:
+    """One draw of each kind a stream makes (:class:`sim.seeding.Stream`), so that each of
+    their kernels is compiled (or loaded): they are stock kernels whether or not a run's
+    rules call them (a custom rule may draw any kind)."""
+    import numpy as np
+
+    from ..seeding import Stream
+
+    s = Stream(0, np.zeros(1, dtype=np.int64), lambda: 0)
+    s.random(1)
+    s.standard_normal(1)
+    s.standard_exponential(1)
+    s.bits16(1)
+
+
+def uncached(plan: Any, load: bool = False) -> list[str]:
     """The kernels ``plan``'s rules use, and those every run uses (:data:`EVERY_RUN`), that
     numba's disk cache does not hold (or holds for an older source):
-    ``["spells_kernel.chain", "tally_kernel.add_rows", ...]``, empty when every one is cached.
+    ``["spells_kernel.month", "tally_kernel.add_rows", ...]``, empty when every one is cached.
+    With ``plan`` None: every stock kernel (each ``*_kernel`` module of the rules), not only
+    those a plan's rules import when built (some import theirs when they first step).
+    With ``load``, those it holds are loaded into this process now (:func:`load_cached`),
+    as their first call would: a run waiting for a background compile loads each kernel
+    as it lands rather than all of them once the compile ends.
 
     Reads numba's cache index through its internals; where those differ (another numba),
     it says nothing rather than guess (returns an empty list).
     """
     import importlib
+    import pkgutil
 
-    build_pipeline(plan)  # a rule imports its kernels when it is built
-    every = [importlib.import_module(m) for m in EVERY_RUN]
     prefix = __name__.rsplit(".", 1)[0] + "."
+    if plan is not None:
+        build_pipeline(plan)  # a rule imports its kernels when it is built
+    else:
+        from . import __path__ as rules_path
+
+        for info in pkgutil.iter_modules(rules_path):
+            if info.name.endswith("_kernel"):
+                importlib.import_module(prefix + info.name)
+    every = [importlib.import_module(m) for m in EVERY_RUN]
     rules = [mod for name, mod in list(sys.modules.items())
              if mod is not None and name.startswith(prefix) and name.endswith("_kernel")]
     out = []
     for mod in [*rules, *every]:
         for obj in disk_kernels(mod):
             try:
-                cached = bool(obj._cache._cache_file._load_index())
+                index = obj._cache._cache_file._load_index()
             except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing
                 return []
-            if not cached:
+            if not index:
                 out.append(f"{mod.__name__.rsplit('.', 1)[-1]}.{obj.__name__}")
+            elif load:
+                load_cached(obj, index)
     return sorted(out)
+
+
+def load_cached(obj: Any, index: dict) -> int:
+    """Load into this process the compiled code numba's cache ``index`` (of kernel ``obj``)
+    holds for this machine and this code and that ``obj`` has not loaded yet: what its
+    first call with those argument types would load (and numba counts it so). A signature
+    whose entry is not this machine's, or not this code's, is left to the call. How many
+    were loaded; none where numba's internals differ."""
+    n = 0
+    try:
+        codegen = obj.targetctx.codegen()
+        for key in list(index):
+            sig = key[0]
+            if tuple(sig) in obj.overloads or obj._cache._index_key(sig, codegen) != key:
+                continue
+            obj.compile(sig)  # in the cache for this machine and code (just read): loads it, counted as a hit
+            n += 1
+    except Exception:  # noqa: BLE001 - numba internals: the first call loads it instead
+        return n
+    return n

@@ -59,7 +59,7 @@ from ..world.compile import Plan
 from . import fitted
 from .common import Dyads, deterrence, response_probability, towards_sides
 from .escalation import log_balance
-from .formulas import chance, toll
+from .formulas import chance
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -167,31 +167,71 @@ def held_now(w, ctrl: np.ndarray | None = None) -> np.ndarray:
     return np.where((ctrl == st.held_from) & (st.held_from >= 0), st.held, 0.0).astype(st.held.dtype)
 
 
-def odds(w, claims: np.ndarray | None = None, held: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Who may launch, and the hazards and chances of a limited offensive, (R, F, 2) per
-    side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
-    (P(a gain | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger (or a holder
-    retaking ground: ``held``) may be ordered to launch at any rung below war; it launches of
-    itself only at rungs 2-4. ``held``: :func:`held_now`, if the caller has it already."""
-    from .offensive_kernel import odds as compiled  # numba (compiled on first use, cached on disk)
+EVENTS = ("offensive.launch", "offensive.seizure", "offensive.gain", "offensive.retake", "offensive.failure",
+          "offensive.war", "escalation.deaths")
+"""The events the month counts (:func:`sim.rules.offensive_kernel.offend`'s ``counts``), in its order."""
+_STEP_STATE = ("controller", "held", "held_from", "settled", "level", "launch", "order_launch_offensive",
+               "deaths", "casualties", "standing", "war_months", "peak", "offensives", "seizures", "gains", "retakes")
+"""The state arrays the month updates in place."""
+
+
+def _offend(w, claims: np.ndarray, held: np.ndarray, step: bool, outs: tuple, keys: np.ndarray, code: np.ndarray):
+    """Call the kernel (:func:`sim.rules.offensive_kernel.offend`) on ``w``: the same
+    arguments, of the same types, for its odds and its month (one compiled version)."""
+    from .offensive_kernel import offend  # numba (compiled on first use, cached on disk)
 
     plan = w.plan
     d = Dyads.for_plan(plan)
     st = w.st
     c = np.ascontiguousarray
-    claims = claims_of(plan) if claims is None else claims
     lr = log_balance(w, d)
     q, _, _ = response_probability(w, d)
     D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))  # declared: register(reads=...)
+    rp = w.rp
+    offend(step=step, claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
+           controller=st.controller, held=held, held_from=st.held_from, settled=st.settled, level=st.level,
+           lr=c(lr), D=c(D, dtype=np.float64), resolve=c(w.par.resolve),  # lr, resolve, territorial: the world's precision
+           territorial=c(w.par.territorial),
+           base_rate=rp("offensive", "base_rate"), b_bal=rp("offensive", "beta_balance"),
+           b_iso=rp("offensive", "beta_isolation"), b_res=rp("offensive", "beta_resolve"),
+           war_risk=rp("offensive", "war_risk"), decisiveness=rp("offensive", "decisiveness"),
+           b_ter=rp("offensive", "beta_territorial"),
+           challenger_out=outs[0], rate_out=outs[1], p_war_out=outs[2], p_win_out=outs[3], x_out=outs[4],
+           key_u=keys[0], key_z=keys[1], ids=w.ids, launch=st.launch,
+           order=st.order_launch_offensive, decides=model_decides(st),
+           take_all=rp("offensive", "take_all"), take_share=rp("offensive", "take_share"),
+           median=rp("escalation", "casualties_major_clash"), sigma=rp("escalation", "casualty_sigma"),
+           deaths=st.deaths, casualties=st.casualties, standing=st.standing, war_months=st.war_months,
+           peak=st.peak, offensives=st.offensives, seizures=st.seizures, gains=st.gains, retakes=st.retakes,
+           counts=tuple(w.counts[name] for name in EVENTS), keep=code.size > 0, code_out=code)
+    return D
 
-    ch, rate, p_war, p_win, x = compiled(
-        claims=c(claims), stakes=c(plan.stakes, dtype=np.intp), sides=c(d.sides, dtype=np.intp),
-        controller=c(st.controller), held=c(held_now(w) if held is None else held, dtype=np.float64), settled=c(st.settled), level=c(st.level), lr=c(lr, dtype=np.float64),
-        D=c(D, dtype=np.float64), resolve=c(w.par.resolve, dtype=np.float64),
-        base_rate=w.rp("offensive", "base_rate"), b_bal=w.rp("offensive", "beta_balance"),
-        b_iso=w.rp("offensive", "beta_isolation"), b_res=w.rp("offensive", "beta_resolve"),
-        war_risk=w.rp("offensive", "war_risk"), decisiveness=w.rp("offensive", "decisiveness"))
-    rate = rate * np.exp(w.rp("offensive", "beta_territorial")[:, None, None] * w.par.territorial[:, :, None])
+
+def _contiguous(st) -> None:
+    for name in _STEP_STATE:  # the kernel reads and updates them in place
+        if not st[name].flags.c_contiguous:
+            st[name] = np.ascontiguousarray(st[name])
+
+
+_NO_CODE = np.zeros((0, 0, 0), dtype=np.int8)
+
+
+def odds(w, claims: np.ndarray | None = None, held: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Who may launch, and the hazards and chances of a limited offensive, (R, F, 2) per
+    side (no randomness): ``challenger``, ``rate`` (lambda, 1/month), ``p_war``, ``p_win``
+    (P(a gain | no war)), ``x`` (balance) and ``D`` (deterrence). A challenger (or a holder
+    retaking ground: ``held``) may be ordered to launch at any rung below war; it launches of
+    itself only at rungs 2-4. ``held``: :func:`held_now`, if the caller has it already. The
+    month (the rule's step) works the odds out with the same compiled code."""
+    st = w.st
+    _contiguous(st)
+    R, F = st.level.shape
+    outs = (np.zeros((R, F, 2), dtype=bool), np.empty((R, F, 2)), np.empty((R, F, 2)), np.empty((R, F, 2)),
+            np.empty((R, F, 2)))
+    claims = claims_of(w.plan) if claims is None else claims
+    held = held_now(w) if held is None else np.ascontiguousarray(held, dtype=st.held.dtype)
+    D = _offend(w, claims, held, False, outs, np.zeros(2, dtype=np.uint64), _NO_CODE)
+    ch, rate, p_war, p_win, x = outs
     return {"challenger": ch, "rate": rate, "p_war": p_war, "p_win": p_win, "x": x, "D": D}
 
 
@@ -220,12 +260,6 @@ declare_decision(
 declare_affinity_reads("offensive", "fait_accompli", towards_sides)
 
 
-def either(x: np.ndarray) -> np.ndarray:
-    """(R, F, 2) -> (R, F): true for either side (``x.any(axis=2)``, without numpy's reduction
-    over a two-long axis, which costs tens of microseconds a call)."""
-    return x[..., 0] | x[..., 1]
-
-
 @register("offensive", "fait_accompli", OffensiveParams, phase="escalation", order=10,
           reads=("escalation.patron_weight", "escalation.casualties_major_clash", "escalation.casualty_sigma"))
 def build(plan: Plan):
@@ -236,70 +270,28 @@ def build(plan: Plan):
             w.st.launch[:] = 0
             w.st.order_launch_offensive[:] = False
         return idle
-    d = Dyads.for_plan(plan)
-    ts = plan.stakes[fs]
     claims = claims_of(plan)
+    no_outs = (np.zeros((0, 0, 0), dtype=bool), *(np.empty((0, 0, 0)) for _ in range(4)))
 
     def step(w) -> None:
         st = w.st
         R, F = st.level.shape
-        g = w.stream("offensive")
-        u = g.random((R, F, 2, 4))
-        z = g.standard_normal((R, F))
-        ctrl = stakes_controller(w)
-        st.held = held_now(w, ctrl)  # the share taken goes with the territory if a war or an event moved it
-        st.held_from = np.where(st.held > 0, st.held_from, -1).astype(st.held_from.dtype)
-        o = odds(w, claims, st.held)
-        ordered = np.stack([st.launch == 1, st.launch == -1], axis=2) | st.order_launch_offensive
-        free = model_decides(st)[:, d.sides]  # a played side launches only when its team orders it (in the game)
-        launch = o["challenger"] & (ordered | (free & (u[..., 0] < chance(o["rate"]))))
-        launch[..., 1] &= ~launch[..., 0]  # one offensive per flashpoint and month: the first side's if both would
-        st.launch[:] = 0
-        st.order_launch_offensive[:] = False
-        if not launch.any():
-            return
-        holder = ctrl[:, :, None] == d.sides[None, :, :]  # the side launching holds the land: a retake
-        war = launch & (u[..., 1] < o["p_war"])
-        won = launch & ~war & (u[..., 2] < o["p_win"])
-        whole = won & (u[..., 3] < w.rp("offensive", "take_all")[:, None, None])
-        lost = launch & ~war & ~won
-        any_l, any_war = either(launch), either(war)
-        took_all, took_part = either(whole & ~holder), either(won & ~whole & ~holder)
-        back_all, back_part = either(whole & holder), either(won & ~whole & holder)
-        median, sigma = (w.rp("escalation", name)[:, None] for name in ("casualties_major_clash", "casualty_sigma"))
-        clash = toll(median, sigma, z, 1.0)
-        deaths = np.where(any_l, clash, 0.0).astype(st.deaths.dtype)
-        quiet = st.deaths == 0  # a month the ladder already counted as deadly is not counted twice
-        st.deaths += deaths
-        st.casualties += deaths
-        if took_all.any():
-            side = np.argmax(won, axis=2)  # one side launches per flashpoint
-            taker = d.sides[np.arange(F)[None, :], side]
-            for f, t in zip(fs, ts, strict=True):
-                m = took_all[:, f]
-                st.controller[m, t] = taker[m, f]
-        share = w.rp("offensive", "take_share")[:, None]
-        held = np.where(took_part, st.held + share * (1 - st.held), st.held)
-        held = np.where(back_part, held * (1 - share), held)
-        held = np.where(took_all | back_all, 0.0, held)
-        st.held = held.astype(st.held.dtype)
-        st.held_from = np.where(st.held > 0, ctrl, -1).astype(st.held_from.dtype)
-        st.level = np.where(any_war, 5, np.where(took_all, 0, np.where(took_part, np.maximum(st.level, 2),
-                                                                        st.level))).astype(np.int8)
-        st.standing = st.standing | took_part  # an occupation is a standing dispute (MODEL.md D3a)
-        st.war_months = np.where(any_war & (st.war_months == 0), 1, st.war_months).astype(np.int16)
-        st.settled = st.settled | took_all
-        st.peak = np.maximum(st.peak, np.where(any_war, 5, np.where(any_l, 4, 0))).astype(np.int8)
-        st.offensives += any_l.astype(np.int16)
-        st.seizures += took_all.astype(np.int16)
-        st.gains += (took_all | took_part).astype(np.int16)
-        st.retakes += (back_all | back_part).astype(np.int16)
-        w.emit("offensive.launch", launch)
-        w.emit("offensive.seizure", whole & ~holder)
-        w.emit("offensive.gain", won & ~whole & ~holder)
-        w.emit("offensive.retake", won & holder)
-        w.emit("offensive.failure", lost)
-        w.emit("offensive.war", war)
-        w.emit("escalation.deaths", any_l & quiet, deaths=st.deaths)
+        g = w.stream("offensive")  # drawn in the kernel: uniforms (R, F, 2, 4), then normals (R, F)
+        keys = g.keys(2)
+        _contiguous(st)
+        keep = w.log is not None  # a log narrates: the kernel says where each event happened, emit counts and logs
+        code = np.zeros((R, F, 2), dtype=np.int8) if keep else _NO_CODE
+        _offend(w, claims, st.held, True, no_outs, keys, code)
+        if keep:
+            from .offensive_kernel import DEADLY, HOLDER, LAUNCH, TO_WAR, WHOLE, WON
+
+            launch, war, won, whole, holder = ((code & bit) != 0 for bit in (LAUNCH, TO_WAR, WON, WHOLE, HOLDER))
+            w.emit("offensive.launch", launch)
+            w.emit("offensive.seizure", whole & ~holder)
+            w.emit("offensive.gain", won & ~whole & ~holder)
+            w.emit("offensive.retake", won & holder)
+            w.emit("offensive.failure", launch & ~war & ~won)
+            w.emit("offensive.war", war)
+            w.emit("escalation.deaths", (code[..., 0] & DEADLY) != 0, deaths=st.deaths)
 
     return step

@@ -225,33 +225,40 @@ def build(plan: Plan):
     names = ("shares", "backlog", "delivered", "slipped", "refused_demand", "share_change", "excess_slip",
              "equipment", "capability", "flow", "flow_other")
 
+    none_f, none_b = np.empty((0, 0, 0)), np.empty((0, 0, 0), dtype=bool)
+
     def step(w) -> None:
         st, par = w.st, w.par
         R = w.n
         c = np.ascontiguousarray
 
-        u = w.stream("procurement").random((R, B, K))  # one draw per buyer and supplier: does the due delivery arrive?
+        g = w.stream("procurement")  # one draw per buyer and supplier: does the due delivery arrive? (drawn in the kernel)
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
-        got, due = np.empty((R, B, K)), np.empty((R, B, K))
-        refusal = np.empty((R, B, K), dtype=bool)
-        procure(buyers=buyers, sup=sup, own=own, u=u, aff=c(st.affinity), price_quality=c(par.price_quality),
-                reliability=c(par.reliability), budget=c(par.budget), lag=c(par.lag), refuses=c(st.refuses),
-                refused_start=c(st.refused_start), reliability0=c(st.reliability0), shares=st.shares,
-                backlog=st.backlog, delivered=st.delivered, slipped=st.slipped, refused_demand=st.refused_demand,
-                share_change=st.share_change, excess_slip=st.excess_slip, equipment=st.equipment,
-                capability=st.capability, flow=st.flow, flow_other=st.flow_other,
+        keep = w.log is not None  # a log narrates: the kernel says where each event happened, emit counts and logs
+        got, due, refusal = (np.empty((R, B, K)), np.empty((R, B, K)), np.empty((R, B, K), dtype=bool)) if keep \
+            else (none_f, none_f, none_b)
+        procure(buyers=buyers, sup=sup, own=own, key=g.keys(1)[0], ids=g.ids, aff=c(st.affinity),
+                price_quality=c(par.price_quality), reliability=c(par.reliability), budget=c(par.budget),
+                lag=c(par.lag), refuses=c(st.refuses), refused_start=c(st.refused_start),
+                reliability0=c(st.reliability0), shares=st.shares, backlog=st.backlog, delivered=st.delivered,
+                slipped=st.slipped, refused_demand=st.refused_demand, share_change=st.share_change,
+                excess_slip=st.excess_slip, equipment=st.equipment, capability=st.capability, flow=st.flow,
+                flow_other=st.flow_other,
                 b_pq=w.rp("procurement", "beta_price_quality"), b_rel=w.rp("procurement", "beta_reliability"),
                 b_aff=w.rp("procurement", "beta_affinity"), b_dep=w.rp("procurement", "beta_dependence"),
                 refuse_below=w.rp("procurement", "refuse_below"),
                 memory=w.rp("procurement", "share_memory_months"),
                 conv=w.rp("procurement", "capability_per_usd_bn"),
-                dep=w.rp("procurement", "depreciation_per_year"), got_out=got, due_out=due, refusal_out=refusal)
-        rows = (buyers, None)  # the masks are over the buyers' rows only
-        w.emit("procurement.delivery", got > 0, rows, usd_m=got / 1e6)
-        w.emit("procurement.slip", due > got, rows, usd_m=(due - got) / 1e6)
-        w.emit("procurement.refusal", refusal, rows)
+                dep=w.rp("procurement", "depreciation_per_year"), n_delivery=w.counts["procurement.delivery"],
+                n_slip=w.counts["procurement.slip"], n_refusal=w.counts["procurement.refusal"], keep=keep,
+                got_out=got, due_out=due, refusal_out=refusal)
+        if keep:
+            rows = (buyers, None)  # the masks are over the buyers' rows only
+            w.emit("procurement.delivery", got > 0, rows, usd_m=got / 1e6)
+            w.emit("procurement.slip", due > got, rows, usd_m=(due - got) / 1e6)
+            w.emit("procurement.refusal", refusal, rows)
 
     return step
 

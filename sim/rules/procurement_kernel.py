@@ -1,45 +1,61 @@
 """Procurement's monthly step (:mod:`sim.rules.procurement`), compiled (numba).
 
-One pass per buyer and replicate over its suppliers: the logit choice, orders, the
-month's deliveries (the uniform draws come from the world's stream, drawn for every
-replicate outside this module), equipment, capability and import shares. Compiled on
-first use and cached on disk. Symbols are those of docs/MODEL.md §D2.
+One pass per replicate over its buyers and their suppliers: the logit choice, orders, the
+month's deliveries (each replicate's uniforms drawn here, as the world's stream would draw
+them: :func:`sim.seeding_kernel.uniform_at`), equipment, capability and import shares,
+and the month's counts of the rule's events. Compiled on first use and cached on disk.
+Symbols are those of docs/MODEL.md §D2.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .formulas import kernel
+from .. import seeding_kernel
+from ..seeding_kernel import uniform_at
+from .formulas import kernel, source_hash
+
+_SEEDING = source_hash(seeding_kernel.__file__)  # uniform_at is inlined: its file is part of the cache stamp
 
 
-@kernel
-def procure(buyers, sup, own, u, aff, price_quality, reliability, budget, lag, refuses, refused_start,
+@kernel(also=(_SEEDING,))
+def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget, lag, refuses, refused_start,
             reliability0, shares, backlog, delivered, slipped, refused_demand, share_change, excess_slip,
             equipment, capability, flow, flow_other,
             b_pq, b_rel, b_aff, b_dep, refuse_below, memory, conv, dep,
-            got_out, due_out, refusal_out):  # pragma: no cover - compiled
+            n_delivery, n_slip, n_refusal, keep, got_out, due_out, refusal_out):  # pragma: no cover - compiled
     """Advance every buyer of every replicate by one month, in place.
 
     Args:
         buyers: (B,) buying states; sup: (K,) each supplier's state; own: (B, K) the
-            supplier is the buyer's own; u: (R, B, K) uniforms (a due delivery arrives if
-            u < reliability).
+            supplier is the buyer's own.
+        key, ids: the stream's call and the replicates' global indices (R,): a due delivery
+            arrives if ``uniform_at(key, ids[r], B * K, b * K + k)`` < reliability (one draw
+            per buyer and supplier, as ``stream.random((R, B, K))``).
         aff: (R, S, S); price_quality, reliability, lag: (R, K); budget: (R, S);
             refuses: (R, K, S); refused_start: (R, S, K); reliability0: (R, K).
         shares ... flow_other: the procurement state (MODEL.md §D2), updated in place on
             the buyers' rows; capability (R, S) too.
         b_pq ... dep: (R,) the rule's parameters.
-        got_out, due_out: (R, B, K) this month's deliveries and amounts due (USD);
-            refusal_out: (R, B, K) a new refusal of a buyer with a budget.
+        n_delivery, n_slip, n_refusal: (R,) the events' counts (``world.counts``), each
+            raised by the places its event happened at (a delivery arrives, a due one
+            slips, a new refusal of a buyer with a budget); left alone unless ``keep`` is
+            false.
+        keep: instead of counting, write where each happened (for ``world.emit`` when a
+            log narrates): got_out, due_out (R, B, K) this month's deliveries and amounts
+            due (USD), refusal_out (R, B, K) a new refusal; otherwise they are not touched
+            (empty arrays will do).
     """
-    R = u.shape[0]
+    R = ids.size
     B = buyers.size
     K = sup.size
+    per = B * K
     V = np.empty(K)
     ew = np.empty(K)
     refused = np.zeros(K, dtype=np.bool_)
     for r in range(R):
+        rid = ids[r]
+        delivery = slip = refusal = 0
         for b in range(B):
             i = buyers[b]
             monthly = budget[r, i] / 12.0
@@ -58,7 +74,7 @@ def procure(buyers, sup, own, u, aff, price_quality, reliability, budget, lag, r
             wt = 0.0
             tot = 0.0
             for k in range(K):
-                ew[k] = np.exp(V[k] - shift)
+                ew[k] = 0.0 if own[b, k] else np.exp(V[k] - shift)  # exp(-inf) is 0
                 wt += ew[k]
                 if not refused[k]:
                     tot += ew[k]
@@ -67,18 +83,23 @@ def procure(buyers, sup, own, u, aff, price_quality, reliability, budget, lag, r
                 would = ew[k] / wt if wt > 0 else 0.0
                 p = 0.0 if refused[k] or tot <= 0 else ew[k] / tot
                 new_refusal = refused[k] and not refused_start[r, i, k] and monthly > 0
-                refusal_out[r, b, k] = new_refusal
                 refused_demand[r, i, k] = would if new_refusal else 0.0
                 owed = backlog[r, i, k] + p * monthly
                 due = owed / max(lag[r, k], 1.0)
-                d = due if u[r, b, k] < reliability[r, k] else 0.0
+                d = due if uniform_at(key, rid, per, b * K + k) < reliability[r, k] else 0.0
                 backlog[r, i, k] = owed - d
                 delivered[r, i, k] = d
                 slipped[r, i, k] = due - d
                 # slippage beyond what the supplier's reliability at the start led buyers to expect
                 excess_slip[r, i, k] = (due - d) - (1.0 - reliability0[r, k]) * due
-                got_out[r, b, k] = d
-                due_out[r, b, k] = due
+                if keep:
+                    got_out[r, b, k] = d
+                    due_out[r, b, k] = due
+                    refusal_out[r, b, k] = new_refusal
+                else:
+                    delivery += d > 0
+                    slip += due > d
+                    refusal += new_refusal
                 got += d
             eq = equipment[r, i]
             dE = conv[r] * got / 1e9 - dep[r] / 12.0 * eq
@@ -96,3 +117,7 @@ def procure(buyers, sup, own, u, aff, price_quality, reliability, budget, lag, r
                 new = flow[r, i, k] / total if total > 0 else shares[r, i, k]
                 share_change[r, i, k] = new - shares[r, i, k]
                 shares[r, i, k] = new
+        if not keep:
+            n_delivery[r] += delivery
+            n_slip[r] += slip
+            n_refusal[r] += refusal

@@ -106,3 +106,31 @@ def out_or(out: np.ndarray, pairs: list[tuple[str, str]], si: dict[str, int]) ->
         if a in si and b in si:
             out[si[a], si[b]] = True
     return out
+
+
+_WRITES: dict[tuple[str, str], Callable[[Plan], np.ndarray]] = {}
+
+
+def declare_affinity_writes(kind: str, model: str, writer: Callable[[Plan], np.ndarray]) -> None:
+    """Declare that model ``model`` of slot ``kind`` changes affinities month by month, and
+    which pairs: ``writer(plan)`` returns an (S, S) bool mask. A stock mechanism that
+    declares nothing changes no affinity (the recorder checks it at the end of every
+    chunk: :meth:`sim.outcomes.recorder.Recorder.result`)."""
+    _WRITES[(kind, model)] = writer
+
+
+def affinity_moves(plan: Plan) -> np.ndarray | None:
+    """(S, S) bool: the pairs the plan's rules can change in a month (the recorder sums
+    those each month and carries the others' sums forward: :attr:`sim.parts.StateVar.moves`);
+    None (every pair may move) when a part of the run was declared outside the package
+    (a custom rule, target, attribute or state could write any pair). Effects change
+    pairs too: the world notes those (:attr:`sim.world.model.World.written`)."""
+    custom = custom_parts()
+    if any(custom.get(k) for k in ("rules", "targets", "attrs", "state", "slots")):
+        return None
+    out = np.zeros((plan.S, plan.S), dtype=bool)
+    for kind, rs in plan.rules.items():
+        writer = _WRITES.get((kind, rs.model))
+        if writer is not None:
+            out |= writer(plan)
+    return out

@@ -21,6 +21,13 @@ Momentum is updated at the start of each month from the previous month's peak, s
 clash added after the ladder (a limited offensive) counts. At most ``MAX_MOVES`` moves
 are simulated per flashpoint and month; a flashpoint that would move more stays at the
 rung it reached for the rest of the month (``escalation.busy_month``, counted).
+
+The month runs compiled (:mod:`sim.rules.spells_kernel`): :func:`month_moves` computes
+every flashpoint's hazards and runs its chain of moves, drawing the random numbers it uses
+at the addresses of the streams' calls (``Stream.keys``); a war's transfer of the stakes is
+made in numpy (:class:`sim.rules.escalation.Stakes`), then the kernel's ``finish`` makes the
+month's updates, the deals (:mod:`sim.rules.deals`) and the event counts. The hazards are
+those of :func:`sim.rules.escalation.rates` (tests/test_spells_kernel.py pins the two).
 """
 
 from __future__ import annotations
@@ -29,23 +36,23 @@ import numpy as np
 
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
-from ..seeding import Stream
 from ..world.compile import Plan
 from . import deals, fitted
-from .common import Dyads, towards_sides
-from .escalation import CAL, LadderParams, Stakes, column, rates
-from .formulas import contest_success, ema, toll
+from .common import Dyads, deterrence, response_probability, towards_sides
+from .escalation import CAL, CONTIGUITY_TERMS, LadderParams, Stakes
 from .reads import declare_affinity_reads
 from .registry import register
 
 MAX_MOVES = 16
 """Moves simulated at most per flashpoint and month."""
 FIRST_MOVES = 4
-"""Moves whose random numbers are drawn every month for every flashpoint, from the rule's stream."""
+"""Moves whose random numbers are calls of the rule's stream every month (each flashpoint's
+drawn in the kernel only as far as it moves)."""
 MORE_MOVES = 4
-"""Further moves are drawn in batches of this many, for every flashpoint, from a stream of their
-own (``escalation.more_moves``: so the rule's stream draws the same calls every month, whatever
-happens; batch b of a month is that stream's calls 3(b-1) .. 3(b-1)+2 of the month)."""
+"""Further moves take their random numbers in batches of this many from a stream of their own
+(``escalation.more_moves``: so the rule's stream makes the same calls every month, whatever
+happens; batch b of a month is that stream's calls 3(b-1) .. 3(b-1)+2 of the month, for every
+flashpoint, of which the kernel draws only the numbers a flashpoint still moving uses)."""
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -166,133 +173,175 @@ class SpellParams(LadderParams, deals.DealParams):
 declare_affinity_reads("escalation", "spells", towards_sides)
 
 
+EVENTS = ("escalation.rise", "escalation.fall", "escalation.spike", "escalation.war", "escalation.war_end",
+          "escalation.settlement", "escalation.deaths", "escalation.busy_month", "escalation.deal")
+"""The events :func:`sim.rules.spells_kernel.finish` counts, in the order of its bits (RISE .. DEAL)."""
+
+
+N_MORE_KEYS = 3 * -(-(MAX_MOVES - FIRST_MOVES) // MORE_MOVES)
+"""The calls of ``escalation.more_moves`` a month holds: three a batch of further moves."""
+
+
+class _Static:
+    """What the compiled month reads of a plan, built once per plan (kept on it)."""
+
+    def __init__(self, plan: Plan):
+        # numba: imported (and the kernels compiled, or loaded from their cache) when a run uses the rule
+        from . import spells_kernel
+
+        self.K = spells_kernel
+        self.d = d = Dyads.for_plan(plan)
+        self.stakes = Stakes(plan)
+        self.stake_of = plan.stakes.astype(np.intp)  # (F,) territory at stake, -1 none
+        self.has_stakes = np.ascontiguousarray(self.stake_of >= 0)
+        self.a_idx = np.ascontiguousarray(d.sides[:, 0], dtype=np.intp)
+        self.b_idx = np.ascontiguousarray(d.sides[:, 1], dtype=np.intp)
+        self.claimants = np.ascontiguousarray(plan.claimants)
+        self.collective = np.ascontiguousarray(d.collective)
+        self.cterm = np.zeros(7, dtype=np.int8)  # COW contiguity code -> the record term it adds
+        for term, name in ((spells_kernel.LAND, "beta_land"), (spells_kernel.SEA, "beta_sea"),
+                           (spells_kernel.FAR, "beta_far")):
+            self.cterm[list(CONTIGUITY_TERMS[name])] = term
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Static:
+        s = plan.__dict__.get("_spells")
+        if s is None:
+            s = plan.__dict__["_spells"] = cls(plan)
+        return s
+
+
+def month_moves(w, keys: np.ndarray, more_keys: np.ndarray) -> dict[str, np.ndarray]:
+    """The month's factors and moves of every flashpoint of every replicate, compiled
+    (:func:`sim.rules.spells_kernel.month`); the world's state is not changed.
+
+    ``keys``: the keys of six calls of the rule's stream (shocks, the first moves' waiting
+    times, uniforms and normals, a war's toll, relapse: ``Stream.keys(6)``); ``more_keys``:
+    :data:`N_MORE_KEYS` calls of ``escalation.more_moves``. Returns (R, F) arrays: this
+    month's ``momentum``; the factors ``onset`` (f_up g_on: the up-rates from rungs 0-1),
+    ``escalate`` (f_up g_esc: from rungs 2-4), ``down`` (f_down), ``settle`` (f_settle),
+    ``lr`` (log c_a / c_b), as :func:`sim.rules.escalation.rates` computes them; and the
+    moves: ``level``, ``tau``, ``peak``, ``deaths``, ``war_time``, ``calm_at``,
+    ``settle_now``, ``ended``, ``claim``, ``winner``, ``entries``, ``busy``, ``standing``.
+    """
+    s = _Static.of(w.plan)
+    K, d = s.K, s.d
+    from .spells_kernel import month  # imported by _Static.of already
+    c = np.ascontiguousarray
+    st, par = w.st, w.par
+    R, F = st.level.shape
+    N = R * F
+    q, _, _ = response_probability(w, d)
+    D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))
+    cp = np.empty((R, len(K.COLUMNS)))
+    for j, name in enumerate(K.COLUMNS):
+        cp[:, j] = w.rp("escalation", name)
+    u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
+    o = {"momentum": np.empty((R, F), dtype=st.momentum.dtype), "standing": st.standing.copy(),
+         "entries": np.empty((R, F), dtype=np.int16), "cp": cp}
+    for name in ("onset", "escalate", "down", "settle", "lr", "tau", "deaths", "war_time", "calm_at"):
+        o[name] = np.empty((R, F))
+    for name in ("level", "peak", "winner"):
+        o[name] = np.empty((R, F), dtype=np.intp)
+    for name in ("settle_now", "ended", "claim", "busy"):
+        o[name] = np.empty((R, F), dtype=bool)
+    flat = {k: v.reshape(N) for k, v in o.items() if k not in ("momentum", "cp")}
+    month(ids=w.ids, keys=keys, more_keys=more_keys, first=FIRST_MOVES, more=MORE_MOVES, max_moves=MAX_MOVES,
+            level=c(st.level), peak0=c(st.peak), settled=c(st.settled), momentum=c(st.momentum), lr_ema=c(st.lr_ema),
+            floor=c(st.rung_floor).reshape(N), standing=flat["standing"], cap=c(st.capability),
+            support=c(st.support), supply=c(st.supply), resolve=c(par.resolve), capacity=c(par.capacity),
+            mediators=c(st.mediators), D=D, status=c(st.status), collective=s.collective, peace=c(st.peace),
+            dispute_years=c(st.dispute_years), fatal_last=c(st.fatal_last), hostility_last=c(st.hostility_last),
+            contiguity=c(par.contiguity), territorial=c(par.territorial), major_power=c(par.major_power),
+            cterm=s.cterm, cp=cp, u0=u0, d0=d0, s0=s0, a_idx=s.a_idx, b_idx=s.b_idx, stake_of=s.stake_of,
+            claimants=s.claimants, claim_any=s.stakes.claim_any, ctrl=c(st.controller), mom_out=o["momentum"],
+            fu0=flat["onset"], fu1=flat["escalate"], fd=flat["down"], fst=flat["settle"], lr=flat["lr"],
+            lv=flat["level"], tau=flat["tau"], peak=flat["peak"], deaths=flat["deaths"], war_time=flat["war_time"],
+            calm_at=flat["calm_at"], settle_now=flat["settle_now"], ended=flat["ended"], claim=flat["claim"],
+            winner=flat["winner"], entries=flat["entries"], busy=flat["busy"])
+    return o
+
+
 @register("escalation", "spells", SpellParams, default=True)
 def build(plan: Plan):
     """The six-rung ladder simulated in continuous time within each month."""
     if plan.F == 0:
         return lambda w: None
-    d = Dyads.for_plan(plan)
-    a_idx, b_idx = d.sides[:, 0], d.sides[:, 1]
-    stakes = Stakes(plan)
-    fs, claim_any = stakes.fs, stakes.claim_any
-    stake_of = plan.stakes.astype(np.intp)  # (F,) territory at stake, -1 none
-    a_idx, b_idx = np.ascontiguousarray(a_idx, dtype=np.intp), np.ascontiguousarray(b_idx, dtype=np.intp)
-    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
-    from .spells_kernel import chain
+    s = _Static.of(plan)
+    from .spells_kernel import finish  # imported by _Static.of already
+
+    fs = s.stakes.fs
+    c = np.ascontiguousarray
 
     def step(w) -> None:
-        g = w.stream("escalation")
         st = w.st
         R, F = st.level.shape
-        st.momentum = ema(column(w, "momentum_decay"), st.momentum, st.peak >= 3).astype(st.momentum.dtype)
-        L0 = st.level.astype(np.intp)
-        N = R * F
-        eps = g.standard_normal((R, F))
-        draws = [_moves(g, R, F)]  # the first FIRST_MOVES moves of every cell, from the rule's stream
-        zw = g.standard_normal((R, F))
-        ur = g.random((R, F))
-        h = rates(w, d, eps)
-        lr = h["lr"]
-        pa = contest_success(column(w, "decisiveness"), lr)  # in the world's precision, as the factors
-        fd, fst, pa = (np.asarray(x, np.float64).ravel() for x in (h["f_down"], h["f_settle"], pa))
-        # the up-rates' factor from rungs 0-1 (disputes starting) and from rungs 2-4, per cell
-        fu = np.ascontiguousarray(np.stack([(h["f_up"] * h["g_on"]).ravel(), (h["f_up"] * h["g_esc"]).ravel()],
-                                           axis=1), dtype=np.float64)
-        u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
-        end_rate = 1.0 / w.rp("escalation", "war_mean_months")
-        med3, med4, sig = (w.rp("escalation", name)
-                           for name in ("casualties_fatal_clash", "casualties_major_clash", "casualty_sigma"))
-        post = w.rp("escalation", "post_war_level").astype(np.intp)
-        floor = st.rung_floor.astype(np.intp).ravel()
-        ctrl = np.ascontiguousarray(st.controller)
-        pi_s, d_inc = w.rp("escalation", "standing_share"), w.rp("escalation", "incident_down")
-        standing = st.standing.ravel().copy()
-
-        # the month's chain of moves, on flat cells (replicate r, flashpoint f) -> r * F + f,
-        # compiled (sim.rules.spells_kernel), batch by batch of random numbers
-        lv = L0.ravel().copy()
-        tau = np.zeros(N)
-        peak = lv.copy()
-        deaths = np.zeros(N)
-        war_time = np.zeros(N)
-        calm_at = np.full(N, np.nan)
-        settle_now = np.zeros(N, dtype=bool)
-        ended = np.zeros(N, dtype=bool)
-        claim = np.zeros(N, dtype=bool)
-        winner = np.zeros(N, dtype=np.intp)
-        entries = np.zeros(N, dtype=np.int16)
-        act = np.flatnonzero(~st.settled.ravel())
-        done, batch = 0, 0
-        while act.size and done < MAX_MOVES:
-            if batch == len(draws):  # some cell moves more: this month's further moves, for every cell
-                draws.append(_moves(w.stream("escalation.more_moves"), R, F, MORE_MOVES))
-            E, U, Z = draws[batch]
-            m = min(E.shape[1], MAX_MOVES - done)
-            act = chain(act=act, E=E, U=U, Z=Z, m=m, F=F, u0=u0, d0=d0, s0=s0, pi_s=pi_s, d_inc=d_inc,
-                        standing=standing, fu=fu, fd=fd, fst=fst,
-                        end_rate=end_rate, pa=pa, med3=med3, med4=med4, sig=sig, post=post, floor=floor,
-                        a_idx=a_idx, b_idx=b_idx, stake_of=stake_of, claimants=plan.claimants, claim_any=claim_any,
-                        ctrl=ctrl, lv=lv, tau=tau, peak=peak, deaths=deaths, war_time=war_time, calm_at=calm_at,
-                        settle_now=settle_now, ended=ended, claim=claim, winner=winner, entries=entries)
-            done += m
-            batch += 1
-        busy = np.zeros(N, dtype=bool)
-        if act.size:  # still moving after MAX_MOVES moves: stays put for the rest of the month
-            busy[act] = True
-            war_time[act] += np.where(lv[act] == 5, 1.0 - tau[act], 0.0)
-        episode_before = deals.carried(w, L0)  # before `deaths` becomes this month's
-        lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy, entries = (
-            x.reshape(R, F) for x in (lv, tau, peak, deaths, war_time, calm_at, settle_now, ended, claim, winner, busy,
-                                      entries))
-        post = post[:, None]
-        sig = sig[:, None]
-
+        # the month's random numbers, drawn in the kernels where they are used, at the addresses of
+        # these calls: the rule's stream (shocks, the first FIRST_MOVES moves, a war's toll, relapse),
+        # further moves (three calls a batch of MORE_MOVES) and the deals' stream
+        keys = w.stream("escalation").keys(6)
+        more_keys = w.stream("escalation.more_moves").keys(N_MORE_KEYS)
+        deal_key = w.stream(deals.STREAM).keys(1)[0]
+        m = month_moves(w, keys, more_keys)
+        # a war's winner takes the stakes it claims (rare; crosses flashpoints that stake one territory)
         transferred = np.zeros((R, F), dtype=bool)
-        if fs.size:
-            move = claim[:, fs]
-            transferred[:, fs] = stakes.hand_over(w, move, winner[:, fs])
-        lv = np.where(claim & ~transferred, post, lv)
-        settled_now = settle_now | transferred
-        lv = np.where(settled_now, 0, lv)
-        calm_at = np.where(settled_now & np.isnan(calm_at), tau, calm_at)
-        relapse = st.settled & (ur < column(w, "relapse"))
-        lv = np.where(relapse, 1, lv)
-        st.settled = (st.settled | settled_now) & ~relapse
-        st.war_months = np.where(lv == 5, st.war_months + 1, 0).astype(np.int16)
-        deaths += np.where(war_time > 0, toll(column(w, "casualties_war") * war_time, sig, zw, 0.0), 0.0)
-        st.deaths = deaths.astype(st.casualties.dtype)
-        st.casualties += st.deaths
-        st.calm_at = calm_at.astype(st.calm_at.dtype)
-        st.standing = standing.reshape(R, F)
-        st.entries = entries
-        st.onset_factor = fu[:, 0].reshape(R, F)  # the month's factors below rung 2 (for exact per-month odds)
-        st.down_factor = fd.reshape(R, F)
-        w.emit("escalation.rise", lv > L0, before=L0, after=lv)
-        w.emit("escalation.fall", (lv < L0) & ~settled_now & ~ended, before=L0, after=lv)
-        w.emit("escalation.spike", (peak >= 3) & (peak > np.maximum(L0, lv)), peak=peak, after=lv)
-        w.emit("escalation.war", (peak == 5) & (L0 < 5))
-        w.emit("escalation.war_end", ended)
-        if transferred.any():
-            won_a = winner == a_idx[None, :]
-            w.emit("escalation.transfer", np.stack([transferred & won_a, transferred & ~won_a], axis=2))
-        w.emit("escalation.settlement", settled_now & ~transferred)
-        w.emit("escalation.deaths", deaths > 0, deaths=deaths)
-        w.emit("escalation.busy_month", busy, after=lv)
-        st.level = lv.astype(np.int8)
-        st.peak = peak.astype(np.int8)
-        st.lr_ema = ema(column(w, "shift_memory"), st.lr_ema, lr)
-        deals.conclude(w, episode_before, deaths, calm_at, settled_now, stake_of >= 0)
+        if fs.size and m["claim"].any():
+            transferred[:, fs] = s.stakes.hand_over(w, m["claim"][:, fs], m["winner"][:, fs])
+        out = {name: np.empty((R, F), dtype=st[name].dtype)
+               for name in ("level", "peak", "settled", "war_months", "deaths", "calm_at", "lr_ema", "deal_made",
+                            "deal_chance", "episode_deaths")}
+        ev = np.empty((R, F), dtype=np.uint16)
+        tally = np.zeros((len(EVENTS), R), dtype=np.int32)
+        st.casualties = c(st.casualties)  # added to in place
+        n = {k: m[k].reshape(R * F) for k in ("busy", "level", "tau", "peak", "deaths", "war_time", "calm_at",
+                                              "settle_now", "ended", "claim", "lr")}
+        finish(ids=w.ids, keys=keys, deal_key=deal_key, busy=n["busy"], q_deal=deals.table(w),
+               has_stakes=s.has_stakes, cp=m["cp"], level=c(st.level), settled=c(st.settled),
+               war_months0=c(st.war_months), deaths0=c(st.deaths), episode0=c(st.episode_deaths), casualties=st.casualties,
+               lr_ema=c(st.lr_ema), transferred=transferred, lv=n["level"], tau=n["tau"], peak=n["peak"],
+               deaths=n["deaths"], war_time=n["war_time"], calm_at=n["calm_at"], settle_now=n["settle_now"],
+               ended=n["ended"], claim=n["claim"], lr=n["lr"],
+               level_out=out["level"], peak_out=out["peak"], settled_out=out["settled"],
+               war_months=out["war_months"], deaths_out=out["deaths"], calm_out=out["calm_at"],
+               lr_ema_out=out["lr_ema"], deal_made=out["deal_made"], deal_chance=out["deal_chance"],
+               episode_out=out["episode_deaths"], ev=ev, tally=tally)
+        L0 = st.level
+        for name, arr in out.items():
+            st[name] = arr
+        st.momentum = m["momentum"]
+        st.standing = m["standing"]
+        st.entries = m["entries"]
+        st.onset_factor = m["onset"]  # the month's factors below rung 2 (for exact per-month odds)
+        st.down_factor = m["down"]
+        _emit(w, ev, tally, L0, transferred, m["winner"], s.a_idx)
 
     return step
 
 
-def _moves(g: Stream, R: int, F: int, m: int = FIRST_MOVES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random numbers of m moves of the R * F cells (flat: replicate r, flashpoint f ->
-    r * F + f): waiting times (standard exponential), the move's kind and a war's winner
-    (uniform), a clash's toll (standard normal). Three calls of the stream."""
-    N = R * F
-    return (g.standard_exponential((R, F, m)).reshape(N, m), g.random((R, F, m, 2)).reshape(N, m, 2),
-            g.standard_normal((R, F, m)).reshape(N, m))
+def _emit(w, ev: np.ndarray, tally: np.ndarray, L0: np.ndarray, transferred: np.ndarray, winner: np.ndarray,
+          a_idx: np.ndarray) -> None:
+    """The month's events: counted per replicate by the kernel (``tally``); the places and
+    fields of each (from the bits ``ev``) only for an event log narrating replicates."""
+    st = w.st
+    transfer = None
+    if transferred.any():
+        won_a = winner == a_idx[None, :]
+        transfer = np.stack([transferred & won_a, transferred & ~won_a], axis=2)
+    if w.log is None:
+        for k, name in enumerate(EVENTS):
+            if tally[k].any():
+                w.counts[name] += tally[k]
+        if transfer is not None:
+            w.emit("escalation.transfer", transfer)
+        return
+    lv = st.level.astype(np.intp)
+    fields = {"escalation.rise": {"before": L0, "after": lv}, "escalation.fall": {"before": L0, "after": lv},
+              "escalation.spike": {"peak": st.peak, "after": lv}, "escalation.deaths": {"deaths": st.deaths},
+              "escalation.busy_month": {"after": lv}}
+    for k, name in enumerate(EVENTS):  # in the order the events happen in the month (as numpy emitted them)
+        if name == "escalation.settlement" and transfer is not None:
+            w.emit("escalation.transfer", transfer)
+        w.emit(name, (ev & (1 << k)) != 0, **fields.get(name, {}))
 
 
 def new_disputes(w) -> None:

@@ -2,7 +2,8 @@
 
 Numbers are changed where their :class:`~sim.world.compile.Address` says (a parameter
 or a state array), clipped to their bounds, and the declaring part is told
-(``on_change``). Lists and names are changed by the operations their declared
+(``on_change``); an element of a state array an effect writes is noted in
+:attr:`~sim.world.model.World.written`. Lists and names are changed by the operations their declared
 :class:`~sim.parts.Target` builds.
 """
 
@@ -44,6 +45,8 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
         v = float(value)
 
         def apply(w: World, mask: np.ndarray) -> None:
+            if ad.space == "st":  # the recorder re-sums it from now on (sim.parts.StateVar.moves)
+                w.written.setdefault(ad.array, set()).add(ad.index)
             arr = getattr(w, ad.space)[ad.array]
             key = (mask, *ad.index)
             cur = arr[key].astype(float)

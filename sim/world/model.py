@@ -78,6 +78,10 @@ class World(mesa.Model):
         self.counts: dict[str, np.ndarray] = self._zero_counts()
         self.log: Any = None  # an event log (sim.world.log.EventLog) narrating some replicates
         self._effects: dict[int, Any] = {}
+        self.written: dict[str, set[tuple[int, ...]]] = {}
+        """Elements of state arrays an effect has written (array name -> indices after the
+        replicate axis): the recorder sums them every month from then on, as it does the
+        elements the rules move (:attr:`sim.parts.StateVar.moves`)."""
         self._make_agents()
         for actor, lever in plan.levers:  # levers pulled from the start
             self.apply_effect(plan.scenario.levers[actor][lever].effect)

@@ -33,3 +33,22 @@ def level_counts(x, L, out):  # pragma: no cover - compiled
             v = x[r, j]
             if 0 <= v < L:
                 out[j, v] += 1
+
+
+@njit(cache=True, nogil=True)
+def column_sums(x, cols, out):  # pragma: no cover - compiled
+    """out[c] = the sum over rows r of x[r, c] for each c in cols, added in row order from
+    zero (x: (R, M); out: (M,) float64 for floats, int64 for integers; its other entries
+    are left as they are). Each column's sum is the same whichever other columns are asked
+    for (a BLAS product's is not, in its last bits): the recorder sums a state's moving
+    elements month by month and the others once (:class:`sim.outcomes.recorder.Carried`),
+    and the trajectories' aggregate sums all of them (:func:`sim.trajectories.aggregate`),
+    to the same bits."""
+    R = x.shape[0]
+    J = cols.size
+    for j in range(J):
+        out[cols[j]] = 0
+    for r in range(R):
+        for j in range(J):
+            c = cols[j]
+            out[c] += x[r, c]

@@ -1,0 +1,119 @@
+"""Rules whose month is one compiled pass (procurement, limited offensives): the kernel
+draws the numbers the rule's stream would draw, and counts the events ``world.emit``
+would count, so a narrated world (a log attached, events emitted from the kernel's
+places) and a counted one (events counted in the kernel) run identically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+
+import sim
+from sim import seeding
+from sim.seeding_kernel import normal_at, uniform_at
+from sim.world.compile import compile_plan
+from sim.world.log import EventLog
+from sim.world.opening import open_world
+
+
+@njit
+def _drawn_in_a_kernel(key_u, key_z, ids, per):  # pragma: no cover - compiled
+    u = np.empty((ids.size, per))
+    z = np.empty((ids.size, per))
+    for i in range(ids.size):
+        for e in range(per):
+            u[i, e] = uniform_at(key_u, ids[i], per, e)
+            z[i, e] = normal_at(key_z, ids[i], per, e)
+    return u, z
+
+
+def test_a_kernel_draws_what_the_stream_would_draw():
+    """``Stream.keys`` counts its calls as draws do; ``uniform_at`` and ``normal_at`` at their
+    keys give ``random`` and ``standard_normal``'s numbers, replicate by replicate, to the bit."""
+    ids = seeding.replicate_ids(40, 25)
+    key = seeding.name_key(seeding.root_key(seeding.root_sequence(3)), "x")
+    month = [4]
+    drawn, called = (seeding.Stream(key, ids, lambda: month[0]) for _ in range(2))
+    u, z = drawn.random((25, 6)), drawn.standard_normal((25, 6))
+    ku, kz = called.keys(2)
+    assert called.state() == drawn.state() == {"month": 4, "calls": 2}
+    u2, z2 = _drawn_in_a_kernel(ku, kz, ids, 6)
+    assert np.array_equal(u, u2) and np.array_equal(z, z2)
+
+
+EVENTS = ("procurement.delivery", "procurement.slip", "procurement.refusal", "offensive.launch", "offensive.seizure",
+          "offensive.gain", "offensive.retake", "offensive.failure", "offensive.war", "escalation.deaths")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_narrated_world_runs_and_counts_as_a_counted_one(dtype):
+    """Karabakh, 400 replicates, 36 months, with a log following every replicate and without:
+    the same state and the same counts of every event (the log's path emits the places the
+    kernels say; the other counts in the kernels); the log holds the events counted."""
+    scn = sim.load_scenario("karabakh")
+    plan = compile_plan(scn.spec, scn.rules, scn.spec.meta.horizon_months, [])
+    n = 400
+    worlds = [open_world(plan, n, seeding.root_sequence(11), dtype=dtype) for _ in range(2)]
+    worlds[1].log = EventLog(list(range(n)), limit=10_000_000)
+    for _ in range(plan.horizon):
+        for w in worlds:
+            w.step()
+    counted, narrated = worlds
+    for k, v in counted.st.__dict__.items():
+        if isinstance(v, np.ndarray):
+            assert np.array_equal(v, narrated.st[k], equal_nan=True), k
+    logged = {name: np.zeros(n, dtype=np.int64) for name in EVENTS}
+    for rec in narrated.log.records:
+        if rec.event in logged:
+            logged[rec.event][rec.replicate] += 1
+    for name in EVENTS:
+        assert np.array_equal(counted.counts[name], narrated.counts[name]), name
+        if name != "escalation.deaths":  # the ladder emits deaths too
+            assert np.array_equal(logged[name], counted.counts[name]), name
+    for name in ("procurement.delivery", "procurement.slip", "offensive.launch", "offensive.war", "offensive.failure"):
+        assert counted.counts[name].sum() > 0, name  # the test sees each path taken
+    for w in worlds:
+        w.release()
+
+
+def test_the_offensive_odds_are_the_months_hazard():
+    """The odds the launch decision reads (``offensive.odds``) are the hazard the month
+    draws at: over 12 months of 4,000 replicates, the launches at the flashpoints' sides
+    match the sum of 1 - exp(-rate) within Monte Carlo error (4 sd). Both come from one
+    compiled version of the kernel."""
+    from sim.rules.formulas import chance
+    from sim.rules.offensive import odds
+    from sim.rules.offensive_kernel import offend
+
+    scn = sim.load_scenario("karabakh")
+    plan = compile_plan(scn.spec, scn.rules, scn.spec.meta.horizon_months, [])
+    w = open_world(plan, 4000, seeding.root_sequence(2))
+    expected = var = launched = 0.0
+    for _ in range(12):
+        # the odds as the month starts its offensives: after the rules before it (the ladder)
+        pipe = dict(w.pipeline)
+        w.current_month = plan.start + w.elapsed
+        w.month_cache = {}
+        for kind, rule in w.pipeline:
+            if kind == "offensive":
+                o = odds(w)
+                p = np.where(o["challenger"], chance(o["rate"]), 0.0)
+                p[..., 1] *= 1 - p[..., 0]  # the second side only if the first does not
+                expected += p.sum()
+                var += (p * (1 - p)).sum()
+                before = w.counts["offensive.launch"].sum()
+                rule(w)
+                launched += w.counts["offensive.launch"].sum() - before
+            else:
+                rule(w)
+        w.month_cache = None
+        w.elapsed += 1
+        for obs in w.observers:
+            obs(w)
+    at = offend.py_func.__code__.co_varnames.index("deaths")
+    dtypes = [sig[at] for sig in offend.signatures]
+    assert len(set(dtypes)) == len(dtypes)  # one version a world's precision: the odds and the month take the same types
+    assert "offensive" in pipe and expected > 50
+    assert abs(launched - expected) < 4 * np.sqrt(var), (launched, expected)
+    w.release()
