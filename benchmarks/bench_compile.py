@@ -6,7 +6,7 @@ Usage (from the repository root)::
 
 Runs, in a fresh process with an empty numba cache (a new temporary ``NUMBA_CACHE_DIR``) and
 no compile ahead (``SIM_COMPILE_AHEAD=0``: the run compiles every kernel itself, one after
-the other), ``import sim`` and ``sim.run(scenario, runs)``, and prints:
+the other) and no shipped kernels (``SIM_SHIPPED_KERNELS=0``), ``import sim`` and ``sim.run(scenario, runs)``, and prints:
 
 1. the wall and CPU time of the import, of the run, and the run's own split;
 2. every kernel compiled, in the order the run compiled it: wall and CPU seconds (numba's
@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="karabakh")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_COMPILE_AHEAD": "0"}
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_COMPILE_AHEAD": "0", "SIM_SHIPPED_KERNELS": "0"}
         env.pop("SIM_PRECOMPILING", None)
         p = subprocess.run([sys.executable, "-c", CHILD, a.scenario, str(a.runs)], capture_output=True, text=True,
                            env=env, cwd=ROOT)
@@ -79,7 +79,7 @@ def main() -> None:
         raise SystemExit(p.stderr)
     d = json.loads(p.stdout.strip().splitlines()[-1])
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {a.scenario}, {a.runs:,} runs, "
-          "an empty numba cache, SIM_COMPILE_AHEAD=0")
+          "an empty numba cache, SIM_COMPILE_AHEAD=0, SIM_SHIPPED_KERNELS=0")
     print(f"\n1. import sim: {d['import'][0]:.2f} s wall, {d['import'][1]:.2f} s CPU; sim.run: {d['run'][0]:.2f} s wall, "
           f"{d['run'][1]:.2f} s CPU; the run's split: "
           + ", ".join(f"{k} {v:.2f} s" for k, v in d["timings"].items()))

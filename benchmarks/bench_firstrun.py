@@ -16,7 +16,9 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
    the manifest's split (start-up, set-up, simulation, figures and report) and the kernels
    it loaded and compiled (loaded: a background compile did it); where the tree compiles
    ahead (sim/ahead.py) as it decides (by default: when two cores are idle), and also with
-   ``SIM_COMPILE_AHEAD=1`` (always) and ``=0`` (never: the run compiles them, as before);
+   ``SIM_COMPILE_AHEAD=1`` (always) and ``=0`` (never: the run compiles them, as before), both
+   without the shipped kernels (``SIM_SHIPPED_KERNELS=0``; by default a tree that ships them
+   copies them in);
    and the first run when it comes later than the import (a notebook, ``sim --help`` first):
    ``import sim``, the background compile to its end, then ``sim run``;
 2. the next run, the cache filled, in a fresh process (medians of ``--repeats``);
@@ -178,8 +180,9 @@ def main() -> None:
         for r in range(a.repeats):
             print(f"   repeat {r + 1}: {uptime()}", flush=True)
             for t in trees:
-                modes = [("", {})] + ([(" (SIM_COMPILE_AHEAD=1)", {"SIM_COMPILE_AHEAD": "1"}),
-                                       (" (SIM_COMPILE_AHEAD=0)", {"SIM_COMPILE_AHEAD": "0"})] if t.ahead else [])
+                modes = [("", {})] + ([(" (SIM_COMPILE_AHEAD=1)", {"SIM_COMPILE_AHEAD": "1", "SIM_SHIPPED_KERNELS": "0"}),
+                                       (" (SIM_COMPILE_AHEAD=0)", {"SIM_COMPILE_AHEAD": "0", "SIM_SHIPPED_KERNELS": "0"})]
+                                      if t.ahead else [])
                 for suffix, env in modes:
                     cache = tempfile.mkdtemp(dir=tmp, prefix="numba-")
                     row = t.sim_run(cache, a.runs, tmp_path / f"cold-{t.label}-{r}{suffix.strip()}", **env)
@@ -191,7 +194,7 @@ def main() -> None:
             rows, took = [], []
             for r in range(a.repeats):
                 cache = tempfile.mkdtemp(dir=tmp, prefix="numba-")
-                env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_COMPILE_AHEAD": "1"}
+                env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_COMPILE_AHEAD": "1", "SIM_SHIPPED_KERNELS": "0"}
                 env.pop("SIM_PRECOMPILING", None)
                 subprocess.run([str(t.python), "-c", "import sim"], env=env, check=True)
                 marks = Path(cache) / "sim-ahead"

@@ -2,7 +2,16 @@
 
 The stock rules' monthly steps are numba kernels kept in numba's disk cache
 (:func:`sim.rules.formulas.kernel`): the first run on a machine, or after a kernel or numba
-changed, compiles them, about 17 s of one core here. So that this is paid as little as
+changed, compiles them, about 17 s of one core here.
+
+They are shipped compiled (:data:`SHIPPED`, one zip per Python on Linux x86-64, built by
+``python -m sim.precompile --ship``): the first run that finds no mark for this code
+(:func:`settle`, under the lock) copies those whose source is unchanged into numba's cache
+(:func:`seed`, a tenth of a second) and leaves a mark, so nothing is compiled; ``import sim``
+then starts no compile. Where no zip matches (another machine, another numba), or for the
+kernels a changed source left out, the rest of this module applies.
+
+So that compiling is paid as little as
 possible where a user waits, the first ``import sim`` that finds no mark of a compile for
 this code, this numba and this cache starts ``python -m sim.precompile`` in its own session
 (not a child of the importing process, so it outlives a short command and no run counts it
@@ -41,8 +50,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-RULES = Path(__file__).resolve().parent / "rules"
+PACKAGE = Path(__file__).resolve().parent
+RULES = PACKAGE / "rules"
 """The folder of the stock rules and their kernels (``*_kernel.py``, ``formulas.py``)."""
+EVERY_RUN = (f"{__name__.split('.', 1)[0]}.seeding_kernel", f"{__name__.split('.', 1)[0]}.world.tally_kernel")
+"""The kernel modules outside the rules that every run uses: the random draws
+(:mod:`sim.seeding_kernel`) and the event and level counts (:mod:`sim.world.tally_kernel`).
+Named here, once: the compile ahead, the kernel counts (:mod:`sim.rules.kernels`) and the
+fingerprint (:func:`kernel_sources`) all read it."""
+SHIPPED = PACKAGE / "shipped_kernels"
+"""Where the shipped kernels are: one zip per interpreter and machine (:func:`shipped_tag`),
+built by ``python -m sim.precompile --ship``."""
+SHIPPED_ENV = "SIM_SHIPPED_KERNELS"
+"""``SIM_SHIPPED_KERNELS=0`` never seeds numba's cache from the shipped kernels (a run compiles them)."""
 OFF = ("0", "false", "no", "off")
 """Values of ``SIM_COMPILE_AHEAD`` that turn compiling ahead off."""
 ON = ("1", "true", "yes", "on")
@@ -97,8 +117,8 @@ def kernel_sources() -> list[Path]:
     """The files whose content the compiled kernels depend on: every ``*_kernel.py`` of the
     stock rules, ``formulas.py``, and those every run uses: the random draws'
     ``sim/seeding_kernel.py`` and the counts' ``sim/world/tally_kernel.py``."""
-    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py", RULES.parent / "seeding_kernel.py",
-                   RULES.parent / "world" / "tally_kernel.py"])
+    every = [PACKAGE.joinpath(*m.split(".")[1:]).with_suffix(".py") for m in EVERY_RUN]
+    return sorted([*RULES.glob("*_kernel.py"), RULES / "formulas.py", *every])
 
 
 def fingerprint() -> str:
@@ -144,6 +164,94 @@ def lock_path() -> Path:
     return state_dir() / "kernels.lock"
 
 
+def write_mark(mark: dict[str, Any], fp: str) -> None:
+    """Write the mark of a compile (or a seeding) for fingerprint ``fp`` atomically; remove
+    the marks of other fingerprints beside it."""
+    import json
+
+    path = mark_path(fp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(mark, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    for old in path.parent.glob("kernels-*.json"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def shipped_tag() -> str:
+    """The interpreter and machine a shipped zip is for: ``cpython-311-linux-x86_64``."""
+    import platform
+
+    return f"{sys.implementation.cache_tag}-{sys.platform}-{platform.machine().lower()}"
+
+
+def source_hashes() -> dict[str, str]:
+    """Each kernel source's SHA-256, by its path in the package (``rules/spells_kernel.py``):
+    what a shipped zip was built from."""
+    return {p.relative_to(PACKAGE).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in kernel_sources()}
+
+
+def shipped(complete: bool = False) -> Path | None:
+    """The shipped kernels' zip for this interpreter, machine and numba, or None: none
+    shipped for them, another numba, turned off (``SIM_SHIPPED_KERNELS=0``), or, with
+    ``complete``, a kernel source changed since it was built (then only the kernels of the
+    unchanged sources can be seeded). Reads the zip's manifest only; never raises."""
+    if os.environ.get(SHIPPED_ENV, "").strip().lower() in OFF:
+        return None
+    path = SHIPPED / f"{shipped_tag()}.zip"
+    if not path.is_file():
+        return None
+    try:
+        import json
+        import zipfile
+        from importlib.metadata import version
+
+        with zipfile.ZipFile(path) as z:
+            manifest = json.loads(z.read("manifest.json"))
+        if manifest.get("numba") != version("numba"):
+            return None
+        if complete and manifest.get("sources") != source_hashes():
+            return None
+    except Exception:  # noqa: BLE001 - a saving only: a run compiles what it needs without it
+        return None
+    return path
+
+
+def seed() -> dict[str, Any] | None:
+    """Fill numba's cache from the shipped kernels, once per fingerprint: where no mark says
+    the kernels were compiled (or seeded) and a shipped zip matches (:func:`shipped`), take
+    the lock, copy in the kernels whose source is unchanged
+    (:func:`sim.rules.kernels.seed_from`) and leave a mark saying what was seeded. The
+    summary, or None if nothing was done. A kernel not seeded is compiled by the run that
+    needs it, as without a zip. Never raises."""
+    path = shipped()
+    if path is None or os.environ.get(INSIDE):
+        return None
+    try:
+        import fcntl
+
+        fp = fingerprint()
+        if mark_path(fp).exists():
+            return None
+        lock = lock_path()
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # one process seeds; the others wait, then find its mark
+            if mark_path(fp).exists():
+                return None
+            t0 = time.perf_counter()
+            from .rules.kernels import seed_from  # lazy: the kernels import numba
+
+            result = seed_from(path)
+            result.update(fingerprint=fp, shipped=path.name, seconds=round(time.perf_counter() - t0, 2))
+            if not result.get("failed"):
+                write_mark(result, fp)
+            return result
+    except Exception:  # noqa: BLE001 - a saving only: a run compiles what it needs without it
+        return None
+
+
 def start() -> bool:
     """Start compiling the kernels in the background unless this code's are marked compiled
     or a compile is under way, or the machine is busy: fewer than :data:`IDLE_NEEDED` idle
@@ -160,6 +268,8 @@ def start() -> bool:
 
         fp = fingerprint()
         if mark_path(fp).exists():
+            return False
+        if shipped(complete=True) is not None:  # the first run seeds the cache from them (settle): no compile
             return False
         lock = lock_path()
         lock.parent.mkdir(parents=True, exist_ok=True)
@@ -250,12 +360,14 @@ def settle(plan: Any) -> bool:
     (so that loading them overlaps the compile), until every stock kernel is cached or the
     compile ends (a plan does not name all it uses: some rules import their kernels when
     they first step); True if this waited. Once a process has seen no compile under way
-    it does not look again."""
+    it does not look again; that first time it copies the shipped kernels into numba's cache
+    if no mark says they are there (:func:`seed`)."""
     global _settled
     if _settled or os.environ.get(INSIDE):  # the compiling processes wait for no one
         return False
     if not in_progress():
         _settled = True
+        seed()
         _every_draw()
         return False
     from .rules.kernels import uncached  # lazy: the rules import numba

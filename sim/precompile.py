@@ -17,9 +17,13 @@ of :func:`sim.ahead.lock_path` while it runs (a run that needs a kernel meanwhil
 that kernel, then loads it) and leaves :func:`sim.ahead.mark_path`: what it compiled, loaded
 or did not reach, and how long it took.
 
-A run that finds its kernels not compiled, and no compile under way, compiles them the same
-way in the foreground (:func:`sim.ahead.settle` calls :func:`foreground`): its own process
-takes the first share, helper processes the others."""
+Where shipped kernels match (:func:`sim.ahead.shipped`), it first copies in those whose
+source is unchanged and compiles only the others. A run that finds its kernels not compiled,
+and no compile under way, copies the shipped kernels in itself (:func:`sim.ahead.seed`) and
+compiles the rest as it calls them.
+
+``python -m sim.precompile --ship`` builds the shipped kernels for the Python it runs on
+(:func:`ship`): after changing a kernel or numba, on each supported Python."""
 
 from __future__ import annotations
 
@@ -29,32 +33,34 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
-from .ahead import INSIDE, fingerprint, idle_cores, kernel_sources, lock_path, mark_path, state_dir
+from .ahead import (
+    INSIDE,
+    SHIPPED,
+    fingerprint,
+    idle_cores,
+    kernel_sources,
+    lock_path,
+    mark_path,
+    shipped,
+    shipped_tag,
+    source_hashes,
+    state_dir,
+    write_mark,
+)
 
 FIRST = "karabakh"
 """The shipped scenario run first (the README's first command); the others follow by name."""
 
 
 def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
-    """The stock kernels by module: ``{"sim.rules.spells_kernel": [("finish", dispatcher), ("month", ...)], ...,
-    "sim.seeding_kernel": [...], "sim.world.tally_kernel": [...]}``."""
-    import importlib
-    import pkgutil
+    """The stock kernels by module (:func:`sim.rules.kernels.stock_kernels`)."""
+    from .rules.kernels import stock_kernels as found
 
-    from . import rules
-    from .rules.kernels import EVERY_RUN, disk_kernels
-
-    out: dict[str, list[tuple[str, Any]]] = {}
-    names = [f"{rules.__name__}.{info.name}" for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda m: m.name)
-             if info.name.endswith("_kernel")]
-    for name in [*names, *EVERY_RUN]:  # the rules' kernels, and those every run uses
-        mod = importlib.import_module(name)
-        found = [(obj.__name__, obj) for obj in disk_kernels(mod)]
-        if found:
-            out[mod.__name__] = found
-    return out
+    return found()
 
 
 def labelled(kernels: dict[str, list[tuple[str, Any]]]) -> dict[str, Any]:
@@ -164,11 +170,27 @@ def coordinate(n: int | None = None) -> dict[str, Any]:
     start overlaps this process's imports. Write the mark and return it."""
     t0 = time.perf_counter()
     fp = fingerprint()
+    seeded: dict[str, Any] = {}
+    zip_path = shipped()
+    if zip_path is not None:  # the kernels whose source is unchanged since the zip was built: copied, not compiled
+        from .rules.kernels import seed_from
+
+        try:
+            seeded = seed_from(zip_path)
+        except Exception as exc:  # noqa: BLE001 - then every kernel is compiled, as without a zip
+            seeded = {"failed": [f"{type(exc).__name__}: {exc}"]}
+        if seeded.get("seeded") or seeded.get("kept"):
+            if not seeded.get("stale") and not seeded.get("failed"):  # nothing left to compile
+                mark = {"fingerprint": fp, "processes": 1, "compiled": [], "loaded": [], "not_reached": [],
+                        "failed": [], "seeded": seeded["seeded"], "shipped": zip_path.name,
+                        "seconds": round(time.perf_counter() - t0, 2)}
+                write_mark(mark, fp)
+                return mark
     n = max(1, min(n or idle_cores(), len(kernel_sources())))  # idle_cores() may be 0: then one
     helpers = _helpers(n)
     kernels = stock_kernels()
     result: dict[str, Any] = {"fingerprint": fp, "processes": n, "compiled": [], "loaded": [], "not_reached": [],
-                              "failed": []}
+                              "failed": [], "seeded": seeded.get("seeded", []), "seed_failed": seeded.get("failed", [])}
     reports = []
     try:
         reports.append(compile_part(0, n))
@@ -187,20 +209,77 @@ def coordinate(n: int | None = None) -> dict[str, Any]:
         result[key].sort()
     result["seconds"] = round(time.perf_counter() - t0, 2)
     result["estimated_s"] = {k: round(v, 2) for k, v in sorted(_costs(labelled(kernels)).items())}
-    _write_mark(result, fp)
+    write_mark(result, fp)
     return result
 
 
-def _write_mark(mark: dict[str, Any], fp: str) -> None:
-    """Write the mark atomically; remove the marks of other fingerprints beside it."""
-    path = mark_path(fp)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(mark, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    for old in path.parent.glob("kernels-*.json"):
-        if old != path:
-            old.unlink(missing_ok=True)
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+"""The time stamped on every member of a shipped zip: the same files give the same zip."""
+
+
+def ship(folder: Path = SHIPPED) -> Path:
+    """Build the shipped kernels for this interpreter and machine (``python -m sim.precompile
+    --ship``): every stock kernel compiled as the shipped scenarios' runs call it, in a fresh
+    process with an empty numba cache and ``NUMBA_CPU_NAME=generic`` (code for the machine
+    family's baseline, which runs on any machine of the family), zipped with a manifest (numba,
+    Python, the kernels' sources' hashes) into ``folder/<tag>.zip`` (:func:`sim.ahead.shipped_tag`).
+    Rebuild it, on each supported Python, after a kernel or numba changes: a zip older than a
+    kernel's source seeds the others, and the run compiles that one."""
+    import tempfile
+
+    target = Path(folder) / f"{shipped_tag()}.zip"
+    with tempfile.TemporaryDirectory(prefix="sim-ship-") as tmp:
+        env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": tmp, INSIDE: "1", "SIM_COMPILE_AHEAD": "0"}
+        env.pop("NUMBA_CPU_FEATURES", None)
+        subprocess.run([sys.executable, "-m", "sim.precompile", "--build-zip", str(target)], env=env, check=True)
+    return target
+
+
+def build_zip(target: Path) -> dict[str, Any]:
+    """In the compiling process of :func:`ship`: compile every stock kernel (one replicate, one
+    month of every shipped scenario, then one draw of each kind) and write the zip and its
+    manifest. Raises if a stock kernel was not compiled."""
+    import zipfile
+
+    import numba
+
+    from .rules.kernels import every_draw
+
+    for name in scenario_order():
+        run_one(name)
+    every_draw()
+    files: dict[str, Path] = {}
+    kernels: dict[str, int] = {}
+    missing = []
+    codegen = None
+    for mod_name, found in stock_kernels().items():
+        for attr, disp in found:
+            cf = disp._cache._cache_file
+            index = cf._load_index()
+            label = f"{mod_name.rsplit('.', 1)[-1]}.{attr}"
+            if not index:
+                missing.append(label)
+                continue
+            codegen = disp.targetctx.codegen()
+            kernels[label] = len(index)
+            files[f"{mod_name}/{cf._index_name}"] = Path(cf._index_path)
+            for data_name in index.values():
+                files[f"{mod_name}/{data_name}"] = Path(cf._data_path(data_name))
+    if missing:
+        raise RuntimeError(f"not compiled by the shipped scenarios' runs: {', '.join(missing)}")
+    manifest = {"tag": shipped_tag(), "numba": numba.__version__, "python": sys.version.split()[0],
+                "target": list(codegen.magic_tuple()) if codegen is not None else [], "sources": source_hashes(),
+                "kernels": kernels}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr(zipfile.ZipInfo("manifest.json", ZIP_TIME), json.dumps(manifest, indent=1, sort_keys=True))
+        for arc in sorted(files):
+            info = zipfile.ZipInfo(arc, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, files[arc].read_bytes())
+    os.replace(tmp, target)
+    return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,8 +288,22 @@ def main(argv: list[str] | None = None) -> int:
                                                            "per kernel module)")
     ap.add_argument("--part", default=None, help=argparse.SUPPRESS)  # "k/n": one helper's share
     ap.add_argument("--lock-fd", type=int, default=None, help=argparse.SUPPRESS)  # inherited, already locked
+    ap.add_argument("--ship", action="store_true",
+                    help="build the shipped kernels for this Python and machine (sim/shipped_kernels/<tag>.zip), "
+                         "compiled for the machine family's baseline; for maintainers, after a kernel or numba changes")
+    ap.add_argument("--build-zip", default=None, help=argparse.SUPPRESS)  # the compiling process of --ship
     a = ap.parse_args(argv)
     os.environ[INSIDE] = "1"  # this process and its helpers wait for no compile and start none
+    if a.ship:
+        target = ship()
+        with zipfile.ZipFile(target) as z:
+            manifest = json.loads(z.read("manifest.json"))
+        print(f"sim.precompile: {len(manifest['kernels'])} kernels for {manifest['tag']}, numba {manifest['numba']}, "
+              f"in {target} ({target.stat().st_size / 1e6:.2f} MB)", flush=True)
+        return 0
+    if a.build_zip:
+        build_zip(Path(a.build_zip))
+        return 0
     if a.part:
         k, n = (int(x) for x in a.part.split("/"))
         print(json.dumps(compile_part(k, n)), flush=True)
@@ -229,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             mark = coordinate(a.parts)
     print(f"sim.precompile: {len(mark['compiled'])} kernel(s) compiled, {len(mark['loaded'])} loaded from the cache, "
+          f"{len(mark.get('seeded', []))} copied from the shipped kernels, "
           f"in {mark['processes']} process(es), {mark['seconds']:.1f} s"
           + (f"; not reached: {', '.join(mark['not_reached'])}" if mark["not_reached"] else "")
           + (f"; failed: {'; '.join(mark['failed'])}" if mark["failed"] else ""), flush=True)

@@ -153,6 +153,7 @@ def test_a_share_compiles_its_kernels_and_runs_the_others_as_python():
 
 def test_no_compile_starts_when_turned_off_marked_or_already_under_way(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))  # where the lock and the marks go
+    monkeypatch.setenv(ahead.SHIPPED_ENV, "0")  # no shipped kernels: compiled here (the end of the test has them)
     launched = []
     monkeypatch.setattr(ahead, "_launch", lambda fd: launched.append(fd))
     monkeypatch.setenv("SIM_COMPILE_AHEAD", "0")
@@ -184,6 +185,10 @@ def test_no_compile_starts_when_turned_off_marked_or_already_under_way(tmp_path,
     monkeypatch.setenv("SIM_COMPILE_AHEAD", "1")  # asked for: even on a busy machine
     monkeypatch.setenv("NUMBA_OPT", "2")
     assert ahead.start() is True and len(launched) == 3
+    monkeypatch.delenv(ahead.SHIPPED_ENV)  # shipped kernels of this code: the run copies them in, nothing to compile
+    monkeypatch.setenv("NUMBA_OPT", "3")
+    assert ahead.shipped(complete=True) is not None  # (tests/test_shipped_kernels.py: shipped for this Python)
+    assert ahead.start() is False and len(launched) == 3
 
 
 def test_a_run_waits_for_a_compile_under_way_rather_than_compile_beside_it(tmp_path, monkeypatch, mini):
@@ -303,8 +308,12 @@ def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(
     # be busy), the run compiles nothing itself and loads what the background compiled;
     # without, it compiles; the same results
     out = {}
-    for mode in ("1", "0"):
-        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache{mode}"), "SIM_COMPILE_AHEAD": mode}
+    for mode in ("1", "0", "shipped"):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache{mode}"), "SIM_COMPILE_AHEAD": mode,
+               ahead.SHIPPED_ENV: "0"}
+        if mode == "shipped":  # as a new install finds it: the shipped kernels, compiling ahead when idle
+            env.pop("SIM_COMPILE_AHEAD")
+            env.pop(ahead.SHIPPED_ENV)
         env.pop(ahead.INSIDE, None)
         p = subprocess.run([sys.executable, "-c", textwrap.dedent(FRESH)], capture_output=True, text=True,
                            timeout=900, env=env, cwd=tmp_path)
@@ -325,3 +334,9 @@ def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(
     assert len(mark["compiled"]) == n and sum(k.startswith("seeding_kernel.") for k in mark["compiled"]) == 4
     assert mark["failed"] == [] and mark["not_reached"] == []
     assert not list((tmp_path / "cache0" / "sim-ahead").glob("kernels-*.json"))  # turned off: nothing started
+    # with the shipped kernels: copied into the cache by the run, nothing compiled, no process started, same results
+    seeded = out["shipped"]
+    assert seeded["kernels"]["compiled"] == 0 and seeded["kernels"]["loaded"] >= 11 + 3, seeded["kernels"]
+    assert seeded["left"] == [] and seeded["hits"] == own["hits"] and seeded["children"] == []
+    mark = json.loads(next((tmp_path / "cacheshipped" / "sim-ahead").glob("kernels-*.json")).read_text())
+    assert len(mark["seeded"]) == n and mark["stale"] == mark["failed"] == [] and mark["shipped"].endswith(".zip")

@@ -14,12 +14,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..ahead import EVERY_RUN
 from .registry import build_pipeline
 
-_PKG = __name__.split(".", 1)[0]
-EVERY_RUN = (f"{_PKG}.seeding_kernel", f"{_PKG}.world.tally_kernel")
-"""The kernel modules outside the rules that every run uses: the random draws
-(:mod:`sim.seeding_kernel`) and the event and level counts (:mod:`sim.world.tally_kernel`)."""
+__all__ = ["EVERY_RUN", "counts", "disk_kernels", "draws_uncached", "every_draw", "load_cached", "seed_from",
+           "stock_kernels", "uncached"]
 
 
 def disk_kernels(mod: Any) -> list[Any]:
@@ -138,3 +137,89 @@ def load_cached(obj: Any, index: dict) -> int:
     except Exception:  # noqa: BLE001 - numba internals: the first call loads it instead
         return n
     return n
+
+
+def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
+    """The stock kernels by module: ``{"sim.rules.spells_kernel": [("finish", dispatcher), ("month", ...)], ...,
+    "sim.seeding_kernel": [...], "sim.world.tally_kernel": [...]}``: every ``*_kernel`` module of
+    the rules, and those of :data:`EVERY_RUN`."""
+    import importlib
+    import pkgutil
+
+    from . import __path__ as rules_path
+
+    prefix = __name__.rsplit(".", 1)[0] + "."
+    names = [prefix + info.name for info in sorted(pkgutil.iter_modules(rules_path), key=lambda m: m.name)
+             if info.name.endswith("_kernel")]
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for name in [*names, *EVERY_RUN]:
+        mod = importlib.import_module(name)
+        found = [(obj.__name__, obj) for obj in disk_kernels(mod)]
+        if found:
+            out[mod.__name__] = found
+    return out
+
+
+def seed_from(path: Any) -> dict[str, Any]:
+    """Copy into numba's cache the compiled kernels of the shipped zip ``path`` (built by
+    ``python -m sim.precompile --ship``) whose source is this code's, for this numba and this
+    interpreter: each entry goes where numba would have cached it on its first compile, under
+    the key numba looks up on this machine. ``{"seeded": [...], "stale": [...], "kept": [...],
+    "failed": [...]}``, each ``module.kernel``: ``stale`` not seeded (its source changed since
+    the zip was built: a run compiles it), ``kept`` already cached here.
+
+    The zip's code is compiled for the machine family's baseline (``NUMBA_CPU_NAME=generic``:
+    x86-64 without the newer instruction sets), which runs on every machine of that family;
+    numba keys a cache entry on the compiling machine's processor, so each entry is filed
+    under this machine's key (the rest of the key, the signature and the hashes of the
+    kernel's bytecode, must match as they are). A kernel this machine compiles later
+    (another signature, a changed source) is compiled for it, as always. Reads and writes
+    numba's cache files through numba's own cache objects (internals: where they differ,
+    the kernel is reported failed and compiled by the run).
+    """
+    import io
+    import itertools
+    import pickle
+    import zipfile
+
+    import numba
+
+    out: dict[str, list[str]] = {"seeded": [], "stale": [], "kept": [], "failed": []}
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        for mod_name, found in stock_kernels().items():
+            for attr, disp in found:
+                label = f"{mod_name.rsplit('.', 1)[-1]}.{attr}"
+                try:
+                    cache = disp._cache
+                    cf = cache._cache_file
+                    arc = f"{mod_name}/{cf._index_name}"
+                    if arc not in names:
+                        out["stale"].append(label)
+                        continue
+                    f = io.BytesIO(z.read(arc))
+                    version = pickle.load(f)
+                    stamp, shipped = pickle.loads(f.read())
+                    if version != numba.__version__ or stamp != cf._source_stamp:
+                        out["stale"].append(label)
+                        continue
+                    codegen = disp.targetctx.codegen()
+                    here = codegen.magic_tuple()
+                    local = cf._load_index()
+                    added = 0
+                    for key, data_name in shipped.items():
+                        sig, magic, hashes = key
+                        mine = cache._index_key(sig, codegen)
+                        if magic[0] != here[0] or mine[2] != hashes or mine in local:
+                            continue  # another target triple, another bytecode, or cached here already
+                        taken = set(local.values())
+                        name = next(n for n in (cf._data_name(i) for i in itertools.count(1)) if n not in taken)
+                        cf._save_data(name, pickle.loads(z.read(f"{mod_name}/{data_name}")))
+                        local[mine] = name
+                        added += 1
+                    if added:
+                        cf._save_index(local)
+                    out["seeded" if added else "kept"].append(label)
+                except Exception as exc:  # noqa: BLE001 - numba internals: the run compiles this kernel
+                    out["failed"].append(f"{label}: {type(exc).__name__}: {exc}")
+    return out
