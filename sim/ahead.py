@@ -50,14 +50,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .kernel_modules import EVERY_RUN
+
 PACKAGE = Path(__file__).resolve().parent
 RULES = PACKAGE / "rules"
 """The folder of the stock rules and their kernels (``*_kernel.py``, ``formulas.py``)."""
-EVERY_RUN = (f"{__name__.split('.', 1)[0]}.seeding_kernel", f"{__name__.split('.', 1)[0]}.world.tally_kernel")
-"""The kernel modules outside the rules that every run uses: the random draws
-(:mod:`sim.seeding_kernel`) and the event and level counts (:mod:`sim.world.tally_kernel`).
-Named here, once: the compile ahead, the kernel counts (:mod:`sim.rules.kernels`) and the
-fingerprint (:func:`kernel_sources`) all read it."""
 SHIPPED = PACKAGE / "shipped_kernels"
 """Where the shipped kernels are: one zip per interpreter and machine (:func:`shipped_tag`),
 built by ``python -m sim.precompile --ship``."""

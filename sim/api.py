@@ -174,7 +174,12 @@ def save(res: Any, folder: str | Path | None = None, *, report: bool = True) -> 
 
 def kernels_to_compile(scn: LoadedScenario) -> list[str]:
     """The compiled kernels a run of ``scn`` will compile first (the first run on a machine,
-    or after an upgrade: seconds); empty once numba's disk cache holds them all."""
+    or after an upgrade: seconds); empty once numba's disk cache holds them all. The shipped
+    kernels are copied into the cache first (:func:`sim.ahead.seed`, as the run would):
+    those are not compiled."""
+    from .ahead import in_progress, seed
     from .rules.kernels import uncached  # lazy: the kernels import numba
 
+    if not in_progress():
+        seed()
     return uncached(scn.compiled())

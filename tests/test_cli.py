@@ -139,7 +139,7 @@ def test_the_first_run_on_a_machine_says_it_compiles_the_kernels_and_the_next_do
     # an empty numba cache stands for a fresh install; the progress bar is on a terminal
     from .simproc import SimProcess
 
-    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"), "SIM_SHIPPED_KERNELS": "0"}  # no shipped kernels
     said = []
     for i in range(2):
         proc = SimProcess(["run", "kyrgyz_tajik", "--runs", "300", "--out", str(tmp_path / f"run{i}")], tmp_path, env=env)
@@ -150,3 +150,11 @@ def test_the_first_run_on_a_machine_says_it_compiles_the_kernels_and_the_next_do
         said.append("compiling the model's kernels" in err and "(first run only)" in err)
     assert said == [True, False]
     assert (tmp_path / "numba-cache").is_dir()
+    # with the shipped kernels (as installed), a new install's first run copies them in and compiles nothing
+    proc = SimProcess(["run", "kyrgyz_tajik", "--runs", "300", "--out", str(tmp_path / "shipped")], tmp_path,
+                      env={"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache-2")})
+    rc, _, err = proc.finish()
+    assert rc == 0, err
+    assert "simulating" in err and "compiling" not in err, err
+    manifest = json.loads((tmp_path / "shipped" / "manifest.json").read_text())
+    assert manifest["kernels"]["compiled"] == 0 and manifest["kernels"]["loaded"] > 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..ahead import EVERY_RUN
+from ..kernel_modules import EVERY_RUN
 from .registry import build_pipeline
 
 __all__ = ["EVERY_RUN", "counts", "disk_kernels", "draws_uncached", "every_draw", "load_cached", "seed_from",
