@@ -45,7 +45,8 @@ def test_a_kernel_draws_what_the_stream_would_draw():
 EVENTS = ("procurement.delivery", "procurement.slip", "procurement.refusal", "offensive.launch", "offensive.seizure",
           "offensive.gain", "offensive.retake", "offensive.failure", "offensive.war", "escalation.deaths",
           "patronage.letdown", "patronage.backing", "alliance.request", "alliance.response", "alliance.refusal",
-          "alliance.abstention")
+          "alliance.abstention", "membership.freeze", "membership.exit", "membership.reengage",
+          "membership.accession")
 
 
 EVERY_PATH = {"alliances.csto.outside_zone": 0.5, "alliances.csto.candidates": ["azerbaijan"],
@@ -83,9 +84,10 @@ def test_a_narrated_world_runs_and_counts_as_a_counted_one(dtype, overrides):
         if name != "escalation.deaths":  # the ladder emits deaths too
             assert np.array_equal(logged[name], counted.counts[name]), name
     taken = ("procurement.delivery", "procurement.slip", "offensive.launch", "offensive.war", "offensive.failure",
-             "patronage.letdown", "alliance.request", "alliance.response", "alliance.refusal")
+             "patronage.letdown", "alliance.request", "alliance.response", "alliance.refusal", "membership.freeze",
+             "membership.exit")
     if overrides:
-        taken += ("patronage.backing", "alliance.abstention")
+        taken += ("patronage.backing", "alliance.abstention", "membership.reengage", "membership.accession")
     for name in taken:
         assert counted.counts[name].sum() > 0, name  # the test sees each path taken
     for w in worlds:

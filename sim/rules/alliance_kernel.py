@@ -123,32 +123,46 @@ def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, a
     return any_ask
 
 
-@kernel
-def transitions(status, trust, trust_base, u, not_leader, cand, free, order_freeze, order_leave, order_back,
+@kernel(also=(_SEEDING,))
+def transitions(status, trust, trust_base, key, ids, not_leader, cand, free, order_freeze, order_leave, order_back,
                 order_join, rho, freeze_below, freeze_hazard, exit_below,
                 exit_hazard, back_above, back_hazard, join_above, join_hazard,
+                n_freeze, n_exit, n_back, n_join, keep,
                 freeze_out, leave_out, back_out, join_out, trust_out):  # pragma: no cover - compiled
     """Trust reversion and the month's freezes, exits, re-engagements and accessions, in place.
 
     Args:
-        status, trust, trust_base: (R, S, A); u: (R, S, A) uniforms; not_leader, cand: (S, A);
+        status, trust, trust_base: (R, S, A); not_leader, cand: (S, A).
+        key, ids: the stream's call and the replicates' global indices (R,): state s's
+        uniform for alliance a is ``uniform_at(key, ids[r], S * A, s * A + a)`` (one draw
+        per state and alliance, as ``stream.random((R, S, A))``), drawn where a hazard
+        may apply.
         free: (R, S) the state is nobody's to play (the model decides for it); order_freeze,
         order_leave, order_back, order_join: (R, S, A) its team's orders, carried out
         whatever the trust (leave also from active);
-        rho ... join_hazard: (R,) parameters. freeze_out ... join_out: (R, S, A) bool, the
-        month's changes; trust_out: (R, S, A) trust when judged.
+        rho ... join_hazard: (R,) parameters.
+        n_freeze, n_exit, n_back, n_join: (R,) the events' counts (``world.counts``),
+        raised by the month's changes; left alone if ``keep``.
+        keep: instead of counting, write where each happened (for ``world.emit`` when a
+        log narrates): freeze_out ... join_out (R, S, A) bool, the month's changes;
+        trust_out (R, S, A) trust when judged; otherwise they are not touched (empty
+        arrays will do).
     """
     R, S, A = status.shape
+    per = S * A
     for r in range(R):
+        rid = ids[r]
+        freezes = exits = backs = joins = 0
         for s in range(S):
+            m = free[r, s]
             for a in range(A):
                 t = revert(trust[r, s, a], trust_base[r, s, a], rho[r])
                 trust[r, s, a] = t
                 t = trust[r, s, a]  # in the state's own precision, as the thresholds see it
-                trust_out[r, s, a] = t
                 st = status[r, s, a]
-                x = u[r, s, a]
-                m = free[r, s]
+                x = 1.0  # the uniform, drawn only where a hazard may apply (the model decides, a member or candidate)
+                if m and (cand[s, a] or (st != NONE and st != EXITED)):
+                    x = uniform_at(key, rid, per, s * A + a)
                 fr = st == ACTIVE and not_leader[s, a] and (
                     (m and t < freeze_below[r] and x < freeze_hazard[r]) or order_freeze[r, s, a])
                 lv = not_leader[s, a] and (
@@ -157,16 +171,27 @@ def transitions(status, trust, trust_base, u, not_leader, cand, free, order_free
                 bk = st == FROZEN and ((m and t >= back_above[r] and x < back_hazard[r]) or order_back[r, s, a])
                 jn = (st == NONE or st == EXITED) and cand[s, a] and (
                     (m and t >= join_above[r] and x < join_hazard[r]) or order_join[r, s, a])
-                freeze_out[r, s, a] = fr
-                leave_out[r, s, a] = lv
-                back_out[r, s, a] = bk
-                join_out[r, s, a] = jn
                 if lv:
                     fr = False  # an order to leave an active membership: it leaves, not freezes
-                    freeze_out[r, s, a] = False
+                if keep:
+                    trust_out[r, s, a] = t
+                    freeze_out[r, s, a] = fr
+                    leave_out[r, s, a] = lv
+                    back_out[r, s, a] = bk
+                    join_out[r, s, a] = jn
+                else:
+                    freezes += fr
+                    exits += lv
+                    backs += bk
+                    joins += jn
                 if bk or jn:
                     status[r, s, a] = ACTIVE
                 elif lv:
                     status[r, s, a] = EXITED
                 elif fr:
                     status[r, s, a] = FROZEN
+        if not keep:
+            n_freeze[r] += freezes
+            n_exit[r] += exits
+            n_back[r] += backs
+            n_join[r] += joins
