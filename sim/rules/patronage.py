@@ -29,7 +29,8 @@ from .common import Dyads, towards_sides
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
-declare_state("patron_wait", ("F", "S", "A"), "int32", 10_000, doc="months since the patron last judged its alliance here")
+declare_state("patron_wait", ("F", "S", "A"), "int32", 10_000,  # the kernel's WAIT_CAP: pairs it never judges stay there
+              doc="months since the patron last judged its alliance here")
 declare_state("held_before", ("T",), "int16", lambda ctx: ctx.st["controller"].copy(),
               doc="controller of each territory at the end of the previous month")
 

@@ -43,7 +43,9 @@ def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, cap
             each step rounded to the arrays' precision as numpy computes it.
         credibility, outside_zone: (R, A); capacity, capacity_ref: (R, S), all of one dtype.
         aff: (R, S, S); status: (R, S, A); trust: (R, S, A) updated in place;
-            patron_wait: (R, F, S, A) months since the patron last judged, updated in place;
+            patron_wait: (R, F, S, A) months since the patron last judged, updated in place
+            for the possible patrons and alliances (the others stay at WAIT_CAP, where
+            they start: :mod:`sim.rules.patronage` declares it so);
             held_before, controller: (R, T); peak: (R, F); trigger: (R, A).
         th, cooldown, gain, cost: (R,) the rule's parameters.
         refused_now, answered_now: (R, S, A) this month's refusals and answers, added to.
@@ -57,8 +59,6 @@ def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, cap
     R, F = peak.shape
     np_ = P.size
     nc = C.size
-    S = patron_wait.shape[2]
-    A = patron_wait.shape[3]
     per = F * np_ * nc
     judged_any = False
     delta = np.zeros((np_, nc))
@@ -134,15 +134,16 @@ def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, cap
         if not keep:
             n_letdown[r] += letdowns
             n_backing[r] += backings
-        for f in range(F):  # months since each patron last judged: a month more, or 0 if it judged now
-            wait = patron_wait[r, f].reshape(S * A)  # a view (C-contiguous)
-            for k in range(S * A):
-                v = wait[k]
-                wait[k] = v + 1 if v < WAIT_CAP else WAIT_CAP
+        # months since each patron last judged: a month more (at most WAIT_CAP), or 0 if it judged now. Only
+        # the possible patrons' pairs: the others start at WAIT_CAP (the state's start) and would stay there
+        for f in range(F):
             for i in range(np_):
                 for c in range(nc):
                     if judged_at[f, i, c]:
                         patron_wait[r, f, P[i], C[c]] = 0
+                    else:
+                        v = patron_wait[r, f, P[i], C[c]]
+                        patron_wait[r, f, P[i], C[c]] = v + 1 if v < WAIT_CAP else WAIT_CAP
         for i in range(np_):
             for c in range(nc):
                 x = trust[r, P[i], C[c]] + delta[i, c]
