@@ -1,7 +1,8 @@
-"""Rules whose month is one compiled pass (procurement, limited offensives): the kernel
-draws the numbers the rule's stream would draw, and counts the events ``world.emit``
-would count, so a narrated world (a log attached, events emitted from the kernel's
-places) and a counted one (events counted in the kernel) run identically."""
+"""Rules whose month is one compiled pass (procurement, limited offensives, alliance
+requests and responses, patronage, membership): the kernel draws the numbers the rule's
+stream would draw, and counts the events ``world.emit`` would count, so a narrated world (a
+log attached, events emitted from the kernel's places) and a counted one (events counted in
+the kernel) run identically."""
 
 from __future__ import annotations
 
