@@ -54,6 +54,7 @@ def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, a
     A = leader.size
     per = F * 2 * A
     any_ask = False
+    first = -1  # the first replicate in which anyone asked
     delta = np.zeros((S, A))
     for r in range(R):
         rid = ids[r]
@@ -102,24 +103,31 @@ def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, a
                     else:
                         request_wait[r, f, sg, a] = min(request_wait[r, f, sg, a] + 1, WAIT_CAP)
                 support[r, f, sg] = max(support[r, f, sg] * decay[r], committed * share[r])
+        if any_ask and first < 0:
+            first = r
         for s in range(S):
             for a in range(A):
                 if delta[s, a] != 0.0:
                     trust[r, s, a] = min(max(trust[r, s, a] + delta[s, a], 0.0), 1.0)
-        if not keep and asks:
-            n_request[r] += asks
-            n_response[r] += yeses
-            n_refusal[r] += nos
-            n_abstention[r] += outs
-    if any_ask:  # as np.clip(trust, 0, 1): also a trust an effect took out of bounds
-        for r in range(R):
-            for s in range(S):
-                for a in range(A):
+                elif any_ask:  # np.clip(trust, 0, 1) once anyone asked: also a trust an effect took out of bounds
                     x = trust[r, s, a]
                     if x < 0.0:
                         trust[r, s, a] = 0.0
                     elif x > 1.0:
                         trust[r, s, a] = 1.0
+        if not keep and asks:
+            n_request[r] += asks
+            n_response[r] += yeses
+            n_refusal[r] += nos
+            n_abstention[r] += outs
+    for r in range(max(first, 0)):  # and in the replicates before the first that asked
+        for s in range(S):
+            for a in range(A):
+                x = trust[r, s, a]
+                if x < 0.0:
+                    trust[r, s, a] = 0.0
+                elif x > 1.0:
+                    trust[r, s, a] = 1.0
     return any_ask
 
 
