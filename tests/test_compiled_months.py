@@ -1,7 +1,8 @@
-"""Rules whose month is one compiled pass (procurement, limited offensives): the kernel
-draws the numbers the rule's stream would draw, and counts the events ``world.emit``
-would count, so a narrated world (a log attached, events emitted from the kernel's
-places) and a counted one (events counted in the kernel) run identically."""
+"""Rules whose month is one compiled pass (procurement, limited offensives, alliance
+requests and responses, patronage, membership): the kernel draws the numbers the rule's
+stream would draw, and counts the events ``world.emit`` would count, so a narrated world (a
+log attached, events emitted from the kernel's places) and a counted one (events counted in
+the kernel) run identically."""
 
 from __future__ import annotations
 
@@ -43,15 +44,27 @@ def test_a_kernel_draws_what_the_stream_would_draw():
 
 
 EVENTS = ("procurement.delivery", "procurement.slip", "procurement.refusal", "offensive.launch", "offensive.seizure",
-          "offensive.gain", "offensive.retake", "offensive.failure", "offensive.war", "escalation.deaths")
+          "offensive.gain", "offensive.retake", "offensive.failure", "offensive.war", "escalation.deaths",
+          "patronage.letdown", "patronage.backing", "alliance.request", "alliance.response", "alliance.refusal",
+          "alliance.abstention", "membership.freeze", "membership.exit", "membership.reengage",
+          "membership.accession")
+
+
+EVERY_PATH = {"alliances.csto.outside_zone": 0.5, "alliances.csto.candidates": ["azerbaijan"],
+              "alliances.csto.trust.azerbaijan": 0.9, "rules.membership.reengage_above": 0.0}
+"""Karabakh where every path of the alliance phase is taken: the CSTO stands by protégés
+outside its zone (patronage backs), Azerbaijan joins it (accession, and then Armenia's
+requests against a member are abstentions) and frozen members take part again."""
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_narrated_world_runs_and_counts_as_a_counted_one(dtype):
+@pytest.mark.parametrize("overrides", [None, EVERY_PATH], ids=["karabakh", "every-path"])
+def test_a_narrated_world_runs_and_counts_as_a_counted_one(dtype, overrides):
     """Karabakh, 400 replicates, 36 months, with a log following every replicate and without:
     the same state and the same counts of every event (the log's path emits the places the
-    kernels say; the other counts in the kernels); the log holds the events counted."""
-    scn = sim.load_scenario("karabakh")
+    kernels say; the other counts in the kernels); the log holds the events counted. As
+    shipped, and changed so that every event of the alliance phase happens (``EVERY_PATH``)."""
+    scn = sim.load_scenario("karabakh", overrides=overrides)
     plan = compile_plan(scn.spec, scn.rules, scn.spec.meta.horizon_months, [])
     n = 400
     worlds = [open_world(plan, n, seeding.root_sequence(11), dtype=dtype) for _ in range(2)]
@@ -71,7 +84,12 @@ def test_a_narrated_world_runs_and_counts_as_a_counted_one(dtype):
         assert np.array_equal(counted.counts[name], narrated.counts[name]), name
         if name != "escalation.deaths":  # the ladder emits deaths too
             assert np.array_equal(logged[name], counted.counts[name]), name
-    for name in ("procurement.delivery", "procurement.slip", "offensive.launch", "offensive.war", "offensive.failure"):
+    taken = ("procurement.delivery", "procurement.slip", "offensive.launch", "offensive.war", "offensive.failure",
+             "patronage.letdown", "alliance.request", "alliance.response", "alliance.refusal", "membership.freeze",
+             "membership.exit")
+    if overrides:
+        taken += ("patronage.backing", "alliance.abstention", "membership.reengage", "membership.accession")
+    for name in taken:
         assert counted.counts[name].sum() > 0, name  # the test sees each path taken
     for w in worlds:
         w.release()

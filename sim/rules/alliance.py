@@ -229,6 +229,9 @@ def build(plan: Plan):
     from .alliance_kernel import respond as respond_all
 
     names = ("trust", "request_wait", "refused_now", "answered_now", "requests", "responses", "support")
+    sides = np.ascontiguousarray(d.sides, dtype=np.intp)
+    leader = np.ascontiguousarray(d.leader, dtype=np.intp)
+    none_b = np.empty((0, 0, 0, 0), dtype=bool)
 
     def step(w) -> None:
         st = w.st
@@ -236,29 +239,32 @@ def build(plan: Plan):
         c = np.ascontiguousarray
 
         q, eligible, abstain = response_probability(w, d)
-        u = w.stream("alliance").random((R, F, 2, A))
+        g = w.stream("alliance")  # one draw per flashpoint, side and alliance: is a request answered? (in the kernel)
         for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
-        trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
-        shape = (R, F, 2, A)
-        asking, respond, refuse, abstained = (np.empty(shape, dtype=bool) for _ in range(4))
-        free = c(model_decides(st)[:, d.sides])  # a played side asks only when its team orders it (in the game)
-        ordered = c(st.order_ask_for_help)
-        asked = respond_all(sides=c(d.sides, dtype=np.intp), leader=c(d.leader, dtype=np.intp), peak=c(st.peak),
-                            free=free, ordered=ordered,
-                            settled=c(st.settled), trigger=c(w.par.trigger), q=q, eligible=eligible,
-                            abstain=abstain, u=u, trust=st.trust, request_wait=st.request_wait,
-                            cooldown=w.rp("alliance", "cooldown_months"), gain=w.rp("alliance", "response_gain"),
-                            refusal_cost=w.rp("alliance", "refusal_cost"),
+        keep = w.log is not None  # a log narrates: the kernel says where each event happened, emit counts and logs
+        if keep:
+            trust_side = st.trust[:, d.sides, :]  # (R, F, 2, A) before
+            asking, respond, refuse, abstained = (np.empty((R, F, 2, A), dtype=bool) for _ in range(4))
+        else:
+            asking = respond = refuse = abstained = none_b
+        asked = respond_all(sides=sides, leader=leader, peak=c(st.peak),
+                            free=c(model_decides(st)),  # a played side asks only when its team orders it (in the game)
+                            ordered=c(st.order_ask_for_help), settled=c(st.settled), trigger=c(w.par.trigger), q=q,
+                            eligible=eligible, abstain=abstain, key=g.keys(1)[0], ids=g.ids, trust=st.trust,
+                            request_wait=st.request_wait, cooldown=w.rp("alliance", "cooldown_months"),
+                            gain=w.rp("alliance", "response_gain"), refusal_cost=w.rp("alliance", "refusal_cost"),
                             abstain_cost=w.rp("alliance", "abstain_cost"), refused_now=st.refused_now,
                             answered_now=st.answered_now, requests=st.requests, responses=st.responses,
                             support=st.support, capability=c(st.capability), capacity=c(w.par.capacity),
                             share=w.rp("alliance", "support_share"), decay=w.rp("alliance", "support_decay"),
-                            asking_out=asking, respond_out=respond, refuse_out=refuse, abstained_out=abstained)
+                            n_request=w.counts["alliance.request"], n_response=w.counts["alliance.response"],
+                            n_refusal=w.counts["alliance.refusal"], n_abstention=w.counts["alliance.abstention"],
+                            keep=keep, asking_out=asking, respond_out=respond, refuse_out=refuse,
+                            abstained_out=abstained)
         st.order_ask_for_help[:] = False
-        if asked:
-            np.clip(st.trust, 0.0, 1.0, out=st.trust)
+        if keep and asked:
             after = st.trust[:, d.sides, :]
             w.emit("alliance.request", asking)
             w.emit("alliance.response", respond, before=trust_side, after=after)

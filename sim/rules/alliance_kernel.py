@@ -1,46 +1,64 @@
 """Alliance responses (:mod:`sim.rules.alliance`) and membership changes
-(:mod:`sim.rules.membership`), compiled (numba): one pass per replicate.
+(:mod:`sim.rules.membership`), compiled (numba): one pass per replicate each.
 
-The uniform draws come from the world's streams, drawn for every replicate outside this
-module. Compiled on first use and cached on disk. Symbols are those of docs/MODEL.md §D4
-and §D6.
+Each draws the uniforms it uses itself, as the world's stream would draw them
+(:func:`sim.seeding_kernel.uniform_at` at the addresses of a whole-array draw), and counts
+the month's events into ``world.counts`` unless a log narrates them (then it says where each
+happened, for ``world.emit``). Compiled on first use and cached on disk. Symbols are those
+of docs/MODEL.md §D4 and §D6.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .formulas import kernel, revert
+from .. import seeding_kernel
+from ..seeding_kernel import uniform_at
+from .formulas import kernel, revert, source_hash
+
+_SEEDING = source_hash(seeding_kernel.__file__)  # uniform_at is inlined: its file is part of the cache stamp
 
 NONE, ACTIVE, FROZEN, EXITED = 0, 1, 2, 3  # sim.world.compile's codes (this module stays a leaf)
 WAIT_CAP = 10_000
 
 
-@kernel
-def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, abstain, u, trust, request_wait, cooldown,
-            gain, refusal_cost, abstain_cost, refused_now, answered_now, requests, responses, support,
-            capability, capacity, share, decay,
+@kernel(also=(_SEEDING,))
+def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, abstain, key, ids, trust, request_wait,
+            cooldown, gain, refusal_cost, abstain_cost, refused_now, answered_now, requests, responses, support,
+            capability, capacity, share, decay, n_request, n_response, n_refusal, n_abstention, keep,
             asking_out, respond_out, refuse_out, abstained_out):  # pragma: no cover - compiled
     """Requests, responses and their consequences for one month, in place; returns
-    whether anyone asked.
+    whether anyone asked (then every trust is clipped to [0, 1]).
 
     Args:
         sides: (F, 2); leader: (A,); peak: (R, F); settled: (R, F); trigger: (R, A).
-        free: (R, F, 2) the side is nobody's to play (the model asks for it); ordered:
+        free: (R, S) the state is nobody's to play (the model asks for it); ordered:
         (R, F, 2, A) its team ordered a request (made whatever the rung and cooldown).
-        q, eligible, abstain: (R, F, 2, A) (:func:`sim.rules.common.response_probability`);
-        u: (R, F, 2, A) uniforms. trust: (R, S, A); request_wait: (R, F, 2, A).
+        q, eligible, abstain: (R, F, 2, A) (:func:`sim.rules.common.response_probability`).
+        key, ids: the stream's call and the replicates' global indices (R,): a request is
+        answered if ``uniform_at(key, ids[r], F * 2 * A, (f * 2 + sg) * A + a)`` < q (one
+        draw per flashpoint, side and alliance, as ``stream.random((R, F, 2, A))``).
+        trust: (R, S, A); request_wait: (R, F, 2, A).
         cooldown, gain, refusal_cost, abstain_cost, share, decay: (R,) parameters.
         refused_now, answered_now: (R, S, A) set; requests, responses: (R, S, A) added to;
         support: (R, F, 2); capability, capacity: (R, S).
-        asking_out ... abstained_out: (R, F, 2, A) bool, this month's requests and answers.
+        n_request, n_response, n_refusal, n_abstention: (R,) the events' counts
+        (``world.counts``), raised by the month's requests and their outcomes; left alone
+        if ``keep``.
+        keep: instead of counting, write where each happened (for ``world.emit`` when a
+        log narrates): asking_out ... abstained_out (R, F, 2, A) bool; otherwise they are
+        not touched (empty arrays will do).
     """
     R, F = peak.shape
     S = trust.shape[1]
     A = leader.size
+    per = F * 2 * A
     any_ask = False
+    first = -1  # the first replicate in which anyone asked
     delta = np.zeros((S, A))
     for r in range(R):
+        rid = ids[r]
+        asks = yeses = nos = outs = 0
         for s in range(S):
             for a in range(A):
                 delta[s, a] = 0.0
@@ -51,68 +69,108 @@ def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, a
                 s = sides[f, sg]
                 committed = 0.0
                 for a in range(A):
-                    by_model = (free[r, f, sg] and peak[r, f] >= trigger[r, a]
+                    by_model = (free[r, s] and peak[r, f] >= trigger[r, a]
                                 and request_wait[r, f, sg, a] >= cooldown[r])
                     ask = eligible[r, f, sg, a] and (by_model or ordered[r, f, sg, a]) and not settled[r, f]
-                    yes = ask and u[r, f, sg, a] < q[r, f, sg, a]
+                    yes = ask and uniform_at(key, rid, per, (f * 2 + sg) * A + a) < q[r, f, sg, a]
                     no = ask and not yes and not abstain[r, f, sg, a]
                     out = ask and abstain[r, f, sg, a]
-                    asking_out[r, f, sg, a] = ask
-                    respond_out[r, f, sg, a] = yes
-                    refuse_out[r, f, sg, a] = no
-                    abstained_out[r, f, sg, a] = out
+                    if keep:
+                        asking_out[r, f, sg, a] = ask
+                        respond_out[r, f, sg, a] = yes
+                        refuse_out[r, f, sg, a] = no
+                        abstained_out[r, f, sg, a] = out
                     if ask:
                         any_ask = True
+                        asks += 1
                         request_wait[r, f, sg, a] = 0
                         requests[r, s, a] += 1
                         if yes:
+                            yeses += 1
                             delta[s, a] += gain[r] * (1.0 - trust[r, s, a])
                             answered_now[r, s, a] += 1.0
                             responses[r, s, a] += 1
                             la = leader[a]
                             committed += capability[r, la] * capacity[r, la]
                         elif no:
+                            nos += 1
                             delta[s, a] -= refusal_cost[r]
                             refused_now[r, s, a] += 1.0
                         else:
+                            outs += 1
                             delta[s, a] -= abstain_cost[r]
                             refused_now[r, s, a] += 1.0
                     else:
                         request_wait[r, f, sg, a] = min(request_wait[r, f, sg, a] + 1, WAIT_CAP)
                 support[r, f, sg] = max(support[r, f, sg] * decay[r], committed * share[r])
+        if any_ask and first < 0:
+            first = r
         for s in range(S):
             for a in range(A):
                 if delta[s, a] != 0.0:
                     trust[r, s, a] = min(max(trust[r, s, a] + delta[s, a], 0.0), 1.0)
+                elif any_ask:  # np.clip(trust, 0, 1) once anyone asked: also a trust an effect took out of bounds
+                    x = trust[r, s, a]
+                    if x < 0.0:
+                        trust[r, s, a] = 0.0
+                    elif x > 1.0:
+                        trust[r, s, a] = 1.0
+        if not keep and asks:
+            n_request[r] += asks
+            n_response[r] += yeses
+            n_refusal[r] += nos
+            n_abstention[r] += outs
+    for r in range(max(first, 0)):  # and in the replicates before the first that asked
+        for s in range(S):
+            for a in range(A):
+                x = trust[r, s, a]
+                if x < 0.0:
+                    trust[r, s, a] = 0.0
+                elif x > 1.0:
+                    trust[r, s, a] = 1.0
     return any_ask
 
 
-@kernel
-def transitions(status, trust, trust_base, u, not_leader, cand, free, order_freeze, order_leave, order_back,
+@kernel(also=(_SEEDING,))
+def transitions(status, trust, trust_base, key, ids, not_leader, cand, free, order_freeze, order_leave, order_back,
                 order_join, rho, freeze_below, freeze_hazard, exit_below,
                 exit_hazard, back_above, back_hazard, join_above, join_hazard,
+                n_freeze, n_exit, n_back, n_join, keep,
                 freeze_out, leave_out, back_out, join_out, trust_out):  # pragma: no cover - compiled
     """Trust reversion and the month's freezes, exits, re-engagements and accessions, in place.
 
     Args:
-        status, trust, trust_base: (R, S, A); u: (R, S, A) uniforms; not_leader, cand: (S, A);
+        status, trust, trust_base: (R, S, A); not_leader, cand: (S, A).
+        key, ids: the stream's call and the replicates' global indices (R,): state s's
+        uniform for alliance a is ``uniform_at(key, ids[r], S * A, s * A + a)`` (one draw
+        per state and alliance, as ``stream.random((R, S, A))``), drawn where a hazard
+        may apply.
         free: (R, S) the state is nobody's to play (the model decides for it); order_freeze,
         order_leave, order_back, order_join: (R, S, A) its team's orders, carried out
         whatever the trust (leave also from active);
-        rho ... join_hazard: (R,) parameters. freeze_out ... join_out: (R, S, A) bool, the
-        month's changes; trust_out: (R, S, A) trust when judged.
+        rho ... join_hazard: (R,) parameters.
+        n_freeze, n_exit, n_back, n_join: (R,) the events' counts (``world.counts``),
+        raised by the month's changes; left alone if ``keep``.
+        keep: instead of counting, write where each happened (for ``world.emit`` when a
+        log narrates): freeze_out ... join_out (R, S, A) bool, the month's changes;
+        trust_out (R, S, A) trust when judged; otherwise they are not touched (empty
+        arrays will do).
     """
     R, S, A = status.shape
+    per = S * A
     for r in range(R):
+        rid = ids[r]
+        freezes = exits = backs = joins = 0
         for s in range(S):
+            m = free[r, s]
             for a in range(A):
                 t = revert(trust[r, s, a], trust_base[r, s, a], rho[r])
                 trust[r, s, a] = t
                 t = trust[r, s, a]  # in the state's own precision, as the thresholds see it
-                trust_out[r, s, a] = t
                 st = status[r, s, a]
-                x = u[r, s, a]
-                m = free[r, s]
+                x = 1.0  # the uniform, drawn only where a hazard may apply (the model decides, a member or candidate)
+                if m and (cand[s, a] or (st != NONE and st != EXITED)):
+                    x = uniform_at(key, rid, per, s * A + a)
                 fr = st == ACTIVE and not_leader[s, a] and (
                     (m and t < freeze_below[r] and x < freeze_hazard[r]) or order_freeze[r, s, a])
                 lv = not_leader[s, a] and (
@@ -121,16 +179,27 @@ def transitions(status, trust, trust_base, u, not_leader, cand, free, order_free
                 bk = st == FROZEN and ((m and t >= back_above[r] and x < back_hazard[r]) or order_back[r, s, a])
                 jn = (st == NONE or st == EXITED) and cand[s, a] and (
                     (m and t >= join_above[r] and x < join_hazard[r]) or order_join[r, s, a])
-                freeze_out[r, s, a] = fr
-                leave_out[r, s, a] = lv
-                back_out[r, s, a] = bk
-                join_out[r, s, a] = jn
                 if lv:
                     fr = False  # an order to leave an active membership: it leaves, not freezes
-                    freeze_out[r, s, a] = False
+                if keep:
+                    trust_out[r, s, a] = t
+                    freeze_out[r, s, a] = fr
+                    leave_out[r, s, a] = lv
+                    back_out[r, s, a] = bk
+                    join_out[r, s, a] = jn
+                else:
+                    freezes += fr
+                    exits += lv
+                    backs += bk
+                    joins += jn
                 if bk or jn:
                     status[r, s, a] = ACTIVE
                 elif lv:
                     status[r, s, a] = EXITED
                 elif fr:
                     status[r, s, a] = FROZEN
+        if not keep:
+            n_freeze[r] += freezes
+            n_exit[r] += exits
+            n_back[r] += backs
+            n_join[r] += joins

@@ -126,6 +126,8 @@ def build(plan: Plan):
 
     not_leader = np.ascontiguousarray(not_leader)
     cand = np.ascontiguousarray(cand, dtype=bool)
+    orders = tuple(f"order_{n}" for n in ("freeze", "leave", "reengage", "join"))
+    none_b, none_f = np.empty((0, 0, 0), dtype=bool), np.empty((0, 0, 0))
 
     def step(w) -> None:
         st = w.st
@@ -134,24 +136,31 @@ def build(plan: Plan):
         for name in ("trust", "status"):  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
-        u = w.stream("membership").random(st.trust.shape)
-        freeze, leave, back, join = (np.empty(st.trust.shape, dtype=bool) for _ in range(4))
-        t = np.empty(st.trust.shape)
-        orders = tuple(c(st[f"order_{n}"]) for n in ("freeze", "leave", "reengage", "join"))
-        transitions(status=st.status, trust=st.trust, trust_base=c(st.trust_base), u=u, not_leader=not_leader,
-                    cand=cand, free=c(model_decides(st)), order_freeze=orders[0], order_leave=orders[1],
-                    order_back=orders[2], order_join=orders[3], rho=w.rp("membership", "trust_reversion"),
-                    freeze_below=w.rp("membership", "freeze_below"),
+        g = w.stream("membership")  # one draw per state and alliance (drawn in the kernel)
+        keep = w.log is not None  # a log narrates: the kernel says where each event happened, emit counts and logs
+        if keep:
+            freeze, leave, back, join = (np.empty(st.trust.shape, dtype=bool) for _ in range(4))
+            t = np.empty(st.trust.shape)
+        else:
+            freeze = leave = back = join = none_b
+            t = none_f
+        transitions(status=st.status, trust=st.trust, trust_base=c(st.trust_base), key=g.keys(1)[0], ids=g.ids,
+                    not_leader=not_leader, cand=cand, free=c(model_decides(st)), order_freeze=c(st[orders[0]]),
+                    order_leave=c(st[orders[1]]), order_back=c(st[orders[2]]), order_join=c(st[orders[3]]),
+                    rho=w.rp("membership", "trust_reversion"), freeze_below=w.rp("membership", "freeze_below"),
                     freeze_hazard=w.rp("membership", "freeze_hazard"), exit_below=w.rp("membership", "exit_below"),
                     exit_hazard=w.rp("membership", "exit_hazard"), back_above=w.rp("membership", "reengage_above"),
                     back_hazard=w.rp("membership", "reengage_hazard"),
                     join_above=w.rp("membership", "accede_above"), join_hazard=w.rp("membership", "accede_hazard"),
+                    n_freeze=w.counts["membership.freeze"], n_exit=w.counts["membership.exit"],
+                    n_back=w.counts["membership.reengage"], n_join=w.counts["membership.accession"], keep=keep,
                     freeze_out=freeze, leave_out=leave, back_out=back, join_out=join, trust_out=t)
-        for n in ("freeze", "leave", "reengage", "join"):
-            st[f"order_{n}"][:] = False  # carried out
-        w.emit("membership.freeze", freeze, trust=t)
-        w.emit("membership.exit", leave, trust=t)
-        w.emit("membership.reengage", back, trust=t)
-        w.emit("membership.accession", join, trust=t)
+        for name in orders:
+            st[name][:] = False  # carried out
+        if keep:
+            w.emit("membership.freeze", freeze, trust=t)
+            w.emit("membership.exit", leave, trust=t)
+            w.emit("membership.reengage", back, trust=t)
+            w.emit("membership.accession", join, trust=t)
 
     return step

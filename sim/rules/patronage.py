@@ -25,11 +25,12 @@ import numpy as np
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
-from .common import Dyads, answer_probability, towards_sides
+from .common import Dyads, towards_sides
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
-declare_state("patron_wait", ("F", "S", "A"), "int32", 10_000, doc="months since the patron last judged its alliance here")
+declare_state("patron_wait", ("F", "S", "A"), "int32", 10_000,  # the kernel's WAIT_CAP: pairs it never judges stay there
+              doc="months since the patron last judged its alliance here")
 declare_state("held_before", ("T",), "int16", lambda ctx: ctx.st["controller"].copy(),
               doc="controller of each territory at the end of the previous month")
 
@@ -107,34 +108,42 @@ def build(plan: Plan):
     from .patronage_kernel import judge
 
     Pc, Cc = P.astype(np.intp), C.astype(np.intp)
+    leader = np.ascontiguousarray(plan.leader[C], dtype=np.intp)
     sides = np.ascontiguousarray(d.sides, dtype=np.intp)
     stake = np.ascontiguousarray(stake, dtype=np.intp)
     not_side = np.ascontiguousarray(not_side)
     lead = np.ascontiguousarray(lead)
+    none_b, none_f = np.empty((0, 0, 0, 0), dtype=bool), np.empty((0, 0, 0))
+    names = ("trust", "patron_wait", "held_before", "refused_now", "answered_now")
 
     def step(w) -> None:
-        st = w.st
+        st, par = w.st, w.par
         R = w.n
         c = np.ascontiguousarray
         reset(w)
-        u = w.stream("patronage").random((R, F, P.size, C.size))  # one judgement per patron, flashpoint, alliance
-        q = c((answer_probability(w, d) * w.par.outside_zone)[:, C], dtype=np.float64)  # (R, c)
-
-        for name in ("trust", "patron_wait", "held_before", "refused_now", "answered_now"):  # updated in place
+        # one judgement per flashpoint, patron and alliance: does the alliance stand by the protégé? (drawn in the kernel)
+        g = w.stream("patronage")
+        for name in names:  # updated in place by the kernel
             if not st[name].flags.c_contiguous:
                 st[name] = c(st[name])
-        letdown = np.empty((R, F, P.size, C.size), dtype=bool)
-        backed = np.empty((R, F, P.size, C.size), dtype=bool)
-        before = np.empty((R, P.size, C.size))
-        after = np.empty((R, P.size, C.size))
-        judged = judge(P=Pc, C=Cc, sides=sides, stake=stake, not_side=not_side, lead=lead, aff=c(st.affinity),
+        keep = w.log is not None  # a log narrates: the kernel says where each event happened, emit counts and logs
+        if keep:
+            letdown, backed = (np.empty((R, F, P.size, C.size), dtype=bool) for _ in range(2))
+            before, after = np.empty((R, P.size, C.size)), np.empty((R, P.size, C.size))
+        else:
+            letdown = backed = none_b
+            before = after = none_f
+        judged = judge(P=Pc, C=Cc, leader=leader, sides=sides, stake=stake, not_side=not_side, lead=lead,
+                       key=g.keys(1)[0], ids=g.ids, credibility=c(par.credibility), capacity=c(par.capacity),
+                       capacity_ref=c(st.capacity_ref), outside_zone=c(par.outside_zone), aff=c(st.affinity),
                        status=c(st.status), trust=st.trust, patron_wait=st.patron_wait, held_before=st.held_before,
-                       controller=c(st.controller), peak=c(st.peak), trigger=c(w.par.trigger), u=u, q=q,
+                       controller=c(st.controller), peak=c(st.peak), trigger=c(par.trigger),
                        th=w.rp("patronage", "patron_threshold"), cooldown=w.rp("patronage", "cooldown_months"),
                        gain=w.rp("patronage", "patron_gain"), cost=w.rp("patronage", "patron_cost"),
-                       refused_now=st.refused_now, answered_now=st.answered_now, letdown_out=letdown,
-                       backed_out=backed, before_out=before, after_out=after)
-        if judged:
+                       refused_now=st.refused_now, answered_now=st.answered_now,
+                       n_letdown=w.counts["patronage.letdown"], n_backing=w.counts["patronage.backing"], keep=keep,
+                       letdown_out=letdown, backed_out=backed, before_out=before, after_out=after)
+        if keep and judged:
             shape = (R, F, P.size, C.size)
             b4, af = np.broadcast_to(before[:, None], shape), np.broadcast_to(after[:, None], shape)
             w.emit("patronage.letdown", letdown, where=(None, P, C), before=b4, after=af)

@@ -1,53 +1,88 @@
 """Patronage's monthly step (:mod:`sim.rules.patronage`), compiled (numba).
 
-One pass per replicate over flashpoints, sides, possible patrons and alliances: who
-judges its alliance this month, whether the alliance stands by the protégé (the uniform
-draws come from the world's stream, drawn for every replicate outside this module), and
-the trust that follows. Compiled on first use and cached on disk. Symbols are those of
-docs/MODEL.md §D4a.
+One pass per replicate over flashpoints, sides, possible patrons and alliances: the
+probability that each alliance stands by a protégé (credibility times the change in its
+leader's capacity, outside its zone: :func:`sim.rules.common.answer_probability` times
+``outside_zone``, in the world's precision), who judges its alliance this month, whether
+the alliance stands by the protégé (each replicate's uniforms drawn here, as the world's
+stream would draw them: :func:`sim.seeding_kernel.uniform_at`), the trust that follows,
+and the month's counts of the rule's events. Compiled on first use and cached on disk.
+Symbols are those of docs/MODEL.md §D4a.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .formulas import kernel
+from .. import seeding_kernel
+from ..seeding_kernel import uniform_at
+from .formulas import kernel, source_hash
+
+_SEEDING = source_hash(seeding_kernel.__file__)  # uniform_at is inlined: its file is part of the cache stamp
 
 ACTIVE = 1  # sim.world.compile.ACTIVE (not imported: this module stays a leaf)
 WAIT_CAP = 10_000
 
 
-@kernel
-def judge(P, C, sides, stake, not_side, lead, aff, status, trust, patron_wait, held_before, controller, peak,
-          trigger, u, q, th, cooldown, gain, cost, refused_now, answered_now,
+@kernel(also=(_SEEDING,))
+def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, capacity, capacity_ref, outside_zone,
+          aff, status, trust, patron_wait, held_before, controller, peak, trigger, th, cooldown, gain, cost,
+          refused_now, answered_now, n_letdown, n_backing, keep,
           letdown_out, backed_out, before_out, after_out):  # pragma: no cover - compiled
     """Advance every replicate's patrons by one month, in place; return whether anyone judged.
 
     Args:
-        P: (p,) possible patrons; C: (c,) collective-defence alliances; sides: (F, 2);
-            stake: (F,) territory at stake (-1: none); not_side: (F, 2, p); lead: (p, c)
-            the patron leads the alliance.
+        P: (p,) possible patrons; C: (c,) collective-defence alliances; leader: (c,) their
+            leaders; sides: (F, 2); stake: (F,) territory at stake (-1: none); not_side:
+            (F, 2, p); lead: (p, c) the patron leads the alliance.
+        key, ids: the stream's call and the replicates' global indices (R,): the alliance
+            stands by patron i's protégé at f if ``uniform_at(key, ids[r], F * p * c,
+            (f * p + i) * c + c_)`` < q (one draw per flashpoint, patron and alliance, as
+            ``stream.random((R, F, p, c))``), where q = min(1, credibility x capacity of the
+            leader / its capacity_ref (1 where that is not positive)) x outside_zone,
+            each step rounded to the arrays' precision as numpy computes it.
+        credibility, outside_zone: (R, A); capacity, capacity_ref: (R, S), all of one dtype.
         aff: (R, S, S); status: (R, S, A); trust: (R, S, A) updated in place;
-            patron_wait: (R, F, S, A) months since the patron last judged, updated in place;
+            patron_wait: (R, F, S, A) months since the patron last judged, updated in place
+            for the possible patrons and alliances (the others stay at WAIT_CAP, where
+            they start: :mod:`sim.rules.patronage` declares it so);
             held_before, controller: (R, T); peak: (R, F); trigger: (R, A).
-        u: (R, F, p, c) uniforms; q: (R, c) P(the alliance stands by a protégé);
-            th, cooldown, gain, cost: (R,) the rule's parameters.
+        th, cooldown, gain, cost: (R,) the rule's parameters.
         refused_now, answered_now: (R, S, A) this month's refusals and answers, added to.
-        letdown_out, backed_out: (R, F, p, c) bool; before_out, after_out: (R, p, c) trust.
+        n_letdown, n_backing: (R,) the events' counts (``world.counts``), raised by the
+            (flashpoint, patron, alliance) places where the alliance let the protégé down
+            or backed it; left alone if ``keep``.
+        keep: instead of counting, write where each happened (for ``world.emit`` when a
+            log narrates): letdown_out, backed_out (R, F, p, c) bool; before_out,
+            after_out (R, p, c) trust; otherwise they are not touched (empty arrays will do).
     """
     R, F = peak.shape
     np_ = P.size
     nc = C.size
-    S = patron_wait.shape[2]
-    A = patron_wait.shape[3]
+    per = F * np_ * nc
     judged_any = False
     delta = np.zeros((np_, nc))
+    q = np.empty(nc)
+    x_ = np.empty(1, credibility.dtype)  # rounds each step to the arrays' precision, as numpy does
     judged_at = np.zeros((F, np_, nc), dtype=np.bool_)
     for r in range(R):
+        rid = ids[r]
+        for c in range(nc):
+            ac = C[c]
+            la = leader[c]
+            ref = capacity_ref[r, la]
+            x_[0] = capacity[r, la] / ref if ref > 0 else 1.0
+            x_[0] = credibility[r, ac] * x_[0]
+            if x_[0] > 1.0:
+                x_[0] = 1.0
+            x_[0] = x_[0] * outside_zone[r, ac]
+            q[c] = x_[0]
         for i in range(np_):
             for c in range(nc):
                 delta[i, c] = 0.0
-                before_out[r, i, c] = trust[r, P[i], C[c]]
+                if keep:
+                    before_out[r, i, c] = trust[r, P[i], C[c]]
+        letdowns = backings = 0
         for f in range(F):
             lost0 = False
             lost1 = False
@@ -55,52 +90,68 @@ def judge(P, C, sides, stake, not_side, lead, aff, status, trust, patron_wait, h
             if t >= 0:
                 lost0 = held_before[r, t] == sides[f, 0] and controller[r, t] != sides[f, 0]
                 lost1 = held_before[r, t] == sides[f, 1] and controller[r, t] != sides[f, 1]
-            for i in range(np_):
-                pi = P[i]
-                for c in range(nc):
-                    ac = C[c]
-                    letdown_out[r, f, i, c] = False
-                    backed_out[r, f, i, c] = False
+            for c in range(nc):
+                ac = C[c]
+                trig = peak[r, f] >= trigger[r, ac]  # the clash reached the alliance's trigger rung
+                for i in range(np_):
                     judged_at[f, i, c] = False
+                    if keep:
+                        letdown_out[r, f, i, c] = False
+                        backed_out[r, f, i, c] = False
+                    if not (trig or lost0 or lost1):  # most months: nobody judges
+                        continue
+                    pi = P[i]
                     if lead[i, c] or status[r, pi, ac] != ACTIVE:
                         continue
-                    hot = peak[r, f] >= trigger[r, ac] and patron_wait[r, f, pi, ac] >= cooldown[r]
-                    judged = False
+                    hot = trig and patron_wait[r, f, pi, ac] >= cooldown[r]
+                    letdown = False
+                    backed = False
                     for sg in range(2):
+                        if not (hot or (lost0 if sg == 0 else lost1)) or not not_side[f, sg, i]:
+                            continue
                         side = sides[f, sg]
                         a_ = aff[r, pi, side]
-                        if not (a_ >= th[r] and not_side[f, sg, i]) or status[r, side, ac] == ACTIVE:
+                        if not a_ >= th[r] or status[r, side, ac] == ACTIVE:
                             continue
-                        if not (hot or (lost0 if sg == 0 else lost1)):
-                            continue
-                        judged = True
+                        judged_at[f, i, c] = True
                         ac_ = min(max(a_, 0.0), 1.0)
-                        if u[r, f, i, c] < q[r, c]:
-                            backed_out[r, f, i, c] = True
+                        if uniform_at(key, rid, per, (f * np_ + i) * nc + c) < q[c]:
+                            backed = True
                             delta[i, c] += gain[r] * ac_ * (1.0 - trust[r, pi, ac])
                             answered_now[r, pi, ac] += 1.0
                         else:
-                            letdown_out[r, f, i, c] = True
+                            letdown = True
                             delta[i, c] -= cost[r] * ac_
                             refused_now[r, pi, ac] += 1.0
-                    if judged:
+                    if judged_at[f, i, c]:
                         judged_any = True
-                        judged_at[f, i, c] = True
-        for f in range(F):  # months since each patron last judged: a month more, or 0 if it judged now
-            for s in range(S):
-                for a in range(A):
-                    patron_wait[r, f, s, a] = min(patron_wait[r, f, s, a] + 1, WAIT_CAP)
+                    if keep:
+                        letdown_out[r, f, i, c] = letdown
+                        backed_out[r, f, i, c] = backed
+                    else:
+                        letdowns += letdown
+                        backings += backed
+        if not keep:
+            n_letdown[r] += letdowns
+            n_backing[r] += backings
+        # months since each patron last judged: a month more (at most WAIT_CAP), or 0 if it judged now. Only
+        # the possible patrons' pairs: the others start at WAIT_CAP (the state's start) and would stay there
+        for f in range(F):
             for i in range(np_):
                 for c in range(nc):
                     if judged_at[f, i, c]:
                         patron_wait[r, f, P[i], C[c]] = 0
+                    else:
+                        v = patron_wait[r, f, P[i], C[c]]
+                        patron_wait[r, f, P[i], C[c]] = v + 1 if v < WAIT_CAP else WAIT_CAP
         for i in range(np_):
             for c in range(nc):
                 x = trust[r, P[i], C[c]] + delta[i, c]
                 x = min(max(x, 0.0), 1.0)
                 if delta[i, c] != 0.0:
                     trust[r, P[i], C[c]] = x
-                after_out[r, i, c] = trust[r, P[i], C[c]]
+                if keep:
+                    after_out[r, i, c] = trust[r, P[i], C[c]]
         for t in range(held_before.shape[1]):
             held_before[r, t] = controller[r, t]
     return judged_any
