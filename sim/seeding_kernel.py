@@ -134,3 +134,10 @@ def bits16(key, ids, per, out):
         r = ids[i]
         for e in range(per):
             out[i * per + e] = np.uint16(_bits(key, r, per, e) >> _S48)
+
+
+@njit(inline="always")
+def bits16_at(key, r, per, e):
+    """Draw e of replicate r as a uniform 16-bit integer: its top 16 bits (the numbers of
+    :func:`bits16`)."""
+    return np.uint16(_bits(key, r, per, e) >> _S48)

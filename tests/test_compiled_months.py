@@ -1,8 +1,8 @@
 """Rules whose month is one compiled pass (procurement, limited offensives, alliance
-requests and responses, patronage, membership): the kernel draws the numbers the rule's
-stream would draw, and counts the events ``world.emit`` would count, so a narrated world (a
-log attached, events emitted from the kernel's places) and a counted one (events counted in
-the kernel) run identically."""
+requests and responses, patronage, membership, alignment): the kernel draws the numbers the
+rule's stream would draw, and counts the events ``world.emit`` would count, so a narrated
+world (a log attached, events emitted from the kernel's places) and a counted one (events
+counted in the kernel) run identically."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from numba import njit
 
 import sim
 from sim import seeding
-from sim.seeding_kernel import normal_at, uniform_at
+from sim.seeding_kernel import bits16_at, normal_at, uniform_at
 from sim.world.compile import compile_plan
 from sim.world.log import EventLog
 from sim.world.opening import open_world
@@ -43,11 +43,34 @@ def test_a_kernel_draws_what_the_stream_would_draw():
     assert np.array_equal(u, u2) and np.array_equal(z, z2)
 
 
+@njit
+def _bits16_in_a_kernel(key, ids, per):  # pragma: no cover - compiled
+    out = np.empty((ids.size, per), dtype=np.uint16)
+    for i in range(ids.size):
+        for e in range(per):
+            out[i, e] = bits16_at(key, ids[i], per, e)
+    return out
+
+
+def test_a_kernel_draws_the_streams_16_bit_integers():
+    """``bits16_at`` at a call's key gives ``Stream.bits16``'s numbers, replicate by replicate,
+    to the bit (the alignment rule's noise)."""
+    ids = seeding.replicate_ids(7, 30)
+    key = seeding.name_key(seeding.root_key(seeding.root_sequence(5)), "y")
+    drawn, called = (seeding.Stream(key, ids, lambda: 2) for _ in range(2))
+    drawn.random((30, 3))  # the call before
+    b = drawn.bits16((30, 77))
+    _, kb = called.keys(2)
+    assert called.state() == drawn.state()
+    out = _bits16_in_a_kernel(kb, ids, 77)
+    assert out.dtype == b.dtype == np.uint16 and np.array_equal(out, b)
+
+
 EVENTS = ("procurement.delivery", "procurement.slip", "procurement.refusal", "offensive.launch", "offensive.seizure",
           "offensive.gain", "offensive.retake", "offensive.failure", "offensive.war", "escalation.deaths",
           "patronage.letdown", "patronage.backing", "alliance.request", "alliance.response", "alliance.refusal",
           "alliance.abstention", "membership.freeze", "membership.exit", "membership.reengage",
-          "membership.accession")
+          "membership.accession", "alignment.exercise")
 
 
 EVERY_PATH = {"alliances.csto.outside_zone": 0.5, "alliances.csto.candidates": ["azerbaijan"],
@@ -86,7 +109,7 @@ def test_a_narrated_world_runs_and_counts_as_a_counted_one(dtype, overrides):
             assert np.array_equal(logged[name], counted.counts[name]), name
     taken = ("procurement.delivery", "procurement.slip", "offensive.launch", "offensive.war", "offensive.failure",
              "patronage.letdown", "alliance.request", "alliance.response", "alliance.refusal", "membership.freeze",
-             "membership.exit")
+             "membership.exit", "alignment.exercise")
     if overrides:
         taken += ("patronage.backing", "alliance.abstention", "membership.reengage", "membership.accession")
     for name in taken:

@@ -114,8 +114,8 @@ def build(plan: Plan):
     their suppliers' states, every state towards the flashpoints' sides and the alliance
     leaders, pairs named in conditions and outcomes) are simulated; the others keep their
     value (only effects change them). The month's update is one compiled pass over those
-    pairs (:func:`sim.rules.alignment_kernel.drift`); the random numbers are drawn here,
-    from the rule's stream, for every replicate.
+    pairs (:func:`sim.rules.alignment_kernel.drift`), which draws the month's exercises and
+    noise itself, at the addresses the rule's stream gives them, and counts the exercises.
     """
     # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
     from .alignment_kernel import drift
@@ -172,31 +172,34 @@ def build(plan: Plan):
             baseline[:] = [st.affinity_base, np.ascontiguousarray(st.affinity_base.reshape(-1, S * S)[:, pf])]
         return baseline[1]
 
+    none_ex = np.zeros((0, 0), dtype=bool)
+
     def step(w) -> None:
         st, par = w.st, w.par
         R = w.n
         g = w.stream("alignment")
-
-        ex = (g.random((R, A)) < w.rp("alignment", "exercise_rate")[:, None] / 12.0) & collective[None, :]
-        if A:
-            w.emit("alignment.exercise", ex)
-        if P == 0:
-            return
-        # the noise: a 16-bit uniform for every replicate and read pair
-        noise = g.bits16((R, P))
+        # the stream's calls: a uniform for every replicate and alliance (does it exercise?),
+        # then, when pairs are simulated, a 16-bit uniform for every replicate and read pair
+        # (the noise); the kernel draws the numbers it uses
+        keys = g.keys(2 if P else 1)
         for name in ("affinity", "trust"):
             if not st[name].flags.c_contiguous:
                 st[name] = np.ascontiguousarray(st[name])
+        keep = w.log is not None and A > 0  # a log narrates: the kernel says where exercises were held, emit counts and logs
+        ex = np.empty((R, A), dtype=bool) if keep else none_ex
         drift(aff=st.affinity.reshape(R, S * S), base=base_of(st),
               pf=pf, terms=terms, lead_pos=lead_pos, buyers=buyers, sup=sup, adv_w=adv_w,
               budget=np.ascontiguousarray(par.budget), share_change=st.share_change, excess_slip=st.excess_slip,
               refused_demand=st.refused_demand, leader=leader, refused_now=st.refused_now,
-              answered_now=st.answered_now, ex=ex, coll=collective, status=st.status, trust=st.trust,
-              noise=noise.reshape(R, P), k=w.rp("alignment", "noise_sd") * np.sqrt(12.0),
+              answered_now=st.answered_now, coll=collective, status=st.status, trust=st.trust,
+              key_ex=keys[0], key_noise=keys[-1], ids=g.ids, rate=w.rp("alignment", "exercise_rate"),
+              k=w.rp("alignment", "noise_sd") * np.sqrt(12.0),
               rho=w.rp("alignment", "reversion"), gs=w.rp("alignment", "share_gain"),
               gx=w.rp("alignment", "slip_cost"), gr=w.rp("alignment", "sale_refusal_cost"),
               gt=w.rp("alignment", "third_party_cost"), gf=w.rp("alignment", "refusal_cost"),
               ga=w.rp("alignment", "support_gain"), gex=w.rp("alignment", "exercise_gain"),
-              ct=w.rp("alignment", "trust_coupling"))
+              ct=w.rp("alignment", "trust_coupling"), n_ex=w.counts["alignment.exercise"], keep=keep, ex_out=ex)
+        if keep:
+            w.emit("alignment.exercise", ex)
 
     return step

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formulas import kernel, revert
+from .. import seeding_kernel
+from ..seeding_kernel import bits16_at, uniform_at
+from .formulas import kernel, revert, source_hash
 
 ACTIVE = 1  # sim.world.compile.ACTIVE (not imported: this module stays a leaf)
+_SEEDING = source_hash(seeding_kernel.__file__)  # the draws are inlined: their file is part of the cache stamp
 
 
-@kernel
+@kernel(also=(_SEEDING,))
 def drift(aff, base, pf, terms, lead_pos,
           buyers, sup, adv_w, budget, share_change, excess_slip, refused_demand,
-          leader, refused_now, answered_now, ex, coll, status, trust, noise,
-          k, rho, gs, gx, gr, gt, gf, ga, gex, ct):  # pragma: no cover - compiled
+          leader, refused_now, answered_now, coll, status, trust, key_ex, key_noise, ids, rate,
+          k, rho, gs, gx, gr, gt, gf, ga, gex, ct, n_ex, keep, ex_out):  # pragma: no cover - compiled
     """Advance the read pairs of every replicate by one month, in place.
 
     Args:
@@ -40,11 +43,19 @@ def drift(aff, base, pf, terms, lead_pos,
             adversary j faces buyer b.
         budget: (R, S) annual budgets; share_change, excess_slip, refused_demand: (R, S, K).
         leader: (A,) each alliance's leader; refused_now, answered_now: (R, S, A).
-        ex: (R, A) the alliance exercises this month; coll: (A,) collective defence.
+        coll: (A,) collective defence.
         status: (R, S, A) membership; trust: (R, S, A), updated in place (trust coupling).
-        noise: (R, P) uint16 uniform draws (the noise, at a resolution of 2^-16).
-        k: (R,) noise range sigma * sqrt(12); rho, gs, gx, gr, gt, gf, ga, gex, ct: (R,)
-            the rule's parameters (MODEL.md §D5).
+        key_ex, key_noise, ids: the stream's two calls and the replicates' global indices
+            (R,): collective alliance a exercises if ``uniform_at(key_ex, ids[r], A, a)`` <
+            rate / 12 (as ``stream.random((R, A))``); pair p's noise is uniform on a grid
+            of 2^16 points, ``bits16_at(key_noise, ids[r], P, p)`` (as ``stream.bits16((R, P))``).
+        rate: (R,) exercises a year (r_ex); k: (R,) noise range sigma * sqrt(12); rho, gs,
+            gx, gr, gt, gf, ga, gex, ct: (R,) the rule's parameters (MODEL.md §D5).
+        n_ex: (R,) the count of ``alignment.exercise`` (``world.counts``), raised by the
+            month's exercises unless ``keep``.
+        keep: instead of counting, write the month's exercises to ex_out (R, A) (for
+            ``world.emit`` when a log narrates); otherwise ex_out is not touched (an empty
+            array will do).
     """
     R = aff.shape[0]
     P = pf.size
@@ -64,6 +75,7 @@ def drift(aff, base, pf, terms, lead_pos,
     new = np.empty(P)
     row = np.empty(P, dtype=np.intp)
     col = np.empty(P, dtype=np.intp)
+    held_by = np.zeros(A, dtype=np.bool_)
     for p in range(P):
         row[p] = pf[p] // S
         col[p] = pf[p] - row[p] * S
@@ -73,6 +85,21 @@ def drift(aff, base, pf, terms, lead_pos,
         is_sup[sup[q]] = True
     ss = np.flatnonzero(is_sup)
     for r in range(R):
+        rid = ids[r]
+        # the alliances' exercises
+        any_ex = False
+        held = 0
+        for a in range(A):
+            on = coll[a] and uniform_at(key_ex, rid, A, a) < rate[r] / 12.0
+            held_by[a] = on
+            any_ex = any_ex or on
+            held += on
+            if keep:
+                ex_out[r, a] = on
+        if not keep:
+            n_ex[r] += held
+        if P == 0:
+            continue
         # reversion and noise, every read pair
         kr = k[r]
         rr = rho[r]
@@ -80,7 +107,7 @@ def drift(aff, base, pf, terms, lead_pos,
             q = pf[p]
             a = np.float64(aff[r, q])
             old[p] = a
-            new[p] = revert(a, base[r, p], rr) + kr * ((noise[r, p] + 0.5) * (1.0 / 65536.0) - 0.5)
+            new[p] = revert(a, base[r, p], rr) + kr * ((bits16_at(key_noise, rid, P, p) + 0.5) * (1.0 / 65536.0) - 0.5)
         # arms flows by supplier state
         for b in range(B):
             i = buyers[b]
@@ -102,10 +129,8 @@ def drift(aff, base, pf, terms, lead_pos,
                     h += adv_w[jj, b] * ds[b, s]
                 hit[jj, s] = h
         # support: refused or answered requests move members and leaders together
-        any_ex = False
         for a in range(A):
-            on = ex[r, a] and coll[a]
-            any_ex = any_ex or on
+            on = held_by[a]
             for s in range(S):
                 p = lead_pos[s, a]
                 to_lead = old[p] if p >= 0 else 0.0
