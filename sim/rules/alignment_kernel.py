@@ -1,10 +1,14 @@
-"""The alignment rule's monthly update, compiled (numba): one pass over the read pairs.
+"""The alignment rule's monthly update, compiled (numba): one pass over the replicates.
 
-:mod:`sim.rules.alignment` draws the month's random numbers from the world's stream and
-calls :func:`drift` with them; this module holds no randomness. Numpy spent most of the
-rule's time on temporaries (a dozen passes over an (R, P) array per month); the loop
-below touches each replicate's pairs once, in registers. Compiled on first use and
-cached on disk (``cache=True``), one specialization per float type of the world.
+:mod:`sim.rules.alignment` hands :func:`drift` the keys of the month's two calls of the
+rule's stream; the kernel draws each replicate's exercises and noise itself, at the
+addresses the whole calls would give them (:func:`sim.seeding_kernel.uniform_at`,
+:func:`sim.seeding_kernel.bits16_at`), and counts the exercises (``alignment.exercise``).
+Numpy spent most of the rule's time on temporaries (a dozen passes over an (R, P) array
+per month); the loop below touches each replicate's pairs in a few short passes, in
+registers, with what does not depend on the replicate (where each term's numbers are)
+worked out once a call. Compiled on first use and cached on disk (``cache=True``), one
+specialization per float type of the world.
 
 Symbols are those of docs/MODEL.md §D5.
 """
@@ -37,6 +41,7 @@ def drift(aff, base, pf, terms, lead_pos,
             supplier state towards a buyer (index: the buyer, state: the row), 2 and 3
             an adversary of buyers, its row and column (index: the adversary), 4 and 5
             support towards a leader and from it (index: the alliance, state: the member).
+            A pair's terms are added in their order here.
         lead_pos: (S, A) position among the read pairs of each state towards each
             leader (-1 on the diagonal).
         buyers: (B,) states that buy; sup: (K,) each supplier's state; adv_w: (J, B) 1 where
@@ -65,11 +70,11 @@ def drift(aff, base, pf, terms, lead_pos,
     J = adv_w.shape[0]
     A = leader.size
     n_terms = terms.shape[0]
-    ds = np.zeros((B, S))
-    ys = np.zeros((B, S))
-    zs = np.zeros((B, S))
-    hit = np.zeros((J, S))
-    sp = np.zeros((S, A))
+    ds = np.zeros(B * S)  # (B, S), flat: each buyer's share shifts, slips and refusals by supplier state
+    ys = np.zeros(B * S)
+    zs = np.zeros(B * S)
+    hit = np.zeros(J * S)  # (J, S): the shifts of the buyers each adversary faces
+    sp = np.zeros(S * A)  # (S, A): support
     part = np.zeros((S, A))
     old = np.empty(P)
     new = np.empty(P)
@@ -84,6 +89,31 @@ def drift(aff, base, pf, terms, lead_pos,
     for q in range(K):
         is_sup[sup[q]] = True
     ss = np.flatnonzero(is_sup)
+    # The terms laid out for the month's loops, once a call: in groups of one class (kind 0,
+    # kind 1, kinds 2 and 3, kinds 4 and 5), a loop each with no test of the kind. A pair's
+    # first term goes in round 0, its second in round 1, and so on; within a round a pair
+    # comes at most once, so the rounds add each pair's terms up in their order. Each term:
+    # its pair (tp) and its place in its class's table (tq).
+    rank = np.empty(n_terms, dtype=np.intp)
+    seen = np.zeros(P, dtype=np.intp)
+    rounds = 0
+    for t in range(n_terms):
+        p = terms[t, 1]
+        rank[t] = seen[p]
+        seen[p] += 1
+        rounds = max(rounds, seen[p])
+    grp = np.zeros(4 * rounds + 1, dtype=np.intp)  # group g (round g // 4, class g % 4): terms grp[g] .. grp[g + 1] - 1
+    tp = np.empty(n_terms, dtype=np.intp)
+    tq = np.empty(n_terms, dtype=np.intp)
+    u = 0
+    for g in range(4 * rounds):
+        for t in range(n_terms):
+            kind = terms[t, 0]
+            if rank[t] == g // 4 and min(kind, 2 + (kind >= 4)) == g % 4:
+                tp[u] = terms[t, 1]
+                tq[u] = terms[t, 3] * A + terms[t, 2] if kind >= 4 else terms[t, 2] * S + terms[t, 3]
+                u += 1
+        grp[g + 1] = u
     for r in range(R):
         rid = ids[r]
         # the alliances' exercises
@@ -114,60 +144,78 @@ def drift(aff, base, pf, terms, lead_pos,
             m = budget[r, i] / 12.0
             inv = 1.0 / m if m > 0 else 0.0
             for s in ss:
-                ds[b, s] = 0.0
-                ys[b, s] = 0.0
-                zs[b, s] = 0.0
+                ds[b * S + s] = 0.0
+                ys[b * S + s] = 0.0
+                zs[b * S + s] = 0.0
             for q in range(K):
-                s = sup[q]
-                ds[b, s] += share_change[r, i, q]
-                ys[b, s] += excess_slip[r, i, q] * inv
-                zs[b, s] += refused_demand[r, i, q]
+                x = b * S + sup[q]
+                ds[x] += share_change[r, i, q]
+                ys[x] += excess_slip[r, i, q] * inv
+                zs[x] += refused_demand[r, i, q]
         for jj in range(J):
             for s in ss:
                 h = 0.0
                 for b in range(B):
-                    h += adv_w[jj, b] * ds[b, s]
-                hit[jj, s] = h
+                    h += adv_w[jj, b] * ds[b * S + s]
+                hit[jj * S + s] = h
         # support: refused or answered requests move members and leaders together
+        g_f = gf[r]
+        g_a = ga[r]
+        moved = False  # a support term that is not a zero
         for a in range(A):
-            on = held_by[a]
             for s in range(S):
                 p = lead_pos[s, a]
                 to_lead = old[p] if p >= 0 else 0.0
-                f = gf[r] * refused_now[r, s, a] - ga[r] * answered_now[r, s, a]
-                sp[s, a] = -f * (1.0 + to_lead) if f > 0 else -f * (1.0 - to_lead)
-                part[s, a] = trust[r, s, a] if (on and status[r, s, a] == ACTIVE) else 0.0
-        for t in range(n_terms):
-            kind = terms[t, 0]
-            p = terms[t, 1]
-            x = terms[t, 2]
-            s = terms[t, 3]
-            a = old[p]
-            if kind == 0:  # the buyer's own row: share shifts, slips, refusals
-                d = ds[x, s]
-                new[p] += gs[r] * d * ((1.0 - a) if d > 0 else (1.0 + a)) - gx[r] * ys[x, s] - gr[r] * zs[x, s] * (1.0 + a)
-            elif kind == 1:  # a supplier state towards the buyer
-                d = ds[x, s]
-                new[p] += gs[r] * d * ((1.0 - a) if d > 0 else (1.0 + a))
-            elif kind <= 3:  # third-party deals: the adversary's row and column
-                h = hit[x, s]
-                new[p] -= gt[r] * h * ((1.0 + a) if h > 0 else (1.0 - a))
-            else:  # support, towards the leader (4) and from it (5)
-                new[p] += sp[s, x]
+                f = g_f * refused_now[r, s, a] - g_a * answered_now[r, s, a]
+                v = -f * (1.0 + to_lead) if f > 0 else -f * (1.0 - to_lead)
+                sp[s * A + a] = v
+                moved = moved or v != 0.0
+            if any_ex:
+                on = held_by[a]
+                for s in range(S):
+                    part[s, a] = trust[r, s, a] if (on and status[r, s, a] == ACTIVE) else 0.0
+        g_s = gs[r]
+        g_x = gx[r]
+        g_r = gr[r]
+        g_t = gt[r]
+        for rd in range(rounds):
+            o = 4 * rd
+            for t in range(grp[o], grp[o + 1]):  # the buyer's own row: share shifts, slips, refusals
+                p = tp[t]
+                q = tq[t]
+                a = old[p]
+                d = ds[q]
+                new[p] += g_s * d * ((1.0 - a) if d > 0 else (1.0 + a)) - g_x * ys[q] - g_r * zs[q] * (1.0 + a)
+            for t in range(grp[o + 1], grp[o + 2]):  # a supplier state towards the buyer
+                p = tp[t]
+                a = old[p]
+                d = ds[tq[t]]
+                new[p] += g_s * d * ((1.0 - a) if d > 0 else (1.0 + a))
+            for t in range(grp[o + 2], grp[o + 3]):  # third-party deals: the adversary's row and column
+                p = tp[t]
+                a = old[p]
+                h = hit[tq[t]]
+                new[p] -= g_t * h * ((1.0 + a) if h > 0 else (1.0 - a))
+            for t in range(grp[o + 3], grp[o + 4]):  # support, towards the leader (4) and from it (5)
+                p = tp[t]
+                if moved or new[p] == 0.0:  # else a zero, which would change only the sign of a zero
+                    new[p] += sp[tq[t]]
         if any_ex:
+            g_ex = gex[r]
             for p in range(P):
                 i = row[p]
                 j = col[p]
                 x = 0.0
                 for al in range(A):
                     x += part[i, al] * part[j, al]
-                new[p] += gex[r] * min(x, 1.0) * (1.0 - old[p])
+                new[p] += g_ex * min(x, 1.0) * (1.0 - old[p])
         for p in range(P):
             aff[r, pf[p]] = min(max(new[p], -1.0), 1.0)
         # trust follows the change of each state's affinity towards the leader (less support)
+        c_t = ct[r]
         for a in range(A):
             for s in range(S):
                 p = lead_pos[s, a]
                 d = (np.float64(aff[r, pf[p]]) - old[p]) if p >= 0 else 0.0
-                t = trust[r, s, a] + ct[r] * (d - sp[s, a])
+                t = trust[r, s, a] + c_t * (d - sp[s * A + a])
                 trust[r, s, a] = min(max(t, 0.0), 1.0)
