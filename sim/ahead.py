@@ -237,16 +237,28 @@ def seed() -> dict[str, Any] | None:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # one process seeds; the others wait, then find its mark
             if mark_path(fp).exists():
                 return None
-            t0 = time.perf_counter()
-            from .rules.kernels import seed_from  # lazy: the kernels import numba
-
-            result = seed_from(path)
-            result.update(fingerprint=fp, shipped=path.name, seconds=round(time.perf_counter() - t0, 2))
-            if not result.get("failed"):
+            result = copy_shipped(path, fp)
+            if not result["failed"]:  # the kernels it left (a changed source) are compiled by the runs that need them
                 write_mark(result, fp)
             return result
     except Exception:  # noqa: BLE001 - a saving only: a run compiles what it needs without it
         return None
+
+
+def copy_shipped(path: Path, fp: str) -> dict[str, Any]:
+    """Copy the shipped kernels of zip ``path`` into numba's cache, the caller holding the
+    lock (:func:`sim.rules.kernels.seed_from`): its summary (``seeded``, ``stale``, ``kept``,
+    ``failed``) with the fingerprint ``fp``, the zip's name and the seconds it took: the mark
+    a seeding leaves. Never raises: a failure is listed in ``failed``."""
+    t0 = time.perf_counter()
+    try:
+        from .rules.kernels import seed_from  # lazy: the kernels import numba
+
+        result: dict[str, Any] = seed_from(path)
+    except Exception as exc:  # noqa: BLE001 - then the kernels are compiled, as without a zip
+        result = {"seeded": [], "stale": [], "kept": [], "failed": [f"{type(exc).__name__}: {exc}"]}
+    result.update(fingerprint=fp, shipped=path.name, seconds=round(time.perf_counter() - t0, 2))
+    return result
 
 
 def start() -> bool:

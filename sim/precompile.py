@@ -40,6 +40,7 @@ from typing import Any
 from .ahead import (
     INSIDE,
     SHIPPED,
+    copy_shipped,
     fingerprint,
     idle_cores,
     kernel_sources,
@@ -66,7 +67,9 @@ def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
 def labelled(kernels: dict[str, list[tuple[str, Any]]]) -> dict[str, Any]:
     """``{"spells_kernel.month": dispatcher, ...}``: each stock kernel by the label the marks,
     :func:`sim.rules.kernels.uncached` and the reports use (its module's last name, its name)."""
-    return {f"{m.rsplit('.', 1)[-1]}.{attr}": disp for m, found in kernels.items() for attr, disp in found}
+    from .rules.kernels import label
+
+    return {label(m, attr): disp for m, found in kernels.items() for attr, disp in found}
 
 
 PER_KERNEL_S = 0.08
@@ -124,34 +127,34 @@ def run_one(name: str) -> None:
 def compile_part(k: int, n: int) -> dict[str, list[str]]:
     """Compile (or load) the kernels of share ``k`` of ``n`` (:func:`shares`): ``{"compiled":
     [...], "loaded": [...], "not_reached": [...]}``, each ``module.kernel``."""
+    from .rules.kernels import every_draw, label
+
     kernels = stock_kernels()
     by_label = labelled(kernels)
     mine = set(shares(_costs(by_label), n)[k])
     swapped = []
     for mod_name, found in kernels.items():
         for attr, disp in found:
-            if f"{mod_name.rsplit('.', 1)[-1]}.{attr}" in mine:
+            if label(mod_name, attr) in mine:
                 continue
             setattr(sys.modules[mod_name], attr, disp.py_func)  # another process compiles it: Python here
             swapped.append((sys.modules[mod_name], attr, disp))
-    targets = [(label, disp) for label, disp in by_label.items() if label in mine]
+    targets = [(lab, disp) for lab, disp in by_label.items() if lab in mine]
     try:
         for name in scenario_order():
             if all(disp.signatures for _, disp in targets):
                 break
             run_one(name)
         if not all(disp.signatures for _, disp in targets):
-            from .rules.kernels import every_draw
-
             every_draw()
     finally:
         for mod, attr, disp in swapped:
             setattr(mod, attr, disp)
     out: dict[str, list[str]] = {"compiled": [], "loaded": [], "not_reached": []}
-    for label, disp in targets:
+    for lab, disp in targets:
         stats = disp.stats
         key = ("compiled" if sum(stats.cache_misses.values()) else "loaded") if disp.signatures else "not_reached"
-        out[key].append(label)
+        out[key].append(lab)
     return out
 
 
@@ -173,19 +176,10 @@ def coordinate(n: int | None = None) -> dict[str, Any]:
     seeded: dict[str, Any] = {}
     zip_path = shipped()
     if zip_path is not None:  # the kernels whose source is unchanged since the zip was built: copied, not compiled
-        from .rules.kernels import seed_from
-
-        try:
-            seeded = seed_from(zip_path)
-        except Exception as exc:  # noqa: BLE001 - then every kernel is compiled, as without a zip
-            seeded = {"failed": [f"{type(exc).__name__}: {exc}"]}
-        if seeded.get("seeded") or seeded.get("kept"):
-            if not seeded.get("stale") and not seeded.get("failed"):  # nothing left to compile
-                mark = {"fingerprint": fp, "processes": 1, "compiled": [], "loaded": [], "not_reached": [],
-                        "failed": [], "seeded": seeded["seeded"], "shipped": zip_path.name,
-                        "seconds": round(time.perf_counter() - t0, 2)}
-                write_mark(mark, fp)
-                return mark
+        seeded = copy_shipped(zip_path, fp)
+        if not seeded["stale"] and not seeded["failed"]:  # nothing left to compile
+            write_mark(seeded, fp)
+            return seeded
     n = max(1, min(n or idle_cores(), len(kernel_sources())))  # idle_cores() may be 0: then one
     helpers = _helpers(n)
     kernels = stock_kernels()
@@ -239,11 +233,9 @@ def build_zip(target: Path) -> dict[str, Any]:
     """In the compiling process of :func:`ship`: compile every stock kernel (one replicate, one
     month of every shipped scenario, then one draw of each kind) and write the zip and its
     manifest. Raises if a stock kernel was not compiled."""
-    import zipfile
-
     import numba
 
-    from .rules.kernels import every_draw
+    from .rules.kernels import every_draw, label
 
     for name in scenario_order():
         run_one(name)
@@ -256,12 +248,11 @@ def build_zip(target: Path) -> dict[str, Any]:
         for attr, disp in found:
             cf = disp._cache._cache_file
             index = cf._load_index()
-            label = f"{mod_name.rsplit('.', 1)[-1]}.{attr}"
             if not index:
-                missing.append(label)
+                missing.append(label(mod_name, attr))
                 continue
             codegen = disp.targetctx.codegen()
-            kernels[label] = len(index)
+            kernels[label(mod_name, attr)] = len(index)
             files[f"{mod_name}/{cf._index_name}"] = Path(cf._index_path)
             for data_name in index.values():
                 files[f"{mod_name}/{data_name}"] = Path(cf._data_path(data_name))
@@ -321,10 +312,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"sim.precompile: the kernels are compiled already ({mark_path()})")
                 return 0
             mark = coordinate(a.parts)
-    print(f"sim.precompile: {len(mark['compiled'])} kernel(s) compiled, {len(mark['loaded'])} loaded from the cache, "
-          f"{len(mark.get('seeded', []))} copied from the shipped kernels, "
-          f"in {mark['processes']} process(es), {mark['seconds']:.1f} s"
-          + (f"; not reached: {', '.join(mark['not_reached'])}" if mark["not_reached"] else "")
+    print(f"sim.precompile: {len(mark.get('compiled', []))} kernel(s) compiled, {len(mark.get('loaded', []))} loaded "
+          f"from the cache, {len(mark.get('seeded', []))} copied from the shipped kernels, "
+          f"in {mark.get('processes', 1)} process(es), {mark['seconds']:.1f} s"
+          + (f"; not reached: {', '.join(mark['not_reached'])}" if mark.get("not_reached") else "")
           + (f"; failed: {'; '.join(mark['failed'])}" if mark["failed"] else ""), flush=True)
     return 0 if not mark["failed"] else 1
 

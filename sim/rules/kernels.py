@@ -17,8 +17,24 @@ from typing import Any
 from ..kernel_modules import EVERY_RUN
 from .registry import build_pipeline
 
-__all__ = ["EVERY_RUN", "counts", "disk_kernels", "draws_uncached", "every_draw", "load_cached", "seed_from",
-           "stock_kernels", "uncached"]
+__all__ = ["EVERY_RUN", "counts", "disk_kernels", "draws_uncached", "every_draw", "label", "load_cached",
+           "rule_kernel_modules", "seed_from", "stock_kernels", "uncached"]
+
+
+def label(module: str, name: str) -> str:
+    """A kernel's label in the marks, the uncached list and the reports: its module's last
+    name and its own, ``spells_kernel.month``."""
+    return f"{module.rsplit('.', 1)[-1]}.{name}"
+
+
+def rule_kernel_modules() -> list[str]:
+    """The stock rules' kernel modules by name (every ``*_kernel`` module of ``sim.rules``), sorted."""
+    import pkgutil
+
+    from . import __path__ as rules_path
+
+    prefix = __name__.rsplit(".", 1)[0] + "."
+    return sorted(prefix + info.name for info in pkgutil.iter_modules(rules_path) if info.name.endswith("_kernel"))
 
 
 def disk_kernels(mod: Any) -> list[Any]:
@@ -91,17 +107,13 @@ def uncached(plan: Any, load: bool = False) -> list[str]:
     it says nothing rather than guess (returns an empty list).
     """
     import importlib
-    import pkgutil
 
     prefix = __name__.rsplit(".", 1)[0] + "."
     if plan is not None:
         build_pipeline(plan)  # a rule imports its kernels when it is built
     else:
-        from . import __path__ as rules_path
-
-        for info in pkgutil.iter_modules(rules_path):
-            if info.name.endswith("_kernel"):
-                importlib.import_module(prefix + info.name)
+        for name in rule_kernel_modules():
+            importlib.import_module(name)
     every = [importlib.import_module(m) for m in EVERY_RUN]
     rules = [mod for name, mod in list(sys.modules.items())
              if mod is not None and name.startswith(prefix) and name.endswith("_kernel")]
@@ -113,7 +125,7 @@ def uncached(plan: Any, load: bool = False) -> list[str]:
             except Exception:  # noqa: BLE001 - numba internals: unknown layout, say nothing
                 return []
             if not index:
-                out.append(f"{mod.__name__.rsplit('.', 1)[-1]}.{obj.__name__}")
+                out.append(label(mod.__name__, obj.__name__))
             elif load:
                 load_cached(obj, index)
     return sorted(out)
@@ -144,15 +156,9 @@ def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
     "sim.seeding_kernel": [...], "sim.world.tally_kernel": [...]}``: every ``*_kernel`` module of
     the rules, and those of :data:`EVERY_RUN`."""
     import importlib
-    import pkgutil
 
-    from . import __path__ as rules_path
-
-    prefix = __name__.rsplit(".", 1)[0] + "."
-    names = [prefix + info.name for info in sorted(pkgutil.iter_modules(rules_path), key=lambda m: m.name)
-             if info.name.endswith("_kernel")]
     out: dict[str, list[tuple[str, Any]]] = {}
-    for name in [*names, *EVERY_RUN]:
+    for name in [*rule_kernel_modules(), *EVERY_RUN]:
         mod = importlib.import_module(name)
         found = [(obj.__name__, obj) for obj in disk_kernels(mod)]
         if found:
@@ -177,49 +183,53 @@ def seed_from(path: Any) -> dict[str, Any]:
     numba's cache files through numba's own cache objects (internals: where they differ,
     the kernel is reported failed and compiled by the run).
     """
-    import io
-    import itertools
-    import pickle
     import zipfile
-
-    import numba
 
     out: dict[str, list[str]] = {"seeded": [], "stale": [], "kept": [], "failed": []}
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         for mod_name, found in stock_kernels().items():
             for attr, disp in found:
-                label = f"{mod_name.rsplit('.', 1)[-1]}.{attr}"
                 try:
-                    cache = disp._cache
-                    cf = cache._cache_file
-                    arc = f"{mod_name}/{cf._index_name}"
-                    if arc not in names:
-                        out["stale"].append(label)
-                        continue
-                    f = io.BytesIO(z.read(arc))
-                    version = pickle.load(f)
-                    stamp, shipped = pickle.loads(f.read())
-                    if version != numba.__version__ or stamp != cf._source_stamp:
-                        out["stale"].append(label)
-                        continue
-                    codegen = disp.targetctx.codegen()
-                    here = codegen.magic_tuple()
-                    local = cf._load_index()
-                    added = 0
-                    for key, data_name in shipped.items():
-                        sig, magic, hashes = key
-                        mine = cache._index_key(sig, codegen)
-                        if magic[0] != here[0] or mine[2] != hashes or mine in local:
-                            continue  # another target triple, another bytecode, or cached here already
-                        taken = set(local.values())
-                        name = next(n for n in (cf._data_name(i) for i in itertools.count(1)) if n not in taken)
-                        cf._save_data(name, pickle.loads(z.read(f"{mod_name}/{data_name}")))
-                        local[mine] = name
-                        added += 1
-                    if added:
-                        cf._save_index(local)
-                    out["seeded" if added else "kept"].append(label)
+                    out[_seed_one(z, names, mod_name, disp)].append(label(mod_name, attr))
                 except Exception as exc:  # noqa: BLE001 - numba internals: the run compiles this kernel
-                    out["failed"].append(f"{label}: {type(exc).__name__}: {exc}")
+                    out["failed"].append(f"{label(mod_name, attr)}: {type(exc).__name__}: {exc}")
     return out
+
+
+def _seed_one(z: Any, names: set[str], mod_name: str, disp: Any) -> str:
+    """Copy kernel ``disp``'s entries of the open shipped zip ``z`` into numba's cache (see
+    :func:`seed_from`): ``"seeded"``, ``"kept"`` (every entry cached here already) or
+    ``"stale"`` (not in the zip, or built from another source or numba)."""
+    import io
+    import itertools
+    import pickle
+
+    import numba
+
+    cache = disp._cache
+    cf = cache._cache_file
+    arc = f"{mod_name}/{cf._index_name}"
+    if arc not in names:
+        return "stale"
+    f = io.BytesIO(z.read(arc))
+    version = pickle.load(f)
+    stamp, shipped = pickle.loads(f.read())
+    if version != numba.__version__ or stamp != cf._source_stamp:
+        return "stale"
+    codegen = disp.targetctx.codegen()
+    triple = codegen.magic_tuple()[0]
+    local = cf._load_index()
+    added = 0
+    for (sig, magic, hashes), data_name in shipped.items():
+        mine = cache._index_key(sig, codegen)  # this machine's key for the signature
+        if magic[0] != triple or mine[2] != hashes or mine in local:
+            continue  # another target triple, another bytecode, or cached here already
+        taken = set(local.values())
+        name = next(n for n in (cf._data_name(i) for i in itertools.count(1)) if n not in taken)
+        cf._save_data(name, pickle.loads(z.read(f"{mod_name}/{data_name}")))
+        local[mine] = name
+        added += 1
+    if added:
+        cf._save_index(local)
+    return "seeded" if added else "kept"
