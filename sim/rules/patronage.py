@@ -25,7 +25,7 @@ import numpy as np
 from ..parts import declare_event, declare_state
 from ..scenario.values import P, default
 from ..world.compile import Plan
-from .common import Dyads, towards_sides
+from .common import Dyads, answer_probability, towards_sides
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -108,7 +108,6 @@ def build(plan: Plan):
     from .patronage_kernel import judge
 
     Pc, Cc = P.astype(np.intp), C.astype(np.intp)
-    leader = np.ascontiguousarray(plan.leader[C], dtype=np.intp)
     sides = np.ascontiguousarray(d.sides, dtype=np.intp)
     stake = np.ascontiguousarray(stake, dtype=np.intp)
     not_side = np.ascontiguousarray(not_side)
@@ -133,9 +132,9 @@ def build(plan: Plan):
         else:
             letdown = backed = none_b
             before = after = none_f
-        judged = judge(P=Pc, C=Cc, leader=leader, sides=sides, stake=stake, not_side=not_side, lead=lead,
-                       key=g.keys(1)[0], ids=g.ids, credibility=c(par.credibility), capacity=c(par.capacity),
-                       capacity_ref=c(st.capacity_ref), outside_zone=c(par.outside_zone), aff=c(st.affinity),
+        q = c((answer_probability(w, d) * par.outside_zone)[:, C], dtype=np.float64)  # (R, c)
+        judged = judge(P=Pc, C=Cc, sides=sides, stake=stake, not_side=not_side, lead=lead,
+                       key=g.keys(1)[0], ids=g.ids, q=q, aff=c(st.affinity),
                        status=c(st.status), trust=st.trust, patron_wait=st.patron_wait, held_before=st.held_before,
                        controller=c(st.controller), peak=c(st.peak), trigger=c(par.trigger),
                        th=w.rp("patronage", "patron_threshold"), cooldown=w.rp("patronage", "cooldown_months"),

@@ -1,9 +1,7 @@
 """Patronage's monthly step (:mod:`sim.rules.patronage`), compiled (numba).
 
-One pass per replicate over flashpoints, sides, possible patrons and alliances: the
-probability that each alliance stands by a protégé (credibility times the change in its
-leader's capacity, outside its zone: :func:`sim.rules.common.answer_probability` times
-``outside_zone``, in the world's precision), who judges its alliance this month, whether
+One pass per replicate over flashpoints, sides, possible patrons and alliances: who
+judges its alliance this month, whether
 the alliance stands by the protégé (each replicate's uniforms drawn here, as the world's
 stream would draw them: :func:`sim.seeding_kernel.uniform_at`), the trust that follows,
 and the month's counts of the rule's events. Compiled on first use and cached on disk.
@@ -25,23 +23,21 @@ WAIT_CAP = 10_000
 
 
 @kernel(also=(_SEEDING,))
-def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, capacity, capacity_ref, outside_zone,
+def judge(P, C, sides, stake, not_side, lead, key, ids, q,
           aff, status, trust, patron_wait, held_before, controller, peak, trigger, th, cooldown, gain, cost,
           refused_now, answered_now, n_letdown, n_backing, keep,
           letdown_out, backed_out, before_out, after_out):  # pragma: no cover - compiled
     """Advance every replicate's patrons by one month, in place; return whether anyone judged.
 
     Args:
-        P: (p,) possible patrons; C: (c,) collective-defence alliances; leader: (c,) their
-            leaders; sides: (F, 2); stake: (F,) territory at stake (-1: none); not_side:
+        P: (p,) possible patrons; C: (c,) collective-defence alliances; sides: (F, 2); stake: (F,) territory at stake (-1: none); not_side:
             (F, 2, p); lead: (p, c) the patron leads the alliance.
         key, ids: the stream's call and the replicates' global indices (R,): the alliance
             stands by patron i's protégé at f if ``uniform_at(key, ids[r], F * p * c,
             (f * p + i) * c + c_)`` < q (one draw per flashpoint, patron and alliance, as
-            ``stream.random((R, F, p, c))``), where q = min(1, credibility x capacity of the
-            leader / its capacity_ref (1 where that is not positive)) x outside_zone,
-            each step rounded to the arrays' precision as numpy computes it.
-        credibility, outside_zone: (R, A); capacity, capacity_ref: (R, S), all of one dtype.
+            ``stream.random((R, F, p, c))``).
+        q: (R, c) the probability that each alliance stands by a protégé
+            (:func:`sim.rules.common.answer_probability` times ``outside_zone``).
         aff: (R, S, S); status: (R, S, A); trust: (R, S, A) updated in place;
             patron_wait: (R, F, S, A) months since the patron last judged, updated in place
             for the possible patrons and alliances (the others stay at WAIT_CAP, where
@@ -62,21 +58,9 @@ def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, cap
     per = F * np_ * nc
     judged_any = False
     delta = np.zeros((np_, nc))
-    q = np.empty(nc)
-    x_ = np.empty(1, credibility.dtype)  # rounds each step to the arrays' precision, as numpy does
     judged_at = np.zeros((F, np_, nc), dtype=np.bool_)
     for r in range(R):
         rid = ids[r]
-        for c in range(nc):
-            ac = C[c]
-            la = leader[c]
-            ref = capacity_ref[r, la]
-            x_[0] = capacity[r, la] / ref if ref > 0 else 1.0
-            x_[0] = credibility[r, ac] * x_[0]
-            if x_[0] > 1.0:
-                x_[0] = 1.0
-            x_[0] = x_[0] * outside_zone[r, ac]
-            q[c] = x_[0]
         for i in range(np_):
             for c in range(nc):
                 delta[i, c] = 0.0
@@ -115,7 +99,7 @@ def judge(P, C, leader, sides, stake, not_side, lead, key, ids, credibility, cap
                             continue
                         judged_at[f, i, c] = True
                         ac_ = min(max(a_, 0.0), 1.0)
-                        if uniform_at(key, rid, per, (f * np_ + i) * nc + c) < q[c]:
+                        if uniform_at(key, rid, per, (f * np_ + i) * nc + c) < q[r, c]:
                             backed = True
                             delta[i, c] += gain[r] * ac_ * (1.0 - trust[r, pi, ac])
                             answered_now[r, pi, ac] += 1.0
