@@ -241,3 +241,39 @@ def test_a_class_game_with_four_teams_a_facilitator_and_a_projector(browser, ser
         print(f"screenshots: {shots}")
         (tmp_path / "shots.json").write_text(json.dumps(sorted(p.name for p in shots.glob("*.png"))))
     assert not errors, errors
+
+
+def test_a_click_made_while_an_earlier_action_is_on_its_way_is_sent_not_dropped(browser, server):
+    """CI saw a submit lost: the tick's answer was still on its way when the screen's poll
+    had already drawn "Submit 1 move", and the click on it was dropped. Here the tick's answer
+    is held back until after the click: the click waits for it and is then sent (and a poll
+    answered while an action is on its way no longer draws over it)."""
+    from playwright.sync_api import expect
+
+    svc, gid, clock, srv = server
+    seat = next(s for s in svc.store.seats(gid) if s["seat"] == "armenia")
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    held: list = []
+    try:
+        pg = ctx.new_page()
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.goto(f"{srv.url}/s/{seat['token']}")
+        expect(pg.locator("#moves input[type=checkbox]").first).to_be_visible(timeout=WAIT)
+        pg.route(re.compile(r".*/api/[^/]+/tick$"), lambda route: held.append(route))
+        pg.locator("input[data-key='armenia.invite_russian_mediation']").check()
+        pg.wait_for_function("() => true")  # let the request reach the route
+        expect(pg.locator("#moves")).to_contain_text("Submit 0 moves", timeout=WAIT)
+        assert len(held) == 1  # the tick's request is held: its answer has not come
+
+        # The move reaches the server (as the held request would have); before its answer
+        # comes, the user clicks Submit.
+        svc.act(seat["token"], "tick", json.loads(held[0].request.post_data))
+        pg.locator("#moves button[data-action=submit]").click()
+        answer = pg.request.get(f"{srv.url}/api/{seat['token']}/view")  # what the tick answers
+        held[0].fulfill(response=answer)
+        expect(pg.locator("#moves")).to_contain_text("Submitted: armenia.invite_russian_mediation",
+                                                     timeout=WAIT)
+    finally:
+        ctx.close()
+    assert not errors, errors

@@ -4,7 +4,7 @@
   "use strict";
   const body = document.body;
   const token = body.dataset.token, prefix = body.dataset.prefix || "";
-  const S = {version: null, turn: null, seatVersion: null, timer: null, synced: Date.now(), busy: false};
+  const S = {version: null, turn: null, seatVersion: null, timer: null, synced: Date.now(), busy: false, sent: 0};
 
   function keep(el) {  // what the user is typing or has chosen, by element id
     const saved = {};
@@ -60,27 +60,44 @@
     el.textContent = text; el.hidden = !text;
     clearTimeout(notice.t); if (text) notice.t = setTimeout(() => { el.hidden = true; }, 8000);
   }
-  async function poll(full) {
+  async function poll(full, mine) {
+    // A view asked for before an action was sent may be older than that action's answer:
+    // it is not drawn (the next poll brings the state after the action).
+    const sent = S.sent;
     try {
       const r = await fetch(`${prefix}/api/${token}/view?v=${full || S.version === null ? "" : S.version}`,
                             {cache: "no-store"});
-      if (r.ok) apply(await r.json());
+      if (!r.ok) return;
+      const d = await r.json();
+      if (mine || (S.sent === sent && !S.busy)) apply(d);
     } catch (e) { /* the server is restarting: the next poll tries again */ }
   }
-  async function send(action, payload) {
-    if (S.busy) return;
-    S.busy = true;
-    try {
-      const r = await fetch(`${prefix}/api/${token}/${action}`, {
-        method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify(Object.assign({turn: S.turn, seat_version: S.seatVersion}, payload))});
-      const d = await r.json();
-      if (r.ok) { notice(""); apply(d); return true; }
-      notice(d.error || ("refused (" + r.status + ")"));
-      await poll(true);
-      return false;
-    } catch (e) { notice("The server did not answer; try again."); return false; }
-    finally { S.busy = false; }
+  // Actions go to the server one at a time, in the order the user made them: a click made
+  // while an earlier action is still on its way waits for it (it is never dropped), and the
+  // turn and seat version it carries are read when it is sent, after the earlier one's answer.
+  // The same action with the same payload waiting or on its way is a double click: sent once.
+  let queue = Promise.resolve();
+  const waiting = new Set();
+  function send(action, payload) {
+    const key = action + " " + JSON.stringify(payload);
+    if (waiting.has(key)) return Promise.resolve(false);
+    waiting.add(key);
+    const run = queue.then(async () => {
+      S.busy = true; S.sent += 1;
+      try {
+        const r = await fetch(`${prefix}/api/${token}/${action}`, {
+          method: "POST", headers: {"Content-Type": "application/json"},
+          body: JSON.stringify(Object.assign({turn: S.turn, seat_version: S.seatVersion}, payload))});
+        const d = await r.json();
+        if (r.ok) { notice(""); apply(d); return true; }
+        notice(d.error || ("refused (" + r.status + ")"));
+        await poll(true, true);
+        return false;
+      } catch (e) { notice("The server did not answer; try again."); return false; }
+      finally { S.busy = false; waiting.delete(key); }
+    });
+    queue = run.then(() => undefined, () => undefined);
+    return run;
   }
   function setupForms() {
     document.querySelectorAll("form.effect").forEach((f) => {
