@@ -78,7 +78,12 @@ def table(w) -> np.ndarray:
     """q by replicate and kind of episode, (R, 2, 2): ``table(w)[r, fatal, stakes]``, the
     chance of a deal of an eased dispute in replicate r whose episode killed anyone
     (``fatal`` 1) at a flashpoint with stakes (``stakes`` 1), for the compiled month of
-    :mod:`sim.rules.spells_kernel`, which draws the deals cell by cell."""
+    :mod:`sim.rules.spells_kernel`, which draws the deals cell by cell. Kept while the
+    parameters stay as they are (:meth:`sim.world.model.World.per_parameters`)."""
+    return w.per_parameters("deals", _table)
+
+
+def _table(w) -> np.ndarray:
     c0, c_fat, c_ter = (w.rp("escalation", n)[:, None, None] for n in ("deal_base", "deal_fatal", "deal_territorial"))
     kind = np.array([0.0, 1.0])
     return np.ascontiguousarray(chance(c0, c_fat, c_ter, kind[None, :, None] >= 1.0, kind[None, None, :]))

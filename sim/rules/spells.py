@@ -211,6 +211,17 @@ class _Static:
         return s
 
 
+def _columns(w) -> np.ndarray:
+    """The per-replicate parameter table the kernels read, (R, len(COLUMNS)): built once
+    and kept while the parameters stay as they are (:meth:`sim.world.model.World.per_parameters`)."""
+    from .spells_kernel import COLUMNS  # imported by _Static.of already
+
+    cp = np.empty((w.n, len(COLUMNS)))
+    for j, name in enumerate(COLUMNS):
+        cp[:, j] = w.rp("escalation", name)
+    return cp
+
+
 def month_moves(w, keys: np.ndarray, more_keys: np.ndarray) -> dict[str, np.ndarray]:
     """The month's factors and moves of every flashpoint of every replicate, compiled
     (:func:`sim.rules.spells_kernel.month`); the world's state is not changed.
@@ -225,7 +236,7 @@ def month_moves(w, keys: np.ndarray, more_keys: np.ndarray) -> dict[str, np.ndar
     ``settle_now``, ``ended``, ``claim``, ``winner``, ``entries``, ``busy``, ``standing``.
     """
     s = _Static.of(w.plan)
-    K, d = s.K, s.d
+    d = s.d
     from .spells_kernel import month  # imported by _Static.of already
     c = np.ascontiguousarray
     st, par = w.st, w.par
@@ -233,9 +244,7 @@ def month_moves(w, keys: np.ndarray, more_keys: np.ndarray) -> dict[str, np.ndar
     N = R * F
     q, _, _ = response_probability(w, d)
     D = deterrence(w, d, q, w.rp("escalation", "patron_weight"))
-    cp = np.empty((R, len(K.COLUMNS)))
-    for j, name in enumerate(K.COLUMNS):
-        cp[:, j] = w.rp("escalation", name)
+    cp = w.per_parameters(("spells", "columns"), _columns)
     u0, d0, s0 = (w.rp("escalation", name) for name in ("base_up", "base_down", "base_settle"))
     o = {"momentum": np.empty((R, F), dtype=st.momentum.dtype), "standing": st.standing.copy(),
          "entries": np.empty((R, F), dtype=np.int16), "cp": cp}

@@ -72,6 +72,8 @@ class World(mesa.Model):
         self.current_month = plan.start  # calendar month being (or last) simulated
         self.month_cache: dict | None = None
         self.streams: dict[str, seeding.Stream] = {}
+        self._rp: dict[tuple, tuple] = {}  # rp's and per_parameters' answers (see rp, parameters_changed)
+        self._reading: list | None = None  # the parameters a per_parameters' make reads
         self.par = Arrays(**plan.sample(n, self.key, self.ids, dtype, fixed))
         self.fixed_paths = frozenset(fixed or ())
         self.st = self._initial_state()
@@ -191,29 +193,80 @@ class World(mesa.Model):
             compiled = self._effects[key] = (effect, *compile_effect(effect, self.plan))
         _, ops, triggers = compiled
         mask = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        self._rp.clear()  # an effect may change parameters: rp's answers are made afresh
         for op in ops:
             op(self, mask)
         ev = self.plan.index_of("event")
         for t in triggers:
             self.st.triggered[:, ev[t]] |= mask
 
+    @property
+    def par(self) -> Arrays:
+        """The per-replicate parameter arrays (see the class's description)."""
+        return self._par
+
+    @par.setter
+    def par(self, value: Arrays) -> None:
+        self._par = value
+        self._rp.clear()
+
     def rp(self, kind: str, name: str, dtype: Any = np.float64) -> np.ndarray:
         """A rule parameter's per-replicate values, shape (R,) (or (R, L) for a vector), as a
         C-contiguous float64 array: what compiled kernels and the formulas of
         :mod:`sim.rules.formulas` take. ``dtype=world.dtype`` gives them in the world's
         precision instead, for numpy code that computes in it (a float32 world's state
-        stays float32). Read-only in effect: where a conversion is needed it is a copy
-        (parameters change through effects).
+        stays float32). Read-only: the array may be the parameter's own, or a copy
+        this world keeps and gives again.
+
+        The answer is kept from month to month (a float32 world's parameters are otherwise
+        converted to float64 every month): it is made afresh after an effect
+        (:meth:`apply_effect`), when ``world.par`` or the parameter's array is replaced, and
+        after :meth:`parameters_changed`, which code that writes into a rule parameter's
+        array in place (``w.par["rule:talks.sign_rate"][:] = 50.0``) calls before the
+        rules read it again.
 
         A parameter of another slot that a rule in use declared it reads
         (``register(..., reads=...)``) comes from whichever model runs that slot; one that
         does not declare it lends its default (:func:`sim.parts.lent_default`).
         """
-        arr = self.par.__dict__.get(f"rule:{kind}.{name}")
+        key = (kind, name, dtype)
+        hit = self._rp.get(key)
+        if hit is not None and self._par.__dict__.get(hit[0]) is hit[1]:
+            if self._reading is not None:
+                self._reading.append(hit[:2])
+            return hit[2]
+        where = f"rule:{kind}.{name}"
+        arr = src = self._par.__dict__.get(where)
         if arr is None:
             value = lent_default({k: rs.model for k, rs in self.plan.rules.items()}, kind, name)
             arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n, *np.shape(value)))
-        return np.ascontiguousarray(arr, dtype=dtype)
+        out = np.ascontiguousarray(arr, dtype=dtype)
+        self._rp[key] = (where, src, out)
+        if self._reading is not None:
+            self._reading.append((where, src))
+        return out
+
+    def parameters_changed(self) -> None:
+        """Say that a parameter array was written in place other than by an effect: what
+        :meth:`rp` and :meth:`per_parameters` kept is made afresh when next asked."""
+        self._rp.clear()
+
+    def per_parameters(self, key: Any, make: Callable[[World], Any]) -> Any:
+        """``make(self)``, kept while the parameters stay as they are: for what a rule
+        derives from parameters alone (a table of coefficients built from :meth:`rp`),
+        made again after an effect, a replaced ``world.par`` or :meth:`parameters_changed`.
+        ``key`` names it (the rule's own, e.g. ``("spells", "columns")``)."""
+        hit = self._rp.get(("per_parameters", key))
+        par = self._par.__dict__
+        if hit is not None and all(par.get(where) is src for where, src in hit[0]):
+            return hit[1]
+        was, self._reading = self._reading, []  # the parameters make reads through rp
+        try:
+            value = make(self)
+            self._rp[("per_parameters", key)] = (self._reading, value)
+        finally:
+            self._reading = was
+        return value
 
     def step(self) -> None:
         """Simulate one month: every rule in order, then the observers."""
