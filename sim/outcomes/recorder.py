@@ -12,6 +12,7 @@ what each declares (:class:`sim.parts.Shows`): nothing here names a rule's state
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,7 @@ def _counts(x: np.ndarray, L: int) -> np.ndarray:
     Values outside 0..L-1 are not counted."""
     n = x.shape[0]
     shape = x.shape[1:]
-    m = int(np.prod(shape))
+    m = math.prod(shape)
     if x.dtype.kind in "iu" and x.dtype.itemsize <= 4 and n:  # compiled: one pass, no temporaries
         # numba (compiled on first use, cached on disk)
         from ..world.tally_kernel import level_counts
@@ -83,7 +84,7 @@ def _summer(n: int):
         x = np.asarray(x)
         if x.dtype not in ones:
             x = x.astype(np.float32)
-        flat = x.reshape(n, int(np.prod(x.shape[1:])))
+        flat = x.reshape(n, math.prod(x.shape[1:]))
         out = ones[x.dtype] @ flat if n else np.zeros(flat.shape[1], dtype=x.dtype)
         return out.reshape(x.shape[1:])
 
@@ -223,6 +224,7 @@ class Recorder:
             self.rep_series = {sh.state: np.zeros((int(np.prod(world.st[sh.state].shape[1:])), R, H), world.st[sh.state].dtype)
                                for sh in self.shows if sh.record in ("mean", "counts")}
         self.conds = [d.bind(world) for d in detectors]
+        self.total = _summer(R)  # the float records' monthly sums
         world.observers.append(self.observe)
 
     def _start_value(self, path: str) -> np.ndarray:
@@ -275,12 +277,10 @@ class Recorder:
             return
         first = self.first
         for i in self.prim:
-            hit = self.conds[i](w)
-            new = hit & (first[i] == 0)
-            if new.any():
-                first[i, new] = t
+            row = first[i]
+            np.copyto(row, t, where=np.asarray(self.conds[i](w) & (row == 0), dtype=bool))
         r = t - 1
-        total = _summer(w.n)
+        total = self.total
         for sh in self.shows:
             x = w.st[sh.state]
             carried = self.carried.get(sh.state)

@@ -98,7 +98,7 @@ def build(plan: Plan):
         R = w.n
         u = w.stream("blockade").random((R, plan.F))
         on = st.blockade != 0
-        lift = on & (st.settled | (u < chance(w.rp("blockade", "lift_rate", w.dtype)[:, None])))
+        lift = on & (st.settled | (u < w.per_parameters(("blockade", "lift"), _lift_chance)))
         if lift.any():
             st.blockade[lift] = 0
             w.emit("blockade.lifted", lift)
@@ -108,9 +108,17 @@ def build(plan: Plan):
             victim[:, sides[f, 0]] |= st.blockade[:, f] < 0
         wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
         rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
-        st.supply = np.where(victim, st.supply * (1.0 - wear), st.supply + rec * (1.0 - st.supply)).astype(st.supply.dtype)
+        # (astype: a copy only where the dtype differs)
+        st.supply = np.where(victim, st.supply * (1.0 - wear), st.supply + rec * (1.0 - st.supply)).astype(
+            st.supply.dtype, copy=False)
         held = st.blockade != 0
-        st.rung_floor = np.where(held, HOLD_RUNG, 0).astype(np.int8)
-        st.level = np.where(held, np.maximum(st.level, HOLD_RUNG), st.level).astype(np.int8)
+        st.rung_floor = np.where(held, np.int8(HOLD_RUNG), np.int8(0))
+        st.level = np.where(held, np.maximum(st.level, HOLD_RUNG), st.level).astype(np.int8, copy=False)
 
     return step
+
+
+def _lift_chance(w) -> np.ndarray:
+    """Each replicate's monthly chance that a blockade is lifted, (R, 1) in the world's
+    precision; kept while the parameters stay as they are (:meth:`sim.world.model.World.per_parameters`)."""
+    return chance(w.rp("blockade", "lift_rate", w.dtype)[:, None])
