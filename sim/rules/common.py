@@ -100,7 +100,20 @@ def _response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def answer_probability(w, d: Dyads) -> np.ndarray:
     """P(alliance A answers a request it may answer), (R, A): credibility times the change
-    in its leader's available capacity since the start, at most 1."""
+    in its leader's available capacity since the start, at most 1. Cached per month (the
+    alliances' response and patronage both ask; effects, which change capacity and
+    credibility, are applied in the events phase, before either)."""
+    cache = getattr(w, "month_cache", None)
+    key = ("answer_probability", id(d))
+    if cache is not None and key in cache:
+        return cache[key]
+    out = _answer_probability(w, d)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _answer_probability(w, d: Dyads) -> np.ndarray:
     p = w.par
     ref = w.st.capacity_ref[:, d.leader]
     now = p.capacity[:, d.leader]
