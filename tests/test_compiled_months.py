@@ -158,3 +158,41 @@ def test_the_offensive_odds_are_the_months_hazard():
     assert "offensive" in pipe and expected > 50
     assert abs(launched - expected) < 4 * np.sqrt(var), (launched, expected)
     w.release()
+
+
+def test_rule_parameters_are_kept_until_they_change(mini):
+    """World.rp keeps its answer from month to month (a float32 world's parameters would
+    otherwise be converted every month) and makes it afresh after an effect, a replaced
+    array or World.parameters_changed; World.per_parameters follows the same changes."""
+    from types import SimpleNamespace
+
+    plan = compile_plan(mini.spec, mini.rules, None)
+    w = open_world(plan, 50, np.random.SeedSequence(0, spawn_key=(0,)), dtype=np.float32, pipeline=[])
+    path = "rules.escalation.casualty_sigma"
+    assert path in plan.addresses
+    name = "rule:escalation.casualty_sigma"
+    first = w.rp("escalation", "casualty_sigma")
+    assert first.dtype == np.float64 and w.rp("escalation", "casualty_sigma") is first
+    made = []
+
+    def doubled(world):
+        made.append(1)
+        return 2 * world.rp("escalation", "casualty_sigma")
+
+    assert np.array_equal(w.per_parameters("t", doubled), 2 * first)
+    w.per_parameters("t", doubled)
+    assert len(made) == 1
+    w.par[name][:] = 0.25  # in place: said so
+    w.parameters_changed()
+    assert np.all(w.rp("escalation", "casualty_sigma") == 0.25)
+    assert np.all(w.per_parameters("t", doubled) == 0.5) and len(made) == 2
+    w.par[name] = np.full(50, 0.5, dtype=np.float32)  # a new array: seen without being told
+    assert np.all(w.rp("escalation", "casualty_sigma") == 0.5)
+    assert np.all(w.per_parameters("t", doubled) == 1.0) and len(made) == 3
+    w.apply_effect(SimpleNamespace(set={path: 0.75}, add={}, multiply={}, remove={}, event=[]))
+    assert np.all(w.rp("escalation", "casualty_sigma") == 0.75)
+    assert np.all(w.per_parameters("t", doubled) == 1.5) and len(made) == 4
+    snap = w.snapshot()
+    w.par[name][:] = 0.1
+    w.restore(snap)  # a replaced world.par
+    assert np.all(w.rp("escalation", "casualty_sigma") == 0.75)
