@@ -92,6 +92,9 @@ def build(plan: Plan):
     if plan.F == 0:
         return lambda w: None
     sides = plan.sides
+    cols = np.unique(sides)  # the states a blockade can wear down (the flashpoints' sides)
+    col_of = {int(x): j for j, x in enumerate(cols)}
+    sides_at = [(f, col_of[int(sides[f, 0])], col_of[int(sides[f, 1])]) for f in range(plan.F)]  # their columns
 
     def step(w) -> None:
         st = w.st
@@ -102,15 +105,19 @@ def build(plan: Plan):
         if lift.any():
             st.blockade[lift] = 0
             w.emit("blockade.lifted", lift)
-        victim = np.zeros((R, plan.S), dtype=bool)
-        for f in range(plan.F):  # few flashpoints, never replicates
-            victim[:, sides[f, 1]] |= st.blockade[:, f] > 0
-            victim[:, sides[f, 0]] |= st.blockade[:, f] < 0
-        wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
+        # every state's supplies recover, except the blockaded sides', which wear (element by
+        # element the numbers of np.where(victim, worn, recovered) over all states)
+        supply = st.supply
         rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
-        # (astype: a copy only where the dtype differs)
-        st.supply = np.where(victim, st.supply * (1.0 - wear), st.supply + rec * (1.0 - st.supply)).astype(
-            st.supply.dtype, copy=False)
+        new = supply + rec * (1.0 - supply)
+        if st.blockade.any():
+            victim = np.zeros((R, cols.size), dtype=bool)  # (R, sides)
+            for f, a, b in sides_at:  # few flashpoints, never replicates
+                victim[:, b] |= st.blockade[:, f] > 0
+                victim[:, a] |= st.blockade[:, f] < 0
+            wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
+            new[:, cols] = np.where(victim, supply[:, cols] * (1.0 - wear), new[:, cols])
+        st.supply = new.astype(supply.dtype, copy=False)  # (a copy only where the dtype differs)
         held = st.blockade != 0
         st.rung_floor = np.where(held, np.int8(HOLD_RUNG), np.int8(0))
         st.level = np.where(held, np.maximum(st.level, HOLD_RUNG), st.level).astype(np.int8, copy=False)
