@@ -108,21 +108,32 @@ def build(plan: Plan):
         # every state's supplies recover, except the blockaded sides', which wear (element by
         # element the numbers of np.where(victim, worn, recovered) over all states)
         supply = st.supply
-        rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
+        rec, kept = w.per_parameters(("blockade", "rates"), lambda w: _rates(w, plan.S, cols.size))
         new = supply + rec * (1.0 - supply)
         if st.blockade.any():
             victim = np.zeros((R, cols.size), dtype=bool)  # (R, sides)
             for f, a, b in sides_at:  # few flashpoints, never replicates
                 victim[:, b] |= st.blockade[:, f] > 0
                 victim[:, a] |= st.blockade[:, f] < 0
-            wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
-            new[:, cols] = np.where(victim, supply[:, cols] * (1.0 - wear), new[:, cols])
+            new[:, cols] = np.where(victim, supply[:, cols] * kept, new[:, cols])
         st.supply = new.astype(supply.dtype, copy=False)  # (a copy only where the dtype differs)
         held = st.blockade != 0
         st.rung_floor = np.where(held, np.int8(HOLD_RUNG), np.int8(0))
         st.level = np.where(held, np.maximum(st.level, HOLD_RUNG), st.level).astype(np.int8, copy=False)
 
     return step
+
+
+def _rates(w, S: int, V: int) -> tuple[np.ndarray, np.ndarray]:
+    """The monthly recovery rate over every state, (R, S), and the share of supplies a
+    blockaded side keeps, 1 - wear, over the sides, (R, V), each replicate's value repeated
+    along the row (numpy multiplies arrays of one shape faster than it broadcasts a column
+    over a short row: the same numbers); in the world's precision, kept while the parameters
+    stay as they are (:meth:`sim.world.model.World.per_parameters`)."""
+    rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
+    wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
+    return (np.ascontiguousarray(np.broadcast_to(rec, (w.n, S))),
+            np.ascontiguousarray(np.broadcast_to(1.0 - wear, (w.n, V))))
 
 
 def _lift_chance(w) -> np.ndarray:

@@ -332,16 +332,16 @@ def _emit(w, ev: np.ndarray, tally: np.ndarray, L0: np.ndarray, transferred: np.
     """The month's events: counted per replicate by the kernel (``tally``); the places and
     fields of each (from the bits ``ev``) only for an event log narrating replicates."""
     st = w.st
+    if w.log is None:
+        for k in np.flatnonzero(tally.any(axis=1)):  # the events that happened somewhere (few a month)
+            w.counts[EVENTS[k]] += tally[k]
+        if transferred.any():  # counted only: a transfer is one event, whichever side won it
+            w.emit("escalation.transfer", transferred)
+        return
     transfer = None
     if transferred.any():
         won_a = winner == a_idx[None, :]
         transfer = np.stack([transferred & won_a, transferred & ~won_a], axis=2)
-    if w.log is None:
-        for k in np.flatnonzero(tally.any(axis=1)):  # the events that happened somewhere (few a month)
-            w.counts[EVENTS[k]] += tally[k]
-        if transfer is not None:
-            w.emit("escalation.transfer", transfer)
-        return
     lv = st.level.astype(np.intp)
     fields = {"escalation.rise": {"before": L0, "after": lv}, "escalation.fall": {"before": L0, "after": lv},
               "escalation.spike": {"peak": st.peak, "after": lv}, "escalation.deaths": {"deaths": st.deaths},
