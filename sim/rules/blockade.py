@@ -115,7 +115,8 @@ def build(plan: Plan):
             for f, a, b in sides_at:  # few flashpoints, never replicates
                 victim[:, b] |= st.blockade[:, f] > 0
                 victim[:, a] |= st.blockade[:, f] < 0
-            new[:, cols] = np.where(victim, supply[:, cols] * kept, new[:, cols])
+            for j, c in enumerate(cols):  # a column at a time (a gather and a scatter of columns cost more)
+                np.copyto(new[:, c], supply[:, c] * kept[:, j], where=victim[:, j])
         st.supply = new.astype(supply.dtype, copy=False)  # (a copy only where the dtype differs)
         held = st.blockade != 0
         st.rung_floor = np.where(held, np.int8(HOLD_RUNG), np.int8(0))
