@@ -196,3 +196,26 @@ def test_rule_parameters_are_kept_until_they_change(mini):
     w.par[name][:] = 0.1
     w.restore(snap)  # a replaced world.par
     assert np.all(w.rp("escalation", "casualty_sigma") == 0.75)
+
+
+def test_an_event_that_changes_a_rule_parameter_is_seen(tmp_path):
+    """A scenario event's effect (applied by the events rule, not World.apply_effect) makes
+    World.rp answer afresh in the next rule that reads the parameter."""
+    from tests.conftest import MINI, load_text
+
+    text = MINI.replace("outcomes:", "events:\n"
+                        "  - name: calm\n"
+                        "    at: 2023-08\n"
+                        "    probability: 1.0\n"
+                        "    effect: {set: {rules.escalation.casualty_sigma: 0.125}}\n"
+                        "outcomes:", 1)
+    scn = load_text(tmp_path, text)
+    plan = compile_plan(scn.spec, scn.rules, None)
+    w = open_world(plan, 20, np.random.SeedSequence(0, spawn_key=(0,)), dtype=np.float32)  # rp converts: a copy
+    before = w.rp("escalation", "casualty_sigma").copy()
+    assert not np.any(before == 0.125)
+    seen = []
+    w.pipeline.append(("probe", lambda w: seen.append(w.rp("escalation", "casualty_sigma").copy())))
+    w.step()  # 2023-07: the event is not due
+    w.step()  # 2023-08: it fires in the events phase
+    assert np.array_equal(seen[0], before) and np.all(seen[1] == 0.125)

@@ -3,8 +3,9 @@
 Numbers are changed where their :class:`~sim.world.compile.Address` says (a parameter
 or a state array), clipped to their bounds, and the declaring part is told
 (``on_change``); an element of a state array an effect writes is noted in
-:attr:`~sim.world.model.World.written`. Lists and names are changed by the operations their declared
-:class:`~sim.parts.Target` builds.
+:attr:`~sim.world.model.World.written`, and a change of parameters makes the world forget
+what it keeps of them (:meth:`~sim.world.model.World.parameters_changed`). Lists and names
+are changed by the operations their declared :class:`~sim.parts.Target` builds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,26 @@ def compile_effect(effect: Any, plan: Plan) -> tuple[list[Op], list[str]]:
         for path, value in getattr(effect, op).items():
             ops.append(_op(op, plan.addresses[path], value, plan))
     return ops, list(effect.event)
+
+
+def _told(w: World) -> None:
+    """Tell the world that its parameters may have changed (what :meth:`~sim.world.model.World.rp`
+    keeps is made afresh), whoever applies the effect: the world
+    (:meth:`~sim.world.model.World.apply_effect`), the events or the policy rule."""
+    changed = getattr(w, "parameters_changed", None)
+    if changed is not None:
+        changed()
+
+
+def _telling(op: Op) -> Op:
+    """A list target's operation, then :func:`_told` (a declared target may keep its list
+    among the parameters)."""
+
+    def apply(w: World, mask: np.ndarray) -> None:
+        op(w, mask)
+        _told(w)
+
+    return apply
 
 
 def _names(value: Any, plan: Plan) -> np.ndarray:
@@ -57,13 +78,17 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
             if on_change is not None:
                 old = arr[(slice(None), *ad.index)].copy()
                 arr[key] = new
+                if ad.space == "par":
+                    _told(w)
                 on_change(w, mask, ad.index, old)
             else:
                 arr[key] = new
+                if ad.space == "par":
+                    _told(w)
 
         return apply
     assert ad.target is not None
-    return ad.target.compile(op, plan, ad.index[0], _names(value, plan))
+    return _telling(ad.target.compile(op, plan, ad.index[0], _names(value, plan)))
 
 
 def list_target(array: str) -> Callable[..., Op]:

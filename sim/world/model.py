@@ -193,9 +193,9 @@ class World(mesa.Model):
             compiled = self._effects[key] = (effect, *compile_effect(effect, self.plan))
         _, ops, triggers = compiled
         mask = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-        self._rp.clear()  # an effect may change parameters: rp's answers are made afresh
-        for op in ops:
+        for op in ops:  # each tells the world when it changes parameters (sim.world.effects)
             op(self, mask)
+        self._rp.clear()  # and an on_change hook might have: rp's answers are made afresh
         ev = self.plan.index_of("event")
         for t in triggers:
             self.st.triggered[:, ev[t]] |= mask
@@ -219,8 +219,8 @@ class World(mesa.Model):
         this world keeps and gives again.
 
         The answer is kept from month to month (a float32 world's parameters are otherwise
-        converted to float64 every month): it is made afresh after an effect
-        (:meth:`apply_effect`), when ``world.par`` or the parameter's array is replaced, and
+        converted to float64 every month): it is made afresh after an effect (applied by
+        :meth:`apply_effect`, a scenario event or a policy: :mod:`sim.world.effects`), when ``world.par`` or the parameter's array is replaced, and
         after :meth:`parameters_changed`, which code that writes into a rule parameter's
         array in place (``w.par["rule:talks.sign_rate"][:] = 50.0``) calls before the
         rules read it again.
