@@ -55,6 +55,8 @@ class View:
 
     def write(self, world: Any, replicate: Any, index: int, value: Any) -> None:
         getattr(world, self.space)[self.name][self.at(replicate, index)] = value
+        if self.space == "par" and hasattr(world, "parameters_changed"):  # what World.rp keeps is made afresh
+            world.parameters_changed()
 
 
 def views(reg: Registry) -> dict[str, dict[str, View]]:
