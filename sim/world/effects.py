@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..parts import is_stock
 from .compile import Address, Plan
 
 if TYPE_CHECKING:
@@ -42,8 +43,8 @@ def _told(w: World) -> None:
 
 
 def _telling(op: Op) -> Op:
-    """A list target's operation, then :func:`_told` (a declared target may keep its list
-    among the parameters)."""
+    """A target's operation, then :func:`_told`: for a target declared outside the package,
+    which may keep its list among the parameters (the stock targets keep theirs in state)."""
 
     def apply(w: World, mask: np.ndarray) -> None:
         op(w, mask)
@@ -88,7 +89,8 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
 
         return apply
     assert ad.target is not None
-    return _telling(ad.target.compile(op, plan, ad.index[0], _names(value, plan)))
+    compiled = ad.target.compile(op, plan, ad.index[0], _names(value, plan))
+    return compiled if is_stock(ad.target.module) else _telling(compiled)
 
 
 def list_target(array: str) -> Callable[..., Op]:
