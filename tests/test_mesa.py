@@ -94,3 +94,29 @@ def test_a_replicates_own_model_is_garbage_collectable(mini):
     del rep
     assert _gone(ref), f"Mesa {mesa.__version__} still holds a replicate's model (held by: {_holders(ref())})"
     w.release()
+
+
+def test_the_world_imports_mesas_model_and_agent_only_and_mesa_stays_whole():
+    """Building a world imports ``mesa.model`` and ``mesa.agent`` without ``mesa/__init__.py``'s
+    spaces, data collector and experimental modules (sim.world.mesacore); ``import mesa``
+    afterwards is the whole package, with the same classes, on the Mesa installed."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import sim.world.agents as a
+import sim.world.model as m
+heavy = sorted(n for n in ("scipy.spatial", "networkx", "mesa.datacollection", "mesa.batchrunner", "mesa.space",
+                           "mesa.discrete_space", "mesa.experimental.continuous_space") if n in sys.modules)
+assert not heavy, heavy
+import mesa
+from mesa import DataCollector, Model
+from mesa.agent import Agent
+import mesa.experimental.devs
+assert Model is m.MesaModel is mesa.Model and Agent is a.MesaAgent is mesa.Agent
+assert mesa.__version__ and mesa.experimental.continuous_space and DataCollector and mesa.space
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr

@@ -1,0 +1,89 @@
+"""Mesa's ``Model`` and ``Agent`` without the rest of ``import mesa``.
+
+The world is a Mesa model and its actors Mesa agents: that is all of Mesa a run uses
+(``mesa.model`` and ``mesa.agent``, a few hundredths of a second to import). But importing
+any submodule of a package runs the package's ``__init__`` first, and ``mesa/__init__.py``
+imports the whole framework: its spaces, batch runner, data collector and
+``mesa.experimental``, which bring scipy.spatial, pandas and (Mesa 3.5) networkx: about
+0.6 s of every process that builds a world, ``sim run``'s and each worker's.
+
+:func:`load` imports ``mesa.agent`` and ``mesa.model`` under a ``mesa`` package whose
+``__init__`` has not run yet, and gives that package a module ``__getattr__`` (PEP 562) that
+runs it the first time anything asks for a name it does not hold (``mesa.DataCollector``,
+``mesa.__version__``, ``mesa.experimental``, ``from mesa import Model``): the package is
+then the one ``import mesa`` makes, with the same ``Model`` and ``Agent`` classes, whoever
+imports it. Where ``mesa`` was imported before, it is used as it is. Works the same on the
+Mesa 3.3 of Python 3.11 and the Mesa 3.5 of Python 3.12+ (it relies on Python's import
+system only); tests/test_mesa.py checks both ways round.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import threading
+from types import ModuleType
+from typing import Any
+
+_lock = threading.RLock()
+
+LAZY = ("mesa", "mesa.experimental")
+"""The packages whose ``__init__`` waits until a name of theirs is asked for: Mesa's, and (Mesa
+3.5, whose ``mesa.model`` imports three modules of it) ``mesa.experimental``'s, which imports
+its continuous space and so scipy.spatial."""
+
+
+def load() -> tuple[type, type]:
+    """``(mesa.model.Model, mesa.agent.Agent)``, importing no more of Mesa than they need."""
+    with _lock:
+        if "mesa" not in sys.modules:
+            try:
+                for name in LAZY:
+                    _lazy(name)
+                importlib.import_module("mesa.agent")
+                importlib.import_module("mesa.model")
+            except BaseException:
+                for name in [n for n in sys.modules if n == "mesa" or n.startswith("mesa.")]:
+                    del sys.modules[name]
+                raise
+        agent = importlib.import_module("mesa.agent")
+        model = importlib.import_module("mesa.model")
+        for name, sub in (("agent", agent), ("model", model)):  # as the import system sets them
+            _set_child(name, sub, sys.modules["mesa"])
+    return model.Model, agent.Agent
+
+
+def _lazy(name: str) -> None:
+    """Put package ``name`` in ``sys.modules`` without running its ``__init__`` (its
+    submodules import as usual); nothing where it is there already or is no package."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    package.__getattr__ = _completer(package)  # type: ignore[attr-defined]
+    sys.modules[name] = package
+    parent, _, child = name.rpartition(".")
+    if parent:
+        _set_child(child, package, sys.modules[parent])
+
+
+def _set_child(name: str, module: ModuleType, parent: ModuleType) -> None:
+    if name not in vars(parent):
+        setattr(parent, name, module)
+
+
+def _completer(package: ModuleType):
+    """The package's ``__getattr__`` until its ``__init__`` has run: runs it (once), then
+    answers from the whole package."""
+
+    def __getattr__(name: str) -> Any:
+        with _lock:
+            if vars(package).get("__getattr__") is __getattr__:
+                del package.__getattr__
+                package.__spec__.loader.exec_module(package)  # type: ignore[union-attr]
+        return getattr(package, name)
+
+    return __getattr__
