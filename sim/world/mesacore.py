@@ -41,8 +41,7 @@ def load() -> tuple[type, type]:
             try:
                 for name in LAZY:
                     _lazy(name)
-                importlib.import_module("mesa.agent")
-                importlib.import_module("mesa.model")
+                _on_a_short_stack(lambda: (importlib.import_module("mesa.agent"), importlib.import_module("mesa.model")))
             except BaseException:
                 for name in [n for n in sys.modules if n == "mesa" or n.startswith("mesa.")]:
                     del sys.modules[name]
@@ -52,6 +51,27 @@ def load() -> tuple[type, type]:
         for name, sub in (("agent", agent), ("model", model)):  # as the import system sets them
             _set_child(name, sub, sys.modules["mesa"])
     return model.Model, agent.Agent
+
+
+def _on_a_short_stack(imports: Any) -> None:
+    """Run ``imports`` on a thread of its own, and wait for it. Mesa names its module loggers
+    and its logged methods' classes from the call stack (``inspect.stack()``,
+    ``inspect.getouterframes``), which reads the source of every frame of it: from deep in a
+    ``sim run`` that was most of the import (~0.06 s); a new thread's stack is a few frames.
+    The same names either way (the calling module's and class's)."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            imports()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="sim-mesa-import", daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _lazy(name: str) -> None:
