@@ -120,3 +120,27 @@ print("ok")
 """
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def test_a_distributions_quantiles_import_scipy_special_functions_only_and_scipy_special_stays_whole():
+    """Dist.quantile takes ndtri and betaincinv from scipy.special._ufuncs without running
+    scipy/special/__init__.py (sim.lazyimport): the very objects scipy.special gives, and
+    scipy.special is whole when asked for anything else."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from sim.scenario.values import parse_dist
+u = np.array([0.025, 0.5, 0.975])
+vals = [parse_dist(d).quantile(u) for d in ({"normal": [0, 1]}, {"beta": [2, 5]}, {"lognormal": [0, 0.5]})]
+import scipy.special as s
+assert np.array_equal(vals[0], s.ndtri(u)) and np.array_equal(vals[1], s.betaincinv(2.0, 5.0, u))
+from scipy.special import erf, gamma
+import scipy.stats
+assert gamma(5.0) == 24.0 and abs(erf(1.0) - 0.8427007929497149) < 1e-15 and scipy.stats.norm.ppf(0.5) == 0.0
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr

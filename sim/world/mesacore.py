@@ -20,18 +20,18 @@ system only); tests/test_mesa.py checks both ways round.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import threading
-from types import ModuleType
 from typing import Any
 
-_lock = threading.RLock()
+from ..lazyimport import forget, package, set_child
 
 LAZY = ("mesa", "mesa.experimental")
 """The packages whose ``__init__`` waits until a name of theirs is asked for: Mesa's, and (Mesa
 3.5, whose ``mesa.model`` imports three modules of it) ``mesa.experimental``'s, which imports
 its continuous space and so scipy.spatial."""
+
+_lock = threading.RLock()
 
 
 def load() -> tuple[type, type]:
@@ -40,16 +40,15 @@ def load() -> tuple[type, type]:
         if "mesa" not in sys.modules:
             try:
                 for name in LAZY:
-                    _lazy(name)
+                    package(name)
                 _on_a_short_stack(lambda: (importlib.import_module("mesa.agent"), importlib.import_module("mesa.model")))
             except BaseException:
-                for name in [n for n in sys.modules if n == "mesa" or n.startswith("mesa.")]:
-                    del sys.modules[name]
+                forget("mesa")
                 raise
         agent = importlib.import_module("mesa.agent")
         model = importlib.import_module("mesa.model")
         for name, sub in (("agent", agent), ("model", model)):  # as the import system sets them
-            _set_child(name, sub, sys.modules["mesa"])
+            set_child(name, sub, sys.modules["mesa"])
     return model.Model, agent.Agent
 
 
@@ -72,38 +71,3 @@ def _on_a_short_stack(imports: Any) -> None:
     thread.join()
     if failed:
         raise failed[0]
-
-
-def _lazy(name: str) -> None:
-    """Put package ``name`` in ``sys.modules`` without running its ``__init__`` (its
-    submodules import as usual); nothing where it is there already or is no package."""
-    if name in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
-        return
-    package = importlib.util.module_from_spec(spec)
-    package.__getattr__ = _completer(package)  # type: ignore[attr-defined]
-    sys.modules[name] = package
-    parent, _, child = name.rpartition(".")
-    if parent:
-        _set_child(child, package, sys.modules[parent])
-
-
-def _set_child(name: str, module: ModuleType, parent: ModuleType) -> None:
-    if name not in vars(parent):
-        setattr(parent, name, module)
-
-
-def _completer(package: ModuleType):
-    """The package's ``__getattr__`` until its ``__init__`` has run: runs it (once), then
-    answers from the whole package."""
-
-    def __getattr__(name: str) -> Any:
-        with _lock:
-            if vars(package).get("__getattr__") is __getattr__:
-                del package.__getattr__
-                package.__spec__.loader.exec_module(package)  # type: ignore[union-attr]
-        return getattr(package, name)
-
-    return __getattr__
