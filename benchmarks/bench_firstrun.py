@@ -5,8 +5,12 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_firstrun.py                                   # this tree
     .venv/bin/python benchmarks/bench_firstrun.py --before /tmp/base --after .      # two trees, side by side
+    .venv/bin/python benchmarks/bench_firstrun.py --before /tmp/base --sections 2,5 --repeats 7   # the warm run only
 
-Each tree is a checkout with its own venv (``TREE/.venv``, ``pip install -e TREE``); ``--before``
+Each tree is a checkout with its own venv (``TREE/.venv``, ``pip install -e TREE``), or without one:
+it is then run with the interpreter running this script as ``python -m sim.cli`` in the tree's
+folder, which imports the tree's code first; ``--python PY`` runs every tree so, with PY (two
+trees measured the same way, with the same packages). ``--before``
 is typically main's code at the start of a change (``git worktree add /tmp/base <sha>``). The
 trees are measured one after the other, repeat by repeat, in this one run (the machine is
 shared: ``uptime`` is printed before each section). Prints, for each tree:
@@ -25,9 +29,15 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
 3. two runs in one process (``sim.run`` twice from Python, in-process as ``sim run`` does
    for N runs, then twice with two worker processes), and a Sobol sweep after them
    (``sim.sweep``, two workers): each one's wall time, set-up and the kernels it loaded;
-4. what one process pays once, in its first run: importing sim and Mesa, the first run's
-   set-up, and the time numba spends loading the kernels from its cache (the first load
-   includes numba's own start).
+4. what one process pays once, in its first run: importing sim and the world (Mesa's model
+   and agent: sim.world.mesacore), the first run's set-up, and the time numba spends loading
+   the kernels from its cache (the first load includes numba's own start);
+5. ``import sim`` alone (``python -X importtime -c "import sim"``: the package's cumulative
+   import time, and the process's wall time), medians of ``--repeats``.
+
+``--sections 2,5`` runs only those (by default all); section 2 without section 1 first fills
+each tree's kernel cache with one run. Section 2 is the figure of issue 25's end-to-end target
+(``sim run scenarios/karabakh.yaml --runs 10000``, the cache filled, <= 2.5 s).
 
 Figures only: nothing here is a test.
 """
@@ -39,6 +49,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,7 +91,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import sim
 t1 = time.perf_counter()
-import mesa  # what the first chunk's world needs (scipy.spatial, pandas come with it)
+import sim.world.model  # what the first chunk's world needs (Mesa's model and agent)
 t2 = time.perf_counter()
 from numba.core.caching import Cache
 spent = []
@@ -94,7 +105,7 @@ def timed(self, sig, ctx):
 Cache.load_overload = timed
 scn = sim.load_scenario("karabakh")
 res = sim.run(scn, runs=int(sys.argv[1]), seed=7)
-print(json.dumps({"import sim": t1 - t0, "import mesa": t2 - t1, "set-up of the first run": res.manifest["timings_s"]["setup"],
+print(json.dumps({"import sim": t1 - t0, "import the world": t2 - t1, "set-up of the first run": res.manifest["timings_s"]["setup"],
                   "kernels loaded": len(spent), "loading them (the first: numba's start)": sum(spent),
                   "the first load": spent[0] if spent else 0.0}))
 """
@@ -108,12 +119,13 @@ def uptime() -> str:
 
 
 class Tree:
-    def __init__(self, label: str, root: Path):
+    def __init__(self, label: str, root: Path, python: Path | None = None):
         self.label, self.root = label, root.resolve()
         self.python = self.root / ".venv" / "bin" / "python"
-        self.sim = self.root / ".venv" / "bin" / "sim"
-        if not self.sim.exists():
-            raise SystemExit(f"{self.sim}: no venv there (python3 -m venv .venv && .venv/bin/pip install -e .)")
+        self.sim: list[str] = [str(self.root / ".venv" / "bin" / "sim")]
+        if python is not None or not self.python.exists():  # another's interpreter runs the tree's code
+            self.python = Path(python or sys.executable)
+            self.sim = [str(self.python), "-m", "sim.cli"]  # run in the tree's folder: its code comes first
         self.ahead = (self.root / "sim" / "ahead.py").exists()
         try:
             self.commit = subprocess.run(["git", "-C", str(self.root), "rev-parse", "--short", "HEAD"],
@@ -128,7 +140,7 @@ class Tree:
         e = {**os.environ, "NUMBA_CACHE_DIR": cache, **env}
         e.pop("SIM_PRECOMPILING", None)
         t0 = time.perf_counter()
-        p = subprocess.run([str(self.sim), "run", "scenarios/karabakh.yaml", "--runs", str(runs), "--seed", "1",
+        p = subprocess.run([*self.sim, "run", "scenarios/karabakh.yaml", "--runs", str(runs), "--seed", "1",
                             "--out", str(out)], cwd=self.root, capture_output=True, text=True, env=e)
         wall = time.perf_counter() - t0
         if p.returncode != 0:
@@ -136,8 +148,24 @@ class Tree:
         m = json.loads((out / "manifest.json").read_text())
         return {"wall": wall, **m["timings_s"], "kernels": m.get("kernels")}
 
+    def env(self, cache: str) -> dict[str, str]:
+        """This environment with the cache, and the tree's folder first on the import path."""
+        path = os.pathsep.join(p for p in (str(self.root), os.environ.get("PYTHONPATH", "")) if p)
+        return {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
+
+    def import_sim(self, cache: str) -> dict:
+        """``python -X importtime -c "import sim"``: the package's cumulative import time (s) and the wall time."""
+        t0 = time.perf_counter()
+        p = subprocess.run([str(self.python), "-X", "importtime", "-c", "import sim"], cwd=self.root,
+                           capture_output=True, text=True, env=self.env(cache))
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{self}: {p.stderr}")
+        line = [ln for ln in p.stderr.splitlines() if ln.rstrip().endswith("| sim")][-1]
+        return {"import": int(line.split("|")[1]) / 1e6, "wall": wall}
+
     def in_one_process(self, cache: str, runs: int, code: str = IN_ONE_PROCESS) -> list[dict]:
-        e = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        e = self.env(cache)
         with tempfile.TemporaryDirectory() as d:
             script = Path(d) / "twice.py"
             script.write_text(code)
@@ -167,17 +195,26 @@ def main() -> None:
     ap.add_argument("--after", type=Path, default=ROOT, help="a tree with the code after (default: this one)")
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=3, help="repeats of each measure (medians)")
+    ap.add_argument("--python", type=Path, default=None,
+                    help="the interpreter for a tree without its own .venv (default: this one)")
+    ap.add_argument("--sections", default="1,2,3,4,5", help="which sections to run, e.g. 2,5")
     a = ap.parse_args()
-    trees = ([Tree("before", a.before)] if a.before else []) + [Tree("after", a.after)]
+    sections = {int(x) for x in a.sections.split(",") if x.strip()}
+    trees = ([Tree("before", a.before, a.python)] if a.before else []) + [Tree("after", a.after, a.python)]
     print(f"{len(trees)} tree(s): " + "; ".join(map(str, trees)))
     print(f"{os.cpu_count()} cores; sim run scenarios/karabakh.yaml --runs {a.runs:,}; medians of {a.repeats}")
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        print(f"\n1. The first run after an install: an empty kernel cache, a fresh process\n   {uptime()}")
         cold: dict[str, list[dict]] = {}
         warm_cache: dict[str, str] = {}
-        for r in range(a.repeats):
+        if 1 not in sections:  # each tree's cache filled by one run (the shipped kernels copied in, or compiled)
+            for t in trees:
+                warm_cache[t.label] = tempfile.mkdtemp(dir=tmp, prefix="numba-")
+                t.sim_run(warm_cache[t.label], 1000, tmp_path / f"fill-{t.label}")
+        else:
+            print(f"\n1. The first run after an install: an empty kernel cache, a fresh process\n   {uptime()}")
+        for r in range(a.repeats if 1 in sections else 0):
             print(f"   repeat {r + 1}: {uptime()}", flush=True)
             for t in trees:
                 modes = [("", {})] + ([(" (SIM_COMPILE_AHEAD=1)", {"SIM_COMPILE_AHEAD": "1", "SIM_SHIPPED_KERNELS": "0"}),
@@ -190,13 +227,13 @@ def main() -> None:
                     warm_cache.setdefault(t.label, cache)
         for label, rows in cold.items():
             show_runs(label, rows)
-        for t in [t for t in trees if t.ahead]:  # a notebook, or `sim --help` first: the run comes later
+        for t in [t for t in trees if t.ahead and 1 in sections]:  # a notebook, or `sim --help` first: the run comes later
             rows, took = [], []
             for r in range(a.repeats):
                 cache = tempfile.mkdtemp(dir=tmp, prefix="numba-")
                 env = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_COMPILE_AHEAD": "1", "SIM_SHIPPED_KERNELS": "0"}
                 env.pop("SIM_PRECOMPILING", None)
-                subprocess.run([str(t.python), "-c", "import sim"], env=env, check=True)
+                subprocess.run([str(t.python), "-c", "import sim"], cwd=t.root, env=env, check=True)
                 marks = Path(cache) / "sim-ahead"
                 while not list(marks.glob("kernels-*.json")):
                     time.sleep(0.2)
@@ -208,17 +245,19 @@ def main() -> None:
                   f"{mark['processes']} process(es)); the first sim run after it:")
             show_runs("  then sim run", rows)
 
-        print(f"\n2. The next run: the cache filled, a fresh process\n   {uptime()}")
+        if 2 in sections:
+            print(f"\n2. The next run: the cache filled, a fresh process (issue 25's end-to-end figure: <= 2.5 s)\n   {uptime()}")
         warm: dict[str, list[dict]] = {}
-        for r in range(a.repeats):
+        for r in range(a.repeats if 2 in sections else 0):
             for t in trees:
                 warm.setdefault(t.label, []).append(t.sim_run(warm_cache[t.label], a.runs, tmp_path / f"warm-{t.label}-{r}"))
         for label, rows in warm.items():
             show_runs(label, rows)
 
-        print(f"\n3. Runs in one process (the cache filled): sim.run twice in-process, twice with 2 workers, "
+        if 3 in sections:
+            print(f"\n3. Runs in one process (the cache filled): sim.run twice in-process, twice with 2 workers, "
               f"then a sweep (8 x 200 runs, 2 workers)\n   {uptime()}")
-        for t in trees:
+        for t in trees if 3 in sections else []:
             rows = t.in_one_process(warm_cache[t.label], a.runs)
             print(f"  {t.label}:")
             for row in rows:
@@ -226,11 +265,22 @@ def main() -> None:
                 kern = f"   kernels: loaded {k['loaded']}, compiled {k['compiled']}" if k else ""
                 setup = f"   set-up {row['setup']:.2f} s" if row.get("setup") is not None else ""
                 print(f"    {row['label']:34s} {row['wall']:6.2f} s{setup}{kern}", flush=True)
-        print(f"\n4. What one process pays once (the cache filled; sim.run in-process, as sim run)\n   {uptime()}")
-        for t in trees:
+        if 4 in sections:
+            print(f"\n4. What one process pays once (the cache filled; sim.run in-process, as sim run)\n   {uptime()}")
+        for t in trees if 4 in sections else []:
             rows = [t.in_one_process(warm_cache[t.label], a.runs, ONCE) for _ in range(a.repeats)]
             print(f"  {t.label}: " + ", ".join(f"{k} {statistics.median(r[k] for r in rows):.2f}"
                                               + ("" if k == "kernels loaded" else " s") for k in rows[0]), flush=True)
+        if 5 in sections:
+            print(f"\n5. import sim (python -X importtime -c 'import sim'), interleaved\n   {uptime()}")
+            imports: dict[str, list[dict]] = {}
+            for _ in range(a.repeats):
+                for t in trees:
+                    imports.setdefault(t.label, []).append(t.import_sim(warm_cache[t.label]))
+            for label, rows in imports.items():
+                each = ", ".join(f"{r['import']:.2f}" for r in rows)
+                print(f"  {label:44s} import sim {median(rows, 'import'):.3f} s (each: {each}); "
+                      f"the process {median(rows, 'wall'):.2f} s", flush=True)
     print(f"\n{uptime()}")
 
 

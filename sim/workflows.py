@@ -24,8 +24,6 @@ from .analysis.sweep_io import save_partial
 from .play.html import write_run_stories
 from .play.story import Story, tell
 from .report import write_report
-from .report.optimize import write_optimize_report
-from .report.sweep import write_sweep_report
 from .results import Results
 
 UNCERTAINTY_STAGE = "Model uncertainty (sweep over the scenario's uncertainties)"
@@ -138,6 +136,8 @@ def save_sweep(sw: Any, folder: str | Path, *, report: bool = True, replicates_f
     rep = Path(replicates_file) if replicates_file else None
     if not sw.results.complete:
         return save_partial(sw, folder, replicates_file=rep)
+    from .report.sweep import write_sweep_report  # lazy: matplotlib only for a report
+
     return sw.save(folder, report=write_sweep_report if report else None, replicates_file=rep)
 
 
@@ -145,4 +145,6 @@ def save_optimize(opt: Any, folder: str | Path, *, report: bool = True) -> Path:
     """Write a policy search's folder (:meth:`sim.analysis.optimize.Optimization.save`): its
     tables, and with ``report`` the parallel-coordinates and convergence figures and
     report.html. A search stopped early is written as far as it got (its manifest says so)."""
+    from .report.optimize import write_optimize_report  # lazy: matplotlib only for a report
+
     return opt.save(Path(folder), report=write_optimize_report if report else None)

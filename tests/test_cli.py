@@ -134,6 +134,20 @@ def test_installed_entry_point_end_to_end(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+def test_the_program_ends_without_teardown_yet_with_its_exit_handlers_output_and_status(mini_path, tmp_path):
+    """sim.cli.leave: the command's process ends at once when done (no interpreter teardown),
+    and still runs its exit handlers, flushes its output and keeps its exit status."""
+    code = ("import atexit, sys; atexit.register(lambda: print('exit handlers ran', file=sys.stderr)); "
+            "from sim.cli import main; main()")
+    p = subprocess.run([sys.executable, "-c", code, "run", str(mini_path), "--runs", "50", "--json", "--no-report",
+                        "--out", str(tmp_path / "j")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["runs"] == 50 and "exit handlers ran" in p.stderr
+    bad = subprocess.run([sys.executable, "-c", code, "run", str(mini_path), "--runs", "0"], capture_output=True,
+                         text=True, timeout=300)
+    assert bad.returncode == 2 and "--runs: must be at least 1" in bad.stderr and "exit handlers ran" in bad.stderr
+
+
 @pytest.mark.slow
 def test_the_first_run_on_a_machine_says_it_compiles_the_kernels_and_the_next_does_not(tmp_path):
     # an empty numba cache stands for a fresh install; the progress bar is on a terminal

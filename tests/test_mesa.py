@@ -96,3 +96,53 @@ def test_a_replicates_own_model_is_garbage_collectable(mini):
     del rep
     assert _gone(ref), f"Mesa {mesa.__version__} still holds a replicate's model (held by: {_holders(ref())})"
     w.release()
+
+
+def test_the_world_imports_mesas_model_and_agent_only_and_mesa_stays_whole():
+    """Building a world imports ``mesa.model`` and ``mesa.agent`` without ``mesa/__init__.py``'s
+    spaces, data collector and experimental modules (sim.world.mesacore); ``import mesa``
+    afterwards is the whole package, with the same classes, on the Mesa installed."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import sim.world.agents as a
+import sim.world.model as m
+heavy = sorted(n for n in ("scipy.spatial", "networkx", "mesa.datacollection", "mesa.batchrunner", "mesa.space",
+                           "mesa.discrete_space", "mesa.experimental.continuous_space") if n in sys.modules)
+assert not heavy, heavy
+import mesa
+from mesa import DataCollector, Model
+from mesa.agent import Agent
+import mesa.experimental.devs
+assert Model is m.MesaModel is mesa.Model and Agent is a.MesaAgent is mesa.Agent
+assert mesa.__version__ and mesa.experimental.continuous_space and DataCollector and mesa.space
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def test_a_distributions_quantiles_import_scipy_special_functions_only_and_scipy_special_stays_whole():
+    """Dist.quantile takes ndtri and betaincinv from scipy.special._ufuncs without running
+    scipy/special/__init__.py (sim.lazyimport): the very objects scipy.special gives, and
+    scipy.special is whole when asked for anything else."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from sim.scenario.values import parse_dist
+u = np.array([0.025, 0.5, 0.975])
+vals = [parse_dist(d).quantile(u) for d in ({"normal": [0, 1]}, {"beta": [2, 5]}, {"lognormal": [0, 0.5]})]
+import scipy.special as s
+assert np.array_equal(vals[0], s.ndtri(u)) and np.array_equal(vals[1], s.betaincinv(2.0, 5.0, u))
+from scipy.special import erf, gamma
+import scipy.stats
+assert gamma(5.0) == 24.0 and abs(erf(1.0) - 0.8427007929497149) < 1e-15 and scipy.stats.norm.ppf(0.5) == 0.0
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr

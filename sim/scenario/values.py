@@ -207,8 +207,7 @@ class Dist:
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """The distribution's values at the probabilities ``u`` in (0, 1) (its inverse CDF):
         one uniform per replicate gives each replicate its value (:mod:`sim.seeding`)."""
-        from scipy.special import betaincinv, ndtri
-
+        betaincinv, ndtri = _special()
         f, a = self.family, self.args
         u = np.asarray(u, dtype=np.float64)
         if f == "uniform":
@@ -635,3 +634,18 @@ __all__ = [
     "parse_param",
     "parse_source",
 ]
+
+
+def _special() -> tuple[Any, Any]:
+    """scipy.special's ``betaincinv`` and ``ndtri`` (numpy ufuncs), from ``scipy.special._ufuncs``
+    where they are defined, without running ``scipy/special/__init__.py`` (scipy's array-API
+    layer: 0.3 s of a run's set-up on scipy 1.17) until something asks the package for a name
+    (:mod:`sim.lazyimport`). The very same objects ``from scipy.special import ...`` gives."""
+    try:
+        from ..lazyimport import package
+
+        package("scipy.special")
+        from scipy.special._ufuncs import betaincinv, ndtri
+    except ImportError:  # another layout of scipy: the package whole
+        from scipy.special import betaincinv, ndtri
+    return betaincinv, ndtri

@@ -28,13 +28,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import mesa
-
 from .. import seeding
 from ..parts import KIND_OF_DIM, KIND_OF_SECTION, Registry
+from .mesacore import load as _mesa_core
 
 if TYPE_CHECKING:
     from .model import World
+
+MesaModel, MesaAgent = _mesa_core()
+"""``mesa.Model`` and ``mesa.Agent``, without importing the rest of Mesa (:mod:`sim.world.mesacore`)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def views(reg: Registry) -> dict[str, dict[str, View]]:
     return out
 
 
-class Actor(mesa.Agent):
+class Actor(MesaAgent):
     """Common base: a named actor with an index into the world's arrays.
 
     Attributes:
@@ -93,7 +95,7 @@ class Actor(mesa.Agent):
 
     kind: ClassVar[str] = ""
 
-    def __init__(self, model: mesa.Model, key: str, index: int, label: str, *, world: World | None = None,
+    def __init__(self, model: MesaModel, key: str, index: int, label: str, *, world: World | None = None,
                  replicate: int | None = None):
         self._world = world if world is not None else model
         self._at: Any = slice(None) if replicate is None else int(replicate)
@@ -172,7 +174,7 @@ CLASSES: dict[str, type[Actor]] = {c.kind: c for c in (State, Alliance, Supplier
 """The agent class of each actor kind."""
 
 
-def make_agents(model: mesa.Model, world: Any, replicate: int | None = None) -> dict[str, Actor]:
+def make_agents(model: MesaModel, world: Any, replicate: int | None = None) -> dict[str, Actor]:
     """One agent per actor of the world's scenario, in ``model`` (the world itself, or a
     :class:`Replicate`), by key."""
     plan, scn = world.plan, world.plan.scenario
@@ -184,7 +186,7 @@ def make_agents(model: mesa.Model, world: Any, replicate: int | None = None) -> 
     return out
 
 
-class Replicate(mesa.Model):
+class Replicate(MesaModel):
     """The actors of one replicate of a world, as Mesa agents (a story's run): their
     attributes are that replicate's values, read from (and written to) the world.
 
@@ -205,7 +207,7 @@ class Replicate(mesa.Model):
         forget(self)
 
 
-def forget(model: mesa.Model) -> None:
+def forget(model: MesaModel) -> None:
     """Let Mesa forget a model it keeps a reference to for numbering agents.
 
     Mesa 3.3 (what pip gives Python 3.11) numbers agents from a class-level ``Agent._ids``
@@ -215,7 +217,7 @@ def forget(model: mesa.Model) -> None:
     collector. tests/test_mesa.py checks that a forgotten model is collectable on the Mesa
     installed; benchmarks/bench_release.py prints memory over many runs.
     """
-    ids = getattr(mesa.Agent, "_ids", None)
+    ids = getattr(MesaAgent, "_ids", None)
     if ids is not None:
         ids.pop(model, None)
 

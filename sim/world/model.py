@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import mesa
 import numpy as np
 
 from .. import seeding
 from ..parts import InitContext, lent_default, registry
-from .agents import Replicate, forget, make_agents, views
+from .agents import MesaModel, Replicate, forget, make_agents, views
 from .arrays import Arrays
 from .compile import Plan
 from .effects import compile_effect
@@ -25,7 +24,7 @@ from .effects import compile_effect
 Rule = Callable[["World"], None]
 
 
-class World(mesa.Model):
+class World(MesaModel):
     """R replicates of one scenario, advanced one month per :meth:`step`.
 
     Args:
