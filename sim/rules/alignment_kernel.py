@@ -134,10 +134,9 @@ def drift(aff, base, pf, terms, lead_pos,
         kr = k[r]
         rr = rho[r]
         for p in range(P):
-            q = pf[p]
-            a = np.float64(aff[r, q])
-            old[p] = a
-            new[p] = revert(a, base[r, p], rr) + kr * ((bits16_at(key_noise, rid, P, p) + 0.5) * (1.0 / 65536.0) - 0.5)
+            old[p] = aff[r, pf[p]]
+        for p in range(P):
+            new[p] = revert(old[p], base[r, p], rr) + kr * ((bits16_at(key_noise, rid, P, p) + 0.5) * (1.0 / 65536.0) - 0.5)
         # arms flows by supplier state
         for b in range(B):
             i = buyers[b]
