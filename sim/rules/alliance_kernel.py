@@ -160,27 +160,34 @@ def transitions(status, trust, trust_base, key, ids, not_leader, cand, free, ord
     per = S * A
     for r in range(R):
         rid = ids[r]
+        rr = rho[r]  # the replicate's parameters, read once
+        f_below, f_hazard = freeze_below[r], freeze_hazard[r]
+        e_below, e_hazard = exit_below[r], exit_hazard[r]
+        b_above, b_hazard = back_above[r], back_hazard[r]
+        j_above, j_hazard = join_above[r], join_hazard[r]
         freezes = exits = backs = joins = 0
         for s in range(S):
             m = free[r, s]
             for a in range(A):
-                t = revert(trust[r, s, a], trust_base[r, s, a], rho[r])
+                t = revert(trust[r, s, a], trust_base[r, s, a], rr)
                 trust[r, s, a] = t
                 t = trust[r, s, a]  # in the state's own precision, as the thresholds see it
                 st = status[r, s, a]
                 x = 1.0  # the uniform, drawn only where a hazard may apply (the model decides, a member or candidate)
                 if m and (cand[s, a] or (st != NONE and st != EXITED)):
                     x = uniform_at(key, rid, per, s * A + a)
-                fr = st == ACTIVE and not_leader[s, a] and (
-                    (m and t < freeze_below[r] and x < freeze_hazard[r]) or order_freeze[r, s, a])
-                lv = not_leader[s, a] and (
-                    (m and st == FROZEN and t < exit_below[r] and x < exit_hazard[r])
-                    or ((st == FROZEN or st == ACTIVE) and order_leave[r, s, a]))
-                bk = st == FROZEN and ((m and t >= back_above[r] and x < back_hazard[r]) or order_back[r, s, a])
-                jn = (st == NONE or st == EXITED) and cand[s, a] and (
-                    (m and t >= join_above[r] and x < join_hazard[r]) or order_join[r, s, a])
-                if lv:
-                    fr = False  # an order to leave an active membership: it leaves, not freezes
+                # what may happen to a membership of each status (a state's status is the same in
+                # most replicates: these branches are well predicted, and each tests only its own)
+                fr = lv = bk = jn = False
+                if st == ACTIVE:
+                    lv = not_leader[s, a] and order_leave[r, s, a]  # an order to leave: it leaves, not freezes
+                    fr = (not lv and not_leader[s, a]
+                          and ((m and t < f_below and x < f_hazard) or order_freeze[r, s, a]))
+                elif st == FROZEN:
+                    lv = not_leader[s, a] and ((m and t < e_below and x < e_hazard) or order_leave[r, s, a])
+                    bk = (m and t >= b_above and x < b_hazard) or order_back[r, s, a]
+                elif st == NONE or st == EXITED:
+                    jn = cand[s, a] and ((m and t >= j_above and x < j_hazard) or order_join[r, s, a])
                 if keep:
                     trust_out[r, s, a] = t
                     freeze_out[r, s, a] = fr
