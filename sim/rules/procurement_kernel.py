@@ -88,16 +88,18 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
             wt = 0.0
             tot = 0.0
             for k in range(K):
-                ew[k] = 0.0 if own[b, k] else np.exp(V[k] - shift)  # exp(-inf) is 0
+                # exp(-inf) is 0; the most attractive supplier's is exp(0) = 1, without the call
+                ew[k] = 0.0 if own[b, k] else (1.0 if V[k] == shift else np.exp(V[k] - shift))
                 wt += ew[k]
                 if not refused[k]:
                     tot += ew[k]
             got = 0.0
+            total = 0.0
             for k in range(K):
-                would = ew[k] / wt if wt > 0 else 0.0
                 p = 0.0 if refused[k] or tot <= 0 else ew[k] / tot
                 new_refusal = refused[k] and not refused_start[r, i, k] and monthly > 0
-                refused_demand[r, i, k] = would if new_refusal else 0.0
+                # the share it would have had, where a new refusal denies it
+                refused_demand[r, i, k] = (ew[k] / wt if wt > 0 else 0.0) if new_refusal else 0.0
                 owed = backlog[r, i, k] + p * monthly
                 due = owed / max(lag[r, k], 1.0)
                 d = due if u[b * K + k] < reliability[r, k] else 0.0
@@ -115,14 +117,12 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
                     slip += due > d
                     refusal += new_refusal
                 got += d
+                flow[r, i, k] = (1.0 - a) * flow[r, i, k] + a * delivered[r, i, k]
+                total += flow[r, i, k]
             eq = equipment[r, i]
             dE = cv * got / 1e9 - dm * eq
             equipment[r, i] = eq + dE
             capability[r, i] = max(capability[r, i] + dE, 0.0)
-            total = 0.0
-            for k in range(K):
-                flow[r, i, k] = (1.0 - a) * flow[r, i, k] + a * delivered[r, i, k]
-                total += flow[r, i, k]
             other = (1.0 - a) * flow_other[r, i]
             flow_other[r, i] = other
             total += other
