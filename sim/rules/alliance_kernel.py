@@ -11,7 +11,7 @@ of docs/MODEL.md §D4 and §D6.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba.extending import register_jitable
 
 from .. import seeding_kernel
 from ..seeding_kernel import uniform_at
@@ -23,7 +23,7 @@ NONE, ACTIVE, FROZEN, EXITED = 0, 1, 2, 3  # sim.world.compile's codes (this mod
 WAIT_CAP = 10_000
 
 
-@njit(inline="always")
+@register_jitable  # compiled into the kernels that call it (not a kernel of its own)
 def _clip(trust, r):
     """np.clip(trust[r], 0, 1) of a (R, n) array, in place (a NaN stays); without a branch,
     so that the compiler vectorizes it (a value within bounds is written back as it is)."""
