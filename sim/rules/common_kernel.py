@@ -1,8 +1,9 @@
 """What several mechanisms share (:mod:`sim.rules.common`), compiled (numba): the
-response probabilities of alliances and deterrence, one pass per side.
+response probabilities of alliances and deterrence.
 
 Numpy built (R, F, 2, S) temporaries for the patrons' term and multiplied them out; the
-loops below run over each side's helpers once. Compiled on first use and cached on disk.
+loops below run over each flashpoint's helpers once, both sides together. Compiled on
+first use and cached on disk.
 Symbols are those of docs/MODEL.md §D3 (deterrence) and §D4 (responses).
 """
 
