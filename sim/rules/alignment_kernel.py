@@ -15,6 +15,8 @@ Symbols are those of docs/MODEL.md §D5.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import seeding_kernel
@@ -84,6 +86,11 @@ def drift(aff, base, pf, terms, lead_pos,
     for p in range(P):
         row[p] = pf[p] // S
         col[p] = pf[p] - row[p] * S
+    lead_q = np.zeros((S, A), dtype=np.intp)  # (S, A) the flat index of each state's pair towards each leader
+    for s in range(S):
+        for a in range(A):
+            if lead_pos[s, a] >= 0:
+                lead_q[s, a] = pf[lead_pos[s, a]]
     # the arms terms move affinities towards (and from) supplier states only
     is_sup = np.zeros(S, dtype=np.bool_)
     for q in range(K):
@@ -134,10 +141,9 @@ def drift(aff, base, pf, terms, lead_pos,
         kr = k[r]
         rr = rho[r]
         for p in range(P):
-            q = pf[p]
-            a = np.float64(aff[r, q])
-            old[p] = a
-            new[p] = revert(a, base[r, p], rr) + kr * ((bits16_at(key_noise, rid, P, p) + 0.5) * (1.0 / 65536.0) - 0.5)
+            old[p] = aff[r, pf[p]]
+        for p in range(P):
+            new[p] = revert(old[p], base[r, p], rr) + kr * ((bits16_at(key_noise, rid, P, p) + 0.5) * (1.0 / 65536.0) - 0.5)
         # arms flows by supplier state
         for b in range(B):
             i = buyers[b]
@@ -161,7 +167,7 @@ def drift(aff, base, pf, terms, lead_pos,
         # support: refused or answered requests move members and leaders together
         g_f = gf[r]
         g_a = ga[r]
-        moved = False  # a support term that is not a zero
+        moved = False  # a support term that is not -0.0 (adding -0.0 leaves any number as it is, to the bit)
         for a in range(A):
             for s in range(S):
                 p = lead_pos[s, a]
@@ -169,7 +175,7 @@ def drift(aff, base, pf, terms, lead_pos,
                 f = g_f * refused_now[r, s, a] - g_a * answered_now[r, s, a]
                 v = -f * (1.0 + to_lead) if f > 0 else -f * (1.0 - to_lead)
                 sp[s * A + a] = v
-                moved = moved or v != 0.0
+                moved |= (v != 0.0) | (math.copysign(1.0, v) > 0.0)
             if any_ex:
                 on = held_by[a]
                 for s in range(S):
@@ -196,10 +202,9 @@ def drift(aff, base, pf, terms, lead_pos,
                 a = old[p]
                 h = hit[tq[t]]
                 new[p] -= g_t * h * ((1.0 + a) if h > 0 else (1.0 - a))
-            for t in range(grp[o + 3], grp[o + 4]):  # support, towards the leader (4) and from it (5)
-                p = tp[t]
-                if moved or new[p] == 0.0:  # else a zero, which would change only the sign of a zero
-                    new[p] += sp[tq[t]]
+            if moved:  # else every support term is -0.0, which changes nothing
+                for t in range(grp[o + 3], grp[o + 4]):  # support, towards the leader (4) and from it (5)
+                    new[tp[t]] += sp[tq[t]]
         if any_ex:
             g_ex = gex[r]
             for p in range(P):
@@ -216,6 +221,6 @@ def drift(aff, base, pf, terms, lead_pos,
         for a in range(A):
             for s in range(S):
                 p = lead_pos[s, a]
-                d = (np.float64(aff[r, pf[p]]) - old[p]) if p >= 0 else 0.0
+                d = (np.float64(aff[r, lead_q[s, a]]) - old[p]) if p >= 0 else 0.0
                 t = trust[r, s, a] + c_t * (d - sp[s * A + a])
                 trust[r, s, a] = min(max(t, 0.0), 1.0)

@@ -11,6 +11,7 @@ of docs/MODEL.md §D4 and §D6.
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .. import seeding_kernel
 from ..seeding_kernel import uniform_at
@@ -20,6 +21,15 @@ _SEEDING = source_hash(seeding_kernel.__file__)  # uniform_at is inlined: its fi
 
 NONE, ACTIVE, FROZEN, EXITED = 0, 1, 2, 3  # sim.world.compile's codes (this module stays a leaf)
 WAIT_CAP = 10_000
+
+
+@register_jitable  # compiled into the kernels that call it (not a kernel of its own)
+def _clip(trust, r):
+    """np.clip(trust[r], 0, 1) of a (R, n) array, in place (a NaN stays); without a branch,
+    so that the compiler vectorizes it (a value within bounds is written back as it is)."""
+    for e in range(trust.shape[1]):
+        x = trust[r, e]
+        trust[r, e] = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
 @kernel(also=(_SEEDING,))
@@ -56,22 +66,33 @@ def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, a
     any_ask = False
     first = -1  # the first replicate in which anyone asked
     delta = np.zeros((S, A))
+    rn = refused_now.reshape(R, S * A)  # (R, S * A) views (the rule passes C-contiguous arrays)
+    an = answered_now.reshape(R, S * A)
+    tr = trust.reshape(R, S * A)
     for r in range(R):
         rid = ids[r]
+        cool = cooldown[r]  # the replicate's parameters, read once
+        g_r = gain[r]
+        c_r = refusal_cost[r]
+        c_a = abstain_cost[r]
         asks = yeses = nos = outs = 0
-        for s in range(S):
-            for a in range(A):
-                delta[s, a] = 0.0
-                refused_now[r, s, a] = 0.0
-                answered_now[r, s, a] = 0.0
+        for e in range(S * A):  # flat loops of their own, which the compiler vectorizes
+            rn[r, e] = 0.0
+        for e in range(S * A):
+            an[r, e] = 0.0
         for f in range(F):
+            pk = peak[r, f]
+            unsettled = not settled[r, f]
             for sg in range(2):
                 s = sides[f, sg]
+                m = free[r, s]
                 committed = 0.0
                 for a in range(A):
-                    by_model = (free[r, s] and peak[r, f] >= trigger[r, a]
-                                and request_wait[r, f, sg, a] >= cooldown[r])
-                    ask = eligible[r, f, sg, a] and (by_model or ordered[r, f, sg, a]) and not settled[r, f]
+                    # an eligible side asks if the model does (the rung reaches the trigger, the cooldown
+                    # is over) or its team ordered it; tested in the order of what is most often false
+                    ask = (eligible[r, f, sg, a] and unsettled
+                           and ((m and pk >= trigger[r, a] and request_wait[r, f, sg, a] >= cool)
+                                or ordered[r, f, sg, a]))
                     yes = ask and uniform_at(key, rid, per, (f * 2 + sg) * A + a) < q[r, f, sg, a]
                     no = ask and not yes and not abstain[r, f, sg, a]
                     out = ask and abstain[r, f, sg, a]
@@ -81,53 +102,54 @@ def respond(sides, leader, peak, free, ordered, settled, trigger, q, eligible, a
                         refuse_out[r, f, sg, a] = no
                         abstained_out[r, f, sg, a] = out
                     if ask:
+                        if asks == 0:  # the replicate's first request: its changes of trust start from zero
+                            for s2 in range(S):
+                                for a2 in range(A):
+                                    delta[s2, a2] = 0.0
                         any_ask = True
                         asks += 1
                         request_wait[r, f, sg, a] = 0
                         requests[r, s, a] += 1
                         if yes:
                             yeses += 1
-                            delta[s, a] += gain[r] * (1.0 - trust[r, s, a])
+                            delta[s, a] += g_r * (1.0 - trust[r, s, a])
                             answered_now[r, s, a] += 1.0
                             responses[r, s, a] += 1
                             la = leader[a]
                             committed += capability[r, la] * capacity[r, la]
                         elif no:
                             nos += 1
-                            delta[s, a] -= refusal_cost[r]
+                            delta[s, a] -= c_r
                             refused_now[r, s, a] += 1.0
                         else:
                             outs += 1
-                            delta[s, a] -= abstain_cost[r]
+                            delta[s, a] -= c_a
                             refused_now[r, s, a] += 1.0
                     else:
                         request_wait[r, f, sg, a] = min(request_wait[r, f, sg, a] + 1, WAIT_CAP)
                 support[r, f, sg] = max(support[r, f, sg] * decay[r], committed * share[r])
         if any_ask and first < 0:
             first = r
-        for s in range(S):
-            for a in range(A):
-                if delta[s, a] != 0.0:
-                    trust[r, s, a] = min(max(trust[r, s, a] + delta[s, a], 0.0), 1.0)
-                elif any_ask:  # np.clip(trust, 0, 1) once anyone asked: also a trust an effect took out of bounds
-                    x = trust[r, s, a]
-                    if x < 0.0:
-                        trust[r, s, a] = 0.0
-                    elif x > 1.0:
-                        trust[r, s, a] = 1.0
+        if asks:
+            for s in range(S):
+                for a in range(A):
+                    if delta[s, a] != 0.0:
+                        trust[r, s, a] = min(max(trust[r, s, a] + delta[s, a], 0.0), 1.0)
+                    else:  # np.clip(trust, 0, 1) once anyone asked: also a trust an effect took out of bounds
+                        x = trust[r, s, a]
+                        if x < 0.0:
+                            trust[r, s, a] = 0.0
+                        elif x > 1.0:
+                            trust[r, s, a] = 1.0
+        elif any_ask:
+            _clip(tr, r)
         if not keep and asks:
             n_request[r] += asks
             n_response[r] += yeses
             n_refusal[r] += nos
             n_abstention[r] += outs
     for r in range(max(first, 0)):  # and in the replicates before the first that asked
-        for s in range(S):
-            for a in range(A):
-                x = trust[r, s, a]
-                if x < 0.0:
-                    trust[r, s, a] = 0.0
-                elif x > 1.0:
-                    trust[r, s, a] = 1.0
+        _clip(tr, r)
     return any_ask
 
 
@@ -160,27 +182,34 @@ def transitions(status, trust, trust_base, key, ids, not_leader, cand, free, ord
     per = S * A
     for r in range(R):
         rid = ids[r]
+        rr = rho[r]  # the replicate's parameters, read once
+        f_below, f_hazard = freeze_below[r], freeze_hazard[r]
+        e_below, e_hazard = exit_below[r], exit_hazard[r]
+        b_above, b_hazard = back_above[r], back_hazard[r]
+        j_above, j_hazard = join_above[r], join_hazard[r]
         freezes = exits = backs = joins = 0
         for s in range(S):
             m = free[r, s]
             for a in range(A):
-                t = revert(trust[r, s, a], trust_base[r, s, a], rho[r])
+                t = revert(trust[r, s, a], trust_base[r, s, a], rr)
                 trust[r, s, a] = t
                 t = trust[r, s, a]  # in the state's own precision, as the thresholds see it
                 st = status[r, s, a]
                 x = 1.0  # the uniform, drawn only where a hazard may apply (the model decides, a member or candidate)
                 if m and (cand[s, a] or (st != NONE and st != EXITED)):
                     x = uniform_at(key, rid, per, s * A + a)
-                fr = st == ACTIVE and not_leader[s, a] and (
-                    (m and t < freeze_below[r] and x < freeze_hazard[r]) or order_freeze[r, s, a])
-                lv = not_leader[s, a] and (
-                    (m and st == FROZEN and t < exit_below[r] and x < exit_hazard[r])
-                    or ((st == FROZEN or st == ACTIVE) and order_leave[r, s, a]))
-                bk = st == FROZEN and ((m and t >= back_above[r] and x < back_hazard[r]) or order_back[r, s, a])
-                jn = (st == NONE or st == EXITED) and cand[s, a] and (
-                    (m and t >= join_above[r] and x < join_hazard[r]) or order_join[r, s, a])
-                if lv:
-                    fr = False  # an order to leave an active membership: it leaves, not freezes
+                # what may happen to a membership of each status (a state's status is the same in
+                # most replicates: these branches are well predicted, and each tests only its own)
+                fr = lv = bk = jn = False
+                if st == ACTIVE:
+                    lv = not_leader[s, a] and order_leave[r, s, a]  # an order to leave: it leaves, not freezes
+                    fr = (not lv and not_leader[s, a]
+                          and ((m and t < f_below and x < f_hazard) or order_freeze[r, s, a]))
+                elif st == FROZEN:
+                    lv = not_leader[s, a] and ((m and t < e_below and x < e_hazard) or order_leave[r, s, a])
+                    bk = (m and t >= b_above and x < b_hazard) or order_back[r, s, a]
+                elif st == NONE or st == EXITED:
+                    jn = cand[s, a] and ((m and t >= j_above and x < j_hazard) or order_join[r, s, a])
                 if keep:
                     trust_out[r, s, a] = t
                     freeze_out[r, s, a] = fr

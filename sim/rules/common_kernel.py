@@ -1,8 +1,9 @@
 """What several mechanisms share (:mod:`sim.rules.common`), compiled (numba): the
-response probabilities of alliances and deterrence, one pass per side.
+response probabilities of alliances and deterrence.
 
 Numpy built (R, F, 2, S) temporaries for the patrons' term and multiplied them out; the
-loops below run over each side's helpers once. Compiled on first use and cached on disk.
+loops below run over each flashpoint's helpers once, both sides together. Compiled on
+first use and cached on disk.
 Symbols are those of docs/MODEL.md §D3 (deterrence) and §D4 (responses).
 """
 
@@ -62,17 +63,33 @@ def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragm
     A = leader.size
     out = np.empty((R, F, 2))
     for r in range(R):
+        pwr = pw[r]
         for f in range(F):
-            for sg in range(2):
-                cs = cap[r, sides[f, sg]]
-                opp = sides[f, 1 - sg]
-                keep = 1.0
-                for a in range(A):
-                    keep *= 1.0 - q[r, f, 1 - sg, a] * weight(cap[r, leader[a]], cs)
-                for p in range(S):
-                    af = aff[r, p, opp]
-                    if af > 0.0 and not_side[f, sg, p]:
-                        keep *= 1.0 - pw[r] * min(af, 1.0) * capacity[r, p] * weight(cap[r, p], cs)
-                keep *= 1.0 - weight(support[r, f, 1 - sg], cs)
-                out[r, f, sg] = 1.0 - keep
+            a0 = sides[f, 0]
+            a1 = sides[f, 1]
+            c0 = cap[r, a0]  # each side's capability (c_sigma), in the world's precision as weight() reads it
+            c1 = cap[r, a1]
+            k0 = 1.0  # side 0's product: help for side 1 (its opponent) that does not come
+            k1 = 1.0
+            for a in range(A):
+                cl = cap[r, leader[a]]
+                k0 *= 1.0 - q[r, f, 1, a] * weight(cl, c0)
+                k1 *= 1.0 - q[r, f, 0, a] * weight(cl, c1)
+            # the patrons of both sides in one pass over the states (each side's product in the
+            # order of the states, as before), without a branch: whether a patron is willing is
+            # as good as a coin toss (the affinities have noise), and a mispredicted branch cost
+            # more than the factor; a factor of 1.0 leaves a product as it is, to the bit
+            for p in range(S):
+                cp = cap[r, p]
+                cy = capacity[r, p]
+                af = aff[r, p, a1]  # towards side 0's opponent
+                g = 1.0 - pwr * min(af, 1.0) * cy * weight(cp, c0)
+                k0 *= g if (af > 0.0) & not_side[f, 0, p] else 1.0
+                af = aff[r, p, a0]
+                g = 1.0 - pwr * min(af, 1.0) * cy * weight(cp, c1)
+                k1 *= g if (af > 0.0) & not_side[f, 1, p] else 1.0
+            k0 *= 1.0 - weight(support[r, f, 1], c0)
+            k1 *= 1.0 - weight(support[r, f, 0], c1)
+            out[r, f, 0] = 1.0 - k0
+            out[r, f, 1] = 1.0 - k1
     return out

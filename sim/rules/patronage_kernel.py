@@ -59,8 +59,16 @@ def judge(P, C, sides, stake, not_side, lead, key, ids, q,
     judged_any = False
     delta = np.zeros((np_, nc))
     judged_at = np.zeros((F, np_, nc), dtype=np.bool_)
+    S, A = patron_wait.shape[2], patron_wait.shape[3]
+    wait = patron_wait.reshape(R, F * S * A)  # a (R, F * S * A) view (the rule passes a C-contiguous array)
+    at = np.empty((F, np_, nc), dtype=np.intp)  # where each (flashpoint, patron, alliance) waits in it
+    for f in range(F):
+        for i in range(np_):
+            for c in range(nc):
+                at[f, i, c] = (f * S + P[i]) * A + C[c]
     for r in range(R):
         rid = ids[r]
+        judged_r = False  # anyone judged in this replicate
         for i in range(np_):
             for c in range(nc):
                 delta[i, c] = 0.0
@@ -77,13 +85,15 @@ def judge(P, C, sides, stake, not_side, lead, key, ids, q,
             for c in range(nc):
                 ac = C[c]
                 trig = peak[r, f] >= trigger[r, ac]  # the clash reached the alliance's trigger rung
+                nobody = not (trig or lost0 or lost1)  # most months: nobody judges
                 for i in range(np_):
                     judged_at[f, i, c] = False
                     if keep:
                         letdown_out[r, f, i, c] = False
                         backed_out[r, f, i, c] = False
-                    if not (trig or lost0 or lost1):  # most months: nobody judges
-                        continue
+                if nobody:
+                    continue
+                for i in range(np_):
                     pi = P[i]
                     if lead[i, c] or status[r, pi, ac] != ACTIVE:
                         continue
@@ -109,6 +119,7 @@ def judge(P, C, sides, stake, not_side, lead, key, ids, q,
                             refused_now[r, pi, ac] += 1.0
                     if judged_at[f, i, c]:
                         judged_any = True
+                        judged_r = True
                     if keep:
                         letdown_out[r, f, i, c] = letdown
                         backed_out[r, f, i, c] = backed
@@ -123,11 +134,13 @@ def judge(P, C, sides, stake, not_side, lead, key, ids, q,
         for f in range(F):
             for i in range(np_):
                 for c in range(nc):
-                    if judged_at[f, i, c]:
-                        patron_wait[r, f, P[i], C[c]] = 0
-                    else:
-                        v = patron_wait[r, f, P[i], C[c]]
-                        patron_wait[r, f, P[i], C[c]] = v + 1 if v < WAIT_CAP else WAIT_CAP
+                    e = at[f, i, c]
+                    v = wait[r, e]
+                    wait[r, e] = 0 if judged_at[f, i, c] else (v + 1 if v < WAIT_CAP else WAIT_CAP)
+        if not (judged_r or keep):  # no change of trust to make (delta is all zero) nor to say
+            for t in range(held_before.shape[1]):
+                held_before[r, t] = controller[r, t]
+            continue
         for i in range(np_):
             for c in range(nc):
                 x = trust[r, P[i], C[c]] + delta[i, c]

@@ -52,9 +52,24 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
     per = B * K
     V = np.empty(K)
     ew = np.empty(K)
+    pr = np.empty(K)  # (K,) the price-quality and reliability terms of the utility, the same for every buyer
+    u = np.empty(per)  # the replicate's uniforms, (B, K) flat
     refused = np.zeros(K, dtype=np.bool_)
     for r in range(R):
         rid = ids[r]
+        # what every buyer of the replicate shares, read once
+        bq = b_pq[r]
+        bl = b_rel[r]
+        ba = b_aff[r]
+        bd = b_dep[r]
+        below = refuse_below[r]
+        for k in range(K):
+            pr[k] = bq * price_quality[r, k] + bl * reliability[r, k]
+        for e in range(per):  # a loop of its own, which the compiler vectorizes
+            u[e] = uniform_at(key, rid, per, e)
+        a = 1.0 / memory[r]
+        cv = conv[r]
+        dm = dep[r] / 12.0
         delivery = slip = refusal = 0
         for b in range(B):
             i = buyers[b]
@@ -66,27 +81,28 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
                     refused[k] = False
                     continue
                 s = sup[k]
-                V[k] = (b_pq[r] * price_quality[r, k] + b_rel[r] * reliability[r, k] + b_aff[r] * aff[r, i, s]
-                        + b_dep[r] * shares[r, i, k])
+                V[k] = pr[k] + ba * aff[r, i, s] + bd * shares[r, i, k]
                 wmax = max(wmax, V[k])
-                refused[k] = refuses[r, k, i] or aff[r, s, i] < refuse_below[r]
+                refused[k] = refuses[r, k, i] or aff[r, s, i] < below
             shift = wmax if np.isfinite(wmax) else 0.0
             wt = 0.0
             tot = 0.0
             for k in range(K):
-                ew[k] = 0.0 if own[b, k] else np.exp(V[k] - shift)  # exp(-inf) is 0
+                # exp(-inf) is 0; the most attractive supplier's is exp(0) = 1, without the call
+                ew[k] = 0.0 if own[b, k] else (1.0 if V[k] == shift else np.exp(V[k] - shift))
                 wt += ew[k]
                 if not refused[k]:
                     tot += ew[k]
             got = 0.0
+            total = 0.0
             for k in range(K):
-                would = ew[k] / wt if wt > 0 else 0.0
                 p = 0.0 if refused[k] or tot <= 0 else ew[k] / tot
                 new_refusal = refused[k] and not refused_start[r, i, k] and monthly > 0
-                refused_demand[r, i, k] = would if new_refusal else 0.0
+                # the share it would have had, where a new refusal denies it
+                refused_demand[r, i, k] = (ew[k] / wt if wt > 0 else 0.0) if new_refusal else 0.0
                 owed = backlog[r, i, k] + p * monthly
                 due = owed / max(lag[r, k], 1.0)
-                d = due if uniform_at(key, rid, per, b * K + k) < reliability[r, k] else 0.0
+                d = due if u[b * K + k] < reliability[r, k] else 0.0
                 backlog[r, i, k] = owed - d
                 delivered[r, i, k] = d
                 slipped[r, i, k] = due - d
@@ -101,15 +117,12 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
                     slip += due > d
                     refusal += new_refusal
                 got += d
-            eq = equipment[r, i]
-            dE = conv[r] * got / 1e9 - dep[r] / 12.0 * eq
-            equipment[r, i] = eq + dE
-            capability[r, i] = max(capability[r, i] + dE, 0.0)
-            a = 1.0 / memory[r]
-            total = 0.0
-            for k in range(K):
                 flow[r, i, k] = (1.0 - a) * flow[r, i, k] + a * delivered[r, i, k]
                 total += flow[r, i, k]
+            eq = equipment[r, i]
+            dE = cv * got / 1e9 - dm * eq
+            equipment[r, i] = eq + dE
+            capability[r, i] = max(capability[r, i] + dE, 0.0)
             other = (1.0 - a) * flow_other[r, i]
             flow_other[r, i] = other
             total += other

@@ -111,6 +111,16 @@ def month(ids, keys, more_keys, first, more, max_moves, level, peak0, settled, m
     """
     R, F = level.shape
     k_eps, k_e, k_u, k_z = keys[0], keys[1], keys[2], keys[3]
+    # each flashpoint's last argument and value of three calls that most replicates make with
+    # the argument of the replicate before (the years of peace, the escalation terms of the
+    # dyad's record, the settlement's exponent): called only when the argument differs
+    # (a NaN never equals: it is called)
+    peace_at = np.full(F, np.nan)
+    log_peace = np.zeros(F)
+    esc_at = np.full(F, np.nan)
+    exp_esc = np.zeros(F)
+    settle_at = np.full(F, np.nan)
+    exp_settle = np.zeros(F)
     for r in range(R):
         rid = ids[r]
         b_res, b_adv, b_det = cp[r, B_RES], cp[r, B_ADV], cp[r, B_DET]
@@ -153,7 +163,11 @@ def month(ids, keys, more_keys, first, more, max_moves, level, peak0, settled, m
             ter = np.float64(territorial[r, f])
             code = np.int64(np.rint(contiguity[r, f]))
             term = cterm[code] if 0 <= code < cterm.size else NO_TERM
-            eta = (cp[r, B_PY] * np.log1p(np.float64(peace[r, f])) + cp[r, B_P10] * past10 + cp[r, B_FAT] * fat
+            py = np.float64(peace[r, f])
+            if py != peace_at[f] or py == 0.0:  # log1p keeps the sign of a zero: a zero is not reused
+                peace_at[f] = py
+                log_peace[f] = np.log1p(py)
+            eta = (cp[r, B_PY] * log_peace[f] + cp[r, B_P10] * past10 + cp[r, B_FAT] * fat
                    + cp[r, B_FOR] * (1.0 if hostility_last[r, f] >= 4 else 0.0) + cp[r, B_TER] * ter
                    + cp[r, B_MAJ] * (np.float64(major_power[r, a]) + major_power[r, b]) + cp[r, B_ALL] * allied
                    - cp[r, B_PRE] * abs(x))
@@ -167,9 +181,16 @@ def month(ids, keys, more_keys, first, more, max_moves, level, peak0, settled, m
                 eta += cp[r, B_FAR]
                 esc += cp[r, G_FAR]
             up0 = f_up * np.exp(eta)
-            up1 = f_up * np.exp(esc)
+            if esc != esc_at[f]:  # exp(-0.0) = exp(0.0) = 1: a zero of either sign is reused
+                esc_at[f] = esc
+                exp_esc[f] = np.exp(esc)
+            up1 = f_up * exp_esc[f]
             f_down = np.exp(b_med * M - b_mom * mom)
-            f_settle = np.exp(b_med * M - b_res * ((ra + rb) / 2.0 - 0.5))
+            z = b_med * M - b_res * ((ra + rb) / 2.0 - 0.5)
+            if z != settle_at[f]:
+                settle_at[f] = z
+                exp_settle[f] = np.exp(z)
+            f_settle = exp_settle[f]
             fu0[c] = up0
             fu1[c] = up1
             fd[c] = f_down
