@@ -235,6 +235,46 @@ def simulate_chunk(task: Task):
         raise
     except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
         raise chunk_failure(task, exc) from None
+    finally:
+        _tidy_worker()
+
+
+class _Worker:
+    own = False  # this process is one of sim's own pool workers (worker_start ran)
+    frozen = False
+    chunks = 0
+    EVERY = 8  # chunks between collections: at most this many worlds wait to be freed
+
+
+def worker_start(parent: int) -> None:
+    """Each pool worker's initializer: :func:`sim.interrupts.worker_init`, and the note that
+    the process is sim's own (see :func:`_tidy_worker`)."""
+    worker_init(parent)
+    _Worker.own = True
+
+
+def _tidy_worker() -> None:
+    """In sim's own pool workers, every :attr:`_Worker.EVERY` chunks: free the finished chunks' worlds. A world and
+    its Mesa agents refer to each other, so only the cycle collector frees them, and its full
+    collections come rarely in a process with numba loaded (about 150,000 long-lived objects,
+    ~45 ms a collection): a worker running hundreds of chunks held many chunks' worlds at
+    once (a million karabakh runs: 520-770 MB a worker, growing with the chunks). After the
+    first chunk the objects alive (modules, kernels, plans) are frozen out of the collector's
+    sight (``gc.freeze``), so each later collection looks at the new objects only. A
+    collection after every chunk looked about 6% slower on a 300,000-run, two-worker karabakh
+    run (two pairs, noisy); every 8 chunks no slower within the noise, the workers at 330 MB.
+    Not done in the main process or a Dask worker, whose objects are not all sim's to freeze."""
+    if not _Worker.own:
+        return
+    _Worker.chunks += 1
+    if _Worker.frozen and _Worker.chunks % _Worker.EVERY:
+        return
+    import gc
+
+    gc.collect()
+    if not _Worker.frozen:
+        gc.freeze()
+        _Worker.frozen = True
 
 
 def chunk_failure(task: Task, exc: Exception) -> ChunkFailed:
@@ -505,7 +545,7 @@ class ProcessPool:
         import multiprocessing as mp
 
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
+            max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=worker_start,
             initargs=(os.getpid(),),
         )
 

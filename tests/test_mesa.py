@@ -146,3 +146,44 @@ print("ok")
 """
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def test_a_pool_worker_frees_each_chunks_world_after_the_chunk(mini, monkeypatch):
+    """In sim's own pool workers a chunk's world is freed when the chunk ends (its cycles
+    with its agents are collected then, not whenever the collector next looks at the old
+    objects: a million-run worker grew to 770 MB). Here this process plays the worker."""
+    from sim import runner
+
+    def alive() -> int:
+        return sum(issubclass(type(o), World) for o in gc.get_objects())
+
+    sim.run(mini, runs=100, seed=4, chunk_size=50, workers=1, backend="local", months=6)  # warm
+    gc.collect()
+    before = alive()
+    monkeypatch.setattr(runner._Worker, "own", True)
+    monkeypatch.setattr(runner._Worker, "frozen", False)
+    monkeypatch.setattr(runner._Worker, "EVERY", 1)
+    gc.disable()  # only the worker's own collection may free the worlds
+    try:
+        sim.run(mini, runs=300, seed=4, chunk_size=50, workers=1, backend="local", months=6)
+        after = alive()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert runner._Worker.frozen
+    assert after == before, f"{after - before} chunk worlds still alive after the chunks"
+
+
+def test_without_the_workers_collection_chunk_worlds_wait_for_the_collector(mini):
+    """What the test above guards against: with the collector held, worlds of finished chunks
+    stay alive in a process that is not a pool worker (the main process is left as it is)."""
+    sim.run(mini, runs=100, seed=4, chunk_size=50, workers=1, backend="local", months=6)
+    gc.collect()
+    before = sum(issubclass(type(o), World) for o in gc.get_objects())
+    gc.disable()
+    try:
+        sim.run(mini, runs=300, seed=4, chunk_size=50, workers=1, backend="local", months=6)
+        after = sum(issubclass(type(o), World) for o in gc.get_objects())
+    finally:
+        gc.enable()
+    assert after > before

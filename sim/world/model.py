@@ -362,5 +362,10 @@ class World(MesaModel):
         """Let Mesa forget this finished world, so that it can be garbage-collected
         (:func:`sim.world.agents.forget`: Mesa 3.3 keeps a reference to every model, 3.5
         none). Call it when done: many runs in one process otherwise keep every world
-        they built on Mesa 3.3."""
+        they built on Mesa 3.3. Also drops what the world keeps of its parameters
+        (:meth:`rp`, :meth:`per_parameters`) and its month's cache: a world lives on until
+        the cycle collector frees it (it and its agents refer to each other), and a worker
+        that runs hundreds of chunks otherwise held several chunks' copies at a time."""
         forget(self)
+        self._rp.clear()
+        self.month_cache = None
