@@ -166,10 +166,10 @@ def test_a_pool_worker_frees_each_chunks_world_after_the_chunk(mini, monkeypatch
     gc.disable()  # only the worker's own collection may free the worlds
     try:
         sim.run(mini, runs=300, seed=4, chunk_size=50, workers=1, backend="local", months=6)
-        after = alive()
     finally:
+        gc.unfreeze()  # before counting: gc.get_objects() does not list frozen objects
+        after = alive()
         gc.enable()
-        gc.unfreeze()
     assert runner._Worker.frozen
     assert after == before, f"{after - before} chunk worlds still alive after the chunks"
 
