@@ -62,11 +62,17 @@ def towards_sides(plan: Plan) -> np.ndarray:
 def response_probability(w, d: Dyads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cached per month: status, credibility and capacities do not change between the
     escalation and alliance mechanisms (events run before both, membership after)."""
+    return _this_month(w, d, _response_probability)
+
+
+def _this_month(w, d: Dyads, make):
+    """``make(w, d)``, kept in the world's month cache (``w.month_cache``, there only while
+    a month is simulated) for the other rules that ask this month."""
     cache = getattr(w, "month_cache", None)
-    key = ("response_probability", id(d))
+    key = (make.__name__, id(d))
     if cache is not None and key in cache:
         return cache[key]
-    out = _response_probability(w, d)
+    out = make(w, d)
     if cache is not None:
         cache[key] = out
     return out
@@ -103,14 +109,7 @@ def answer_probability(w, d: Dyads) -> np.ndarray:
     in its leader's available capacity since the start, at most 1. Cached per month (the
     alliances' response and patronage both ask; effects, which change capacity and
     credibility, are applied in the events phase, before either)."""
-    cache = getattr(w, "month_cache", None)
-    key = ("answer_probability", id(d))
-    if cache is not None and key in cache:
-        return cache[key]
-    out = _answer_probability(w, d)
-    if cache is not None:
-        cache[key] = out
-    return out
+    return _this_month(w, d, _answer_probability)
 
 
 def _answer_probability(w, d: Dyads) -> np.ndarray:
