@@ -187,6 +187,9 @@ def build(plan: Plan):
                 st[name] = np.ascontiguousarray(st[name])
         keep = w.log is not None and A > 0  # a log narrates: the kernel says where exercises were held, emit counts and logs
         ex = np.empty((R, A), dtype=bool) if keep else none_ex
+        was = w.latest.get("affinity")
+        latest = was[2] if was is not None and was[2].shape == (R, P) and was[2].dtype == st.affinity.dtype \
+            else np.empty((R, P), dtype=st.affinity.dtype)
         drift(aff=st.affinity.reshape(R, S * S), base=base_of(st),
               pf=pf, terms=terms, lead_pos=lead_pos, buyers=buyers, sup=sup, adv_w=adv_w,
               budget=np.ascontiguousarray(par.budget), share_change=st.share_change, excess_slip=st.excess_slip,
@@ -198,7 +201,9 @@ def build(plan: Plan):
               gx=w.rp("alignment", "slip_cost"), gr=w.rp("alignment", "sale_refusal_cost"),
               gt=w.rp("alignment", "third_party_cost"), gf=w.rp("alignment", "refusal_cost"),
               ga=w.rp("alignment", "support_gain"), gex=w.rp("alignment", "exercise_gain"),
-              ct=w.rp("alignment", "trust_coupling"), n_ex=w.counts["alignment.exercise"], keep=keep, ex_out=ex)
+              ct=w.rp("alignment", "trust_coupling"), n_ex=w.counts["alignment.exercise"], keep=keep, ex_out=ex,
+              latest=latest)
+        w.latest["affinity"] = (st.affinity, pf, latest, w.elapsed + 1)  # the month being simulated
         if keep:
             w.emit("alignment.exercise", ex)
 

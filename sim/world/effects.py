@@ -69,6 +69,8 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
         def apply(w: World, mask: np.ndarray) -> None:
             if ad.space == "st":  # the recorder re-sums it from now on (sim.parts.StateVar.moves)
                 w.written.setdefault(ad.array, set()).add(ad.index)
+                if getattr(w, "latest", None):  # a rule's copy of it (World.latest) is stale now
+                    w.latest.pop(ad.array, None)
             arr = getattr(w, ad.space)[ad.array]
             key = (mask, *ad.index)
             cur = arr[key].astype(float)

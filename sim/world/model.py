@@ -83,6 +83,13 @@ class World(MesaModel):
         """Elements of state arrays an effect has written (array name -> indices after the
         replicate axis): the recorder sums them every month from then on, as it does the
         elements the rules move (:attr:`sim.parts.StateVar.moves`)."""
+        self.latest: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
+        """Copies, contiguous, of some elements of a state array as a rule last wrote them
+        (state name -> (the array written, the elements' flat indices after the replicate
+        axis, their (R, n) values, the month written: :attr:`elapsed` after it)): the
+        alignment rule's read pairs of ``affinity``, which the recorder sums from there
+        when nothing wrote the array after the rule that month, rather than from S x S
+        rows where they lie scattered (:class:`sim.outcomes.recorder.Carried`)."""
         self._make_agents()
         for actor, lever in plan.levers:  # levers pulled from the start
             self.apply_effect(plan.scenario.levers[actor][lever].effect)
@@ -369,3 +376,4 @@ class World(MesaModel):
         forget(self)
         self._rp.clear()
         self.month_cache = None
+        self.latest = {}
