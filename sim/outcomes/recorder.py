@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..parts import SECTIONS, custom_parts, registry
+from ..parts import SECTIONS, registry
 from .base import Detector, combine_order
 
 if TYPE_CHECKING:
@@ -217,7 +217,6 @@ class Recorder:
         sizes = plan.sizes
         self.shows = [sh for sh in registry().shows() if sh.state in world.st.names()]
         self.carried: dict[str, Carried] = {}  # mean records summed where they move (Carried)
-        self.custom = any(custom_parts().get(k) for k in ("rules", "targets", "attrs", "state", "slots"))
         for sh in self.shows:
             decl = registry().state.get(sh.state)
             if sh.record == "mean" and decl is not None and decl.moves is not None:
@@ -307,8 +306,8 @@ class Recorder:
             carried = self.carried.get(sh.state)
             if carried is not None:
                 latest = w.latest.get(sh.state)
-                if latest is not None and (latest[0] is not x or latest[3] != t or self.custom):
-                    latest = None  # not this array, not this month, or a rule from outside may have written it since
+                if latest is not None and (latest[0] is not x or latest[3] != t):
+                    latest = None  # not this array, or not this month's values
                 carried.total(x, w.written.get(sh.state, set()), self.series[sh.series_name][r].reshape(-1), latest)
             elif sh.record == "counts":
                 self.series[sh.series_name][r] = _counts(x, self.levels[sh.state])

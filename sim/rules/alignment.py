@@ -39,7 +39,7 @@ from ..parts import custom_parts, declare_event, declare_state
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from .procurement import buyers_of
-from .reads import affinity_reads, declare_affinity_reads, declare_affinity_writes
+from .reads import affinity_moves, affinity_reads, declare_affinity_reads, declare_affinity_writes
 from .registry import RuleParams, register
 
 
@@ -173,6 +173,9 @@ def build(plan: Plan):
         return baseline[1]
 
     none_ex = np.zeros((0, 0), dtype=bool)
+    # the read pairs' new values, contiguous, for the recorder and deterrence (World.latest); not
+    # offered when a part declared outside the package runs (it could write affinities unseen)
+    publish = affinity_moves(plan) is not None
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -203,7 +206,8 @@ def build(plan: Plan):
               ga=w.rp("alignment", "support_gain"), gex=w.rp("alignment", "exercise_gain"),
               ct=w.rp("alignment", "trust_coupling"), n_ex=w.counts["alignment.exercise"], keep=keep, ex_out=ex,
               latest=latest)
-        w.latest["affinity"] = (st.affinity, pf, latest, w.elapsed + 1)  # the month being simulated
+        if publish:
+            w.latest["affinity"] = (st.affinity, pf, latest, w.elapsed + 1)  # the month being simulated
         if keep:
             w.emit("alignment.exercise", ex)
 

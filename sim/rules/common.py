@@ -149,6 +149,38 @@ def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.nda
 
     c = np.ascontiguousarray
     st = w.st
-    return deter(cap=c(st.capability), aff=c(st.affinity), capacity=c(w.par.capacity), support=c(st.support),
+    aff = c(st.affinity)
+    rows, at = _patron_pairs(w, d, aff)
+    return deter(cap=c(st.capability), aff=rows, at=at, capacity=c(w.par.capacity), support=c(st.support),
                  q=c(q), pw=c(patron_weight, dtype=np.float64), sides=c(d.sides, dtype=np.intp),
                  leader=c(d.leader, dtype=np.intp), not_side=c(d.not_side))
+
+
+def _patron_pairs(w, d: Dyads, aff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where :func:`_deterrence` reads each state's affinity towards each side's opponent:
+    (rows (R, M), at (F, 2, S)). The alignment rule's contiguous copy of the read pairs
+    (:attr:`sim.world.model.World.latest`) when it holds this array's values (written by
+    the alignment kernel in this month or the last, no effect or agent since) and every
+    pair needed: a few contiguous numbers a
+    replicate rather than one of S rows of the (S, S) matrix each. Otherwise the matrix."""
+    plan = w.plan
+    S = plan.S
+    sides = d.sides
+    latest = getattr(w, "latest", {}).get("affinity")
+    if latest is not None and latest[0] is aff and w.elapsed <= latest[3] <= w.elapsed + 1:
+        where = latest[1]
+        kept = plan.__dict__.get("_patron_pairs")
+        if kept is None or kept[0] is not where:
+            pos = np.full(S * S, -1, dtype=np.intp)
+            pos[where] = np.arange(where.size)
+            flat = np.arange(S, dtype=np.intp)[None, None, :] * S + sides[:, ::-1, None]  # (F, 2, S): p towards the opponent
+            at = pos[flat]
+            ok = bool((at[d.not_side] >= 0).all())
+            kept = plan.__dict__["_patron_pairs"] = (where, np.ascontiguousarray(np.maximum(at, 0)) if ok else None)
+        if kept[1] is not None:
+            return latest[2], kept[1]
+    full = plan.__dict__.get("_patron_pairs_full")
+    if full is None:
+        full = plan.__dict__["_patron_pairs_full"] = np.ascontiguousarray(
+            np.arange(S, dtype=np.intp)[None, None, :] * S + sides[:, ::-1, None])
+    return aff.reshape(aff.shape[0], S * S), full
