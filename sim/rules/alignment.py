@@ -116,6 +116,9 @@ def build(plan: Plan):
     value (only effects change them). The month's update is one compiled pass over those
     pairs (:func:`sim.rules.alignment_kernel.drift`), which draws the month's exercises and
     noise itself, at the addresses the rule's stream gives them, and counts the exercises.
+    It also writes the read pairs' new values into a contiguous (R, P) copy, kept on the
+    world (:attr:`sim.world.model.World.latest`): the recorder, deterrence and procurement
+    read them there (P numbers a replicate) rather than from S rows of the (S, S) matrix.
     """
     # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
     from .alignment_kernel import drift

@@ -86,10 +86,13 @@ class World(MesaModel):
         self.latest: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
         """Copies, contiguous, of some elements of a state array as a rule last wrote them
         (state name -> (the array written, the elements' flat indices after the replicate
-        axis, their (R, n) values, the month written: :attr:`elapsed` after it)): the
-        alignment rule's read pairs of ``affinity``, which the recorder sums from there
-        when nothing wrote the array after the rule that month, rather than from S x S
-        rows where they lie scattered (:class:`sim.outcomes.recorder.Carried`)."""
+        axis, increasing, their (R, n) values, the month written: :attr:`elapsed` after
+        it)): the alignment rule's read pairs of ``affinity``, which the recorder sums
+        (:class:`sim.outcomes.recorder.Carried`) and deterrence and procurement read
+        (:func:`sim.rules.common.affinity_rows`) from there until the next month's, rather
+        than from S rows of the (S, S) matrix each. An effect that writes an element
+        writes its copy too; writing an agent's attribute drops the state's copy; code that
+        writes the array directly between months should clear this."""
         self._make_agents()
         for actor, lever in plan.levers:  # levers pulled from the start
             self.apply_effect(plan.scenario.levers[actor][lever].effect)
