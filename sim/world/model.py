@@ -324,6 +324,7 @@ class World(MesaModel):
             self.current_month = snap["current_month"]
             self.par = snap["par"].copy()
             self.st = snap["st"].copy()
+            self.latest = {}
             self.counts = {k: v.copy() for k, v in snap["counts"].items()}
             self.streams = {}
             for k, state in snap["streams"].items():
@@ -342,6 +343,7 @@ class World(MesaModel):
         self.current_month = snap["current_month"]
         self.par = spread(snap["par"])
         self.st = spread(snap["st"])
+        self.latest = {}
         self.counts = {k: np.repeat(v[replicate: replicate + 1], self.n) for k, v in snap["counts"].items()}
         if seed_seq is not None:
             self.seed_seq = seed_seq
