@@ -122,11 +122,16 @@ class Carried:
         self.n_written = -1
         self.moving = self.still = np.zeros(0, dtype=np.intp)
         self.row = np.zeros(0)  # the still elements' sums in their places (zero at the moving ones)
+        self.copied: tuple | None = None  # the world's copy's indices, where the moving elements are in it, the others
 
-    def total(self, x: np.ndarray, written: set[tuple[int, ...]], dest: np.ndarray) -> None:
+    def total(self, x: np.ndarray, written: set[tuple[int, ...]], dest: np.ndarray,
+              latest: tuple | None = None) -> None:
         """This month's sums over the replicates into ``dest`` (flat, the series' row); the
         still elements are summed again only for a new array, or when an effect wrote an
-        element since."""
+        element since. ``latest``: the world's contiguous copy of some elements as the rule
+        that moved them wrote them this month (:attr:`sim.world.model.World.latest`, checked
+        by the caller); those are summed from there, in the same order (the same bits), the
+        other moving elements from ``x``."""
         flat = np.ascontiguousarray(x).reshape(x.shape[0], self.declared.size)
         if x is not self.array or len(written) != self.n_written:
             moving = self.declared.copy()
@@ -135,8 +140,23 @@ class Carried:
             self.moving, self.still = np.flatnonzero(moving), np.flatnonzero(~moving)
             self.row = column_sums(flat, self.still, np.zeros(flat.shape[1], dtype=dest.dtype))
             self.array, self.n_written = x, len(written)
+            self.copied = None
         dest[:] = self.row
-        column_sums(flat, self.moving, dest)
+        if latest is None:
+            column_sums(flat, self.moving, dest)
+            return
+        _, where, values, _ = latest
+        if self.copied is None or self.copied[0] is not where:  # which moving elements the copy holds
+            at = np.full(flat.shape[1], -1, dtype=np.intp)
+            at[where] = np.arange(where.size)
+            pos = at[self.moving]
+            self.copied = (where, np.ascontiguousarray(pos[pos >= 0]), self.moving[pos < 0])
+        _, pos, rest = self.copied
+        if pos.size:
+            sums = column_sums(values, pos, np.empty(values.shape[1], dtype=dest.dtype))
+            dest[where[pos]] = sums[pos]
+        if rest.size:
+            column_sums(flat, rest, dest)
 
     def check(self, x: np.ndarray) -> None:
         """Raise if an element taken as still changed since its sum was taken (a mechanism
@@ -285,7 +305,10 @@ class Recorder:
             x = w.st[sh.state]
             carried = self.carried.get(sh.state)
             if carried is not None:
-                carried.total(x, w.written.get(sh.state, set()), self.series[sh.series_name][r].reshape(-1))
+                latest = w.latest.get(sh.state)
+                if latest is not None and (latest[0] is not x or latest[3] != t):
+                    latest = None  # not this array, or not this month's values
+                carried.total(x, w.written.get(sh.state, set()), self.series[sh.series_name][r].reshape(-1), latest)
             elif sh.record == "counts":
                 self.series[sh.series_name][r] = _counts(x, self.levels[sh.state])
             elif sh.record == "mean":

@@ -39,7 +39,7 @@ from ..parts import custom_parts, declare_event, declare_state
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from .procurement import buyers_of
-from .reads import affinity_reads, declare_affinity_reads, declare_affinity_writes
+from .reads import affinity_moves, affinity_reads, declare_affinity_reads, declare_affinity_writes
 from .registry import RuleParams, register
 
 
@@ -116,6 +116,9 @@ def build(plan: Plan):
     value (only effects change them). The month's update is one compiled pass over those
     pairs (:func:`sim.rules.alignment_kernel.drift`), which draws the month's exercises and
     noise itself, at the addresses the rule's stream gives them, and counts the exercises.
+    It also writes the read pairs' new values into a contiguous (R, P) copy, kept on the
+    world (:attr:`sim.world.model.World.latest`): the recorder, deterrence and procurement
+    read them there (P numbers a replicate) rather than from S rows of the (S, S) matrix.
     """
     # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
     from .alignment_kernel import drift
@@ -173,6 +176,9 @@ def build(plan: Plan):
         return baseline[1]
 
     none_ex = np.zeros((0, 0), dtype=bool)
+    # the read pairs' new values, contiguous, for the recorder and deterrence (World.latest); not
+    # offered when a part declared outside the package runs (it could write affinities unseen)
+    publish = affinity_moves(plan) is not None
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -187,6 +193,9 @@ def build(plan: Plan):
                 st[name] = np.ascontiguousarray(st[name])
         keep = w.log is not None and A > 0  # a log narrates: the kernel says where exercises were held, emit counts and logs
         ex = np.empty((R, A), dtype=bool) if keep else none_ex
+        was = w.latest.get("affinity")
+        latest = was[2] if was is not None and was[2].shape == (R, P) and was[2].dtype == st.affinity.dtype \
+            else np.empty((R, P), dtype=st.affinity.dtype)
         drift(aff=st.affinity.reshape(R, S * S), base=base_of(st),
               pf=pf, terms=terms, lead_pos=lead_pos, buyers=buyers, sup=sup, adv_w=adv_w,
               budget=np.ascontiguousarray(par.budget), share_change=st.share_change, excess_slip=st.excess_slip,
@@ -198,7 +207,10 @@ def build(plan: Plan):
               gx=w.rp("alignment", "slip_cost"), gr=w.rp("alignment", "sale_refusal_cost"),
               gt=w.rp("alignment", "third_party_cost"), gf=w.rp("alignment", "refusal_cost"),
               ga=w.rp("alignment", "support_gain"), gex=w.rp("alignment", "exercise_gain"),
-              ct=w.rp("alignment", "trust_coupling"), n_ex=w.counts["alignment.exercise"], keep=keep, ex_out=ex)
+              ct=w.rp("alignment", "trust_coupling"), n_ex=w.counts["alignment.exercise"], keep=keep, ex_out=ex,
+              latest=latest)
+        if publish:
+            w.latest["affinity"] = (st.affinity, pf, latest, w.elapsed + 1)  # the month being simulated
         if keep:
             w.emit("alignment.exercise", ex)
 

@@ -31,12 +31,14 @@ _SEEDING = source_hash(seeding_kernel.__file__)  # the draws are inlined: their 
 def drift(aff, base, pf, terms, lead_pos,
           buyers, sup, adv_w, budget, share_change, excess_slip, refused_demand,
           leader, refused_now, answered_now, coll, status, trust, key_ex, key_noise, ids, rate,
-          k, rho, gs, gx, gr, gt, gf, ga, gex, ct, n_ex, keep, ex_out):  # pragma: no cover - compiled
+          k, rho, gs, gx, gr, gt, gf, ga, gex, ct, n_ex, keep, ex_out, latest):  # pragma: no cover - compiled
     """Advance the read pairs of every replicate by one month, in place.
 
     Args:
         aff: (R, S*S) affinities now (a flat view); base: (R, P) the read pairs' affinities
-            at the start (their baseline).
+            at the start (their baseline); latest: (R, P), of aff's float type: the read
+            pairs' new affinities are written there too, contiguous (the recorder sums
+            them from there: :attr:`sim.world.model.World.latest`).
         pf: (P,) flat index (row * S + column) of the read pairs.
         terms: (n, 4) int: the pairs the structured terms move, as (kind, pair, index,
             state): kind 0 a buyer's row (index: the buyer, state: the column), 1 a
@@ -215,7 +217,9 @@ def drift(aff, base, pf, terms, lead_pos,
                     x += part[i, al] * part[j, al]
                 new[p] += g_ex * min(x, 1.0) * (1.0 - old[p])
         for p in range(P):
-            aff[r, pf[p]] = min(max(new[p], -1.0), 1.0)
+            v = min(max(new[p], -1.0), 1.0)
+            aff[r, pf[p]] = v
+            latest[r, p] = v  # the same conversion to aff's float type: the same bits
         # trust follows the change of each state's affinity towards the leader (less support)
         c_t = ct[r]
         for a in range(A):

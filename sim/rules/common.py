@@ -149,6 +149,45 @@ def _deterrence(w, d: Dyads, q: np.ndarray, patron_weight: np.ndarray) -> np.nda
 
     c = np.ascontiguousarray
     st = w.st
-    return deter(cap=c(st.capability), aff=c(st.affinity), capacity=c(w.par.capacity), support=c(st.support),
+    aff = c(st.affinity)
+    rows, at = _patron_pairs(w, d, aff)
+    return deter(cap=c(st.capability), aff=rows, at=at, capacity=c(w.par.capacity), support=c(st.support),
                  q=c(q), pw=c(patron_weight, dtype=np.float64), sides=c(d.sides, dtype=np.intp),
                  leader=c(d.leader, dtype=np.intp), not_side=c(d.not_side))
+
+
+def _patron_pairs(w, d: Dyads, aff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where :func:`_deterrence` reads each state's affinity towards each side's opponent
+    (:func:`affinity_rows`)."""
+    plan = w.plan
+    key = "_patron_pairs"
+    flat = plan.__dict__.get(key)
+    if flat is None:  # (F, 2, S): state p towards side sigma's opponent, flat in the (S, S) matrix
+        flat = plan.__dict__[key] = np.arange(plan.S, dtype=np.intp)[None, None, :] * plan.S + d.sides[:, ::-1, None]
+    return affinity_rows(w, aff, key, flat, d.not_side)
+
+
+def affinity_rows(w, aff: np.ndarray, key: str, flat: np.ndarray, needed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a kernel reads the affinities it needs: (rows (R, M), at), at (shaped as
+    ``flat``) the place in a replicate's row of each pair ``flat`` names (row * S + column
+    of the (S, S) matrix; ``needed``: the pairs whose values are used). The alignment
+    rule's contiguous copy of the read pairs (:attr:`sim.world.model.World.latest`) when it
+    holds ``aff``'s values (written by the alignment kernel in this month or the last, no
+    effect or agent since) and every needed pair: a few contiguous numbers a replicate
+    rather than one of S rows of the (S, S) matrix each (pairs not needed: any place).
+    Otherwise the matrix itself, flat (R, S * S), and ``flat``. Kept on the plan by ``key``."""
+    plan = w.plan
+    S = plan.S
+    latest = getattr(w, "latest", {}).get("affinity")
+    if latest is not None and latest[0] is aff and w.elapsed <= latest[3] <= w.elapsed + 1:
+        where = latest[1]
+        kept = plan.__dict__.get(key + "_at")
+        if kept is None or kept[0] is not where:
+            pos = np.full(S * S, -1, dtype=np.intp)
+            pos[where] = np.arange(where.size)
+            at = pos[flat]
+            ok = bool((at[needed] >= 0).all())
+            kept = plan.__dict__[key + "_at"] = (where, np.ascontiguousarray(np.maximum(at, 0)) if ok else None)
+        if kept[1] is not None:
+            return latest[2], kept[1]
+    return aff.reshape(aff.shape[0], S * S), np.ascontiguousarray(flat)

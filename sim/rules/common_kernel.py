@@ -49,11 +49,15 @@ def respond(status, sides, in_zone, outside_zone, answer, collective, is_leader,
 
 
 @kernel
-def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragma: no cover - compiled
+def deter(cap, aff, at, capacity, support, q, pw, sides, leader, not_side):  # pragma: no cover - compiled
     """D[r, f, sigma] = 1 - prod_A (1 - q[r, f, opp, A] w_A) prod_p (1 - k_p w_p) (1 - s_opp / (s_opp + c_sigma)).
 
     Args:
-        cap: (R, S) capability; aff: (R, S, S) affinity; capacity: (R, S) available capacity;
+        cap: (R, S) capability; aff: (R, M) affinities, each replicate's in a row: the
+            (S, S) matrix flat, or the read pairs' contiguous copy
+            (:attr:`sim.world.model.World.latest`); at: (F, 2, S) where in a row is state
+            p's affinity towards side sigma's opponent (any place where p is a side: its
+            factor is not used); capacity: (R, S) available capacity;
         support: (R, F, 2) capability committed to each side; q: (R, F, 2, A) response
         probabilities; pw: (R,) patron weight kappa; sides: (F, 2); leader: (A,);
         not_side: (F, 2, S) state p is neither side of f.
@@ -82,10 +86,10 @@ def deter(cap, aff, capacity, support, q, pw, sides, leader, not_side):  # pragm
             for p in range(S):
                 cp = cap[r, p]
                 cy = capacity[r, p]
-                af = aff[r, p, a1]  # towards side 0's opponent
+                af = aff[r, at[f, 0, p]]  # towards side 0's opponent
                 g = 1.0 - pwr * min(af, 1.0) * cy * weight(cp, c0)
                 k0 *= g if (af > 0.0) & not_side[f, 0, p] else 1.0
-                af = aff[r, p, a0]
+                af = aff[r, at[f, 1, p]]
                 g = 1.0 - pwr * min(af, 1.0) * cy * weight(cp, c1)
                 k1 *= g if (af > 0.0) & not_side[f, 1, p] else 1.0
             k0 *= 1.0 - weight(support[r, f, 1], c0)

@@ -37,6 +37,7 @@ from ..parts import (
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
 from ..world.effects import list_target
+from .common import affinity_rows
 from .reads import declare_affinity_reads
 from .registry import RuleParams, register
 
@@ -226,6 +227,10 @@ def build(plan: Plan):
              "equipment", "capability", "flow", "flow_other")
 
     none_f, none_b = np.empty((0, 0, 0)), np.empty((0, 0, 0), dtype=bool)
+    S = plan.S
+    # (B, K, 2): each buyer towards each supplier's state and back, flat in the (S, S) matrix
+    pairs = np.stack([buyers[:, None] * S + sup[None, :], sup[None, :] * S + buyers[:, None]], axis=2)
+    read = np.repeat(~own[:, :, None], 2, axis=2)  # not towards the buyer's own supplier (it buys from it unasked)
 
     def step(w) -> None:
         st, par = w.st, w.par
@@ -239,7 +244,8 @@ def build(plan: Plan):
         keep = w.log is not None  # a log narrates: the kernel says where each event happened, emit counts and logs
         got, due, refusal = (np.empty((R, B, K)), np.empty((R, B, K)), np.empty((R, B, K), dtype=bool)) if keep \
             else (none_f, none_f, none_b)
-        procure(buyers=buyers, sup=sup, own=own, key=g.keys(1)[0], ids=g.ids, aff=c(st.affinity),
+        rows, at = affinity_rows(w, c(st.affinity), "_procurement_pairs", pairs, read)
+        procure(buyers=buyers, sup=sup, own=own, key=g.keys(1)[0], ids=g.ids, aff=rows, at=at,
                 price_quality=c(par.price_quality), reliability=c(par.reliability), budget=c(par.budget),
                 lag=c(par.lag), refuses=c(st.refuses), refused_start=c(st.refused_start),
                 reliability0=c(st.reliability0), shares=st.shares, backlog=st.backlog, delivered=st.delivered,

@@ -19,7 +19,7 @@ _SEEDING = source_hash(seeding_kernel.__file__)  # uniform_at is inlined: its fi
 
 
 @kernel(also=(_SEEDING,))
-def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget, lag, refuses, refused_start,
+def procure(buyers, sup, own, key, ids, aff, at, price_quality, reliability, budget, lag, refuses, refused_start,
             reliability0, shares, backlog, delivered, slipped, refused_demand, share_change, excess_slip,
             equipment, capability, flow, flow_other,
             b_pq, b_rel, b_aff, b_dep, refuse_below, memory, conv, dep,
@@ -32,7 +32,11 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
         key, ids: the stream's call and the replicates' global indices (R,): a due delivery
             arrives if ``uniform_at(key, ids[r], B * K, b * K + k)`` < reliability (one draw
             per buyer and supplier, as ``stream.random((R, B, K))``).
-        aff: (R, S, S); price_quality, reliability, lag: (R, K); budget: (R, S);
+        aff: (R, M) affinities, each replicate's in a row (the (S, S) matrix flat, or the read
+            pairs' contiguous copy: :func:`sim.rules.common.affinity_rows`); at: (B, K, 2)
+            where in a row is buyer b's affinity towards supplier k's state, and back (any
+            place for the buyer's own supplier: not read);
+        price_quality, reliability, lag: (R, K); budget: (R, S);
             refuses: (R, K, S); refused_start: (R, S, K); reliability0: (R, K).
         shares ... flow_other: the procurement state (MODEL.md §D2), updated in place on
             the buyers' rows; capability (R, S) too.
@@ -80,10 +84,9 @@ def procure(buyers, sup, own, key, ids, aff, price_quality, reliability, budget,
                     V[k] = -np.inf
                     refused[k] = False
                     continue
-                s = sup[k]
-                V[k] = pr[k] + ba * aff[r, i, s] + bd * shares[r, i, k]
+                V[k] = pr[k] + ba * aff[r, at[b, k, 0]] + bd * shares[r, i, k]
                 wmax = max(wmax, V[k])
-                refused[k] = refuses[r, k, i] or aff[r, s, i] < below
+                refused[k] = refuses[r, k, i] or aff[r, at[b, k, 1]] < below
             shift = wmax if np.isfinite(wmax) else 0.0
             wt = 0.0
             tot = 0.0

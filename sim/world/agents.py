@@ -57,6 +57,8 @@ class View:
 
     def write(self, world: Any, replicate: Any, index: int, value: Any) -> None:
         getattr(world, self.space)[self.name][self.at(replicate, index)] = value
+        if self.space == "st" and getattr(world, "latest", None):  # a rule's copy of the state is stale now
+            world.latest.pop(self.name, None)
         if self.space == "par" and hasattr(world, "parameters_changed"):  # what World.rp keeps is made afresh
             world.parameters_changed()
 

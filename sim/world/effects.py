@@ -86,11 +86,27 @@ def _op(op: str, ad: Address, value: Any, plan: Plan) -> Op:
                 arr[key] = new
                 if ad.space == "par":
                     _told(w)
+            if ad.space == "st" and getattr(w, "latest", None) and ad.array in w.latest:
+                _copy_written(w, ad.array, arr, mask, ad.index)
 
         return apply
     assert ad.target is not None
     compiled = ad.target.compile(op, plan, ad.index[0], _names(value, plan))
     return compiled if is_stock(ad.target.module) else _telling(compiled)
+
+
+def _copy_written(w: World, name: str, arr: np.ndarray, mask: np.ndarray, index: tuple[int, ...]) -> None:
+    """An effect wrote element ``index`` of state ``name`` in the replicates ``mask``: where a
+    rule keeps a copy of that element (:attr:`~sim.world.model.World.latest`), write it there
+    too (the same float type: the same bits); a copy of another array is dropped."""
+    held, where, values, _ = w.latest[name]
+    if held is not arr:
+        del w.latest[name]
+        return
+    flat = np.ravel_multi_index(index, arr.shape[1:])
+    p = int(np.searchsorted(where, flat))
+    if p < where.size and where[p] == flat:  # where: increasing
+        values[mask, p] = arr[(mask, *index)]
 
 
 def list_target(array: str) -> Callable[..., Op]:

@@ -83,6 +83,16 @@ class World(MesaModel):
         """Elements of state arrays an effect has written (array name -> indices after the
         replicate axis): the recorder sums them every month from then on, as it does the
         elements the rules move (:attr:`sim.parts.StateVar.moves`)."""
+        self.latest: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
+        """Copies, contiguous, of some elements of a state array as a rule last wrote them
+        (state name -> (the array written, the elements' flat indices after the replicate
+        axis, increasing, their (R, n) values, the month written: :attr:`elapsed` after
+        it)): the alignment rule's read pairs of ``affinity``, which the recorder sums
+        (:class:`sim.outcomes.recorder.Carried`) and deterrence and procurement read
+        (:func:`sim.rules.common.affinity_rows`) from there until the next month's, rather
+        than from S rows of the (S, S) matrix each. An effect that writes an element
+        writes its copy too; writing an agent's attribute drops the state's copy; code that
+        writes the array directly between months should clear this."""
         self._make_agents()
         for actor, lever in plan.levers:  # levers pulled from the start
             self.apply_effect(plan.scenario.levers[actor][lever].effect)
@@ -314,6 +324,7 @@ class World(MesaModel):
             self.current_month = snap["current_month"]
             self.par = snap["par"].copy()
             self.st = snap["st"].copy()
+            self.latest = {}
             self.counts = {k: v.copy() for k, v in snap["counts"].items()}
             self.streams = {}
             for k, state in snap["streams"].items():
@@ -332,6 +343,7 @@ class World(MesaModel):
         self.current_month = snap["current_month"]
         self.par = spread(snap["par"])
         self.st = spread(snap["st"])
+        self.latest = {}
         self.counts = {k: np.repeat(v[replicate: replicate + 1], self.n) for k, v in snap["counts"].items()}
         if seed_seq is not None:
             self.seed_seq = seed_seq
@@ -369,3 +381,4 @@ class World(MesaModel):
         forget(self)
         self._rp.clear()
         self.month_cache = None
+        self.latest = {}
