@@ -1,5 +1,6 @@
 """CSV text of a table, byte for byte as pandas' ``DataFrame.to_csv(float_format=...)`` writes it,
-without importing pandas (a third of a second, paid by every ``sim run`` before this).
+without importing pandas: ``sim run`` paid that import with every run folder (its data files
+after a 10,000-run karabakh run took 0.26-0.30 s of CPU, now 0.02 s).
 
 A table is an ordered mapping of column names to columns (lists or 1-D numpy arrays of one
 length). A column is written as pandas would type it:
