@@ -10,9 +10,11 @@ Runs the scenario once (seed fixed, in this process, as ``sim run`` does), then 
 what ``sim run`` does after the simulation, ``--repeats`` times into new folders (medians):
 the data files (``Results.save`` without a report: summary, tables, manifest), the figures
 one by one, and ``report.html`` (:func:`sim.report.write_report` less its figures); and
-what importing the figure module costs a fresh process that has imported what ``sim run``
-has by then (``sim.cli`` and ``sim.workflows``, which already import matplotlib at
-start-up; in-process repeats pay it once). ``--cli N`` also runs ``sim run scenarios/SCENARIO.yaml --runs N`` itself N times
+what importing the modules ``sim run``'s save imports costs a fresh process that has
+imported what ``sim run`` has by then (``sim.cli``, ``sim.workflows`` and a run's modules):
+the modules a first save of a small run adds to ``sys.modules`` (matplotlib and the figure
+module; pandas where the data files are written with it), imported in that order
+(in-process repeats pay them once, so they are timed apart). ``--cli N`` also runs ``sim run scenarios/SCENARIO.yaml --runs N`` itself N times
 and prints the split its footer prints ("figures and report" is the manifest's
 ``timings_s.outputs``: data files, figures, page, and whatever import is still pending).
 
@@ -45,20 +47,38 @@ import sim  # noqa: E402
 SIM = str(Path(sys.executable).parent / "sim")
 TARGET_S = 1.0
 
-IMPORT = ("import time, sim.cli, sim.workflows\n"  # what `sim run` has imported when it saves
+SAVED = ("import json, sys, tempfile, sim, sim.cli, sim.workflows\n"  # the modules a first save imports
+         "res = sim.run(sys.argv[1], runs=200, seed=1)\n"
+         "before = set(sys.modules)\n"
+         "with tempfile.TemporaryDirectory() as d:\n"
+         "    sim.workflows.save_run(res, d + '/run')\n"
+         "print(json.dumps([m for m in sys.modules if m not in before]))\n")
+IMPORT = ("import importlib, json, sys, time, sim, sim.cli, sim.workflows\n"  # and what they cost
+          "res = sim.run(sys.argv[1], runs=200, seed=1)\n"
+          "mods = json.loads(sys.argv[2])\n"
           "t = time.perf_counter()\n"
-          "import sim.report.figures\n"
+          "for m in mods:\n"
+          "    try:\n"
+          "        importlib.import_module(m)\n"
+          "    except Exception:\n"
+          "        pass\n"
           "print(time.perf_counter() - t)\n")
 
 
-def import_cost(repeats: int) -> float:
-    """Median seconds a fresh process takes to import the figure module after what ``sim run``
-    imports before it saves (sim.cli and sim.workflows; the latter imports matplotlib)."""
+def import_cost(scenario: str, repeats: int) -> tuple[float, list[str]]:
+    """Median seconds a fresh process takes to import what ``sim run``'s save imports (found
+    by saving a small run, report included), after what ``sim run`` imports before it saves
+    (sim.cli, sim.workflows, and a run's modules); and the packages among them."""
+    p = subprocess.run([sys.executable, "-c", SAVED, scenario], capture_output=True, text=True, cwd=ROOT, check=True)
+    mods = json.loads(p.stdout.splitlines()[-1])
     secs = []
     for _ in range(repeats):
-        p = subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True, cwd=ROOT, check=True)
-        secs.append(float(p.stdout.split()[-1]))
-    return statistics.median(secs)
+        q = subprocess.run([sys.executable, "-c", IMPORT, scenario, json.dumps(mods)], capture_output=True, text=True,
+                           cwd=ROOT, check=True)
+        secs.append(float(q.stdout.split()[-1]))
+    tops = sorted({m.split(".")[0] for m in mods if not m.startswith(("_", "sim."))} |
+                  {m for m in mods if m.startswith("sim.")})
+    return statistics.median(secs), tops
 
 
 def timed_figures(F) -> tuple[dict[str, list[float]], object]:
@@ -171,7 +191,7 @@ def main() -> None:
     print(f"{a.scenario}: {res.runs:,} runs simulated in {time.perf_counter() - t0:.1f} s "
           f"({res.manifest.get('backend')}, {res.manifest.get('workers')} worker(s))")
 
-    imp = import_cost(a.repeats)
+    imp, imported = import_cost(a.scenario, a.repeats)
     from sim.report import figures as F
     from sim.report import write_report
 
@@ -203,7 +223,8 @@ def main() -> None:
     print(f"  {'  CPU time of the process':29s} {med(cpu):6.3f}   (all its threads; less sensitive to the "
           "machine's other load)")
     print(f"  {'data files and manifest':29s} {med(data):6.3f}")
-    print(f"  {'importing the figure module':29s} {imp:6.3f}   (a fresh process, after what sim run imports first)")
+    print(f"  {'importing what the save does':29s} {imp:6.3f}   (a fresh process, after what sim run imports first: "
+          f"{', '.join(imported)})")
     whole = med(report) + med(data) + imp
     print(f"  {'all of it, as sim run pays it':29s} {whole:6.3f}   target <= {TARGET_S:.1f} s: "
           f"{'met' if whole <= TARGET_S else f'missed by {whole - TARGET_S:.2f} s'}")

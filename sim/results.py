@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .collector import collector_paused
+from .csvtext import rows_to_columns, to_csv
 from .files import OutputError, atomic_copy, atomic_write, write_folder  # noqa: F401 - where callers have always found them
 from .parts import SECTION_OF_KIND, Shows, column_groups, phrase
 from .scenario.errors import suggest
@@ -32,6 +34,11 @@ if TYPE_CHECKING:
     from .outcomes import ChunkResult
 
 Z95 = 1.959963984540054
+OUTCOME_COLUMNS = ["outcome", "description", "probability", "ci_low", "ci_high", "hits", "runs", "median_month",
+                   "q1_month", "q3_month", "median_date"]
+"""The columns of :meth:`Results.probabilities` (``outcome`` its index) and of ``outcomes.csv``."""
+COUNT_COLUMNS = ["event", "per_run", "sd", "se", "total"]
+"""The columns of :meth:`Results.counts` (``event`` its index) and of ``counts.csv``."""
 SUMMARY_VERSION = 1
 
 
@@ -253,6 +260,10 @@ class Results:
         """Outcome probabilities with Wilson 95% intervals and timing, one row per outcome."""
         import pandas as pd
 
+        return pd.DataFrame(self._probability_rows()).set_index("outcome")
+
+    def _probability_rows(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`probabilities` (and of ``outcomes.csv``)."""
         rows = []
         for r in self.outcome_rows():
             rows.append(
@@ -270,7 +281,7 @@ class Results:
                     "median_date": r["median_date"],
                 }
             )
-        return pd.DataFrame(rows).set_index("outcome")
+        return rows
 
     def _given_mask(self, given: str | list[str], how: str) -> tuple[np.ndarray, np.ndarray]:
         """Combinations of outcomes seen (P, O) and how many replicates had each (P,),
@@ -352,13 +363,18 @@ class Results:
         """P(outcome has happened by month m), m = 1..horizon (cumulative incidence)."""
         import pandas as pd
 
-        assert self.hist is not None
-        cum = np.cumsum(self.hist[:, 1:], axis=1) / max(self.runs, 1)
+        cum = self.cumulative_shares()
         months = np.arange(1, self.horizon + 1)
         df = pd.DataFrame(cum.T, columns=[o.name for o in self.outcomes])
         df.insert(0, "date", [self.date(m) for m in months])
         df.insert(0, "month", months)
         return df
+
+    def cumulative_shares(self) -> np.ndarray:
+        """The numbers of :meth:`cumulative` as an (outcomes, horizon) array: the share of runs
+        where each outcome has happened by each month (no pandas needed)."""
+        assert self.hist is not None
+        return np.cumsum(self.hist[:, 1:], axis=1) / max(self.runs, 1)
 
     def timeseries(self) -> pd.DataFrame:
         """Per-month averages of the recorded states that declare a column (rung shares per
@@ -370,6 +386,10 @@ class Results:
         """
         import pandas as pd
 
+        return pd.DataFrame(self._timeseries_columns())
+
+    def _timeseries_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`timeseries` (and of ``timeseries.csv``), by name."""
         n = max(self.runs, 1)
         months = np.arange(1, self.horizon + 1)
         cols: dict[str, Any] = {"month": months, "date": [self.date(m) for m in months]}
@@ -393,7 +413,7 @@ class Results:
         cum = np.cumsum(self.hist[:, 1:], axis=1) / n
         for i, o in enumerate(self.outcomes):
             cols[f"P({o.name})"] = cum[i]
-        return pd.DataFrame(cols)
+        return cols
 
     def _columns(self, sh: Shows, at: tuple[int, ...], fill: dict[str, str], n: int) -> dict[str, np.ndarray]:
         """The timeseries columns of one element of a recorded state: its monthly mean, or
@@ -413,6 +433,10 @@ class Results:
         standard error of the mean (refusals, deliveries, rises, wars...)."""
         import pandas as pd
 
+        return pd.DataFrame(self._count_rows(), columns=COUNT_COLUMNS).set_index("event")
+
+    def _count_rows(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`counts` (and of ``counts.csv``)."""
         n = max(self.runs, 1)
         rows = []
         for i, name in enumerate(self.count_names):
@@ -421,7 +445,7 @@ class Results:
             rows.append({"event": name, "per_run": mean, "sd": math.sqrt(var),
                          "se": math.sqrt(var / n) if self.runs > 1 else float("nan"),
                          "total": self.counts_sum[i]})
-        return pd.DataFrame(rows, columns=["event", "per_run", "sd", "se", "total"]).set_index("event")
+        return rows
 
     def summary(self) -> dict[str, Any]:
         """The stable ``summary.json`` contract other tools read."""
@@ -467,11 +491,16 @@ class Results:
         t0 = time.perf_counter()
 
         def files(folder: Path) -> None:
-            atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
-            atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
-            atomic_write(folder / "outcomes.csv", self.probabilities().to_csv(float_format="%.6g"))
-            atomic_write(folder / "timeseries.csv", self.timeseries().to_csv(index=False, float_format="%.6g"))
-            atomic_write(folder / "counts.csv", self.counts().to_csv(float_format="%.6g"))
+            with collector_paused():  # sim.collector: a run's objects not walked for the tables' garbage
+                atomic_write(folder / "scenario.resolved.yaml", self.resolved_yaml)
+                atomic_write(folder / "summary.json", json.dumps(_clean(self.summary()), indent=2) + "\n")
+                # the tables as probabilities(), timeseries() and counts() would write them with
+                # to_csv(float_format="%.6g"), byte for byte, without importing pandas
+                atomic_write(folder / "outcomes.csv", to_csv(rows_to_columns(self._probability_rows(), OUTCOME_COLUMNS),
+                                                             index="outcome"))
+                atomic_write(folder / "timeseries.csv", to_csv(self._timeseries_columns()))
+                atomic_write(folder / "counts.csv", to_csv(rows_to_columns(self._count_rows(), COUNT_COLUMNS),
+                                                           index="event"))
             self.save_replicates(folder)
             if report is not None and self.runs > 0:
                 report(self, folder)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..collector import collector_paused
 from .html import write_html
 
 
 def write_report(res, folder: str | Path) -> Path:
-    """Write the figures and ``report.html`` of a run into ``folder``."""
-    from .figures import write_figures
+    """Write the figures and ``report.html`` of a run into ``folder`` (the cyclic garbage
+    collector paused, matplotlib's import included: :mod:`sim.collector`)."""
+    with collector_paused():
+        from .figures import write_figures
 
-    folder = Path(folder)
-    figs = write_figures(res, folder)
-    return write_html(res, folder, figs)
+        folder = Path(folder)
+        figs = write_figures(res, folder)
+        return write_html(res, folder, figs)
 
 
 __all__ = ["write_report"]

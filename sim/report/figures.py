@@ -89,14 +89,14 @@ def outcome_probabilities(res: Results, path: Path) -> Path:
 
 def cumulative_incidence(res: Results, path: Path) -> Path:
     """Cumulative probability that each outcome has happened, month by month."""
-    df = res.cumulative()
+    cum = dict(zip([o.name for o in res.outcomes], res.cumulative_shares(), strict=True))  # res.cumulative()'s columns
     with matplotlib.rc_context(STYLE):
         fig, axes = canvas.panels(1, 1, 6.6, 3.55, left=1.2, right=3.6, top=0.55, bottom=1.0)
         ax = axes[0, 0]
-        months = df["month"].to_numpy()
-        order = sorted(res.outcomes, key=lambda o: -df[o.name].iloc[-1])
+        months = np.arange(1, res.horizon + 1)
+        order = sorted(res.outcomes, key=lambda o: -cum[o.name][-1])
         for o in order[:10]:
-            ax.plot(months, df[o.name] * 100, lw=1.8, label=_wrap(o.description, 40))
+            ax.plot(months, cum[o.name] * 100, lw=1.8, label=_wrap(o.description, 40))
         ticks = months[:: max(1, len(months) // 8)]
         ax.set_xticks(ticks, [res.date(int(m)) for m in ticks], rotation=30, ha="right")
         ax.set_ylabel("Has happened by then (%)")
