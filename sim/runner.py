@@ -33,7 +33,15 @@ from .world.compile import compile_plan
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest; results do not depend on it)."""
 POOL_MIN_WORK = 1_000_000
-"""Below this many replicate-months a run stays in-process (process start-up costs more)."""
+"""Below this many replicate-months a run uses no spawned workers (their start, each loading the
+kernels, costs more); it may fork some after its first chunk (:data:`FORK_MIN_WORK`)."""
+FORK_MIN_WORK = 100_000
+"""From this many replicate-months (and :data:`FORK_MIN_CHUNKS` chunks) a run too small for
+spawned workers runs its first chunk in this process and the rest on workers forked from it
+(:class:`Forked`), where it can; below, it stays in-process (a chunk of karabakh, 2,000 runs
+over 36 months, is 72,000 replicate-months, about 0.3 s of one core)."""
+FORK_MIN_CHUNKS = 3
+"""Fewest chunks for :class:`Forked`: the first runs here, and at least two are left for its workers."""
 SCHEDULER_TIMEOUT_S = 5
 """Seconds to wait for a Dask scheduler to answer (dask's own default is 30)."""
 WORKER_TIMEOUT_S = 60.0
@@ -617,6 +625,104 @@ class ProcessPool:
             _keep(_context(self.workers), self.pool)
             return
         _end(self.pool, graceful=False)  # stopped, or broken: workers ignore SIGTERM, so they are killed
+
+
+def can_fork() -> bool:
+    """Whether this platform forks worker processes safely: Linux and the other POSIX systems
+    but macOS, whose system libraries are not safe to use in a forked child (Python itself
+    spawns there)."""
+    import multiprocessing as mp
+
+    return sys.platform != "darwin" and "fork" in mp.get_all_start_methods()
+
+
+def fork_unsafe() -> str | None:
+    """Why this process should not fork now, or None: another thread is running (the child
+    would inherit any lock it holds, held for ever: a notebook's kernel, a progress bar that
+    redraws itself, a kept pool's timer), or the platform does not fork (:func:`can_fork`)."""
+    if not can_fork():
+        return "the platform does not fork"
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others or threading.current_thread() is not threading.main_thread():
+        return f"other threads are running ({', '.join(others) or 'this is not the main thread'})"
+    return None
+
+
+class Forked(ProcessPool):
+    """Runs the first chunk in this process, then the others on worker processes forked from it.
+
+    For runs too small to pay for spawned workers (:data:`POOL_MIN_WORK`), each of which
+    imports sim and loads the kernels from numba's cache before its first chunk (0.25-0.9 s).
+    The first chunk loads here every kernel the run calls; workers forked after it have them
+    all, and the plan, without loading anything. Forking needs a process with no other thread
+    running (:func:`fork_unsafe`): where one is, the other chunks run here too, one after the
+    other, and :attr:`name` and :attr:`workers` say ``in-process`` and 1. The objects alive
+    when the workers are forked are frozen out of this process's garbage collector until they
+    end (``gc.freeze``, unless something froze some before), so that the workers' collections
+    do not touch, and copy, the memory they share with it.
+
+    Otherwise as :class:`ProcessPool`, whose pool it uses (with ``fork`` for this pool only:
+    multiprocessing's start method is not changed): chunks merged in order as they come,
+    a failed chunk is :class:`ChunkFailed` naming it, a worker that dies is ``worker-lost``,
+    Ctrl-C and SIGTERM stop the workers at once, and workers end with this process. The
+    workers are not kept for the next run (they hold this run's plan): they end with the run.
+    Results are those of any other backend (each chunk is seeded by its number).
+    """
+
+    name = "forked"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None  # type: ignore[assignment]  # forked after the first chunk
+        self.reused = False
+        self.closed = False
+        self.why_not: str | None = None  # why the workers were not forked (chunks ran here)
+        self._frozen = False
+
+    def _start(self) -> ProcessPoolExecutor:
+        import multiprocessing as mp
+
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=mp.get_context("fork"), initializer=worker_start,
+            initargs=(os.getpid(),),
+        )
+
+    def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
+        if not len(tasks):
+            return
+        yield fn(tasks[0])  # here: every kernel the run calls is loaded before the workers are forked
+        rest = tasks[1:]
+        self.why_not = fork_unsafe() if len(rest) > 1 else "one chunk left"
+        if self.closed:
+            return
+        if self.why_not is not None:
+            self.name, self.workers = "in-process", 1
+            for t in rest:
+                yield fn(t)
+            return
+        import gc
+
+        self._frozen = gc.get_freeze_count() == 0
+        if self._frozen:
+            gc.freeze()
+        self.workers = min(self.workers, len(rest))
+        self.pool = self._start()
+        yield from self._run(fn, rest, None)  # the workers are forked with the first chunk submitted
+
+    def close(self, abort: bool = False) -> None:
+        """End the workers: at once on ``abort`` (Ctrl-C, SIGTERM, a failed chunk), else when idle."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.pool is not None:
+                _end(self.pool, graceful=not abort and _alive(self.pool))
+        finally:
+            if self._frozen:
+                import gc
+
+                gc.unfreeze()
+                self._frozen = False
 
 
 def _unblock(manager: Any, results: Any) -> None:
