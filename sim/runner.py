@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -636,13 +636,14 @@ def can_fork() -> bool:
     return sys.platform != "darwin" and "fork" in mp.get_all_start_methods()
 
 
-def fork_unsafe() -> str | None:
+def fork_unsafe(ignore: Collection[threading.Thread] = ()) -> str | None:
     """Why this process should not fork now, or None: another thread is running (the child
     would inherit any lock it holds, held for ever: a notebook's kernel, a progress bar that
-    redraws itself, a kept pool's timer), or the platform does not fork (:func:`can_fork`)."""
+    redraws itself, a kept pool's timer), or the platform does not fork (:func:`can_fork`).
+    ``ignore``: threads not to count (the tests': those earlier tests left idle)."""
     if not can_fork():
         return "the platform does not fork"
-    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread() and t not in ignore]
     if others or threading.current_thread() is not threading.main_thread():
         return f"other threads are running ({', '.join(others) or 'this is not the main thread'})"
     return None
