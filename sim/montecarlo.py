@@ -273,7 +273,7 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         stopped_by = exc.kind
     t_sim = time.perf_counter()
     if isinstance(backend, Forked):
-        n_workers = backend.workers  # 1 where it could not fork (its chunks all ran here)
+        n_workers = backend.workers  # 1 where it did not fork (its chunks all ran here)
     for c in res.consumers:
         if hasattr(c, "close"):
             c.close()
@@ -285,6 +285,8 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     res.manifest = manifest(job, backend, n_workers, res, t_setup, t_sim, worker_rss, stopped_by,
                             workers_requested, oversubscribe)
     res.manifest["kernels"] = kernels
+    if isinstance(backend, Forked) and backend.why_not is not None and res.runs > 0:
+        res.manifest["not_forked"] = backend.why_not  # a run that would have forked its workers: why it did not
     if ci_halfwidth is not None:
         from .results import precise_enough
 

@@ -649,15 +649,51 @@ def fork_unsafe(ignore: Collection[threading.Thread] = ()) -> str | None:
     return None
 
 
+FORK_ENV = "SIM_FORK"
+"""``SIM_FORK=0``: a run never forks its workers (:class:`Forked`: in-process, as before);
+``SIM_FORK=1``: it forks them even where the load average says the cores are busy."""
+
+
+def fork_verdict(left: int, workers: int) -> tuple[str | None, int]:
+    """Whether :class:`Forked` forks for the ``left`` chunks after its first: (why not, or None;
+    how many workers, at most ``workers``)."""
+    from .ahead import OFF, ON
+
+    asked = os.environ.get(FORK_ENV, "").strip().lower()
+    if asked in OFF:
+        return f"{FORK_ENV}={os.environ[FORK_ENV]}", 1
+    if left < 2:
+        return "one chunk left", 1
+    why = fork_unsafe()
+    if why is not None:
+        return why, 1
+    n = workers if asked in ON else min(workers, idle_cores())
+    if n < 2:
+        return (f"{n} idle core{'s' if n != 1 else ''}: the load average says the others are busy "
+                f"({FORK_ENV}=1 forks even so)"), 1
+    return None, min(n, left)
+
+
+def idle_cores() -> int:
+    """Cores nobody is using (:func:`sim.ahead.idle_cores`: those available less the load average)."""
+    from .ahead import idle_cores as idle
+
+    return idle()
+
+
 class Forked(ProcessPool):
     """Runs the first chunk in this process, then the others on worker processes forked from it.
 
     For runs too small to pay for spawned workers (:data:`POOL_MIN_WORK`), each of which
     imports sim and loads the kernels from numba's cache before its first chunk (0.25-0.9 s).
     The first chunk loads here every kernel the run calls; workers forked after it have them
-    all, and the plan, without loading anything. Forking needs a process with no other thread
-    running (:func:`fork_unsafe`): where one is, the other chunks run here too, one after the
-    other, and :attr:`name` and :attr:`workers` say ``in-process`` and 1. The objects alive
+    all, and the plan, without loading anything. It forks one worker per idle core (at most
+    ``workers``, and one per chunk left), and only where two cores at least are idle (the load
+    average of the last minute, :func:`idle_cores`: on a busy machine the workers would only
+    share the cores the run had; ``SIM_FORK=1`` forks even so, ``SIM_FORK=0`` never:
+    :data:`FORK_ENV`) and no other thread runs (:func:`fork_unsafe`). Otherwise the
+    other chunks run here too, one after the other; :attr:`name` and :attr:`workers` then say
+    ``in-process`` and 1, and :attr:`why_not` why. The objects alive
     when the workers are forked are frozen out of this process's garbage collector until they
     end (``gc.freeze``, unless something froze some before), so that the workers' collections
     do not touch, and copy, the memory they share with it.
@@ -693,9 +729,9 @@ class Forked(ProcessPool):
             return
         yield fn(tasks[0])  # here: every kernel the run calls is loaded before the workers are forked
         rest = tasks[1:]
-        self.why_not = fork_unsafe() if len(rest) > 1 else "one chunk left"
         if self.closed:
             return
+        self.why_not, n = fork_verdict(len(rest), self.workers)
         if self.why_not is not None:
             self.name, self.workers = "in-process", 1
             for t in rest:
@@ -706,7 +742,7 @@ class Forked(ProcessPool):
         self._frozen = gc.get_freeze_count() == 0
         if self._frozen:
             gc.freeze()
-        self.workers = min(self.workers, len(rest))
+        self.workers = n
         self.pool = self._start()
         yield from self._run(fn, rest, None)  # the workers are forked with the first chunk submitted
 

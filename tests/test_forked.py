@@ -33,6 +33,7 @@ def forking(monkeypatch):
     counted; any thread started by the test is (:func:`sim.runner.fork_unsafe`)."""
     monkeypatch.setattr(montecarlo, "FORK_MIN_WORK", 0)
     monkeypatch.setattr(montecarlo, "available_cores", lambda: 2)
+    monkeypatch.setattr(runner, "idle_cores", lambda: 2)  # the machine may be busy with other tests
     runner.close_workers()  # a pool kept from an earlier test: its timer thread ends
     left = frozenset(t for t in threading.enumerate() if t is not threading.main_thread())
     real = runner.fork_unsafe
@@ -111,9 +112,25 @@ def test_where_another_thread_runs_every_chunk_runs_in_process(mini, forking, tm
         stop.set()
         t.join()
     assert (res.manifest["backend"], res.manifest["workers"]) == ("in-process", 1)
+    assert res.manifest["not_forked"] == "other threads are running (someone-elses)"
     assert res.manifest["peak_rss_mb"]["workers_max"] is None
     local = sim.run(mini, runs=500, seed=5, chunk_size=100, backend="local")
     assert _files(res, tmp_path / "a") == _files(local, tmp_path / "b")
+
+
+def test_a_busy_machine_or_sim_fork_0_keeps_the_run_in_process_and_sim_fork_1_forks_even_so(mini, forking, monkeypatch):
+    monkeypatch.setattr(runner, "idle_cores", lambda: 1)  # the load average says one core is busy
+    busy = sim.run(mini, runs=500, seed=5, chunk_size=100)
+    assert (busy.manifest["backend"], busy.manifest["workers"]) == ("in-process", 1)
+    assert busy.manifest["not_forked"].startswith("1 idle core: the load average says the others are busy")
+    monkeypatch.setenv("SIM_FORK", "1")
+    forced = sim.run(mini, runs=500, seed=5, chunk_size=100)
+    assert (forced.manifest["backend"], forced.manifest["workers"]) == ("forked", 2)
+    monkeypatch.setenv("SIM_FORK", "0")
+    never = sim.run(mini, runs=500, seed=5, chunk_size=100)
+    assert never.manifest["backend"] == "in-process" and never.manifest["not_forked"] == "SIM_FORK=0"
+    assert "not_forked" not in forced.manifest
+    assert busy.summary() == forced.summary() == never.summary()
 
 
 def test_a_failed_chunk_in_a_forked_worker_is_named_and_no_worker_is_left(mini, forking, workers, monkeypatch):
@@ -171,7 +188,7 @@ def test_ctrl_c_stops_a_forked_sim_run_saves_the_finished_chunks_and_leaves_no_w
     spawned workers forks two after its first chunk; Ctrl-C as for the spawned pool."""
     out = tmp_path / "run"
     proc = SimProcess(["run", "karabakh", "--runs", "80000", "--months", "12", "--chunk-size", "500", "--out", str(out),
-                       "--no-report"], tmp_path, env={"SIM_COMPILE_AHEAD": "0"})
+                       "--no-report"], tmp_path, env={"SIM_COMPILE_AHEAD": "0", "SIM_FORK": "1"})  # even on a busy machine
     seen = proc.wait_runs(500)  # the first chunk, run in the main process, is merged
     assert wait_for(lambda: len(proc.children()) == 2 or proc.p.poll() is not None)
     workers = proc.children()
