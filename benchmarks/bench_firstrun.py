@@ -25,9 +25,10 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
    copies them in);
    and the first run when it comes later than the import (a notebook, ``sim --help`` first):
    ``import sim``, the background compile to its end, then ``sim run``;
-2. the next run, the cache filled, in a fresh process (medians of ``--repeats``);
-3. two runs in one process (``sim.run`` twice from Python, in-process as ``sim run`` does
-   for N runs, then twice with two worker processes), and a Sobol sweep after them
+2. the next run, the cache filled, in a fresh process (medians of ``--repeats``; the backend it ran on);
+3. two runs in one process (``sim.run`` twice from Python, as ``sim run`` does for N runs --
+   in-process, or forked workers after the first chunk where two cores are idle -- then twice
+   with two spawned worker processes), and a Sobol sweep after them
    (``sim.sweep``, two workers): each one's wall time, set-up and the kernels it loaded;
 4. what one process pays once, in its first run: importing sim and the world (Mesa's model
    and agent: sim.world.mesacore), the first run's set-up, and the time numba spends loading
@@ -64,7 +65,7 @@ def main():
     runs = int(sys.argv[1])
     scn = sim.load_scenario("karabakh")
     out = []
-    for label, kw in (("run 1, in-process", {}), ("run 2, in-process", {}),
+    for label, kw in (("run 1, as sim run", {}), ("run 2, as sim run", {}),
                       ("run 3, 2 workers", {"workers": 2, "backend": "processes"}),
                       ("run 4, 2 workers", {"workers": 2, "backend": "processes"})):
         t0 = time.perf_counter()
@@ -146,7 +147,7 @@ class Tree:
         if p.returncode != 0:
             raise RuntimeError(f"{self}: sim run failed:\n{p.stderr}")
         m = json.loads((out / "manifest.json").read_text())
-        return {"wall": wall, **m["timings_s"], "kernels": m.get("kernels")}
+        return {"wall": wall, **m["timings_s"], "kernels": m.get("kernels"), "backend": f"{m['backend']} x{m['workers']}"}
 
     def env(self, cache: str) -> dict[str, str]:
         """This environment with the cache, and the tree's folder first on the import path."""
@@ -184,9 +185,12 @@ def show_runs(label: str, rows: list[dict]) -> None:
     k = rows[-1].get("kernels")
     kern = f"   kernels: loaded {k['loaded']}, compiled {k['compiled']}" if k else ""
     each = ", ".join(f"{r['wall']:.1f}" for r in rows)
+    sims = ", ".join(f"{r['simulation']:.2f}" for r in rows)
+    backends = sorted({r["backend"] for r in rows if r.get("backend")})
+    ran = f"   ran: {', '.join(backends)}" if backends else ""
     print(f"  {label:44s} {median(rows, 'wall'):6.2f} s  (each: {each})   start-up {median(rows, 'startup'):.2f}, "
-          f"set-up {median(rows, 'setup'):.2f}, simulation {median(rows, 'simulation'):.2f}, "
-          f"figures and report {median(rows, 'outputs'):.2f}{kern}", flush=True)
+          f"set-up {median(rows, 'setup'):.2f}, simulation {median(rows, 'simulation'):.2f} (each: {sims}), "
+          f"figures and report {median(rows, 'outputs'):.2f}{kern}{ran}", flush=True)
 
 
 def main() -> None:
@@ -255,7 +259,7 @@ def main() -> None:
             show_runs(label, rows)
 
         if 3 in sections:
-            print(f"\n3. Runs in one process (the cache filled): sim.run twice in-process, twice with 2 workers, "
+            print(f"\n3. Runs in one process (the cache filled): sim.run twice as sim run, twice with 2 workers, "
               f"then a sweep (8 x 200 runs, 2 workers)\n   {uptime()}")
         for t in trees if 3 in sections else []:
             rows = t.in_one_process(warm_cache[t.label], a.runs)
@@ -266,7 +270,7 @@ def main() -> None:
                 setup = f"   set-up {row['setup']:.2f} s" if row.get("setup") is not None else ""
                 print(f"    {row['label']:34s} {row['wall']:6.2f} s{setup}{kern}", flush=True)
         if 4 in sections:
-            print(f"\n4. What one process pays once (the cache filled; sim.run in-process, as sim run)\n   {uptime()}")
+            print(f"\n4. What one process pays once (the cache filled; sim.run as sim run)\n   {uptime()}")
         for t in trees if 4 in sections else []:
             rows = [t.in_one_process(warm_cache[t.label], a.runs, ONCE) for _ in range(a.repeats)]
             print(f"  {t.label}: " + ", ".join(f"{k} {statistics.median(r[k] for r in rows):.2f}"

@@ -96,7 +96,8 @@ def run(
         months: Horizon in months (default: the scenario's); events after it are ignored.
         workers: Local worker processes (default: 1 for small runs, all cores for large
             ones; in between, the first chunk in this process and the others on workers
-            forked from it after it, where no other thread runs: :class:`sim.runner.Forked`). At most the cores available (a :class:`~sim.runner.WorkersCapped`
+            forked from it after it, where two cores are idle and no other thread runs:
+            :class:`sim.runner.Forked`). At most the cores available (a :class:`~sim.runner.WorkersCapped`
             warning says so) unless ``oversubscribe``; never more than the chunks.
         chunk_size: Replicates per chunk (recorded). Per-replicate results and outcome
             counts do not depend on it; means over replicates only to rounding.

@@ -212,3 +212,16 @@ def test_forked_workers_are_not_kept_and_the_parent_waits_for_none(mini, forking
     assert mp.active_children() == []
     # the pool's threads ended too: `sim run` exits at once (sim.cli.leave)
     assert wait_for(lambda: set(threading.enumerate()) - forking == {threading.main_thread()}, cap=10), threading.enumerate()
+
+
+@pytest.mark.skipif(runner.available_cores() < 2, reason="one core: the run does not fork")
+def test_forked_workers_end_when_the_main_process_is_killed(tmp_path):
+    proc = SimProcess(["run", "karabakh", "--runs", "80000", "--months", "12", "--chunk-size", "500", "--out",
+                       str(tmp_path / "run"), "--no-report"], tmp_path, env={"SIM_COMPILE_AHEAD": "0", "SIM_FORK": "1"})
+    proc.wait_runs(500)
+    assert wait_for(lambda: len(proc.children()) == 2 or proc.p.poll() is not None)
+    workers = proc.children()
+    assert proc.p.poll() is None and len(workers) == 2
+    proc.signal(signal.SIGKILL)
+    assert proc.finish()[0] == -signal.SIGKILL
+    assert wait_for(lambda: all(gone(c) for c in workers)), [c.pid for c in workers if not gone(c)]
