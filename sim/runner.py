@@ -654,9 +654,9 @@ FORK_ENV = "SIM_FORK"
 ``SIM_FORK=1``: it forks them even where the load average says the cores are busy."""
 
 
-def fork_verdict(left: int, workers: int) -> tuple[str | None, int]:
+def fork_verdict(left: int, workers: int, since: tuple[float, float] | None = None) -> tuple[str | None, int]:
     """Whether :class:`Forked` forks for the ``left`` chunks after its first: (why not, or None;
-    how many workers, at most ``workers``)."""
+    how many workers, at most ``workers``). ``since``: :func:`cpu_times` when the run began."""
     from .ahead import OFF, ON
 
     asked = os.environ.get(FORK_ENV, "").strip().lower()
@@ -667,18 +667,45 @@ def fork_verdict(left: int, workers: int) -> tuple[str | None, int]:
     why = fork_unsafe()
     if why is not None:
         return why, 1
-    n = workers if asked in ON else min(workers, idle_cores())
+    n = workers if asked in ON else min(workers, free_cores(since))
     if n < 2:
-        return (f"{n} idle core{'s' if n != 1 else ''}: the load average says the others are busy "
-                f"({FORK_ENV}=1 forks even so)"), 1
+        return (f"{n} core{'s' if n != 1 else ''} free: the others were busy ({FORK_ENV}=1 forks even so)"), 1
     return None, min(n, left)
 
 
-def idle_cores() -> int:
-    """Cores nobody is using (:func:`sim.ahead.idle_cores`: those available less the load average)."""
-    from .ahead import idle_cores as idle
+def cpu_times() -> tuple[float, float] | None:
+    """The machine's idle and total CPU time so far, all cores together (``/proc/stat``, in
+    clock ticks; idle counts waiting for the disk), or None where there is no such file."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        ticks = [float(x) for x in fields[1:9]]
+    except (OSError, ValueError):
+        return None
+    if not fields or fields[0] != "cpu" or len(ticks) < 5:
+        return None
+    return ticks[3] + ticks[4], sum(ticks)
 
-    return idle()
+
+MEASURE_MIN_TICKS = 50
+"""Fewest clock ticks (all cores together: half a second of one core at 100 a second) over
+which :func:`free_cores` trusts what ``/proc/stat`` says; less, and it asks the load average."""
+
+
+def free_cores(since: tuple[float, float] | None) -> int:
+    """The cores a run could use now: this process's own, and those that were idle beside it
+    since ``since`` (:func:`cpu_times` when it began: its set-up and first chunk, which kept
+    one core busy), at most the cores available to it. Where that cannot be measured (no
+    ``/proc/stat``, too short a time), the cores the load average of the last minute leaves
+    idle (:func:`sim.ahead.idle_cores`) -- which counts the runs just before this one, so a
+    run that follows another at once would find the machine busy."""
+    now = cpu_times()
+    if since is not None and now is not None and now[1] - since[1] >= MEASURE_MIN_TICKS:
+        idle = (now[0] - since[0]) / (now[1] - since[1]) * (os.cpu_count() or 1)
+        return max(1, min(available_cores(), 1 + int(idle + 0.5)))
+    from .ahead import idle_cores
+
+    return idle_cores()
 
 
 class Forked(ProcessPool):
@@ -687,11 +714,12 @@ class Forked(ProcessPool):
     For runs too small to pay for spawned workers (:data:`POOL_MIN_WORK`), each of which
     imports sim and loads the kernels from numba's cache before its first chunk (0.25-0.9 s).
     The first chunk loads here every kernel the run calls; workers forked after it have them
-    all, and the plan, without loading anything. It forks one worker per idle core (at most
-    ``workers``, and one per chunk left), and only where two cores at least are idle (the load
-    average of the last minute, :func:`idle_cores`: on a busy machine the workers would only
-    share the cores the run had; ``SIM_FORK=1`` forks even so, ``SIM_FORK=0`` never:
-    :data:`FORK_ENV`) and no other thread runs (:func:`fork_unsafe`). Otherwise the
+    all, and the plan, without loading anything. It forks one worker per free core (at most
+    ``workers``, and one per chunk left), and only where two cores at least are free: its own,
+    and one that stayed idle beside it through its set-up and first chunk
+    (:func:`free_cores`; on a busy machine the workers would only share the cores the run had:
+    measured, no faster, and a little slower; ``SIM_FORK=1`` forks even so, ``SIM_FORK=0``
+    never: :data:`FORK_ENV`), and where no other thread runs (:func:`fork_unsafe`). Otherwise the
     other chunks run here too, one after the other; :attr:`name` and :attr:`workers` then say
     ``in-process`` and 1, and :attr:`why_not` why. The objects alive
     when the workers are forked are frozen out of this process's garbage collector until they
@@ -715,6 +743,7 @@ class Forked(ProcessPool):
         self.closed = False
         self.why_not: str | None = None  # why the workers were not forked (chunks ran here)
         self._frozen = False
+        self.since = cpu_times()  # made before the run's set-up: how busy the machine is is measured from here
 
     def _start(self) -> ProcessPoolExecutor:
         import multiprocessing as mp
@@ -731,7 +760,7 @@ class Forked(ProcessPool):
         rest = tasks[1:]
         if self.closed:
             return
-        self.why_not, n = fork_verdict(len(rest), self.workers)
+        self.why_not, n = fork_verdict(len(rest), self.workers, self.since)
         if self.why_not is not None:
             self.name, self.workers = "in-process", 1
             for t in rest:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import signal
 import threading
 
@@ -33,7 +34,7 @@ def forking(monkeypatch):
     counted; any thread started by the test is (:func:`sim.runner.fork_unsafe`)."""
     monkeypatch.setattr(montecarlo, "FORK_MIN_WORK", 0)
     monkeypatch.setattr(montecarlo, "available_cores", lambda: 2)
-    monkeypatch.setattr(runner, "idle_cores", lambda: 2)  # the machine may be busy with other tests
+    monkeypatch.setattr(runner, "free_cores", lambda since: 2)  # the machine may be busy with other tests
     runner.close_workers()  # a pool kept from an earlier test: its timer thread ends
     left = frozenset(t for t in threading.enumerate() if t is not threading.main_thread())
     real = runner.fork_unsafe
@@ -119,10 +120,10 @@ def test_where_another_thread_runs_every_chunk_runs_in_process(mini, forking, tm
 
 
 def test_a_busy_machine_or_sim_fork_0_keeps_the_run_in_process_and_sim_fork_1_forks_even_so(mini, forking, monkeypatch):
-    monkeypatch.setattr(runner, "idle_cores", lambda: 1)  # the load average says one core is busy
+    monkeypatch.setattr(runner, "free_cores", lambda since: 1)  # the other core was busy
     busy = sim.run(mini, runs=500, seed=5, chunk_size=100)
     assert (busy.manifest["backend"], busy.manifest["workers"]) == ("in-process", 1)
-    assert busy.manifest["not_forked"].startswith("1 idle core: the load average says the others are busy")
+    assert busy.manifest["not_forked"] == "1 core free: the others were busy (SIM_FORK=1 forks even so)"
     monkeypatch.setenv("SIM_FORK", "1")
     forced = sim.run(mini, runs=500, seed=5, chunk_size=100)
     assert (forced.manifest["backend"], forced.manifest["workers"]) == ("forked", 2)
@@ -131,6 +132,20 @@ def test_a_busy_machine_or_sim_fork_0_keeps_the_run_in_process_and_sim_fork_1_fo
     assert never.manifest["backend"] == "in-process" and never.manifest["not_forked"] == "SIM_FORK=0"
     assert "not_forked" not in forced.manifest
     assert busy.summary() == forced.summary() == never.summary()
+
+
+def test_free_cores_are_this_processs_and_those_idle_beside_it_since_the_run_began(monkeypatch):
+    import sim.ahead
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(runner, "available_cores", lambda: 2)
+    monkeypatch.setattr(sim.ahead, "idle_cores", lambda: 0)  # the load average: busy
+    for idle, free in ((100, 2), (60, 2), (40, 1), (0, 1)):  # of 200 ticks on 2 cores; this process used 100
+        monkeypatch.setattr(runner, "cpu_times", lambda idle=idle: (1000.0 + idle, 5000.0 + 200))
+        assert runner.free_cores((1000.0, 5000.0)) == free, idle
+    monkeypatch.setattr(runner, "cpu_times", lambda: (1010.0, 5020.0))  # too short a time to tell: the load average
+    assert runner.free_cores((1000.0, 5000.0)) == 0
+    assert runner.free_cores(None) == 0
 
 
 def test_a_failed_chunk_in_a_forked_worker_is_named_and_no_worker_is_left(mini, forking, workers, monkeypatch):
