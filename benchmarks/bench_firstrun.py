@@ -177,6 +177,28 @@ class Tree:
         return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def idle_share(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time idle over the next ``seconds`` (``/proc/stat``)."""
+    def ticks() -> list[float]:
+        with open("/proc/stat") as f:
+            return [float(x) for x in f.readline().split()[1:9]]
+
+    a = ticks()
+    time.sleep(seconds)
+    b = ticks()
+    d = [y - x for x, y in zip(a, b, strict=True)]
+    return (d[3] + d[4]) / max(sum(d), 1.0)
+
+
+def wait_idle(cap: float, share: float = 0.9) -> float:
+    """Wait until a second passes with the cores ``share`` idle, at most ``cap`` seconds; the last share seen."""
+    end = time.monotonic() + cap
+    while True:
+        seen = idle_share()
+        if seen >= share or time.monotonic() >= end:
+            return seen
+
+
 def median(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
@@ -202,6 +224,9 @@ def main() -> None:
     ap.add_argument("--python", type=Path, default=None,
                     help="the interpreter for a tree without its own .venv (default: this one)")
     ap.add_argument("--sections", default="1,2,3,4,5", help="which sections to run, e.g. 2,5")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                    help="section 2: before each run, wait up to SECONDS for a second in which the "
+                         "machine's cores were 90%% idle (a shared machine); says how idle it was")
     a = ap.parse_args()
     sections = {int(x) for x in a.sections.split(",") if x.strip()}
     trees = ([Tree("before", a.before, a.python)] if a.before else []) + [Tree("after", a.after, a.python)]
@@ -254,7 +279,13 @@ def main() -> None:
         warm: dict[str, list[dict]] = {}
         for r in range(a.repeats if 2 in sections else 0):
             for t in trees:
-                warm.setdefault(t.label, []).append(t.sim_run(warm_cache[t.label], a.runs, tmp_path / f"warm-{t.label}-{r}"))
+                idle = wait_idle(a.wait_idle) if a.wait_idle else None
+                row = t.sim_run(warm_cache[t.label], a.runs, tmp_path / f"warm-{t.label}-{r}")
+                if idle is not None:
+                    row["idle"] = idle
+                    print(f"   {t.label} run {r + 1}: the cores {idle:.0%} idle the second before; "
+                          f"simulation {row['simulation']:.2f} s on {row['backend']}", flush=True)
+                warm.setdefault(t.label, []).append(row)
         for label, rows in warm.items():
             show_runs(label, rows)
 
