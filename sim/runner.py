@@ -651,7 +651,7 @@ def fork_unsafe(ignore: Collection[threading.Thread] = ()) -> str | None:
 
 FORK_ENV = "SIM_FORK"
 """``SIM_FORK=0``: a run never forks its workers (:class:`Forked`: in-process, as before);
-``SIM_FORK=1``: it forks them even where the load average says the cores are busy."""
+``SIM_FORK=1``: it forks them even where the other cores were busy (:func:`free_cores`)."""
 
 
 def fork_verdict(left: int, workers: int, since: tuple[float, float] | None = None) -> tuple[str | None, int]:
@@ -719,14 +719,14 @@ class Forked(ProcessPool):
     and one that stayed idle beside it through its set-up and first chunk
     (:func:`free_cores`; on a busy machine the workers would only share the cores the run had:
     measured, no faster, and a little slower; ``SIM_FORK=1`` forks even so, ``SIM_FORK=0``
-    never: :data:`FORK_ENV`), and where no other thread runs (:func:`fork_unsafe`). Otherwise the
-    other chunks run here too, one after the other; :attr:`name` and :attr:`workers` then say
-    ``in-process`` and 1, and :attr:`why_not` why. The objects alive
+    never: :data:`FORK_ENV`), and where no other thread runs (:func:`fork_unsafe`). Where it
+    does not fork, the other chunks run here too, one after the other; :attr:`name` and
+    :attr:`workers` then say ``in-process`` and 1, and :attr:`why_not` why. The objects alive
     when the workers are forked are frozen out of this process's garbage collector until they
     end (``gc.freeze``, unless something froze some before), so that the workers' collections
     do not touch, and copy, the memory they share with it.
 
-    Otherwise as :class:`ProcessPool`, whose pool it uses (with ``fork`` for this pool only:
+    Once forked, as :class:`ProcessPool`, whose pool it uses (with ``fork`` for this pool only:
     multiprocessing's start method is not changed): chunks merged in order as they come,
     a failed chunk is :class:`ChunkFailed` naming it, a worker that dies is ``worker-lost``,
     Ctrl-C and SIGTERM stop the workers at once, and workers end with this process. The
