@@ -25,9 +25,10 @@ shared: ``uptime`` is printed before each section). Prints, for each tree:
    copies them in);
    and the first run when it comes later than the import (a notebook, ``sim --help`` first):
    ``import sim``, the background compile to its end, then ``sim run``;
-2. the next run, the cache filled, in a fresh process (medians of ``--repeats``);
-3. two runs in one process (``sim.run`` twice from Python, in-process as ``sim run`` does
-   for N runs, then twice with two worker processes), and a Sobol sweep after them
+2. the next run, the cache filled, in a fresh process (medians of ``--repeats``; the backend it ran on);
+3. two runs in one process (``sim.run`` twice from Python, as ``sim run`` does for N runs --
+   in-process, or forked workers after the first chunk where two cores are idle -- then twice
+   with two spawned worker processes), and a Sobol sweep after them
    (``sim.sweep``, two workers): each one's wall time, set-up and the kernels it loaded;
 4. what one process pays once, in its first run: importing sim and the world (Mesa's model
    and agent: sim.world.mesacore), the first run's set-up, and the time numba spends loading
@@ -64,7 +65,7 @@ def main():
     runs = int(sys.argv[1])
     scn = sim.load_scenario("karabakh")
     out = []
-    for label, kw in (("run 1, in-process", {}), ("run 2, in-process", {}),
+    for label, kw in (("run 1, as sim run", {}), ("run 2, as sim run", {}),
                       ("run 3, 2 workers", {"workers": 2, "backend": "processes"}),
                       ("run 4, 2 workers", {"workers": 2, "backend": "processes"})):
         t0 = time.perf_counter()
@@ -146,7 +147,7 @@ class Tree:
         if p.returncode != 0:
             raise RuntimeError(f"{self}: sim run failed:\n{p.stderr}")
         m = json.loads((out / "manifest.json").read_text())
-        return {"wall": wall, **m["timings_s"], "kernels": m.get("kernels")}
+        return {"wall": wall, **m["timings_s"], "kernels": m.get("kernels"), "backend": f"{m['backend']} x{m['workers']}"}
 
     def env(self, cache: str) -> dict[str, str]:
         """This environment with the cache, and the tree's folder first on the import path."""
@@ -176,6 +177,28 @@ class Tree:
         return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def idle_share(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time idle over the next ``seconds`` (``/proc/stat``)."""
+    def ticks() -> list[float]:
+        with open("/proc/stat") as f:
+            return [float(x) for x in f.readline().split()[1:9]]
+
+    a = ticks()
+    time.sleep(seconds)
+    b = ticks()
+    d = [y - x for x, y in zip(a, b, strict=True)]
+    return (d[3] + d[4]) / max(sum(d), 1.0)
+
+
+def wait_idle(cap: float, share: float = 0.9) -> float:
+    """Wait until a second passes with the cores ``share`` idle, at most ``cap`` seconds; the last share seen."""
+    end = time.monotonic() + cap
+    while True:
+        seen = idle_share()
+        if seen >= share or time.monotonic() >= end:
+            return seen
+
+
 def median(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
@@ -184,9 +207,12 @@ def show_runs(label: str, rows: list[dict]) -> None:
     k = rows[-1].get("kernels")
     kern = f"   kernels: loaded {k['loaded']}, compiled {k['compiled']}" if k else ""
     each = ", ".join(f"{r['wall']:.1f}" for r in rows)
+    sims = ", ".join(f"{r['simulation']:.2f}" for r in rows)
+    backends = sorted({r["backend"] for r in rows if r.get("backend")})
+    ran = f"   ran: {', '.join(backends)}" if backends else ""
     print(f"  {label:44s} {median(rows, 'wall'):6.2f} s  (each: {each})   start-up {median(rows, 'startup'):.2f}, "
-          f"set-up {median(rows, 'setup'):.2f}, simulation {median(rows, 'simulation'):.2f}, "
-          f"figures and report {median(rows, 'outputs'):.2f}{kern}", flush=True)
+          f"set-up {median(rows, 'setup'):.2f}, simulation {median(rows, 'simulation'):.2f} (each: {sims}), "
+          f"figures and report {median(rows, 'outputs'):.2f}{kern}{ran}", flush=True)
 
 
 def main() -> None:
@@ -198,6 +224,9 @@ def main() -> None:
     ap.add_argument("--python", type=Path, default=None,
                     help="the interpreter for a tree without its own .venv (default: this one)")
     ap.add_argument("--sections", default="1,2,3,4,5", help="which sections to run, e.g. 2,5")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                    help="section 2: before each run, wait up to SECONDS for a second in which the "
+                         "machine's cores were 90%% idle (a shared machine); says how idle it was")
     a = ap.parse_args()
     sections = {int(x) for x in a.sections.split(",") if x.strip()}
     trees = ([Tree("before", a.before, a.python)] if a.before else []) + [Tree("after", a.after, a.python)]
@@ -250,12 +279,18 @@ def main() -> None:
         warm: dict[str, list[dict]] = {}
         for r in range(a.repeats if 2 in sections else 0):
             for t in trees:
-                warm.setdefault(t.label, []).append(t.sim_run(warm_cache[t.label], a.runs, tmp_path / f"warm-{t.label}-{r}"))
+                idle = wait_idle(a.wait_idle) if a.wait_idle else None
+                row = t.sim_run(warm_cache[t.label], a.runs, tmp_path / f"warm-{t.label}-{r}")
+                if idle is not None:
+                    row["idle"] = idle
+                    print(f"   {t.label} run {r + 1}: the cores {idle:.0%} idle the second before; "
+                          f"simulation {row['simulation']:.2f} s on {row['backend']}", flush=True)
+                warm.setdefault(t.label, []).append(row)
         for label, rows in warm.items():
             show_runs(label, rows)
 
         if 3 in sections:
-            print(f"\n3. Runs in one process (the cache filled): sim.run twice in-process, twice with 2 workers, "
+            print(f"\n3. Runs in one process (the cache filled): sim.run twice as sim run, twice with 2 workers, "
               f"then a sweep (8 x 200 runs, 2 workers)\n   {uptime()}")
         for t in trees if 3 in sections else []:
             rows = t.in_one_process(warm_cache[t.label], a.runs)
@@ -266,7 +301,7 @@ def main() -> None:
                 setup = f"   set-up {row['setup']:.2f} s" if row.get("setup") is not None else ""
                 print(f"    {row['label']:34s} {row['wall']:6.2f} s{setup}{kern}", flush=True)
         if 4 in sections:
-            print(f"\n4. What one process pays once (the cache filled; sim.run in-process, as sim run)\n   {uptime()}")
+            print(f"\n4. What one process pays once (the cache filled; sim.run as sim run)\n   {uptime()}")
         for t in trees if 4 in sections else []:
             rows = [t.in_one_process(warm_cache[t.label], a.runs, ONCE) for _ in range(a.repeats)]
             print(f"  {t.label}: " + ", ".join(f"{k} {statistics.median(r[k] for r in rows):.2f}"

@@ -95,7 +95,9 @@ def run(
             (default: the scenario's ``meta.seed``).
         months: Horizon in months (default: the scenario's); events after it are ignored.
         workers: Local worker processes (default: 1 for small runs, all cores for large
-            ones). At most the cores available (a :class:`~sim.runner.WorkersCapped`
+            ones; in between, the first chunk in this process and the others on workers
+            forked from it after it, where two cores are idle and no other thread runs:
+            :class:`sim.runner.Forked`). At most the cores available (a :class:`~sim.runner.WorkersCapped`
             warning says so) unless ``oversubscribe``; never more than the chunks.
         chunk_size: Replicates per chunk (recorded). Per-replicate results and outcome
             counts do not depend on it; means over replicates only to rounding.
@@ -103,7 +105,7 @@ def run(
             results agree with ``float64`` within Monte Carlo error, ~25% faster) or
             ``float64``.
         progress: Called with (replicates done, total) as chunks finish.
-        backend: ``auto`` (in-process for small runs, processes for large), ``local``
+        backend: ``auto`` (in-process for small runs, forked for middling, processes for large), ``local``
             (in-process), ``processes``, or ``dask`` (a LocalCluster, or the cluster at
             ``scheduler``, e.g. ``tcp://host:8786``). Results do not depend on it.
         oversubscribe: Allow more workers than cores.

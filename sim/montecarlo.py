@@ -28,14 +28,19 @@ from .provenance import git_commit, versions
 from .results import OutcomeInfo, Results
 from .runner import (
     DEFAULT_CHUNK,
+    FORK_MIN_CHUNKS,
+    FORK_MIN_WORK,
     LEVER_PREFIX,
     ChunkFailed,
     DaskBackend,
+    Forked,
     IncompleteRun,
     InProcess,
     PerSet,
     ProcessPool,
     RunSpec,
+    available_cores,
+    can_fork,
     choose_workers,
     empty_result,
     make_tasks,
@@ -164,7 +169,20 @@ def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = 
         return b, b.workers
     if backend == "processes" or n > 1:
         return ProcessPool(n), n  # processes start with the first chunk
+    forks = forked_workers(runs, months, n_tasks) if backend == "auto" and workers is None else 0
+    if forks > 1:
+        return Forked(forks), forks  # forked after the first chunk, where a core is free and no other thread runs
     return InProcess(), 1
+
+
+def forked_workers(runs: int, months: int, n_tasks: int) -> int:
+    """How many workers an ``auto`` run too small for spawned workers forks after its first
+    chunk (:class:`sim.runner.Forked`): one per core, at most one per chunk left, where the run
+    has :data:`~sim.runner.FORK_MIN_WORK` replicate-months and
+    :data:`~sim.runner.FORK_MIN_CHUNKS` chunks and the platform forks; else 0 (in-process)."""
+    if runs * months < FORK_MIN_WORK or n_tasks < FORK_MIN_CHUNKS or not can_fork():
+        return 0
+    return min(available_cores(), n_tasks - 1)
 
 
 def new_results(job: Job) -> Any:
@@ -254,6 +272,8 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         failure = exc
         stopped_by = exc.kind
     t_sim = time.perf_counter()
+    if isinstance(backend, Forked):
+        n_workers = backend.workers  # 1 where it did not fork (its chunks all ran here)
     for c in res.consumers:
         if hasattr(c, "close"):
             c.close()
@@ -265,6 +285,8 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
     res.manifest = manifest(job, backend, n_workers, res, t_setup, t_sim, worker_rss, stopped_by,
                             workers_requested, oversubscribe)
     res.manifest["kernels"] = kernels
+    if isinstance(backend, Forked) and backend.why_not is not None and res.runs > 0:
+        res.manifest["not_forked"] = backend.why_not  # a run that would have forked its workers: why it did not
     if ci_halfwidth is not None:
         from .results import precise_enough
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,7 +33,15 @@ from .world.compile import compile_plan
 DEFAULT_CHUNK = 2000
 """Replicates per chunk (recorded in the manifest; results do not depend on it)."""
 POOL_MIN_WORK = 1_000_000
-"""Below this many replicate-months a run stays in-process (process start-up costs more)."""
+"""Below this many replicate-months a run uses no spawned workers (their start, each loading the
+kernels, costs more); it may fork some after its first chunk (:data:`FORK_MIN_WORK`)."""
+FORK_MIN_WORK = 100_000
+"""From this many replicate-months (and :data:`FORK_MIN_CHUNKS` chunks) a run too small for
+spawned workers runs its first chunk in this process and the rest on workers forked from it
+(:class:`Forked`), where it can; below, it stays in-process (a chunk of karabakh, 2,000 runs
+over 36 months, is 72,000 replicate-months, about 0.3 s of one core)."""
+FORK_MIN_CHUNKS = 3
+"""Fewest chunks for :class:`Forked`: the first runs here, and at least two are left for its workers."""
 SCHEDULER_TIMEOUT_S = 5
 """Seconds to wait for a Dask scheduler to answer (dask's own default is 30)."""
 WORKER_TIMEOUT_S = 60.0
@@ -617,6 +625,170 @@ class ProcessPool:
             _keep(_context(self.workers), self.pool)
             return
         _end(self.pool, graceful=False)  # stopped, or broken: workers ignore SIGTERM, so they are killed
+
+
+def can_fork() -> bool:
+    """Whether this platform forks worker processes safely: Linux and the other POSIX systems
+    but macOS, whose system libraries are not safe to use in a forked child (Python itself
+    spawns there)."""
+    import multiprocessing as mp
+
+    return sys.platform != "darwin" and "fork" in mp.get_all_start_methods()
+
+
+def fork_unsafe(ignore: Collection[threading.Thread] = ()) -> str | None:
+    """Why this process should not fork now, or None: another thread is running (the child
+    would inherit any lock it holds, held for ever: a notebook's kernel, a progress bar that
+    redraws itself, a kept pool's timer), or the platform does not fork (:func:`can_fork`).
+    ``ignore``: threads not to count (the tests': those earlier tests left idle)."""
+    if not can_fork():
+        return "the platform does not fork"
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread() and t not in ignore]
+    if others or threading.current_thread() is not threading.main_thread():
+        return f"other threads are running ({', '.join(others) or 'this is not the main thread'})"
+    return None
+
+
+FORK_ENV = "SIM_FORK"
+"""``SIM_FORK=0``: a run never forks its workers (:class:`Forked`: in-process, as before);
+``SIM_FORK=1``: it forks them even where the other cores were busy (:func:`free_cores`)."""
+
+
+def fork_verdict(left: int, workers: int, since: tuple[float, float] | None = None) -> tuple[str | None, int]:
+    """Whether :class:`Forked` forks for the ``left`` chunks after its first: (why not, or None;
+    how many workers, at most ``workers``). ``since``: :func:`cpu_times` when the run began."""
+    from .ahead import OFF, ON
+
+    asked = os.environ.get(FORK_ENV, "").strip().lower()
+    if asked in OFF:
+        return f"{FORK_ENV}={os.environ[FORK_ENV]}", 1
+    if left < 2:
+        return "one chunk left", 1
+    why = fork_unsafe()
+    if why is not None:
+        return why, 1
+    n = workers if asked in ON else min(workers, free_cores(since))
+    if n < 2:
+        return (f"{n} core{'s' if n != 1 else ''} free: the others were busy ({FORK_ENV}=1 forks even so)"), 1
+    return None, min(n, left)
+
+
+def cpu_times() -> tuple[float, float] | None:
+    """The machine's idle and total CPU time so far, all cores together (``/proc/stat``, in
+    clock ticks; idle counts waiting for the disk), or None where there is no such file."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        ticks = [float(x) for x in fields[1:9]]
+    except (OSError, ValueError):
+        return None
+    if not fields or fields[0] != "cpu" or len(ticks) < 5:
+        return None
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+MEASURE_MIN_TICKS = 50
+"""Fewest clock ticks (all cores together: half a second of one core at 100 a second) over
+which :func:`free_cores` trusts what ``/proc/stat`` says; less, and it asks the load average."""
+
+
+def free_cores(since: tuple[float, float] | None) -> int:
+    """The cores a run could use now: this process's own, and those that were idle beside it
+    since ``since`` (:func:`cpu_times` when it began: its set-up and first chunk, which kept
+    one core busy), at most the cores available to it. Where that cannot be measured (no
+    ``/proc/stat``, too short a time), the cores the load average of the last minute leaves
+    idle (:func:`sim.ahead.idle_cores`) -- which counts the runs just before this one, so a
+    run that follows another at once would find the machine busy."""
+    now = cpu_times()
+    if since is not None and now is not None and now[1] - since[1] >= MEASURE_MIN_TICKS:
+        idle = (now[0] - since[0]) / (now[1] - since[1]) * (os.cpu_count() or 1)
+        return max(1, min(available_cores(), 1 + int(idle + 0.5)))
+    from .ahead import idle_cores
+
+    return idle_cores()
+
+
+class Forked(ProcessPool):
+    """Runs the first chunk in this process, then the others on worker processes forked from it.
+
+    For runs too small to pay for spawned workers (:data:`POOL_MIN_WORK`), each of which
+    imports sim and loads the kernels from numba's cache before its first chunk (0.25-0.9 s).
+    The first chunk loads here every kernel the run calls; workers forked after it have them
+    all, and the plan, without loading anything. It forks one worker per free core (at most
+    ``workers``, and one per chunk left), and only where two cores at least are free: its own,
+    and one that stayed idle beside it through its set-up and first chunk
+    (:func:`free_cores`; on a busy machine the workers would only share the cores the run had:
+    measured, no faster, and a little slower; ``SIM_FORK=1`` forks even so, ``SIM_FORK=0``
+    never: :data:`FORK_ENV`), and where no other thread runs (:func:`fork_unsafe`). Where it
+    does not fork, the other chunks run here too, one after the other; :attr:`name` and
+    :attr:`workers` then say ``in-process`` and 1, and :attr:`why_not` why. The objects alive
+    when the workers are forked are frozen out of this process's garbage collector until they
+    end (``gc.freeze``, unless something froze some before), so that the workers' collections
+    do not touch, and copy, the memory they share with it.
+
+    Once forked, as :class:`ProcessPool`, whose pool it uses (with ``fork`` for this pool only:
+    multiprocessing's start method is not changed): chunks merged in order as they come,
+    a failed chunk is :class:`ChunkFailed` naming it, a worker that dies is ``worker-lost``,
+    Ctrl-C and SIGTERM stop the workers at once, and workers end with this process. The
+    workers are not kept for the next run (they hold this run's plan): they end with the run.
+    Results are those of any other backend (each chunk is seeded by its number).
+    """
+
+    name = "forked"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None  # type: ignore[assignment]  # forked after the first chunk
+        self.reused = False
+        self.closed = False
+        self.why_not: str | None = None  # why the workers were not forked (chunks ran here)
+        self._frozen = False
+        self.since = cpu_times()  # made before the run's set-up: how busy the machine is is measured from here
+
+    def _start(self) -> ProcessPoolExecutor:
+        import multiprocessing as mp
+
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=mp.get_context("fork"), initializer=worker_start,
+            initargs=(os.getpid(),),
+        )
+
+    def run(self, fn: Callable[[Task], Any], tasks: list[Task]) -> Iterator[Any]:
+        if not len(tasks):
+            return
+        yield fn(tasks[0])  # here: every kernel the run calls is loaded before the workers are forked
+        rest = tasks[1:]
+        if self.closed:
+            return
+        self.why_not, n = fork_verdict(len(rest), self.workers, self.since)
+        if self.why_not is not None:
+            self.name, self.workers = "in-process", 1
+            for t in rest:
+                yield fn(t)
+            return
+        import gc
+
+        self._frozen = gc.get_freeze_count() == 0
+        if self._frozen:
+            gc.freeze()
+        self.workers = n
+        self.pool = self._start()
+        yield from self._run(fn, rest, None)  # the workers are forked with the first chunk submitted
+
+    def close(self, abort: bool = False) -> None:
+        """End the workers: at once on ``abort`` (Ctrl-C, SIGTERM, a failed chunk), else when idle."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.pool is not None:
+                _end(self.pool, graceful=not abort and _alive(self.pool))
+        finally:
+            if self._frozen:
+                import gc
+
+                gc.unfreeze()
+                self._frozen = False
 
 
 def _unblock(manager: Any, results: Any) -> None:

@@ -297,15 +297,18 @@ def progress(quiet: bool, scn=None):
         TimeRemainingColumn,
     )
 
+    # Redrawn as chunks finish, by no thread of its own (a run may fork its workers, which needs a
+    # process with no other thread: sim.runner.Forked); only a bar saying that the kernels are
+    # being compiled, which may take seconds before the first chunk, is redrawn on its own.
     prog = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs  ETA"),
-        TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        TimeRemainingColumn(), console=Console(stderr=True), transient=True, auto_refresh=label != "simulating",
     )
     prog.start()
     task = prog.add_task(label, total=None)
 
     def update(done: int, total: int) -> None:
-        prog.update(task, completed=done, total=total, **({"description": "simulating"} if done else {}))
+        prog.update(task, completed=done, total=total, refresh=True, **({"description": "simulating"} if done else {}))
 
     return update, prog.stop
 
