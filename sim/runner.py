@@ -42,6 +42,8 @@ spawned workers runs its first chunk in this process and the rest on workers for
 over 36 months, is 72,000 replicate-months, about 0.3 s of one core)."""
 FORK_MIN_CHUNKS = 3
 """Fewest chunks for :class:`Forked`: the first runs here, and at least two are left for its workers."""
+DEAD_LOOK_S = 1.0
+"""While a pool's workers run, how often the run looks for a worker that died unreported."""
 SCHEDULER_TIMEOUT_S = 5
 """Seconds to wait for a Dask scheduler to answer (dask's own default is 30)."""
 WORKER_TIMEOUT_S = 60.0
@@ -454,6 +456,13 @@ def _end(pool: ProcessPoolExecutor, graceful: bool = True) -> None:
     procs = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
     results = getattr(pool, "_result_queue", None)
+    if not graceful:
+        # first: from Python 3.12 a broken pool's manager thread holds the pool's shutdown lock
+        # while it waits for the workers it sent SIGTERM to end, so shutdown() would wait for it
+        # for ever (a worker killed while another was sending a result hung the run on 3.12)
+        for p in procs:
+            if p.is_alive():
+                p.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     if graceful:
         for p in procs:
@@ -600,8 +609,20 @@ class ProcessPool:
 
         for t in itertools.islice(it, self.workers * 2):
             submit(t)
+        dead_seen = 0
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=DEAD_LOOK_S, return_when=FIRST_COMPLETED)
+            if not done:
+                # a worker killed while it sent a result leaves the pool's manager thread waiting
+                # for the rest of that message, and no future ever ends: a dead worker the pool
+                # has not reported by the next look is reported here
+                dead = [p for p in list((getattr(self.pool, "_processes", None) or {}).values())
+                        if p.exitcode is not None]
+                dead_seen = dead_seen + 1 if dead else 0
+                if dead_seen >= 2:
+                    raise _worker_lost(min((task_of[f] for f in pending), key=lambda t: t.chunk))
+                continue
+            dead_seen = 0
             for f in sorted(done, key=lambda f: task_of[f].chunk):
                 t = task_of.pop(f)
                 try:
