@@ -47,34 +47,10 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 def worker_init(parent: int) -> None:
     """In each worker process: leave SIGINT and SIGTERM to the main process (which stops
     the workers itself), and end this worker when the main process ends, however it ends
-    (a SIGKILL leaves no one to stop the workers).
-
-    A SIGTERM the main process itself sends ends the worker: that is how a broken pool
-    (a worker killed, out of memory) ends the others, and from Python 3.12 its manager
-    thread waits for them to end holding the pool's lock, so a worker that ignored it (busy
-    sending a result nobody reads any more) hung the run. Where the sender of a signal
-    cannot be told (no ``sigwaitinfo``: macOS), SIGTERM is ignored as before (the main
-    process kills its workers with SIGKILL when it stops them)."""
+    (a SIGKILL leaves no one to stop the workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "sigwaitinfo") and hasattr(signal, "pthread_sigmask"):
-        # blocked in every thread of this process (threads started later inherit the mask), so
-        # only the thread below receives it, with its sender
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-        threading.Thread(target=_end_on_parents_sigterm, args=(parent,), name="sim-sigterm-watch",
-                         daemon=True).start()
-    else:  # pragma: no cover - macOS
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), name="sim-parent-watch", daemon=True).start()
-
-
-def _end_on_parents_sigterm(parent: int) -> None:
-    """Wait for SIGTERM (blocked in every thread); end this worker at once when the main
-    process sent it, ignore it from anyone else (a signal to the whole process group: the
-    main process handles it and stops the workers itself)."""
-    while True:
-        info = signal.sigwaitinfo({signal.SIGTERM})
-        if info.si_pid == parent:
-            os._exit(71)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -475,6 +475,24 @@ def _end(pool: ProcessPoolExecutor, graceful: bool = True) -> None:
     _unblock(manager, results)
 
 
+def _kill_when_broken(pool: ProcessPoolExecutor, stop: threading.Event) -> None:
+    """Until ``stop``: once ``pool`` is broken (a worker died), kill its other workers. A broken
+    pool sends them SIGTERM, which they ignore (:func:`sim.interrupts.worker_init`), and from
+    Python 3.12 its manager thread then waits for them to end holding the pool's lock, so the
+    run's next ``submit`` or ``shutdown`` waited for ever (a worker killed while another sent a
+    result hung the run on 3.12)."""
+    while not stop.wait(DEAD_LOOK_S / 4):
+        if getattr(pool, "_broken", False):
+            try:
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+            except RuntimeError:  # changed while read: look again
+                continue
+            for p in procs:
+                if p.is_alive():
+                    p.kill()
+            return
+
+
 def _take_kept(key: tuple) -> ProcessPoolExecutor | None:
     """The kept pool, if it was started like ``key`` and is whole; any other kept pool ends."""
     with _Kept.lock:
@@ -609,30 +627,38 @@ class ProcessPool:
 
         for t in itertools.islice(it, self.workers * 2):
             submit(t)
-        dead_seen = 0
-        while pending:
-            done, pending = wait(pending, timeout=DEAD_LOOK_S, return_when=FIRST_COMPLETED)
-            if not done:
-                # a worker killed while it sent a result leaves the pool's manager thread waiting
-                # for the rest of that message, and no future ever ends: a dead worker the pool
-                # has not reported by the next look is reported here
-                dead = [p for p in list((getattr(self.pool, "_processes", None) or {}).values())
-                        if p.exitcode is not None]
-                dead_seen = dead_seen + 1 if dead else 0
-                if dead_seen >= 2:
-                    raise _worker_lost(min((task_of[f] for f in pending), key=lambda t: t.chunk))
-                continue
+        watch = threading.Event()
+        watcher = threading.Thread(target=_kill_when_broken, args=(self.pool, watch), name="sim-pool-watch",
+                                   daemon=True)
+        watcher.start()
+        try:
             dead_seen = 0
-            for f in sorted(done, key=lambda f: task_of[f].chunk):
-                t = task_of.pop(f)
-                try:
-                    res = f.result()
-                except BrokenProcessPool:
-                    raise _worker_lost(t) from None
-                yield res
-                nxt = next(it, None)
-                if nxt is not None:
-                    submit(nxt)
+            while pending:
+                done, pending = wait(pending, timeout=DEAD_LOOK_S, return_when=FIRST_COMPLETED)
+                if not done:
+                    # a worker killed while it sent a result leaves the pool's manager thread waiting
+                    # for the rest of that message, and no future ever ends: a dead worker the pool
+                    # has not reported by the next look is reported here
+                    dead = [p for p in list((getattr(self.pool, "_processes", None) or {}).values())
+                            if p.exitcode is not None]
+                    dead_seen = dead_seen + 1 if dead else 0
+                    if dead_seen >= 2:
+                        raise _worker_lost(min((task_of[f] for f in pending), key=lambda t: t.chunk))
+                    continue
+                dead_seen = 0
+                for f in sorted(done, key=lambda f: task_of[f].chunk):
+                    t = task_of.pop(f)
+                    try:
+                        res = f.result()
+                    except BrokenProcessPool:
+                        raise _worker_lost(t) from None
+                    yield res
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        submit(nxt)
+        finally:
+            watch.set()
+            watcher.join(timeout=5)  # gone before the run ends: a later run may fork only where no thread runs
 
     def close(self, abort: bool = False) -> None:
         """Keep the workers for the next run; on ``abort`` (Ctrl-C, SIGTERM, a failed chunk)

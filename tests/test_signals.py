@@ -205,3 +205,43 @@ def test_a_result_reader_left_waiting_by_a_killed_worker_is_released():
     assert t.is_alive()  # stuck, as the pool's reader was
     _unblock(t, types.SimpleNamespace(_writer=writer))
     assert not t.is_alive() and isinstance(got[0], EOFError | OSError)  # "end of file during message"
+
+
+
+def test_a_broken_pools_other_workers_are_killed_not_waited_for():
+    # a broken pool sends its other workers SIGTERM, which sim's workers ignore, and from Python
+    # 3.12 waits for them holding its lock (the run's next submit waited for ever): the run's
+    # watcher kills them once the pool says it is broken, and not before
+    import multiprocessing as mp
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.runner import _kill_when_broken, worker_start
+
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn"), initializer=worker_start,
+                               initargs=(os.getpid(),))
+    stop = threading.Event()
+    try:
+        assert pool.submit(os.getpid).result(timeout=120) and pool.submit(os.getpid).result(timeout=120)
+        procs = list(pool._processes.values())
+        watcher = threading.Thread(target=_kill_when_broken, args=(pool, stop), daemon=True)
+        watcher.start()
+        for p in procs:
+            p.join(timeout=0.5)
+        assert all(p.is_alive() for p in procs)  # a whole pool: left alone
+        for p in procs:
+            os.kill(p.pid, signal.SIGTERM)  # what a broken pool sends: ignored
+        assert all(p.is_alive() for p in procs)
+        pool._broken = "a worker died"  # what the pool's manager thread sets first when a worker dies
+        watcher.join(timeout=60)
+        assert not watcher.is_alive()
+        for p in procs:
+            p.join(timeout=60)
+        assert [p.exitcode for p in procs] == [-signal.SIGKILL] * len(procs)
+    finally:
+        stop.set()
+        pool._broken = False
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in list((pool._processes or {}).values()):
+            p.kill()
