@@ -820,7 +820,20 @@ class Forked(ProcessPool):
             gc.freeze()
         self.workers = n
         self.pool = self._start()
-        yield from self._run(fn, rest, None)  # the workers are forked with the first chunk submitted
+        given = False
+        try:
+            for res in self._run(fn, rest, None):  # the workers are forked with the first chunk submitted
+                given = True
+                yield res
+        except OSError as exc:  # the fork itself failed (out of memory, too many processes)
+            if given:
+                raise
+            _end(self.pool, graceful=False)
+            self.pool = None  # type: ignore[assignment]
+            self.why_not = f"the workers could not be forked ({exc})"
+            self.name, self.workers = "in-process", 1
+            for t in rest:
+                yield fn(t)
 
     def close(self, abort: bool = False) -> None:
         """End the workers: at once on ``abort`` (Ctrl-C, SIGTERM, a failed chunk), else when idle."""

@@ -242,3 +242,19 @@ def test_forked_workers_end_when_the_main_process_is_killed(tmp_path):
     proc.signal(signal.SIGKILL)
     assert proc.finish()[0] == -signal.SIGKILL
     assert wait_for(lambda: all(gone(c) for c in workers)), [c.pid for c in workers if not gone(c)]
+
+
+def test_a_fork_that_fails_leaves_the_run_in_process_with_the_same_results(mini, forking, workers, monkeypatch):
+    import multiprocessing.popen_fork as popen_fork
+
+    def no_fork():
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(popen_fork.os, "fork", no_fork)
+    res = sim.run(mini, runs=1000, seed=5, chunk_size=100)
+    assert (res.manifest["backend"], res.manifest["workers"]) == ("in-process", 1)
+    assert res.manifest["not_forked"].startswith("the workers could not be forked") and "memory" in res.manifest["not_forked"]
+    assert res.complete and res.runs == 1000
+    local = sim.run(mini, runs=1000, seed=5, chunk_size=100, backend="local")
+    assert res.probabilities().equals(local.probabilities())
+    assert not workers()
