@@ -24,7 +24,9 @@ from sim.runner import ChunkFailed
 
 from .simproc import SimProcess, gone, wait_for
 
-pytestmark = pytest.mark.skipif(not runner.can_fork(), reason="forks only where the platform does (not macOS, not Windows)")
+# pythons: also on 3.12 and 3.13 in CI, whose process pools differ (a broken pool's lock: sim.runner._kill_when_broken)
+pytestmark = [pytest.mark.skipif(not runner.can_fork(), reason="forks only where the platform does (not macOS, not Windows)"),
+              pytest.mark.pythons]
 
 
 @pytest.fixture

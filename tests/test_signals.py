@@ -208,6 +208,7 @@ def test_a_result_reader_left_waiting_by_a_killed_worker_is_released():
 
 
 
+@pytest.mark.pythons
 def test_a_broken_pools_other_workers_are_killed_not_waited_for():
     # a broken pool sends its other workers SIGTERM, which sim's workers ignore, and from Python
     # 3.12 waits for them holding its lock (the run's next submit waited for ever): the run's
