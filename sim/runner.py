@@ -441,11 +441,16 @@ def _context(workers: int) -> tuple:
     return (workers, tuple(sorted(os.environ.items())), tuple(sys.path), os.getcwd())
 
 
+def _processes(pool: ProcessPoolExecutor) -> list:
+    """The pool's worker processes now (a private attribute of the executor: none if it has none)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
 def _alive(pool: ProcessPoolExecutor) -> bool:
     """The pool can take work: not broken or shut down, and none of its workers died while idle."""
     if getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False):
         return False
-    return all(p.is_alive() for p in (getattr(pool, "_processes", None) or {}).values())
+    return all(p.is_alive() for p in _processes(pool))
 
 
 def _end(pool: ProcessPoolExecutor, graceful: bool = True) -> None:
@@ -453,7 +458,7 @@ def _end(pool: ProcessPoolExecutor, graceful: bool = True) -> None:
     on the pool's word (a few seconds at most, then killed); otherwise (a run stopped, a pool
     broken) they are killed at once. Workers ignore SIGTERM, which is all a broken pool sends
     them: its own shutdown would wait for them for ever."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
+    procs = _processes(pool)
     manager = getattr(pool, "_executor_manager_thread", None)
     results = getattr(pool, "_result_queue", None)
     if not graceful:
@@ -484,7 +489,7 @@ def _kill_when_broken(pool: ProcessPoolExecutor, stop: threading.Event) -> None:
     while not stop.wait(DEAD_LOOK_S / 4):
         if getattr(pool, "_broken", False):
             try:
-                procs = list((getattr(pool, "_processes", None) or {}).values())
+                procs = _processes(pool)
             except RuntimeError:  # changed while read: look again
                 continue
             for p in procs:
@@ -639,8 +644,7 @@ class ProcessPool:
                     # a worker killed while it sent a result leaves the pool's manager thread waiting
                     # for the rest of that message, and no future ever ends: a dead worker the pool
                     # has not reported by the next look is reported here
-                    dead = [p for p in list((getattr(self.pool, "_processes", None) or {}).values())
-                            if p.exitcode is not None]
+                    dead = [p for p in _processes(self.pool) if p.exitcode is not None]
                     dead_seen = dead_seen + 1 if dead else 0
                     if dead_seen >= 2:
                         raise _worker_lost(min((task_of[f] for f in pending), key=lambda t: t.chunk))
