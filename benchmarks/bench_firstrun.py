@@ -138,7 +138,7 @@ class Tree:
         return f"{self.label} ({self.root}, {self.commit})"
 
     def sim_run(self, cache: str, runs: int, out: Path, **env: str) -> dict:
-        e = {**os.environ, "NUMBA_CACHE_DIR": cache, **env}
+        e = {**os.environ, "NUMBA_CACHE_DIR": cache, "SIM_TUNE_KERNELS": "0", **env}  # each run timed alone
         e.pop("SIM_PRECOMPILING", None)
         t0 = time.perf_counter()
         p = subprocess.run([*self.sim, "run", "scenarios/karabakh.yaml", "--runs", str(runs), "--seed", "1",
@@ -152,7 +152,7 @@ class Tree:
     def env(self, cache: str) -> dict[str, str]:
         """This environment with the cache, and the tree's folder first on the import path."""
         path = os.pathsep.join(p for p in (str(self.root), os.environ.get("PYTHONPATH", "")) if p)
-        return {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
+        return {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path, "SIM_TUNE_KERNELS": "0"}
 
     def import_sim(self, cache: str) -> dict:
         """``python -X importtime -c "import sim"``: the package's cumulative import time (s) and the wall time."""

@@ -32,7 +32,9 @@ summary block at the end (the lead's idle-machine run: one command, read the las
 0. the first run: the rules' compiled kernels (numba) are cached on disk;
    ``sim run karabakh --runs 10000`` (the report too) in a subprocess with an empty cache, as
    after ``pip install`` (the shipped kernels are copied into the cache: sim/shipped_kernels),
-   then again with the cache filled (loads), and with an empty cache without the shipped
+   then again with the cache filled (loads), the tuning of the copied kernels for this
+   processor (``python -m sim.precompile --tune``: what the end of a run starts in the
+   background, sim/ahead.py) and a run on them, and with an empty cache without the shipped
    kernels (``SIM_SHIPPED_KERNELS=0``: compiles, in the background from its ``import sim``
    where two cores are idle, sim/ahead.py), beside each run's simulation time.
    ``benchmarks/bench_firstrun.py`` has more: the 10,000-run first run, its split, and
@@ -105,13 +107,24 @@ def end_to_end(runs: int, repeats: int) -> dict:
 
 def first_run(runs: int) -> dict:
     """``sim run karabakh --runs N`` with an empty kernel cache (the shipped kernels copied in),
-    then with it filled, then with another empty one and no shipped kernels (compiles)."""
+    then with it filled, then the tuning of the copied kernels for this processor
+    (``python -m sim.precompile --tune``, what the end of a run starts in the background),
+    then the run with them, then with another empty cache and no shipped kernels (compiles).
+    The runs start no tuning themselves (``SIM_TUNE_KERNELS=0``): each is timed alone."""
     out = {}
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as d:
-        for label in ("cold", "warm", "compile"):
-            env = {**os.environ, "NUMBA_CACHE_DIR": cache if label != "compile" else str(Path(d) / "cache2")}
+        for label in ("cold", "warm", "tune", "tuned", "compile"):
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache if label != "compile" else str(Path(d) / "cache2"),
+                   "SIM_TUNE_KERNELS": "0"}
             if label == "compile":
                 env["SIM_SHIPPED_KERNELS"] = "0"
+            if label == "tune":
+                env.pop("SIM_TUNE_KERNELS")
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "sim.precompile", "--tune"], check=True, env=env,
+                               capture_output=True)
+                out[label] = time.perf_counter() - t0
+                continue
             t0 = time.perf_counter()
             p = subprocess.run([SIM, "run", "karabakh", "--runs", str(runs), "--seed", "1",
                                 "--out", str(Path(d) / label)], capture_output=True, text=True, env=env)
@@ -240,11 +253,19 @@ def main() -> None:
     row("  of which the simulation", f"{fr['cold_sim']:.2f} s")
     row("the same, cache filled (loads)", f"{fr['warm']:.2f} s", "", None, "the next run, kernel cache filled")
     row("  of which the simulation", f"{fr['warm_sim']:.2f} s")
+    row("tuning the copied kernels for this processor", f"{fr['tune']:.1f} s", "", None,
+        "tuning the copied kernels (background, once)")
+    row("the same, kernels tuned (loads)", f"{fr['tuned']:.2f} s", "", None, "the next run, kernels tuned")
+    row("  of which the simulation", f"{fr['tuned_sim']:.2f} s")
     row("the first, without shipped kernels (compiles)", f"{fr['compile']:.2f} s", "", None,
         "first run, no shipped kernels (compiles)")
     row("  of which the simulation", f"{fr['compile_sim']:.2f} s")
 
     print("\n1. Throughput, all rules on, 36 months (replicate-months per second)")
+    # the kernels as a user has them once the end of a run has tuned them for this processor
+    # (sim.ahead.after_run): copied in and tuned here if they were not
+    tuned = subprocess.run([sys.executable, "-m", "sim.precompile", "--tune"], capture_output=True, text=True)
+    print(f"  (kernels: {(tuned.stdout.strip().splitlines() or [tuned.stderr.strip()])[-1]})", flush=True)
     scns = {n: sim.load_scenario(n) for n in ("karabakh", "kyrgyz_tajik")}
     for scn in scns.values():  # kernels compiled (or loaded) before anything is timed
         sim.run(scn, runs=50, seed=0, workers=1, backend="local")

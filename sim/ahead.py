@@ -11,6 +11,18 @@ They are shipped compiled (:data:`SHIPPED`, one zip per Python on Linux x86-64, 
 then starts no compile. Where no zip matches (another machine, another numba), or for the
 kernels a changed source left out, the rest of this module applies.
 
+The shipped code is compiled for the machine family's baseline, so that it runs on any of
+its machines; code compiled for this machine's processor runs the stock rules faster (a
+fifth less time a karabakh month on the machine the figures of docs/ come from). So once
+they were copied in, the end of a run where a core is idle starts
+``python -m sim.precompile --tune`` (:func:`after_run`), detached as a background compile is:
+in a process of its own, at low priority, it compiles the stock kernels for this processor into a cache of its own, then
+puts them in place of the copied ones (:func:`sim.precompile.tune`) and notes it in the mark
+(``tuned``). Runs meanwhile use the copied kernels and do not wait for it (it holds a lock of
+its own, :func:`tune_lock_path`); the results are the same bits (no fast-math: the
+processor's own instructions do the same arithmetic). ``SIM_TUNE_KERNELS=0`` keeps the
+copied code.
+
 So that compiling is paid as little as
 possible where a user waits, the first ``import sim`` that finds no mark of a compile for
 this code, this numba and this cache starts ``python -m sim.precompile`` in its own session
@@ -60,12 +72,18 @@ SHIPPED = PACKAGE / "shipped_kernels"
 built by ``python -m sim.precompile --ship``."""
 SHIPPED_ENV = "SIM_SHIPPED_KERNELS"
 """``SIM_SHIPPED_KERNELS=0`` never seeds numba's cache from the shipped kernels (a run compiles them)."""
+TUNE_ENV = "SIM_TUNE_KERNELS"
+"""``SIM_TUNE_KERNELS=0`` keeps the shipped kernels' code once copied in, rather than compile
+them again for this machine's processor in the background (:func:`start`)."""
 OFF = ("0", "false", "no", "off")
 """Values of ``SIM_COMPILE_AHEAD`` that turn compiling ahead off."""
 ON = ("1", "true", "yes", "on")
 """Values of ``SIM_COMPILE_AHEAD`` that compile ahead even on a busy machine (unset: when idle)."""
 IDLE_NEEDED = 2
 """Idle cores needed to compile ahead unasked: one for the compile, one left for the run."""
+IDLE_TO_TUNE = 1
+"""Idle cores needed to tune the copied kernels unasked (:func:`after_run`): one, for the
+tuning, which runs at low priority and so gives way to any run that follows."""
 INSIDE = "SIM_PRECOMPILING"
 """Set in the environment of the compiling processes (they do not start another one)."""
 WAIT_S = 600.0
@@ -73,6 +91,7 @@ WAIT_S = 600.0
 LOOK_S = 0.25
 """How often a run waiting for a background compile looks whether its own kernels are cached."""
 _settled = False  # this process saw no compile under way: it never looks again
+_tune_looked = False  # this process looked whether to tune the kernels (after_run): it never looks again
 
 
 def enabled() -> bool:
@@ -159,6 +178,32 @@ def mark_path(fp: str | None = None) -> Path:
 def lock_path() -> Path:
     """The lock a background compile holds while it runs."""
     return state_dir() / "kernels.lock"
+
+
+def tune_lock_path() -> Path:
+    """The lock a tuning (:func:`sim.precompile.tune`) holds while it runs: not
+    :func:`lock_path`, so that no run waits for it (it takes that one only to put the
+    kernels in place)."""
+    return state_dir() / "tune.lock"
+
+
+def read_mark(fp: str | None = None) -> dict[str, Any] | None:
+    """The mark for fingerprint ``fp`` (this code's by default), or None: none, or unreadable."""
+    import json
+
+    try:
+        mark = json.loads(mark_path(fp).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return mark if isinstance(mark, dict) else None
+
+
+def wants_tuning(mark: dict[str, Any]) -> bool:
+    """Whether the kernels a mark says were copied from the shipped zip (``seeded``) are to be
+    compiled for this processor: not done (or tried) yet, and not turned off
+    (``SIM_TUNE_KERNELS=0``)."""
+    return (bool(mark.get("seeded")) and "tuned" not in mark
+            and os.environ.get(TUNE_ENV, "").strip().lower() not in OFF)
 
 
 def write_mark(mark: dict[str, Any], fp: str) -> None:
@@ -296,25 +341,68 @@ def start() -> bool:
     return True
 
 
+def after_run() -> bool:
+    """At the end of a run (:func:`sim.montecarlo.execute`, in the run's own process): start
+    tuning the kernels (``python -m sim.precompile --tune``, detached, at low priority) if
+    the mark says they were copied from the shipped zip and not tuned yet
+    (:func:`wants_tuning`), no tuning is under way, and a core is idle (:data:`IDLE_TO_TUNE`;
+    ``SIM_COMPILE_AHEAD=1`` even when none is, ``0`` never). At the end of a run
+    rather than at ``import sim``: the user has the run's answer, and the compile does not
+    take a core from the run. Looks once per process (a sweep's thousand runs look once).
+    True if one was started. Never raises."""
+    global _tune_looked
+    if _tune_looked or not enabled():
+        return False
+    _tune_looked = True
+    if os.environ.get(TUNE_ENV, "").strip().lower() in OFF:
+        return False
+    if os.environ.get("SIM_COMPILE_AHEAD", "").strip().lower() not in ON and idle_cores() < IDLE_TO_TUNE:
+        return False
+    try:
+        mark = read_mark()
+        return mark is not None and wants_tuning(mark) and _start_tune()
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+
+
+def _start_tune() -> bool:
+    """Take the tuning's lock (if no tuning is under way) and start ``python -m
+    sim.precompile --tune`` with it; True if started."""
+    import fcntl
+
+    lock = tune_lock_path()
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until the tuning ends
+        except BlockingIOError:  # a tuning is under way
+            return False
+        _launch(fd, "--tune")
+    finally:
+        os.close(fd)
+    return True
+
+
 _LAUNCHER = (
     "import os, subprocess, sys\n"
     "fd = int(sys.argv[1])\n"
-    "subprocess.Popen([sys.executable, '-m', 'sim.precompile', '--lock-fd', str(fd)],\n"
+    "subprocess.Popen([sys.executable, '-m', 'sim.precompile', '--lock-fd', str(fd), *sys.argv[3:]],\n"
     "                 pass_fds=(fd,), start_new_session=True, stdin=subprocess.DEVNULL,\n"
     "                 stdout=open(sys.argv[2], 'wb'), stderr=subprocess.STDOUT, close_fds=True)\n"
 )
 
 
-def _launch(fd: int) -> None:
-    """Start the compiling process through a short-lived launcher, so that it is not this
-    process's child (a run that counts its worker processes, or waits for its children,
-    does not see it), in a session of its own (a Ctrl-C here does not stop it). It inherits
-    the locked file ``fd``."""
+def _launch(fd: int, *args: str) -> None:
+    """Start the compiling process (``python -m sim.precompile``, with ``args``) through a
+    short-lived launcher, so that it is not this process's child (a run that counts its
+    worker processes, or waits for its children, does not see it), in a session of its own
+    (a Ctrl-C here does not stop it). It inherits the locked file ``fd``."""
     import threading
 
-    log = state_dir() / "precompile.log"
+    log = state_dir() / ("tune.log" if "--tune" in args else "precompile.log")
     env = {**os.environ, INSIDE: "1"}
-    p = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(fd), str(log)], pass_fds=(fd,), env=env,
+    p = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(fd), str(log), *args], pass_fds=(fd,), env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
     threading.Thread(target=p.wait, name="sim-precompile-launcher", daemon=True).start()  # reaped, no zombie
@@ -403,5 +491,5 @@ def _every_draw() -> None:
 
 def reset() -> None:
     """Forget what this process saw (tests)."""
-    global _settled
-    _settled = False
+    global _settled, _tune_looked
+    _settled = _tune_looked = False

@@ -305,6 +305,10 @@ def execute(job: Job, backend: Any, n_workers: int, progress: Callable[[int, int
         res.manifest["stopped"] = str(failure)
         failure.partial = res  # type: ignore[attr-defined]
         raise failure
+    if res.complete:
+        from .ahead import after_run
+
+        after_run()  # kernels copied from the shipped zip: compiled for this processor now, for the next runs
     return res
 
 

@@ -22,6 +22,10 @@ source is unchanged and compiles only the others. A run that finds its kernels n
 and no compile under way, copies the shipped kernels in itself (:func:`sim.ahead.seed`) and
 compiles the rest as it calls them.
 
+``python -m sim.precompile --tune`` compiles the kernels copied from the shipped zip again,
+for this machine's processor, and puts them in their place (:func:`tune`): what the end of
+a run starts in the background once they were copied (:func:`sim.ahead.after_run`).
+
 ``python -m sim.precompile --ship`` builds the shipped kernels for the Python it runs on
 (:func:`ship`): after changing a kernel or numba, on each supported Python."""
 
@@ -40,16 +44,21 @@ from typing import Any
 from .ahead import (
     INSIDE,
     SHIPPED,
+    SHIPPED_ENV,
     copy_shipped,
     fingerprint,
     idle_cores,
     kernel_sources,
     lock_path,
     mark_path,
+    read_mark,
+    seed,
     shipped,
     shipped_tag,
     source_hashes,
     state_dir,
+    tune_lock_path,
+    wants_tuning,
     write_mark,
 )
 
@@ -273,6 +282,87 @@ def build_zip(target: Path) -> dict[str, Any]:
     return manifest
 
 
+TUNE_NICE = 10
+"""How much lower than the importing process's priority a tuning runs: it is a saving for
+later runs, and yields the cores to the runs under way."""
+
+
+def tune() -> dict[str, Any]:
+    """Compile every stock kernel for this machine's processor and put the code in place of
+    the kernels the mark says were copied from the shipped zip (compiled for the family's
+    baseline): in a fresh process with a numba cache of its own and no ``NUMBA_CPU_NAME``
+    set by sim (numba compiles for the processor it runs on), as :func:`build_zip` builds
+    the shipped zip, then copied into numba's cache over the copied entries
+    (:func:`sim.rules.kernels.seed_from` with ``replace``), under the compile's lock. The
+    summary, also written to the mark as ``tuned`` (a failure too, so it is not tried again
+    for this code): ``{"tuned": [...], "seeded": [...], "stale": [...], "kept": [...],
+    "failed": [...], "seconds": ...}``. Nothing is written when the mark has gone meanwhile
+    (the cache was emptied, a kernel source changed). The caller holds
+    :func:`sim.ahead.tune_lock_path`."""
+    import fcntl
+    import tempfile
+
+    t0 = time.perf_counter()
+    fp = fingerprint()
+    try:
+        os.nice(TUNE_NICE)  # this process and the compiling one it starts
+    except OSError:  # pragma: no cover - not allowed here: at the same priority
+        pass
+    nothing: dict[str, Any] = {"tuned": [], "seeded": [], "stale": [], "kept": [], "failed": []}
+    with tempfile.TemporaryDirectory(prefix="sim-tune-") as tmp:
+        target = Path(tmp) / "tuned.zip"
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache"), INSIDE: "1", "SIM_COMPILE_AHEAD": "0",
+               SHIPPED_ENV: "0"}
+        p = subprocess.run([sys.executable, "-m", "sim.precompile", "--build-zip", str(target)], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if p.returncode != 0:
+            why = (p.stderr.strip().splitlines() or [f"exit status {p.returncode}"])[-1]
+            return _note_tuned(fp, {**nothing, "failed": [f"compiling: {why}"]}, t0)
+        from .rules.kernels import seed_from  # lazy: the kernels import numba
+
+        lock = lock_path()
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # no seeding or compile writes the cache meanwhile
+            if read_mark(fp) is None:
+                return {**nothing, "failed": ["no mark for this code"], "seconds": round(time.perf_counter() - t0, 2)}
+            try:
+                result = seed_from(target, replace=True)
+            except Exception as exc:  # noqa: BLE001 - the copied kernels stay: a saving only
+                result = {**nothing, "failed": [f"{type(exc).__name__}: {exc}"]}
+            return _note_tuned(fp, result, t0)
+
+
+def _note_tuned(fp: str, result: dict[str, Any], t0: float) -> dict[str, Any]:
+    """Add the seconds since ``t0`` to a tuning's summary and write it to the mark of ``fp``
+    as ``tuned`` (if the mark is still there); the summary."""
+    result["seconds"] = round(time.perf_counter() - t0, 2)
+    mark = read_mark(fp)
+    if mark is not None:
+        mark["tuned"] = result
+        write_mark(mark, fp)
+    return result
+
+
+def tune_now() -> dict[str, Any]:
+    """``python -m sim.precompile --tune`` in the foreground: copy the shipped kernels in if no
+    mark says the kernels are here (:func:`sim.ahead.seed`), then tune them (:func:`tune`)
+    if the mark asks for it, holding the tuning's lock (waiting for a tuning under way). The
+    mark's ``tuned`` summary (with ``"before": True`` when it was tuned before), or ``{}``
+    when there was nothing to tune."""
+    import fcntl
+
+    seed()
+    lock = tune_lock_path()
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        mark = read_mark()
+        if mark is None or not wants_tuning(mark):
+            return {**(mark or {}).get("tuned", {}), "before": True} if mark and "tuned" in mark else {}
+        return tune()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.precompile", description=__doc__.splitlines()[0])
     ap.add_argument("--parts", type=int, default=None, help="processes (default: the idle cores, at most one "
@@ -283,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="build the shipped kernels for this Python and machine (sim/shipped_kernels/<tag>.zip), "
                          "compiled for the machine family's baseline; for maintainers, after a kernel or numba changes")
     ap.add_argument("--build-zip", default=None, help=argparse.SUPPRESS)  # the compiling process of --ship
+    ap.add_argument("--tune", action="store_true",
+                    help="compile the kernels copied from the shipped zip again for this machine's processor, and "
+                         "put them in their place (what the end of a run starts in the background once they were copied)")
     a = ap.parse_args(argv)
     os.environ[INSIDE] = "1"  # this process and its helpers wait for no compile and start none
     if a.ship:
@@ -295,6 +388,15 @@ def main(argv: list[str] | None = None) -> int:
     if a.build_zip:
         build_zip(Path(a.build_zip))
         return 0
+    if a.tune:
+        summary = tune() if a.lock_fd is not None else tune_now()  # with --lock-fd: started by sim.ahead.start()
+        if not summary:
+            print("sim.precompile: nothing to tune (no kernels copied from a shipped zip here, or SIM_TUNE_KERNELS=0)")
+            return 0
+        print(f"sim.precompile: {len(summary.get('tuned', []))} kernel(s) compiled for this processor and put in "
+              f"place, in {summary.get('seconds', 0):.1f} s" + (" (before now: see the mark)" if summary.get("before") else "")
+              + (f"; failed: {'; '.join(summary['failed'])}" if summary.get("failed") else ""), flush=True)
+        return 0 if not summary.get("failed") else 1
     if a.part:
         k, n = (int(x) for x in a.part.split("/"))
         print(json.dumps(compile_part(k, n)), flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 
 import sim
 from sim.world.compile import compile_plan
+
+# The suite's runs start no background tuning of the kernels (sim.ahead.after_run) in the
+# cache they share: tests/test_kernels_ahead.py tests it, each in a cache of its own.
+os.environ.setdefault("SIM_TUNE_KERNELS", "0")
 from sim.world.model import World
 from sim.world.opening import open_world
 

@@ -155,7 +155,7 @@ def test_no_compile_starts_when_turned_off_marked_or_already_under_way(tmp_path,
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))  # where the lock and the marks go
     monkeypatch.setenv(ahead.SHIPPED_ENV, "0")  # no shipped kernels: compiled here (the end of the test has them)
     launched = []
-    monkeypatch.setattr(ahead, "_launch", lambda fd: launched.append(fd))
+    monkeypatch.setattr(ahead, "_launch", lambda fd, *args: launched.append(fd))
     monkeypatch.setenv("SIM_COMPILE_AHEAD", "0")
     assert ahead.start() is False
     monkeypatch.delenv("SIM_COMPILE_AHEAD")
@@ -340,3 +340,113 @@ def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(
     assert seeded["left"] == [] and seeded["hits"] == own["hits"] and seeded["children"] == []
     mark = json.loads(next((tmp_path / "cacheshipped" / "sim-ahead").glob("kernels-*.json")).read_text())
     assert len(mark["seeded"]) == n and mark["stale"] == mark["failed"] == [] and mark["shipped"].endswith(".zip")
+
+
+def test_copied_kernels_are_tuned_after_a_run_once_when_idle_unless_turned_off(tmp_path, monkeypatch):
+    # the end of a run starts `python -m sim.precompile --tune` where the mark says the kernels
+    # were copied from the shipped zip and not tuned yet, the machine is idle and no tuning is
+    # under way; it looks once per process
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))  # where the lock and the marks go
+    for name in (ahead.INSIDE, "SIM_COMPILE_AHEAD", ahead.TUNE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "orig_argv", [sys.executable, "-m", "pytest"])
+    launched = []
+    monkeypatch.setattr(ahead, "_launch", lambda fd, *args: launched.append(args))
+    idle = [2]
+    monkeypatch.setattr(ahead, "idle_cores", lambda: idle[0])
+
+    def looks() -> bool:
+        ahead.reset()  # a new process
+        return ahead.after_run()
+
+    assert looks() is False  # no mark: nothing copied here
+    fp = ahead.fingerprint()
+    ahead.write_mark({"seeded": ["spells_kernel.month"], "stale": [], "kept": [], "failed": [], "shipped": "x.zip"}, fp)
+    idle[0] = 0
+    assert looks() is False  # a busy machine
+    idle[0] = 1  # one core for the tuning, at low priority
+    monkeypatch.setenv(ahead.TUNE_ENV, "0")
+    assert looks() is False  # turned off
+    monkeypatch.setenv(ahead.TUNE_ENV, "1")
+    monkeypatch.setenv("SIM_COMPILE_AHEAD", "0")
+    assert looks() is False  # compiling in the background turned off
+    monkeypatch.delenv("SIM_COMPILE_AHEAD")
+    holder = open(ahead.tune_lock_path(), "a+b")  # noqa: SIM115 - another process's tuning, under way
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+    try:
+        assert looks() is False
+    finally:
+        holder.close()
+    assert launched == []
+    assert looks() is True and launched == [("--tune",)]
+    assert ahead.after_run() is False and len(launched) == 1  # once per process
+    assert ahead.in_progress() is False  # its lock is not the compile's: no run waits for it
+    idle[0] = 0
+    monkeypatch.setenv("SIM_COMPILE_AHEAD", "1")  # asked for: even on a busy machine
+    assert looks() is True and len(launched) == 2
+    mark = ahead.read_mark(fp)
+    mark["tuned"] = {"tuned": [], "failed": ["compiling: it failed"]}
+    ahead.write_mark(mark, fp)
+    assert looks() is False and len(launched) == 2  # tried once for this code, failed or not
+    ahead.write_mark({"compiled": ["spells_kernel.month"], "seeded": []}, fp)
+    assert looks() is False and len(launched) == 2  # compiled here: for this processor already
+
+
+TUNE_RUN = """
+import json, sys, sim
+scn = sim.load_scenario("karabakh")
+res = sim.run(scn, runs=400, seed=11, months=6)
+print(json.dumps({"kernels": res.manifest["kernels"], "hits": res.probabilities()["hits"].tolist()}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.pythons
+@pytest.mark.skipif(ahead.shipped() is None, reason="no shipped kernels for this Python and machine")
+def test_a_runs_end_tunes_the_copied_kernels_in_the_background_with_the_same_results(tmp_path):
+    # a new install: the first run copies the shipped kernels in (baseline code); the end of
+    # a run on an idle machine (here asked for: SIM_COMPILE_AHEAD=1) starts the tuning, which
+    # compiles every kernel for this processor and puts it in place; the next run loads it,
+    # compiles nothing, and gives the same results to the bit
+    cache = tmp_path / "cache"
+    base = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    for name in (ahead.INSIDE, ahead.SHIPPED_ENV, "SIM_COMPILE_AHEAD"):
+        base.pop(name, None)
+
+    def run(**env: str) -> dict:
+        p = subprocess.run([sys.executable, "-c", textwrap.dedent(TUNE_RUN)], capture_output=True, text=True,
+                           timeout=600, env={**base, **env}, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    def data_files() -> set[str]:
+        return {p.name for p in cache.rglob("*.nbc")}
+
+    copied = run(SIM_TUNE_KERNELS="0")
+    assert copied["kernels"]["compiled"] == 0
+    mark_file = next((cache / "sim-ahead").glob("kernels-*.json"))
+    seeded = json.loads(mark_file.read_text())["seeded"]
+    assert len(seeded) >= 11 + 4 + 3 and "tuned" not in json.loads(mark_file.read_text())
+    before = data_files()
+    again = run(SIM_TUNE_KERNELS="1", SIM_COMPILE_AHEAD="1")  # its end starts the tuning, detached
+    assert again["hits"] == copied["hits"]
+    assert wait_for(lambda: "tuned" in json.loads(mark_file.read_text()), cap=600, every=0.5), "no tuning"
+    tuned = json.loads(mark_file.read_text())["tuned"]
+    assert tuned["failed"] == [] and sorted(tuned["tuned"]) == sorted(seeded), tuned
+    assert before < data_files()  # new files for the tuned code; the copied ones stay for a process reading them
+
+    def tuning_ended() -> bool:
+        with open(cache / "sim-ahead" / "tune.lock", "a+b") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # the tuning holds it until it ends
+            except BlockingIOError:
+                return False
+            return True
+
+    assert wait_for(tuning_ended, cap=60)
+    after = run(SIM_TUNE_KERNELS="1")
+    assert after["kernels"]["compiled"] == 0 and after["kernels"]["loaded"] == copied["kernels"]["loaded"]
+    assert after["hits"] == copied["hits"]
+    p = subprocess.run([sys.executable, "-m", "sim.precompile", "--tune"], capture_output=True, text=True,
+                       timeout=600, env=base)
+    assert p.returncode == 0 and "before now" in p.stdout, p.stdout + p.stderr  # once for this code

@@ -86,3 +86,37 @@ def test_a_kernel_whose_source_changed_is_left_to_compile_the_others_are_copied(
     assert len(first["seeded"]) >= 17 and "spells_kernel.month" in first["seeded"]
     assert again["seeded"] == [] and sorted(again["kept"]) == sorted(first["seeded"])  # copied once
     assert got["uncached"] == ["talks_kernel.negotiate"]
+
+
+REPLACE = """
+import json, sys
+from sim.rules.kernels import seed_from, stock_kernels
+
+def index():
+    return {f"{m}.{a}": sorted(d._cache._cache_file._load_index().values()) for m, found in stock_kernels().items()
+            for a, d in found}
+
+first = seed_from(sys.argv[1])
+names = index()
+tuned = seed_from(sys.argv[1], replace=True)
+print(json.dumps({"first": first, "tuned": tuned, "before": names, "after": index()}))
+"""
+
+
+@pytest.mark.skipif(not SHIPPED_FOR, reason="kernels are shipped for Linux on x86-64 only")
+def test_replacing_points_the_index_at_new_files_and_leaves_the_old_ones(tmp_path):
+    # what a tuning does with the zip it built (sim.precompile.tune), done here with the shipped
+    # zip itself: every cached entry is written to a data file of a new name and the index
+    # points there; the old files stay, for a process that read the index before
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "SIM_COMPILE_AHEAD": "0"}
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent(REPLACE), str(ahead.shipped())], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    assert got["first"]["failed"] == [] and "tuned" not in got["first"]
+    assert sorted(got["tuned"]["tuned"]) == sorted(got["first"]["seeded"]) and got["tuned"]["seeded"] == []
+    files = {f.name for f in (tmp_path / "cache").rglob("*.nbc")}
+    for k, names in got["before"].items():
+        if names:
+            assert not set(names) & set(got["after"][k]) and len(got["after"][k]) == len(names), k
+            assert set(names) | set(got["after"][k]) <= files, k

@@ -166,7 +166,7 @@ def stock_kernels() -> dict[str, list[tuple[str, Any]]]:
     return out
 
 
-def seed_from(path: Any) -> dict[str, Any]:
+def seed_from(path: Any, replace: bool = False) -> dict[str, Any]:
     """Copy into numba's cache the compiled kernels of the shipped zip ``path`` (built by
     ``python -m sim.precompile --ship``) whose source is this code's, for this numba and this
     interpreter: each entry goes where numba would have cached it on its first compile, under
@@ -182,27 +182,35 @@ def seed_from(path: Any) -> dict[str, Any]:
     (another signature, a changed source) is compiled for it, as always. Reads and writes
     numba's cache files through numba's own cache objects (internals: where they differ,
     the kernel is reported failed and compiled by the run).
+
+    With ``replace`` (tuning: :func:`sim.precompile.tune`, the zip built on this machine for
+    it), an entry this cache holds already for the same signature and bytecode is replaced
+    too: its code is written to a data file of a new name and the index points there
+    (replaced atomically, as numba writes it), so a process that read the old index still
+    finds the old file. Such a kernel is listed in ``tuned``.
     """
     import zipfile
 
-    out: dict[str, list[str]] = {"seeded": [], "stale": [], "kept": [], "failed": []}
+    out: dict[str, list[str]] = {"seeded": [], "stale": [], "kept": [], "failed": [], **({"tuned": []} if replace else {})}
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         for mod_name, found in stock_kernels().items():
             for attr, disp in found:
                 try:
-                    out[_seed_one(z, names, mod_name, disp)].append(label(mod_name, attr))
+                    out[_seed_one(z, names, mod_name, disp, replace)].append(label(mod_name, attr))
                 except Exception as exc:  # noqa: BLE001 - numba internals: the run compiles this kernel
                     out["failed"].append(f"{label(mod_name, attr)}: {type(exc).__name__}: {exc}")
     return out
 
 
-def _seed_one(z: Any, names: set[str], mod_name: str, disp: Any) -> str:
+def _seed_one(z: Any, names: set[str], mod_name: str, disp: Any, replace: bool = False) -> str:
     """Copy kernel ``disp``'s entries of the open shipped zip ``z`` into numba's cache (see
-    :func:`seed_from`): ``"seeded"``, ``"kept"`` (every entry cached here already) or
-    ``"stale"`` (not in the zip, or built from another source or numba)."""
+    :func:`seed_from`): ``"seeded"``, ``"kept"`` (every entry cached here already),
+    ``"tuned"`` (with ``replace``: an entry cached here replaced) or ``"stale"`` (not in the
+    zip, or built from another source or numba)."""
     import io
     import itertools
+    import os
     import pickle
 
     import numba
@@ -220,16 +228,20 @@ def _seed_one(z: Any, names: set[str], mod_name: str, disp: Any) -> str:
     codegen = disp.targetctx.codegen()
     triple = codegen.magic_tuple()[0]
     local = cf._load_index()
-    added = 0
+    added = replaced = 0
     for (sig, magic, hashes), data_name in shipped.items():
         mine = cache._index_key(sig, codegen)  # this machine's key for the signature
-        if magic[0] != triple or mine[2] != hashes or mine in local:
+        if magic[0] != triple or mine[2] != hashes or (mine in local and not replace):
             continue  # another target triple, another bytecode, or cached here already
+        # a name neither the index nor the folder holds: a process that read the index before
+        # it is replaced below reads the file it names, unchanged
         taken = set(local.values())
-        name = next(n for n in (cf._data_name(i) for i in itertools.count(1)) if n not in taken)
+        name = next(n for n in (cf._data_name(i) for i in itertools.count(1))
+                    if n not in taken and not os.path.exists(cf._data_path(n)))
         cf._save_data(name, pickle.loads(z.read(f"{mod_name}/{data_name}")))
+        replaced += mine in local
+        added += mine not in local
         local[mine] = name
-        added += 1
-    if added:
+    if added or replaced:
         cf._save_index(local)
-    return "seeded" if added else "kept"
+    return "tuned" if replaced else "seeded" if added else "kept"
