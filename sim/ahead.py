@@ -199,10 +199,11 @@ def read_mark(fp: str | None = None) -> dict[str, Any] | None:
 
 
 def wants_tuning(mark: dict[str, Any]) -> bool:
-    """Whether the kernels a mark says were copied from the shipped zip (``seeded``) are to be
-    compiled for this processor: not done (or tried) yet, and not turned off
-    (``SIM_TUNE_KERNELS=0``)."""
-    return (bool(mark.get("seeded")) and "tuned" not in mark
+    """Whether the kernels a mark says were copied from the shipped zip (``seeded``), or found
+    in the cache already when it was to copy them (``kept``: copied under an earlier mark, or
+    compiled here; which, the cache does not say), are to be compiled for this processor:
+    not done (or tried) yet, and not turned off (``SIM_TUNE_KERNELS=0``)."""
+    return (bool(mark.get("seeded") or mark.get("kept")) and "tuned" not in mark
             and os.environ.get(TUNE_ENV, "").strip().lower() not in OFF)
 
 

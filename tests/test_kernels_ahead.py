@@ -390,6 +390,8 @@ def test_copied_kernels_are_tuned_after_a_run_once_when_idle_unless_turned_off(t
     assert looks() is False and len(launched) == 2  # tried once for this code, failed or not
     ahead.write_mark({"compiled": ["spells_kernel.month"], "seeded": []}, fp)
     assert looks() is False and len(launched) == 2  # compiled here: for this processor already
+    ahead.write_mark({"seeded": [], "kept": ["spells_kernel.month"], "shipped": "x.zip"}, fp)
+    assert looks() is True and len(launched) == 3  # found in the cache when copying: copied before, maybe
 
 
 TUNE_RUN = """

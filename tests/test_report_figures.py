@@ -38,6 +38,7 @@ def _outside(fig, box) -> list[str]:
 
 
 def test_every_figure_of_a_run_is_in_its_report_whole_with_all_its_text(karabakh, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_FIGURES_FORK", "0")  # seen from this process: every figure drawn here (test_report_shared.py)
     seen = []
     real = canvas.render
 
@@ -97,6 +98,7 @@ def test_a_figure_that_outgrows_its_margins_is_saved_whole_as_with_a_tight_bound
 
 @pytest.mark.parametrize("failing", ["fig_cumulative.png", "fig_relations.png"])  # one early, the last one
 def test_a_figure_that_cannot_be_written_stops_the_figures_with_that_error(karabakh, tmp_path, monkeypatch, failing):
+    monkeypatch.setenv("SIM_FIGURES_FORK", "0")  # seen from this process: every figure drawn here (test_report_shared.py)
     from sim import results
 
     real = results.atomic_write
@@ -121,6 +123,7 @@ def test_a_figure_that_cannot_be_written_stops_the_figures_with_that_error(karab
 
 def test_the_garbage_collector_is_paused_while_figures_are_drawn_and_comes_back_as_it_was(karabakh, tmp_path,
                                                                                           monkeypatch):
+    monkeypatch.setenv("SIM_FIGURES_FORK", "0")  # seen from this process: every figure drawn here (test_report_shared.py)
     during = []
     real = figures.outcome_probabilities
     monkeypatch.setattr(figures, "outcome_probabilities", lambda res, path: during.append(gc.isenabled()) or real(res, path))

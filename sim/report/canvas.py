@@ -12,15 +12,20 @@ What a run's report costs is almost all matplotlib measuring and drawing text. S
   second core it overlaps the drawing of the next figure);
 - :func:`collector_paused` (:mod:`sim.collector`) keeps Python's cyclic garbage collector
   from walking a whole run's objects again and again while figures make and drop tens of
-  thousands of their own.
+  thousands of their own;
+- :func:`drawn_shared` draws a run's figures in two processes where it can fork: this one
+  and a child forked from it (matplotlib imported already), taking the figures one at a
+  time in turn, so that a report's few figures take the time of about half of them.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,3 +168,104 @@ def written_behind() -> Iterator[None]:
             _behind.pool = _behind.jobs = None
     for job in jobs:
         job.result()
+
+
+SHARE_ENV = "SIM_FIGURES_FORK"
+"""``SIM_FIGURES_FORK=0``: a run's figures are all drawn in its own process (:func:`drawn_shared`)."""
+
+
+def share_unsafe(ignore: Collection[threading.Thread] = ()) -> str | None:
+    """Why the figures should not be shared with a forked child now, or None: turned off
+    (``SIM_FIGURES_FORK=0``), a platform that does not fork (or forks badly: macOS), or
+    another thread running here (a child would inherit any lock it holds: a notebook's
+    kernel, a kept pool's timer). ``ignore``: threads not to count (the tests': those
+    earlier tests left idle)."""
+    if os.environ.get(SHARE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        return f"{SHARE_ENV}={os.environ[SHARE_ENV]}"
+    if not hasattr(os, "fork") or sys.platform == "darwin":
+        return "the platform does not fork"
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t not in ignore]
+    if others or threading.current_thread() is not threading.main_thread():
+        return "other threads are running"
+    return None
+
+
+def drawn_shared(jobs: list[tuple[str, Callable[[], Path | None]]],
+                 ignore: Collection[threading.Thread] = ()) -> dict[str, Path | None]:
+    """Run ``jobs`` (name, draw: each draws and saves one figure, returning its path or
+    None) and return {name: path}, in the jobs' order.
+
+    Where :func:`share_unsafe` allows and there are two or more, a child forked from this
+    process draws some of them: the two take job numbers one at a time from a pipe until
+    it is empty, so whichever finishes a figure first draws the next. The child writes its
+    files itself (whole, as :func:`save` does), reports each figure done, and ends with
+    ``os._exit`` (it runs no exit handlers and flushes none of this process's buffers). A
+    figure the child took and did not report (it failed, or was killed) is drawn here, so
+    that its error, if any, is raised here as without the child; on any exit from here the
+    child is killed and reaped. Inside :func:`written_behind`, this process's own figures
+    are encoded and written while the next is drawn, as before."""
+    why = share_unsafe(ignore) if len(jobs) > 1 else "one figure"
+    if why is not None:
+        with written_behind():
+            return {name: draw() for name, draw in jobs}
+    todo_r, todo_w = os.pipe()
+    done_r, done_w = os.pipe()
+    os.write(todo_w, bytes(range(len(jobs))))  # one byte a job: fewer than 256 figures
+    os.close(todo_w)  # an empty pipe then reads as its end
+    pid = os.fork()
+    if pid == 0:  # the child: draw what it takes, report each one done, end
+        code = 1
+        try:
+            os.close(done_r)
+            _behind.jobs = _behind.pool = None  # no writer thread here: each figure written as it is drawn
+            while b := os.read(todo_r, 1):
+                path = jobs[b[0]][1]()
+                os.write(done_w, f"{b[0]}\t{'' if path is None else os.fspath(path)}\n".encode())
+            code = 0
+        finally:  # an error or a Ctrl-C here: what it took and did not report is drawn by the parent
+            os._exit(code)
+    os.close(done_w)
+    out: dict[int, Path | None] = {}
+    try:
+        with written_behind():
+            while b := os.read(todo_r, 1):
+                out[b[0]] = jobs[b[0]][1]()
+        reported = b""
+        while chunk := os.read(done_r, 1 << 16):  # its end: the child has ended
+            reported += chunk
+        os.waitpid(pid, 0)
+        pid = 0
+        for line in reported.decode().splitlines():
+            i, path = line.split("\t", 1)
+            out[int(i)] = Path(path) if path else None
+        left = [i for i in range(len(jobs)) if i not in out]  # the child took them and did not report them
+        if left:
+            with written_behind():
+                for i in left:
+                    out[i] = jobs[i][1]()
+    finally:
+        os.close(todo_r)
+        os.close(done_r)
+        if pid:
+            _end_child(pid)
+    return {jobs[i][0]: out[i] for i in range(len(jobs))}
+
+
+def _end_child(pid: int, grace: float = 2.0) -> None:
+    """End the figures' child ``pid`` as this process leaves :func:`drawn_shared` early (an
+    error, a Ctrl-C): an interrupt first, so that a file it is writing is removed whole (as
+    :func:`sim.files.atomic_write` does on any error), then SIGKILL after ``grace``
+    seconds; reaped either way."""
+    import time
+
+    try:
+        os.kill(pid, signal.SIGINT)
+        end = time.monotonic() + grace
+        while time.monotonic() < end:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass

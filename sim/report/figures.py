@@ -212,16 +212,16 @@ structure), by name; every other declared chart is drawn from its declarations."
 
 def write_figures(res: Results, folder: Path) -> dict[str, Path]:
     """All figures of a run, written into ``folder``; returns name -> path."""
-    out: dict[str, Path] = {}
-    with canvas.collector_paused(), canvas.written_behind():
-        out["outcomes"] = outcome_probabilities(res, folder / "fig_outcomes.png")
-        out["cumulative"] = cumulative_incidence(res, folder / "fig_cumulative.png")
-        for name, shows in charts(res.shows):
-            draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
-            p = draw(res, folder / f"fig_{name}.png", shows)
-            if p:
-                out[name] = p
-    return out
+    jobs: list[tuple[str, Callable[[], Path | None]]] = [
+        ("outcomes", lambda: outcome_probabilities(res, folder / "fig_outcomes.png")),
+        ("cumulative", lambda: cumulative_incidence(res, folder / "fig_cumulative.png")),
+    ]
+    for name, shows in charts(res.shows):
+        draw = DRAWN.get(name) or (level_shares if all(sh.record == "counts" for sh in shows) else state_lines)
+        jobs.append((name, lambda draw=draw, name=name, shows=shows: draw(res, folder / f"fig_{name}.png", shows)))
+    with canvas.collector_paused():
+        drawn = canvas.drawn_shared(jobs)  # in two processes where it can fork
+    return {name: p for name, p in drawn.items() if p}
 
 
 def _band(ax, months, sample: np.ndarray, label: str, colour) -> None:
