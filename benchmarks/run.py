@@ -107,13 +107,15 @@ def end_to_end(runs: int, repeats: int) -> dict:
 
 def first_run(runs: int) -> dict:
     """``sim run karabakh --runs N`` with an empty kernel cache (the shipped kernels copied in),
-    then with it filled, then the tuning of the copied kernels for this processor
-    (``python -m sim.precompile --tune``, what the end of a run starts in the background),
-    then the run with them, then with another empty cache and no shipped kernels (compiles).
+    then with it filled, then with another empty cache and no shipped kernels (compiles),
+    then the tuning of the copied kernels for this processor (``python -m sim.precompile
+    --tune``, what the end of a run starts in the background) and a run with them (the
+    compile before the tuning: a compile ahead starts only where two cores are idle, and the
+    tuning's load would keep it from starting).
     The runs start no tuning themselves (``SIM_TUNE_KERNELS=0``): each is timed alone."""
     out = {}
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as d:
-        for label in ("cold", "warm", "tune", "tuned", "compile"):
+        for label in ("cold", "warm", "compile", "tune", "tuned"):
             env = {**os.environ, "NUMBA_CACHE_DIR": cache if label != "compile" else str(Path(d) / "cache2"),
                    "SIM_TUNE_KERNELS": "0"}
             if label == "compile":
