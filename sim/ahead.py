@@ -172,7 +172,7 @@ def state_dir() -> Path:
 
 def mark_path(fp: str | None = None) -> Path:
     """The mark a finished background compile leaves for this fingerprint."""
-    return state_dir() / f"kernels-{(fp or fingerprint())[:24]}.json"
+    return state_dir() / f"kernels-{sys.implementation.cache_tag}-{(fp or fingerprint())[:24]}.json"
 
 
 def lock_path() -> Path:
@@ -209,7 +209,10 @@ def wants_tuning(mark: dict[str, Any]) -> bool:
 
 def write_mark(mark: dict[str, Any], fp: str) -> None:
     """Write the mark of a compile (or a seeding) for fingerprint ``fp`` atomically; remove
-    the marks of other fingerprints beside it."""
+    the marks of other fingerprints of this interpreter beside it (and those of an older sim
+    that named no interpreter). Another Python's marks stay: Pythons sharing a checkout (its
+    ``__pycache__``) keep their own kernels there, and should not copy or tune them again
+    each time the other ran."""
     import json
 
     path = mark_path(fp)
@@ -217,8 +220,9 @@ def write_mark(mark: dict[str, Any], fp: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(mark, indent=1), encoding="utf-8")
     os.replace(tmp, path)
+    tag = f"kernels-{sys.implementation.cache_tag}-"
     for old in path.parent.glob("kernels-*.json"):
-        if old != path:
+        if old != path and (old.name.startswith(tag) or old.name.count("-") == 1):
             old.unlink(missing_ok=True)
 
 

@@ -452,3 +452,20 @@ def test_a_runs_end_tunes_the_copied_kernels_in_the_background_with_the_same_res
     p = subprocess.run([sys.executable, "-m", "sim.precompile", "--tune"], capture_output=True, text=True,
                        timeout=600, env=base)
     assert p.returncode == 0 and "before now" in p.stdout, p.stdout + p.stderr  # once for this code
+
+
+def test_a_mark_replaces_this_pythons_older_marks_and_leaves_another_pythons(tmp_path, monkeypatch):
+    # two Pythons sharing a checkout's cache: each keeps its own mark, so neither copies (or
+    # tunes) its kernels again because the other ran; an older mark of this one goes
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    folder = ahead.state_dir()
+    folder.mkdir(parents=True)
+    tag = sys.implementation.cache_tag
+    other = "cpython-399" if tag != "cpython-399" else "cpython-398"
+    (folder / f"kernels-{other}-{'a' * 24}.json").write_text("{}")  # another Python's
+    (folder / f"kernels-{tag}-{'b' * 24}.json").write_text("{}")  # this one's, for older code
+    (folder / f"kernels-{'c' * 24}.json").write_text("{}")  # an older sim's, which named no Python
+    ahead.write_mark({"seeded": []}, "d" * 64)
+    assert sorted(p.name for p in folder.glob("kernels-*.json")) == sorted(
+        [f"kernels-{other}-{'a' * 24}.json", f"kernels-{tag}-{'d' * 24}.json"])
+    assert ahead.read_mark("d" * 64) == {"seeded": []}
