@@ -12,12 +12,13 @@ then starts no compile. Where no zip matches (another machine, another numba), o
 kernels a changed source left out, the rest of this module applies.
 
 The shipped code is compiled for the machine family's baseline, so that it runs on any of
-its machines; code compiled for this machine's processor runs the stock rules faster (a
-fifth less time a karabakh month on the machine the figures of docs/ come from). So once
-they were copied in, the end of a run where a core is idle starts
-``python -m sim.precompile --tune`` (:func:`after_run`), detached as a background compile is:
-in a process of its own, at low priority, it compiles the stock kernels for this processor into a cache of its own, then
-puts them in place of the copied ones (:func:`sim.precompile.tune`) and notes it in the mark
+its machines; code compiled for this machine's processor runs the stock rules faster
+(karabakh: 1.18 times the replicate-months per CPU second on the machine of the README's
+figures, ``benchmarks/bench_tuning.py``). So once they were copied in, the end of a run
+where a core is idle starts ``python -m sim.precompile --tune`` (:func:`after_run`),
+detached as a background compile is: in a process of its own, at low priority, it
+compiles the stock kernels for this processor into a cache of its own, then puts them in
+place of the copied ones (:func:`sim.precompile.tune`) and notes it in the mark
 (``tuned``). Runs meanwhile use the copied kernels and do not wait for it (it holds a lock of
 its own, :func:`tune_lock_path`); the results are the same bits (no fast-math: the
 processor's own instructions do the same arithmetic). ``SIM_TUNE_KERNELS=0`` keeps the
@@ -74,7 +75,7 @@ SHIPPED_ENV = "SIM_SHIPPED_KERNELS"
 """``SIM_SHIPPED_KERNELS=0`` never seeds numba's cache from the shipped kernels (a run compiles them)."""
 TUNE_ENV = "SIM_TUNE_KERNELS"
 """``SIM_TUNE_KERNELS=0`` keeps the shipped kernels' code once copied in, rather than compile
-them again for this machine's processor in the background (:func:`start`)."""
+them again for this machine's processor in the background (:func:`after_run`)."""
 OFF = ("0", "false", "no", "off")
 """Values of ``SIM_COMPILE_AHEAD`` that turn compiling ahead off."""
 ON = ("1", "true", "yes", "on")
