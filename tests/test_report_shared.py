@@ -118,8 +118,8 @@ def test_a_figure_that_fails_everywhere_raises_here_and_leaves_no_child(tmp_path
     start = both_started(tmp_path)
 
     def act(i: int) -> None:
+        (tmp_path / f"pid-{os.getpid()}").touch()  # before the wait: this process may be interrupted once the other fails
         start(i)
-        (tmp_path / f"pid-{os.getpid()}").touch()
         if i == 3:
             raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -168,3 +168,32 @@ def test_a_runs_figures_are_the_same_bytes_drawn_shared_or_not(tmp_path):
         got[share] = _figures(out)
     assert len(got["1"]) == 5 and got["1"] == got["0"]
     assert sys.platform != "win32"
+
+
+def test_leaving_early_empties_the_queue_so_a_child_holding_its_interrupt_ends_after_its_figure(tmp_path):
+    # `sim run` holds Ctrl-C back while it writes its folder (the child inherits that): when
+    # this process leaves early (an error), the child finishes the figure it draws, takes no
+    # other, and ends
+    import signal
+
+    idle = threading.enumerate()
+    parent = os.getpid()
+    start = both_started(tmp_path)
+
+    def act(i: int) -> None:
+        if os.getpid() != parent:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # held back, as sim.interrupts.SignalDeferral does
+        start(i)
+        if os.getpid() != parent:
+            wait_for(lambda: (tmp_path / "parent-failed").exists(), cap=60)
+            time.sleep(0.2)
+        else:
+            wait_for(lambda: len(list(tmp_path.glob("started-*"))) == 2, cap=60)
+            (tmp_path / "parent-failed").touch()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        canvas.drawn_shared(jobs(tmp_path, 12, act), ignore=idle)
+    by = drawers(tmp_path)
+    assert len(by) == 1 and set(by.values()) != {parent}  # the child's one figure, whole; none after it
+    assert not psutil.pid_exists(next(iter(by.values())))

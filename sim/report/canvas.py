@@ -244,6 +244,13 @@ def drawn_shared(jobs: list[tuple[str, Callable[[], Path | None]]],
                 for i in left:
                     out[i] = jobs[i][1]()
     finally:
+        if pid:  # leaving early: empty the queue, so that the child ends after the figure it draws
+            os.set_blocking(todo_r, False)
+            try:
+                while os.read(todo_r, 256):
+                    pass
+            except BlockingIOError:
+                pass
         os.close(todo_r)
         os.close(done_r)
         if pid:
@@ -253,9 +260,10 @@ def drawn_shared(jobs: list[tuple[str, Callable[[], Path | None]]],
 
 def _end_child(pid: int, grace: float = 2.0) -> None:
     """End the figures' child ``pid`` as this process leaves :func:`drawn_shared` early (an
-    error, a Ctrl-C): an interrupt first, so that a file it is writing is removed whole (as
-    :func:`sim.files.atomic_write` does on any error), then SIGKILL after ``grace``
-    seconds; reaped either way."""
+    error, a Ctrl-C), its queue emptied: an interrupt first, so that a file it is writing is
+    removed whole (as :func:`sim.files.atomic_write` does on any error; where the interrupt
+    is held back, as while ``sim run`` writes its folder, the child ends once the figure it
+    draws is written), then SIGKILL after ``grace`` seconds; reaped either way."""
     import time
 
     try:
