@@ -140,7 +140,8 @@ def test_an_interrupt_here_ends_the_child_at_once(tmp_path):
     def act(i: int) -> None:
         start(i)
         if os.getpid() != parent:
-            (tmp_path / "child").write_text(str(os.getpid()))
+            (tmp_path / "child.tmp").write_text(str(os.getpid()))
+            os.replace(tmp_path / "child.tmp", tmp_path / "child")  # seen whole or not at all
             for _ in range(600):  # a slow figure
                 time.sleep(0.1)
         elif i >= 1:
