@@ -2,7 +2,7 @@
 
 The stock rules' monthly steps are numba kernels kept in numba's disk cache
 (:func:`sim.rules.formulas.kernel`): the first run on a machine, or after a kernel or numba
-changed, compiles them, about 17 s of one core here.
+changed, compiles them, about 20 s of one core here.
 
 They are shipped compiled (:data:`SHIPPED`, one zip per Python on Linux x86-64, built by
 ``python -m sim.precompile --ship``): the first run that finds no mark for this code
