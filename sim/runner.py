@@ -630,13 +630,16 @@ class ProcessPool:
             task_of[f] = t
             pending.add(f)
 
-        for t in itertools.islice(it, self.workers * 2):
-            submit(t)
+        # watching from before the first submit: a kept pool may be broken already (a worker died
+        # while idle), and from Python 3.12 its manager thread then holds the lock submit takes
+        # until the other workers end, which they do only when killed
         watch = threading.Event()
         watcher = threading.Thread(target=_kill_when_broken, args=(self.pool, watch), name="sim-pool-watch",
                                    daemon=True)
         watcher.start()
         try:
+            for t in itertools.islice(it, self.workers * 2):
+                submit(t)
             dead_seen = 0
             while pending:
                 done, pending = wait(pending, timeout=DEAD_LOOK_S, return_when=FIRST_COMPLETED)
