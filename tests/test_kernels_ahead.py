@@ -79,6 +79,7 @@ def test_worker_processes_are_kept_for_the_next_run(mini):
     assert runner.kept_workers() == [] and not any(psutil.pid_exists(p) for p in kept)
 
 
+@pytest.mark.pythons  # a kept pool broken while idle hung the first submit on 3.12+ only
 def test_other_environments_other_parts_and_dead_workers_get_new_workers(mini, monkeypatch):
     runner.close_workers()
     kw = dict(runs=600, seed=5, chunk_size=100, workers=2, backend="processes", oversubscribe=True)
