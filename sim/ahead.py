@@ -324,24 +324,14 @@ def start() -> bool:
     if os.environ.get("SIM_COMPILE_AHEAD", "").strip().lower() not in ON and idle_cores() < IDLE_NEEDED:
         return False
     try:
-        import fcntl
 
         fp = fingerprint()
         if mark_path(fp).exists():
             return False
         if shipped(complete=True) is not None:  # the first run seeds the cache from them (settle): no compile
             return False
-        lock = lock_path()
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until the compile ends
-            except BlockingIOError:  # another process's compile is under way
-                return False
-            _launch(fd)
-        finally:
-            os.close(fd)  # the compiling process holds its own copy of the locked file
+        if not _launch_locked(lock_path()):  # another process's compile is under way
+            return False
     except (OSError, ValueError, subprocess.SubprocessError):
         return False
     return True
@@ -372,21 +362,25 @@ def after_run() -> bool:
 
 
 def _start_tune() -> bool:
-    """Take the tuning's lock (if no tuning is under way) and start ``python -m
-    sim.precompile --tune`` with it; True if started."""
+    """Start ``python -m sim.precompile --tune`` unless a tuning is under way; True if started."""
+    return _launch_locked(tune_lock_path(), "--tune")
+
+
+def _launch_locked(lock: Path, *args: str) -> bool:
+    """Take ``lock`` if no other process holds it and start ``python -m sim.precompile``
+    (with ``args``) holding it until it ends (:func:`_launch`); False if it was held."""
     import fcntl
 
-    lock = tune_lock_path()
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until the tuning ends
-        except BlockingIOError:  # a tuning is under way
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by the started process until it ends
+        except BlockingIOError:
             return False
-        _launch(fd, "--tune")
+        _launch(fd, *args)
     finally:
-        os.close(fd)
+        os.close(fd)  # the started process holds its own copy of the locked file
     return True
 
 
