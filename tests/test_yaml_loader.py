@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.scenario.errors import InputError
 from sim.scenario.yamlsafe import (
@@ -179,3 +182,133 @@ def test_directory_missing_and_oversized_paths(tmp_path):
 def test_full_dates_stay_text():
     data = load_yaml_text("d: 2023-07-01\nm: 2023-07\n", "f.yaml")
     assert data["d"] == "2023-07-01" and data["m"] == "2023-07"
+
+
+def _same_tree(a, b, where: str = "") -> None:
+    """Equal values, types and positions (with the exactness and line segments of each)."""
+    assert type(a) is type(b), where
+    full = lambda m: None if m is None else (m.file, m.line, m.col, m.exact, m.segments)  # noqa: E731
+    if isinstance(a, dict):
+        assert list(a) == list(b), where
+        assert full(a.mark) == full(b.mark), where
+        assert {k: full(m) for k, m in a.key_marks.items()} == {k: full(m) for k, m in b.key_marks.items()}, where
+        assert {k: full(m) for k, m in a.value_marks.items()} == {k: full(m) for k, m in b.value_marks.items()}, where
+        for k in a:
+            _same_tree(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        assert full(a.mark) == full(b.mark), where
+        assert [full(m) for m in a.value_marks] == [full(m) for m in b.value_marks], where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same_tree(x, y, f"{where}[{i}]")
+    else:
+        assert a == b or (a != a and b != b), where  # NaN is NaN
+
+
+def _load_both(monkeypatch, text: str, file: str):
+    """(libyaml's document or its error, the Python parser's document or its error)."""
+    from sim.scenario import yamlsafe
+
+    out = []
+    for fast in (True, False):
+        with monkeypatch.context() as m:
+            if not fast:
+                m.setattr(yamlsafe, "_CLoader", None)
+            try:
+                out.append(load_yaml_text(text, file))
+            except InputError as exc:
+                out.append([p.format() for p in exc.problems])
+    return out
+
+
+def test_libyaml_and_the_python_parser_give_the_same_documents_and_errors(monkeypatch):
+    """Every YAML file of the project (scenarios, fact cards, examples, the bad inputs and
+    their partners): the same values, positions and errors with libyaml as with PyYAML's
+    Python parser, which it replaces for speed."""
+    from sim.scenario import yamlsafe
+
+    assert yamlsafe._CLoader is not None  # PyYAML's wheels ship libyaml: the fast path is the one tested
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(p for d in ("scenarios", "seeds", "tests", "docs", "examples") if (root / d).is_dir()
+                   for p in (root / d).rglob("*.yaml"))
+    assert len(files) > 150
+    loaded = failed = 0
+    for path in files:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        fast, slow = _load_both(monkeypatch, text, str(path.name))
+        if isinstance(slow, list) and slow and isinstance(slow[0], str):
+            assert fast == slow, path
+            failed += 1
+        else:
+            _same_tree(fast, slow, str(path))
+            loaded += 1
+    assert loaded > 100 and failed > 10  # both kinds were compared
+
+
+@pytest.mark.parametrize("text", [
+    "a: |\n  one\n  two\nb: >\n  three\n  four\n",  # blocks: each line's place
+    'a: "one\n  two"\nb: \'x\ny\'\n',  # quoted text over lines
+    'a: "esc\\taped\n  text"\n',  # escapes: not exact
+    "a: 4e8\nb: .5\nc: 1_000\nd: 2023-07\ne: 2023-07-01\nf: ~\ng: yes\n",  # resolvers: YAML 1.2 floats, dates kept
+    "a: é ü\nb: [1, {c: 'ö'}]\n",  # characters outside ASCII: positions count characters
+    "a: &x [1, 2]\nb: *x\n",  # an alias
+    "a: 1\na: 2\n",  # a duplicate key (found by the builder on libyaml's nodes)
+    "a: !!python/name:os.system x\n",  # a tag
+    "a: " + "[" * 60 + "]" * 60 + "\n",  # deeper than MAX_DEPTH, shallower than COMPOSE_DEPTH
+    "a: " + "[" * 500 + "]" * 500 + "\n",  # deeper than COMPOSE_DEPTH, within libyaml's 1,000
+    "a: " + "[" * 5000 + "]" * 5000 + "\n",  # beyond libyaml's limit
+    "a: [1, 2\nb: 3\n",  # a bracket never closed
+    "a: 'x\x07y'\n",  # a control character
+    "a:\tb\n",  # a tab, which libyaml reads as a space: the Python parser's error
+    "a: [x,\ty]\n",
+    "- a\nb: 1\n",
+])
+def test_either_parser_reads_a_text_the_same(monkeypatch, text):
+    fast, slow = _load_both(monkeypatch, text, "f.yaml")
+    if isinstance(slow, list) and slow and isinstance(slow[0], str):
+        assert fast == slow
+    else:
+        _same_tree(fast, slow)
+
+
+def test_the_fast_path_parses_with_libyaml(monkeypatch):
+    """A valid document is composed by libyaml, never by the Python composer."""
+    from sim.scenario import yamlsafe
+
+    composed = _count_calls(monkeypatch, yamlsafe._Loader, "compose_node")
+    data = load_yaml_text("a:\n  b: [1, 2]\n", "f.yaml")
+    assert data == {"a": {"b": [1, 2]}}
+    assert composed["calls"] == 0
+    monkeypatch.setattr(yamlsafe, "_CLoader", None)
+    load_yaml_text("a:\n  b: [1, 2]\n", "f.yaml")
+    assert composed["calls"] > 0  # the counter sees the Python composer
+
+
+@settings(max_examples=int(os.environ.get("SIM_FUZZ_EXAMPLES", 1500)), derandomize=not os.environ.get("SIM_FUZZ_RANDOM"),
+          database=None, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "1", "2.5", "4e8", " ", "  ", "\n", "\n  ", "\n- ", ": ", ":", "-", "- ",
+                                 "[", "]", "{", "}", ",", "'", '"', "#", "&x ", "*x", "!!str ", "|", ">", "?", "\\",
+                                 "é", "%", "@", "`", "\t", "~", "null", "yes", "---", "...", "2023-07", "<<: "]),
+                max_size=30))
+def test_random_texts_read_the_same_with_either_parser(text_parts):
+    """Texts made of YAML's signs, at random (the same examples on every run; SIM_FUZZ_RANDOM=1
+    SIM_FUZZ_EXAMPLES=20000 explores): each loads to the same document, or fails with the
+    same problems, whichever parser reads it."""
+    from sim.scenario import yamlsafe
+
+    text = "".join(text_parts)
+    out = []
+    for loader in (yamlsafe._CLoader, None):
+        was = yamlsafe._CLoader
+        yamlsafe._CLoader = loader
+        try:
+            out.append(load_yaml_text(text, "f.yaml"))
+        except InputError as exc:
+            out.append([p.format() for p in exc.problems])
+        finally:
+            yamlsafe._CLoader = was
+    fast, slow = out
+    if isinstance(slow, list) and slow and isinstance(slow[0], str):
+        assert fast == slow
+    else:
+        _same_tree(fast, slow)

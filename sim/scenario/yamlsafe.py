@@ -1,7 +1,7 @@
 """Safe YAML loading that remembers where every value came from.
 
 Scenario and fact-card files are written by hand, so every error must point at a
-line and column. This loader parses with PyYAML's ``SafeLoader`` (no Python tags,
+line and column. This loader parses with PyYAML's safe loading (no Python tags,
 ever), then builds plain Python containers itself, walking the node graph so that
 it can
 
@@ -10,6 +10,15 @@ it can
 * bound the file size, the nesting depth and the number of nodes visited (an
   alias/anchor "billion laughs" document is stopped after ``max_nodes`` nodes
   instead of expanding exponentially).
+
+A document is parsed with libyaml (PyYAML's C parser, ``yaml.cyaml.CParser``) where
+PyYAML has it: about fifteen times faster than PyYAML's Python parser, which took a
+quarter of a second of every run's start on karabakh and its fact cards. A document libyaml
+refuses, one with a character YAML does not allow, one nested too deep, one with a value
+left empty, and one with what libyaml reads otherwise (:data:`_PYTHON_ONLY`: a tab, for
+one) are parsed with the Python parser (:class:`_Loader`), so every error reads as it always has.
+The two give the same nodes, values and positions for every file the project ships
+(tests/test_yaml_loader.py compares them).
 """
 
 from __future__ import annotations
@@ -80,6 +89,36 @@ _Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - this PyYAML was built without libyaml (its wheels have it)
+    _CParser = None
+
+
+if _CParser is not None:
+
+    class _CLoader(_CParser, _Loader):  # type: ignore[misc, valid-type]
+        """:class:`_Loader` with libyaml's parser and composer: the same
+        resolvers (the YAML 1.2 floats) and constructors; libyaml itself refuses a document
+        nested more than 1,000 levels deep (its composer recurses in C, not in Python frames)."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML wheels ship libyaml
+    _CLoader = None  # type: ignore[assignment, misc]
+
+_PYTHON_ONLY = __import__("re").compile("[\t\r\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#")
+"""What libyaml reads otherwise than the Python parser (found by tests/test_yaml_loader.py's
+random texts): tabs (libyaml takes ``a:<tab>b`` as ``a: b``), line breaks other than
+``\\n`` and byte-order marks inside the text (other positions, or other values), and a
+comment right after a block's ``|`` or ``>`` (libyaml reads an empty text). A document with
+any of them is parsed by the Python parser alone."""
+
+_AGAIN = object()
+""":func:`_load_fast`: parse the document again with the Python parser (it says what is wrong)."""
 
 
 class PDict(dict):
@@ -256,6 +295,11 @@ def load_yaml_text(
         ln.strip() == "" or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
         raise InputError([Problem(Mark(file), "", "file is empty")])
+    if _CLoader is not None and not _PYTHON_ONLY.search(text) and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        with _gc_paused():
+            data = _load_fast(text, file, max_depth, max_nodes)
+        if data is not _AGAIN:
+            return data
     try:
         loader = _Loader(text)
         loader.name = file
@@ -283,6 +327,38 @@ def _gc_paused():
             gc.enable()
 
 
+def _load_fast(text: str, file: str, max_depth: int, max_nodes: int) -> Any:
+    """The document built from libyaml's nodes, or :data:`_AGAIN` where the Python parser
+    is to say what is wrong: libyaml refused it, or it is nested deeper than
+    ``max_depth`` (the Python parser stops such a document at :data:`COMPOSE_DEPTH`, where
+    libyaml composes up to 1,000 levels; this keeps the error where it always was). Other
+    problems (duplicate keys, tags, too many values) are found by the same builder on the
+    same nodes, and raised here."""
+    loader = _CLoader(text)
+    loader.name = file
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            return _AGAIN
+        if node is None:
+            return _AGAIN
+        builder = _Builder(loader, file, max_depth, max_nodes, text)
+        try:
+            data = builder.build(node, 0)
+        except InputError:
+            if builder.too_deep or builder.empty:
+                return _AGAIN
+            raise
+        if builder.empty:
+            return _AGAIN
+        if builder.problems:
+            raise InputError(builder.problems)
+        return data
+    finally:
+        loader.dispose()
+
+
 def _load(loader: _Loader, text: str, file: str, max_depth: int, max_nodes: int) -> Any:
     try:
         try:
@@ -294,7 +370,7 @@ def _load(loader: _Loader, text: str, file: str, max_depth: int, max_nodes: int)
             raise InputError([Problem(Mark(file), "", f"invalid YAML: {first}")]) from None
         if node is None:
             raise InputError([Problem(Mark(file), "", "file is empty")])
-        builder = _Builder(loader, file, max_depth, max_nodes)
+        builder = _Builder(loader, file, max_depth, max_nodes, text)
         data = builder.build(node, 0)
         if builder.problems:
             raise InputError(builder.problems)
@@ -408,17 +484,17 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Pro
     return Problem(where or Mark(file), "", f"invalid YAML: {msg}")
 
 
-def _segments(node: yaml.ScalarNode) -> tuple[tuple[int, int, int], ...] | None:
+def _segments(node: yaml.ScalarNode, text: str) -> tuple[tuple[int, int, int], ...] | None:
     """Where each source line of a multi-line scalar starts in its value.
 
     ``((offset in the value, line, column), ...)``, or ``None`` when the value cannot
     be matched to the source line by line (escapes in a quoted string, for example).
+    ``text``: the document; the marks' ``index`` counts its characters (both parsers').
     """
     sm, em = node.start_mark, node.end_mark
-    buf = getattr(sm, "buffer", None)
-    if not isinstance(buf, str) or sm.pointer is None or em.pointer is None:
+    if sm.index is None or em.index is None:
         return None
-    lines = buf[sm.pointer : em.pointer].split("\n")
+    lines = text[sm.index : em.index].split("\n")
     quoted = node.style in ("'", '"')
     block = node.style in ("|", ">")
     value = node.value
@@ -452,13 +528,16 @@ def _show_tag(tag: str) -> str:
 
 
 class _Builder:
-    def __init__(self, loader: _Loader, file: str, max_depth: int, max_nodes: int):
+    def __init__(self, loader: _Loader, file: str, max_depth: int, max_nodes: int, text: str):
         self.loader = loader
         self.file = file
+        self.text = text
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.count = 0
         self.problems: list[Problem] = []
+        self.too_deep = False  # the document is nested deeper than max_depth (raised)
+        self.empty = False  # a value left empty (null): libyaml may put it a column or a line from where the Python parser does
 
     def _value_mark(self, node: yaml.Node) -> Mark:
         """Where a value starts; inside the quotes for a quoted string.
@@ -470,7 +549,7 @@ class _Builder:
         m = _mark(self.file, node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             if node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
-                segments = _segments(node)
+                segments = _segments(node, self.text)
                 if segments is None:
                     return Mark(m.file, m.line, m.col, exact=False)
                 return Mark(m.file, m.line, m.col, segments=segments)
@@ -491,6 +570,7 @@ class _Builder:
             )
         if depth > self.max_depth:
             short = path if len(path) <= 40 else path[:37] + "..."
+            self.too_deep = True
             raise self._fatal(node, f"nested more than {self.max_depth} levels deep", short)
         mark = _mark(self.file, node.start_mark)
         if isinstance(node, yaml.MappingNode):
@@ -539,6 +619,8 @@ class _Builder:
                 out.value_marks.append(self._value_mark(item))
             return out
         # scalar
+        if not node.value and not node.style:  # plain (libyaml: "", the Python parser: None)
+            self.empty = True
         if node.tag not in _SCALAR_TAGS:
             raise self._fatal(node, f"tag '{_show_tag(node.tag)}' is not allowed; remove it", path)
         if node.tag == _STD + "timestamp":
