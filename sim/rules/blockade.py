@@ -91,53 +91,53 @@ def build(plan: Plan):
     """Blockades wear the blockaded side's supplies down and hold the ladder at rung 2."""
     if plan.F == 0:
         return lambda w: None
+    # numba: imported (and the kernel compiled, or loaded from its cache) when a run uses the rule
+    from .blockade_kernel import siege
+
     sides = plan.sides
     cols = np.unique(sides)  # the states a blockade can wear down (the flashpoints' sides)
-    col_of = {int(x): j for j, x in enumerate(cols)}
-    sides_at = [(f, col_of[int(sides[f, 0])], col_of[int(sides[f, 1])]) for f in range(plan.F)]  # their columns
+    at = np.searchsorted(cols, sides).astype(np.intp)  # (F, 2): each side's place among them
+    side_a, side_b = np.ascontiguousarray(at[:, 0]), np.ascontiguousarray(at[:, 1])
+    col_state = cols.astype(np.intp)
+    none_b = np.empty((0, 0), dtype=bool)
 
     def step(w) -> None:
         st = w.st
         R = w.n
-        u = w.stream("blockade").random((R, plan.F))
-        on = st.blockade != 0
-        lift = on & (st.settled | (u < w.per_parameters(("blockade", "lift"), _lift_chance)))
-        if lift.any():
-            st.blockade[lift] = 0
-            w.emit("blockade.lifted", lift)
-        # every state's supplies recover, except the blockaded sides', which wear (element by
-        # element the numbers of np.where(victim, worn, recovered) over all states)
-        supply = st.supply
-        rec, kept = w.per_parameters(("blockade", "rates"), lambda w: _rates(w, plan.S, cols.size))
-        new = supply + rec * (1.0 - supply)
-        if st.blockade.any():
-            victim = np.zeros((R, cols.size), dtype=bool)  # (R, sides)
-            for f, a, b in sides_at:  # few flashpoints, never replicates
-                victim[:, b] |= st.blockade[:, f] > 0
-                victim[:, a] |= st.blockade[:, f] < 0
-            for j, c in enumerate(cols):  # a column at a time (a gather and a scatter of columns cost more)
-                np.copyto(new[:, c], supply[:, c] * kept[:, j], where=victim[:, j])
-        st.supply = new.astype(supply.dtype, copy=False)  # (a copy only where the dtype differs)
-        held = st.blockade != 0
-        st.rung_floor = np.where(held, np.int8(HOLD_RUNG), np.int8(0))
-        st.level = np.where(held, np.maximum(st.level, HOLD_RUNG), st.level).astype(np.int8, copy=False)
+        g = w.stream("blockade")  # one uniform per flashpoint: is a blockade lifted? (drawn in the kernel)
+        c = np.ascontiguousarray
+        if not st.blockade.flags.c_contiguous:  # updated in place by the kernel
+            st.blockade = c(st.blockade)
+        supply = c(st.supply)
+        rec, kept = w.per_parameters(("blockade", "rates"), _rates)
+        keep = w.log is not None  # a log narrates: the kernel marks the lifts, emit counts and logs them
+        lifted = np.zeros((R, plan.F), dtype=bool) if keep else none_b
+        new = np.empty_like(supply)
+        floor = np.empty(st.blockade.shape, dtype=np.int8)
+        level = np.empty(st.blockade.shape, dtype=np.int8)
+        any_lifted = siege(key=g.keys(1)[0], ids=g.ids, blockade=st.blockade, settled=c(st.settled),
+                           lift=w.per_parameters(("blockade", "lift"), _lift_chance), supply=supply, rec=rec,
+                           kept=kept, one=supply.dtype.type(1.0), side_a=side_a, side_b=side_b, col_state=col_state,
+                           level=c(st.level), supply_out=new, floor_out=floor, level_out=level,
+                           n_lifted=w.counts["blockade.lifted"], keep=keep, lifted_out=lifted)
+        if keep and any_lifted:
+            w.emit("blockade.lifted", lifted)
+        st.supply = new
+        st.rung_floor = floor
+        st.level = level
 
     return step
 
 
-def _rates(w, S: int, V: int) -> tuple[np.ndarray, np.ndarray]:
-    """The monthly recovery rate over every state, (R, S), and the share of supplies a
-    blockaded side keeps, 1 - wear, over the sides, (R, V), each replicate's value repeated
-    along the row (numpy multiplies arrays of one shape faster than it broadcasts a column
-    over a short row: the same numbers); in the world's precision, kept while the parameters
-    stay as they are (:meth:`sim.world.model.World.per_parameters`)."""
-    rec = w.rp("blockade", "recovery_rate", w.dtype)[:, None]
-    wear = w.rp("blockade", "wear_rate", w.dtype)[:, None]
-    return (np.ascontiguousarray(np.broadcast_to(rec, (w.n, S))),
-            np.ascontiguousarray(np.broadcast_to(1.0 - wear, (w.n, V))))
+def _rates(w) -> tuple[np.ndarray, np.ndarray]:
+    """Each replicate's monthly recovery rate and the share of supplies a blockaded side
+    keeps, 1 - wear, (R,) each in the world's precision; kept while the parameters stay
+    as they are (:meth:`sim.world.model.World.per_parameters`)."""
+    return (np.ascontiguousarray(w.rp("blockade", "recovery_rate", w.dtype)),
+            np.ascontiguousarray(1.0 - w.rp("blockade", "wear_rate", w.dtype)))
 
 
 def _lift_chance(w) -> np.ndarray:
-    """Each replicate's monthly chance that a blockade is lifted, (R, 1) in the world's
+    """Each replicate's monthly chance that a blockade is lifted, (R,) in the world's
     precision; kept while the parameters stay as they are (:meth:`sim.world.model.World.per_parameters`)."""
-    return chance(w.rp("blockade", "lift_rate", w.dtype)[:, None])
+    return np.ascontiguousarray(chance(w.rp("blockade", "lift_rate", w.dtype)))
