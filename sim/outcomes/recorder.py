@@ -104,6 +104,17 @@ def column_sums(flat: np.ndarray, cols: np.ndarray, out: np.ndarray | None = Non
     return dest if out is not None else dest[cols]
 
 
+_COLUMNS: dict[int, np.ndarray] = {}
+
+
+def _every(m: int) -> np.ndarray:
+    """0 .. m - 1 (intp), kept: the columns of a record summed whole."""
+    cols = _COLUMNS.get(m)
+    if cols is None:
+        cols = _COLUMNS[m] = np.arange(m, dtype=np.intp)
+    return cols
+
+
 class Carried:
     """The monthly sum of a ``mean`` record whose elements mostly stand still
     (:attr:`sim.parts.StateVar.moves`: affinity, S x S, of which the rules move the pairs
@@ -312,7 +323,11 @@ class Recorder:
             elif sh.record == "counts":
                 self.series[sh.series_name][r] = _counts(x, self.levels[sh.state])
             elif sh.record == "mean":
-                self.series[sh.series_name][r] = x.sum(axis=0) if x.dtype.kind in "biu" else total(x)
+                if x.dtype.kind in "biu":  # counts: compiled column sums (numpy's bool sum over axis 0 took 30 us)
+                    dest = self.series[sh.series_name][r].reshape(-1)
+                    column_sums(np.ascontiguousarray(x).reshape(x.shape[0], dest.size), _every(dest.size), dest)
+                else:
+                    self.series[sh.series_name][r] = total(x)
             if sh.trajectories and self.k_traj:  # the first replicates of the run (chunk 0): every element
                 self.traj[sh.state][:, r] = x[: self.k_traj]
             if self.rep_series is not None and sh.state in self.rep_series:
