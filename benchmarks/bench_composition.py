@@ -6,9 +6,9 @@ Usage (from the repository root)::
 
 Prints, for ``--runs`` replicates (one chunk), in CPU time of this process:
 
-1. a month's time in the stock rules' kernels and between them (the Python and numpy
-   each rule runs around its kernels, and the recorder's), by rule: what one compiled
-   pass would remove;
+1. a month's time in the stock rules' kernels (the random draws' among them) and between
+   them (the Python and numpy each rule runs around its kernels, and the recorder's), by
+   rule: what one compiled pass would remove;
 2. the kernels of one month run as the month runs them (each over every replicate, one
    after the other) against the same kernels run block by block (every kernel over
    replicates 0-249, then 250-499, ...), which keeps a block's arrays in the cache from
@@ -41,52 +41,65 @@ KERNELS = (("procurement_kernel", "procure"), ("blockade_kernel", "siege"), ("co
            ("common_kernel", "deter"), ("spells_kernel", "month"), ("spells_kernel", "finish"),
            ("offensive_kernel", "offend"), ("talks_kernel", "negotiate"), ("alliance_kernel", "respond"),
            ("patronage_kernel", "judge"), ("alignment_kernel", "drift"), ("alliance_kernel", "transitions"),
-           ("tally_kernel", "column_sums"), ("tally_kernel", "level_counts"), ("tally_kernel", "add_rows"))
-"""The month's kernels in the order the pipeline calls them (the tallies: the recorder's and emit's)."""
+           ("tally_kernel", "column_sums"), ("tally_kernel", "level_counts"), ("tally_kernel", "add_rows"),
+           ("seeding_kernel", "uniform"), ("seeding_kernel", "open_uniform"), ("seeding_kernel", "normal"),
+           ("seeding_kernel", "bits16"))
+"""The month's kernels: the rules' (in the order the pipeline calls them), the tallies (the
+recorder's and ``emit``'s) and the random draws of the streams' whole calls."""
 
 
 def _module(name: str):
-    return importlib.import_module(("sim.world." if name == "tally_kernel" else "sim.rules.") + name)
+    prefix = {"tally_kernel": "sim.world.", "seeding_kernel": "sim."}.get(name, "sim.rules.")
+    return importlib.import_module(prefix + name)
 
 
 def glue(scn, runs: int) -> None:
-    """Section 1: kernels and what runs between them, per rule."""
+    """Section 1: kernels and what runs between them, per rule (a kernel's time is its
+    caller's: the rule running, else the recorder)."""
+    import sim.rules
     from benchmarks.profile_rules import timed_chunks
 
     spent: dict[str, float] = defaultdict(float)
+    current = ["(recorder)"]
     originals = {}
     for mod_name, fn in KERNELS:
         mod = _module(mod_name)
         f = originals[(mod_name, fn)] = getattr(mod, fn)
 
-        def timed(*a, _f=f, _k=f"{mod_name}.{fn}", **kw):
+        def timed(*a, _f=f, **kw):
             t0 = time.process_time()
             out = _f(*a, **kw)
-            spent[_k] += time.process_time() - t0
+            spent[current[0]] += time.process_time() - t0
             return out
 
         setattr(mod, fn, timed)
+    build = sim.rules.build_pipeline
+
+    def pipeline(plan):
+        def tagged(kind, rule):
+            def step(w):
+                current[0] = kind
+                try:
+                    rule(w)
+                finally:
+                    current[0] = "(recorder)"
+            return step
+        return [(kind, tagged(kind, rule)) for kind, rule in build(plan)]
+
+    sim.rules.build_pipeline = pipeline  # timed_chunks imports it by name when it runs
     try:
         rules, months = timed_chunks(scn, runs, 2)
     finally:
+        sim.rules.build_pipeline = build
         for (mod_name, fn), f in originals.items():
             setattr(_module(mod_name), fn, f)
     total, kern = sum(rules.values()), sum(spent.values())
     print(f"1. {runs:,} replicates: {1e3 * total / months:.2f} ms a month, of which kernels "
           f"{1e3 * kern / months:.2f} ms and between them {1e3 * (total - kern) / months:.2f} ms "
           f"({100 * (total - kern) / total:.0f}%)")
-    owner = {"procurement_kernel.procure": "procurement", "blockade_kernel.siege": "blockade",
-             "common_kernel.respond": "escalation", "common_kernel.deter": "escalation",
-             "spells_kernel.month": "escalation", "spells_kernel.finish": "escalation",
-             "offensive_kernel.offend": "offensive", "talks_kernel.negotiate": "talks",
-             "alliance_kernel.respond": "alliance", "patronage_kernel.judge": "patronage",
-             "alignment_kernel.drift": "alignment", "alliance_kernel.transitions": "membership"}
-    in_rule: dict[str, float] = defaultdict(float)
-    for k, v in spent.items():
-        in_rule[owner.get(k, "(recorder)")] += v  # the tallies: mostly the recorder's (emit's add_rows too)
     print(f"   {'rule':14s} {'ms/month':>9s} {'kernels':>8s} {'between':>8s}")
     for rule, v in sorted(rules.items(), key=lambda kv: -kv[1]):
-        k = in_rule.get(rule, 0.0)
+        k = spent.get(rule, 0.0)
         print(f"   {rule:14s} {1e3 * v / months:9.3f} {1e3 * k / months:8.3f} {1e3 * (v - k) / months:8.3f}")
 
 
@@ -94,7 +107,7 @@ def locality(scn, runs: int, rounds: int, block: int = 250) -> None:
     """Section 2: the month's kernels rule by rule, against block by block."""
     captured: dict[tuple[str, str], dict] = {}
     originals = {}
-    rule_kernels = [k for k in KERNELS if k[0] != "tally_kernel"]
+    rule_kernels = [k for k in KERNELS if k[0] not in ("tally_kernel", "seeding_kernel")]
     for mod_name, fn in rule_kernels:
         mod = _module(mod_name)
         f = originals[(mod_name, fn)] = getattr(mod, fn)
