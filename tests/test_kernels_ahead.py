@@ -321,7 +321,7 @@ def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(
         assert p.returncode == 0, p.stderr
         out[mode] = json.loads(p.stdout.strip().splitlines()[-1])
     ahead_run, own = out["1"], out["0"]
-    n = 11 + 4 + 3  # karabakh's rules' kernels, the random draws' (sim.seeding_kernel), the counts' and sums' (sim.world.tally_kernel)
+    n = 12 + 4 + 3  # karabakh's rules' kernels, the random draws' (sim.seeding_kernel), the counts' and sums' (sim.world.tally_kernel)
     # a kernel called with two kinds of array (the counts of int8 and int16 levels) compiles once for each; the
     # first run compiles every draw's kernel, the normals' too, which karabakh's rules draw in their own kernels
     assert own["kernels"]["compiled"] >= n and own["kernels"]["loaded"] == 0
@@ -337,7 +337,7 @@ def test_a_background_compile_gives_the_run_the_same_kernels_as_its_own_compile(
     assert not list((tmp_path / "cache0" / "sim-ahead").glob("kernels-*.json"))  # turned off: nothing started
     # with the shipped kernels: copied into the cache by the run, nothing compiled, no process started, same results
     seeded = out["shipped"]
-    assert seeded["kernels"]["compiled"] == 0 and seeded["kernels"]["loaded"] >= 11 + 3, seeded["kernels"]
+    assert seeded["kernels"]["compiled"] == 0 and seeded["kernels"]["loaded"] >= 12 + 3, seeded["kernels"]
     assert seeded["left"] == [] and seeded["hits"] == own["hits"] and seeded["children"] == []
     mark = json.loads(next((tmp_path / "cacheshipped" / "sim-ahead").glob("kernels-*.json")).read_text())
     assert len(mark["seeded"]) == n and mark["stale"] == mark["failed"] == [] and mark["shipped"].endswith(".zip")
@@ -429,7 +429,7 @@ def test_a_runs_end_tunes_the_copied_kernels_in_the_background_with_the_same_res
     assert copied["kernels"]["compiled"] == 0
     mark_file = next((cache / "sim-ahead").glob("kernels-*.json"))
     seeded = json.loads(mark_file.read_text())["seeded"]
-    assert len(seeded) >= 11 + 4 + 3 and "tuned" not in json.loads(mark_file.read_text())
+    assert len(seeded) >= 12 + 4 + 3 and "tuned" not in json.loads(mark_file.read_text())
     before = data_files()
     again = run(SIM_TUNE_KERNELS="1", SIM_COMPILE_AHEAD="1")  # its end starts the tuning, detached
     assert again["hits"] == copied["hits"]
