@@ -16,7 +16,7 @@ HOLD = 2
 
 
 def _numpy_month(w, u: np.ndarray, plan) -> np.ndarray:
-    """The month as numpy computed it before the kernel (sim.rules.blockade at 6d23218): the
+    """The month as numpy computed it before the kernel (sim.rules.blockade at bb516df): the
     supplies, floor and rung set on ``w``; returns where blockades were lifted."""
     st = w.st
     R = w.n
