@@ -146,7 +146,6 @@ def locality(scn, runs: int, rounds: int, block: int = 250) -> None:
             originals[k](**state[k])
 
     by_block, n_blocks = blocks(block)
-    one, _ = blocks(1)
     ones = [{a: (v[:1] if a in rows[k] else v) for a, v in state[k].items()} for k in order]
 
     def calls() -> None:  # the calls alone: one block of one replicate, n_blocks - 1 times

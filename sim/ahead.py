@@ -324,7 +324,6 @@ def start() -> bool:
     if os.environ.get("SIM_COMPILE_AHEAD", "").strip().lower() not in ON and idle_cores() < IDLE_NEEDED:
         return False
     try:
-
         fp = fingerprint()
         if mark_path(fp).exists():
             return False
