@@ -183,6 +183,10 @@ def _simulate_and_save(o: SimpleNamespace, p: Prepared, t0: float, startup_befor
     from ..runner import ChunkFailed
     from ..workflows import run_with_uncertainty, save_run
 
+    if not o.no_report:  # the figure module imported on the idle core while the run sets up (sim.report.early)
+        from ..report import early
+
+        early.start()
     update, finish = common.progress(o.json_, p.scn)
     t_start_run = t_ran = common.clock()
     options: dict[str, Any] = dict(runs=o.runs, seed=o.seed, months=o.months, workers=o.workers,
@@ -224,6 +228,10 @@ def _simulate_and_save(o: SimpleNamespace, p: Prepared, t0: float, startup_befor
         except Terminated:
             done.late = ("Stopped by SIGTERM", 143)
     t_saved = common.clock()
+    if not o.no_report:
+        from ..report import early
+
+        early.stop()  # not asked for its figures (no chunk finished, the folder not written): ended
     for scratch in (rep_file, traj_file):
         if scratch:
             release(Path(scratch).parent)  # copied into the run folder by the save
