@@ -38,7 +38,7 @@ import numpy as np
 from ..parts import custom_parts, declare_event, declare_state
 from ..scenario.values import Dist, P, default
 from ..world.compile import Plan
-from .procurement import buyers_of
+from .procurement import buyers_of, state_major
 from .reads import affinity_moves, affinity_reads, declare_affinity_reads, declare_affinity_writes
 from .registry import RuleParams, register
 
@@ -198,8 +198,8 @@ def build(plan: Plan):
             else np.empty((R, P), dtype=st.affinity.dtype)
         drift(aff=st.affinity.reshape(R, S * S), base=base_of(st),
               pf=pf, terms=terms, lead_pos=lead_pos, buyers=buyers, sup=sup, adv_w=adv_w,
-              budget=np.ascontiguousarray(par.budget), share_change=st.share_change, excess_slip=st.excess_slip,
-              refused_demand=st.refused_demand, leader=leader, refused_now=st.refused_now,
+              budget=np.ascontiguousarray(par.budget), share_change=state_major(st, "share_change"),
+              excess_slip=state_major(st, "excess_slip"), refused_demand=state_major(st, "refused_demand"), leader=leader, refused_now=st.refused_now,
               answered_now=st.answered_now, coll=collective, status=st.status, trust=st.trust,
               key_ex=keys[0], key_noise=keys[-1], ids=g.ids, rate=w.rp("alignment", "exercise_rate"),
               k=w.rp("alignment", "noise_sd") * np.sqrt(12.0),

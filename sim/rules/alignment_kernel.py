@@ -50,7 +50,8 @@ def drift(aff, base, pf, terms, lead_pos,
             leader (-1 on the diagonal).
         buyers: (B,) states that buy; sup: (K,) each supplier's state; adv_w: (J, B) 1 where
             adversary j faces buyer b.
-        budget: (R, S) annual budgets; share_change, excess_slip, refused_demand: (R, S, K).
+        budget: (R, S) annual budgets; share_change, excess_slip, refused_demand: (S, R, K),
+            state by state (:func:`sim.rules.procurement.state_major`).
         leader: (A,) each alliance's leader; refused_now, answered_now: (R, S, A).
         coll: (A,) collective defence.
         status: (R, S, A) membership; trust: (R, S, A), updated in place (trust coupling).
@@ -157,9 +158,9 @@ def drift(aff, base, pf, terms, lead_pos,
                 zs[b * S + s] = 0.0
             for q in range(K):
                 x = b * S + sup[q]
-                ds[x] += share_change[r, i, q]
-                ys[x] += excess_slip[r, i, q] * inv
-                zs[x] += refused_demand[r, i, q]
+                ds[x] += share_change[i, r, q]
+                ys[x] += excess_slip[i, r, q] * inv
+                zs[x] += refused_demand[i, r, q]
         for jj in range(J):
             for s in ss:
                 h = 0.0

@@ -37,9 +37,12 @@ def procure(buyers, sup, own, key, ids, aff, at, price_quality, reliability, bud
             where in a row is buyer b's affinity towards supplier k's state, and back (any
             place for the buyer's own supplier: not read);
         price_quality, reliability, lag: (R, K); budget: (R, S);
-            refuses: (R, K, S); refused_start: (R, S, K); reliability0: (R, K).
+            refuses: (R, K, S); refused_start: (S, R, K); reliability0: (R, K).
         shares ... flow_other: the procurement state (MODEL.md §D2), updated in place on
-            the buyers' rows; capability (R, S) too.
+            the buyers' rows: shares (R, S, K), equipment and capability (R, S); the rule's
+            own arrays state by state (:data:`sim.rules.procurement.STATE_MAJOR`): backlog,
+            delivered, slipped, refused_demand, share_change, excess_slip, flow (S, R, K),
+            flow_other (S, R).
         b_pq ... dep: (R,) the rule's parameters.
         n_delivery, n_slip, n_refusal: (R,) the events' counts (``world.counts``), each
             raised by the places its event happened at (a delivery arrives, a due one
@@ -100,17 +103,17 @@ def procure(buyers, sup, own, key, ids, aff, at, price_quality, reliability, bud
             total = 0.0
             for k in range(K):
                 p = 0.0 if refused[k] or tot <= 0 else ew[k] / tot
-                new_refusal = refused[k] and not refused_start[r, i, k] and monthly > 0
+                new_refusal = refused[k] and not refused_start[i, r, k] and monthly > 0
                 # the share it would have had, where a new refusal denies it
-                refused_demand[r, i, k] = (ew[k] / wt if wt > 0 else 0.0) if new_refusal else 0.0
-                owed = backlog[r, i, k] + p * monthly
+                refused_demand[i, r, k] = (ew[k] / wt if wt > 0 else 0.0) if new_refusal else 0.0
+                owed = backlog[i, r, k] + p * monthly
                 due = owed / max(lag[r, k], 1.0)
                 d = due if u[b * K + k] < reliability[r, k] else 0.0
-                backlog[r, i, k] = owed - d
-                delivered[r, i, k] = d
-                slipped[r, i, k] = due - d
+                backlog[i, r, k] = owed - d
+                delivered[i, r, k] = d
+                slipped[i, r, k] = due - d
                 # slippage beyond what the supplier's reliability at the start led buyers to expect
-                excess_slip[r, i, k] = (due - d) - (1.0 - reliability0[r, k]) * due
+                excess_slip[i, r, k] = (due - d) - (1.0 - reliability0[r, k]) * due
                 if keep:
                     got_out[r, b, k] = d
                     due_out[r, b, k] = due
@@ -120,18 +123,18 @@ def procure(buyers, sup, own, key, ids, aff, at, price_quality, reliability, bud
                     slip += due > d
                     refusal += new_refusal
                 got += d
-                flow[r, i, k] = (1.0 - a) * flow[r, i, k] + a * delivered[r, i, k]
-                total += flow[r, i, k]
+                flow[i, r, k] = (1.0 - a) * flow[i, r, k] + a * delivered[i, r, k]
+                total += flow[i, r, k]
             eq = equipment[r, i]
             dE = cv * got / 1e9 - dm * eq
             equipment[r, i] = eq + dE
             capability[r, i] = max(capability[r, i] + dE, 0.0)
-            other = (1.0 - a) * flow_other[r, i]
-            flow_other[r, i] = other
+            other = (1.0 - a) * flow_other[i, r]
+            flow_other[i, r] = other
             total += other
             for k in range(K):
-                new = flow[r, i, k] / total if total > 0 else shares[r, i, k]
-                share_change[r, i, k] = new - shares[r, i, k]
+                new = flow[i, r, k] / total if total > 0 else shares[r, i, k]
+                share_change[i, r, k] = new - shares[r, i, k]
                 shares[r, i, k] = new
         if not keep:
             n_delivery[r] += delivery
