@@ -187,3 +187,38 @@ def test_refused_help_cools_the_member_towards_the_leader(mini):
         s(w)
     assert np.all(w.st.affinity[:, 1, 2] < before)
     assert np.all(w.st.affinity[:, 2, 1] < before)
+
+
+def test_the_rules_own_arrays_are_kept_state_by_state_and_read_as_declared(tmp_path):
+    """procurement.STATE_MAJOR: each state's block contiguous, the world's array a view of
+    it with the replicates first; laid out once, then updated in place."""
+    from sim.rules.procurement import STATE_MAJOR, state_major
+
+    w = only(make_world(load_text(tmp_path, MARKET), n=50, seed=5), "procurement", "alignment")
+    orders0 = w.st.backlog.copy()
+    buf = state_major(w.st, "backlog")
+    assert buf.flags.c_contiguous and buf.shape == (4, 50, 2)  # (S, R, K)
+    assert w.st.backlog.shape == (50, 4, 2) and np.shares_memory(w.st.backlog, buf)
+    assert np.array_equal(w.st.backlog, orders0)  # the same numbers, laid out otherwise
+    assert state_major(w.st, "backlog") is not None and np.shares_memory(state_major(w.st, "backlog"), buf)  # kept
+    run(w, 3)
+    for name in STATE_MAJOR:
+        x = w.st[name]
+        assert x.shape[0] == 50 and np.swapaxes(x, 0, 1).flags.c_contiguous, name
+    assert np.shares_memory(w.st.backlog, buf)  # updated in place month by month
+
+
+def test_arrays_set_anew_mid_run_give_the_same_months_as_kept_ones(tmp_path):
+    """An array replaced by one with the replicates' blocks contiguous (an effect that sets it,
+    a restored game) is laid out again, and the run goes on as if it had not been."""
+    from sim.rules.procurement import STATE_MAJOR
+
+    text = load_text(tmp_path, MARKET)
+    kept = run(only(make_world(text, n=100, seed=6), "procurement", "alignment"), 6)
+    reset = run(only(make_world(text, n=100, seed=6), "procurement", "alignment"), 3)
+    for name in STATE_MAJOR:
+        reset.st[name] = np.ascontiguousarray(reset.st[name])  # the replicates first, as allocated
+        assert reset.st[name].flags.c_contiguous
+    run(reset, 3)
+    for name in ("shares", "affinity", "capability", *STATE_MAJOR):
+        assert np.array_equal(kept.st[name], reset.st[name]), name
