@@ -152,8 +152,9 @@ state's (R, K) block (its (R,) column for ``flow_other``) is contiguous in memor
 array a view of that buffer with the replicates first, as declared (:func:`state_major`).
 The kernels touch the rows of a few buyers only: one contiguous stream per buyer and array
 rather than a 24-byte piece of every replicate's (S, K) block (karabakh: 2 buyers of 15
-states). Measured on a month's captured arguments, 2,000 replicates: the procurement kernel
-1.22 -> 0.67 ms, results the same bits (benchmarks/results/2026-12-07-state-major.txt)."""
+states). Measured in karabakh runs (2,000 replicates, medians of 10 alternated rounds): the
+procurement rule 1.10 -> 0.90 ms a month, alignment 1.25 -> 1.12, with results the same to the
+bit (benchmarks/results/2026-12-07-state-major.txt)."""
 
 
 def state_major(st, name: str) -> np.ndarray:
