@@ -24,6 +24,24 @@ class Terminated(BaseException):
     """SIGTERM arrived: stop the run like Ctrl-C (raised by :func:`stop_on_sigterm`'s handler)."""
 
 
+def interrupt_behind(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C (KeyboardInterrupt) or SIGTERM (:class:`Terminated`) behind an error, or None.
+
+    C code that runs Python code as it goes can turn an interrupt raised meanwhile into
+    another error: numba's dispatcher, when Ctrl-C lands while a kernel is called, returns
+    its result with the KeyboardInterrupt pending, which Python reports as
+    ``SystemError: ... returned a result with an exception set`` caused by it (a run then
+    said that a rule failed). Looks along the error's causes and contexts."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, (KeyboardInterrupt, Terminated)):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
 @contextmanager
 def stop_on_sigterm() -> Iterator[None]:
     """While active, SIGTERM raises :class:`Terminated` in the main thread, so that a run

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .interrupts import SignalDeferral, worker_init
+from .interrupts import SignalDeferral, interrupt_behind, worker_init
 from .outcomes import Recorder, compile_outcomes
 from .parts import RuleFailed, receive
 from .scenario.errors import InputError, option_error
@@ -244,6 +244,9 @@ def simulate_chunk(task: Task):
     except ChunkFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - reported with the chunk and scenario
+        stop = interrupt_behind(exc)
+        if stop is not None:  # Ctrl-C or SIGTERM landed in a kernel's call: a stop, not a failed chunk
+            raise stop from None
         raise chunk_failure(task, exc) from None
     finally:
         _tidy_worker()

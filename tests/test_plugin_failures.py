@@ -105,3 +105,55 @@ def test_debug_shows_the_plugin_s_traceback(tmp_path):
     assert r.returncode == 1
     assert "Traceback (most recent call last)" in r.stderr
     assert f'{tmp_path / "plugins" / module}.py' in r.stderr and "RuntimeError: divided by zero" in r.stderr
+
+
+def test_ctrl_c_inside_a_kernels_call_stops_the_run_rather_than_failing_a_chunk(tmp_path):
+    """numba's dispatcher, when Ctrl-C lands while a kernel is called, hands back a result
+    with the KeyboardInterrupt pending, which Python reports as a SystemError caused by it:
+    the run stops as for any Ctrl-C (exit 130, the finished chunks saved), and says nothing
+    of a failed rule."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    step = textwrap.indent(textwrap.dedent("""\
+        if w.n == 30 and w.elapsed >= 2:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as k:
+                raise SystemError("CPUDispatcher(<function kernel>) returned a result with an exception set") from k"""),
+        " " * 8).strip()
+    code = PLUGIN.format(slot="ctrl_c", model="failing", how="Ctrl-C inside a kernel", build="pass", step=step)
+    (plugins / "ctrl_c.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    scn = write(tmp_path, MINI + "rules:\n  ctrl_c: {model: failing}\n", "ctrl_c.yaml")
+    out = tmp_path / "run"
+    r = sim_cli(["run", str(scn), "--plugin", "ctrl_c", "--runs", "130", "--chunk-size", "50", "--workers", "1",
+                 "--months", "4", "--no-report", "--out", str(out)], tmp_path)
+    assert r.returncode == 130, r.stderr
+    assert "failed" not in r.stderr and "SystemError" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["stopped_by"] == "interrupt" and m["complete"] is False and m["runs_completed"] == 100
+
+
+def test_what_an_interrupt_behind_an_error_is():
+    from sim.interrupts import Terminated, interrupt_behind
+
+    def chained(stop: BaseException) -> Exception:
+        try:
+            try:
+                raise stop
+            except BaseException as k:
+                raise SystemError("returned a result with an exception set") from k
+        except SystemError as e:
+            try:
+                raise RuntimeError("rule x raised SystemError") from e
+            except RuntimeError as outer:
+                return outer
+
+    k = KeyboardInterrupt()
+    assert interrupt_behind(chained(k)) is k
+    t = Terminated()
+    assert interrupt_behind(chained(t)) is t
+    assert interrupt_behind(RuntimeError("no")) is None
+    loop = RuntimeError("a")
+    loop.__context__ = ValueError("b")
+    loop.__context__.__context__ = loop  # a cycle ends the search
+    assert interrupt_behind(loop) is None
