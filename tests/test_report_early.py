@@ -154,10 +154,11 @@ def test_the_painters_cpu_counts_as_free_where_the_run_measures_how_busy_the_mac
         os._exit(0)
     try:
         child = psutil.Process(pid)
-        assert wait_for(lambda: sum(child.cpu_times()[:2]) >= 0.25, cap=60)
+        assert wait_for(lambda: child.status() == psutil.STATUS_ZOMBIE, cap=60)  # ended, not reaped: its times final
         runner.side_process(pid)
         ticks = os.sysconf("SC_CLK_TCK")
         used = sum(child.cpu_times()[:2]) * ticks
+        assert used >= 0.25 * ticks  # the child's 0.3 s of CPU
         assert abs(runner._side_ticks() - used) <= 2  # /proc/PID/stat's utime + stime, in clock ticks
         monkeypatch.setattr(runner, "_side_ticks", lambda: 1e6)
         with_side = runner.cpu_times()
