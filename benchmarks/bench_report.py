@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
+from sim.report.forking import SHARE_ENV  # noqa: E402
 
 SIM = str(Path(sys.executable).parent / "sim")
 TARGET_S = 1.0
@@ -83,12 +84,6 @@ def import_cost(scenario: str, repeats: int) -> tuple[float, list[str]]:
     tops = sorted({m.split(".")[0] for m in mods if not m.startswith(("_", "sim."))} |
                   {m for m in mods if m.startswith("sim.")})
     return statistics.median(secs), tops
-
-
-def canvas_env() -> str:
-    from sim.report import canvas
-
-    return canvas.SHARE_ENV
 
 
 def timed_figures(F) -> tuple[dict[str, list[float]], object]:
@@ -207,7 +202,8 @@ def main() -> None:
 
     record, undo = timed_figures(F)
     data, alone = [], []
-    os.environ[canvas_env()] = "0"  # each figure timed here, one after the other (no forked child)
+    was = os.environ.get(SHARE_ENV)
+    os.environ[SHARE_ENV] = "0"  # each figure timed here, one after the other (no forked child)
     try:
         for _ in range(a.repeats):
             with tempfile.TemporaryDirectory() as d:
@@ -218,7 +214,10 @@ def main() -> None:
                 alone.append(time.perf_counter() - t)
     finally:
         undo()
-        del os.environ[canvas_env()]
+        if was is None:
+            del os.environ[SHARE_ENV]
+        else:
+            os.environ[SHARE_ENV] = was
     report, cpu, painted = [], [], []
     for _ in range(a.repeats):  # as sim run draws them: shared with a forked child
         with tempfile.TemporaryDirectory() as d:

@@ -39,6 +39,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ..collector import collector_paused  # noqa: E402, F401 - where the figures (and tests) find it
+from .forking import SHARE_ENV, share_unsafe  # noqa: E402, F401 - drawn_shared's checks (and the tests')
 
 PAD_IN = 0.1
 """White kept around what a figure draws, in inches (as ``bbox_inches="tight"`` keeps)."""
@@ -168,26 +169,6 @@ def written_behind() -> Iterator[None]:
             _behind.pool = _behind.jobs = None
     for job in jobs:
         job.result()
-
-
-SHARE_ENV = "SIM_FIGURES_FORK"
-"""``SIM_FIGURES_FORK=0``: a run's figures are all drawn in its own process (:func:`drawn_shared`)."""
-
-
-def share_unsafe(ignore: Collection[threading.Thread] = ()) -> str | None:
-    """Why the figures should not be shared with a forked child now, or None: turned off
-    (``SIM_FIGURES_FORK=0``), a platform that does not fork (or forks badly: macOS), or
-    another thread running here (a child would inherit any lock it holds: a notebook's
-    kernel, a kept pool's timer). ``ignore``: threads not to count (the tests': those
-    earlier tests left idle)."""
-    if os.environ.get(SHARE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
-        return f"{SHARE_ENV}={os.environ[SHARE_ENV]}"
-    if not hasattr(os, "fork") or sys.platform == "darwin":
-        return "the platform does not fork"
-    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t not in ignore]
-    if others or threading.current_thread() is not threading.main_thread():
-        return "other threads are running"
-    return None
 
 
 def drawn_shared(jobs: list[tuple[str, Callable[[], Path | None]]],

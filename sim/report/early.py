@@ -20,7 +20,7 @@ painter for its figures then) and ends when the run's process closes its end of 
 at :func:`draw`, at :func:`stop`, or when the process ends. Processes this one forks after
 :func:`start` (the run's workers, the figures' second process) close their copies of the
 pipes at once, so that the painter sees that end. ``SIM_FIGURES_EARLY=0`` turns it off; it
-is never forked where :func:`sim.report.canvas.share_unsafe` would not share the figures
+is never forked where :func:`sim.report.forking.share_unsafe` would not share the figures
 with a forked child (another thread running, a platform that does not fork) or where
 ``SIM_FIGURES_FORK=0``.
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import sys
 import threading
 from collections.abc import Collection
 from pathlib import Path
@@ -77,20 +76,15 @@ _hooked = False
 
 
 def why_not(ignore: Collection[threading.Thread] = ()) -> str | None:
-    """Why no painter is forked now, or None: the checks of
-    :func:`sim.report.canvas.share_unsafe` (without importing matplotlib here; ``ignore``:
-    threads not to count), and a second core (on one, the painter's import would only take
-    turns with the run)."""
-    for env in (ENV, "SIM_FIGURES_FORK"):
-        if os.environ.get(env, "").strip().lower() in ("0", "false", "no", "off"):
-            return f"{env}={os.environ[env]}"
-    if not hasattr(os, "fork") or sys.platform == "darwin":
-        return "the platform does not fork"
-    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t not in ignore]
-    if others or threading.current_thread() is not threading.main_thread():
-        return "other threads are running"
+    """Why no painter is forked now, or None: ``SIM_FIGURES_EARLY=0``, the figures' own
+    checks (:func:`sim.report.forking.share_unsafe`; ``ignore``: threads not to count), and
+    a second core (on one, the painter's import would only take turns with the run)."""
     from ..runner import available_cores
+    from .forking import share_unsafe, turned_off
 
+    why = turned_off(ENV) or share_unsafe(ignore)
+    if why is not None:
+        return why
     if available_cores() < 2:
         return "one core"
     return None
