@@ -4,13 +4,16 @@ Draw ``e`` of replicate ``r`` in a call keyed ``key`` is ``mix(key + (r * per + 
 SplitMix64's output at position ``r * per + e`` of the sequence seeded with ``key``, where
 ``per`` is the number of draws each replicate gets in the call. Nothing here depends on
 which replicates a world holds beside ``r``. Each kernel fills ``out`` (flat, replicate by
-replicate) for the replicates ``ids`` (global indices, int64).
+replicate) for the replicates ``ids`` (global indices, int64); loaded from the cache without
+numba's compile set-up (:mod:`sim.quickload`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .quickload import quick_load
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -100,7 +103,12 @@ def normal_at(key, r, per, e):
     return ndtri(open_uniform_at(key, r, per, e))
 
 
-@njit(cache=True, nogil=True)
+def _cached(fn):
+    """``njit(cache=True, nogil=True)``, loaded without numba's compile set-up (:mod:`sim.quickload`)."""
+    return quick_load(njit(cache=True, nogil=True)(fn))
+
+
+@_cached
 def uniform(key, ids, per, out):
     """Uniforms in [0, 1): the top 53 bits of each draw."""
     for i in range(ids.size):
@@ -109,7 +117,7 @@ def uniform(key, ids, per, out):
             out[i * per + e] = uniform_at(key, r, per, e)
 
 
-@njit(cache=True, nogil=True)
+@_cached
 def open_uniform(key, ids, per, out):
     """Uniforms in (0, 1), never 0 or 1: ``(k + 1/2) / 2**52`` for the top 52 bits ``k``."""
     for i in range(ids.size):
@@ -118,7 +126,7 @@ def open_uniform(key, ids, per, out):
             out[i * per + e] = open_uniform_at(key, r, per, e)
 
 
-@njit(cache=True, nogil=True)
+@_cached
 def normal(key, ids, per, out):
     """Standard normals: the quantile of :func:`open_uniform`'s uniforms."""
     for i in range(ids.size):
@@ -127,7 +135,7 @@ def normal(key, ids, per, out):
             out[i * per + e] = ndtri(open_uniform_at(key, r, per, e))
 
 
-@njit(cache=True, nogil=True)
+@_cached
 def bits16(key, ids, per, out):
     """Uniform 16-bit integers: the top 16 bits of each draw."""
     for i in range(ids.size):

@@ -148,6 +148,29 @@ def test_the_program_ends_without_teardown_yet_with_its_exit_handlers_output_and
     assert bad.returncode == 2 and "--runs: must be at least 1" in bad.stderr and "exit handlers ran" in bad.stderr
 
 
+def test_the_program_collects_garbage_less_often_and_a_caller_keeps_its_own_setting(mini_path, tmp_path):
+    """sim.cli._collect_less: the `sim` process's first collection threshold is GC_GEN0; main()
+    called by a program of its own (a test, a script) leaves the caller's setting, and a
+    collector switched off stays off."""
+    from sim.cli import GC_GEN0
+
+    said = "atexit.register(lambda: print('threshold', gc.get_threshold()[0], gc.isenabled(), file=sys.stderr)); "
+    args = ["run", str(mini_path), "--runs", "20", "--json", "--no-report"]
+    cases = {"program": "from sim.cli import main; main()",
+             "caller": "import sim.cli; sim.cli.main()",
+             "off": "gc.disable(); gc.set_threshold(0); from sim.cli import main; main()"}
+    got = {}
+    for name, tail in cases.items():
+        p = subprocess.run([sys.executable, "-c", "import atexit, gc, sys; " + said + tail, *args, "--out",
+                            str(tmp_path / name)], capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        got[name] = p.stderr.strip().splitlines()[-1]
+    import gc
+
+    assert got == {"program": f"threshold {GC_GEN0} True", "caller": f"threshold {gc.get_threshold()[0]} True",
+                   "off": "threshold 0 False"}
+
+
 @pytest.mark.slow
 def test_the_first_run_on_a_machine_says_it_compiles_the_kernels_and_the_next_does_not(tmp_path):
     # an empty numba cache stands for a fresh install; the progress bar is on a terminal

@@ -98,9 +98,15 @@ COMMAND_MODULES = _register_commands()
 """The command modules, in the order they were registered."""
 
 
+GC_GEN0 = 10_000
+"""The ``sim`` process's first garbage-collection threshold (Python's default: 700)."""
+
+
 def main() -> None:
     """Console-script entry point."""
     _state["started"] = sim.STARTED  # the program's own start, for the run footer
+    if _the_program():
+        _collect_less()
     try:
         try:
             app()
@@ -113,6 +119,22 @@ def main() -> None:
         if _the_program():
             leave(done.code)
         raise
+
+
+def _collect_less() -> None:
+    """Run Python's cyclic garbage collector less often in the ``sim`` process: after
+    :data:`GC_GEN0` net allocations of container objects rather than 700. A command builds
+    hundreds of thousands of objects that live as long as it does (the scenario's models, the
+    plan, numba's loaded kernels, the report's figures), and every collection of the older
+    generations walks them all again; the arrays that hold the numbers are not containers
+    and do not count. Measured in a 10,000-run ``sim run karabakh`` (the collector's own
+    time, ``gc.callbacks``, medians of 6 alternated runs): 120 -> 66 ms in its process; the chunks collect
+    almost never either way. Results do not depend on it."""
+    import gc
+
+    gen0, gen1, gen2 = gc.get_threshold()
+    if 0 < gen0 < GC_GEN0:  # 0: collection switched off by whoever runs this process; left so
+        gc.set_threshold(GC_GEN0, gen1, gen2)
 
 
 def _the_program() -> bool:

@@ -98,7 +98,15 @@ def drift(aff, base, pf, terms, lead_pos,
     is_sup = np.zeros(S, dtype=np.bool_)
     for q in range(K):
         is_sup[sup[q]] = True
-    ss = np.flatnonzero(is_sup)
+    n_ss = 0
+    for s in range(S):
+        n_ss += is_sup[s]
+    ss = np.empty(n_ss, dtype=np.intp)  # the supplier states, in order (a loop: np.flatnonzero's code would load numba's arraymath)
+    n_ss = 0
+    for s in range(S):
+        if is_sup[s]:
+            ss[n_ss] = s
+            n_ss += 1
     # The terms laid out for the month's loops, once a call: in groups of one class (kind 0,
     # kind 1, kinds 2 and 3, kinds 4 and 5), a loop each with no test of the kind. A pair's
     # first term goes in round 0, its second in round 1, and so on; within a round a pair

@@ -40,6 +40,8 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from ..quickload import quick_load
+
 WAR = 5
 """The top rung of the escalation ladder (docs/MODEL.md §D3)."""
 
@@ -70,7 +72,7 @@ def kernel(fn: Callable[..., Any] | None = None, *, also: tuple[str, ...] = ()) 
     """
     if fn is None:
         return lambda f: kernel(f, also=also)
-    compiled = depends_on(njit(cache=True, nogil=True)(fn), _SOURCE, *also)
+    compiled = quick_load(depends_on(njit(cache=True, nogil=True)(fn), _SOURCE, *also))
     KERNELS.append(compiled)
     return compiled
 

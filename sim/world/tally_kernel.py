@@ -3,15 +3,24 @@
 numpy sums a (R, few) truth mask over its short trailing axes one replicate at a time
 through its generic reduction machinery (tens of microseconds for a few thousand
 replicates, dozens of events a month); the loop below is a few microseconds. Integer
-counts: the same numbers as numpy's sum. Compiled on first use and cached on disk.
+counts: the same numbers as numpy's sum. Compiled on first use and cached on disk (loaded without numba's compile set-up:
+:mod:`sim.quickload`).
 """
 
 from __future__ import annotations
 
 from numba import njit
 
+from ..quickload import quick_load
 
-@njit(cache=True, nogil=True)
+
+def _cached(fn):
+    """``njit(cache=True, nogil=True)``, loaded from the cache without numba's compile set-up
+    (:func:`sim.quickload.quick_load`)."""
+    return quick_load(njit(cache=True, nogil=True)(fn))
+
+
+@_cached
 def add_rows(counts, mask):  # pragma: no cover - compiled
     """counts[r] += the number of nonzero bytes of mask[r] (mask: (R, M) uint8, a bool mask's view)."""
     R, M = mask.shape
@@ -22,7 +31,7 @@ def add_rows(counts, mask):  # pragma: no cover - compiled
         counts[r] += c
 
 
-@njit(cache=True, nogil=True)
+@_cached
 def level_counts(x, L, out):  # pragma: no cover - compiled
     """out[j, v] = how many rows r hold x[r, j] == v, for v in 0..L-1 (other values are not
     counted); x: (R, M) integers, out: (M, L) int64, zeroed here."""
@@ -35,7 +44,7 @@ def level_counts(x, L, out):  # pragma: no cover - compiled
                 out[j, v] += 1
 
 
-@njit(cache=True, nogil=True)
+@_cached
 def column_sums(x, cols, out):  # pragma: no cover - compiled
     """out[c] = the sum over rows r of x[r, c] for each c in cols, added in row order from
     zero (x: (R, M); out: (M,) float64 for floats, int64 for integers; its other entries
