@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "sim"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("ground floor", ("sim.paths", "sim.seeding", "sim.seeding_kernel", "sim.kernel_modules", "sim.interrupts", "sim.files", "sim.parts", "sim.version", "sim.lazyimport", "sim.collector", "sim.csvtext")),
+    ("ground floor", ("sim.paths", "sim.seeding", "sim.seeding_kernel", "sim.kernel_modules", "sim.interrupts", "sim.files", "sim.parts", "sim.version", "sim.lazyimport", "sim.collector", "sim.csvtext", "sim.quickload")),
     ("scenario", ("sim.scenario",)),
     ("evidence", ("sim.evidence",)),
     ("world", ("sim.world",)),
