@@ -17,7 +17,8 @@ it always does. Results are the same: the machine code loaded is the same.
 A kernel's compiled code also names the modules whose code it inlined, imported when it is
 loaded; a kernel should not call numba's implementations of ``np.flatnonzero``,
 ``np.sort`` and the like (``numba.np.arraymath``, and with it ``scipy.linalg``) where a
-short loop does (``tests/test_shipped_kernels.py`` checks that a run loads none).
+short loop does (``tests/test_quickload.py`` checks that a run loads none: drift once called
+``np.flatnonzero``).
 
 Where numba's internals differ from those this relies on, the kernel keeps numba's own
 loader. Imports nothing of sim: the kernel modules below the rules use it too.
