@@ -171,7 +171,7 @@ def make_backend(runs: int, months: int, n_tasks: int, *, workers: int | None = 
         return ProcessPool(n), n  # processes start with the first chunk
     forks = forked_workers(runs, months, n_tasks) if backend == "auto" and workers is None else 0
     if forks > 1:
-        return Forked(forks), forks  # forked after the first chunk, where a core is free and no other thread runs
+        return Forked(forks), forks  # forked once the run is set up, where a core is free and no other thread runs
     return InProcess(), 1
 
 

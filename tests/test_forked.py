@@ -1,4 +1,4 @@
-"""Runs too small for spawned workers fork theirs after the first chunk (sim.runner.Forked).
+"""Runs too small for spawned workers fork theirs once they are set up, and run the first chunk beside them (sim.runner.Forked).
 
 Same results as in-process and as the spawned pool; no worker left behind when a chunk
 fails, a worker is killed, or the run is interrupted (from the library, and through `sim
@@ -175,7 +175,7 @@ def test_a_killed_forked_worker_is_a_lost_worker(mini, forking, workers):
 
     def progress(done: int, total: int) -> None:
         procs = workers()
-        if not killed and procs:  # the workers are forked after the first chunk is merged
+        if not killed and procs:  # the workers are forked when the run is set up
             procs[0].kill()
             killed.append(procs[0].pid)
 
@@ -204,7 +204,7 @@ def test_an_interrupt_keeps_the_chunks_merged_and_ends_the_forked_workers(mini, 
 @pytest.mark.skipif(runner.available_cores() < 2, reason="one core: the run does not fork")
 def test_ctrl_c_stops_a_forked_sim_run_saves_the_finished_chunks_and_leaves_no_worker(tmp_path):
     """`sim run` at a terminal (its progress bar on a pseudo-terminal): a run too small for
-    spawned workers forks two after its first chunk; Ctrl-C as for the spawned pool."""
+    spawned workers forks two once it is set up; Ctrl-C as for the spawned pool."""
     out = tmp_path / "run"
     proc = SimProcess(["run", "karabakh", "--runs", "80000", "--months", "12", "--chunk-size", "500", "--out", str(out),
                        "--no-report"], tmp_path, env={"SIM_COMPILE_AHEAD": "0", "SIM_FORK": "1"})  # even on a busy machine

@@ -43,7 +43,7 @@ def run(
     months: Annotated[int | None, typer.Option("--months", help="Horizon in months (default: the scenario's); later events are ignored.")] = None,
     set_: SetOpt = None,
     given: Annotated[list[str] | None, typer.Option("--given", help="Also show probabilities conditional on this outcome (repeatable).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs; for middling ones (from 100,000 runs x months, 3 chunks) the first chunk in-process, then one worker per idle core forked from it, where it can (SIM_FORK=0: never); all cores for large ones (1,000,000); at most the cores available).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: 1 for small runs; for middling ones (from 100,000 runs x months, 3 chunks) one worker per idle core forked once the run is set up, the first chunk in-process beside them, where it can (SIM_FORK=0: never); all cores for large ones (1,000,000); at most the cores available).")] = None,
     oversubscribe: Annotated[bool, typer.Option("--oversubscribe", help="Allow --workers above the number of cores available.")] = False,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Replicates per chunk (default 2000; per-replicate results do not depend on it, means over replicates only to rounding).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the run folder here (must be new or empty).")] = None,

@@ -2,7 +2,7 @@
 
 Importing matplotlib and the figure module takes about 0.3 s, a third of what ``sim run``
 spends on its figures and report, and until now it came after the simulation. Its set-up
-(numba loading the kernels) and first chunk keep one core busy and leave the other idle.
+(numba loading the kernels) keeps one core busy and leaves the other idle.
 :func:`start` forks a painter then, before the run's set-up: the painter imports the figure
 module on the idle core and waits. When the run's folder is written, :func:`draw` hands it
 the results (pickled, a few tens of milliseconds for 10,000 karabakh runs) and the folder;
